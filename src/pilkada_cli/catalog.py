@@ -1,0 +1,46 @@
+"""Pure selections over a cycle and the region list, used by the listing commands."""
+
+from __future__ import annotations
+
+from pilkada_cli.checklist import ITEM_LEVELS, Cycle, Item
+from pilkada_cli.errors import InputError
+from pilkada_cli.i18n import _
+from pilkada_cli.regions import Region, RegionIndex, depth_of_level
+
+
+def select_items(cycle: Cycle, stage: str | None = None, owner: str | None = None,
+                 level: str | None = None) -> list[Item]:
+    """Items of the cycle filtered by stage id, owner (case-insensitive) and level."""
+    chosen = list(cycle.items.values())
+    if stage is not None:
+        if cycle.stage(stage) is None:
+            raise InputError(_("unknown stage '{stage}'; stages: {stages}").format(
+                stage=stage, stages=", ".join(s.id for s in cycle.stages)))
+        chosen = [i for i in chosen if i.stage == stage]
+    if owner is not None:
+        owners = {o.casefold(): o for o in cycle.owners}
+        if owner.casefold() not in owners:
+            raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
+                owner=owner, owners=", ".join(cycle.owners)))
+        chosen = [i for i in chosen if i.owner == owners[owner.casefold()]]
+    if level is not None:
+        if level not in ITEM_LEVELS:
+            raise InputError(_("unknown level '{level}'; expected one of: {levels}").format(
+                level=level, levels=", ".join(ITEM_LEVELS)))
+        chosen = [i for i in chosen if level in i.levels]
+    return chosen
+
+
+def list_regions(index: RegionIndex, root: Region, level: str | None) -> list[Region]:
+    """``root`` and its children, or every region of ``level`` under ``root``."""
+    if level is None:
+        return [root, *index.children(root.code)]
+    if level not in ITEM_LEVELS:
+        raise InputError(_("unknown level '{level}'; expected one of: {levels}").format(
+            level=level, levels=", ".join(ITEM_LEVELS)))
+    depth = depth_of_level(level)
+    if depth <= root.depth:
+        raise InputError(_("{level} is not below {name}").format(level=level, name=root.name))
+    return [r for r in index.descendants(root.code, depth) if r.level == level]
+
+

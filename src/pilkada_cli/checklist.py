@@ -1,0 +1,369 @@
+"""Cycles, stages and items: the typed model of a checklist folder, and its strict loader.
+
+A cycle is a folder with ``cycle.yaml`` and one YAML file per stage (ordered by file name). The
+loader validates everything once, reports every problem with file:line, and returns frozen models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pilkada_cli.errors import Problem, ValidationError
+from pilkada_cli.fields import Checker, parse_day, parse_iso_date
+from pilkada_cli.i18n import _
+from pilkada_cli.yamlload import Document, load_file
+
+ITEM_LEVELS = ("provinsi", "kabupaten", "kota", "kecamatan", "desa")
+DEFAULT_LEVELS = ("provinsi", "kabupaten", "kota")
+PHASES = ("persiapan", "penyelenggaraan")
+TIMEZONES = ("WIB", "WITA", "WIT")
+CYCLE_FILE = "cycle.yaml"
+
+CYCLE_KEYS = ("id", "name", "voting_day", "regulation", "owners")
+CYCLE_OPTIONAL = ("name_en", "timezone", "levels", "tags", "sources", "note")
+STAGE_KEYS = ("id", "title", "start", "end", "items")
+STAGE_OPTIONAL = ("title_en", "phase", "basis", "note")
+ITEM_KEYS = ("id", "title", "owner")
+ITEM_OPTIONAL = (
+    "title_en", "due", "critical", "weight", "levels", "when", "requires",
+    "basis", "evidence", "measure", "note",
+)
+MEASURE_KEYS = ("label",)
+MEASURE_OPTIONAL = ("label_en", "unit")
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What an item's numeric progress (0–100) measures."""
+
+    label: str
+    label_en: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One required preparation in a stage."""
+
+    id: str
+    title: str
+    title_en: str
+    owner: str
+    due: date
+    due_spec: str
+    critical: bool
+    weight: int
+    levels: frozenset[str]
+    when: frozenset[str]
+    requires: tuple[str, ...]
+    basis: str
+    evidence: str
+    measure: Measure | None
+    note: str
+    stage: str
+
+    def applies_to(self, level: str, tags: frozenset[str]) -> bool:
+        """Whether the item applies to a region of this level with these tags."""
+        return level in self.levels and self.when <= tags
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A window of the schedule (*tahapan*) and its items."""
+
+    id: str
+    title: str
+    title_en: str
+    phase: str
+    start: date
+    end: date
+    basis: str
+    note: str
+    items: tuple[Item, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One election programme: its schedule and every stage's items."""
+
+    id: str
+    name: str
+    name_en: str
+    voting_day: date
+    regulation: str
+    timezone: str
+    owners: tuple[str, ...]
+    levels: tuple[str, ...]
+    tags: tuple[str, ...]
+    sources: tuple[str, ...]
+    note: str
+    stages: tuple[Stage, ...]
+    path: str
+
+    @property
+    def items(self) -> dict[str, Item]:
+        """Every item by id, in stage order."""
+        return {item.id: item for stage in self.stages for item in stage.items}
+
+    def stage(self, stage_id: str) -> Stage | None:
+        """The stage with this id, or None."""
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+
+def stage_files(folder: Path) -> list[Path]:
+    """The stage files of a cycle folder, in file-name order."""
+    return sorted(
+        p for p in folder.iterdir()
+        if p.suffix in (".yaml", ".yml") and p.name not in (CYCLE_FILE, "cycle.yml")
+    )
+
+
+def load_cycle(folder: Path) -> Cycle:
+    """Load and validate a cycle folder. Raises ValidationError with every problem found."""
+    problems: list[Problem] = []
+    cycle_path = folder / CYCLE_FILE
+    if not cycle_path.is_file():
+        raise ValidationError([Problem(str(folder), None, _("no cycle.yaml in this folder"))])
+    head = _load_head(cycle_path, problems)
+    stages: list[Stage] = []
+    seen_items: dict[str, tuple[str, int | None]] = {}
+    seen_stages: dict[str, tuple[str, int | None]] = {}
+    placed: list[tuple[Item, str, int | None]] = []
+    for path in stage_files(folder):
+        try:
+            doc = load_file(path)
+        except ValidationError as e:
+            problems.extend(e.problems)
+            continue
+        stage = _stage(doc, head, problems)
+        if stage is None:
+            continue
+        _unique(stage.id, doc, ("id",), seen_stages, problems, _("stage"))
+        for i, item in enumerate(stage.items):
+            _unique(item.id, doc, ("items", i, "id"), seen_items, problems, _("item"))
+            placed.append((item, doc.path, doc.line("items", i, "id")))
+        stages.append(stage)
+    if not stages and not problems:
+        problems.append(Problem(str(folder), None, _("the cycle has no stage files")))
+    cycle = Cycle(
+        stages=tuple(stages), path=str(folder), **head.fields
+    )
+    _check_requires(placed, problems)
+    if problems:
+        raise ValidationError(sorted(problems, key=lambda p: (p.path, p.line or 0)))
+    return cycle
+
+
+class _Head:
+    """The parsed cycle.yaml (kept even when invalid, so stage files can still be checked)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+
+    @property
+    def voting_day(self) -> date | None:
+        value = self.fields["voting_day"]
+        return value if isinstance(value, date) and value != date.min else None
+
+
+def _load_head(path: Path, problems: list[Problem]) -> _Head:
+    fields: dict[str, Any] = {
+        "id": "", "name": "", "name_en": "", "voting_day": date.min, "regulation": "",
+        "timezone": "WIB", "owners": (), "levels": DEFAULT_LEVELS, "tags": (),
+        "sources": (), "note": "",
+    }
+    try:
+        doc = load_file(path)
+    except ValidationError as e:
+        problems.extend(e.problems)
+        return _Head(fields)
+    c = Checker(doc, problems)
+    m = c.mapping(doc.data, (), CYCLE_KEYS, CYCLE_OPTIONAL)
+    if m is None:
+        return _Head(fields)
+    fields["id"] = c.text(m, (), "id")
+    if fields["id"]:
+        c.slug(fields["id"], ("id",), _("cycle"))
+    for name in ("name", "name_en", "regulation", "note"):
+        fields[name] = c.text(m, (), name)
+    raw_day = c.text(m, (), "voting_day")
+    day = parse_iso_date(raw_day) if raw_day else None
+    if raw_day and day is None:
+        c.add(("voting_day",), _("'{value}' is not a date (YYYY-MM-DD)").format(value=raw_day))
+    fields["voting_day"] = day or date.min
+    tz = c.text(m, (), "timezone", "WIB")
+    if c.choice(tz, ("timezone",), TIMEZONES, _("time zone")):
+        fields["timezone"] = tz
+    fields["owners"] = tuple(c.text_list(m, (), "owners"))
+    if "levels" in m:
+        fields["levels"] = tuple(_levels(c, m, ()))
+    fields["tags"] = tuple(c.text_list(m, (), "tags"))
+    for i, tag in enumerate(fields["tags"]):
+        c.slug(tag, ("tags", i), _("tag"))
+    fields["sources"] = tuple(c.text_list(m, (), "sources"))
+    return _Head(fields)
+
+
+def _levels(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...]) -> list[str]:
+    levels = c.text_list(m, key, "levels")
+    for i, level in enumerate(levels):
+        c.choice(level, (*key, "levels", i), ITEM_LEVELS, _("level"))
+    if "levels" in m and not levels:
+        c.add((*key, "levels"), _("'levels' may not be empty"))
+    return levels
+
+
+def _day(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], name: str,
+         head: _Head) -> tuple[date | None, str]:
+    raw = c.text(m, key, name)
+    if not raw:
+        return None, ""
+    day = parse_day(raw, head.voting_day)
+    if day is None:
+        c.add(
+            (*key, name),
+            _("'{value}' is not a date (YYYY-MM-DD) or a day relative to voting day "
+              "(H-7, H+3)").format(value=raw),
+        )
+    return day, raw
+
+
+def _stage(doc: Document, head: _Head, problems: list[Problem]) -> Stage | None:
+    c = Checker(doc, problems)
+    m = c.mapping(doc.data, (), STAGE_KEYS, STAGE_OPTIONAL)
+    if m is None:
+        return None
+    stage_id = c.text(m, (), "id")
+    if stage_id:
+        c.slug(stage_id, ("id",), _("stage"))
+    start, _raw = _day(c, m, (), "start", head)
+    end, _raw = _day(c, m, (), "end", head)
+    if start and end and end < start:
+        c.add(("end",), _("the stage ends ({end}) before it starts ({start})").format(
+            end=end.isoformat(), start=start.isoformat()))
+    phase = c.text(m, (), "phase")
+    if phase:
+        c.choice(phase, ("phase",), PHASES, _("phase"))
+    raw_items = m.get("items")
+    items: list[Item] = []
+    if raw_items is not None and not isinstance(raw_items, list):
+        c.add(("items",), _("'items' must be a list"))
+    elif isinstance(raw_items, list):
+        if not raw_items:
+            c.add(("items",), _("a stage needs at least one item"))
+        for i, raw in enumerate(raw_items):
+            item = _item(c, raw, ("items", i), stage_id, end, head)
+            if item is not None:
+                items.append(item)
+    return Stage(
+        id=stage_id, title=c.text(m, (), "title"), title_en=c.text(m, (), "title_en"),
+        phase=phase, start=start or date.min, end=end or date.min,
+        basis=c.text(m, (), "basis"), note=c.text(m, (), "note"), items=tuple(items),
+        path=doc.path,
+    )
+
+
+def _item(c: Checker, raw: Any, key: tuple[str | int, ...], stage_id: str,
+          stage_end: date | None, head: _Head) -> Item | None:
+    m = c.mapping(raw, key, ITEM_KEYS, ITEM_OPTIONAL)
+    if m is None:
+        return None
+    item_id = c.text(m, key, "id")
+    if item_id:
+        c.slug(item_id, (*key, "id"), _("item"))
+    owner = c.text(m, key, "owner")
+    if owner and head.fields["owners"]:
+        c.choice(owner, (*key, "owner"), head.fields["owners"], _("owner"))
+    due, due_spec = _day(c, m, key, "due", head)
+    levels = _levels(c, m, key) if "levels" in m else list(head.fields["levels"])
+    when = c.text_list(m, key, "when")
+    for i, tag in enumerate(when):
+        if c.slug(tag, (*key, "when", i), _("tag")) and tag not in head.fields["tags"]:
+            c.add((*key, "when", i), _("tag '{tag}' is not listed under 'tags' in cycle.yaml")
+                  .format(tag=tag))
+    requires = c.text_list(m, key, "requires")
+    return Item(
+        id=item_id, title=c.text(m, key, "title"), title_en=c.text(m, key, "title_en"),
+        owner=owner, due=due or stage_end or date.min, due_spec=due_spec,
+        critical=c.flag(m, key, "critical"), weight=c.integer(m, key, "weight", 1, 1, 100),
+        levels=frozenset(levels), when=frozenset(when), requires=tuple(requires),
+        basis=c.text(m, key, "basis"), evidence=c.text(m, key, "evidence"),
+        measure=_measure(c, m, key), note=c.text(m, key, "note"), stage=stage_id,
+    )
+
+
+def _measure(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...]) -> Measure | None:
+    if m.get("measure") is None:
+        return None
+    mkey = (*key, "measure")
+    mm = c.mapping(m["measure"], mkey, MEASURE_KEYS, MEASURE_OPTIONAL)
+    if mm is None:
+        return None
+    return Measure(
+        label=c.text(mm, mkey, "label"),
+        label_en=c.text(mm, mkey, "label_en"),
+        unit=c.text(mm, mkey, "unit", "%"),
+    )
+
+
+def _unique(value: str, doc: Document, key: tuple[str | int, ...],
+            seen: dict[str, tuple[str, int | None]], problems: list[Problem], what: str) -> None:
+    if not value:
+        return
+    line = doc.line(*key)
+    if value in seen:
+        path, first = seen[value]
+        problems.append(Problem(doc.path, line, _(
+            "duplicate {what} id '{id}' (also at {where})").format(
+                what=what, id=value, where=f"{path}:{first}")))
+    else:
+        seen[value] = (doc.path, line)
+
+
+def _check_requires(placed: list[tuple[Item, str, int | None]],
+                    problems: list[Problem]) -> None:
+    items = {item.id: item for item, _path, _line in placed}
+    where = {item.id: (path, line) for item, path, line in placed}
+    for item, path, line in placed:
+        for req in item.requires:
+            if req not in items:
+                problems.append(Problem(path, line, _(
+                    "item '{id}' requires '{req}', which is not an item of this cycle").format(
+                        id=item.id, req=req)))
+    for loop in _loops(items):
+        path, line = where[loop[0]]
+        problems.append(Problem(path, line, _("'requires' forms a loop: {loop}").format(
+            loop=" → ".join([*loop, loop[0]]))))
+
+
+def _loops(items: Mapping[str, Item]) -> list[list[str]]:
+    """Each distinct loop in the ``requires`` graph, found by iterative depth-first search."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    loops: list[list[str]] = []
+    for root in items:
+        if root in state:
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            node, i = stack.pop()
+            if i == 0:
+                state[node] = 1
+                path.append(node)
+            reqs = [r for r in items[node].requires if r in items]
+            if i < len(reqs):
+                stack.append((node, i + 1))
+                nxt = reqs[i]
+                if state.get(nxt) == 1:
+                    loops.append(path[path.index(nxt):])
+                elif nxt not in state:
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+    return loops

@@ -1,0 +1,64 @@
+"""The ``pilkada`` command: a thin Typer layer over the domain modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pilkada_cli import __version__
+from pilkada_cli.cli import _common
+from pilkada_cli.i18n import _
+
+HELP = """Track how ready each region is for each stage of a Pilkada.
+
+Exit codes: 0 done (and readiness gates passed); 1 a readiness gate failed (--fail-under,
+--fail-on); 2 bad usage or invalid input (unknown region or item, bad date, invalid YAML or
+config); 3 storage problem (records unreadable or unwritable, lock not obtained, disk full;
+nothing half-written)."""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"pilkada {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    workspace: Annotated[Optional[Path], typer.Option(  # noqa: UP045 (Typer needs Optional on 3.10)
+        "--workspace", "-w", help="Workspace folder (default: PILKADA_WORKSPACE, else the "
+        "current folder or a parent with pilkada.yaml, else the embedded default).",
+        show_default=False)] = None,
+    lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--lang", help="Language: id or en (default: PILKADA_LANG, the workspace, the OS).",
+        show_default=False)] = None,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", help="Plain text without colours (also NO_COLOR=1).")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Global options."""
+    del version
+    if lang is not None and lang not in ("id", "en"):
+        raise typer.BadParameter(_("use id or en"), param_hint="--lang")
+    _common.reset_session(workspace_path=workspace, lang=lang, no_color=no_color)
+
+
+# Command modules register themselves on `app` when imported.
+from pilkada_cli.cli import catalog, setup  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

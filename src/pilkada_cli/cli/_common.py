@@ -1,0 +1,146 @@
+"""Shared CLI plumbing: consoles, the one error boundary, and the lazily opened session."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from pilkada_cli.errors import ExitCode, PilkadaError
+from pilkada_cli.i18n import _, language_from_locale, set_language
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pilkada_cli.checklist import Cycle
+    from pilkada_cli.regions import Region, RegionIndex
+    from pilkada_cli.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Session:
+    """Global options and what they lead to, opened on first use."""
+
+    workspace_path: Path | None = None
+    lang: str | None = None
+    no_color: bool = False
+    _workspace: Workspace | None = None
+    _cycle: Cycle | None = None
+    _announced: bool = False
+    _consoles: dict[str, Console] = field(default_factory=dict)
+
+    def console(self, stderr: bool = False) -> Console:
+        """The stdout (or stderr) console; colour obeys NO_COLOR, FORCE_COLOR and --no-color."""
+        key = "err" if stderr else "out"
+        if key not in self._consoles:
+            from rich.console import Console
+
+            self._consoles[key] = Console(
+                stderr=stderr,
+                no_color=self.no_color or None,
+                color_system=None if self.no_color else "auto",
+                highlight=False,
+                emoji=False,
+                markup=False,
+                soft_wrap=False,
+                width=_width(),
+            )
+        return self._consoles[key]
+
+    def workspace(self) -> Workspace:
+        """The workspace in use; the embedded default is announced once on stderr."""
+        if self._workspace is None:
+            from pilkada_cli.workspace import find_workspace
+
+            self._workspace = find_workspace(self.workspace_path)
+            self._apply_language()
+            if self._workspace.is_default and not self._announced:
+                self._announced = True
+                from rich.text import Text
+
+                self.console(stderr=True).print(Text(
+                    _("No workspace here: using the embedded default "
+                      "(Pilkada 2024, Sumatera Selatan); `pilkada init` creates one."),
+                    style="dim"))
+        return self._workspace
+
+    def cycle(self) -> Cycle:
+        """The workspace's cycle, loaded and validated."""
+        if self._cycle is None:
+            from pilkada_cli.cycles import open_cycle
+
+            ws = self.workspace()
+            base = ws.config_path.parent if ws.config_path else None
+            self._cycle = open_cycle(ws.config.cycle, base)
+        return self._cycle
+
+    def regions(self) -> RegionIndex:
+        """The national region list."""
+        from pilkada_cli.regions import load_regions
+
+        return load_regions()
+
+    def region(self, query: str) -> Region:
+        """A region named by code or name, looked up in the workspace's scope first."""
+        return self.regions().resolve(query, scope=self.workspace().config.region)
+
+    def _apply_language(self) -> None:
+        ws_lang = self._workspace.config.language if self._workspace else None
+        chosen = self.lang or os.environ.get("PILKADA_LANG") or ws_lang or language_from_locale()
+        set_language(chosen or "en")
+
+
+def _width() -> int | None:
+    # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80.
+    if os.environ.get("COLUMNS"):
+        return None
+    return None if sys.stdout.isatty() else 200
+
+
+session = Session()
+
+
+def reset_session(**kwargs: Any) -> None:
+    """Start a fresh session (each CLI invocation; tests call the app many times)."""
+    global session
+    session = Session(**kwargs)
+    set_language(kwargs.get("lang") or os.environ.get("PILKADA_LANG")
+                 or language_from_locale() or "en")
+
+
+def get_session() -> Session:
+    """The current invocation's session."""
+    return session
+
+
+def handled(func: F) -> F:
+    """The one error boundary: expected errors become a message on stderr and their exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PilkadaError as e:
+            fail(str(e), e.exit_code)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def fail(message: str, code: ExitCode) -> None:
+    """Print an error on stderr and exit with ``code``."""
+    from rich.text import Text
+
+    err = session.console(stderr=True)
+    label = _("Error") if code != ExitCode.GATE_FAILED else _("Gate failed")
+    err.print(Text.assemble((label + ": ", "bold red"), (message, "")))
+    raise typer.Exit(int(code))

@@ -1,0 +1,116 @@
+"""Commands about what the cycle asks for and where: validate, schema, stages, items, regions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pilkada_cli.cli import app
+from pilkada_cli.cli._common import get_session, handled
+from pilkada_cli.i18n import _
+
+
+@app.command()
+@handled
+def validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
+        help="Cycle folders, stage files or pilkada.yaml files (default: the workspace and "
+        "every shipped cycle).", show_default=False)] = None,
+) -> None:
+    """Check checklists and workspace config; every problem at once, each with file:line.
+
+    Example: pilkada validate checklists/pilkada-2024
+    """
+    from rich.text import Text
+
+    from pilkada_cli.validate import validate_paths
+
+    s = get_session()
+    checked = validate_paths(paths or [], s.workspace_path)
+    for line in checked:
+        s.console(stderr=True).print(Text("✓ " + line, style="green"))
+
+
+@app.command()
+@handled
+def schema(
+    kind: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="stage, cycle or workspace (default: one schema that accepts all three).",
+        show_default=False)] = None,
+) -> None:
+    """Print the JSON Schema of stage files, cycle.yaml and pilkada.yaml, for editors.
+
+    Example: pilkada schema stage > stage.schema.json
+    """
+    from pilkada_cli.errors import InputError
+    from pilkada_cli.schema import KINDS
+    from pilkada_cli.schema import schema as make
+
+    if kind is not None and kind not in KINDS:
+        raise InputError(_("unknown schema '{kind}'; expected one of: {kinds}").format(
+            kind=kind, kinds=", ".join(KINDS)))
+    print(json.dumps(make(kind), indent=2, ensure_ascii=False))
+
+
+@app.command()
+@handled
+def stages() -> None:
+    """List the stages of the workspace's cycle with their dates.
+
+    Example: pilkada stages
+    """
+    from pilkada_cli.render.catalog import stages_table
+
+    s = get_session()
+    s.console().print(stages_table(s.cycle()))
+
+
+@app.command()
+@handled
+def items(
+    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--stage", "-s", help="Only this stage (id).", show_default=False)] = None,
+    owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--owner", "-o", help="Only this responsible body (case-insensitive).",
+        show_default=False)] = None,
+    level: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--level", "-l", help="Only items for this level (provinsi, kabupaten, kota, "
+        "kecamatan, desa).", show_default=False)] = None,
+) -> None:
+    """List what the cycle asks for, optionally by stage, owner or level.
+
+    Example: pilkada items --stage pemungutan-suara --owner KPU
+    """
+    from pilkada_cli.catalog import select_items
+    from pilkada_cli.render.catalog import items_table
+
+    s = get_session()
+    chosen = select_items(s.cycle(), stage=stage, owner=owner, level=level)
+    s.console().print(items_table(chosen))
+
+
+@app.command()
+@handled
+def regions(
+    query: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="A region code or name (default: the workspace's root region).",
+        show_default=False)] = None,
+    level: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--level", "-l", help="List the regions of this level under it (provinsi, "
+        "kabupaten, kota, kecamatan, desa).", show_default=False)] = None,
+) -> None:
+    """Show a region and the regions under it.
+
+    Examples: pilkada regions 16 --level kota; pilkada regions palembang
+    """
+    from pilkada_cli.catalog import list_regions
+    from pilkada_cli.render.catalog import regions_table
+
+    s = get_session()
+    root = s.region(query) if query else s.regions().get(s.workspace().config.region)
+    assert root is not None
+    listed = list_regions(s.regions(), root, level)
+    s.console().print(regions_table(listed))

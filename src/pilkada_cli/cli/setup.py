@@ -1,0 +1,46 @@
+"""Commands that create workspaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pilkada_cli.cli import app
+from pilkada_cli.cli._common import get_session, handled
+from pilkada_cli.i18n import _
+
+
+@app.command()
+@handled
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path(),
+    region: Annotated[str, typer.Option(
+        "--region", "-r", help="Root region: code or name, e.g. 16, 'sumatera selatan', "
+        "indonesia.")] = "16",
+    depth: Annotated[str, typer.Option(
+        "--depth", "-d", help="Deepest level tracked: provinsi, kabupaten, kecamatan or desa.")
+    ] = "kecamatan",
+    cycle: Annotated[str, typer.Option(
+        "--cycle", "-c", help="A shipped cycle id or a cycle folder.")] = "pilkada-2024",
+    operator: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--operator", help="Default name recorded with each change.", show_default=False)
+    ] = None,
+    lang: Annotated[str, typer.Option("--language", help="Workspace language: id or en.")
+    ] = "id",
+) -> None:
+    """Create a workspace: pilkada.yaml and records/ (refuses to overwrite one).
+
+    Example: pilkada init rakor-sumsel --region 16 --depth kecamatan
+    """
+    from rich.text import Text
+
+    from pilkada_cli.setup import new_workspace_config
+    from pilkada_cli.workspace import init_workspace
+
+    s = get_session()
+    config = new_workspace_config(s.regions(), region, depth, cycle, directory, operator, lang)
+    path = init_workspace(directory, config)
+    s.console(stderr=True).print(Text(_("Created workspace {path} for {code}.").format(
+        path=path, code=config.region), style="green"))

@@ -1,0 +1,1 @@
+"""Renderers: turn domain results into text or rich renderables. They never print."""

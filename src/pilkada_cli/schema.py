@@ -1,0 +1,162 @@
+"""JSON Schema for stage files, ``cycle.yaml`` and ``pilkada.yaml``, for editors.
+
+It states the same rules as the loaders in ``checklist.py`` and ``workspace.py`` (a test checks the
+shipped files against it with an independent validator); cross-file rules such as unique ids,
+known owners and ``requires`` loops are only checked by ``pilkada validate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pilkada_cli.checklist import ITEM_LEVELS, PHASES, TIMEZONES
+from pilkada_cli.fields import SLUG_RE
+from pilkada_cli.i18n import LANGUAGES
+from pilkada_cli.regions import DEPTHS
+
+SCHEMA_ID = "https://pilkada.invalid/schema/pilkada-1.json"
+_DATE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+_DAY = r"^(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])|H([+-]\d{1,4})?)$"
+_CODE = r"^(ID|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$"
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"type": "string", "description": description}
+
+
+def _slug(description: str) -> dict[str, Any]:
+    return {"type": "string", "pattern": SLUG_RE.pattern,
+            "not": {"enum": ["con", "prn", "aux", "nul"]}, "description": description}
+
+
+def _levels() -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {"enum": list(ITEM_LEVELS)}}
+
+
+def _slugs(description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "pattern": SLUG_RE.pattern},
+            "description": description}
+
+
+def item_schema() -> dict[str, Any]:
+    """One item of a stage file."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "title", "owner"],
+        "properties": {
+            "id": _slug("Unique in the cycle: lowercase letters, digits, '-'"),
+            "title": _text("Title in Indonesian, as officials write it"),
+            "title_en": _text("Title in English (optional)"),
+            "owner": _text("Responsible body; one of the cycle's owners"),
+            "due": {"type": "string", "pattern": _DAY,
+                    "description": "YYYY-MM-DD, or H-N / H+N days relative to voting day; "
+                                   "default: the stage's end"},
+            "critical": {"type": "boolean", "description": "A miss endangers voting day"},
+            "weight": {"type": "integer", "minimum": 1, "maximum": 100},
+            "levels": _levels(),
+            "when": _slugs("Region tags the item needs, e.g. calon-tunggal"),
+            "requires": _slugs("Items that must be done first"),
+            "basis": _text("Legal basis or source"),
+            "evidence": _text("What proves it: a berita acara number, an SK, a receipt"),
+            "measure": {
+                "type": "object", "additionalProperties": False, "required": ["label"],
+                "properties": {"label": _text("What progress 0-100 measures"),
+                               "label_en": _text("The same in English"),
+                               "unit": _text("Unit, default %")},
+            },
+            "note": _text("Free note"),
+        },
+    }
+
+
+def stage_schema() -> dict[str, Any]:
+    """A stage file: one window of the schedule and its items."""
+    return {
+        "title": "pilkada stage file",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "title", "start", "end", "items"],
+        "properties": {
+            "id": _slug("Stage id, unique in the cycle"),
+            "title": _text("Official stage name (tahapan)"),
+            "title_en": _text("Stage name in English"),
+            "phase": {"enum": list(PHASES)},
+            "start": {"type": "string", "pattern": _DAY},
+            "end": {"type": "string", "pattern": _DAY},
+            "basis": _text("Legal basis or source"),
+            "note": _text("Free note"),
+            "items": {"type": "array", "minItems": 1, "items": item_schema()},
+        },
+    }
+
+
+def cycle_schema() -> dict[str, Any]:
+    """``cycle.yaml``: the programme, its voting day and responsible bodies."""
+    return {
+        "title": "pilkada cycle.yaml",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "name", "voting_day", "regulation", "owners"],
+        "properties": {
+            "id": _slug("Cycle id"),
+            "name": _text("Name in Indonesian"),
+            "name_en": _text("Name in English"),
+            "voting_day": {"type": "string", "pattern": _DATE},
+            "regulation": _text("The regulation that sets the schedule"),
+            "timezone": {"enum": list(TIMEZONES)},
+            "owners": {"type": "array", "minItems": 1, "uniqueItems": True,
+                       "items": {"type": "string"}},
+            "levels": _levels(),
+            "tags": _slugs("Region tags items may use in `when`"),
+            "sources": {"type": "array", "items": {"type": "string"}},
+            "note": _text("Free note"),
+        },
+    }
+
+
+def workspace_schema() -> dict[str, Any]:
+    """``pilkada.yaml``: which cycle, which regions, thresholds and tags."""
+    return {
+        "title": "pilkada workspace (pilkada.yaml)",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["cycle", "region"],
+        "properties": {
+            "cycle": _text("A shipped cycle id (pilkada-2024) or a folder path"),
+            "region": {"type": ["string", "integer"], "pattern": _CODE,
+                       "description": "Root region code, e.g. 16; ID for the nation"},
+            "depth": {"enum": list(DEPTHS)},
+            "name": _text("Name of the office or workspace"),
+            "language": {"enum": list(LANGUAGES)},
+            "operator": _text("Default name recorded with each change"),
+            "timezone": {"enum": list(TIMEZONES)},
+            "thresholds": {
+                "type": "object", "additionalProperties": False,
+                "properties": {"warn_days": {"type": "integer", "minimum": 0, "maximum": 365},
+                               "red_gap": {"type": "integer", "minimum": 0, "maximum": 100}},
+            },
+            "tags": {
+                "type": "object",
+                "propertyNames": {"pattern": _CODE},
+                "additionalProperties": _slugs("Tags of this region and those below it"),
+            },
+        },
+    }
+
+
+KINDS = {"stage": stage_schema, "cycle": cycle_schema, "workspace": workspace_schema}
+
+
+def schema(kind: str | None = None) -> dict[str, Any]:
+    """One kind's schema, or (no kind) one document that accepts any of the three files."""
+    if kind is not None:
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **KINDS[kind]()}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "pilkada checklist and workspace files",
+        "oneOf": [{"$ref": f"#/$defs/{name}"} for name in KINDS],
+        "$defs": {name: make() for name, make in KINDS.items()},
+    }

@@ -1,0 +1,252 @@
+"""Workspaces: ``pilkada.yaml`` plus ``records/``, found like git finds a repository.
+
+With no workspace at all the tool works on the embedded default (pilkada-2024, Sumatera Selatan
+to kecamatan), whose records live in the user data folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pilkada_cli.checklist import TIMEZONES
+from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
+from pilkada_cli.fields import Checker
+from pilkada_cli.i18n import LANGUAGES, _
+from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level
+from pilkada_cli.yamlload import load_file
+
+CONFIG_FILE = "pilkada.yaml"
+RECORDS_DIR = "records"
+DEFAULT_CYCLE = "pilkada-2024"
+DEFAULT_REGION = "16"
+DEFAULT_DEPTH = "kecamatan"
+# Sumatera Selatan's single-candidate regencies in Pilkada 2024 (domain.md §4b).
+SUMSEL_TAGS = {"16.10": ("calon-tunggal",), "16.11": ("calon-tunggal",)}
+
+CONFIG_KEYS = ("cycle", "region")
+CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name")
+THRESHOLD_KEYS = ("warn_days", "red_gap")
+
+GITIGNORE = """\
+# Local-only files: locks, torn fragments saved by the journal, the per-machine origin id, caches.
+*.lock
+*.torn-*
+.pilkada/
+"""
+GITATTRIBUTES = """\
+# Record files are append-only JSON Lines; each file has one writer, so merges never conflict.
+# union is a belt-and-braces fallback for order-insensitive, id-deduplicated lines only.
+records/**/*.jsonl text eol=lf merge=union
+"""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When an item counts as due soon, and how far behind the schedule is critical."""
+
+    warn_days: int = 7
+    red_gap: int = 25
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated ``pilkada.yaml``."""
+
+    cycle: str
+    region: str
+    depth: str = DEFAULT_DEPTH
+    tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    thresholds: Thresholds = Thresholds()
+    language: str | None = None
+    operator: str | None = None
+    timezone: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a workspace's config and records are, and whether it is the embedded default."""
+
+    config: Config
+    root: Path
+    is_default: bool = False
+    config_path: Path | None = None
+
+    @property
+    def records_dir(self) -> Path:
+        """The folder of the record files."""
+        return self.root / RECORDS_DIR
+
+    @property
+    def state_dir(self) -> Path:
+        """Local-only state (never synced): origin id, caches."""
+        return self.root / ".pilkada"
+
+
+def default_config() -> Config:
+    """The embedded default: Pilkada 2024 in Sumatera Selatan, down to kecamatan."""
+    tags = {code: frozenset(t) for code, t in SUMSEL_TAGS.items()}
+    return Config(cycle=DEFAULT_CYCLE, region=DEFAULT_REGION, depth=DEFAULT_DEPTH, tags=tags)
+
+
+def user_home() -> Path:
+    """The user data folder (``PILKADA_HOME`` overrides platformdirs)."""
+    env = os.environ.get("PILKADA_HOME")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir  # only needed without a workspace
+
+    return Path(user_data_dir("pilkada", appauthor=False))
+
+
+def find_workspace(explicit: Path | None, cwd: Path | None = None) -> Workspace:
+    """``--workspace``, then ``PILKADA_WORKSPACE``, then the current folder and its parents,
+    else the embedded default."""
+    given = explicit or (Path(os.environ["PILKADA_WORKSPACE"])
+                         if os.environ.get("PILKADA_WORKSPACE") else None)
+    if given is not None:
+        folder = given.parent if given.name == CONFIG_FILE else given
+        if not (folder / CONFIG_FILE).is_file():
+            raise InputError(_("no workspace at {path} (no {file} there)").format(
+                path=folder, file=CONFIG_FILE))
+        return _open(folder)
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return _open(folder)
+    return Workspace(config=default_config(), root=user_home() / "default", is_default=True)
+
+
+def _open(folder: Path) -> Workspace:
+    path = folder / CONFIG_FILE
+    return Workspace(config=load_config(path), root=folder, config_path=path)
+
+
+def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
+    """Load and strictly validate ``pilkada.yaml``; region codes are checked when ``regions``
+    is given. Raises ValidationError with every problem."""
+    doc = load_file(path)
+    problems: list[Problem] = []
+    c = Checker(doc, problems)
+    m = c.mapping(doc.data, (), CONFIG_KEYS, CONFIG_OPTIONAL)
+    if m is None:
+        raise ValidationError(problems)
+    region = c.text(m, (), "region")
+    if region and region != NATION_CODE and not CODE_RE.match(region):
+        c.add(("region",), _("'{code}' is not a region code (like 16 or 16.71)").format(
+            code=region))
+    elif region and regions is not None and regions.get(region) is None:
+        c.add(("region",), _("unknown region code '{code}'").format(code=region))
+    depth = c.text(m, (), "depth", DEFAULT_DEPTH)
+    c.choice(depth, ("depth",), DEPTHS, _("depth"))
+    language = c.text(m, (), "language") or None
+    if language:
+        c.choice(language, ("language",), LANGUAGES, _("language"))
+    timezone = c.text(m, (), "timezone") or None
+    if timezone:
+        c.choice(timezone, ("timezone",), TIMEZONES, _("time zone"))
+    config = Config(
+        cycle=c.text(m, (), "cycle"), region=region, depth=depth,
+        tags=_tags(c, m.get("tags"), regions), thresholds=_thresholds(c, m.get("thresholds")),
+        language=language, operator=c.text(m, (), "operator") or None, timezone=timezone,
+        name=c.text(m, (), "name"),
+    )
+    if region and depth in DEPTHS and region != NATION_CODE and CODE_RE.match(region):
+        if depth_of_level(depth) < region.count(".") + 1:
+            c.add(("depth",), _("depth '{depth}' is above the workspace region {code}").format(
+                depth=depth, code=region))
+    if problems:
+        raise ValidationError(problems)
+    return config
+
+
+def _tags(c: Checker, raw: Any, regions: RegionIndex | None) -> dict[str, frozenset[str]]:
+    if raw is None:
+        return {}
+    m = c.mapping(raw, ("tags",), (), list(raw) if isinstance(raw, dict) else ())
+    out: dict[str, frozenset[str]] = {}
+    for code in m or {}:
+        key = ("tags", code)
+        if not CODE_RE.match(code):
+            c.add(key, _("'{code}' is not a region code (like 16 or 16.71)").format(code=code))
+            continue
+        if regions is not None and regions.get(code) is None:
+            c.add(key, _("unknown region code '{code}'").format(code=code))
+        tags = c.text_list(m, ("tags",), code)  # type: ignore[arg-type]
+        for i, tag in enumerate(tags):
+            c.slug(tag, (*key, i), _("tag"))
+        out[code] = frozenset(tags)
+    return out
+
+
+def _thresholds(c: Checker, raw: Any) -> Thresholds:
+    if raw is None:
+        return Thresholds()
+    m = c.mapping(raw, ("thresholds",), (), THRESHOLD_KEYS)
+    if m is None:
+        return Thresholds()
+    key = ("thresholds",)
+    return Thresholds(
+        warn_days=c.integer(m, key, "warn_days", 7, 0, 365),
+        red_gap=c.integer(m, key, "red_gap", 25, 0, 100),
+    )
+
+
+def render_config(config: Config) -> str:
+    """The text of a new ``pilkada.yaml``, commented for the people who will edit it."""
+    lines = [
+        "# pilkada workspace: which cycle, which regions, and the readiness thresholds.",
+        "# Check it with `pilkada validate`; the JSON Schema is `pilkada schema workspace`.",
+        f"cycle: {config.cycle}",
+        f'region: "{config.region}"',
+        f"depth: {config.depth}",
+    ]
+    if config.name:
+        lines.append(f'name: "{_yaml_escape(config.name)}"')
+    lines += [
+        f"language: {config.language or 'id'}",
+        f'operator: "{_yaml_escape(config.operator or "")}"',
+        "thresholds:",
+        "  warn_days: 7   # an item due within this many days counts as due soon",
+        "  red_gap: 25    # score this many points under expected makes a region KRITIS",
+        "# Region tags used by checklist items' `when:` (inherited by the regions below).",
+    ]
+    if config.tags:
+        lines.append("tags:")
+        for code, tags in sorted(config.tags.items()):
+            lines.append(f'  "{code}": [{", ".join(sorted(tags))}]')
+    else:
+        lines.append("tags: {}")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def init_workspace(folder: Path, config: Config) -> Path:
+    """Create a workspace in ``folder``; refuses to overwrite one. Returns the config path."""
+    path = folder / CONFIG_FILE
+    if path.exists():
+        raise InputError(_("{path} already exists; not overwriting a workspace").format(
+            path=path))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / RECORDS_DIR).mkdir(mode=0o750, exist_ok=True)
+        _write_new(folder / ".gitignore", GITIGNORE)
+        _write_new(folder / ".gitattributes", GITATTRIBUTES)
+        with path.open("x", encoding="utf-8", newline="\n") as fh:
+            fh.write(render_config(config))
+    except OSError as e:
+        raise StorageError(_("cannot create the workspace in {path}: {reason}").format(
+            path=folder, reason=e.strerror or e)) from e
+    return path
+
+
+def _write_new(path: Path, text: str) -> None:
+    if not path.exists():
+        path.write_text(text, encoding="utf-8", newline="\n")

@@ -1,0 +1,189 @@
+"""A strict, safe YAML loader for checklists and workspace files.
+
+Safe: only ``SafeLoader`` machinery, no tags, no anchors or aliases, one document, caps on size,
+depth and node count. Strict: YAML 1.1 surprises are off (``NO``, ``0755``, ``1:30`` and
+``2024-01-05`` stay strings; only ``true``/``false``, plain decimal integers and null are
+typed), and a duplicate key is an error. Values come back as plain Python data plus a map from
+each value's path to its line, so validators can name file:line for every problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pilkada_cli.errors import Problem, ValidationError
+from pilkada_cli.i18n import _
+
+MAX_BYTES = 1_048_576
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+
+Key = tuple[str | int, ...]
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseParse = yaml.CParser if hasattr(yaml, "CParser") else None
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc]
+    """Resolves only booleans, decimal integers and null; everything else is a string."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]*)$"), list("-0123456789")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""]
+)
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its data and the line of every value, keyed by path."""
+
+    path: str
+    data: Any
+    lines: dict[Key, int] = field(default_factory=dict)
+
+    def line(self, *key: str | int) -> int | None:
+        """The line of the value at ``key`` or, failing that, of its nearest parent."""
+        k: Key = tuple(key)
+        while k:
+            if k in self.lines:
+                return self.lines[k]
+            k = k[:-1]
+        return self.lines.get((), 1)
+
+
+def _fail(path: str, line: int | None, message: str) -> ValidationError:
+    return ValidationError([Problem(path, line, message)])
+
+
+def load_file(path: Path, display: str | None = None) -> Document:
+    """Read and strictly parse one YAML file. Raises ValidationError naming file:line."""
+    shown = display or str(path)
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise _fail(shown, None, _("cannot read file: {reason}").format(reason=e.strerror)) from e
+    return load_bytes(raw, shown)
+
+
+def load_bytes(raw: bytes, shown: str) -> Document:
+    """Strictly parse YAML bytes; ``shown`` is the name used in error messages."""
+    if len(raw) > MAX_BYTES:
+        raise _fail(
+            shown, None, _("file is larger than {limit} KB").format(limit=MAX_BYTES // 1024)
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise _fail(shown, line, _("file is not valid UTF-8 text")) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise _fail(shown, line, _("file contains a NUL character (not a text file?)"))
+    _prescan(text, shown)
+    try:
+        node = yaml.compose(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as e:
+        raise _yaml_error(e, shown) from None
+    except (yaml.YAMLError, RecursionError) as e:
+        raise _fail(shown, None, _("invalid YAML: {reason}").format(reason=e)) from None
+    doc = Document(shown, None)
+    if node is None:
+        doc.lines[()] = 1
+        return doc
+    doc.data = _convert(node, (), doc)
+    return doc
+
+
+def _yaml_error(e: yaml.MarkedYAMLError, shown: str) -> ValidationError:
+    mark = e.problem_mark or e.context_mark
+    line = mark.line + 1 if mark is not None else None
+    reason = e.problem or e.context or str(e)
+    return _fail(shown, line, _("invalid YAML: {reason}").format(reason=reason))
+
+
+def _prescan(text: str, shown: str) -> None:
+    """Walk parser events without recursion: reject anchors, aliases, tags, deep or huge files."""
+    depth = 0
+    nodes = 0
+    documents = 0
+    try:
+        for ev in yaml.parse(text, Loader=_StrictLoader):
+            line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+            if isinstance(ev, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _fail(shown, line, _("only one YAML document per file is allowed"))
+            elif isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+                raise _fail(shown, line, _("anchors and aliases (& and *) are not allowed"))
+            elif isinstance(ev, yaml.NodeEvent):
+                nodes += 1
+                tag = getattr(ev, "tag", None)
+                if tag is not None and tag != "!":
+                    raise _fail(
+                        shown, line, _("YAML tags such as {tag} are not allowed").format(tag=tag)
+                    )
+                if nodes > MAX_NODES:
+                    raise _fail(shown, line, _("file has too many values"))
+                if isinstance(ev, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        raise _fail(
+                            shown,
+                            line,
+                            _("nesting deeper than {limit} levels").format(limit=MAX_DEPTH),
+                        )
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as e:
+        raise _yaml_error(e, shown) from None
+    except yaml.YAMLError as e:
+        raise _fail(shown, None, _("invalid YAML: {reason}").format(reason=e)) from None
+
+
+def _convert(node: yaml.Node, key: Key, doc: Document) -> Any:
+    doc.lines[key] = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag.endswith(":int"):
+            return int(node.value)
+        if node.tag.endswith(":bool"):
+            return node.value == "true"
+        if node.tag.endswith(":null"):
+            return None
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(child, (*key, i), doc) for i, child in enumerate(node.value)]
+    assert isinstance(node, yaml.MappingNode)
+    result: dict[str, Any] = {}
+    first_line: dict[str, int] = {}
+    for knode, vnode in node.value:
+        line = knode.start_mark.line + 1
+        if not isinstance(knode, yaml.ScalarNode) or knode.tag.endswith((":null", ":bool")):
+            raise _fail(doc.path, line, _("mapping keys must be plain names"))
+        name = str(knode.value)
+        if name in result:
+            raise _fail(
+                doc.path,
+                line,
+                _("duplicate key '{key}' (first on line {line})").format(
+                    key=name, line=first_line[name]
+                ),
+            )
+        first_line[name] = line
+        result[name] = _convert(vnode, (*key, name), doc)
+        doc.lines[key + (name,)] = line
+    return result
