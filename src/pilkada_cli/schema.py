@@ -132,6 +132,9 @@ def workspace_schema() -> dict[str, Any]:
             "language": {"enum": list(LANGUAGES)},
             "operator": _text("Default name recorded with each change"),
             "timezone": {"enum": list(TIMEZONES)},
+            "as_of": {"type": "string", "pattern": _DATE,
+                      "description": "A frozen 'today' for demos and training"},
+            "sample": {"type": "boolean", "description": "The records are sample data"},
             "thresholds": {
                 "type": "object", "additionalProperties": False,
                 "properties": {"warn_days": {"type": "integer", "minimum": 0, "maximum": 365},

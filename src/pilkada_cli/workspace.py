@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pilkada_cli.checklist import TIMEZONES
 from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
-from pilkada_cli.fields import Checker
+from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level
 from pilkada_cli.yamlload import load_file
@@ -28,7 +29,8 @@ DEFAULT_DEPTH = "kecamatan"
 SUMSEL_TAGS = {"16.10": ("calon-tunggal",), "16.11": ("calon-tunggal",)}
 
 CONFIG_KEYS = ("cycle", "region")
-CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name")
+CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name",
+                   "as_of", "sample")
 THRESHOLD_KEYS = ("warn_days", "red_gap")
 
 GITIGNORE = """\
@@ -65,6 +67,8 @@ class Config:
     operator: str | None = None
     timezone: str | None = None
     name: str = ""
+    as_of: date | None = None  # a frozen "today" (demos, training); None = the real today
+    sample: bool = False  # sample data: every view says so
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
         cycle=c.text(m, (), "cycle"), region=region, depth=depth,
         tags=_tags(c, m.get("tags"), regions), thresholds=_thresholds(c, m.get("thresholds")),
         language=language, operator=c.text(m, (), "operator") or None, timezone=timezone,
-        name=c.text(m, (), "name"),
+        name=c.text(m, (), "name"), as_of=_as_of(c, m), sample=c.flag(m, (), "sample"),
     )
     if region and depth in DEPTHS and region != NATION_CODE and CODE_RE.match(region):
         if depth_of_level(depth) < region.count(".") + 1:
@@ -162,6 +166,16 @@ def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
     if problems:
         raise ValidationError(problems)
     return config
+
+
+def _as_of(c: Checker, m: Mapping[str, Any]) -> date | None:
+    raw = c.text(m, (), "as_of")
+    if not raw:
+        return None
+    day = parse_iso_date(raw)
+    if day is None:
+        c.add(("as_of",), _("'{value}' is not a date (YYYY-MM-DD)").format(value=raw))
+    return day
 
 
 def _tags(c: Checker, raw: Any, regions: RegionIndex | None) -> dict[str, frozenset[str]]:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from pilkada_cli.checklist import Cycle
+    from pilkada_cli.events import Event
+    from pilkada_cli.readiness import Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.workspace import Workspace
 
@@ -91,6 +93,58 @@ class Session:
     def region(self, query: str) -> Region:
         """A region named by code or name, looked up in the workspace's scope first."""
         return self.regions().resolve(query, scope=self.workspace().config.region)
+
+    def events(self) -> list[Event]:
+        """Every readable event of the workspace, in order; unreadable lines are warned about."""
+        from pilkada_cli.journal import Journal
+
+        result = Journal(self.workspace().records_dir).read()
+        bad = len(result.problems)
+        if bad:
+            from rich.text import Text
+
+            self.console(stderr=True).print(Text(_(
+                "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
+                "verify` for details.").format(n=bad), style="bold yellow"))
+        return list(result.events)
+
+    def readiness(self, as_of: str | None) -> Readiness:
+        """The readiness of the workspace at ``--as-of``."""
+        from pilkada_cli.loading import build, parse_as_of
+
+        ws = self.workspace()
+        moment = parse_as_of(as_of, ws)
+        return build(ws, self.cycle(), self.regions(), self.events(), moment)
+
+    def check_stage(self, stage: str) -> None:
+        """An unknown stage id is an input error listing the stages."""
+        from pilkada_cli.errors import InputError
+
+        cycle = self.cycle()
+        if cycle.stage(stage) is None:
+            raise InputError(_("unknown stage '{stage}'; stages: {stages}").format(
+                stage=stage, stages=", ".join(s.id for s in cycle.stages)))
+
+    def check_owner(self, owner: str) -> None:
+        """An unknown owner is an input error listing the owners."""
+        from pilkada_cli.errors import InputError
+
+        owners = self.cycle().owners
+        if owner.casefold() not in {o.casefold() for o in owners}:
+            raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
+                owner=owner, owners=", ".join(owners)))
+
+    def check_depth(self, depth: str, below: Region) -> None:
+        """``--depth`` must name a level below ``below`` and within the workspace."""
+        from pilkada_cli.errors import InputError
+        from pilkada_cli.regions import depth_of_level
+
+        levels = ("provinsi", "kabupaten", "kota", "kecamatan", "desa")
+        ws_depth = depth_of_level(self.workspace().config.depth)
+        if depth not in levels or not below.depth < depth_of_level(depth) <= ws_depth:
+            raise InputError(_("--depth {depth} is not a level between {name} and the "
+                               "workspace depth ({ws})").format(
+                depth=depth, name=below.name, ws=self.workspace().config.depth))
 
     def _apply_language(self) -> None:
         ws_lang = self._workspace.config.language if self._workspace else None

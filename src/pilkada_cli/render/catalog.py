@@ -10,6 +10,7 @@ from rich.text import Text
 
 from pilkada_cli.checklist import Cycle, Item, Stage
 from pilkada_cli.i18n import _, format_date, language
+from pilkada_cli.labels import region_level_word
 from pilkada_cli.regions import Region
 from pilkada_cli.render.text import inert
 
@@ -76,5 +77,5 @@ def regions_table(regions: Iterable[Region], title: str = "") -> Table:
     table.add_column(_("Level"))
     table.add_column(_("Time zone"))
     for r in regions:
-        table.add_row(r.code, Text(inert(r.name)), _(r.level), r.timezone)
+        table.add_row(r.code, Text(inert(r.name)), region_level_word(r.level), r.timezone)
     return table

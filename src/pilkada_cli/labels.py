@@ -1,0 +1,60 @@
+"""Words, symbols and colours for levels and statuses: one vocabulary for every output."""
+
+from __future__ import annotations
+
+from pilkada_cli.i18n import _, language
+
+LEVEL_STYLE = {
+    "critical": "bold white on red",
+    "at_risk": "bold black on yellow",
+    "on_track": "bold white on green",
+    "upcoming": "grey50",
+    None: "dim",
+}
+STATUS_STYLE = {
+    "done": "green", "in_progress": "cyan", "todo": "", "blocked": "bold red", "na": "dim",
+}
+STATUS_SYMBOL = {"done": "✓", "in_progress": "◐", "todo": "○", "blocked": "✗", "na": "–"}
+
+
+def level_word(level: str | None) -> str:
+    """SIAP / WASPADA / KRITIS (ON TRACK / AT RISK / CRITICAL), upcoming, or a dash."""
+    words = {
+        "critical": _("CRITICAL"),
+        "at_risk": _("AT RISK"),
+        "on_track": _("ON TRACK"),
+        "upcoming": _("upcoming"),
+    }
+    return words.get(level or "", "—")
+
+
+def level_letter(level: str | None) -> str:
+    """One letter for the stage strip: K/W/S in Indonesian, C/A/O in English."""
+    letters = {"critical": "KC", "at_risk": "WA", "on_track": "SO", "upcoming": "··"}
+    pair = letters.get(level or "", "  ")
+    return pair[0] if language() == "id" else pair[1]
+
+
+def status_word(status: str) -> str:
+    """belum / proses / selesai / terhambat / tidak berlaku (todo, in progress, …)."""
+    words = {
+        "todo": _("todo"),
+        "in_progress": _("in progress"),
+        "done": _("done"),
+        "blocked": _("blocked"),
+        "na": _("not applicable"),
+    }
+    return words[status]
+
+
+def region_level_word(level: str) -> str:
+    """The region level (provinsi, kabupaten, kota, …) in the current language."""
+    words = {
+        "nasional": _("nation"),
+        "provinsi": _("province"),
+        "kabupaten": _("regency"),
+        "kota": _("city"),
+        "kecamatan": _("district"),
+        "desa": _("village"),
+    }
+    return words[level]

@@ -1,0 +1,211 @@
+"""What each status view shows, computed once from a Readiness and rendered by every format.
+
+Pure: builds frozen rows of numbers; renderers only format them, so the terminal, JSON, CSV and
+Markdown never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pilkada_cli.events import Event
+from pilkada_cli.readiness import (
+    LEVEL_ORDER,
+    ItemState,
+    Readiness,
+    Summary,
+    days_to_voting,
+    worst_first,
+)
+from pilkada_cli.regions import Region, depth_of_level
+
+STATUS_SCHEMA = "pilkada.status/1"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One region's line in an overview."""
+
+    region: Region
+    summary: Summary
+    stages: tuple[tuple[str, str | None], ...]  # (stage id, level) for the strip
+    no_report: bool
+    last: Event | None
+    child_levels: tuple[tuple[str, int], ...]
+    no_report_children: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """``pilkada status``: a header, one row per region, and the root's pooled numbers."""
+
+    readiness: Readiness
+    as_of: date
+    days_to_voting: int
+    current_stages: tuple[str, ...]
+    strip: tuple[str, ...]  # stage ids shown in the strip
+    stage: str | None  # set when narrowed to one stage (--stage)
+    root: Row
+    rows: tuple[Row, ...]
+
+    @property
+    def level_counts(self) -> list[tuple[str, int]]:
+        """Rows per level, worst first."""
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            if row.summary.level is not None:
+                counts[row.summary.level] = counts.get(row.summary.level, 0) + 1
+        return worst_first(counts)
+
+    @property
+    def no_report_count(self) -> int:
+        """Rows with no events at all."""
+        return sum(row.no_report for row in self.rows)
+
+
+def _row(r: Readiness, region: Region, stage: str | None, strip: Sequence[str]) -> Row:
+    s = r.stage(region.code, stage) if stage else r.overall(region.code)
+    result = r.results[region.code]
+    return Row(
+        region=region, summary=s,
+        stages=tuple((sid, r.stage(region.code, sid).level) for sid in strip),
+        no_report=r.no_report(region.code), last=result.last,
+        child_levels=tuple(worst_first(result.child_levels)),
+        no_report_children=result.no_report_children,
+    )
+
+
+def sort_key(row: Row) -> tuple[int, float, str]:
+    """Worst first: by level, then by how far the score is behind expected, then by code."""
+    s = row.summary
+    level_rank = LEVEL_ORDER.index(s.level) if s.level else len(LEVEL_ORDER)
+    gap = (s.expected or 0.0) - (s.score or 0.0)
+    return (level_rank, -gap, row.region.code)
+
+
+def overview(r: Readiness, stage: str | None = None, depth: str | None = None,
+             root: Region | None = None) -> Overview:
+    """The overview of ``root`` (default the workspace root): its children, or every region at
+    ``depth`` under it."""
+    root = root or r.root
+    if depth is not None:
+        target = depth_of_level(depth)
+        listed = [x for x in r.subtree(root.code) if x.depth == target]
+    else:
+        listed = r.children(root.code)
+    d = r.results[root.code].d
+    current = tuple(s.id for s in r.stages if s.start <= d <= s.end)
+    strip = tuple(s.id for i, s in enumerate(r.stages)
+                  if not r.is_upcoming(root.code, i)) if stage is None else (stage,)
+    rows = sorted((_row(r, x, stage, strip) for x in listed), key=sort_key)
+    return Overview(
+        readiness=r, as_of=d, days_to_voting=days_to_voting(r.cycle, d), current_stages=current,
+        strip=strip, stage=stage, root=_row(r, root, stage, strip), rows=tuple(rows),
+    )
+
+
+@dataclass(frozen=True)
+class Detail:
+    """``pilkada status REGION``: the region's stages and items, and its children if any."""
+
+    overview: Overview
+    stages: tuple[tuple[str, Summary], ...]
+    items: tuple[ItemState, ...]
+
+
+def detail(r: Readiness, code: str, stage: str | None = None) -> Detail:
+    """One region's stages and items (the overview part lists its children)."""
+    ov = overview(r, stage, root=r.region(code))
+    stages = tuple((s.id, r.stage(code, s.id)) for s in r.stages
+                   if stage is None or s.id == stage)
+    return Detail(ov, stages, tuple(r.items(code, stage)))
+
+
+def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str | None = None,
+             critical_only: bool = False) -> list[ItemState]:
+    """Late and upcoming (region, item) pairs, worst first: critical overdue, then days late."""
+    out: list[ItemState] = []
+    for region in r.regions:
+        for st in r.items(region.code):
+            if owner is not None and st.item.owner.casefold() != owner.casefold():
+                continue
+            if critical_only and not st.item.critical:
+                continue
+            if st.status in ("done", "na"):
+                continue
+            d = r.results[region.code].d
+            if st.overdue or (not overdue_only and st.due <= d + timedelta(days=within)):
+                out.append(st)
+    out.sort(key=lambda st: (not (st.overdue and st.item.critical), not st.overdue,
+                             -st.days_late, st.due, st.region, st.item.id))
+    return out
+
+
+def summary_json(s: Summary) -> dict[str, Any]:
+    """A Summary as JSON numbers (exact sums, and the percentages the tables show)."""
+    return {
+        "level": s.level,
+        "score": None if s.score is None else round(s.score * 100, 1),
+        "expected": None if s.expected is None else round(s.expected * 100, 1),
+        "weight": s.weight, "credit": s.credit / 100, "expected_weight": s.expected_weight,
+        "items": s.items, "done": s.done, "overdue": s.overdue,
+        "critical_overdue": s.critical_overdue, "blocked": s.blocked,
+        "critical_blocked": s.critical_blocked, "due_soon": s.due_soon, "na": s.na,
+    }
+
+
+def _row_json(row: Row) -> dict[str, Any]:
+    last = row.last
+    return {
+        "code": row.region.code, "name": row.region.name, "region_level": row.region.level,
+        "timezone": row.region.timezone, **summary_json(row.summary),
+        "no_report": row.no_report,
+        "last_update": None if last is None else {"at": last.at, "by": last.by},
+        "stages": [{"id": sid, "level": level} for sid, level in row.stages],
+        "children": dict(row.child_levels),
+        "children_no_report": row.no_report_children,
+    }
+
+
+def overview_json(ov: Overview) -> dict[str, Any]:
+    """The versioned JSON contract of ``pilkada status`` (schema ``pilkada.status/1``)."""
+    r = ov.readiness
+    return {
+        "schema": STATUS_SCHEMA,
+        "cycle": {"id": r.cycle.id, "name": r.cycle.name,
+                  "voting_day": r.cycle.voting_day.isoformat()},
+        "as_of": ov.as_of.isoformat(),
+        "days_to_voting": ov.days_to_voting,
+        "thresholds": {"warn_days": r.thresholds.warn_days, "red_gap": r.thresholds.red_gap},
+        "stage": ov.stage,
+        "current_stages": list(ov.current_stages),
+        "root": _row_json(ov.root),
+        "regions": [_row_json(row) for row in ov.rows],
+        "totals": {"levels": dict(ov.level_counts), "no_report": ov.no_report_count},
+    }
+
+
+def item_json(st: ItemState) -> dict[str, Any]:
+    """One (region, item) pair as JSON."""
+    ev = st.event
+    return {
+        "region": st.region, "item": st.item.id, "stage": st.item.stage,
+        "title": st.item.title, "owner": st.item.owner, "critical": st.item.critical,
+        "weight": st.item.weight, "due": st.due.isoformat(), "status": st.status,
+        "progress": st.progress, "overdue": st.overdue, "due_soon": st.due_soon,
+        "days_late": st.days_late,
+        "note": ev.note if ev else "", "evidence": list(ev.evidence) if ev else [],
+        "by": ev.by if ev else None, "at": ev.at if ev else None,
+        "event": ev.id if ev else None,
+    }
+
+
+def detail_json(dt: Detail) -> dict[str, Any]:
+    """``status REGION --format json``: the overview contract plus stages and items."""
+    data = overview_json(dt.overview)
+    data["region_stages"] = [{"id": sid, **summary_json(s)} for sid, s in dt.stages]
+    data["items"] = [item_json(st) for st in dt.items]
+    return data

@@ -1,0 +1,104 @@
+"""Shared fixtures: an isolated environment and a CLI runner."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from pilkada_cli.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "checklists"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No workspace, language, operator or colour leaks in from the machine running the tests."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("PILKADA_HOME", str(home))
+    for var in ("PILKADA_WORKSPACE", "PILKADA_LANG", "PILKADA_OPERATOR", "FORCE_COLOR",
+                "LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+RunCli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli() -> RunCli:
+    """Run the CLI in-process: ``cli("stages")``; ``input=`` feeds stdin."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | bytes | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+MINI_CYCLE = {
+    "cycle.yaml": """\
+        id: mini
+        name: Siklus Mini
+        voting_day: 2024-11-27
+        regulation: PKPU uji
+        owners: [KPU, Pemda, Bawaslu]
+        levels: [provinsi, kabupaten, kota]
+        tags: [calon-tunggal]
+        """,
+    "01-persiapan.yaml": """\
+        id: persiapan
+        title: Persiapan
+        start: 2024-01-01
+        end: 2024-06-30
+        items:
+          - id: nphd-kpu
+            title: NPHD KPU ditandatangani
+            owner: Pemda
+            due: 2024-03-01
+            critical: true
+          - id: gudang
+            title: Gudang logistik tersedia
+            owner: Pemda
+            weight: 2
+            requires: [nphd-kpu]
+        """,
+    "02-pemungutan.yaml": """\
+        id: pemungutan
+        title: Pemungutan suara
+        start: H-3
+        end: H
+        items:
+          - id: logistik-tps
+            title: Logistik diterima di TPS
+            owner: KPU
+            due: H-1
+            levels: [kabupaten, kota, kecamatan]
+          - id: sosialisasi-kolom-kosong
+            title: Sosialisasi kolom kosong
+            owner: KPU
+            when: [calon-tunggal]
+        """,
+}
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (dedented) under ``root`` and return ``root``."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def mini_cycle(tmp_path: Path) -> Path:
+    """A small valid cycle folder."""
+    return write_tree(tmp_path / "mini", MINI_CYCLE)

@@ -1,0 +1,131 @@
+"""The shipped cycles: valid, true to PKPU 2/2024, and accepted by the published JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import SHIPPED, RunCli
+from pilkada_cli.checklist import load_cycle, stage_files
+from pilkada_cli.schema import schema
+from pilkada_cli.yamlload import load_file
+
+CYCLES = sorted(p for p in SHIPPED.iterdir() if (p / "cycle.yaml").is_file())
+
+# domain.md §2a/§2b: PKPU 2/2024 stage windows that have fixed dates.
+PKPU_2_2024 = {
+    "pembentukan-ppk-pps-kpps": (date(2024, 4, 17), date(2024, 11, 5)),
+    "pemantau-pemilihan": (date(2024, 2, 27), date(2024, 11, 16)),
+    "penyerahan-dp4": (date(2024, 4, 24), date(2024, 5, 31)),
+    "pemutakhiran-daftar-pemilih": (date(2024, 5, 31), date(2024, 9, 23)),
+    "pengumuman-pendaftaran-paslon": (date(2024, 8, 24), date(2024, 8, 26)),
+    "pendaftaran-paslon": (date(2024, 8, 27), date(2024, 8, 29)),
+    "penetapan-paslon": (date(2024, 9, 22), date(2024, 9, 22)),
+    "pengundian-nomor-urut": (date(2024, 9, 23), date(2024, 9, 23)),
+    "kampanye": (date(2024, 9, 25), date(2024, 11, 23)),
+    "masa-tenang": (date(2024, 11, 24), date(2024, 11, 26)),
+    "pemungutan-suara": (date(2024, 11, 27), date(2024, 11, 27)),
+    "penghitungan-rekapitulasi": (date(2024, 11, 27), date(2024, 12, 16)),
+}
+
+
+def test_two_cycles_are_shipped() -> None:
+    assert [p.name for p in CYCLES] == ["pilkada-2024", "pilkada-ulang-2025"]
+
+
+@pytest.mark.parametrize("folder", CYCLES, ids=lambda p: p.name)
+def test_shipped_cycle_is_valid(folder: Path) -> None:
+    cycle = load_cycle(folder)
+    assert cycle.id == folder.name
+    for item in cycle.items.values():
+        assert item.basis, f"{item.id} has no basis"
+        assert item.title_en, f"{item.id} has no English title"
+
+
+def test_pilkada_2024_has_the_21_pkpu_stages_and_dates() -> None:
+    cycle = load_cycle(SHIPPED / "pilkada-2024")
+    assert cycle.voting_day == date(2024, 11, 27)
+    assert len(cycle.stages) == 21
+    by_id = {s.id: s for s in cycle.stages}
+    for stage_id, (start, end) in PKPU_2_2024.items():
+        assert (by_id[stage_id].start, by_id[stage_id].end) == (start, end), stage_id
+    assert by_id["perencanaan-program-anggaran"].end == date(2024, 1, 26)
+    assert len(cycle.items) >= 80
+    levels = {level for item in cycle.items.values() for level in item.levels}
+    assert levels >= {"provinsi", "kabupaten", "kota", "kecamatan"}
+    assert any(item.when == {"calon-tunggal"} for item in cycle.items.values())
+    assert sum(item.critical for item in cycle.items.values()) >= 10
+
+
+def test_rerun_2025_uses_relative_deadlines() -> None:
+    cycle = load_cycle(SHIPPED / "pilkada-ulang-2025")
+    assert cycle.voting_day == date(2025, 8, 27)
+    relative = [i for i in cycle.items.values() if i.due_spec.startswith("H")]
+    assert len(relative) >= len(cycle.items) // 2
+
+
+def _files() -> list[tuple[str, Path]]:
+    out = []
+    for folder in CYCLES:
+        out.append(("cycle", folder / "cycle.yaml"))
+        out += [("stage", p) for p in stage_files(folder)]
+    return out
+
+
+@pytest.mark.parametrize(("kind", "path"), _files(), ids=lambda x: getattr(x, "name", x))
+def test_shipped_files_match_the_json_schema(kind: str, path: Path) -> None:
+    data = load_file(path).data
+    jsonschema.validate(data, schema(kind))
+    jsonschema.validate(data, schema())  # the combined schema accepts every kind
+
+
+def test_schema_rejects_what_the_loader_rejects() -> None:
+    bad_item = {"id": "s", "title": "S", "start": "2024-01-01", "end": "2024-02-01",
+                "items": [{"id": "a", "title": "T", "owner": "KPU", "titel": "x"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad_item, schema("stage"))
+    bad_due = {**bad_item, "items": [{"id": "a", "title": "T", "owner": "KPU", "due": "H-x"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad_due, schema("stage"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"cycle": "x", "region": "16.999"}, schema("workspace"))
+
+
+def test_workspace_from_init_matches_schema(tmp_path: Path, cli: RunCli) -> None:
+    assert cli("init", "ws", "--region", "16").exit_code == 0
+    jsonschema.validate(load_file(tmp_path / "ws" / "pilkada.yaml").data, schema("workspace"))
+
+
+def test_cli_schema_prints_json(cli: RunCli) -> None:
+    result = cli("schema", "stage")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["required"] == ["id", "title", "start", "end", "items"]
+    assert cli("schema", "nope").exit_code == 2
+
+
+def test_cli_validate_without_arguments_checks_shipped_cycles(cli: RunCli) -> None:
+    result = cli("validate")
+    assert result.exit_code == 0, result.output
+    assert "cycle pilkada-2024, 21 stages" in result.stderr
+    assert "cycle pilkada-ulang-2025" in result.stderr
+
+
+def test_cli_stages_lists_pkpu_dates_in_indonesian(cli: RunCli) -> None:
+    result = cli("--lang", "id", "stages")
+    assert result.exit_code == 0
+    row = next(line for line in result.stdout.splitlines() if "masa-tenang" in line)
+    assert "24 November 2024" in row and "26 November 2024" in row
+    assert sum(1 for line in result.stdout.splitlines() if line.strip().startswith("│")) >= 21
+
+
+def test_cli_items_filters(cli: RunCli) -> None:
+    result = cli("items", "--stage", "pemungutan-suara", "--owner", "kpu")
+    assert result.exit_code == 0
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ ") and line[2] != " "]
+    assert rows and all(row.split("│")[3].strip() == "KPU" for row in rows)
+    assert cli("items", "--stage", "nope").exit_code == 2
+    assert cli("items", "--level", "rt").exit_code == 2

@@ -1,0 +1,76 @@
+"""Workspaces: init, discovery, the embedded default and strict config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import RunCli
+from pilkada_cli.workspace import find_workspace, load_config
+
+
+def test_init_creates_a_workspace_validate_accepts(tmp_path: Path, cli: RunCli) -> None:
+    result = cli("init", "ws", "--region", "16")
+    assert result.exit_code == 0, result.output
+    ws = tmp_path / "ws"
+    assert (ws / "records").is_dir()
+    assert "*.lock" in (ws / ".gitignore").read_text()
+    assert "merge=union" in (ws / ".gitattributes").read_text()
+    config = load_config(ws / "pilkada.yaml")
+    assert (config.cycle, config.region, config.depth) == ("pilkada-2024", "16", "kecamatan")
+    assert dict(config.tags) == {"16.10": frozenset({"calon-tunggal"}),
+                                 "16.11": frozenset({"calon-tunggal"})}
+    assert (config.thresholds.warn_days, config.thresholds.red_gap) == (7, 25)
+    checked = cli("validate", str(ws))
+    assert checked.exit_code == 0, checked.output
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path, cli: RunCli) -> None:
+    assert cli("init", "ws", "--region", "16").exit_code == 0
+    before = (tmp_path / "ws" / "pilkada.yaml").read_bytes()
+    result = cli("init", "ws", "--region", "palembang")
+    assert result.exit_code == 2
+    assert "already exists; not overwriting a workspace" in result.stderr
+    assert (tmp_path / "ws" / "pilkada.yaml").read_bytes() == before
+
+
+def test_init_by_name_and_nation(tmp_path: Path, cli: RunCli) -> None:
+    assert cli("init", "plg", "--region", "palembang").exit_code == 0
+    assert load_config(tmp_path / "plg" / "pilkada.yaml").region == "16.71"
+    assert load_config(tmp_path / "plg" / "pilkada.yaml").tags == {}
+    assert cli("init", "nas", "--region", "indonesia", "--depth", "kabupaten").exit_code == 0
+    assert load_config(tmp_path / "nas" / "pilkada.yaml").region == "ID"
+    assert cli("validate", str(tmp_path / "nas")).exit_code == 0
+
+
+def test_init_with_cycle_path_stores_it_relative(tmp_path: Path, cli: RunCli,
+                                                 mini_cycle: Path) -> None:
+    result = cli("init", "ws", "--region", "16.71", "--cycle", str(mini_cycle))
+    assert result.exit_code == 0, result.output
+    assert load_config(tmp_path / "ws" / "pilkada.yaml").cycle == "../mini"
+
+
+def test_discovery_order(tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("init", "a", "--region", "16").exit_code == 0
+    assert cli("init", "b", "--region", "19").exit_code == 0
+    (tmp_path / "a" / "deep" / "er").mkdir(parents=True)
+    assert find_workspace(None, tmp_path / "a" / "deep" / "er").root == tmp_path / "a"
+    monkeypatch.setenv("PILKADA_WORKSPACE", str(tmp_path / "b"))
+    assert find_workspace(None, tmp_path / "a").root == tmp_path / "b"
+    assert find_workspace(tmp_path / "a", tmp_path / "b").root == tmp_path / "a"
+
+
+def test_embedded_default_is_announced_once(cli: RunCli, isolated_env: Path) -> None:
+    result = cli("stages")
+    assert result.exit_code == 0
+    assert result.stderr.count("using the embedded default") == 1
+    ws = find_workspace(None)
+    assert ws.is_default and ws.root == isolated_env / "default"
+    assert ws.config.region == "16" and ws.config.depth == "kecamatan"
+
+
+def test_missing_explicit_workspace_is_exit_2(cli: RunCli) -> None:
+    result = cli("--workspace", "nowhere", "stages")
+    assert result.exit_code == 2
+    assert "no workspace at nowhere" in result.stderr
