@@ -19,8 +19,10 @@ def test_init_creates_a_workspace_validate_accepts(tmp_path: Path, cli: RunCli) 
     assert "merge=union" in (ws / ".gitattributes").read_text()
     config = load_config(ws / "pilkada.yaml")
     assert (config.cycle, config.region, config.depth) == ("pilkada-2024", "16", "kecamatan")
-    assert dict(config.tags) == {"16.10": frozenset({"calon-tunggal"}),
-                                 "16.11": frozenset({"calon-tunggal"})}
+    assert config.tags["16.10"] == frozenset({"calon-tunggal", "sengketa-mk"})
+    assert config.tags["16.11"] == frozenset({"calon-tunggal", "sengketa-mk"})
+    assert config.tags["16.71"] == frozenset({"sengketa-mk"})
+    assert "16.06" not in config.tags and len(config.tags) == 9
     assert (config.thresholds.warn_days, config.thresholds.red_gap) == (7, 25)
     checked = cli("validate", str(ws))
     assert checked.exit_code == 0, checked.output
@@ -38,7 +40,8 @@ def test_init_refuses_to_overwrite(tmp_path: Path, cli: RunCli) -> None:
 def test_init_by_name_and_nation(tmp_path: Path, cli: RunCli) -> None:
     assert cli("init", "plg", "--region", "palembang").exit_code == 0
     assert load_config(tmp_path / "plg" / "pilkada.yaml").region == "16.71"
-    assert load_config(tmp_path / "plg" / "pilkada.yaml").tags == {}
+    plg = load_config(tmp_path / "plg" / "pilkada.yaml")
+    assert plg.tags == {"16.71": frozenset({"sengketa-mk"})}
     assert cli("init", "nas", "--region", "indonesia", "--depth", "kabupaten").exit_code == 0
     assert load_config(tmp_path / "nas" / "pilkada.yaml").region == "ID"
     assert cli("validate", str(tmp_path / "nas")).exit_code == 0

@@ -25,8 +25,14 @@ RECORDS_DIR = "records"
 DEFAULT_CYCLE = "pilkada-2024"
 DEFAULT_REGION = "16"
 DEFAULT_DEPTH = "kecamatan"
-# Sumatera Selatan's single-candidate regencies in Pilkada 2024 (domain.md §4b).
-SUMSEL_TAGS = {"16.10": ("calon-tunggal",), "16.11": ("calon-tunggal",)}
+# Sumatera Selatan in Pilkada 2024 (domain.md §4b): Ogan Ilir and Empat Lawang had a single
+# candidate pair; the governor and 8 kab/kota were declared on 9 Jan 2025 with no MK case, so the
+# other 9 kab/kota went to the MK (an inference from that source).
+_MK = ("16.01", "16.03", "16.04", "16.07", "16.09", "16.10", "16.11", "16.71", "16.72")
+SUMSEL_TAGS: dict[str, tuple[str, ...]] = {
+    code: (("calon-tunggal",) if code in ("16.10", "16.11") else ()) + ("sengketa-mk",)
+    for code in _MK
+}
 
 CONFIG_KEYS = ("cycle", "region")
 CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name",
