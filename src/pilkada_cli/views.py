@@ -209,3 +209,44 @@ def detail_json(dt: Detail) -> dict[str, Any]:
     data["region_stages"] = [{"id": sid, **summary_json(s)} for sid, s in dt.stages]
     data["items"] = [item_json(st) for st in dt.items]
     return data
+
+
+@dataclass(frozen=True)
+class Change:
+    """One (region, item) pair that changed in a window."""
+
+    kind: str  # done, regressed, blocked, overdue
+    before: ItemState
+    after: ItemState
+
+
+CHANGE_KINDS = ("done", "regressed", "blocked", "overdue")
+
+
+def changes(before: Readiness, after: Readiness) -> list[Change]:
+    """What changed between two readiness snapshots of the same scope: newly done, regressed
+    (done → anything else), newly blocked, newly overdue; by region, then kind, then item."""
+    out: list[Change] = []
+    for region in after.regions:
+        old = {st.item.id: st for st in before.items(region.code)}
+        for new in after.items(region.code):
+            prev = old.get(new.item.id)
+            if prev is None:
+                continue
+            kinds = []
+            if new.status == "done" and prev.status != "done":
+                kinds.append("done")
+            if prev.status == "done" and new.status != "done":
+                kinds.append("regressed")
+            if new.status == "blocked" and prev.status != "blocked":
+                kinds.append("blocked")
+            if new.overdue and not prev.overdue:
+                kinds.append("overdue")
+            out += [Change(kind, prev, new) for kind in kinds]
+    out.sort(key=lambda c: (c.after.region, CHANGE_KINDS.index(c.kind), c.after.item.id))
+    return out
+
+
+def change_json(c: Change) -> dict[str, Any]:
+    """One change as JSON."""
+    return {"kind": c.kind, "before": c.before.status, **item_json(c.after)}

@@ -43,6 +43,8 @@ GITIGNORE = """\
 # Local-only files: locks, torn fragments saved by the journal, the per-machine origin id, caches.
 *.lock
 *.torn-*
+*.tmp
+records/.local/
 .pilkada/
 """
 GITATTRIBUTES = """\
@@ -227,6 +229,10 @@ def render_config(config: Config) -> str:
     ]
     if config.name:
         lines.append(f'name: "{_yaml_escape(config.name)}"')
+    if config.sample:
+        lines.append("sample: true   # invented sample data: every view says so")
+    if config.as_of is not None:
+        lines.append(f"as_of: {config.as_of.isoformat()}   # a frozen 'today' (remove for real use)")
     lines += [
         f"language: {config.language or 'id'}",
         f'operator: "{_yaml_escape(config.operator or "")}"',

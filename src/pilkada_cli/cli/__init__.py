@@ -56,7 +56,7 @@ def _global(
 
 
 # Command modules register themselves on `app` when imported.
-from pilkada_cli.cli import catalog, setup, status  # noqa: E402,F401
+from pilkada_cli.cli import catalog, demo, records, setup, status  # noqa: E402,F401
 
 
 def main() -> None:

@@ -84,6 +84,12 @@ class Session:
             self._cycle = open_cycle(ws.config.cycle, base)
         return self._cycle
 
+    def cycle_for(self, ref: str) -> Cycle:
+        """A cycle by shipped id or path (relative to the current folder)."""
+        from pilkada_cli.cycles import open_cycle
+
+        return open_cycle(ref)
+
     def regions(self) -> RegionIndex:
         """The national region list."""
         from pilkada_cli.regions import load_regions

@@ -197,3 +197,53 @@ def due(
             "title"]
     csv_text = to_csv(cols, [[item_json(st)[c] for c in cols] for st in entries])
     _emit(s, _format(fmt), due_grid(entries, names), data, csv_text, _sample_line(s))
+
+
+@app.command()
+@handled
+def changes(
+    since: Annotated[str, typer.Option("--since", help="From the start of this date "
+                                       "(YYYY-MM-DD), e.g. the last rakor.")],
+    until: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--until", help="Up to the end of this date (default: today).", show_default=False)
+    ] = None,
+    region: RegionArg = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """What changed in a window: newly done, regressed (done → other), newly blocked, newly
+    overdue, per region.
+
+    Example: pilkada changes --since 2024-08-14
+    """
+    from datetime import timedelta
+
+    from pilkada_cli.loading import build, parse_as_of
+    from pilkada_cli.readiness import AsOf
+    from pilkada_cli.render.status import changes_grid
+    from pilkada_cli.render.table import to_csv
+    from pilkada_cli.views import change_json
+    from pilkada_cli.views import changes as diff
+
+    s = get_session()
+    ws = s.workspace()
+    start = parse_as_of(since, ws)
+    if start.day is None:
+        from pilkada_cli.errors import InputError
+
+        raise InputError(_("--since takes a date (YYYY-MM-DD)"))
+    end = parse_as_of(until, ws)
+    events = s.events()
+    before = build(ws, s.cycle(), s.regions(), events, AsOf(day=start.day - timedelta(days=1)))
+    after = build(ws, s.cycle(), s.regions(), events, end)
+    target = s.region(region) if region else after.root
+    _check_in_scope(after, target.code)
+    entries = [c for c in diff(before, after)
+               if target.code == "ID" or c.after.region == target.code
+               or c.after.region.startswith(target.code + ".")]
+    names = {c.after.region: after.region(c.after.region).name for c in entries}
+    data = {"schema": "pilkada.changes/1", "since": start.day.isoformat(),
+            "until": after.results[target.code].d.isoformat(),
+            "changes": [change_json(c) for c in entries]}
+    cols = ["region", "kind", "before", "status", "item", "title", "by", "at", "note"]
+    csv_text = to_csv(cols, [[change_json(c)[k] for k in cols] for c in entries])
+    _emit(s, _format(fmt), changes_grid(entries, names), data, csv_text, _sample_line(s))

@@ -16,9 +16,10 @@ from pilkada_cli.labels import (
     status_word,
 )
 from pilkada_cli.readiness import ZONES, ItemState, Summary
+from pilkada_cli.regions import timezone_of
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import Grid
-from pilkada_cli.views import Detail, Overview, Row
+from pilkada_cli.views import Change, Detail, Overview, Row
 
 
 def pct(value: float | None) -> str:
@@ -177,3 +178,21 @@ def overview_csv_rows(ov: Overview) -> tuple[list[str], list[list[Any]]]:
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}"
+
+
+def changes_grid(entries: Sequence[Change], names: dict[str, str]) -> Grid:
+    """``pilkada changes``: per region, what was newly done, regressed, blocked or overdue."""
+    words = {"done": (_("newly done"), "green"), "regressed": (_("regressed"), "bold red"),
+             "blocked": (_("newly blocked"), "red"), "overdue": (_("became overdue"), "yellow")}
+    grid = Grid(headers=[_("Region"), _("Change"), _("Item"), _("Status"), _("Note"),
+                         _("By, when"), _("Title")])
+    for c in entries:
+        ev = c.after.event
+        grid.add(f"{c.after.region} {names.get(c.after.region, '')}".strip(), words[c.kind],
+                 c.after.item.id,
+                 f"{status_word(c.before.status)} → {status_word(c.after.status)}",
+                 ev.note if ev and c.kind != "overdue" else "",
+                 _when(ev, timezone_of(c.after.region)) if c.kind != "overdue" else "",
+                 title_of(c.after.item))
+    return grid
+

@@ -1,0 +1,342 @@
+"""Recording commands: record, done, blocked, na, undo, log, verify."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from pilkada_cli.cli import app
+from pilkada_cli.cli._common import Session, get_session, handled
+from pilkada_cli.errors import ExitCode, InputError
+from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.events import Event
+    from pilkada_cli.recording import Change, Recorder
+
+ItemsArg = Annotated[list[str], typer.Argument(help="One or more item ids.", show_default=False)]
+NoteOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--note", "-n", help="A note (required for blocked and na: the reason).",
+    show_default=False)]
+EvidenceOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+    "--evidence", "-e", help="What proves it (berita acara number, SK, receipt); repeatable.",
+    show_default=False)]
+ByOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--by", help="Who (default: PILKADA_OPERATOR, the workspace operator, the OS user).",
+    show_default=False)]
+AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--at", help="When it actually happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00] "
+    "(default: now).", show_default=False)]
+
+
+def _recorder(s: Session, by: str | None) -> Recorder:
+    from pilkada_cli.journal import load_origin
+    from pilkada_cli.recording import Recorder, operator
+    from pilkada_cli.workspace import user_home
+
+    ws = s.workspace()
+    return Recorder(s.cycle(), ws.config.tags, load_origin(user_home()),
+                    operator(by, ws.config.operator))
+
+
+def _save(s: Session, events: list[Event]) -> None:
+    """Append all or nothing; print each saved event only once it is durable."""
+    from rich.text import Text
+
+    from pilkada_cli.journal import Journal
+
+    saved = Journal(s.workspace().records_dir).append(events)
+    out = s.console()
+    for ev in saved:
+        progress = f" {ev.progress}%" if ev.progress is not None else ""
+        out.print(Text(_("saved {id} {region} {item} {status}").format(
+            id=ev.id, region=ev.region, item=ev.item, status=ev.status) + progress))
+
+
+def _record(s: Session, region: str, items: list[str], status: str, progress: int | None,
+            note: str | None, evidence: list[str] | None, by: str | None,
+            at: str | None) -> None:
+    from datetime import datetime, timezone
+
+    from pilkada_cli.recording import Change, parse_at
+
+    target = s.region(region)
+    _check_in_workspace(s, target.code)
+    recorder = _recorder(s, by)
+    when = parse_at(at, target.timezone, datetime.now(timezone.utc)) if at else None
+    changes = [Change(target, item, status, progress, note or "", tuple(evidence or ()), when)
+               for item in dict.fromkeys(items)]
+    _save(s, recorder.build(changes))
+
+
+def _check_in_workspace(s: Session, code: str) -> None:
+    from pilkada_cli.regions import depth_of_level
+
+    config = s.workspace().config
+    region = s.regions().get(code)
+    assert region is not None
+    inside = config.region == "ID" or code == config.region or code.startswith(
+        config.region + ".")
+    if not inside or region.depth > depth_of_level(config.depth):
+        raise InputError(_("region {code} {name} is outside this workspace ({root} down to "
+                           "{depth})").format(code=code, name=region.name, root=config.region,
+                                              depth=config.depth))
+
+
+@app.command()
+@handled
+def record(
+    region: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="Region code or name.", show_default=False)] = None,
+    items: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+        help="Item ids.", show_default=False)] = None,
+    status: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--status", "-s", help="todo, in_progress, done, blocked or na.", show_default=False)
+    ] = None,
+    progress: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--progress", "-p", help="0-100, with in_progress.", show_default=False)] = None,
+    note: NoteOpt = None,
+    evidence: EvidenceOpt = None,
+    by: ByOpt = None,
+    at: AtOpt = None,
+    from_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--from", help="A CSV with columns region, item, status, progress, note, evidence "
+        "(optional: at, by); every row is checked first, all or nothing. '-' reads stdin.",
+        show_default=False)] = None,
+) -> None:
+    """Record a change of status for one region's items (all or nothing).
+
+    Examples: pilkada record palembang nphd-kpu-tanda-tangan --status done --evidence
+    "NPHD 900/123/2023"; pilkada record --from laporan.csv
+    """
+    s = get_session()
+    if from_file is not None:
+        if region or items or status:
+            raise InputError(_("use either --from FILE or REGION ITEM… --status, not both"))
+        _record_csv(s, from_file, by)
+        return
+    if not region or not items or not status:
+        raise InputError(_("give REGION, at least one ITEM and --status (or --from FILE)"))
+    from pilkada_cli.recording import parse_status
+
+    _record(s, region, items, parse_status(status), progress, note, evidence, by, at)
+
+
+def _record_csv(s: Session, path: Path, by: str | None) -> None:
+    from pilkada_cli.recording import read_csv_rows
+
+    source = "<stdin>" if str(path) == "-" else str(path)
+    raw = sys.stdin.buffer.read() if source == "<stdin>" else _read(path)
+    rows = read_csv_rows(raw, source)
+    recorder = _recorder(s, by)
+    changes, lines = _csv_changes(s, rows, source)
+    _save(s, recorder.build(changes, lines, source))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise InputError(_("cannot read {path}: {reason}").format(
+            path=path, reason=e.strerror or e)) from None
+
+
+def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
+                 source: str) -> tuple[list[Change], list[str]]:
+    from datetime import datetime, timezone
+
+    from pilkada_cli.errors import Problem, ValidationError
+    from pilkada_cli.recording import Change, parse_at, parse_status
+
+    problems: list[Problem] = []
+    changes: list[Change] = []
+    lines: list[str] = []
+    now = datetime.now(timezone.utc)
+    for line, row in rows:
+        try:
+            region = s.region(row["region"])
+            _check_in_workspace(s, region.code)
+            raw_progress = (row.get("progress") or "").strip().rstrip("%")
+            progress = int(raw_progress) if raw_progress else None
+            when = parse_at(row["at"], region.timezone, now) if row.get("at") else None
+            evidence = tuple(e.strip() for e in (row.get("evidence") or "").splitlines())
+            changes.append(Change(region, row["item"].strip(), parse_status(row["status"]),
+                                  progress, row.get("note") or "", evidence, when,
+                                  row.get("by") or None))
+            lines.append(str(line))
+        except ValueError:
+            problems.append(Problem(source, line, _("progress must be a whole number")))
+        except InputError as e:
+            problems.append(Problem(source, line, str(e)))
+    if problems:
+        raise ValidationError(problems)
+    return changes, lines
+
+
+@app.command()
+@handled
+def done(region: Annotated[str, typer.Argument(help="Region code or name.")], items: ItemsArg,
+         note: NoteOpt = None, evidence: EvidenceOpt = None, by: ByOpt = None,
+         at: AtOpt = None) -> None:
+    """Mark items done for a region (shorthand for record --status done).
+
+    Example: pilkada done "ogan ilir" dps-ditetapkan --evidence "BA-12/PL.02.1-BA/1610/2024"
+    """
+    _record(get_session(), region, items, "done", None, note, evidence, by, at)
+
+
+@app.command()
+@handled
+def blocked(region: Annotated[str, typer.Argument(help="Region code or name.")],
+            items: ItemsArg,
+            reason: Annotated[str, typer.Option("--reason", "-r", help="Why it is blocked.")],
+            by: ByOpt = None, at: AtOpt = None) -> None:
+    """Mark items blocked, with the reason.
+
+    Example: pilkada blocked lahat nphd-tni-tanda-tangan --reason "menunggu RKA Kodim"
+    """
+    _record(get_session(), region, items, "blocked", None, reason, None, by, at)
+
+
+@app.command()
+@handled
+def na(region: Annotated[str, typer.Argument(help="Region code or name.")], items: ItemsArg,
+       reason: Annotated[str, typer.Option("--reason", "-r", help="Why it does not apply.")],
+       by: ByOpt = None, at: AtOpt = None) -> None:
+    """Mark items not applicable to a region, with the reason.
+
+    Example: pilkada na 16.06 calon-terpilih-ditetapkan-pasca-putusan-mk --reason "tidak ada
+    sengketa"
+    """
+    _record(get_session(), region, items, "na", None, reason, None, by, at)
+
+
+@app.command()
+@handled
+def undo(
+    event_id: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="The event id to reverse.", show_default=False)] = None,
+    last: Annotated[bool, typer.Option("--last", help="Reverse this machine's last change "
+                                       "(the whole call if it recorded several items).")
+    ] = False,
+    by: ByOpt = None,
+) -> None:
+    """Reverse a recorded change with a new event; the original stays in the log.
+
+    Examples: pilkada undo 3f2a…; pilkada undo --last
+    """
+    from pilkada_cli.journal import Journal
+    from pilkada_cli.recording import same_batch
+
+    s = get_session()
+    if bool(event_id) == last:
+        raise InputError(_("give an EVENT_ID or --last"))
+    journal = Journal(s.workspace().records_dir)
+    recorder = _recorder(s, by)
+    history = journal.read().events
+    if last:
+        mine = journal.last_event(recorder.origin, recorder.default_by if by else None)
+        if mine is None:
+            raise InputError(_("nothing recorded from this machine to undo"))
+        targets = same_batch(history, mine)
+    else:
+        found = [e for e in history if e.id == (event_id or "").strip().lower()]
+        if not found:
+            raise InputError(_("no event with id {id}").format(id=event_id))
+        targets = found
+    _save(s, [recorder.undo(t, history, recorder.default_by) for t in targets])
+
+
+@app.command()
+@handled
+def log(
+    region: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="Only this region and those under it.", show_default=False)] = None,
+    item: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--item", "-i", help="Only this item.", show_default=False)] = None,
+    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--since", help="From this date (YYYY-MM-DD, when it happened).",
+        show_default=False)] = None,
+    until: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--until", help="Up to this date.", show_default=False)] = None,
+    by: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--by", help="Only changes by this person.", show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = "table",
+) -> None:
+    """The audit trail, newest first: who, when (happened and recorded), status, note,
+    evidence, event id.
+
+    Example: pilkada log palembang --since 2024-08-01
+    """
+    from pilkada_cli.recording import log_filter
+    from pilkada_cli.render.log import log_csv, log_grid, log_json
+    from pilkada_cli.render.table import to_plain, to_rich
+
+    s = get_session()
+    code = s.region(region).code if region else None
+    entries = log_filter(s.events(), code, item, _date(since), _date(until), by)
+    out = s.console()
+    if fmt == "json":
+        out.file.write(json.dumps(log_json(entries), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        out.file.write(log_csv(entries))
+    elif fmt == "table":
+        grid = log_grid(entries)
+        if sys.stdout.isatty():
+            out.print(to_rich(grid))
+        else:
+            out.file.write(to_plain(grid))
+    else:
+        raise InputError(_("unknown format '{fmt}'; use table, json or csv").format(fmt=fmt))
+
+
+def _date(text: str | None):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(_("bad date '{text}': use YYYY-MM-DD").format(text=text)) from None
+
+
+@app.command()
+@handled
+def verify(
+    repair: Annotated[bool, typer.Option("--repair", help="Move bad lines aside into "
+                                         "<file>.rejected.jsonl (never deletes data).")
+    ] = False,
+) -> None:
+    """Check the record files: torn or corrupt lines, conflict markers, duplicate ids,
+    concurrent conflicting changes. Exit 3 when something is wrong.
+
+    Example: pilkada verify --repair
+    """
+    from rich.text import Text
+
+    from pilkada_cli.journal import Journal
+
+    s = get_session()
+    journal = Journal(s.workspace().records_dir)
+    err = s.console(stderr=True)
+    if repair:
+        report = journal.repair()
+        for path, n in sorted(report.moved_per_file().items()):
+            err.print(Text(_("repaired {path}: {n} line(s) moved to {path}.rejected.jsonl")
+                           .format(path=path, n=n), style="yellow"))
+    findings = journal.verify()
+    out = s.console()
+    for f in findings:
+        out.print(Text(f"{f} [{f.kind}, {f.severity}]"))
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = len(findings) - errors
+    summary = _("{e} error(s), {w} warning(s)").format(e=errors, w=warnings)
+    err.print(Text(summary, style="bold red" if errors else "green"))
+    if errors:
+        raise typer.Exit(int(ExitCode.STORAGE))

@@ -1,0 +1,271 @@
+"""Turning what a user typed (or a CSV) into validated events; undo; the audit-trail filter.
+
+Pure: no I/O. Every problem in a request is reported at once; nothing is written unless all of
+it is valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import getpass
+import io
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from pilkada_cli.checklist import Cycle, Item
+from pilkada_cli.errors import InputError, Problem, ValidationError
+from pilkada_cli.events import (
+    NAME_MAX_BYTES,
+    NOTE_MAX_BYTES,
+    SEQ_AUTO,
+    STATUSES,
+    Event,
+    new_event_id,
+    order_key,
+    parse_instant,
+    validate_text,
+)
+from pilkada_cli.i18n import _
+from pilkada_cli.readiness import ZONES, region_tags
+from pilkada_cli.regions import Region
+
+FUTURE_SLACK = timedelta(minutes=5)
+CSV_COLUMNS = ("region", "item", "status", "progress", "note", "evidence")
+CSV_OPTIONAL = ("at", "by")
+STATUS_ALIASES = {
+    "todo": "todo", "belum": "todo",
+    "in_progress": "in_progress", "in progress": "in_progress", "proses": "in_progress",
+    "done": "done", "selesai": "done",
+    "blocked": "blocked", "terhambat": "blocked",
+    "na": "na", "n/a": "na", "not applicable": "na", "tidak berlaku": "na",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One requested status change, before validation against the checklist."""
+
+    region: Region
+    item: str
+    status: str
+    progress: int | None = None
+    note: str = ""
+    evidence: tuple[str, ...] = ()
+    at: datetime | None = None  # when it happened; None = now
+    by: str | None = None
+
+
+def operator(by: str | None, configured: str | None) -> str:
+    """Who is recording: --by, else PILKADA_OPERATOR, else the workspace's operator, else the
+    OS user name."""
+    for candidate in (by, os.environ.get("PILKADA_OPERATOR"), configured):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "unknown"
+
+
+def parse_status(text: str) -> str:
+    """A status word in English or Indonesian (``selesai``, ``in progress``) as its id."""
+    key = " ".join(text.strip().casefold().replace("-", " ").split())
+    found = STATUS_ALIASES.get(key) or STATUS_ALIASES.get(key.replace(" ", "_"))
+    if found is None:
+        raise InputError(_("unknown status '{status}'; use one of: {statuses}").format(
+            status=text, statuses=", ".join(STATUSES)))
+    return found
+
+
+def parse_at(text: str, zone: str, now: datetime) -> datetime:
+    """``--at``: a date (noon local time, or now if that is earlier) or a date and time, with or
+    without an offset (without: the region's time zone)."""
+    tz = ZONES[zone]
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            noon = datetime.combine(day, time(12), tz)
+            return min(noon, now.astimezone(tz))
+        moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise InputError(_("bad time '{text}': use YYYY-MM-DD or YYYY-MM-DDTHH:MM").format(
+            text=text)) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+class Recorder:
+    """Validates changes against the cycle and the workspace and builds events."""
+
+    def __init__(self, cycle: Cycle, tags: Mapping[str, frozenset[str]], origin: str,
+                 default_by: str, now: datetime | None = None) -> None:
+        self.cycle = cycle
+        self.items = cycle.items
+        self.tags = tags
+        self.origin = origin
+        self.default_by = default_by
+        self.now = now or datetime.now(timezone.utc)
+
+    def build(self, changes: Sequence[Change], where: Sequence[str] | None = None,
+              source: str = "") -> list[Event]:
+        """Events for ``changes``; ``where`` names each change's place (e.g. a CSV line) in
+        errors. Raises ValidationError listing every bad change."""
+        problems: list[Problem] = []
+        events: list[Event] = []
+        for i, change in enumerate(changes):
+            try:
+                events.append(self._one(change))
+            except InputError as e:
+                line = int(where[i]) if where and where[i].isdigit() else None
+                problems.append(Problem(source or "record", line, str(e)))
+        if problems and not source:
+            raise InputError("\n".join(p.message for p in problems))
+        if problems:
+            raise ValidationError(problems)
+        return events
+
+    def _one(self, c: Change) -> Event:
+        item = self._item(c.item)
+        tags = region_tags(c.region.code, self.tags)
+        if not item.applies_to(c.region.level, tags):
+            raise InputError(self._not_applicable(item, c.region, tags))
+        note = validate_text(_("note"), c.note, max_bytes=NOTE_MAX_BYTES, allow_newline=True)
+        if c.status in ("blocked", "na") and not note.strip():
+            raise InputError(_("status {status} needs a reason (--reason or --note)").format(
+                status=c.status))
+        if c.progress is not None:
+            if c.status != "in_progress":
+                raise InputError(_("progress is only for in_progress, not {status}").format(
+                    status=c.status))
+            if not 0 <= c.progress <= 100:
+                raise InputError(_("progress must be 0 to 100, not {n}").format(n=c.progress))
+        evidence = tuple(validate_text(_("evidence"), e, max_bytes=NAME_MAX_BYTES,
+                                       allow_newline=False) for e in c.evidence if e.strip())
+        by = validate_text(_("name"), c.by or self.default_by, max_bytes=NAME_MAX_BYTES,
+                           allow_newline=False)
+        at = c.at or self.now
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=ZONES[c.region.timezone])
+        if at - self.now > FUTURE_SLACK:
+            raise InputError(_("the time {at} is in the future").format(
+                at=at.isoformat(timespec="minutes")))
+        return Event(
+            id=new_event_id(), origin=self.origin, seq=SEQ_AUTO, region=c.region.code,
+            item=item.id, status=c.status, progress=c.progress, note=note, evidence=evidence,
+            by=by, at=at.astimezone(ZONES[c.region.timezone]).isoformat(timespec="seconds"),
+            recorded=self.now.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        )
+
+    def _item(self, item_id: str) -> Item:
+        item = self.items.get(item_id)
+        if item is not None:
+            return item
+        close = [i for i in self.items if item_id and item_id in i][:3]
+        close += difflib.get_close_matches(item_id, list(self.items), n=3 - len(close),
+                                           cutoff=0.6) if len(close) < 3 else []
+        hint = "; " + _("did you mean: {ids}?").format(ids=", ".join(close)) if close else ""
+        raise InputError(_("unknown item '{item}' in cycle {cycle}").format(
+            item=item_id, cycle=self.cycle.id) + hint)
+
+    @staticmethod
+    def _not_applicable(item: Item, region: Region, tags: frozenset[str]) -> str:
+        if region.level not in item.levels:
+            return _("item '{item}' does not apply to {level} {name} (only: {levels})").format(
+                item=item.id, level=region.level, name=region.name,
+                levels=", ".join(sorted(item.levels)))
+        return _("item '{item}' applies only to regions tagged {tags}; {name} is not").format(
+            item=item.id, tags=", ".join(sorted(item.when - tags)), name=region.name)
+
+    def undo(self, target: Event, history: Iterable[Event], by: str) -> Event:
+        """An event that restores the status the pair had before ``target``.
+
+        It takes effect at the undone event's own time, so replays no longer show the mistake;
+        the original stays in the log. Refused when a later event has since changed the pair.
+        """
+        same = sorted((e for e in history if (e.region, e.item) == (target.region,
+                                                                     target.item)),
+                      key=order_key)
+        latest = same[-1] if same else None
+        if latest is not None and latest.id != target.id:
+            raise InputError(_(
+                "event {id} is no longer the latest for {region} {item} (changed by {by} at "
+                "{at}); record the status you want instead").format(
+                    id=target.id, region=target.region, item=target.item, by=latest.by,
+                    at=latest.at))
+        before = [e for e in same if e.id != target.id and order_key(e) < order_key(target)]
+        prev = before[-1] if before else None
+        return Event(
+            id=new_event_id(), origin=self.origin, seq=SEQ_AUTO, region=target.region,
+            item=target.item, status=prev.status if prev else "todo",
+            progress=prev.progress if prev else None,
+            note=prev.note if prev else "", evidence=prev.evidence if prev else (),
+            by=validate_text(_("name"), by, max_bytes=NAME_MAX_BYTES, allow_newline=False),
+            at=target.at,
+            recorded=self.now.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+            undoes=target.id,
+        )
+
+
+def read_csv_rows(raw: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a record CSV (UTF-8 with or without BOM; ``,`` or ``;``) with their line
+    numbers. Raises ValidationError for an unreadable file or missing columns."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ValidationError([Problem(source, line, _("file is not valid UTF-8 text"))]) from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().casefold() for h in next(reader)]
+    except StopIteration:
+        raise ValidationError([Problem(source, 1, _("the file is empty"))]) from None
+    missing = [c for c in ("region", "item", "status") if c not in header]
+    unknown = [h for h in header if h and h not in CSV_COLUMNS + CSV_OPTIONAL]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(_("missing columns: {cols}").format(cols=", ".join(missing)))
+        if unknown:
+            parts.append(_("unknown columns: {cols}").format(cols=", ".join(unknown)))
+        raise ValidationError([Problem(source, 1, "; ".join(parts))])
+    rows = []
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        rows.append((line, {h: (values[i] if i < len(values) else "")
+                            for i, h in enumerate(header)}))
+    return rows
+
+
+def log_filter(events: Iterable[Event], region: str | None = None, item: str | None = None,
+               since: date | None = None, until: date | None = None,
+               by: str | None = None) -> list[Event]:
+    """The audit trail, newest first (a deterministic order every office shares)."""
+    out = []
+    for ev in events:
+        if region and not (ev.region == region or ev.region.startswith(region + ".")
+                           or region == "ID"):
+            continue
+        if item and ev.item != item:
+            continue
+        if by and ev.by.casefold() != by.casefold():
+            continue
+        day = parse_instant(ev.at).date()
+        if (since and day < since) or (until and day > until):
+            continue
+        out.append(ev)
+    out.sort(key=order_key, reverse=True)
+    return out
+
+
+def same_batch(events: Iterable[Event], ev: Event) -> list[Event]:
+    """``ev`` and the other events written in the same call."""
+    if ev.batch is None:
+        return [ev]
+    return [e for e in events if e.batch == ev.batch]
+

@@ -1,0 +1,51 @@
+"""The audit trail in every format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pilkada_cli.events import Event
+from pilkada_cli.i18n import _
+from pilkada_cli.labels import STATUS_STYLE, status_word
+from pilkada_cli.render.table import Grid, to_csv
+
+LOG_SCHEMA = "pilkada.log/1"
+_COLUMNS = ("at", "recorded", "region", "item", "status", "progress", "by", "note",
+            "evidence", "id", "undoes", "origin")
+
+
+def log_grid(events: Sequence[Event]) -> Grid:
+    """Newest first: when it happened and when it was recorded, who, what, why, proof, id."""
+    grid = Grid(headers=[_("Happened"), _("Recorded"), _("Region"), _("Item"), _("Status"),
+                         _("By"), _("Note"), _("Evidence"), _("Event")])
+    for ev in events:
+        word = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")
+        if ev.undoes:
+            word += " (" + _("undo of {id}").format(id=ev.undoes[:8]) + ")"
+        grid.add(ev.at.replace("T", " "), ev.recorded[:19].replace("T", " ") + "Z", ev.region,
+                 ev.item, (word, STATUS_STYLE[ev.status]), ev.by, ev.note,
+                 "; ".join(ev.evidence), ev.id)
+    return grid
+
+
+def _row(ev: Event) -> dict[str, Any]:
+    return {"at": ev.at, "recorded": ev.recorded, "region": ev.region, "item": ev.item,
+            "status": ev.status, "progress": ev.progress, "by": ev.by, "note": ev.note,
+            "evidence": list(ev.evidence), "id": ev.id, "undoes": ev.undoes,
+            "origin": ev.origin}
+
+
+def log_json(events: Sequence[Event]) -> dict[str, Any]:
+    """``pilkada log --format json``."""
+    return {"schema": LOG_SCHEMA, "events": [_row(ev) for ev in events]}
+
+
+def log_csv(events: Sequence[Event]) -> str:
+    """``pilkada log --format csv``."""
+    rows = []
+    for ev in events:
+        row = _row(ev)
+        row["evidence"] = "; ".join(row["evidence"])
+        rows.append([row[c] for c in _COLUMNS])
+    return to_csv(list(_COLUMNS), rows)
