@@ -33,7 +33,7 @@ def check_gates(ov: Overview, fail_under: float | None, conditions: Sequence[str
     if fail_under is not None:
         score = (root.score or 0.0) * 100
         if root.score is None or score < fail_under:
-            tripped.append(_("score {score:.1f}% is under {limit:g}%").format(
+            tripped.append(_("score {score:.2f}% is under {limit:g}%").format(
                 score=score, limit=fail_under))
     for name in dict.fromkeys(conditions):
         if name == "overdue" and root.overdue:

@@ -32,7 +32,8 @@ def new_workspace_config(regions: RegionIndex, region: str, depth: str, cycle: s
     ref = loaded.id if shipped else _relative(cycle_dir, folder)
     tags = {code: frozenset(t) for code, t in SUMSEL_TAGS.items()
             if code.startswith(root.code) or root.code == "ID"}
-    tags = {code: t for code, t in tags.items() if t <= set(loaded.tags)}
+    # Keep only the tags this cycle knows (a custom cycle may not use sengketa-mk, say).
+    tags = {code: t & set(loaded.tags) for code, t in tags.items() if t & set(loaded.tags)}
     return Config(cycle=ref, region=root.code, depth=depth, tags=tags, operator=operator,
                   language=language)
 

@@ -1,0 +1,159 @@
+"""`pilkada status`, `due` and `changes` through the CLI: formats agree, colours obey the
+environment, gates exit 1, and cron's bare environment works."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import RunCli
+
+ESC = "\x1b["
+
+
+@pytest.fixture
+def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Sumsel to kabupaten level on the mini cycle, with a few recorded changes."""
+    assert cli("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",
+               str(mini_cycle)).exit_code == 0
+    monkeypatch.chdir(tmp_path / "ws")
+    for args in (
+        ("done", "palembang", "nphd-kpu", "--at", "2024-02-20T10:00"),
+        ("record", "16.10", "nphd-kpu", "--status", "in_progress", "--progress", "40",
+         "--at", "2024-02-25T10:00"),
+        ("blocked", "16.10", "gudang", "--reason", "lahan belum ada", "--at",
+         "2024-02-26T10:00"),
+        ("done", "16.71", "gudang", "--at", "2024-03-05T10:00"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+    return tmp_path / "ws"
+
+
+def _json(cli: RunCli, *args: str) -> dict:  # type: ignore[type-arg]
+    result = cli("status", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_json_numbers_are_exact(ws: Path, cli: RunCli) -> None:
+    data = _json(cli, "--as-of", "2024-03-01")
+    assert data["schema"] == "pilkada.status/1"
+    assert data["as_of"] == "2024-03-01"
+    assert data["thresholds"] == {"warn_days": 7, "red_gap": 25}
+    rows = {r["code"]: r for r in data["regions"]}
+    assert len(rows) == 17
+    assert (rows["16.71"]["score"], rows["16.71"]["expected"], rows["16.71"]["level"]) == \
+        (25.0, 25.0, "on_track")
+    assert (rows["16.10"]["score"], rows["16.10"]["blocked"], rows["16.10"]["level"]) == \
+        (8.0, 1, "at_risk")
+    assert rows["16.01"]["no_report"] is True
+    assert data["totals"]["no_report"] == 15
+    # worst first: nothing is critical yet, the critical item is due today in 15 regions
+    assert [r["level"] for r in data["regions"]][:16] == ["at_risk"] * 16
+    assert data["regions"][-1]["code"] == "16.71"
+    assert data["days_to_voting"] == 271
+
+
+def test_every_format_carries_the_same_numbers(ws: Path, cli: RunCli) -> None:
+    data = _json(cli, "--as-of", "2024-03-02")
+    expected = {r["code"]: (f"{r['score']:.1f}", f"{r['expected']:.1f}") for r in data["regions"]}
+    plain = cli("--lang", "en", "status", "--as-of", "2024-03-02", "--format", "plain").stdout
+    md = cli("--lang", "en", "status", "--as-of", "2024-03-02", "--format", "md").stdout
+    table = cli("--lang", "en", "status", "--as-of", "2024-03-02", "--format", "table").stdout
+    csv_rows = list(csv.DictReader(io.StringIO(cli("status", "--as-of", "2024-03-02",
+                                                   "--format", "csv").stdout)))
+    assert {r["code"]: (r["score_pct"], r["expected_pct"]) for r in csv_rows} == expected
+    for text in (plain, md, table):
+        for code, (score, exp) in expected.items():
+            line = next(line for line in text.splitlines() if code + " " in line)
+            assert re.search(rf"\b{re.escape(score)}%.*\b{re.escape(exp)}%", line), (code, line)
+
+
+def test_piped_and_no_color_output_has_no_escapes(ws: Path, cli: RunCli,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ESC not in cli("status", "--as-of", "2024-03-02").output
+    assert ESC not in cli("status", "--as-of", "2024-03-02", "--format", "table").output
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert ESC in cli("status", "--as-of", "2024-03-02", "--format", "table").stdout
+    assert ESC not in cli("--no-color", "status", "--as-of", "2024-03-02", "--format",
+                          "table").stdout
+
+
+def test_fail_on_critical(ws: Path, cli: RunCli) -> None:
+    # On 1 March the critical NPHD item is due today, not overdue: gate passes.
+    ok = cli("status", "--as-of", "2024-03-01", "--fail-on", "critical")
+    assert ok.exit_code == 0, ok.output
+    bad = cli("status", "--as-of", "2024-03-02", "--fail-on", "critical")
+    assert bad.exit_code == 1
+    # the province itself and 16 kab/kota (all but Palembang) have it overdue
+    assert "Gate failed: 17 critical item(s) overdue, 0 blocked" in bad.stderr
+    assert cli("status", "--as-of", "2024-03-02", "--fail-on", "bogus").exit_code == 2
+
+
+def test_fail_under_and_blocked(ws: Path, cli: RunCli) -> None:
+    result = cli("status", "--as-of", "2024-03-10", "--fail-under", "50")
+    assert result.exit_code == 1
+    # (300 + 40) / (100 × (3 + 15 × 4 + 2 × 5)): Palembang 3 of 4, Ogan Ilir 0.4 of 5
+    # (Ogan Ilir and Empat Lawang have the calon-tunggal item): 4.657…%
+    assert "score 4.66% is under 50%" in result.stderr
+    assert cli("status", "--as-of", "2024-03-10", "--fail-under", "4.65").exit_code == 0
+    assert cli("status", "--as-of", "2024-03-10", "--fail-under", "4.66").exit_code == 1
+    assert cli("status", "--as-of", "2024-03-10", "--fail-on", "blocked").exit_code == 1
+
+
+def test_region_detail_lists_items(ws: Path, cli: RunCli) -> None:
+    result = cli("--lang", "en", "status", "ogan ilir", "--as-of", "2024-03-02",
+                 "--format", "plain")
+    assert result.exit_code == 0
+    gudang = next(line for line in result.stdout.splitlines() if line.startswith("gudang"))
+    assert "blocked" in gudang and "lahan belum ada" in gudang
+    nphd = next(line for line in result.stdout.splitlines() if line.startswith("nphd-kpu"))
+    assert "in progress 40%" in nphd and "1 days late" in nphd
+
+
+def test_unknown_stage_and_bad_date_exit_2(ws: Path, cli: RunCli) -> None:
+    assert cli("status", "--stage", "nope").exit_code == 2
+    bad = cli("status", "--as-of", "21-08-2024")
+    assert bad.exit_code == 2 and "bad date '21-08-2024'" in bad.stderr
+
+
+def test_due_lists_worst_first(ws: Path, cli: RunCli) -> None:
+    result = cli("due", "--as-of", "2024-03-05", "--format", "json")
+    data = json.loads(result.stdout)
+    first = data["items"][0]
+    assert (first["item"], first["overdue"], first["critical"]) == ("nphd-kpu", True, True)
+    assert all(i["status"] != "done" for i in data["items"])
+    only = json.loads(cli("due", "--as-of", "2024-03-05", "--overdue", "--format",
+                          "json").stdout)["items"]
+    assert only and all(i["overdue"] for i in only)
+    assert {i["region"] for i in only} == {"16"} | {f"16.{n:02d}" for n in range(1, 14)} | {
+        "16.72", "16.73", "16.74"}
+
+
+def test_changes_since(ws: Path, cli: RunCli) -> None:
+    result = cli("changes", "--since", "2024-03-01", "--until", "2024-03-06", "--format", "json")
+    assert result.exit_code == 0, result.output
+    kinds = {(c["region"], c["item"], c["kind"]) for c in json.loads(result.stdout)["changes"]}
+    assert ("16.71", "gudang", "done") in kinds
+    assert ("16.10", "nphd-kpu", "overdue") in kinds
+    assert ("16.71", "nphd-kpu", "overdue") not in kinds
+
+
+def test_bare_cron_environment(ws: Path) -> None:
+    env = {"PATH": os.environ["PATH"]}
+    result = subprocess.run([sys.executable, "-m", "pilkada_cli", "status", "--as-of",
+                             "2024-03-02"], cwd=ws, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert ESC not in result.stdout
+    assert "16.71 Kota Palembang" in result.stdout
