@@ -162,9 +162,9 @@ class Recorder:
         item = self.items.get(item_id)
         if item is not None:
             return item
-        close = [i for i in self.items if item_id and item_id in i][:3]
-        close += difflib.get_close_matches(item_id, list(self.items), n=3 - len(close),
-                                           cutoff=0.6) if len(close) < 3 else []
+        close = [i for i in self.items if item_id and item_id in i]
+        close += difflib.get_close_matches(item_id, list(self.items), n=3, cutoff=0.6)
+        close = list(dict.fromkeys(close))[:3]
         hint = "; " + _("did you mean: {ids}?").format(ids=", ".join(close)) if close else ""
         raise InputError(_("unknown item '{item}' in cycle {cycle}").format(
             item=item_id, cycle=self.cycle.id) + hint)

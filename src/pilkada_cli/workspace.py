@@ -232,7 +232,7 @@ def render_config(config: Config) -> str:
     if config.sample:
         lines.append("sample: true   # invented sample data: every view says so")
     if config.as_of is not None:
-        lines.append(f"as_of: {config.as_of.isoformat()}   # a frozen 'today' (remove for real use)")
+        lines.append(f"as_of: {config.as_of.isoformat()}   # a frozen 'today' (demos only)")
     lines += [
         f"language: {config.language or 'id'}",
         f'operator: "{_yaml_escape(config.operator or "")}"',

@@ -15,6 +15,7 @@ from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
+    from pilkada_cli.errors import Problem
     from pilkada_cli.events import Event
     from pilkada_cli.recording import Change, Recorder
 
@@ -131,10 +132,18 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
 
     source = "<stdin>" if str(path) == "-" else str(path)
     raw = sys.stdin.buffer.read() if source == "<stdin>" else _read(path)
+    from pilkada_cli.errors import ValidationError
+
     rows = read_csv_rows(raw, source)
     recorder = _recorder(s, by)
-    changes, lines = _csv_changes(s, rows, source)
-    _save(s, recorder.build(changes, lines, source))
+    changes, lines, problems = _csv_changes(s, rows, source)
+    try:
+        events = recorder.build(changes, lines, source)
+    except ValidationError as e:
+        problems += e.problems
+    if problems:  # every bad row, in file order; nothing is written
+        raise ValidationError(sorted(problems, key=lambda p: p.line or 0))
+    _save(s, events)
 
 
 def _read(path: Path) -> bytes:
@@ -146,10 +155,10 @@ def _read(path: Path) -> bytes:
 
 
 def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
-                 source: str) -> tuple[list[Change], list[str]]:
+                 source: str) -> tuple[list[Change], list[str], list[Problem]]:
     from datetime import datetime, timezone
 
-    from pilkada_cli.errors import Problem, ValidationError
+    from pilkada_cli.errors import Problem
     from pilkada_cli.recording import Change, parse_at, parse_status
 
     problems: list[Problem] = []
@@ -172,9 +181,7 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
             problems.append(Problem(source, line, _("progress must be a whole number")))
         except InputError as e:
             problems.append(Problem(source, line, str(e)))
-    if problems:
-        raise ValidationError(problems)
-    return changes, lines
+    return changes, lines, problems
 
 
 @app.command()
