@@ -1,0 +1,437 @@
+"""Events: the record model, validation of user text, ordering and the JSON line format.
+
+Pure: no I/O. An event is one recorded change of one checklist item's status for one region. Events
+are never edited or deleted (undo is a new event), so the current status is a fold over them:
+``latest(events, cutoff)``, using the deterministic total order ``order_key`` that every office
+computes identically.
+
+Line format (one event per line, UTF-8, pure ASCII because of ``ensure_ascii``)::
+
+    {"at":"2024-08-21T09:30:00+07:00","by":"Rina","evidence":["BA-12/2024"],"id":"<32 hex>",
+     "item":"nphd-kpu","note":"","origin":"pc-a1b2c3d4","progress":null,
+     "recorded":"2024-08-21T02:31:07.123456+00:00","region":"16.71","seq":7,"status":"done","v":1}
+
+plus ``undoes``, ``batch`` and ``n`` (batch size) only when set. Keys are sorted, no spaces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from typing import Any, cast
+
+from pilkada_cli.errors import InputError
+
+STATUSES = ("todo", "in_progress", "done", "blocked", "na")
+SCHEMA_VERSION = 1
+NOTE_MAX_BYTES = 4096  # what the CLI accepts for a note (validate_text); append takes any size
+NAME_MAX_BYTES = 200  # evidence entries and person names
+SEQ_AUTO = 0  # pass as Event.seq to let Journal.append assign the next per-origin number
+
+_STATUS_SET = frozenset(STATUSES)
+_NEEDS_NOTE = frozenset(("blocked", "na"))
+_HEX = "0123456789abcdef"
+_ORIGIN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
+REGION_RE = re.compile(r"\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?", re.ASCII)
+ORIGIN_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,47}", re.ASCII)
+
+
+class RecordFormatError(ValueError):
+    """A stored record is not a valid event; ``str(e)`` is the reason."""
+
+
+class NewerVersionError(RecordFormatError):
+    """A record was written by a newer pilkada (schema version above ``SCHEMA_VERSION``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One recorded status change; see the module docstring for the stored form."""
+
+    id: str  # 32 lowercase hex chars (uuid4().hex)
+    origin: str  # writing machine's origin id
+    seq: int  # per-origin counter 1, 2, ...; SEQ_AUTO (0) = let Journal.append assign it
+    region: str  # Kemendagri code, e.g. "16.71"
+    item: str  # checklist item id
+    status: str  # one of STATUSES
+    progress: int | None  # 0..100, only with in_progress
+    note: str  # "" if none; required for blocked and na
+    evidence: tuple[str, ...]
+    by: str  # who
+    at: str  # when it happened: RFC 3339 with offset, seconds precision
+    recorded: str  # when it was recorded: RFC 3339, "+00:00", microseconds allowed
+    undoes: str | None = None  # event id this event reverses
+    batch: str | None = None  # shared by the events of one multi-event append
+    batch_size: int = 1  # how many events that batch has in total
+
+
+# --- user text -------------------------------------------------------------------------------
+
+# Characters a terminal, a spreadsheet or a line-based reader would act on, or that make text
+# look different from what it is (Trojan Source, CVE-2021-42574). \t is always allowed, \n only
+# where the caller says so (notes). Lone surrogates cannot be encoded as UTF-8 at all.
+_BAD_COMMON = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (minus \t \n), DEL, C1
+    "\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
+    "\u200b-\u200f\u2028-\u202e\u2060-\u206f"  # zero-width, LS/PS, bidi embeddings/isolates
+    "\ufeff\ufff9-\ufffb\ud800-\udfff"  # BOM, interlinear annotations, surrogates
+)
+_BAD_NO_NEWLINE = re.compile(f"[\n{_BAD_COMMON}]")
+_BAD_WITH_NEWLINE = re.compile(f"[{_BAD_COMMON}]")
+# Stored records (possibly from another office) are held to a narrower rule: only what acts on a
+# terminal or reorders text is refused. Invisible characters such as U+2028 or U+200B stay
+# legal in the line format (ensure_ascii stores them escaped), so a record never becomes
+# unreadable because input rules were tightened.
+_DANGEROUS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_DANGER_NO_NEWLINE = re.compile(f"[\n{_DANGEROUS}]")
+_DANGER_WITH_NEWLINE = re.compile(f"[{_DANGEROUS}]")
+_BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x061C))
+
+
+def _bad_char(text: str, allow_newline: bool) -> str | None:
+    """The first forbidden character of ``text``, or None."""
+    pattern = _BAD_WITH_NEWLINE if allow_newline else _BAD_NO_NEWLINE
+    found = pattern.search(text)
+    if found:
+        return found.group()
+    if text.isascii():
+        return None
+    # Any other invisible format character (category Cf) that the table above does not list,
+    # e.g. ones added in later Unicode versions; the first one, so the message is stable.
+    for ch in text:
+        if ch > "\x7f" and unicodedata.category(ch) == "Cf":
+            return ch
+    return None
+
+
+def _describe(ch: str) -> str:
+    """What kind of character ``ch`` is, for an error message."""
+    if ch in _BIDI:
+        return "a bidirectional control character"
+    category = unicodedata.category(ch)
+    if category == "Cs":
+        return "a lone surrogate (not valid Unicode)"
+    if ch == "\n":
+        return "a line break"
+    if category == "Cc":
+        return "a control character"
+    return "an invisible formatting character"
+
+
+def validate_text(field: str, value: str, *, max_bytes: int, allow_newline: bool) -> str:
+    """Return ``value`` NFC-normalised, or raise InputError naming ``field`` and the problem."""
+    text = unicodedata.normalize("NFC", value)
+    bad = _bad_char(text, allow_newline)
+    if bad is not None:
+        raise InputError(f"{field} contains {_describe(bad)} U+{ord(bad):04X}; remove it")
+    size = len(text.encode("utf-8"))
+    if size > max_bytes:
+        raise InputError(f"{field} is too long: {size} bytes of UTF-8, at most {max_bytes} allowed")
+    return text
+
+
+# --- time and order ----------------------------------------------------------------------------
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp with a ``+HH:MM``/``-HH:MM`` offset; ValueError otherwise.
+
+    Only the numeric offset form is accepted (no ``Z``) so that Python 3.10, whose
+    ``fromisoformat`` lacks ``Z``, and later versions agree on what is valid.
+    """
+    if len(text) < 25 or text[10] != "T" or text[-6] not in "+-" or text[-3] != ":":
+        raise ValueError(f"not an RFC 3339 time with offset: {text!r}")
+    return datetime.fromisoformat(text)
+
+
+def format_at(moment: datetime) -> str:
+    """``at`` form of an aware datetime: seconds precision, numeric offset."""
+    if moment.utcoffset() is None:
+        raise ValueError("time needs a UTC offset")
+    return moment.replace(microsecond=0).isoformat(timespec="seconds")
+
+
+def recorded_now() -> str:
+    """``recorded`` form of the current time: UTC, microseconds, ``+00:00``."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def order_key(ev: Event) -> tuple[datetime, datetime, str]:
+    """The total order every office uses: ``at`` instant, then ``recorded`` instant, then id."""
+    return (parse_instant(ev.at), parse_instant(ev.recorded), ev.id)
+
+
+def latest(events: Iterable[Event], cutoff: datetime | None = None) -> Event | None:
+    """The maximum by ``order_key`` among ``events`` whose ``at`` instant is <= ``cutoff``."""
+    best: Event | None = None
+    best_key: tuple[datetime, datetime, str] | None = None
+    for ev in events:
+        key = order_key(ev)
+        if cutoff is not None and key[0] > cutoff:
+            continue
+        if best_key is None or key > best_key:
+            best, best_key = ev, key
+    return best
+
+
+def new_event_id() -> str:
+    """A fresh random event id (also used for batch ids)."""
+    return uuid.uuid4().hex
+
+
+# --- JSON line form ---------------------------------------------------------------------------
+
+
+def to_obj(ev: Event) -> dict[str, Any]:
+    """The JSON object of ``ev`` (no validation)."""
+    obj: dict[str, Any] = {
+        "v": SCHEMA_VERSION, "id": ev.id, "origin": ev.origin, "seq": ev.seq,
+        "region": ev.region, "item": ev.item, "status": ev.status, "progress": ev.progress,
+        "note": ev.note, "evidence": list(ev.evidence), "by": ev.by, "at": ev.at,
+        "recorded": ev.recorded,
+    }
+    if ev.undoes is not None:
+        obj["undoes"] = ev.undoes
+    if ev.batch is not None:
+        obj["batch"] = ev.batch
+        obj["n"] = ev.batch_size
+    return obj
+
+
+def to_line(ev: Event) -> bytes:
+    """The stored line of ``ev`` including its ``\\n``; RecordFormatError if ``ev`` is invalid.
+
+    The checks are those ``from_obj`` applies, so whatever is written can be read back.
+    """
+    check_event(ev)
+    text = json.dumps(
+        to_obj(ev), ensure_ascii=True, allow_nan=False, sort_keys=True, separators=(",", ":")
+    )
+    return (text + "\n").encode("utf-8")
+
+
+_KNOWN = frozenset(("v", "id", "origin", "seq", "region", "item", "status", "progress", "note",
+                    "evidence", "by", "at", "recorded", "undoes", "batch", "n"))
+# The C scanner behind json.loads (typeshed does not declare the attribute, hence getattr).
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(  # noqa: B009
+    json.JSONDecoder(), "scan_once")
+
+
+def loads_line(line: str) -> Any:
+    """``json.loads(line)``, minus the pure-Python wrapper on the common path (a third faster)."""
+    try:
+        obj, end = _scan_once(line, 0)
+    except StopIteration:
+        end = -1
+    if end != len(line):  # leading/trailing blanks, trailing junk or invalid: the full decoder
+        return json.loads(line)  # ... which also gives the proper error message
+    return obj
+
+
+def parse_line(line: str, memo: dict[str, str] | None = None) -> Event:
+    """One stored line (without its newline) to an Event; ValueError (incl. RecordFormatError).
+
+    Region and origin formats are not checked: the reader compares them with the (validated)
+    folder and file names instead. With ``memo``, equal region, origin, item, status and ``by``
+    strings of different events become one object (a third less memory for a big read).
+    """
+    # Text checks are only needed if an escape, DEL or non-ASCII is present: JSON itself rejects
+    # raw control characters. This keeps the common line on the fast path.
+    check = "\\" in line or "\x7f" in line or not line.isascii()
+    ev = parse_obj(loads_line(line), check_text=check, check_place=False)
+    if memo is not None:
+        _share_strings(ev, memo)
+    return ev
+
+
+def _share_strings(ev: Event, memo: dict[str, str]) -> None:
+    _S_REGION(ev, memo.setdefault(ev.region, ev.region))
+    _S_ORIGIN(ev, memo.setdefault(ev.origin, ev.origin))
+    _S_ITEM(ev, memo.setdefault(ev.item, ev.item))
+    _S_STATUS(ev, memo.setdefault(ev.status, ev.status))
+    _S_BY(ev, memo.setdefault(ev.by, ev.by))
+
+
+def from_obj(obj: object) -> Event:
+    """Build an Event from a parsed JSON line, strictly; RecordFormatError with the reason."""
+    return parse_obj(obj, check_text=True)
+
+
+def parse_obj(obj: object, *, check_text: bool, check_place: bool = True) -> Event:
+    """``from_obj`` with the reader's shortcuts: ``check_text=False`` skips the character checks
+    of text fields, ``check_place=False`` the region and origin formats."""
+    if type(obj) is not dict:
+        raise RecordFormatError("not a JSON object")
+    v = obj.get("v")
+    if type(v) is not int or v != SCHEMA_VERSION:
+        _check_version(v)
+    extra = len(obj) - 13
+    try:
+        evidence = obj["evidence"]
+        ev = _new_event(
+            obj["id"], obj["origin"], obj["seq"], obj["region"], obj["item"], obj["status"],
+            obj["progress"], obj["note"],
+            (tuple(evidence) if evidence else ()) if type(evidence) is list else evidence,
+            obj["by"], obj["at"], obj["recorded"],
+            obj.get("undoes") if extra else None,
+            obj.get("batch") if extra else None,
+            obj.get("n", 1) if extra else 1,
+        )
+    except KeyError as e:
+        raise RecordFormatError(f"missing key {e.args[0]!r}") from None
+    if extra:
+        _check_optional_keys(obj, ev)
+    check_event(ev, check_text=check_text, check_place=check_place)
+    return ev
+
+
+def _check_optional_keys(obj: dict[str, Any], ev: Event) -> None:
+    if len(obj) != 13 + ("undoes" in obj) + ("batch" in obj) + ("n" in obj):
+        unknown = sorted(set(obj) - _KNOWN)
+        raise RecordFormatError(f"unknown key(s): {', '.join(map(repr, unknown))}")
+    if ("undoes" in obj and ev.undoes is None) or ("batch" in obj and ev.batch is None):
+        raise RecordFormatError("'undoes' and 'batch' must be left out rather than null")
+    if ("batch" in obj) != ("n" in obj):
+        raise RecordFormatError("'batch' and 'n' must come together")
+
+
+def _setter(name: str) -> Callable[[Event, Any], None]:
+    return cast(Callable[[Event, Any], None], getattr(Event, name).__set__)
+
+
+(_S_ID, _S_ORIGIN, _S_SEQ, _S_REGION, _S_ITEM, _S_STATUS, _S_PROGRESS, _S_NOTE, _S_EVIDENCE,
+ _S_BY, _S_AT, _S_RECORDED, _S_UNDOES, _S_BATCH, _S_SIZE) = (_setter(f.name) for f in fields(Event))
+
+
+def _new_event(id: Any, origin: Any, seq: Any, region: Any, item: Any, status: Any,
+               progress: Any, note: Any, evidence: Any, by: Any, at: Any, recorded: Any,
+               undoes: Any, batch: Any, batch_size: Any) -> Event:
+    """``Event(...)`` without the frozen dataclass ``__init__``, which sets each slot through
+    ``object.__setattr__`` and is twice as slow; reading builds millions of events."""
+    ev: Event = object.__new__(Event)
+    _S_ID(ev, id)
+    _S_ORIGIN(ev, origin)
+    _S_SEQ(ev, seq)
+    _S_REGION(ev, region)
+    _S_ITEM(ev, item)
+    _S_STATUS(ev, status)
+    _S_PROGRESS(ev, progress)
+    _S_NOTE(ev, note)
+    _S_EVIDENCE(ev, evidence)
+    _S_BY(ev, by)
+    _S_AT(ev, at)
+    _S_RECORDED(ev, recorded)
+    _S_UNDOES(ev, undoes)
+    _S_BATCH(ev, batch)
+    _S_SIZE(ev, batch_size)
+    return ev
+
+
+def _check_version(v: object) -> None:
+    if type(v) is not int:
+        raise RecordFormatError("missing or non-integer schema version 'v'")
+    if v > SCHEMA_VERSION:
+        raise NewerVersionError(
+            f"written by a newer pilkada (record version {v}, this one reads {SCHEMA_VERSION});"
+            " upgrade pilkada"
+        )
+    raise RecordFormatError(f"unsupported record version {v}")
+
+
+def _is_hex32(value: object) -> bool:
+    # str.strip with a character set is a C-speed "all characters in set" test: no regex per event
+    return type(value) is str and len(value) == 32 and not value.strip(_HEX)
+
+
+def _is_origin(value: object) -> bool:
+    return (type(value) is str and 0 < len(value) <= 48 and value[0] != "-"
+            and not value.strip(_ORIGIN_CHARS))
+
+
+def check_event(ev: Event, *, check_text: bool = True, check_place: bool = True) -> None:
+    """Raise RecordFormatError if ``ev`` breaks a rule of the model (types, ranges, formats)."""
+    if not _is_hex32(ev.id):
+        raise RecordFormatError("'id' must be 32 lowercase hex characters")
+    if type(ev.seq) is not int or ev.seq < 1:
+        raise RecordFormatError("'seq' must be an integer >= 1")
+    if type(ev.origin) is not str or type(ev.region) is not str:
+        raise RecordFormatError("'origin' and 'region' must be strings")
+    if check_place and not _is_origin(ev.origin):
+        raise RecordFormatError("'origin' must match [a-z0-9][a-z0-9-]{0,47}")
+    if check_place and not REGION_RE.fullmatch(ev.region):
+        raise RecordFormatError("'region' must be a Kemendagri code such as 16.71")
+    _check_status(ev)
+    _check_times(ev)
+    if ev.undoes is not None or ev.batch is not None or ev.batch_size != 1:
+        _check_links(ev)
+    _check_texts(ev, check_text)
+
+
+def _check_status(ev: Event) -> None:
+    if type(ev.status) is not str or ev.status not in _STATUS_SET:
+        raise RecordFormatError(f"unknown status {ev.status!r}")
+    progress = ev.progress
+    if progress is not None:
+        if ev.status != "in_progress":
+            raise RecordFormatError("'progress' is only allowed with status in_progress")
+        if type(progress) is not int or not 0 <= progress <= 100:
+            raise RecordFormatError("'progress' must be an integer 0..100")
+    if type(ev.note) is not str:
+        raise RecordFormatError("'note' must be a string")
+    if ev.status in _NEEDS_NOTE and not ev.note:
+        raise RecordFormatError(f"status {ev.status} needs a note saying why")
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _check_times(ev: Event) -> None:
+    at, recorded = ev.at, ev.recorded
+    # at: seconds precision, any offset (exactly 25 chars); recorded: UTC, optional microseconds.
+    # The shape checks come first because fromisoformat accepts more forms (and "Z" on 3.11+).
+    try:
+        if not (type(at) is str and len(at) == 25 and at[10] == "T" and at[19] in "+-"
+                and at[22] == ":" and type(recorded) is str and len(recorded) in (25, 32)
+                and recorded[10] == "T" and recorded.endswith("+00:00")):
+            raise ValueError
+        _fromisoformat(at)
+        _fromisoformat(recorded)
+    except ValueError:
+        raise RecordFormatError(
+            "'at' must look like 2024-08-21T09:30:00+07:00 and 'recorded' like"
+            " 2024-08-21T02:30:00.123456+00:00"
+        ) from None
+
+
+def _check_links(ev: Event) -> None:
+    if ev.undoes is not None and not _is_hex32(ev.undoes):
+        raise RecordFormatError("'undoes' must be an event id")
+    if ev.batch is None:
+        if ev.batch_size != 1:
+            raise RecordFormatError("'n' (batch size) needs a 'batch' id")
+    elif not _is_hex32(ev.batch) or type(ev.batch_size) is not int or ev.batch_size < 2:
+        raise RecordFormatError("'batch' must be a 32-hex id and 'n' an integer >= 2")
+
+
+def _check_texts(ev: Event, check_text: bool) -> None:
+    if type(ev.item) is not str or not ev.item or type(ev.by) is not str or not ev.by:
+        raise RecordFormatError("'item' and 'by' must be non-empty strings")
+    try:  # str.join is a C-speed "all are strings" test
+        if type(ev.evidence) is not tuple or type("".join(ev.evidence)) is not str:
+            raise TypeError
+    except TypeError:
+        raise RecordFormatError("'evidence' must be a list of strings") from None
+    if not check_text:
+        return
+    fields = [("note", ev.note, True), ("item", ev.item, False), ("by", ev.by, False)]
+    fields += [("evidence", e, False) for e in ev.evidence]
+    for name, value, allow_newline in fields:
+        found = (_DANGER_WITH_NEWLINE if allow_newline else _DANGER_NO_NEWLINE).search(value)
+        if found:
+            bad = found.group()
+            raise RecordFormatError(f"'{name}' contains {_describe(bad)} U+{ord(bad):04X}")
