@@ -1,5 +1,5 @@
 """``python -m pilkada_cli``."""
 
-from pilkada_cli.cli import main
+from pilkada_cli.entry import main
 
 main()

@@ -13,17 +13,15 @@ from pilkada_cli.cli._common import get_session, handled
 from pilkada_cli.i18n import _
 
 
-@app.command()
+@app.command(help=_(
+    "Check checklists and workspace config; every problem at once, each "
+    "with file:line.\n\nExample: pilkada validate checklists/pilkada-2024"))
 @handled
 def validate(
     paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
-        help="Cycle folders, stage files or pilkada.yaml files (default: the workspace and "
-        "every shipped cycle).", show_default=False)] = None,
+        help=_("Cycle folders, stage files or pilkada.yaml files (default: the workspace and "
+        "every shipped cycle)."), show_default=False)] = None,
 ) -> None:
-    """Check checklists and workspace config; every problem at once, each with file:line.
-
-    Example: pilkada validate checklists/pilkada-2024
-    """
     from rich.text import Text
 
     from pilkada_cli.validate import validate_paths
@@ -34,17 +32,15 @@ def validate(
         s.console(stderr=True).print(Text("✓ " + line, style="green"))
 
 
-@app.command()
+@app.command(help=_(
+    "Print the JSON Schema of stage files, cycle.yaml and pilkada.yaml, for"
+    " editors.\n\nExample: pilkada schema stage > stage.schema.json"))
 @handled
 def schema(
     kind: Annotated[Optional[str], typer.Argument(  # noqa: UP045
-        help="stage, cycle or workspace (default: one schema that accepts all three).",
+        help=_("stage, cycle or workspace (default: one schema that accepts all three)."),
         show_default=False)] = None,
 ) -> None:
-    """Print the JSON Schema of stage files, cycle.yaml and pilkada.yaml, for editors.
-
-    Example: pilkada schema stage > stage.schema.json
-    """
     from pilkada_cli.errors import InputError
     from pilkada_cli.schema import KINDS
     from pilkada_cli.schema import schema as make
@@ -55,35 +51,31 @@ def schema(
     print(json.dumps(make(kind), indent=2, ensure_ascii=False))
 
 
-@app.command()
+@app.command(help=_(
+    "List the stages of the workspace's cycle with their dates.\n\nExample: "
+    "pilkada stages"))
 @handled
 def stages() -> None:
-    """List the stages of the workspace's cycle with their dates.
-
-    Example: pilkada stages
-    """
     from pilkada_cli.render.catalog import stages_table
 
     s = get_session()
     s.console().print(stages_table(s.cycle()))
 
 
-@app.command()
+@app.command(help=_(
+    "List what the cycle asks for, optionally by stage, owner or level.\n\n"
+    "Example: pilkada items --stage pemungutan-suara --owner KPU"))
 @handled
 def items(
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--stage", "-s", help="Only this stage (id).", show_default=False)] = None,
+        "--stage", "-s", help=_("Only this stage (id)."), show_default=False)] = None,
     owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--owner", "-o", help="Only this responsible body (case-insensitive).",
+        "--owner", "-o", help=_("Only this responsible body (case-insensitive)."),
         show_default=False)] = None,
     level: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--level", "-l", help="Only items for this level (provinsi, kabupaten, kota, "
-        "kecamatan, desa).", show_default=False)] = None,
+        "--level", "-l", help=_("Only items for this level (provinsi, kabupaten, kota, "
+        "kecamatan, desa)."), show_default=False)] = None,
 ) -> None:
-    """List what the cycle asks for, optionally by stage, owner or level.
-
-    Example: pilkada items --stage pemungutan-suara --owner KPU
-    """
     from pilkada_cli.catalog import select_items
     from pilkada_cli.render.catalog import items_table
 
@@ -92,20 +84,18 @@ def items(
     s.console().print(items_table(chosen))
 
 
-@app.command()
+@app.command(help=_(
+    "Show a region and the regions under it.\n\nExamples: pilkada regions 16 "
+    "--level kota; pilkada regions palembang"))
 @handled
 def regions(
     query: Annotated[Optional[str], typer.Argument(  # noqa: UP045
-        help="A region code or name (default: the workspace's root region).",
+        help=_("A region code or name (default: the workspace's root region)."),
         show_default=False)] = None,
     level: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--level", "-l", help="List the regions of this level under it (provinsi, "
-        "kabupaten, kota, kecamatan, desa).", show_default=False)] = None,
+        "--level", "-l", help=_("List the regions of this level under it (provinsi, "
+        "kabupaten, kota, kecamatan, desa)."), show_default=False)] = None,
 ) -> None:
-    """Show a region and the regions under it.
-
-    Examples: pilkada regions 16 --level kota; pilkada regions palembang
-    """
     from pilkada_cli.catalog import list_regions
     from pilkada_cli.render.catalog import regions_table
 

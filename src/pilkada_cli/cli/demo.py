@@ -12,17 +12,16 @@ from pilkada_cli.cli._common import get_session, handled
 from pilkada_cli.i18n import _
 
 
-@app.command()
+@app.command(help=_(
+    "Create a SAMPLE workspace for Sumatera Selatan as of the rakor of 21 "
+    "August 2024 (invented progress, marked as sample everywhere), then "
+    "show its status.\n\nExample: pilkada demo && cd pilkada-demo && pilkada "
+    "status palembang"))
 @handled
 def demo(
-    directory: Annotated[Path, typer.Argument(help="Folder for the sample workspace.")
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the sample workspace."))
     ] = Path("pilkada-demo"),
 ) -> None:
-    """Create a SAMPLE workspace for Sumatera Selatan as of the rakor of 21 August 2024
-    (invented progress, marked as sample everywhere), then show its status.
-
-    Example: pilkada demo && cd pilkada-demo && pilkada status palembang
-    """
     from rich.text import Text
 
     from pilkada_cli.demo import demo_config, demo_events

@@ -19,19 +19,19 @@ if TYPE_CHECKING:
     from pilkada_cli.events import Event
     from pilkada_cli.recording import Change, Recorder
 
-ItemsArg = Annotated[list[str], typer.Argument(help="One or more item ids.", show_default=False)]
+ItemsArg = Annotated[list[str], typer.Argument(help=_("One or more item ids."), show_default=False)]
 NoteOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--note", "-n", help="A note (required for blocked and na: the reason).",
+    "--note", "-n", help=_("A note (required for blocked and na: the reason)."),
     show_default=False)]
 EvidenceOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-    "--evidence", "-e", help="What proves it (berita acara number, SK, receipt); repeatable.",
+    "--evidence", "-e", help=_("What proves it (berita acara number, SK, receipt); repeatable."),
     show_default=False)]
 ByOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--by", help="Who (default: PILKADA_OPERATOR, the workspace operator, the OS user).",
+    "--by", help=_("Who (default: PILKADA_OPERATOR, the workspace operator, the OS user)."),
     show_default=False)]
 AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--at", help="When it actually happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00] "
-    "(default: now).", show_default=False)]
+    "--at", help=_("When it actually happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00] "
+    "(default: now)."), show_default=False)]
 
 
 def _recorder(s: Session, by: str | None) -> Recorder:
@@ -88,32 +88,30 @@ def _check_in_workspace(s: Session, code: str) -> None:
                                               depth=config.depth))
 
 
-@app.command()
+@app.command(help=_(
+    "Record a change of status for one region's items (all or nothing).\n\n"
+    "Examples: pilkada record palembang nphd-kpu-tanda-tangan --status done"
+    " --evidence \"NPHD 900/123/2023\"; pilkada record --from laporan.csv"))
 @handled
 def record(
     region: Annotated[Optional[str], typer.Argument(  # noqa: UP045
-        help="Region code or name.", show_default=False)] = None,
+        help=_("Region code or name."), show_default=False)] = None,
     items: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
-        help="Item ids.", show_default=False)] = None,
+        help=_("Item ids."), show_default=False)] = None,
     status: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--status", "-s", help="todo, in_progress, done, blocked or na.", show_default=False)
+        "--status", "-s", help=_("todo, in_progress, done, blocked or na."), show_default=False)
     ] = None,
     progress: Annotated[Optional[int], typer.Option(  # noqa: UP045
-        "--progress", "-p", help="0-100, with in_progress.", show_default=False)] = None,
+        "--progress", "-p", help=_("0-100, with in_progress."), show_default=False)] = None,
     note: NoteOpt = None,
     evidence: EvidenceOpt = None,
     by: ByOpt = None,
     at: AtOpt = None,
     from_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--from", help="A CSV with columns region, item, status, progress, note, evidence "
-        "(optional: at, by); every row is checked first, all or nothing. '-' reads stdin.",
+        "--from", help=_("A CSV with columns region, item, status, progress, note, evidence "
+        "(optional: at, by); every row is checked first, all or nothing. '-' reads stdin."),
         show_default=False)] = None,
 ) -> None:
-    """Record a change of status for one region's items (all or nothing).
-
-    Examples: pilkada record palembang nphd-kpu-tanda-tangan --status done --evidence
-    "NPHD 900/123/2023"; pilkada record --from laporan.csv
-    """
     s = get_session()
     if from_file is not None:
         if region or items or status:
@@ -184,58 +182,51 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
     return changes, lines, problems
 
 
-@app.command()
+@app.command(help=_(
+    "Mark items done for a region (shorthand for record --status done).\n\n"
+    "Example: pilkada done \"ogan ilir\" dps-ditetapkan --evidence "
+    "\"BA-12/PL.02.1-BA/1610/2024\""))
 @handled
-def done(region: Annotated[str, typer.Argument(help="Region code or name.")], items: ItemsArg,
+def done(region: Annotated[str, typer.Argument(help=_("Region code or name."))], items: ItemsArg,
          note: NoteOpt = None, evidence: EvidenceOpt = None, by: ByOpt = None,
          at: AtOpt = None) -> None:
-    """Mark items done for a region (shorthand for record --status done).
-
-    Example: pilkada done "ogan ilir" dps-ditetapkan --evidence "BA-12/PL.02.1-BA/1610/2024"
-    """
     _record(get_session(), region, items, "done", None, note, evidence, by, at)
 
 
-@app.command()
+@app.command(help=_(
+    "Mark items blocked, with the reason.\n\nExample: pilkada blocked lahat "
+    "nphd-tni-tanda-tangan --reason \"menunggu RKA Kodim\""))
 @handled
-def blocked(region: Annotated[str, typer.Argument(help="Region code or name.")],
+def blocked(region: Annotated[str, typer.Argument(help=_("Region code or name."))],
             items: ItemsArg,
-            reason: Annotated[str, typer.Option("--reason", "-r", help="Why it is blocked.")],
+            reason: Annotated[str, typer.Option("--reason", "-r", help=_("Why it is blocked."))],
             by: ByOpt = None, at: AtOpt = None) -> None:
-    """Mark items blocked, with the reason.
-
-    Example: pilkada blocked lahat nphd-tni-tanda-tangan --reason "menunggu RKA Kodim"
-    """
     _record(get_session(), region, items, "blocked", None, reason, None, by, at)
 
 
-@app.command()
+@app.command(help=_(
+    "Mark items not applicable to a region, with the reason.\n\nExample: "
+    "pilkada na 16.06 calon-terpilih-ditetapkan-pasca-putusan-mk --reason "
+    "\"tidak ada sengketa\""))
 @handled
-def na(region: Annotated[str, typer.Argument(help="Region code or name.")], items: ItemsArg,
-       reason: Annotated[str, typer.Option("--reason", "-r", help="Why it does not apply.")],
+def na(region: Annotated[str, typer.Argument(help=_("Region code or name."))], items: ItemsArg,
+       reason: Annotated[str, typer.Option("--reason", "-r", help=_("Why it does not apply."))],
        by: ByOpt = None, at: AtOpt = None) -> None:
-    """Mark items not applicable to a region, with the reason.
-
-    Example: pilkada na 16.06 calon-terpilih-ditetapkan-pasca-putusan-mk --reason "tidak ada
-    sengketa"
-    """
     _record(get_session(), region, items, "na", None, reason, None, by, at)
 
 
-@app.command()
+@app.command(help=_(
+    "Reverse a recorded change with a new event; the original stays in the "
+    "log.\n\nExamples: pilkada undo 3f2a…; pilkada undo --last"))
 @handled
 def undo(
     event_id: Annotated[Optional[str], typer.Argument(  # noqa: UP045
-        help="The event id to reverse.", show_default=False)] = None,
-    last: Annotated[bool, typer.Option("--last", help="Reverse this machine's last change "
-                                       "(the whole call if it recorded several items).")
+        help=_("The event id to reverse."), show_default=False)] = None,
+    last: Annotated[bool, typer.Option("--last", help=_("Reverse this machine's last change "
+                                       "(the whole call if it recorded several items)."))
     ] = False,
     by: ByOpt = None,
 ) -> None:
-    """Reverse a recorded change with a new event; the original stays in the log.
-
-    Examples: pilkada undo 3f2a…; pilkada undo --last
-    """
     from pilkada_cli.journal import Journal
     from pilkada_cli.recording import same_batch
 
@@ -258,28 +249,26 @@ def undo(
     _save(s, [recorder.undo(t, history, recorder.default_by) for t in targets])
 
 
-@app.command()
+@app.command(help=_(
+    "The audit trail, newest first: who, when (happened and recorded), "
+    "status, note, evidence, event id.\n\nExample: pilkada log palembang "
+    "--since 2024-08-01"))
 @handled
 def log(
     region: Annotated[Optional[str], typer.Argument(  # noqa: UP045
-        help="Only this region and those under it.", show_default=False)] = None,
+        help=_("Only this region and those under it."), show_default=False)] = None,
     item: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--item", "-i", help="Only this item.", show_default=False)] = None,
+        "--item", "-i", help=_("Only this item."), show_default=False)] = None,
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--since", help="From this date (YYYY-MM-DD, when it happened).",
+        "--since", help=_("From this date (YYYY-MM-DD, when it happened)."),
         show_default=False)] = None,
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--until", help="Up to this date.", show_default=False)] = None,
+        "--until", help=_("Up to this date."), show_default=False)] = None,
     by: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--by", help="Only changes by this person.", show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")
+        "--by", help=_("Only changes by this person."), show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_("table, json or csv."))
     ] = "table",
 ) -> None:
-    """The audit trail, newest first: who, when (happened and recorded), status, note,
-    evidence, event id.
-
-    Example: pilkada log palembang --since 2024-08-01
-    """
     from pilkada_cli.recording import log_filter
     from pilkada_cli.render.log import log_csv, log_grid, log_json
     from pilkada_cli.render.table import to_plain, to_rich
@@ -313,18 +302,16 @@ def _date(text: str | None):  # type: ignore[no-untyped-def]
         raise InputError(_("bad date '{text}': use YYYY-MM-DD").format(text=text)) from None
 
 
-@app.command()
+@app.command(help=_(
+    "Check the record files: torn or corrupt lines, conflict markers, "
+    "duplicate ids, concurrent conflicting changes. Exit 3 when something "
+    "is wrong.\n\nExample: pilkada verify --repair"))
 @handled
 def verify(
-    repair: Annotated[bool, typer.Option("--repair", help="Move bad lines aside into "
-                                         "<file>.rejected.jsonl (never deletes data).")
+    repair: Annotated[bool, typer.Option("--repair", help=_("Move bad lines aside into "
+                                         "<file>.rejected.jsonl (never deletes data)."))
     ] = False,
 ) -> None:
-    """Check the record files: torn or corrupt lines, conflict markers, duplicate ids,
-    concurrent conflicting changes. Exit 3 when something is wrong.
-
-    Example: pilkada verify --repair
-    """
     from rich.text import Text
 
     from pilkada_cli.journal import Journal

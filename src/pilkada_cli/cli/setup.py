@@ -12,28 +12,27 @@ from pilkada_cli.cli._common import get_session, handled
 from pilkada_cli.i18n import _
 
 
-@app.command()
+@app.command(help=_(
+    "Create a workspace: pilkada.yaml and records/ (refuses to overwrite "
+    "one).\n\nExample: pilkada init rakor-sumsel --region 16 --depth "
+    "kecamatan"))
 @handled
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path(),
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the new workspace."))] = Path(),
     region: Annotated[str, typer.Option(
-        "--region", "-r", help="Root region: code or name, e.g. 16, 'sumatera selatan', "
-        "indonesia.")] = "16",
+        "--region", "-r", help=_("Root region: code or name, e.g. 16, 'sumatera selatan', "
+        "indonesia."))] = "16",
     depth: Annotated[str, typer.Option(
-        "--depth", "-d", help="Deepest level tracked: provinsi, kabupaten, kecamatan or desa.")
+        "--depth", "-d", help=_("Deepest level tracked: provinsi, kabupaten, kecamatan or desa."))
     ] = "kecamatan",
     cycle: Annotated[str, typer.Option(
-        "--cycle", "-c", help="A shipped cycle id or a cycle folder.")] = "pilkada-2024",
+        "--cycle", "-c", help=_("A shipped cycle id or a cycle folder."))] = "pilkada-2024",
     operator: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--operator", help="Default name recorded with each change.", show_default=False)
+        "--operator", help=_("Default name recorded with each change."), show_default=False)
     ] = None,
-    lang: Annotated[str, typer.Option("--language", help="Workspace language: id or en.")
+    lang: Annotated[str, typer.Option("--language", help=_("Workspace language: id or en."))
     ] = "id",
 ) -> None:
-    """Create a workspace: pilkada.yaml and records/ (refuses to overwrite one).
-
-    Example: pilkada init rakor-sumsel --region 16 --depth kecamatan
-    """
     from rich.text import Text
 
     from pilkada_cli.setup import new_workspace_config

@@ -26,13 +26,13 @@ class Format(str, Enum):
 
 
 FormatOpt = Annotated[Optional[Format], typer.Option(  # noqa: UP045
-    "--format", "-f", help="table (default on a terminal), plain (default otherwise), json, "
-    "csv or md.", show_default=False)]
+    "--format", "-f", help=_("table (default on a terminal), plain (default otherwise), json, "
+    "csv or md."), show_default=False)]
 AsOfOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--as-of", help="Judge as of this date (YYYY-MM-DD), replaying the records up to its end "
-    "(default: today in each region's time zone).", show_default=False)]
+    "--as-of", help=_("Judge as of this date (YYYY-MM-DD), replaying the records up to its end "
+    "(default: today in each region's time zone)."), show_default=False)]
 RegionArg = Annotated[Optional[str], typer.Argument(  # noqa: UP045
-    help="A region code or name (default: the workspace root).", show_default=False)]
+    help=_("A region code or name (default: the workspace root)."), show_default=False)]
 
 
 def _format(chosen: Format | None) -> Format:
@@ -75,30 +75,29 @@ def _sample_line(s: Session) -> list[str]:
     return [_("SAMPLE DATA — not real records")] if s.workspace().config.sample else []
 
 
-@app.command()
+@app.command(help=_(
+    "Readiness per region and stage: score, expected, overdue, blocked, due"
+    " soon.\n\nExamples: pilkada status; pilkada status palembang; pilkada "
+    "status --as-of 2024-08-21 --format json; pilkada status --fail-on "
+    "critical (for cron)"))
 @handled
 def status(
     region: RegionArg = None,
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--stage", "-s", help="Only this stage, across regions.", show_default=False)] = None,
+        "--stage", "-s", help=_("Only this stage, across regions."), show_default=False)] = None,
     depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--depth", "-d", help="List the regions of this level (e.g. kecamatan) instead of the "
-        "children.", show_default=False)] = None,
+        "--depth", "-d", help=_("List the regions of this level (e.g. kecamatan) instead of the "
+        "children."), show_default=False)] = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
     fail_under: Annotated[Optional[float], typer.Option(  # noqa: UP045
-        "--fail-under", help="Exit 1 when the root's score is under PCT percent.",
+        "--fail-under", help=_("Exit 1 when the root's score is under PCT percent."),
         show_default=False, min=0, max=100)] = None,
     fail_on: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--fail-on", help="Exit 1 when any: overdue, critical (a critical item overdue or "
-        "blocked), blocked, red (a region at CRITICAL). Repeatable or comma-separated.",
+        "--fail-on", help=_("Exit 1 when any: overdue, critical (a critical item overdue or "
+        "blocked), blocked, red (a region at CRITICAL). Repeatable or comma-separated."),
         show_default=False)] = None,
 ) -> None:
-    """Readiness per region and stage: score, expected, overdue, blocked, due soon.
-
-    Examples: pilkada status; pilkada status palembang; pilkada status --as-of 2024-08-21
-    --format json; pilkada status --fail-on critical (for cron)
-    """
     from pilkada_cli.gates import check_gates, parse_fail_on
     from pilkada_cli.render.status import (
         footer_line,
@@ -160,23 +159,21 @@ def _check_in_scope(r: Any, code: str) -> None:
             code=code, root=r.root.code, depth=get_session().workspace().config.depth))
 
 
-@app.command()
+@app.command(help=_(
+    "Late and upcoming items, worst first: one line per (region, item).\n\n"
+    "Example: pilkada due --within 14 --owner KPU"))
 @handled
 def due(
     region: RegionArg = None,
-    within: Annotated[int, typer.Option("--within", help="Days ahead to include.", min=0)
+    within: Annotated[int, typer.Option("--within", help=_("Days ahead to include."), min=0)
     ] = 14,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue items.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help=_("Only overdue items."))] = False,
     owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--owner", "-o", help="Only this responsible body.", show_default=False)] = None,
-    critical: Annotated[bool, typer.Option("--critical", help="Only critical items.")] = False,
+        "--owner", "-o", help=_("Only this responsible body."), show_default=False)] = None,
+    critical: Annotated[bool, typer.Option("--critical", help=_("Only critical items."))] = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Late and upcoming items, worst first: one line per (region, item).
-
-    Example: pilkada due --within 14 --owner KPU
-    """
     from pilkada_cli.render.status import due_grid
     from pilkada_cli.render.table import to_csv
     from pilkada_cli.views import due_list, item_json
@@ -199,22 +196,20 @@ def due(
     _emit(s, _format(fmt), due_grid(entries, names), data, csv_text, _sample_line(s))
 
 
-@app.command()
+@app.command(help=_(
+    "What changed in a window: newly done, regressed (done → other), newly "
+    "blocked, newly overdue, per region.\n\nExample: pilkada changes --since "
+    "2024-08-14"))
 @handled
 def changes(
-    since: Annotated[str, typer.Option("--since", help="From the start of this date "
-                                       "(YYYY-MM-DD), e.g. the last rakor.")],
+    since: Annotated[str, typer.Option("--since", help=_("From the start of this date "
+                                       "(YYYY-MM-DD), e.g. the last rakor."))],
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--until", help="Up to the end of this date (default: today).", show_default=False)
+        "--until", help=_("Up to the end of this date (default: today)."), show_default=False)
     ] = None,
     region: RegionArg = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """What changed in a window: newly done, regressed (done → other), newly blocked, newly
-    overdue, per region.
-
-    Example: pilkada changes --since 2024-08-14
-    """
     from datetime import timedelta
 
     from pilkada_cli.loading import build, parse_as_of
