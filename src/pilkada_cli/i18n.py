@@ -74,6 +74,12 @@ def format_date(d: date, lang: str | None = None) -> str:
     return f"{d.day} {months[d.month - 1]} {d.year}"
 
 
+def format_date_short(d: date, lang: str | None = None) -> str:
+    """A compact date for narrow columns: ``21 Agu 2024`` / ``21 Aug 2024``."""
+    months = _MONTHS.get(lang or language(), _MONTHS["en"])
+    return f"{d.day} {months[d.month - 1][:3]} {d.year}"
+
+
 def format_number(value: float, decimals: int = 0, lang: str | None = None) -> str:
     """``1.241.196`` and ``85,5`` in Indonesian; ``1,241,196`` and ``85.5`` in English."""
     text = f"{value:,.{decimals}f}"

@@ -50,6 +50,13 @@ class Region:
         return _DEPTH_OF_LEVEL[self.level]
 
     @property
+    def short_name(self) -> str:
+        """The name as tables write it: ``Kab. Ogan Ilir``, ``Kota Palembang``."""
+        if self.name.startswith("Kabupaten "):
+            return "Kab. " + self.name[len("Kabupaten "):]
+        return self.name
+
+    @property
     def parent_code(self) -> str | None:
         """The code of the region above, ``ID`` for a province, None for the nation."""
         if self.code == NATION_CODE:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pilkada_cli.events import Event, parse_instant
-from pilkada_cli.i18n import _, format_date, format_percent, language
+from pilkada_cli.i18n import _, format_date, format_date_short, format_percent, language
 from pilkada_cli.labels import (
     LEVEL_STYLE,
     STATUS_STYLE,
@@ -35,7 +35,7 @@ def _when(ev: Event | None, zone: str) -> str:
     if ev is None:
         return "—"
     moment = parse_instant(ev.at).astimezone(ZONES[zone])
-    return f"{format_date(moment.date())} {ev.by}"
+    return f"{format_date_short(moment.date())} · {ev.by}"
 
 
 def header_lines(ov: Overview) -> list[str]:
@@ -79,7 +79,8 @@ def overview_grid(ov: Overview) -> Grid:
     strip_header = _("Stages") + " " + " ".join(numbers[sid] for sid in ov.strip)
     grid = Grid(headers=[_("Region"), _("Level"), _("Score"), _("Expected"),
                          _("Overdue (critical)"), _("Blocked"), _("Due soon"),
-                         _("Last update"), strip_header], numeric={2, 3, 4, 5, 6})
+                         _("Last update"), strip_header], numeric={2, 3, 4, 5, 6},
+                nowrap={1, 8})
     for row in ov.rows:
         grid.add(*_overview_cells(row, ov))
     return grid
@@ -87,7 +88,7 @@ def overview_grid(ov: Overview) -> Grid:
 
 def _overview_cells(row: Row, ov: Overview) -> list[tuple[str, str]]:
     s = row.summary
-    name = f"{row.region.code} {row.region.name}"
+    name = f"{row.region.code} {row.region.short_name}"
     if row.no_report:
         name += " · " + _("no report")
     widths = [len(str(i)) for i in range(1, len(ov.readiness.stages) + 1)]
@@ -121,7 +122,7 @@ def stages_grid(dt: Detail) -> Grid:
 def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
     """A region's items: status word, owner, due, overdue marker, last note, evidence, who."""
     grid = Grid(headers=[_("Item"), _("Title"), _("Status"), _("Owner"), _("Due"),
-                         _("Note / evidence"), _("By, when")])
+                         _("Note / evidence"), _("By, when")], nowrap={0, 2})
     for st in items:
         word = STATUS_SYMBOL[st.status] + " " + status_word(st.status)
         if st.progress is not None:
@@ -132,9 +133,7 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
         elif st.due_soon:
             due += " · " + _("due soon")
         ev = st.event
-        note = ""
-        if ev is not None:
-            note = " · ".join([ev.note, *ev.evidence]) if ev.evidence else ev.note
+        note = " · ".join(p for p in ([ev.note, *ev.evidence] if ev else []) if p)
         crit = " !" if st.item.critical else ""
         grid.add((st.item.id + crit, "bold" if crit else ""), title_of(st.item),
                  (word, STATUS_STYLE[st.status]), st.item.owner,
@@ -146,7 +145,7 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
 def due_grid(entries: Sequence[ItemState], names: dict[str, str]) -> Grid:
     """``pilkada due``: one line per (region, item), worst first."""
     grid = Grid(headers=[_("Region"), _("Item"), _("State"), _("Due"), _("Owner"),
-                         _("Critical"), _("Title")])
+                         _("Critical"), _("Title")], nowrap={1, 2, 3})
     for st in entries:
         if st.overdue:
             state = (_("OVERDUE {n}d").format(n=st.days_late), "bold red")

@@ -24,6 +24,7 @@ class Grid:
 
     headers: list[str]
     numeric: set[int] = field(default_factory=set)
+    nowrap: set[int] = field(default_factory=set)  # columns a terminal table must not wrap
     rows: list[list[Cell]] = field(default_factory=list)
     title: str = ""
     caption: str = ""
@@ -40,7 +41,7 @@ def to_rich(grid: Grid) -> Table:
                   header_style="bold", caption_justify="left", title_justify="left")
     for i, header in enumerate(grid.headers):
         table.add_column(header, justify="right" if i in grid.numeric else "left",
-                         overflow="fold")
+                         overflow="fold", no_wrap=i in grid.nowrap or i in grid.numeric)
     for row in grid.rows:
         table.add_row(*(Text(inert(text), style=style) for text, style in row))
     return table
