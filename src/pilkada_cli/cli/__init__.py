@@ -11,12 +11,12 @@ from pilkada_cli import __version__
 from pilkada_cli.cli import _common
 from pilkada_cli.i18n import _
 
-HELP = """Track how ready each region is for each stage of a Pilkada.
+HELP = _("""Track how ready each region is for each stage of a Pilkada.
 
 Exit codes: 0 done (and readiness gates passed); 1 a readiness gate failed (--fail-under,
 --fail-on); 2 bad usage or invalid input (unknown region or item, bad date, invalid YAML or
 config); 3 storage problem (records unreadable or unwritable, lock not obtained, disk full;
-nothing half-written)."""
+nothing half-written).""")
 
 app = typer.Typer(
     help=HELP,
@@ -37,16 +37,17 @@ def _version(value: bool) -> None:
 @app.callback()
 def _global(
     workspace: Annotated[Optional[Path], typer.Option(  # noqa: UP045 (Typer needs Optional on 3.10)
-        "--workspace", "-w", help="Workspace folder (default: PILKADA_WORKSPACE, else the "
-        "current folder or a parent with pilkada.yaml, else the embedded default).",
+        "--workspace", "-w", help=_("Workspace folder (default: PILKADA_WORKSPACE, else the "
+        "current folder or a parent with pilkada.yaml, else the embedded default)."),
         show_default=False)] = None,
     lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--lang", help="Language: id or en (default: PILKADA_LANG, the workspace, the OS).",
+        "--lang", help=_("Language: id or en (default: PILKADA_LANG, the workspace, the OS)."),
         show_default=False)] = None,
     no_color: Annotated[bool, typer.Option(
-        "--no-color", help="Plain text without colours (also NO_COLOR=1).")] = False,
+        "--no-color", help=_("Plain text without colours (also NO_COLOR=1)."))] = False,
     version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+        "--version", callback=_version, is_eager=True,
+        help=_("Show the version and exit."))] = False,
 ) -> None:
     """Global options."""
     del version
@@ -56,9 +57,5 @@ def _global(
 
 
 # Command modules register themselves on `app` when imported.
-from pilkada_cli.cli import catalog, demo, records, setup, status  # noqa: E402,F401
+from pilkada_cli.cli import catalog, demo, map, records, report, setup, status  # noqa: E402,F401
 
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

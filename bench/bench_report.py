@@ -1,0 +1,127 @@
+"""Benchmark: how long does ``pilkada report`` take for the whole nation at regency level?
+
+    PYTHONPATH=src python bench/bench_report.py [EVENTS] [--formats html,xlsx] [--runs 3]
+        [--keep DIR]
+
+Builds a synthetic workspace (root ID, depth kabupaten: 38 provinces + 514 regencies/cities, the
+shipped pilkada-2024 cycle, ~300,000 events written straight as JSON lines), then runs
+``pilkada report --format FORMATS`` as a subprocess RUNS times and prints the median seconds.
+``build_nation_workspace`` is reusable by other benchmarks. Not a test: numbers depend on the
+machine and the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
+from pathlib import Path
+
+from pilkada_cli.cycles import open_cycle
+from pilkada_cli.events import Event, to_line
+from pilkada_cli.loading import scope_regions
+from pilkada_cli.readiness import ZONES
+from pilkada_cli.regions import load_regions
+
+AS_OF = date(2024, 8, 21)
+CONFIG = """\
+cycle: pilkada-2024
+region: "{root}"
+depth: {depth}
+language: id
+operator: "Bench Operator"
+as_of: {as_of}
+"""
+
+
+def build_nation_workspace(folder: Path, events: int = 300_000, depth: str = "kabupaten",
+                           root: str = "ID", seed: int = 2024, as_of: date = AS_OF) -> int:
+    """Create a workspace in ``folder`` with about ``events`` events over every (region, item)
+    pair in scope, up to ``as_of``; one record file per region. Returns the events written."""
+    cycle = open_cycle("pilkada-2024", None)
+    regions = scope_regions(load_regions(), root, depth)
+    (folder / "records").mkdir(parents=True, exist_ok=True)
+    (folder / "pilkada.yaml").write_text(
+        CONFIG.format(root=root, depth=depth, as_of=as_of.isoformat()), encoding="utf-8")
+    pairs = [(r, item) for r in regions for item in cycle.items.values()
+             if item.applies_to(r.level, frozenset())]
+    per_pair = max(1, round(events / max(len(pairs), 1)))
+    rng = random.Random(seed)
+    written = 0
+    by_region: dict[str, list[bytes]] = {}
+    for region, item in pairs:
+        lines = by_region.setdefault(region.code, [])
+        origin = "bench-" + region.code.replace(".", "-").lower()
+        zone = ZONES[region.timezone]
+        start = min(item.due, as_of) - timedelta(days=40)
+        for k in range(per_pair):
+            last = k == per_pair - 1
+            status = "done" if last and rng.random() < 0.8 else "in_progress"
+            if last and status != "done" and rng.random() < 0.1:
+                status = "blocked"
+            progress = min(95, 10 + 15 * k) if status == "in_progress" else None
+            day = start + timedelta(days=k * 40 // per_pair)
+            moment = datetime.combine(day, clock(8 + k % 9, rng.randint(0, 59)), zone)
+            ev = Event(
+                id=f"{rng.getrandbits(128):032x}", origin=origin, seq=len(lines) + 1,
+                region=region.code, item=item.id, status=status, progress=progress,
+                note="kendala anggaran" if status == "blocked" else "",
+                evidence=(f"BA-{written}/2024",) if status == "done" else (),
+                by="Operator Bench", at=moment.isoformat(timespec="seconds"),
+                recorded=moment.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+            )
+            lines.append(to_line(ev))
+            written += 1
+    for code, lines in by_region.items():
+        origin = "bench-" + code.replace(".", "-").lower()
+        (folder / "records" / code).mkdir(exist_ok=True)
+        (folder / "records" / code / f"{origin}.jsonl").write_bytes(b"".join(lines))
+    return written
+
+
+def time_report(folder: Path, formats: str, runs: int) -> list[float]:
+    """Wall-clock seconds of ``pilkada report`` in a subprocess, ``runs`` times."""
+    env = dict(os.environ, PILKADA_WORKSPACE=str(folder), NO_COLOR="1")
+    out = folder / "out" / "laporan-{region}-{date}.{format}"
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pilkada_cli", "report", "--format", formats,
+                        "--out", str(out)], env=env, check=True, stdout=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("events", type=int, nargs="?", default=300_000)
+    parser.add_argument("--formats", default="html,xlsx")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="build the workspace here and keep it")
+    args = parser.parse_args(argv)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="pilkada-bench-report-"))
+    try:
+        t0 = time.perf_counter()
+        n = build_nation_workspace(folder, args.events)
+        print(f"built {n:,} events for the nation to regency level in "
+              f"{time.perf_counter() - t0:.1f} s")
+        samples = time_report(folder, args.formats, args.runs)
+        sizes = ", ".join(f"{p.suffix[1:]} {p.stat().st_size / 1e6:.1f} MB"
+                          for p in sorted((folder / "out").iterdir()))
+        print(f"report --format {args.formats}: median {statistics.median(samples):.2f} s "
+              f"of {args.runs} ({', '.join(f'{s:.2f}' for s in samples)}); {sizes}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,55 @@
+"""The report as CSV: one row per (region, item) with every field, for Excel in an Indonesian
+locale.
+
+Dialect (docs/reports.md): UTF-8 with a BOM (Excel only detects UTF-8 reliably with one), ``;``
+between fields (the list separator of an Indonesian locale, where ``,`` is the decimal mark),
+CRLF line ends, RFC 4180 quoting. Every number in it is a whole number and every date is
+YYYY-MM-DD, so it reads the same whatever the locale's decimal mark; text that a spreadsheet
+would run as a formula starts with ``'``. Headers are stable machine names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from pilkada_cli.i18n import _
+from pilkada_cli.labels import status_word
+from pilkada_cli.readiness import ItemState
+from pilkada_cli.render.table import csv_safe
+from pilkada_cli.report.model import Report, text
+
+DELIMITER = ";"
+HEADERS = (
+    "region", "region_name", "region_level", "stage_no", "stage", "item", "title", "owner",
+    "critical", "weight", "due", "status", "status_label", "progress", "overdue", "days_late",
+    "due_soon", "note", "evidence", "by", "at", "event",
+)
+
+
+def _row(report: Report, name: str, level: str, st: ItemState) -> list[str | int]:
+    ev = st.event
+    return [
+        st.region, csv_safe(name), level, report.stage_number(st.item.stage), st.item.stage,
+        csv_safe(text(st.item.id)), csv_safe(text(st.item.title)), csv_safe(text(st.item.owner)),
+        int(st.item.critical), st.item.weight, st.due.isoformat(), st.status,
+        status_word(st.status), "" if st.progress is None else st.progress, int(st.overdue),
+        st.days_late, int(st.due_soon), csv_safe(text(ev.note)) if ev else "",
+        csv_safe("; ".join(text(e) for e in ev.evidence)) if ev else "",
+        csv_safe(text(ev.by)) if ev else "", ev.at if ev else "", ev.id if ev else "",
+    ]
+
+
+def render_csv(report: Report) -> bytes:
+    """UTF-8 with BOM, ``;``-separated, one row per (region, item) of the appendix. Sample data
+    gets a first column ``sample`` saying so on every row (a banner row would break the
+    one-row-per-pair shape)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
+    mark = [_("SAMPLE DATA — not real records")] if report.sample else []
+    writer.writerow([*(["sample"] if mark else []), *HEADERS])
+    for block in report.appendix:
+        name = text(block.region.name)
+        for st in block.items:
+            writer.writerow([*mark, *_row(report, name, block.region.level, st)])
+    return out.getvalue().encode("utf-8-sig")

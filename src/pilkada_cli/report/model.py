@@ -1,0 +1,334 @@
+"""The content of a report, built once from a Readiness and rendered by every format.
+
+Pure: no I/O, no printing. Every number comes from the Readiness (through ``views``), so the
+documents carry exactly the numbers of ``pilkada status``; renderers only format them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pilkada_cli.checklist import Cycle, Stage
+from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.i18n import _, format_date, format_percent, language
+from pilkada_cli.labels import level_word
+from pilkada_cli.readiness import ZONES, ItemState, Readiness, Summary
+from pilkada_cli.regions import Region
+from pilkada_cli.render.catalog import title_of
+from pilkada_cli.render.text import inert
+from pilkada_cli.views import (
+    Change,
+    Overview,
+    change_json,
+    changes,
+    detail,
+    detail_json,
+    due_list,
+    item_json,
+    overview,
+    overview_json,
+    summary_json,
+)
+
+REPORT_SCHEMA = "pilkada.report/1"
+DUE_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Line:
+    """One region of the regions × stages matrix (tree order, the report's region first)."""
+
+    region: Region
+    indent: int  # levels below the report's region
+    summary: Summary  # every stage (the status overall row)
+    stages: tuple[Summary, ...]  # one per Report.columns
+    no_report: bool
+    last: Event | None
+
+
+@dataclass(frozen=True)
+class Appendix:
+    """One region's items, in stage order."""
+
+    region: Region
+    summary: Summary
+    items: tuple[ItemState, ...]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One line of the report's header: a label, its text as shown, and its typed value."""
+
+    key: str  # stable machine name
+    label: str
+    text: str
+    value: str | int | date | datetime
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows; see the issue's list of sections."""
+
+    title: str
+    generated_by: str
+    generated_at: datetime  # aware
+    sample: bool
+    record_problems: int  # unreadable record lines that were skipped (run `pilkada verify`)
+    readiness: Readiness
+    target: Region
+    overview: Overview  # the report region's children, worst first (as `pilkada status`)
+    status_json: dict[str, Any]  # exactly what `pilkada status [REGION] --format json` prints
+    columns: tuple[Stage, ...]  # the matrix's stages: those not upcoming for the report region
+    lines: tuple[Line, ...]
+    attention: tuple[ItemState, ...]  # overdue (critical first, most days late first), blocked
+    upcoming: tuple[ItemState, ...]  # due within DUE_WINDOW_DAYS, not yet overdue
+    since: date | None
+    changes: tuple[Change, ...] | None  # None without --since
+    appendix: tuple[Appendix, ...]
+    stage_numbers: Mapping[str, int]  # stage id -> 1-based number in the cycle
+
+    @property
+    def cycle(self) -> Cycle:
+        """The workspace's cycle."""
+        return self.readiness.cycle
+
+    @property
+    def as_of(self) -> date:
+        """The as-of date in the report region's time zone."""
+        return self.overview.as_of
+
+    @property
+    def root(self) -> Line:
+        """The report region's own line."""
+        return self.lines[0]
+
+    def stage_number(self, stage_id: str) -> int:
+        """A stage's 1-based number in the cycle (the numbers `pilkada stages` shows)."""
+        return self.stage_numbers[stage_id]
+
+    def level_counts(self) -> list[tuple[str, int]]:
+        """Regions one level below the report region, per level, worst first."""
+        return self.overview.level_counts
+
+
+def build_report(r: Readiness, *, target: Region | None, title: str | None, generated_by: str,
+                 generated_at: datetime, sample: bool = False, depth: int | None = None,
+                 before: Readiness | None = None, since: date | None = None,
+                 record_problems: int = 0) -> Report:
+    """The report of ``target`` (None: the workspace root, as `status` without REGION),
+    listing regions down to ``depth`` (a region depth; None: the workspace depth).
+    ``before``/``since``: the readiness at the end of the day before ``since``, for changes."""
+    region = target or r.root
+    ov = overview(r, root=region)
+    status = overview_json(ov) if target is None else detail_json(detail(r, region.code))
+    listed = [region, *(x for x in r.subtree(region.code)
+                        if depth is None or x.depth <= depth)]
+    codes = {x.code for x in listed}
+    columns = tuple(s for s in r.stages if s.id in ov.strip)
+    lines = tuple(_line(r, x, region, columns) for x in listed)
+    appendix = tuple(Appendix(x, r.overall(x.code), tuple(r.items(x.code))) for x in listed)
+    appendix = tuple(a for a in appendix if a.items)
+    due = [st for st in due_list(r, DUE_WINDOW_DAYS) if st.region in codes]
+    blocked = sorted((st for a in appendix for st in a.items
+                      if st.status == "blocked" and not st.overdue),
+                     key=lambda st: (not st.item.critical, st.due, st.region, st.item.id))
+    diff = None
+    if before is not None:
+        diff = tuple(c for c in changes(before, r) if c.after.region in codes)
+    return Report(
+        title=title or _("Pilkada readiness report: {region}").format(region=region.name),
+        generated_by=generated_by, generated_at=generated_at, sample=sample,
+        record_problems=record_problems, readiness=r, target=region, overview=ov,
+        status_json=status, columns=columns, lines=lines,
+        attention=tuple(st for st in due if st.overdue) + tuple(blocked),
+        upcoming=tuple(st for st in due if not st.overdue), since=since, changes=diff,
+        appendix=appendix, stage_numbers={s.id: i for i, s in enumerate(r.stages, 1)},
+    )
+
+
+def _line(r: Readiness, region: Region, top: Region, columns: Sequence[Stage]) -> Line:
+    return Line(
+        region=region, indent=region.depth - top.depth, summary=r.overall(region.code),
+        stages=tuple(r.stage(region.code, s.id) for s in columns),
+        no_report=r.no_report(region.code), last=r.results[region.code].last,
+    )
+
+
+# --- words shared by every format -------------------------------------------------------------
+
+
+def text(value: str) -> str:
+    """User or checklist text with control and bidi characters made visible (never obeyed)."""
+    return inert(value)
+
+
+def pct(value: float | None) -> str:
+    """A share as every format shows it: one decimal, ``85,5%`` in Indonesian."""
+    return format_percent(value, 1)
+
+
+def share(value: float | None) -> float | None:
+    """A share rounded as shown (one decimal of a percent), for spreadsheet number cells."""
+    return None if value is None else round(value * 100, 1) / 100
+
+
+def day_label(days_to_voting: int) -> str:
+    """H-98, H, H+3: how officials count days to voting day."""
+    if days_to_voting > 0:
+        return f"H-{days_to_voting}"
+    return "H" if days_to_voting == 0 else f"H+{-days_to_voting}"
+
+
+def local_time(moment: datetime, zone: str) -> datetime:
+    """``moment`` in a region's time zone (WIB, WITA, WIT)."""
+    return moment.astimezone(ZONES[zone])
+
+
+def format_moment(moment: datetime, zone: str) -> str:
+    """``21 Agustus 2024 10.15 WIB`` (Indonesian writes the time with a dot)."""
+    local = local_time(moment, zone)
+    clock = local.strftime("%H.%M" if language() == "id" else "%H:%M")
+    return f"{format_date(local.date())} {clock} {zone}"
+
+
+def event_moment(ev: Event, zone: str) -> datetime:
+    """When an event happened, in a region's time zone."""
+    return local_time(parse_instant(ev.at), zone)
+
+
+def cell_text(s: Summary) -> str:
+    """A matrix cell: the level word and the score (``KRITIS 45,0%``); a dash if nothing
+    applies."""
+    if s.level is None or not s.weight:
+        return "—"
+    return f"{level_word(s.level)} {pct(s.score)}"
+
+
+def stage_title(report: Report, stage: Stage) -> str:
+    """``3. Perencanaan Penyelenggaraan`` (number and title in the current language)."""
+    return f"{report.stage_number(stage.id)}. {text(title_of(stage))}"
+
+
+def region_label(region: Region) -> str:
+    """``16.71 Kota Palembang``."""
+    return f"{region.code} {text(region.name)}"
+
+
+def facts(report: Report) -> list[Fact]:
+    """The header: cycle, region, as-of, voting day, current stages, since, who and when."""
+    cycle = report.cycle
+    name = cycle.name_en if language() == "en" and cycle.name_en else cycle.name
+    ov = report.overview
+    current = [stage_title(report, s) for s in cycle.stages if s.id in ov.current_stages]
+    zone = report.target.timezone
+    out = [
+        Fact("cycle", _("Cycle"), text(name), text(name)),
+        Fact("regulation", _("Regulation"), text(cycle.regulation), text(cycle.regulation)),
+        Fact("region", _("Region"), region_label(report.target), region_label(report.target)),
+        Fact("as_of", _("As of"), format_date(report.as_of), report.as_of),
+        Fact("voting_day", _("Voting day"), format_date(cycle.voting_day), cycle.voting_day),
+        Fact("days_to_voting", _("Days to voting day"),
+             f"{day_label(ov.days_to_voting)} ({ov.days_to_voting})", ov.days_to_voting),
+        Fact("current_stages", _("Current stage(s)"), "; ".join(current) or "—",
+             "; ".join(current) or "—"),
+    ]
+    if report.since is not None:
+        out.append(Fact("since", _("Changes since"), format_date(report.since), report.since))
+    local = local_time(report.generated_at, zone).replace(tzinfo=None)
+    out += [
+        Fact("generated_by", _("Generated by"), text(report.generated_by),
+             text(report.generated_by)),
+        Fact("generated_at", _("Generated at"), format_moment(report.generated_at, zone), local),
+    ]
+    return out
+
+
+def summary_facts(report: Report) -> list[Fact]:
+    """The summary: the report region's score against expected, regions per level, no report."""
+    s = report.root.summary
+    counts = report.level_counts()
+    words = ", ".join(f"{n} {level_word(lvl)}" for lvl, n in counts) or "—"
+    none = report.overview.no_report_count
+    return [
+        Fact("level", _("Level"), level_word(s.level), level_word(s.level)),
+        Fact("score", _("Score"), pct(s.score), pct(s.score)),
+        Fact("expected", _("Expected by now"), pct(s.expected), pct(s.expected)),
+        Fact("items", _("Items done"), f"{s.done} / {s.items}", s.done),
+        Fact("overdue", _("Overdue (critical)"), f"{s.overdue} ({s.critical_overdue})",
+             s.overdue),
+        Fact("blocked", _("Blocked"), str(s.blocked), s.blocked),
+        Fact("regions", _("Regions per level"), words, words),
+        Fact("no_report", _("Regions with no report"), str(none), none),
+    ]
+
+
+def banners(report: Report) -> list[str]:
+    """Warnings every format shows at the top: sample data, skipped record lines."""
+    out = []
+    if report.sample:
+        out.append(_("SAMPLE DATA — not real records"))
+    if report.record_problems:
+        out.append(_("Warning: {n} problem(s) in the record files were skipped; run `pilkada "
+                     "verify` for details.").format(n=report.record_problems))
+    return out
+
+
+def change_word(kind: str) -> str:
+    """newly done, regressed, newly blocked, became overdue."""
+    return {"done": _("newly done"), "regressed": _("regressed"),
+            "blocked": _("newly blocked"), "overdue": _("became overdue")}[kind]
+
+
+def note_of(st: ItemState) -> str:
+    """The note of the event that set the status (inert)."""
+    return text(st.event.note) if st.event else ""
+
+
+def evidence_of(st: ItemState) -> str:
+    """The evidence references, joined with ``; `` (inert)."""
+    return "; ".join(text(e) for e in st.event.evidence) if st.event else ""
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The status contract plus the report's sections under ``report``."""
+    data = dict(report.status_json)
+    data["report"] = {
+        "schema": REPORT_SCHEMA,
+        "title": report.title,
+        "region": report.target.code,
+        "generated_by": report.generated_by,
+        "generated_at": report.generated_at.isoformat(timespec="seconds"),
+        "sample": report.sample,
+        "banners": banners(report),
+        "record_problems": report.record_problems,
+        "since": report.since.isoformat() if report.since else None,
+        "stages": [{"n": report.stage_number(s.id), "id": s.id, "title": s.title,
+                    "start": s.start.isoformat(), "end": s.end.isoformat()}
+                   for s in report.columns],
+        "summary": {"levels": dict(report.level_counts()),
+                    "no_report": report.overview.no_report_count,
+                    **summary_json(report.root.summary)},
+        "regions": [_line_json(line, report.columns) for line in report.lines],
+        "attention": [item_json(st) for st in report.attention],
+        "due": [item_json(st) for st in report.upcoming],
+        "changes": None if report.changes is None else [change_json(c) for c in report.changes],
+        "appendix": [{"code": a.region.code, "items": [item_json(st) for st in a.items]}
+                     for a in report.appendix],
+    }
+    return data
+
+
+def _line_json(line: Line, columns: Sequence[Stage]) -> dict[str, Any]:
+    last = line.last
+    return {
+        "code": line.region.code, "name": line.region.name,
+        "region_level": line.region.level, "parent": line.region.parent_code,
+        **summary_json(line.summary), "no_report": line.no_report,
+        "last_update": None if last is None else {"at": last.at, "by": last.by},
+        "stages": [{"id": s.id, **summary_json(x)}
+                   for s, x in zip(columns, line.stages, strict=True)],
+    }
+

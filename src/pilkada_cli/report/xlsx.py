@@ -1,0 +1,285 @@
+"""The report as an .xlsx workbook: Summary, Regions (with the stage matrix), Items, Attention
+and Changes sheets.
+
+Every table sheet has a frozen header row and an autofilter; levels and statuses are coloured
+cells with their word inside; percentages are numbers in a % format (rounded as `pilkada status`
+shows them); dates are date cells; codes and ids are text cells (16.10 stays 16.10). User text is
+always a string cell, and text that a spreadsheet would read as a formula also gets Excel's
+quote prefix, so editing the cell cannot turn it into one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from pilkada_cli.i18n import _, language
+from pilkada_cli.labels import level_word, region_level_word, status_word
+from pilkada_cli.readiness import LEVEL_ORDER, Summary
+from pilkada_cli.render.catalog import title_of
+from pilkada_cli.render.table import csv_safe
+from pilkada_cli.report.model import (
+    DUE_WINDOW_DAYS,
+    Report,
+    banners,
+    change_word,
+    event_moment,
+    evidence_of,
+    facts,
+    note_of,
+    share,
+    text,
+)
+from pilkada_cli.report.spreadsheet import Cell, Sheet, Style, sheet_name, workbook_bytes
+
+LEVEL_FILL = {"critical": ("C62828", "FFFFFF"), "at_risk": ("F9A825", "000000"),
+              "on_track": ("2E7D32", "FFFFFF"), "upcoming": ("BDBDBD", "000000")}
+WRAP_AT = 66  # characters per line of a long value in the Summary sheet
+STATUS_FILL = {"done": "C8E6C9", "in_progress": "BBDEFB", "blocked": "FFCDD2", "na": "EEEEEE",
+               "todo": ""}
+
+
+class _Styles:
+    """The workbook's styles, by name; indexes into one list."""
+
+    def __init__(self) -> None:
+        lcid = "[$-421]" if language() == "id" else "[$-809]"  # Indonesian / English (UK) names
+        self.list: list[Style] = []
+        self.index: dict[str, int] = {}
+        self._add("text", Style())
+        self._add("wrap", Style(wrap=True))
+        self._add("header", Style(bold=True, color="FFFFFF", fill="1F4E78", wrap=True))
+        self._add("title", Style(bold=True, size=16))
+        self._add("banner", Style(bold=True, color="FFFFFF", fill="C62828"))
+        self._add("label", Style(bold=True, wrap=True))  # wrap: aligned with wrapped values
+        self._add("code", Style(number_format="@"))
+        self._add("quoted", Style(quote_prefix=True))
+        self._add("date", Style(number_format=lcid + "d mmmm yyyy"))
+        self._add("datetime", Style(number_format=lcid + "d mmmm yyyy hh:mm"))
+        self._add("pct", Style(number_format="0.0%"))
+        self._add("pct0", Style(number_format="0%"))
+        self._add("int", Style(number_format="0"))
+        for depth in range(1, 5):
+            self._add(f"indent{depth}", Style(indent=depth))
+        for level, (fill, color) in LEVEL_FILL.items():
+            self._add(f"level:{level}", Style(bold=True, fill=fill, color=color))
+            word = level_word(level).replace('"', "").replace("\\", "")
+            self._add(f"matrix:{level}", Style(number_format=f'"{word} "0.0%', bold=True,
+                                                fill=fill, color=color))
+        for status, fill in STATUS_FILL.items():
+            self._add(f"status:{status}", Style(fill=fill, bold=status == "blocked"))
+
+    def _add(self, name: str, style: Style) -> None:
+        self.index[name] = len(self.list)
+        self.list.append(style)
+
+    def __getitem__(self, name: str) -> int:
+        return self.index[name]
+
+
+def _user(st: _Styles, value: str, style: str = "text") -> Cell:
+    """User or checklist text: inert, and quote-prefixed when it looks like a formula."""
+    value = text(value)
+    if csv_safe(value) != value:
+        return (value, st.index["quoted"])
+    return (value, st.index[style])
+
+
+def _level(st: _Styles, level: str | None) -> Cell:
+    return (level_word(level), st[f"level:{level}"] if level else st["text"])
+
+
+def _pct(st: _Styles, value: float | None, style: str = "pct") -> Cell:
+    return (share(value), st[style])
+
+
+def _header(sheet: Sheet, st: _Styles, headers: list[str], freeze_cols: int = 0) -> None:
+    sheet.add(*((h, st["header"]) for h in headers))
+    sheet.filter_row = len(sheet.rows)
+    sheet.freeze_rows = sheet.filter_row
+    sheet.freeze_cols = freeze_cols
+    sheet.min_widths = {i: min(len(h) + 3, 16) for i, h in enumerate(headers)}
+
+
+def _summary_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    sheet = Sheet(name)
+    sheet.add((text(report.title), st["title"]))
+    for line in banners(report):
+        sheet.add((line, st["banner"]))
+    sheet.add()
+    for f in facts(report):
+        value = f.value
+        if isinstance(value, datetime):
+            cell: Cell = (value, st["datetime"])
+        elif isinstance(value, date):
+            cell = (value, st["date"])
+        elif isinstance(value, int):
+            cell = (value, st["int"])
+        else:
+            cell = _user(st, value, "wrap" if len(value) > WRAP_AT else "text")
+            if len(value) > WRAP_AT:  # spreadsheets do not grow a row for wrapped text
+                sheet.heights[len(sheet.rows) + 1] = 15.0 * (len(value) // WRAP_AT + 1)
+        sheet.add((f.label, st["label"]), cell)
+    s = report.root.summary
+    sheet.add()
+    sheet.add((_("Summary"), st["header"]), ("", st["header"]))
+    sheet.add((_("Level"), st["label"]), _level(st, s.level))
+    sheet.add((_("Score"), st["label"]), _pct(st, s.score))
+    sheet.add((_("Expected by now"), st["label"]), _pct(st, s.expected))
+    sheet.add((_("Items done"), st["label"]), (s.done, st["int"]), (s.items, st["int"]))
+    sheet.add((_("Overdue (critical)"), st["label"]), (s.overdue, st["int"]),
+              (s.critical_overdue, st["int"]))
+    sheet.add((_("Blocked"), st["label"]), (s.blocked, st["int"]))
+    sheet.add((_("Regions with no report"), st["label"]),
+              (report.overview.no_report_count, st["int"]))
+    counts = dict(report.level_counts())
+    for level in LEVEL_ORDER:
+        sheet.add((_("Regions at level"), st["label"]), _level(st, level),
+                  (counts.get(level, 0), st["int"]))
+    sheet.add()
+    sheet.add(*((h, st["header"]) for h in (_("Stage"), "", _("Start"), _("End"))))
+    for stage in report.cycle.stages:  # the title runs on over the empty second column
+        sheet.add(_user(st, f"{report.stage_number(stage.id)}. {title_of(stage)}"), (None, 0),
+                  (stage.start, st["date"]), (stage.end, st["date"]))
+    sheet.min_widths = {0: 28, 1: 40}
+    sheet.max_width = WRAP_AT + 4
+    return sheet
+
+
+def _regions_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    sheet = Sheet(name)
+    stages = [f"{report.stage_number(s.id)}. {text(title_of(s))}" for s in report.columns]
+    _header(sheet, st, [_("Code"), _("Region"), _("Region level"), _("Level"), _("Score"),
+                        _("Expected"), _("Items"), _("Done"), _("Overdue"),
+                        _("Critical overdue"), _("Blocked"), _("Due soon"),
+                        _("Not applicable"), _("No report"), _("Last update"), _("By"),
+                        *stages], freeze_cols=2)
+    sheet.header_height = 60
+    first = 16  # the matrix columns: "ON TRACK 100,0%" must fit
+    sheet.min_widths.update({first + i: 17 for i in range(len(stages))})
+    for line in report.lines:
+        s = line.summary
+        last = line.last
+        indent = st[f"indent{min(line.indent, 4)}"] if line.indent else st["text"]
+        sheet.add(
+            (line.region.code, st["code"]), (text(line.region.name), indent),
+            (region_level_word(line.region.level), st["text"]), _level(st, s.level),
+            _pct(st, s.score), _pct(st, s.expected), *_counts(st, s),
+            (_("yes") if line.no_report else "", st["text"]),
+            (event_moment(last, line.region.timezone).replace(tzinfo=None), st["datetime"])
+            if last else (None, 0),
+            _user(st, last.by) if last else (None, 0),
+            *(_matrix_cell(st, x) for x in line.stages),
+        )
+    return sheet
+
+
+def _counts(st: _Styles, s: Summary) -> list[Cell]:
+    return [(n, st["int"]) for n in (s.items, s.done, s.overdue, s.critical_overdue, s.blocked,
+                                     s.due_soon, s.na)]
+
+
+def _matrix_cell(st: _Styles, s: Summary) -> Cell:
+    if s.level is None or not s.weight:
+        return ("—", st["text"])
+    return (share(s.score) or 0.0, st[f"matrix:{s.level}"])
+
+
+def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    sheet = Sheet(name)
+    _header(sheet, st, [_("Code"), _("Region"), "#", _("Stage"), _("Item"), _("Title"),
+                        _("Owner"), _("Critical"), _("Weight"), _("Due"), _("Status"),
+                        _("Progress"), _("Overdue"), _("Days late"), _("Note"), _("Evidence"),
+                        _("By"), _("When"), _("Event")], freeze_cols=2)
+    ix = st.index  # hot loop (50,000 rows nation-wide): plain dict lookups, cached item cells
+    code, num, pct0, when = ix["code"], ix["int"], ix["pct0"], ix["datetime"]
+    statuses = {k: (status_word(k), ix[f"status:{k}"]) for k in STATUS_FILL}
+    yes, empty = (_("yes"), ix["text"]), (None, 0)
+    fixed: dict[str, list[Cell]] = {}
+    for stage in report.cycle.stages:
+        number = (report.stage_number(stage.id), num)
+        for it in stage.items:
+            fixed[it.id] = [number, _user(st, title_of(stage)), (it.id, code),
+                            _user(st, title_of(it)), _user(st, it.owner),
+                            yes if it.critical else empty, (it.weight, num),
+                            (it.due, ix["date"])]
+    for block in report.appendix:
+        region = block.region
+        head = [(region.code, code), (text(region.name), ix["text"])]
+        for item in block.items:
+            ev = item.event
+            sheet.rows.append([
+                *head, *fixed[item.item.id], statuses[item.status],
+                (item.progress / 100, pct0) if item.progress is not None else empty,
+                yes if item.overdue else empty,
+                (item.days_late, num) if item.overdue else empty,
+                _user(st, ev.note) if ev and ev.note else empty,
+                _user(st, evidence_of(item)) if ev and ev.evidence else empty,
+                _user(st, ev.by) if ev else empty,
+                (event_moment(ev, region.timezone).replace(tzinfo=None), when) if ev else empty,
+                (ev.id, code) if ev else empty,
+            ])
+    return sheet
+
+
+def _attention_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    sheet = Sheet(name)
+    _header(sheet, st, [_("Kind"), _("Code"), _("Region"), _("Item"), _("Title"), _("Owner"),
+                        _("Critical"), _("Due"), _("Days late"), _("Status"), _("Note")],
+            freeze_cols=0)
+    names = {line.region.code: line.region for line in report.lines}
+    soon = _("due within {n} days").format(n=DUE_WINDOW_DAYS)
+    for kind, entries in ((None, report.attention), (soon, report.upcoming)):
+        for item in entries:
+            word = kind or (_("overdue") if item.overdue else status_word("blocked"))
+            region = names[item.region]
+            sheet.add(
+                (word, st["status:blocked"] if kind is None else st["text"]),
+                (region.code, st["code"]), (text(region.name), st["text"]),
+                (item.item.id, st["code"]), _user(st, title_of(item.item)),
+                _user(st, item.item.owner), (_("yes") if item.item.critical else "", st["text"]),
+                (item.due, st["date"]),
+                (item.days_late, st["int"]) if item.overdue else (None, 0),
+                (status_word(item.status), st[f"status:{item.status}"]),
+                _user(st, note_of(item)),
+            )
+    return sheet
+
+
+def _changes_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    sheet = Sheet(name)
+    _header(sheet, st, [_("Code"), _("Region"), _("Change"), _("Item"), _("Title"), _("Before"),
+                        _("After"), _("By"), _("When"), _("Note")])
+    if report.changes is None:
+        sheet.add((_("Run with --since DATE to list the changes since the last meeting."),
+                   st["text"]))
+        return sheet
+    names = {line.region.code: line.region for line in report.lines}
+    for c in report.changes:
+        item, ev = c.after, c.after.event
+        region = names[item.region]
+        live = ev is not None and c.kind != "overdue"
+        sheet.add(
+            (region.code, st["code"]), (text(region.name), st["text"]),
+            (change_word(c.kind), st["text"]), (item.item.id, st["code"]),
+            _user(st, title_of(item.item)),
+            (status_word(c.before.status), st[f"status:{c.before.status}"]),
+            (status_word(item.status), st[f"status:{item.status}"]),
+            _user(st, ev.by) if live and ev else (None, 0),
+            (event_moment(ev, region.timezone).replace(tzinfo=None), st["datetime"])
+            if live and ev else (None, 0),
+            _user(st, note_of(item)) if live else (None, 0),
+        )
+    return sheet
+
+
+def render_xlsx(report: Report) -> bytes:
+    """The workbook as bytes."""
+    st = _Styles()
+    taken: set[str] = set()
+    builders = ((_summary_sheet, _("Summary")), (_regions_sheet, _("Regions")),
+                (_items_sheet, _("Items")), (_attention_sheet, _("Attention")),
+                (_changes_sheet, _("Changes")))
+    sheets = [build(report, st, sheet_name(title, taken)) for build, title in builders]
+    return workbook_bytes(sheets, st.list, title=text(report.title),
+                          creator=text(report.generated_by),
+                          created=report.generated_at.astimezone(timezone.utc).replace(tzinfo=None))

@@ -1,0 +1,453 @@
+"""`pilkada report`: every format from one run, the numbers of `status`, inert user text, safe
+and atomic output, and real renderers (headless Chromium, LibreOffice) where installed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import MINI_CYCLE, RunCli, write_tree
+from pilkada_cli.errors import InputError, StorageError
+from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.journal import Journal
+from pilkada_cli.report import output
+
+AS_OF = "2024-03-10"
+HOSTILE = {
+    "formula": '=HYPERLINK("http://x","ok")',
+    "script": "<script>alert(1)</script>",
+    "markup": "[link=http://x]a[/link]",
+    "pipes": "| a | b |",
+}
+ALL = "html,xlsx,csv,md,json"
+CONFIG = """\
+cycle: ../mini
+region: "16"
+depth: kabupaten
+language: en  # assertions below compare English words; one test runs --lang id
+operator: "Rina Operator"
+tags:
+  "16.10": [calon-tunggal]
+{extra}"""
+
+
+def _event(region: str, item: str, status: str, at: str, *, progress: int | None = None,
+           note: str = "", evidence: tuple[str, ...] = ()) -> Event:
+    return Event(id=new_event_id(), origin="test-pc", seq=SEQ_AUTO, region=region, item=item,
+                 status=status, progress=progress, note=note, evidence=evidence,
+                 by="Rina Operator", at=at, recorded=at.replace("+07:00", "+00:00"))
+
+
+def make_workspace(root: Path, extra: str = "") -> Path:
+    """Sumatera Selatan to regency level on the mini cycle, with the four hostile notes."""
+    write_tree(root / "mini", MINI_CYCLE)
+    ws = root / "ws"
+    (ws / "records").mkdir(parents=True)
+    (ws / "pilkada.yaml").write_text(CONFIG.format(extra=extra), encoding="utf-8")
+    events = [
+        _event("16.71", "nphd-kpu", "done", "2024-02-20T10:00:00+07:00",
+               note=HOSTILE["formula"], evidence=("BA-12/2024",)),
+        _event("16.10", "nphd-kpu", "in_progress", "2024-02-25T10:00:00+07:00", progress=40,
+               note=HOSTILE["markup"], evidence=(HOSTILE["pipes"],)),
+        _event("16.10", "gudang", "blocked", "2024-03-05T10:00:00+07:00",
+               note=HOSTILE["script"]),
+        _event("16.04", "nphd-kpu", "done", "2024-03-04T09:00:00+07:00", note=HOSTILE["pipes"]),
+        _event("16", "nphd-kpu", "done", "2024-02-10T09:00:00+07:00"),
+    ]
+    for ev in events:
+        Journal(ws / "records").append([ev])
+    return ws
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    workspace = make_workspace(tmp_path)
+    monkeypatch.setenv("PILKADA_WORKSPACE", str(workspace))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1710050400")  # 2024-03-10 06:00 UTC
+    return workspace
+
+
+@pytest.fixture
+def reports(tmp_path: Path, ws: Path, cli: RunCli) -> dict[str, Path]:
+    """Every format of the root report as of AS_OF, with changes since 2024-03-01."""
+    result = cli("report", "-f", ALL, "-o", "out/{region}-{date}.{format}", "--as-of", AS_OF,
+                 "--since", "2024-03-01")
+    assert result.exit_code == 0, result.output
+    paths = {p.suffix[1:]: p for p in (tmp_path / "out").iterdir()}
+    assert result.stdout.splitlines() == [f"out/16-{AS_OF}.{f}" for f in ALL.split(",")]
+    return paths
+
+
+def status_json(cli: RunCli, *args: str) -> dict[str, object]:
+    result = cli("status", *args, "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+# --- one run, every format --------------------------------------------------------------------
+
+
+def test_every_format_is_written_in_one_run(reports: dict[str, Path]) -> None:
+    assert sorted(reports) == ["csv", "html", "json", "md", "xlsx"]
+    for path in reports.values():
+        assert path.stat().st_size > 500
+        if os.name == "posix":
+            assert path.stat().st_mode & 0o777 == 0o644
+    assert not list(reports["html"].parent.glob("*.tmp"))
+    assert zipfile.ZipFile(reports["xlsx"]).testzip() is None
+
+
+def test_default_pattern_and_formats(tmp_path: Path, ws: Path, cli: RunCli) -> None:
+    result = cli("report", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == [f"laporan-pilkada-16-{AS_OF}.html",
+                                     f"laporan-pilkada-16-{AS_OF}.xlsx"]
+    assert (tmp_path / f"laporan-pilkada-16-{AS_OF}.html").is_file()
+
+
+def test_pattern_with_folders_and_region(tmp_path: Path, ws: Path, cli: RunCli) -> None:
+    result = cli("report", "palembang", "-f", "md", "-o", "rakor/{date}/lap-{region}.{format}",
+                 "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    made = tmp_path / "rakor" / AS_OF / "lap-16.71.md"
+    assert made.is_file()
+    assert "16.71 Kota Palembang" in made.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-o", "x-{foo}.{format}"], "unknown placeholder {foo}"),
+    (["-f", "html,md", "-o", "fixed.html"], "needs {format}"),
+    (["-o", "x-{region.{format}"], "unbalanced brace"),
+    (["-o", "{region}/../../x.{format}"], "leads outside"),
+    (["-f", "pdf"], "unknown report format 'pdf'"),
+    (["-o", "ws/records/{region}.{format}"], "never written inside the records folder"),
+    (["--title", "a\x1b[2Jb"], "--title contains a control character"),
+])
+def test_bad_output_options_exit_2_and_write_nothing(tmp_path: Path, ws: Path, cli: RunCli,
+                                                     args: list[str], message: str) -> None:
+    before = {p for p in tmp_path.rglob("*") if p.is_file()}
+    result = cli("report", "--as-of", AS_OF, *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert {p for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_a_folder_linked_into_records_is_refused(tmp_path: Path, ws: Path, cli: RunCli) -> None:
+    (tmp_path / "sneaky").symlink_to(ws / "records", target_is_directory=True)
+    result = cli("report", "--as-of", AS_OF, "-o", "sneaky/{region}.{format}")
+    assert result.exit_code == 2
+    assert not list((ws / "records").glob("*.html"))
+    assert "never written inside the records folder" in result.stderr
+
+
+def test_placeholder_values_cannot_leave_the_folder(tmp_path: Path) -> None:
+    for value in ("../etc", "a/b", "/abs", "..", "C:\\x", ""):
+        with pytest.raises(InputError):
+            output.expand("out/{region}.{format}", {"region": value, "format": "md"})
+    assert output.expand("../x/{region}.{format}", {"region": "16.71", "format": "md"}) == \
+        Path("../x/16.71.md")  # the folder the user typed is theirs to choose
+
+
+def test_existing_file_is_replaced_atomically(tmp_path: Path, ws: Path, cli: RunCli) -> None:
+    target = tmp_path / f"r-16-{AS_OF}.md"
+    target.write_text("old report", encoding="utf-8")
+    old_inode = target.stat().st_ino
+    with target.open("rb") as reader:  # a reader (or Excel) keeps the old file whole
+        result = cli("report", "-f", "md", "-o", "r-{region}-{date}.{format}", "--as-of", AS_OF)
+        assert result.exit_code == 0, result.output
+        assert reader.read() == b"old report"
+    assert target.stat().st_ino != old_inode
+    assert target.read_text(encoding="utf-8").startswith("#")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".r-")) == []
+
+
+def test_symlink_at_target_is_replaced_not_followed(tmp_path: Path, ws: Path,
+                                                    cli: RunCli) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    link = tmp_path / f"r-16-{AS_OF}.md"
+    link.symlink_to(victim)
+    result = cli("report", "-f", "md", "-o", "r-{region}-{date}.{format}", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not link.is_symlink() and link.read_text(encoding="utf-8").startswith("#")
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "r.html"
+    target.write_bytes(b"old")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output.os, "fsync", full_disk)
+    with pytest.raises(StorageError, match="no space left on device"):
+        output.write_atomic(target, b"new" * 1000)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+# --- the numbers are those of `status` ---------------------------------------------------------
+
+
+def test_json_is_the_status_contract_plus_the_report(reports: dict[str, Path],
+                                                     cli: RunCli) -> None:
+    data = json.loads(reports["json"].read_text(encoding="utf-8"))
+    report = data.pop("report")
+    assert data == status_json(cli)
+    assert report["schema"] == "pilkada.report/1"
+    assert report["generated_by"] == "Rina Operator"
+    assert report["generated_at"] == "2024-03-10T06:00:00+00:00"
+    kinds = {(c["region"], c["item"], c["kind"]) for c in report["changes"]}
+    assert ("16.04", "nphd-kpu", "done") in kinds and ("16.10", "gudang", "blocked") in kinds
+    assert ("16.71", "nphd-kpu", "done") not in kinds  # done before --since
+
+
+def test_region_json_is_the_status_region_contract(tmp_path: Path, ws: Path,
+                                                   cli: RunCli) -> None:
+    assert cli("report", "16.10", "-f", "json", "-o", "r.{format}", "--as-of", AS_OF
+               ).exit_code == 0
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    del data["report"]
+    assert data == status_json(cli, "16.10")
+
+
+def test_xlsx_codes_percentages_and_levels_equal_status(reports: dict[str, Path],
+                                                         cli: RunCli) -> None:
+    status = status_json(cli)
+    book = openpyxl.load_workbook(reports["xlsx"])
+    assert book.sheetnames == ["Summary", "Regions", "Items", "Attention", "Changes"]
+    sheet = book["Regions"]
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref.startswith("A1:")
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    expected = [status["root"], *status["regions"]]  # type: ignore[list-item]
+    assert len(rows) == len(expected)
+    for region in expected:
+        row = rows[region["code"]]
+        assert row[0].data_type == "s" and row[0].number_format == "@"
+        assert row[1].value == region["name"]
+        assert row[3].value.casefold().replace(" ", "_") == region["level"]
+        assert row[3].fill.fgColor.rgb != "00000000"  # coloured, with the word inside
+        for cell, key in ((row[4], "score"), (row[5], "expected")):
+            assert cell.number_format == "0.0%"
+            assert round(cell.value * 100, 1) == region[key]
+    assert rows["16.10"][0].value == "16.10"  # not 16.1
+    items = book["Items"]
+    header = [c.value for c in items[1]]
+    due = next(r for r in items.iter_rows(min_row=2) if r[4].value == "nphd-kpu")
+    assert due[header.index("Due")].is_date and due[header.index("Due")].value.year == 2024
+
+
+def test_csv_is_utf8_bom_semicolon_one_row_per_region_item(reports: dict[str, Path]) -> None:
+    raw = reports["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    pairs = {(r["region"], r["item"]) for r in rows}
+    assert len(pairs) == len(rows)
+    assert ("16.10", "sosialisasi-kolom-kosong") in pairs  # tagged calon-tunggal
+    assert ("16.71", "sosialisasi-kolom-kosong") not in pairs
+    blocked = next(r for r in rows if (r["region"], r["item"]) == ("16.10", "gudang"))
+    assert (blocked["status"], blocked["critical"], blocked["weight"]) == ("blocked", "0", "2")
+    assert blocked["due"] == "2024-06-30"
+
+
+# --- user text is inert everywhere ------------------------------------------------------------
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: list[str] = []
+        self.attrs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [f"{k}={v}" for k, v in attrs]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_hostile_notes_are_literal_and_dead_in_html(reports: dict[str, Path]) -> None:
+    html = reports["html"].read_text(encoding="utf-8")
+    parser = _Text()
+    parser.feed(html)
+    text = "".join(parser.text)
+    for note in HOSTILE.values():
+        assert note in text
+    assert "script" not in parser.tags and "a" not in parser.tags
+    assert not any(a.startswith(("href", "src", "on")) for a in parser.attrs)
+    assert "<script" not in html.lower()
+
+
+def test_hostile_notes_are_literal_and_dead_in_markdown(reports: dict[str, Path]) -> None:
+    from markdown_it import MarkdownIt
+
+    md = reports["md"].read_text(encoding="utf-8")
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    parser = _Text()
+    parser.feed(rendered)
+    text = "".join(parser.text)
+    for note in HOSTILE.values():
+        assert note in text
+    assert "script" not in parser.tags and "a" not in parser.tags
+    for table in re.findall(r"<table>.*?</table>", rendered, re.S):
+        widths = {row.count("<td") + row.count("<th") for row in re.findall(r"<tr>.*?</tr>",
+                                                                             table, re.S)}
+        assert len(widths) == 1  # no pipe in a note split a cell
+
+
+def test_hostile_notes_are_literal_and_dead_in_csv(reports: dict[str, Path]) -> None:
+    rows = list(csv.DictReader(io.StringIO(reports["csv"].read_text(encoding="utf-8-sig")),
+                               delimiter=";"))
+    notes = {(r["region"], r["item"]): r for r in rows}
+    assert notes[("16.71", "nphd-kpu")]["note"] == "'" + HOSTILE["formula"]
+    assert notes[("16.10", "gudang")]["note"] == HOSTILE["script"]
+    assert notes[("16.10", "nphd-kpu")]["note"] == HOSTILE["markup"]
+    assert notes[("16.10", "nphd-kpu")]["evidence"] == HOSTILE["pipes"]
+
+
+def test_hostile_notes_are_literal_and_dead_in_xlsx(reports: dict[str, Path]) -> None:
+    with zipfile.ZipFile(reports["xlsx"]) as zf:
+        assert not any(re.search(rb"<f[ >]", zf.read(n)) for n in zf.namelist())
+    book = openpyxl.load_workbook(reports["xlsx"])
+    found = {}
+    for cell in (c for row in book["Items"].iter_rows() for c in row):
+        if cell.value in HOSTILE.values():
+            assert cell.data_type == "s"
+            found[cell.value] = cell
+    assert set(found) == set(HOSTILE.values())
+    assert found[HOSTILE["formula"]].quotePrefix  # stays text even when edited in Excel
+
+
+def test_hostile_notes_are_data_in_json(reports: dict[str, Path]) -> None:
+    data = json.loads(reports["json"].read_text(encoding="utf-8"))
+    notes = {i["note"] for a in data["report"]["appendix"] for i in a["items"]}
+    assert {HOSTILE["formula"], HOSTILE["script"], HOSTILE["markup"]} <= notes
+
+
+def test_sample_data_is_marked_in_every_format(tmp_path: Path, cli: RunCli,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PILKADA_WORKSPACE", str(make_workspace(tmp_path, "sample: true\n")))
+    assert cli("report", "-f", ALL, "-o", "s.{format}", "--as-of", AS_OF).exit_code == 0
+    for fmt in ("html", "md", "json"):
+        assert "SAMPLE DATA" in (tmp_path / f"s.{fmt}").read_text(encoding="utf-8"), fmt
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig")),
+                               delimiter=";"))
+    assert rows and all(r["sample"].startswith("SAMPLE DATA") for r in rows)
+    assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["report"]["sample"]
+    assert openpyxl.load_workbook(tmp_path / "s.xlsx")["Summary"]["A2"].value.startswith(
+        "SAMPLE DATA")
+
+
+def test_generated_by_defaults_and_dates_in_indonesian(tmp_path: Path, ws: Path, cli: RunCli,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PILKADA_OPERATOR", "Budi")
+    assert cli("--lang", "id", "report", "-f", "md", "-o", "a.md", "--as-of", AS_OF
+               ).exit_code == 0
+    text = (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert "Budi" in text and "10 Maret 2024" in text and "H-262" in text
+    assert cli("report", "-f", "md", "-o", "b.md", "--by", "Sari", "--as-of", AS_OF
+               ).exit_code == 0
+    assert "Sari" in (tmp_path / "b.md").read_text(encoding="utf-8")
+
+
+# --- real renderers ---------------------------------------------------------------------------
+
+def _bare_env(tmp_path: Path) -> dict[str, str]:
+    """CI runs with a bare environment; both programs want a writable HOME."""
+    return {**os.environ, "HOME": str(tmp_path)}
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_html_prints_to_pdf_in_headless_chromium_and_is_self_contained(
+        reports: dict[str, Path], tmp_path: Path) -> None:
+    html = reports["html"].read_text(encoding="utf-8")
+    refs = re.findall(r"""(?:src|href|action|srcset)\s*=\s*["']?([^"'\s>]+)""", html, re.I)
+    refs += re.findall(r"url\(\s*([^)]*)\)", html, re.I)
+    refs += re.findall(r"@import", html, re.I)
+    assert refs == []
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I)
+    assert "<script" not in html.lower()
+    assert "default-src 'none'" in html
+    pdf = tmp_path / "r.pdf"
+    assert CHROMIUM is not None
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--no-first-run", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", reports["html"].resolve().as_uri()],
+        check=True, capture_output=True, timeout=180, env=_bare_env(tmp_path))
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    # cover, pictures, matrix, lists, and one page per region of the appendix (18 regions)
+    assert pages > 18
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+def test_xlsx_converts_to_csv_in_libreoffice_without_loss(reports: dict[str, Path],
+                                                           tmp_path: Path, cli: RunCli) -> None:
+    assert SOFFICE is not None
+    out = tmp_path / "lo"
+    profile = (tmp_path / "lo-profile").as_uri()
+    # UTF-8 (76), every sheet (-1), cells as shown (formatted): Text - txt - csv filter options
+    options = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+    subprocess.run(
+        [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={profile}",
+         "--convert-to", options, "--outdir", str(out), str(reports["xlsx"])],
+        check=True, capture_output=True, timeout=180, env=_bare_env(tmp_path))
+    regions = next(out.glob("*-Regions.csv")).read_text(encoding="utf-8")
+    rows = {r["Code"]: r for r in csv.DictReader(io.StringIO(regions))}
+    status = status_json(cli)
+    for region in [status["root"], *status["regions"]]:  # type: ignore[list-item]
+        row = rows[region["code"]]  # codes survive as text: 16.10, not 16.1
+        assert row["Score"] == f"{region['score']:.1f}%"
+        assert row["Expected"] == f"{region['expected']:.1f}%"
+        assert row["Level"].casefold().replace(" ", "_") == region["level"]
+    items = next(out.glob("*-Items.csv")).read_text(encoding="utf-8")
+    cells = {c for r in csv.reader(io.StringIO(items)) for c in r}
+    assert set(HOSTILE.values()) <= cells  # the formula stayed text: no "ok" computed
+    assert "ok" not in cells
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+def test_csv_opens_typed_in_libreoffice_with_an_indonesian_locale(reports: dict[str, Path],
+                                                                  tmp_path: Path) -> None:
+    assert SOFFICE is not None
+    out = tmp_path / "lo"
+    # import filter: ';' (59), '"' (34), UTF-8 (76), from line 1, language id-ID (1057)
+    subprocess.run(
+        [SOFFICE, "--headless", "--norestore",
+         f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+         "--infilter=CSV:59,34,76,1,,1057", "--convert-to", "xlsx", "--outdir", str(out),
+         str(reports["csv"])],
+        check=True, capture_output=True, timeout=180, env=_bare_env(tmp_path))
+    sheet = openpyxl.load_workbook(next(out.glob("*.xlsx"))).active
+    header = [c.value for c in sheet[1]]
+    assert header[0] == "region"  # the BOM was understood, not glued to the first name
+    rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
+    ogan_ilir = next(r for r in rows if r["region"].value == "16.10")
+    assert ogan_ilir["region"].data_type == "s"  # stays 16.10
+    assert ogan_ilir["weight"].data_type == "n" and ogan_ilir["stage_no"].data_type == "n"
+    assert ogan_ilir["due"].is_date
+    progress = next(r for r in rows if r["item"].value == "nphd-kpu" and
+                    r["region"].value == "16.10")["progress"]
+    assert (progress.value, progress.data_type) == (40, "n")
