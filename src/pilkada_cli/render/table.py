@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rich.table import Table
 from rich.text import Text
@@ -92,12 +94,16 @@ def to_csv(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~!"})
+# GFM and many chat apps turn scheme://, www. and name@host into links even without brackets.
+_AUTOLINK = re.compile(r"(:)(?=\\?/\\?/)|(?<=[Ww]{3})(\.)|(@)")
 
 
+@lru_cache(maxsize=8192)  # titles, owners, ids and dates repeat across thousands of rows
 def md_escape(text: str) -> str:
-    """User text made inert in Markdown: special characters escaped, lines joined."""
-    flat = " ".join(inert(text).split())
-    return flat.translate(_MD_SPECIAL)
+    """User text made inert in Markdown: special characters escaped, lines joined, and no
+    bare URL or address left for a viewer to turn into a link."""
+    flat = " ".join(inert(text).split()).translate(_MD_SPECIAL)
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(), flat)
 
 
 def to_markdown(grid: Grid) -> str:

@@ -4,9 +4,7 @@ that could split a cell); URL-like text is escaped further so viewers do not aut
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date
@@ -30,15 +28,10 @@ from pilkada_cli.report.model import (
     summary_facts,
 )
 
-# GFM and many chat apps turn scheme://, www. and name@host into links even without brackets.
-_AUTOLINK = re.compile(r"(:)(?=\\?/\\?/)|(?<=[Ww]{3})(\.)|(@)")
 
-
-@lru_cache(maxsize=8192)  # titles, owners, ids and dates repeat across thousands of rows
 def esc(value: str) -> str:
     """Inert Markdown text for a table cell or a line."""
-    escaped = md_escape(value)
-    return _AUTOLINK.sub(lambda m: "\\" + m.group(), escaped)
+    return md_escape(value)
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]],
