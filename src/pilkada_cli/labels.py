@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from pilkada_cli.i18n import _, language
 
 LEVEL_STYLE = {
@@ -19,13 +21,18 @@ STATUS_SYMBOL = {"done": "✓", "in_progress": "◐", "todo": "○", "blocked": 
 
 def level_word(level: str | None) -> str:
     """SIAP / WASPADA / KRITIS (ON TRACK / AT RISK / CRITICAL), upcoming, or a dash."""
-    words = {
+    return _level_words(language()).get(level or "", "—")
+
+
+@cache  # per language: these are looked up for every cell of big tables
+def _level_words(lang: str) -> dict[str, str]:
+    del lang  # the cache key: _() answers in the current language
+    return {
         "critical": _("CRITICAL"),
         "at_risk": _("AT RISK"),
         "on_track": _("ON TRACK"),
         "upcoming": _("upcoming"),
     }
-    return words.get(level or "", "—")
 
 
 def level_letter(level: str | None) -> str:
@@ -37,14 +44,19 @@ def level_letter(level: str | None) -> str:
 
 def status_word(status: str) -> str:
     """belum / proses / selesai / terhambat / tidak berlaku (todo, in progress, …)."""
-    words = {
+    return _status_words(language())[status]
+
+
+@cache
+def _status_words(lang: str) -> dict[str, str]:
+    del lang
+    return {
         "todo": _("todo"),
         "in_progress": _("in progress"),
         "done": _("done"),
         "blocked": _("blocked"),
         "na": _("not applicable"),
     }
-    return words[status]
 
 
 def region_level_word(level: str) -> str:
