@@ -21,40 +21,39 @@ if TYPE_CHECKING:
     from pilkada_cli.report.model import Report
 
 
-@app.command()
+@app.command(help=_(
+    "Write the rakor report: HTML to project or print, XLSX and CSV for "
+    "spreadsheets, Markdown for minutes and chat, JSON for other systems. "
+    "Prints each written path.\n\nExamples: pilkada report --as-of "
+    "2024-08-21; pilkada report palembang -f html,md --since 2024-08-14 -o "
+    "rakor/{date}/{region}.{format}"))
 @handled
 def report(
     region: RegionArg = None,
     fmt: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (Typer needs Optional)
-        "--format", "-f", help="Formats, comma-separated or repeated: html, xlsx, csv, md, "
-        "json (default: html,xlsx).", show_default=False, metavar="FORMATS")] = None,
+        "--format", "-f", help=_("Formats, comma-separated or repeated: html, xlsx, csv, md, "
+        "json (default: html,xlsx)."), show_default=False, metavar="FORMATS")] = None,
     out: Annotated[str, typer.Option(
-        "--out", "-o", help="File name pattern with {region}, {date} (the as-of date) and "
-        "{format}; a folder in front is kept, e.g. rakor/{date}/laporan-{region}.{format}.",
+        "--out", "-o", help=_("File name pattern with {region}, {date} (the as-of date) and "
+        "{format}; a folder in front is kept, e.g. rakor/{date}/laporan-{region}.{format}."),
         metavar="PATTERN")
     ] = "laporan-pilkada-{region}-{date}.{format}",
     as_of: AsOfOpt = None,
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--since", help="Also list what changed from the start of this date (YYYY-MM-DD), "
-        "e.g. the last rakor: newly done, regressed, newly blocked.", show_default=False,
+        "--since", help=_("Also list what changed from the start of this date (YYYY-MM-DD), "
+        "e.g. the last rakor: newly done, regressed, newly blocked."), show_default=False,
         metavar="DATE")
     ] = None,
     title: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--title", help="Title of the report (default: Pilkada readiness report: REGION).",
+        "--title", help=_("Title of the report (default: Pilkada readiness report: REGION)."),
         show_default=False, metavar="TEXT")] = None,
     by: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--by", help="Who made the report (default: PILKADA_OPERATOR, the workspace's "
-        "operator, the login name).", show_default=False, metavar="NAME")] = None,
+        "--by", help=_("Who made the report (default: PILKADA_OPERATOR, the workspace's "
+        "operator, the login name)."), show_default=False, metavar="NAME")] = None,
     depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--depth", "-d", help="List regions down to this level only, e.g. kabupaten (default: "
-        "the workspace depth).", show_default=False, metavar="LEVEL")] = None,
+        "--depth", "-d", help=_("List regions down to this level only, e.g. kabupaten (default: "
+        "the workspace depth)."), show_default=False, metavar="LEVEL")] = None,
 ) -> None:
-    """Write the rakor report: HTML to project or print, XLSX and CSV for spreadsheets,
-    Markdown for minutes and chat, JSON for other systems. Prints each written path.
-
-    Examples: pilkada report --as-of 2024-08-21; pilkada report palembang -f html,md
-    --since 2024-08-14 -o rakor/{date}/{region}.{format}
-    """
     from pilkada_cli.report.output import (
         DEFAULT_FORMATS,
         check_pattern,
