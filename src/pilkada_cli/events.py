@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from pilkada_cli.errors import InputError
+from pilkada_cli.i18n import _
 
 STATUSES = ("todo", "in_progress", "done", "blocked", "na")
 SCHEMA_VERSION = 1
@@ -112,15 +113,15 @@ def _bad_char(text: str, allow_newline: bool) -> str | None:
 def _describe(ch: str) -> str:
     """What kind of character ``ch`` is, for an error message."""
     if ch in _BIDI:
-        return "a bidirectional control character"
+        return _("a bidirectional control character")
     category = unicodedata.category(ch)
     if category == "Cs":
-        return "a lone surrogate (not valid Unicode)"
+        return _("a lone surrogate (not valid Unicode)")
     if ch == "\n":
-        return "a line break"
+        return _("a line break")
     if category == "Cc":
-        return "a control character"
-    return "an invisible formatting character"
+        return _("a control character")
+    return _("an invisible formatting character")
 
 
 def validate_text(field: str, value: str, *, max_bytes: int, allow_newline: bool) -> str:
@@ -128,10 +129,12 @@ def validate_text(field: str, value: str, *, max_bytes: int, allow_newline: bool
     text = unicodedata.normalize("NFC", value)
     bad = _bad_char(text, allow_newline)
     if bad is not None:
-        raise InputError(f"{field} contains {_describe(bad)} U+{ord(bad):04X}; remove it")
+        raise InputError(_("{field} contains {what} U+{code}; remove it").format(
+            field=field, what=_describe(bad), code=f"{ord(bad):04X}"))
     size = len(text.encode("utf-8"))
     if size > max_bytes:
-        raise InputError(f"{field} is too long: {size} bytes of UTF-8, at most {max_bytes} allowed")
+        raise InputError(_("{field} is too long: {size} bytes of UTF-8, at most {limit} "
+                           "allowed").format(field=field, size=size, limit=max_bytes))
     return text
 
 
