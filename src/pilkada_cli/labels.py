@@ -13,6 +13,14 @@ LEVEL_STYLE = {
     "upcoming": "grey50",
     None: "dim",
 }
+# The same meaning as printed documents paint it (report, map, spreadsheet): (fill, ink).
+LEVEL_COLOURS: dict[str | None, tuple[str, str]] = {
+    "critical": ("#c62828", "#ffffff"),
+    "at_risk": ("#f9a825", "#000000"),
+    "on_track": ("#2e7d32", "#ffffff"),
+    "upcoming": ("#bdbdbd", "#000000"),
+    None: ("#f1f3f4", "#5f6368"),
+}
 STATUS_STYLE = {
     "done": "green", "in_progress": "cyan", "todo": "", "blocked": "bold red", "na": "dim",
 }

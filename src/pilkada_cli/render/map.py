@@ -25,17 +25,14 @@ from html import escape
 
 from pilkada_cli import geo
 from pilkada_cli.i18n import _, format_date, format_percent, language
-from pilkada_cli.labels import level_letter, level_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word
 from pilkada_cli.readiness import LEVEL_ORDER, Readiness, Summary, days_to_voting
 from pilkada_cli.regions import NATION_CODE, Region
 from pilkada_cli.render.text import inert
 from pilkada_cli.views import overview
 
-# The level colours of labels.LEVEL_STYLE's meaning, as the HTML report paints them.
-FILL = {"critical": "#c62828", "at_risk": "#f9a825", "on_track": "#2e7d32",
-        "upcoming": "#bdbdbd", None: "#f1f3f4"}
-INK = {"critical": "#ffffff", "at_risk": "#000000", "on_track": "#ffffff",
-       "upcoming": "#000000", None: "#5f6368"}
+FILL = {level: fill for level, (fill, _ink) in LEVEL_COLOURS.items()}
+INK = {level: ink for level, (_fill, ink) in LEVEL_COLOURS.items()}
 TEXT = "#1a1a1a"
 MUTED = "#5f6368"
 EDGE = "#3c4043"  # borders between areas

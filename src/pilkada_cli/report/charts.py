@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from html import escape
 
 from pilkada_cli.i18n import _
-from pilkada_cli.labels import level_letter, level_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word
 from pilkada_cli.readiness import LEVEL_ORDER
 from pilkada_cli.report.model import Line, Report, pct, region_label
 
-COLOURS = {"critical": ("#c62828", "#ffffff"), "at_risk": ("#f9a825", "#000000"),
-           "on_track": ("#2e7d32", "#ffffff"), "upcoming": ("#bdbdbd", "#000000"),
-           None: ("#f1f3f4", "#5f6368")}
+COLOURS = LEVEL_COLOURS
 ROWS_PER_PICTURE = 30  # one picture fits an A4 landscape page
 LABEL_W = 300
 LABEL_CHARS = 36

@@ -81,6 +81,8 @@ table.items{table-layout:fixed}
 .txt{white-space:pre-wrap;overflow-wrap:anywhere}
 .muted{color:var(--mute)}
 svg.chart{max-width:100%;height:auto;display:block;margin:.4em 0}
+.mapbox svg{max-width:100%;height:auto;display:block}
+@media screen{section{overflow-x:auto}}
 .legend .lv{margin-right:.6em}
 ol.stages{columns:2;font-size:.9em}
 footer{margin-top:2em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
@@ -90,7 +92,7 @@ body{font-size:9.5pt;max-width:none;padding:0}
 h2,h3,h4{break-after:avoid}
 .page,section.region{break-before:page}
 thead{display:table-header-group}
-tr,svg.chart,.kpi,dl.meta{break-inside:avoid}
+tr,svg.chart,.kpi,dl.meta,section.map{break-inside:avoid}
 table.matrix{font-size:7.5pt}
 }
 """
@@ -136,7 +138,7 @@ def render_html(report: Report) -> str:
                    f"{_e(line)}</div>")
     out += [f"<header><h1>{_e(text(report.title))}</h1>", '<dl class="meta">']
     out += [f"<dt>{_e(f.label)}</dt><dd>{_e(f.text)}</dd>" for f in facts(report)]
-    out += ["</dl></header>", _summary(report), _pictures(report), _matrix(report),
+    out += ["</dl></header>", _summary(report), _map(report), _pictures(report), _matrix(report),
             _attention(report), _changes(report), _appendix(report),
             f"<footer><p>{_e(_footer())}</p></footer>", "</body>", "</html>"]
     return "\n".join(out) + "\n"
@@ -156,6 +158,19 @@ def _summary(report: Report) -> str:
                     f'<span class="v">{_e(f.text)}</span></div>')
     return (f'<section><h2>{_e(_("Summary"))}</h2><div class="kpis">{"".join(kpis)}</div>'
             "</section>")
+
+
+def _map(report: Report) -> str:
+    """The readiness map of the report's region (issue #8), inline SVG."""
+    from pilkada_cli.errors import InputError
+    from pilkada_cli.render.map import readiness_map_svg
+
+    try:
+        svg = readiness_map_svg(report.readiness, report.target.code, width=1100, heading=False)
+    except InputError:  # no boundaries at this level (a district or village report)
+        return ""
+    return (f'<section class="map"><h2>{_e(_("Readiness map"))}</h2>'
+            f'<div class="mapbox">{svg}</div></section>')
 
 
 def _pictures(report: Report) -> str:
