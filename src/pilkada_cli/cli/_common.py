@@ -204,3 +204,20 @@ def fail(message: str, code: ExitCode) -> None:
     label = _("Error") if code != ExitCode.GATE_FAILED else _("Gate failed")
     err.print(Text.assemble((label + ": ", "bold red"), (message, "")))
     raise typer.Exit(int(code))
+
+
+def check_in_workspace(s: Session, code: str) -> None:
+    """A region outside the workspace root's subtree, or below its depth, is an input error."""
+    from pilkada_cli.regions import depth_of_level
+
+    config = s.workspace().config
+    region = s.regions().get(code)
+    assert region is not None
+    inside = config.region == "ID" or code == config.region or code.startswith(
+        config.region + ".")
+    if not inside or region.depth > depth_of_level(config.depth):
+        from pilkada_cli.errors import InputError
+
+        raise InputError(_("region {code} {name} is outside this workspace ({root} down to "
+                           "{depth})").format(code=code, name=region.name, root=config.region,
+                                              depth=config.depth))

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from pilkada_cli.cli import app
-from pilkada_cli.cli._common import get_session, handled
-from pilkada_cli.cli.status import AsOfOpt, RegionArg, _check_in_scope
+from pilkada_cli.cli._common import check_in_workspace, get_session, handled
+from pilkada_cli.cli.status import AsOfOpt, RegionArg
 from pilkada_cli.i18n import _
 
 FORMATS = (".svg", ".png")
@@ -52,7 +52,7 @@ def map_(
     s = get_session()
     r = s.readiness(as_of)
     target = s.region(region) if region else r.root
-    _check_in_scope(r, target.code)
+    check_in_workspace(s, target.code)
     if stage is not None:
         s.check_stage(stage)
     _check_target(out, s.workspace().records_dir)

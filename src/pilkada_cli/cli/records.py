@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from pilkada_cli.cli import app
-from pilkada_cli.cli._common import Session, get_session, handled
+from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
 from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
@@ -66,26 +66,12 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
     from pilkada_cli.recording import Change, parse_at
 
     target = s.region(region)
-    _check_in_workspace(s, target.code)
+    check_in_workspace(s, target.code)
     recorder = _recorder(s, by)
     when = parse_at(at, target.timezone, datetime.now(timezone.utc)) if at else None
     changes = [Change(target, item, status, progress, note or "", tuple(evidence or ()), when)
                for item in dict.fromkeys(items)]
     _save(s, recorder.build(changes))
-
-
-def _check_in_workspace(s: Session, code: str) -> None:
-    from pilkada_cli.regions import depth_of_level
-
-    config = s.workspace().config
-    region = s.regions().get(code)
-    assert region is not None
-    inside = config.region == "ID" or code == config.region or code.startswith(
-        config.region + ".")
-    if not inside or region.depth > depth_of_level(config.depth):
-        raise InputError(_("region {code} {name} is outside this workspace ({root} down to "
-                           "{depth})").format(code=code, name=region.name, root=config.region,
-                                              depth=config.depth))
 
 
 @app.command(help=_(
@@ -166,7 +152,7 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
     for line, row in rows:
         try:
             region = s.region(row["region"])
-            _check_in_workspace(s, region.code)
+            check_in_workspace(s, region.code)
             raw_progress = (row.get("progress") or "").strip().rstrip("%")
             progress = int(raw_progress) if raw_progress else None
             when = parse_at(row["at"], region.timezone, now) if row.get("at") else None

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from pilkada_cli.cli import app
-from pilkada_cli.cli._common import Session, get_session, handled
-from pilkada_cli.cli.status import AsOfOpt, RegionArg, _check_in_scope
+from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
+from pilkada_cli.cli.status import AsOfOpt, RegionArg
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
     r = build(ws, s.cycle(), s.regions(), events, parse_as_of(as_of, ws))
     target = s.region(region) if region else None
     if target is not None:
-        _check_in_scope(r, target.code)
+        check_in_workspace(s, target.code)
     if depth is not None:
         s.check_depth(depth, target or r.root)
     before = start = None

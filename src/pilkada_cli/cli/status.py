@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from pilkada_cli.cli import app
-from pilkada_cli.cli._common import Session, fail, get_session, handled
+from pilkada_cli.cli._common import Session, check_in_workspace, fail, get_session, handled
 from pilkada_cli.errors import ExitCode
 from pilkada_cli.i18n import _
 
@@ -114,7 +114,7 @@ def status(
     conditions = parse_fail_on(fail_on or [])
     r = s.readiness(as_of)
     target = s.region(region) if region else r.root
-    _check_in_scope(r, target.code)
+    check_in_workspace(s, target.code)
     if stage is not None:
         s.check_stage(stage)
     if depth is not None:
@@ -151,14 +151,6 @@ def _detail_csv(data: dict[str, Any]) -> str:
     return to_csv(cols, rows)
 
 
-def _check_in_scope(r: Any, code: str) -> None:
-    from pilkada_cli.errors import InputError
-
-    if code not in r.results:
-        raise InputError(_("region {code} is outside this workspace ({root} to {depth})").format(
-            code=code, root=r.root.code, depth=get_session().workspace().config.depth))
-
-
 @app.command(help=_(
     "Late and upcoming items, worst first: one line per (region, item).\n\n"
     "Example: pilkada due --within 14 --owner KPU"))
@@ -181,7 +173,7 @@ def due(
     s = get_session()
     r = s.readiness(as_of)
     target = s.region(region) if region else r.root
-    _check_in_scope(r, target.code)
+    check_in_workspace(s, target.code)
     if owner is not None:
         s.check_owner(owner)
     entries = [st for st in due_list(r, within, overdue, owner, critical)
@@ -231,7 +223,7 @@ def changes(
     before = build(ws, s.cycle(), s.regions(), events, AsOf(day=start.day - timedelta(days=1)))
     after = build(ws, s.cycle(), s.regions(), events, end)
     target = s.region(region) if region else after.root
-    _check_in_scope(after, target.code)
+    check_in_workspace(s, target.code)
     entries = [c for c in diff(before, after)
                if target.code == "ID" or c.after.region == target.code
                or c.after.region.startswith(target.code + ".")]
