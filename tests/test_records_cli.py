@@ -16,7 +16,7 @@ from conftest import RunCli
 @pytest.fixture
 def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     assert cli("init", "ws", "--region", "16", "--depth", "kecamatan", "--cycle",
-               str(mini_cycle), "--operator", "Rina").exit_code == 0
+               str(mini_cycle), "--operator", "Rina", "--language", "en").exit_code == 0
     monkeypatch.chdir(tmp_path / "ws")
     return tmp_path / "ws"
 

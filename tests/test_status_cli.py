@@ -23,7 +23,7 @@ ESC = "\x1b["
 def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Sumsel to kabupaten level on the mini cycle, with a few recorded changes."""
     assert cli("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",
-               str(mini_cycle)).exit_code == 0
+               str(mini_cycle), "--language", "en").exit_code == 0
     monkeypatch.chdir(tmp_path / "ws")
     for args in (
         ("done", "palembang", "nphd-kpu", "--at", "2024-02-20T10:00"),

@@ -133,7 +133,7 @@ class Recorder:
             raise InputError(self._not_applicable(item, c.region, tags))
         note = validate_text(_("note"), c.note, max_bytes=NOTE_MAX_BYTES, allow_newline=True)
         if c.status in ("blocked", "na") and not note.strip():
-            raise InputError(_("status {status} needs a reason (--reason or --note)").format(
+            raise InputError(_("status {status} needs a reason: a note saying why").format(
                 status=c.status))
         if c.progress is not None:
             if c.status != "in_progress":

@@ -57,5 +57,5 @@ def _global(
 
 
 # Command modules register themselves on `app` when imported.
-from pilkada_cli.cli import catalog, demo, map, records, report, setup, status  # noqa: E402,F401
+from pilkada_cli.cli import catalog, demo, map, records, report, setup, sheet, status  # noqa: E402,F401
 

@@ -52,7 +52,8 @@ class Session:
                 highlight=False,
                 emoji=False,
                 markup=False,
-                soft_wrap=False,
+                # Messages on stderr never wrap: cron mail and grep see one line per message.
+                soft_wrap=stderr,
                 width=_width(),
             )
         return self._consoles[key]

@@ -95,7 +95,9 @@ def record(
     at: AtOpt = None,
     from_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--from", help=_("A CSV with columns region, item, status, progress, note, evidence "
-        "(optional: at, by); every row is checked first, all or nothing. '-' reads stdin."),
+        "(optional: at, by); every row is checked first, all or nothing. '-' reads stdin. "
+        "Also a fill-in sheet from `pilkada sheet` (XLSX, or a CSV saved from it) or a folder "
+        "of them: only changed rows are recorded, all or nothing per file."),
         show_default=False)] = None,
 ) -> None:
     s = get_session()
@@ -112,10 +114,17 @@ def record(
 
 
 def _record_csv(s: Session, path: Path, by: str | None) -> None:
+    from pilkada_cli.cli.sheet import import_fill_ins, is_fill_in
     from pilkada_cli.recording import read_csv_rows
 
     source = "<stdin>" if str(path) == "-" else str(path)
+    if source != "<stdin>" and path.is_dir():  # a folder of filled-in sheets
+        import_fill_ins(s, path, None, by)
+        return
     raw = sys.stdin.buffer.read() if source == "<stdin>" else _read(path)
+    if is_fill_in(source, raw):  # an XLSX from `pilkada sheet`, or a CSV saved from one
+        import_fill_ins(s, path, raw, by)
+        return
     from pilkada_cli.errors import ValidationError
 
     rows = read_csv_rows(raw, source)

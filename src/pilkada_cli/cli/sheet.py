@@ -1,0 +1,187 @@
+"""Fill-in sheets: ``pilkada sheet`` writes them; ``pilkada record --from`` reads them back
+(``import_fill_ins``, routed from ``cli/records.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from pilkada_cli.cli import app
+from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
+from pilkada_cli.cli.status import AsOfOpt
+from pilkada_cli.errors import InputError, Problem, ValidationError
+from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.readiness import Readiness
+    from pilkada_cli.regions import Region
+    from pilkada_cli.sheet.apply import Importer
+
+DEFAULT_PATTERN = "isian-pilkada-{region}-{date}.xlsx"
+
+
+@app.command(help=_(
+    "Make fill-in spreadsheets (XLSX) for offices without pilkada: each region's items with "
+    "their status, owner and due date, and columns to fill in. `pilkada record --from` reads "
+    "the filled sheets back (XLSX, a CSV saved from one, or a folder of them).\n\n"
+    "With {region} in --out, one file per region; without it, one workbook with a sheet per "
+    "region.\n\nExamples: pilkada sheet palembang \"ogan ilir\"; pilkada sheet 16 --depth "
+    "kabupaten --out isian/{region}.xlsx"))
+@handled
+def sheet(
+    regions: Annotated[list[str], typer.Argument(
+        help=_("Region codes or names."), show_default=False, metavar="REGION...")],
+    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--stage", "-s", help=_("Only this stage's items."), show_default=False,
+        metavar="STAGE")] = None,
+    depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--depth", "-d", help=_("A sheet for every region of this level (e.g. kabupaten) under "
+        "each REGION, instead of REGION itself."), show_default=False, metavar="LEVEL")
+    ] = None,
+    as_of: AsOfOpt = None,
+    out: Annotated[str, typer.Option(
+        "--out", "-o", help=_("File name pattern ending in .xlsx, with {region} and {date} "
+        "(the as-of date); a folder in front is kept."), metavar="PATTERN")
+    ] = DEFAULT_PATTERN,
+) -> None:
+    from pilkada_cli.report.output import check_pattern, plan, write_atomic
+    from pilkada_cli.sheet.build import RegionSheet, build_workbook
+
+    check_pattern(out)
+    if not out.casefold().endswith(".xlsx"):
+        raise InputError(_("--out must end in .xlsx"))
+    s = get_session()
+    r = s.readiness(as_of)
+    if stage is not None:
+        s.check_stage(stage)
+    targets = _targets(s, r, regions, depth)
+    specs = []
+    for region in targets:
+        items = tuple(r.items(region.code, stage))
+        if not items and depth is not None and len(targets) > 1:
+            continue  # e.g. a district without items in this stage, among others that have
+        if not items and stage is not None:
+            raise InputError(_("no item of stage {stage} applies to {code} {name}").format(
+                stage=stage, code=region.code, name=region.name))
+        if not items:
+            raise InputError(_("no item applies to {code} {name}").format(
+                code=region.code, name=region.name))
+        specs.append(RegionSheet(region, items, r.results[region.code].d))
+    from pilkada_cli.i18n import language
+
+    records = s.workspace().records_dir
+    if "{region}" in out:
+        books = [(plan(out, ["xlsx"], spec.region.code, spec.as_of.isoformat(), records)["xlsx"],
+                  [spec]) for spec in specs]
+    else:
+        first = specs[0]
+        books = [(plan(out, ["xlsx"], first.region.code, first.as_of.isoformat(),
+                       records)["xlsx"], specs)]
+    data = [build_workbook(book, s.cycle(), stage, language()) for _path, book in books]
+    console = s.console()
+    for (path, _book), content in zip(books, data, strict=True):
+        write_atomic(path, content)
+        console.file.write(f"{path}\n")
+        console.file.flush()
+
+
+def _targets(s: Session, r: Readiness, queries: list[str], depth: str | None) -> list[Region]:
+    from pilkada_cli.regions import depth_of_level
+
+    out: dict[str, Region] = {}
+    for query in queries:
+        region = s.region(query)
+        check_in_workspace(s, region.code)
+        if depth is None:
+            out[region.code] = r.region(region.code)
+            continue
+        s.check_depth(depth, region)
+        level = depth_of_level(depth)
+        for below in r.subtree(region.code):
+            if below.depth == level:
+                out[below.code] = below
+    if not out:
+        raise InputError(_("no region to make a sheet for"))
+    return list(out.values())
+
+
+# -- reading filled sheets back (pilkada record --from) ---------------------------------------
+
+
+def is_fill_in(source: str, raw: bytes) -> bool:
+    """Whether ``--from`` input is a fill-in sheet: a workbook, or a CSV with its header."""
+    from pilkada_cli.sheet.read import is_workbook, looks_like_sheet_csv
+
+    return (source.casefold().endswith((".xlsx", ".xls")) or is_workbook(raw)
+            or looks_like_sheet_csv(raw))
+
+
+def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -> None:
+    """Record the changes in one filled sheet (``raw``) or a folder of them (``raw`` None).
+
+    All or nothing per file: a file with any problem records nothing, and every problem of it is
+    reported as file, sheet and row. In a folder each good file is recorded in its own append
+    even when another file is bad (they come from different offices, and importing again after
+    a fix records only what is still missing); the exit code is then 2.
+    """
+    from rich.text import Text
+
+    from pilkada_cli.cli.records import _read, _save
+    from pilkada_cli.sheet.read import read_tables
+
+    source = "<stdin>" if str(path) == "-" else str(path)
+    files: list[tuple[str, bytes | Path]] = [(source, raw)] if raw is not None else [
+        (str(p), p) for p in _folder(path)]
+    importer = _importer(s, by)
+    err = s.console(stderr=True)
+    problems: list[Problem] = []
+    for name, content in files:
+        try:
+            data = content if isinstance(content, bytes) else _read(content)
+            events, found = importer.check(read_tables(data, name))
+        except ValidationError as e:
+            events, found = [], list(e.problems)
+        except InputError as e:  # the file could not be read
+            events, found = [], [Problem(name, None, str(e))]
+        if found:
+            problems += found
+            err.print(Text(_("{file}: nothing recorded, {n} problem(s)").format(
+                file=name, n=len(found)), style="bold red"))
+            continue
+        if events:
+            _save(s, events)
+            importer.saved(events)
+        err.print(Text(_("{file}: {n} change(s) recorded").format(file=name, n=len(events))
+                       if events else _("{file}: nothing changed").format(file=name)))
+    if problems:
+        raise ValidationError(problems)
+
+
+def _folder(path: Path) -> list[Path]:
+    """The .xlsx and .csv files directly in ``path``, by name (the lock files of Excel and
+    LibreOffice left out)."""
+    try:
+        names = sorted(p for p in path.iterdir()
+                       if p.suffix.casefold() in (".xlsx", ".csv") and p.is_file()
+                       and not p.name.startswith(("~$", ".")))
+    except OSError as e:
+        raise InputError(_("cannot read {path}: {reason}").format(
+            path=path, reason=e.strerror or e)) from None
+    if not names:
+        raise InputError(_("no .xlsx or .csv files in {folder}").format(folder=path))
+    return names
+
+
+def _importer(s: Session, by: str | None) -> Importer:
+    from pilkada_cli.cli.records import _recorder
+    from pilkada_cli.loading import build
+    from pilkada_cli.readiness import AsOf
+    from pilkada_cli.sheet.apply import Importer
+
+    events = s.events()
+    recorder = _recorder(s, by)
+    # Judged now, not at a demo workspace's frozen date: "changed" means against the records.
+    r = build(s.workspace(), s.cycle(), s.regions(), events, AsOf(instant=recorder.now))
+    return Importer(r, s.regions(), events, recorder)
