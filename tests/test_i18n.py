@@ -1,0 +1,108 @@
+"""Bahasa Indonesia and English throughout: every message translatable and translated."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, RunCli
+
+sys.path.insert(0, str(REPO / "tools"))
+import i18n as tool  # noqa: E402
+
+PACKAGE = REPO / "src" / "pilkada_cli"
+PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")
+
+
+def _calls() -> list[tuple[Path, ast.Call]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                    node.func.id in ("_", "ngettext"):
+                found.append((path, node))
+    return found
+
+
+def test_every_translated_string_is_a_literal() -> None:
+    """_(f"…"), _("a" + b) or _(variable) cannot be extracted or translated."""
+    bad = []
+    for path, call in _calls():
+        literal = [isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args]
+        expected = 1 if isinstance(call.func, ast.Name) and call.func.id == "_" else 2
+        if call.args[:expected] and not all(literal[:expected]) or len(call.args) < expected:
+            bad.append(f"{path.relative_to(REPO)}:{call.lineno}")
+    assert bad == []
+
+
+def test_every_message_has_an_indonesian_translation() -> None:
+    po = tool.load_po()
+    translated = {m.id: m.string for m in po if m.id}
+    missing = [m.id for m in tool.extract() if m.id and not translated.get(m.id)]
+    assert missing == []
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for message in tool.load_po():
+        if message.id and message.string:
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in strings:
+                assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(ids[0])), \
+                    message.id
+
+
+def test_compiled_catalogue_is_up_to_date() -> None:
+    mo = PACKAGE / "locale" / "id" / "LC_MESSAGES" / "pilkada.mo"
+    with mo.open("rb") as fh:
+        shipped = gettext.GNUTranslations(fh)
+    for message in tool.load_po():
+        if message.id and message.string and isinstance(message.id, str):
+            assert shipped.gettext(message.id) == message.string
+
+
+# Words that must not appear in the other language's screens (user data aside).
+ENGLISH = ("Region", "Score", "Expected", "Overdue", "Blocked", "Due soon", "Last update",
+           "ON TRACK", "AT RISK", "CRITICAL", "no report", "As of", "voting day", "Stages")
+INDONESIAN = ("Wilayah", "Capaian", "Target", "Terlambat", "Terhambat", "Segera jatuh tempo",
+              "Pembaruan terakhir", "SIAP", "WASPADA", "KRITIS", "belum lapor", "Per ",
+              "hari pemungutan suara", "Tahapan")
+
+
+@pytest.fixture
+def demo_ws(tmp_path: Path, cli: RunCli) -> Path:
+    assert cli("demo", str(tmp_path / "d")).exit_code == 0
+    return tmp_path / "d"
+
+
+def _words(text: str, words: tuple[str, ...]) -> list[str]:
+    return [w for w in words if re.search(rf"(?<![A-Za-z]){re.escape(w)}", text)]
+
+
+def test_status_in_indonesian_has_no_english(demo_ws: Path, cli: RunCli) -> None:
+    out = cli("--workspace", str(demo_ws), "--lang", "id", "status", "--format", "plain").stdout
+    assert _words(out, INDONESIAN)
+    assert _words(out, ENGLISH) == []
+    assert "21 Agustus 2024" in out
+
+
+def test_status_in_english_has_no_indonesian(demo_ws: Path, cli: RunCli) -> None:
+    out = cli("--workspace", str(demo_ws), "--lang", "en", "status", "--format", "plain").stdout
+    assert _words(out, ENGLISH)
+    # Region names and checklist titles are data; the UI words must be English.
+    assert _words(out, ("SIAP", "WASPADA", "KRITIS", "belum lapor", "Capaian", "Terlambat")) == []
+    assert "21 August 2024" in out
+
+
+def test_help_is_translated_before_commands_load(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PILKADA_LANG": "id", "PILKADA_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "pilkada_cli", "status", "--help"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0
+    assert "Kesiapan per wilayah" in result.stdout
