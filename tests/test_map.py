@@ -52,7 +52,7 @@ def sumsel(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.Mo
     critical NPHD item overdue), AT RISK (a non-critical item blocked), ON TRACK, and regions
     with no report at all."""
     assert cli("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",
-               str(mini_cycle)).exit_code == 0
+               str(mini_cycle), "--language", "en").exit_code == 0
     monkeypatch.chdir(tmp_path / "ws")
     for args in (
         ("done", "palembang", "nphd-kpu", "--at", "2024-02-20T10:00"),
@@ -159,7 +159,7 @@ def test_nation_map_has_38_provinces(tmp_path: Path, cli: RunCli, mini_cycle: Pa
 def test_regions_without_boundaries_are_listed(tmp_path: Path, cli: RunCli, mini_cycle: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli("init", "sumut", "--region", "12", "--depth", "kabupaten", "--cycle",
-               str(mini_cycle)).exit_code == 0
+               str(mini_cycle), "--language", "en").exit_code == 0
     monkeypatch.chdir(tmp_path / "sumut")
     root = _draw(cli, "peta.svg")
     areas = _areas(root)
@@ -176,7 +176,7 @@ def test_a_city_without_boundary_cannot_be_drawn_alone(tmp_path: Path, cli: RunC
                                                        mini_cycle: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli("init", "sumut", "--region", "12", "--depth", "kabupaten", "--cycle",
-               str(mini_cycle)).exit_code == 0
+               str(mini_cycle), "--language", "en").exit_code == 0
     monkeypatch.chdir(tmp_path / "sumut")
     result = cli("map", "12.73", "--out", "x.svg")
     assert result.exit_code == 2 and "no boundaries to draw for Kota Sibolga" in result.stderr

@@ -126,6 +126,11 @@ def test_pattern_with_folders_and_region(tmp_path: Path, ws: Path, cli: RunCli) 
     assert "16.71 Kota Palembang" in made.read_text(encoding="utf-8")
 
 
+
+def _files(root: Path) -> set[Path]:
+    """Files a user would see: the derived cache under .pilkada/ is local state, not output."""
+    return {p for p in root.rglob("*") if p.is_file() and ".pilkada" not in p.parts}
+
 @pytest.mark.parametrize(("args", "message"), [
     (["-o", "x-{foo}.{format}"], "unknown placeholder {foo}"),
     (["-f", "html,md", "-o", "fixed.html"], "needs {format}"),
@@ -137,11 +142,11 @@ def test_pattern_with_folders_and_region(tmp_path: Path, ws: Path, cli: RunCli) 
 ])
 def test_bad_output_options_exit_2_and_write_nothing(tmp_path: Path, ws: Path, cli: RunCli,
                                                      args: list[str], message: str) -> None:
-    before = {p for p in tmp_path.rglob("*") if p.is_file()}
+    before = _files(tmp_path)
     result = cli("report", "--as-of", AS_OF, *args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
-    assert {p for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert _files(tmp_path) == before
 
 
 def test_a_folder_linked_into_records_is_refused(tmp_path: Path, ws: Path, cli: RunCli) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pilkada_cli.errors import InputError
-from pilkada_cli.i18n import _
+from pilkada_cli.i18n import _, format_number
 from pilkada_cli.readiness import CRITICAL
 from pilkada_cli.views import Overview
 
@@ -33,8 +33,9 @@ def check_gates(ov: Overview, fail_under: float | None, conditions: Sequence[str
     if fail_under is not None:
         score = (root.score or 0.0) * 100
         if root.score is None or score < fail_under:
-            tripped.append(_("score {score:.2f}% is under {limit:g}%").format(
-                score=score, limit=fail_under))
+            tripped.append(_("score {score}% is under {limit}%").format(
+                score=format_number(score, 2), limit=format_number(fail_under, 2).rstrip("0")
+                .rstrip(".,")))
     for name in dict.fromkeys(conditions):
         if name == "overdue" and root.overdue:
             tripped.append(_("{n} item(s) overdue").format(n=root.overdue))

@@ -49,13 +49,15 @@ def _save(s: Session, events: list[Event]) -> None:
     from rich.text import Text
 
     from pilkada_cli.journal import Journal
+    from pilkada_cli.labels import status_word
 
     saved = Journal(s.workspace().records_dir).append(events)
     out = s.console()
     for ev in saved:
         progress = f" {ev.progress}%" if ev.progress is not None else ""
         out.print(Text(_("saved {id} {region} {item} {status}").format(
-            id=ev.id, region=ev.region, item=ev.item, status=ev.status) + progress))
+            id=ev.id, region=ev.region, item=ev.item, status=status_word(ev.status))
+            + progress))
 
 
 def _record(s: Session, region: str, items: list[str], status: str, progress: int | None,

@@ -74,7 +74,7 @@ def regions_table(regions: Iterable[Region], title: str = "") -> Table:
     table = Table(title=title or None, header_style="bold")
     table.add_column(_("Code"), style="cyan", no_wrap=True)
     table.add_column(_("Name"))
-    table.add_column(_("Level"))
+    table.add_column(_("Region level"))
     table.add_column(_("Time zone"))
     for r in regions:
         table.add_row(r.code, Text(inert(r.name)), region_level_word(r.level), r.timezone)
