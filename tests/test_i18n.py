@@ -106,3 +106,26 @@ def test_help_is_translated_before_commands_load(tmp_path: Path) -> None:
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert result.returncode == 0
     assert "Kesiapan per wilayah" in result.stdout
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_report_format_speaks_one_language(lang: str, demo_ws: Path, cli: RunCli,
+                                                 tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = cli("--workspace", str(demo_ws), "--lang", lang, "report", "-f",
+                 "html,md,csv,xlsx", "-o", str(out / "r.{format}"))
+    assert result.exit_code == 0, result.output
+    import openpyxl
+
+    book = openpyxl.load_workbook(out / "r.xlsx", read_only=True)
+    cells = " ".join(str(c) for ws in book.worksheets for row in ws.iter_rows(max_row=40,
+                     values_only=True) for c in row if isinstance(c, str))
+    texts = {fmt: (out / f"r.{fmt}").read_text(encoding="utf-8-sig") for fmt in
+             ("html", "md", "csv")}
+    texts["xlsx"] = cells + " " + " ".join(book.sheetnames)
+    other = ENGLISH if lang == "id" else ("SIAP", "WASPADA", "KRITIS", "belum lapor",
+                                          "Capaian", "Terlambat", "Ringkasan", "Tahapan")
+    own = INDONESIAN if lang == "id" else ENGLISH
+    for fmt, text in texts.items():
+        assert _words(text, own), fmt
+        assert _words(text, other) == [], fmt

@@ -259,13 +259,13 @@ def test_csv_is_utf8_bom_semicolon_one_row_per_region_item(reports: dict[str, Pa
     raw = reports["csv"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    pairs = {(r["region"], r["item"]) for r in rows}
+    pairs = {(r["Region code"], r["Item id"]) for r in rows}
     assert len(pairs) == len(rows)
     assert ("16.10", "sosialisasi-kolom-kosong") in pairs  # tagged calon-tunggal
     assert ("16.71", "sosialisasi-kolom-kosong") not in pairs
-    blocked = next(r for r in rows if (r["region"], r["item"]) == ("16.10", "gudang"))
-    assert (blocked["status"], blocked["critical"], blocked["weight"]) == ("blocked", "0", "2")
-    assert blocked["due"] == "2024-06-30"
+    blocked = next(r for r in rows if (r["Region code"], r["Item id"]) == ("16.10", "gudang"))
+    assert (blocked["Status id"], blocked["Critical (1/0)"], blocked["Weight"]) == ("blocked", "0", "2")
+    assert blocked["Due"] == "2024-06-30"
 
 
 # --- user text is inert everywhere ------------------------------------------------------------
@@ -318,11 +318,11 @@ def test_hostile_notes_are_literal_and_dead_in_markdown(reports: dict[str, Path]
 def test_hostile_notes_are_literal_and_dead_in_csv(reports: dict[str, Path]) -> None:
     rows = list(csv.DictReader(io.StringIO(reports["csv"].read_text(encoding="utf-8-sig")),
                                delimiter=";"))
-    notes = {(r["region"], r["item"]): r for r in rows}
-    assert notes[("16.71", "nphd-kpu")]["note"] == "'" + HOSTILE["formula"]
-    assert notes[("16.10", "gudang")]["note"] == HOSTILE["script"]
-    assert notes[("16.10", "nphd-kpu")]["note"] == HOSTILE["markup"]
-    assert notes[("16.10", "nphd-kpu")]["evidence"] == HOSTILE["pipes"]
+    notes = {(r["Region code"], r["Item id"]): r for r in rows}
+    assert notes[("16.71", "nphd-kpu")]["Note"] == "'" + HOSTILE["formula"]
+    assert notes[("16.10", "gudang")]["Note"] == HOSTILE["script"]
+    assert notes[("16.10", "nphd-kpu")]["Note"] == HOSTILE["markup"]
+    assert notes[("16.10", "nphd-kpu")]["Evidence"] == HOSTILE["pipes"]
 
 
 def test_hostile_notes_are_literal_and_dead_in_xlsx(reports: dict[str, Path]) -> None:
@@ -352,7 +352,7 @@ def test_sample_data_is_marked_in_every_format(tmp_path: Path, cli: RunCli,
         assert "SAMPLE DATA" in (tmp_path / f"s.{fmt}").read_text(encoding="utf-8"), fmt
     rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig")),
                                delimiter=";"))
-    assert rows and all(r["sample"].startswith("SAMPLE DATA") for r in rows)
+    assert rows and all(r["Sample data"].startswith("SAMPLE DATA") for r in rows)
     assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["report"]["sample"]
     assert openpyxl.load_workbook(tmp_path / "s.xlsx")["Summary"]["A2"].value.startswith(
         "SAMPLE DATA")
@@ -448,12 +448,12 @@ def test_csv_opens_typed_in_libreoffice_with_an_indonesian_locale(reports: dict[
         check=True, capture_output=True, timeout=180, env=_bare_env(tmp_path))
     sheet = openpyxl.load_workbook(next(out.glob("*.xlsx"))).active
     header = [c.value for c in sheet[1]]
-    assert header[0] == "region"  # the BOM was understood, not glued to the first name
+    assert header[0] == "Region code"  # the BOM was understood, not glued to the first name
     rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
-    ogan_ilir = next(r for r in rows if r["region"].value == "16.10")
-    assert ogan_ilir["region"].data_type == "s"  # stays 16.10
-    assert ogan_ilir["weight"].data_type == "n" and ogan_ilir["stage_no"].data_type == "n"
-    assert ogan_ilir["due"].is_date
-    progress = next(r for r in rows if r["item"].value == "nphd-kpu" and
-                    r["region"].value == "16.10")["progress"]
+    ogan_ilir = next(r for r in rows if r["Region code"].value == "16.10")
+    assert ogan_ilir["Region code"].data_type == "s"  # stays 16.10
+    assert ogan_ilir["Weight"].data_type == "n" and ogan_ilir["Stage no."].data_type == "n"
+    assert ogan_ilir["Due"].is_date
+    progress = next(r for r in rows if r["Item id"].value == "nphd-kpu" and
+                    r["Region code"].value == "16.10")["Progress (%)"]
     assert (progress.value, progress.data_type) == (40, "n")

@@ -5,7 +5,8 @@ Dialect (docs/reports.md): UTF-8 with a BOM (Excel only detects UTF-8 reliably w
 between fields (the list separator of an Indonesian locale, where ``,`` is the decimal mark),
 CRLF line ends, RFC 4180 quoting. Every number in it is a whole number and every date is
 YYYY-MM-DD, so it reads the same whatever the locale's decimal mark; text that a spreadsheet
-would run as a formula starts with ``'``. Headers are stable machine names.
+would run as a formula starts with ``'``. Headers are in the report's language (the CSV is
+for people with a spreadsheet; the JSON is the machine contract), in a fixed column order.
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ from pilkada_cli.render.table import csv_safe
 from pilkada_cli.report.model import Report, text
 
 DELIMITER = ";"
-HEADERS = (
-    "region", "region_name", "region_level", "stage_no", "stage", "item", "title", "owner",
-    "critical", "weight", "due", "status", "status_label", "progress", "overdue", "days_late",
-    "due_soon", "note", "evidence", "by", "at", "event",
-)
+
+
+def headers() -> list[str]:
+    """The column headers, translated; the order never changes."""
+    return [
+        _("Region code"), _("Region name"), _("Region level"), _("Stage no."), _("Stage id"),
+        _("Item id"), _("Title"), _("Owner"), _("Critical (1/0)"), _("Weight"), _("Due"),
+        _("Status id"), _("Status"), _("Progress (%)"), _("Overdue (1/0)"), _("Days late"),
+        _("Due soon (1/0)"), _("Note"), _("Evidence"), _("By"), _("When (time with offset)"),
+        _("Event id"),
+    ]
 
 
 def _row(report: Report, name: str, level: str, st: ItemState) -> list[str | int]:
@@ -47,7 +54,7 @@ def render_csv(report: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     mark = [_("SAMPLE DATA — not real records")] if report.sample else []
-    writer.writerow([*(["sample"] if mark else []), *HEADERS])
+    writer.writerow([*([_("Sample data")] if mark else []), *headers()])
     for block in report.appendix:
         name = text(block.region.name)
         for st in block.items:
