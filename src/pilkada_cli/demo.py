@@ -32,11 +32,11 @@ BLOCK_REASONS = {
 }
 
 
-def demo_config() -> Config:
+def demo_config(language: str) -> Config:
     """The demo workspace: Sumsel to kecamatan, frozen at 21 Aug 2024, marked as sample."""
     tags = {code: frozenset(t) for code, t in SUMSEL_TAGS.items()}
     return Config(cycle="pilkada-2024", region="16", depth="kecamatan", tags=tags,
-                  thresholds=Thresholds(), language=None, operator="Operator Contoh",
+                  thresholds=Thresholds(), language=language, operator="Operator Contoh",
                   name="CONTOH / SAMPLE: Biro Pemerintahan Sumsel", as_of=DEMO_AS_OF,
                   sample=True)
 

@@ -9,7 +9,7 @@ import typer
 
 from pilkada_cli.cli import _common, app
 from pilkada_cli.cli._common import get_session, handled
-from pilkada_cli.i18n import _
+from pilkada_cli.i18n import _, language
 
 
 @app.command(help=_(
@@ -40,7 +40,7 @@ def demo(
         err.print(Text(_("Sample workspace {path} already exists; showing its status.").format(
             path=directory), style="dim"))
     else:
-        config = demo_config()
+        config = demo_config(language())  # the language this run already speaks
         init_workspace(directory, config)
         cycle = s.cycle_for(config.cycle)
         regions = scope_regions(s.regions(), config.region, config.depth)
