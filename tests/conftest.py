@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pilkada_cli.cli import app
+from pilkada_cli.i18n import set_language
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "checklists"
@@ -26,6 +27,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
+    set_language("en")  # the language is process-wide; a previous test may have switched it
     return home
 
 

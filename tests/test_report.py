@@ -264,7 +264,8 @@ def test_csv_is_utf8_bom_semicolon_one_row_per_region_item(reports: dict[str, Pa
     assert ("16.10", "sosialisasi-kolom-kosong") in pairs  # tagged calon-tunggal
     assert ("16.71", "sosialisasi-kolom-kosong") not in pairs
     blocked = next(r for r in rows if (r["Region code"], r["Item id"]) == ("16.10", "gudang"))
-    assert (blocked["Status id"], blocked["Critical (1/0)"], blocked["Weight"]) == ("blocked", "0", "2")
+    assert (blocked["Status id"], blocked["Critical (1/0)"], blocked["Weight"]) == \
+        ("blocked", "0", "2")
     assert blocked["Due"] == "2024-06-30"
 
 
