@@ -18,19 +18,23 @@ tolerate exactly one torn last line. Several events written by one ``append`` ca
 id; a batch that is not complete across all files is left out of ``read`` (all or nothing even
 across files, without a cross-file commit protocol). The recipe and its failure modes:
 docs/reliability.md section 1.1.
+
+For the derived cache (cache.py, docs/performance.md) the reader also offers what a cache keeps
+instead of millions of Event objects: ``snapshot`` (the files ``read`` would scan, with their
+signatures), ``scan_columns`` (one file through the same parser and per-file checks, as
+columns), ``merge_columns`` (the cross-file rules) and ``event_at`` (one event by its line's
+offset). ``read`` itself keeps each file's parse in the workspace's cache when it has one and
+replays the parses through the same checks. The files stay the only source of truth.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import gc
 import json
 import os
 import re
-import secrets
-import socket
 import stat
 import tempfile
 import time
@@ -39,9 +43,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import BinaryIO
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.events import (
@@ -51,11 +53,15 @@ from pilkada_cli.events import (
     Event,
     NewerVersionError,
     RecordFormatError,
+    _new_event,
     new_event_id,
     parse_instant,
     parse_line,
     to_line,
 )
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 LOCK_TIMEOUT = 10.0  # seconds; cron simply retries on its next run
 FILE_MODE = 0o640
@@ -155,7 +161,10 @@ def _reason(exc: OSError) -> str:
 
 def _file_lock(path: str) -> FileLock:
     """An OS lock (flock / LockFileEx) on ``path``. Never a soft lock: one that only looks at
-    whether a file exists can be broken while its holder still writes (reliability.md §1)."""
+    whether a file exists can be broken while its holder still writes (reliability.md §1).
+    filelock is imported here: reading records never locks, so it need not pay for it."""
+    from filelock import FileLock
+
     try:
         return FileLock(path, timeout=LOCK_TIMEOUT, mode=FILE_MODE, fallback_to_soft=False)
     except TypeError:  # filelock < 4 has no soft fallback to switch off
@@ -474,6 +483,256 @@ def _judge_batches(scan: _Scan) -> None:
                 " or interrupted, or not all files were copied)"))
 
 
+# --- a cached read: each file's parse, replayed --------------------------------------------------
+
+_Entry = Finding | tuple[int, tuple[Any, ...]]  # a finding, or (line, Event fields)
+READ_CACHE_MAX_BYTES = 400 << 20  # above this the per-file parses are not kept (too big)
+
+
+def _parse_entries(df: _DataFile, data: bytes, memo: dict[str, str]
+                   ) -> list[Finding | tuple[int, Event]]:
+    """What ``_scan_bytes``/``_scan_text`` make of one file's lines on their own, in order:
+    a finding, or a parsed event with its line (whether it is kept depends on other files)."""
+    tmp = _Scan(full=False, files=[df])
+    out: list[Finding | tuple[int, Event]] = []
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        raw_lines = data.split(b"\n")
+        lines = []
+        for lineno, raw in enumerate(raw_lines, 1):
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                lines.append("")
+                torn = lineno == len(raw_lines) and not _complete_object(raw)
+                kind, msg = ("torn-tail", "last line is incomplete; ignored") if torn else (
+                    "corrupt", "corrupt record: not valid UTF-8")
+                out.append(_finding(df.shown, lineno, kind, msg))
+    last = len(lines)
+    for lineno, line in enumerate(lines, 1):
+        if line and line[-1] == "\r":
+            line = line[:-1]
+        if not line:
+            continue
+        try:
+            ev = parse_line(line, memo)
+        except (ValueError, RecursionError) as exc:
+            w, p = len(tmp.warnings), len(tmp.problems)
+            _unparsable(tmp, df, lineno, line, exc, lineno == last)
+            out += tmp.warnings[w:] + tmp.problems[p:]
+            continue
+        out.append((lineno, ev))
+    return out
+
+
+def _replay(scan: _Scan, fi: int, entries: Sequence[Finding | tuple[int, Event]]) -> None:
+    """Apply one file's parse to the scan exactly as ``_scan_text`` would have."""
+    df = scan.files[fi]
+    region, origin, seen = df.region, df.origin, scan.seen
+    events, line_of, file_of = scan.events, scan.lines, scan.file_of
+    for entry in entries:
+        if type(entry) is Finding:
+            scan.report(entry)
+            continue
+        lineno, ev = entry  # type: ignore[misc]
+        if ev.region != region or ev.origin != origin or ev.id in seen:
+            _add_unusual(scan, fi, lineno, ev)
+            continue
+        seen[ev.id] = len(events)
+        events.append(ev)
+        line_of.append(lineno)
+        file_of.append(fi)
+
+
+def _fields(ev: Event) -> tuple[Any, ...]:
+    return (ev.id, ev.origin, ev.seq, ev.region, ev.item, ev.status, ev.progress, ev.note,
+            ev.evidence, ev.by, ev.at, ev.recorded, ev.undoes, ev.batch, ev.batch_size)
+
+
+# --- column reads: what a derived cache keeps instead of Event objects ------------------------
+
+Sig = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
+_EPOCH = datetime(1970, 1, 1)
+_MICRO = timedelta(microseconds=1)
+_STATUS_CODE = {s: i for i, s in enumerate(("todo", "in_progress", "done", "blocked", "na"))}
+
+
+def _signature(st: os.stat_result) -> Sig:
+    """What changes whenever a file's content may have: appends grow it, ``repair`` replaces
+    it (new inode), any write moves its ctime (which no tool can set back)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class FileInfo(NamedTuple):
+    """One data file of a snapshot of records/: where it is and its signature."""
+
+    region: str
+    origin: str
+    shown: str  # records/<region>/<origin>.jsonl
+    sig: Sig | None  # None: could not be stat'ed (the scan will say why)
+
+
+class FileColumns:
+    """One record file read by the journal's own scanner, its good events kept as columns
+    (events.STATUSES codes, epoch times, item indexes) so that millions of them cost tens of
+    bytes each; what the scanner found wrong in the file is kept with them.
+
+    Exactly the events ``read`` would keep from this file if it were the only one: cross-file
+    rules (a duplicate id in another file, a batch split over files) are ``merge_columns``'."""
+
+    region: str
+    origin: str
+    shown: str
+    sig: Sig | None  # fstat before reading (None: unreadable)
+    items: list[str]  # distinct item ids, in order of first use
+    item: array[int]  # "H": index into items
+    status: bytes  # index into events.STATUSES
+    progress: array[int]  # "b": -1 when none
+    at: array[int]  # "q": POSIX seconds of ``at``
+    rec: array[int]  # "q": POSIX microseconds of ``recorded``
+    offset: array[int]  # "q": where the event's line starts in the file
+    ids: bytes  # 16 bytes per event (the 32-hex id)
+    batches: list[str]  # distinct batch ids
+    batch_size: list[int]  # the largest ``n`` seen per batch
+    batch: array[int]  # "i": index into batches, -1 when none
+    warnings: list[Finding]
+    problems: list[Finding]
+    digest: bytes  # blake2b-128 of the bytes read (b"" when unreadable)
+
+    # A plain class, not a dataclass: creating one costs every run ~0.4 ms at import.
+    __slots__ = ("region", "origin", "shown", "sig", "items", "item", "status", "progress", "at",
+                 "rec", "offset", "ids", "batches", "batch_size", "batch", "warnings",
+                 "problems", "digest")
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    def __len__(self) -> int:
+        return len(self.offset)
+
+
+def _columns(scan: _Scan, info: FileInfo, sig: Sig | None, data: bytes) -> FileColumns:
+    items: dict[str, int] = {}
+    batches: dict[str, int] = {}
+    sizes: list[int] = []
+    item, progress, batch = array("H"), array("b"), array("i")
+    at, rec = array("q"), array("q")
+    status = bytearray()
+    ids = bytearray()
+    fromiso, epoch, micro = _fromisoformat, _EPOCH, _MICRO
+    for ev in scan.events:
+        item.append(items.setdefault(ev.item, len(items)))
+        status.append(_STATUS_CODE[ev.status])
+        progress.append(-1 if ev.progress is None else ev.progress)
+        at.append(int(fromiso(ev.at).timestamp()))
+        rec.append((fromiso(ev.recorded[:-6]) - epoch) // micro)  # always +00:00
+        ids += bytes.fromhex(ev.id)
+        if ev.batch is None:
+            batch.append(-1)
+        else:
+            b = batches.setdefault(ev.batch, len(batches))
+            if b == len(sizes):
+                sizes.append(ev.batch_size)
+            else:
+                sizes[b] = max(sizes[b], ev.batch_size)
+            batch.append(b)
+    starts = array("q", [0])
+    pos = data.find(b"\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    offset = array("q", [starts[n - 1] for n in scan.lines])
+    return FileColumns(info.region, info.origin, info.shown, sig, list(items), item,
+                       bytes(status), progress, at, rec, offset, bytes(ids),
+                       list(batches), sizes, batch, scan.warnings, scan.problems,
+                       _digest(data) if sig is not None else b"")
+
+
+def _digest(data: bytes) -> bytes:
+    try:  # the C module itself: hashlib would also load OpenSSL (2 ms a run)
+        from _blake2 import blake2b
+    except ImportError:
+        from hashlib import blake2b
+    return blake2b(data, digest_size=16).digest()
+
+
+class Merged(NamedTuple):
+    """What the cross-file rules of ``read`` make of a set of FileColumns."""
+
+    skip: dict[int, frozenset[int]]  # file index -> event positions left out (split batches)
+    problems: int  # as len(read().problems)
+    warnings: int  # as len(read().warnings)
+
+
+def merge_columns(files: Sequence[FileColumns], listing: Sequence[Finding]) -> Merged | None:
+    """Apply ``read``'s cross-file rules to ``files`` (in path order, as ``snapshot`` lists
+    them): a batch not complete across all files is left out. Returns None if an event id
+    occurs in two files (a copied or edited line): the caller must then use ``read`` itself,
+    whose messages name both places. Cheap enough for millions of events: no Event objects,
+    and the duplicate search is a flag table over 64-bit id prefixes, candidates checked
+    exactly."""
+    total = sum(len(f) for f in files)
+    if _cross_file_duplicates(files, total):
+        return None
+    have: dict[str, int] = {}
+    need: dict[str, int] = {}
+    for f in files:
+        if not f.batches:
+            continue
+        counts = [0] * len(f.batches)
+        for b in f.batch:
+            if b >= 0:
+                counts[b] += 1
+        for name, n, size in zip(f.batches, counts, f.batch_size, strict=True):
+            have[name] = have.get(name, 0) + n
+            need[name] = max(need.get(name, 0), size)
+    incomplete = {b for b, n in need.items() if have[b] < n}
+    skip: dict[int, frozenset[int]] = {}
+    warnings = sum(len(f.warnings) for f in files)
+    problems = sum(len(f.problems) for f in files)
+    for fi, f in enumerate(files):
+        bad = {i for i, name in enumerate(f.batches) if name in incomplete}
+        if bad:
+            skip[fi] = frozenset(pos for pos, b in enumerate(f.batch) if b in bad)
+            warnings += len(skip[fi])
+    for finding in listing:
+        if finding.severity == "warning":
+            warnings += 1
+        else:
+            problems += 1
+    return Merged(skip, problems, warnings)
+
+
+def _cross_file_duplicates(files: Sequence[FileColumns], total: int) -> bool:
+    """Whether some id is in two of ``files`` (each file's own ids are already unique)."""
+    if len(files) < 2:
+        return False
+    size = 1 << max(16, (16 * total).bit_length())
+    seen = bytearray(size)
+    mask = size - 1
+    maybe: set[int] = set()
+    for f in files:
+        for fp in memoryview(f.ids).cast("Q")[::2]:
+            h = fp & mask
+            if seen[h]:
+                maybe.add(fp)
+            else:
+                seen[h] = 1
+    if not maybe:
+        return False
+    first: dict[bytes, int] = {}
+    for fi, f in enumerate(files):
+        ids = f.ids
+        for pos, fp in enumerate(memoryview(ids).cast("Q")[::2]):
+            if fp in maybe:
+                full = ids[16 * pos:16 * pos + 16]
+                if first.setdefault(full, fi) != fi:
+                    return True
+    return False
+
+
 # --- verify-only checks -----------------------------------------------------------------------
 
 
@@ -637,11 +896,187 @@ class Journal:
         Raises InputError for a malformed region code, StorageError if records/ is unreadable.
         Bad lines do not raise: they are skipped and listed in ``problems``/``warnings``.
         """
-        scan = self._scan(regions)
+        scan = self._scan_cached() if regions is None else None
+        if scan is None:
+            scan = self._scan(regions)
         with _gc_paused():
             events = [ev for ev in scan.events if ev.batch not in scan.incomplete]
             events.sort(key=_sort_key)
         return ReadResult(events, scan.warnings, scan.problems)
+
+    def _scan_cached(self) -> _Scan | None:
+        """``_scan(None)`` with each file's parse kept in the workspace's derived cache
+        (cache.py) and read again only when the file's signature changed; None when there is
+        no cache to use. Exactly what ``_scan`` finds: the parses are replayed in path order
+        through the same cross-file checks."""
+        from pilkada_cli import cache
+
+        where = cache.records_cache(self.root)
+        if where is None:
+            return None
+        files, listing = self.snapshot()
+        if sum(f.sig[0] for f in files if f.sig is not None) > READ_CACHE_MAX_BYTES:
+            return None
+        scan = _Scan(full=True)
+        memo = scan.memo
+        shards: dict[str, dict[str, Any]] = {}
+        changed: set[str] = set()
+        new = _new_event
+        with _gc_paused():
+            for info in files:
+                name = info.region[:2]
+                if name not in shards:
+                    shards[name] = cache.load_shard(where, f"events-{name}")
+                kept = shards[name].get(info.shown)
+                df = self._data_file(info.region, info.origin)
+                entries: list[Finding | tuple[int, Event]] | None = None
+                if kept is not None and info.sig is not None and kept[0] == info.sig:
+                    try:  # equal strings were one object when pickled, so they are one again
+                        entries = [e if type(e) is Finding else (int(e[0]), new(*e[1]))
+                                   for e in kept[1]]
+                    except (TypeError, ValueError, IndexError):
+                        entries = None  # a damaged entry: read the file again
+                if entries is None:
+                    try:
+                        fd = os.open(df.path, os.O_RDONLY | _O_BINARY | _O_NOFOLLOW)
+                        try:
+                            st = os.fstat(fd)
+                            if not stat.S_ISREG(st.st_mode):
+                                raise _Refused("not a regular file")
+                            with os.fdopen(os.dup(fd), "rb") as f:
+                                data = f.read()
+                        finally:
+                            os.close(fd)
+                    except OSError as e:
+                        scan.report(_finding(df.shown, None, "unreadable",
+                                             f"cannot read: {_reason(e)}"))
+                        continue
+                    entries = _parse_entries(df, data, memo)
+                    if _signature(st) == info.sig:
+                        shards[name][info.shown] = (info.sig, [
+                            e if type(e) is Finding else (e[0], _fields(e[1]))  # type: ignore[index]
+                            for e in entries])
+                    else:
+                        shards[name].pop(info.shown, None)
+                    changed.add(name)
+                scan.files.append(df)
+                _replay(scan, len(scan.files) - 1, entries)
+        for finding in listing:
+            scan.report(finding)
+        _judge_batches(scan)
+        present = {info.shown for info in files}
+        for name, kept_files in shards.items():
+            stale = set(kept_files) - present
+            for shown in stale:
+                del kept_files[shown]
+            if name in changed or stale:
+                cache.save_shard(where, f"events-{name}", kept_files)
+        return scan
+
+    def snapshot(self) -> tuple[list[FileInfo], list[Finding]]:
+        """Every data file in path order with its signature (one ``lstat`` each, nothing
+        read), and what the listing found (symlinks, unreadable folders): the files and
+        findings ``read`` would list. Raises StorageError if records/ is unreadable."""
+        label = self._label
+        listing: list[Finding] = []
+        out: list[FileInfo] = []
+        try:
+            with os.scandir(self.root) as it:
+                regions = sorted((e.name, e) for e in it if REGION_RE.fullmatch(e.name))
+        except FileNotFoundError:
+            return [], []
+        except OSError as e:
+            raise StorageError(f"cannot read {label}: {_reason(e)}") from e
+        root = os.fspath(self.root)
+        match, lstat, islink = _FILE_RE.fullmatch, os.lstat, stat.S_ISLNK
+        for region, entry in regions:
+            try:
+                if entry.is_symlink() or (not _POSIX and _is_reparse_point(
+                        entry.stat(follow_symlinks=False))):
+                    raise _Refused("is a symbolic link; not followed")
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                folder = os.path.join(root, region)
+                names = sorted(os.listdir(folder))  # listdir + lstat beat scandir's stat
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                listing.append(_finding(f"{label}/{region}", None,
+                                        "symlink" if isinstance(e, _Refused) else "unreadable",
+                                        f"{label}/{region} {_reason(e)}"))
+                continue
+            for name in names:
+                m = match(name)
+                if m is None:
+                    continue
+                shown = f"{label}/{region}/{name}"
+                try:
+                    st = lstat(os.path.join(folder, name))
+                except OSError:
+                    out.append(FileInfo(region, m.group(1), shown, None))
+                    continue
+                if islink(st.st_mode):
+                    listing.append(_finding(shown, None, "symlink",
+                                            "is a symbolic link; not followed"))
+                    continue
+                out.append(FileInfo(region, m.group(1), shown, (
+                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)))
+        return out, listing
+
+    def scan_columns(self, info: FileInfo) -> FileColumns:
+        """Read one data file with the reader's own parsing and per-file checks, as columns."""
+        df = self._data_file(info.region, info.origin)
+        scan = _Scan(full=False)
+        with _gc_paused():
+            try:
+                fd = os.open(df.path, os.O_RDONLY | _O_BINARY | _O_NOFOLLOW)
+                try:
+                    st = os.fstat(fd)
+                    if not stat.S_ISREG(st.st_mode):
+                        raise _Refused("not a regular file")
+                    with os.fdopen(os.dup(fd), "rb") as f:
+                        data = f.read()
+                finally:
+                    os.close(fd)
+            except OSError as e:  # as _scan_file reports it
+                scan.report(_finding(df.shown, None, "unreadable", f"cannot read: {_reason(e)}"))
+                return _columns(scan, info, None, b"")
+            scan.files.append(df)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                _scan_bytes(scan, 0, data)
+            else:
+                _scan_text(scan, 0, text.split("\n"))
+            return _columns(scan, info, _signature(st), data)
+
+    def digest(self, info: FileInfo) -> bytes | None:
+        """A data file's content digest (as ``FileColumns.digest``); None if unreadable."""
+        try:
+            return _digest(_open_read(self._data_file(info.region, info.origin).path))
+        except OSError:
+            return None
+
+    def event_at(self, region: str, origin: str, offset: int) -> Event:
+        """The event whose line starts at ``offset`` in a data file (as a cache located it).
+        ValueError if that is not a good event of this file (the file changed since)."""
+        df = self._data_file(region, origin)
+        fd = os.open(df.path, os.O_RDONLY | _O_BINARY | _O_NOFOLLOW)
+        try:
+            chunk = b""
+            while True:
+                more = _read_at(fd, offset + len(chunk), 4096)
+                chunk += more
+                end = chunk.find(b"\n")
+                if end >= 0 or len(more) < 4096:
+                    break
+        finally:
+            os.close(fd)
+        raw = chunk[:end] if end >= 0 else chunk
+        ev = parse_line(raw.rstrip(b"\r").decode("utf-8"))
+        if ev.region != region or ev.origin != origin:
+            raise ValueError(f"{df.shown} has no event of its own at byte {offset}")
+        return ev
 
     def verify(self, conflict_window: timedelta = timedelta(minutes=10)) -> list[Finding]:
         """Every finding about every record file, ordered by path and line."""
@@ -783,6 +1218,8 @@ class Journal:
     def _locked(self, targets: list[_DataFile], origins: set[str]) -> Iterator[None]:
         """Hold every target file's lock and each origin's counter lock, in sorted path order so
         that two writers can never wait for each other."""
+        from filelock import Timeout
+
         paths = {str(df.path) + ".lock": df.shown for df in targets}
         for origin in origins:
             paths[str(self.root / _LOCAL / f"{origin}.lock")] = f"{self._label}/{_LOCAL}"
@@ -979,6 +1416,8 @@ class Journal:
         return RepairReport(moved, rewritten, left)
 
     def _repair_file(self, df: _DataFile, keep: dict[str, Event]) -> list[Finding]:
+        from filelock import Timeout
+
         lock = _file_lock(str(df.path) + ".lock")
         try:
             with lock:
@@ -1019,6 +1458,8 @@ class Journal:
             try:
                 entry["raw"] = raw.decode("utf-8")
             except UnicodeDecodeError:
+                import base64
+
                 entry["raw_b64"] = base64.b64encode(raw).decode("ascii")
             out += json.dumps(entry, ensure_ascii=True, sort_keys=True).encode("ascii") + b"\n"
         path = df.path.with_name(df.path.name + ".rejected.jsonl")
@@ -1060,6 +1501,8 @@ class Journal:
 
 
 def _host_slug() -> str:
+    import socket
+
     name = socket.gethostname().split(".")[0].lower()
     slug = re.sub(r"[^a-z0-9-]+", "-", name).strip("-")[:20].strip("-")
     return slug or "pc"
@@ -1093,6 +1536,8 @@ def load_origin(state_dir: Path) -> str:
     existing = _read_origin(path)
     if existing is not None:
         return existing
+    import secrets
+
     origin = f"{_host_slug()}-{secrets.token_hex(4)}"
     try:
         Path(state_dir).mkdir(parents=True, exist_ok=True)

@@ -1,27 +1,34 @@
 """The readiness rules of product.md, in one place, used by every view and format.
 
-Pure: no I/O, no printing. Given a cycle, the regions in scope (sorted by code, root first), their
-tags, the events and an as-of moment, it computes for every region its own and its subtree's
-numbers per stage and overall. Sums are kept in integers (credit in hundredths of a weight) so a
-score is exact and the same in every format.
+Pure: no I/O of its own, no printing. Given a cycle, the regions in scope (sorted by code, root
+first), their tags, the events (Event objects, or columns: ``Chunk``) and an as-of moment, it
+computes for every region its own and its subtree's numbers per stage and overall. Sums are kept
+in integers (credit in hundredths of a weight) so a score is exact and the same in every format.
+The event behind an item's state is fetched only when a view asks for it, through the loader its
+chunk came with (a list lookup, or cache.py reading one line of a record file).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import functools
+import operator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from pilkada_cli.checklist import Cycle, Item, Stage
-from pilkada_cli.events import Event, parse_instant
-from pilkada_cli.regions import UTC_OFFSET_HOURS, Region
+from pilkada_cli.events import STATUSES, Event, parse_instant
+from pilkada_cli.regions import UTC_OFFSET_HOURS, Region, level_of, timezone_of
 from pilkada_cli.workspace import Thresholds
 
 CRITICAL, AT_RISK, ON_TRACK, UPCOMING = "critical", "at_risk", "on_track", "upcoming"
 LEVEL_ORDER = (CRITICAL, AT_RISK, ON_TRACK, UPCOMING)  # worst first
 ZONES = {name: timezone(timedelta(hours=h), name) for name, h in UTC_OFFSET_HOURS.items()}
 
-# Tally fields, kept as a flat list of ints so adding subtrees is one cheap loop.
+# Tally fields: a region's tallies are one flat block of ints (stage, field) in the Readiness's
+# arrays, so adding a subtree is one map over two slices.
 (W, CREDIT, EXPECTED, ITEMS, DONE, OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON,
  CRIT_SOON_TODO, DUE_WITHIN, NA) = range(13)
 FIELDS = 13
@@ -110,30 +117,63 @@ def summary(t: Sequence[int], level: str | None) -> Summary:
     )
 
 
-@dataclass(frozen=True)
 class ItemState:
-    """One item of one region at the as-of date."""
+    """One item of one region at the as-of date. ``event`` (what set this status; None when
+    nothing is recorded) may be read from the records only when asked for."""
 
-    item: Item
-    region: str
-    status: str  # todo, in_progress, done, blocked, na
-    progress: int | None
-    due: date
-    overdue: bool
-    due_soon: bool
-    days_late: int  # > 0 when overdue
-    event: Event | None  # the event that set this status (None: nothing recorded)
+    __slots__ = ("item", "region", "status", "progress", "due", "overdue", "due_soon",
+                 "days_late", "_event", "_load")
+
+    def __init__(self, item: Item, region: str, status: str, progress: int | None, due: date,
+                 overdue: bool, due_soon: bool, days_late: int, event: Event | None,
+                 load: Callable[[], Event] | None = None) -> None:
+        self.item = item
+        self.region = region
+        self.status = status  # todo, in_progress, done, blocked, na
+        self.progress = progress
+        self.due = due
+        self.overdue = overdue
+        self.due_soon = due_soon
+        self.days_late = days_late  # > 0 when overdue
+        self._event = event
+        self._load = load
+
+    @property
+    def event(self) -> Event | None:
+        """The event that set this status (None: nothing recorded)."""
+        if self._load is not None:
+            self._event, self._load = self._load(), None
+        return self._event
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.item, self.region, self.status, self.progress, self.due, self.overdue,
+                self.due_soon, self.days_late, self.event)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ItemState) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"ItemState(item={self.item.id!r}, region={self.region!r}, "
+                f"status={self.status!r}, progress={self.progress!r}, due={self.due!r})")
 
 
-def item_state(item: Item, region: str, d: date, warn_days: int, ev: Event | None) -> ItemState:
-    """Judge one (region, item) pair on as-of date ``d``."""
-    status = ev.status if ev else "todo"
-    progress = ev.progress if ev and status == "in_progress" else None
+def item_state(item: Item, region: str, d: date, warn_days: int, ev: Event | None,
+               status: str | None = None, progress: int | None = None,
+               load: Callable[[], Event] | None = None) -> ItemState:
+    """Judge one (region, item) pair on as-of date ``d`` (from ``ev``, or from ``status`` and
+    ``progress`` with the event to be loaded by ``load``)."""
+    if status is None:
+        status = ev.status if ev else "todo"
+        progress = ev.progress if ev else None
+    progress = progress if status == "in_progress" else None
     live = status not in ("done", "na")
     overdue = live and item.due < d
     soon = live and d <= item.due <= d + timedelta(days=warn_days)
     return ItemState(item, region, status, progress, item.due, overdue, soon,
-                     (d - item.due).days if overdue else 0, ev)
+                     (d - item.due).days if overdue else 0, ev, load)
 
 
 def _contribution(item: Item, status: str, progress: int | None, d: date,
@@ -182,27 +222,166 @@ def region_tags(code: str, tags: Mapping[str, frozenset[str]]) -> frozenset[str]
     return frozenset(out)
 
 
-@dataclass
-class RegionResult:
-    """A region's own and pooled (subtree) tallies per stage, and what its records say."""
+# --- the fold's input: events as columns ------------------------------------------------------
 
-    region: Region
-    d: date
-    own: list[list[int]]
-    pooled: list[list[int]]
-    events: int = 0  # events counted for this region itself
-    subtree_events: int = 0
-    last: Event | None = None  # latest event in the subtree
-    child_levels: dict[str, int] = field(default_factory=dict)
-    no_report_children: int = 0
+EventLoader = Callable[[int], Event]  # a locator (line, list index) -> the event
+
+
+class Chunk:
+    """Events of one region as parallel columns: what the fold reads instead of Event objects.
+
+    ``at`` is the POSIX second of ``at``. Events are ordered as ``events.order_key`` orders
+    them by (``at``, ``rec``, ``ids`` 16-byte slice): ``rec`` is the POSIX microsecond of
+    ``recorded`` (always UTC), or, for a list already in that order, the position in it (then
+    ``ids`` is None). ``locate`` gives the locator ``load`` takes (a line's offset, a list
+    index); ``skip`` the positions left out (an incomplete batch); ``source`` says where
+    ``load`` reads from (kept by ``Readiness.state``)."""
+
+    __slots__ = ("region", "items", "item", "status", "progress", "at", "rec", "locate", "load",
+                 "ids", "skip", "source")
+
+    def __init__(self, region: str, items: Sequence[str], item: Sequence[int],
+                 status: Sequence[int], progress: Sequence[int], at: Sequence[int],
+                 rec: Sequence[int], locate: Sequence[int], load: EventLoader,
+                 ids: bytes | None = None, skip: frozenset[int] = frozenset(),
+                 source: Any = None) -> None:
+        self.region = region
+        self.items = items  # item ids; ``item`` indexes into it
+        self.item = item
+        self.status = status  # index into events.STATUSES
+        self.progress = progress  # -1 when none
+        self.at = at
+        self.rec = rec
+        self.locate = locate
+        self.load = load
+        self.ids = ids
+        self.skip = skip
+        self.source = source
+
+
+def event_chunks(events: Iterable[Event]) -> list[Chunk]:
+    """Events in ``order_key`` order as chunks (one per region, positions as the order)."""
+    listed = events if isinstance(events, list) else list(events)
+    codes = {s: i for i, s in enumerate(STATUSES)}
+    # region -> (item ids, item, status, progress, at, positions), filled in one pass
+    groups: dict[str, tuple[dict[str, int], list[int], list[int], list[int], list[int],
+                            list[int]]] = {}
+    for i, ev in enumerate(listed):
+        g = groups.get(ev.region)
+        if g is None:
+            g = groups[ev.region] = ({}, [], [], [], [], [])
+        names = g[0]
+        g[1].append(names.setdefault(ev.item, len(names)))
+        g[2].append(codes[ev.status])
+        g[3].append(-1 if ev.progress is None else ev.progress)
+        g[4].append(int(parse_instant(ev.at).timestamp()))
+        g[5].append(i)
+    load = listed.__getitem__
+    return [Chunk(region=code, items=list(names), item=item, status=status, progress=progress,
+                  at=at, rec=positions, locate=positions, load=load)
+            for code, (names, item, status, progress, at, positions) in groups.items()]
+
+
+# --- results ------------------------------------------------------------------------------------
+
+_Ref = tuple[int, int]  # loader index, locator
+_Key = tuple[int, int, bytes]  # at, rec, id: an event's place in order_key order (see Chunk)
+
+
+class RegionResult:
+    """A region's own and pooled (subtree) tallies per stage, and what its records say.
+
+    The tallies of every region live in two flat arrays of the Readiness (region, stage,
+    field); ``own`` and ``pooled`` give one region's as lists of per-stage lists."""
+
+    __slots__ = ("region", "d", "events", "subtree_events", "child_levels",
+                 "no_report_children", "_flat", "_offset", "_stages", "_at", "_last", "_load")
+
+    def __init__(self, region: Region, d: date, flat: tuple[Sequence[int], Sequence[int]],
+                 offset: int, stages: int, events: int = 0) -> None:
+        self.region = region
+        self.d = d
+        self.events = events  # events counted for this region itself
+        self.subtree_events = 0
+        self.child_levels: dict[str, int] = {}
+        self.no_report_children = 0
+        self._flat = flat
+        self._offset = offset
+        self._stages = stages
+        self._at: tuple[_Key, _Ref] | None = None  # the latest event in the subtree
+        self._last: Event | None = None
+        # the Readiness's loaders (not the Readiness: no reference cycle, so all of it is freed
+        # as soon as it is dropped, not by a slow cyclic collection, e.g. at exit)
+        self._load: Sequence[EventLoader] | None = None
+
+    def _lists(self, arr: Sequence[int]) -> list[list[int]]:
+        o = self._offset
+        return [list(arr[o + i * FIELDS:o + (i + 1) * FIELDS]) for i in range(self._stages)]
+
+    @property
+    def own(self) -> list[list[int]]:
+        """The region's own tallies, per stage (a copy)."""
+        return self._lists(self._flat[0])
+
+    @property
+    def pooled(self) -> list[list[int]]:
+        """The tallies of the region and everything under it, per stage (a copy)."""
+        return self._lists(self._flat[1])
+
+    @property
+    def last(self) -> Event | None:
+        """The latest event in the subtree."""
+        if self._last is None and self._at is not None and self._load is not None:
+            src, locator = self._at[1]
+            self._last = self._load[src](locator)
+        return self._last
+
+
+class _Latest(Mapping[tuple[str, str], Event]):
+    """(region, item id) -> the event that set the pair's status, read when asked for."""
+
+    def __init__(self, r: Readiness) -> None:
+        self._r = r
+
+    def __getitem__(self, key: tuple[str, str]) -> Event:
+        code, item_id = key
+        ci = self._r._item_index.get(item_id)
+        pair = self._r._pairs_of(code).get(ci if ci is not None else -1)
+        if pair is None:
+            raise KeyError(key)
+        return self._r._event(pair[2])
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        items = self._r._item_list
+        for region in self._r.regions:
+            for ci in self._r._pairs_of(region.code):
+                yield region.code, items[ci].id
+
+    def __len__(self) -> int:
+        return sum(len(self._r._pairs_of(r.code)) for r in self._r.regions)
+
+
+_PAIR_ARRAYS = (("pair_item", "H"), ("pair_status", "B"), ("pair_progress", "b"),
+                ("pair_src", "q"), ("pair_loc", "q"))
 
 
 class Readiness:
-    """Readiness of every region in scope at one as-of moment."""
+    """Readiness of every region in scope at one as-of moment.
+
+    Events come in as columns (``Chunk``; a list of Event objects is turned into them), are
+    folded region by region into each (region, item) pair's latest status, kept as compact
+    arrays, and tallied into flat arrays of integers: a national workspace's millions of events
+    never exist as objects at once, and a view reads only the regions it shows."""
 
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
-                 thresholds: Thresholds) -> None:
+                 thresholds: Thresholds, *, chunks: Iterable[Chunk] | None = None) -> None:
+        self._setup(cycle, regions, tags, as_of, thresholds)
+        self._fold(event_chunks(events) if chunks is None else chunks)
+        self._pool()
+
+    def _setup(self, cycle: Cycle, regions: Sequence[Region],
+               tags: Mapping[str, frozenset[str]], as_of: AsOf, thresholds: Thresholds) -> None:
         self.cycle = cycle
         self.as_of = as_of
         self.thresholds = thresholds
@@ -211,112 +390,285 @@ class Readiness:
         self.regions = list(regions)
         self.root = self.regions[0]
         self._by_code = {r.code: r for r in self.regions}
-        self._tags = {r.code: region_tags(r.code, tags) for r in self.regions}
-        self.latest: dict[tuple[str, str], Event] = {}
-        self.results: dict[str, RegionResult] = {}
-        self._fold(events)
-        self._tally()
-
-    # -- folding events ----------------------------------------------------------------------
-
-    def _fold(self, events: Iterable[Event]) -> None:
-        cutoffs = {zone: self.as_of.cutoff_in(zone) for zone in ZONES}
-        items = self.cycle.items
+        self._row = {r.code: n for n, r in enumerate(self.regions)}
+        self._tag_map = tags
+        self._tags: dict[str, frozenset[str]] = {}
+        self._item_list = list(cycle.items.values())
+        self._item_index = {item.id: i for i, item in enumerate(self._item_list)}
+        self._item_stage = [self._stage_index[item.stage] for item in self._item_list]
+        self._block = len(self.stages) * FIELDS
+        self._loaders: list[EventLoader] = []
+        self._sources: list[Any] = []
+        self._pairs: dict[str, dict[int, tuple[int, int, _Ref]]] = {}  # unpacked on demand
+        n = len(self.regions)
+        self._packed: dict[str, Any] = {name: array(code) for name, code in _PAIR_ARRAYS}
+        self._packed["pair_lo"] = array("q", bytes(8 * n))
+        self._packed["pair_hi"] = array("q", bytes(8 * n))
         self.event_counts: dict[str, int] = {}
-        self.last_event: dict[str, Event] = {}
         self.ignored = 0
-        for ev in events:  # in order_key order, so a later event replaces an earlier one
-            region = self._by_code.get(ev.region)
-            if region is None:
-                continue
-            if parse_instant(ev.at).timestamp() >= cutoffs[region.timezone]:
-                continue
-            item = items.get(ev.item)
-            if item is None or not item.applies_to(region.level, self._tags[region.code]):
-                self.ignored += 1
-                continue
-            self.latest[(ev.region, ev.item)] = ev
-            self.event_counts[ev.region] = self.event_counts.get(ev.region, 0) + 1
-            self.last_event[ev.region] = ev
+        self.results: dict[str, RegionResult] = {}
+        self._dates = {zone: as_of.date_in(zone) for zone in ZONES}
 
-    # -- tallies -----------------------------------------------------------------------------
+    def tags_of(self, code: str) -> frozenset[str]:
+        """A region's tags, its ancestors' included."""
+        found = self._tags.get(code)
+        if found is None:
+            found = self._tags[code] = region_tags(code, self._tag_map)
+        return found
 
-    def _baseline(self, region: Region, d: date) -> list[list[int]]:
+    @property
+    def latest(self) -> Mapping[tuple[str, str], Event]:
+        """(region, item id) -> the latest counted event of the pair."""
+        return _Latest(self)
+
+    def _event(self, ref: _Ref) -> Event:
+        return self._loaders[ref[0]](ref[1])
+
+    def _pairs_of(self, code: str) -> dict[int, tuple[int, int, _Ref]]:
+        """item index -> (status code, progress or -1, event ref) of a region's recorded
+        pairs."""
+        found = self._pairs.get(code)
+        if found is None:
+            found = {}
+            n = self._row.get(code)
+            if n is not None:
+                p = self._packed
+                item, status, progress = p["pair_item"], p["pair_status"], p["pair_progress"]
+                src, loc = p["pair_src"], p["pair_loc"]
+                found = {item[k]: (status[k], progress[k], (src[k], loc[k]))
+                         for k in range(p["pair_lo"][n], p["pair_hi"][n])}
+            self._pairs[code] = found
+        return found
+
+    # -- folding events, region by region ----------------------------------------------------
+
+    def _fold(self, chunks: Iterable[Chunk]) -> None:
+        """Per (region, item) the latest event (by order_key) that happened before the region's
+        cutoff; per region how many events count and the latest of them; then the region's own
+        tallies. Regions are finished one at a time, so only one region's pairs are objects."""
+        cutoffs = {zone: self.as_of.cutoff_in(zone) for zone in ZONES}
+        block = self._block
+        own = array("q")
+        baselines: dict[tuple[str, frozenset[str], date], array[int]] = {}
+        by_region: dict[str, list[Chunk]] = {}
+        for ch in chunks:
+            if ch.region in self._by_code:
+                by_region.setdefault(ch.region, []).append(ch)
+        self._own_last: dict[str, tuple[_Key, _Ref]] = {}
+        self._deltas: dict[tuple[int, int, int, date], list[tuple[int, int]]] = {}
+        for n, region in enumerate(self.regions):
+            d = self._dates[region.timezone]
+            key = (region.level, self.tags_of(region.code), d)
+            base = baselines.get(key)
+            if base is None:
+                base = baselines[key] = self._baseline(region, d)
+            mine = by_region.pop(region.code, None)
+            if mine is None:
+                own.extend(base)
+            else:
+                own.extend(self._fold_region(n, region, mine, cutoffs[region.timezone], base))
+            self.results[region.code] = RegionResult(
+                region, d, (own, own), n * block, len(self.stages),
+                self.event_counts.get(region.code, 0))
+        self._own = own
+        del self._deltas
+
+    def _fold_region(self, n: int, region: Region, chunks: list[Chunk], cut: float,
+                     base: array[int]) -> list[int]:
+        code = region.code
+        tags = self.tags_of(code)
+        index, items = self._item_index, self._item_list
+        keys: dict[int, _Key] = {}
+        best: dict[int, tuple[int, int, int, int]] = {}  # item index -> status, progress, ref
+        last: tuple[_Key, _Ref] | None = None
+        count = ignored = 0
+        for ch in chunks:
+            src = len(self._loaders)
+            self._loaders.append(ch.load)
+            self._sources.append(ch.source)
+            cmap = [index.get(name, -1) for name in ch.items]
+            ok = [ci >= 0 and items[ci].applies_to(region.level, tags) for ci in cmap]
+            skip, ids, rec, item, locate = ch.skip, ch.ids, ch.rec, ch.item, ch.locate
+            for pos, a in enumerate(ch.at):
+                if a >= cut or (skip and pos in skip):
+                    continue
+                li = item[pos]
+                if not ok[li]:
+                    ignored += 1
+                    continue
+                count += 1
+                key = (a, rec[pos], b"" if ids is None else ids[16 * pos:16 * pos + 16])
+                ci = cmap[li]
+                cur = keys.get(ci)
+                if cur is None or key > cur:
+                    keys[ci] = key
+                    best[ci] = (ch.status[pos], ch.progress[pos], src, locate[pos])
+                if last is None or key > last[0]:
+                    last = (key, (src, locate[pos]))
+        self.ignored += ignored
+        if count:
+            self.event_counts[code] = count
+        if last is not None:
+            self._own_last[code] = last
+        # the region's own tallies: its baseline (everything to do) plus what each pair changed
+        tally = list(base)
+        d = self._dates[region.timezone]
+        p = self._packed
+        p["pair_lo"][n] = len(p["pair_item"])
+        for ci in sorted(best):
+            st, progress, src, loc = best[ci]
+            for i, v in self._delta(ci, st, progress, d):
+                tally[i] += v
+            p["pair_item"].append(ci)
+            p["pair_status"].append(st)
+            p["pair_progress"].append(progress)
+            p["pair_src"].append(src)
+            p["pair_loc"].append(loc)
+        p["pair_hi"][n] = len(p["pair_item"])
+        return tally
+
+    def _delta(self, ci: int, st: int, progress: int, d: date) -> list[tuple[int, int]]:
+        """(flat index within a region's block, change) of one pair leaving ``todo``."""
+        found = self._deltas.get((ci, st, progress, d))
+        if found is None:
+            item = self._item_list[ci]
+            warn = d + timedelta(days=self.thresholds.warn_days)
+            now = _contribution(item, STATUSES[st], None if progress < 0 else progress, d, warn)
+            todo = _contribution(item, "todo", None, d, warn)
+            o = self._item_stage[ci] * FIELDS
+            found = [(o + f, now[f] - todo[f]) for f in range(FIELDS) if now[f] != todo[f]]
+            self._deltas[(ci, st, progress, d)] = found
+        return found
+
+    def _baseline(self, region: Region, d: date) -> array[int]:
         warn = d + timedelta(days=self.thresholds.warn_days)
-        tags = self._tags[region.code]
-        tallies = [[0] * FIELDS for _ in self.stages]
+        tags = self.tags_of(region.code)
+        tallies = [0] * self._block
         for stage_i, stage in enumerate(self.stages):
             for item in stage.items:
                 if item.applies_to(region.level, tags):
-                    _add(tallies[stage_i], _contribution(item, "todo", None, d, warn))
-        return tallies
-
-    def _tally(self) -> None:
-        cache: dict[tuple[str, frozenset[str], date], list[list[int]]] = {}
-        items = self.cycle.items
-        by_region: dict[str, list[Event]] = {}
-        for (code, _item), ev in self.latest.items():
-            by_region.setdefault(code, []).append(ev)
-        for region in self.regions:
-            d = self.as_of.date_in(region.timezone)
-            key = (region.level, self._tags[region.code], d)
-            if key not in cache:
-                cache[key] = self._baseline(region, d)
-            own = [list(t) for t in cache[key]]
-            warn = d + timedelta(days=self.thresholds.warn_days)
-            for ev in by_region.get(region.code, ()):
-                item = items[ev.item]
-                stage_i = self._stage_index[item.stage]
-                _add(own[stage_i], _contribution(item, "todo", None, d, warn), -1)
-                _add(own[stage_i], _contribution(item, ev.status, ev.progress, d, warn))
-            self.results[region.code] = RegionResult(
-                region, d, own, [list(t) for t in own], self.event_counts.get(region.code, 0))
-        self._pool()
+                    t = _contribution(item, "todo", None, d, warn)
+                    for f in range(FIELDS):
+                        tallies[stage_i * FIELDS + f] += t[f]
+        return array("q", tallies)
 
     def _pool(self) -> None:
+        """Pool each region's tallies into its parent's, bottom up; count children per level,
+        children with no report, and find each subtree's latest event."""
+        pooled = self._pooled = array("q", self._own)
+        block, add = self._block, operator.add
+        for res in self.results.values():
+            res._flat = (self._own, pooled)
+        own_last, row = self._own_last, self._row
         for region in reversed(self.regions):  # children come after parents in code order
             result = self.results[region.code]
+            result._load = self._loaders
             result.subtree_events += result.events
-            mine = self.last_event.get(region.code)
-            if mine is not None and (result.last is None or _later(mine, result.last)):
-                result.last = mine
+            mine = own_last.get(region.code)
+            if mine is not None and (result._at is None or mine[0] > result._at[0]):
+                result._at = mine
             parent = self.results.get(region.parent_code or "")
             if parent is None or region is self.root:
                 continue
-            for stage_i, t in enumerate(result.pooled):
-                _add(parent.pooled[stage_i], t)
+            c, q = row[region.code] * block, row[parent.region.code] * block
+            pooled[q:q + block] = array("q", map(add, pooled[q:q + block], pooled[c:c + block]))
             parent.subtree_events += result.subtree_events
-            if result.last is not None and (parent.last is None or _later(result.last,
-                                                                          parent.last)):
-                parent.last = result.last
+            if result._at is not None and (parent._at is None or result._at[0] > parent._at[0]):
+                parent._at = result._at
             level = self.overall(region.code).level
             if level is not None:
                 parent.child_levels[level] = parent.child_levels.get(level, 0) + 1
             if result.subtree_events == 0:
                 parent.no_report_children += 1
+        del self._own_last
+
+    # -- a compact, picklable form (for a derived cache) --------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything the views read, as arrays and plain values, with the chunks' ``source``
+        of each loader (what ``restore`` is given loaders for)."""
+        own, pooled = self._own, self._pooled
+        if max(pooled, default=0) < 2**31:  # the usual case: half the size
+            own, pooled = array("i", own), array("i", pooled)
+        results = [self.results[r.code] for r in self.regions]
+        return {
+            "codes": [r.code for r in self.regions], "names": [r.name for r in self.regions],
+            "own": own, "pooled": pooled,
+            "events": array("q", (x.events for x in results)),
+            "subtree": array("q", (x.subtree_events for x in results)),
+            "no_report": array("q", (x.no_report_children for x in results)),
+            "levels": [tuple(x.child_levels.items()) for x in results],
+            "last": [x._at for x in results],
+            **self._packed, "ignored": self.ignored, "sources": list(self._sources),
+        }
+
+    @classmethod
+    def restore(cls, cycle: Cycle, tags: Mapping[str, frozenset[str]], as_of: AsOf,
+                thresholds: Thresholds, state: Mapping[str, Any],
+                loaders: Sequence[EventLoader]) -> Readiness:
+        """A Readiness from ``state()`` of one computed with the same cycle, scope, tags,
+        thresholds and per-zone dates, without folding anything."""
+        self = cls.__new__(cls)
+        regions = [Region(code, name, level_of(code), timezone_of(code))
+                   for code, name in zip(state["codes"], state["names"], strict=True)]
+        self._setup(cycle, regions, tags, as_of, thresholds)
+        self._loaders = list(loaders)
+        self._packed = {name: state[name] for name, _ in _PAIR_ARRAYS}
+        self._packed["pair_lo"], self._packed["pair_hi"] = state["pair_lo"], state["pair_hi"]
+        self._own, self._pooled = state["own"], state["pooled"]
+        flat = (self._own, self._pooled)
+        stages, block = len(self.stages), self._block
+        n_pairs = len(self._packed["pair_item"])
+        if (len(self._own) != len(regions) * block or len(self._pooled) != len(self._own)
+                or any(len(self._packed[name]) != n_pairs for name, _ in _PAIR_ARRAYS)
+                or len(state["pair_hi"]) != len(regions) or max(state["pair_hi"], default=0)
+                > n_pairs or any(len(state[k]) != len(regions) for k in (
+                    "events", "subtree", "no_report", "levels", "last", "pair_lo"))):
+            raise ValueError("the state does not fit this cycle and scope")
+        dates = self._dates
+        events, subtree, no_report = state["events"], state["subtree"], state["no_report"]
+        levels, last = state["levels"], state["last"]
+        for n, region in enumerate(regions):
+            res = RegionResult(region, dates[region.timezone], flat, n * block, stages,
+                               events[n])
+            res.subtree_events = subtree[n]
+            res.no_report_children = no_report[n]
+            if levels[n]:
+                res.child_levels = dict(levels[n])
+            res._at = last[n]
+            res._load = self._loaders
+            self.results[region.code] = res
+            if res.events:
+                self.event_counts[region.code] = res.events
+        self.ignored = state["ignored"]
+        return self
 
     # -- views -------------------------------------------------------------------------------
+
+    def _stage_tally(self, code: str, stage_i: int) -> Sequence[int]:
+        o = self._row[code] * self._block + stage_i * FIELDS
+        return self._pooled[o:o + FIELDS]
 
     def is_upcoming(self, code: str, stage_i: int) -> bool:
         """A stage that has not started and has nothing due within warn_days (for ``code``)."""
         result = self.results[code]
-        return self.stages[stage_i].start > result.d and not result.pooled[stage_i][DUE_WITHIN]
+        return self.stages[stage_i].start > result.d and not self._pooled[
+            self._row[code] * self._block + stage_i * FIELDS + DUE_WITHIN]
 
     def stage(self, code: str, stage_id: str) -> Summary:
         """One stage of a region's subtree."""
         stage_i = self._stage_index[stage_id]
-        t = self.results[code].pooled[stage_i]
+        t = self._stage_tally(code, stage_i)
         return summary(t, judge(t, self.thresholds.red_gap, self.is_upcoming(code, stage_i)))
 
     def overall(self, code: str) -> Summary:
         """Every stage of a region's subtree; upcoming stages are left out of the level."""
-        result = self.results[code]
-        total = [0] * FIELDS
-        judged = [0] * FIELDS
-        for stage_i, t in enumerate(result.pooled):
-            _add(total, t)
-            if not self.is_upcoming(code, stage_i):
-                _add(judged, t)
+        o, block, pooled = self._row[code] * self._block, self._block, self._pooled
+        total = [sum(pooled[o + f:o + block:FIELDS]) for f in range(FIELDS)]
+        judged = list(total)
+        for stage_i in range(len(self.stages)):
+            if self.is_upcoming(code, stage_i):
+                _add(judged, pooled[o + stage_i * FIELDS:o + (stage_i + 1) * FIELDS], -1)
         # Score and expected cover the whole cycle; the warning flags only live stages.
         for i in (W, CREDIT, EXPECTED):
             judged[i] = total[i]
@@ -334,15 +686,24 @@ class Readiness:
         """Every applicable item of one region (not its subtree), in stage order."""
         region = self._by_code[code]
         d = self.results[code].d
-        tags = self._tags[code]
+        tags = self.tags_of(code)
+        pairs = self._pairs_of(code)
+        index = self._item_index
+        warn_days = self.thresholds.warn_days
         out = []
         for stage in self.stages:
             if stage_id is not None and stage.id != stage_id:
                 continue
             for item in stage.items:
                 if item.applies_to(region.level, tags):
-                    ev = self.latest.get((code, item.id))
-                    out.append(item_state(item, code, d, self.thresholds.warn_days, ev))
+                    pair = pairs.get(index[item.id])
+                    if pair is None:
+                        out.append(item_state(item, code, d, warn_days, None))
+                    else:
+                        out.append(item_state(
+                            item, code, d, warn_days, None, STATUSES[pair[0]],
+                            None if pair[1] < 0 else pair[1],
+                            functools.partial(self._loaders[pair[2][0]], pair[2][1])))
         return out
 
     def region(self, code: str) -> Region:
@@ -353,11 +714,6 @@ class Readiness:
         """The regions in scope under ``code`` (not itself)."""
         prefix = "" if code == self.root.code and code == "ID" else code + "."
         return [r for r in self.regions if r.code.startswith(prefix) and r.code != code]
-
-
-def _later(a: Event, b: Event) -> bool:
-    return (parse_instant(a.at), parse_instant(a.recorded), a.id) > (
-        parse_instant(b.at), parse_instant(b.recorded), b.id)
 
 
 def days_to_voting(cycle: Cycle, d: date) -> int:

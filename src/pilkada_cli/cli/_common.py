@@ -76,13 +76,15 @@ class Session:
         return self._workspace
 
     def cycle(self) -> Cycle:
-        """The workspace's cycle, loaded and validated."""
+        """The workspace's cycle, loaded and validated (kept in the derived cache)."""
         if self._cycle is None:
-            from pilkada_cli.cycles import open_cycle
+            from pilkada_cli import cache
+            from pilkada_cli.checklist import load_cycle
+            from pilkada_cli.cycles import resolve_cycle
 
             ws = self.workspace()
             base = ws.config_path.parent if ws.config_path else None
-            self._cycle = open_cycle(ws.config.cycle, base)
+            self._cycle = cache.load_cycle(ws, resolve_cycle(ws.config.cycle, base), load_cycle)
         return self._cycle
 
     def cycle_for(self, ref: str) -> Cycle:
@@ -106,22 +108,29 @@ class Session:
         from pilkada_cli.journal import Journal
 
         result = Journal(self.workspace().records_dir).read()
-        bad = len(result.problems)
-        if bad:
-            from rich.text import Text
-
-            self.console(stderr=True).print(Text(_(
-                "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
-                "verify` for details.").format(n=bad), style="bold yellow"))
+        if result.problems:
+            self._warn_problems(len(result.problems))
         return list(result.events)
 
+    def _warn_problems(self, bad: int) -> None:
+        from rich.text import Text
+
+        self.console(stderr=True).print(Text(_(
+            "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
+            "verify` for details.").format(n=bad), style="bold yellow"))
+
     def readiness(self, as_of: str | None) -> Readiness:
-        """The readiness of the workspace at ``--as-of``."""
-        from pilkada_cli.loading import build, parse_as_of
+        """The readiness of the workspace at ``--as-of`` (from the derived cache when nothing
+        it depends on changed; unreadable lines are warned about as ``events`` does)."""
+        from pilkada_cli import cache
+        from pilkada_cli.loading import parse_as_of
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws)
-        return build(ws, self.cycle(), self.regions(), self.events(), moment)
+        r, bad = cache.readiness(ws, self.cycle(), self.regions, moment)
+        if bad:
+            self._warn_problems(bad)
+        return r
 
     def check_stage(self, stage: str) -> None:
         """An unknown stage id is an input error listing the stages."""

@@ -1,0 +1,341 @@
+"""The derived cache (cache.py) never shows a stale number: after a record, an import, a pull,
+a repair, an edited checklist or config, ``status`` equals what is computed with the cache off
+(``PILKADA_NO_CACHE=1``: every event read and folded as before); a corrupt, planted or
+unwritable cache is no error."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import RunCli, write_tree
+from pilkada_cli import cache
+from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.journal import Journal
+
+
+@pytest.fixture(autouse=True, params=["signatures", "signatures-and-content"])
+def racy_window(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs twice: with file signatures alone deciding what changed (as for files
+    last changed seconds ago), and with the content check of just-changed files on (what a
+    test, where everything just changed, otherwise always gets)."""
+    if request.param == "signatures":
+        monkeypatch.setattr(cache, "RACY_NS", -(10**18))
+
+
+@pytest.fixture
+def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Sumsel to kecamatan on a custom cycle (in the test's tmp dir), with a few records."""
+    assert cli("init", "ws", "--region", "16", "--depth", "kecamatan", "--cycle",
+               str(mini_cycle), "--operator", "Rina").exit_code == 0
+    monkeypatch.chdir(tmp_path / "ws")
+    for args in (
+        ("done", "palembang", "nphd-kpu", "--at", "2024-02-20T10:00"),
+        ("record", "16.10", "nphd-kpu", "--status", "in_progress", "--progress", "40",
+         "--at", "2024-02-25T10:00"),
+        ("blocked", "16.10", "gudang", "--reason", "lahan belum ada", "--at",
+         "2024-02-26T10:00"),
+        ("done", "16.71.01", "logistik-tps", "--at", "2024-03-01T10:00"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+    return tmp_path / "ws"
+
+
+def _status(cli: RunCli, *args: str) -> str:
+    result = cli("status", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _same(cli: RunCli, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict:  # type: ignore[type-arg]
+    """Status from the cache (twice: as written, then as read back) equals the reference."""
+    cached = _status(cli, *args)
+    again = _status(cli, *args)
+    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
+    try:
+        reference = _status(cli, *args)
+    finally:
+        monkeypatch.delenv("PILKADA_NO_CACHE")
+    assert json.loads(cached) == json.loads(reference)
+    assert json.loads(again) == json.loads(reference)
+    return json.loads(reference)  # type: ignore[no-any-return]
+
+
+VIEWS = ((), ("--as-of", "2024-03-01"), ("16.71", "--as-of", "2024-03-05"))
+
+
+def _all_same(cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> list[dict]:  # type: ignore[type-arg]
+    return [_same(cli, monkeypatch, *args) for args in VIEWS]
+
+
+def _cache_files(ws: Path) -> list[Path]:
+    return sorted((ws / ".pilkada" / "cache").glob("*.pkl"))
+
+
+def _event(region: str, item: str, status: str, at: str, origin: str, note: str = "") -> Event:
+    return Event(id=new_event_id(), origin=origin, seq=SEQ_AUTO, region=region, item=item,
+                 status=status, progress=None, note=note, evidence=(), by="Budi", at=at,
+                 recorded="2024-03-04T03:00:00.000000+00:00")
+
+
+def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _all_same(cli, monkeypatch)
+    names = {p.name.split("-")[0] for p in _cache_files(ws)}
+    assert {"files", "status"} <= names <= {"cycle", "files", "status"}  # a cycle edited in
+    # the last 2 s is not kept (it may change again within the file system clock's tick)
+    assert _all_same(cli, monkeypatch) == first
+
+
+def test_no_cache_writes_nothing(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)  # what recording wrote
+    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
+    _status(cli)
+    assert cli("done", "16.10", "gudang").exit_code == 0
+    assert _cache_files(ws) == []
+
+
+def test_after_a_record(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _all_same(cli, monkeypatch)
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
+    after = _all_same(cli, monkeypatch)
+    assert after != before
+    # and once more within the same second, so the file's signature may barely move
+    assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi",
+               "--at", "2024-02-28T11:00").exit_code == 0
+    assert _all_same(cli, monkeypatch) != after
+
+
+def test_after_a_csv_import(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch,
+                            tmp_path: Path) -> None:
+    before = _all_same(cli, monkeypatch)
+    path = tmp_path / "rows.csv"
+    path.write_text("region,item,status,progress,note,evidence,at\n"
+                    "16.71,gudang,done,,,,2024-02-27\n"
+                    "16.10,nphd-kpu,done,,,,2024-02-29\n"
+                    "16.71.01,logistik-tps,na,,tidak ada TPS,,2024-03-01\n", encoding="utf-8")
+    assert cli("record", "--from", str(path)).exit_code == 0
+    assert _all_same(cli, monkeypatch) != before
+
+
+def test_after_copying_in_another_offices_file(ws: Path, cli: RunCli,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    before = _all_same(cli, monkeypatch)
+    theirs = Journal(tmp_path / "other" / "records")
+    theirs.append([_event("16.71", "gudang", "done", "2024-02-27T09:00:00+07:00", "pc-other")])
+    src = tmp_path / "other" / "records" / "16.71" / "pc-other.jsonl"
+    shutil.copy2(src, ws / "records" / "16.71" / "pc-other.jsonl")  # keeps its old mtime
+    after = _all_same(cli, monkeypatch)
+    assert after != before
+    # the same office sends the file again with more in it
+    theirs.append([_event("16.71", "gudang", "blocked", "2024-02-28T09:00:00+07:00",
+                          "pc-other", note="salah input")])
+    shutil.copy2(src, ws / "records" / "16.71" / "pc-other.jsonl")
+    assert _all_same(cli, monkeypatch) != after
+
+
+def test_same_size_same_mtime_rewrite_is_seen(ws: Path, cli: RunCli,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit that keeps the size and puts the mtime back is still seen (ctime, content)."""
+    before = _all_same(cli, monkeypatch)
+    path = next((ws / "records" / "16.10").glob("*.jsonl"))
+    st = path.stat()
+    data = path.read_bytes()
+    edited = data.replace(b'"progress":40', b'"progress":90')
+    assert len(edited) == len(data) and edited != data
+    path.write_bytes(edited)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = _all_same(cli, monkeypatch)
+    assert after != before
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_after_a_git_pull(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch,
+                          tmp_path: Path) -> None:
+    def git(cwd: Path, *args: str) -> None:
+        subprocess.run(["git", "-c", "user.email=a@x", "-c", "user.name=a", *args], cwd=cwd,
+                       check=True, capture_output=True)
+
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "init")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(ws), str(other))
+    before = _all_same(cli, monkeypatch)
+    monkeypatch.chdir(other)
+    monkeypatch.setenv("PILKADA_HOME", str(tmp_path / "home-b"))
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-29T10:00").exit_code == 0
+    assert cli("done", "16.71", "nphd-kpu", "--at", "2024-02-21T10:00").exit_code == 0
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "work")
+    monkeypatch.chdir(ws)
+    git(ws, "pull", "-q", "--no-rebase", "--no-edit", str(other), "main")
+    assert _all_same(cli, monkeypatch) != before
+
+
+def test_after_verify_repair(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = next((ws / "records" / "16.10").glob("*.jsonl"))
+    good = path.read_bytes()
+    path.write_bytes(b'{"broken": \n' + good)
+    broken = cli("--lang", "en", "status", "--format", "json")
+    assert "1 problem(s)" in broken.stderr
+    _all_same(cli, monkeypatch)
+    assert cli("verify", "--repair").exit_code == 0
+    assert path.read_bytes() == good
+    fixed = cli("--lang", "en", "status", "--format", "json")
+    assert "problem" not in fixed.stderr
+    _all_same(cli, monkeypatch)
+
+
+def test_after_editing_the_checklist(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch,
+                                     mini_cycle: Path) -> None:
+    before = _all_same(cli, monkeypatch)
+    stage = mini_cycle / "01-persiapan.yaml"
+    stage.write_text(stage.read_text(encoding="utf-8").replace("weight: 2", "weight: 5"),
+                     encoding="utf-8")
+    after = _all_same(cli, monkeypatch)
+    assert after != before
+    write_tree(mini_cycle, {"03-baru.yaml": """\
+        id: baru
+        title: Tahapan baru
+        start: 2024-02-01
+        end: 2024-02-28
+        items:
+          - id: rapat-baru
+            title: Rapat baru
+            owner: KPU
+        """})
+    assert _all_same(cli, monkeypatch) != after
+
+
+def test_after_editing_the_config(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _all_same(cli, monkeypatch)
+    config = ws / "pilkada.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("warn_days: 7", "warn_days: 30")
+                      .replace("red_gap: 25", "red_gap: 5"), encoding="utf-8")
+    after = _all_same(cli, monkeypatch)
+    assert after != before
+    text = config.read_text(encoding="utf-8")
+    assert text.endswith('  "16.11": [calon-tunggal]\n')  # tags: come last
+    config.write_text(text + '  "16.71": [calon-tunggal]\n', encoding="utf-8")
+    assert _all_same(cli, monkeypatch) != after
+
+
+def test_an_event_between_two_instants(ws: Path, cli: RunCli,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two as-of instants of the same day share a cache entry only if nothing happened
+    between them."""
+    assert cli("done", "16.10", "gudang", "--at", "2024-03-04T10:30").exit_code == 0
+    early = _same(cli, monkeypatch, "--as-of", "2024-03-04T10:00+07:00")
+    late = _same(cli, monkeypatch, "--as-of", "2024-03-04T11:00+07:00")
+    assert early != late
+    assert _same(cli, monkeypatch, "--as-of", "2024-03-04T10:10+07:00") == early  # backwards
+    assert _same(cli, monkeypatch, "--as-of", "2024-03-04T12:00+07:00") == late  # nothing new
+
+
+def test_duplicate_id_in_two_files_and_split_batch(ws: Path, cli: RunCli,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cross-file rules (first copy of an id counts; a batch counts only when all of it is
+    there) give the same numbers with the cache."""
+    records = ws / "records"
+    ev = _event("16.71", "gudang", "done", "2024-02-27T09:00:00+07:00", "pc-a")
+    Journal(records).append([ev])
+    Journal(records).append([_event("16.10", "gudang", "done", "2024-02-27T09:00:00+07:00",
+                                    "pc-b")])
+    copied = records / "16.10" / "pc-b.jsonl"
+    line = json.loads(copied.read_text(encoding="utf-8"))
+    line["id"] = ev.id  # the same id as pc-a's event, in another file
+    copied.write_text(json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n",
+                      encoding="utf-8")
+    _all_same(cli, monkeypatch)
+    batch = [_event("16.71.01", "logistik-tps", "done", "2024-03-02T09:00:00+07:00", "pc-c"),
+             _event("16.71.02", "logistik-tps", "done", "2024-03-02T09:00:00+07:00", "pc-c")]
+    Journal(records).append(batch)
+    (records / "16.71.02" / "pc-c.jsonl").unlink()  # half a batch copied over
+    _all_same(cli, monkeypatch)
+
+
+def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _all_same(cli, monkeypatch)
+    for path in _cache_files(ws):
+        path.write_bytes(b"\x80\x05 not a pickle")
+    assert _all_same(cli, monkeypatch) == first
+    for path in _cache_files(ws):
+        assert cache._read(path) is not None  # rewritten whole
+    for path in _cache_files(ws):
+        path.write_bytes(path.read_bytes()[:100])  # cut short
+    assert _all_same(cli, monkeypatch) == first
+    for path in _cache_files(ws):  # well-formed pickles with columns that do not agree
+        entry = cache._read(path)
+        assert entry is not None
+        if path.name.startswith("status-"):
+            entry["state"]["pooled"] = entry["state"]["pooled"][:-1]
+        elif path.name.startswith("files-"):
+            entry["files"] = {k: (*v[:5], v[5][:-1], *v[6:]) for k, v in entry["files"].items()}
+        del entry["v"]
+        cache._write(path, entry)
+    assert _all_same(cli, monkeypatch) == first
+
+
+def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:
+    class Boom:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    path = tmp_path / "status-x.pkl"
+    path.write_bytes(pickle.dumps({"v": cache.VERSION, "state": Boom()}))
+    assert cache._read(path) is None
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_an_unwritable_cache_is_no_error(ws: Path, cli: RunCli,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)
+    (ws / ".pilkada").mkdir(exist_ok=True)
+    (ws / ".pilkada" / "cache").write_text("not a folder", encoding="utf-8")
+    _all_same(cli, monkeypatch)
+    assert cli("done", "16.10", "gudang").exit_code == 0
+    _all_same(cli, monkeypatch)
+
+
+def test_cached_read_equals_the_plain_read(ws: Path, cli: RunCli,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Journal.read through the per-file cache: the same events, warnings and problems."""
+    _status(cli)  # makes .pilkada/, so read() may keep its per-file parses there
+    path = next((ws / "records" / "16.10").glob("*.jsonl"))
+    path.write_bytes(path.read_bytes() + b'{"torn": ')
+    journal = Journal(ws / "records")
+    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
+    plain = journal.read()
+    monkeypatch.delenv("PILKADA_NO_CACHE")
+    for _ in range(2):
+        cached = journal.read()
+        assert cached.events == plain.events
+        assert (cached.warnings, cached.problems) == (plain.warnings, plain.problems)
+    assert any(p.name.startswith("events-") for p in _cache_files(ws))
+    assert plain.warnings  # the torn tail
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes are forked")
+def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run over many files parses them in worker processes: the same numbers."""
+    monkeypatch.setattr(cache, "PARALLEL_FILES", 1)
+    calls: list[int] = []
+    real = cache._scan_all
+    monkeypatch.setattr(cache, "_scan_all", lambda j, infos: calls.append(len(infos))
+                        or real(j, infos))
+    shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)
+    _all_same(cli, monkeypatch)
+    assert calls and calls[0] > 1
