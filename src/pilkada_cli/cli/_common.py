@@ -37,6 +37,8 @@ class Session:
     _workspace: Workspace | None = None
     _cycle: Cycle | None = None
     _announced: bool = False
+    _warned: bool = False
+    record_problems: int = 0  # unreadable record lines the last readiness() skipped
     _consoles: dict[str, Console] = field(default_factory=dict)
 
     def console(self, stderr: bool = False) -> Console:
@@ -108,16 +110,14 @@ class Session:
         from pilkada_cli.journal import Journal
 
         result = Journal(self.workspace().records_dir).read()
-        if result.problems:
-            self._warn_problems(len(result.problems))
+        bad = len(result.problems)
+        if bad:
+            from rich.text import Text
+
+            self.console(stderr=True).print(Text(_(
+                "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
+                "verify` for details.").format(n=bad), style="bold yellow"))
         return list(result.events)
-
-    def _warn_problems(self, bad: int) -> None:
-        from rich.text import Text
-
-        self.console(stderr=True).print(Text(_(
-            "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
-            "verify` for details.").format(n=bad), style="bold yellow"))
 
     def readiness(self, as_of: str | None) -> Readiness:
         """The readiness of the workspace at ``--as-of`` (from the derived cache when nothing
@@ -128,8 +128,14 @@ class Session:
         ws = self.workspace()
         moment = parse_as_of(as_of, ws)
         r, bad = cache.readiness(ws, self.cycle(), self.regions, moment)
-        if bad:
-            self._warn_problems(bad)
+        self.record_problems = bad
+        if bad and not self._warned:
+            self._warned = True
+            from rich.text import Text
+
+            self.console(stderr=True).print(Text(_(
+                "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
+                "verify` for details.").format(n=bad), style="bold yellow"))
         return r
 
     def check_stage(self, stage: str) -> None:

@@ -96,9 +96,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
 
     from pilkada_cli.errors import InputError
     from pilkada_cli.events import NAME_MAX_BYTES, validate_text
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.loading import build, parse_as_of
-    from pilkada_cli.readiness import AsOf
+    from pilkada_cli.loading import parse_as_of
     from pilkada_cli.recording import operator
     from pilkada_cli.regions import depth_of_level
     from pilkada_cli.report.model import build_report
@@ -108,15 +106,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
                         allow_newline=False)
     if title is not None:
         title = validate_text("--title", title, max_bytes=NAME_MAX_BYTES, allow_newline=False)
-    result = Journal(ws.records_dir).read()
-    if result.problems:
-        from rich.text import Text
-
-        s.console(stderr=True).print(Text(_(
-            "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
-            "verify` for details.").format(n=len(result.problems)), style="bold yellow"))
-    events = list(result.events)
-    r = build(ws, s.cycle(), s.regions(), events, parse_as_of(as_of, ws))
+    r = s.readiness(as_of)  # folded from the derived cache, as `status` is
     target = s.region(region) if region else None
     if target is not None:
         check_in_workspace(s, target.code)
@@ -128,11 +118,11 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
         if moment.day is None:
             raise InputError(_("--since takes a date (YYYY-MM-DD)"))
         start = moment.day
-        before = build(ws, s.cycle(), s.regions(), events, AsOf(day=start - timedelta(days=1)))
+        before = s.readiness((start - timedelta(days=1)).isoformat())
     return build_report(
         r, target=target, title=title, generated_by=who, generated_at=_now(),
         sample=ws.config.sample, depth=depth_of_level(depth) if depth else None,
-        before=before, since=start, record_problems=len(result.problems))
+        before=before, since=start, record_problems=s.record_problems)
 
 
 def _now() -> datetime:

@@ -204,8 +204,7 @@ def changes(
 ) -> None:
     from datetime import timedelta
 
-    from pilkada_cli.loading import build, parse_as_of
-    from pilkada_cli.readiness import AsOf
+    from pilkada_cli.loading import parse_as_of
     from pilkada_cli.render.status import changes_grid
     from pilkada_cli.render.table import to_csv
     from pilkada_cli.views import change_json
@@ -218,10 +217,8 @@ def changes(
         from pilkada_cli.errors import InputError
 
         raise InputError(_("--since takes a date (YYYY-MM-DD)"))
-    end = parse_as_of(until, ws)
-    events = s.events()
-    before = build(ws, s.cycle(), s.regions(), events, AsOf(day=start.day - timedelta(days=1)))
-    after = build(ws, s.cycle(), s.regions(), events, end)
+    before = s.readiness((start.day - timedelta(days=1)).isoformat())
+    after = s.readiness(until)
     target = s.region(region) if region else after.root
     check_in_workspace(s, target.code)
     entries = [c for c in diff(before, after)
