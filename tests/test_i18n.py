@@ -131,3 +131,21 @@ def test_every_report_format_speaks_one_language(lang: str, demo_ws: Path, cli: 
     for fmt, text in texts.items():
         assert _words(text, own), fmt
         assert _words(text, other) == [], fmt
+
+
+def test_no_function_shadows_the_translation_function() -> None:
+    """``for _ in …`` or ``a, _ = …`` makes ``_`` local to the whole function, so a ``_("…")``
+    call in it would fail at run time, typically only on an error path."""
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            nodes = list(ast.walk(fn))
+            stores = [n for n in nodes if isinstance(n, ast.Name) and n.id == "_"
+                      and isinstance(n.ctx, ast.Store)]
+            calls = [n for n in nodes if isinstance(n, ast.Call)
+                     and isinstance(n.func, ast.Name) and n.func.id == "_"]
+            if stores and calls:
+                bad.append(f"{path.relative_to(REPO)}:{fn.lineno} {fn.name}")
+    assert bad == []

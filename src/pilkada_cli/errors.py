@@ -54,6 +54,26 @@ class ValidationError(InputError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def os_reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in words a user can act on (translated)."""
+    import errno
+
+    from pilkada_cli.i18n import _
+
+    reasons = {
+        errno.ENOSPC: _("no space left on device"),
+        getattr(errno, "EDQUOT", -1): _("disk quota exceeded"),
+        errno.EIO: _("disk input/output error"),
+        errno.EACCES: _("permission denied"),
+        errno.EPERM: _("operation not permitted"),
+        errno.EROFS: _("read-only file system"),
+        errno.ELOOP: _("is a symbolic link; refusing to follow it"),
+        errno.ENAMETOOLONG: _("file name too long"),
+        errno.EISDIR: _("is a folder"),
+    }
+    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
 class StorageError(PilkadaError):
     """Records unreadable or unwritable, lock not obtained, disk full; nothing half-written."""
 

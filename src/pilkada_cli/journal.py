@@ -45,7 +45,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
-from pilkada_cli.errors import InputError, StorageError
+from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.events import (
     ORIGIN_RE,
     REGION_RE,
@@ -59,6 +59,7 @@ from pilkada_cli.events import (
     parse_line,
     to_line,
 )
+from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -77,16 +78,6 @@ _LOCAL = ".local"
 _WARNING_KINDS = frozenset(
     {"torn-tail", "conflict", "incomplete-batch", "future", "seq", "stray"}
 )
-_REASONS = {
-    errno.ENOSPC: "no space left on device",
-    getattr(errno, "EDQUOT", -1): "disk quota exceeded",
-    errno.EIO: "disk input/output error",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "operation not permitted",
-    errno.EROFS: "read-only file system",
-    errno.ELOOP: "is a symbolic link; refusing to follow it",
-    errno.ENAMETOOLONG: "file name too long",
-}
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -156,7 +147,7 @@ class _Refused(OSError):
 def _reason(exc: OSError) -> str:
     if isinstance(exc, _Refused):
         return str(exc)
-    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+    return os_reason(exc)
 
 
 def _file_lock(path: str) -> FileLock:
@@ -823,7 +814,8 @@ class Journal:
         except FileNotFoundError:
             return []
         except OSError as e:
-            raise StorageError(f"cannot read {self._label}: {_reason(e)}") from e
+            raise StorageError(_("cannot read {path}: {reason}").format(
+                path=self._label, reason=_reason(e))) from e
         return sorted(n for n in names if REGION_RE.fullmatch(n))
 
     def _list_files(
@@ -986,7 +978,8 @@ class Journal:
         except FileNotFoundError:
             return [], []
         except OSError as e:
-            raise StorageError(f"cannot read {label}: {_reason(e)}") from e
+            raise StorageError(_("cannot read {path}: {reason}").format(
+                path=label, reason=_reason(e))) from e
         root = os.fspath(self.root)
         match, lstat, islink = _FILE_RE.fullmatch, os.lstat, stat.S_ISLNK
         for region, entry in regions:
@@ -1094,7 +1087,8 @@ class Journal:
         try:
             return self._max_seq(origin)
         except OSError as e:
-            raise StorageError(f"cannot read {self._where(e)}: {_reason(e)}") from e
+            raise StorageError(_("cannot read {path}: {reason}").format(
+                path=self._where(e), reason=_reason(e))) from e
 
     def last_event(self, origin: str, by: str | None = None) -> Event | None:
         """Newest event (by ``recorded``) of ``origin``, optionally only those ``by`` a person.
@@ -1110,7 +1104,8 @@ class Journal:
                            (_recorded_key(best.recorded), best.id)):
                     best = ev
         except OSError as e:
-            raise StorageError(f"cannot read {self._where(e)}: {_reason(e)}") from e
+            raise StorageError(_("cannot read {path}: {reason}").format(
+                path=self._where(e), reason=_reason(e))) from e
         return best
 
     def _max_seq(self, origin: str) -> int:
@@ -1167,7 +1162,8 @@ class Journal:
             try:
                 evs = self._assign_seqs(evs, targets)
             except OSError as e:
-                raise StorageError(f"NOT saved: {_reason(e)} ({self._where(e)})") from e
+                raise StorageError(_("NOT saved: {reason} ({path})").format(
+                    reason=_reason(e), path=self._where(e))) from e
             lines: dict[_DataFile, list[bytes]] = {df: [] for df in targets}
             for ev, df in zip(evs, targets, strict=True):
                 lines[df].append(to_line(ev))
@@ -1206,7 +1202,8 @@ class Journal:
                 _make_dir(self.root / region)
                 self._check_inside(self.root / region)
         except OSError as e:
-            raise StorageError(f"NOT saved: {_reason(e)} ({self._where(e)})") from e
+            raise StorageError(_("NOT saved: {reason} ({path})").format(
+                    reason=_reason(e), path=self._where(e))) from e
 
     def _check_inside(self, folder: Path) -> None:
         # Belt and braces after the regex: the resolved folder must sit directly in records/.
@@ -1229,10 +1226,11 @@ class Journal:
                 try:
                     stack.enter_context(lock)
                 except Timeout:
-                    raise StorageError(f"NOT saved: another pilkada run is writing"
-                                       f" {paths[path]}; try again") from None
+                    raise StorageError(_("NOT saved: another pilkada run is writing {path}; "
+                                         "try again").format(path=paths[path])) from None
                 except OSError as e:
-                    raise StorageError(f"NOT saved: {_reason(e)} ({paths[path]}.lock)") from e
+                    raise StorageError(_("NOT saved: {reason} ({path})").format(
+                        reason=_reason(e), path=f"{paths[path]}.lock")) from e
             yield
 
     # per-origin counters (a cache: the files stay the source of truth)
@@ -1309,19 +1307,20 @@ class Journal:
                 size = self._ready_for_append(df, fd, created)
                 opened[-1] = (df, fd, size, created)
                 _write_fully(fd, data)
-            for df, fd, _, _ in opened:
+            for df, fd, _size, _created in opened:
                 current = df
                 os.fsync(fd)  # never retried: after a failed fsync the kernel may drop the pages
-            for df in {df for df, _, _, created in opened if created}:
+            for df in {df for df, _fd, _size, created in opened if created}:
                 current = df
                 _fsync_dir(df.path.parent)
         except BaseException as exc:
             undo = self._roll_back(opened)
             if isinstance(exc, OSError):
-                raise StorageError(f"NOT saved: {_reason(exc)} ({current.shown}){undo}") from exc
+                raise StorageError(_("NOT saved: {reason} ({path})").format(
+                    reason=_reason(exc), path=current.shown) + undo) from exc
             raise
         finally:
-            for _, fd, _, _ in opened:
+            for _df, fd, _size, _created in opened:
                 os.close(fd)
 
     def _ready_for_append(self, df: _DataFile, fd: int, created: bool) -> int:
@@ -1430,11 +1429,11 @@ class Journal:
                                        if i not in bad and ln.strip()])
                 return list(bad.values())
         except Timeout:
-            raise StorageError(f"repair stopped: another pilkada run is writing {df.shown};"
-                               " try again") from None
+            raise StorageError(_("repair stopped: another pilkada run is writing {path}; "
+                                 "try again").format(path=df.shown)) from None
         except OSError as e:
-            raise StorageError(f"repair stopped: {_reason(e)} ({df.shown}); that file was not"
-                               " changed") from e
+            raise StorageError(_("repair stopped: {reason} ({path}); that file was not "
+                                 "changed").format(reason=_reason(e), path=df.shown)) from e
 
     def _bad_lines(self, df: _DataFile, data: bytes, keep: dict[str, Event]) -> dict[int, Finding]:
         """Re-judge the file as it is now, under its lock: line number -> why it must move."""
@@ -1510,7 +1509,7 @@ def _host_slug() -> str:
 
 def _read_origin(path: Path) -> str | None:
     """The origin id stored at ``path``; None if there is no file yet."""
-    for _ in range(20):  # a concurrent first run may be writing it (non-link fallback)
+    for _attempt in range(20):  # a concurrent first run may be writing it (non-link fallback)
         try:
             text = path.read_text(encoding="ascii").strip()
         except FileNotFoundError:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from pilkada_cli.errors import InputError, StorageError
+from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.i18n import _
 
 FORMATS = ("html", "xlsx", "csv", "md", "json")
@@ -29,16 +29,6 @@ FILE_MODE = 0o644
 REPLACE_ATTEMPTS = 6  # Windows: Excel, antivirus or an indexer may hold the old file briefly
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
-_REASONS = {
-    errno.ENOSPC: "no space left on device",
-    getattr(errno, "EDQUOT", -1): "disk quota exceeded",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "operation not permitted",
-    errno.EROFS: "read-only file system",
-    errno.EIO: "disk input/output error",
-    errno.ENAMETOOLONG: "file name too long",
-    errno.EISDIR: "is a folder",
-}
 
 
 def parse_formats(values: Iterable[str]) -> list[str]:
@@ -132,7 +122,7 @@ def plan(pattern: str, formats: Iterable[str], region: str, day: str,
 
 
 def _reason(exc: OSError) -> str:
-    return _REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+    return os_reason(exc)
 
 
 def _fsync_dir(folder: Path) -> None:
