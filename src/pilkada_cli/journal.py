@@ -427,12 +427,19 @@ def _scan_bytes(scan: _Scan, fi: int, data: bytes) -> None:
 
 
 def _open_read(path: Path) -> bytes:
+    return _open_read_stat(path)[0]
+
+
+def _open_read_stat(path: Path) -> tuple[bytes, os.stat_result]:
+    """A regular file's bytes (never through a link) and the stat of what was read: the
+    signature a cache keys on must describe exactly these bytes."""
     fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NOFOLLOW)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise _Refused("not a regular file")
         with os.fdopen(os.dup(fd), "rb") as f:
-            return f.read()
+            return f.read(), st
     finally:
         os.close(fd)
 
@@ -930,15 +937,7 @@ class Journal:
                         entries = None  # a damaged entry: read the file again
                 if entries is None:
                     try:
-                        fd = os.open(df.path, os.O_RDONLY | _O_BINARY | _O_NOFOLLOW)
-                        try:
-                            st = os.fstat(fd)
-                            if not stat.S_ISREG(st.st_mode):
-                                raise _Refused("not a regular file")
-                            with os.fdopen(os.dup(fd), "rb") as f:
-                                data = f.read()
-                        finally:
-                            os.close(fd)
+                        data, st = _open_read_stat(df.path)
                     except OSError as e:
                         scan.report(_finding(df.shown, None, "unreadable",
                                              f"cannot read: {_reason(e)}"))
@@ -1022,15 +1021,7 @@ class Journal:
         scan = _Scan(full=False)
         with _gc_paused():
             try:
-                fd = os.open(df.path, os.O_RDONLY | _O_BINARY | _O_NOFOLLOW)
-                try:
-                    st = os.fstat(fd)
-                    if not stat.S_ISREG(st.st_mode):
-                        raise _Refused("not a regular file")
-                    with os.fdopen(os.dup(fd), "rb") as f:
-                        data = f.read()
-                finally:
-                    os.close(fd)
+                data, st = _open_read_stat(df.path)
             except OSError as e:  # as _scan_file reports it
                 scan.report(_finding(df.shown, None, "unreadable", f"cannot read: {_reason(e)}"))
                 return _columns(scan, info, None, b"")
