@@ -90,8 +90,10 @@ def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     first = _all_same(cli, monkeypatch)
     names = {p.name.split("-")[0] for p in _cache_files(ws)}
-    assert {"files", "status"} <= names <= {"cycle", "files", "status"}  # a cycle edited in
-    # the last 2 s is not kept (it may change again within the file system clock's tick)
+    if cache.RACY_NS > 0:  # the cycle was written a moment ago: it may change again within
+        assert "files" in names  # the file system clock's tick, so nothing built on it is kept
+    else:
+        assert names == {"cycle", "files", "status"}
     assert _all_same(cli, monkeypatch) == first
 
 

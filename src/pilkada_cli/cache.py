@@ -359,9 +359,10 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
     dates = tuple(as_of.date_in(zone).isoformat() for zone in ZONES)
     cutoffs = {zone: as_of.cutoff_in(zone) for zone in ZONES}
     where: Path | None = folder(ws)
+    cycle_files = _cycle_key(cycle)
     key = _digest(
         [(f.shown, f.sig) for f in files], [str(f) for f in listing],
-        cycle.path, _cycle_key(cycle), config.region, config.depth,
+        cycle.path, cycle_files, config.region, config.depth,
         sorted((c, sorted(t)) for c, t in config.tags.items()),
         (config.thresholds.warn_days, config.thresholds.red_gap),
         "day" if as_of.day is not None else "instant", dates, _code_key(),
@@ -400,11 +401,13 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
                   skip=merged.skip.get(i, frozenset()), source=(c.region, c.origin))
             for i, c in enumerate(columns) if c.region in in_scope and len(c)]
         r = Readiness(cycle, scope, config.tags, [], as_of, config.thresholds, chunks=chunks)
-        if where is not None and all(c.sig == f.sig for c, f in zip(columns, files, strict=True)):
+        now = time.time_ns()
+        keep = all(c.sig == f.sig for c, f in zip(columns, files, strict=True)) and not any(
+            max(f[2], f[3]) >= now - RACY_NS for f in cycle_files)  # a checklist just edited
+        if where is not None and keep:
             lo = min(cutoffs.values())
             late = sorted(a for c in columns if len(c) and max(c.at) >= lo for a in c.at
                           if a >= lo)
-            now = time.time_ns()
             racy = {c.shown: c.digest for c in columns if _racy(c.sig, now)}
             _write(where / f"status-{key}.pkl", {
                 "key": key, "cutoffs": cutoffs, "late": late, "problems": merged.problems,
@@ -413,7 +416,7 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
     return r, merged.problems
 
 
-def _cycle_key(cycle: Cycle) -> tuple[object, ...]:
+def _cycle_key(cycle: Cycle) -> tuple[tuple[str, int, int, int, int], ...]:
     try:
         return _folder_key(Path(cycle.path))
     except OSError:
