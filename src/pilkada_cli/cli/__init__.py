@@ -56,6 +56,7 @@ def _global(
     _common.reset_session(workspace_path=workspace, lang=lang, no_color=no_color)
 
 
-# Command modules register themselves on `app` when imported.
-from pilkada_cli.cli import catalog, demo, map, records, report, setup, sheet, status  # noqa: E402,F401
+# Command modules register themselves on `app` when imported, in the order --help lists them:
+# set up, what the cycle asks for, record, see, report.
+from pilkada_cli.cli import setup, demo, catalog, records, status, report, map, sheet  # noqa: E402,F401,I001
 
