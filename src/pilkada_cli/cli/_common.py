@@ -111,12 +111,7 @@ class Session:
 
         result = Journal(self.workspace().records_dir).read()
         bad = len(result.problems)
-        if bad:
-            from rich.text import Text
-
-            self.console(stderr=True).print(Text(_(
-                "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
-                "verify` for details.").format(n=bad), style="bold yellow"))
+        self._warn_skipped(bad)
         return list(result.events)
 
     def readiness(self, as_of: str | None) -> Readiness:
@@ -129,14 +124,19 @@ class Session:
         moment = parse_as_of(as_of, ws)
         r, bad = cache.readiness(ws, self.cycle(), self.regions, moment)
         self.record_problems = bad
-        if bad and not self._warned:
-            self._warned = True
-            from rich.text import Text
-
-            self.console(stderr=True).print(Text(_(
-                "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
-                "verify` for details.").format(n=bad), style="bold yellow"))
+        self._warn_skipped(bad)
         return r
+
+    def _warn_skipped(self, bad: int) -> None:
+        """One warning per run when unreadable record lines were left out."""
+        if not bad or self._warned:
+            return
+        self._warned = True
+        from rich.text import Text
+
+        self.console(stderr=True).print(Text(_(
+            "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
+            "verify` for details.").format(n=bad), style="bold yellow"))
 
     def check_stage(self, stage: str) -> None:
         """An unknown stage id is an input error listing the stages."""

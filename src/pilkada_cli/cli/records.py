@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pilkada_cli.events import Event
     from pilkada_cli.recording import Change, Recorder
 
+RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
 ItemsArg = Annotated[list[str], typer.Argument(help=_("One or more item ids."), show_default=False)]
 NoteOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--note", "-n", help=_("A note (required for blocked and na: the reason)."),
@@ -184,7 +185,7 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
     "Example: pilkada done \"ogan ilir\" dps-ditetapkan --evidence "
     "\"BA-12/PL.02.1-BA/1610/2024\""))
 @handled
-def done(region: Annotated[str, typer.Argument(help=_("Region code or name."))], items: ItemsArg,
+def done(region: RegionReq, items: ItemsArg,
          note: NoteOpt = None, evidence: EvidenceOpt = None, by: ByOpt = None,
          at: AtOpt = None) -> None:
     _record(get_session(), region, items, "done", None, note, evidence, by, at)
@@ -194,7 +195,7 @@ def done(region: Annotated[str, typer.Argument(help=_("Region code or name."))],
     "Mark items blocked, with the reason.\n\nExample: pilkada blocked lahat "
     "nphd-tni-tanda-tangan --reason \"menunggu RKA Kodim\""))
 @handled
-def blocked(region: Annotated[str, typer.Argument(help=_("Region code or name."))],
+def blocked(region: RegionReq,
             items: ItemsArg,
             reason: Annotated[str, typer.Option("--reason", "-r", help=_("Why it is blocked."))],
             by: ByOpt = None, at: AtOpt = None) -> None:
@@ -206,7 +207,7 @@ def blocked(region: Annotated[str, typer.Argument(help=_("Region code or name.")
     "pilkada na 16.06 calon-terpilih-ditetapkan-pasca-putusan-mk --reason "
     "\"tidak ada sengketa\""))
 @handled
-def na(region: Annotated[str, typer.Argument(help=_("Region code or name."))], items: ItemsArg,
+def na(region: RegionReq, items: ItemsArg,
        reason: Annotated[str, typer.Option("--reason", "-r", help=_("Why it does not apply."))],
        by: ByOpt = None, at: AtOpt = None) -> None:
     _record(get_session(), region, items, "na", None, reason, None, by, at)
