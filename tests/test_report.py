@@ -82,7 +82,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def reports(tmp_path: Path, ws: Path, cli: RunCli) -> dict[str, Path]:
     """Every format of the root report as of AS_OF, with changes since 2024-03-01."""
     result = cli("report", "-f", ALL, "-o", "out/{region}-{date}.{format}", "--as-of", AS_OF,
-                 "--since", "2024-03-01")
+                 "--since", "2024-03-01", "--appendix", "all")
     assert result.exit_code == 0, result.output
     paths = {p.suffix[1:]: p for p in (tmp_path / "out").iterdir()}
     assert result.stdout.splitlines() == [f"out/16-{AS_OF}.{f}" for f in ALL.split(",")]

@@ -55,7 +55,7 @@ def render_csv(report: Report) -> bytes:
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     mark = [_("SAMPLE DATA — not real records")] if report.sample else []
     writer.writerow([*([_("Sample data")] if mark else []), *headers()])
-    for block in report.appendix:
+    for block in report.items:
         name = text(block.region.name)
         for st in block.items:
             writer.writerow([*mark, *_row(report, name, block.region.level, st)])

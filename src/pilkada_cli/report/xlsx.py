@@ -202,7 +202,7 @@ def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
                             _user(st, title_of(it)), _user(st, it.owner),
                             yes if it.critical else empty, (it.weight, num),
                             (it.due, ix["date"])]
-    for block in report.appendix:
+    for block in report.items:
         region = block.region
         head = [(region.code, code), (text(region.name), ix["text"])]
         for item in block.items:
@@ -226,7 +226,7 @@ def _attention_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     _header(sheet, st, [_("Kind"), _("Code"), _("Region"), _("Item"), _("Title"), _("Owner"),
                         _("Critical"), _("Due"), _("Days late"), _("Status"), _("Note")],
             freeze_cols=0)
-    names = {line.region.code: line.region for line in report.lines}
+    names = report.region_names
     soon = _("due within {n} days").format(n=DUE_WINDOW_DAYS)
     for kind, entries in ((None, report.attention), (soon, report.upcoming)):
         for item in entries:
@@ -253,7 +253,7 @@ def _changes_sheet(report: Report, st: _Styles, name: str) -> Sheet:
         sheet.add((_("Run with --since DATE to list the changes since the last meeting."),
                    st["text"]))
         return sheet
-    names = {line.region.code: line.region for line in report.lines}
+    names = report.region_names
     for c in report.changes:
         item, ev = c.after, c.after.event
         region = names[item.region]
