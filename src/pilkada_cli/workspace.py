@@ -18,6 +18,7 @@ from pilkada_cli.checklist import TIMEZONES
 from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
+from pilkada_cli.offices import Office, parse_offices
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level
 from pilkada_cli.yamlload import Document, load_file
 
@@ -37,7 +38,7 @@ SUMSEL_TAGS: dict[str, tuple[str, ...]] = {
 
 CONFIG_KEYS = ("cycle", "region")
 CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name",
-                   "as_of", "sample")
+                   "as_of", "sample", "offices")
 THRESHOLD_KEYS = ("warn_days", "red_gap")
 
 GITIGNORE = """\
@@ -78,6 +79,7 @@ class Config:
     name: str = ""
     as_of: date | None = None  # a frozen "today" (demos, training); None = the real today
     sample: bool = False  # sample data: every view says so
+    offices: tuple[Office, ...] = ()  # whose signed bundles `pilkada import` accepts
     # The parsed file, for the lines of problems found later (tags the cycle does not know).
     source: Document | None = field(default=None, compare=False, repr=False)
 
@@ -174,6 +176,7 @@ def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
         thresholds=_thresholds(c, m.get("thresholds")),
         language=language, operator=c.text(m, (), "operator") or None, timezone=timezone,
         name=c.text(m, (), "name"), as_of=_as_of(c, m), sample=c.flag(m, (), "sample"),
+        offices=parse_offices(c, m.get("offices"), regions),
         source=doc,
     )
     if region and depth in DEPTHS and region != NATION_CODE and CODE_RE.match(region):
