@@ -28,7 +28,7 @@ from pilkada_cli.events import (
     validate_text,
 )
 from pilkada_cli.i18n import _
-from pilkada_cli.readiness import ZONES, region_tags
+from pilkada_cli.readiness import ZONES, applies, region_tags, role_of
 from pilkada_cli.regions import Region
 
 FUTURE_SLACK = timedelta(minutes=5)
@@ -159,7 +159,7 @@ class Recorder:
     def _one(self, c: Change) -> Event:
         item = self._item(c.item)
         tags = region_tags(c.region.code, self.tags)
-        if not item.applies_to(c.region.level, tags):
+        if not applies(self.cycle, item, c.region, tags):
             raise InputError(self._not_applicable(item, c.region, tags))
         note = validate_text(_("note"), c.note, max_bytes=NOTE_MAX_BYTES, allow_newline=True)
         if c.status in ("blocked", "na") and not note.strip():
@@ -205,8 +205,17 @@ class Recorder:
         raise InputError(_("unknown item '{item}' in cycle {cycle}").format(
             item=item_id, cycle=self.cycle.id) + hint)
 
-    @staticmethod
-    def _not_applicable(item: Item, region: Region, tags: frozenset[str]) -> str:
+    def _not_applicable(self, item: Item, region: Region, tags: frozenset[str]) -> str:
+        role = role_of(self.cycle, region.code)
+        if item.applies_to(region.level, tags) and role == "hosted":
+            return _("item '{item}' serves a region's own election; {name} elects no head in "
+                     "cycle {cycle}").format(item=item.id, name=region.name, cycle=self.cycle.id)
+        if item.applies_to(region.level, tags):
+            return _("{name} hosts no election in cycle {cycle}").format(
+                name=region.name, cycle=self.cycle.id)
+        if item.unless & tags:
+            return _("item '{item}' does not apply to regions tagged {tags}; {name} is").format(
+                item=item.id, tags=", ".join(sorted(item.unless & tags)), name=region.name)
         if region.level not in item.levels:
             return _("item '{item}' does not apply to {level} {name} (only: {levels})").format(
                 item=item.id, level=region.level, name=region.name,

@@ -157,8 +157,10 @@ class Session:
         """An unknown owner is an input error listing the owners."""
         from pilkada_cli.errors import InputError
 
-        owners = self.cycle().owners
-        if owner.casefold() not in {o.casefold() for o in owners}:
+        cycle = self.cycle()
+        owners = cycle.owners
+        local = {name for a in cycle.owner_aliases for _o, name in a.owners}
+        if owner.casefold() not in {o.casefold() for o in (*owners, *local)}:
             raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
                 owner=owner, owners=", ".join(owners)))
 
