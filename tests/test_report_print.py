@@ -24,7 +24,7 @@ from pilkada_cli.i18n import set_language
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 AS_OF, SINCE = "2024-08-21", "2024-08-14"
-A4_LANDSCAPE_PRINT_PX = 1054  # 297 mm less 2 × 9 mm margins, at 96 px per inch
+A4_LANDSCAPE_PRINT_PX = 1062  # 297 mm less 2 × 8 mm margins, at 96 px per inch
 MAX_PAGES = 20
 KRITIS = {"id": "KRITIS", "en": "CRITICAL"}
 

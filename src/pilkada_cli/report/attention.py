@@ -191,11 +191,27 @@ def _sections(kinds: Sequence[str], pairs: Iterable[tuple[str, ItemState]], grou
     return tuple(out)
 
 
+def unreported(grouper: Grouper) -> tuple[Region, ...]:
+    """The regions of the subtree with no record at all in their own subtree, highest first
+    (a regency that never reported, not each of its districts as well)."""
+    r = grouper.r
+    out: list[Region] = []
+    for x in grouper.regions:
+        if r.no_report(x.code) and not any(x.code.startswith(u.code + ".") for u in out):
+            out.append(x)
+    return tuple(out)
+
+
 def attention(grouper: Grouper) -> tuple[Section, ...]:
-    """The four attention sections (some may be empty), in action order."""
+    """The four attention sections (some may be empty), in action order. Regions with no
+    record at all are left out: their items are unknown, not late (``unreported`` names
+    them)."""
     regions = {x.code: x for x in grouper.regions}
+    silent = {x.code for x in grouper.regions if grouper.r.no_report(x.code)}
     pairs = []
     for st in grouper.states():
+        if st.region in silent:
+            continue
         kind = attention_kind(st, grouper.r.results[st.region].d)
         if kind is not None:
             pairs.append((kind, st))

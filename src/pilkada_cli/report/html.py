@@ -22,7 +22,7 @@ from pilkada_cli import __version__
 from pilkada_cli.checklist import Item
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date, format_date_short, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_word, status_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word, status_word
 from pilkada_cli.readiness import LEVEL_ORDER, ItemState, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.report.attention import Section
@@ -46,6 +46,7 @@ from pilkada_cli.report.words import (
     short_label,
     status_text,
     tally_text,
+    unreported_text,
     where_text,
 )
 
@@ -114,22 +115,24 @@ table.half{width:50%}
 .st-done{background:#c8e6c9}.st-in_progress{background:#bbdefb}
 .st-blocked{background:#ffcdd2;font-weight:700}.st-na{color:var(--mute)}
 .txt{white-space:pre-wrap}
-ol.stages{columns:2;font-size:.85em;margin:.3em 0}
+ol.stages{columns:3;font-size:.85em;margin:.3em 0}
 .long{border:2px solid var(--risk);background:#fff8e1;padding:.3em .8em;margin:.4em 0}
 footer{margin-top:1.5em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
-@page{size:A4 landscape;margin:9mm}
+@page{size:A4 landscape;margin:8mm}
 @media print{
-body{font-size:9pt;max-width:none;padding:0}
+body{font-size:9pt;max-width:none;padding:0;line-height:1.2}
+th,td{padding:.1em .3em}
 h2,h3{break-after:avoid}
 .page{break-before:page}
 thead{display:table-header-group}
 tr,.tile,.mapbox{break-inside:avoid}
-table.matrix{font-size:7pt}
 h1{font-size:1.45em}
 .tile{padding:.1em .6em}
 .tile .v{font-size:1.25em}
 .tile.big .v{font-size:1.4em}
 table.why{font-size:8.5pt}
+table.list,table.items,table.matrix{font-size:8pt}
+.small{font-size:.9em}
 table.why td{padding:.05em .25em}
 }
 """ + _level_css()
@@ -275,13 +278,14 @@ def _long_note(report: Report) -> str:
     return f'<p class="long">{_e(words)}</p>'
 
 
-_LIST_WIDTHS = (20, 33, 7, 10, 9, 21)
+_LIST_WIDTHS = (19, 31, 8, 11, 11, 20)
 
 
-def _item_cell(item: Item) -> str:
+def _item_cell(item: Item, ident: bool = True) -> str:
     """The title, a (!) for a critical item, and the id in small print (for `pilkada done`)."""
     crit = ' <span class="crit">(!)</span>' if item.critical else ""
-    return f'{_e(text(title_of(item)))}{crit} <span class="small">{_e(item.id)}</span>'
+    idtext = f' <span class="small">{_e(item.id)}</span>' if ident else ""
+    return f"{_e(text(title_of(item)))}{crit}{idtext}"
 
 
 def _list_headers() -> list[str]:
@@ -298,7 +302,7 @@ def _section_rows(report: Report, sec: Section) -> list[str]:
                         f"{_e(count)}</th></tr>")
         for e in g.entries:
             rows.append(
-                "<tr>" + _td(where_text(e, r)) + f"<td>{_item_cell(e.item)}</td>"
+                "<tr>" + _td(where_text(e, r)) + f"<td>{_item_cell(e.item, ident=False)}</td>"
                 + _td(text(e.item.owner)) + _td(due_text(e), "crit" if e.days_late else "")
                 + f'<td class="st-{e.first.status if len(e.states) == 1 else "mixed"}">'
                 f"{_e(status_text(e, g.region.timezone))}</td>"
@@ -312,6 +316,9 @@ def _attention(report: Report) -> str:
     out = [f'<section class="page"><h2>{_e(title)}</h2>',
            f'<p class="tally">{tally}</p>',
            f'<p class="note">{_e(_attention_note())}</p>']
+    silent = unreported_text(report)
+    if silent:
+        out.append(f'<p class="tally">{_e(silent)}</p>')
     for sec in report.sections:
         if not sec.groups:
             continue
@@ -341,21 +348,22 @@ def _changes(report: Report) -> str:
     for sec in d.bad:
         out.append(f"<h3>{_e(change_title(sec.kind))} ({sec.pairs})</h3>")
         out.append(_table(_list_headers(), _section_rows(report, sec), _LIST_WIDTHS, "list"))
-    if d.done:
+    if d.done:  # good news last, folded to a count per region
         out.append(f"<h3>{_e(change_title('done'))} ({sum(n for _g, n, _c in d.done)})</h3>")
-        rows = ["<tr>" + _td(short_label(g)) + _td(str(n), "n") + _td(str(c), "n") + "</tr>"
-                for g, n, c in d.done]
-        out.append(_table([_("Region"), _("Newly done"), _("Of which critical")], rows,
-                          (50, 25, 25), "half"))
+        parts = [_("{region}: {n} ({k} critical)").format(
+            region=text(g.short_name), n=n, k=c) for g, n, c in d.done]
+        out.append(f"<p>{_e(' · '.join(parts))}</p>")
     out.append("</section>")
     return "\n".join(out)
 
 
 def _cell(s: Summary) -> str:
+    """A stage cell: the level's colour and letter, and the score (the legend gives the
+    words; a word such as WASPADA would not fit ten stages across a page)."""
     if s.level is None or not s.weight:
         return '<td class="c lv-none">—</td>'
-    return (f'<td class="c lv-{s.level}">{_e(level_word(s.level))}<br>{_e(pct(s.score))}'
-            "</td>")
+    return (f'<td class="c lv-{s.level}"><b>{_e(level_letter(s.level))}</b> '
+            f"{_e(pct(s.score))}</td>")
 
 
 def _matrix(report: Report) -> str:
@@ -377,7 +385,10 @@ def _matrix(report: Report) -> str:
                     + "".join(_cell(x) for x in line.stages) + "</tr>")
     head = "".join(f'<th class="{"s" if i >= 4 else ""}">{_e(h)}</th>'
                    for i, h in enumerate(headers))
+    legend = " ".join(f'<span class="lv lv-{lv}">{_e(level_letter(lv))} = '
+                      f"{_e(level_word(lv))}</span>" for lv in LEVEL_ORDER)
     return (f'<section class="page"><h2>{_e(_("Regions × stages"))}</h2>'
+            f'<p class="small">{legend}</p>'
             f'<table class="matrix">{_cols(widths)}<thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>{_stage_list(report)}</section>')
 
@@ -404,7 +415,7 @@ def _appendix(report: Report) -> str:
              _("Appendix: open items per region (blocked, overdue, due within 14 days, in "
                "progress)"))
     headers = ["#", _("Item"), _("Owner"), _("Due"), _("Status"), _("By, when"), _("Note")]
-    widths = [3, 39, 8, 10, 10, 16, 14]
+    widths = [3, 37, 8, 11, 10, 18, 13]
     if full:
         headers.append(_("Evidence"))
         widths = [3, 36, 7, 10, 9, 13, 12, 10]

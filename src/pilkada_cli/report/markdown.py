@@ -33,6 +33,7 @@ from pilkada_cli.report.words import (
     short_label,
     status_text,
     tally_text,
+    unreported_text,
     where_text,
 )
 
@@ -120,6 +121,9 @@ def _sections(report: Report, sections: Sequence[Section], title: Callable[[str]
 def _attention(report: Report) -> list[str]:
     out = [f"## {esc(_('Needs attention'))}", ""]
     out += [esc(" · ".join(f"{k}: {n}" for k, n in tally_text(report))), ""]
+    silent = unreported_text(report)
+    if silent:
+        out += [esc(silent), ""]
     body = _sections(report, report.sections, kind_title)
     return out + (body or [esc(_("None.")), ""])
 

@@ -29,6 +29,7 @@ from pilkada_cli.report.attention import (
     attention,
     attention_kind,
     change_digest,
+    unreported,
 )
 from pilkada_cli.report.why import Why, root_why, stages_under_way, why_rows
 from pilkada_cli.views import (
@@ -98,6 +99,7 @@ class Report:
     root_why: Why
     under_way: tuple[Stage, ...]  # the stages the "why" bars cover
     sections: tuple[Section, ...]  # attention over the whole subtree, in action order
+    unreported: tuple[Region, ...]  # regions with no record at all (left out of attention)
     since: date | None
     changes: tuple[Change, ...] | None  # None without --since; the whole subtree
     digest: ChangeDigest | None
@@ -182,7 +184,8 @@ def build_report(r: Readiness, *, target: Region | None, title: str | None, gene
         record_problems=record_problems, readiness=r, target=region, overview=ov,
         status_json=status, columns=columns, lines=lines, why=why_rows(r, ov),
         root_why=root_why(r, ov), under_way=stages_under_way(r, ov.as_of),
-        sections=attention(grouper), since=since, changes=diff, digest=digest, items=items,
+        sections=attention(grouper), unreported=unreported(grouper), since=since,
+        changes=diff, digest=digest, items=items,
         appendix=_appendix(r, items, appendix), appendix_mode=appendix,
         appendix_given=appendix_given,
         stage_numbers={s.id: i for i, s in enumerate(r.stages, 1)},
@@ -198,6 +201,8 @@ def _appendix(r: Readiness, items: tuple[Appendix, ...], mode: str) -> tuple[App
         return ()
     out = []
     for block in items:
+        if r.no_report(block.region.code):
+            continue  # nothing recorded: every item would be listed, and none is known
         d = r.results[block.region.code].d
         keep = tuple(st for st in block.items
                      if attention_kind(st, d) is not None or st.status == "in_progress")

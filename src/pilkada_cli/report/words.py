@@ -120,3 +120,17 @@ def tally_text(report: Report) -> list[tuple[str, int]]:
 def bar_text(score: float | None, expected: float | None) -> str:
     """``41,2% / 48,0%`` (score / target)."""
     return _("{score} / {expected}").format(score=pct(score), expected=pct(expected))
+
+
+def unreported_text(report: Report) -> str:
+    """``No record yet (items not listed): Kab. Penukal Abab Lematang Ilir; 3 districts`` or
+    an empty string."""
+    regions = report.unreported
+    if not regions:
+        return ""
+    if len(regions) <= NAMES_MAX:
+        names = ", ".join(short_label(x) for x in regions)
+    else:
+        names = _("{n} regions").format(n=len(regions))
+    return _("No record at all yet, so their items are not listed: {regions}").format(
+        regions=names)
