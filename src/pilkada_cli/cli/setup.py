@@ -35,11 +35,20 @@ def init(
 ) -> None:
     from rich.text import Text
 
+    from pilkada_cli.cli import _common
+    from pilkada_cli.render.status import next_steps
     from pilkada_cli.setup import new_workspace_config
     from pilkada_cli.workspace import init_workspace
 
     s = get_session()
     config = new_workspace_config(s.regions(), region, depth, cycle, directory, operator, lang)
     path = init_workspace(directory, config)
-    s.console(stderr=True).print(Text(_("Created workspace {path} for {code}.").format(
+    # From here on, speak the new workspace's language (unless --lang or PILKADA_LANG chose).
+    _common.reset_session(workspace_path=directory, lang=s.lang, no_color=s.no_color)
+    s = get_session()
+    s.workspace()
+    err = s.console(stderr=True)
+    err.print(Text(_("Created workspace {path} for {code}.").format(
         path=path, code=config.region), style="green"))
+    folder = None if directory.resolve() == Path.cwd().resolve() else str(directory)
+    err.print(Text("\n".join(next_steps(folder))))
