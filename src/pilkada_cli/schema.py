@@ -145,6 +145,21 @@ def workspace_schema() -> dict[str, Any]:
                 "propertyNames": {"pattern": _CODE},
                 "additionalProperties": _slugs("Tags of this region and those below it"),
             },
+            "offices": {
+                "type": "array",
+                "description": "Offices whose signed bundles `pilkada import` accepts",
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["name", "key", "regions"],
+                    "properties": {
+                        "name": _text("The office's name"),
+                        "key": {"type": "string", "pattern": "^ed25519:[A-Za-z0-9+/]{43}=$",
+                                "description": "Public key from `pilkada keys show`"},
+                        "regions": {"type": "array", "minItems": 1,
+                                    "items": {"type": "string", "pattern": _CODE}},
+                    },
+                },
+            },
         },
     }
 

@@ -17,6 +17,7 @@ from pilkada_cli.checklist import TIMEZONES
 from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
+from pilkada_cli.offices import Office, parse_offices
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level
 from pilkada_cli.yamlload import load_file
 
@@ -36,7 +37,7 @@ SUMSEL_TAGS: dict[str, tuple[str, ...]] = {
 
 CONFIG_KEYS = ("cycle", "region")
 CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name",
-                   "as_of", "sample")
+                   "as_of", "sample", "offices")
 THRESHOLD_KEYS = ("warn_days", "red_gap")
 
 GITIGNORE = """\
@@ -77,6 +78,7 @@ class Config:
     name: str = ""
     as_of: date | None = None  # a frozen "today" (demos, training); None = the real today
     sample: bool = False  # sample data: every view says so
+    offices: tuple[Office, ...] = ()  # whose signed bundles `pilkada import` accepts
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
         tags=_tags(c, m.get("tags"), regions), thresholds=_thresholds(c, m.get("thresholds")),
         language=language, operator=c.text(m, (), "operator") or None, timezone=timezone,
         name=c.text(m, (), "name"), as_of=_as_of(c, m), sample=c.flag(m, (), "sample"),
+        offices=parse_offices(c, m.get("offices"), regions),
     )
     if region and depth in DEPTHS and region != NATION_CODE and CODE_RE.match(region):
         if depth_of_level(depth) < region.count(".") + 1:

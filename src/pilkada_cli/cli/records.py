@@ -274,19 +274,30 @@ def log(
     s = get_session()
     code = s.region(region).code if region else None
     entries = log_filter(s.events(), code, item, _date(since), _date(until), by)
+    offices = _offices(s)
     out = s.console()
     if fmt == "json":
-        out.file.write(json.dumps(log_json(entries), ensure_ascii=False, indent=2) + "\n")
+        out.file.write(json.dumps(log_json(entries, offices), ensure_ascii=False, indent=2)
+                       + "\n")
     elif fmt == "csv":
-        out.file.write(log_csv(entries))
+        out.file.write(log_csv(entries, offices))
     elif fmt == "table":
-        grid = log_grid(entries)
+        grid = log_grid(entries, offices)
         if sys.stdout.isatty():
             out.print(to_rich(grid))
         else:
             out.file.write(to_plain(grid))
     else:
         raise InputError(_("unknown format '{fmt}'; use table, json or csv").format(fmt=fmt))
+
+
+def _offices(s: Session) -> dict[str, str]:
+    """Origin id -> the office it says it belongs to (senders.py): the same in every office
+    that has the events, so logs compare equal."""
+    from pilkada_cli import senders
+
+    return {origin: sender.office
+            for origin, sender in senders.load(s.workspace().records_dir).items()}
 
 
 def _date(text: str | None):  # type: ignore[no-untyped-def]
