@@ -57,13 +57,14 @@ KEEP_CYCLE = 4
 # The modules whose code decides what a cached value means: any change to one (an upgrade, a
 # developer's edit) makes every entry stale.
 _MEANING = ("cache.py", "checklist.py", "fields.py", "yamlload.py", "events.py", "journal.py",
-            "readiness.py", "regions.py")
+            "readiness.py", "regions.py", "elections.py", "recurrence.py")
 _ALLOWED = {
     ("array", "array"), ("array", "_array_reconstructor"), ("builtins", "frozenset"),
     ("builtins", "set"), ("datetime", "date"), ("copyreg", "_reconstructor"),
     ("builtins", "object"), ("pilkada_cli.checklist", "Cycle"),
     ("pilkada_cli.checklist", "Stage"), ("pilkada_cli.checklist", "Item"),
     ("pilkada_cli.checklist", "Measure"), ("pilkada_cli.journal", "Finding"),
+    ("pilkada_cli.elections", "Election"), ("pilkada_cli.elections", "OwnerAlias"),
 }
 
 

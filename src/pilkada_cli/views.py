@@ -38,6 +38,8 @@ class Row:
     last: Event | None
     child_levels: tuple[tuple[str, int], ...]
     no_report_children: int
+    elects: bool = True  # the region elects a head of its own in the cycle
+    electing: int = 0  # regions in scope at or under it that elect a head
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def _row(r: Readiness, region: Region, stage: str | None, strip: Sequence[str]) 
         no_report=r.no_report(region.code), last=result.last,
         child_levels=tuple(worst_first(result.child_levels)),
         no_report_children=result.no_report_children,
+        elects=r.role(region.code) == "own", electing=r.electing(region.code),
     )
 
 
@@ -144,8 +147,9 @@ def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str |
         if r.no_report(region.code):
             continue
         for st in r.items(region.code):
-            if owner is not None and st.item.owner.casefold() != owner.casefold():
-                continue
+            if owner is not None and owner.casefold() not in (
+                    st.item.owner.casefold(), r.cycle.items[st.item.id].owner.casefold()):
+                continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
             if critical_only and not st.item.critical:
                 continue
             if st.status in ("done", "na"):
@@ -182,6 +186,7 @@ def _row_json(row: Row) -> dict[str, Any]:
         "stages": [{"id": sid, "level": level} for sid, level in row.stages],
         "children": dict(row.child_levels),
         "children_no_report": row.no_report_children,
+        "elects": row.elects, "electing_regions": row.electing,
     }
 
 
