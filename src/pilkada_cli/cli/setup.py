@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,7 +36,7 @@ def init(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.cli import _common
+    from pilkada_cli.i18n import set_language
     from pilkada_cli.render.status import next_steps
     from pilkada_cli.setup import new_workspace_config
     from pilkada_cli.workspace import init_workspace
@@ -43,10 +44,10 @@ def init(
     s = get_session()
     config = new_workspace_config(s.regions(), region, depth, cycle, directory, operator, lang)
     path = init_workspace(directory, config)
-    # From here on, speak the new workspace's language (unless --lang or PILKADA_LANG chose).
-    _common.reset_session(workspace_path=directory, lang=s.lang, no_color=s.no_color)
-    s = get_session()
-    s.workspace()
+    # From here on, speak the new workspace's language: the policy's order is flag, then
+    # environment, then workspace (and opening the workspace here would load its cycle).
+    if not (s.lang or os.environ.get("PILKADA_LANG")):
+        set_language(config.language)
     err = s.console(stderr=True)
     err.print(Text(_("Created workspace {path} for {code}.").format(
         path=path, code=config.region), style="green"))
