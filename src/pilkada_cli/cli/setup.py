@@ -56,7 +56,7 @@ def init(
     path = init_workspace(directory, config)
     # From here on, speak the new workspace's language: the policy's order is flag, then
     # environment, then workspace (and opening the workspace here would load its cycle).
-    if not (s.lang or os.environ.get("PILKADA_LANG")):
+    if config.language and not (s.lang or os.environ.get("PILKADA_LANG")):
         set_language(config.language)
     err = s.console(stderr=True)
     err.print(Text(_("Created workspace {path} for {code}.").format(
