@@ -23,7 +23,7 @@ from pilkada_cli.checklist import Item
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date, format_date_short, language
 from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word, status_word
-from pilkada_cli.readiness import LEVEL_ORDER, ItemState, Summary
+from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.report.attention import Section
 from pilkada_cli.report.model import (
@@ -96,7 +96,7 @@ tr.grp th{background:#e8eef5;color:var(--ink);font-weight:700}
 table.why td{vertical-align:middle;padding:.1em .3em}
 table.why{font-size:.92em}
 table.why td.lvc{padding:.1em .2em}
-table.why .lv{display:block;text-align:center;white-space:nowrap}
+table.why .lv{display:block;text-align:center}
 .bar{position:relative;height:.75em;background:#eceff1;display:inline-block;width:44%;
 vertical-align:middle;margin-right:.3em}
 .bar b{position:absolute;left:0;top:0;bottom:0}
@@ -242,7 +242,7 @@ def _page_one(report: Report) -> str:
     headers = ["#", _("Region"), _("Level"), _("Why"),
                _("Stages under way ({stages}): score / target").format(stages=under)]
     rows = [_why_row(w) for w in report.why]
-    table = _table(headers, rows, (4, 26, 13, 33, 24), "why")
+    table = _table(headers, rows, (4, 25, 15, 32, 24), "why")
     note = _("Numbers as on the map, worst first. Counts cover each region with its districts "
              "and villages. Bar: score of the stages under way, in the level's colour; black "
              "mark: the share due by now.")
@@ -386,7 +386,7 @@ def _matrix(report: Report) -> str:
     head = "".join(f'<th class="{"s" if i >= 4 else ""}">{_e(h)}</th>'
                    for i, h in enumerate(headers))
     legend = " ".join(f'<span class="lv lv-{lv}">{_e(level_letter(lv))} = '
-                      f"{_e(level_word(lv))}</span>" for lv in LEVEL_ORDER)
+                      f"{_e(level_word(lv))}</span>" for lv in (*LEVEL_ORDER, NO_REPORT))
     return (f'<section class="page"><h2>{_e(_("Regions × stages"))}</h2>'
             f'<p class="small">{legend}</p>'
             f'<table class="matrix">{_cols(widths)}<thead><tr>{head}</tr></thead>'
