@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-
 from pilkada_cli import bundle, keys
 from pilkada_cli.events import Event, to_line
 from sharing import Office, new_office, records_digest, trust, write_cycle

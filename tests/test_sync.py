@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-
 from sharing import Office, write_cycle
 
 # A venv installed before pilkada needed cryptography (`pip install -e .` brings it; CI has it).
