@@ -83,7 +83,8 @@ def test_three_clones_end_with_the_same_log_and_status(shared: dict[str, object]
             "2024-02-21", "--by", "Budi")
     prov.run("done", "16.71", "nphd-kpu", "--at", "2024-02-22")
     first = oi.run("sync")
-    assert "Committed 2 changed record file(s) on this PC." in first.output  # events + claim
+    # its events, its office claim, and what it had seen when it joined (conflicts.py)
+    assert "Committed 3 changed record file(s) on this PC." in first.output
     second = oki.run("sync")  # no git on this PC: dulwich merges and pushes
     assert "Received 1 new events from other offices:" in second.stdout
     assert "  16.10 Kabupaten Ogan Ilir: 1" in second.stdout

@@ -62,6 +62,10 @@ def sync() -> None:
             "Your records are safe: they are committed on this PC and will be sent by the next "
             "`pilkada sync` (run it again when the network is back).")) from None
     new = [ev for ev in Journal(ws.records_dir).read().events if ev.id not in before]
+    if new:
+        from pilkada_cli.cli.share import note_received
+
+        note_received(ws.records_dir)
     _report_new(s, new)
     if received.files or sent:
         err.print(Text(_("Up to date with {remote}.").format(remote=url), style="green"))
@@ -140,6 +144,9 @@ def init_with_git(s: Session, folder: Path, remote: str,
                 shutil.rmtree(folder, ignore_errors=True)
             raise InputError(_("{remote} is a git repository but holds no pilkada workspace "
                                "(no {file})").format(remote=remote, file=CONFIG_FILE))
+        from pilkada_cli.cli.share import note_received
+
+        note_received(folder / "records")
         err.print(Text(_("Joined the shared workspace from {remote} in {path}; record as usual "
                          "and run `pilkada sync` to exchange records.").format(
             remote=remote, path=folder), style="green"))
