@@ -48,6 +48,7 @@ class Conflict:
     region: str
     item: str
     sides: tuple[Event, ...]
+    offices: tuple[str, ...] = ()  # the office of each side (senders.py), else its origin id
 
 
 def saw(x: Event, y: Event, seen: Seen) -> bool:
@@ -110,7 +111,16 @@ def detect(records: Path, as_of: AsOf) -> dict[tuple[str, str], Conflict]:
             cut[zone] = as_of.cutoff_in(zone)
         return parse_instant(ev.at).timestamp() < cut[zone]
 
-    return find(journal.read(shared).events, load(records), counts)
+    found = find(journal.read(shared).events, load(records), counts)
+    if found:
+        from dataclasses import replace
+
+        from pilkada_cli import senders
+
+        names = {o: s.office for o, s in senders.load(records).items()}
+        found = {k: replace(c, offices=tuple(names.get(ev.origin, ev.origin) for ev in c.sides))
+                 for k, c in found.items()}
+    return found
 
 
 def load(records: Path) -> dict[str, list[tuple[str, dict[str, int]]]]:
@@ -166,9 +176,13 @@ def note_received(records: Path, origin: str, events: Iterable[Event], now: str)
     events), fsynced. One writer: this origin."""
     if not ORIGIN_RE.fullmatch(origin):
         raise ValueError(origin)
-    line = json.dumps({"at": now, "seen": dict(sorted(holdings(events).items()))},
-                      sort_keys=True, separators=(",", ":")) + "\n"
-    append_lines(records / FOLDER / f"{origin}{SUFFIX}", [line.encode("ascii")])
+    held = dict(sorted(holdings(events).items()))
+    path = records / FOLDER / f"{origin}{SUFFIX}"
+    mine = load(records).get(origin)
+    if mine and mine[-1][1] == held:
+        return  # nothing new since the last note: offices would only echo notes back and forth
+    line = json.dumps({"at": now, "seen": held}, sort_keys=True, separators=(",", ":")) + "\n"
+    append_lines(path, [line.encode("ascii")])
 
 
 def append_lines(path: Path, lines: list[bytes]) -> None:
