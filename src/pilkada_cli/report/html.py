@@ -22,7 +22,13 @@ from pilkada_cli import __version__
 from pilkada_cli.checklist import Item
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date, format_date_short, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word, status_word
+from pilkada_cli.labels import (
+    LEVEL_COLOURS,
+    level_letter,
+    level_word,
+    state_word,
+    status_word,
+)
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.report.attention import Section
@@ -442,7 +448,8 @@ def _appendix_row(report: Report, st: ItemState, zone: str, words: dict[str, str
     due = format_date_short(st.due)
     if st.overdue:
         due = _("{date} · {n} days late").format(date=due, n=st.days_late)
-    word = words[st.status] + (f" {st.progress}%" if st.progress is not None else "")
+    word = (state_word(st) if st.conflict else words[st.status]) + (
+        f" {st.progress}%" if st.progress is not None else "")
     return (f'<tr>{_td(str(report.stage_number(st.item.stage)), "n")}'
             f"<td>{_item_cell(st.item)}</td>"
             + _td(text(st.item.owner)) + _td(due, "crit" if st.overdue else "")

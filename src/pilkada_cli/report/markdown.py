@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date
-from pilkada_cli.labels import level_word, status_word
+from pilkada_cli.labels import level_word, state_word, status_word
 from pilkada_cli.readiness import ItemState
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import md_escape
@@ -192,7 +192,7 @@ def _item_headers() -> list[str]:
 
 
 def _appendix_row(st: ItemState, zone: str, words: dict[str, str]) -> list[str]:
-    word = words[st.status]
+    word = state_word(st) if st.conflict else words[st.status]
     if st.progress is not None:
         word += f" {st.progress}%"
     if st.overdue:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from pilkada_cli.i18n import _, format_date_short
-from pilkada_cli.labels import status_word
+from pilkada_cli.labels import state_word, status_word
 from pilkada_cli.readiness import Readiness
 from pilkada_cli.regions import Region
 from pilkada_cli.report.attention import DUE_WINDOW_DAYS, NAMES_MAX, Entry, where
@@ -83,7 +83,7 @@ def status_text(entry: Entry, zone: str = "WIB") -> str:
     todo`` for several."""
     if len(entry.states) == 1:
         st = entry.first
-        word = status_word(st.status)
+        word = state_word(st)
         if st.status == "blocked" and st.event is not None:
             return _("{status} since {date}").format(status=word, date=format_date_short(
                 event_moment(st.event, zone).date()))

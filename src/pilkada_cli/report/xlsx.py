@@ -13,7 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from pilkada_cli.i18n import _, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_word, region_level_word, status_word
+from pilkada_cli.labels import (
+    LEVEL_COLOURS,
+    level_word,
+    region_level_word,
+    state_word,
+    status_word,
+)
 from pilkada_cli.readiness import LEVEL_ORDER, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import csv_safe
@@ -223,7 +229,9 @@ def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
         for item in block.items:
             ev = item.event
             sheet.rows.append([
-                *head, *head_cells[item.item.id], statuses[item.status],
+                *head, *head_cells[item.item.id],
+                (state_word(item), ix[f"status:{item.status}"]) if item.conflict
+                else statuses[item.status],
                 (item.progress / 100, pct0) if item.progress is not None else empty,
                 (item.days_late, num) if item.overdue else empty,
                 _user(st, ev.note, "wrap") if ev and ev.note else empty,
@@ -266,7 +274,7 @@ def _attention_sheet(report: Report, st: _Styles, name: str) -> Sheet:
                     (_("yes") if item.item.critical else "", st["text"]),
                     (item.due, st["date_short"]),
                     (item.days_late, st["int"]) if item.overdue else (None, 0),
-                    (status_word(item.status), st[f"status:{item.status}"]),
+                    (state_word(item), st[f"status:{item.status}"]),
                     _user(st, note_of(item), "wrap"), (item.item.id, st["code"]),
                     _user(st, ev.by) if ev else (None, 0),
                     (event_moment(ev, region.timezone).replace(tzinfo=None), st["datetime"])
