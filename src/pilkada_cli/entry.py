@@ -29,7 +29,14 @@ def _option(argv: list[str], *names: str) -> str | None:
 def workspace_language(argv: list[str]) -> str | None:
     """The ``language:`` of the workspace the command will use, read cheaply (the full,
     validated config is loaded later by the command itself)."""
-    given = _option(argv, "--workspace", "-w") or os.environ.get("PILKADA_WORKSPACE")
+    return language_of_workspace(_option(argv, "--workspace", "-w"))
+
+
+def language_of_workspace(workspace: str | None) -> str | None:
+    """The ``language:`` line of the workspace at ``workspace`` (else PILKADA_WORKSPACE, else
+    the current folder or a parent), even when the rest of its config is invalid: its errors
+    are then reported in its language."""
+    given = workspace or os.environ.get("PILKADA_WORKSPACE")
     if given:
         folders = [Path(given)]
     else:

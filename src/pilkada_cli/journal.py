@@ -1190,6 +1190,15 @@ class Journal:
             raise _Refused(f"{folder.name} resolves outside {self._label}")
 
     @contextlib.contextmanager
+    def hold_all(self) -> Iterator[None]:
+        """Hold every record file's lock, so that no append is half-written while git commits
+        or merges the folder (`pilkada sync`, reliability.md section 2). StorageError if a
+        writer holds one beyond the timeout."""
+        files, _listing = self.snapshot()
+        with self._locked([self._data_file(f.region, f.origin) for f in files], set()):
+            yield
+
+    @contextlib.contextmanager
     def _locked(self, targets: list[_DataFile], origins: set[str]) -> Iterator[None]:
         """Hold every target file's lock and each origin's counter lock, in sorted path order so
         that two writers can never wait for each other."""

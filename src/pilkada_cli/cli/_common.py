@@ -61,12 +61,18 @@ class Session:
         return self._consoles[key]
 
     def workspace(self) -> Workspace:
-        """The workspace in use; the embedded default is announced once on stderr."""
+        """The workspace in use, its config checked as strictly as by ``validate`` (region codes
+        and tags included); the embedded default is announced once on stderr."""
         if self._workspace is None:
-            from pilkada_cli.workspace import find_workspace
+            from pilkada_cli.errors import ValidationError
+            from pilkada_cli.workspace import find_workspace, unknown_tags
 
-            self._workspace = find_workspace(self.workspace_path)
+            self._workspace = find_workspace(self.workspace_path, regions=self.regions())
             self._apply_language()
+            cycle = self.cycle()
+            problems = unknown_tags(self._workspace.config, cycle.tags, cycle.id)
+            if problems:
+                raise ValidationError(problems)
             if self._workspace.is_default and not self._announced:
                 self._announced = True
                 from rich.text import Text
@@ -188,9 +194,15 @@ session = Session()
 
 def reset_session(**kwargs: Any) -> None:
     """Start a fresh session (each CLI invocation; tests call the app many times)."""
+    from pilkada_cli.entry import language_of_workspace
+
     global session
     session = Session(**kwargs)
+    # The workspace's language line counts before the workspace is loaded, so that messages
+    # before it (a bad --status) and about it (an invalid pilkada.yaml) are in its language.
+    where = kwargs.get("workspace_path")
     set_language(kwargs.get("lang") or os.environ.get("PILKADA_LANG")
+                 or language_of_workspace(str(where) if where else None)
                  or language_from_locale() or "en")
 
 

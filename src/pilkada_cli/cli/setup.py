@@ -32,6 +32,10 @@ def init(
     ] = None,
     lang: Annotated[str, typer.Option("--language", help=_("Workspace language: id or en."))
     ] = "id",
+    git: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--git", help=_("The shared repository (a server address or a folder on a shared "
+                        "drive): join the workspace in it, or share this new one there; then "
+                        "`pilkada sync` exchanges records."), show_default=False)] = None,
 ) -> None:
     from rich.text import Text
 
@@ -39,6 +43,12 @@ def init(
     from pilkada_cli.workspace import init_workspace
 
     s = get_session()
+    if git:
+        from pilkada_cli.cli.sync import init_with_git
+
+        init_with_git(s, directory, git, lambda: new_workspace_config(
+            s.regions(), region, depth, cycle, directory, operator, lang))
+        return
     config = new_workspace_config(s.regions(), region, depth, cycle, directory, operator, lang)
     path = init_workspace(directory, config)
     s.console(stderr=True).print(Text(_("Created workspace {path} for {code}.").format(
