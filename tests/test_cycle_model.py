@@ -305,6 +305,10 @@ def test_due_and_items_accept_the_local_owner_name(cycle_dir: Path, tmp_path: Pa
     assert cli("init", "aceh", "--region", "11", "--depth", "kabupaten", "--cycle",
                str(cycle_dir), "--language", "en").exit_code == 0
     ws = str(tmp_path / "aceh")
+    # A region that has recorded nothing is NO REPORT and left out of `due`: the province
+    # reports one thing, so its open items are listed.
+    assert cli("--workspace", ws, "done", "11", "nphd-kpu", "--at",
+               "2024-02-01T10:00").exit_code == 0
     due = cli("--workspace", ws, "due", "--owner", "KIP", "--as-of", "2024-11-20",
               "--format", "json")
     assert due.exit_code == 0, due.output

@@ -66,6 +66,18 @@ def _score_by_hand(ws: Path, code: str) -> float:
     return 100 * credit / weight
 
 
+def _own_weight(ws: Path, code: str) -> int:
+    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.readiness import region_tags
+    from pilkada_cli.regions import load_regions
+
+    region = load_regions().get(code)
+    assert region is not None
+    tags = region_tags(code, load_config(ws / "pilkada.yaml").tags)
+    return sum(i.weight for i in open_cycle("pilkada-2024").items.values()
+               if i.applies_to(region.level, tags))
+
+
 @pytest.fixture(scope="module")
 def demo_json(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """The demo workspace and its status as JSON, built once for this module."""
@@ -97,10 +109,16 @@ def test_the_demo_tells_a_story_of_regions_ahead_and_behind(
     for code in ("16.71", "16.04", "16.11"):
         assert rows[code]["score"] == round(_score_by_hand(ws, code), 1)
     # Levels by the story: Lahat, OKI and Empat Lawang (one blocked critical item) critical,
-    # the four LOOSE kab/kota at risk, the other nine on track; PALI has sent nothing, and as
-    # long as nothing is recorded its items are overdue like anyone's.
-    assert data["totals"]["levels"] == {"critical": 4, "at_risk": 4, "on_track": 9}
-    assert data["totals"]["no_report"] == 1 and rows["16.12"]["no_report"]
+    # the four LOOSE kab/kota at risk, the other nine on track; PALI has sent nothing: no
+    # report, counted apart, unknown rather than critical.
+    assert data["totals"]["levels"] == {"critical": 3, "at_risk": 4, "on_track": 9}
+    assert data["totals"]["no_report"] == 1
+    assert (rows["16.12"]["level"], rows["16.12"]["no_report"]) == ("no_report", True)
+    # Its items count at zero credit in the province's pooled score: the province's weight is
+    # the sum of its own and its kab/kota's, and so is its credit.
+    root = data["root"]
+    assert root["weight"] == sum(r["weight"] for r in data["regions"]) + _own_weight(ws, "16")
+    assert rows["16.12"]["credit"] == 0
 
 
 def test_the_demo_has_one_blocked_critical_item_with_its_reason(

@@ -24,7 +24,12 @@ from pilkada_cli.regions import UTC_OFFSET_HOURS, Region, level_of, timezone_of
 from pilkada_cli.workspace import Thresholds
 
 CRITICAL, AT_RISK, ON_TRACK, UPCOMING = "critical", "at_risk", "on_track", "upcoming"
-LEVEL_ORDER = (CRITICAL, AT_RISK, ON_TRACK, UPCOMING)  # worst first
+# No event at all in a region's subtree: shown in place of a level, counted apart from the
+# levels; unknown, so neither critical nor on track (product.md "No report").
+NO_REPORT = "no_report"
+LEVEL_ORDER = (CRITICAL, AT_RISK, ON_TRACK, UPCOMING)  # the judged levels, worst first
+# Rows are listed worst first: the unknown after the known bad news, before the good.
+RANK = (CRITICAL, AT_RISK, NO_REPORT, ON_TRACK, UPCOMING)
 ZONES = {name: timezone(timedelta(hours=h), name) for name, h in UTC_OFFSET_HOURS.items()}
 
 # Tally fields: a region's tallies are one flat block of ints (stage, field) in the Readiness's
@@ -32,6 +37,9 @@ ZONES = {name: timezone(timedelta(hours=h), name) for name, h in UTC_OFFSET_HOUR
 (W, CREDIT, EXPECTED, ITEMS, DONE, OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON,
  CRIT_SOON_TODO, DUE_WITHIN, NA) = range(13)
 FIELDS = 13
+# What a pair's recorded status says (late, blocked, due soon and untouched): unknown for a
+# subtree that has reported nothing, so it does not reach the parent's counts and level.
+STATUS_FLAGS = (OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON, CRIT_SOON_TODO)
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ class Summary:
     due_soon: int
     critical_due_soon_todo: int
     na: int
-    level: str | None  # CRITICAL, AT_RISK, ON_TRACK, UPCOMING, or None if nothing applies
+    level: str | None  # CRITICAL, AT_RISK, ON_TRACK, UPCOMING, NO_REPORT; None: nothing applies
 
     @property
     def score(self) -> float | None:
@@ -616,15 +624,21 @@ class Readiness:
             if parent is None or region is self.root:
                 continue
             c, q = row[region.code] * block, row[parent.region.code] * block
-            pooled[q:q + block] = array("q", map(add, pooled[q:q + block], pooled[c:c + block]))
+            child = pooled[c:c + block]
+            if result.subtree_events == 0:  # unreported: its weights count, its flags do not
+                child = array("q", child)
+                for o in range(0, block, FIELDS):
+                    for f in STATUS_FLAGS:
+                        child[o + f] = 0
+            pooled[q:q + block] = array("q", map(add, pooled[q:q + block], child))
             parent.subtree_events += result.subtree_events
             if result._at is not None and (parent._at is None or result._at[0] > parent._at[0]):
                 parent._at = result._at
             level = self.overall(region.code).level
-            if level is not None:
-                parent.child_levels[level] = parent.child_levels.get(level, 0) + 1
             if result.subtree_events == 0:
                 parent.no_report_children += 1
+            elif level is not None:
+                parent.child_levels[level] = parent.child_levels.get(level, 0) + 1
         del self._own_last
 
     # -- a compact, picklable form (for a derived cache) --------------------------------------
@@ -701,10 +715,14 @@ class Readiness:
             self._row[code] * self._block + stage_i * FIELDS + DUE_WITHIN]
 
     def stage(self, code: str, stage_id: str) -> Summary:
-        """One stage of a region's subtree."""
+        """One stage of a region's subtree (NO_REPORT for a live stage of a subtree that has
+        reported nothing)."""
         stage_i = self._stage_index[stage_id]
         t = self._stage_tally(code, stage_i)
-        return summary(t, judge(t, self.thresholds.red_gap, self.is_upcoming(code, stage_i)))
+        level = judge(t, self.thresholds.red_gap, self.is_upcoming(code, stage_i))
+        if level not in (None, UPCOMING) and self.no_report(code):
+            level = NO_REPORT
+        return summary(t, level)
 
     def overall(self, code: str) -> Summary:
         """Every stage of a region's subtree; upcoming stages are left out of the level."""
@@ -717,7 +735,10 @@ class Readiness:
         # Score and expected cover the whole cycle; the warning flags only live stages.
         for i in (W, CREDIT, EXPECTED):
             judged[i] = total[i]
-        return summary(total, judge(judged, self.thresholds.red_gap))
+        level = judge(judged, self.thresholds.red_gap)
+        if level is not None and self.no_report(code):
+            level = NO_REPORT
+        return summary(total, level)
 
     def children(self, code: str) -> list[Region]:
         """The regions in scope directly under ``code``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -39,6 +40,8 @@ def init(
 ) -> None:
     from rich.text import Text
 
+    from pilkada_cli.i18n import set_language
+    from pilkada_cli.render.status import next_steps
     from pilkada_cli.setup import new_workspace_config
     from pilkada_cli.workspace import init_workspace
 
@@ -51,5 +54,12 @@ def init(
         return
     config = new_workspace_config(s.regions(), region, depth, cycle, directory, operator, lang)
     path = init_workspace(directory, config)
-    s.console(stderr=True).print(Text(_("Created workspace {path} for {code}.").format(
+    # From here on, speak the new workspace's language: the policy's order is flag, then
+    # environment, then workspace (and opening the workspace here would load its cycle).
+    if config.language and not (s.lang or os.environ.get("PILKADA_LANG")):
+        set_language(config.language)
+    err = s.console(stderr=True)
+    err.print(Text(_("Created workspace {path} for {code}.").format(
         path=path, code=config.region), style="green"))
+    folder = None if directory.resolve() == Path.cwd().resolve() else str(directory)
+    err.print(Text("\n".join(next_steps(folder))))
