@@ -266,7 +266,12 @@ def test_done_when_commands(tmp_path: Path, cli: RunCli) -> None:
     items = cli("--lang", "en", "items", "--level", "kecamatan")
     row = next(line for line in items.stdout.splitlines() if "rekapitulasi-kecamatan" in line)
     assert "3 December 2024" in row
-    due = cli("--lang", "en", "due", "16", "--as-of", "2024-03-15")
+    # `due` leaves out regions that have reported nothing: the province has recorded one thing.
+    assert cli("init", "ws", "--region", "16", "--depth", "kabupaten").exit_code == 0
+    ws = str(tmp_path / "ws")
+    assert cli("--workspace", ws, "done", "16", "nphd-kpu-tanda-tangan", "--at",
+               "2023-11-20T10:00").exit_code == 0
+    due = cli("--lang", "en", "--workspace", ws, "due", "16", "--as-of", "2024-03-15")
     assert due.exit_code == 0
     assert any(line.startswith("16 ") and "laporan-bulanan-desk-pilkada-2024-02" in line
                for line in due.stdout.splitlines())

@@ -38,7 +38,7 @@ _NATIONAL_NOTE = (
 
 def known_tags(root: str) -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
     """The tags the sources support for the regions under ``root`` (a code, ``ID`` for the
-    nation), and the comment that says how complete they are."""
+    nation), and, outside Sumatera Selatan, the comment that says how complete they are."""
     def under(code: str) -> bool:
         return root == "ID" or code == root or code.startswith(root + ".") \
             or root.startswith(code + ".")
@@ -51,6 +51,7 @@ def known_tags(root: str) -> tuple[dict[str, frozenset[str]], tuple[str, ...]]:
         if under(code):
             tags.setdefault(code, set()).update(("sengketa-mk", "psu-mk"))
     in_sumsel = root == "16" or root.startswith("16.")
-    note = _SUMSEL_NOTE if in_sumsel else (
+    # Inside Sumsel the tags are complete and need no comment.
+    note = () if in_sumsel else (
         (*_SUMSEL_NOTE, *_NATIONAL_NOTE) if root == "ID" else _NATIONAL_NOTE)
     return {code: frozenset(t) for code, t in tags.items()}, note

@@ -80,7 +80,7 @@ class Config:
     name: str = ""
     as_of: date | None = None  # a frozen "today" (demos, training); None = the real today
     sample: bool = False  # sample data: every view says so
-    tags_note: tuple[str, ...] = ()  # comment lines written after `tags:` (not read back)
+    tags_note: tuple[str, ...] = ()  # comment lines written above `tags:` (not read back)
     offices: tuple[Office, ...] = ()  # whose signed bundles `pilkada import` accepts
     # The parsed file, for the lines of problems found later (tags the cycle does not know).
     source: Document | None = field(default=None, compare=False, repr=False)
@@ -287,6 +287,7 @@ def render_config(config: Config) -> str:
         "  warn_days: 7   # an item due within this many days counts as due soon",
         "  red_gap: 25    # score this many points under expected makes a region KRITIS",
         "# Region tags used by checklist items' `when:` (inherited by the regions below).",
+        *(f"# {line}" for line in config.tags_note),
     ]
     if config.tags:
         lines.append("tags:")
@@ -294,7 +295,6 @@ def render_config(config: Config) -> str:
             lines.append(f'  "{code}": [{", ".join(sorted(tags))}]')
     else:
         lines.append("tags: {}")
-    lines += [f"# {line}" for line in config.tags_note]
     return "\n".join(lines) + "\n"
 
 
