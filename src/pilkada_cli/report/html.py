@@ -420,10 +420,13 @@ def _appendix(report: Report) -> str:
     title = (_("Appendix: every item per region") if full else
              _("Appendix: open items per region (blocked, overdue, due within 14 days, in "
                "progress)"))
-    headers = ["#", _("Item"), _("Owner"), _("Due"), _("Status"), _("By, when"), _("Note")]
-    widths = [3, 37, 8, 11, 10, 18, 13]
+    # open: one line per item where the title allows (who recorded it is in the XLSX and
+    # CSV); all: the full record, with who, when, and the evidence.
+    headers = ["#", _("Item"), _("Owner"), _("Due"), _("Status"), _("Note")]
+    widths = [3, 47, 8, 12, 13, 17]
     if full:
-        headers.append(_("Evidence"))
+        headers = ["#", _("Item"), _("Owner"), _("Due"), _("Status"), _("By, when"),
+                   _("Note"), _("Evidence")]
         widths = [3, 36, 7, 10, 9, 13, 12, 10]
     words = {k: status_word(k) for k in STATUSES}  # looked up once, not once per row
     rows = []
@@ -441,17 +444,22 @@ def _appendix(report: Report) -> str:
 
 
 def _appendix_row(report: Report, st: ItemState, zone: str, words: dict[str, str],
-                  evidence: bool) -> str:
+                  full: bool) -> str:
     ev = st.event
-    when = (f"{text(ev.by)}, {format_date_short(event_moment(ev, zone).date())}" if ev
-            else "—")
     due = format_date_short(st.due)
     if st.overdue:
         due = _("{date} · {n} days late").format(date=due, n=st.days_late)
     word = (state_word(st) if st.conflict else words[st.status]) + (
         f" {st.progress}%" if st.progress is not None else "")
-    return (f'<tr>{_td(str(report.stage_number(st.item.stage)), "n")}'
-            f"<td>{_item_cell(st.item)}</td>"
-            + _td(text(st.item.owner)) + _td(due, "crit" if st.overdue else "")
-            + _td(word, f"st-{st.status}") + _td(when) + _td(note_of(st), "txt")
-            + (_td(evidence_of(st), "txt") if evidence else "") + "</tr>")
+    day = format_date_short(event_moment(ev, zone).date()) if ev else ""
+    cells = [_td(str(report.stage_number(st.item.stage)), "n"),
+             f"<td>{_item_cell(st.item, ident=full)}</td>", _td(text(st.item.owner)),
+             _td(due, "crit" if st.overdue else "")]
+    if full:
+        when = f"{text(ev.by)}, {day}" if ev else "—"
+        cells += [_td(word, f"st-{st.status}"), _td(when), _td(note_of(st), "txt"),
+                  _td(evidence_of(st), "txt")]
+    else:
+        cells += [_td(f"{word} ({day})" if day else word, f"st-{st.status}"),
+                  _td(note_of(st), "txt")]
+    return "<tr>" + "".join(cells) + "</tr>"
