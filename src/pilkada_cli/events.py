@@ -20,9 +20,10 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
+from operator import attrgetter
 from typing import Any, cast
 
 from pilkada_cli.errors import InputError
@@ -309,6 +310,16 @@ def _setter(name: str) -> Callable[[Event, Any], None]:
 
 (_S_ID, _S_ORIGIN, _S_SEQ, _S_REGION, _S_ITEM, _S_STATUS, _S_PROGRESS, _S_NOTE, _S_EVIDENCE,
  _S_BY, _S_AT, _S_RECORDED, _S_UNDOES, _S_BATCH, _S_SIZE) = (_setter(f.name) for f in fields(Event))
+
+
+# The fields of an event in declaration order (``rebuild_event``'s input), at C speed.
+event_fields: Callable[[Event], tuple[Any, ...]] = attrgetter(*(f.name for f in fields(Event)))
+
+
+def rebuild_event(values: Sequence[Any]) -> Event:
+    """The event of ``event_fields`` of one that passed the checks when it was first read
+    (a cache keeps events this way); not checked again."""
+    return _new_event(*values)
 
 
 def _new_event(id: Any, origin: Any, seq: Any, region: Any, item: Any, status: Any,

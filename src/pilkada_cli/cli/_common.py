@@ -80,13 +80,13 @@ class Session:
     def cycle(self) -> Cycle:
         """The workspace's cycle, loaded and validated (kept in the derived cache)."""
         if self._cycle is None:
-            from pilkada_cli import cache
+            from pilkada_cli.cache.cycles import load_cycle as cached
             from pilkada_cli.checklist import load_cycle
             from pilkada_cli.cycles import resolve_cycle
 
             ws = self.workspace()
             base = ws.config_path.parent if ws.config_path else None
-            self._cycle = cache.load_cycle(ws, resolve_cycle(ws.config.cycle, base), load_cycle)
+            self._cycle = cached(ws, resolve_cycle(ws.config.cycle, base), load_cycle)
         return self._cycle
 
     def cycle_for(self, ref: str) -> Cycle:
@@ -107,9 +107,9 @@ class Session:
 
     def events(self) -> list[Event]:
         """Every readable event of the workspace, in order; unreadable lines are warned about."""
-        from pilkada_cli.journal import Journal
+        from pilkada_cli.loading import events
 
-        result = Journal(self.workspace().records_dir).read()
+        result = events(self.workspace())
         bad = len(result.problems)
         self._warn_skipped(bad)
         return list(result.events)
@@ -117,12 +117,11 @@ class Session:
     def readiness(self, as_of: str | None) -> Readiness:
         """The readiness of the workspace at ``--as-of`` (from the derived cache when nothing
         it depends on changed; unreadable lines are warned about as ``events`` does)."""
-        from pilkada_cli import cache
-        from pilkada_cli.loading import parse_as_of
+        from pilkada_cli.loading import parse_as_of, readiness
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws)
-        r, bad = cache.readiness(ws, self.cycle(), self.regions, moment)
+        r, bad = readiness(ws, self.cycle(), self.regions, moment)
         self.record_problems = bad
         self._warn_skipped(bad)
         return r
