@@ -162,7 +162,7 @@ class Journal:
                 code=region))
         if not ORIGIN_RE.fullmatch(origin):
             raise InputError(_("invalid origin id {origin!r}").format(origin=origin))
-        return RecordFile(region, origin, self.root / region / f"{origin}.jsonl",
+        return RecordFile(region, origin, os.path.join(self.root, region, f"{origin}.jsonl"),
                           f"{self.label}/{region}/{origin}.jsonl")
 
     def snapshot(self, regions: Collection[str] | None = None, strays: bool = False
@@ -236,7 +236,8 @@ class Journal:
         raw = chunk[:end] if end >= 0 else chunk
         ev = parse_line(raw.rstrip(b"\r").decode("utf-8"))
         if ev.region != region or ev.origin != origin:
-            raise ValueError(f"{df.shown} has no event of its own at byte {offset}")
+            raise ValueError(_("{path} has no event of its own at byte {offset}").format(
+                path=df.shown, offset=offset))
         return ev
 
     def last_seq(self, origin: str) -> int:
@@ -370,7 +371,8 @@ class Journal:
         # Belt and braces after the regex: the resolved folder must sit directly in records/.
         real = Path(os.path.realpath(folder))
         if real.parent != Path(os.path.realpath(self.root)):
-            raise Refused(f"{folder.name} resolves outside {self.label}")
+            raise Refused(_("{name} resolves outside {records}").format(
+                name=folder.name, records=self.label))
 
     @contextlib.contextmanager
     def _locked(self, targets: list[RecordFile], origins: set[str]) -> Iterator[None]:
@@ -378,7 +380,7 @@ class Journal:
         that two writers can never wait for each other."""
         from filelock import Timeout
 
-        paths = {str(df.path) + ".lock": df.shown for df in targets}
+        paths = {df.path + ".lock": df.shown for df in targets}
         for origin in origins:
             paths[str(self.root / _LOCAL / f"{origin}.lock")] = f"{self.label}/{_LOCAL}"
         with contextlib.ExitStack() as stack:
@@ -458,9 +460,9 @@ class Journal:
         opened: list[tuple[RecordFile, int, int, bool]] = []  # file, fd, size before, created
         current = next(iter(payload))
         try:
-            for df, data in sorted(payload.items(), key=lambda kv: str(kv[0].path)):
+            for df, data in sorted(payload.items(), key=lambda kv: kv[0].path):
                 current = df
-                created = refuse_link(df.path)
+                created = refuse_link(Path(df.path))
                 fd = open_nofollow(df.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
                 opened.append((df, fd, -1, created))
                 size = self._ready_for_append(df, fd, created)
@@ -471,7 +473,7 @@ class Journal:
                 os.fsync(fd)  # never retried: after a failed fsync the kernel may drop the pages
             for df in {df for df, _fd, _size, created in opened if created}:
                 current = df
-                fsync_dir(df.path.parent)
+                fsync_dir(Path(df.path).parent)
         except BaseException as exc:
             undo = self._roll_back(opened)
             if isinstance(exc, OSError):
@@ -502,7 +504,7 @@ class Journal:
             write_fully(fd, b"\n")
             os.fsync(fd)
             return size + 1
-        create_new(df.path.with_name(f"{df.path.name}.torn-{_utc_stamp()}"), tail)
+        create_new(Path(f"{df.path}.torn-{_utc_stamp()}"), tail)
         os.ftruncate(fd, start)
         os.fsync(fd)
         return start

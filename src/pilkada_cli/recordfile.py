@@ -32,7 +32,7 @@ from typing import NamedTuple
 from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.events import REGION_RE, Event, NewerVersionError, RecordFormatError, parse_line
 from pilkada_cli.i18n import _
-from pilkada_cli.safefile import Refused, is_link, read_regular
+from pilkada_cli.safefile import POSIX, Refused, is_link, read_regular
 
 FILE_RE = re.compile(r"([a-z0-9][a-z0-9-]{0,47})\.jsonl", re.ASCII)
 _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
@@ -80,7 +80,7 @@ class RecordFile(NamedTuple):
 
     region: str
     origin: str
-    path: Path
+    path: str  # where it is (a string: tens of thousands are listed on every run)
     shown: str  # records/<region>/<origin>.jsonl (forward slashes on every OS)
     sig: Sig | None = None  # None: not stat'ed, or could not be (the read will say why)
 
@@ -112,17 +112,18 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
                strays: bool = False) -> tuple[list[RecordFile], list[Finding]]:
     """Every data file (of ``regions``, None = all) in path order with its signature (one
     ``lstat`` each, nothing read), and what the listing found: linked or unreadable folders,
-    linked files, and with ``strays`` files that are not record files."""
+    linked files, and with ``strays`` files that are not record files. Raises InputError for a
+    malformed region code, StorageError if ``root`` cannot be listed."""
     found: list[Finding] = []
     out: list[RecordFile] = []
-    match, lstat = FILE_RE.fullmatch, os.lstat
-    for region in region_folders(root, label, regions):
-        folder = os.path.join(root, region)
+    base = os.fspath(root)
+    match, lstat, join, islink = FILE_RE.fullmatch, os.lstat, os.path.join, stat.S_ISLNK
+    for region, linked, folder_ok in _region_entries(root, label, regions):
+        folder = join(base, region)
         try:
-            st = lstat(folder)
-            if is_link(st):
-                raise Refused("is a symbolic link; not followed")
-            if not stat.S_ISDIR(st.st_mode):
+            if linked:
+                raise Refused(_("is a symbolic link; not followed"))
+            if not folder_ok:
                 continue
             names = sorted(os.listdir(folder))  # listdir + lstat beat scandir's stat
         except FileNotFoundError:
@@ -138,20 +139,49 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
             if m is None:
                 local = name.endswith((".lock", ".rejected.jsonl", ".tmp")) or ".torn-" in name
                 if strays and not local:
-                    found.append(finding(shown, None, "stray",
-                                         "not a record file name (<origin>.jsonl); not read"))
+                    found.append(finding(shown, None, "stray", _(
+                        "not a record file name (<origin>.jsonl); not read")))
                 continue
-            path = Path(folder, name)
+            path = join(folder, name)
             try:
-                fst = lstat(path)
+                st = lstat(path)
             except OSError:
                 out.append(RecordFile(region, m.group(1), path, shown))
                 continue
-            if is_link(fst):
-                found.append(finding(shown, None, "symlink", "is a symbolic link; not followed"))
+            if islink(st.st_mode) or (not POSIX and is_link(st)):
+                found.append(finding(shown, None, "symlink",
+                                     _("is a symbolic link; not followed")))
                 continue
-            out.append(RecordFile(region, m.group(1), path, shown, signature(fst)))
+            out.append(RecordFile(region, m.group(1), path, shown, (
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)))
     return out, found
+
+
+def _region_entries(root: Path, label: str, regions: Collection[str] | None
+                    ) -> list[tuple[str, bool, bool]]:
+    """(region, is a link, is a folder) of the region folders to list, by name."""
+    if regions is not None:
+        out = []
+        for region in region_folders(root, label, regions):
+            try:
+                st = os.lstat(os.path.join(root, region))
+            except FileNotFoundError:
+                continue
+            except OSError:
+                out.append((region, False, True))  # listing it will say what is wrong
+                continue
+            out.append((region, is_link(st), stat.S_ISDIR(st.st_mode)))
+        return out
+    try:
+        with os.scandir(root) as it:  # the entries' types come with the listing: no stat
+            entries = sorted((e.name, e) for e in it if REGION_RE.fullmatch(e.name))
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise StorageError(_("cannot read {path}: {reason}").format(
+            path=label, reason=_reason(e))) from e
+    return [(name, e.is_symlink() or (not POSIX and is_link(e.stat(follow_symlinks=False))),
+             e.is_dir(follow_symlinks=False)) for name, e in entries]
 
 
 def _reason(exc: OSError) -> str:
@@ -188,7 +218,8 @@ def parse_file(file: RecordFile, memo: dict[str, str] | None = None) -> FilePars
 def unreadable(file: RecordFile, exc: OSError) -> FileParse:
     """The parse of a file that could not be read: one finding, no events."""
     return FileParse(file._replace(sig=None), [], array("q"), [
-        finding(file.shown, None, "unreadable", f"cannot read: {_reason(exc)}")])
+        finding(file.shown, None, "unreadable",
+                _("cannot read: {reason}").format(reason=_reason(exc)))])
 
 
 def parse_bytes(file: RecordFile, data: bytes, memo: dict[str, str] | None = None
@@ -216,9 +247,9 @@ def parse_bytes(file: RecordFile, data: bytes, memo: dict[str, str] | None = Non
             _unparsable(findings, shown, lineno, line, exc, lineno == last)
             continue
         if ev.region != region or ev.origin != origin:
-            findings.append(finding(shown, lineno, "misplaced",
-                                    f"event of region {ev.region} by origin {ev.origin} does not"
-                                    " belong in this file"))
+            findings.append(finding(shown, lineno, "misplaced", _(
+                "event of region {region} by origin {origin} does not belong in this file")
+                .format(region=ev.region, origin=ev.origin)))
             continue
         first = seen.get(ev.id)
         if first is not None:
@@ -238,9 +269,9 @@ def _by_line(f: Finding) -> int:
 
 
 def _duplicate(shown: str, lineno: int, ev: Event, first_at: str) -> Finding:
-    return finding(shown, lineno, "duplicate-id",
-                   f"event {ev.id} also at {first_at} with different content; the first one"
-                   " counts")
+    return finding(shown, lineno, "duplicate-id", _(
+        "event {id} also at {place} with different content; the first one counts").format(
+        id=ev.id, place=first_at))
 
 
 def _decode_lines(file: RecordFile, data: bytes, findings: list[Finding]) -> list[str]:
@@ -254,8 +285,8 @@ def _decode_lines(file: RecordFile, data: bytes, findings: list[Finding]) -> lis
         except UnicodeDecodeError:
             lines.append("")
             torn = lineno == len(raw_lines) and not complete_object(raw)
-            kind, msg = ("torn-tail", "last line is incomplete; ignored") if torn else (
-                "corrupt", "corrupt record: not valid UTF-8")
+            kind, msg = ("torn-tail", _("last line is incomplete; ignored")) if torn else (
+                "corrupt", _("corrupt record: not valid UTF-8"))
             findings.append(finding(file.shown, lineno, kind, msg))
     return lines
 
@@ -263,17 +294,18 @@ def _decode_lines(file: RecordFile, data: bytes, findings: list[Finding]) -> lis
 def _unparsable(findings: list[Finding], shown: str, lineno: int, line: str, exc: Exception,
                 last: bool) -> None:
     if last and not complete_object(line.encode("utf-8", "replace")):
-        findings.append(finding(shown, lineno, "torn-tail",
-                                "last line is incomplete (an interrupted or ongoing write);"
-                                " ignored"))
+        findings.append(finding(shown, lineno, "torn-tail", _(
+            "last line is incomplete (an interrupted or ongoing write); ignored")))
     elif line.startswith(_MARKERS):
         findings.append(finding(shown, lineno, "conflict-marker",
-                                "git conflict marker; remove it (pilkada verify --repair)"))
+                                _("git conflict marker; remove it (pilkada verify --repair)")))
     elif isinstance(exc, NewerVersionError):
         findings.append(finding(shown, lineno, "newer-version", str(exc)))
     elif line.strip():  # a blank line is skipped by design
-        reason = str(exc) if isinstance(exc, RecordFormatError) else f"not valid JSON ({exc})"
-        findings.append(finding(shown, lineno, "corrupt", f"corrupt record: {reason}"))
+        reason = str(exc) if isinstance(exc, RecordFormatError) else _(
+            "not valid JSON ({error})").format(error=exc)
+        findings.append(finding(shown, lineno, "corrupt",
+                                _("corrupt record: {reason}").format(reason=reason)))
 
 
 def complete_object(segment: bytes) -> bool:
@@ -399,7 +431,8 @@ def _judge_batches(scan: Scan) -> None:
     for i, ev in enumerate(scan.events):
         if ev.batch in scan.incomplete:
             scan.report(finding(
-                scan.files[scan.file_of[i]].file.shown, scan.lines[i], "incomplete-batch",
-                f"event {ev.id} belongs to batch {ev.batch} of {need[ev.batch]} events of which"
-                f" only {have[ev.batch]} are present; the batch is ignored (a write in progress"
-                " or interrupted, or not all files were copied)"))
+                scan.files[scan.file_of[i]].file.shown, scan.lines[i], "incomplete-batch", _(
+                    "event {id} belongs to batch {batch} of {size} events of which only {n} are"
+                    " present; the batch is ignored (a write in progress or interrupted, or not"
+                    " all files were copied)").format(id=ev.id, batch=ev.batch,
+                                                      size=need[ev.batch], n=have[ev.batch])))

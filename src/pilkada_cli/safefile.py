@@ -21,11 +21,12 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+from pilkada_cli.i18n import _
 
 FILE_MODE = 0o640  # record files: readable by the office's group, never by everyone
 DIR_MODE = 0o750
@@ -61,7 +62,7 @@ def refuse_link(path: Path) -> bool:
     except FileNotFoundError:
         return True
     if is_link(st):
-        raise Refused("is a symbolic link; refusing to follow it")
+        raise Refused(_("is a symbolic link; refusing to follow it"))
     return False
 
 
@@ -69,9 +70,9 @@ def check_regular(fd: int) -> None:
     """Refuse an opened file that is not a regular file with a single name."""
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
-        raise Refused("not a regular file")
+        raise Refused(_("not a regular file"))
     if st.st_nlink > 1:  # another name can write the same bytes (sqlite.org/howtocorrupt.html)
-        raise Refused("has several hard links; refusing to write through them")
+        raise Refused(_("has several hard links; refusing to write through them"))
 
 
 def make_dir(path: Path, mode: int = DIR_MODE) -> bool:
@@ -89,9 +90,10 @@ def make_dir(path: Path, mode: int = DIR_MODE) -> bool:
         fsync_dir(path.parent)
         return True
     if is_link(st):
-        raise Refused(f"{path.name} is a symbolic link; refusing to follow it")
+        raise Refused(_("{name} is a symbolic link; refusing to follow it").format(
+            name=path.name))
     if not stat.S_ISDIR(st.st_mode):
-        raise Refused(f"{path.name} is not a folder")
+        raise Refused(_("{name} is not a folder").format(name=path.name))
     return False
 
 
@@ -110,7 +112,7 @@ def read_regular(path: Path | str) -> tuple[bytes, os.stat_result]:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise Refused("not a regular file")
+            raise Refused(_("not a regular file"))
         with os.fdopen(os.dup(fd), "rb") as f:
             return f.read(), st
     finally:
@@ -182,6 +184,8 @@ def replace_atomic(path: Path, data: bytes | Callable[[BinaryIO], None], *,
 
     On failure nothing changed at ``path`` and the temporary file is gone; raises OSError, or
     FolderNotSynced when the file is in place but its folder could not be flushed."""
+    import tempfile  # only when writing: reading commands need not load it (and shutil)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         try:
@@ -241,6 +245,8 @@ def create_new(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
 def publish(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     """Create ``path`` with ``data`` unless it exists (then leave it: the first one wins);
     readers never see it half-written, also when several runs do this at once."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         try:

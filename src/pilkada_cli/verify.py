@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from pilkada_cli.errors import StorageError
 from pilkada_cli.events import Event, parse_instant
@@ -66,14 +67,14 @@ def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
         fi = scan.file_of[i]
         shown = scan.files[fi].file.shown
         if ev.seq <= prev.get(fi, 0):
-            found.append(finding(shown, scan.lines[i], "seq",
-                                 f"seq {ev.seq} after seq {prev[fi]} in the same file; the"
-                                 " writing machine's counter or clock was reset"))
+            found.append(finding(shown, scan.lines[i], "seq", _(
+                "seq {seq} after seq {previous} in the same file; the writing machine's counter"
+                " or clock was reset").format(seq=ev.seq, previous=prev[fi])))
         prev[fi] = max(ev.seq, prev.get(fi, 0))
         if recorded_key(ev.recorded) > limit:
-            found.append(finding(shown, scan.lines[i], "future",
-                                 f"recorded {ev.recorded} is in the future; the writing"
-                                 " machine's clock is wrong"))
+            found.append(finding(shown, scan.lines[i], "future", _(
+                "recorded {recorded} is in the future; the writing machine's clock is wrong")
+                .format(recorded=ev.recorded)))
     return found
 
 
@@ -105,10 +106,13 @@ def _concurrent_edit(a: Event, b: Event) -> bool:
 def _conflict(scan: Scan, i: int, j: int) -> Finding:
     a, b = scan.events[i], scan.events[j]
     return finding(
-        scan.files[scan.file_of[j]].file.shown, scan.lines[j], "conflict",
-        f"{b.region} {b.item}: {b.status} by {b.by} ({b.origin}, {b.at}) and {a.status} by"
-        f" {a.by} ({a.origin}, {a.at}, {scan.place(i)}) were recorded independently; check"
-        " which is right and record it again")
+        scan.files[scan.file_of[j]].file.shown, scan.lines[j], "conflict", _(
+            "{region} {item}: {status} by {by} ({origin}, {at}) and {other_status} by"
+            " {other_by} ({other_origin}, {other_at}, {place}) were recorded independently;"
+            " check which is right and record it again").format(
+            region=b.region, item=b.item, status=b.status, by=b.by, origin=b.origin, at=b.at,
+            other_status=a.status, other_by=a.by, other_origin=a.origin, other_at=a.at,
+            place=scan.place(i)))
 
 
 # --- repair -------------------------------------------------------------------------------------
@@ -140,7 +144,7 @@ def repair(journal: Journal) -> RepairReport:
 def _repair_file(df: RecordFile, keep: dict[str, Event]) -> list[Finding]:
     from filelock import Timeout
 
-    lock = file_lock(str(df.path) + ".lock")
+    lock = file_lock(df.path + ".lock")
     try:
         with lock:
             data, _st = read_regular(df.path)
@@ -148,7 +152,7 @@ def _repair_file(df: RecordFile, keep: dict[str, Event]) -> list[Finding]:
             if bad:
                 lines = data.split(b"\n")
                 _reject(df, lines, bad)
-                replace_atomic(df.path, b"".join(ln + b"\n" for i, ln in enumerate(lines, 1)
+                replace_atomic(Path(df.path), b"".join(ln + b"\n" for i, ln in enumerate(lines, 1)
                                                  if i not in bad and ln.strip()),
                                mode=FILE_MODE)
             return list(bad.values())
@@ -166,8 +170,8 @@ def _bad_lines(df: RecordFile, data: bytes, keep: dict[str, Event]) -> dict[int,
     bad = {f.line: f for f in p.findings if f.kind in MOVEABLE_KINDS and f.line is not None}
     for ev, lineno in zip(p.events, p.lines, strict=True):
         if keep.get(ev.id, ev) != ev:  # a copy of an id whose first copy is elsewhere
-            bad[lineno] = finding(df.shown, lineno, "duplicate-id",
-                                  f"event {ev.id} differs from its first copy")
+            bad[lineno] = finding(df.shown, lineno, "duplicate-id", _(
+                "event {id} differs from its first copy").format(id=ev.id))
     return bad
 
 
@@ -186,4 +190,4 @@ def _reject(df: RecordFile, lines: list[bytes], bad: dict[int, Finding]) -> None
 
             entry["raw_b64"] = base64.b64encode(raw).decode("ascii")
         out += json.dumps(entry, ensure_ascii=True, sort_keys=True).encode("ascii") + b"\n"
-    append_durably(df.path.with_name(df.path.name + ".rejected.jsonl"), out)
+    append_durably(Path(df.path + ".rejected.jsonl"), out)

@@ -73,8 +73,9 @@ class FileColumns:
     batches: list[str]  # distinct batch ids
     batch_size: list[int]  # the largest ``n`` seen per batch
     batch: array[int]  # "i": index into batches, -1 when none
-    warnings: list[Finding]
-    problems: list[Finding]
+    warnings: int  # how many findings of warning severity the file has
+    problems: int  # ... and of error severity (their messages are not kept: the reader's
+    # words are in the language of the run that reads, and only ``verify`` shows them)
     digest: bytes  # blake2b-128 of the bytes read (b"" when unreadable)
 
     # A plain class, not a dataclass: creating one costs every run ~0.4 ms at import.
@@ -100,7 +101,8 @@ class FileColumns:
                                           cols.rec, cols.batch)) and len(cols.ids) == 16 * n
                 and (not n or (max(cols.item) < len(cols.items) and max(cols.status) < 5
                                and max(cols.batch) < len(cols.batches)))
-                and len(cols.batch_size) == len(cols.batches)):
+                and len(cols.batch_size) == len(cols.batches)
+                and type(cols.warnings) is int and type(cols.problems) is int):
             raise ValueError("columns of different lengths")
         return cols
 
@@ -142,8 +144,8 @@ def columns_of(p: FileParse, data: bytes) -> FileColumns:
         item=item, status=bytes(status), progress=progress, at=at, rec=rec,
         offset=array("q", [starts[n - 1] for n in p.lines]), ids=bytes(ids),
         batches=list(batches), batch_size=sizes, batch=batch,
-        warnings=[x for x in p.findings if x.severity == "warning"],
-        problems=[x for x in p.findings if x.severity != "warning"],
+        warnings=sum(x.severity == "warning" for x in p.findings),
+        problems=sum(x.severity != "warning" for x in p.findings),
         digest=entries.blake2b(data) if f.sig is not None else b"")
 
 
@@ -298,8 +300,8 @@ def merge_columns(files: Sequence[FileColumns], listing: Sequence[Finding]) -> M
         tallies += zip(f.batches, counts, f.batch_size, strict=True)
     incomplete = incomplete_batches(tallies)
     skip: dict[int, frozenset[int]] = {}
-    warnings = sum(len(f.warnings) for f in files)
-    problems = sum(len(f.problems) for f in files)
+    warnings = sum(f.warnings for f in files)
+    problems = sum(f.problems for f in files)
     for fi, f in enumerate(files):
         bad = {i for i, name in enumerate(f.batches) if name in incomplete}
         if bad:

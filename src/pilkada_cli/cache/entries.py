@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,7 +28,7 @@ _ALLOWED = {
     ("builtins", "set"), ("datetime", "date"), ("copyreg", "_reconstructor"),
     ("builtins", "object"), ("pilkada_cli.checklist", "Cycle"),
     ("pilkada_cli.checklist", "Stage"), ("pilkada_cli.checklist", "Item"),
-    ("pilkada_cli.checklist", "Measure"), ("pilkada_cli.recordfile", "Finding"),
+    ("pilkada_cli.checklist", "Measure"),
 }
 
 
@@ -107,11 +106,6 @@ def code_key() -> tuple[object, ...]:
 def racy(sig: Sig | None, written: int) -> bool:
     """Whether a file with this signature may have changed since ``written`` unseen."""
     return sig is None or max(sig[1], sig[2]) >= written - RACY_NS
-
-
-def just_changed(stamps: tuple[int, int]) -> bool:
-    """Whether a file with these (mtime_ns, ctime_ns) may still change within the clock's tick."""
-    return max(stamps) >= time.time_ns() - RACY_NS
 
 
 def folder_key(path: Path) -> tuple[tuple[str, int, int, int, int], ...]:

@@ -1,7 +1,7 @@
 """``Journal.read`` with each file's parse kept (``events-<province>.pkl``), for the reads that
 need Event objects (``log``, ``undo``, sheet import). A file is parsed again only when its
-signature changed; the journal then applies its own rules across files to the kept parses, so
-the result is exactly the plain read's (tested)."""
+signature changed (or it had findings: those are never kept); the journal then applies its own
+rules across files to the kept parses, so the result is exactly the plain read's (tested)."""
 
 from __future__ import annotations
 
@@ -36,13 +36,14 @@ def read_events(journal: Journal, where: Path) -> ReadResult:
         if kept is not None and file.sig is not None and kept["sig"] == file.sig:
             try:  # equal strings were one object when pickled, so they are one again
                 return FileParse(file, [rebuild_event(v) for v in kept["events"]],
-                                 array("q", kept["lines"]), list(kept["findings"]))
+                                 array("q", kept["lines"]), [])
             except (TypeError, ValueError, KeyError):
                 pass  # a damaged entry: read the file again
         p = parse_file(file, memo)
-        if p.file.sig is not None and p.file.sig == file.sig:
+        # A file with findings is not kept: their words are in the language of this run (and
+        # such a file is rare, and usually about to be repaired).
+        if p.file.sig is not None and p.file.sig == file.sig and not p.findings:
             shards[name][file.shown] = {"sig": file.sig, "lines": p.lines,
-                                        "findings": p.findings,
                                         "events": [event_fields(ev) for ev in p.events]}
         else:
             shards[name].pop(file.shown, None)

@@ -327,8 +327,9 @@ def verify(
                            .format(path=path, n=n), style="yellow"))
     findings = verify_files(journal)
     out = s.console()
-    for f in findings:
-        out.print(Text(f"{f} [{f.kind}, {f.severity}]"))
+    for f in findings:  # the kind stays a code (greppable); the severity is a word
+        severity = _("error") if f.severity == "error" else _("warning")
+        out.print(Text(f"{f} [{f.kind}, {severity}]"))
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     summary = _("{e} error(s), {w} warning(s)").format(e=errors, w=warnings)
