@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from pilkada_cli.errors import ExitCode, PilkadaError
-from pilkada_cli.i18n import _, language_from_locale, set_language
+from pilkada_cli.i18n import _, set_language
+from pilkada_cli.language import decide
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -66,7 +67,6 @@ class Session:
             from pilkada_cli.workspace import find_workspace
 
             self._workspace = find_workspace(self.workspace_path)
-            self._apply_language()
             if self._workspace.is_default and not self._announced:
                 self._announced = True
                 from rich.text import Text
@@ -167,11 +167,6 @@ class Session:
                                "workspace depth ({ws})").format(
                 depth=depth, name=below.name, ws=self.workspace().config.depth))
 
-    def _apply_language(self) -> None:
-        ws_lang = self._workspace.config.language if self._workspace else None
-        chosen = self.lang or os.environ.get("PILKADA_LANG") or ws_lang or language_from_locale()
-        set_language(chosen or "en")
-
 
 def _width() -> int | None:
     # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80.
@@ -183,12 +178,13 @@ def _width() -> int | None:
 session = Session()
 
 
-def reset_session(**kwargs: Any) -> None:
-    """Start a fresh session (each CLI invocation; tests call the app many times)."""
+def reset_session(workspace_path: Path | None = None, lang: str | None = None,
+                  no_color: bool = False) -> None:
+    """Start a fresh session (each CLI invocation; tests call the app many times), speaking
+    the language the one policy decides (language.py), before anything is printed or parsed."""
     global session
-    session = Session(**kwargs)
-    set_language(kwargs.get("lang") or os.environ.get("PILKADA_LANG")
-                 or language_from_locale() or "en")
+    session = Session(workspace_path=workspace_path, lang=lang, no_color=no_color)
+    set_language(decide(lang, workspace_path))
 
 
 def get_session() -> Session:
