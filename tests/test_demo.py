@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from conftest import RunCli
 from pilkada_cli.workspace import load_config
@@ -19,12 +23,126 @@ def test_demo_creates_a_marked_sample_and_shows_its_status(tmp_path: Path, cli: 
     assert "As of 21 August 2024 · H-98" in result.stdout
     rows = [line for line in result.stdout.splitlines() if line[:3] == "16."]
     assert len(rows) == 17
-    data = json.loads(cli("--workspace", str(tmp_path / "d"), "status", "--format",
-                          "json").stdout)
-    levels = {r["code"]: r["level"] for r in data["regions"]}
-    assert levels["16.04"] == "critical" and levels["16.71"] == "on_track"
-    assert data["totals"]["levels"] == {"critical": 3, "at_risk": 6, "on_track": 8}
     assert cli("--workspace", str(tmp_path / "d"), "verify").exit_code == 0
+
+
+def _raw_events(ws: Path) -> list[dict[str, Any]]:
+    """Every event of the record files, read as plain JSON (not through the journal)."""
+    return [json.loads(line) for path in sorted((ws / "records").rglob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _score_by_hand(ws: Path, code: str) -> float:
+    """A kab/kota's pooled score in percent, folded here from the raw lines: the latest event
+    per (region, item) by (at, recorded, id); done 1, in progress p/100; over the weights of
+    every applicable item of the kab/kota and its kecamatan."""
+    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.readiness import region_tags
+    from pilkada_cli.regions import load_regions
+
+    cycle = open_cycle("pilkada-2024")
+    tags = load_config(ws / "pilkada.yaml").tags
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for ev in _raw_events(ws):
+        key = (ev["region"], ev["item"])
+        order = (datetime.fromisoformat(ev["at"]), datetime.fromisoformat(ev["recorded"]),
+                 ev["id"])
+        if key not in latest or order > latest[key]["order"]:
+            latest[key] = {**ev, "order": order}
+    index = load_regions()
+    subtree = [index.get(code), *index.descendants(code, 3)]
+    weight = credit = 0.0
+    for region in subtree:
+        assert region is not None
+        for item in cycle.items.values():
+            if not item.applies_to(region.level, region_tags(region.code, tags)):
+                continue
+            ev = latest.get((region.code, item.id))
+            weight += item.weight
+            if ev and ev["status"] == "done":
+                credit += item.weight
+            elif ev and ev["status"] == "in_progress":
+                credit += item.weight * (ev["progress"] or 0) / 100
+    return 100 * credit / weight
+
+
+def _own_weight(ws: Path, code: str) -> int:
+    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.readiness import region_tags
+    from pilkada_cli.regions import load_regions
+
+    region = load_regions().get(code)
+    assert region is not None
+    tags = region_tags(code, load_config(ws / "pilkada.yaml").tags)
+    return sum(i.weight for i in open_cycle("pilkada-2024").items.values()
+               if i.applies_to(region.level, tags))
+
+
+@pytest.fixture(scope="module")
+def demo_json(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The demo workspace and its status as JSON, built once for this module."""
+    from typer.testing import CliRunner
+
+    from pilkada_cli.cli import app
+
+    ws = tmp_path_factory.mktemp("demo") / "d"
+    runner = CliRunner()
+    env = {"NO_COLOR": "1", "COLUMNS": "200", "PILKADA_LANG": "en"}
+    assert runner.invoke(app, ["demo", str(ws)], env=env).exit_code == 0
+    out = runner.invoke(app, ["--workspace", str(ws), "status", "--format", "json"], env=env)
+    return ws, json.loads(out.stdout)
+
+
+def test_the_demo_tells_a_story_of_regions_ahead_and_behind(
+        demo_json: tuple[Path, dict[str, Any]]) -> None:
+    ws, data = demo_json
+    rows = {r["code"]: r for r in data["regions"]}
+    # The storyline of demo.py: the three AHEAD kab/kota are well ahead of the schedule, the two
+    # BEHIND ones far behind it, and the scores say so.
+    for code in ("16.71", "16.74", "16.06"):
+        assert rows[code]["level"] == "on_track"
+        assert rows[code]["score"] >= rows[code]["expected"] + 5
+    for code in ("16.04", "16.02"):
+        assert rows[code]["level"] == "critical" and rows[code]["critical_overdue"] > 0
+    assert rows["16.04"]["score"] <= rows["16.04"]["expected"] - 10
+    # The numbers on screen are the ones the records give, folded independently here.
+    for code in ("16.71", "16.04", "16.11"):
+        assert rows[code]["score"] == round(_score_by_hand(ws, code), 1)
+    # Levels by the story: Lahat, OKI and Empat Lawang (one blocked critical item) critical,
+    # the four LOOSE kab/kota at risk, the other nine on track; PALI has sent nothing: no
+    # report, counted apart, unknown rather than critical.
+    assert data["totals"]["levels"] == {"critical": 3, "at_risk": 4, "on_track": 9}
+    assert data["totals"]["no_report"] == 1
+    assert (rows["16.12"]["level"], rows["16.12"]["no_report"]) == ("no_report", True)
+    # Its items count at zero credit in the province's pooled score: the province's weight is
+    # the sum of its own and its kab/kota's, and so is its credit.
+    root = data["root"]
+    assert root["weight"] == sum(r["weight"] for r in data["regions"]) + _own_weight(ws, "16")
+    assert rows["16.12"]["credit"] == 0
+
+
+def test_the_demo_has_one_blocked_critical_item_with_its_reason(
+        demo_json: tuple[Path, dict[str, Any]]) -> None:
+    from pilkada_cli.cycles import open_cycle
+
+    ws, data = demo_json
+    cycle = open_cycle("pilkada-2024")
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for ev in sorted(_raw_events(ws), key=lambda e: (e["at"], e["recorded"], e["id"])):
+        latest[(ev["region"], ev["item"])] = ev
+    blocked = [ev for ev in latest.values()
+               if ev["status"] == "blocked" and cycle.items[ev["item"]].critical]
+    assert [(ev["region"], ev["item"]) for ev in blocked] == [("16.11", "hibah-polri-tahap-2")]
+    assert blocked[0]["note"].startswith("CONTOH: pencairan tahap II ditunda")
+    row = next(r for r in data["regions"] if r["code"] == "16.11")
+    assert (row["level"], row["critical_overdue"], row["blocked"]) == ("critical", 1, 1)
+    # The kab/kota with no report has no event at all, nor have Lahat's last three kecamatan.
+    regions = {ev["region"] for ev in latest.values()}
+    assert not any(code.startswith("16.12") for code in regions)
+    from pilkada_cli.regions import load_regions
+
+    districts = [r.code for r in load_regions().children("16.04")]
+    assert set(districts[:-3]) <= regions and not set(districts[-3:]) & regions
 
 
 def test_demo_again_shows_status_and_never_touches_a_real_workspace(tmp_path: Path,

@@ -85,7 +85,7 @@ def test_sumsel_map_fills_every_regency_by_its_level(sumsel: Path, cli: RunCli) 
     rows = _status(cli)
     assert sorted(rows) == SUMSEL
     levels = {r["level"] for r in rows.values()}
-    assert levels == {"critical", "at_risk", "on_track"}
+    assert levels == {"critical", "at_risk", "on_track", "no_report"}
     assert any(r["no_report"] for r in rows.values())
 
     root = _draw(cli, "peta.svg")
@@ -108,7 +108,7 @@ def test_sumsel_map_fills_every_regency_by_its_level(sumsel: Path, cli: RunCli) 
             assert any(c.attrib.get("fill", "").startswith("url(#") for c in g), code
 
     texts = _texts(root)
-    for word in ("CRITICAL", "AT RISK", "ON TRACK", "upcoming", "no report"):
+    for word in ("CRITICAL", "AT RISK", "ON TRACK", "upcoming", "NO REPORT"):
         assert any(t.startswith(word) for t in texts), word
     # Numbered worst first, and keyed to a list that carries the level as a word.
     numbers = [_title(areas[code]).split(".")[0] for code in SUMSEL]

@@ -9,7 +9,15 @@ import pytest
 
 from pilkada_cli.checklist import Cycle, load_cycle
 from pilkada_cli.events import Event, order_key
-from pilkada_cli.readiness import AT_RISK, CRITICAL, ON_TRACK, UPCOMING, AsOf, Readiness
+from pilkada_cli.readiness import (
+    AT_RISK,
+    CRITICAL,
+    NO_REPORT,
+    ON_TRACK,
+    UPCOMING,
+    AsOf,
+    Readiness,
+)
 from pilkada_cli.regions import load_regions
 from pilkada_cli.workspace import Thresholds
 
@@ -69,9 +77,28 @@ def test_due_on_the_as_of_date_is_not_overdue(cycle: Cycle) -> None:
 
 
 def test_own_province_row_far_behind_is_critical(cycle: Cycle) -> None:
-    r = readiness(cycle, date(2024, 3, 1), codes=("16",))
+    started = ev("16", "gudang", "in_progress", "2024-02-28T10:00:00+07:00", progress=0)
+    r = readiness(cycle, date(2024, 3, 1), [started], codes=("16",))
     assert nums(r, "16") == (3, 0, 1, 0, 0, 0, 1, CRITICAL)
-    assert r.no_report("16")
+    assert not r.no_report("16")
+
+
+def test_no_report_is_a_level_apart_and_its_items_count_in_the_parent(cycle: Cycle) -> None:
+    r = readiness(cycle, date(2024, 3, 2), codes=("16", "16.10", "16.71", "16.72"))
+    # Kota Pagar Alam has recorded nothing: the same numbers as if nothing was done, but its
+    # level is NO REPORT, in every stage that is under way, not CRITICAL.
+    assert r.no_report("16.72")
+    assert nums(r, "16.72") == (4, 0, 1, 1, 1, 0, 0, NO_REPORT)
+    assert r.stage("16.72", "persiapan").level == NO_REPORT
+    assert r.stage("16.72", "pemungutan").level == UPCOMING
+    # Its weights and expected count in the province's score (at zero credit); its overdue
+    # item does not count as the province's: province 1 (own) + Ogan Ilir 1 overdue.
+    province = r.overall("16")
+    assert (province.weight, province.credit, province.expected_weight) == (3 + 5 + 4 + 4,
+                                                                          140, 1 + 1 + 1 + 1)
+    assert (province.overdue, province.critical_overdue) == (2, 2)
+    assert r.results["16"].no_report_children == 1
+    assert r.results["16"].child_levels == {CRITICAL: 1, ON_TRACK: 1}
 
 
 def test_the_day_after_due_is_overdue(cycle: Cycle) -> None:
@@ -145,7 +172,10 @@ def test_wita_deadline_day_differs_from_wib_at_the_same_instant(cycle: Cycle) ->
     index = load_regions()
     regions = [index.get(c) for c in ("ID", "16", "16.71", "64", "64.72")]
     moment = datetime(2024, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=7)))
-    r = Readiness(cycle, regions, {}, [], AsOf(instant=moment), Thresholds())  # type: ignore[arg-type]
+    # Both regions have reported something (not yet due), so their overdue items count.
+    started = [ev(code, "gudang", "in_progress", "2024-02-01T10:00:00+07:00", progress=10)
+               for code in ("16.71", "64.72")]
+    r = Readiness(cycle, regions, {}, started, AsOf(instant=moment), Thresholds())  # type: ignore[arg-type]
     assert r.results["16.71"].d == date(2024, 3, 1)
     assert r.results["64.72"].d == date(2024, 3, 2)  # already 00:30 WITA
     assert r.overall("16.71").critical_overdue == 0

@@ -212,7 +212,7 @@ def test_json_is_the_status_contract_plus_the_report(reports: dict[str, Path],
     data = json.loads(reports["json"].read_text(encoding="utf-8"))
     report = data.pop("report")
     assert data == status_json(cli)
-    assert report["schema"] == "pilkada.report/1"
+    assert report["schema"] == "pilkada.report/2"
     assert report["generated_by"] == "Rina Operator"
     assert report["generated_at"] == "2024-03-10T06:00:00+00:00"
     kinds = {(c["region"], c["item"], c["kind"]) for c in report["changes"]}

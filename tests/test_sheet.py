@@ -487,3 +487,76 @@ def test_sheet_saved_through_libreoffice_imports_the_same(ws: Path, cli: RunCli,
                       "true,false,false", resaved, tmp_path / "lo-csv")
     result = cli("record", "--from", str(as_csv))
     assert result.exit_code == 0 and _saved(result.stdout) == [], result.output
+
+
+# --- issue 15: strict reading of filled CSVs and workbooks; one order across files --------------
+
+
+def _tampered_csv(book: Path, tmp_path: Path, replacement: bytes) -> tuple[Path, int]:
+    """A CSV saved from ``book`` whose note on the gudang row is ``replacement`` (raw bytes, as a
+    hand edit in a text editor leaves them), and the line that note is on."""
+    edits = {(ROWS["gudang"], "status"): "proses", (ROWS["gudang"], "note"): "MARKER",
+             (ROWS["sk-desk"], "status"): "selesai"}
+    raw = _as_excel_id_csv(book, "utf-8", edits)
+    line = raw[:raw.index(b"MARKER")].count(b"\n") + 1
+    path = tmp_path / "isian.csv"
+    path.write_bytes(raw.replace(b"MARKER", replacement))
+    return path, line
+
+
+BAD_FILLED_CSV = {
+    # the rows after the open quote were read into this note: sk-desk was never looked at
+    "unclosed-quote": (b'"BA ""x', 'a quoted field that starts in this row never ends'),
+    "extra-field": (b"tunggu;lahan", "18 fields, but the header has 17"),
+    # a field over the csv module's limit ended the file there, silently
+    "huge-field": (b"x" * 200_000, "a field is too long: more than 4096 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILLED_CSV))
+def test_filled_csv_is_read_strictly(case: str, ws: Path, cli: RunCli, tmp_path: Path) -> None:
+    replacement, message = BAD_FILLED_CSV[case]
+    [book] = _make(cli, "16.71")
+    path, line = _tampered_csv(book, tmp_path, replacement)
+    result = cli("record", "--from", str(path))
+    assert result.exit_code == 2, result.output
+    assert f"{path}:{line}: {message}" in result.stderr
+    assert "Traceback" not in result.output
+    assert _records(ws) == {}
+
+
+def test_oversized_cell_in_a_workbook_is_refused(ws: Path, cli: RunCli) -> None:
+    [book] = _make(cli, "16.71")
+    _fill(book, {"gudang": {"status": "done", "evidence": "BA-" + "9" * 5000}})
+    result = cli("record", "--from", str(book))
+    assert result.exit_code == 2
+    assert (f"{book}, sheet '{SHEET}', row {ROWS['gudang']}: the value in column Evidence (BA "
+            "no., SK, receipt) is too long: 5003 bytes of UTF-8, at most 4096 allowed"
+            in _err(result))
+    assert _records(ws) == {}
+
+
+def test_a_sheet_date_long_before_the_cycle_is_refused_as_a_typo(ws: Path, cli: RunCli) -> None:
+    [book] = _make(cli, "16.71")
+    _fill(book, {"gudang": {"status": "done", "date": "15/02/2014"}})  # 2014 for 2024
+    result = cli("record", "--from", str(book))
+    assert result.exit_code == 2
+    assert (f"{book}, sheet '{SHEET}', row {ROWS['gudang']}: the date 2014-02-15 is more than a "
+            "year before the first stage of cycle mini (it starts 2024-01-01): a typo?"
+            in _err(result))
+    assert _records(ws) == {}
+
+
+def test_files_of_a_folder_take_effect_in_name_order(ws: Path, cli: RunCli) -> None:
+    [first] = _make(cli, "16.71", "--out", "kembali/a-{region}.xlsx")
+    second = ws / "kembali" / "b-16.71.xlsx"
+    shutil.copy(first, second)
+    _fill(first, {"gudang": {"status": "done"}})
+    _fill(second, {"gudang": {"status": "blocked", "note": "atap bocor"}})
+    result = cli("record", "--from", "kembali")
+    assert result.exit_code == 0, result.output
+    done, blocked = sorted(_events(cli), key=lambda e: e["status"] != "done")
+    assert (done["status"], blocked["status"]) == ("done", "blocked")
+    assert done["at"] == blocked["at"] and done["recorded"] < blocked["recorded"]
+    status = json.loads(cli("status", "16.71", "--format", "json").stdout)
+    assert {i["item"]: i["status"] for i in status["items"]}["gudang"] == "blocked"

@@ -46,7 +46,7 @@ def _json(cli: RunCli, *args: str) -> dict:  # type: ignore[type-arg]
 
 def test_json_numbers_are_exact(ws: Path, cli: RunCli) -> None:
     data = _json(cli, "--as-of", "2024-03-01")
-    assert data["schema"] == "pilkada.status/1"
+    assert data["schema"] == "pilkada.status/2"
     assert data["as_of"] == "2024-03-01"
     assert data["thresholds"] == {"warn_days": 7, "red_gap": 25}
     rows = {r["code"]: r for r in data["regions"]}
@@ -57,9 +57,12 @@ def test_json_numbers_are_exact(ws: Path, cli: RunCli) -> None:
         (8.0, 1, "at_risk")
     assert rows["16.01"]["no_report"] is True
     assert data["totals"]["no_report"] == 15
-    # worst first: nothing is critical yet, the critical item is due today in 15 regions
-    assert [r["level"] for r in data["regions"]][:16] == ["at_risk"] * 16
-    assert data["regions"][-1]["code"] == "16.71"
+    # worst first: Ogan Ilir at risk (a blocked item), then the 15 kab/kota that have recorded
+    # nothing (no report: not critical, not on track), Palembang on track last
+    assert [r["level"] for r in data["regions"]] == ["at_risk"] + ["no_report"] * 15 + [
+        "on_track"]
+    assert data["regions"][0]["code"] == "16.10" and data["regions"][-1]["code"] == "16.71"
+    assert data["totals"]["levels"] == {"at_risk": 1, "on_track": 1}
     assert data["days_to_voting"] == 271
 
 
@@ -95,8 +98,9 @@ def test_fail_on_critical(ws: Path, cli: RunCli) -> None:
     assert ok.exit_code == 0, ok.output
     bad = cli("status", "--as-of", "2024-03-02", "--fail-on", "critical")
     assert bad.exit_code == 1
-    # the province itself and 16 kab/kota (all but Palembang) have it overdue
-    assert "Gate failed: 17 critical item(s) overdue, 0 blocked" in bad.stderr
+    # the province's own and Ogan Ilir's are overdue (Palembang's is done); the 15 kab/kota
+    # with no report are unknown, not late
+    assert "Gate failed: 2 critical item(s) overdue, 0 blocked" in bad.stderr
     assert cli("status", "--as-of", "2024-03-02", "--fail-on", "bogus").exit_code == 2
 
 
@@ -136,8 +140,11 @@ def test_due_lists_worst_first(ws: Path, cli: RunCli) -> None:
     only = json.loads(cli("due", "--as-of", "2024-03-05", "--overdue", "--format",
                           "json").stdout)["items"]
     assert only and all(i["overdue"] for i in only)
-    assert {i["region"] for i in only} == {"16"} | {f"16.{n:02d}" for n in range(1, 14)} | {
-        "16.72", "16.73", "16.74"}
+    # the province's own NPHD item and Ogan Ilir's (Palembang's is done); the kab/kota with
+    # no report are listed apart, not as 15 overdue rows each
+    assert {i["region"] for i in only} == {"16", "16.10"}
+    silent = [f"16.{n:02d}" for n in range(1, 14) if n != 10] + ["16.72", "16.73", "16.74"]
+    assert data["no_report"] == silent
 
 
 def test_changes_since(ws: Path, cli: RunCli) -> None:

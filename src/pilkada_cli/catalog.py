@@ -9,20 +9,24 @@ from pilkada_cli.regions import Region, RegionIndex, depth_of_level
 
 
 def select_items(cycle: Cycle, stage: str | None = None, owner: str | None = None,
-                 level: str | None = None) -> list[Item]:
-    """Items of the cycle filtered by stage id, owner (case-insensitive) and level."""
-    chosen = list(cycle.items.values())
+                 level: str | None = None, region: str | None = None) -> list[Item]:
+    """Items of the cycle filtered by stage id, owner (case-insensitive) and level, as
+    ``region`` reads them (local owner names, e.g. KIP in Aceh)."""
+    base = cycle.items
+    chosen = [cycle.localise(i, region) if region else i for i in base.values()]
     if stage is not None:
         if cycle.stage(stage) is None:
             raise InputError(_("unknown stage '{stage}'; stages: {stages}").format(
                 stage=stage, stages=", ".join(s.id for s in cycle.stages)))
         chosen = [i for i in chosen if i.stage == stage]
     if owner is not None:
-        owners = {o.casefold(): o for o in cycle.owners}
-        if owner.casefold() not in owners:
+        local = {name for a in cycle.owner_aliases for _o, name in a.owners}
+        if owner.casefold() not in {o.casefold() for o in (*cycle.owners, *local)}:
             raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
                 owner=owner, owners=", ".join(cycle.owners)))
-        chosen = [i for i in chosen if i.owner == owners[owner.casefold()]]
+        wanted = owner.casefold()
+        chosen = [i for i in chosen
+                  if wanted in (i.owner.casefold(), base[i.id].owner.casefold())]
     if level is not None:
         if level not in ITEM_LEVELS:
             raise InputError(_("unknown level '{level}'; expected one of: {levels}").format(

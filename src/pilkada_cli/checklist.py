@@ -7,14 +7,18 @@ loader validates everything once, reports every problem with file:line, and retu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pilkada_cli import elections as who
+from pilkada_cli.elections import DEFAULT_ELECTIONS, Election, OwnerAlias
 from pilkada_cli.errors import Problem, ValidationError
-from pilkada_cli.fields import Checker, parse_day, parse_iso_date
+from pilkada_cli.fields import SLUG_RE, Checker, parse_day, parse_iso_date
 from pilkada_cli.i18n import _
+from pilkada_cli.recurrence import EVERY, MAX_OCCURRENCES, occurrence_id, occurrences, period
 from pilkada_cli.yamlload import Document, load_file
 
 ITEM_LEVELS = ("provinsi", "kabupaten", "kota", "kecamatan", "desa")
@@ -24,14 +28,17 @@ TIMEZONES = ("WIB", "WITA", "WIT")
 CYCLE_FILE = "cycle.yaml"
 
 CYCLE_KEYS = ("id", "name", "voting_day", "regulation", "owners")
-CYCLE_OPTIONAL = ("name_en", "timezone", "levels", "tags", "sources", "note")
+CYCLE_OPTIONAL = ("name_en", "timezone", "levels", "tags", "sources", "note", "elections",
+                  "owner_aliases")
 STAGE_KEYS = ("id", "title", "start", "end", "items")
 STAGE_OPTIONAL = ("title_en", "phase", "basis", "note")
 ITEM_KEYS = ("id", "title", "owner")
 ITEM_OPTIONAL = (
-    "title_en", "due", "critical", "weight", "levels", "when", "requires",
-    "basis", "evidence", "measure", "note",
+    "title_en", "due", "critical", "weight", "levels", "when", "unless", "serves", "every",
+    "until", "requires", "basis", "evidence", "measure", "note",
 )
+# Whose election an item serves: the region's own (it elects a head), or any it hosts.
+SERVES = ("hosted", "own")
 MEASURE_KEYS = ("label",)
 MEASURE_OPTIONAL = ("label_en", "unit")
 
@@ -65,10 +72,15 @@ class Item:
     measure: Measure | None
     note: str
     stage: str
+    serves: str = "hosted"  # "own": only where the region elects a head itself
+    unless: frozenset[str] = frozenset()
+    every: str = ""  # "month" or "week" for an occurrence of a recurring item
+    series: str = ""  # the recurring item's id, for an occurrence
 
     def applies_to(self, level: str, tags: frozenset[str]) -> bool:
-        """Whether the item applies to a region of this level with these tags."""
-        return level in self.levels and self.when <= tags
+        """Whether the item applies to a region of this level with these tags (whether the
+        region elects or hosts the election it serves is the cycle's to say)."""
+        return level in self.levels and self.when <= tags and not self.unless & tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +116,47 @@ class Cycle:
     note: str
     stages: tuple[Stage, ...]
     path: str
+    elections: tuple[Election, ...] = DEFAULT_ELECTIONS
+    owner_aliases: tuple[OwnerAlias, ...] = ()
 
     @property
     def items(self) -> dict[str, Item]:
         """Every item by id, in stage order."""
         return {item.id: item for stage in self.stages for item in stage.items}
+
+    def elects(self, code: str) -> bool:
+        """Whether region ``code`` elects a head of its own in this cycle."""
+        return who.elects(self.elections, code)
+
+    def hosts(self, code: str) -> bool:
+        """Whether an election of this cycle is held on region ``code``'s ground."""
+        return who.hosts(self.elections, code)
+
+    def no_election_reason(self, code: str) -> str:
+        """Why a region of an electing level elects no head ("" when the cycle says nothing)."""
+        return who.why_not(self.elections, code)
+
+    def owner_names(self, code: str) -> dict[str, str]:
+        """Owner -> its local name in region ``code`` (empty where the cycle's names hold)."""
+        return who.aliases_for(self.owner_aliases, code)
+
+    def localise(self, item: Item, code: str) -> Item:
+        """The item as region ``code`` reads it: local owner names in owner and titles."""
+        names = self.owner_names(code)
+        if not names:
+            return item
+        key = (item.id, tuple(sorted(names.items())))
+        found = self._localised.get(key)
+        if found is None:
+            found = replace(item, owner=names.get(item.owner, item.owner),
+                            title=who.rename(item.title, names),
+                            title_en=who.rename(item.title_en, names))
+            self._localised[key] = found
+        return found
+
+    @cached_property
+    def _localised(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], Item]:
+        return {}
 
     def stage(self, stage_id: str) -> Stage | None:
         """The stage with this id, or None."""
@@ -140,11 +188,12 @@ def load_cycle(folder: Path) -> Cycle:
         except ValidationError as e:
             problems.extend(e.problems)
             continue
-        stage = _stage(doc, head, problems)
-        if stage is None:
+        parsed = _stage(doc, head, problems)
+        if parsed is None:
             continue
+        stage, entries = parsed
         _unique(stage.id, doc, ("id",), seen_stages, problems, _("stage"))
-        for i, item in enumerate(stage.items):
+        for item, i in zip(stage.items, entries, strict=True):
             _unique(item.id, doc, ("items", i, "id"), seen_items, problems, _("item"))
             placed.append((item, doc.path, doc.line("items", i, "id")))
         stages.append(stage)
@@ -175,7 +224,7 @@ def _load_head(path: Path, problems: list[Problem]) -> _Head:
     fields: dict[str, Any] = {
         "id": "", "name": "", "name_en": "", "voting_day": date.min, "regulation": "",
         "timezone": "WIB", "owners": (), "levels": DEFAULT_LEVELS, "tags": (),
-        "sources": (), "note": "",
+        "sources": (), "note": "", "elections": DEFAULT_ELECTIONS, "owner_aliases": (),
     }
     try:
         doc = load_file(path)
@@ -206,6 +255,8 @@ def _load_head(path: Path, problems: list[Problem]) -> _Head:
     for i, tag in enumerate(fields["tags"]):
         c.slug(tag, ("tags", i), _("tag"))
     fields["sources"] = tuple(c.text_list(m, (), "sources"))
+    fields["elections"] = who.parse_elections(c, m)
+    fields["owner_aliases"] = who.parse_aliases(c, m, fields["owners"])
     return _Head(fields)
 
 
@@ -233,7 +284,10 @@ def _day(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], name: str
     return day, raw
 
 
-def _stage(doc: Document, head: _Head, problems: list[Problem]) -> Stage | None:
+def _stage(doc: Document, head: _Head,
+           problems: list[Problem]) -> tuple[Stage, list[int]] | None:
+    """The stage, and for each of its items the index of the entry under ``items`` it came
+    from (a recurring entry yields several items)."""
     c = Checker(doc, problems)
     m = c.mapping(doc.data, (), STAGE_KEYS, STAGE_OPTIONAL)
     if m is None:
@@ -251,28 +305,30 @@ def _stage(doc: Document, head: _Head, problems: list[Problem]) -> Stage | None:
         c.choice(phase, ("phase",), PHASES, _("phase"))
     raw_items = m.get("items")
     items: list[Item] = []
+    entries: list[int] = []
     if raw_items is not None and not isinstance(raw_items, list):
         c.add(("items",), _("'items' must be a list"))
     elif isinstance(raw_items, list):
         if not raw_items:
             c.add(("items",), _("a stage needs at least one item"))
         for i, raw in enumerate(raw_items):
-            item = _item(c, raw, ("items", i), stage_id, end, head)
-            if item is not None:
-                items.append(item)
+            made = _item(c, raw, ("items", i), stage_id, end, head)
+            items += made
+            entries += [i] * len(made)
     return Stage(
         id=stage_id, title=c.text(m, (), "title"), title_en=c.text(m, (), "title_en"),
         phase=phase, start=start or date.min, end=end or date.min,
         basis=c.text(m, (), "basis"), note=c.text(m, (), "note"), items=tuple(items),
         path=doc.path,
-    )
+    ), entries
 
 
 def _item(c: Checker, raw: Any, key: tuple[str | int, ...], stage_id: str,
-          stage_end: date | None, head: _Head) -> Item | None:
+          stage_end: date | None, head: _Head) -> list[Item]:
+    """The item an entry describes, or each occurrence of a recurring one."""
     m = c.mapping(raw, key, ITEM_KEYS, ITEM_OPTIONAL)
     if m is None:
-        return None
+        return []
     item_id = c.text(m, key, "id")
     if item_id:
         c.slug(item_id, (*key, "id"), _("item"))
@@ -281,20 +337,78 @@ def _item(c: Checker, raw: Any, key: tuple[str | int, ...], stage_id: str,
         c.choice(owner, (*key, "owner"), head.fields["owners"], _("owner"))
     due, due_spec = _day(c, m, key, "due", head)
     levels = _levels(c, m, key) if "levels" in m else list(head.fields["levels"])
-    when = c.text_list(m, key, "when")
-    for i, tag in enumerate(when):
-        if c.slug(tag, (*key, "when", i), _("tag")) and tag not in head.fields["tags"]:
-            c.add((*key, "when", i), _("tag '{tag}' is not listed under 'tags' in cycle.yaml")
+    when = _tags(c, m, key, "when", head)
+    unless = _tags(c, m, key, "unless", head)
+    for i, tag in enumerate(unless):
+        if tag in when:
+            c.add((*key, "unless", i), _("tag '{tag}' is both in 'when' and 'unless'")
                   .format(tag=tag))
+    serves = c.text(m, key, "serves", "hosted")
+    if c.choice(serves, (*key, "serves"), SERVES, _("election served")) and serves == "own":
+        electing = {e.level for e in head.fields["elections"]}
+        for level in levels:
+            if level not in electing:
+                c.add((*key, "serves"), _(
+                    "the item serves the region's own election, but no {level} elects a head "
+                    "in this cycle").format(level=level))
     requires = c.text_list(m, key, "requires")
-    return Item(
+    item = Item(
         id=item_id, title=c.text(m, key, "title"), title_en=c.text(m, key, "title_en"),
         owner=owner, due=due or stage_end or date.min, due_spec=due_spec,
         critical=c.flag(m, key, "critical"), weight=c.integer(m, key, "weight", 1, 1, 100),
         levels=frozenset(levels), when=frozenset(when), requires=tuple(requires),
         basis=c.text(m, key, "basis"), evidence=c.text(m, key, "evidence"),
         measure=_measure(c, m, key), note=c.text(m, key, "note"), stage=stage_id,
+        serves=serves, unless=frozenset(unless),
     )
+    every = c.text(m, key, "every")
+    if not every:
+        if "until" in m:
+            c.add((*key, "until"), _("'until' is only for a recurring item (with 'every')"))
+        return [item]
+    return _occurrences(c, m, key, item, every, due, head)
+
+
+def _tags(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], name: str,
+          head: _Head) -> list[str]:
+    tags = c.text_list(m, key, name)
+    for i, tag in enumerate(tags):
+        if c.slug(tag, (*key, name, i), _("tag")) and tag not in head.fields["tags"]:
+            c.add((*key, name, i), _("tag '{tag}' is not listed under 'tags' in cycle.yaml")
+                  .format(tag=tag))
+    return tags
+
+
+def _occurrences(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], item: Item,
+                 every: str, first: date | None, head: _Head) -> list[Item]:
+    """Each occurrence of a recurring item as an item of its own (``laporan-2024-02``)."""
+    if not c.choice(every, (*key, "every"), EVERY, _("recurrence")):
+        return [item]
+    until, _raw = _day(c, m, key, "until", head)
+    if "due" not in m or "until" not in m:
+        c.add(key, _("a recurring item needs 'due' (the first due date) and 'until' (the last)"))
+        return [item]
+    if first is None or until is None:
+        return [item]
+    if until < first:
+        c.add((*key, "until"), _("'until' ({until}) is before the first due date ({due})")
+              .format(until=until.isoformat(), due=first.isoformat()))
+        return [item]
+    days = occurrences(first, until, every)
+    if len(days) > MAX_OCCURRENCES:
+        c.add((*key, "every"), _("a recurring item may have at most {n} occurrences").format(
+            n=MAX_OCCURRENCES))
+        return [item]
+    longest = occurrence_id(item.id, days[-1], every)
+    if item.id and SLUG_RE.match(item.id) and not SLUG_RE.match(longest):
+        c.add((*key, "id"), _("the occurrences' ids (like '{id}') are longer than 48 "
+                              "characters; shorten the item id").format(id=longest))
+    return [replace(item, id=occurrence_id(item.id, d, every), due=d, due_spec=d.isoformat(),
+                    title=f"{item.title} ({period(d, every, 'id')})",
+                    title_en=f"{item.title_en} ({period(d, every, 'en')})"
+                    if item.title_en else "",
+                    every=every, series=item.id)
+            for d in days]
 
 
 def _measure(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...]) -> Measure | None:
@@ -329,12 +443,22 @@ def _check_requires(placed: list[tuple[Item, str, int | None]],
                     problems: list[Problem]) -> None:
     items = {item.id: item for item, _path, _line in placed}
     where = {item.id: (path, line) for item, path, line in placed}
+    series = {item.series: item.id for item, _path, _line in placed if item.series}
+    reported: set[tuple[str, str]] = set()
     for item, path, line in placed:
         for req in item.requires:
-            if req not in items:
+            if req in items or (item.series or item.id, req) in reported:
+                continue
+            reported.add((item.series or item.id, req))
+            if req in series:
+                problems.append(Problem(path, line, _(
+                    "item '{id}' requires '{req}', a recurring item; name one of its "
+                    "occurrences, like '{example}'").format(
+                        id=item.series or item.id, req=req, example=series[req])))
+            else:
                 problems.append(Problem(path, line, _(
                     "item '{id}' requires '{req}', which is not an item of this cycle").format(
-                        id=item.id, req=req)))
+                        id=item.series or item.id, req=req)))
     for loop in _loops(items):
         path, line = where[loop[0]]
         problems.append(Problem(path, line, _("'requires' forms a loop: {loop}").format(

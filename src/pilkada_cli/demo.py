@@ -1,14 +1,18 @@
 """Sample progress for ``pilkada demo``: Sumatera Selatan as of the provincial rakor of
 21 August 2024 (domain.md §3d). Deterministic (seeded), plausible, and marked as sample data.
 
-The people are roles, not real persons; the numbers are invented; the storylines follow the
-sources: NPHD with Polri/TNI signed late in places, Ogan Ilir and Empat Lawang single-candidate.
+The people are roles, not real persons; the numbers are invented. The story is what a rakor is
+for: some kab/kota well ahead of the schedule, most on it, some with loose ends, two far behind,
+one held up by a blocked critical item (with its reason), and one whose Desk Pilkada has not
+sent its records yet (no report). It is told by paces per kab/kota, not by item ids, so it keeps
+its shape when the checklist changes; only the blocked item is named, with a fallback.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from pilkada_cli.checklist import Cycle, Item
@@ -20,15 +24,52 @@ from pilkada_cli.workspace import SUMSEL_TAGS, Config, Thresholds
 DEMO_AS_OF = date(2024, 8, 21)
 DEMO_ORIGIN = "demo-sumsel"
 DEMO_SEED = 2024_08_21
-# The sample's storyline: three regencies lag badly, six have loose ends, the rest are on track.
-LAGGING = {"16.04": 0.9, "16.11": 0.93, "16.02": 0.95}
-LOOSE_ENDS = {"16.01", "16.03", "16.07", "16.09", "16.10", "16.12"}
+WARN_DAYS = Thresholds().warn_days
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How a kab/kota (and its kecamatan) works in the sample."""
+
+    keep: float  # share of the non-critical items due by now that were done
+    keep_critical: float  # the same for critical items
+    lead: int  # days ahead of a deadline that work is usually finished
+    forced_misses: int = 0  # non-critical items due by now left open at the kab/kota itself
+
+
+AHEAD = Pace(keep=1.0, keep_critical=1.0, lead=60)
+STEADY = Pace(keep=1.0, keep_critical=1.0, lead=10)
+LOOSE = Pace(keep=0.96, keep_critical=1.0, lead=5, forced_misses=2)
+BEHIND = Pace(keep=0.7, keep_critical=0.75, lead=0)
+FAR_BEHIND = Pace(keep=0.4, keep_critical=0.45, lead=0)
+
+# The storyline, by kab/kota (the province's own items run STEADY).
+PACES = {
+    "16.71": AHEAD, "16.74": AHEAD, "16.06": AHEAD,  # Palembang, Prabumulih, Muba
+    "16.01": STEADY, "16.05": STEADY, "16.08": STEADY, "16.13": STEADY, "16.72": STEADY,
+    "16.73": STEADY, "16.11": STEADY,  # Empat Lawang: steady, but see BLOCKED
+    "16.03": LOOSE, "16.07": LOOSE, "16.09": LOOSE, "16.10": LOOSE,
+    "16.02": BEHIND,  # Ogan Komering Ilir
+    "16.04": FAR_BEHIND,  # Lahat
+}
+NO_REPORT = {"16.12"}  # PALI: its Desk Pilkada's file has not reached the province yet
+SILENT_DISTRICTS = {"16.04": 3}  # Lahat: its last three kecamatan have not reported either
+# The one blocked critical item: region, preferred item (else the first critical BPKAD item
+# due by now), since when, and why.
+BLOCKED = ("16.11", "hibah-polri-tahap-2", date(2024, 8, 16),
+           "CONTOH: pencairan tahap II ditunda, menunggu pergeseran anggaran (Perbup perubahan "
+           "penjabaran APBD belum ditandatangani)")
 BLOCK_REASONS = {
     "BPKAD": "CONTOH: pencairan menunggu persetujuan TAPD",
     "Pemda": "CONTOH: draf NPHD masih direviu bagian hukum",
     "KPU": "CONTOH: menunggu juknis KPU RI",
     "Bawaslu": "CONTOH: rekrutmen diulang, pendaftar kurang",
     "Camat": "CONTOH: ruang sekretariat belum tersedia",
+}
+LATE_NOTES = {
+    "Pemda": "CONTOH: menunggu tanda tangan pimpinan",
+    "BPKAD": "CONTOH: SP2D dalam proses",
+    "KPU": "CONTOH: berkas belum lengkap",
 }
 
 
@@ -45,50 +86,64 @@ def demo_events(cycle: Cycle, regions: Sequence[Region]) -> list[Event]:
     """Sample events for every region in ``regions`` up to ``DEMO_AS_OF``."""
     rng = random.Random(DEMO_SEED)
     tags = {code: frozenset(t) for code, t in SUMSEL_TAGS.items()}
+    silent = _silent(regions)
+    starts = {item.id: stage.start for stage in cycle.stages for item in stage.items}
     out: list[Event] = []
     for region in regions:
-        profile = _Profile(region)
+        if region.code[:5] in NO_REPORT or region.code in silent:
+            continue
+        pace = PACES.get(region.code[:5], STEADY)
         region_t = region_tags(region.code, tags)
-        for item in cycle.items.values():
-            if item.applies_to(region.level, region_t):
-                out += _item_events(rng, region, item, profile, len(out))
+        items = [item for item in cycle.items.values()
+                 if item.applies_to(region.level, region_t)]
+        missed = _forced_misses(rng, region, items, pace)
+        blocked = _blocked_item(region, items)
+        for item in items:
+            if item.id == blocked:
+                out.append(_event(rng, region, item, "blocked", None, BLOCKED[2], len(out),
+                                  BLOCKED[3]))
+                continue
+            out += _item_events(rng, region, item, pace, starts[item.id], item.id in missed,
+                                len(out))
     return out
 
 
-class _Profile:
-    """How diligent a region is in the sample, by its regency."""
-
-    def __init__(self, region: Region) -> None:
-        kab = region.code[:5]
-        self.lagging = LAGGING.get(kab)
-        self.loose = kab in LOOSE_ENDS
-
-    def keeps(self, rng: random.Random, item: Item) -> bool:
-        """Whether an item due by now was done on time."""
-        if self.lagging is not None:
-            return rng.random() < self.lagging
-        if self.loose and not item.critical:
-            return rng.random() < 0.96
-        return True
+def _silent(regions: Sequence[Region]) -> set[str]:
+    """The kecamatan that have sent nothing yet (the last ones of their kab/kota)."""
+    out: set[str] = set()
+    for kab, n in SILENT_DISTRICTS.items():
+        districts = sorted(r.code for r in regions if r.parent_code == kab)
+        out.update(districts[-n:])
+    return out
 
 
-def _item_events(rng: random.Random, region: Region, item: Item, profile: _Profile,
-                 n: int) -> list[Event]:
+def _forced_misses(rng: random.Random, region: Region, items: Sequence[Item],
+                   pace: Pace) -> set[str]:
+    """Loose ends that the story needs at a kab/kota itself (not left to chance)."""
+    if not pace.forced_misses or region.level not in ("kabupaten", "kota"):
+        return set()
+    open_ = sorted(i.id for i in items if not i.critical and i.due <= DEMO_AS_OF)
+    return set(rng.sample(open_, min(pace.forced_misses, len(open_))))
+
+
+def _blocked_item(region: Region, items: Sequence[Item]) -> str | None:
+    if region.code != BLOCKED[0]:
+        return None
+    due = [i for i in items if i.critical and i.due <= DEMO_AS_OF]
+    ids = {i.id for i in due}
+    if BLOCKED[1] in ids:
+        return BLOCKED[1]
+    fallback = [i.id for i in due if i.owner == "BPKAD"] or [i.id for i in due]
+    return fallback[0] if fallback else None
+
+
+def _item_events(rng: random.Random, region: Region, item: Item, pace: Pace, start: date,
+                 missed: bool, n: int) -> list[Event]:
     due = item.due
-    if due > DEMO_AS_OF + timedelta(days=30):
-        return []
-    if due > DEMO_AS_OF:  # coming up: critical ones in hand, others some started
-        roll = rng.random()
-        urgent = item.critical and due <= DEMO_AS_OF + timedelta(days=7)
-        if urgent and profile.lagging is None:
-            roll *= 0.5
-        if roll < 0.15:
-            return [_event(rng, region, item, "done", None, DEMO_AS_OF - timedelta(days=2), n)]
-        if roll < 0.55:
-            return [_event(rng, region, item, "in_progress", rng.choice((20, 40, 60)),
-                           DEMO_AS_OF - timedelta(days=rng.randint(1, 10)), n)]
-        return []
-    if profile.keeps(rng, item):
+    if due > DEMO_AS_OF:
+        return _early_events(rng, region, item, pace, start, n)
+    keep = pace.keep_critical if item.critical else pace.keep
+    if not missed and rng.random() < keep:
         when = min(due - timedelta(days=rng.randint(0, 12)), DEMO_AS_OF)
         events = []
         if item.measure is not None or rng.random() < 0.3:
@@ -97,21 +152,45 @@ def _item_events(rng: random.Random, region: Region, item: Item, profile: _Profi
         events.append(_event(rng, region, item, "done", None, when, n + len(events)))
         return events
     roll = rng.random()
-    if roll < 0.25 and item.owner in BLOCK_REASONS:
-        return [_event(rng, region, item, "blocked", None,
-                       min(due + timedelta(days=3), DEMO_AS_OF), n)]
-    if roll < 0.75:
-        return [_event(rng, region, item, "in_progress", rng.choice((30, 50, 70, 90)),
-                       min(due + timedelta(days=rng.randint(0, 10)), DEMO_AS_OF), n)]
+    late = min(due + timedelta(days=rng.randint(0, 10)), DEMO_AS_OF)
+    if roll < 0.2 and not item.critical and item.owner in BLOCK_REASONS:
+        return [_event(rng, region, item, "blocked", None, late, n,
+                       BLOCK_REASONS[item.owner])]
+    if roll < 0.7:
+        return [_event(rng, region, item, "in_progress", rng.choice((30, 50, 70, 90)), late,
+                       n, LATE_NOTES.get(item.owner, ""))]
+    return []
+
+
+def _early_events(rng: random.Random, region: Region, item: Item, pace: Pace, start: date,
+                  n: int) -> list[Event]:
+    """Work on items not yet due: finished ahead by diligent offices, started by most. Work
+    waits for its stage unless the item prepares for it (due before the stage begins).
+    Critical items due within the warning window are in hand wherever the office keeps its
+    critical deadlines."""
+    ahead = (item.due - DEMO_AS_OF).days
+    in_hand = item.critical and ahead <= WARN_DAYS and pace.keep_critical == 1.0
+    open_now = start <= DEMO_AS_OF or item.due < start
+    if not open_now or ahead > pace.lead + 30:
+        return [_event(rng, region, item, "in_progress", rng.choice((20, 40, 60)),
+                       DEMO_AS_OF - timedelta(days=rng.randint(0, 4)), n)] if in_hand else []
+    first = DEMO_AS_OF - timedelta(days=20)
+    if start > first and start <= DEMO_AS_OF:
+        first = start
+    day = first + timedelta(days=rng.randint(0, (DEMO_AS_OF - first).days))
+    roll = rng.random()
+    if ahead <= pace.lead and roll < 0.75:
+        return [_event(rng, region, item, "done", None, day, n)]
+    if in_hand or roll < 0.5:
+        return [_event(rng, region, item, "in_progress", rng.choice((20, 40, 60)), day, n)]
     return []
 
 
 def _event(rng: random.Random, region: Region, item: Item, status: str, progress: int | None,
-           day: date, n: int) -> Event:
+           day: date, n: int, note: str = "") -> Event:
     zone = ZONES[region.timezone]
     moment = datetime.combine(day, time(rng.randint(8, 15), rng.randint(0, 59)), zone)
     recorded = moment + timedelta(minutes=rng.randint(1, 90))
-    note = BLOCK_REASONS.get(item.owner, "CONTOH") if status == "blocked" else ""
     evidence: tuple[str, ...] = ()
     if status == "done" and item.evidence:
         evidence = (f"CONTOH-{rng.randint(100, 999)}/{region.code}/{day.year}",)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pilkada_cli.errors import InputError
 from pilkada_cli.i18n import _, format_number
 from pilkada_cli.readiness import CRITICAL
-from pilkada_cli.views import Overview
+from pilkada_cli.views import Overview, unreported
 
-CONDITIONS = ("overdue", "critical", "blocked", "red")
+CONDITIONS = ("overdue", "critical", "blocked", "red", "no-report")
 
 
 def parse_fail_on(values: Sequence[str]) -> list[str]:
@@ -17,7 +17,7 @@ def parse_fail_on(values: Sequence[str]) -> list[str]:
     out: list[str] = []
     for value in values:
         for part in value.split(","):
-            name = part.strip().lower()
+            name = part.strip().lower().replace("_", "-")
             if name not in CONDITIONS:
                 raise InputError(_("unknown --fail-on condition '{name}'; expected one of: "
                                    "{conditions}").format(name=name,
@@ -48,4 +48,11 @@ def check_gates(ov: Overview, fail_under: float | None, conditions: Sequence[str
             red = [row.region.code for row in ov.rows if row.summary.level == CRITICAL]
             if red or root.level == CRITICAL:
                 tripped.append(_("{n} region(s) CRITICAL").format(n=len(red) or 1))
+        elif name == "no-report":
+            silent = unreported(ov.readiness, ov.root.region.code)
+            if silent:
+                tripped.append(_("{n} region(s) with no report: {regions}").format(
+                    n=len(silent), regions=", ".join(
+                        f"{x.code} {x.short_name}" for x in silent[:5])
+                    + (", …" if len(silent) > 5 else "")))
     return tripped

@@ -306,15 +306,16 @@ class Journal:
 
     # appending
 
-    def append(self, events: Sequence[Event]) -> list[Event]:
+    def append(self, events: Sequence[Event], *, as_is: bool = False) -> list[Event]:
         """Durably append ``events``, all or nothing; returns them as written.
 
         Events with ``seq == SEQ_AUTO`` get the next per-origin numbers. If no event carries a
-        batch id and there are several, they get a fresh shared batch id and ``batch_size``.
+        batch id and there are several, they get a fresh shared batch id and ``batch_size``,
+        unless ``as_is`` (copies of other offices' events, `pilkada import`: written unchanged).
         Raises InputError for invalid events (nothing written) and StorageError("NOT saved: ...")
         for any storage failure, after undoing whatever this call had written.
         """
-        evs = self._stamp_batch(list(events))
+        evs = self._stamp_batch(list(events), as_is)
         if not evs:
             return []
         targets = self._targets(evs)
@@ -333,11 +334,11 @@ class Journal:
         return evs
 
     @staticmethod
-    def _stamp_batch(evs: list[Event]) -> list[Event]:
+    def _stamp_batch(evs: list[Event], as_is: bool = False) -> list[Event]:
         ids = {ev.id for ev in evs}
         if len(ids) != len(evs):
             raise InputError(_("the same event id appears twice in one write"))
-        if len(evs) < 2 or any(ev.batch is not None for ev in evs):
+        if as_is or len(evs) < 2 or any(ev.batch is not None for ev in evs):
             return evs  # single event, or batches already set (e.g. events copied from files)
         batch = new_event_id()
         return [replace(ev, batch=batch, batch_size=len(evs)) for ev in evs]
@@ -373,6 +374,15 @@ class Journal:
         if real.parent != Path(os.path.realpath(self.root)):
             raise Refused(_("{name} resolves outside {records}").format(
                 name=folder.name, records=self.label))
+
+    @contextlib.contextmanager
+    def hold_all(self) -> Iterator[None]:
+        """Hold every record file's lock, so that no append is half-written while git commits
+        or merges the folder (`pilkada sync`, reliability.md section 2). StorageError if a
+        writer holds one beyond the timeout."""
+        files, _listing = self.snapshot()
+        with self._locked(files, set()):
+            yield
 
     @contextlib.contextmanager
     def _locked(self, targets: list[RecordFile], origins: set[str]) -> Iterator[None]:

@@ -11,6 +11,7 @@ LEVEL_STYLE = {
     "at_risk": "bold black on yellow",
     "on_track": "bold white on green",
     "upcoming": "grey50",
+    "no_report": "bold white on grey42",
     None: "dim",
 }
 # The same meaning as printed documents paint it (report, map, spreadsheet): (fill, ink).
@@ -19,6 +20,7 @@ LEVEL_COLOURS: dict[str | None, tuple[str, str]] = {
     "at_risk": ("#f9a825", "#000000"),
     "on_track": ("#2e7d32", "#ffffff"),
     "upcoming": ("#bdbdbd", "#000000"),
+    "no_report": ("#6b6b6b", "#ffffff"),
     None: ("#f1f3f4", "#5f6368"),
 }
 STATUS_STYLE = {
@@ -28,7 +30,8 @@ STATUS_SYMBOL = {"done": "✓", "in_progress": "◐", "todo": "○", "blocked": 
 
 
 def level_word(level: str | None) -> str:
-    """SIAP / WASPADA / KRITIS (ON TRACK / AT RISK / CRITICAL), upcoming, or a dash."""
+    """SIAP / WASPADA / KRITIS / BELUM LAPOR (ON TRACK / AT RISK / CRITICAL / NO REPORT),
+    upcoming, or a dash."""
     return _level_words(language()).get(level or "", "—")
 
 
@@ -40,12 +43,15 @@ def _level_words(lang: str) -> dict[str, str]:
         "at_risk": _("AT RISK"),
         "on_track": _("ON TRACK"),
         "upcoming": _("upcoming"),
+        "no_report": _("NO REPORT"),
     }
 
 
 def level_letter(level: str | None) -> str:
-    """One letter for the stage strip: K/W/S in Indonesian, C/A/O in English."""
-    letters = {"critical": "KC", "at_risk": "WA", "on_track": "SO", "upcoming": "··"}
+    """One letter for the stage strip: K/W/S in Indonesian, C/A/O in English; ? for no
+    report and · for upcoming in both."""
+    letters = {"critical": "KC", "at_risk": "WA", "on_track": "SO", "upcoming": "··",
+               "no_report": "??"}
     pair = letters.get(level or "", "  ")
     return pair[0] if language() == "id" else pair[1]
 

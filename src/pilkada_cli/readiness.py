@@ -24,7 +24,12 @@ from pilkada_cli.regions import UTC_OFFSET_HOURS, Region, level_of, timezone_of
 from pilkada_cli.workspace import Thresholds
 
 CRITICAL, AT_RISK, ON_TRACK, UPCOMING = "critical", "at_risk", "on_track", "upcoming"
-LEVEL_ORDER = (CRITICAL, AT_RISK, ON_TRACK, UPCOMING)  # worst first
+# No event at all in a region's subtree: shown in place of a level, counted apart from the
+# levels; unknown, so neither critical nor on track (product.md "No report").
+NO_REPORT = "no_report"
+LEVEL_ORDER = (CRITICAL, AT_RISK, ON_TRACK, UPCOMING)  # the judged levels, worst first
+# Rows are listed worst first: the unknown after the known bad news, before the good.
+RANK = (CRITICAL, AT_RISK, NO_REPORT, ON_TRACK, UPCOMING)
 ZONES = {name: timezone(timedelta(hours=h), name) for name, h in UTC_OFFSET_HOURS.items()}
 
 # Tally fields: a region's tallies are one flat block of ints (stage, field) in the Readiness's
@@ -32,6 +37,9 @@ ZONES = {name: timezone(timedelta(hours=h), name) for name, h in UTC_OFFSET_HOUR
 (W, CREDIT, EXPECTED, ITEMS, DONE, OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON,
  CRIT_SOON_TODO, DUE_WITHIN, NA) = range(13)
 FIELDS = 13
+# What a pair's recorded status says (late, blocked, due soon and untouched): unknown for a
+# subtree that has reported nothing, so it does not reach the parent's counts and level.
+STATUS_FLAGS = (OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON, CRIT_SOON_TODO)
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ class Summary:
     due_soon: int
     critical_due_soon_todo: int
     na: int
-    level: str | None  # CRITICAL, AT_RISK, ON_TRACK, UPCOMING, or None if nothing applies
+    level: str | None  # CRITICAL, AT_RISK, ON_TRACK, UPCOMING, NO_REPORT; None: nothing applies
 
     @property
     def score(self) -> float | None:
@@ -211,6 +219,26 @@ def _contribution(item: Item, status: str, progress: int | None, d: date,
 def _add(into: list[int], other: Sequence[int], sign: int = 1) -> None:
     for i in range(FIELDS):
         into[i] += sign * other[i]
+
+
+def role_of(cycle: Cycle, code: str) -> str:
+    """A region's part in the cycle's elections: ``own`` (it elects a head), ``hosted`` (it
+    only hosts others' elections: a city voting for its governor, a province whose regencies
+    elect) or ``""`` (no election on its ground)."""
+    if cycle.elects(code):
+        return "own"
+    return "hosted" if cycle.hosts(code) else ""
+
+
+def serves(item: Item, role: str) -> bool:
+    """Whether an item serves an election a region of this role takes part in."""
+    return role == "own" or (role == "hosted" and item.serves == "hosted")
+
+
+def applies(cycle: Cycle, item: Item, region: Region, tags: frozenset[str]) -> bool:
+    """Whether an item applies to a region with these tags: its level, its tags, and the
+    election the item serves (domain.md §8a: who elects what)."""
+    return item.applies_to(region.level, tags) and serves(item, role_of(cycle, region.code))
 
 
 def region_tags(code: str, tags: Mapping[str, frozenset[str]]) -> frozenset[str]:
@@ -393,6 +421,8 @@ class Readiness:
         self._row = {r.code: n for n, r in enumerate(self.regions)}
         self._tag_map = tags
         self._tags: dict[str, frozenset[str]] = {}
+        self._roles: dict[str, str] = {}
+        self._electing: dict[str, int] | None = None
         self._item_list = list(cycle.items.values())
         self._item_index = {item.id: i for i, item in enumerate(self._item_list)}
         self._item_stage = [self._stage_index[item.stage] for item in self._item_list]
@@ -415,6 +445,29 @@ class Readiness:
         if found is None:
             found = self._tags[code] = region_tags(code, self._tag_map)
         return found
+
+    def role(self, code: str) -> str:
+        """``own``, ``hosted`` or ``""``: see ``role_of``."""
+        found = self._roles.get(code)
+        if found is None:
+            found = self._roles[code] = role_of(self.cycle, code)
+        return found
+
+    def _applies(self, item: Item, region: Region, tags: frozenset[str]) -> bool:
+        return item.applies_to(region.level, tags) and serves(item, self.role(region.code))
+
+    def electing(self, code: str) -> int:
+        """How many regions in scope at or under ``code`` elect a head of their own."""
+        if self._electing is None:
+            counts: dict[str, int] = {}
+            for region in self.regions:
+                if self.role(region.code) == "own":
+                    code_i: str | None = region.code
+                    while code_i is not None and code_i in self._by_code:
+                        counts[code_i] = counts.get(code_i, 0) + 1
+                        code_i = self._by_code[code_i].parent_code
+            self._electing = counts
+        return self._electing.get(code, 0)
 
     @property
     def latest(self) -> Mapping[tuple[str, str], Event]:
@@ -449,7 +502,7 @@ class Readiness:
         cutoffs = {zone: self.as_of.cutoff_in(zone) for zone in ZONES}
         block = self._block
         own = array("q")
-        baselines: dict[tuple[str, frozenset[str], date], array[int]] = {}
+        baselines: dict[tuple[str, frozenset[str], date, str], array[int]] = {}
         by_region: dict[str, list[Chunk]] = {}
         for ch in chunks:
             if ch.region in self._by_code:
@@ -458,7 +511,7 @@ class Readiness:
         self._deltas: dict[tuple[int, int, int, date], list[tuple[int, int]]] = {}
         for n, region in enumerate(self.regions):
             d = self._dates[region.timezone]
-            key = (region.level, self.tags_of(region.code), d)
+            key = (region.level, self.tags_of(region.code), d, self.role(region.code))
             base = baselines.get(key)
             if base is None:
                 base = baselines[key] = self._baseline(region, d)
@@ -487,7 +540,7 @@ class Readiness:
             self._loaders.append(ch.load)
             self._sources.append(ch.source)
             cmap = [index.get(name, -1) for name in ch.items]
-            ok = [ci >= 0 and items[ci].applies_to(region.level, tags) for ci in cmap]
+            ok = [ci >= 0 and self._applies(items[ci], region, tags) for ci in cmap]
             skip, ids, rec, item, locate = ch.skip, ch.ids, ch.rec, ch.item, ch.locate
             for pos, a in enumerate(ch.at):
                 if a >= cut or (skip and pos in skip):
@@ -546,7 +599,7 @@ class Readiness:
         tallies = [0] * self._block
         for stage_i, stage in enumerate(self.stages):
             for item in stage.items:
-                if item.applies_to(region.level, tags):
+                if self._applies(item, region, tags):
                     t = _contribution(item, "todo", None, d, warn)
                     for f in range(FIELDS):
                         tallies[stage_i * FIELDS + f] += t[f]
@@ -571,15 +624,21 @@ class Readiness:
             if parent is None or region is self.root:
                 continue
             c, q = row[region.code] * block, row[parent.region.code] * block
-            pooled[q:q + block] = array("q", map(add, pooled[q:q + block], pooled[c:c + block]))
+            child = pooled[c:c + block]
+            if result.subtree_events == 0:  # unreported: its weights count, its flags do not
+                child = array("q", child)
+                for o in range(0, block, FIELDS):
+                    for f in STATUS_FLAGS:
+                        child[o + f] = 0
+            pooled[q:q + block] = array("q", map(add, pooled[q:q + block], child))
             parent.subtree_events += result.subtree_events
             if result._at is not None and (parent._at is None or result._at[0] > parent._at[0]):
                 parent._at = result._at
             level = self.overall(region.code).level
-            if level is not None:
-                parent.child_levels[level] = parent.child_levels.get(level, 0) + 1
             if result.subtree_events == 0:
                 parent.no_report_children += 1
+            elif level is not None:
+                parent.child_levels[level] = parent.child_levels.get(level, 0) + 1
         del self._own_last
 
     # -- a compact, picklable form (for a derived cache) --------------------------------------
@@ -656,10 +715,14 @@ class Readiness:
             self._row[code] * self._block + stage_i * FIELDS + DUE_WITHIN]
 
     def stage(self, code: str, stage_id: str) -> Summary:
-        """One stage of a region's subtree."""
+        """One stage of a region's subtree (NO_REPORT for a live stage of a subtree that has
+        reported nothing)."""
         stage_i = self._stage_index[stage_id]
         t = self._stage_tally(code, stage_i)
-        return summary(t, judge(t, self.thresholds.red_gap, self.is_upcoming(code, stage_i)))
+        level = judge(t, self.thresholds.red_gap, self.is_upcoming(code, stage_i))
+        if level not in (None, UPCOMING) and self.no_report(code):
+            level = NO_REPORT
+        return summary(t, level)
 
     def overall(self, code: str) -> Summary:
         """Every stage of a region's subtree; upcoming stages are left out of the level."""
@@ -672,7 +735,10 @@ class Readiness:
         # Score and expected cover the whole cycle; the warning flags only live stages.
         for i in (W, CREDIT, EXPECTED):
             judged[i] = total[i]
-        return summary(total, judge(judged, self.thresholds.red_gap))
+        level = judge(judged, self.thresholds.red_gap)
+        if level is not None and self.no_report(code):
+            level = NO_REPORT
+        return summary(total, level)
 
     def children(self, code: str) -> list[Region]:
         """The regions in scope directly under ``code``."""
@@ -683,7 +749,8 @@ class Readiness:
         return self.results[code].subtree_events == 0
 
     def items(self, code: str, stage_id: str | None = None) -> list[ItemState]:
-        """Every applicable item of one region (not its subtree), in stage order."""
+        """Every applicable item of one region (not its subtree), in stage order, as the region
+        reads it (local owner names, e.g. KIP for KPU in Aceh)."""
         region = self._by_code[code]
         d = self.results[code].d
         tags = self.tags_of(code)
@@ -695,13 +762,14 @@ class Readiness:
             if stage_id is not None and stage.id != stage_id:
                 continue
             for item in stage.items:
-                if item.applies_to(region.level, tags):
+                if self._applies(item, region, tags):
                     pair = pairs.get(index[item.id])
+                    local = self.cycle.localise(item, code)
                     if pair is None:
-                        out.append(item_state(item, code, d, warn_days, None))
+                        out.append(item_state(local, code, d, warn_days, None))
                     else:
                         out.append(item_state(
-                            item, code, d, warn_days, None, STATUSES[pair[0]],
+                            local, code, d, warn_days, None, STATUSES[pair[0]],
                             None if pair[1] < 0 else pair[1],
                             functools.partial(self._loaders[pair[2][0]], pair[2][1])))
         return out

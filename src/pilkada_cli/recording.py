@@ -6,15 +6,14 @@ it is valid.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import getpass
-import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from pilkada_cli import csvtext
 from pilkada_cli.checklist import Cycle, Item
 from pilkada_cli.errors import InputError, Problem, ValidationError
 from pilkada_cli.events import (
@@ -29,10 +28,11 @@ from pilkada_cli.events import (
     validate_text,
 )
 from pilkada_cli.i18n import _
-from pilkada_cli.readiness import ZONES, region_tags
+from pilkada_cli.readiness import ZONES, applies, region_tags, role_of
 from pilkada_cli.regions import Region
 
 FUTURE_SLACK = timedelta(minutes=5)
+EARLIEST_BEFORE = timedelta(days=365)  # how long before the cycle's first stage a change may be
 CSV_COLUMNS = ("region", "item", "status", "progress", "note", "evidence")
 CSV_OPTIONAL = ("at", "by")
 STATUS_ALIASES = {
@@ -81,12 +81,20 @@ def parse_status(text: str) -> str:
 
 
 def parse_at(text: str, zone: str, now: datetime) -> datetime:
-    """``--at``: a date (noon local time, or now if that is earlier) or a date and time, with or
-    without an offset (without: the region's time zone)."""
+    """``--at`` (and a CSV's ``at``): a date or a date and time, with or without an offset
+    (without: the region's time zone).
+
+    A date alone means noon of that day in the region's time zone, as on the fill-in sheet (or
+    now, if noon has not come yet today); a date after today is refused, never moved to now.
+    How far back a time may go is the Recorder's rule, for every way of recording.
+    """
     tz = ZONES[zone]
     try:
         if len(text.strip()) == 10:
             day = date.fromisoformat(text.strip())
+            if day > now.astimezone(tz).date():
+                raise InputError(_("the date {date} is in the future").format(
+                    date=day.isoformat()))
             noon = datetime.combine(day, time(12), tz)
             return min(noon, now.astimezone(tz))
         moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
@@ -94,6 +102,15 @@ def parse_at(text: str, zone: str, now: datetime) -> datetime:
         raise InputError(_("bad time '{text}': use YYYY-MM-DD or YYYY-MM-DDTHH:MM").format(
             text=text)) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def earliest_day(cycle: Cycle) -> date:
+    """The first day a change can have happened on: a year before the cycle's first stage.
+
+    Anything earlier is taken for a typo (2204 for 2024, 0001 for a blank), not recorded.
+    """
+    first = min((stage.start for stage in cycle.stages), default=cycle.voting_day)
+    return first - EARLIEST_BEFORE
 
 
 class Recorder:
@@ -107,6 +124,19 @@ class Recorder:
         self.origin = origin
         self.default_by = default_by
         self.now = now or datetime.now(timezone.utc)
+        self.earliest = earliest_day(cycle)
+        self._built = 0  # events built so far: each gets a later ``recorded`` than the last
+
+    def _recorded(self) -> str:
+        """``recorded`` of the next event: now, plus a microsecond per event built before it.
+
+        Events built in one run share ``now``, so without this two changes of one pair in one
+        import (or in two files of a folder) would tie on time and their random ids would
+        decide which is current; this way the later row or file wins, every time.
+        """
+        moment = self.now + timedelta(microseconds=self._built)
+        self._built += 1
+        return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
     def build(self, changes: Sequence[Change], where: Sequence[str] | None = None,
               source: str = "") -> list[Event]:
@@ -129,7 +159,7 @@ class Recorder:
     def _one(self, c: Change) -> Event:
         item = self._item(c.item)
         tags = region_tags(c.region.code, self.tags)
-        if not item.applies_to(c.region.level, tags):
+        if not applies(self.cycle, item, c.region, tags):
             raise InputError(self._not_applicable(item, c.region, tags))
         note = validate_text(_("note"), c.note, max_bytes=NOTE_MAX_BYTES, allow_newline=True)
         if c.status in ("blocked", "na") and not note.strip():
@@ -151,11 +181,17 @@ class Recorder:
         if at - self.now > FUTURE_SLACK:
             raise InputError(_("the time {at} is in the future").format(
                 at=at.isoformat(timespec="minutes")))
+        if at.date() < self.earliest:  # checked before any time zone conversion can overflow
+            raise InputError(_(
+                "the date {date} is more than a year before the first stage of cycle {cycle} "
+                "(it starts {start}): a typo?").format(
+                date=at.date().isoformat(), cycle=self.cycle.id,
+                start=(self.earliest + EARLIEST_BEFORE).isoformat()))
         return Event(
             id=new_event_id(), origin=self.origin, seq=SEQ_AUTO, region=c.region.code,
             item=item.id, status=c.status, progress=c.progress, note=note, evidence=evidence,
             by=by, at=at.astimezone(ZONES[c.region.timezone]).isoformat(timespec="seconds"),
-            recorded=self.now.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+            recorded=self._recorded(),
         )
 
     def _item(self, item_id: str) -> Item:
@@ -169,8 +205,17 @@ class Recorder:
         raise InputError(_("unknown item '{item}' in cycle {cycle}").format(
             item=item_id, cycle=self.cycle.id) + hint)
 
-    @staticmethod
-    def _not_applicable(item: Item, region: Region, tags: frozenset[str]) -> str:
+    def _not_applicable(self, item: Item, region: Region, tags: frozenset[str]) -> str:
+        role = role_of(self.cycle, region.code)
+        if item.applies_to(region.level, tags) and role == "hosted":
+            return _("item '{item}' serves a region's own election; {name} elects no head in "
+                     "cycle {cycle}").format(item=item.id, name=region.name, cycle=self.cycle.id)
+        if item.applies_to(region.level, tags):
+            return _("{name} hosts no election in cycle {cycle}").format(
+                name=region.name, cycle=self.cycle.id)
+        if item.unless & tags:
+            return _("item '{item}' does not apply to regions tagged {tags}; {name} is").format(
+                item=item.id, tags=", ".join(sorted(item.unless & tags)), name=region.name)
         if region.level not in item.levels:
             return _("item '{item}' does not apply to {level} {name} (only: {levels})").format(
                 item=item.id, level=region.level, name=region.name,
@@ -203,14 +248,18 @@ class Recorder:
             note=prev.note if prev else "", evidence=prev.evidence if prev else (),
             by=validate_text(_("name"), by, max_bytes=NAME_MAX_BYTES, allow_newline=False),
             at=target.at,
-            recorded=self.now.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+            recorded=self._recorded(),
             undoes=target.id,
         )
 
 
-def read_csv_rows(raw: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
+def read_csv_rows(raw: bytes, source: str) -> tuple[list[tuple[int, dict[str, str]]],
+                                                   list[Problem]]:
     """Rows of a record CSV (UTF-8 with or without BOM; ``,`` or ``;``) with their line
-    numbers. Raises ValidationError for an unreadable file or missing columns."""
+    numbers, and the problems of the file's structure (an unclosed quote, a row with the wrong
+    number of fields, an oversized field), each naming its line. A row with a problem is left
+    out of the rows; the caller records nothing when there is any problem. Raises
+    ValidationError for an unreadable file or a bad header."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -218,28 +267,35 @@ def read_csv_rows(raw: bytes, source: str) -> list[tuple[int, dict[str, str]]]:
         raise ValidationError([Problem(source, line, _("file is not valid UTF-8 text"))]) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [h.strip().casefold() for h in next(reader)]
-    except StopIteration:
-        raise ValidationError([Problem(source, 1, _("the file is empty"))]) from None
+    problems: list[Problem] = []
+    records = csvtext.rows(text, source, delimiter, problems)
+    head = next(records, None)
+    if head is None:
+        raise ValidationError(problems or [Problem(source, 1, _("the file is empty"))])
+    header = [h.strip().casefold() for h in head.values]
     missing = [c for c in ("region", "item", "status") if c not in header]
     unknown = [h for h in header if h and h not in CSV_COLUMNS + CSV_OPTIONAL]
-    if missing or unknown:
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if missing or unknown or twice:
         parts = []
         if missing:
             parts.append(_("missing columns: {cols}").format(cols=", ".join(missing)))
         if unknown:
             parts.append(_("unknown columns: {cols}").format(cols=", ".join(unknown)))
-        raise ValidationError([Problem(source, 1, "; ".join(parts))])
+        if twice:
+            parts.append(_("columns named twice: {cols}").format(cols=", ".join(twice)))
+        raise ValidationError([Problem(source, head.line, "; ".join(parts))])
     rows = []
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
+    for row in records:
+        if csvtext.is_blank(row):
             continue
-        rows.append((line, {h: (values[i] if i < len(values) else "")
-                            for i, h in enumerate(header)}))
-    return rows
+        problem = (csvtext.width_problem(source, row, len(header))
+                   or csvtext.size_problem(source, row, header))
+        if problem is not None:
+            problems.append(problem)
+            continue
+        rows.append((row.line, dict(zip(header, row.values, strict=True))))
+    return rows, problems
 
 
 def log_filter(events: Iterable[Event], region: str | None = None, item: str | None = None,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pilkada_cli.checklist import ITEM_LEVELS, PHASES, TIMEZONES
+from pilkada_cli.checklist import ITEM_LEVELS, PHASES, SERVES, TIMEZONES
+from pilkada_cli.elections import ELECTING_LEVELS
 from pilkada_cli.fields import SLUG_RE
 from pilkada_cli.i18n import LANGUAGES
+from pilkada_cli.recurrence import EVERY
 from pilkada_cli.regions import DEPTHS
 
 SCHEMA_ID = "https://pilkada.invalid/schema/pilkada-1.json"
@@ -57,6 +59,16 @@ def item_schema() -> dict[str, Any]:
             "weight": {"type": "integer", "minimum": 1, "maximum": 100},
             "levels": _levels(),
             "when": _slugs("Region tags the item needs, e.g. calon-tunggal"),
+            "unless": _slugs("Region tags that rule the item out, e.g. sengketa-mk"),
+            "serves": {"enum": list(SERVES),
+                       "description": "own: only where the region elects a head itself; "
+                                      "hosted (default): wherever an election is held"},
+            "every": {"enum": list(EVERY),
+                      "description": "Recurring: one item per month or week from 'due' "
+                                     "(the first) to 'until' (the last); ids get -YYYY-MM "
+                                     "(month) or -YYYY-MM-DD (week)"},
+            "until": {"type": "string", "pattern": _DAY,
+                      "description": "Last due date of a recurring item"},
             "requires": _slugs("Items that must be done first"),
             "basis": _text("Legal basis or source"),
             "evidence": _text("What proves it: a berita acara number, an SK, a receipt"),
@@ -68,6 +80,7 @@ def item_schema() -> dict[str, Any]:
             },
             "note": _text("Free note"),
         },
+        "dependentRequired": {"every": ["due", "until"], "until": ["every"]},
     }
 
 
@@ -112,7 +125,45 @@ def cycle_schema() -> dict[str, Any]:
             "tags": _slugs("Region tags items may use in `when`"),
             "sources": {"type": "array", "items": {"type": "string"}},
             "note": _text("Free note"),
+            "elections": {
+                "type": "object", "additionalProperties": False,
+                "description": "Who elects what, per level (default: every province, "
+                               "regency and city)",
+                "properties": {level: _election() for level in ELECTING_LEVELS},
+            },
+            "owner_aliases": {
+                "type": "array",
+                "description": "Local names of responsible bodies in a region and below",
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["region", "owners"],
+                    "properties": {
+                        "region": {"type": "string", "pattern": _CODE},
+                        "owners": {"type": "object", "minProperties": 1,
+                                   "additionalProperties": {"type": "string", "minLength": 1},
+                                   "description": "Owner as the cycle names it: local name"},
+                        "basis": _text("Legal basis or source"),
+                    },
+                },
+            },
         },
+    }
+
+
+def _election() -> dict[str, Any]:
+    codes = {"type": "array", "items": {"type": "string", "pattern": _CODE}}
+    return {
+        "type": "object", "additionalProperties": False, "required": ["head"],
+        "properties": {
+            "head": _text("The head elected, in Indonesian"),
+            "head_en": _text("The same in English"),
+            "basis": _text("Legal basis or source"),
+            "only": {**codes, "description": "Only these regions elect"},
+            "except": {"type": "object", "propertyNames": {"pattern": _CODE},
+                       "additionalProperties": {"type": "string"},
+                       "description": "Regions that elect no head: code -> why"},
+        },
+        "not": {"required": ["only", "except"]},
     }
 
 
@@ -144,6 +195,21 @@ def workspace_schema() -> dict[str, Any]:
                 "type": "object",
                 "propertyNames": {"pattern": _CODE},
                 "additionalProperties": _slugs("Tags of this region and those below it"),
+            },
+            "offices": {
+                "type": "array",
+                "description": "Offices whose signed bundles `pilkada import` accepts",
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["name", "key", "regions"],
+                    "properties": {
+                        "name": _text("The office's name"),
+                        "key": {"type": "string", "pattern": "^ed25519:[A-Za-z0-9+/]{43}=$",
+                                "description": "Public key from `pilkada keys show`"},
+                        "regions": {"type": "array", "minItems": 1,
+                                    "items": {"type": "string", "pattern": _CODE}},
+                    },
+                },
             },
         },
     }

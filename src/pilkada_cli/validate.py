@@ -9,7 +9,7 @@ from pilkada_cli.cycles import resolve_cycle, shipped_cycles
 from pilkada_cli.errors import InputError, Problem, ValidationError
 from pilkada_cli.i18n import _
 from pilkada_cli.regions import load_regions
-from pilkada_cli.workspace import CONFIG_FILE, find_workspace, load_config
+from pilkada_cli.workspace import CONFIG_FILE, find_workspace, load_config, unknown_tags
 
 
 def validate_paths(paths: list[Path], workspace: Path | None) -> list[str]:
@@ -70,9 +70,8 @@ def _check(kind: str, path: Path, seen: set[Path]) -> str:
     folder = resolve_cycle(config.cycle, path.parent)
     cycle = load_cycle(folder)
     seen.add(folder.resolve())
-    unknown = sorted({t for tags in config.tags.values() for t in tags} - set(cycle.tags))
+    unknown = unknown_tags(config, cycle.tags, cycle.id)
     if unknown:
-        raise ValidationError([Problem(str(path), None, _(
-            "tags not used by cycle {id}: {tags}").format(id=cycle.id, tags=", ".join(unknown)))])
+        raise ValidationError(unknown)
     return _("{path}: workspace for region {code}, cycle {id}").format(
         path=path, code=config.region, id=cycle.id)

@@ -13,7 +13,8 @@ from typing import Any
 
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import (
-    LEVEL_ORDER,
+    NO_REPORT,
+    RANK,
     ItemState,
     Readiness,
     Summary,
@@ -22,7 +23,8 @@ from pilkada_cli.readiness import (
 )
 from pilkada_cli.regions import Region, depth_of_level
 
-STATUS_SCHEMA = "pilkada.status/1"
+# 2: the level may be "no_report", and a parent's counts leave out its unreported subtrees.
+STATUS_SCHEMA = "pilkada.status/2"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Row:
     last: Event | None
     child_levels: tuple[tuple[str, int], ...]
     no_report_children: int
+    elects: bool = True  # the region elects a head of its own in the cycle
+    electing: int = 0  # regions in scope at or under it that elect a head
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,10 @@ class Overview:
 
     @property
     def level_counts(self) -> list[tuple[str, int]]:
-        """Rows per level, worst first."""
+        """Rows per level, worst first (rows with no report are counted apart)."""
         counts: dict[str, int] = {}
         for row in self.rows:
-            if row.summary.level is not None:
+            if row.summary.level not in (None, NO_REPORT):
                 counts[row.summary.level] = counts.get(row.summary.level, 0) + 1
         return worst_first(counts)
 
@@ -75,13 +79,14 @@ def _row(r: Readiness, region: Region, stage: str | None, strip: Sequence[str]) 
         no_report=r.no_report(region.code), last=result.last,
         child_levels=tuple(worst_first(result.child_levels)),
         no_report_children=result.no_report_children,
+        elects=r.role(region.code) == "own", electing=r.electing(region.code),
     )
 
 
 def sort_key(row: Row) -> tuple[int, float, str]:
     """Worst first: by level, then by how far the score is behind expected, then by code."""
     s = row.summary
-    level_rank = LEVEL_ORDER.index(s.level) if s.level else len(LEVEL_ORDER)
+    level_rank = RANK.index(s.level) if s.level else len(RANK)
     gap = (s.expected or 0.0) - (s.score or 0.0)
     return (level_rank, -gap, row.region.code)
 
@@ -124,14 +129,27 @@ def detail(r: Readiness, code: str, stage: str | None = None) -> Detail:
     return Detail(ov, stages, tuple(r.items(code, stage)))
 
 
+def unreported(r: Readiness, code: str) -> list[Region]:
+    """The regions of ``code``'s subtree (itself included) that have reported nothing, each
+    listed without its descendants (which have reported nothing either)."""
+    if r.no_report(code):
+        return [r.region(code)]
+    return [x for x in r.subtree(code)
+            if r.no_report(x.code) and not r.no_report(x.parent_code or "")]
+
+
 def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str | None = None,
              critical_only: bool = False) -> list[ItemState]:
-    """Late and upcoming (region, item) pairs, worst first: critical overdue, then days late."""
+    """Late and upcoming (region, item) pairs, worst first: blocked and critical overdue, then
+    days late. Regions with no report are left out: nothing is known about their items."""
     out: list[ItemState] = []
     for region in r.regions:
+        if r.no_report(region.code):
+            continue
         for st in r.items(region.code):
-            if owner is not None and st.item.owner.casefold() != owner.casefold():
-                continue
+            if owner is not None and owner.casefold() not in (
+                    st.item.owner.casefold(), r.cycle.items[st.item.id].owner.casefold()):
+                continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
             if critical_only and not st.item.critical:
                 continue
             if st.status in ("done", "na"):
@@ -140,7 +158,8 @@ def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str |
             if st.overdue or (not overdue_only and st.due <= d + timedelta(days=within)):
                 out.append(st)
     out.sort(key=lambda st: (not (st.overdue and st.item.critical), not st.overdue,
-                             -st.days_late, st.due, st.region, st.item.id))
+                             st.status != "blocked", -st.days_late, st.due, st.region,
+                             st.item.id))
     return out
 
 
@@ -167,11 +186,12 @@ def _row_json(row: Row) -> dict[str, Any]:
         "stages": [{"id": sid, "level": level} for sid, level in row.stages],
         "children": dict(row.child_levels),
         "children_no_report": row.no_report_children,
+        "elects": row.elects, "electing_regions": row.electing,
     }
 
 
 def overview_json(ov: Overview) -> dict[str, Any]:
-    """The versioned JSON contract of ``pilkada status`` (schema ``pilkada.status/1``)."""
+    """The versioned JSON contract of ``pilkada status`` (schema ``pilkada.status/2``)."""
     r = ov.readiness
     return {
         "schema": STATUS_SCHEMA,
@@ -225,9 +245,12 @@ CHANGE_KINDS = ("done", "regressed", "blocked", "overdue")
 
 def changes(before: Readiness, after: Readiness) -> list[Change]:
     """What changed between two readiness snapshots of the same scope: newly done, regressed
-    (done → anything else), newly blocked, newly overdue; by region, then kind, then item."""
+    (done → anything else), newly blocked, newly overdue; by region, then kind, then item.
+    Regions with no report have nothing that changed (their items are not known to be late)."""
     out: list[Change] = []
     for region in after.regions:
+        if after.no_report(region.code):
+            continue
         old = {st.item.id: st for st in before.items(region.code)}
         for new in after.items(region.code):
             prev = old.get(new.item.id)

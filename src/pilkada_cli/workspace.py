@@ -6,8 +6,9 @@ to kecamatan), whose records live in the user data folder.
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,8 +18,9 @@ from pilkada_cli.checklist import TIMEZONES
 from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
+from pilkada_cli.offices import Office, parse_offices
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level
-from pilkada_cli.yamlload import load_file
+from pilkada_cli.yamlload import Document, load_file
 
 CONFIG_FILE = "pilkada.yaml"
 RECORDS_DIR = "records"
@@ -36,7 +38,7 @@ SUMSEL_TAGS: dict[str, tuple[str, ...]] = {
 
 CONFIG_KEYS = ("cycle", "region")
 CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name",
-                   "as_of", "sample")
+                   "as_of", "sample", "offices")
 THRESHOLD_KEYS = ("warn_days", "red_gap")
 
 GITIGNORE = """\
@@ -77,6 +79,9 @@ class Config:
     name: str = ""
     as_of: date | None = None  # a frozen "today" (demos, training); None = the real today
     sample: bool = False  # sample data: every view says so
+    offices: tuple[Office, ...] = ()  # whose signed bundles `pilkada import` accepts
+    # The parsed file, for the lines of problems found later (tags the cycle does not know).
+    source: Document | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -115,9 +120,10 @@ def user_home() -> Path:
     return Path(user_data_dir("pilkada", appauthor=False))
 
 
-def find_workspace(explicit: Path | None, cwd: Path | None = None) -> Workspace:
+def find_workspace(explicit: Path | None, cwd: Path | None = None,
+                   regions: RegionIndex | None = None) -> Workspace:
     """``--workspace``, then ``PILKADA_WORKSPACE``, then the current folder and its parents,
-    else the embedded default."""
+    else the embedded default. With ``regions``, region codes in the config are checked."""
     given = explicit or (Path(os.environ["PILKADA_WORKSPACE"])
                          if os.environ.get("PILKADA_WORKSPACE") else None)
     if given is not None:
@@ -125,17 +131,17 @@ def find_workspace(explicit: Path | None, cwd: Path | None = None) -> Workspace:
         if not (folder / CONFIG_FILE).is_file():
             raise InputError(_("no workspace at {path} (no {file} there)").format(
                 path=folder, file=CONFIG_FILE))
-        return _open(folder)
+        return _open(folder, regions)
     here = (cwd or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():
-            return _open(folder)
+            return _open(folder, regions)
     return Workspace(config=default_config(), root=user_home() / "default", is_default=True)
 
 
-def _open(folder: Path) -> Workspace:
+def _open(folder: Path, regions: RegionIndex | None) -> Workspace:
     path = folder / CONFIG_FILE
-    return Workspace(config=load_config(path), root=folder, config_path=path)
+    return Workspace(config=load_config(path, regions), root=folder, config_path=path)
 
 
 def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
@@ -161,11 +167,17 @@ def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
     timezone = c.text(m, (), "timezone") or None
     if timezone:
         c.choice(timezone, ("timezone",), TIMEZONES, _("time zone"))
+    # Tagged regions are checked against the root only when the root itself is known.
+    known_root = region if regions is not None and region and (
+        region == NATION_CODE or regions.get(region) is not None) else ""
     config = Config(
         cycle=c.text(m, (), "cycle"), region=region, depth=depth,
-        tags=_tags(c, m.get("tags"), regions), thresholds=_thresholds(c, m.get("thresholds")),
+        tags=_tags(c, m.get("tags"), regions, known_root),
+        thresholds=_thresholds(c, m.get("thresholds")),
         language=language, operator=c.text(m, (), "operator") or None, timezone=timezone,
         name=c.text(m, (), "name"), as_of=_as_of(c, m), sample=c.flag(m, (), "sample"),
+        offices=parse_offices(c, m.get("offices"), regions),
+        source=doc,
     )
     if region and depth in DEPTHS and region != NATION_CODE and CODE_RE.match(region):
         if depth_of_level(depth) < region.count(".") + 1:
@@ -174,6 +186,31 @@ def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
     if problems:
         raise ValidationError(problems)
     return config
+
+
+def unknown_tags(config: Config, known: Collection[str], cycle: str) -> list[Problem]:
+    """A problem, at its line, for each tag in ``config`` that the cycle does not declare: such
+    a tag would silently change which items count for the region."""
+    allowed = sorted(known)
+    problems: list[Problem] = []
+    doc = config.source
+    raw = doc.data.get("tags") if doc is not None and isinstance(doc.data, dict) else None
+    if doc is not None and isinstance(raw, dict):
+        placed = [(str(t), doc.line("tags", code, i)) for code, tags in raw.items()
+                  if isinstance(tags, list) for i, t in enumerate(tags)]
+        shown = doc.path
+    else:
+        placed = [(t, None) for tags in config.tags.values() for t in sorted(tags)]
+        shown = CONFIG_FILE
+    for tag, line in placed:
+        if tag in known:
+            continue
+        close = difflib.get_close_matches(tag, allowed, n=1)
+        hint = " " + _("(did you mean '{key}'?)").format(key=close[0]) if close else ""
+        problems.append(Problem(shown, line, _(
+            "unknown tag '{tag}': cycle {cycle} knows {tags}").format(
+            tag=tag, cycle=cycle, tags=", ".join(allowed) or "-") + hint))
+    return problems
 
 
 def _as_of(c: Checker, m: Mapping[str, Any]) -> date | None:
@@ -186,7 +223,12 @@ def _as_of(c: Checker, m: Mapping[str, Any]) -> date | None:
     return day
 
 
-def _tags(c: Checker, raw: Any, regions: RegionIndex | None) -> dict[str, frozenset[str]]:
+def _inside(code: str, root: str) -> bool:
+    return root == NATION_CODE or code == root or code.startswith(root + ".")
+
+
+def _tags(c: Checker, raw: Any, regions: RegionIndex | None,
+          root: str) -> dict[str, frozenset[str]]:
     if raw is None:
         return {}
     m = c.mapping(raw, ("tags",), (), list(raw) if isinstance(raw, dict) else ())
@@ -198,6 +240,9 @@ def _tags(c: Checker, raw: Any, regions: RegionIndex | None) -> dict[str, frozen
             continue
         if regions is not None and regions.get(code) is None:
             c.add(key, _("unknown region code '{code}'").format(code=code))
+        elif root and not _inside(code, root):
+            c.add(key, _("region {code} is outside this workspace's region {root}: its tags "
+                         "would count nowhere").format(code=code, root=root))
         tags = c.text_list(m, ("tags",), code)  # type: ignore[arg-type]
         for i, tag in enumerate(tags):
             c.slug(tag, (*key, i), _("tag"))

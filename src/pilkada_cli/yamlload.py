@@ -2,9 +2,9 @@
 
 Safe: only ``SafeLoader`` machinery, no tags, no anchors or aliases, one document, caps on size,
 depth and node count. Strict: YAML 1.1 surprises are off (``NO``, ``0755``, ``1:30`` and
-``2024-01-05`` stay strings; only ``true``/``false``, plain decimal integers and null are
-typed), and a duplicate key is an error. Values come back as plain Python data plus a map from
-each value's path to its line, so validators can name file:line for every problem.
+``2024-01-05`` stay strings; only ``true``/``false``, plain decimal integers of up to 18 digits
+and null are typed), and a duplicate key is an error. Values come back as plain Python data plus
+a map from each value's path to its line, so validators can name file:line for every problem.
 """
 
 from __future__ import annotations
@@ -37,8 +37,11 @@ _StrictLoader.yaml_implicit_resolvers = {}
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
 )
+# At most 18 digits: every number a checklist or config holds is small, and each integer field
+# is range-checked (with its line); a longer run of digits stays text, so it reaches that check,
+# or a text field, instead of int(), which raises past 4,300 digits (CVE-2020-10735's limit).
 _StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]*)$"), list("-0123456789")
+    "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]{0,17})$"), list("-0123456789")
 )
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""]

@@ -22,13 +22,15 @@ RACY_NS = 2_000_000_000
 # developer's edit) makes every entry stale.
 MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/status.py",
            "checklist.py", "fields.py", "yamlload.py", "events.py", "recordfile.py",
-           "journal.py", "readiness.py", "regions.py", "loading.py")
+           "journal.py", "readiness.py", "regions.py", "loading.py", "elections.py",
+           "recurrence.py")
 _ALLOWED = {
     ("array", "array"), ("array", "_array_reconstructor"), ("builtins", "frozenset"),
     ("builtins", "set"), ("datetime", "date"), ("copyreg", "_reconstructor"),
     ("builtins", "object"), ("pilkada_cli.checklist", "Cycle"),
     ("pilkada_cli.checklist", "Stage"), ("pilkada_cli.checklist", "Item"),
-    ("pilkada_cli.checklist", "Measure"),
+    ("pilkada_cli.checklist", "Measure"), ("pilkada_cli.elections", "Election"),
+    ("pilkada_cli.elections", "OwnerAlias"),
 }
 
 

@@ -60,5 +60,5 @@ def _global(
 
 # Command modules register themselves on `app` when imported, in the order --help lists them:
 # set up, what the cycle asks for, record, see, report.
-from pilkada_cli.cli import setup, demo, catalog, records, status, report, map, sheet  # noqa: E402,F401,I001
+from pilkada_cli.cli import setup, demo, catalog, records, status, report, map, sheet, share, sync  # noqa: E402,F401,I001
 

@@ -62,11 +62,17 @@ class Session:
         return self._consoles[key]
 
     def workspace(self) -> Workspace:
-        """The workspace in use; the embedded default is announced once on stderr."""
+        """The workspace in use, its config checked as strictly as by ``validate`` (region codes
+        and tags included); the embedded default is announced once on stderr."""
         if self._workspace is None:
-            from pilkada_cli.workspace import find_workspace
+            from pilkada_cli.errors import ValidationError
+            from pilkada_cli.workspace import find_workspace, unknown_tags
 
-            self._workspace = find_workspace(self.workspace_path)
+            self._workspace = find_workspace(self.workspace_path, regions=self.regions())
+            cycle = self.cycle()
+            problems = unknown_tags(self._workspace.config, cycle.tags, cycle.id)
+            if problems:
+                raise ValidationError(problems)
             if self._workspace.is_default and not self._announced:
                 self._announced = True
                 from rich.text import Text
@@ -150,8 +156,10 @@ class Session:
         """An unknown owner is an input error listing the owners."""
         from pilkada_cli.errors import InputError
 
-        owners = self.cycle().owners
-        if owner.casefold() not in {o.casefold() for o in owners}:
+        cycle = self.cycle()
+        owners = cycle.owners
+        local = {name for a in cycle.owner_aliases for _o, name in a.owners}
+        if owner.casefold() not in {o.casefold() for o in (*owners, *local)}:
             raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
                 owner=owner, owners=", ".join(owners)))
 

@@ -80,7 +80,8 @@ def items(
     from pilkada_cli.render.catalog import items_table
 
     s = get_session()
-    chosen = select_items(s.cycle(), stage=stage, owner=owner, level=level)
+    chosen = select_items(s.cycle(), stage=stage, owner=owner, level=level,
+                          region=s.workspace().config.region)
     s.console().print(items_table(chosen))
 
 

@@ -130,9 +130,9 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         return
     from pilkada_cli.errors import ValidationError
 
-    rows = read_csv_rows(raw, source)
+    rows, problems = read_csv_rows(raw, source)
     recorder = _recorder(s, by)
-    changes, lines, problems = _csv_changes(s, rows, source)
+    changes, lines, skipped = _csv_changes(s, rows, source, problems)
     try:
         events = recorder.build(changes, lines, source)
     except ValidationError as e:
@@ -140,6 +140,13 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
     if problems:  # every bad row, in file order; nothing is written
         raise ValidationError(sorted(problems, key=lambda p: p.line or 0))
     _save(s, events)
+    if skipped:
+        from rich.text import Text
+
+        err = s.console(stderr=True)
+        for line, first in skipped:
+            err.print(Text(_("{file}:{line}: skipped: the same as line {first} (recorded "
+                             "once)").format(file=source, line=line, first=first)))
 
 
 def _read(path: Path) -> bytes:
@@ -150,16 +157,20 @@ def _read(path: Path) -> bytes:
             path=path, reason=e.strerror or e)) from None
 
 
-def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
-                 source: str) -> tuple[list[Change], list[str], list[Problem]]:
+def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str,
+                 problems: list[Problem]) -> tuple[list[Change], list[str], list[tuple[int, int]]]:
+    """The changes of the CSV rows in file order, with their lines; a bad row is appended to
+    ``problems``. A row identical to the previous row for its region and item is left out and
+    returned as (its line, the line it repeats)."""
     from datetime import datetime, timezone
 
     from pilkada_cli.errors import Problem
     from pilkada_cli.recording import Change, parse_at, parse_status
 
-    problems: list[Problem] = []
     changes: list[Change] = []
     lines: list[str] = []
+    skipped: list[tuple[int, int]] = []
+    previous: dict[tuple[str, str], tuple[Change, int]] = {}
     now = datetime.now(timezone.utc)
     for line, row in rows:
         try:
@@ -169,15 +180,23 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]],
             progress = int(raw_progress) if raw_progress else None
             when = parse_at(row["at"], region.timezone, now) if row.get("at") else None
             evidence = tuple(e.strip() for e in (row.get("evidence") or "").splitlines())
-            changes.append(Change(region, row["item"].strip(), parse_status(row["status"]),
-                                  progress, row.get("note") or "", evidence, when,
-                                  row.get("by") or None))
-            lines.append(str(line))
+            change = Change(region, row["item"].strip(), parse_status(row["status"]),
+                            progress, row.get("note") or "", evidence, when,
+                            row.get("by") or None)
         except ValueError:
             problems.append(Problem(source, line, _("progress must be a whole number")))
+            continue
         except InputError as e:
             problems.append(Problem(source, line, str(e)))
-    return changes, lines, problems
+            continue
+        pair = (region.code, change.item)
+        if pair in previous and previous[pair][0] == change:
+            skipped.append((line, previous[pair][1]))
+            continue
+        previous[pair] = (change, line)
+        changes.append(change)
+        lines.append(str(line))
+    return changes, lines, skipped
 
 
 @app.command(help=_(
@@ -275,19 +294,30 @@ def log(
     s = get_session()
     code = s.region(region).code if region else None
     entries = log_filter(s.events(), code, item, _date(since), _date(until), by)
+    offices = _offices(s)
     out = s.console()
     if fmt == "json":
-        out.file.write(json.dumps(log_json(entries), ensure_ascii=False, indent=2) + "\n")
+        out.file.write(json.dumps(log_json(entries, offices), ensure_ascii=False, indent=2)
+                       + "\n")
     elif fmt == "csv":
-        out.file.write(log_csv(entries))
+        out.file.write(log_csv(entries, offices))
     elif fmt == "table":
-        grid = log_grid(entries)
+        grid = log_grid(entries, offices)
         if sys.stdout.isatty():
             out.print(to_rich(grid))
         else:
             out.file.write(to_plain(grid))
     else:
         raise InputError(_("unknown format '{fmt}'; use table, json or csv").format(fmt=fmt))
+
+
+def _offices(s: Session) -> dict[str, str]:
+    """Origin id -> the office it says it belongs to (senders.py): the same in every office
+    that has the events, so logs compare equal."""
+    from pilkada_cli import senders
+
+    return {origin: sender.office
+            for origin, sender in senders.load(s.workspace().records_dir).items()}
 
 
 def _date(text: str | None):  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -32,14 +33,33 @@ def init(
     ] = None,
     lang: Annotated[str, typer.Option("--language", help=_("Workspace language: id or en."))
     ] = "id",
+    git: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--git", help=_("The shared repository (a server address or a folder on a shared "
+                        "drive): join the workspace in it, or share this new one there; then "
+                        "`pilkada sync` exchanges records."), show_default=False)] = None,
 ) -> None:
     from rich.text import Text
 
+    from pilkada_cli.i18n import set_language
+    from pilkada_cli.render.status import next_steps
     from pilkada_cli.setup import new_workspace_config
     from pilkada_cli.workspace import init_workspace
 
     s = get_session()
+    if git:
+        from pilkada_cli.cli.sync import init_with_git
+
+        init_with_git(s, directory, git, lambda: new_workspace_config(
+            s.regions(), region, depth, cycle, directory, operator, lang))
+        return
     config = new_workspace_config(s.regions(), region, depth, cycle, directory, operator, lang)
     path = init_workspace(directory, config)
-    s.console(stderr=True).print(Text(_("Created workspace {path} for {code}.").format(
+    # From here on, speak the new workspace's language: the policy's order is flag, then
+    # environment, then workspace (and opening the workspace here would load its cycle).
+    if config.language and not (s.lang or os.environ.get("PILKADA_LANG")):
+        set_language(config.language)
+    err = s.console(stderr=True)
+    err.print(Text(_("Created workspace {path} for {code}.").format(
         path=path, code=config.region), style="green"))
+    folder = None if directory.resolve() == Path.cwd().resolve() else str(directory)
+    err.print(Text("\n".join(next_steps(folder))))

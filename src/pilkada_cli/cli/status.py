@@ -95,7 +95,8 @@ def status(
         show_default=False, min=0, max=100)] = None,
     fail_on: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--fail-on", help=_("Exit 1 when any: overdue, critical (a critical item overdue or "
-        "blocked), blocked, red (a region at CRITICAL). Repeatable or comma-separated."),
+        "blocked), blocked, red (a region at CRITICAL), no-report (a region with no records "
+        "at all). Repeatable or comma-separated."),
         show_default=False)] = None,
 ) -> None:
     from pilkada_cli.gates import check_gates, parse_fail_on
@@ -135,9 +136,19 @@ def status(
             _emit(s, chosen, items_grid(dt.items, target.timezone), None)
         if chosen in (Format.table, Format.plain, Format.md) and ov.rows:
             _emit(s, chosen, overview_grid(ov), None)
+    if r.no_report(target.code) and chosen in (Format.table, Format.plain):
+        _no_records(s, ov)
     tripped = check_gates(ov, fail_under, conditions)
     if tripped:
         fail("; ".join(tripped), ExitCode.GATE_FAILED)
+
+
+def _no_records(s: Session, ov: Any) -> None:
+    from rich.text import Text
+
+    from pilkada_cli.render.status import no_records_lines
+
+    s.console(stderr=True).print(Text("\n".join(no_records_lines(ov)), style="dim"))
 
 
 def _detail_csv(data: dict[str, Any]) -> str:
@@ -168,7 +179,7 @@ def due(
 ) -> None:
     from pilkada_cli.render.status import due_grid
     from pilkada_cli.render.table import to_csv
-    from pilkada_cli.views import due_list, item_json
+    from pilkada_cli.views import due_list, item_json, unreported
 
     s = get_session()
     r = s.readiness(as_of)
@@ -181,11 +192,17 @@ def due(
                or target.code == "ID"]
     names = {e.region: r.region(e.region).name for e in entries}
     data = {"schema": "pilkada.due/1", "as_of": r.results[target.code].d.isoformat(),
-            "within": within, "items": [item_json(st) for st in entries]}
+            "within": within, "items": [item_json(st) for st in entries],
+            "no_report": [x.code for x in unreported(r, target.code)]}
     cols = ["region", "item", "due", "days_late", "overdue", "critical", "owner", "status",
             "title"]
     csv_text = to_csv(cols, [[item_json(st)[c] for c in cols] for st in entries])
-    _emit(s, _format(fmt), due_grid(entries, names), data, csv_text, _sample_line(s))
+    chosen = _format(fmt)
+    _emit(s, chosen, due_grid(entries, names), data, csv_text, _sample_line(s))
+    if r.no_report(target.code) and chosen in (Format.table, Format.plain):
+        from pilkada_cli.views import overview
+
+        _no_records(s, overview(r, root=target))
 
 
 @app.command(help=_(

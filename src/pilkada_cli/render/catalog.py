@@ -59,6 +59,10 @@ def items_table(items: Iterable[Item]) -> Table:
         levels = ", ".join(sorted(item.levels, key=_level_order))
         if item.when:
             levels += " · " + _("only") + " " + ", ".join(sorted(item.when))
+        if item.unless:
+            levels += " · " + _("not") + " " + ", ".join(sorted(item.unless))
+        if item.serves == "own":
+            levels += " · " + _("own election")
         critical = Text(_("critical"), style="bold red") if item.critical else Text("")
         table.add_row(inert(item.id), Text(inert(title_of(item))), Text(inert(item.owner)),
                       due, levels, critical)

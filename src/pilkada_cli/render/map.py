@@ -26,7 +26,7 @@ from html import escape
 from pilkada_cli import geo
 from pilkada_cli.i18n import _, format_date, format_percent, language
 from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word
-from pilkada_cli.readiness import LEVEL_ORDER, Readiness, Summary, days_to_voting
+from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, Readiness, Summary, days_to_voting
 from pilkada_cli.regions import NATION_CODE, Region
 from pilkada_cli.render.text import inert
 from pilkada_cli.views import overview
@@ -40,7 +40,6 @@ CONTEXT_FILL = "#ecebe6"
 CONTEXT_EDGE = "#b9b7ae"
 CONTEXT_TEXT = "#8a887f"
 SEA = "#f4f8fb"
-NO_REPORT_FILL = "#ffffff"
 HATCH = "#000000"
 HATCH_SPACING = 7  # between the hatch lines of "no report"
 HATCH_WIDTH = 1.6
@@ -496,14 +495,15 @@ def _legend(pic: Picture, counts: dict[str | None, int], no_report: int, x0: flo
         word = level_word(level) if level is not None else _("no items apply")
         entries.append((level, False, _("{word} ({n})").format(word=word,
                                                                n=counts.get(level, 0))))
-    entries.append((None, True, _("{word} ({n})").format(word=_("no report"), n=no_report)))
+    entries.append((NO_REPORT, True, _("{word} ({n})").format(word=level_word(NO_REPORT),
+                                                              n=no_report)))
     x = x0
     for level, hatched, text in entries:
         w = 22 + 6 + text_width(text, 13) + 18
         if x > x0 and x + w > x0 + width:
             x, y = x0, y + 24
         if hatched:
-            pic.items.append(Rect(x, y, 22, 16, NO_REPORT_FILL, TEXT, hatch=True, dashed=True))
+            pic.items.append(Rect(x, y, 22, 16, FILL[NO_REPORT], TEXT, hatch=True, dashed=True))
         else:
             pic.items.append(Rect(x, y, 22, 16, FILL[level], EDGE))
             if level is not None:
@@ -593,7 +593,7 @@ def _key(pic: Picture, entries: Sequence[Entry], names: dict[str, str], x0: floa
             pic.items.append(Text(x + 30, cy + 5, fit_text(names[e.region.code], KEY_FONT,
                                                            name_w - 6), KEY_FONT))
             if e.no_report:
-                pic.items.append(Rect(level_x, cy - 6, 12, 12, NO_REPORT_FILL, TEXT,
+                pic.items.append(Rect(level_x, cy - 6, 12, 12, FILL[NO_REPORT], TEXT,
                                       hatch=True, dashed=True))
             pic.items.append(Text(level_x + 18, cy + 5, level_word(level), KEY_SMALL,
                                   bold=True))

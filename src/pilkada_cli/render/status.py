@@ -58,6 +58,28 @@ def header_lines(ov: Overview) -> list[str]:
     return lines
 
 
+def next_steps(folder: str | None = None) -> list[str]:
+    """What to do in a workspace with no records (after ``cd folder`` when given)."""
+    lines = [_("Next steps:")]
+    if folder is not None:
+        lines.append(f"  cd {folder}")
+    lines += [
+        _("  pilkada done REGION ITEM…        record finished items (`pilkada items` lists "
+          "them)"),
+        _("  pilkada record --from FILE.csv   many changes at once, from a CSV file or a "
+          "filled-in sheet"),
+        _("  pilkada sheet REGION             fill-in sheets for offices without the tool"),
+        _("  pilkada status                   readiness per region"),
+    ]
+    return lines
+
+
+def no_records_lines(ov: Overview) -> list[str]:
+    """Said when nothing at all has been recorded for the region shown."""
+    return [_("No records yet for {region}: every region shows NO REPORT until something is "
+              "recorded.").format(region=ov.root.region.short_name), *next_steps()]
+
+
 def footer_line(ov: Overview) -> str:
     """Regions per level, no-report regions, the root's pooled score."""
     counts = ", ".join(f"{n} {level_word(lvl)}" for lvl, n in ov.level_counts) or "—"
@@ -89,8 +111,6 @@ def overview_grid(ov: Overview) -> Grid:
 def _overview_cells(row: Row, ov: Overview) -> list[tuple[str, str]]:
     s = row.summary
     name = f"{row.region.code} {row.region.short_name}"
-    if row.no_report:
-        name += " · " + _("no report")
     widths = [len(str(i)) for i in range(1, len(ov.readiness.stages) + 1)]
     index = {s.id: i for i, s in enumerate(ov.readiness.stages)}
     strip = " ".join(level_letter(level).ljust(widths[index[sid]]) for sid, level in row.stages)

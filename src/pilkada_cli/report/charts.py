@@ -9,7 +9,7 @@ from html import escape
 
 from pilkada_cli.i18n import _
 from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word
-from pilkada_cli.readiness import LEVEL_ORDER
+from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT
 from pilkada_cli.report.model import Line, Report, pct, region_label
 
 COLOURS = LEVEL_COLOURS
@@ -106,7 +106,7 @@ def bars(lines: Sequence[Line]) -> list[str]:
 def legend() -> str:
     """The colours, letters and words of the levels."""
     parts = []
-    for level in LEVEL_ORDER:
+    for level in (*LEVEL_ORDER, NO_REPORT):
         parts.append(f'<span class="lv lv-{level}">{escape(level_letter(level))} = '
                      f"{escape(level_word(level))}</span>")
     return ('<p class="legend">' + " ".join(parts) + " <span>"

@@ -15,7 +15,7 @@ import csv
 import io
 
 from pilkada_cli.i18n import _
-from pilkada_cli.labels import status_word
+from pilkada_cli.labels import level_word, status_word
 from pilkada_cli.readiness import ItemState
 from pilkada_cli.render.table import csv_safe
 from pilkada_cli.report.model import Report, text
@@ -30,11 +30,12 @@ def headers() -> list[str]:
         _("Item id"), _("Title"), _("Owner"), _("Critical (1/0)"), _("Weight"), _("Due"),
         _("Status id"), _("Status"), _("Progress (%)"), _("Overdue (1/0)"), _("Days late"),
         _("Due soon (1/0)"), _("Note"), _("Evidence"), _("By"), _("When (time with offset)"),
-        _("Event id"),
+        _("Event id"), _("Readiness of the region"),
     ]
 
 
-def _row(report: Report, name: str, level: str, st: ItemState) -> list[str | int]:
+def _row(report: Report, name: str, level: str, st: ItemState,
+         readiness: str) -> list[str | int]:
     ev = st.event
     return [
         st.region, csv_safe(name), level, report.stage_number(st.item.stage), st.item.stage,
@@ -44,6 +45,7 @@ def _row(report: Report, name: str, level: str, st: ItemState) -> list[str | int
         st.days_late, int(st.due_soon), csv_safe(text(ev.note)) if ev else "",
         csv_safe("; ".join(text(e) for e in ev.evidence)) if ev else "",
         csv_safe(text(ev.by)) if ev else "", ev.at if ev else "", ev.id if ev else "",
+        readiness,
     ]
 
 
@@ -57,6 +59,7 @@ def render_csv(report: Report) -> bytes:
     writer.writerow([*([_("Sample data")] if mark else []), *headers()])
     for block in report.appendix:
         name = text(block.region.name)
+        readiness = level_word(block.summary.level)  # BELUM LAPOR: its rows are unknown
         for st in block.items:
-            writer.writerow([*mark, *_row(report, name, block.region.level, st)])
+            writer.writerow([*mark, *_row(report, name, block.region.level, st, readiness)])
     return out.getvalue().encode("utf-8-sig")

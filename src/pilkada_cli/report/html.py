@@ -15,7 +15,7 @@ from html import escape
 from pilkada_cli import __version__
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date, language
-from pilkada_cli.labels import level_word, status_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_word, status_word
 from pilkada_cli.readiness import ItemState, Summary
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import title_of
@@ -96,6 +96,9 @@ tr,svg.chart,.kpi,dl.meta,section.map{break-inside:avoid}
 table.matrix{font-size:7.5pt}
 }
 """
+# No report: grey, as labels.py paints it everywhere.
+_GREY, _GREY_INK = LEVEL_COLOURS["no_report"]
+CSS += f".lv-no_report{{background:{_GREY};color:{_GREY_INK}}}\n"
 
 
 @lru_cache(maxsize=8192)  # titles, owners, ids and dates repeat across thousands of rows

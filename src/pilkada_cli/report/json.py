@@ -1,6 +1,6 @@
 """The report as JSON: the versioned contract of ``pilkada status --format json`` (schema
-``pilkada.status/1``) plus the report's sections under ``report`` (schema
-``pilkada.report/1``)."""
+``pilkada.status/2``) plus the report's sections under ``report`` (schema
+``pilkada.report/2``)."""
 
 from __future__ import annotations
 

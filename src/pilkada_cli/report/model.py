@@ -33,7 +33,7 @@ from pilkada_cli.views import (
     summary_json,
 )
 
-REPORT_SCHEMA = "pilkada.report/1"
+REPORT_SCHEMA = "pilkada.report/2"  # 2: the level may be "no_report"
 DUE_WINDOW_DAYS = 14
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from pilkada_cli.i18n import _, language
-from pilkada_cli.labels import level_word, region_level_word, status_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_word, region_level_word, status_word
 from pilkada_cli.readiness import LEVEL_ORDER, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import csv_safe
@@ -31,8 +31,8 @@ from pilkada_cli.report.model import (
 )
 from pilkada_cli.report.spreadsheet import Cell, Sheet, Style, sheet_name, workbook_bytes
 
-LEVEL_FILL = {"critical": ("C62828", "FFFFFF"), "at_risk": ("F9A825", "000000"),
-              "on_track": ("2E7D32", "FFFFFF"), "upcoming": ("BDBDBD", "000000")}
+LEVEL_FILL = {level: (fill.lstrip("#").upper(), ink.lstrip("#").upper())
+              for level, (fill, ink) in LEVEL_COLOURS.items() if level is not None}
 WRAP_AT = 66  # characters per line of a long value in the Summary sheet
 STATUS_FILL = {"done": "C8E6C9", "in_progress": "BBDEFB", "blocked": "FFCDD2", "na": "EEEEEE",
                "todo": ""}

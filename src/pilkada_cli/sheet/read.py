@@ -12,16 +12,16 @@ commas, and is UTF-8 (with a BOM) or, from "CSV (Comma delimited)", the ANSI cod
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Union
 
+from pilkada_cli import csvtext
 from pilkada_cli.errors import Problem, ValidationError
-from pilkada_cli.i18n import _
-from pilkada_cli.sheet.layout import LABEL_KEYS, REQUIRED, normalise_label
+from pilkada_cli.i18n import _, language
+from pilkada_cli.sheet.layout import COLUMNS, LABEL_KEYS, REQUIRED, normalise_label
 
 MAX_BYTES = 20 * 1024 * 1024  # a region's sheet is ~30 kB; anything near this is not one
 MAX_UNPACKED = 200 * 1024 * 1024  # what the workbook's zip may expand to (a zip bomb is refused)
@@ -115,7 +115,8 @@ def read_workbook(raw: bytes, file: str) -> list[SheetTable]:
         if ws.max_row > MAX_ROWS:
             raise _fail(where(file, ws.title), _("more than {n} rows: not a fill-in sheet")
                         .format(n=MAX_ROWS))
-        rows = ([_cell_value(c) for c in cells] for cells in ws.iter_rows())
+        rows = ((n, [_cell_value(c) for c in cells])
+                for n, cells in enumerate(ws.iter_rows(), start=1))
         table = _table(rows, file, ws.title)
         if table is not None:
             tables.append(table)
@@ -144,14 +145,51 @@ def decode(raw: bytes, file: str) -> str:
 
 
 def read_csv(raw: bytes, file: str) -> SheetTable:
-    """The table of a CSV file saved from a fill-in sheet (``;``, ``,`` or tab separated)."""
+    """The table of a CSV file saved from a fill-in sheet (``;``, ``,`` or tab separated).
+
+    The separator is the one with which the header row is found; the file is then read
+    strictly with it (``csvtext``): a quote that never closes, or a row below the header with
+    another number of fields than the header, is a problem naming the line, and nothing of the
+    file is recorded."""
     text = decode(raw, file)
     for delimiter in (";", ",", "\t"):
-        table = _table(_csv_rows(text, delimiter), file, None)
-        if table is not None:
-            return table
-    raise _fail(file, _("not a pilkada fill-in sheet: no header row made by `pilkada sheet` "
-                        "(Kode butir … Kunci lembar)"))
+        header = _csv_header(text, delimiter)
+        if header is not None:
+            break
+    else:
+        raise _fail(file, _("not a pilkada fill-in sheet: no header row made by `pilkada sheet` "
+                            "(Kode butir … Kunci lembar)"))
+    header_number, width = header
+    problems: list[Problem] = []
+    rows: list[tuple[int, list[Value]]] = []
+    for row in csvtext.rows(text, file, delimiter, problems):
+        if row.number > MAX_ROWS:
+            problems.append(Problem(file, row.line, _("more than {n} rows: not a fill-in sheet")
+                                    .format(n=MAX_ROWS)))
+            break
+        if row.number > header_number and not csvtext.is_blank(row):
+            problem = csvtext.width_problem(file, row, width)
+            if problem is not None:
+                problems.append(problem)
+                continue
+        rows.append((row.number, list(row.values)))
+    if problems:
+        raise ValidationError(problems)
+    table = _table(rows, file, None)
+    assert table is not None  # the header is in these rows
+    return table
+
+
+def _csv_header(text: str, delimiter: str) -> tuple[int, int] | None:
+    """The number of the header row among the file's first rows read with ``delimiter``, and
+    its number of fields; None if no row there is the header."""
+    problems: list[Problem] = []  # a wrong separator can leave a quote open: not a problem yet
+    for row in csvtext.rows(text, "", delimiter, problems):
+        if row.number > HEADER_SEARCH_ROWS:
+            return None
+        if _header_map(row.values) is not None:
+            return row.number, len(row.values)
+    return None
 
 
 def looks_like_sheet_csv(raw: bytes) -> bool:
@@ -160,20 +198,7 @@ def looks_like_sheet_csv(raw: bytes) -> bool:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
-    head = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
-    return any(_header_map(row) is not None for delimiter in (";", ",", "\t")
-               for row in _csv_rows(head, delimiter))
-
-
-def _csv_rows(text: str, delimiter: str) -> Iterable[list[Value]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for n, values in enumerate(reader, start=1):
-            if n > MAX_ROWS:
-                return
-            yield list(values)
-    except csv.Error:
-        return  # the wrong delimiter can leave a quote open; the right one is tried too
+    return any(_csv_header(text, delimiter) is not None for delimiter in (";", ",", "\t"))
 
 
 def _header_map(values: Sequence[Value]) -> dict[str, int] | None:
@@ -187,11 +212,15 @@ def _header_map(values: Sequence[Value]) -> dict[str, int] | None:
     return found if "item" in found and "key" in found else None
 
 
-def _table(rows: Iterable[list[Value]], file: str, sheet: str | None) -> SheetTable | None:
+def _table(rows: Iterable[tuple[int, list[Value]]], file: str,
+           sheet: str | None) -> SheetTable | None:
+    """The table in ``rows`` (each with its row number), found by its header row; None when
+    there is no header. A filled-in value above ``csvtext.FIELD_MAX_BYTES`` is a problem."""
     columns: dict[str, int] | None = None
     header_row = 0
     out: list[SheetRow] = []
-    for n, values in enumerate(rows, start=1):
+    problems: list[Problem] = []
+    for n, values in rows:
         if columns is None:
             if n > HEADER_SEARCH_ROWS:
                 return None
@@ -204,11 +233,21 @@ def _table(rows: Iterable[list[Value]], file: str, sheet: str | None) -> SheetTa
                         cols=", ".join(missing)))
             continue
         picked = {k: values[i] if i < len(values) else None for k, i in columns.items()}
+        problems += [Problem(where(file, sheet, n), None,
+                             csvtext.too_long_message(_label(key), value))
+                     for key, value in picked.items()
+                     if isinstance(value, str) and csvtext.too_long(value)]
         if any(not _blank(v) for v in picked.values()):
             out.append(SheetRow(n, picked))
+    if problems:
+        raise ValidationError(problems)
     if columns is None:
         return None
     return SheetTable(file, sheet, header_row, tuple(out))
+
+
+def _label(key: str) -> str:
+    return next(c.label(language()) for c in COLUMNS if c.key == key)
 
 
 def _blank(value: Value) -> bool:

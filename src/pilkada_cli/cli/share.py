@@ -1,0 +1,352 @@
+"""Sharing records between offices: export, import, keys (sync is in cli/sync.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from pilkada_cli.cli import app
+from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
+from pilkada_cli.errors import ExitCode, InputError, PilkadaError, StorageError
+from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.exchange import Plan
+    from pilkada_cli.keys import OfficeKey
+
+
+def own_origin() -> str:
+    """This workspace copy's origin id."""
+    from pilkada_cli.origin import load_origin
+    from pilkada_cli.workspace import user_home
+
+    return load_origin(user_home())
+
+
+def office_key() -> OfficeKey | None:
+    """This user's office key, if `pilkada keys init` was run."""
+    from pilkada_cli import keys
+    from pilkada_cli.workspace import user_home
+
+    return keys.load(user_home())
+
+
+def own_office(s: Session, key: OfficeKey | None) -> str:
+    """This office's name: the key's, else the workspace's name, else its root region's."""
+    if key is not None:
+        return key.office
+    ws = s.workspace()
+    if ws.config.name:
+        return ws.config.name
+    root = s.regions().get(ws.config.region)
+    return root.name if root else ws.config.region
+
+
+def publish_own_claim(s: Session, key: OfficeKey | None) -> bytes:
+    """Write (if changed) and return this origin's claim of which office it belongs to."""
+    from pilkada_cli import senders
+
+    origin = own_origin()
+    data = senders.claim(origin, own_office(s, key), key)
+    senders.store(s.workspace().records_dir, origin, data)
+    return data
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+@app.command(help=_(
+    "Write one bundle file with the records of some regions, to send by flash drive or chat; "
+    "signed when this office has a key (pilkada keys init).\n\nExamples: pilkada export --out "
+    "ogan-ilir.pilkada; pilkada export 16.10 --since 2024-08-14 --out minggu-ini.pilkada"))
+@handled
+def export(
+    regions: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+        help=_("Regions (code or name), each with everything under it (default: the "
+               "workspace's root)."), show_default=False)] = None,
+    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--since", help=_("Only records made on or after this date (YYYY-MM-DD), e.g. the "
+                          "last rakor."), show_default=False)] = None,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--out", "-o", help=_("The bundle file to write (e.g. ogan-ilir.pilkada)."),
+        show_default=False)] = None,
+) -> None:
+    from datetime import date, datetime, time
+
+    from rich.text import Text
+
+    from pilkada_cli import bundle, exchange
+    from pilkada_cli.readiness import ZONES
+    from pilkada_cli.recording import operator
+    from pilkada_cli.report.output import write_atomic
+
+    s = get_session()
+    if out is None:
+        raise InputError(_("give the file to write with --out, e.g. --out ogan-ilir.pilkada"))
+    ws = s.workspace()
+    _refuse_inside_records(out, ws.records_dir)
+    picked = [s.region(q) for q in regions] if regions else [
+        s.regions().resolve(ws.config.region)]
+    for region in picked:
+        check_in_workspace(s, region.code)
+    start = None
+    if since:
+        try:
+            day = date.fromisoformat(since)
+        except ValueError:
+            raise InputError(_("bad date '{text}': use YYYY-MM-DD").format(text=since)) from None
+        start = datetime.combine(day, time(), ZONES[picked[0].timezone])
+    every = s.events()
+    chosen = exchange.select(every, [r.code for r in picked], start)
+    key = office_key()
+    claim = publish_own_claim(s, key)
+    claims = _claims(ws.records_dir, {ev.origin for ev in chosen})
+    claims[own_origin()] = claim
+    data = bundle.build(
+        chosen, cycle=s.cycle().id, regions=[r.code for r in picked], since=since,
+        office=own_office(s, key), operator=operator(None, ws.config.operator),
+        origin=own_origin(), key=key.public if key else None,
+        sign=key.sign if key else None, origins=claims)
+    write_atomic(out, data)
+    err = s.console(stderr=True)
+    names = ", ".join(f"{r.code} {r.name}" for r in picked)
+    err.print(Text(_("Wrote {path}: {n} events of {regions} ({kb} KB).").format(
+        path=out, n=len(chosen), regions=names, kb=max(1, round(len(data) / 1024))),
+        style="green"))
+    if key is not None:
+        from pilkada_cli.keys import fingerprint
+
+        err.print(Text(_("Signed by {office} (key {fp}).").format(
+            office=key.office, fp=fingerprint(key.public))))
+    else:
+        err.print(Text(_("Not signed: this office has no key. Run `pilkada keys init` so that "
+                         "the receiving office can check the bundle came from you."),
+                       style="yellow"))
+    split = exchange.split_batches(chosen, every)
+    if split:
+        err.print(Text(_("Warning: {n} event(s) were recorded in one go together with regions "
+                         "not in this bundle; the receiving office counts them only once it "
+                         "also has the rest.").format(n=split), style="yellow"))
+
+
+def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
+    from pilkada_cli import senders
+
+    out: dict[str, bytes] = {}
+    for origin in origins:
+        path = records / senders.FOLDER / f"{origin}.json"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if senders.parse(origin, data) is not None:
+            out[origin] = data
+    return out
+
+
+def _refuse_inside_records(out: Path, records: Path) -> None:
+    try:
+        out.resolve().relative_to(records.resolve())
+    except ValueError:
+        return
+    raise InputError(_("do not write the bundle inside records/ ({path}); choose another "
+                       "folder").format(path=out))
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+@app.command(name="import", help=_(
+    "Take in bundles from other offices: each is checked whole first (integrity, signature, "
+    "cycle, regions) and imported all or nothing; importing one twice adds nothing.\n\n"
+    "Examples: pilkada import ogan-ilir.pilkada; pilkada import /media/flashdisk/"))
+@handled
+def import_(
+    paths: Annotated[list[Path], typer.Argument(
+        help=_("Bundle files, or folders holding them (*.pilkada)."), show_default=False)],
+) -> None:
+    from rich.text import Text
+
+    s = get_session()
+    files = _expand(paths)
+    err = s.console(stderr=True)
+    worst = ExitCode.OK
+    for path in files:
+        try:
+            _import_one(s, path)
+        except PilkadaError as e:
+            if len(files) == 1:
+                raise
+            err.print(Text.assemble((_("Error") + ": ", "bold red"), (str(e), "")))
+            worst = max(worst, e.exit_code)
+    if worst != ExitCode.OK:
+        raise typer.Exit(int(worst))
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    from pilkada_cli.bundle import SUFFIX
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in (SUFFIX, ".zip"))
+            if not found:
+                raise InputError(_("no bundles (*.pilkada) in {path}").format(path=path))
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(_("no such file: {path}").format(path=path))
+    return files
+
+
+def _import_one(s: Session, path: Path) -> None:
+    from pilkada_cli import bundle, exchange
+    from pilkada_cli.journal import Journal
+
+    ws = s.workspace()
+    if ws.is_default:
+        raise InputError(_("import needs a workspace (pilkada init); the embedded default "
+                           "has no offices to trust"))
+    got = bundle.read(path)
+    cycle = s.cycle()
+    plan = exchange.plan(got, cycle_id=cycle.id, items=set(cycle.items),
+                         inside=lambda code: _inside(s, code), offices=ws.config.offices,
+                         existing=s.events())
+    if plan.new:
+        Journal(ws.records_dir).append(plan.new, as_is=True)
+    _store_claims(s, plan)
+    _report(s, plan)
+
+
+def _inside(s: Session, code: str) -> bool:
+    if s.regions().get(code) is None:
+        return False
+    try:
+        check_in_workspace(s, code)
+    except InputError:
+        return False
+    return True
+
+
+def _store_claims(s: Session, plan: Plan) -> int:
+    """Keep the bundle's claims of which office each origin belongs to (best effort: the
+    events are what matters, and they are already saved)."""
+    from pilkada_cli import senders
+
+    records = s.workspace().records_dir
+    stored = 0
+    for origin, data in plan.bundle.origins.items():
+        if senders.parse(origin, data) is None:
+            continue
+        try:
+            stored += senders.store(records, origin, data)
+        except StorageError:
+            continue
+    return stored
+
+
+def _report(s: Session, plan: Plan) -> None:
+    from rich.text import Text
+
+    from pilkada_cli.keys import fingerprint
+
+    err = s.console(stderr=True)
+    out = s.console()
+    m = plan.bundle.manifest
+    for warning in plan.warnings:
+        err.print(Text(_("Warning: {message}").format(message=warning), style="yellow"))
+    if plan.trusted is not None:
+        who = _("{office}, signed with its listed key {fp}").format(
+            office=plan.sender, fp=fingerprint(m.key or ""))
+    elif plan.bundle.signed:
+        who = _("{office}, signed with key {fp} (not checked: pilkada.yaml lists no offices)"
+                ).format(office=plan.sender, fp=fingerprint(m.key or ""))
+    else:
+        who = _("{office}, not signed").format(office=plan.sender)
+    head = _("{path}: from {who}; operator {operator}; made {created}.").format(
+        path=plan.bundle.path, who=who, operator=m.operator, created=m.created)
+    out.print(Text(head))
+    if not plan.new:
+        out.print(Text(_("Nothing new: all {n} events of this bundle are already here.").format(
+            n=plan.already)))
+        return
+    names = s.regions()
+    for row in plan.regions:
+        region = names.get(row.region)
+        out.print(Text(_("  {code} {name}: {n} new events: {done} done, {blocked} blocked, "
+                         "{regressed} no longer done").format(
+            code=row.region, name=region.name if region else "", n=row.new, done=row.done,
+            blocked=row.blocked, regressed=row.regressed)))
+    out.print(Text(_("Imported {n} new events ({already} already here).").format(
+        n=len(plan.new), already=plan.already)))
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+keys_app = typer.Typer(help=_("This office's signing key: make it once, give the public key to "
+                              "the province."), no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init", help=_(
+    "Make this office's key pair (the private key stays in your user data folder, never in "
+    "the workspace) and print the lines the province adds to its pilkada.yaml.\n\nExample: "
+    "pilkada keys init --office \"Kabupaten Ogan Ilir\""))
+@handled
+def keys_init(
+    office: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--office", help=_("The office's name (default: the workspace's name or root "
+                           "region)."), show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help=_(
+        "Replace an existing key (other offices must then trust the new one)."))] = False,
+) -> None:
+    from rich.text import Text
+
+    from pilkada_cli import keys
+    from pilkada_cli.events import NAME_MAX_BYTES, validate_text
+    from pilkada_cli.workspace import user_home
+
+    s = get_session()
+    ws = s.workspace()
+    name = validate_text(_("office name"), (office or own_office(s, None)).strip(),
+                         max_bytes=NAME_MAX_BYTES, allow_newline=False)
+    if not name:
+        raise InputError(_("give the office's name with --office"))
+    key = keys.create(user_home(), name, None if ws.is_default else ws.root, force)
+    s.console(stderr=True).print(Text(_("Made the key of {office} in {path}; keep that folder "
+                                        "private and backed up.").format(
+        office=name, path=keys.keys_dir(user_home())), style="green"))
+    if not ws.is_default:
+        publish_own_claim(s, key)
+    _show(s, key)
+
+
+@keys_app.command("show", help=_("Print this office's public key and the lines for the "
+                                 "province's pilkada.yaml."))
+@handled
+def keys_show() -> None:
+    s = get_session()
+    key = office_key()
+    if key is None:
+        raise InputError(_("this office has no key yet; run `pilkada keys init`"))
+    _show(s, key)
+
+
+def _show(s: Session, key: OfficeKey) -> None:
+    from rich.text import Text
+
+    from pilkada_cli.keys import fingerprint
+
+    ws = s.workspace()
+    out = s.console()
+    out.print(Text(_("Public key of {office} (fingerprint {fp}):").format(
+        office=key.office, fp=fingerprint(key.public))))
+    out.print(Text(key.public))
+    out.print(Text(_("The province adds these lines to its pilkada.yaml:")))
+    name = key.office.replace("\\", "\\\\").replace('"', '\\"')
+    out.print(Text(f'offices:\n  - name: "{name}"\n    key: {key.public}\n'
+                   f'    regions: ["{ws.config.region}"]'))

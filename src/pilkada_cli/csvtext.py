@@ -1,0 +1,105 @@
+"""Reading CSV text strictly, for every import (record CSVs and CSVs saved from fill-in sheets).
+
+Pure: no I/O. Python's ``csv`` module is forgiving in ways that lose data silently: a quote that
+never closes turns the rest of the file into one field, a quote followed by more text is glued
+on, and a field above the module's process-wide limit is a traceback. Here the module runs with
+``strict=True`` and every such case is a Problem naming the file and the line, as are rows with
+a different number of fields than the header and fields above ``FIELD_MAX_BYTES``. A row is
+never absorbed into another: what is returned is exactly what a strict CSV parser reads, or the
+caller gets problems and records nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from pilkada_cli.errors import Problem
+from pilkada_cli.events import NOTE_MAX_BYTES
+from pilkada_cli.i18n import _
+
+# No field of an import holds more than a note, the longest text a record takes.
+FIELD_MAX_BYTES = NOTE_MAX_BYTES
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One record of the file: the line it starts on, its number among records, its fields."""
+
+    line: int
+    number: int
+    values: list[str]
+
+
+def rows(text: str, source: str, delimiter: str, problems: list[Problem]) -> Iterator[CsvRow]:
+    """The records of ``text`` as a strict parser reads them; stops at the first record that
+    cannot be read, with a Problem appended (the rest of the file cannot be trusted after it)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    number = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            problems.append(Problem(source, start, _describe(str(e), delimiter)))
+            return
+        number += 1
+        yield CsvRow(start, number, values)
+
+
+def size_problem(source: str, row: CsvRow, names: Sequence[str] = ()) -> Problem | None:
+    """A Problem when a field of ``row`` is above ``FIELD_MAX_BYTES`` (named by its column
+    name from ``names`` when there is one, else by its position)."""
+    for i, value in enumerate(row.values):
+        if too_long(value):
+            column = names[i] if i < len(names) and names[i] else str(i + 1)
+            return Problem(source, row.line, too_long_message(column, value))
+    return None
+
+
+def too_long(value: str) -> bool:
+    """Whether ``value`` is above ``FIELD_MAX_BYTES`` of UTF-8."""
+    # at most 4 bytes a character: only a long string can be too long
+    return len(value) > FIELD_MAX_BYTES // 4 and len(value.encode("utf-8")) > FIELD_MAX_BYTES
+
+
+def too_long_message(column: str, value: str) -> str:
+    """The message for a value above ``FIELD_MAX_BYTES`` in ``column``."""
+    return _("the value in column {column} is too long: {size} bytes of UTF-8, at most {limit} "
+             "allowed").format(column=column, size=len(value.encode("utf-8")),
+                               limit=FIELD_MAX_BYTES)
+
+
+def _describe(error: str, delimiter: str) -> str:
+    """What a ``csv.Error`` means, in words a user can act on (and translated)."""
+    if "field larger than field limit" in error:
+        return _("a field is too long: more than {limit} bytes").format(limit=FIELD_MAX_BYTES)
+    if "unexpected end of data" in error or "EOF" in error:
+        return _("a quoted field that starts in this row never ends: its closing \" is "
+                 "missing, so every line after it would be read as part of it; close the "
+                 "quote (a \" inside a field is written \"\")")
+    if "expected after" in error:
+        return _("a quoted field must end right after its closing \": found more text "
+                 "before the next '{sep}' (a \" inside a field is written \"\")").format(
+            sep=delimiter)
+    if "NUL" in error:
+        return _("the file contains a NUL character (not a text file?)")
+    return _("unreadable CSV: {reason}").format(reason=error)
+
+
+def width_problem(source: str, row: CsvRow, width: int) -> Problem | None:
+    """A Problem when ``row`` does not have ``width`` fields (the header's count)."""
+    if len(row.values) == width:
+        return None
+    return Problem(source, row.line, _(
+        "{n} fields, but the header has {width}: a missing or extra separator, or an "
+        "unquoted separator inside a value").format(n=len(row.values), width=width))
+
+
+def is_blank(row: CsvRow) -> bool:
+    """A row with nothing in it (an empty line, or only separators)."""
+    return not any(v.strip() for v in row.values)

@@ -1,0 +1,129 @@
+"""NO REPORT / BELUM LAPOR: a region that has recorded nothing is unknown, not critical, in every
+view and format; a new workspace says what to do next, in its own language."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import RunCli
+
+STEPS_EN = ("Next steps:", "pilkada done REGION ITEM", "pilkada record --from FILE.csv",
+            "pilkada sheet REGION")
+STEPS_ID = ("Langkah berikutnya:", "pilkada done WILAYAH BUTIR",
+            "pilkada record --from BERKAS.csv", "pilkada sheet WILAYAH")
+
+
+@pytest.fixture
+def empty(tmp_path: Path, cli: RunCli) -> Path:
+    """A new Sumsel workspace (to kabupaten) with no records."""
+    result = cli("init", "ws", "--region", "16", "--depth", "kabupaten")
+    assert result.exit_code == 0, result.output
+    return tmp_path / "ws"
+
+
+def test_init_says_what_to_do_next_in_the_workspace_language(empty: Path, tmp_path: Path,
+                                                             cli: RunCli) -> None:
+    # The run started in English (no --lang, no locale); the new workspace speaks Indonesian.
+    result = cli("init", "ws2", "--region", "16")
+    assert result.exit_code == 0
+    assert "Ruang kerja" in result.stderr and "cd ws2" in result.stderr
+    assert all(step in result.stderr for step in STEPS_ID)
+    english = cli("init", "ws3", "--region", "16", "--language", "en")
+    assert all(step in english.stderr for step in STEPS_EN)
+    assert "Created workspace" in english.stderr
+    # --lang is the user's explicit choice and wins over the workspace's language.
+    chosen = cli("--lang", "en", "init", "ws4", "--region", "16")
+    assert all(step in chosen.stderr for step in STEPS_EN)
+
+
+@pytest.mark.parametrize("as_of", ["2024-08-21", None])
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_an_empty_workspace_is_no_report_not_critical(empty: Path, cli: RunCli, lang: str,
+                                                      as_of: str | None) -> None:
+    when = ["--as-of", as_of] if as_of else []
+    result = cli("--workspace", str(empty), "--lang", lang, "status", *when)
+    assert result.exit_code == 0, result.output
+    critical, none = ("KRITIS", "BELUM LAPOR") if lang == "id" else ("CRITICAL", "NO REPORT")
+    assert critical not in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("16.")]
+    assert len(rows) == 17 and all(none in row for row in rows)
+    assert all(step in result.stderr for step in (STEPS_ID if lang == "id" else STEPS_EN))
+    data = json.loads(cli("--workspace", str(empty), "status", *when, "--format",
+                          "json").stdout)
+    assert {r["level"] for r in data["regions"]} == {"no_report"}
+    assert data["root"]["level"] == "no_report" and data["totals"]["levels"] == {}
+    assert data["totals"]["no_report"] == 17
+    due = cli("--workspace", str(empty), "--lang", lang, "due", *when)
+    assert due.exit_code == 0
+    assert not [line for line in due.stdout.splitlines() if line.startswith("16")]
+    assert all(step in due.stderr for step in (STEPS_ID if lang == "id" else STEPS_EN))
+
+
+def test_fail_on_no_report(empty: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(empty)
+    assert cli("done", "palembang", "hibah-kpu-tahap-1", "--at",
+               "2024-01-05T10:00").exit_code == 0
+    bad = cli("--lang", "en", "status", "--as-of", "2024-08-21", "--fail-on", "no-report")
+    assert bad.exit_code == 1
+    # Every kab/kota but Palembang: 16 of them, the first five named.
+    assert "Gate failed: 16 region(s) with no report: 16.01 Kab. Ogan Komering Ulu" in bad.stderr
+    assert bad.stderr.rstrip().endswith(", …")
+    ok = cli("status", "palembang", "--as-of", "2024-08-21", "--fail-on", "no_report")
+    assert ok.exit_code == 0, ok.output
+    # --fail-on critical judges what is known: the province's own critical items and
+    # Palembang's (but the one done), not those of the 16 kab/kota that reported nothing.
+    crit = cli("--lang", "en", "status", "--as-of", "2024-08-21", "--fail-on", "critical")
+    assert crit.exit_code == 1
+    expected = _critical_due_before(empty, "16", "2024-08-21") + _critical_due_before(
+        empty, "16.71", "2024-08-21") - 1
+    assert f"Gate failed: {expected} critical item(s) overdue, 0 blocked" in crit.stderr
+
+
+def _critical_due_before(ws: Path, code: str, day: str) -> int:
+    """A region's own applicable critical items due before ``day``, counted from the cycle."""
+    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.readiness import region_tags
+    from pilkada_cli.regions import load_regions
+    from pilkada_cli.workspace import load_config
+
+    region = load_regions().get(code)
+    assert region is not None
+    tags = region_tags(code, load_config(ws / "pilkada.yaml").tags)
+    return sum(1 for i in open_cycle("pilkada-2024").items.values()
+               if i.critical and i.applies_to(region.level, tags) and i.due.isoformat() < day)
+
+
+def test_every_report_format_says_belum_lapor(empty: Path, tmp_path: Path, cli: RunCli,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(empty)
+    assert cli("done", "palembang", "hibah-kpu-tahap-1", "--at",
+               "2024-01-05T10:00").exit_code == 0
+    out = tmp_path / "out"
+    result = cli("report", "--as-of", "2024-08-21", "-f", "html,xlsx,csv,md,json", "-o",
+                 f"{out}/r.{{format}}")
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    assert data["schema"] == "pilkada.status/2" and data["report"]["schema"] == \
+        "pilkada.report/2"
+    levels = {r["code"]: r["level"] for r in data["regions"]}
+    assert levels["16.12"] == "no_report" and levels["16.71"] != "no_report"
+    html = (out / "r.html").read_text(encoding="utf-8")
+    # The workspace speaks Indonesian (init's default), and so does its report.
+    assert '<span class="lv lv-no_report">BELUM LAPOR</span>' in html
+    md = (out / "r.md").read_text(encoding="utf-8")
+    pali = next(line for line in md.splitlines() if "16.12 Kabupaten Penukal" in line)
+    assert "| BELUM LAPOR |" in pali
+    rows = list(csv.reader(io.StringIO((out / "r.csv").read_text(encoding="utf-8-sig")),
+                           delimiter=";"))
+    assert rows[0][-1] == "Kesiapan wilayah"
+    assert {r[-1] for r in rows[1:] if r[0] == "16.12"} == {"BELUM LAPOR"}
+    assert {r[-1] for r in rows[1:] if r[0] == "16.71"} == {"KRITIS"}
+    book = openpyxl.load_workbook(out / "r.xlsx")
+    cells = [c.value for row in book.worksheets[1].iter_rows() for c in row]
+    assert "BELUM LAPOR" in cells
