@@ -9,7 +9,7 @@ and folded: the reference the cache is tested against.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from pilkada_cli import cache
@@ -18,6 +18,7 @@ from pilkada_cli.cache.cycles import cycle_key
 from pilkada_cli.cache.parses import read_events
 from pilkada_cli.cache.status import lookup, status_key, store
 from pilkada_cli.checklist import Cycle
+from pilkada_cli.conflicts import Conflict, detect
 from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.events import Event
 from pilkada_cli.gcpause import gc_paused
@@ -58,11 +59,12 @@ def scope_regions(index: RegionIndex, root: str, depth: str) -> list[Region]:
 
 
 def build(workspace: Workspace, cycle: Cycle, index: RegionIndex, events: list[Event],
-          as_of: AsOf) -> Readiness:
+          as_of: AsOf, conflicts: Mapping[tuple[str, str], Conflict] | None = None
+          ) -> Readiness:
     """The readiness of the whole workspace scope, folded from ``events``."""
     regions = scope_regions(index, workspace.config.region, workspace.config.depth)
     return Readiness(cycle, regions, workspace.config.tags, events, as_of,
-                     workspace.config.thresholds)
+                     workspace.config.thresholds, conflicts=conflicts)
 
 
 def events(ws: Workspace) -> ReadResult:
@@ -78,12 +80,16 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
               ) -> tuple[Readiness, int]:
     """The readiness of the workspace scope at ``as_of``, and how many problems the record files
     have (as ``len(Journal.read().problems)``): from the cache when nothing it depends on
-    changed, else folded from the files' columns (only changed files are read)."""
+    changed, else folded from the files' columns (only changed files are read). Pairs that two
+    offices changed without seeing each other (conflicts.py; rare) are folded from the events,
+    uncached."""
     journal = Journal(ws.records_dir)
-    if not cache.enabled():  # the reference path: every event read as an Event and folded
-        result = journal.read()
-        return build(ws, cycle, regions(), result.events, as_of), len(result.problems)
     files, listing = journal.snapshot()
+    conflicts = detect(ws.records_dir, as_of, files)
+    if not cache.enabled() or conflicts:  # the reference path: every event read and folded
+        result = journal.read(listing=(files, listing))
+        return build(ws, cycle, regions(), result.events, as_of, conflicts), \
+            len(result.problems)
     cutoffs = {zone: as_of.cutoff_in(zone) for zone in ZONES}
     where = cache.folder(ws)
     cycle_files = cycle_key(cycle)

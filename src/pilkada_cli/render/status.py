@@ -11,8 +11,10 @@ from pilkada_cli.labels import (
     LEVEL_STYLE,
     STATUS_STYLE,
     STATUS_SYMBOL,
+    conflict_text,
     level_letter,
     level_word,
+    state_word,
     status_word,
 )
 from pilkada_cli.readiness import ZONES, ItemState, Summary
@@ -144,7 +146,7 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
     grid = Grid(headers=[_("Item"), _("Title"), _("Status"), _("Owner"), _("Due"),
                          _("Note / evidence"), _("By, when")], nowrap={0, 2})
     for st in items:
-        word = STATUS_SYMBOL[st.status] + " " + status_word(st.status)
+        word = STATUS_SYMBOL[st.status] + " " + state_word(st)
         if st.progress is not None:
             word += f" {st.progress}%"
         due = format_date(st.due)
@@ -154,6 +156,8 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
             due += " · " + _("due soon")
         ev = st.event
         note = " · ".join(p for p in ([ev.note, *ev.evidence] if ev else []) if p)
+        if st.conflict:
+            note = conflict_text(st.conflict)
         crit = " !" if st.item.critical else ""
         grid.add((st.item.id + crit, "bold" if crit else ""), title_of(st.item),
                  (word, STATUS_STYLE[st.status]), st.item.owner,
@@ -171,6 +175,8 @@ def due_grid(entries: Sequence[ItemState], names: dict[str, str]) -> Grid:
             state = (_("OVERDUE {n}d").format(n=st.days_late), "bold red")
         else:
             state = (_("due soon"), "yellow")
+        if st.conflict:
+            state = (_("CONFLICT") + " · " + state[0], "bold red")
         grid.add(f"{st.region} {names.get(st.region, '')}".strip(), st.item.id, state,
                  st.due.isoformat(), st.item.owner,
                  (_("critical"), "bold red") if st.item.critical else "", title_of(st.item))
