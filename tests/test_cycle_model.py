@@ -186,8 +186,8 @@ def test_recurring_items_expand_into_items_of_their_own(cycle_dir: Path) -> None
     assert len(monthly) == 11
     feb = items["laporan-bulanan-2024-02"]
     assert (feb.due, feb.every) == (date(2024, 2, 29), "month")
-    assert feb.title == "Laporan bulanan Desk Pilkada (Februari 2024)"
-    assert feb.title_en == "Monthly Desk Pilkada report (February 2024)"
+    assert feb.title == "Laporan bulanan Desk Pilkada — Februari 2024"
+    assert feb.title_en == "Monthly Desk Pilkada report — February 2024"
     weekly = [i.id for i in items.values() if i.series == "laporan-mingguan"]
     assert weekly == [f"laporan-mingguan-2024-{d}" for d in (
         "11-04", "11-11", "11-18", "11-25", "12-02", "12-09", "12-16")]

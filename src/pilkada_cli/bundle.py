@@ -7,6 +7,7 @@ A bundle is a ZIP (deflate) holding::
     manifest.sig                        optional: base64 Ed25519 signature of manifest.json's bytes
     events/<region>/<origin>.jsonl      events in the record line format (events.py)
     origins/<origin>.json               optional: which office each origin belongs to (senders.py)
+    origins/<origin>.seen.jsonl         optional: what each origin had seen (conflicts.py)
 
 The signature covers the manifest, the manifest covers every part by its hash: one altered
 byte anywhere is found. Reading never extracts anything to disk and trusts nothing in the ZIP:
@@ -78,6 +79,7 @@ class Bundle:
     signed: bool  # the signature verified with manifest.key
     events: list[Event]
     origins: dict[str, bytes] = field(default_factory=dict)  # origin -> its claim's bytes
+    seen: dict[str, bytes] = field(default_factory=dict)  # origin -> its seen file's bytes
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -86,7 +88,7 @@ class Bundle:
 def build(events: Sequence[Event], *, cycle: str, regions: Sequence[str], since: str | None,
           office: str, operator: str, origin: str, key: str | None,
           sign: Any = None, origins: dict[str, bytes] | None = None,
-          bundle_id: str | None = None) -> bytes:
+          seen: dict[str, bytes] | None = None, bundle_id: str | None = None) -> bytes:
     """The bytes of a bundle of ``events`` (grouped per region and origin, in seq order).
 
     ``sign`` (bytes -> base64 signature) signs the manifest when given, with public ``key``."""
@@ -100,9 +102,13 @@ def build(events: Sequence[Event], *, cycle: str, regions: Sequence[str], since:
         evs.sort(key=lambda e: (e.seq, e.recorded, e.id))
         parts.append((f"events/{region}/{org}.jsonl", b"".join(to_line(e) for e in evs),
                       len(evs)))
+    present = {o for _r, o in groups}
     for org, claim in sorted((origins or {}).items()):
-        if org in {o for _r, o in groups}:
+        if org in present:
             parts.append((f"origins/{org}.json", claim, 0))
+    for org, lines in sorted((seen or {}).items()):
+        if org in present and lines:
+            parts.append((f"origins/{org}.seen.jsonl", lines, 0))
     manifest: dict[str, Any] = {
         "format": FORMAT, "version": VERSION, "id": bundle_id or new_event_id(),
         "cycle": cycle, "regions": sorted(set(regions)), "since": since,
@@ -192,6 +198,7 @@ def parse(data: bytes, shown: str) -> Bundle:
               .format(name=name))
     events: list[Event] = []
     origins: dict[str, bytes] = {}
+    seen: dict[str, bytes] = {}
     for part in manifest.parts:
         if part.name not in members:
             p.add(_("{name} is listed in the manifest but missing (the bundle is incomplete)")
@@ -204,7 +211,9 @@ def parse(data: bytes, shown: str) -> Bundle:
             p.add(_("{name} does not match its checksum in the manifest: the bundle was "
                     "altered or damaged").format(name=part.name))
             continue
-        if part.name.startswith("origins/"):
+        if part.name.endswith(".seen.jsonl"):
+            seen[part.name[len("origins/"):-len(".seen.jsonl")]] = content
+        elif part.name.startswith("origins/"):
             origins[part.name[len("origins/"):-len(".json")]] = content
         else:
             events += _part_events(part, content, manifest, p)
@@ -213,7 +222,7 @@ def parse(data: bytes, shown: str) -> Bundle:
             n=manifest.events, m=len(events)))
     _check_ids(events, p)
     p.raise_if_any()
-    return Bundle(shown, manifest, signed, events, origins)
+    return Bundle(shown, manifest, signed, events, origins, seen)
 
 
 def _check_members(infos: list[zipfile.ZipInfo], p: _Problems) -> dict[str, zipfile.ZipInfo]:
@@ -264,6 +273,8 @@ def _expected_name(name: str) -> bool:
     parts = name.split("/")
     if len(parts) == 3 and parts[0] == "events" and parts[2].endswith(".jsonl"):
         return bool(REGION_RE.fullmatch(parts[1]) and ORIGIN_RE.fullmatch(parts[2][:-6]))
+    if len(parts) == 2 and parts[0] == "origins" and parts[1].endswith(".seen.jsonl"):
+        return bool(ORIGIN_RE.fullmatch(parts[1][:-11]))
     if len(parts) == 2 and parts[0] == "origins" and parts[1].endswith(".json"):
         return bool(ORIGIN_RE.fullmatch(parts[1][:-5]))
     return False

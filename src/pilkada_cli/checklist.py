@@ -403,9 +403,17 @@ def _occurrences(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], i
     if item.id and SLUG_RE.match(item.id) and not SLUG_RE.match(longest):
         c.add((*key, "id"), _("the occurrences' ids (like '{id}') are longer than 48 "
                               "characters; shorten the item id").format(id=longest))
-    return [replace(item, id=occurrence_id(item.id, d, every), due=d, due_spec=d.isoformat(),
-                    title=f"{item.title} ({period(d, every, 'id')})",
-                    title_en=f"{item.title_en} ({period(d, every, 'en')})"
+    relative = item.due_spec.startswith("H") and head.voting_day is not None
+
+    def spec(d: date) -> str:  # an occurrence keeps the way its series wrote the first date
+        if not relative or head.voting_day is None:
+            return d.isoformat()
+        days = (d - head.voting_day).days
+        return "H" if days == 0 else f"H{days:+d}"
+
+    return [replace(item, id=occurrence_id(item.id, d, every), due=d, due_spec=spec(d),
+                    title=f"{item.title} — {period(d, every, 'id')}",
+                    title_en=f"{item.title_en} — {period(d, every, 'en')}"
                     if item.title_en else "",
                     every=every, series=item.id)
             for d in days]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from pilkada_cli.i18n import _, language
 
@@ -54,6 +55,22 @@ def level_letter(level: str | None) -> str:
                "no_report": "??"}
     pair = letters.get(level or "", "  ")
     return pair[0] if language() == "id" else pair[1]
+
+
+def state_word(st: Any) -> str:
+    """An item state's status word; KONFLIK / CONFLICT when offices recorded different values
+    without seeing each other (conflicts.py)."""
+    return _("CONFLICT") if getattr(st, "conflict", None) else status_word(st.status)
+
+
+def conflict_text(conflict: Any) -> str:
+    """Every competing value with who recorded it and from which office, latest first."""
+    parts = []
+    for ev, office in zip(conflict.sides, conflict.offices, strict=True):
+        value = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")
+        parts.append(_("{value} by {by} ({office})").format(value=value, by=ev.by,
+                                                            office=office))
+    return _("CONFLICT") + ": " + _(" vs ").join(parts)
 
 
 def status_word(status: str) -> str:

@@ -37,6 +37,7 @@ ZONES = {name: timezone(timedelta(hours=h), name) for name, h in UTC_OFFSET_HOUR
 (W, CREDIT, EXPECTED, ITEMS, DONE, OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON,
  CRIT_SOON_TODO, DUE_WITHIN, NA) = range(13)
 FIELDS = 13
+_BLOCKED = STATUSES.index("blocked")
 # What a pair's recorded status says (late, blocked, due soon and untouched): unknown for a
 # subtree that has reported nothing, so it does not reach the parent's counts and level.
 STATUS_FLAGS = (OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON, CRIT_SOON_TODO)
@@ -130,7 +131,7 @@ class ItemState:
     nothing is recorded) may be read from the records only when asked for."""
 
     __slots__ = ("item", "region", "status", "progress", "due", "overdue", "due_soon",
-                 "days_late", "_event", "_load")
+                 "days_late", "_event", "_load", "conflict")
 
     def __init__(self, item: Item, region: str, status: str, progress: int | None, due: date,
                  overdue: bool, due_soon: bool, days_late: int, event: Event | None,
@@ -145,6 +146,9 @@ class ItemState:
         self.days_late = days_late  # > 0 when overdue
         self._event = event
         self._load = load
+        # a conflicts.Conflict when offices recorded different values unseen by each other;
+        # the status is then "blocked" until someone records a decision
+        self.conflict: Any = None
 
     @property
     def event(self) -> Event | None:
@@ -403,8 +407,10 @@ class Readiness:
 
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
-                 thresholds: Thresholds, *, chunks: Iterable[Chunk] | None = None) -> None:
+                 thresholds: Thresholds, *, chunks: Iterable[Chunk] | None = None,
+                 conflicts: Mapping[tuple[str, str], Any] | None = None) -> None:
         self._setup(cycle, regions, tags, as_of, thresholds)
+        self.conflicts.update(conflicts or {})
         self._fold(event_chunks(events) if chunks is None else chunks)
         self._pool()
 
@@ -438,6 +444,7 @@ class Readiness:
         self.ignored = 0
         self.results: dict[str, RegionResult] = {}
         self._dates = {zone: as_of.date_in(zone) for zone in ZONES}
+        self.conflicts: dict[tuple[str, str], Any] = {}  # (region, item) -> conflicts.Conflict
 
     def tags_of(self, code: str) -> frozenset[str]:
         """A region's tags, its ancestors' included."""
@@ -559,6 +566,10 @@ class Readiness:
                 if last is None or key > last[0]:
                     last = (key, (src, locate[pos]))
         self.ignored += ignored
+        for (c_region, c_item) in self.conflicts if self.conflicts else ():
+            ci = index.get(c_item, -1) if c_region == code else -1
+            if ci in best:  # counted as blocked until a decision is recorded
+                best[ci] = (_BLOCKED, -1, best[ci][2], best[ci][3])
         if count:
             self.event_counts[code] = count
         if last is not None:
@@ -772,6 +783,7 @@ class Readiness:
                             local, code, d, warn_days, None, STATUSES[pair[0]],
                             None if pair[1] < 0 else pair[1],
                             functools.partial(self._loaders[pair[2][0]], pair[2][1])))
+                        out[-1].conflict = self.conflicts.get((code, item.id))
         return out
 
     def region(self, code: str) -> Region:

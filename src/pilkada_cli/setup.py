@@ -10,7 +10,8 @@ from pilkada_cli.cycles import resolve_cycle, shipped_dir
 from pilkada_cli.errors import InputError
 from pilkada_cli.i18n import LANGUAGES, _
 from pilkada_cli.regions import DEPTHS, RegionIndex, depth_of_level
-from pilkada_cli.workspace import SUMSEL_TAGS, Config
+from pilkada_cli.tagsets import known_tags
+from pilkada_cli.workspace import Config
 
 
 def new_workspace_config(regions: RegionIndex, region: str, depth: str, cycle: str,
@@ -30,12 +31,11 @@ def new_workspace_config(regions: RegionIndex, region: str, depth: str, cycle: s
     # A path is stored relative to the workspace so the folder can be moved or shared.
     shipped = cycle_dir.resolve().parent == shipped_dir().resolve()
     ref = loaded.id if shipped else _relative(cycle_dir, folder)
-    tags = {code: frozenset(t) for code, t in SUMSEL_TAGS.items()
-            if code.startswith(root.code) or root.code == "ID"}
+    known, note = known_tags(root.code)
     # Keep only the tags this cycle knows (a custom cycle may not use sengketa-mk, say).
-    tags = {code: t & set(loaded.tags) for code, t in tags.items() if t & set(loaded.tags)}
+    tags = {code: t & set(loaded.tags) for code, t in known.items() if t & set(loaded.tags)}
     return Config(cycle=ref, region=root.code, depth=depth, tags=tags, operator=operator,
-                  language=language)
+                  language=language, tags_note=note if loaded.tags else ())
 
 
 def _relative(target: Path, folder: Path) -> str:

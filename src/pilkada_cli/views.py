@@ -255,6 +255,10 @@ def item_json(st: ItemState) -> dict[str, Any]:
         "note": ev.note if ev else "", "evidence": list(ev.evidence) if ev else [],
         "by": ev.by if ev else None, "at": ev.at if ev else None,
         "event": ev.id if ev else None,
+        "conflict": [{"status": e.status, "progress": e.progress, "by": e.by, "at": e.at,
+                      "origin": e.origin, "office": office, "event": e.id}
+                     for e, office in zip(st.conflict.sides, st.conflict.offices, strict=True)]
+        if st.conflict else None,
     }
 
 

@@ -27,12 +27,13 @@ RECORDS_DIR = "records"
 DEFAULT_CYCLE = "pilkada-2024"
 DEFAULT_REGION = "16"
 DEFAULT_DEPTH = "kecamatan"
-# Sumatera Selatan in Pilkada 2024 (domain.md §4b): Ogan Ilir and Empat Lawang had a single
-# candidate pair; the governor and 8 kab/kota were declared on 9 Jan 2025 with no MK case, so the
-# other 9 kab/kota went to the MK (an inference from that source).
+# Sumatera Selatan in Pilkada 2024: Ogan Ilir and Empat Lawang had a single candidate pair
+# (domain.md §4b, §8d); nine kab/kota went to the MK (§8e), and only Empat Lawang's case ended in a
+# re-vote ordered by the MK (PSU, 19 Apr 2025); the other petitions were dismissed on 4-5 Feb 2025.
 _MK = ("16.01", "16.03", "16.04", "16.07", "16.09", "16.10", "16.11", "16.71", "16.72")
 SUMSEL_TAGS: dict[str, tuple[str, ...]] = {
     code: (("calon-tunggal",) if code in ("16.10", "16.11") else ()) + ("sengketa-mk",)
+    + (("psu-mk",) if code == "16.11" else ())
     for code in _MK
 }
 
@@ -79,6 +80,7 @@ class Config:
     name: str = ""
     as_of: date | None = None  # a frozen "today" (demos, training); None = the real today
     sample: bool = False  # sample data: every view says so
+    tags_note: tuple[str, ...] = ()  # comment lines written above `tags:` (not read back)
     offices: tuple[Office, ...] = ()  # whose signed bundles `pilkada import` accepts
     # The parsed file, for the lines of problems found later (tags the cycle does not know).
     source: Document | None = field(default=None, compare=False, repr=False)
@@ -285,6 +287,7 @@ def render_config(config: Config) -> str:
         "  warn_days: 7   # an item due within this many days counts as due soon",
         "  red_gap: 25    # score this many points under expected makes a region KRITIS",
         "# Region tags used by checklist items' `when:` (inherited by the regions below).",
+        *(f"# {line}" for line in config.tags_note),
     ]
     if config.tags:
         lines.append("tags:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def own_origin() -> str:
     """This workspace copy's origin id."""
-    from pilkada_cli.journal import load_origin
+    from pilkada_cli.origin import load_origin
     from pilkada_cli.workspace import user_home
 
     return load_origin(user_home())
@@ -104,11 +105,12 @@ def export(
     claim = publish_own_claim(s, key)
     claims = _claims(ws.records_dir, {ev.origin for ev in chosen})
     claims[own_origin()] = claim
+    seen = _seen_files(ws.records_dir, {ev.origin for ev in chosen})
     data = bundle.build(
         chosen, cycle=s.cycle().id, regions=[r.code for r in picked], since=since,
         office=own_office(s, key), operator=operator(None, ws.config.operator),
         origin=own_origin(), key=key.public if key else None,
-        sign=key.sign if key else None, origins=claims)
+        sign=key.sign if key else None, origins=claims, seen=seen)
     write_atomic(out, data)
     err = s.console(stderr=True)
     names = ", ".join(f"{r.code} {r.name}" for r in picked)
@@ -144,6 +146,33 @@ def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
         if senders.parse(origin, data) is not None:
             out[origin] = data
     return out
+
+
+def _seen_files(records: Path, origins: set[str]) -> dict[str, bytes]:
+    from pilkada_cli import conflicts
+
+    out: dict[str, bytes] = {}
+    for origin in origins:
+        try:
+            out[origin] = (records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}").read_bytes()
+        except OSError:
+            continue
+    return out
+
+
+def note_received(records: Path) -> None:
+    """This workspace copy just received events: note what it now holds (conflicts.py)."""
+    from pilkada_cli import conflicts
+    from pilkada_cli.errors import os_reason
+    from pilkada_cli.events import recorded_now
+    from pilkada_cli.journal import Journal
+
+    try:
+        conflicts.note_received(records, own_origin(), Journal(records).read().events,
+                                recorded_now())
+    except OSError as e:
+        raise StorageError(_("cannot write {path}: {reason}").format(
+            path=f"records/origins/{own_origin()}{conflicts.SUFFIX}", reason=os_reason(e))) from e
 
 
 def _refuse_inside_records(out: Path, records: Path) -> None:
@@ -218,6 +247,7 @@ def _import_one(s: Session, path: Path) -> None:
                          existing=s.events())
     if plan.new:
         Journal(ws.records_dir).append(plan.new, as_is=True)
+        note_received(ws.records_dir)
     _store_claims(s, plan)
     _report(s, plan)
 
@@ -235,13 +265,23 @@ def _inside(s: Session, code: str) -> bool:
 def _store_claims(s: Session, plan: Plan) -> int:
     """Keep the bundle's claims of which office each origin belongs to (best effort: the
     events are what matters, and they are already saved)."""
-    from pilkada_cli import senders
+    from pilkada_cli import conflicts, senders
 
     records = s.workspace().records_dir
     stored = 0
+    for origin, lines in plan.bundle.seen.items():
+        if origin != own_origin():
+            with contextlib.suppress(OSError, ValueError):
+                conflicts.merge_file(records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}",
+                                     lines)
+    known = senders.load(records)
     for origin, data in plan.bundle.origins.items():
-        if senders.parse(origin, data) is None:
-            continue
+        claim = senders.parse(origin, data)
+        if claim is None or origin == own_origin():
+            continue  # this copy alone says which office it belongs to
+        before = known.get(origin)
+        if before is not None and before.signed and claim.key != before.key:
+            continue  # a claim signed by one key is never replaced by another key's
         try:
             stored += senders.store(records, origin, data)
         except StorageError:

@@ -40,6 +40,7 @@ def sync() -> None:
     from pilkada_cli import gitsync
     from pilkada_cli.cli.share import office_key, publish_own_claim
     from pilkada_cli.journal import Journal
+    from pilkada_cli.loading import events
 
     s = get_session()
     ws = s.workspace()
@@ -47,7 +48,7 @@ def sync() -> None:
     err = s.console(stderr=True)
     publish_own_claim(s, office_key())
     journal = Journal(ws.records_dir)
-    before = {ev.id for ev in journal.read().events}
+    before = {ev.id for ev in events(ws).events}
     author = _author(s)
     message = _("pilkada sync: records from {who}").format(who=author.split(" <")[0])
     with journal.hold_all():
@@ -56,12 +57,12 @@ def sync() -> None:
         err.print(Text(_("Committed {n} changed record file(s) on this PC.").format(n=sent)))
     url = repo.remote_url() or ""
     try:
-        received = _exchange(repo, journal, author)
+        received = _exchange(repo, journal, author, message)
     except gitsync.Unreachable as e:
         raise StorageError(str(e) + "\n" + _(
             "Your records are safe: they are committed on this PC and will be sent by the next "
             "`pilkada sync` (run it again when the network is back).")) from None
-    new = [ev for ev in Journal(ws.records_dir).read().events if ev.id not in before]
+    new = [ev for ev in events(ws).events if ev.id not in before]
     _report_new(s, new)
     if received.files or sent:
         err.print(Text(_("Up to date with {remote}.").format(remote=url), style="green"))
@@ -70,15 +71,21 @@ def sync() -> None:
             remote=url), style="green"))
 
 
-def _exchange(repo: Repo, journal: Journal, author: str) -> Merged:
-    """Fetch, merge and push; again when someone pushed in between."""
+def _exchange(repo: Repo, journal: Journal, author: str, message: str) -> Merged:
+    """Fetch, merge and push; again when someone pushed in between. After taking in other
+    offices' records, what this copy now holds is noted (conflicts.py) and sent with it."""
     from pilkada_cli import gitsync
+    from pilkada_cli.cli.share import note_received
 
     total = gitsync.Merged(0, False)
     for attempt in range(PUSH_TRIES):
         repo.fetch()
         with journal.hold_all():
             merged = repo.merge(author)
+        if merged.files:
+            note_received(journal.root)
+            with journal.hold_all():
+                repo.commit(["records"], message, author)
         total = gitsync.Merged(total.files + merged.files, total.merged_commit or
                                merged.merged_commit)
         try:
@@ -140,6 +147,9 @@ def init_with_git(s: Session, folder: Path, remote: str,
                 shutil.rmtree(folder, ignore_errors=True)
             raise InputError(_("{remote} is a git repository but holds no pilkada workspace "
                                "(no {file})").format(remote=remote, file=CONFIG_FILE))
+        from pilkada_cli.cli.share import note_received
+
+        note_received(folder / "records")
         err.print(Text(_("Joined the shared workspace from {remote} in {path}; record as usual "
                          "and run `pilkada sync` to exchange records.").format(
             remote=remote, path=folder), style="green"))

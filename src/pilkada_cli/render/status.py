@@ -20,8 +20,10 @@ from pilkada_cli.labels import (
     LEVEL_STYLE,
     STATUS_STYLE,
     STATUS_SYMBOL,
+    conflict_text,
     level_letter,
     level_word,
+    state_word,
     status_word,
 )
 from pilkada_cli.readiness import (
@@ -251,8 +253,8 @@ def strip_legend(levels: set[str | None]) -> Para:
 def overview_table(ov: Overview) -> list[Para | Table]:
     """The overview table and, when its strip is shown, the strip's legend."""
     grid = overview_grid(ov)
-    shown = {level for row in ov.rows for _sid, level in row.stages}
-    return [Table(grid, notes={7: strip_legend(shown)})]
+    shown = {level for row in ov.rows for _sid, level in row.stages} & set(STRIP_LEVELS)
+    return [Table(grid, notes={7: strip_legend(shown)} if shown else {})]
 
 
 def overview_screen(ov: Overview, sample: bool, width: int | None) -> Screen:
@@ -279,6 +281,8 @@ def blocked_paras(entries: Sequence[ItemState], names: dict[str, Region]) -> lis
                 date=when(ev, region.timezone))))
             if ev.note:
                 parts.append(part(ev.note))
+        if st.conflict:
+            parts.append(part((conflict_text(st.conflict), "bold red")))
         out.append(Para(tuple(parts), indent=2, hang=4))
     return out
 
@@ -286,11 +290,13 @@ def blocked_paras(entries: Sequence[ItemState], names: dict[str, Region]) -> lis
 def state_cell(st: ItemState) -> tuple[str, str]:
     """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item."""
     mark = "! " if st.item.critical else ""
+    if st.conflict:  # offices recorded different values: the status itself is in doubt
+        mark += _("CONFLICT") + " · "
     if st.status == "blocked":
         return (mark + _("BLOCKED"), "bold red")
     if st.overdue:
         return (mark + _("{n} days late").format(n=st.days_late),
-                "bold red" if st.item.critical else "red")
+                "bold red" if st.item.critical or st.conflict else "red")
     return (mark + _("due soon"), "bold yellow" if st.item.critical else "yellow")
 
 
@@ -351,7 +357,7 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
                          _("Note / evidence"), _("Last\nupdate")],
                 priority={1: 2, 3: 4, 4: 1, 5: 3, 6: 5}, shrink={1: 14, 5: 14})
     for st in items:
-        word = STATUS_SYMBOL[st.status] + " " + status_word(st.status)
+        word = STATUS_SYMBOL[st.status] + " " + state_word(st)
         if st.progress is not None:
             word += f" {st.progress}%"
         due = short_date(st.due)
@@ -361,6 +367,8 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
             due += " · " + _("due soon")
         ev = st.event
         note = " · ".join(p for p in ([ev.note, *ev.evidence] if ev else []) if p)
+        if st.conflict:
+            note = conflict_text(st.conflict)
         crit = " !" if st.item.critical else ""
         grid.add((st.item.id + crit, "bold" if crit else ""), title_of(st.item),
                  (word, STATUS_STYLE[st.status]), st.item.owner,

@@ -15,7 +15,7 @@ import csv
 import io
 
 from pilkada_cli.i18n import _
-from pilkada_cli.labels import level_word, status_word
+from pilkada_cli.labels import level_word, state_word
 from pilkada_cli.readiness import ItemState
 from pilkada_cli.render.table import csv_safe
 from pilkada_cli.report.model import Report, text
@@ -41,7 +41,7 @@ def _row(report: Report, name: str, level: str, st: ItemState,
         st.region, csv_safe(name), level, report.stage_number(st.item.stage), st.item.stage,
         csv_safe(text(st.item.id)), csv_safe(text(st.item.title)), csv_safe(text(st.item.owner)),
         int(st.item.critical), st.item.weight, st.due.isoformat(), st.status,
-        status_word(st.status), "" if st.progress is None else st.progress, int(st.overdue),
+        state_word(st), "" if st.progress is None else st.progress, int(st.overdue),
         st.days_late, int(st.due_soon), csv_safe(text(ev.note)) if ev else "",
         csv_safe("; ".join(text(e) for e in ev.evidence)) if ev else "",
         csv_safe(text(ev.by)) if ev else "", ev.at if ev else "", ev.id if ev else "",

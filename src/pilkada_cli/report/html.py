@@ -15,7 +15,7 @@ from html import escape
 from pilkada_cli import __version__
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_word, status_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_word, state_word, status_word
 from pilkada_cli.readiness import ItemState, Summary
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import title_of
@@ -227,7 +227,8 @@ def _matrix(report: Report) -> str:
 
 
 def _status(st: ItemState, words: dict[str, str] | None = None) -> str:
-    word = words[st.status] if words else status_word(st.status)
+    word = state_word(st) if st.conflict else words[st.status] if words else status_word(
+        st.status)
     if st.progress is not None:
         word += f" {st.progress}%"
     return f'<td class="st st-{st.status}">{_e(word)}</td>'

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date
-from pilkada_cli.labels import level_word, status_word
+from pilkada_cli.labels import level_word, state_word, status_word
 from pilkada_cli.readiness import ItemState
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import md_escape
@@ -62,7 +62,7 @@ def _item_rows(report: Report, entries: Sequence[ItemState], late: bool) -> list
                _("yes") if st.item.critical else "", _due(st)]
         if late:
             row.append(str(st.days_late))
-        rows.append([*row, status_word(st.status), note_of(st)])
+        rows.append([*row, state_word(st), note_of(st)])
     return rows
 
 

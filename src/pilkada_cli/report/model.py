@@ -283,7 +283,11 @@ def change_word(kind: str) -> str:
 
 
 def note_of(st: ItemState) -> str:
-    """The note of the event that set the status (inert)."""
+    """The note of the event that set the status, or both values of a conflict (inert)."""
+    if st.conflict:
+        from pilkada_cli.labels import conflict_text
+
+        return text(conflict_text(st.conflict))
     return text(st.event.note) if st.event else ""
 
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from pilkada_cli.i18n import _, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_word, region_level_word, status_word
+from pilkada_cli.labels import (
+    LEVEL_COLOURS,
+    level_word,
+    region_level_word,
+    state_word,
+    status_word,
+)
 from pilkada_cli.readiness import LEVEL_ORDER, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import csv_safe
@@ -239,7 +245,7 @@ def _attention_sheet(report: Report, st: _Styles, name: str) -> Sheet:
                 _user(st, item.item.owner), (_("yes") if item.item.critical else "", st["text"]),
                 (item.due, st["date"]),
                 (item.days_late, st["int"]) if item.overdue else (None, 0),
-                (status_word(item.status), st[f"status:{item.status}"]),
+                (state_word(item), st[f"status:{item.status}"]),
                 _user(st, note_of(item)),
             )
     return sheet

@@ -1,0 +1,224 @@
+"""Conflicts: two offices recorded different statuses for one (region, item) and neither had
+seen the other's record. Shown as CONFLICT / KONFLIK with both values and senders, and counted
+as blocked until someone records a decision (product.md "Several offices", issue 17).
+
+Who saw what: an origin (a workspace copy) knows every event it wrote itself (its ``seq``
+orders them), and, from the moment it received them, the events that reached it by `pilkada
+sync`, `pilkada import` or `pilkada init --git`. Each time that happens the origin appends what
+it now has (the highest ``seq`` per origin) to ``records/origins/<origin>.seen.jsonl``::
+
+    {"at": "2024-08-21T02:31:07.123456+00:00", "seen": {"pc-a1b2c3d4": 41, "pc-e5f6": 7}}
+
+The file has one writer and travels with the records (git, bundles), so every office judges the
+same events the same way. An event X saw event Y if they share an origin and Y.seq <= X.seq, or
+if X's origin had recorded, before X was recorded, that it held Y's origin up to Y.seq or more.
+A pair is in conflict when, among the latest events of each origin (by ``events.order_key``,
+up to the as-of moment), those that no other one saw disagree on status or progress. A
+decision recorded after seeing them all settles it. Events brought in by hand (a copied folder,
+a git pull outside pilkada) leave no trace of having been seen, so they may show as a conflict
+until someone records the pair again.
+
+Pure except ``load``/``note_received`` (reading and appending the seen files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pilkada_cli.events import ORIGIN_RE, Event, order_key, parse_instant
+from pilkada_cli.safefile import write_fully
+
+if TYPE_CHECKING:
+    from pilkada_cli.readiness import AsOf
+    from pilkada_cli.recordfile import RecordFile
+
+SUFFIX = ".seen.jsonl"
+FOLDER = "origins"
+
+Seen = Mapping[str, list[tuple[str, dict[str, int]]]]  # origin -> [(recorded at, seq per origin)]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A pair whose latest records disagree: the competing events, latest first."""
+
+    region: str
+    item: str
+    sides: tuple[Event, ...]
+    offices: tuple[str, ...] = ()  # the office of each side (senders.py), else its origin id
+
+
+def saw(x: Event, y: Event, seen: Seen) -> bool:
+    """Whether ``x`` was recorded by an origin that already had ``y``."""
+    if x.origin == y.origin:
+        return y.seq <= x.seq
+    for at, held in seen.get(x.origin, ()):
+        if held.get(y.origin, 0) >= y.seq and _utc(at) <= _utc(x.recorded):
+            return True
+    return False
+
+
+def _utc(stamp: str) -> str:
+    """A UTC ``recorded``-style stamp in a form whose string order is time order."""
+    return stamp if len(stamp) == 32 else stamp[:19] + ".000000" + stamp[19:]
+
+
+def find(events: Iterable[Event], seen: Seen,
+         counts: Callable[[Event], bool] | None = None) -> dict[tuple[str, str], Conflict]:
+    """The conflicting pairs among ``events`` (those ``counts`` keeps, e.g. up to an as-of)."""
+    heads: dict[tuple[str, str], dict[str, Event]] = {}
+    for ev in events:
+        if counts is not None and not counts(ev):
+            continue
+        per = heads.setdefault((ev.region, ev.item), {})
+        cur = per.get(ev.origin)
+        if cur is None or order_key(ev) > order_key(cur):
+            per[ev.origin] = ev
+    out: dict[tuple[str, str], Conflict] = {}
+    for pair, per in heads.items():
+        if len(per) < 2:
+            continue
+        latest = list(per.values())
+        open_ = [x for x in latest if not any(y is not x and saw(y, x, seen) for y in latest)]
+        if len({(x.status, x.progress) for x in open_}) > 1:
+            open_.sort(key=order_key, reverse=True)
+            out[pair] = Conflict(pair[0], pair[1], tuple(open_))
+    return out
+
+
+def detect(records: Path, as_of: AsOf, files: Sequence[RecordFile] | None = None
+           ) -> dict[tuple[str, str], Conflict]:
+    """The conflicts in a records folder at ``as_of``. Only regions with files of two or more
+    origins can have any, so usually nothing is read beyond the folder listing (``files``: a
+    listing the caller already has, ``Journal.snapshot``'s)."""
+    from pilkada_cli.journal import Journal
+    from pilkada_cli.regions import timezone_of
+
+    journal = Journal(records)
+    if files is None:
+        files, _listing = journal.snapshot()
+    origins: dict[str, set[str]] = {}
+    for f in files:
+        origins.setdefault(f.region, set()).add(f.origin)
+    shared = [region for region, names in origins.items() if len(names) > 1]
+    if not shared:
+        return {}
+    cut: dict[str, float] = {}
+
+    def counts(ev: Event) -> bool:
+        zone = timezone_of(ev.region)
+        if zone not in cut:
+            cut[zone] = as_of.cutoff_in(zone)
+        return parse_instant(ev.at).timestamp() < cut[zone]
+
+    found = find(journal.read(shared).events, load(records), counts)
+    if found:
+        from dataclasses import replace
+
+        from pilkada_cli import senders
+
+        names = {o: s.office for o, s in senders.load(records).items()}
+        found = {k: replace(c, offices=tuple(names.get(ev.origin, ev.origin) for ev in c.sides))
+                 for k, c in found.items()}
+    return found
+
+
+def load(records: Path) -> dict[str, list[tuple[str, dict[str, int]]]]:
+    """Every origin's seen file under ``records/origins`` (bad lines are skipped)."""
+    folder = records / FOLDER
+    out: dict[str, list[tuple[str, dict[str, int]]]] = {}
+    try:
+        names = sorted(p.name for p in folder.iterdir())
+    except OSError:
+        return out
+    for name in names:
+        origin = name[:-len(SUFFIX)]
+        if not name.endswith(SUFFIX) or not ORIGIN_RE.fullmatch(origin):
+            continue
+        try:
+            lines = (folder / name).read_bytes().split(b"\n")
+        except OSError:
+            continue
+        entries = out.setdefault(origin, [])
+        for line in lines:
+            entry = parse_line(line)
+            if entry is not None:
+                entries.append(entry)
+    return out
+
+
+def parse_line(line: bytes) -> tuple[str, dict[str, int]] | None:
+    """One seen-file line, or None if it is not one."""
+    try:
+        obj = json.loads(line)
+        at, held = obj["at"], obj["seen"]
+        if not isinstance(at, str) or len(at) not in (25, 32) or not at.endswith("+00:00"):
+            return None
+        if not isinstance(held, dict) or not all(
+                isinstance(k, str) and type(v) is int for k, v in held.items()):
+            return None
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return at, held
+
+
+def holdings(events: Iterable[Event]) -> dict[str, int]:
+    """The highest seq held per origin."""
+    top: dict[str, int] = {}
+    for ev in events:
+        if ev.seq > top.get(ev.origin, 0):
+            top[ev.origin] = ev.seq
+    return top
+
+
+def note_received(records: Path, origin: str, events: Iterable[Event], now: str) -> None:
+    """Append to ``origin``'s seen file what this workspace copy now holds (after receiving
+    events), fsynced. One writer: this origin."""
+    if not ORIGIN_RE.fullmatch(origin):
+        raise ValueError(origin)
+    held = dict(sorted(holdings(events).items()))
+    path = records / FOLDER / f"{origin}{SUFFIX}"
+    mine = load(records).get(origin)
+    if mine and mine[-1][1] == held:
+        return  # nothing new since the last note: offices would only echo notes back and forth
+    line = json.dumps({"at": now, "seen": held}, sort_keys=True, separators=(",", ":")) + "\n"
+    append_lines(path, [line.encode("ascii")])
+
+
+def append_lines(path: Path, lines: list[bytes]) -> None:
+    """Append whole lines (fsynced), after a newline if the file lacks its last one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o640)
+    try:
+        size = os.fstat(fd).st_size
+        data = b"".join(lines)
+        if size:
+            with path.open("rb") as f:
+                f.seek(size - 1)
+                if f.read(1) != b"\n":
+                    data = b"\n" + data
+        write_fully(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def merge_file(path: Path, incoming: bytes) -> bool:
+    """Add ``incoming``'s lines that ``path`` lacks (a copy that came in a bundle); True if
+    anything was added."""
+    try:
+        have = set(path.read_bytes().split(b"\n"))
+    except FileNotFoundError:
+        have = set()
+    new = [line + b"\n" for line in incoming.split(b"\n")
+           if line and line not in have and parse_line(line) is not None]
+    if new:
+        append_lines(path, new)
+    return bool(new)

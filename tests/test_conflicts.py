@@ -1,0 +1,127 @@
+"""CONFLICT: two offices recorded different values for one pair without seeing each other's;
+shown with both values and senders in status, due and the report, counted as blocked until a
+decision is recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pilkada_cli.conflicts import find, saw
+from pilkada_cli.events import Event
+from sharing import Office, new_office, write_cycle
+
+cryptography_ = pytest.importorskip("cryptography")  # a venv made before it was needed
+
+
+def _ev(origin: str, seq: int, status: str, at: str, recorded: str, progress: int | None = None
+        ) -> Event:
+    return Event(id=f"{origin}{seq}".encode().hex().ljust(32, "0")[:32], origin=origin, seq=seq,
+                 region="16.10", item="nphd-kpu", status=status, progress=progress,
+                 note="x" if status == "blocked" else "", evidence=(), by=origin,
+                 at=f"2024-08-{at}T12:00:00+07:00", recorded=f"2024-08-{recorded}T05:00:00+00:00")
+
+
+A1 = _ev("a", 1, "done", "01", "01")
+B1 = _ev("b", 1, "blocked", "02", "02")
+
+
+def test_different_values_unseen_by_each_other_conflict() -> None:
+    found = find([A1, B1], {})
+    assert list(found) == [("16.10", "nphd-kpu")]
+    assert found[("16.10", "nphd-kpu")].sides == (B1, A1)  # latest first
+
+
+def test_a_value_recorded_after_seeing_the_other_is_a_decision() -> None:
+    seen = {"b": [("2024-08-01T23:00:00+00:00", {"a": 1})]}  # b received a's event first
+    assert saw(B1, A1, seen) and not saw(A1, B1, seen)
+    assert find([A1, B1], seen) == {}
+
+
+def test_knowledge_that_came_later_does_not_count() -> None:
+    seen = {"b": [("2024-08-03T00:00:00+00:00", {"a": 1})]}  # after b had recorded
+    assert list(find([A1, B1], seen))
+
+
+def test_equal_values_and_one_origin_never_conflict() -> None:
+    assert find([A1, _ev("b", 1, "done", "02", "02")], {}) == {}
+    assert find([A1, _ev("a", 2, "blocked", "02", "02")], {}) == {}
+    assert list(find([_ev("a", 1, "in_progress", "01", "01", 40),
+                      _ev("b", 1, "in_progress", "02", "02", 60)], {}))
+
+
+def test_only_values_nobody_superseded_compete() -> None:
+    c1 = _ev("c", 1, "in_progress", "03", "03", 50)
+    seen = {"b": [("2024-08-01T23:00:00+00:00", {"a": 1})]}
+    found = find([A1, B1, c1], seen)
+    assert found[("16.10", "nphd-kpu")].sides == (c1, B1)  # a's done was seen by b
+
+
+def test_the_as_of_moment_limits_what_counts() -> None:
+    assert find([A1, B1], {}, lambda ev: ev.at < "2024-08-02") == {}
+
+
+# --- through the CLI: a province and a regency ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Office, Office, Path]:
+    root = tmp_path_factory.mktemp("conflict")
+    cycle = write_cycle(root)
+    prov = new_office(root, "prov", "16", "kecamatan", cycle, "Provinsi Sumatera Selatan")
+    oi = new_office(root, "oi", "16.10", "kecamatan", cycle, "Kabupaten Ogan Ilir")
+    oi.run("done", "16.10", "nphd-kpu", "--at", "2024-02-20", "--by", "Rina")
+    prov.run("blocked", "16.10", "nphd-kpu", "--reason", "NPHD belum diterima", "--at",
+             "2024-02-21", "--by", "Desk")
+    oi.run("export", "--out", str(root / "oi.pilkada"))
+    prov.run("import", str(root / "oi.pilkada"))
+    prov.run("export", "16.10", "--out", str(root / "prov.pilkada"))
+    oi.run("import", str(root / "prov.pilkada"))
+    return prov, oi, root
+
+
+def _item(o: Office, item: str) -> dict:  # type: ignore[type-arg]
+    doc = json.loads(o.run("status", "16.10", "--as-of", "2024-03-05", "--format",
+                           "json").stdout)
+    return next(i for i in doc["items"] if i["item"] == item)  # type: ignore[no-any-return]
+
+
+def test_both_offices_see_the_same_conflict(pair: tuple[Office, Office, Path]) -> None:
+    prov, oi, _root = pair
+    for o in (prov, oi):
+        got = _item(o, "nphd-kpu")
+        assert got["status"] == "blocked"  # the level treats it as blocked
+        assert [(c["status"], c["by"], c["office"]) for c in got["conflict"]] == [
+            ("blocked", "Desk", "Provinsi Sumatera Selatan"),
+            ("done", "Rina", "Kabupaten Ogan Ilir")]
+    table = prov.run("status", "16.10", "--as-of", "2024-03-05", "--all").stdout
+    line = next(t for t in table.splitlines() if t.startswith("nphd-kpu"))
+    assert "CONFLICT" in line
+    assert ("CONFLICT: blocked by Desk (Provinsi Sumatera Selatan) vs done by Rina (Kabupaten "
+            "Ogan Ilir)") in table
+    due = prov.run("due", "16.10", "--as-of", "2024-03-05").stdout
+    # due lists a blocked item with its reason among the blocked ones, the conflict with it
+    blocked = next(t for t in due.splitlines() if "nphd-kpu" in t)
+    assert "CONFLICT: blocked by Desk" in blocked
+    indo = prov.run("--lang", "id", "status", "16.10", "--as-of", "2024-03-05").stdout
+    assert "KONFLIK" in indo
+
+
+def test_the_report_shows_both_values(pair: tuple[Office, Office, Path], tmp_path: Path) -> None:
+    prov, _oi, _root = pair
+    prov.run("report", "16.10", "--as-of", "2024-03-05", "--format", "md", "--out",
+             str(tmp_path / "rakor.md"))
+    text = (tmp_path / "rakor.md").read_text(encoding="utf-8")
+    assert "CONFLICT: blocked by Desk (Provinsi Sumatera Selatan) vs done by Rina" in text
+
+
+def test_a_decision_recorded_after_seeing_both_settles_it(
+        pair: tuple[Office, Office, Path]) -> None:
+    prov, oi, root = pair
+    decided = prov.copy(root, "prov-decided")
+    decided.run("done", "16.10", "nphd-kpu", "--at", "2024-02-25", "--by", "Kabid")
+    got = _item(decided, "nphd-kpu")
+    assert got["status"] == "done" and got["conflict"] is None
+    assert _item(oi, "nphd-kpu")["conflict"] is not None  # the regency has not heard yet

@@ -1,0 +1,277 @@
+"""The shipped checklists against the facts of domain.md §8 (each test names its line), and the
+commands of issue 14's "Done when"."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import SHIPPED, RunCli
+from pilkada_cli.checklist import Cycle, load_cycle
+from pilkada_cli.readiness import AsOf, Readiness, applies, region_tags
+from pilkada_cli.regions import load_regions
+from pilkada_cli.workspace import SUMSEL_TAGS, Thresholds
+
+WILAYAH = Path(__file__).resolve().parents[1] / "src" / "pilkada_cli" / "data" / "wilayah.csv"
+
+
+@pytest.fixture(scope="module")
+def cycle() -> Cycle:
+    return load_cycle(SHIPPED / "pilkada-2024")
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``status --format json`` of a fresh national workspace, nation to regency."""
+    from typer.testing import CliRunner
+
+    from pilkada_cli.cli import app
+
+    ws = tmp_path_factory.mktemp("nation") / "ws"
+    runner = CliRunner()
+    env = {"NO_COLOR": "1", "COLUMNS": "200", "PILKADA_LANG": "en"}
+    made = runner.invoke(app, ["init", str(ws), "--region", "indonesia", "--depth",
+                               "kabupaten", "--language", "en"], env=env)
+    assert made.exit_code == 0, made.output
+    out = runner.invoke(app, ["--workspace", str(ws), "status", "--format", "json"], env=env)
+    assert out.exit_code == 0, out.output
+    data: dict[str, Any] = json.loads(out.stdout)
+    data["_config"] = (ws / "pilkada.yaml").read_text(encoding="utf-8")
+    return data
+
+
+def test_545_regions_elect_a_head_37_415_93(national: dict[str, Any]) -> None:
+    # §8a: "Pilkada 2024 elected 545 regional heads: 37 governors, 415 regents, 93 mayors";
+    # counted here from the region list: every province but DIY (34), every kabupaten but
+    # Kepulauan Seribu (31.01), every kota but Jakarta's five (31.71-31.75).
+    with WILAYAH.open(encoding="utf-8") as fh:
+        codes = [row["kode"] for row in csv.DictReader(fh)]
+    provinces = [c for c in codes if "." not in c and c != "34"]
+    regencies = [c for c in codes if c.count(".") == 1 and int(c[3:]) < 71 and c != "31.01"]
+    cities = [c for c in codes if c.count(".") == 1 and int(c[3:]) >= 71
+              and c not in ("31.71", "31.72", "31.73", "31.74", "31.75")]
+    assert (len(provinces), len(regencies), len(cities)) == (37, 415, 93)
+    assert national["root"]["electing_regions"] == 37 + 415 + 93
+    rows = {row["code"]: row for row in national["regions"]}
+    assert len(rows) == 38
+    assert sum(row["electing_regions"] for row in rows.values()) == 545
+    # §8a: DI Yogyakarta elects no governor but its five kab/kota elect; DKI elects only its
+    # governor.
+    assert (rows["34"]["elects"], rows["34"]["electing_regions"]) == (False, 5)
+    assert (rows["31"]["elects"], rows["31"]["electing_regions"]) == (True, 1)
+
+
+def _own_items(cycle: Cycle) -> list[str]:
+    return [i.id for i in cycle.items.values() if i.serves == "own"]
+
+
+def test_no_own_election_item_applies_to_jakarta_cities_or_diy(cycle: Cycle) -> None:
+    # §8a: Jakarta's administrative cities (31.71-31.75) and regency (31.01), and DIY's
+    # governor: no own-APBD grants, NPHD, candidacy, declaration, DPRD proposal, inauguration.
+    index = load_regions()
+    regions = [index.get(c) for c in ("31", "31.01", "31.71", "34", "34.71")]
+    r = Readiness(cycle, [x for x in regions if x is not None], {}, [],
+                  AsOf(day=date(2024, 8, 21)), Thresholds())
+    own = set(_own_items(cycle))
+    assert {"nphd-kpu-tanda-tangan", "hibah-kpu-tahap-1", "paslon-ditetapkan",
+            "pelantikan-kepala-daerah", "usul-pengesahan-disampaikan"} <= own
+    for code in ("31.71", "31.01", "34"):
+        ids = {st.item.id for st in r.items(code)}
+        assert not ids & own, (code, ids & own)
+    # They still host the governor's election (31.x) or their regencies' (34): ad hoc bodies,
+    # voter lists, logistics, TPS and the city-level recapitulation apply.
+    city = {st.item.id for st in r.items("31.71")}
+    assert {"kpps-dilantik", "dpt-ditetapkan-kabkota", "tps-siap",
+            "rekapitulasi-kabkota"} <= city
+    assert "laporan-bulanan-desk-pilkada-2024-02" in {st.item.id for st in r.items("34")}
+    # §8a: "DIY's five kab/kota do elect": every own item of a city without tags applies there
+    city_own = {i for i in own if "kota" in cycle.items[i].levels and not cycle.items[i].when}
+    assert city_own <= {st.item.id for st in r.items("34.71")}
+    assert {"nphd-kpu-tanda-tangan", "dpt-ditetapkan-provinsi"} <= {
+        st.item.id for st in r.items("31")}
+
+
+def test_recapitulation_is_due_per_level(cycle: Cycle) -> None:
+    # §8c: "PPK (kecamatan) recap 28 Nov-3 Dec; kab/kota recap 29 Nov-6 Dec; provincial recap
+    # 30 Nov-9 Dec"; PPS -> PPK handover 28-30 Nov; §8g: the recapitulation is critical.
+    items = cycle.items
+    assert items["hasil-pps-diserahkan-ke-ppk"].due == date(2024, 11, 30)
+    assert items["rekapitulasi-kecamatan"].due == date(2024, 12, 3)
+    assert items["rekapitulasi-kabkota"].due == date(2024, 12, 6)
+    assert items["rekapitulasi-provinsi"].due == date(2024, 12, 9)
+    assert all(items[i].critical for i in ("hasil-pps-diserahkan-ke-ppk", "rekapitulasi-kecamatan",
+                                           "rekapitulasi-kabkota", "rekapitulasi-provinsi"))
+
+
+def test_pps_sworn_in_26_may_and_kpps_7_november(cycle: Cycle) -> None:
+    # §8f: "PPS inaugurated 26 May 2024 ... KPPS 7 Nov 2024"
+    assert cycle.items["pps-dilantik"].due == date(2024, 5, 26)
+    assert cycle.items["kpps-dilantik"].due == date(2024, 11, 7)
+
+
+def test_aceh_reads_kip_and_panwaslih(tmp_path: Path, cli: RunCli) -> None:
+    # §8a: "Aceh (11): the election bodies are KIP Aceh / KIP kab/kota (not KPU) and Panwaslih
+    # (not Bawaslu), under UU 11/2006"
+    assert cli("init", "ws", "--region", "11", "--depth", "kabupaten", "--language",
+               "en").exit_code == 0
+    ws = str(tmp_path / "ws")
+    data = json.loads(cli("--workspace", ws, "status", "11.71", "--format", "json",
+                          "--as-of", "2024-06-01").stdout)
+    items = {i["item"]: i for i in data["items"]}
+    assert items["ppk-dilantik"]["owner"] == "KIP"
+    assert items["panwascam-terbentuk"]["owner"] == "Panwaslih"
+    assert items["nphd-kpu-tanda-tangan"]["title"] == "NPHD dengan KIP ditandatangani"
+    table = cli("--workspace", ws, "status", "11.71", "--as-of", "2024-06-01", "--all")
+    words = set(re.findall(r"[\w-]+", table.stdout))
+    assert "KIP" in words and "Panwaslih" in words and not words & {"KPU", "Bawaslu"}
+    sumsel = json.loads(cli("status", "16.71", "--format", "json", "--as-of",
+                            "2024-06-01").stdout)
+    assert {i["owner"] for i in sumsel["items"] if i["item"] == "ppk-dilantik"} == {"KPU"}
+
+
+def test_desk_pilkada_reports_every_month_from_february(cycle: Cycle) -> None:
+    # §8b: desks set up by decree in January-February 2024, reporting monthly; weekly in the
+    # last weeks after Kemendagri's order of 22 Oct 2024, through recapitulation and beyond.
+    desk = cycle.items["desk-pilkada-diaktifkan"]
+    assert date(2024, 1, 1) <= desk.due <= date(2024, 2, 29)
+    reports = [i for i in cycle.items.values() if i.series in (
+        "laporan-bulanan-desk-pilkada", "laporan-mingguan-desk-pilkada")]
+    months_2024 = sorted({i.due.month for i in reports if i.due.year == 2024})
+    assert months_2024 == list(range(2, 13))  # February to December 2024
+    monthly = [i.due for i in reports if i.series == "laporan-bulanan-desk-pilkada"]
+    assert monthly[0] == date(2024, 2, 29) and len(monthly) == 9  # February to October
+    weekly = [i.due for i in reports if i.series == "laporan-mingguan-desk-pilkada"]
+    assert all(d.weekday() == 0 for d in weekly)  # Mondays
+    assert weekly[0] > date(2024, 10, 22) and weekly[-1] == date(2024, 12, 16)
+    after = [i.due for i in cycle.items.values() if i.series == "laporan-desk-pasca-rekapitulasi"]
+    assert after == [date(2025, 1, 31), date(2025, 2, 28)]  # MK disputes and inauguration
+
+
+def test_only_empat_lawang_has_the_psu_item_in_the_sumsel_default(cycle: Cycle) -> None:
+    # §8e: nine sengketa-mk regions; "only Empat Lawang ... held its PSU on 19 Apr 2025";
+    # "a PSU item applies to a region with a PSU ruling, not to every region with a case"
+    index = load_regions()
+    tags = {code: frozenset(t) for code, t in SUMSEL_TAGS.items()}
+    item = cycle.items["psu-putusan-mk-dilaksanakan"]
+    regions = [index.get("16"), *index.descendants("16", 2)]
+    with_psu = [r.code for r in regions
+                if r is not None and applies(cycle, item, r, region_tags(r.code, tags))]
+    assert with_psu == ["16.11"]
+    assert item.due == date(2025, 4, 19)
+    assert sorted(c for c, t in tags.items() if "sengketa-mk" in t) == [
+        "16.01", "16.03", "16.04", "16.07", "16.09", "16.10", "16.11", "16.71", "16.72"]
+    # §8e: "declaration after a dismissal fell around 10 Feb 2025"
+    assert cycle.items["calon-terpilih-ditetapkan-pasca-putusan-mk"].due == date(2025, 2, 10)
+
+
+def test_dispute_stage_starts_with_the_petitions_in_december(cycle: Cycle) -> None:
+    # §8e: "Petitions were filed 6-11 Dec 2024 ... so the dispute stage starts in December"
+    stage = cycle.stage("penyelesaian-pelanggaran-sengketa")
+    assert stage is not None and stage.start == date(2024, 12, 6)
+
+
+def test_third_single_candidate_window(cycle: Cycle) -> None:
+    # §8d: "KPU reopened document submission on 11-16 Sep 2024 in single-candidate regions"
+    item = cycle.items["penyerahan-dokumen-dibuka-kembali"]
+    assert (item.due, item.when, item.stage) == (
+        date(2024, 9, 16), frozenset({"calon-tunggal"}), "pendaftaran-paslon")
+
+
+def test_owners_and_dates_of_8f(cycle: Cycle) -> None:
+    items = cycle.items
+    # §8f: "The Forkopimda security meeting is convened and chaired by the regional head"
+    assert items["rakor-forkopimda-keamanan"].owner == "Pemda"
+    # §8f: "TPS Linmas are paid from KPU's ad hoc honoraria ... and recruited through PPS"
+    assert items["linmas-tps-direkrut"].owner == "KPU"
+    assert "desa" in items["linmas-tps-direkrut"].levels
+    # §8f: "Pasal 71(2) ... runs from 22 Mar 2024 to the end of the term"
+    assert items["larangan-penggantian-pejabat"].due >= date(2025, 2, 20)
+    # §8f: "Pasal 71(3) ... runs until the elected pair is declared"
+    assert items["program-pemda-netral"].due == items["calon-terpilih-ditetapkan"].due
+    # §8f: "The single-candidate ballot design is checked before printing (October)"
+    assert items["surat-suara-kolom-kosong"].due <= date(2024, 10, 31)
+    # §8f: the province forwards kab/kota appointment proposals
+    assert items["usul-pengesahan-diteruskan-provinsi"].levels == frozenset({"provinsi"})
+
+
+def test_rerun_stage_one_transfer_is_not_due_on_a_sunday() -> None:
+    # §8f: "hibah-tahap-1-tersalur H-164 is a Sunday (14 working days after 24 Feb 2025 ≈
+    # 14 Mar, H-166)"
+    rerun = load_cycle(SHIPPED / "pilkada-ulang-2025")
+    item = rerun.items["hibah-tahap-1-tersalur"]
+    assert (item.due_spec, item.due) == ("H-166", date(2025, 3, 14))
+    start, working = date(2025, 2, 24), 0
+    day = start
+    while working < 14:  # 14 working days after 24 Feb 2025 (no holiday in between)
+        day += timedelta(days=1)
+        working += day.weekday() < 5
+    assert day == item.due and item.due.weekday() == 4
+
+
+def test_rerun_elects_only_in_bangka_and_pangkalpinang() -> None:
+    # §6b (as §8f refers to it): the 2025 re-run is held in Kab. Bangka and Kota Pangkalpinang
+    rerun = load_cycle(SHIPPED / "pilkada-ulang-2025")
+    assert [c for c in ("19.01", "19.02", "19.71", "19") if rerun.elects(c)] == ["19.01", "19.71"]
+    assert rerun.hosts("19") and not rerun.hosts("19.02")
+
+
+def test_critical_flags_follow_the_written_rule(cycle: Cycle) -> None:
+    # §8g: "Same-kind items are flagged alike (all grant transfers, or none)"; compliance,
+    # briefings, reports and prop clearing are not critical.
+    items = cycle.items
+    transfers = [i for i in items if i.startswith("hibah-") and "-tahap-" in i]
+    assert len(transfers) == 8 and all(items[i].critical for i in transfers)
+    nphd = [i for i in items if i.startswith("nphd-")]
+    assert len(nphd) == 4 and all(items[i].critical for i in nphd)
+    for not_critical in ("larangan-penggantian-pejabat", "program-pemda-netral",
+                         "deklarasi-netralitas-asn", "sosialisasi-pkpu-pencalonan-pasca-putusan-mk",
+                         "rakor-forkopimda-keamanan", "penertiban-apk-masa-tenang",
+                         "desk-pilkada-diaktifkan", "laporan-realisasi-hibah"):
+        assert not items[not_critical].critical, not_critical
+    assert not any(i.critical for i in items.values() if i.owner == "Desk Pilkada")
+    rerun = load_cycle(SHIPPED / "pilkada-ulang-2025").items
+    assert all(rerun[i].critical for i in rerun if i.startswith(("nphd-", "hibah-")))
+
+
+def test_depth_desa_has_items(cycle: Cycle) -> None:
+    # §8f: preparations at village level (PPS secretariat staff proposed by village heads,
+    # Linmas recruited through PPS) and village socialisation
+    desa = {i.id for i in cycle.items.values() if "desa" in i.levels}
+    assert {"staf-sekretariat-pps-diusulkan", "linmas-tps-direkrut",
+            "sosialisasi-pemilih-desa", "pps-dilantik", "tps-siap"} <= desa
+    assert cycle.items["staf-sekretariat-pps-diusulkan"].owner == "Kepala Desa"
+
+
+def test_national_init_writes_only_sourced_tags(national: dict[str, Any]) -> None:
+    # §6a: the MK ordered re-votes in 24 regions; §8d: 37 single-candidate regions, of which the
+    # sources here name Sumsel's two; the comment says which tags are Sumsel-only.
+    text = national["_config"]
+    assert '"16.11": [calon-tunggal, psu-mk, sengketa-mk]' in text
+    assert '"64.11": [psu-mk, sengketa-mk]' in text  # Mahakam Ulu
+    assert text.count("calon-tunggal]") + text.count("calon-tunggal,") == 2
+    assert sum(1 for line in text.splitlines() if "psu-mk" in line and line.startswith("  ")) == 23
+    assert "calon-tunggal (37 regions on voting day) and" in text
+    assert "are Sumsel-only here" in text
+
+
+def test_done_when_commands(tmp_path: Path, cli: RunCli) -> None:
+    # Issue 14, "Done when": recap due 3 Dec 2024 at kecamatan (§8c), the Desk Pilkada's
+    # monthly report listed by `due` in March 2024 (§8b).
+    items = cli("--lang", "en", "items", "--level", "kecamatan")
+    row = next(line for line in items.stdout.splitlines() if "rekapitulasi-kecamatan" in line)
+    assert "3 Dec 2024" in row  # short dates on screen
+    # `due` leaves out regions that have reported nothing: the province has recorded one thing.
+    assert cli("init", "ws", "--region", "16", "--depth", "kabupaten").exit_code == 0
+    ws = str(tmp_path / "ws")
+    assert cli("--workspace", ws, "done", "16", "nphd-kpu-tanda-tangan", "--at",
+               "2023-11-20T10:00").exit_code == 0
+    due = cli("--lang", "en", "--workspace", ws, "due", "16", "--as-of", "2024-03-15")
+    assert due.exit_code == 0
+    assert any(line.startswith("16 ") and "laporan-bulanan-desk-pilkada-2024-02" in line
+               for line in due.stdout.splitlines())
