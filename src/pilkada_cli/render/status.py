@@ -448,9 +448,9 @@ def unreported_para(silent: Sequence[Region]) -> Para | None:
     """Regions left out because they have reported nothing."""
     if not silent:
         return None
-    names = ", ".join(region_label(x) for x in silent[:6]) + (", …" if len(silent) > 6 else "")
-    return Para((part((_("{n} with no report, not listed:").format(n=len(silent)), "dim"),
-                      (" " + names, "dim")),))
+    names = [region_label(x) for x in silent[:6]] + (["…"] if len(silent) > 6 else [])
+    return Para((part(_("{n} with no report, not listed:").format(n=len(silent)) + " " +
+                      names[0]), *(part(x) for x in names[1:])), sep=", ", style="dim")
 
 
 def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally: DueTally,
