@@ -68,7 +68,7 @@ def _room(s: Session, fmt: Format, show_all: bool = False) -> _Room:
     if fmt is not Format.table:
         return _Room(None, None)
     console = s.console()
-    return _Room(console.width, None if show_all else max(10, console.height - 16))
+    return _Room(console.width, None if show_all else max(10, console.height - 20))
 
 
 def _show(s: Session, fmt: Format, screen: Screen,

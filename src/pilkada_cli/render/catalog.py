@@ -43,7 +43,7 @@ def items_screen(items: Iterable[Item]) -> Screen:
     """One row per item: id, title, owner, due, levels, critical."""
     grid = Grid(headers=[_("Item"), _("Title"), _("Owner"), _("Due"), _("Critical"),
                          _("Levels")],
-                priority={1: 1, 2: 4, 3: 2, 4: 3, 5: 5}, shrink={1: 12, 5: 12})
+                priority={1: 1, 2: 4, 3: 2, 4: 3, 5: 5}, shrink={1: 24, 5: 12})
     for item in items:
         due = _day(item.due) + (f" ({item.due_spec})" if item.due_spec.startswith("H") else "")
         levels = ", ".join(sorted(item.levels, key=_level_order))

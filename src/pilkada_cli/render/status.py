@@ -334,7 +334,7 @@ def stages_grid(dt: Detail) -> tuple[Grid, int]:
     grid = Grid(headers=["#", _("Stage"), _("Level"), _("Score"), _("Target"),
                          _("Overdue\n(critical)"), _("Blocked"), _("Due\nsoon")],
                 numeric={0, 3, 4, 5, 6, 7}, priority={1: 1, 5: 2, 6: 3, 7: 4},
-                shrink={1: 14})
+                shrink={1: 24})
     upcoming = 0
     for sid, s in dt.stages:
         if s.weight == 0 and s.na == 0:
@@ -399,7 +399,8 @@ def detail_screen(dt: Detail, action: Sequence[ItemState], sample: bool, width: 
             screen.add(Para((part(_more(len(blocked) - limit, "pilkada due --all")),),
                             style="dim", indent=2))
     if late:
-        shown = late[:limit] if limit else late
+        # A third of a screenful: the stages and the regions under it follow.
+        shown = late[:max(8, limit // 3)] if limit else late
         screen.add(items_due_table(shown, names, _more(
             len(late) - len(shown), _("`pilkada due {region} --all` lists them").format(
                 region=region.code))))
@@ -504,7 +505,8 @@ def changes_grid(entries: Sequence[Change], names: dict[str, Region]) -> Grid:
     """One row per change: where, what kind, which item, from what to what, why, when."""
     grid = Grid(headers=[_("Region"), _("Change"), _("Item"), _("Status"), _("Note"),
                          _("When"), _("Title")],
-                priority={2: 1, 3: 3, 4: 2, 5: 4, 6: 5}, shrink={4: 16, 6: 12})
+                priority={2: 1, 3: 3, 4: 2, 5: 4, 6: 5}, shrink={2: 16, 4: 16, 6: 12},
+                gate={2: 1})
     for c in entries:
         ev = c.after.event
         region = names[c.after.region]

@@ -58,6 +58,9 @@ class Grid:
     shrink: dict[int, int] = field(default_factory=dict)
     spans: dict[tuple[int, int], Spans] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # a column's name where not its header
+    # A shrinkable column listed here is shortened only once every column less important than
+    # this priority has been left out (an id is worth more whole than a title beside it).
+    gate: dict[int, int] = field(default_factory=dict)
 
     def add(self, *cells: str | Cell | Spans) -> None:
         """Add a row; a bare string is an unstyled cell."""
@@ -113,6 +116,13 @@ def fit(grid: Grid, width: int) -> Fitted:
         dropped.append(worst)
     if widths is None:
         widths = [natural[i] for i in kept]
+    # A narrow column left out early may fit again once a wider one has gone.
+    for i in sorted(dropped, key=lambda i: (grid.priority[i], i)):
+        trial = sorted([*kept, i])
+        again = _squeeze(grid, trial, natural, width)
+        if again is not None:
+            kept, widths = trial, again
+            dropped.remove(i)
     return Fitted(tuple(kept), tuple(widths),
                   tuple(grid.names.get(i) or header_text(grid.headers[i])
                         for i in sorted(dropped)))
@@ -120,23 +130,24 @@ def fit(grid: Grid, width: int) -> Fitted:
 
 def _squeeze(grid: Grid, kept: Sequence[int], natural: Sequence[int],
              width: int) -> list[int] | None:
-    """Widths of ``kept`` within ``width``, shortening shrinkable columns as little as needed
-    (the longest first); None if even their narrowest does not fit."""
+    """Widths of ``kept`` within ``width``, shortening shrinkable columns as little as needed,
+    the least important first; None if even their narrowest does not fit."""
     room = width - GAP * (len(kept) - 1)
-    fixed = sum(natural[i] for i in kept if i not in grid.shrink)
-    flexible = [i for i in kept if i in grid.shrink]
-    if fixed + sum(natural[i] for i in flexible) <= room:
-        return [natural[i] for i in kept]
-    floors = {i: min(natural[i], max(grid.shrink[i], _header_floor(grid, i)))
-              for i in flexible}
-    if fixed + sum(floors.values()) > room:
+    widths = {i: natural[i] for i in kept}
+    excess = sum(widths.values()) - room
+    least = max(grid.priority.get(i, 0) for i in kept)
+    flexible = sorted((i for i in kept if i in grid.shrink and grid.gate.get(i, least) >= least),
+                      key=lambda i: (-grid.priority.get(i, 0), -i))
+    for i in flexible:
+        if excess <= 0:
+            break
+        floor = min(natural[i], max(grid.shrink[i], _header_floor(grid, i)))
+        cut = min(excess, natural[i] - floor)
+        widths[i] -= cut
+        excess -= cut
+    if excess > 0:
         return None
-    # Water-fill: one cap for every flexible column, as high as the room allows.
-    budget = room - fixed
-    cap = max(natural[i] for i in flexible)
-    while cap > 0 and sum(max(floors[i], min(natural[i], cap)) for i in flexible) > budget:
-        cap -= 1
-    return [max(floors[i], min(natural[i], cap)) if i in floors else natural[i] for i in kept]
+    return [widths[i] for i in kept]
 
 
 def _header_floor(grid: Grid, i: int) -> int:
