@@ -366,3 +366,24 @@ def test_a_bad_offices_list_is_a_config_error_with_its_line(
     lines = (prov.ws / "pilkada.yaml").read_text().splitlines()
     line = next(i for i, t in enumerate(lines, 1) if "not-a-key" in t)
     assert f"pilkada.yaml:{line}: 'ed25519:not-a-key' is not a public key" in result.output
+
+
+def test_export_since_a_date_and_of_some_regions(world: dict[str, object],
+                                                 tmp_path: Path) -> None:
+    """--since takes what was recorded on or after the date; regions take their subtrees."""
+    oi = _copy(world, "oi")
+    log = oi.log()
+    assert len(log) == 3
+    recorded = sorted(e["recorded"][:10] for e in log)
+    oi.run("export", "16.10.01", "--out", str(tmp_path / "kec.pilkada"))
+    assert [e.region for e in bundle.read(tmp_path / "kec.pilkada").events] == ["16.10.01"]
+    oi.run("export", "--since", "2999-01-01", "--out", str(tmp_path / "none.pilkada"))
+    assert bundle.read(tmp_path / "none.pilkada").events == []
+    oi.run("export", "--since", recorded[0], "--out", str(tmp_path / "all.pilkada"))
+    assert len(bundle.read(tmp_path / "all.pilkada").events) == 3
+    bad = oi.run("export", "--since", "kemarin", "--out", str(tmp_path / "x.pilkada"), ok=False)
+    assert bad.exit_code == 2 and "bad date 'kemarin'" in bad.output
+    outside = oi.run("export", "16.02", "--out", str(tmp_path / "x.pilkada"), ok=False)
+    assert outside.exit_code == 2 and "outside this workspace" in outside.output
+    inside = oi.run("export", "--out", str(oi.ws / "records" / "x.pilkada"), ok=False)
+    assert inside.exit_code == 2 and "do not write the bundle inside records/" in inside.output

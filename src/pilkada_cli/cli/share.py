@@ -274,9 +274,14 @@ def _store_claims(s: Session, plan: Plan) -> int:
             with contextlib.suppress(OSError, ValueError):
                 conflicts.merge_file(records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}",
                                      lines)
+    known = senders.load(records)
     for origin, data in plan.bundle.origins.items():
-        if senders.parse(origin, data) is None:
-            continue
+        claim = senders.parse(origin, data)
+        if claim is None or origin == own_origin():
+            continue  # this copy alone says which office it belongs to
+        before = known.get(origin)
+        if before is not None and before.signed and claim.key != before.key:
+            continue  # a claim signed by one key is never replaced by another key's
         try:
             stored += senders.store(records, origin, data)
         except StorageError:
