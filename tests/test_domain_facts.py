@@ -306,7 +306,7 @@ def test_views_say_when_a_region_elects_no_head(jakarta: Path, cli: RunCli) -> N
     province = cli("--workspace", ws, "status", "31", "--as-of", "2024-11-25").stdout
     assert "Daerah Khusus Ibukota Jakarta elects no head" not in province
     indonesian = cli("--lang", "id", "--workspace", ws, "status", "--as-of", "2024-11-25")
-    assert "· tidak memilih kepala daerah" in indonesian.stdout
+    assert "· tanpa pilkada sendiri" in indonesian.stdout
 
 
 def test_reports_and_maps_say_when_a_region_elects_no_head(jakarta: Path, tmp_path: Path,
