@@ -23,6 +23,7 @@ from pilkada_cli.labels import (
     conflict_text,
     level_letter,
     level_word,
+    no_head_word,
     state_word,
     status_word,
 )
@@ -189,11 +190,24 @@ def current_stages(ov: Overview, width: int | None = None) -> Para:
     return Para(tuple(parts), sep="; ", hang=2)
 
 
+def election_lines(ov: Overview) -> list[Para]:
+    """Who elects in the view: the root's own election, and how many regions in it elect."""
+    root, out = ov.root, []
+    if not root.elects and root.region.depth in (1, 2):
+        why = ov.readiness.cycle.no_election_reason(root.region.code)
+        out.append(Para((part(_("{name} elects no head in this cycle{why}").format(
+            name=root.region.name, why=f": {why}" if why else "")),), style="dim"))
+    if root.region.depth < 2:
+        out.append(Para((part(_("Regions that elect a head: {n}").format(n=root.electing)),),
+                        style="dim"))
+    return out
+
+
 def top(ov: Overview, sample: bool, width: int | None) -> list[Para]:
-    """Banner, title, verdict, current stages."""
+    """Banner, title, verdict, current stages, who elects."""
     return [*banner(sample), title_line(ov.readiness, ov.root.region, ov.as_of,
                                         ov.days_to_voting),
-            verdict(ov), current_stages(ov, width)]
+            verdict(ov), current_stages(ov, width), *election_lines(ov)]
 
 
 # --- the overview table -----------------------------------------------------------------------
@@ -218,7 +232,10 @@ def overview_grid(ov: Overview) -> Grid:
     for row in ov.rows:
         s = row.summary
         overdue = f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
-        grid.add((region_label(row.region), "dim" if row.no_report else "bold"),
+        label = region_label(row.region)
+        if not row.elects and row.region.depth in (1, 2):
+            label += " · " + no_head_word()
+        grid.add((label, "dim" if row.no_report else "bold"),
                  level_cell(s.level), score_pct(s), target_pct(s),
                  (("—", "dim") if row.no_report else
                   (overdue, "bold red" if s.critical_overdue else "")),
