@@ -35,7 +35,7 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -339,18 +339,20 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf,
-              conflicts: Mapping[tuple[str, str], Any] | None = None
+def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf
               ) -> tuple[Readiness, int]:
     """The readiness of the workspace scope at ``as_of``, and how many problems the record files
     have (as ``len(Journal.read().problems)``): from the cache when nothing it depends on
-    changed, else folded from columns (only changed files are read). With ``conflicts``
-    (rare: conflicts.py) it is folded from the events, uncached."""
+    changed, else folded from columns (only changed files are read). When offices recorded
+    conflicting values (rare: conflicts.py) it is folded from the events, uncached."""
+    from pilkada_cli.conflicts import detect
     from pilkada_cli.journal import Journal
     from pilkada_cli.readiness import ZONES, Readiness
 
     journal = Journal(ws.records_dir)
     config = ws.config
+    files, listing = journal.snapshot()
+    conflicts = detect(ws.records_dir, as_of, files)
     if not enabled() or conflicts:  # the reference path: every event read and folded
         from pilkada_cli.loading import scope_regions
 
@@ -358,7 +360,6 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
         return Readiness(cycle, scope_regions(regions(), config.region, config.depth),
                          config.tags, result.events, as_of, config.thresholds,
                          conflicts=conflicts), len(result.problems)
-    files, listing = journal.snapshot()
     dates = tuple(as_of.date_in(zone).isoformat() for zone in ZONES)
     cutoffs = {zone: as_of.cutoff_in(zone) for zone in ZONES}
     where: Path | None = folder(ws)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from pilkada_cli.events import ORIGIN_RE, Event, order_key, parse_instant
 
 if TYPE_CHECKING:
+    from pilkada_cli.journal import FileInfo
     from pilkada_cli.readiness import AsOf
 
 SUFFIX = ".seen.jsonl"
@@ -89,14 +90,17 @@ def find(events: Iterable[Event], seen: Seen,
     return out
 
 
-def detect(records: Path, as_of: AsOf) -> dict[tuple[str, str], Conflict]:
+def detect(records: Path, as_of: AsOf, files: Sequence[FileInfo] | None = None
+           ) -> dict[tuple[str, str], Conflict]:
     """The conflicts in a records folder at ``as_of``. Only regions with files of two or more
-    origins can have any, so usually nothing is read beyond the folder listing."""
+    origins can have any, so usually nothing is read beyond the folder listing (``files``: one
+    already made by ``Journal.snapshot``)."""
     from pilkada_cli.journal import Journal
     from pilkada_cli.regions import timezone_of
 
     journal = Journal(records)
-    files, _listing = journal.snapshot()
+    if files is None:
+        files = journal.snapshot()[0]
     origins: dict[str, set[str]] = {}
     for f in files:
         origins.setdefault(f.region, set()).add(f.origin)

@@ -124,13 +124,11 @@ class Session:
         """The readiness of the workspace at ``--as-of`` (from the derived cache when nothing
         it depends on changed; unreadable lines are warned about as ``events`` does)."""
         from pilkada_cli import cache
-        from pilkada_cli.conflicts import detect
         from pilkada_cli.loading import parse_as_of
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws)
-        r, bad = cache.readiness(ws, self.cycle(), self.regions, moment,
-                                 detect(ws.records_dir, moment))
+        r, bad = cache.readiness(ws, self.cycle(), self.regions, moment)
         self.record_problems = bad
         self._warn_skipped(bad)
         return r
