@@ -1,4 +1,4 @@
-"""The derived cache (cache.py) never shows a stale number: after a record, an import, a pull,
+"""The derived cache (cache/) never shows a stale number: after a record, an import, a pull,
 a repair, an edited checklist or config, ``status`` equals what is computed with the cache off
 (``PILKADA_NO_CACHE=1``: every event read and folded as before); a corrupt, planted or
 unwritable cache is no error."""
@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli, write_tree
-from pilkada_cli import cache
+from pilkada_cli import loading
+from pilkada_cli.cache import columns, entries, parses
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.journal import Journal
+from pilkada_cli.workspace import find_workspace
 
 
 @pytest.fixture(autouse=True, params=["signatures", "signatures-and-content"])
@@ -27,7 +29,7 @@ def racy_window(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     last changed seconds ago), and with the content check of just-changed files on (what a
     test, where everything just changed, otherwise always gets)."""
     if request.param == "signatures":
-        monkeypatch.setattr(cache, "RACY_NS", -(10**18))
+        monkeypatch.setattr(entries, "RACY_NS", -(10**18))
 
 
 @pytest.fixture
@@ -90,7 +92,7 @@ def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     first = _all_same(cli, monkeypatch)
     names = {p.name.split("-")[0] for p in _cache_files(ws)}
-    if cache.RACY_NS > 0:  # the cycle was written a moment ago: it may change again within
+    if entries.RACY_NS > 0:  # the cycle was written a moment ago: it may change again within
         assert "files" in names  # the file system clock's tick, so nothing built on it is kept
     else:
         assert names == {"cycle", "files", "status"}
@@ -274,19 +276,19 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
         path.write_bytes(b"\x80\x05 not a pickle")
     assert _all_same(cli, monkeypatch) == first
     for path in _cache_files(ws):
-        assert cache._read(path) is not None  # rewritten whole
+        assert entries.read(path) is not None  # rewritten whole
     for path in _cache_files(ws):
         path.write_bytes(path.read_bytes()[:100])  # cut short
     assert _all_same(cli, monkeypatch) == first
     for path in _cache_files(ws):  # well-formed pickles with columns that do not agree
-        entry = cache._read(path)
+        entry = entries.read(path)
         assert entry is not None
         if path.name.startswith("status-"):
             entry["state"]["pooled"] = entry["state"]["pooled"][:-1]
         elif path.name.startswith("files-"):
-            entry["files"] = {k: (*v[:5], v[5][:-1], *v[6:]) for k, v in entry["files"].items()}
+            entry["files"] = {k: {**v, "item": v["item"][:-1]} for k, v in entry["files"].items()}
         del entry["v"]
-        cache._write(path, entry)
+        entries.write(path, entry)
     assert _all_same(cli, monkeypatch) == first
 
 
@@ -296,8 +298,8 @@ def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:
             return (os.system, ("touch " + str(tmp_path / "pwned"),))
 
     path = tmp_path / "status-x.pkl"
-    path.write_bytes(pickle.dumps({"v": cache.VERSION, "state": Boom()}))
-    assert cache._read(path) is None
+    path.write_bytes(pickle.dumps({"v": entries.VERSION, "state": Boom()}))
+    assert entries.read(path) is None
     assert not (tmp_path / "pwned").exists()
 
 
@@ -313,30 +315,41 @@ def test_an_unwritable_cache_is_no_error(ws: Path, cli: RunCli,
 
 def test_cached_read_equals_the_plain_read(ws: Path, cli: RunCli,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """Journal.read through the per-file cache: the same events, warnings and problems."""
-    _status(cli)  # makes .pilkada/, so read() may keep its per-file parses there
+    """The events read with each file's parse kept in the cache: the same events, warnings and
+    problems as the journal's plain read; and the second time they come from the cache."""
+    _status(cli)  # makes .pilkada/, so the read may keep its per-file parses there
     path = next((ws / "records" / "16.10").glob("*.jsonl"))
     path.write_bytes(path.read_bytes() + b'{"torn": ')
-    journal = Journal(ws / "records")
-    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
-    plain = journal.read()
-    monkeypatch.delenv("PILKADA_NO_CACHE")
+    workspace = find_workspace(ws)
+    plain = Journal(ws / "records").read()
+    parsed: list[str] = []
+    real = parses.parse_file
+    monkeypatch.setattr(parses, "parse_file", lambda f, memo: parsed.append(f.shown)
+                        or real(f, memo))
     for _ in range(2):
-        cached = journal.read()
+        cached = loading.events(workspace)
         assert cached.events == plain.events
         assert (cached.warnings, cached.problems) == (plain.warnings, plain.problems)
     assert any(p.name.startswith("events-") for p in _cache_files(ws))
     assert plain.warnings  # the torn tail
+    files = len(list((ws / "records").glob("*/*.jsonl")))
+    if entries.RACY_NS < 0:  # read once; then only the torn file again (findings are not kept)
+        assert len(parsed) == files + 1
+        assert parsed[-1] == path.relative_to(ws).as_posix()
+    else:  # every file changed a moment ago: its parse is not trusted, it is read again
+        assert len(parsed) == 2 * files
+    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
+    assert loading.events(workspace) == plain
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes are forked")
 def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A first run over many files parses them in worker processes: the same numbers."""
-    monkeypatch.setattr(cache, "PARALLEL_FILES", 1)
+    monkeypatch.setattr(columns, "PARALLEL_FILES", 1)
     calls: list[int] = []
-    real = cache._scan_all
-    monkeypatch.setattr(cache, "_scan_all", lambda j, infos: calls.append(len(infos))
+    real = columns._read_all
+    monkeypatch.setattr(columns, "_read_all", lambda j, infos: calls.append(len(infos))
                         or real(j, infos))
     shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)
     _all_same(cli, monkeypatch)

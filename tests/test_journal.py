@@ -35,7 +35,9 @@ from pilkada_cli.events import (
     recorded_now,
     to_line,
 )
-from pilkada_cli.journal import Journal, load_origin
+from pilkada_cli.journal import Journal
+from pilkada_cli.origin import load_origin
+from pilkada_cli.verify import repair, verify
 
 WRITER = Path(__file__).with_name("journal_writer.py")
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and symlinks")
@@ -87,7 +89,7 @@ def test_append_numbers_batches_and_reads_back_in_order(tmp_path: Path) -> None:
     assert result.events == sorted(first + batch, key=order_key)
     assert result.events[0] == batch[0]  # 09:00 happened first although written later
     assert (result.warnings, result.problems) == ([], [])
-    assert j.verify() == []
+    assert verify(j) == []
     assert j.last_seq("pc-a") == 3
     assert j.read(["16.72"]).events == [batch[0]]
 
@@ -116,7 +118,7 @@ def test_counter_is_only_a_cache_seq_continues_from_the_files(tmp_path: Path) ->
     assert j.append([ev("16.72")])[0].seq == 4
     (records / ".local" / "pc-a.seq").write_text("seq 1\n")  # stale (restored from a backup)
     assert j.append([ev("16.71")])[0].seq == 4  # still above the file's own last line: 3
-    assert [f.kind for f in j.verify()] == []
+    assert [f.kind for f in verify(j)] == []
 
 
 def test_last_event_finds_the_newest_of_an_origin_and_person(tmp_path: Path) -> None:
@@ -144,7 +146,7 @@ def test_eight_processes_appending_at_once_lose_and_corrupt_nothing(tmp_path: Pa
     assert (result.problems, result.warnings) == ([], [])
     assert sum(len(e.note) >= 20_000 for e in result.events) == 160
     assert sorted(e.seq for e in result.events) == list(range(1, 1601))  # one counter, no gaps
-    assert Journal(records).verify() == []
+    assert verify(Journal(records)) == []
 
 
 def kill(proc: subprocess.Popen[bytes]) -> list[str]:
@@ -163,14 +165,14 @@ def test_writer_killed_at_random_moments_loses_no_acknowledged_event(tmp_path: P
     acked = [proc.stdout.readline().decode().strip()]
     assert proc.stdout.readline() == b"mid-line\n"
     acked += kill(proc)
-    assert [f.kind for f in Journal(records).verify()] == ["torn-tail"]
+    assert [f.kind for f in verify(Journal(records))] == ["torn-tail"]
     rng = random.Random(20240821)
     for round_no in range(1, 24):
         chunk = "256" if round_no % 2 else "0"  # short writes make a kill mid-line likely
         proc = writer(records, "forever", "pc-kill", "2000", chunk, stdout=subprocess.PIPE)
         time.sleep(rng.uniform(0.15, 0.35))
         acked += kill(proc)
-        findings = Journal(records).verify()
+        findings = verify(Journal(records))
         assert {f.kind for f in findings} <= {"torn-tail"}, findings
         assert len({f.path for f in findings}) == len(findings)  # at most one per file
     assert len(acked) > 100
@@ -195,7 +197,7 @@ def test_crash_between_files_hides_the_whole_batch(tmp_path: Path) -> None:
     assert [w.kind for w in result.warnings] == ["incomplete-batch"]
     assert result.problems == []
     assert len(Journal(records).read(["16.71"]).events) == 2  # a partial view cannot judge
-    assert [(f.kind, f.severity) for f in Journal(records).verify()] == [
+    assert [(f.kind, f.severity) for f in verify(Journal(records))] == [
         ("incomplete-batch", "warning")]
 
 
@@ -232,7 +234,7 @@ def test_garbage_tail_and_crlf_lines(tmp_path: Path) -> None:
     result = j.read()
     assert result.events == kept and [w.kind for w in result.warnings] == ["torn-tail"]
     new = j.append([ev(item="i2")])[0]
-    assert j.read().events == kept + [new] and j.verify() == []
+    assert j.read().events == kept + [new] and verify(j) == []
 
 
 # --- storage errors ---------------------------------------------------------------------------
@@ -293,7 +295,7 @@ def test_io_error_at_every_call_leaves_files_unchanged(
         assert j.read().events == events_before
     assert failures >= (3 if shape != "single" and op == "write" else 1)
     assert len(j.read().events) == 2 + len(batch_for(shape))
-    assert j.verify() == []
+    assert verify(j) == []
 
 
 @pytest.mark.parametrize("failing_region", ["16.71", "16.73"])
@@ -409,7 +411,7 @@ def test_modes_do_not_depend_on_the_umask(tmp_path: Path, umask: int) -> None:
         j.append([ev("16.71")])
         with path.open("ab") as f:
             f.write(b"junk\n")
-        j.repair()
+        repair(j)
     finally:
         os.umask(old)
 
@@ -452,7 +454,7 @@ def test_verify_finds_each_problem_and_repair_moves_only_bad_lines(tmp_path: Pat
     with (records / "16.73/pc-a.jsonl").open("ab") as f:
         f.write(to_line(replace(c, region="16.73")))  # same id, another file (well placed)
 
-    found = {(f.kind, f.path, f.line, f.severity) for f in j.verify()}
+    found = {(f.kind, f.path, f.line, f.severity) for f in verify(j)}
     assert found == {
         ("conflict-marker", "records/16.71/pc-a.jsonl", 3, "error"),
         ("conflict-marker", "records/16.71/pc-a.jsonl", 5, "error"),
@@ -463,27 +465,27 @@ def test_verify_finds_each_problem_and_repair_moves_only_bad_lines(tmp_path: Pat
         ("incomplete-batch", "records/16.71/pc-b.jsonl", 4, "warning"),
         ("conflict", "records/16.73/pc-b.jsonl", 1, "warning"),
     }
-    dups = [f for f in j.verify() if f.kind == "duplicate-id"]
+    dups = [f for f in verify(j) if f.kind == "duplicate-id"]
     assert all("records/16.72/pc-a.jsonl:1" in f.message for f in dups)
     good = j.read().events
     assert {e.id for e in good} == {e.id for e in [*a, a3, b[0], b[2], c]} | {
         e.id for e in j.read(["16.73"]).events}
 
-    report = j.repair()
+    report = repair(j)
     assert report.moved_per_file() == {"records/16.71/pc-a.jsonl": 3,
                                        "records/16.71/pc-b.jsonl": 1,
                                        "records/16.72/pc-a.jsonl": 1,
                                        "records/16.73/pc-a.jsonl": 1}
     assert {f.kind for f in report.left} == {"incomplete-batch"}
     assert j.read().events == good
-    assert [f.severity for f in j.verify()] == ["warning", "warning"]
+    assert [f.severity for f in verify(j)] == ["warning", "warning"]
     rejected = [json.loads(x) for x in lines(records / "16.71/pc-a.jsonl.rejected.jsonl")]
     assert [(r["line"], r["raw"]) for r in rejected] == [
         (3, "<<<<<<< HEAD"), (5, "======="), (7, ">>>>>>> origin/main")]
     assert json.loads(lines(records / "16.71/pc-b.jsonl.rejected.jsonl")[0])["raw"] == \
         lb[1][:40].decode()
     assert len(lines(fa)) == 4 and len(lines(fb)) == 3  # the orphan batch member stays
-    assert j.repair().moved == []  # nothing left to do
+    assert repair(j).moved == []  # nothing left to do
 
 
 def test_misplaced_newer_future_and_backward_seq(tmp_path: Path) -> None:
@@ -498,17 +500,17 @@ def test_misplaced_newer_future_and_backward_seq(tmp_path: Path) -> None:
         f.write(json.dumps(newer).encode() + b"\n")  # line 3: from a newer pilkada
         f.write(to_line(replace(ev(item="b"), seq=7, recorded=future)))  # line 4
         f.write(to_line(replace(ev(item="c"), seq=3)))  # line 5: seq went back
-    found = [(f.kind, f.line, f.severity) for f in j.verify()]
+    found = [(f.kind, f.line, f.severity) for f in verify(j)]
     assert found == [("misplaced", 2, "error"), ("newer-version", 3, "error"),
                      ("future", 4, "warning"), ("seq", 5, "warning")]
     result = j.read()
     # same `at`; b sorts last because its (wrong) recorded time is in the future
     assert [e.item for e in result.events] == ["a", "c", "b"] and result.events[0] == kept
     assert [p.kind for p in result.problems] == ["misplaced", "newer-version"]
-    report = j.repair()
+    report = repair(j)
     assert [f.kind for f in report.moved] == ["misplaced"]
     assert "newer-version" in {f.kind for f in report.left}
-    assert [f.kind for f in j.verify()] == ["newer-version", "future", "seq"]
+    assert [f.kind for f in verify(j)] == ["newer-version", "future", "seq"]
 
 
 def test_two_offices_exchanging_files_end_with_identical_events(tmp_path: Path) -> None:

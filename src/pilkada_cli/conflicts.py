@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilkada_cli.events import ORIGIN_RE, Event, order_key, parse_instant
+from pilkada_cli.safefile import write_fully
 
 if TYPE_CHECKING:
-    from pilkada_cli.journal import FileInfo
     from pilkada_cli.readiness import AsOf
+    from pilkada_cli.recordfile import RecordFile
 
 SUFFIX = ".seen.jsonl"
 FOLDER = "origins"
@@ -90,17 +91,17 @@ def find(events: Iterable[Event], seen: Seen,
     return out
 
 
-def detect(records: Path, as_of: AsOf, files: Sequence[FileInfo] | None = None
+def detect(records: Path, as_of: AsOf, files: Sequence[RecordFile] | None = None
            ) -> dict[tuple[str, str], Conflict]:
     """The conflicts in a records folder at ``as_of``. Only regions with files of two or more
-    origins can have any, so usually nothing is read beyond the folder listing (``files``: one
-    already made by ``Journal.snapshot``)."""
+    origins can have any, so usually nothing is read beyond the folder listing (``files``: a
+    listing the caller already has, ``Journal.snapshot``'s)."""
     from pilkada_cli.journal import Journal
     from pilkada_cli.regions import timezone_of
 
     journal = Journal(records)
     if files is None:
-        files = journal.snapshot()[0]
+        files, _listing = journal.snapshot()
     origins: dict[str, set[str]] = {}
     for f in files:
         origins.setdefault(f.region, set()).add(f.origin)
@@ -203,9 +204,7 @@ def append_lines(path: Path, lines: list[bytes]) -> None:
                 f.seek(size - 1)
                 if f.read(1) != b"\n":
                     data = b"\n" + data
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        write_fully(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)

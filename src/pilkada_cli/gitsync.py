@@ -489,12 +489,9 @@ def _union(ours: bytes, theirs: bytes) -> bytes:
 
 
 def _write_replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.sync.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    from pilkada_cli.safefile import FILE_MODE, replace_atomic
+
+    replace_atomic(path, data, mode=FILE_MODE)
 
 
 @contextlib.contextmanager

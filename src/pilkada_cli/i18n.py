@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -59,10 +60,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return tr.ngettext(singular, plural, n)
 
 
-def language_from_locale() -> str | None:
+def language_from_locale(environ: Mapping[str, str] | None = None) -> str | None:
     """``id`` when the OS locale is Indonesian, ``en`` for another known locale, else None."""
+    env = os.environ if environ is None else environ
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        value = os.environ.get(var, "")
+        value = env.get(var, "")
         if value:
             return "id" if value.lower().startswith(("id", "in_")) else "en"
     return None

@@ -154,18 +154,9 @@ def create(home: Path, office: str, workspace_root: Path | None, force: bool = F
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write ``path`` readable by this user only, replacing it atomically."""
-    import tempfile
+    from pilkada_cli.safefile import replace_atomic
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomic(path, data, mode=0o600)
 
 
 def _inside(path: Path, folder: Path) -> bool:

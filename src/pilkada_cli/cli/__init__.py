@@ -9,7 +9,7 @@ import typer
 
 from pilkada_cli import __version__
 from pilkada_cli.cli import _common
-from pilkada_cli.i18n import _
+from pilkada_cli.i18n import LANGUAGES, _
 
 HELP = _("""Track how ready each region is for each stage of a Pilkada.
 
@@ -51,9 +51,11 @@ def _global(
 ) -> None:
     """Global options."""
     del version
-    if lang is not None and lang not in ("id", "en"):
+    valid = lang in LANGUAGES
+    _common.reset_session(workspace_path=workspace, lang=lang if valid else None,
+                          no_color=no_color)
+    if lang is not None and not valid:
         raise typer.BadParameter(_("use id or en"), param_hint="--lang")
-    _common.reset_session(workspace_path=workspace, lang=lang, no_color=no_color)
 
 
 # Command modules register themselves on `app` when imported, in the order --help lists them:

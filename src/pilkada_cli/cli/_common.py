@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from pilkada_cli.errors import ExitCode, PilkadaError
-from pilkada_cli.i18n import _, language_from_locale, set_language
+from pilkada_cli.i18n import _, set_language
+from pilkada_cli.language import decide
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,7 +69,6 @@ class Session:
             from pilkada_cli.workspace import find_workspace, unknown_tags
 
             self._workspace = find_workspace(self.workspace_path, regions=self.regions())
-            self._apply_language()
             cycle = self.cycle()
             problems = unknown_tags(self._workspace.config, cycle.tags, cycle.id)
             if problems:
@@ -86,13 +86,13 @@ class Session:
     def cycle(self) -> Cycle:
         """The workspace's cycle, loaded and validated (kept in the derived cache)."""
         if self._cycle is None:
-            from pilkada_cli import cache
+            from pilkada_cli.cache.cycles import load_cycle as cached
             from pilkada_cli.checklist import load_cycle
             from pilkada_cli.cycles import resolve_cycle
 
             ws = self.workspace()
             base = ws.config_path.parent if ws.config_path else None
-            self._cycle = cache.load_cycle(ws, resolve_cycle(ws.config.cycle, base), load_cycle)
+            self._cycle = cached(ws, resolve_cycle(ws.config.cycle, base), load_cycle)
         return self._cycle
 
     def cycle_for(self, ref: str) -> Cycle:
@@ -113,9 +113,9 @@ class Session:
 
     def events(self) -> list[Event]:
         """Every readable event of the workspace, in order; unreadable lines are warned about."""
-        from pilkada_cli.journal import Journal
+        from pilkada_cli.loading import events
 
-        result = Journal(self.workspace().records_dir).read()
+        result = events(self.workspace())
         bad = len(result.problems)
         self._warn_skipped(bad)
         return list(result.events)
@@ -123,12 +123,11 @@ class Session:
     def readiness(self, as_of: str | None) -> Readiness:
         """The readiness of the workspace at ``--as-of`` (from the derived cache when nothing
         it depends on changed; unreadable lines are warned about as ``events`` does)."""
-        from pilkada_cli import cache
-        from pilkada_cli.loading import parse_as_of
+        from pilkada_cli.loading import parse_as_of, readiness
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws)
-        r, bad = cache.readiness(ws, self.cycle(), self.regions, moment)
+        r, bad = readiness(ws, self.cycle(), self.regions, moment)
         self.record_problems = bad
         self._warn_skipped(bad)
         if r.conflicts:
@@ -186,11 +185,6 @@ class Session:
                                "workspace depth ({ws})").format(
                 depth=depth, name=below.name, ws=self.workspace().config.depth))
 
-    def _apply_language(self) -> None:
-        ws_lang = self._workspace.config.language if self._workspace else None
-        chosen = self.lang or os.environ.get("PILKADA_LANG") or ws_lang or language_from_locale()
-        set_language(chosen or "en")
-
 
 def _width() -> int | None:
     # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80.
@@ -202,18 +196,13 @@ def _width() -> int | None:
 session = Session()
 
 
-def reset_session(**kwargs: Any) -> None:
-    """Start a fresh session (each CLI invocation; tests call the app many times)."""
-    from pilkada_cli.entry import language_of_workspace
-
+def reset_session(workspace_path: Path | None = None, lang: str | None = None,
+                  no_color: bool = False) -> None:
+    """Start a fresh session (each CLI invocation; tests call the app many times), speaking
+    the language the one policy decides (language.py), before anything is printed or parsed."""
     global session
-    session = Session(**kwargs)
-    # The workspace's language line counts before the workspace is loaded, so that messages
-    # before it (a bad --status) and about it (an invalid pilkada.yaml) are in its language.
-    where = kwargs.get("workspace_path")
-    set_language(kwargs.get("lang") or os.environ.get("PILKADA_LANG")
-                 or language_of_workspace(str(where) if where else None)
-                 or language_from_locale() or "en")
+    session = Session(workspace_path=workspace_path, lang=lang, no_color=no_color)
+    set_language(decide(lang, workspace_path))
 
 
 def get_session() -> Session:

@@ -36,7 +36,7 @@ AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
 
 
 def _recorder(s: Session, by: str | None) -> Recorder:
-    from pilkada_cli.journal import load_origin
+    from pilkada_cli.origin import load_origin
     from pilkada_cli.recording import Recorder, operator
     from pilkada_cli.workspace import user_home
 
@@ -245,6 +245,7 @@ def undo(
     by: ByOpt = None,
 ) -> None:
     from pilkada_cli.journal import Journal
+    from pilkada_cli.loading import events
     from pilkada_cli.recording import same_batch
 
     s = get_session()
@@ -252,7 +253,7 @@ def undo(
         raise InputError(_("give an EVENT_ID or --last"))
     journal = Journal(s.workspace().records_dir)
     recorder = _recorder(s, by)
-    history = journal.read().events
+    history = events(s.workspace()).events
     if last:
         mine = journal.last_event(recorder.origin, recorder.default_by if by else None)
         if mine is None:
@@ -343,19 +344,22 @@ def verify(
     from rich.text import Text
 
     from pilkada_cli.journal import Journal
+    from pilkada_cli.verify import repair as repair_files
+    from pilkada_cli.verify import verify as verify_files
 
     s = get_session()
     journal = Journal(s.workspace().records_dir)
     err = s.console(stderr=True)
     if repair:
-        report = journal.repair()
+        report = repair_files(journal)
         for path, n in sorted(report.moved_per_file().items()):
             err.print(Text(_("repaired {path}: {n} line(s) moved to {path}.rejected.jsonl")
                            .format(path=path, n=n), style="yellow"))
-    findings = journal.verify()
+    findings = verify_files(journal)
     out = s.console()
-    for f in findings:
-        out.print(Text(f"{f} [{f.kind}, {f.severity}]"))
+    for f in findings:  # the kind stays a code (greppable); the severity is a word
+        severity = _("error") if f.severity == "error" else _("warning")
+        out.print(Text(f"{f} [{f.kind}, {severity}]"))
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     summary = _("{e} error(s), {w} warning(s)").format(e=errors, w=warnings)

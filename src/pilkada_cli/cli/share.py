@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def own_origin() -> str:
     """This workspace copy's origin id."""
-    from pilkada_cli.journal import load_origin
+    from pilkada_cli.origin import load_origin
     from pilkada_cli.workspace import user_home
 
     return load_origin(user_home())

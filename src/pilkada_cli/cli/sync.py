@@ -40,6 +40,7 @@ def sync() -> None:
     from pilkada_cli import gitsync
     from pilkada_cli.cli.share import office_key, publish_own_claim
     from pilkada_cli.journal import Journal
+    from pilkada_cli.loading import events
 
     s = get_session()
     ws = s.workspace()
@@ -47,7 +48,7 @@ def sync() -> None:
     err = s.console(stderr=True)
     publish_own_claim(s, office_key())
     journal = Journal(ws.records_dir)
-    before = {ev.id for ev in journal.read().events}
+    before = {ev.id for ev in events(ws).events}
     author = _author(s)
     message = _("pilkada sync: records from {who}").format(who=author.split(" <")[0])
     with journal.hold_all():
@@ -61,7 +62,7 @@ def sync() -> None:
         raise StorageError(str(e) + "\n" + _(
             "Your records are safe: they are committed on this PC and will be sent by the next "
             "`pilkada sync` (run it again when the network is back).")) from None
-    new = [ev for ev in Journal(ws.records_dir).read().events if ev.id not in before]
+    new = [ev for ev in events(ws).events if ev.id not in before]
     _report_new(s, new)
     if received.files or sent:
         err.print(Text(_("Up to date with {remote}.").format(remote=url), style="green"))

@@ -3,30 +3,26 @@
 ``--out`` is a pattern with ``{region}``, ``{date}`` and ``{format}``. The folder part the user
 typed is theirs to choose (``../rakor/{date}.{format}`` is fine); what the placeholders put in can
 never leave that folder, and nothing is ever written inside the workspace's ``records/``. Files
-are replaced atomically (reliability.md §1.1 step 9): temporary file in the same folder, fsync,
-``os.replace``, fsync of the folder, so a reader (or Excel) sees the old file or the new one.
+are replaced atomically (reliability.md §1.1 step 9, safefile.replace_atomic), so a reader (or
+Excel) sees the old file or the new one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import re
-import tempfile
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.i18n import _
+from pilkada_cli.safefile import FolderNotSynced, replace_atomic
 
 FORMATS = ("html", "xlsx", "csv", "md", "json")
 DEFAULT_FORMATS = ("html", "xlsx")
 DEFAULT_PATTERN = "laporan-pilkada-{region}-{date}.{format}"
 PLACEHOLDERS = ("region", "date", "format")
-FILE_MODE = 0o644
-REPLACE_ATTEMPTS = 6  # Windows: Excel, antivirus or an indexer may hold the old file briefly
+FILE_MODE = 0o644  # reports are for sharing
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 
@@ -121,72 +117,27 @@ def plan(pattern: str, formats: Iterable[str], region: str, day: str,
     return targets
 
 
-def _reason(exc: OSError) -> str:
-    return os_reason(exc)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return  # NTFS journals its metadata; a folder cannot be opened for fsync there
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as e:
-        if e.errno not in (errno.EINVAL, errno.EBADF):  # some file systems refuse; harmless
-            raise
-    finally:
-        os.close(fd)
-
-
-def _replace(src: str, dst: Path) -> None:
-    for attempt in range(REPLACE_ATTEMPTS):
-        try:
-            Path(src).replace(dst)
-            return
-        except PermissionError:
-            if os.name != "nt" or attempt == REPLACE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.1 * 2 ** attempt)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` whole: temporary file in the same folder, fsync, chmod
-    0644, ``os.replace`` (which replaces a symlink rather than following it), fsync the folder.
-    StorageError (nothing changed at ``path``) on failure."""
-    folder = path.parent
+    """Replace ``path`` with ``data`` whole (safefile.replace_atomic: temporary file in the
+    same folder, fsync, chmod 0644, ``os.replace``, which replaces a symlink rather than
+    following it, fsync of the folder). StorageError (nothing changed at ``path``) on failure."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StorageError(_("cannot write {path}: {reason}").format(
-            path=path, reason=_reason(e))) from e
+            path=path, reason=os_reason(e))) from e
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), FILE_MODE)  # mkstemp's 0600 would hide the report
-        _replace(tmp, path)
+        replace_atomic(path, data, mode=FILE_MODE)
+    except FolderNotSynced as e:
+        raise StorageError(_("wrote {path} but could not flush its folder to disk: {reason}")
+                           .format(path=path, reason=os_reason(e))) from e
     except PermissionError as e:
-        _discard(tmp)
         if os.name == "nt":
             raise StorageError(_("cannot replace {path}: another program has it open; close "
                                  "the file in Excel (or the browser) and run again").format(
                 path=path)) from e
         raise StorageError(_("cannot write {path}: {reason}").format(
-            path=path, reason=_reason(e))) from e
+            path=path, reason=os_reason(e))) from e
     except OSError as e:
-        _discard(tmp)
         raise StorageError(_("cannot write {path}: {reason}").format(
-            path=path, reason=_reason(e))) from e
-    try:
-        _fsync_dir(folder)
-    except OSError as e:
-        raise StorageError(_("wrote {path} but could not flush its folder to disk: {reason}")
-                           .format(path=path, reason=_reason(e))) from e
-
-
-def _discard(tmp: str) -> None:
-    with contextlib.suppress(OSError):
-        Path(tmp).unlink()
+            path=path, reason=os_reason(e))) from e

@@ -1,0 +1,351 @@
+"""Record files as columns: what the cache keeps instead of millions of Event objects
+(``files-<province>.pkl``), and the journal's rules across files applied to them.
+
+Each file is parsed by the one record reader (recordfile.parse_bytes, through the journal's
+``record_file``); its good events become columns (status codes, epoch times, item indexes, byte
+offsets, 16-byte ids) that cost tens of bytes each, kept with what the reader found wrong in the
+file and the signature of the bytes that were read. A file whose signature is unchanged is not
+read again. Stored per file as a dict of the named fields of ``FileColumns`` (never by
+position): an entry whose fields or columns do not fit is read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+import time
+from array import array
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pilkada_cli.cache import entries
+from pilkada_cli.events import STATUSES
+from pilkada_cli.recordfile import (
+    FileParse,
+    Finding,
+    RecordFile,
+    Sig,
+    incomplete_batches,
+    parse_bytes,
+    signature,
+    unreadable,
+)
+from pilkada_cli.safefile import read_regular
+
+if TYPE_CHECKING:
+    from pilkada_cli.journal import Journal
+
+PARALLEL_FILES = 2000  # reading more files than this (a first run, a big pull) uses every core
+_EPOCH = datetime(1970, 1, 1)
+_MICRO = timedelta(microseconds=1)
+_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+_fromisoformat = datetime.fromisoformat
+
+
+class FileColumns:
+    """One record file's good events as columns, and what the reader found wrong in it.
+
+    Exactly the events ``Journal.read`` would keep from this file if it were the only one:
+    the rules across files (a duplicate id in another file, a batch split over files) are
+    ``merge_columns``'."""
+
+    __slots__ = ("region", "origin", "shown", "sig", "items", "item", "status", "progress",
+                 "at", "rec", "offset", "ids", "batches", "batch_size", "batch", "warnings",
+                 "problems", "digest")
+    FIELDS = __slots__
+
+    region: str
+    origin: str
+    shown: str
+    sig: Sig | None  # fstat of the bytes read (None: unreadable)
+    items: list[str]  # distinct item ids, in order of first use
+    item: array[int]  # "H": index into items
+    status: bytes  # index into events.STATUSES
+    progress: array[int]  # "b": -1 when none
+    at: array[int]  # "q": POSIX seconds of ``at``
+    rec: array[int]  # "q": POSIX microseconds of ``recorded``
+    offset: array[int]  # "q": where the event's line starts in the file
+    ids: bytes  # 16 bytes per event (the 32-hex id)
+    batches: list[str]  # distinct batch ids
+    batch_size: list[int]  # the largest ``n`` seen per batch
+    batch: array[int]  # "i": index into batches, -1 when none
+    warnings: int  # how many findings of warning severity the file has
+    problems: int  # ... and of error severity (their messages are not kept: the reader's
+    # words are in the language of the run that reads, and only ``verify`` shows them)
+    digest: bytes  # blake2b-128 of the bytes read (b"" when unreadable)
+
+    # A plain class, not a dataclass: creating one costs every run ~0.4 ms at import.
+    def __init__(self, **values: Any) -> None:
+        if values.keys() != set(self.FIELDS):
+            raise ValueError("not the fields of FileColumns")
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def __len__(self) -> int:
+        return len(self.offset)
+
+    def stored(self) -> dict[str, Any]:
+        """The form kept in a shard: the fields by name."""
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    @classmethod
+    def from_stored(cls, kept: Any) -> FileColumns:
+        """Back from ``stored``; ValueError (or TypeError) when the columns do not agree."""
+        cols = cls(**kept)
+        n = len(cols.offset)
+        if not (all(len(c) == n for c in (cols.item, cols.status, cols.progress, cols.at,
+                                          cols.rec, cols.batch)) and len(cols.ids) == 16 * n
+                and (not n or (max(cols.item) < len(cols.items) and max(cols.status) < 5
+                               and max(cols.batch) < len(cols.batches)))
+                and len(cols.batch_size) == len(cols.batches)
+                and type(cols.warnings) is int and type(cols.problems) is int):
+            raise ValueError("columns of different lengths")
+        return cols
+
+
+def columns_of(p: FileParse, data: bytes) -> FileColumns:
+    """A file's parse (of ``data``) as columns."""
+    items: dict[str, int] = {}
+    batches: dict[str, int] = {}
+    sizes: list[int] = []
+    item, progress, batch = array("H"), array("b"), array("i")
+    at, rec = array("q"), array("q")
+    status = bytearray()
+    ids = bytearray()
+    fromiso, epoch, micro = _fromisoformat, _EPOCH, _MICRO
+    for ev in p.events:
+        item.append(items.setdefault(ev.item, len(items)))
+        status.append(_STATUS_CODE[ev.status])
+        progress.append(-1 if ev.progress is None else ev.progress)
+        at.append(int(fromiso(ev.at).timestamp()))
+        rec.append((fromiso(ev.recorded[:-6]) - epoch) // micro)  # always +00:00
+        ids += bytes.fromhex(ev.id)
+        if ev.batch is None:
+            batch.append(-1)
+        else:
+            b = batches.setdefault(ev.batch, len(batches))
+            if b == len(sizes):
+                sizes.append(ev.batch_size)
+            else:
+                sizes[b] = max(sizes[b], ev.batch_size)
+            batch.append(b)
+    starts = array("q", [0])
+    pos = data.find(b"\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    f = p.file
+    return FileColumns(
+        region=f.region, origin=f.origin, shown=f.shown, sig=f.sig, items=list(items),
+        item=item, status=bytes(status), progress=progress, at=at, rec=rec,
+        offset=array("q", [starts[n - 1] for n in p.lines]), ids=bytes(ids),
+        batches=list(batches), batch_size=sizes, batch=batch,
+        warnings=sum(x.severity == "warning" for x in p.findings),
+        problems=sum(x.severity != "warning" for x in p.findings),
+        digest=entries.blake2b(data) if f.sig is not None else b"")
+
+
+def read_columns(file: RecordFile) -> FileColumns:
+    """Read one data file through the record reader, as columns."""
+    try:
+        data, st = read_regular(file.path)
+    except OSError as e:
+        return columns_of(unreadable(file, e), b"")
+    return columns_of(parse_bytes(file._replace(sig=signature(st)), data), data)
+
+
+# --- every file, from the cache where unchanged -----------------------------------------------
+
+
+def _shard(region: str) -> str:
+    return region[:2]
+
+
+def load_shard(where: Path, name: str) -> dict[str, Any]:
+    """A shard of per-file entries, each a dict holding its file's ``sig`` (empty if missing,
+    stale or unreadable). Entries of files that had just changed when the shard was written are
+    left out: the caller reads those files again."""
+    entry = entries.read(where / f"{name}.pkl")
+    if entry is None or entry.get("code") != entries.code_key():
+        return {}
+    try:
+        files: dict[str, Any] = entry["files"]
+        return {k: v for k, v in files.items() if not entries.racy(v["sig"], entry["at"])}
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return {}
+
+
+def save_shard(where: Path, name: str, files: dict[str, Any]) -> None:
+    """Write a shard of per-file entries (silently not, if it cannot be written)."""
+    entries.write(where / f"{name}.pkl", {"code": entries.code_key(), "files": files,
+                                          "at": time.time_ns()})
+
+
+def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None
+                 ) -> list[FileColumns]:
+    """Every file's columns, in ``files`` order: from the cache (``where``; None: no cache)
+    where the file's signature is unchanged, else read again (and the cache updated)."""
+    shards: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, set[str]] = {}
+    for info in files:
+        wanted.setdefault(_shard(info.region), set()).add(info.shown)
+    if where is not None:
+        for name in wanted:
+            shards[name] = load_shard(where, f"files-{name}")
+    kept: dict[str, FileColumns] = {}
+    for info in files:
+        cols = _kept(shards, info)
+        if cols is not None:
+            kept[info.shown] = cols
+    todo = [info for info in files if info.shown not in kept]
+    read = dict(zip((info.shown for info in todo), _read_all(journal, todo), strict=True))
+    changed: set[str] = set()
+    out: list[FileColumns] = []
+    for info in files:
+        cols = kept.get(info.shown)
+        if cols is not None:
+            out.append(cols)
+            continue
+        cols = read[info.shown]
+        out.append(cols)
+        kept_files = shards.setdefault(_shard(info.region), {})
+        if cols.sig is not None and cols.sig == info.sig:
+            kept_files[info.shown] = cols.stored()
+        else:  # changed while we read it, or unreadable: keep nothing
+            kept_files.pop(info.shown, None)
+        changed.add(_shard(info.region))
+    if where is not None:
+        _save_shards(where, shards, wanted, changed)
+    return out
+
+
+def _kept(shards: dict[str, dict[str, Any]], info: RecordFile) -> FileColumns | None:
+    kept = shards.get(_shard(info.region), {}).get(info.shown)
+    if kept is None or info.sig is None:
+        return None
+    try:
+        if kept["sig"] != info.sig:
+            return None
+        return FileColumns.from_stored(kept)
+    except (KeyError, TypeError, ValueError):
+        return None  # a damaged entry: read the file again
+
+
+def _save_shards(where: Path, shards: dict[str, dict[str, Any]], wanted: dict[str, set[str]],
+                 changed: set[str]) -> None:
+    for name, kept_files in shards.items():
+        stale = set(kept_files) - wanted.get(name, set())
+        for shown in stale:
+            del kept_files[shown]
+        if name in changed or stale:
+            save_shard(where, f"files-{name}", kept_files)
+    with contextlib.suppress(OSError):
+        for p in where.glob("files-*.pkl"):
+            if p.name[6:-4] not in wanted:
+                p.unlink()
+
+
+def _read_all(journal: Journal, infos: list[RecordFile]) -> list[FileColumns]:
+    """``read_columns`` of each file; in worker processes when there are many (parsing is
+    CPU-bound: a national workspace's first run reads millions of lines)."""
+    files = [journal.record_file(info.region, info.origin)._replace(sig=info.sig)
+             for info in infos]
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else os.cpu_count() or 1, 8)
+    # Only where processes are forked: a spawned one would import the command's __main__ again.
+    if len(files) < PARALLEL_FILES or workers < 2 or not sys.platform.startswith("linux"):
+        return [read_columns(f) for f in files]
+    import multiprocessing
+
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(read_columns, files, chunksize=64)
+    except (OSError, RuntimeError, pickle.PicklingError):  # no processes here: do it alone
+        return [read_columns(f) for f in files]
+
+
+# --- the rules across files, on columns ------------------------------------------------------
+
+
+class Merged(NamedTuple):
+    """What the journal's rules across files make of a set of FileColumns."""
+
+    skip: dict[int, frozenset[int]]  # file index -> event positions left out (split batches)
+    problems: int  # as len(Journal.read().problems)
+    warnings: int  # as len(Journal.read().warnings)
+
+
+def merge_columns(files: Sequence[FileColumns], listing: Sequence[Finding]) -> Merged | None:
+    """``recordfile.merge``'s rules on columns (``files`` in path order): a batch not complete
+    across all files is left out (the same ``incomplete_batches``). Returns None if an event id
+    occurs in two files (a copied or edited line): the caller must then use ``Journal.read``
+    itself, whose messages name both places and which decides which copy counts. Cheap enough
+    for millions of events: no Event objects, and the duplicate search is a flag table over
+    64-bit id prefixes, candidates checked exactly."""
+    total = sum(len(f) for f in files)
+    if _cross_file_duplicates(files, total):
+        return None
+    tallies: list[tuple[str, int, int]] = []
+    for f in files:
+        if not f.batches:
+            continue
+        counts = [0] * len(f.batches)
+        for b in f.batch:
+            if b >= 0:
+                counts[b] += 1
+        tallies += zip(f.batches, counts, f.batch_size, strict=True)
+    incomplete = incomplete_batches(tallies)
+    skip: dict[int, frozenset[int]] = {}
+    warnings = sum(f.warnings for f in files)
+    problems = sum(f.problems for f in files)
+    for fi, f in enumerate(files):
+        bad = {i for i, name in enumerate(f.batches) if name in incomplete}
+        if bad:
+            skip[fi] = frozenset(pos for pos, b in enumerate(f.batch) if b in bad)
+            warnings += len(skip[fi])
+    for finding in listing:
+        if finding.severity == "warning":
+            warnings += 1
+        else:
+            problems += 1
+    return Merged(skip, problems, warnings)
+
+
+def _cross_file_duplicates(files: Sequence[FileColumns], total: int) -> bool:
+    """Whether some id is in two of ``files`` (each file's own ids are already unique)."""
+    if len(files) < 2:
+        return False
+    size = 1 << max(16, (16 * total).bit_length())
+    seen = bytearray(size)
+    mask = size - 1
+    maybe: set[int] = set()
+    for f in files:
+        for fp in memoryview(f.ids).cast("Q")[::2]:
+            h = fp & mask
+            if seen[h]:
+                maybe.add(fp)
+            else:
+                seen[h] = 1
+    if not maybe:
+        return False
+    first: dict[bytes, int] = {}
+    for fi, f in enumerate(files):
+        ids = f.ids
+        for pos, fp in enumerate(memoryview(ids).cast("Q")[::2]):
+            if fp in maybe:
+                full = ids[16 * pos:16 * pos + 16]
+                if first.setdefault(full, fi) != fi:
+                    return True
+    return False
+
+
+def content_digest(file: RecordFile) -> bytes | None:
+    """A data file's content digest (as ``FileColumns.digest``); None if unreadable."""
+    try:
+        return entries.blake2b(read_regular(file.path)[0])
+    except OSError:
+        return None

@@ -1,0 +1,62 @@
+"""``Journal.read`` with each file's parse kept (``events-<province>.pkl``), for the reads that
+need Event objects (``log``, ``undo``, sheet import). A file is parsed again only when its
+signature changed (or it had findings: those are never kept); the journal then applies its own
+rules across files to the kept parses, so the result is exactly the plain read's (tested)."""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pilkada_cli.cache.columns import load_shard, save_shard
+from pilkada_cli.events import event_fields, rebuild_event
+from pilkada_cli.recordfile import FileParse, RecordFile, parse_file
+
+if TYPE_CHECKING:
+    from pilkada_cli.journal import Journal, ReadResult
+
+MAX_BYTES = 400 << 20  # above this the per-file parses are not kept (too big to be worth it)
+
+
+def read_events(journal: Journal, where: Path) -> ReadResult:
+    """``journal.read()``, with the per-file parses kept in ``where``."""
+    files, listing = journal.snapshot()
+    if sum(f.sig[0] for f in files if f.sig is not None) > MAX_BYTES:
+        return journal.read(listing=(files, listing))
+    shards: dict[str, dict[str, Any]] = {}
+    changed: set[str] = set()
+    memo: dict[str, str] = {}
+
+    def parse(file: RecordFile) -> FileParse:
+        name = file.region[:2]
+        if name not in shards:
+            shards[name] = load_shard(where, f"events-{name}")
+        kept = shards[name].get(file.shown)
+        if kept is not None and file.sig is not None and kept["sig"] == file.sig:
+            try:  # equal strings were one object when pickled, so they are one again
+                return FileParse(file, [rebuild_event(v) for v in kept["events"]],
+                                 array("q", kept["lines"]), [])
+            except (TypeError, ValueError, KeyError):
+                pass  # a damaged entry: read the file again
+        p = parse_file(file, memo)
+        # A file with findings is not kept: their words are in the language of this run (and
+        # such a file is rare, and usually about to be repaired).
+        if p.file.sig is not None and p.file.sig == file.sig and not p.findings:
+            shards[name][file.shown] = {"sig": file.sig, "lines": p.lines,
+                                        "events": [event_fields(ev) for ev in p.events]}
+        else:
+            shards[name].pop(file.shown, None)
+        changed.add(name)
+        return p
+
+    result = journal.read(listing=(files, listing), parse=parse)
+    present = {f.shown for f in files}
+    for name, kept_files in shards.items():
+        stale = set(kept_files) - present
+        for shown in stale:
+            del kept_files[shown]
+        if name in changed or stale:
+            save_shard(where, f"events-{name}", kept_files)
+    return result
+

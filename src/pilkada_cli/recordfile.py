@@ -1,0 +1,438 @@
+"""The one record reader: how record files are listed, how one file is parsed, and the rules
+that apply across files. Every read of records goes through here: ``Journal.read`` (the plain
+read), the derived cache's read (cache/), ``verify`` and ``repair``.
+
+- ``list_files``: the data files under ``records/`` in path order, each with its signature
+  (one ``lstat``), and what the listing found (a linked folder or file, an unreadable folder, a
+  stray file).
+- ``parse_bytes`` / ``parse_file``: ONE file's lines as typed events (``events.Event``) and
+  findings, with the per-file rules: a torn last line, corrupt lines, git conflict markers,
+  lines of a newer pilkada, events that belong in another file, an id seen earlier in the file.
+- ``merge``: the rules across files, in path order: the first copy of an id counts (an
+  identical copy is harmless, a different one is a finding), and a batch counts only when all
+  its events are present (``incomplete_batches``, also used by the cache's columns).
+
+Pure apart from reading files: nothing here writes, locks or prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from array import array
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter
+from pathlib import Path
+from typing import NamedTuple
+
+from pilkada_cli.errors import InputError, StorageError, os_reason
+from pilkada_cli.events import REGION_RE, Event, NewerVersionError, RecordFormatError, parse_line
+from pilkada_cli.i18n import _
+from pilkada_cli.safefile import POSIX, Refused, is_link, read_regular
+
+FILE_RE = re.compile(r"([a-z0-9][a-z0-9-]{0,47})\.jsonl", re.ASCII)
+_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
+_WARNING_KINDS = frozenset(
+    {"torn-tail", "conflict", "incomplete-batch", "future", "seq", "stray"}
+)
+# What `repair` may move aside into <file>.rejected.jsonl: lines that can never count.
+MOVEABLE_KINDS = frozenset({"torn-tail", "corrupt", "conflict-marker", "misplaced",
+                            "duplicate-id"})
+_ID = attrgetter("id")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem in the record files, located by file and (where it applies) line."""
+
+    path: str  # e.g. "records/16.71/pc-a1b2c3d4.jsonl" (forward slashes on every OS)
+    line: int | None  # 1-based; None when not about one line
+    kind: str  # torn-tail corrupt conflict-marker duplicate-id misplaced incomplete-batch
+    # future seq conflict newer-version symlink unreadable stray
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+def finding(path: str, line: int | None, kind: str, message: str) -> Finding:
+    """A Finding with the severity its kind has."""
+    return Finding(path, line, kind, message, "warning" if kind in _WARNING_KINDS else "error")
+
+
+Sig = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
+
+
+def signature(st: os.stat_result) -> Sig:
+    """What changes whenever a file's content may have: appends grow it, ``repair`` replaces
+    it (new inode), any write moves its ctime (which no tool can set back)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class RecordFile(NamedTuple):
+    """One data file: whose it is, where it is, how users see it, its signature when listed."""
+
+    region: str
+    origin: str
+    path: str  # where it is (a string: tens of thousands are listed on every run)
+    shown: str  # records/<region>/<origin>.jsonl (forward slashes on every OS)
+    sig: Sig | None = None  # None: not stat'ed, or could not be (the read will say why)
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+
+def region_folders(root: Path, label: str, regions: Collection[str] | None = None
+                   ) -> list[str]:
+    """The region folder names under ``root`` (or ``regions``, validated), sorted. Raises
+    InputError for a malformed code, StorageError if ``root`` cannot be listed."""
+    if regions is not None:
+        for r in regions:
+            if not REGION_RE.fullmatch(r):
+                raise InputError(_("invalid region code {code!r}; expected e.g. 16.71").format(
+                    code=r))
+        return sorted(set(regions))
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise StorageError(_("cannot read {path}: {reason}").format(
+            path=label, reason=_reason(e))) from e
+    return sorted(n for n in names if REGION_RE.fullmatch(n))
+
+
+def list_files(root: Path, label: str, regions: Collection[str] | None = None,
+               strays: bool = False) -> tuple[list[RecordFile], list[Finding]]:
+    """Every data file (of ``regions``, None = all) in path order with its signature (one
+    ``lstat`` each, nothing read), and what the listing found: linked or unreadable folders,
+    linked files, and with ``strays`` files that are not record files. Raises InputError for a
+    malformed region code, StorageError if ``root`` cannot be listed."""
+    found: list[Finding] = []
+    out: list[RecordFile] = []
+    base = os.fspath(root)
+    match, lstat, join, islink = FILE_RE.fullmatch, os.lstat, os.path.join, stat.S_ISLNK
+    for region, linked, folder_ok in _region_entries(root, label, regions):
+        folder = join(base, region)
+        try:
+            if linked:
+                raise Refused(_("is a symbolic link; not followed"))
+            if not folder_ok:
+                continue
+            names = sorted(os.listdir(folder))  # listdir + lstat beat scandir's stat
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            found.append(finding(f"{label}/{region}", None,
+                                 "symlink" if isinstance(e, Refused) else "unreadable",
+                                 f"{label}/{region} {_reason(e)}"))
+            continue
+        for name in names:
+            m = match(name)
+            shown = f"{label}/{region}/{name}"
+            if m is None:
+                local = name.endswith((".lock", ".rejected.jsonl", ".tmp")) or ".torn-" in name
+                if strays and not local:
+                    found.append(finding(shown, None, "stray", _(
+                        "not a record file name (<origin>.jsonl); not read")))
+                continue
+            path = join(folder, name)
+            try:
+                st = lstat(path)
+            except OSError:
+                out.append(RecordFile(region, m.group(1), path, shown))
+                continue
+            if islink(st.st_mode) or (not POSIX and is_link(st)):
+                found.append(finding(shown, None, "symlink",
+                                     _("is a symbolic link; not followed")))
+                continue
+            out.append(RecordFile(region, m.group(1), path, shown, (
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)))
+    return out, found
+
+
+def _region_entries(root: Path, label: str, regions: Collection[str] | None
+                    ) -> list[tuple[str, bool, bool]]:
+    """(region, is a link, is a folder) of the region folders to list, by name."""
+    if regions is not None:
+        out = []
+        for region in region_folders(root, label, regions):
+            try:
+                st = os.lstat(os.path.join(root, region))
+            except FileNotFoundError:
+                continue
+            except OSError:
+                out.append((region, False, True))  # listing it will say what is wrong
+                continue
+            out.append((region, is_link(st), stat.S_ISDIR(st.st_mode)))
+        return out
+    try:
+        with os.scandir(root) as it:  # the entries' types come with the listing: no stat
+            entries = sorted((e.name, e) for e in it if REGION_RE.fullmatch(e.name))
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise StorageError(_("cannot read {path}: {reason}").format(
+            path=label, reason=_reason(e))) from e
+    return [(name, e.is_symlink() or (not POSIX and is_link(e.stat(follow_symlinks=False))),
+             e.is_dir(follow_symlinks=False)) for name, e in entries]
+
+
+def _reason(exc: OSError) -> str:
+    return str(exc) if isinstance(exc, Refused) else os_reason(exc)
+
+
+# --- one file -----------------------------------------------------------------------------------
+
+
+class FileParse:
+    """What one record file holds on its own: its good events in line order (unique by id, all
+    of its region and origin) with their line numbers, and what is wrong in it, by line.
+    Whether an event counts also depends on the other files (``merge``)."""
+
+    __slots__ = ("file", "events", "lines", "findings")
+
+    def __init__(self, file: RecordFile, events: list[Event], lines: array[int],
+                 findings: list[Finding]) -> None:
+        self.file = file
+        self.events = events
+        self.lines = lines  # "q": the line of events[i]
+        self.findings = findings
+
+
+def parse_file(file: RecordFile, memo: dict[str, str] | None = None) -> FileParse:
+    """Read and parse one file (never through a link). An unreadable file is a finding."""
+    try:
+        data, st = read_regular(file.path)
+    except OSError as e:
+        return unreadable(file, e)
+    return parse_bytes(file._replace(sig=signature(st)), data, memo)
+
+
+def unreadable(file: RecordFile, exc: OSError) -> FileParse:
+    """The parse of a file that could not be read: one finding, no events."""
+    return FileParse(file._replace(sig=None), [], array("q"), [
+        finding(file.shown, None, "unreadable",
+                _("cannot read: {reason}").format(reason=_reason(exc)))])
+
+
+def parse_bytes(file: RecordFile, data: bytes, memo: dict[str, str] | None = None
+                ) -> FileParse:
+    """The one parse of a record file's bytes. With ``memo``, equal strings of different events
+    become one object (events.parse_line)."""
+    findings: list[Finding] = []
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        lines = _decode_lines(file, data, findings)
+    region, origin, shown = file.region, file.origin, file.shown
+    events: list[Event] = []
+    line_of = array("q")
+    seen: dict[str, int] = {}
+    last = len(lines)
+    for lineno, line in enumerate(lines, 1):  # the hot loop of reading: keep it lean
+        if line and line[-1] == "\r":  # git autocrlf on Windows
+            line = line[:-1]
+        if not line:
+            continue
+        try:
+            ev = parse_line(line, memo)
+        except (ValueError, RecursionError) as exc:
+            _unparsable(findings, shown, lineno, line, exc, lineno == last)
+            continue
+        if ev.region != region or ev.origin != origin:
+            findings.append(finding(shown, lineno, "misplaced", _(
+                "event of region {region} by origin {origin} does not belong in this file")
+                .format(region=ev.region, origin=ev.origin)))
+            continue
+        first = seen.get(ev.id)
+        if first is not None:
+            if events[first] != ev:  # identical copies are harmless (a re-import): keep one
+                findings.append(_duplicate(shown, lineno, ev, f"{shown}:{line_of[first]}"))
+            continue
+        seen[ev.id] = len(events)
+        events.append(ev)
+        line_of.append(lineno)
+    if len(findings) > 1:
+        findings.sort(key=_by_line)
+    return FileParse(file, events, line_of, findings)
+
+
+def _by_line(f: Finding) -> int:
+    return f.line or 0
+
+
+def _duplicate(shown: str, lineno: int, ev: Event, first_at: str) -> Finding:
+    return finding(shown, lineno, "duplicate-id", _(
+        "event {id} also at {place} with different content; the first one counts").format(
+        id=ev.id, place=first_at))
+
+
+def _decode_lines(file: RecordFile, data: bytes, findings: list[Finding]) -> list[str]:
+    """Slow path for a file that is not valid UTF-8: the lines that are not become findings
+    (and empty lines, which the parse skips)."""
+    raw_lines = data.split(b"\n")
+    lines: list[str] = []
+    for lineno, raw in enumerate(raw_lines, 1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append("")
+            torn = lineno == len(raw_lines) and not complete_object(raw)
+            kind, msg = ("torn-tail", _("last line is incomplete; ignored")) if torn else (
+                "corrupt", _("corrupt record: not valid UTF-8"))
+            findings.append(finding(file.shown, lineno, kind, msg))
+    return lines
+
+
+def _unparsable(findings: list[Finding], shown: str, lineno: int, line: str, exc: Exception,
+                last: bool) -> None:
+    if last and not complete_object(line.encode("utf-8", "replace")):
+        findings.append(finding(shown, lineno, "torn-tail", _(
+            "last line is incomplete (an interrupted or ongoing write); ignored")))
+    elif line.startswith(_MARKERS):
+        findings.append(finding(shown, lineno, "conflict-marker",
+                                _("git conflict marker; remove it (pilkada verify --repair)")))
+    elif isinstance(exc, NewerVersionError):
+        findings.append(finding(shown, lineno, "newer-version", str(exc)))
+    elif line.strip():  # a blank line is skipped by design
+        reason = str(exc) if isinstance(exc, RecordFormatError) else _(
+            "not valid JSON ({error})").format(error=exc)
+        findings.append(finding(shown, lineno, "corrupt",
+                                _("corrupt record: {reason}").format(reason=reason)))
+
+
+def complete_object(segment: bytes) -> bool:
+    """True if an unterminated last segment is a whole JSON object (only its newline is missing).
+
+    A proper prefix of ``{...}`` is never valid JSON, so this tells a finished record from one
+    cut short by a crash.
+    """
+    try:
+        return isinstance(json.loads(segment.rstrip(b"\r")), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+# --- across files -------------------------------------------------------------------------------
+
+
+def incomplete_batches(tallies: Iterable[tuple[str, int, int]]) -> set[str]:
+    """The batches with fewer events present than their size: from (batch id, events of it
+    present, largest size named) triples, in any grouping (per event, per file)."""
+    have: dict[str, int] = {}
+    need: dict[str, int] = {}
+    for name, count, size in tallies:
+        have[name] = have.get(name, 0) + count
+        if size > need.get(name, 0):
+            need[name] = size
+    return {b for b, n in need.items() if have[b] < n}
+
+
+@dataclass
+class Scan:
+    """Everything learned from reading a set of record files."""
+
+    full: bool  # all regions were read: batch completeness can be judged
+    files: list[FileParse]
+    events: list[Event] = field(default_factory=list)  # unique by id, in file/line order
+    lines: array[int] = field(default_factory=lambda: array("q"))  # line of events[i]
+    file_of: array[int] = field(default_factory=lambda: array("q"))  # files index of events[i]
+    warnings: list[Finding] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+    incomplete: set[str] = field(default_factory=set)  # batch ids
+
+    def place(self, i: int) -> str:
+        """Where events[i] is, as ``records/<region>/<origin>.jsonl:<line>``."""
+        return f"{self.files[self.file_of[i]].file.shown}:{self.lines[i]}"
+
+    def report(self, f: Finding) -> None:
+        (self.warnings if f.severity == "warning" else self.problems).append(f)
+
+    def moveable(self) -> dict[str, dict[int, Finding]]:
+        """The findings ``repair`` moves aside: path -> line -> why."""
+        out: dict[str, dict[int, Finding]] = {}
+        for f in self.problems + self.warnings:
+            if f.kind in MOVEABLE_KINDS and f.line is not None:
+                out.setdefault(f.path, {})[f.line] = f
+        return out
+
+
+def merge(files: Sequence[FileParse], listing: Sequence[Finding], full: bool) -> Scan:
+    """The rules across files (``files`` in path order): the first copy of an id counts; with
+    ``full`` (every region read), events of a batch not complete across all files are marked
+    ``incomplete`` and reported. Findings: per file in line order, then the listing's, then the
+    incomplete batches'."""
+    scan = Scan(full=full, files=list(files))
+    seen: dict[str, int] = {}  # id -> index of the file of its first copy
+    events, lines, file_of = scan.events, scan.lines, scan.file_of
+    for fi, p in enumerate(files):
+        ids = list(map(_ID, p.events))
+        if seen.keys().isdisjoint(ids):  # the usual case: every id new
+            seen.update(zip(ids, repeat(fi)))
+            events += p.events
+            lines += p.lines
+            file_of += array("q", [fi]) * len(ids)
+            for f in p.findings:
+                scan.report(f)
+            continue
+        for f in _merge_file(scan, fi, p, seen):
+            scan.report(f)
+    for f in listing:
+        scan.report(f)
+    if full:
+        _judge_batches(scan)
+    return scan
+
+
+def _merge_file(scan: Scan, fi: int, p: FileParse, seen: dict[str, int]) -> list[Finding]:
+    """One file with ids seen in earlier files: those copies are left out (a finding when they
+    differ). Returns the file's findings in line order."""
+    found = list(p.findings)
+    where: dict[int, dict[str, int]] = {}  # file index -> id -> position (built when needed)
+    for ev, lineno in zip(p.events, p.lines, strict=True):
+        fj = seen.setdefault(ev.id, fi)
+        if fj == fi:
+            scan.events.append(ev)
+            scan.lines.append(lineno)
+            scan.file_of.append(fi)
+            continue
+        other = scan.files[fj]
+        if fj not in where:
+            where[fj] = {e.id: k for k, e in enumerate(other.events)}
+        k = where[fj][ev.id]
+        if other.events[k] != ev:
+            found.append(_duplicate(p.file.shown, lineno, ev,
+                                    f"{other.file.shown}:{other.lines[k]}"))
+    found.sort(key=_by_line)
+    return found
+
+
+def _judge_batches(scan: Scan) -> None:
+    """Mark and report every batch with fewer events present than its size (a crash
+    mid-append, or not all files copied)."""
+    tallies = [(ev.batch, 1, ev.batch_size) for ev in scan.events if ev.batch is not None]
+    if not tallies:
+        return
+    scan.incomplete = incomplete_batches(tallies)
+    if not scan.incomplete:
+        return
+    have: dict[str, int] = {}
+    need: dict[str, int] = {}
+    for name, _one, size in tallies:
+        have[name] = have.get(name, 0) + 1
+        need[name] = max(need.get(name, 0), size)
+    for i, ev in enumerate(scan.events):
+        if ev.batch in scan.incomplete:
+            scan.report(finding(
+                scan.files[scan.file_of[i]].file.shown, scan.lines[i], "incomplete-batch", _(
+                    "event {id} belongs to batch {batch} of {size} events of which only {n} are"
+                    " present; the batch is ignored (a write in progress or interrupted, or not"
+                    " all files were copied)").format(id=ev.id, batch=ev.batch,
+                                                      size=need[ev.batch], n=have[ev.batch])))

@@ -1,0 +1,272 @@
+"""Safe files: the few ways pilkada opens, writes and replaces a file, written once.
+
+Every file pilkada writes goes through here: record files and what ``repair`` sets aside
+(journal.py), the derived cache (cache/), report, sheet and map output (report/output.py), and
+the origin id (origin.py). The rules (docs/reliability.md §1.1):
+
+- never follow a link someone planted: files are opened with ``O_NOFOLLOW`` (and checked by
+  ``lstat`` where Windows has no such flag), and must be regular files;
+- write fully: ``os.write`` may write less than asked, so every write is a loop;
+- durable means fsynced: the file, and the folder when an entry in it was created or renamed;
+- a whole-file output is never half-visible: a temporary file in the same folder, fsync,
+  ``os.replace`` (retried on Windows, where Excel or an antivirus may hold the old file).
+
+Everything raises ``OSError`` (``Refused`` for an unsafe file or folder, with the reason as its
+message); callers say what it meant for the user (``errors.os_reason``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from pilkada_cli.i18n import _
+
+FILE_MODE = 0o640  # record files: readable by the office's group, never by everyone
+DIR_MODE = 0o750
+POSIX = os.name == "posix"
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+O_BINARY = getattr(os, "O_BINARY", 0)
+REPLACE_ATTEMPTS = 6  # Windows: another program may hold the old file for a moment
+_UNSYNCABLE = frozenset((errno.EINVAL, errno.ENOTSUP, errno.EBADF,
+                         getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)))
+
+
+class Refused(OSError):
+    """An unsafe file or folder (symlink, device, hard link); the message says which."""
+
+
+class FolderNotSynced(OSError):
+    """The new file is in place, but its folder could not be flushed to disk."""
+
+
+# --- looking before touching ---------------------------------------------------------------
+
+
+def is_link(st: os.stat_result) -> bool:
+    """A symbolic link, or on Windows a junction or other reparse point."""
+    return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & 0x400)
+
+
+def refuse_link(path: Path) -> bool:
+    """Refuse a symlink or junction at ``path`` (O_NOFOLLOW does not exist on Windows); True if
+    nothing is there yet."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    if is_link(st):
+        raise Refused(_("is a symbolic link; refusing to follow it"))
+    return False
+
+
+def check_regular(fd: int) -> None:
+    """Refuse an opened file that is not a regular file with a single name."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused(_("not a regular file"))
+    if st.st_nlink > 1:  # another name can write the same bytes (sqlite.org/howtocorrupt.html)
+        raise Refused(_("has several hard links; refusing to write through them"))
+
+
+def make_dir(path: Path, mode: int = DIR_MODE) -> bool:
+    """Create ``path`` with ``mode`` (whatever the umask) unless it is a real folder already;
+    True if created. Refuses a link or a file in its place."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            os.mkdir(path, mode)
+        except FileExistsError:  # a concurrent writer made it
+            return make_dir(path, mode)
+        if POSIX:
+            os.chmod(path, mode)
+        fsync_dir(path.parent)
+        return True
+    if is_link(st):
+        raise Refused(_("{name} is a symbolic link; refusing to follow it").format(
+            name=path.name))
+    if not stat.S_ISDIR(st.st_mode):
+        raise Refused(_("{name} is not a folder").format(name=path.name))
+    return False
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def open_nofollow(path: Path | str, flags: int = os.O_RDONLY, mode: int = FILE_MODE) -> int:
+    """``os.open`` that never follows a link at ``path`` itself (binary on Windows)."""
+    return os.open(path, flags | O_NOFOLLOW | O_BINARY, mode)
+
+
+def read_regular(path: Path | str) -> tuple[bytes, os.stat_result]:
+    """A regular file's bytes (never through a link) and the ``fstat`` of what was read: a
+    signature taken from it describes exactly these bytes."""
+    fd = open_nofollow(path)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused(_("not a regular file"))
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read(), st
+    finally:
+        os.close(fd)
+
+
+def read_at(fd: int, offset: int, size: int) -> bytes:
+    """Up to ``size`` bytes at ``offset`` (fewer only at the end of the file)."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    chunks = []
+    while size > 0:
+        chunk = os.read(fd, size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def write_fully(fd: int, data: bytes) -> None:
+    """One write loop of all of ``data`` (os.write may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "write made no progress")
+        view = view[n:]
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a created or renamed entry in ``path`` durable (POSIX; NTFS journals metadata, and
+    a folder cannot be opened for fsync there). File systems that cannot, by design, are no
+    error."""
+    if not POSIX:
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in _UNSYNCABLE:
+            raise
+    finally:
+        os.close(fd)
+
+
+def replace(src: Path | str, dst: Path | str) -> None:
+    """``os.replace``, retried on Windows where another program (Excel, an antivirus, an
+    indexer) may hold ``dst`` for a moment. It replaces a link at ``dst``, never follows it."""
+    for attempt in range(REPLACE_ATTEMPTS):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if POSIX or attempt == REPLACE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.1 * 2**attempt)
+
+
+def replace_atomic(path: Path, data: bytes | Callable[[BinaryIO], None], *,
+                   mode: int | None = FILE_MODE, durable: bool = True) -> None:
+    """Replace ``path`` by ``data`` whole: a temporary file in the same folder, written fully,
+    fsynced, given ``mode`` (None: the temporary file's private 0600), moved into place, the
+    folder fsynced. Readers see the old file or the new one, never a mix. ``data`` may be a
+    function that writes to the open file (a big pickle need not be held in memory twice).
+    ``durable=False`` skips the fsyncs (derived files that can always be rebuilt).
+
+    On failure nothing changed at ``path`` and the temporary file is gone; raises OSError, or
+    FolderNotSynced when the file is in place but its folder could not be flushed."""
+    import tempfile  # only when writing: reading commands need not load it (and shutil)
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        try:
+            if callable(data):
+                with os.fdopen(os.dup(fd), "wb") as fh:
+                    data(fh)
+            else:
+                write_fully(fd, data)
+            if durable:
+                os.fsync(fd)
+            if mode is not None and POSIX:
+                os.fchmod(fd, mode)  # mkstemp makes 0600
+        finally:
+            os.close(fd)
+        replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        try:
+            fsync_dir(path.parent)
+        except OSError as e:
+            raise FolderNotSynced(e.errno, e.strerror, e.filename) from e
+
+
+def append_durably(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Append ``data`` to ``path`` (created with ``mode`` if missing; never through a link, never
+    to a file with several names) and fsync it, and its folder when it was created."""
+    created = refuse_link(path)
+    fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+    try:
+        if created and POSIX:
+            os.fchmod(fd, mode)
+        check_regular(fd)
+        write_fully(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        fsync_dir(path.parent)
+
+
+def create_new(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Create ``path`` with ``data``, durably; FileExistsError if anything is there already."""
+    fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        if POSIX:
+            os.fchmod(fd, mode)
+        write_fully(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(path.parent)
+
+
+def publish(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Create ``path`` with ``data`` unless it exists (then leave it: the first one wins);
+    readers never see it half-written, also when several runs do this at once."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        try:
+            write_fully(fd, data)
+            os.fsync(fd)
+            if POSIX:
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # atomic, and fails if another run created it first
+        except FileExistsError:
+            return
+        except OSError:
+            # file systems without hard links (FAT, some shares): an exclusive create, which a
+            # concurrent reader may see empty for a moment (origin.py waits for it)
+            with contextlib.suppress(FileExistsError):
+                create_new(path, data, mode)
+            return
+        fsync_dir(path.parent)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

@@ -1,0 +1,193 @@
+"""``pilkada verify`` and ``verify --repair``: every finding about the record files, and moving
+the lines that can never count aside, through the same reader as every other read
+(recordfile.py) and the journal's locks.
+
+``repair`` deletes nothing: each bad line goes, with where it came from and why, into
+``<file>.rejected.jsonl`` (fsynced) before the file is rewritten without it (temporary file,
+fsync, replace: safefile.replace_atomic), all under the file's lock.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from pilkada_cli.errors import StorageError
+from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.i18n import _
+from pilkada_cli.journal import Journal, file_lock, reason, recorded_key
+from pilkada_cli.recordfile import (
+    MOVEABLE_KINDS,
+    Finding,
+    RecordFile,
+    Scan,
+    finding,
+    parse_bytes,
+)
+from pilkada_cli.safefile import FILE_MODE, append_durably, read_regular, replace_atomic
+
+FUTURE_SLACK = timedelta(minutes=5)
+CONFLICT_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class RepairReport:
+    """What ``repair`` did: lines moved into ``<file>.rejected.jsonl``, and what it left."""
+
+    moved: list[Finding]  # one per moved line (path and line as before the repair)
+    rewritten: list[str]  # data files rewritten without those lines
+    left: list[Finding]  # findings repair does not fix (warnings, newer-version, ...)
+
+    def moved_per_file(self) -> dict[str, int]:
+        """Number of lines moved aside, per data file."""
+        counts: dict[str, int] = {}
+        for f in self.moved:
+            counts[f.path] = counts.get(f.path, 0) + 1
+        return counts
+
+
+def verify(journal: Journal, conflict_window: timedelta = CONFLICT_WINDOW) -> list[Finding]:
+    """Every finding about every record file, ordered by path and line."""
+    scan = journal.scan(strays=True)
+    found = scan.problems + scan.warnings
+    found += _check_sequences(scan, datetime.now(timezone.utc))
+    found += _check_conflicts(scan, conflict_window)
+    return sorted(found, key=lambda f: (f.path, f.line or 0, f.kind))
+
+
+def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
+    """seq going backwards within one file, and ``recorded`` too far in the future."""
+    found: list[Finding] = []
+    limit = recorded_key((now + FUTURE_SLACK).astimezone(timezone.utc).isoformat(
+        timespec="microseconds"))
+    prev: dict[int, int] = {}
+    for i, ev in enumerate(scan.events):
+        fi = scan.file_of[i]
+        shown = scan.files[fi].file.shown
+        if ev.seq <= prev.get(fi, 0):
+            found.append(finding(shown, scan.lines[i], "seq", _(
+                "seq {seq} after seq {previous} in the same file; the writing machine's counter"
+                " or clock was reset").format(seq=ev.seq, previous=prev[fi])))
+        prev[fi] = max(ev.seq, prev.get(fi, 0))
+        if recorded_key(ev.recorded) > limit:
+            found.append(finding(shown, scan.lines[i], "future", _(
+                "recorded {recorded} is in the future; the writing machine's clock is wrong")
+                .format(recorded=ev.recorded)))
+    return found
+
+
+def _check_conflicts(scan: Scan, window: timedelta) -> list[Finding]:
+    """Different statuses for one (region, item) from different origins close in time."""
+    groups: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for i, ev in enumerate(scan.events):
+        if ev.batch not in scan.incomplete:
+            groups.setdefault((ev.region, ev.item), []).append(
+                (parse_instant(ev.at).timestamp(), i))
+    found: list[Finding] = []
+    span = window.total_seconds()
+    for members in groups.values():
+        members.sort()
+        for k, (t, i) in enumerate(members):
+            for t2, j in members[k + 1:]:
+                if t2 - t > span:
+                    break
+                if _concurrent_edit(scan.events[i], scan.events[j]):
+                    found.append(_conflict(scan, i, j))
+    return found
+
+
+def _concurrent_edit(a: Event, b: Event) -> bool:
+    return (a.origin != b.origin and a.status != b.status
+            and a.undoes != b.id and b.undoes != a.id)
+
+
+def _conflict(scan: Scan, i: int, j: int) -> Finding:
+    a, b = scan.events[i], scan.events[j]
+    return finding(
+        scan.files[scan.file_of[j]].file.shown, scan.lines[j], "conflict", _(
+            "{region} {item}: {status} by {by} ({origin}, {at}) and {other_status} by"
+            " {other_by} ({other_origin}, {other_at}, {place}) were recorded independently;"
+            " check which is right and record it again").format(
+            region=b.region, item=b.item, status=b.status, by=b.by, origin=b.origin, at=b.at,
+            other_status=a.status, other_by=a.by, other_origin=a.origin, other_at=a.at,
+            place=scan.place(i)))
+
+
+# --- repair -------------------------------------------------------------------------------------
+
+
+def repair(journal: Journal) -> RepairReport:
+    """Move corrupt lines, conflict markers, torn tails, misplaced events and the later copy
+    of a duplicated id into ``<file>.rejected.jsonl``, rewriting each file under its lock.
+
+    Nothing is deleted. Incomplete batches, newer-version records and warnings are left as
+    they are and returned in ``left``. Raises StorageError if a file cannot be rewritten.
+    """
+    scan = journal.scan()
+    moveable = scan.moveable()
+    keep = {ev.id: ev for ev in scan.events}
+    moved: list[Finding] = []
+    rewritten: list[str] = []
+    for p in scan.files:
+        if p.file.shown in moveable:
+            done = _repair_file(p.file, keep)
+            moved += done
+            if done:
+                rewritten.append(p.file.shown)
+    left = [f for f in scan.problems + scan.warnings if f.line is None
+            or f.line not in moveable.get(f.path, {})]
+    return RepairReport(moved, rewritten, left)
+
+
+def _repair_file(df: RecordFile, keep: dict[str, Event]) -> list[Finding]:
+    from filelock import Timeout
+
+    lock = file_lock(df.path + ".lock")
+    try:
+        with lock:
+            data, _st = read_regular(df.path)
+            bad = _bad_lines(df, data, keep)
+            if bad:
+                lines = data.split(b"\n")
+                _reject(df, lines, bad)
+                replace_atomic(Path(df.path), b"".join(ln + b"\n" for i, ln in enumerate(lines, 1)
+                                                 if i not in bad and ln.strip()),
+                               mode=FILE_MODE)
+            return list(bad.values())
+    except Timeout:
+        raise StorageError(_("repair stopped: another pilkada run is writing {path}; "
+                             "try again").format(path=df.shown)) from None
+    except OSError as e:
+        raise StorageError(_("repair stopped: {reason} ({path}); that file was not "
+                             "changed").format(reason=reason(e), path=df.shown)) from e
+
+
+def _bad_lines(df: RecordFile, data: bytes, keep: dict[str, Event]) -> dict[int, Finding]:
+    """Re-judge the file as it is now, under its lock: line number -> why it must move."""
+    p = parse_bytes(df, data)
+    bad = {f.line: f for f in p.findings if f.kind in MOVEABLE_KINDS and f.line is not None}
+    for ev, lineno in zip(p.events, p.lines, strict=True):
+        if keep.get(ev.id, ev) != ev:  # a copy of an id whose first copy is elsewhere
+            bad[lineno] = finding(df.shown, lineno, "duplicate-id", _(
+                "event {id} differs from its first copy").format(id=ev.id))
+    return bad
+
+
+def _reject(df: RecordFile, lines: list[bytes], bad: dict[int, Finding]) -> None:
+    """Append the bad lines, with where they came from, to <file>.rejected.jsonl (fsynced)."""
+    moved_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out = b""
+    for lineno in sorted(bad):
+        raw = lines[lineno - 1]
+        entry: dict[str, object] = {"file": df.shown, "line": lineno, "kind": bad[lineno].kind,
+                                    "reason": bad[lineno].message, "moved": moved_at}
+        try:
+            entry["raw"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            import base64
+
+            entry["raw_b64"] = base64.b64encode(raw).decode("ascii")
+        out += json.dumps(entry, ensure_ascii=True, sort_keys=True).encode("ascii") + b"\n"
+    append_durably(Path(df.path + ".rejected.jsonl"), out)
