@@ -258,9 +258,11 @@ def _day(n: int) -> str:
 
 def layout(r: Readiness, root_code: str, stage: str | None = None, *,
            width: int = DEFAULT_WIDTH, notice: str | None = None,
-           heading: bool = True) -> Picture:
+           heading: bool = True, key: bool = True) -> Picture:
     """Lay out the map of ``root_code``'s children (or of the region itself when it has none
-    with boundaries, below province level) coloured by overall level, or by ``stage``'s."""
+    with boundaries, below province level) coloured by overall level, or by ``stage``'s.
+    ``key=False`` leaves out the numbered list (a page that lists the regions itself, in the
+    same order, e.g. the report's first page)."""
     root = r.region(root_code)
     entries, root_summary = _entries(r, root_code, stage)
     boundaries = geo.load_boundaries()
@@ -292,10 +294,10 @@ def layout(r: Readiness, root_code: str, stage: str | None = None, *,
             bbox[3] - bbox[1], 1e-6)
     inner = width - 2 * MARGIN
     key_names = {e.region.code: _key_name(e, pic.drawn) for e in entries}
-    key_w = _key_width(entries, key_names)
+    key_w = _key_width(entries, key_names) if key else 0.0
     # The list beside the map unless the map would be the smaller half (wide regions, narrow
     # pictures): then the list goes below it, in columns.
-    beside = aspect < 1.7 and inner - key_w - GAP >= max(360, inner / 2)
+    beside = key and aspect < 1.7 and inner - key_w - GAP >= max(360, inner / 2)
     map_w = inner - key_w - GAP if beside else inner
 
     map_bottom = y
@@ -330,10 +332,12 @@ def layout(r: Readiness, root_code: str, stage: str | None = None, *,
                     + [t.x + text_width(t.text, t.size, t.bold) for t in pic.items
                        if isinstance(t, Text) and t.anchor == "start"])
         pic.width = min(width, math.ceil(right + MARGIN))
-    else:
+    elif key:
         columns = max(1, min(int((inner + GAP) // (key_w + GAP)), len(entries)))
         col_w = min((inner - GAP * (columns - 1)) / columns, key_w + 80)
         bottom = _key(pic, entries, key_names, MARGIN, below + 14, columns, col_w)
+    else:
+        bottom = below
     pic.height = math.ceil(bottom + MARGIN)
     return pic
 
@@ -719,13 +723,13 @@ def _prefix(root_code: str, stage: str | None) -> str:
 def readiness_map_svg(r: Readiness, root_code: str, stage: str | None = None, *,
                       width: int = DEFAULT_WIDTH, notice: str | None = None,
                       heading: bool = True, standalone: bool = False,
-                      id_prefix: str | None = None) -> str:
+                      id_prefix: str | None = None, key: bool = True) -> str:
     """The map of ``root_code`` as an ``<svg>`` element to inline in an HTML page (no XML
     declaration, no namespace URL; ``role="img"`` with an ``aria-label``); ``standalone`` adds
     the XML declaration and namespace a ``.svg`` file needs. ``notice`` is a line shown in red
     under the heading (e.g. sample data); ``id_prefix`` makes the one internal id unique when a
     page holds several maps (default: from the region and stage)."""
-    pic = layout(r, root_code, stage, width=width, notice=notice, heading=heading)
+    pic = layout(r, root_code, stage, width=width, notice=notice, heading=heading, key=key)
     return svg_of(pic, id_prefix or _prefix(root_code, stage), standalone)
 
 
