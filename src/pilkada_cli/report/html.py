@@ -31,7 +31,7 @@ from pilkada_cli.labels import (
 )
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
 from pilkada_cli.render.catalog import title_of
-from pilkada_cli.report.attention import Section
+from pilkada_cli.report.attention import Section, shown
 from pilkada_cli.report.model import (
     Report,
     banners,
@@ -48,6 +48,7 @@ from pilkada_cli.report.words import (
     change_title,
     due_text,
     kind_title,
+    more_text,
     note_text,
     short_label,
     status_text,
@@ -99,6 +100,7 @@ overflow-wrap:anywhere}
 th{background:var(--head);color:#fff;font-weight:600}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.grp th{background:#e8eef5;color:var(--ink);font-weight:700}
+tr.more td{color:var(--mute);font-style:italic}
 table.why td{vertical-align:middle;padding:.1em .3em}
 table.why{font-size:.92em}
 table.why td.lvc{padding:.1em .2em}
@@ -197,9 +199,9 @@ def _footer() -> str:
 
 def _meta(report: Report) -> str:
     """Cycle, regulation, dates, who and when: one compact block under the title."""
-    shown = {"current_stages": ", ".join(str(report.stage_number(s))
+    brief = {"current_stages": ", ".join(str(report.stage_number(s))
                                          for s in report.overview.current_stages) or "—"}
-    parts = [f"<b>{_e(f.label)}:</b> {_e(shown.get(f.key, f.text))}" for f in facts(report)
+    parts = [f"<b>{_e(f.label)}:</b> {_e(brief.get(f.key, f.text))}" for f in facts(report)
              if f.key not in ("region",) and f.text]
     return f'<p class="meta">{" · ".join(parts)}</p>'
 
@@ -298,12 +300,14 @@ def _list_headers() -> list[str]:
     return [_("Where"), _("Item"), _("Owner"), _("Due"), _("Status"), _("Note")]
 
 
-def _section_rows(report: Report, sec: Section) -> list[str]:
+def _section_rows(report: Report, sec: Section, sheet: str) -> list[str]:
+    """The rows of an attention or changes section, cut to SECTION_ROWS entries; a line under
+    each cut group says how many items it leaves to the XLSX's ``sheet``."""
     rows = []
     r = report.readiness
-    for g in sec.groups:
+    for g in shown(sec):
         if not (len(sec.groups) == 1 and g.entries and g.entries[0].spread):
-            count = _("{n} item(s)").format(n=g.pairs)
+            count = _("{n} item(s)").format(n=g.group.pairs)
             rows.append(f'<tr class="grp"><th colspan="6">{_e(short_label(g.region))} · '
                         f"{_e(count)}</th></tr>")
         for e in g.entries:
@@ -313,6 +317,9 @@ def _section_rows(report: Report, sec: Section) -> list[str]:
                 + f'<td class="st-{e.first.status if len(e.states) == 1 else "mixed"}">'
                 f"{_e(status_text(e, g.region.timezone))}</td>"
                 + _td(note_text(e), "txt") + "</tr>")
+        if g.more:
+            rows.append(f'<tr class="more"><td colspan="6">{_e(more_text(g.more, sheet))}'
+                        "</td></tr>")
     return rows
 
 
@@ -329,7 +336,8 @@ def _attention(report: Report) -> str:
         if not sec.groups:
             continue
         out.append(f"<h3>{_e(kind_title(sec.kind))} ({sec.pairs})</h3>")
-        out.append(_table(_list_headers(), _section_rows(report, sec), _LIST_WIDTHS, "list"))
+        out.append(_table(_list_headers(), _section_rows(report, sec, _("Attention")),
+                          _LIST_WIDTHS, "list"))
     if not any(sec.groups for sec in report.sections):
         out.append(f"<p>{_e(_('None.'))}</p>")
     out.append("</section>")
@@ -353,7 +361,8 @@ def _changes(report: Report) -> str:
     out.append(f'<p class="tally">{tally}</p>')
     for sec in d.bad:
         out.append(f"<h3>{_e(change_title(sec.kind))} ({sec.pairs})</h3>")
-        out.append(_table(_list_headers(), _section_rows(report, sec), _LIST_WIDTHS, "list"))
+        out.append(_table(_list_headers(), _section_rows(report, sec, _("Changes")),
+                          _LIST_WIDTHS, "list"))
     if d.done:  # good news last, folded to a count per region
         out.append(f"<h3>{_e(change_title('done'))} ({sum(n for _g, n, _c in d.done)})</h3>")
         parts = [_("{region}: {n} ({k} critical)").format(
@@ -439,6 +448,9 @@ def _appendix(report: Report) -> str:
                     f'<span class="small">{_e(numbers)}</span></th></tr>')
         rows += [_appendix_row(report, st, block.region.timezone, words, full)
                  for st in block.items]
+        if block.more:
+            rows.append(f'<tr class="more"><td colspan="{len(headers)}">'
+                        f'{_e(more_text(block.more, _("Items")))}</td></tr>')
     return (f'<section class="page"><h2>{_e(title)}</h2>'
             + _table(headers, rows, widths, "items") + "</section>")
 
