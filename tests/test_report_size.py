@@ -139,6 +139,7 @@ def test_attention_is_cut_to_a_meeting_and_the_xlsx_keeps_everything(
         heads = [int(n) for n in re.findall(r"· (\d+) (?:butir|item\(s\))</th>", body)]
         assert sum(heads) == int(total), title
         assert MORE[lang].findall(body), title  # every regency's list is cut
+    assert '<section class="one"><div class="mapbox"><svg' in html  # the map beside reasons
     # the XLSX lists every pair
     sheet = openpyxl.load_workbook(files["xlsx"], read_only=True).worksheets[3]
     rows = Counter(r[0] for r in sheet.iter_rows(min_row=2, values_only=True))
@@ -167,6 +168,14 @@ def test_blocked_items_fold_by_item_when_there_are_many(deep: dict[str, Any],
                             r"(; (menunggu juknis KPU RI|anggaran belum cair)( \(\d+×\))?)?",
                             reasons), reasons
     assert len(re.findall(r"<tr><td>", body)) <= SECTION_ROWS
+
+
+def test_a_map_much_wider_than_tall_goes_above_the_reasons(tmp_path: Path) -> None:
+    """The nation's map beside the table of reasons would be a strip a third of the page wide:
+    it goes above the table, which then runs the page's width (one line per province)."""
+    nation = _workspace(tmp_path / "ws", "ID", "provinsi")
+    html = _report(nation["ws"], tmp_path, "en")["html"].read_text(encoding="utf-8")
+    assert html.count('<section class="one wide"><div class="mapbox"><svg') == 1
 
 
 APPENDIX = re.compile(r'<table class="items">(.*?)</table>', re.S)

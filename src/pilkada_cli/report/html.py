@@ -14,6 +14,7 @@ neighbour on screen or in print.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
@@ -90,7 +91,8 @@ margin:0 0 .3em}
 .tile.big .v{font-size:1.7em}
 .one{display:grid;grid-template-columns:minmax(0,38fr) minmax(0,62fr);gap:14px;
 align-items:start}
-.one.nomap{grid-template-columns:minmax(0,1fr)}
+.one.nomap,.one.wide{grid-template-columns:minmax(0,1fr)}
+.one.wide .mapbox{max-width:880px;margin:0 auto;width:100%}
 .one h2{margin-top:0}
 .mapbox svg{width:100%;height:auto;display:block}
 .lv{font-weight:700;padding:0 .3em;border-radius:3px}
@@ -142,6 +144,7 @@ table.why{font-size:8.5pt}
 table.list,table.items,table.matrix{font-size:8pt}
 .small{font-size:.9em}
 table.why td{padding:.05em .25em}
+.one.wide .mapbox{max-width:760px}
 }
 """ + _level_css()
 
@@ -255,8 +258,18 @@ def _page_one(report: Report) -> str:
              "and villages. Bar: score of the stages under way, in the level's colour; black "
              "mark: the share due by now.")
     mapcol = f'<div class="mapbox">{svg}</div>' if svg else ""
-    return (f'<section class="one{"" if svg else " nomap"}">{mapcol}<div>'
+    layout = " nomap" if not svg else " wide" if _aspect(svg) >= WIDE_MAP else ""
+    return (f'<section class="one{layout}">{mapcol}<div>'
             f"<h2>{_e(title)}</h2>{table}<p class=\"note\">{_e(note)}</p></div></section>")
+
+
+WIDE_MAP = 1.6  # a map this much wider than tall (the nation, Jawa Timur) goes above the table
+
+
+def _aspect(svg: str) -> float:
+    """Width over height of a drawn map (its root element's viewBox)."""
+    found = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+    return float(found[1]) / float(found[2]) if found and float(found[2]) else 1.0
 
 
 def _why_row(w: Why) -> str:
