@@ -153,7 +153,8 @@ def test_attention_is_cut_to_a_meeting_and_the_xlsx_keeps_everything(
 
 def test_blocked_items_fold_by_item_when_there_are_many(deep: dict[str, Any],
                                                         tmp_path: Path) -> None:
-    html = _report(deep["ws"], tmp_path, "en")["html"].read_text(encoding="utf-8")
+    files = _report(deep["ws"], tmp_path, "en", "html,text")
+    html = files["html"].read_text(encoding="utf-8")
     title, total, body = SECTION.findall(html)[0]
     assert (title, int(total)) == ("Blocked", deep["kinds"]["blocked"])
     assert int(total) > SECTION_ROWS
@@ -168,6 +169,13 @@ def test_blocked_items_fold_by_item_when_there_are_many(deep: dict[str, Any],
                             r"(; (menunggu juknis KPU RI|anggaran belum cair)( \(\d+×\))?)?",
                             reasons), reasons
     assert len(re.findall(r"<tr><td>", body)) <= SECTION_ROWS
+    # the chat message still names blocked places one by one, and counts the others
+    chat = files["txt"].read_text(encoding="utf-8").split("\n\n")
+    (blocked,) = [b for b in chat if b.startswith(f"*Blocked ({total}):*")]
+    lines = blocked.splitlines()[1:]
+    assert lines[-1] == f"… and {int(total) - len(lines) + 1} more"
+    assert all(re.fullmatch(r"• [^:]+: .+ — (menunggu juknis KPU RI|anggaran belum cair) "
+                            r"\(Rina, since 1 Aug 2024\)", line) for line in lines[:-1])
 
 
 def test_a_map_much_wider_than_tall_goes_above_the_reasons(tmp_path: Path) -> None:
