@@ -150,7 +150,7 @@ def _changes(report: Report) -> list[str]:
     if d is None or report.since is None:
         return []
     bad_first = sorted(d.tally, key=lambda kn: kn[0] == "done")
-    counts = ", ".join(f"{change_title(k).lower()} {n}" for k, n in bad_first)
+    counts = ", ".join(f"{change_title(k).lower()} {n}" for k, n in bad_first if n) or "—"
     return [_("Changes since {date}: {counts}").format(date=format_date_short(report.since),
                                                        counts=counts)]
 
