@@ -327,13 +327,19 @@ def _section_rows(report: Report, sec: Section, sheet: str) -> list[str]:
             rows.append(
                 "<tr>" + _td(where_text(e, r)) + f"<td>{_item_cell(e.item, ident=False)}</td>"
                 + _td(text(e.item.owner)) + _td(due_text(e), "crit" if e.days_late else "")
-                + f'<td class="st-{e.first.status if len(e.states) == 1 else "mixed"}">'
+                + f'<td class="st-{_status_class(e.states)}">'
                 f"{_e(status_text(e, g.region.timezone))}</td>"
                 + _td(note_text(e), "txt") + "</tr>")
         if g.more:
             rows.append(f'<tr class="more"><td colspan="6">{_e(more_text(g.more, sheet))}'
                         "</td></tr>")
     return rows
+
+
+def _status_class(states: Sequence[ItemState]) -> str:
+    """The status colour of an entry's pairs: theirs when they share it, else none."""
+    found = {st.status for st in states}
+    return found.pop() if len(found) == 1 else "mixed"
 
 
 def _attention(report: Report) -> str:
