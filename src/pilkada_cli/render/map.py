@@ -25,7 +25,7 @@ from html import escape
 
 from pilkada_cli import geo
 from pilkada_cli.i18n import _, format_date, format_percent, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word, no_head_word
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, Readiness, Summary, days_to_voting
 from pilkada_cli.regions import NATION_CODE, Region
 from pilkada_cli.render.text import inert
@@ -165,13 +165,15 @@ class Entry:
     region: Region
     summary: Summary
     no_report: bool
+    elects: bool = True  # False: the region elects no head of its own in the cycle
 
 
 def _entries(r: Readiness, root_code: str, stage: str | None) -> tuple[list[Entry], Summary]:
     root = r.region(root_code)
     ov = overview(r, stage, root=root)
     rows = list(ov.rows) if root.depth < 2 and ov.rows else [ov.root]
-    entries = [Entry(i, row.region, row.summary, row.no_report) for i, row in enumerate(rows, 1)]
+    entries = [Entry(i, row.region, row.summary, row.no_report,
+                     row.elects or row.region.depth > 2) for i, row in enumerate(rows, 1)]
     return entries, ov.root.summary
 
 
@@ -246,6 +248,8 @@ def _area_title(e: Entry) -> str:
     ]
     if e.no_report:
         lines.append(_("no report"))
+    if not e.elects:
+        lines.append(no_head_word())
     return "\n".join(lines)
 
 
@@ -366,6 +370,8 @@ def _heading(pic: Picture, r: Readiness, root: Region, s: Summary, stage: str | 
     lines.append(_("{region}: {level} · score {score} · expected {expected}").format(
         region=root.name, level=level_word(s.level), score=pct(s.score),
         expected=pct(s.expected)))
+    if root.depth < 2:
+        lines.append(_("Regions that elect a head: {n}").format(n=r.electing(root.code)))
     for line in lines:
         pic.items.append(Text(MARGIN, y + 16, fit_text(line, 14, inner), 14, MUTED))
         y += 20

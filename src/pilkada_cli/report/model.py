@@ -314,6 +314,7 @@ def facts(report: Report) -> list[Fact]:
         Fact("cycle", _("Cycle"), text(name), text(name)),
         Fact("regulation", _("Regulation"), text(cycle.regulation), text(cycle.regulation)),
         Fact("region", _("Region"), region_label(report.target), region_label(report.target)),
+        *election_facts(report),
         Fact("as_of", _("As of"), format_date(report.as_of), report.as_of),
         Fact("voting_day", _("Voting day"), format_date(cycle.voting_day), cycle.voting_day),
         Fact("days_to_voting", _("Days to voting day"),
@@ -329,6 +330,19 @@ def facts(report: Report) -> list[Fact]:
              text(report.generated_by)),
         Fact("generated_at", _("Generated at"), format_moment(report.generated_at, zone), local),
     ]
+    return out
+
+
+def election_facts(report: Report) -> list[Fact]:
+    """How many regions of the report elect a head, and which of them elect none (§8a)."""
+    r, code = report.readiness, report.target.code
+    scope = [report.target, *r.subtree(code)]
+    none = [x for x in scope if x.depth in (1, 2) and r.role(x.code) != "own"]
+    n = r.electing(code)
+    out = [Fact("electing", _("Regions that elect a head"), str(n), n)]
+    if none:
+        names = "; ".join(region_label(x) for x in none)
+        out.append(Fact("no_election", _("Elect no head in this cycle"), names, names))
     return out
 
 
