@@ -96,6 +96,9 @@ def test_both_offices_see_the_same_conflict(pair: tuple[Office, Office, Path]) -
         assert [(c["status"], c["by"], c["office"]) for c in got["conflict"]] == [
             ("blocked", "Desk", "Provinsi Sumatera Selatan"),
             ("done", "Rina", "Kabupaten Ogan Ilir")]
+    overview = prov.run("status", "--as-of", "2024-03-05")
+    assert ("Warning: 1 item(s) recorded differently by two offices, counted as blocked until "
+            "someone records a decision (CONFLICT): 16.10 nphd-kpu") in overview.output
     table = prov.run("status", "16.10", "--as-of", "2024-03-05").stdout
     line = next(t for t in table.splitlines() if t.startswith("nphd-kpu"))
     assert "CONFLICT" in line

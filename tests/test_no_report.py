@@ -117,7 +117,7 @@ def test_every_report_format_says_belum_lapor(empty: Path, tmp_path: Path, cli: 
     # The workspace speaks Indonesian (init's default), and so does its report.
     assert '<span class="lv lv-no_report">BELUM LAPOR</span>' in html
     md = (out / "r.md").read_text(encoding="utf-8")
-    pali = next(line for line in md.splitlines() if "16.12 Kabupaten Penukal" in line)
+    pali = next(line for line in md.splitlines() if "16.12 Kab. Penukal" in line)
     assert "| BELUM LAPOR |" in pali
     rows = list(csv.reader(io.StringIO((out / "r.csv").read_text(encoding="utf-8-sig")),
                            delimiter=";"))

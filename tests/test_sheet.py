@@ -72,7 +72,8 @@ def ws(tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _make(cli: RunCli, *args: str) -> list[Path]:
-    result = cli("sheet", *args)
+    """Sheets in English (these tests compare English words; sheets default to Indonesian)."""
+    result = cli("sheet", "--lang", "en", *args)
     assert result.exit_code == 0, result.output
     return [Path(line) for line in result.stdout.splitlines()]
 
@@ -200,20 +201,32 @@ def test_sheet_layout_locks_everything_but_the_input_columns(ws: Path, cli: RunC
     assert {(c.value, c.data_type, c.number_format) for c in codes} == {("16.71", "s", "@")}
     [status, progress, day] = sheet.data_validations.dataValidation
     assert status.formula1 == '"todo,in progress,done,blocked,not applicable"'
-    assert str(status.sqref) == "J15:J19"
+    assert str(status.sqref) == "G15:G19"  # the Status column, inside the print area
     assert (progress.type, progress.formula1, progress.formula2) == ("whole", "0", "100")
     assert day.type == "date"
     key = parse_key(sheet.cell(FIRST, _col("key")).value)
     assert key == make_key("mini", "16.71", None, list(ROWS))
 
 
+def test_sheets_speak_indonesian_unless_english_is_asked_for(ws: Path, cli: RunCli) -> None:
+    """The workspace (and this terminal) speak English, the offices Indonesian."""
+    for args, title in ((("16.71",), "LEMBAR ISIAN KESIAPAN PILKADA"),
+                        (("16.71", "--lang", "en"), "PILKADA READINESS FILL-IN SHEET")):
+        result = cli("sheet", *args, "--out", "s.xlsx", "--as-of", "2024-02-01")
+        assert result.exit_code == 0, result.output
+        assert openpyxl.load_workbook("s.xlsx")[SHEET].cell(1, 1).value == title
+    assert cli("--lang", "en", "sheet", "16.71", "--out", "g.xlsx").exit_code == 0
+    assert openpyxl.load_workbook("g.xlsx")[SHEET].cell(1, 1).value.startswith("PILKADA")
+
+
 def test_indonesian_workspace_book_with_one_sheet_per_region(tmp_path: Path, cli: RunCli,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
     monkeypatch.chdir(_init(cli, tmp_path, "ws-id", "--region", "16", "--depth", "kecamatan"))
-    [book] = _make(cli, "16", "--depth", "kabupaten", "--stage", "pemungutan", "--out",
-                   "rakor/isian.xlsx")
-    wb = openpyxl.load_workbook(book)
+    result = cli("sheet", "16", "--depth", "kabupaten", "--stage", "pemungutan", "--out",
+                 "rakor/isian.xlsx")
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(result.stdout.strip())
     assert len(wb.sheetnames) == 17  # every kabupaten and kota of Sumatera Selatan
     assert wb.sheetnames[:2] == ["16.01 Kab. Ogan Komering Ulu", "16.02 Kab. Ogan Komering Ilir"]
     sheet = wb["16.71 Kota Palembang"]

@@ -34,6 +34,12 @@ SCHEMA_VERSION = 1
 NOTE_MAX_BYTES = 4096  # what the CLI accepts for a note (validate_text); append takes any size
 NAME_MAX_BYTES = 200  # evidence entries and person names
 SEQ_AUTO = 0  # pass as Event.seq to let Journal.append assign the next per-origin number
+# The longest line a record file may hold, in bytes without its newline. An event the CLI makes
+# stays far below (note and evidence are capped at NOTE_MAX_BYTES each: under 40 KB escaped); a
+# longer line can only come from elsewhere (another office's file, a hand edit) and would cost
+# every command memory and time out of proportion, so the reader refuses it unread and
+# ``to_line`` never writes one.
+LINE_MAX_BYTES = 64 * 1024
 
 _STATUS_SET = frozenset(STATUSES)
 _NEEDS_NOTE = frozenset(("blocked", "na"))
@@ -214,7 +220,15 @@ def to_line(ev: Event) -> bytes:
     text = json.dumps(
         to_obj(ev), ensure_ascii=True, allow_nan=False, sort_keys=True, separators=(",", ":")
     )
+    if len(text) > LINE_MAX_BYTES:  # ensure_ascii: characters are bytes
+        raise RecordFormatError(line_too_long(len(text)))
     return (text + "\n").encode("utf-8")
+
+
+def line_too_long(size: int) -> str:
+    """Why a stored line of ``size`` bytes is refused."""
+    return _("the line is {size} bytes, more than the {limit} a record may have; not read").format(
+        size=size, limit=LINE_MAX_BYTES)
 
 
 _KNOWN = frozenset(("v", "id", "origin", "seq", "region", "item", "status", "progress", "note",
@@ -242,6 +256,8 @@ def parse_line(line: str, memo: dict[str, str] | None = None) -> Event:
     folder and file names instead. With ``memo``, equal region, origin, item, status and ``by``
     strings of different events become one object (a third less memory for a big read).
     """
+    if len(line) > LINE_MAX_BYTES:  # not even looked at: see LINE_MAX_BYTES
+        raise RecordFormatError(line_too_long(len(line.encode("utf-8", "replace"))))
     # Text checks are only needed if an escape, DEL or non-ASCII is present: JSON itself rejects
     # raw control characters. This keeps the common line on the fast path.
     check = "\\" in line or "\x7f" in line or not line.isascii()

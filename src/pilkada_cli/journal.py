@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.events import (
+    LINE_MAX_BYTES,
     ORIGIN_RE,
     REGION_RE,
     SEQ_AUTO,
@@ -117,15 +118,25 @@ def _utc_stamp() -> str:
 
 
 def _reverse_lines(f: BinaryIO, size: int) -> Iterator[bytes]:
-    """Lines of ``f`` from the end. The first one yielded is the part after the last newline."""
-    end, rest = size, b""
+    """Lines of ``f`` from the end. The first one yielded is the part after the last newline.
+
+    A line above LINE_MAX_BYTES comes out empty (it cannot be an event): gathering a huge line
+    chunk by chunk would copy it over and over."""
+    end, rest, long = size, b"", False
     while end > 0:
         start = max(0, end - _CHUNK)
         f.seek(start)
-        parts = (f.read(end - start) + rest).split(b"\n")
-        end, rest = start, parts[0]
-        yield from reversed(parts[1:])
-    yield rest
+        parts = f.read(end - start).split(b"\n")
+        tail = b"" if long else parts[-1] + rest  # the line the previous chunk began
+        long = long or len(tail) > LINE_MAX_BYTES
+        if len(parts) > 1:
+            yield b"" if long else tail
+            yield from reversed(parts[1:-1])
+            rest, long = parts[0], False
+        else:
+            rest = b"" if long else tail
+        end = start
+    yield b"" if long else rest
 
 
 def recorded_key(recorded: str) -> str:
@@ -224,17 +235,16 @@ class Journal:
         df = self.record_file(region, origin)
         fd = open_nofollow(df.path)
         try:
-            chunk = b""
-            while True:
+            chunk = bytearray()
+            while len(chunk) <= LINE_MAX_BYTES:  # a longer line is no event (parse_line says so)
                 more = read_at(fd, offset + len(chunk), 4096)
-                chunk += more
-                end = chunk.find(b"\n")
+                end = more.find(b"\n")
+                chunk += more[:end] if end >= 0 else more
                 if end >= 0 or len(more) < 4096:
                     break
         finally:
             os.close(fd)
-        raw = chunk[:end] if end >= 0 else chunk
-        ev = parse_line(raw.rstrip(b"\r").decode("utf-8"))
+        ev = parse_line(bytes(chunk).rstrip(b"\r").decode("utf-8"))
         if ev.region != region or ev.origin != origin:
             raise ValueError(_("{path} has no event of its own at byte {offset}").format(
                 path=df.shown, offset=offset))

@@ -169,6 +169,10 @@ class Recorder:
             raise InputError(problem)
         evidence = tuple(validate_text(_("evidence"), e, max_bytes=NAME_MAX_BYTES,
                                        allow_newline=False) for e in c.evidence if e.strip())
+        total = sum(len(e.encode("utf-8")) for e in evidence)
+        if total > NOTE_MAX_BYTES:  # with the note's cap, an event stays below LINE_MAX_BYTES
+            raise InputError(_("evidence is too long: {size} bytes of UTF-8 in all, at most "
+                               "{limit} allowed").format(size=total, limit=NOTE_MAX_BYTES))
         by = validate_text(_("name"), c.by or self.default_by, max_bytes=NAME_MAX_BYTES,
                            allow_newline=False)
         at = c.at or self.now

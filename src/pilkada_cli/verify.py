@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 
 from pilkada_cli.errors import StorageError
@@ -29,6 +30,9 @@ from pilkada_cli.recordfile import (
 from pilkada_cli.safefile import FILE_MODE, append_durably, read_regular, replace_atomic
 
 FUTURE_SLACK = timedelta(minutes=5)
+# Runs on one machine stamp ``recorded`` before they wait for the lock that assigns seq, so a
+# run that waited can carry an earlier time than the one before it: up to the lock timeout.
+CLOCK_SLACK = timedelta(minutes=5)
 CONFLICT_WINDOW = timedelta(minutes=10)
 
 
@@ -53,6 +57,7 @@ def verify(journal: Journal, conflict_window: timedelta = CONFLICT_WINDOW) -> li
     scan = journal.scan(strays=True)
     found = scan.problems + scan.warnings
     found += _check_sequences(scan, datetime.now(timezone.utc))
+    found += _check_clocks(scan)
     found += _check_conflicts(scan, conflict_window)
     return sorted(found, key=lambda f: (f.path, f.line or 0, f.kind))
 
@@ -75,6 +80,32 @@ def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
             found.append(finding(shown, scan.lines[i], "future", _(
                 "recorded {recorded} is in the future; the writing machine's clock is wrong")
                 .format(recorded=ev.recorded)))
+    return found
+
+
+def _check_clocks(scan: Scan) -> list[Finding]:
+    """``recorded`` going backwards along one machine's seq: its clock was set back, so the
+    order of its changes (which ``recorded`` breaks ties with) may be wrong. One finding per
+    jump back, at the event after it."""
+    by_origin: dict[str, list[int]] = {}
+    for i, ev in enumerate(scan.events):
+        by_origin.setdefault(ev.origin, []).append(i)
+    found: list[Finding] = []
+    events = scan.events
+    for members in by_origin.values():
+        members.sort(key=lambda i: events[i].seq)
+        for prev, i in pairwise(members):
+            a, b = events[prev], events[i]
+            if recorded_key(b.recorded) >= recorded_key(a.recorded):
+                continue  # the usual case, decided without parsing a time
+            if parse_instant(a.recorded) - parse_instant(b.recorded) <= CLOCK_SLACK:
+                continue  # two runs took the lock in the other order than they read the clock
+            found.append(finding(
+                scan.files[scan.file_of[i]].file.shown, scan.lines[i], "clock", _(
+                    "recorded {recorded}, before seq {seq} of the same machine (recorded "
+                    "{previous} at {place}): its clock went backwards; the order of its changes "
+                    "may be wrong").format(recorded=b.recorded, seq=a.seq, previous=a.recorded,
+                                           place=scan.place(prev))))
     return found
 
 

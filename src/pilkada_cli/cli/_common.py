@@ -130,6 +130,16 @@ class Session:
         r, bad = readiness(ws, self.cycle(), self.regions, moment)
         self.record_problems = bad
         self._warn_skipped(bad)
+        if r.conflicts:
+            from rich.text import Text
+
+            pairs = sorted(r.conflicts)
+            shown = ", ".join(f"{code} {item}" for code, item in pairs[:3])
+            self.console(stderr=True).print(Text(_(
+                "Warning: {n} item(s) recorded differently by two offices, counted as blocked "
+                "until someone records a decision (CONFLICT): {pairs}").format(
+                n=len(pairs), pairs=shown + (" …" if len(pairs) > 3 else "")),
+                style="bold yellow"))
         return r
 
     def _warn_skipped(self, bad: int) -> None:

@@ -36,12 +36,12 @@ AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
 
 
 def _recorder(s: Session, by: str | None) -> Recorder:
-    from pilkada_cli.origin import load_origin
+    from pilkada_cli.copies import workspace_origin
     from pilkada_cli.recording import Recorder, operator
     from pilkada_cli.workspace import user_home
 
     ws = s.workspace()
-    return Recorder(s.cycle(), ws.config.tags, load_origin(user_home()),
+    return Recorder(s.cycle(), ws.config.tags, workspace_origin(ws.root, user_home()),
                     operator(by, ws.config.operator))
 
 

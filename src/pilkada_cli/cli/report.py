@@ -20,21 +20,24 @@ if TYPE_CHECKING:
 
 
 @app.command(help=_(
-    "Write the rakor report: HTML to project or print, XLSX and CSV for "
-    "spreadsheets, Markdown for minutes and chat, JSON for other systems. "
-    "Prints each written path.\n\nExamples: pilkada report --as-of "
-    "2024-08-21; pilkada report palembang -f html,md --since 2024-08-14 -o "
-    "rakor/{date}/{region}.{format}"))
+    "Write the rakor report, sized for a meeting (the region and its children): HTML to "
+    "project or print, PDF to circulate, XLSX and CSV for spreadsheets, Markdown for minutes, "
+    "a short text for WhatsApp or Telegram groups, JSON for other systems. Prints each "
+    "written path.\n\nExamples: pilkada report --as-of 2024-08-21; pilkada report -f "
+    "html,pdf,xlsx,md,text --since 2024-08-14 -o rakor/{region_name}.{format}; pilkada "
+    "report -f text -o - (the chat text on stdout)"))
 @handled
 def report(
     region: RegionArg = None,
     fmt: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (Typer needs Optional)
-        "--format", "-f", help=_("Formats, comma-separated or repeated: html, xlsx, csv, md, "
-        "json (default: html,xlsx)."), show_default=False, metavar="FORMATS")] = None,
+        "--format", "-f", help=_("Formats, comma-separated or repeated: html, pdf, xlsx, csv, "
+        "md, text, json (default: html,xlsx)."), show_default=False, metavar="FORMATS")
+    ] = None,
     out: Annotated[str, typer.Option(
-        "--out", "-o", help=_("File name pattern with {region}, {date} (the as-of date) and "
-        "{format}; a folder in front is kept, e.g. rakor/{date}/laporan-{region}.{format}."),
-        metavar="PATTERN")
+        "--out", "-o", help=_("File name pattern with {region} (its code), {region_name} "
+        "(e.g. sumatera-selatan), {date} (the as-of date) and {format} (the file extension); "
+        "a folder in front is kept, e.g. rakor/{date}/laporan-{region}.{format}. - writes "
+        "one format to stdout."), metavar="PATTERN")
     ] = "laporan-pilkada-{region}-{date}.{format}",
     as_of: AsOfOpt = None,
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045
@@ -46,12 +49,19 @@ def report(
         "--title", help=_("Title of the report (default: Pilkada readiness report: REGION)."),
         show_default=False, metavar="TEXT")] = None,
     by: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--by", help=_("Who made the report (default: PILKADA_OPERATOR, the workspace's "
-        "operator, the login name)."), show_default=False, metavar="NAME")] = None,
+        "--by", help=_("Who made the report (default: PILKADA_OPERATOR, else the workspace's "
+        "operator, else nobody is named)."), show_default=False, metavar="NAME")] = None,
     depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--depth", "-d", help=_("List regions down to this level only, e.g. kabupaten (default: "
-        "the workspace depth)."), show_default=False, metavar="LEVEL")] = None,
+        "--depth", "-d", help=_("List regions down to this level, e.g. kecamatan (default: the "
+        "region and its children)."), show_default=False, metavar="LEVEL")] = None,
+    appendix: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--appendix", help=_("Items listed per region at the end: open (not done and "
+        "mattering now: blocked, overdue, due within 14 days, in progress), all, or none "
+        "(default: open; none in Markdown)."), show_default=False, metavar="WHICH")
+    ] = None,
 ) -> None:
+    from pilkada_cli.errors import InputError
+    from pilkada_cli.report.model import APPENDIX_MODES
     from pilkada_cli.report.output import (
         DEFAULT_FORMATS,
         check_pattern,
@@ -62,12 +72,26 @@ def report(
 
     s = get_session()
     formats = parse_formats(fmt or [",".join(DEFAULT_FORMATS)])
-    check_pattern(out, formats)  # before reading the records: a typo fails at once
+    to_stdout = out == "-"
+    if to_stdout and len(formats) != 1:
+        raise InputError(_("--out - writes one format to stdout; give one --format"))
+    if not to_stdout:
+        check_pattern(out, formats)  # before reading the records: a typo fails at once
+    if appendix is not None and appendix not in APPENDIX_MODES:
+        raise InputError(_("--appendix takes one of: {modes}").format(
+            modes=", ".join(APPENDIX_MODES)))
     with gc_paused():
-        doc = _build(s, region, as_of, since, title, by, depth)
-        targets = plan(out, formats, doc.target.code, doc.as_of.isoformat(),
-                       s.workspace().records_dir)
+        doc = _build(s, region, as_of, since, title, by, depth, appendix)
+        targets = {} if to_stdout else plan(
+            out, formats, doc.target.code, doc.as_of.isoformat(), s.workspace().records_dir,
+            region_name=doc.target.name)
         rendered = {f: _render(doc, f) for f in formats}  # everything first: no half a set
+    if to_stdout:
+        import sys
+
+        sys.stdout.buffer.write(rendered[formats[0]])
+        sys.stdout.flush()
+        return
     console = s.console()
     for f, path in targets.items():
         write_atomic(path, rendered[f])
@@ -76,18 +100,18 @@ def report(
 
 
 def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
-           title: str | None, by: str | None, depth: str | None) -> Report:
+           title: str | None, by: str | None, depth: str | None,
+           appendix: str | None) -> Report:
     from datetime import timedelta
 
     from pilkada_cli.errors import InputError
     from pilkada_cli.events import NAME_MAX_BYTES, validate_text
     from pilkada_cli.loading import parse_as_of
-    from pilkada_cli.recording import operator
     from pilkada_cli.regions import depth_of_level
     from pilkada_cli.report.model import build_report
 
     ws = s.workspace()
-    who = validate_text("--by", operator(by, ws.config.operator), max_bytes=NAME_MAX_BYTES,
+    who = validate_text("--by", _operator(by, ws.config.operator), max_bytes=NAME_MAX_BYTES,
                         allow_newline=False)
     if title is not None:
         title = validate_text("--title", title, max_bytes=NAME_MAX_BYTES, allow_newline=False)
@@ -107,7 +131,17 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
     return build_report(
         r, target=target, title=title, generated_by=who, generated_at=_now(),
         sample=ws.config.sample, depth=depth_of_level(depth) if depth else None,
-        before=before, since=start, record_problems=s.record_problems)
+        before=before, since=start, record_problems=s.record_problems,
+        appendix=appendix or "open", appendix_given=appendix is not None)
+
+
+def _operator(by: str | None, configured: str | None) -> str:
+    """Who made the report: --by, PILKADA_OPERATOR, the workspace's operator, else nobody (a
+    report names a person or no one, never a login name such as ``root``)."""
+    for candidate in (by, os.environ.get("PILKADA_OPERATOR"), configured):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return ""
 
 
 def _now() -> datetime:
@@ -121,10 +155,19 @@ def _now() -> datetime:
 
 
 def _render(doc: Report, fmt: str) -> bytes:
-    if fmt == "html":
+    if fmt in ("html", "pdf"):
         from pilkada_cli.report.html import render_html
 
-        return render_html(doc).encode("utf-8")
+        html = render_html(doc).encode("utf-8")
+        if fmt == "html":
+            return html
+        from pilkada_cli.report.pdf import html_to_pdf
+
+        return html_to_pdf(html)
+    if fmt == "text":
+        from pilkada_cli.report.chat import render_text
+
+        return render_text(doc).encode("utf-8")
     if fmt == "xlsx":
         from pilkada_cli.report.xlsx import render_xlsx
 

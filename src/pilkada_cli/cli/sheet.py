@@ -45,6 +45,9 @@ def sheet(
         "--out", "-o", help=_("File name pattern ending in .xlsx, with {region} and {date} "
         "(the as-of date); a folder in front is kept."), metavar="PATTERN")
     ] = DEFAULT_PATTERN,
+    lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--lang", help=_("Language of the sheets: id (default: they go to Indonesian offices) "
+        "or en."), show_default=False, metavar="LANG")] = None,
 ) -> None:
     from pilkada_cli.report.output import check_pattern, plan, write_atomic
     from pilkada_cli.sheet.build import RegionSheet, build_workbook
@@ -69,8 +72,6 @@ def sheet(
             raise InputError(_("no item applies to {code} {name}").format(
                 code=region.code, name=region.name))
         specs.append(RegionSheet(region, items, r.results[region.code].d))
-    from pilkada_cli.i18n import language
-
     records = s.workspace().records_dir
     if "{region}" in out:
         books = [(plan(out, ["xlsx"], spec.region.code, spec.as_of.isoformat(), records)["xlsx"],
@@ -79,7 +80,12 @@ def sheet(
         first = specs[0]
         books = [(plan(out, ["xlsx"], first.region.code, first.as_of.isoformat(),
                        records)["xlsx"], specs)]
-    data = [build_workbook(book, s.cycle(), stage, language()) for _path, book in books]
+    # The recipients' language, not this terminal's: Indonesian unless English is asked for
+    # (here, or as pilkada --lang en).
+    sheet_lang = lang or s.lang or "id"
+    if sheet_lang not in ("id", "en"):
+        raise InputError(_("use id or en"))
+    data = [build_workbook(book, s.cycle(), stage, sheet_lang) for _path, book in books]
     console = s.console()
     for (path, _book), content in zip(books, data, strict=True):
         write_atomic(path, content)

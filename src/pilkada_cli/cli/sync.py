@@ -26,7 +26,8 @@ def _author(s: Session) -> str:
     from pilkada_cli.gitsync import ensure_identity_text
     from pilkada_cli.recording import operator
 
-    return ensure_identity_text(operator(None, s.workspace().config.operator), own_origin())
+    ws = s.workspace()
+    return ensure_identity_text(operator(None, ws.config.operator), own_origin(ws.root))
 
 
 @app.command(help=_(
@@ -171,7 +172,7 @@ def init_with_git(s: Session, folder: Path, remote: str,
     from pilkada_cli.workspace import load_config
 
     config = load_config(folder / CONFIG_FILE)
-    author = ensure_identity_text(operator(None, config.operator), own_origin())
+    author = ensure_identity_text(operator(None, config.operator), own_origin(folder))
     repo.commit([p for p in SHARED if (folder / p).exists()],
                 _("pilkada: shared workspace created"), author)
     repo.push()

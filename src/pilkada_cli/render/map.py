@@ -25,7 +25,7 @@ from html import escape
 
 from pilkada_cli import geo
 from pilkada_cli.i18n import _, format_date, format_percent, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word, no_head_word
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, Readiness, Summary, days_to_voting
 from pilkada_cli.regions import NATION_CODE, Region
 from pilkada_cli.render.text import inert
@@ -165,13 +165,15 @@ class Entry:
     region: Region
     summary: Summary
     no_report: bool
+    elects: bool = True  # False: the region elects no head of its own in the cycle
 
 
 def _entries(r: Readiness, root_code: str, stage: str | None) -> tuple[list[Entry], Summary]:
     root = r.region(root_code)
     ov = overview(r, stage, root=root)
     rows = list(ov.rows) if root.depth < 2 and ov.rows else [ov.root]
-    entries = [Entry(i, row.region, row.summary, row.no_report) for i, row in enumerate(rows, 1)]
+    entries = [Entry(i, row.region, row.summary, row.no_report,
+                     row.elects or row.region.depth > 2) for i, row in enumerate(rows, 1)]
     return entries, ov.root.summary
 
 
@@ -246,6 +248,8 @@ def _area_title(e: Entry) -> str:
     ]
     if e.no_report:
         lines.append(_("no report"))
+    if not e.elects:
+        lines.append(no_head_word())
     return "\n".join(lines)
 
 
@@ -258,9 +262,11 @@ def _day(n: int) -> str:
 
 def layout(r: Readiness, root_code: str, stage: str | None = None, *,
            width: int = DEFAULT_WIDTH, notice: str | None = None,
-           heading: bool = True) -> Picture:
+           heading: bool = True, key: bool = True) -> Picture:
     """Lay out the map of ``root_code``'s children (or of the region itself when it has none
-    with boundaries, below province level) coloured by overall level, or by ``stage``'s."""
+    with boundaries, below province level) coloured by overall level, or by ``stage``'s.
+    ``key=False`` leaves out the numbered list (a page that lists the regions itself, in the
+    same order, e.g. the report's first page)."""
     root = r.region(root_code)
     entries, root_summary = _entries(r, root_code, stage)
     boundaries = geo.load_boundaries()
@@ -292,10 +298,10 @@ def layout(r: Readiness, root_code: str, stage: str | None = None, *,
             bbox[3] - bbox[1], 1e-6)
     inner = width - 2 * MARGIN
     key_names = {e.region.code: _key_name(e, pic.drawn) for e in entries}
-    key_w = _key_width(entries, key_names)
+    key_w = _key_width(entries, key_names) if key else 0.0
     # The list beside the map unless the map would be the smaller half (wide regions, narrow
     # pictures): then the list goes below it, in columns.
-    beside = aspect < 1.7 and inner - key_w - GAP >= max(360, inner / 2)
+    beside = key and aspect < 1.7 and inner - key_w - GAP >= max(360, inner / 2)
     map_w = inner - key_w - GAP if beside else inner
 
     map_bottom = y
@@ -330,10 +336,12 @@ def layout(r: Readiness, root_code: str, stage: str | None = None, *,
                     + [t.x + text_width(t.text, t.size, t.bold) for t in pic.items
                        if isinstance(t, Text) and t.anchor == "start"])
         pic.width = min(width, math.ceil(right + MARGIN))
-    else:
+    elif key:
         columns = max(1, min(int((inner + GAP) // (key_w + GAP)), len(entries)))
         col_w = min((inner - GAP * (columns - 1)) / columns, key_w + 80)
         bottom = _key(pic, entries, key_names, MARGIN, below + 14, columns, col_w)
+    else:
+        bottom = below
     pic.height = math.ceil(bottom + MARGIN)
     return pic
 
@@ -362,6 +370,8 @@ def _heading(pic: Picture, r: Readiness, root: Region, s: Summary, stage: str | 
     lines.append(_("{region}: {level} · score {score} · expected {expected}").format(
         region=root.name, level=level_word(s.level), score=pct(s.score),
         expected=pct(s.expected)))
+    if root.depth < 2:
+        lines.append(_("Regions that elect a head: {n}").format(n=r.electing(root.code)))
     for line in lines:
         pic.items.append(Text(MARGIN, y + 16, fit_text(line, 14, inner), 14, MUTED))
         y += 20
@@ -719,13 +729,13 @@ def _prefix(root_code: str, stage: str | None) -> str:
 def readiness_map_svg(r: Readiness, root_code: str, stage: str | None = None, *,
                       width: int = DEFAULT_WIDTH, notice: str | None = None,
                       heading: bool = True, standalone: bool = False,
-                      id_prefix: str | None = None) -> str:
+                      id_prefix: str | None = None, key: bool = True) -> str:
     """The map of ``root_code`` as an ``<svg>`` element to inline in an HTML page (no XML
     declaration, no namespace URL; ``role="img"`` with an ``aria-label``); ``standalone`` adds
     the XML declaration and namespace a ``.svg`` file needs. ``notice`` is a line shown in red
     under the heading (e.g. sample data); ``id_prefix`` makes the one internal id unique when a
     page holds several maps (default: from the region and stage)."""
-    pic = layout(r, root_code, stage, width=width, notice=notice, heading=heading)
+    pic = layout(r, root_code, stage, width=width, notice=notice, heading=heading, key=key)
     return svg_of(pic, id_prefix or _prefix(root_code, stage), standalone)
 
 

@@ -14,6 +14,7 @@ from pilkada_cli.labels import (
     conflict_text,
     level_letter,
     level_word,
+    no_head_word,
     state_word,
     status_word,
 )
@@ -57,7 +58,20 @@ def header_lines(ov: Overview) -> list[str]:
         stage = r.cycle.stage(ov.stage)
         assert stage is not None
         lines.append(_("Stage: {title}").format(title=title_of(stage)))
+    lines += election_lines(ov)
     return lines
+
+
+def election_lines(ov: Overview) -> list[str]:
+    """Who elects in the view: the root's own election, and how many regions in it elect."""
+    root, out = ov.root, []
+    if not root.elects and root.region.depth in (1, 2):
+        why = ov.readiness.cycle.no_election_reason(root.region.code)
+        out.append(_("{name} elects no head in this cycle{why}").format(
+            name=root.region.name, why=f": {why}" if why else ""))
+    if root.region.depth < 2:
+        out.append(_("Regions that elect a head: {n}").format(n=root.electing))
+    return out
 
 
 def next_steps(folder: str | None = None) -> list[str]:
@@ -113,6 +127,8 @@ def overview_grid(ov: Overview) -> Grid:
 def _overview_cells(row: Row, ov: Overview) -> list[tuple[str, str]]:
     s = row.summary
     name = f"{row.region.code} {row.region.short_name}"
+    if not row.elects and row.region.depth in (1, 2):
+        name += " · " + no_head_word()
     widths = [len(str(i)) for i in range(1, len(ov.readiness.stages) + 1)]
     index = {s.id: i for i, s in enumerate(ov.readiness.stages)}
     strip = " ".join(level_letter(level).ljust(widths[index[sid]]) for sid, level in row.stages)

@@ -57,7 +57,7 @@ def render_csv(report: Report) -> bytes:
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     mark = [_("SAMPLE DATA — not real records")] if report.sample else []
     writer.writerow([*([_("Sample data")] if mark else []), *headers()])
-    for block in report.appendix:
+    for block in report.items:
         name = text(block.region.name)
         readiness = level_word(block.summary.level)  # BELUM LAPOR: its rows are unknown
         for st in block.items:

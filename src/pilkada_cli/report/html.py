@@ -1,9 +1,15 @@
-"""The report as one self-contained HTML file, to project at the rakor or print on A4 landscape.
+"""The report as one self-contained HTML file, to project at the rakor, print on A4 landscape,
+or turn into the PDF (``report.pdf``).
+
+Page one carries the verdict: the title, verdict tiles, the map, and for each child region why
+it has its level (the counts that decide it, and a bar of score against the target of the stages
+under way), with the metadata in one compact block. Then the attention list (ordered by
+action), the changes since the last meeting, the regions × stages matrix and the appendix.
 
 Inline CSS and SVG only: no scripts, no links, no external requests, and a Content-Security-Policy
 that forbids them anyway. Every piece of data goes through ``html.escape``; no attribute holds
-user text. Print CSS repeats table headers on every page and starts each region of the appendix
-on a new page.
+user text. Tables have fixed column widths and wrap long words, so no text runs into its
+neighbour on screen or in print.
 """
 
 from __future__ import annotations
@@ -13,92 +19,129 @@ from functools import lru_cache
 from html import escape
 
 from pilkada_cli import __version__
+from pilkada_cli.checklist import Item
 from pilkada_cli.events import STATUSES
-from pilkada_cli.i18n import _, format_date, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_word, state_word, status_word
-from pilkada_cli.readiness import ItemState, Summary
-from pilkada_cli.regions import Region
+from pilkada_cli.i18n import _, format_date, format_date_short, language
+from pilkada_cli.labels import (
+    LEVEL_COLOURS,
+    level_letter,
+    level_word,
+    state_word,
+    status_word,
+)
+from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
 from pilkada_cli.render.catalog import title_of
-from pilkada_cli.report import charts
+from pilkada_cli.report.attention import Section
 from pilkada_cli.report.model import (
-    DUE_WINDOW_DAYS,
     Report,
     banners,
-    change_word,
     event_moment,
     evidence_of,
     facts,
     note_of,
     pct,
-    region_label,
-    stage_title,
-    summary_facts,
     text,
+)
+from pilkada_cli.report.why import Why
+from pilkada_cli.report.words import (
+    bar_text,
+    change_title,
+    due_text,
+    kind_title,
+    note_text,
+    short_label,
+    status_text,
+    tally_text,
+    unreported_text,
+    where_text,
 )
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+MAP_WIDTH = 640  # the map's drawing width; the page scales it to its column
+
+
+def _level_css() -> str:
+    """A class per level (and ``lv-none``) from the one colour table in labels.py."""
+    return "".join(f".lv-{level or 'none'}{{background:{fill};color:{ink}}}"
+                   for level, (fill, ink) in LEVEL_COLOURS.items())
+
+
 CSS = """
-:root{--crit:#c62828;--risk:#f9a825;--ok:#2e7d32;--up:#bdbdbd;--ink:#1a1a1a;--mute:#5f6368;
---line:#c9ced4;--head:#1f4e78}
+:root{--ink:#1a1a1a;--mute:#5f6368;--line:#c9ced4;--head:#1f4e78;--crit:#c62828;--risk:#f9a825}
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{font-family:"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif;color:var(--ink);
-margin:0 auto;max-width:1700px;padding:24px;font-size:18px;line-height:1.35;background:#fff}
-h1{font-size:2em;margin:.3em 0}
-h2{font-size:1.4em;border-bottom:3px solid var(--ink);padding-bottom:.15em;margin:1.6em 0 .6em}
-h3{font-size:1.2em;margin:1.2em 0 .3em}
-h4{font-size:1em;margin:1em 0 .2em}
-.banner{background:var(--crit);color:#fff;font-weight:700;padding:.5em 1em;font-size:1.2em;
-letter-spacing:.04em;margin:.3em 0}
-.warn{background:#fff3cd;border:2px solid var(--risk);padding:.5em 1em;font-weight:600;
-margin:.3em 0}
-dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1.2em;margin:.5em 0}
-dl.meta dt{font-weight:600;color:var(--mute)}
-dl.meta dd{margin:0}
-.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:.5em 0}
-.kpi{border:2px solid var(--line);border-radius:6px;padding:.5em 1em;min-width:10em}
-.kpi .v{display:block;font-size:1.7em;font-weight:700}
-.kpi .k{color:var(--mute);font-size:.85em}
-.lv{font-weight:700;white-space:nowrap;padding:0 .3em}
-.lv-critical{background:var(--crit);color:#fff}
-.lv-at_risk{background:var(--risk);color:#000}
-.lv-on_track{background:var(--ok);color:#fff}
-.lv-upcoming{background:var(--up);color:#000}
-.lv-none{background:#f1f3f4;color:var(--mute)}
-table{border-collapse:collapse;width:100%;margin:.4em 0 1em}
-th,td{border:1px solid var(--line);padding:.2em .4em;text-align:left;vertical-align:top}
+margin:0 auto;max-width:1700px;padding:12px 20px;font-size:15px;line-height:1.3;background:#fff}
+h1{font-size:1.6em;margin:.1em 0}
+h2{font-size:1.3em;border-bottom:2px solid var(--ink);padding-bottom:.1em;margin:1.2em 0 .5em}
+h3{font-size:1.1em;margin:1em 0 .3em}
+.banner{background:var(--crit);color:#fff;font-weight:700;padding:.3em .8em;font-size:1.1em;
+letter-spacing:.04em;margin:0 0 .3em}
+.warn{background:#fff3cd;border:2px solid var(--risk);padding:.3em .8em;font-weight:600;
+margin:0 0 .3em}
+.meta{color:var(--mute);font-size:.82em;margin:.1em 0 .4em}
+.meta b{color:var(--ink);font-weight:600}
+.tiles{display:flex;flex-wrap:wrap;gap:8px;margin:.3em 0 .6em}
+.tile{border:2px solid var(--line);border-radius:6px;padding:.2em .7em;min-width:7em}
+.tile .v{display:block;font-size:1.45em;font-weight:700;line-height:1.2}
+.tile .k{display:block;color:var(--mute);font-size:.78em}
+.tile.lv-critical .k,.tile.lv-on_track .k{color:inherit}
+.tile.big .v{font-size:1.7em}
+.one{display:grid;grid-template-columns:minmax(0,38fr) minmax(0,62fr);gap:14px;
+align-items:start}
+.one.nomap{grid-template-columns:minmax(0,1fr)}
+.one h2{margin-top:0}
+.mapbox svg{width:100%;height:auto;display:block}
+.lv{font-weight:700;padding:0 .3em;border-radius:3px}
+table{border-collapse:collapse;width:100%;margin:.3em 0 .8em;table-layout:fixed}
+th,td{border:1px solid var(--line);padding:.15em .35em;text-align:left;vertical-align:top;
+overflow-wrap:anywhere}
 th{background:var(--head);color:#fff;font-weight:600}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.d{white-space:nowrap}
-table.matrix td.c{text-align:center;font-size:.78em;line-height:1.15;padding:.15em .2em}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.grp th{background:#e8eef5;color:var(--ink);font-weight:700}
+table.why td{vertical-align:middle;padding:.1em .3em}
+table.why{font-size:.92em}
+table.why td.lvc{padding:.1em .2em}
+table.why .lv{display:block;text-align:center}
+.bar{position:relative;height:.75em;background:#eceff1;display:inline-block;width:44%;
+vertical-align:middle;margin-right:.3em}
+.bar b{position:absolute;left:0;top:0;bottom:0}
+.bar i{position:absolute;top:-.2em;bottom:-.2em;width:3px;margin-left:-1px;background:#000}
+.bn{font-size:.85em;font-variant-numeric:tabular-nums;white-space:nowrap}
+.why .r b{font-weight:700}
+.note{color:var(--mute);font-size:.85em}
+.tally{font-weight:600}
+.crit{color:var(--crit);font-weight:700}
+.small{font-size:.82em;color:var(--mute)}
+table.matrix{font-size:.8em}
+table.matrix td.c{text-align:center;line-height:1.15;padding:.1em}
 table.matrix th.s{text-align:center}
-.ind1{padding-left:1.2em}.ind2{padding-left:2.4em}.ind3{padding-left:3.6em}.ind4{padding-left:4.8em}
-td.st{white-space:nowrap}
-table.items{table-layout:fixed}
+table.items{font-size:.9em}
+table.half{width:50%}
 .st-done{background:#c8e6c9}.st-in_progress{background:#bbdefb}
 .st-blocked{background:#ffcdd2;font-weight:700}.st-na{color:var(--mute)}
-.crit{color:var(--crit);font-weight:700}
-.txt{white-space:pre-wrap;overflow-wrap:anywhere}
-.muted{color:var(--mute)}
-svg.chart{max-width:100%;height:auto;display:block;margin:.4em 0}
-.mapbox svg{max-width:100%;height:auto;display:block}
-@media screen{section{overflow-x:auto}}
-.legend .lv{margin-right:.6em}
-ol.stages{columns:2;font-size:.9em}
-footer{margin-top:2em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
-@page{size:A4 landscape;margin:10mm}
+.txt{white-space:pre-wrap}
+ol.stages{columns:3;font-size:.85em;margin:.3em 0}
+.long{border:2px solid var(--risk);background:#fff8e1;padding:.3em .8em;margin:.4em 0}
+footer{margin-top:1.5em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
+@page{size:A4 landscape;margin:8mm}
 @media print{
-body{font-size:9.5pt;max-width:none;padding:0}
-h2,h3,h4{break-after:avoid}
-.page,section.region{break-before:page}
+body{font-size:9pt;max-width:none;padding:0;line-height:1.2}
+th,td{padding:.1em .3em}
+h2,h3{break-after:avoid}
+.page{break-before:page}
 thead{display:table-header-group}
-tr,svg.chart,.kpi,dl.meta,section.map{break-inside:avoid}
-table.matrix{font-size:7.5pt}
+tr,.tile,.mapbox{break-inside:avoid}
+h1{font-size:1.45em}
+.tile{padding:.1em .6em}
+.tile .v{font-size:1.25em}
+.tile.big .v{font-size:1.4em}
+table.why{font-size:8.5pt}
+table.list,table.items,table.matrix{font-size:8pt}
+.small{font-size:.9em}
+table.why td{padding:.05em .25em}
 }
-"""
-# No report: grey, as labels.py paints it everywhere.
-_GREY, _GREY_INK = LEVEL_COLOURS["no_report"]
-CSS += f".lv-no_report{{background:{_GREY};color:{_GREY_INK}}}\n"
+""" + _level_css()
 
 
 @lru_cache(maxsize=8192)  # titles, owners, ids and dates repeat across thousands of rows
@@ -110,16 +153,17 @@ def _level(level: str | None) -> str:
     return f'<span class="lv lv-{level or "none"}">{_e(level_word(level))}</span>'
 
 
-def _table(headers: Sequence[str], rows: Sequence[str], widths: Sequence[int] = ()) -> str:
-    """A table; ``widths`` (percent per column) fixes the layout so that tables line up."""
+def _cols(widths: Sequence[int]) -> str:
+    return "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
+
+
+def _table(headers: Sequence[str], rows: Sequence[str], widths: Sequence[int],
+           cls: str = "") -> str:
+    """A table with fixed column widths (percent), so that long words wrap, never overlap."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    cols = ""
-    if widths:
-        cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + \
-            "</colgroup>"
-    klass = ' class="items"' if widths else ""
-    return (f"<table{klass}>{cols}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
-            "</tbody></table>")
+    klass = f' class="{cls}"' if cls else ""
+    return (f"<table{klass}>{_cols(widths)}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def _td(value: str, cls: str = "") -> str:
@@ -139,12 +183,11 @@ def render_html(report: Report) -> str:
     for i, line in enumerate(banners(report)):
         out.append(f'<div class="{"banner" if i == 0 and report.sample else "warn"}">'
                    f"{_e(line)}</div>")
-    out += [f"<header><h1>{_e(text(report.title))}</h1>", '<dl class="meta">']
-    out += [f"<dt>{_e(f.label)}</dt><dd>{_e(f.text)}</dd>" for f in facts(report)]
-    out += ["</dl></header>", _summary(report), _map(report), _pictures(report), _matrix(report),
-            _attention(report), _changes(report), _appendix(report),
+    out += [f"<header><h1>{_e(text(report.title))}</h1>{_meta(report)}</header>",
+            _tiles(report), _page_one(report), _long_note(report), _attention(report),
+            _changes(report), _matrix(report), _appendix(report),
             f"<footer><p>{_e(_footer())}</p></footer>", "</body>", "</html>"]
-    return "\n".join(out) + "\n"
+    return "\n".join(x for x in out if x) + "\n"
 
 
 def _footer() -> str:
@@ -152,177 +195,271 @@ def _footer() -> str:
              "`pilkada status`.").format(version=__version__)
 
 
-def _summary(report: Report) -> str:
+def _meta(report: Report) -> str:
+    """Cycle, regulation, dates, who and when: one compact block under the title."""
+    shown = {"current_stages": ", ".join(str(report.stage_number(s))
+                                         for s in report.overview.current_stages) or "—"}
+    parts = [f"<b>{_e(f.label)}:</b> {_e(shown.get(f.key, f.text))}" for f in facts(report)
+             if f.key not in ("region",) and f.text]
+    return f'<p class="meta">{" · ".join(parts)}</p>'
+
+
+def _tiles(report: Report) -> str:
+    """The verdict: the region's level, score against expected, regions per level, late and
+    blocked items."""
     s = report.root.summary
-    kpis = [f'<div class="kpi"><span class="k">{_e(_("Level"))}</span>'
-            f'<span class="v">{_level(s.level)}</span></div>']
-    for f in summary_facts(report)[1:]:
-        kpis.append(f'<div class="kpi"><span class="k">{_e(f.label)}</span>'
-                    f'<span class="v">{_e(f.text)}</span></div>')
-    return (f'<section><h2>{_e(_("Summary"))}</h2><div class="kpis">{"".join(kpis)}</div>'
-            "</section>")
+    tiles = [(f"tile big lv-{s.level or 'none'}", _("Level"), level_word(s.level)),
+             ("tile", _("Score / expected"), bar_text(s.score, s.expected))]
+    counts = dict(report.level_counts())
+    for level in LEVEL_ORDER:
+        if counts.get(level) or level != "upcoming":
+            tiles.append((f"tile lv-{level}", _("Regions"), f"{counts.get(level, 0)} "
+                          f"{level_word(level)}"))
+    if report.overview.rows:
+        tiles.append(("tile", _("Regions"), _("{n} no report").format(
+            n=report.overview.no_report_count)))
+    tiles += [("tile", _("Overdue (critical)"), f"{s.overdue} ({s.critical_overdue})"),
+              ("tile", _("Blocked"), str(s.blocked))]
+    body = "".join(f'<div class="{cls}"><span class="k">{_e(k)}</span>'
+                   f'<span class="v">{_e(v)}</span></div>' for cls, k, v in tiles)
+    return f'<section class="tiles">{body}</section>'
 
 
 def _map(report: Report) -> str:
-    """The readiness map of the report's region (issue #8), inline SVG."""
+    """The readiness map of the report's region, numbered as the table beside it."""
     from pilkada_cli.errors import InputError
     from pilkada_cli.render.map import readiness_map_svg
 
+    if not report.overview.rows:
+        return ""
     try:
-        svg = readiness_map_svg(report.readiness, report.target.code, width=1100, heading=False)
+        return readiness_map_svg(report.readiness, report.target.code, width=MAP_WIDTH,
+                                 heading=False, key=False)
     except InputError:  # no boundaries at this level (a district or village report)
         return ""
-    return (f'<section class="map"><h2>{_e(_("Readiness map"))}</h2>'
-            f'<div class="mapbox">{svg}</div></section>')
 
 
-def _pictures(report: Report) -> str:
-    lines = [line for line in report.lines if line.indent <= 1]  # the region and its children
-    by_code = {line.region.code: line for line in lines}
-    worst = [report.root, *(by_code[row.region.code] for row in report.overview.rows)]
-    out = [f'<section class="page"><h2>{_e(_("Score against expected"))}</h2>',
-           charts.legend(), *charts.bars(worst),
-           f'<h2>{_e(_("Heatmap: regions × stages"))}</h2>', *charts.heatmap(report, lines),
-           _stage_list(report), "</section>"]
+def _page_one(report: Report) -> str:
+    if not report.why:
+        return ""
+    svg = _map(report)
+    title = _("Why each region has its level")
+    under = ", ".join(str(report.stage_number(s.id)) for s in report.under_way)
+    headers = ["#", _("Region"), _("Level"), _("Why"),
+               _("Stages under way ({stages}): score / target").format(stages=under)]
+    rows = [_why_row(w) for w in report.why]
+    table = _table(headers, rows, (4, 25, 15, 32, 24), "why")
+    note = _("Numbers as on the map, worst first. Counts cover each region with its districts "
+             "and villages. Bar: score of the stages under way, in the level's colour; black "
+             "mark: the share due by now.")
+    mapcol = f'<div class="mapbox">{svg}</div>' if svg else ""
+    return (f'<section class="one{"" if svg else " nomap"}">{mapcol}<div>'
+            f"<h2>{_e(title)}</h2>{table}<p class=\"note\">{_e(note)}</p></div></section>")
+
+
+def _why_row(w: Why) -> str:
+    reasons = "; ".join(f"<b>{_e(r.text)}</b>" if r.decisive else _e(r.text)
+                        for r in w.reasons)
+    u = w.under_way
+    bar = ""
+    if u is not None:
+        fill = LEVEL_COLOURS.get(w.summary.level, LEVEL_COLOURS[None])[0]
+        score = min(max(u.score or 0.0, 0.0), 1.0)
+        mark = min(max(u.expected or 0.0, 0.0), 1.0)
+        bar = (f'<div class="bar"><b style="width:{score * 100:.1f}%;background:{fill}"></b>'
+               f'<i style="left:{mark * 100:.1f}%"></i></div>'
+               f'<span class="bn">{_e(bar_text(u.score, u.expected))}</span>')
+    return (f'<tr><td class="n">{w.number}</td>{_td(text(w.region.short_name))}'
+            f'<td class="lvc">{_level(w.summary.level)}</td><td class="r">{reasons}</td>'
+            f"<td>{bar}</td></tr>")
+
+
+def _long_note(report: Report) -> str:
+    if report.appendix_mode != "all":
+        return ""
+    rows = sum(len(a.items) for a in report.appendix)
+    words = _("This report carries the full appendix: every item of every listed region "
+              "({n} rows). It is long; print only the pages you need, or make the short "
+              "report with --appendix open.").format(n=rows)
+    return f'<p class="long">{_e(words)}</p>'
+
+
+_LIST_WIDTHS = (19, 31, 8, 11, 11, 20)
+
+
+def _item_cell(item: Item, ident: bool = True) -> str:
+    """The title, a (!) for a critical item, and the id in small print (for `pilkada done`)."""
+    crit = ' <span class="crit">(!)</span>' if item.critical else ""
+    idtext = f' <span class="small">{_e(item.id)}</span>' if ident else ""
+    return f"{_e(text(title_of(item)))}{crit}{idtext}"
+
+
+def _list_headers() -> list[str]:
+    return [_("Where"), _("Item"), _("Owner"), _("Due"), _("Status"), _("Note")]
+
+
+def _section_rows(report: Report, sec: Section) -> list[str]:
+    rows = []
+    r = report.readiness
+    for g in sec.groups:
+        if not (len(sec.groups) == 1 and g.entries and g.entries[0].spread):
+            count = _("{n} item(s)").format(n=g.pairs)
+            rows.append(f'<tr class="grp"><th colspan="6">{_e(short_label(g.region))} · '
+                        f"{_e(count)}</th></tr>")
+        for e in g.entries:
+            rows.append(
+                "<tr>" + _td(where_text(e, r)) + f"<td>{_item_cell(e.item, ident=False)}</td>"
+                + _td(text(e.item.owner)) + _td(due_text(e), "crit" if e.days_late else "")
+                + f'<td class="st-{e.first.status if len(e.states) == 1 else "mixed"}">'
+                f"{_e(status_text(e, g.region.timezone))}</td>"
+                + _td(note_text(e), "txt") + "</tr>")
+    return rows
+
+
+def _attention(report: Report) -> str:
+    title = _("Needs attention")
+    tally = " · ".join(f"{_e(k)}: {n}" for k, n in tally_text(report))
+    out = [f'<section class="page"><h2>{_e(title)}</h2>',
+           f'<p class="tally">{tally}</p>',
+           f'<p class="note">{_e(_attention_note())}</p>']
+    silent = unreported_text(report)
+    if silent:
+        out.append(f'<p class="tally">{_e(silent)}</p>')
+    for sec in report.sections:
+        if not sec.groups:
+            continue
+        out.append(f"<h3>{_e(kind_title(sec.kind))} ({sec.pairs})</h3>")
+        out.append(_table(_list_headers(), _section_rows(report, sec), _LIST_WIDTHS, "list"))
+    if not any(sec.groups for sec in report.sections):
+        out.append(f"<p>{_e(_('None.'))}</p>")
+    out.append("</section>")
     return "\n".join(out)
+
+
+def _attention_note() -> str:
+    return _("Each item appears once, under the first heading that applies, grouped by region "
+             "(its districts and villages included); the same item late in several districts "
+             "is one line. (!) marks a critical item.")
+
+
+def _changes(report: Report) -> str:
+    d = report.digest
+    if d is None or report.since is None:
+        return ""
+    title = _("Changes since {date}").format(date=format_date(report.since))
+    out = [f"<section><h2>{_e(title)}</h2>"]
+    tally = " · ".join(f"{_e(change_title(k))}: {n}" for k, n in
+                       sorted(d.tally, key=lambda kn: kn[0] == "done"))
+    out.append(f'<p class="tally">{tally}</p>')
+    for sec in d.bad:
+        out.append(f"<h3>{_e(change_title(sec.kind))} ({sec.pairs})</h3>")
+        out.append(_table(_list_headers(), _section_rows(report, sec), _LIST_WIDTHS, "list"))
+    if d.done:  # good news last, folded to a count per region
+        out.append(f"<h3>{_e(change_title('done'))} ({sum(n for _g, n, _c in d.done)})</h3>")
+        parts = [_("{region}: {n} ({k} critical)").format(
+            region=text(g.short_name), n=n, k=c) for g, n, c in d.done]
+        out.append(f"<p>{_e(' · '.join(parts))}</p>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _cell(s: Summary) -> str:
+    """A stage cell: the level's colour and letter, and the score (the legend gives the
+    words; a word such as WASPADA would not fit ten stages across a page)."""
+    if s.level is None or not s.weight:
+        return '<td class="c lv-none">—</td>'
+    return (f'<td class="c lv-{s.level}"><b>{_e(level_letter(s.level))}</b> '
+            f"{_e(pct(s.score))}</td>")
+
+
+def _matrix(report: Report) -> str:
+    n = len(report.columns)
+    rest = 100 - 22 - 10 - 7 - 7
+    widths = [22, 10, 7, 7, *([rest // n] * n)] if n else [40, 20, 20, 20]
+    headers = [_("Region"), _("Level"), _("Score"), _("Expected"),
+               *(str(report.stage_number(s.id)) for s in report.columns)]
+    rows = []
+    for line in report.lines:
+        s = line.summary
+        name = _e(short_label(line.region))
+        if line.no_report:
+            name += f' <span class="small">({_e(_("no report"))})</span>'
+        if line.indent == 0:
+            name = f"<b>{name}</b>"
+        rows.append(f"<tr><td>{name}</td><td>{_level(s.level)}</td>"
+                    f'{_td(pct(s.score), "n")}{_td(pct(s.expected), "n")}'
+                    + "".join(_cell(x) for x in line.stages) + "</tr>")
+    head = "".join(f'<th class="{"s" if i >= 4 else ""}">{_e(h)}</th>'
+                   for i, h in enumerate(headers))
+    legend = " ".join(f'<span class="lv lv-{lv}">{_e(level_letter(lv))} = '
+                      f"{_e(level_word(lv))}</span>" for lv in (*LEVEL_ORDER, NO_REPORT))
+    return (f'<section class="page"><h2>{_e(_("Regions × stages"))}</h2>'
+            f'<p class="small">{legend}</p>'
+            f'<table class="matrix">{_cols(widths)}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>{_stage_list(report)}</section>')
 
 
 def _stage_list(report: Report) -> str:
     items = "".join(
         f'<li value="{report.stage_number(s.id)}">{_e(text(title_of(s)))} '
-        f'<span class="muted">({_e(format_date(s.start))} – {_e(format_date(s.end))})</span></li>'
+        f'<span class="small">({_e(format_date_short(s.start))} – '
+        f"{_e(format_date_short(s.end))})</span></li>"
         for s in report.columns)
     hidden = len(report.cycle.stages) - len(report.columns)
     note = ""
     if hidden:
         words = _("{n} later stage(s) have not started and are not shown.").format(n=hidden)
-        note = f'<p class="muted">{_e(words)}</p>'
+        note = f'<p class="small">{_e(words)}</p>'
     return f'<ol class="stages">{items}</ol>{note}'
 
 
-def _cell(s: Summary) -> str:
-    if s.level is None or not s.weight:
-        return '<td class="c lv-none">—</td>'
-    return (f'<td class="c lv-{s.level}">{_e(level_word(s.level))}<br>{_e(pct(s.score))}'
-            "</td>")
-
-
-def _matrix(report: Report) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in (_("Region"), _("Level"), _("Score"),
-                                                   _("Expected")))
-    head += "".join(f'<th class="s">{report.stage_number(s.id)}</th>' for s in report.columns)
-    rows = []
-    for line in report.lines:
-        s = line.summary
-        name = _e(region_label(line.region))
-        if line.no_report:
-            name += f' <span class="muted">({_e(_("no report"))})</span>'
-        ind = f' class="ind{min(line.indent, 4)}"' if line.indent else ""
-        rows.append(f"<tr><td{ind}>{name}</td><td>{_level(s.level)}</td>"
-                    f'{_td(pct(s.score), "n")}{_td(pct(s.expected), "n")}'
-                    + "".join(_cell(x) for x in line.stages) + "</tr>")
-    return (f'<section class="page"><h2>{_e(_("Regions × stages"))}</h2>'
-            f'<table class="matrix"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
-            "</tbody></table></section>")
-
-
-def _status(st: ItemState, words: dict[str, str] | None = None) -> str:
-    word = state_word(st) if st.conflict else words[st.status] if words else status_word(
-        st.status)
-    if st.progress is not None:
-        word += f" {st.progress}%"
-    return f'<td class="st st-{st.status}">{_e(word)}</td>'
-
-
-def _item_row(region: Region, st: ItemState, late: bool) -> str:
-    crit = f'<td class="crit">{_e(_("yes"))}</td>' if st.item.critical else "<td></td>"
-    cells = [_td(region_label(region)), _td(st.item.id), _td(text(title_of(st.item))),
-             _td(text(st.item.owner)), crit, _td(format_date(st.due), "d")]
-    if late:
-        cells.append(_td(str(st.days_late), "n") if st.overdue else "<td></td>")
-    cells += [_status(st), _td(note_of(st), "txt")]
-    return "<tr>" + "".join(cells) + "</tr>"
-
-
-def _attention(report: Report) -> str:
-    names = {line.region.code: line.region for line in report.lines}
-    headers = [_("Region"), _("Item"), _("Title"), _("Owner"), _("Critical"), _("Due")]
-    none = f"<p>{_e(_('None.'))}</p>"
-    late = _table([*headers, _("Days late"), _("Status"), _("Note")],
-                  [_item_row(names[st.region], st, True) for st in report.attention]) \
-        if report.attention else none
-    soon = _table([*headers, _("Status"), _("Note")],
-                  [_item_row(names[st.region], st, False) for st in report.upcoming]) \
-        if report.upcoming else none
-    return (f'<section class="page"><h2>{_e(_("Critical and overdue items"))}</h2>{late}'
-            f"<h2>{_e(_('Deadlines in the next {n} days').format(n=DUE_WINDOW_DAYS))}</h2>"
-            f"{soon}</section>")
-
-
-def _changes(report: Report) -> str:
-    if report.changes is None or report.since is None:
-        return ""
-    title = _("Changes since {date}").format(date=format_date(report.since))
-    if not report.changes:
-        return f"<section><h2>{_e(title)}</h2><p>{_e(_('None.'))}</p></section>"
-    names = {line.region.code: line.region for line in report.lines}
-    rows = []
-    for c in report.changes:
-        st, ev = c.after, c.after.event
-        region = names[st.region]
-        live = ev is not None and c.kind != "overdue"
-        when = (f"{text(ev.by)}, {format_date(event_moment(ev, region.timezone).date())}"
-                if live and ev else "")
-        rows.append("<tr>" + _td(region_label(region)) + _td(change_word(c.kind))
-                    + _td(st.item.id) + _td(text(title_of(st.item)))
-                    + _td(f"{status_word(c.before.status)} → {status_word(st.status)}")
-                    + _td(when) + _td(note_of(st) if live else "", "txt") + "</tr>")
-    return (f"<section><h2>{_e(title)}</h2>"
-            + _table([_("Region"), _("Change"), _("Item"), _("Title"), _("Status"),
-                      _("By, when"), _("Note")], rows) + "</section>")
-
-
 def _appendix(report: Report) -> str:
-    out = []
-    headers = [_("Item"), _("Title"), _("Owner"), _("Due"), _("Status"), _("By, when"),
-               _("Note"), _("Evidence")]
-    stages = {s.id: s for s in report.cycle.stages}
-    widths = (14, 24, 7, 11, 9, 14, 11, 10)
+    if not report.appendix:
+        return ""
+    full = report.appendix_mode == "all"
+    title = (_("Appendix: every item per region") if full else
+             _("Appendix: open items per region (blocked, overdue, due within 14 days, in "
+               "progress)"))
+    # open: one line per item where the title allows (who recorded it is in the XLSX and
+    # CSV); all: the full record, with who, when, and the evidence.
+    headers = ["#", _("Item"), _("Owner"), _("Due"), _("Status"), _("Note")]
+    widths = [3, 47, 8, 12, 13, 17]
+    if full:
+        headers = ["#", _("Item"), _("Owner"), _("Due"), _("Status"), _("By, when"),
+                   _("Note"), _("Evidence")]
+        widths = [3, 36, 7, 10, 9, 13, 12, 10]
     words = {k: status_word(k) for k in STATUSES}  # looked up once, not once per row
-    for n, block in enumerate(report.appendix):
+    rows = []
+    for block in report.appendix:
         s = block.summary
         numbers = _("Score {score}, expected {expected}").format(score=pct(s.score),
                                                                  expected=pct(s.expected))
-        out.append('<section class="region">'
-                   + (f"<h2>{_e(_('Appendix: items per region'))}</h2>" if n == 0 else "")
-                   + f"<h3>{_e(region_label(block.region))} {_level(s.level)}</h3>"
-                   + f"<p>{_e(numbers)}</p>")
-        rows: list[str] = []
-        stage = None
-        for st in block.items:
-            if st.item.stage != stage:
-                if rows:
-                    out.append(_table(headers, rows, widths))
-                    rows = []
-                stage = st.item.stage
-                out.append(f"<h4>{_e(stage_title(report, stages[stage]))}</h4>")
-            rows.append(_appendix_row(st, block.region.timezone, words))
-        if rows:
-            out.append(_table(headers, rows, widths))
-        out.append("</section>")
-    return "\n".join(out)
+        rows.append(f'<tr class="grp"><th colspan="{len(headers)}">'
+                    f"{_e(short_label(block.region))} {_level(s.level)} "
+                    f'<span class="small">{_e(numbers)}</span></th></tr>')
+        rows += [_appendix_row(report, st, block.region.timezone, words, full)
+                 for st in block.items]
+    return (f'<section class="page"><h2>{_e(title)}</h2>'
+            + _table(headers, rows, widths, "items") + "</section>")
 
 
-def _appendix_row(st: ItemState, zone: str, words: dict[str, str]) -> str:
+def _appendix_row(report: Report, st: ItemState, zone: str, words: dict[str, str],
+                  full: bool) -> str:
     ev = st.event
-    when = f"{text(ev.by)}, {format_date(event_moment(ev, zone).date())}" if ev else "—"
-    due = format_date(st.due)
+    due = format_date_short(st.due)
     if st.overdue:
         due = _("{date} · {n} days late").format(date=due, n=st.days_late)
-    ident = _e(st.item.id) + (f' <span class="crit">{_e("(!)")}</span>' if st.item.critical
-                              else "")
-    return ("<tr><td>" + ident + "</td>" + _td(text(title_of(st.item)))
-            + _td(text(st.item.owner)) + _td(due, "crit" if st.overdue else "d")
-            + _status(st, words)
-            + _td(when) + _td(note_of(st), "txt") + _td(evidence_of(st), "txt") + "</tr>")
-
+    word = (state_word(st) if st.conflict else words[st.status]) + (
+        f" {st.progress}%" if st.progress is not None else "")
+    day = format_date_short(event_moment(ev, zone).date()) if ev else ""
+    cells = [_td(str(report.stage_number(st.item.stage)), "n"),
+             f"<td>{_item_cell(st.item, ident=full)}</td>", _td(text(st.item.owner)),
+             _td(due, "crit" if st.overdue else "")]
+    if full:
+        when = f"{text(ev.by)}, {day}" if ev else "—"
+        cells += [_td(word, f"st-{st.status}"), _td(when), _td(note_of(st), "txt"),
+                  _td(evidence_of(st), "txt")]
+    else:
+        cells += [_td(f"{word} ({day})" if day else word, f"st-{st.status}"),
+                  _td(note_of(st), "txt")]
+    return "<tr>" + "".join(cells) + "</tr>"

@@ -4,7 +4,7 @@ that could split a cell); URL-like text is escaped further so viewers do not aut
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _, format_date
@@ -12,20 +12,29 @@ from pilkada_cli.labels import level_word, state_word, status_word
 from pilkada_cli.readiness import ItemState
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import md_escape
+from pilkada_cli.report.attention import Entry, Section
 from pilkada_cli.report.model import (
-    DUE_WINDOW_DAYS,
     Report,
     banners,
     cell_text,
-    change_word,
     event_moment,
     evidence_of,
     facts,
     note_of,
     pct,
-    region_label,
-    stage_title,
     summary_facts,
+)
+from pilkada_cli.report.words import (
+    bar_text,
+    change_title,
+    due_text,
+    kind_title,
+    note_text,
+    short_label,
+    status_text,
+    tally_text,
+    unreported_text,
+    where_text,
 )
 
 
@@ -54,39 +63,69 @@ def _due(st: ItemState) -> str:
     return format_date(st.due)
 
 
-def _item_rows(report: Report, entries: Sequence[ItemState], late: bool) -> list[list[str]]:
-    names = {line.region.code: line.region for line in report.lines}
-    rows = []
-    for st in entries:
-        row = [region_label(names[st.region]), st.item.id, title_of(st.item), st.item.owner,
-               _("yes") if st.item.critical else "", _due(st)]
-        if late:
-            row.append(str(st.days_late))
-        rows.append([*row, state_word(st), note_of(st)])
-    return rows
-
-
 def render_markdown(report: Report) -> str:
-    """The whole report as one Markdown document."""
+    """The report as one Markdown document: compact (summary, the children's table with why
+    each has its level, attention, changes) unless an appendix was asked for with
+    ``--appendix``; ``--appendix all`` also adds the regions × stages matrix."""
     out: list[str] = [f"> **{esc(b)}**\n" for b in banners(report)]
     out += [f"# {esc(report.title)}", ""]
-    out += [f"- **{esc(f.label)}:** {esc(f.text)}" for f in facts(report)] + [""]
+    out += [f"- **{esc(f.label)}:** {esc(f.text)}" for f in facts(report) if f.text] + [""]
     out += [f"## {esc(_('Summary'))}", ""]
     out += _table([_("Indicator"), _("Value")], [[f.label, f.text] for f in summary_facts(report)])
-    out += _matrix(report)
-    out += [f"## {esc(_('Critical and overdue items'))}", ""]
-    out += _table([_("Region"), _("Item"), _("Title"), _("Owner"), _("Critical"), _("Due"),
-                   _("Days late"), _("Status"), _("Note")],
-                  _item_rows(report, report.attention, late=True), numeric=(6,)) \
-        if report.attention else [esc(_("None.")), ""]
-    out += [f"## {esc(_('Deadlines in the next {n} days').format(n=DUE_WINDOW_DAYS))}", ""]
-    out += _table([_("Region"), _("Item"), _("Title"), _("Owner"), _("Critical"), _("Due"),
-                   _("Status"), _("Note")],
-                  _item_rows(report, report.upcoming, late=False)) \
-        if report.upcoming else [esc(_("None.")), ""]
+    out += _why(report)
+    out += _attention(report)
     out += _changes(report)
-    out += _appendix(report)
+    if report.appendix_given:
+        if report.appendix_mode == "all":
+            out += _matrix(report)
+        out += _appendix(report)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _why(report: Report) -> list[str]:
+    if not report.why:
+        return []
+    under = ", ".join(str(report.stage_number(s.id)) for s in report.under_way)
+    headers = ["#", _("Region"), _("Level"), _("Why"),
+               _("Stages under way ({stages}): score / target").format(stages=under)]
+    rows = [[str(w.number), short_label(w.region), level_word(w.summary.level),
+             "; ".join(r.text for r in w.reasons),
+             bar_text(w.under_way.score, w.under_way.expected) if w.under_way else "—"]
+            for w in report.why]
+    return [f"## {esc(_('Why each region has its level'))}", "", *_table(headers, rows)]
+
+
+def _entry_line(report: Report, e: Entry, zone: str) -> str:
+    parts = [where_text(e, report.readiness), due_text(e), status_text(e, zone)]
+    note = note_text(e)
+    if note:
+        parts.append(note)
+    crit = " (!)" if e.item.critical else ""
+    return (f"- **{esc(title_of(e.item))}**{crit} ({esc(e.item.id)}): "
+            + "; ".join(esc(p) for p in parts if p))
+
+
+def _sections(report: Report, sections: Sequence[Section], title: Callable[[str], str]
+              ) -> list[str]:
+    out: list[str] = []
+    for sec in sections:
+        if not sec.groups:
+            continue
+        out += [f"### {esc(title(sec.kind))} ({sec.pairs})", ""]
+        for g in sec.groups:
+            out += [f"**{esc(short_label(g.region))}** ({g.pairs})", ""]
+            out += [_entry_line(report, e, g.region.timezone) for e in g.entries] + [""]
+    return out
+
+
+def _attention(report: Report) -> list[str]:
+    out = [f"## {esc(_('Needs attention'))}", ""]
+    out += [esc(" · ".join(f"{k}: {n}" for k, n in tally_text(report))), ""]
+    silent = unreported_text(report)
+    if silent:
+        out += [esc(silent), ""]
+    body = _sections(report, report.sections, kind_title)
+    return out + (body or [esc(_("None.")), ""])
 
 
 def _matrix(report: Report) -> list[str]:
@@ -96,7 +135,7 @@ def _matrix(report: Report) -> list[str]:
     rows = []
     for line in report.lines:
         s = line.summary
-        name = "· " * line.indent + region_label(line.region)
+        name = "· " * line.indent + short_label(line.region)
         if line.no_report:
             name = _("{region} (no report)").format(region=name)
         rows.append([name, level_word(s.level), pct(s.score), pct(s.expected),
@@ -112,48 +151,38 @@ def _matrix(report: Report) -> list[str]:
 
 
 def _changes(report: Report) -> list[str]:
-    if report.changes is None or report.since is None:
+    d = report.digest
+    if d is None or report.since is None:
         return []
     out = [f"## {esc(_('Changes since {date}').format(date=format_date(report.since)))}", ""]
-    if not report.changes:
-        return [*out, esc(_("None.")), ""]
-    names = {line.region.code: line.region for line in report.lines}
-    rows = []
-    for c in report.changes:
-        st = c.after
-        zone = names[st.region].timezone
-        rows.append([region_label(names[st.region]), change_word(c.kind), st.item.id,
-                     title_of(st.item),
-                     f"{status_word(c.before.status)} → {status_word(st.status)}",
-                     _by_when(st, zone) if c.kind != "overdue" else "",
-                     note_of(st) if c.kind != "overdue" else ""])
-    return out + _table([_("Region"), _("Change"), _("Item"), _("Title"), _("Status"),
-                         _("By, when"), _("Note")], rows)
+    bad_first = sorted(d.tally, key=lambda kn: kn[0] == "done")
+    out += [esc(" · ".join(f"{change_title(k)}: {n}" for k, n in bad_first)), ""]
+    out += _sections(report, d.bad, change_title)
+    if d.done:
+        out += [f"### {esc(change_title('done'))} ({sum(n for _g, n, _c in d.done)})", ""]
+        out += _table([_("Region"), _("Newly done"), _("Of which critical")],
+                      [[short_label(g), str(n), str(c)] for g, n, c in d.done], numeric=(1, 2))
+    return out
 
 
 def _appendix(report: Report) -> list[str]:
+    if not report.appendix:
+        return []
     words = {k: status_word(k) for k in STATUSES}  # looked up once, not once per row
-    out = [f"## {esc(_('Appendix: items per region'))}", ""]
+    title = (_("Appendix: every item per region") if report.appendix_mode == "all" else
+             _("Appendix: open items per region (blocked, overdue, due within 14 days, in "
+               "progress)"))
+    out = [f"## {esc(title)}", ""]
     for block in report.appendix:
         s = block.summary
-        out += [f"### {esc(region_label(block.region))}", "",
+        out += [f"### {esc(short_label(block.region))}", "",
                 esc(_("{level}: score {score}, expected {expected}").format(
                     level=level_word(s.level), score=pct(s.score), expected=pct(s.expected))),
                 ""]
-        stage = None
-        rows: list[list[str]] = []
-        for st in block.items:
-            if st.item.stage != stage:
-                if rows:
-                    out += _table(_item_headers(), rows)
-                    rows = []
-                stage = st.item.stage
-                found = report.cycle.stage(stage)
-                assert found is not None
-                out += [f"#### {esc(stage_title(report, found))}", ""]
-            rows.append(_appendix_row(st, block.region.timezone, words))
-        if rows:
-            out += _table(_item_headers(), rows)
+        rows = [_appendix_row(st, block.region.timezone, words) for st in block.items]
+        out += _table(["#", *_item_headers()],
+                      [[str(report.stage_number(st.item.stage)), *row]
+                       for st, row in zip(block.items, rows, strict=True)])
     return out
 
 
@@ -163,7 +192,7 @@ def _item_headers() -> list[str]:
 
 
 def _appendix_row(st: ItemState, zone: str, words: dict[str, str]) -> list[str]:
-    word = words[st.status]
+    word = state_word(st) if st.conflict else words[st.status]
     if st.progress is not None:
         word += f" {st.progress}%"
     if st.overdue:

@@ -19,6 +19,19 @@ from pilkada_cli.readiness import ZONES, ItemState, Readiness, Summary
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.text import inert
+from pilkada_cli.report.attention import (
+    DUE_WINDOW_DAYS as DUE_WINDOW_DAYS,
+)
+from pilkada_cli.report.attention import (
+    ChangeDigest,
+    Grouper,
+    Section,
+    attention,
+    attention_kind,
+    change_digest,
+    unreported,
+)
+from pilkada_cli.report.why import Why, root_why, stages_under_way, why_rows
 from pilkada_cli.views import (
     Change,
     Overview,
@@ -26,7 +39,6 @@ from pilkada_cli.views import (
     changes,
     detail,
     detail_json,
-    due_list,
     item_json,
     overview,
     overview_json,
@@ -34,7 +46,7 @@ from pilkada_cli.views import (
 )
 
 REPORT_SCHEMA = "pilkada.report/2"  # 2: the level may be "no_report"
-DUE_WINDOW_DAYS = 14
+APPENDIX_MODES = ("open", "all", "none")
 
 
 @dataclass(frozen=True)
@@ -83,11 +95,18 @@ class Report:
     status_json: dict[str, Any]  # exactly what `pilkada status [REGION] --format json` prints
     columns: tuple[Stage, ...]  # the matrix's stages: those not upcoming for the report region
     lines: tuple[Line, ...]
-    attention: tuple[ItemState, ...]  # overdue (critical first, most days late first), blocked
-    upcoming: tuple[ItemState, ...]  # due within DUE_WINDOW_DAYS, not yet overdue
+    why: tuple[Why, ...]  # page one: each child of the report region, worst first
+    root_why: Why
+    under_way: tuple[Stage, ...]  # the stages the "why" bars cover
+    sections: tuple[Section, ...]  # attention over the whole subtree, in action order
+    unreported: tuple[Region, ...]  # regions with no record at all (left out of attention)
     since: date | None
-    changes: tuple[Change, ...] | None  # None without --since
-    appendix: tuple[Appendix, ...]
+    changes: tuple[Change, ...] | None  # None without --since; the whole subtree
+    digest: ChangeDigest | None
+    items: tuple[Appendix, ...]  # every item of every listed region (XLSX, CSV, JSON)
+    appendix: tuple[Appendix, ...]  # what the documents print, by ``appendix_mode``
+    appendix_mode: str  # open, all, none
+    appendix_given: bool  # --appendix was given (else Markdown leaves the appendix out)
     stage_numbers: Mapping[str, int]  # stage id -> 1-based number in the cycle
 
     @property
@@ -113,40 +132,83 @@ class Report:
         """Regions one level below the report region, per level, worst first."""
         return self.overview.level_counts
 
+    @property
+    def attention(self) -> list[ItemState]:
+        """Blocked and overdue pairs of the subtree, in the attention list's order."""
+        return [st for sec in self.sections if sec.kind != "due_soon"
+                for e in sec.entries for st in e.states]
+
+    @property
+    def upcoming(self) -> list[ItemState]:
+        """Pairs due within DUE_WINDOW_DAYS, neither blocked nor overdue."""
+        return [st for sec in self.sections if sec.kind == "due_soon"
+                for e in sec.entries for st in e.states]
+
+    def section(self, kind: str) -> Section | None:
+        """The attention section of ``kind`` (None when it is empty)."""
+        return next((sec for sec in self.sections if sec.kind == kind and sec.groups), None)
+
+    @property
+    def region_names(self) -> dict[str, Region]:
+        """Every region of the subtree by code (names for the attention and changes lists)."""
+        return {x.code: x for x in (self.target, *self.readiness.subtree(self.target.code))}
+
 
 def build_report(r: Readiness, *, target: Region | None, title: str | None, generated_by: str,
                  generated_at: datetime, sample: bool = False, depth: int | None = None,
                  before: Readiness | None = None, since: date | None = None,
-                 record_problems: int = 0) -> Report:
+                 record_problems: int = 0, appendix: str = "open",
+                 appendix_given: bool = False) -> Report:
     """The report of ``target`` (None: the workspace root, as `status` without REGION),
-    listing regions down to ``depth`` (a region depth; None: the workspace depth).
-    ``before``/``since``: the readiness at the end of the day before ``since``, for changes."""
+    listing regions down to ``depth`` (a region depth; None: the region and its children).
+    ``before``/``since``: the readiness at the end of the day before ``since``, for changes.
+    ``appendix``: which items the documents list per region (APPENDIX_MODES)."""
     region = target or r.root
     ov = overview(r, root=region)
     status = overview_json(ov) if target is None else detail_json(detail(r, region.code))
-    listed = [region, *(x for x in r.subtree(region.code)
-                        if depth is None or x.depth <= depth)]
-    codes = {x.code for x in listed}
+    limit = region.depth + 1 if depth is None else depth
+    listed = [region, *(x for x in r.subtree(region.code) if x.depth <= limit)]
     columns = tuple(s for s in r.stages if s.id in ov.strip)
     lines = tuple(_line(r, x, region, columns) for x in listed)
-    appendix = tuple(Appendix(x, r.overall(x.code), tuple(r.items(x.code))) for x in listed)
-    appendix = tuple(a for a in appendix if a.items)
-    due = [st for st in due_list(r, DUE_WINDOW_DAYS) if st.region in codes]
-    blocked = sorted((st for a in appendix for st in a.items
-                      if st.status == "blocked" and not st.overdue),
-                     key=lambda st: (not st.item.critical, st.due, st.region, st.item.id))
-    diff = None
+    items = tuple(a for a in (Appendix(x, r.overall(x.code), tuple(r.items(x.code)))
+                              for x in listed) if a.items)
+    grouper = Grouper(r, region, [row.region for row in ov.rows])
+    diff = digest = None
     if before is not None:
-        diff = tuple(c for c in changes(before, r) if c.after.region in codes)
+        subtree = {x.code for x in grouper.regions}
+        diff = tuple(c for c in changes(before, r) if c.after.region in subtree)
+        digest = change_digest(diff, grouper)
     return Report(
         title=title or _("Pilkada readiness report: {region}").format(region=region.name),
         generated_by=generated_by, generated_at=generated_at, sample=sample,
         record_problems=record_problems, readiness=r, target=region, overview=ov,
-        status_json=status, columns=columns, lines=lines,
-        attention=tuple(st for st in due if st.overdue) + tuple(blocked),
-        upcoming=tuple(st for st in due if not st.overdue), since=since, changes=diff,
-        appendix=appendix, stage_numbers={s.id: i for i, s in enumerate(r.stages, 1)},
+        status_json=status, columns=columns, lines=lines, why=why_rows(r, ov),
+        root_why=root_why(r, ov), under_way=stages_under_way(r, ov.as_of),
+        sections=attention(grouper), unreported=unreported(grouper), since=since,
+        changes=diff, digest=digest, items=items,
+        appendix=_appendix(r, items, appendix), appendix_mode=appendix,
+        appendix_given=appendix_given,
+        stage_numbers={s.id: i for i, s in enumerate(r.stages, 1)},
     )
+
+
+def _appendix(r: Readiness, items: tuple[Appendix, ...], mode: str) -> tuple[Appendix, ...]:
+    """``all``: every item; ``none``: nothing; ``open``: the items not done that matter now
+    (blocked, overdue, due within DUE_WINDOW_DAYS, in progress)."""
+    if mode == "all":
+        return items
+    if mode == "none":
+        return ()
+    out = []
+    for block in items:
+        if r.no_report(block.region.code):
+            continue  # nothing recorded: every item would be listed, and none is known
+        d = r.results[block.region.code].d
+        keep = tuple(st for st in block.items
+                     if attention_kind(st, d) is not None or st.status == "in_progress")
+        if keep:
+            out.append(Appendix(block.region, block.summary, keep))
+    return tuple(out)
 
 
 def _line(r: Readiness, region: Region, top: Region, columns: Sequence[Stage]) -> Line:
@@ -228,6 +290,7 @@ def facts(report: Report) -> list[Fact]:
         Fact("cycle", _("Cycle"), text(name), text(name)),
         Fact("regulation", _("Regulation"), text(cycle.regulation), text(cycle.regulation)),
         Fact("region", _("Region"), region_label(report.target), region_label(report.target)),
+        *election_facts(report),
         Fact("as_of", _("As of"), format_date(report.as_of), report.as_of),
         Fact("voting_day", _("Voting day"), format_date(cycle.voting_day), cycle.voting_day),
         Fact("days_to_voting", _("Days to voting day"),
@@ -243,6 +306,19 @@ def facts(report: Report) -> list[Fact]:
              text(report.generated_by)),
         Fact("generated_at", _("Generated at"), format_moment(report.generated_at, zone), local),
     ]
+    return out
+
+
+def election_facts(report: Report) -> list[Fact]:
+    """How many regions of the report elect a head, and which of them elect none (§8a)."""
+    r, code = report.readiness, report.target.code
+    scope = [report.target, *r.subtree(code)]
+    none = [x for x in scope if x.depth in (1, 2) and r.role(x.code) != "own"]
+    n = r.electing(code)
+    out = [Fact("electing", _("Regions that elect a head"), str(n), n)]
+    if none:
+        names = "; ".join(region_label(x) for x in none)
+        out.append(Fact("no_election", _("Elect no head in this cycle"), names, names))
     return out
 
 
@@ -319,8 +395,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "attention": [item_json(st) for st in report.attention],
         "due": [item_json(st) for st in report.upcoming],
         "changes": None if report.changes is None else [change_json(c) for c in report.changes],
+        "appendix_mode": report.appendix_mode,
         "appendix": [{"code": a.region.code, "items": [item_json(st) for st in a.items]}
-                     for a in report.appendix],
+                     for a in report.items],
     }
     return data
 

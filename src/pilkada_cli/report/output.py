@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -18,10 +19,12 @@ from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.i18n import _
 from pilkada_cli.safefile import FolderNotSynced, replace_atomic
 
-FORMATS = ("html", "xlsx", "csv", "md", "json")
+FORMATS = ("html", "pdf", "xlsx", "csv", "md", "text", "json")
 DEFAULT_FORMATS = ("html", "xlsx")
 DEFAULT_PATTERN = "laporan-pilkada-{region}-{date}.{format}"
-PLACEHOLDERS = ("region", "date", "format")
+PLACEHOLDERS = ("region", "region_name", "date", "format")
+EXTENSIONS = {"text": "txt"}  # what {format} puts in a file name, where it differs
+ALIASES = {"markdown": "md", "txt": "text", "chat": "text"}
 FILE_MODE = 0o644  # reports are for sharing
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
@@ -35,8 +38,7 @@ def parse_formats(values: Iterable[str]) -> list[str]:
             name = part.strip().lower()
             if not name:
                 continue
-            if name == "markdown":
-                name = "md"
+            name = ALIASES.get(name, name)
             if name not in FORMATS:
                 raise InputError(_("unknown report format '{name}'; formats: {formats}").format(
                     name=part.strip(), formats=", ".join(FORMATS)))
@@ -94,16 +96,26 @@ def expand(pattern: str, values: Mapping[str, str]) -> Path:
     return path
 
 
+def slug(name: str) -> str:
+    """A region's name as a file name: ``Sumatera Selatan`` -> ``sumatera-selatan`` (ASCII
+    letters, digits and ``-``; accents dropped)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.casefold()).strip("-")[:60] or "region"
+
+
 def plan(pattern: str, formats: Iterable[str], region: str, day: str,
-         records_dir: Path) -> dict[str, Path]:
+         records_dir: Path, region_name: str = "") -> dict[str, Path]:
     """Each format's target path; refuses collisions, folders, and anything inside
-    ``records_dir``."""
+    ``records_dir``. ``region_name`` is the region's name ({region_name} gets its slug)."""
     formats = list(formats)
     check_pattern(pattern, formats)
     targets: dict[str, Path] = {}
     records = records_dir.resolve()
     for fmt in formats:
-        path = expand(pattern, {"region": region, "date": day, "format": fmt})
+        values = {"region": region, "date": day, "format": EXTENSIONS.get(fmt, fmt)}
+        if "{region_name}" in pattern:
+            values["region_name"] = slug(region_name or region)
+        path = expand(pattern, values)
         where = path.parent.resolve()
         if where == records or records in where.parents:
             raise InputError(_("reports are never written inside the records folder ({path})")

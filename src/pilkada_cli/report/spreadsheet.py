@@ -57,11 +57,30 @@ class Sheet:
     header_height: float | None = None  # height of filter_row (wrapped headers)
     max_width: float = 50
     min_widths: dict[int, float] = field(default_factory=dict)  # 0-based column → width
+    widths: dict[int, float] = field(default_factory=dict)  # 0-based column → fixed width
     heights: dict[int, float] = field(default_factory=dict)  # 1-based row → height (points)
+    # Printing: A4 landscape, fit to one page wide over the first ``print_cols`` columns (all
+    # when None), the header row repeated on every page.
+    print_cols: int | None = None
+    # Columns whose text wraps: a row gets the height its longest wrapped cell needs, since
+    # spreadsheets do not grow rows for text they did not lay out themselves.
+    wrap_cols: tuple[int, ...] = ()
 
     def add(self, *cells: Cell) -> None:
         """Append a row."""
         self.rows.append(list(cells))
+
+
+LINE_HEIGHT = 15  # points per line of 11-point text
+
+
+def wrapped_lines(value: object, width: float) -> int:
+    """About how many lines a text takes wrapped in a column ``width`` characters wide (words
+    are not split, so a line holds a little less than the width)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width * 0.9) - 1, 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
 
 
 def column_letter(index: int) -> str:
@@ -153,6 +172,11 @@ def _sheet_xml(sheet: Sheet, strings: _Strings, selected: bool, letters: list[st
             height = f' ht="{sheet.header_height}" customHeight="1"'
         elif r in sheet.heights:
             height = f' ht="{sheet.heights[r]}" customHeight="1"'
+        elif sheet.wrap_cols and r > (sheet.filter_row or 0):
+            lines = max((wrapped_lines(row[c][0], sheet.widths.get(c, sheet.max_width))
+                         for c in sheet.wrap_cols if c < len(row)), default=1)
+            if lines > 1:
+                height = f' ht="{LINE_HEIGHT * lines}" customHeight="1"'
         body.append(f'<row r="{r}"{height}>{"".join(cells)}</row>')
     strings.count += refs
     last = f"{letters[max(ncols, 1) - 1]}{max(len(sheet.rows), 1)}"
@@ -173,6 +197,8 @@ def _sheet_xml(sheet: Sheet, strings: _Strings, selected: bool, letters: list[st
 
 
 def _width(sheet: Sheet, c: int, widths: list[int]) -> float:
+    if c in sheet.widths:
+        return sheet.widths[c]
     wanted = max(widths[c] + 2, sheet.min_widths.get(c, 0), 6)
     return round(min(wanted, sheet.max_width), 1)
 
@@ -204,10 +230,9 @@ def _styles_xml(styles: Sequence[Style]) -> str:
             fonts.append(font)
         if st.fill and st.fill not in fills:
             fills.append(st.fill)
-        align = ""
-        if st.wrap or st.indent:
-            align = ("<alignment" + (' wrapText="1" vertical="top"' if st.wrap else "")
-                     + (f' indent="{st.indent}"' if st.indent else "") + "/>")
+        # Top-aligned, so a row grown for wrapped text reads from its first line across.
+        align = ("<alignment" + (' wrapText="1"' if st.wrap else "") + ' vertical="top"'
+                 + (f' indent="{st.indent}"' if st.indent else "") + "/>")
         xfs.append(
             f'<xf numFmtId="{formats[st.number_format]}" fontId="{fonts.index(font)}" '
             f'fillId="{fills.index(st.fill) if st.fill else 0}" borderId="0" xfId="0" '
@@ -243,8 +268,13 @@ def _workbook_xml(sheets: Sequence[Sheet]) -> str:
     names = []
     for i, s in enumerate(sheets):
         quoted = "'" + s.name.replace("'", "''") + "'"
+        ncols = max((len(r) for r in s.rows), default=1)
+        if s.print_cols is not None:
+            area = (f"{quoted}!$A$1:${column_letter(max(min(s.print_cols, ncols), 1) - 1)}$"
+                    f"{max(len(s.rows), 1)}")
+            names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{i}">'
+                         f"{escape(area)}</definedName>")
         if s.filter_row is not None:
-            ncols = max((len(r) for r in s.rows), default=1)
             ref = (f"{quoted}!$A${s.filter_row}:${column_letter(max(ncols, 1) - 1)}$"
                    f"{max(len(s.rows), 1)}")
             names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" '

@@ -24,7 +24,6 @@ from pilkada_cli.readiness import LEVEL_ORDER, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import csv_safe
 from pilkada_cli.report.model import (
-    DUE_WINDOW_DAYS,
     Report,
     banners,
     change_word,
@@ -36,7 +35,9 @@ from pilkada_cli.report.model import (
     text,
 )
 from pilkada_cli.report.spreadsheet import Cell, Sheet, Style, sheet_name, workbook_bytes
+from pilkada_cli.report.words import kind_title
 
+# The level colours of every other output (labels.py), as spreadsheet RRGGBB.
 LEVEL_FILL = {level: (fill.lstrip("#").upper(), ink.lstrip("#").upper())
               for level, (fill, ink) in LEVEL_COLOURS.items() if level is not None}
 WRAP_AT = 66  # characters per line of a long value in the Summary sheet
@@ -60,17 +61,18 @@ class _Styles:
         self._add("code", Style(number_format="@"))
         self._add("quoted", Style(quote_prefix=True))
         self._add("date", Style(number_format=lcid + "d mmmm yyyy"))
+        self._add("date_short", Style(number_format=lcid + "d mmm yyyy"))
         self._add("datetime", Style(number_format=lcid + "d mmmm yyyy hh:mm"))
         self._add("pct", Style(number_format="0.0%"))
         self._add("pct0", Style(number_format="0%"))
         self._add("int", Style(number_format="0"))
         for depth in range(1, 5):
             self._add(f"indent{depth}", Style(indent=depth))
+        self._add("code_wrap", Style(number_format="@", wrap=True))
         for level, (fill, color) in LEVEL_FILL.items():
             self._add(f"level:{level}", Style(bold=True, fill=fill, color=color))
-            word = level_word(level).replace('"', "").replace("\\", "")
-            self._add(f"matrix:{level}", Style(number_format=f'"{word} "0.0%', bold=True,
-                                                fill=fill, color=color))
+            self._add(f"score:{level}", Style(number_format="0.0%", bold=True, fill=fill,
+                                               color=color))
         for status, fill in STATUS_FILL.items():
             self._add(f"status:{status}", Style(fill=fill, bold=status == "blocked"))
 
@@ -146,79 +148,94 @@ def _summary_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     for stage in report.cycle.stages:  # the title runs on over the empty second column
         sheet.add(_user(st, f"{report.stage_number(stage.id)}. {title_of(stage)}"), (None, 0),
                   (stage.start, st["date"]), (stage.end, st["date"]))
-    sheet.min_widths = {0: 28, 1: 40}
-    sheet.max_width = WRAP_AT + 4
+    sheet.widths = {0: 30, 1: WRAP_AT + 4, 2: 18, 3: 18}
     return sheet
 
 
 def _regions_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    """One row per listed region: the columns a reader prints first (the print area), then per
+    stage its score (a number, coloured by level) and its level word beside it, then the
+    counts and who updated last."""
     sheet = Sheet(name)
-    stages = [f"{report.stage_number(s.id)}. {text(title_of(s))}" for s in report.columns]
-    _header(sheet, st, [_("Code"), _("Region"), _("Region level"), _("Level"), _("Score"),
-                        _("Expected"), _("Items"), _("Done"), _("Overdue"),
-                        _("Critical overdue"), _("Blocked"), _("Due soon"),
-                        _("Not applicable"), _("No report"), _("Last update"), _("By"),
-                        *stages], freeze_cols=2)
+    stages = []
+    for stage in report.columns:
+        n = report.stage_number(stage.id)
+        stages += [f"{n}. {text(title_of(stage))}", _("{n}. level").format(n=n)]
+    printed = [_("Code"), _("Region"), _("Level"), _("Score"), _("Expected"),
+               _("Critical overdue"), _("Overdue"), _("Blocked"), _("Due soon"), _("No report")]
+    _header(sheet, st, [*printed, *stages, _("Region level"), _("Items"), _("Done"),
+                        _("Not applicable"), _("Last update"), _("By")], freeze_cols=2)
     sheet.header_height = 60
-    first = 16  # the matrix columns: "ON TRACK 100,0%" must fit
-    sheet.min_widths.update({first + i: 17 for i in range(len(stages))})
+    sheet.print_cols = len(printed)
+    sheet.widths = dict(enumerate((8, 30, 12, 9, 9, 9, 9, 9, 9, 9)))
+    first = len(printed)
+    sheet.widths.update({first + i: 9 if i % 2 else 16 for i in range(len(stages))})
     for line in report.lines:
         s = line.summary
         last = line.last
         indent = st[f"indent{min(line.indent, 4)}"] if line.indent else st["text"]
-        sheet.add(
-            (line.region.code, st["code"]), (text(line.region.name), indent),
-            (region_level_word(line.region.level), st["text"]), _level(st, s.level),
-            _pct(st, s.score), _pct(st, s.expected), *_counts(st, s),
+        cells: list[Cell] = [
+            (line.region.code, st["code"]), (text(line.region.short_name), indent),
+            _level(st, s.level), _pct(st, s.score), _pct(st, s.expected),
+            *((n, st["int"]) for n in (s.critical_overdue, s.overdue, s.blocked, s.due_soon)),
             (_("yes") if line.no_report else "", st["text"]),
+        ]
+        for x in line.stages:
+            cells += _stage_cells(st, x)
+        cells += [
+            (region_level_word(line.region.level), st["text"]), (s.items, st["int"]),
+            (s.done, st["int"]), (s.na, st["int"]),
             (event_moment(last, line.region.timezone).replace(tzinfo=None), st["datetime"])
             if last else (None, 0),
             _user(st, last.by) if last else (None, 0),
-            *(_matrix_cell(st, x) for x in line.stages),
-        )
+        ]
+        sheet.add(*cells)
     return sheet
 
 
-def _counts(st: _Styles, s: Summary) -> list[Cell]:
-    return [(n, st["int"]) for n in (s.items, s.done, s.overdue, s.critical_overdue, s.blocked,
-                                     s.due_soon, s.na)]
-
-
-def _matrix_cell(st: _Styles, s: Summary) -> Cell:
+def _stage_cells(st: _Styles, s: Summary) -> list[Cell]:
+    """A stage's score (a number, in the level's colour) and its level word."""
     if s.level is None or not s.weight:
-        return ("—", st["text"])
-    return (share(s.score) or 0.0, st[f"matrix:{s.level}"])
+        return [(None, 0), ("—", st["text"])]
+    return [(share(s.score) or 0.0, st[f"score:{s.level}"]), _level(st, s.level)]
 
 
 def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     sheet = Sheet(name)
-    _header(sheet, st, [_("Code"), _("Region"), "#", _("Stage"), _("Item"), _("Title"),
-                        _("Owner"), _("Critical"), _("Weight"), _("Due"), _("Status"),
-                        _("Progress"), _("Overdue"), _("Days late"), _("Note"), _("Evidence"),
+    printed = [_("Code"), _("Region"), "#", _("Item"), _("Title"), _("Owner"), _("Critical"),
+               _("Due"), _("Status"), _("Progress"), _("Days late"), _("Note")]
+    _header(sheet, st, [*printed, _("Stage"), _("Weight"), _("Overdue"), _("Evidence"),
                         _("By"), _("When"), _("Event")], freeze_cols=2)
+    sheet.header_height = 32
+    sheet.print_cols = len(printed)
+    sheet.widths = dict(enumerate((8, 22, 4, 22, 40, 11, 8, 13, 12, 9, 8, 24)))
+    sheet.wrap_cols = (3, 4, 11)
     ix = st.index  # hot loop (50,000 rows nation-wide): plain dict lookups, cached item cells
     code, num, pct0, when = ix["code"], ix["int"], ix["pct0"], ix["datetime"]
     statuses = {k: (status_word(k), ix[f"status:{k}"]) for k in STATUS_FILL}
     yes, empty = (_("yes"), ix["text"]), (None, 0)
-    fixed: dict[str, list[Cell]] = {}
+    head_cells: dict[str, list[Cell]] = {}
+    tail_cells: dict[str, list[Cell]] = {}
     for stage in report.cycle.stages:
         number = (report.stage_number(stage.id), num)
         for it in stage.items:
-            fixed[it.id] = [number, _user(st, title_of(stage)), (it.id, code),
-                            _user(st, title_of(it)), _user(st, it.owner),
-                            yes if it.critical else empty, (it.weight, num),
-                            (it.due, ix["date"])]
-    for block in report.appendix:
+            head_cells[it.id] = [number, (it.id, ix["code_wrap"]), _user(st, title_of(it), "wrap"),
+                                 _user(st, it.owner), yes if it.critical else empty,
+                                 (it.due, ix["date_short"])]
+            tail_cells[it.id] = [_user(st, title_of(stage)), (it.weight, num)]
+    for block in report.items:
         region = block.region
-        head = [(region.code, code), (text(region.name), ix["text"])]
+        head = [(region.code, code), (text(region.short_name), ix["text"])]
         for item in block.items:
             ev = item.event
             sheet.rows.append([
-                *head, *fixed[item.item.id], statuses[item.status],
+                *head, *head_cells[item.item.id],
+                (state_word(item), ix[f"status:{item.status}"]) if item.conflict
+                else statuses[item.status],
                 (item.progress / 100, pct0) if item.progress is not None else empty,
-                yes if item.overdue else empty,
                 (item.days_late, num) if item.overdue else empty,
-                _user(st, ev.note) if ev and ev.note else empty,
+                _user(st, ev.note, "wrap") if ev and ev.note else empty,
+                *tail_cells[item.item.id], yes if item.overdue else empty,
                 _user(st, evidence_of(item)) if ev and ev.evidence else empty,
                 _user(st, ev.by) if ev else empty,
                 (event_moment(ev, region.timezone).replace(tzinfo=None), when) if ev else empty,
@@ -228,52 +245,72 @@ def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
 
 
 def _attention_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    """Every pair of the attention list (the whole subtree), one row each, under the heading
+    it has in the report."""
     sheet = Sheet(name)
-    _header(sheet, st, [_("Kind"), _("Code"), _("Region"), _("Item"), _("Title"), _("Owner"),
-                        _("Critical"), _("Due"), _("Days late"), _("Status"), _("Note")],
-            freeze_cols=0)
-    names = {line.region.code: line.region for line in report.lines}
-    soon = _("due within {n} days").format(n=DUE_WINDOW_DAYS)
-    for kind, entries in ((None, report.attention), (soon, report.upcoming)):
-        for item in entries:
-            word = kind or (_("overdue") if item.overdue else status_word("blocked"))
-            region = names[item.region]
-            sheet.add(
-                (word, st["status:blocked"] if kind is None else st["text"]),
-                (region.code, st["code"]), (text(region.name), st["text"]),
-                (item.item.id, st["code"]), _user(st, title_of(item.item)),
-                _user(st, item.item.owner), (_("yes") if item.item.critical else "", st["text"]),
-                (item.due, st["date"]),
-                (item.days_late, st["int"]) if item.overdue else (None, 0),
-                (state_word(item), st[f"status:{item.status}"]),
-                _user(st, note_of(item)),
-            )
+    printed = [_("Kind"), _("Under"), _("Code"), _("Region"), _("Title"), _("Owner"),
+               _("Critical"), _("Due"), _("Days late"), _("Status"), _("Note")]
+    _header(sheet, st, [*printed, _("Item"), _("By"), _("Since")])
+    sheet.header_height = 32
+    sheet.print_cols = len(printed)
+    sheet.widths = dict(enumerate((16, 20, 10, 18, 36, 10, 8, 13, 8, 12, 24)))
+    sheet.wrap_cols = (0, 1, 3, 4, 10)
+    names = report.region_names
+    for sec in report.sections:
+        kind = (kind_title(sec.kind), st["status:blocked"] if sec.kind != "due_soon"
+                else st["wrap"])
+        for entry in sec.entries:
+            for item in entry.states:
+                region = names[item.region]
+                group = (entry.group if not entry.spread else
+                         next((g for g, _n in entry.spread
+                               if g.code == region.code or region.code.startswith(
+                                   g.code + ".")), entry.group))
+                ev = item.event
+                sheet.add(
+                    kind, (text(group.short_name), st["wrap"]), (region.code, st["code"]),
+                    (text(region.short_name), st["wrap"]), _user(st, title_of(item.item), "wrap"),
+                    _user(st, item.item.owner),
+                    (_("yes") if item.item.critical else "", st["text"]),
+                    (item.due, st["date_short"]),
+                    (item.days_late, st["int"]) if item.overdue else (None, 0),
+                    (state_word(item), st[f"status:{item.status}"]),
+                    _user(st, note_of(item), "wrap"), (item.item.id, st["code"]),
+                    _user(st, ev.by) if ev else (None, 0),
+                    (event_moment(ev, region.timezone).replace(tzinfo=None), st["datetime"])
+                    if ev else (None, 0),
+                )
     return sheet
 
 
 def _changes_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     sheet = Sheet(name)
-    _header(sheet, st, [_("Code"), _("Region"), _("Change"), _("Item"), _("Title"), _("Before"),
-                        _("After"), _("By"), _("When"), _("Note")])
+    printed = [_("Code"), _("Region"), _("Change"), _("Title"), _("Before"), _("After"),
+               _("By"), _("When"), _("Note")]
+    _header(sheet, st, [*printed, _("Item")])
+    sheet.header_height = 32
+    sheet.print_cols = len(printed)
+    sheet.widths = dict(enumerate((10, 20, 16, 36, 12, 12, 18, 18, 26)))
+    sheet.wrap_cols = (1, 3, 8)
     if report.changes is None:
         sheet.add((_("Run with --since DATE to list the changes since the last meeting."),
                    st["text"]))
         return sheet
-    names = {line.region.code: line.region for line in report.lines}
+    names = report.region_names
     for c in report.changes:
         item, ev = c.after, c.after.event
         region = names[item.region]
         live = ev is not None and c.kind != "overdue"
         sheet.add(
-            (region.code, st["code"]), (text(region.name), st["text"]),
-            (change_word(c.kind), st["text"]), (item.item.id, st["code"]),
-            _user(st, title_of(item.item)),
+            (region.code, st["code"]), (text(region.short_name), st["wrap"]),
+            (change_word(c.kind), st["text"]), _user(st, title_of(item.item), "wrap"),
             (status_word(c.before.status), st[f"status:{c.before.status}"]),
             (status_word(item.status), st[f"status:{item.status}"]),
             _user(st, ev.by) if live and ev else (None, 0),
             (event_moment(ev, region.timezone).replace(tzinfo=None), st["datetime"])
             if live and ev else (None, 0),
-            _user(st, note_of(item)) if live else (None, 0),
+            _user(st, note_of(item), "wrap") if live else (None, 0),
+            (item.item.id, st["code"]),
         )
     return sheet
 

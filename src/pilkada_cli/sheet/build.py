@@ -45,6 +45,7 @@ RISKY = ("=", "+", "-", "@", "\t", "\r")
 FILL_COLOUR = "FFF2CC"  # the yellow of the input columns
 HEADER_COLOUR = "D9E1F2"
 LINE_HEIGHT = 15  # points per line of wrapped text
+MIN_LINES = 2  # room to write by hand on a printed sheet
 WRAPPED = ("item", "title", "stage", "current_note")
 EXCEL_2000 = 36526  # 1 Jan 2000 as an Excel serial: the earliest date the input accepts
 
@@ -93,7 +94,7 @@ def _fill(ws: Worksheet, spec: RegionSheet, cycle: Cycle, stage: str | None, lan
         _item_row(ws, first + n - 1, n, st, stages, key, lang)
     last = first + max(len(spec.items), 1) - 1
     _validations(ws, first, last, lang)
-    _protect(ws, first)
+    _protect(ws, first, last)
 
 
 def _title(title: str, title_en: str, lang: str) -> str:
@@ -167,7 +168,7 @@ def _item_row(ws: Worksheet, row: int, n: int, st: ItemState, stages: dict[str, 
     wrap = Alignment(wrap_text=True, vertical="top")
     # Spreadsheets do not grow a row for wrapped text they did not lay out themselves.
     lines = max(_lines(str(values[k] or ""), COLUMNS[INDEX[k]].width) for k in WRAPPED)
-    ws.row_dimensions[row].height = LINE_HEIGHT * lines
+    ws.row_dimensions[row].height = LINE_HEIGHT * max(lines, MIN_LINES)
     for i, col in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=row, column=i)
         value = values.get(col.key)
@@ -226,17 +227,23 @@ def _validations(ws: Worksheet, first: int, last: int, lang: str) -> None:
         ws.add_data_validation(validation)
 
 
-def _protect(ws: Worksheet, first: int) -> None:
+def _protect(ws: Worksheet, first: int, last: int) -> None:
     """Lock the sheet (no password: it prevents accidents, it is not a security boundary);
-    people may still resize rows and columns and filter."""
+    people may still resize rows and columns and filter. Printing: A4 landscape, one page wide
+    over the columns a person filling it in needs (No to Filled in by), header row repeated."""
+    from openpyxl.utils import get_column_letter
+
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.protection.autoFilter = False
     ws.print_title_rows = f"{first - 1}:{first - 1}"
+    ws.print_area = f"A1:{get_column_letter(INDEX['by'] + 1)}{last}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.4
     from openpyxl.worksheet.properties import PageSetupProperties
 
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)

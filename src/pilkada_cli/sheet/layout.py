@@ -28,23 +28,26 @@ class Column:
         return self.label_id if lang == "id" else self.label_en
 
 
+# The columns a printed sheet needs come first (the print area: No to Filled in by, one A4
+# landscape page wide at about 9 points); the item id, stage, current note, region code and the
+# hidden key follow, for the screen and for reading the sheet back.
 COLUMNS = (
-    Column("no", "No", "No", 5),
-    Column("item", "Kode butir", "Item id", 28),
-    Column("title", "Butir persiapan", "Item", 48),
-    Column("stage", "Tahapan", "Stage", 22),
-    Column("owner", "Penanggung jawab", "Owner", 14),
-    Column("due", "Tenggat", "Due", 12),
-    Column("current_status", "Status saat ini", "Current status", 14),
-    Column("current_progress", "Progres saat ini (%)", "Current progress (%)", 10),
-    Column("current_note", "Catatan saat ini", "Current note", 28),
-    Column("status", "Status", "Status", 15, fill=True),
-    Column("progress", "Progres (%)", "Progress (%)", 10, fill=True),
-    Column("note", "Catatan / alasan", "Note / reason", 32, fill=True),
+    Column("no", "No", "No", 4),
+    Column("title", "Butir persiapan", "Item", 32),
+    Column("owner", "Penanggung jawab", "Owner", 11),
+    Column("due", "Tenggat", "Due", 11),
+    Column("current_status", "Status saat ini", "Current status", 11),
+    Column("current_progress", "Progres saat ini (%)", "Current progress (%)", 8),
+    Column("status", "Status", "Status", 13, fill=True),
+    Column("progress", "Progres (%)", "Progress (%)", 9, fill=True),
+    Column("note", "Catatan / alasan", "Note / reason", 24, fill=True),
     Column("evidence", "Bukti (nomor BA, SK, tanda terima)", "Evidence (BA no., SK, receipt)",
-           28, fill=True),
-    Column("date", "Tanggal (hh/bb/tttt)", "Date (dd/mm/yyyy)", 13, fill=True),
-    Column("by", "Diisi oleh", "Filled in by", 18, fill=True),
+           20, fill=True),
+    Column("date", "Tanggal (hh/bb/tttt)", "Date (dd/mm/yyyy)", 12, fill=True),
+    Column("by", "Diisi oleh", "Filled in by", 13, fill=True),
+    Column("item", "Kode butir", "Item id", 28),
+    Column("stage", "Tahapan", "Stage", 22),
+    Column("current_note", "Catatan saat ini", "Current note", 28),
     Column("region", "Kode wilayah", "Region code", 12),
     Column("key", "Kunci lembar", "Sheet key", 20),
 )

@@ -1,0 +1,204 @@
+"""The rakor report of the demo as people print and read it: headless Chromium's PDF (pages, the
+verdict on page one), the layout in a real Chromium at 1366 px and in print (no overlapping or
+clipped text, the map above the fold), LibreOffice's printout of the spreadsheets (legible
+sizes), and the chat text.
+
+Renders are expensive, so the demo and its reports are made once for the module and shared.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from pilkada_cli.cli import app
+from pilkada_cli.i18n import set_language
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+AS_OF, SINCE = "2024-08-21", "2024-08-14"
+A4_LANDSCAPE_PRINT_PX = 1062  # 297 mm less 2 × 8 mm margins, at 96 px per inch
+MAX_PAGES = 20
+KRITIS = {"id": "KRITIS", "en": "CRITICAL"}
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The demo workspace and its rakor report in both languages (PDF in Indonesian only:
+    Chromium prints it once), plus an Indonesian fill-in sheet."""
+    root = tmp_path_factory.mktemp("print")
+    saved = dict(os.environ)
+    os.environ.update({"NO_COLOR": "1", "SOURCE_DATE_EPOCH": "1724220000", "HOME": str(root)})
+    for var in ("PILKADA_WORKSPACE", "PILKADA_LANG", "PILKADA_OPERATOR", "PILKADA_BROWSER"):
+        os.environ.pop(var, None)
+    os.environ["PILKADA_HOME"] = str(root / "home")
+    try:
+        ws = root / "demo"
+        _run("--lang", "id", "demo", str(ws))
+        out: dict[str, Any] = {"ws": ws, "root": root}
+        for lang in ("id", "en"):
+            formats = "html,xlsx,md,text" + (",pdf" if lang == "id" and CHROMIUM else "")
+            folder = root / lang
+            _run("--lang", lang, "--workspace", str(ws), "report", "-f", formats, "--as-of",
+                 AS_OF, "--since", SINCE, "-o", str(folder / "{region_name}.{format}"))
+            out[lang] = {p.suffix[1:]: p for p in folder.iterdir()}
+            out[f"status-{lang}"] = _run("--lang", lang, "--workspace", str(ws), "status",
+                                         "--as-of", AS_OF, "--format", "json")
+        out["sheet"] = Path(_run("--lang", "en", "--workspace", str(ws), "sheet", "16.04",
+                                 "--out", str(root / "isian.xlsx")).strip())
+        # A district's report: every sheet of the workbook with real titles and notes, but few
+        # pages to read back (the printed sizes come from the fixed column widths and the
+        # fit-to-width of each print area, not from the number of rows).
+        out["district"] = Path(_run("--workspace", str(ws), "report", "16.04.01", "-f", "xlsx",
+                                    "--as-of", AS_OF, "--since", SINCE, "-o",
+                                    str(root / "kecamatan.xlsx")).strip())
+        yield out
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        set_language("en")
+
+
+def test_default_report_is_named_by_the_region_and_small(demo: dict[str, Any]) -> None:
+    files = demo["id"]
+    assert {p.name for p in files.values()} >= {"sumatera-selatan.html", "sumatera-selatan.txt"}
+    assert files["html"].stat().st_size <= 1_500_000
+
+
+def test_chat_text_fits_a_phone(demo: dict[str, Any]) -> None:
+    import json
+
+    for lang in ("id", "en"):
+        message = demo[lang]["txt"].read_text(encoding="utf-8")
+        lines = message.splitlines()
+        assert 10 <= len(lines) <= 40, lang
+        assert not any(line.lstrip().startswith("|") for line in lines)  # no Markdown table
+        assert lines[0].startswith("*") and ("SAMPLE" in lines[0] or "CONTOH" in lines[0])
+        status = json.loads(demo[f"status-{lang}"])
+        kritis = [r["name"].replace("Kabupaten ", "Kab. ") for r in status["regions"]
+                  if r["level"] == "critical"]
+        assert kritis and all(name in message for name in kritis), lang
+        assert f"*{KRITIS[lang]}" in message
+
+
+def test_markdown_is_compact(demo: dict[str, Any]) -> None:
+    text = demo["id"]["md"].read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 1000
+    assert "Lampiran" not in text  # no appendix unless asked for
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_pdf_fits_a_meeting_and_says_why_on_page_one(demo: dict[str, Any]) -> None:
+    import json
+
+    from pdfminer.high_level import extract_text
+    from pdfminer.pdfpage import PDFPage
+
+    pdf = demo["id"]["pdf"]
+    with pdf.open("rb") as fh:
+        pages = sum(1 for _ in PDFPage.get_pages(fh))
+    assert 3 <= pages <= MAX_PAGES
+    first = " ".join(extract_text(str(pdf), page_numbers=[0]).split())
+    status = json.loads(demo["status-id"])
+    assert "KRITIS" in first and "Mengapa setiap wilayah berada pada kesiapannya" in first
+    for region in status["regions"]:  # every child region, with its level, on page one
+        assert region["name"].replace("Kabupaten ", "Kab. ") in first
+    assert "kritis terlambat" in first  # the reasons, not just the level
+
+
+_LAYOUT_JS = """() => {
+  const problems = [];
+  const inside = (r, box) => r.left >= box.left - 1 && r.right <= box.right + 1 &&
+                             r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+  for (const el of document.querySelectorAll('td, th, .tile')) {
+    const box = el.getBoundingClientRect();
+    const what = el.textContent.trim().slice(0, 50);
+    if (el.scrollWidth > el.clientWidth + 1) problems.push('clipped: ' + what);
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    for (const r of range.getClientRects()) {
+      if (r.width > 0 && r.height > 0 && !inside(r, box)) {
+        problems.push('runs out of its box: ' + what);
+        break;
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_layout_in_chromium_has_no_overlap_and_the_map_above_the_fold(
+        demo: dict[str, Any]) -> None:
+    """Every table cell's (and tile's) text stays inside its own box, on screen at 1366 × 768
+    and in print at A4 landscape width, in both languages; the map fits the first screen."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            for lang in ("id", "en"):
+                page.emulate_media(media="screen")
+                page.set_viewport_size({"width": 1366, "height": 768})
+                page.goto(demo[lang]["html"].as_uri())
+                assert page.evaluate(_LAYOUT_JS) == [], (lang, "screen")
+                box = page.locator(".mapbox svg").bounding_box()
+                assert box is not None and box["y"] + box["height"] <= 768, lang
+                page.emulate_media(media="print")
+                page.set_viewport_size({"width": A4_LANDSCAPE_PRINT_PX, "height": 740})
+                assert page.evaluate(_LAYOUT_JS) == [], (lang, "print")
+        finally:
+            browser.close()
+
+
+def _min_font_size(pdf: Path) -> float:
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    def chars(node: Any) -> Iterator[LTChar]:
+        if isinstance(node, LTChar):
+            yield node
+        elif hasattr(node, "__iter__"):
+            for child in node:
+                yield from chars(child)
+
+    return min(c.size for page in extract_pages(str(pdf)) for c in chars(page)
+               if c.get_text().strip())
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+def test_spreadsheets_print_legibly_from_libreoffice(demo: dict[str, Any]) -> None:
+    """The text on LibreOffice's printed pages (A4 landscape) is at least 8 pt for the report
+    and 9 pt for the fill-in sheet (sizes as drawn on the page, after fit-to-width)."""
+    assert SOFFICE is not None
+    out = demo["root"] / "lo"
+    report = demo["district"]
+    subprocess.run(
+        [SOFFICE, "--headless", "--norestore",
+         f"-env:UserInstallation={(demo['root'] / 'lo-profile').as_uri()}",
+         "--convert-to", "pdf", "--outdir", str(out), str(report), str(demo["sheet"])],
+        check=True, capture_output=True, timeout=240, env={**os.environ, "HOME": str(out)})
+    printed = out / f"{report.stem}.pdf"
+    sheet = out / f"{demo['sheet'].stem}.pdf"
+    from pdfminer.pdfpage import PDFPage
+
+    with printed.open("rb") as fh:
+        sizes = [p.mediabox for p in PDFPage.get_pages(fh)]
+    assert all(round(float(w)) == 842 and round(float(h)) == 595 for _x, _y, w, h in sizes)
+    assert _min_font_size(printed) >= 8.0
+    assert _min_font_size(sheet) >= 9.0
