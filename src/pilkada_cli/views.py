@@ -139,13 +139,17 @@ def unreported(r: Readiness, code: str) -> list[Region]:
 
 
 def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str | None = None,
-             critical_only: bool = False) -> list[ItemState]:
-    """Late and upcoming (region, item) pairs, worst first: blocked and critical overdue, then
-    days late. Regions with no report are left out: nothing is known about their items."""
+             critical_only: bool = False, root: str | None = None) -> list[ItemState]:
+    """Late, blocked and upcoming (region, item) pairs of ``root``'s subtree (default: every
+    region), worst first: critical overdue, overdue (blocked first, then most days late),
+    then the rest by due date. Regions with no report are left out: nothing is known about
+    their items."""
     out: list[ItemState] = []
-    for region in r.regions:
+    regions = r.regions if root is None else [r.region(root), *r.subtree(root)]
+    for region in regions:
         if r.no_report(region.code):
             continue
+        d = r.results[region.code].d
         for st in r.items(region.code):
             if owner is not None and owner.casefold() not in (
                     st.item.owner.casefold(), r.cycle.items[st.item.id].owner.casefold()):
@@ -154,13 +158,44 @@ def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str |
                 continue
             if st.status in ("done", "na"):
                 continue
-            d = r.results[region.code].d
-            if st.overdue or (not overdue_only and st.due <= d + timedelta(days=within)):
+            if st.overdue or (not overdue_only and (
+                    st.status == "blocked" or st.due <= d + timedelta(days=within))):
                 out.append(st)
     out.sort(key=lambda st: (not (st.overdue and st.item.critical), not st.overdue,
                              st.status != "blocked", -st.days_late, st.due, st.region,
                              st.item.id))
     return out
+
+
+@dataclass(frozen=True)
+class DueTally:
+    """What a list of late and upcoming items adds up to, for the line above it."""
+
+    overdue: int
+    critical_overdue: int
+    due_soon: int
+    blocked: int
+    critical_blocked: int
+    worst: tuple[Region, int] | None  # the child region with the most overdue items
+
+
+def due_tally(r: Readiness, entries: Sequence[ItemState], root: str) -> DueTally:
+    """Counts of ``entries`` and the child of ``root`` (or deeper region) most overdue."""
+    late: dict[str, int] = {}
+    depth = r.region(root).depth + 1
+    for st in entries:
+        child = ".".join(st.region.split(".")[:depth])
+        if st.overdue and child != root and child in r.results:
+            late[child] = late.get(child, 0) + 1
+    worst = min(late.items(), key=lambda kv: (-kv[1], kv[0])) if late else None
+    return DueTally(
+        overdue=sum(st.overdue for st in entries),
+        critical_overdue=sum(st.overdue and st.item.critical for st in entries),
+        due_soon=sum(not st.overdue and st.due_soon for st in entries),
+        blocked=sum(st.status == "blocked" for st in entries),
+        critical_blocked=sum(st.status == "blocked" and st.item.critical for st in entries),
+        worst=None if worst is None else (r.region(worst[0]), worst[1]),
+    )
 
 
 def summary_json(s: Summary) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from pilkada_cli import __version__
-from pilkada_cli.cli import _common
+from pilkada_cli.cli import _common, click_words
 from pilkada_cli.i18n import LANGUAGES, _
 
 HELP = _("""Track how ready each region is for each stage of a Pilkada.
@@ -26,6 +26,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+click_words.install()  # "Usage:", "Options", "Show this message and exit." in the run's language
 
 
 def _version(value: bool) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pilkada_cli.events import Event
     from pilkada_cli.readiness import Readiness
     from pilkada_cli.regions import Region, RegionIndex
+    from pilkada_cli.render.screen import Screen
     from pilkada_cli.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,6 +61,11 @@ class Session:
                 width=_width(),
             )
         return self._consoles[key]
+
+    def screen(self) -> bool:
+        """Whether views are laid out for a screen (a terminal, or FORCE_COLOR when piped,
+        e.g. into ``less -R``; NO_COLOR and --no-color win over FORCE_COLOR)."""
+        return sys.stdout.isatty() or (_forced() and not self.no_color)
 
     def workspace(self) -> Workspace:
         """The workspace in use, its config checked as strictly as by ``validate`` (region codes
@@ -186,11 +192,22 @@ class Session:
                 depth=depth, name=below.name, ws=self.workspace().config.depth))
 
 
+def _forced() -> bool:
+    return bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR")
+
+
 def _width() -> int | None:
-    # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80.
-    if os.environ.get("COLUMNS"):
+    # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80;
+    # piped with FORCE_COLOR (into less -R), the terminal the user looks at.
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
         return None
-    return None if sys.stdout.isatty() else 200
+    if _forced():
+        for fd in (2, 0):
+            try:
+                return os.get_terminal_size(fd).columns
+            except OSError:
+                continue
+    return 200
 
 
 session = Session()
@@ -233,6 +250,19 @@ def fail(message: str, code: ExitCode) -> None:
     label = _("Error") if code != ExitCode.GATE_FAILED else _("Gate failed")
     err.print(Text.assemble((label + ": ", "bold red"), (message, "")))
     raise typer.Exit(int(code))
+
+
+def show_screen(s: Session, screen: Screen, layout: bool | None = None) -> None:
+    """Print a view: laid out for the terminal's width (``layout``, default: on a screen),
+    else as plain text with every column."""
+    from pilkada_cli.render.screen import to_terminal, to_text
+
+    out = s.console()
+    if layout if layout is not None else s.screen():
+        for line in to_terminal(screen, out.width):
+            out.print(line, no_wrap=True, overflow="ignore", crop=False)
+    else:
+        out.file.write(to_text(screen))
 
 
 def check_in_workspace(s: Session, code: str) -> None:

@@ -10,11 +10,19 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from pilkada_cli.cli import app
-from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
+from pilkada_cli.cli._common import (
+    Session,
+    check_in_workspace,
+    get_session,
+    handled,
+    show_screen,
+)
 from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pilkada_cli.errors import Problem
     from pilkada_cli.events import Event
     from pilkada_cli.recording import Change, Recorder
@@ -260,11 +268,22 @@ def undo(
             raise InputError(_("nothing recorded from this machine to undo"))
         targets = same_batch(history, mine)
     else:
-        found = [e for e in history if e.id == (event_id or "").strip().lower()]
-        if not found:
-            raise InputError(_("no event with id {id}").format(id=event_id))
-        targets = found
+        targets = _by_id(history, (event_id or "").strip().lower())
     _save(s, [recorder.undo(t, history, recorder.default_by) for t in targets])
+
+
+def _by_id(history: Sequence[Event], wanted: str) -> list[Event]:
+    """The event with this id, or with this unique prefix of an id (as `log` shows them)."""
+    found = [e for e in history if e.id == wanted]
+    if not found and len(wanted) >= 6:
+        found = [e for e in history if e.id.startswith(wanted)]
+        ids = sorted({e.id for e in found})
+        if len(ids) > 1:
+            raise InputError(_("event id {id} is ambiguous: {ids}").format(
+                id=wanted, ids=", ".join(ids[:5])))
+    if not found:
+        raise InputError(_("no event with id {id}").format(id=wanted))
+    return found
 
 
 @app.command(help=_(
@@ -284,16 +303,21 @@ def log(
         "--until", help=_("Up to this date."), show_default=False)] = None,
     by: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--by", help=_("Only changes by this person."), show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=_("table, json or csv."))
-    ] = "table",
+    fmt: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--format", "-f", help=_("table (default on a terminal), plain (default otherwise), "
+                                 "json or csv."), show_default=False)] = None,
+    show_all: Annotated[bool, typer.Option("--all", "-a", help=_(
+        "Every event on a terminal too (default: a screenful)."))] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
+        "Also when each event was recorded."))] = False,
 ) -> None:
     from pilkada_cli.recording import log_filter
-    from pilkada_cli.render.log import log_csv, log_grid, log_json
-    from pilkada_cli.render.table import to_plain, to_rich
+    from pilkada_cli.render.log import log_csv, log_json, log_screen, short_id_length
 
     s = get_session()
     code = s.region(region).code if region else None
-    entries = log_filter(s.events(), code, item, _date(since), _date(until), by)
+    history = s.events()
+    entries = log_filter(history, code, item, _date(since), _date(until), by)
     offices = _offices(s)
     out = s.console()
     if fmt == "json":
@@ -301,14 +325,16 @@ def log(
                        + "\n")
     elif fmt == "csv":
         out.file.write(log_csv(entries, offices))
-    elif fmt == "table":
-        grid = log_grid(entries, offices)
-        if sys.stdout.isatty():
-            out.print(to_rich(grid))
-        else:
-            out.file.write(to_plain(grid))
+    elif fmt in ("table", "plain", None):
+        screen = fmt == "table" or (fmt is None and s.screen())
+        limit = None if show_all or not screen else max(10, out.height - 10)
+        page = log_screen(entries, s.regions().get, offices,
+                          id_length=short_id_length(e.id for e in history), verbose=verbose,
+                          limit=limit)
+        show_screen(s, page, screen)
     else:
-        raise InputError(_("unknown format '{fmt}'; use table, json or csv").format(fmt=fmt))
+        raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(
+            fmt=fmt))
 
 
 def _offices(s: Session) -> dict[str, str]:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
-import sys
+from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from pilkada_cli.cli import app
-from pilkada_cli.cli._common import Session, check_in_workspace, fail, get_session, handled
+from pilkada_cli.cli._common import (
+    Session,
+    check_in_workspace,
+    fail,
+    get_session,
+    handled,
+    show_screen,
+)
 from pilkada_cli.errors import ExitCode
 from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.regions import Region
+    from pilkada_cli.render.screen import Screen
 
 
 class Format(str, Enum):
@@ -35,44 +46,55 @@ RegionArg = Annotated[Optional[str], typer.Argument(  # noqa: UP045
     help=_("A region code or name (default: the workspace root)."), show_default=False)]
 
 
-def _format(chosen: Format | None) -> Format:
+AllOpt = Annotated[bool, typer.Option("--all", "-a", help=_(
+    "Every row on a terminal too (default: cut to a screenful, done items folded)."))]
+
+
+def _format(s: Session, chosen: Format | None) -> Format:
     if chosen is not None:
         return chosen
-    return Format.table if sys.stdout.isatty() else Format.plain
+    return Format.table if s.screen() else Format.plain
 
 
-def _emit(s: Session, fmt: Format, grid: Any, json_data: dict[str, Any] | None,
-          csv_text: str | None = None, header: list[str] | None = None,
-          footer: str | None = None) -> None:
-    from rich.text import Text
+@dataclass(frozen=True)
+class _Room:
+    """How much a terminal shows: its width, and the rows of a long list (None: all)."""
 
-    from pilkada_cli.render.table import to_markdown, to_plain, to_rich
+    width: int | None
+    rows: int | None
+
+
+def _room(s: Session, fmt: Format, show_all: bool = False) -> _Room:
+    if fmt is not Format.table:
+        return _Room(None, None)
+    console = s.console()
+    return _Room(console.width, None if show_all else max(10, console.height - 20))
+
+
+def _show(s: Session, fmt: Format, screen: Screen,
+          json_data: dict[str, Any] | None, csv_text: str | None = None) -> None:
+    """Write the format asked for: the data (JSON, CSV) or the screen (table, plain, md)."""
+    from pilkada_cli.render.screen import to_md
 
     out = s.console()
     if fmt is Format.json:
         out.file.write(json.dumps(json_data, ensure_ascii=False, indent=2) + "\n")
-        return
-    if fmt is Format.csv:
+    elif fmt is Format.csv:
         out.file.write(csv_text or "")
-        return
-    if fmt is Format.md:
-        lines = "".join(f"{line}  \n" for line in header or [])
-        out.file.write(lines + ("\n" if lines else "") + to_markdown(grid)
-                       + (f"\n{footer}\n" if footer else ""))
-        return
-    if fmt is Format.plain:
-        out.file.write("".join(f"{line}\n" for line in header or []) + to_plain(grid)
-                       + (f"{footer}\n" if footer else ""))
-        return
-    for i, line in enumerate(header or []):
-        out.print(Text(line, style="bold" if i == 0 else ""))
-    out.print(to_rich(grid))
-    if footer:
-        out.print(Text(footer))
+    elif fmt is Format.md:
+        out.file.write(to_md(screen))
+    else:
+        show_screen(s, screen, fmt is Format.table)
 
 
-def _sample_line(s: Session) -> list[str]:
-    return [_("SAMPLE DATA — not real records")] if s.workspace().config.sample else []
+def _no_records(s: Session, fmt: Format, region: Region) -> None:
+    if fmt not in (Format.table, Format.plain):
+        return
+    from rich.text import Text
+
+    from pilkada_cli.render.status import no_records_lines
+
+    s.console(stderr=True).print(Text("\n".join(no_records_lines(region)), style="dim"))
 
 
 @app.command(help=_(
@@ -98,18 +120,12 @@ def status(
         "blocked), blocked, red (a region at CRITICAL), no-report (a region with no records "
         "at all). Repeatable or comma-separated."),
         show_default=False)] = None,
+    show_all: AllOpt = False,
 ) -> None:
     from pilkada_cli.gates import check_gates, parse_fail_on
-    from pilkada_cli.render.status import (
-        footer_line,
-        header_lines,
-        items_grid,
-        overview_csv_rows,
-        overview_grid,
-        stages_grid,
-    )
+    from pilkada_cli.render.status import detail_screen, overview_csv_rows, overview_screen
     from pilkada_cli.render.table import to_csv
-    from pilkada_cli.views import detail, detail_json, overview, overview_json
+    from pilkada_cli.views import detail, detail_json, due_list, overview, overview_json
 
     s = get_session()
     conditions = parse_fail_on(fail_on or [])
@@ -120,35 +136,29 @@ def status(
         s.check_stage(stage)
     if depth is not None:
         s.check_depth(depth, target)
-    chosen = _format(fmt)
+    chosen = _format(s, fmt)
+    room = _room(s, chosen, show_all)
+    sample = s.workspace().config.sample
     if region is None or (r.children(target.code) and depth is not None):
         ov = overview(r, stage, depth, root=target)
         headers, rows = overview_csv_rows(ov)
-        _emit(s, chosen, overview_grid(ov), overview_json(ov), to_csv(headers, rows),
-              _sample_line(s) + header_lines(ov), footer_line(ov))
+        _show(s, chosen, overview_screen(ov, sample, room.width), overview_json(ov),
+              to_csv(headers, rows))
     else:
         dt = detail(r, target.code, stage)
         ov = dt.overview
         data = detail_json(dt)
-        _emit(s, chosen, stages_grid(dt), data, _detail_csv(data),
-              _sample_line(s) + header_lines(ov), footer_line(ov) if ov.rows else None)
-        if chosen in (Format.table, Format.plain, Format.md) and dt.items:
-            _emit(s, chosen, items_grid(dt.items, target.timezone), None)
-        if chosen in (Format.table, Format.plain, Format.md) and ov.rows:
-            _emit(s, chosen, overview_grid(ov), None)
-    if r.no_report(target.code) and chosen in (Format.table, Format.plain):
-        _no_records(s, ov)
+        action = [] if chosen in (Format.json, Format.csv) else due_list(
+            r, r.thresholds.warn_days, root=target.code)
+        if stage is not None:
+            action = [st for st in action if st.item.stage == stage]
+        _show(s, chosen, detail_screen(dt, action, sample, room.width, room.rows,
+                                             show_all), data, _detail_csv(data))
+    if r.no_report(target.code):
+        _no_records(s, chosen, target)
     tripped = check_gates(ov, fail_under, conditions)
     if tripped:
         fail("; ".join(tripped), ExitCode.GATE_FAILED)
-
-
-def _no_records(s: Session, ov: Any) -> None:
-    from rich.text import Text
-
-    from pilkada_cli.render.status import no_records_lines
-
-    s.console(stderr=True).print(Text("\n".join(no_records_lines(ov)), style="dim"))
 
 
 def _detail_csv(data: dict[str, Any]) -> str:
@@ -176,10 +186,11 @@ def due(
     critical: Annotated[bool, typer.Option("--critical", help=_("Only critical items."))] = False,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
+    show_all: AllOpt = False,
 ) -> None:
-    from pilkada_cli.render.status import due_grid
+    from pilkada_cli.render.status import due_screen
     from pilkada_cli.render.table import to_csv
-    from pilkada_cli.views import due_list, item_json, unreported
+    from pilkada_cli.views import due_list, due_tally, item_json, unreported
 
     s = get_session()
     r = s.readiness(as_of)
@@ -187,22 +198,23 @@ def due(
     check_in_workspace(s, target.code)
     if owner is not None:
         s.check_owner(owner)
-    entries = [st for st in due_list(r, within, overdue, owner, critical)
-               if st.region == target.code or st.region.startswith(target.code + ".")
-               or target.code == "ID"]
-    names = {e.region: r.region(e.region).name for e in entries}
+    entries = due_list(r, within, overdue, owner, critical, root=target.code)
+    silent = unreported(r, target.code)
     data = {"schema": "pilkada.due/1", "as_of": r.results[target.code].d.isoformat(),
             "within": within, "items": [item_json(st) for st in entries],
-            "no_report": [x.code for x in unreported(r, target.code)]}
+            "no_report": [x.code for x in silent]}
     cols = ["region", "item", "due", "days_late", "overdue", "critical", "owner", "status",
             "title"]
-    csv_text = to_csv(cols, [[item_json(st)[c] for c in cols] for st in entries])
-    chosen = _format(fmt)
-    _emit(s, chosen, due_grid(entries, names), data, csv_text, _sample_line(s))
-    if r.no_report(target.code) and chosen in (Format.table, Format.plain):
-        from pilkada_cli.views import overview
-
-        _no_records(s, overview(r, root=target))
+    chosen = _format(s, fmt)
+    room = _room(s, chosen, show_all)
+    csv_text = None
+    if chosen is Format.csv:
+        csv_text = to_csv(cols, [[item_json(st)[c] for c in cols] for st in entries])
+    screen = due_screen(r, target, entries, due_tally(r, entries, target.code), silent, within,
+                        s.workspace().config.sample, room.rows)
+    _show(s, chosen, screen, data, csv_text)
+    if r.no_report(target.code):
+        _no_records(s, chosen, target)
 
 
 @app.command(help=_(
@@ -218,11 +230,12 @@ def changes(
     ] = None,
     region: RegionArg = None,
     fmt: FormatOpt = None,
+    show_all: AllOpt = False,
 ) -> None:
     from datetime import timedelta
 
     from pilkada_cli.loading import parse_as_of
-    from pilkada_cli.render.status import changes_grid
+    from pilkada_cli.render.status import changes_screen
     from pilkada_cli.render.table import to_csv
     from pilkada_cli.views import change_json
     from pilkada_cli.views import changes as diff
@@ -241,10 +254,15 @@ def changes(
     entries = [c for c in diff(before, after)
                if target.code == "ID" or c.after.region == target.code
                or c.after.region.startswith(target.code + ".")]
-    names = {c.after.region: after.region(c.after.region).name for c in entries}
+    end = after.results[target.code].d
     data = {"schema": "pilkada.changes/1", "since": start.day.isoformat(),
-            "until": after.results[target.code].d.isoformat(),
-            "changes": [change_json(c) for c in entries]}
+            "until": end.isoformat(), "changes": [change_json(c) for c in entries]}
     cols = ["region", "kind", "before", "status", "item", "title", "by", "at", "note"]
-    csv_text = to_csv(cols, [[change_json(c)[k] for k in cols] for c in entries])
-    _emit(s, _format(fmt), changes_grid(entries, names), data, csv_text, _sample_line(s))
+    chosen = _format(s, fmt)
+    room = _room(s, chosen, show_all)
+    csv_text = None
+    if chosen is Format.csv:
+        csv_text = to_csv(cols, [[change_json(c)[k] for k in cols] for c in entries])
+    screen = changes_screen(after, target, entries, start.day, end, ws.config.sample,
+                            show_all, room.rows)
+    _show(s, chosen, screen, data, csv_text)
