@@ -100,6 +100,11 @@ def test_three_clones_end_with_the_same_log_and_status(shared: dict[str, object]
     assert json.loads(statuses[0])["regions"]
     again = prov.run("sync")
     assert "Nothing new here or in" in again.output
+    with (prov.ws / "pilkada.yaml").open("a", encoding="utf-8") as f:
+        f.write('name: "Rakor Sumsel"\n')  # the province edits the shared configuration
+    prov.run("sync")
+    oki.run("sync")
+    assert (oki.ws / "pilkada.yaml").read_bytes() == (prov.ws / "pilkada.yaml").read_bytes()
     for o in (prov, oi):
         assert _git(o.ws, "status", "--porcelain") == ""  # nothing left behind uncommitted
 
