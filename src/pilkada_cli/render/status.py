@@ -211,11 +211,21 @@ def election_lines(ov: Overview) -> list[Para]:
     return out
 
 
+def stage_line(ov: Overview) -> list[Para]:
+    """The one stage the numbers are about (``--stage``)."""
+    stage = ov.readiness.cycle.stage(ov.stage) if ov.stage else None
+    if stage is None:
+        return []
+    number = stage_numbers(ov.readiness)[stage.id]
+    return [Para((part((_("Stage: {title}").format(title=f"{number} {title_of(stage)}"),
+                        "bold")),))]
+
+
 def top(ov: Overview, sample: bool, width: int | None) -> list[Para]:
-    """Banner, title, verdict, current stages, who elects."""
+    """Banner, title, the stage asked for, verdict, current stages, who elects."""
     return [*banner(sample), title_line(ov.readiness, ov.root.region, ov.as_of,
                                         ov.days_to_voting),
-            verdict(ov), current_stages(ov, width), *election_lines(ov)]
+            *stage_line(ov), verdict(ov), current_stages(ov, width), *election_lines(ov)]
 
 
 # --- the overview table -----------------------------------------------------------------------
