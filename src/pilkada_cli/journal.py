@@ -32,7 +32,7 @@ import errno
 import os
 import stat
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -44,8 +44,8 @@ from pilkada_cli.events import (
     REGION_RE,
     SEQ_AUTO,
     Event,
-    RecordFormatError,
     new_event_id,
+    numbered,
     parse_line,
     to_line,
 )
@@ -317,13 +317,14 @@ class Journal:
     # appending
 
     def append(self, events: Sequence[Event], *, as_is: bool = False) -> list[Event]:
-        """Durably append ``events``, all or nothing; returns them as written.
+        """Durably append ``events``, all or nothing; returns them as written (each serialised
+        once, after it is numbered).
 
         Events with ``seq == SEQ_AUTO`` get the next per-origin numbers. If no event carries a
         batch id and there are several, they get a fresh shared batch id and ``batch_size``,
         unless ``as_is`` (copies of other offices' events, `pilkada import`: written unchanged).
-        Raises InputError for invalid events (nothing written) and StorageError("NOT saved: ...")
-        for any storage failure, after undoing whatever this call had written.
+        Raises InputError for an id given twice (nothing written) and StorageError("NOT saved:
+        ...") for any storage failure, after undoing whatever this call had written.
         """
         evs = self._stamp_batch(list(events), as_is)
         if not evs:
@@ -351,19 +352,12 @@ class Journal:
         if as_is or len(evs) < 2 or any(ev.batch is not None for ev in evs):
             return evs  # single event, or batches already set (e.g. events copied from files)
         batch = new_event_id()
-        return [replace(ev, batch=batch, batch_size=len(evs)) for ev in evs]
+        return [numbered(ev, batch=batch, batch_size=len(evs)) for ev in evs]
 
     def _targets(self, evs: list[Event]) -> list[RecordFile]:
-        """The file of each event, after validating every event (before any side effect)."""
-        targets = []
-        for ev in evs:
-            try:
-                to_line(replace(ev, seq=1) if ev.seq == SEQ_AUTO else ev)
-            except RecordFormatError as e:
-                raise InputError(_("cannot record event {id}: {reason}").format(
-                    id=ev.id, reason=e)) from None
-            targets.append(self.record_file(ev.region, ev.origin))
-        return targets
+        """The file of each event (before any side effect). The events need no checking: an
+        Event is checked when it is built (events.Event)."""
+        return [self.record_file(ev.region, ev.origin) for ev in evs]
 
     def _prepare_folders(self, targets: list[RecordFile]) -> None:
         try:
@@ -446,7 +440,7 @@ class Journal:
             if ev.origin not in base:
                 base[ev.origin] = self._seq_base(ev.origin, targets)
             base[ev.origin] += 1
-            out.append(replace(ev, seq=base[ev.origin]))
+            out.append(numbered(ev, seq=base[ev.origin]))
         return out
 
     def _seq_base(self, origin: str, targets: list[RecordFile]) -> int:
