@@ -15,10 +15,13 @@ from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from pathlib import Path
 
+from pilkada_cli.conflicts import judge
 from pilkada_cli.errors import StorageError
 from pilkada_cli.events import Event, parse_instant
 from pilkada_cli.i18n import _
 from pilkada_cli.journal import Journal, file_lock, reason, recorded_key
+from pilkada_cli.labels import conflict_text
+from pilkada_cli.readiness import AsOf
 from pilkada_cli.recordfile import (
     MOVEABLE_KINDS,
     Finding,
@@ -33,7 +36,6 @@ FUTURE_SLACK = timedelta(minutes=5)
 # Runs on one machine stamp ``recorded`` before they wait for the lock that assigns seq, so a
 # run that waited can carry an earlier time than the one before it: up to the lock timeout.
 CLOCK_SLACK = timedelta(minutes=5)
-CONFLICT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +54,14 @@ class RepairReport:
         return counts
 
 
-def verify(journal: Journal, conflict_window: timedelta = CONFLICT_WINDOW) -> list[Finding]:
-    """Every finding about every record file, ordered by path and line."""
+def verify(journal: Journal, as_of: AsOf | None = None) -> list[Finding]:
+    """Every finding about every record file, ordered by path and line; conflicts as
+    ``status`` at ``as_of`` (default now) shows them."""
     scan = journal.scan(strays=True)
     found = scan.problems + scan.warnings
     found += _check_sequences(scan, datetime.now(timezone.utc))
     found += _check_clocks(scan)
-    found += _check_conflicts(scan, conflict_window)
+    found += _check_conflicts(journal, scan, as_of or AsOf.now())
     return sorted(found, key=lambda f: (f.path, f.line or 0, f.kind))
 
 
@@ -109,41 +112,25 @@ def _check_clocks(scan: Scan) -> list[Finding]:
     return found
 
 
-def _check_conflicts(scan: Scan, window: timedelta) -> list[Finding]:
-    """Different statuses for one (region, item) from different origins close in time."""
-    groups: dict[tuple[str, str], list[tuple[float, int]]] = {}
+def _check_conflicts(journal: Journal, scan: Scan, as_of: AsOf) -> list[Finding]:
+    """The conflicts ``status`` shows, by the same rule (conflicts.py: the latest records of a
+    pair from two origins disagree and neither had seen the other's): one warning per pair, at
+    the latest side's line, naming the other sides' lines."""
+    where: dict[str, int] = {}
     for i, ev in enumerate(scan.events):
-        if ev.batch not in scan.incomplete:
-            groups.setdefault((ev.region, ev.item), []).append(
-                (parse_instant(ev.at).timestamp(), i))
-    found: list[Finding] = []
-    span = window.total_seconds()
-    for members in groups.values():
-        members.sort()
-        for k, (t, i) in enumerate(members):
-            for t2, j in members[k + 1:]:
-                if t2 - t > span:
-                    break
-                if _concurrent_edit(scan.events[i], scan.events[j]):
-                    found.append(_conflict(scan, i, j))
-    return found
-
-
-def _concurrent_edit(a: Event, b: Event) -> bool:
-    return (a.origin != b.origin and a.status != b.status
-            and a.undoes != b.id and b.undoes != a.id)
-
-
-def _conflict(scan: Scan, i: int, j: int) -> Finding:
-    a, b = scan.events[i], scan.events[j]
-    return finding(
-        scan.files[scan.file_of[j]].file.shown, scan.lines[j], "conflict", _(
-            "{region} {item}: {status} by {by} ({origin}, {at}) and {other_status} by"
-            " {other_by} ({other_origin}, {other_at}, {place}) were recorded independently;"
-            " check which is right and record it again").format(
-            region=b.region, item=b.item, status=b.status, by=b.by, origin=b.origin, at=b.at,
-            other_status=a.status, other_by=a.by, other_origin=a.origin, other_at=a.at,
-            place=scan.place(i)))
+        if ev.batch not in scan.incomplete:  # as Journal.read, which status reads through
+            where.setdefault(ev.id, i)
+    found = judge([scan.events[i] for i in where.values()], journal.root, as_of)
+    out: list[Finding] = []
+    for (region, item), c in sorted(found.items()):
+        latest, *others = (where[ev.id] for ev in c.sides)
+        places = ", ".join(scan.place(i) for i in others)
+        message = _("{region} {item}: {conflict}, recorded without seeing each other (other "
+                    "side: {places}); record a decision").format(
+            region=region, item=item, conflict=conflict_text(c), places=places)
+        out.append(finding(scan.files[scan.file_of[latest]].file.shown, scan.lines[latest],
+                           "conflict", message))
+    return out
 
 
 # --- repair -------------------------------------------------------------------------------------
