@@ -57,6 +57,11 @@ def test_an_empty_workspace_is_no_report_not_critical(empty: Path, cli: RunCli, 
     data = json.loads(cli("--workspace", str(empty), "status", *when, "--format",
                           "json").stdout)
     assert {r["level"] for r in data["regions"]} == {"no_report"}
+    # Nothing is known to be late: no gate but no-report (and the score) fails.
+    for gate in ("critical", "overdue", "red", "blocked"):
+        assert cli("--workspace", str(empty), "status", *when, "--fail-on", gate).exit_code == 0
+    assert cli("--workspace", str(empty), "status", *when, "--fail-on", "no-report"
+               ).exit_code == 1
     assert data["root"]["level"] == "no_report" and data["totals"]["levels"] == {}
     assert data["totals"]["no_report"] == 17
     due = cli("--workspace", str(empty), "--lang", lang, "due", *when)

@@ -297,3 +297,9 @@ def test_fit_shortens_then_leaves_out_the_least_important_columns() -> None:
     para = Para((part("Kab. Ogan Komering Ulu Selatan 36%"), part("Kab. Lahat 16%")))
     packed = [line.plain for line in to_terminal(Screen([para]), 40)]
     assert packed == ["Kab. Ogan Komering Ulu Selatan 36%", "  Kab. Lahat 16%"]
+
+
+def test_one_stage_says_which_above_its_verdict(demo: Path) -> None:
+    lines = run(demo, "en", 80, "status", "--stage", "pemutakhiran-daftar-pemilih").splitlines()
+    stage = lines.index("Stage: 8 Updating of voter data and compilation of the voter list")
+    assert lines[stage + 1].startswith("Sumatera Selatan: ")

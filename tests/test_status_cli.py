@@ -143,12 +143,12 @@ def test_region_detail_lists_items(ws: Path, cli: RunCli) -> None:
     blocked = lines.index("Blocked (1):")
     assert "16.10 Kab. Ogan Ilir · gudang" in lines[blocked + 1]
     assert "lahan belum ada" in lines[blocked + 1]
-    late = next(line for line in lines if line.startswith("16.10 Kab. Ogan Ilir  ! 1 days"))
+    late = next(line for line in lines if line.startswith("16.10 Kab. Ogan Ilir  ! 1 day late"))
     assert "nphd-kpu" in late
     gudang = next(line for line in result.stdout.splitlines() if line.startswith("gudang"))
     assert "blocked" in gudang and "lahan belum ada" in gudang
     nphd = next(line for line in result.stdout.splitlines() if line.startswith("nphd-kpu"))
-    assert "in progress 40%" in nphd and "1 days late" in nphd
+    assert "in progress 40%" in nphd and "1 day late" in nphd
 
 
 def test_unknown_stage_and_bad_date_exit_2(ws: Path, cli: RunCli) -> None:

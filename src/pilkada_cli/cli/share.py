@@ -249,6 +249,7 @@ def _import_one(s: Session, path: Path) -> None:
     if plan.new:
         Journal(ws.records_dir).append(plan.new, as_is=True)
         note_received(ws.records_dir)
+        publish_own_claim(s, office_key())  # conflicts and logs name this office too
     _store_claims(s, plan)
     _report(s, plan)
 

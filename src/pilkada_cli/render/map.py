@@ -414,15 +414,19 @@ def _map(pic: Picture, proj: geo.Projection, x0: float, y0: float, root: Region,
     placed = _Placed()
     big: list[tuple[Entry, list[geo.Polygon], tuple[float, float, float]]] = []
     small: list[tuple[Entry, list[geo.Polygon], tuple[float, float, float]]] = []
-    for e in drawn:
+    for e in drawn:  # worst first: a worse region keeps its label where two would collide
         polygons = geo.project(boundaries[e.region.code], proj)  # inside the view by fit
         pole = geo.label_point(polygons[0])
         bx = geo.ring_bbox(polygons[0][0])
-        if max(bx[2] - bx[0], bx[3] - bx[1]) < SMALL_PX or pole[2] < LABEL_ROOM:
-            small.append((e, shift(polygons), (pole[0] + x0, pole[1] + y0, pole[2])))
+        spot = (pole[0] + x0, pole[1] + y0, pole[2])
+        # the number's half width (and its halo), or half its height for one digit
+        reach = max(text_width(str(e.number), 15, bold=True) / 2, 7.5) + 2
+        if (max(bx[2] - bx[0], bx[3] - bx[1]) < SMALL_PX or pole[2] < LABEL_ROOM
+                or not placed.free(spot[0], spot[1], reach)):
+            small.append((e, shift(polygons), spot))  # a marker, moved clear of the others
         else:
-            big.append((e, shift(polygons), (pole[0] + x0, pole[1] + y0, pole[2])))
-            placed.spots.append((pole[0] + x0, pole[1] + y0, 8))
+            big.append((e, shift(polygons), spot))
+            placed.spots.append((spot[0], spot[1], reach))
 
     labels: list[Primitive] = []
     for e, polygons, (lx, ly, _room) in big:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pilkada_cli.checklist import Stage
 from pilkada_cli.events import Event, parse_instant
-from pilkada_cli.i18n import _, format_date_short, language
+from pilkada_cli.i18n import _, format_date_short, language, ngettext
 from pilkada_cli.labels import (
     LEVEL_STYLE,
     STATUS_STYLE,
@@ -104,6 +104,11 @@ def when(ev: Event | None, zone: str) -> str:
     return short_date(parse_instant(ev.at).astimezone(ZONES[zone]).date())
 
 
+def days_late(n: int) -> str:
+    """``1 day late``, ``12 days late`` (``12 hari terlambat``)."""
+    return ngettext("{n} day late", "{n} days late", n).format(n=n)
+
+
 def _day(days: int) -> str:
     return f"H-{days}" if days > 0 else ("H" if days == 0 else f"H+{-days}")
 
@@ -166,17 +171,20 @@ def verdict(ov: Overview) -> Para:
         counts.append((NO_REPORT, ov.no_report_count))
     if counts:
         parts.append(_counts(counts))
-    parts.append(part((_("{n} overdue ({c} critical)").format(n=s.overdue,
-                                                              c=s.critical_overdue),
-                       "bold red" if s.critical_overdue else "")))
-    parts.append(part((_("{n} blocked").format(n=s.blocked), "red" if s.blocked else "")))
+    if not ov.root.no_report:  # else nothing is known to be late or blocked
+        parts.append(part((_("{n} overdue ({c} critical)").format(n=s.overdue,
+                                                                  c=s.critical_overdue),
+                           "bold red" if s.critical_overdue else "")))
+        parts.append(part((_("{n} blocked").format(n=s.blocked), "red" if s.blocked else "")))
     days = ov.days_to_voting
     if days > 0:
-        parts.append(part(_("{n} days to voting day").format(n=days)))
+        parts.append(part(ngettext("{n} day to voting day", "{n} days to voting day",
+                                   days).format(n=days)))
     elif days == 0:
         parts.append(part(_("voting day is today")))
     else:
-        parts.append(part(_("{n} days after voting day").format(n=-days)))
+        parts.append(part(ngettext("{n} day after voting day", "{n} days after voting day",
+                                   -days).format(n=-days)))
     return Para(tuple(parts))
 
 
@@ -213,11 +221,21 @@ def election_lines(ov: Overview) -> list[Para]:
     return out
 
 
+def stage_line(ov: Overview) -> list[Para]:
+    """The one stage the numbers are about (``--stage``)."""
+    stage = ov.readiness.cycle.stage(ov.stage) if ov.stage else None
+    if stage is None:
+        return []
+    number = stage_numbers(ov.readiness)[stage.id]
+    return [Para((part((_("Stage: {title}").format(title=f"{number} {title_of(stage)}"),
+                        "bold")),))]
+
+
 def top(ov: Overview, sample: bool, width: int | None) -> list[Para]:
-    """Banner, title, verdict, current stages, who elects."""
+    """Banner, title, the stage asked for, verdict, current stages, who elects."""
     return [*banner(sample), title_line(ov.readiness, ov.root.region, ov.as_of,
                                         ov.days_to_voting),
-            verdict(ov), current_stages(ov, width), *election_lines(ov)]
+            *stage_line(ov), verdict(ov), current_stages(ov, width), *election_lines(ov)]
 
 
 # --- the overview table -----------------------------------------------------------------------
@@ -322,7 +340,7 @@ def state_cell(st: ItemState) -> tuple[str, str]:
     if st.status == "blocked":
         return (mark + _("BLOCKED"), "bold red")
     if st.overdue:
-        return (mark + _("{n} days late").format(n=st.days_late),
+        return (mark + days_late(st.days_late),
                 "bold red" if st.item.critical or st.conflict else "red")
     return (mark + _("due soon"), "bold yellow" if st.item.critical else "yellow")
 
@@ -389,7 +407,7 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
             word += f" {st.progress}%"
         due = short_date(st.due)
         if st.overdue:
-            due += " · " + _("{n} days late").format(n=st.days_late)
+            due += " · " + days_late(st.days_late)
         elif st.due_soon:
             due += " · " + _("due soon")
         ev = st.event
@@ -566,7 +584,7 @@ def changes_screen(r: Readiness, target: Region, entries: Sequence[Change], sinc
     if rows:
         shown = rows[:limit] if limit else rows
         screen.add(None, Table(changes_grid(shown, names), more=_more(
-            len(rows) - len(shown), _("--format plain or csv shows every row"))))
+            len(rows) - len(shown), _("--all shows every row"))))
     if done and not show_all:
         screen.add(None, Table(done_grid(done, target, names),
                                more=_("--all lists every newly done item")))
@@ -652,16 +670,16 @@ def _num(value: float | None) -> str:
 # --- a workspace with no records ---------------------------------------------------------------
 
 def next_steps(folder: str | None = None) -> list[str]:
-    """What to do in a workspace with no records (after ``cd folder`` when given)."""
+    """What to do in a workspace with no records (after ``cd folder`` when given); each line
+    fits an 80-column terminal."""
     lines = [_("Next steps:")]
     if folder is not None:
         lines.append(f"  cd {folder}")
     lines += [
-        _("  pilkada done REGION ITEM…        record finished items (`pilkada items` lists "
-          "them)"),
-        _("  pilkada record --from FILE.csv   many changes at once, from a CSV file or a "
-          "filled-in sheet"),
-        _("  pilkada sheet REGION             fill-in sheets for offices without the tool"),
+        _("  pilkada done REGION ITEM…        record finished items"),
+        _("  pilkada record --from FILE.csv   many changes at once (CSV or filled-in sheet)"),
+        _("  pilkada sheet REGION             fill-in sheets for offices without pilkada"),
+        _("  pilkada items                    what the cycle asks for, with the item ids"),
         _("  pilkada status                   readiness per region"),
     ]
     return lines
@@ -669,5 +687,5 @@ def next_steps(folder: str | None = None) -> list[str]:
 
 def no_records_lines(region: Region) -> list[str]:
     """Said when nothing at all has been recorded for the region shown."""
-    return [_("No records yet for {region}: every region shows NO REPORT until something is "
-              "recorded.").format(region=region.short_name), *next_steps()]
+    return [_("No records yet for {region}.").format(region=region.short_name),
+            _("Every region shows NO REPORT until something is recorded."), *next_steps()]

@@ -78,17 +78,18 @@ def _blocked(report: Report) -> list[str]:
     if sec is None:
         return []
     names = report.region_names
-    entries = sorted(sec.entries, key=lambda e: (not e.item.critical, -e.days_late,
-                                                 _since(e.first, names), e.first.region))
+    # one line per pair (a long report folds them by item; a chat names the worst few)
+    pairs = sorted(((e.group, st) for e in sec.entries for st in e.states),
+                   key=lambda gs: (not gs[1].item.critical, -gs[1].days_late,
+                                   _since(gs[1], names), gs[1].region))
     lines = []
-    for e in entries:
-        st = e.first
+    for group, st in pairs:
         reason = note_of(st)
-        crit = " (!)" if e.item.critical else ""
+        crit = " (!)" if st.item.critical else ""
         place = plain(names[st.region].short_name)
-        if st.region != e.group.code:
-            place += f" ({plain(e.group.short_name)})"
-        line = f"• {place}: {plain(title_of(e.item))}{crit}"
+        if st.region != group.code:
+            place += f" ({plain(group.short_name)})"
+        line = f"• {place}: {plain(title_of(st.item))}{crit}"
         if reason:
             line += f" — {plain(reason)}"
         ev = st.event
@@ -149,7 +150,7 @@ def _changes(report: Report) -> list[str]:
     if d is None or report.since is None:
         return []
     bad_first = sorted(d.tally, key=lambda kn: kn[0] == "done")
-    counts = ", ".join(f"{change_title(k).lower()} {n}" for k, n in bad_first)
+    counts = ", ".join(f"{change_title(k).lower()} {n}" for k, n in bad_first if n) or "—"
     return [_("Changes since {date}: {counts}").format(date=format_date_short(report.since),
                                                        counts=counts)]
 
