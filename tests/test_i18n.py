@@ -75,10 +75,18 @@ INDONESIAN = ("Wilayah", "Capaian", "Target", "Terlambat", "Terhambat", "Segera 
               "hari pemungutan suara", "Tahapan")
 
 
-@pytest.fixture
-def demo_ws(tmp_path: Path, cli: RunCli) -> Path:
-    assert cli("demo", str(tmp_path / "d")).exit_code == 0
-    return tmp_path / "d"
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace, built once for the module (its tests only read it)."""
+    from typer.testing import CliRunner
+
+    from pilkada_cli.cli import app
+
+    ws = tmp_path_factory.mktemp("i18n") / "d"
+    env = {"NO_COLOR": "1", "COLUMNS": "200", "PILKADA_LANG": "en",
+           "PILKADA_HOME": str(ws.parent / "home")}
+    assert CliRunner().invoke(app, ["demo", str(ws)], env=env).exit_code == 0
+    return ws
 
 
 def _words(text: str, words: tuple[str, ...]) -> list[str]:

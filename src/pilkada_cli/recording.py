@@ -25,7 +25,6 @@ from pilkada_cli.events import (
     RecordFormatError,
     new_event_id,
     order_key,
-    parse_instant,
     status_problem,
     validate_text,
 )
@@ -296,27 +295,6 @@ def read_csv_rows(raw: bytes, source: str) -> tuple[list[tuple[int, dict[str, st
             continue
         rows.append((row.line, dict(zip(header, row.values, strict=True))))
     return rows, problems
-
-
-def log_filter(events: Iterable[Event], region: str | None = None, item: str | None = None,
-               since: date | None = None, until: date | None = None,
-               by: str | None = None) -> list[Event]:
-    """The audit trail, newest first (a deterministic order every office shares)."""
-    out = []
-    for ev in events:
-        if region and not (ev.region == region or ev.region.startswith(region + ".")
-                           or region == "ID"):
-            continue
-        if item and ev.item != item:
-            continue
-        if by and ev.by.casefold() != by.casefold():
-            continue
-        day = parse_instant(ev.at).date()
-        if (since and day < since) or (until and day > until):
-            continue
-        out.append(ev)
-    out.sort(key=order_key, reverse=True)
-    return out
 
 
 def same_batch(events: Iterable[Event], ev: Event) -> list[Event]:

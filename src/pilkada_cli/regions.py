@@ -63,6 +63,12 @@ class Region:
         return head if dot else NATION_CODE
 
 
+def within(code: str, root: str) -> bool:
+    """Whether region ``code`` is ``root`` or lies under it (``ID``, the nation, holds every
+    region): the one subtree test."""
+    return root == NATION_CODE or code == root or code.startswith(root + ".")
+
+
 def level_of(code: str) -> str:
     """The level a code's shape gives: ``16`` provinsi, ``16.71`` kota, ``16.71.01`` kecamatan…"""
     if code == NATION_CODE:

@@ -161,23 +161,15 @@ class Session:
 
     def check_stage(self, stage: str) -> None:
         """An unknown stage id is an input error listing the stages."""
-        from pilkada_cli.errors import InputError
+        from pilkada_cli.catalog import check_stage
 
-        cycle = self.cycle()
-        if cycle.stage(stage) is None:
-            raise InputError(_("unknown stage '{stage}'; stages: {stages}").format(
-                stage=stage, stages=", ".join(s.id for s in cycle.stages)))
+        check_stage(self.cycle(), stage)
 
     def check_owner(self, owner: str) -> None:
         """An unknown owner is an input error listing the owners."""
-        from pilkada_cli.errors import InputError
+        from pilkada_cli.catalog import check_owner
 
-        cycle = self.cycle()
-        owners = cycle.owners
-        local = {name for a in cycle.owner_aliases for _o, name in a.owners}
-        if owner.casefold() not in {o.casefold() for o in (*owners, *local)}:
-            raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
-                owner=owner, owners=", ".join(owners)))
+        check_owner(self.cycle(), owner)
 
     def check_depth(self, depth: str, below: Region) -> None:
         """``--depth`` must name a level below ``below`` and within the workspace."""
@@ -267,13 +259,12 @@ def show_screen(s: Session, screen: Screen, layout: bool | None = None) -> None:
 
 def check_in_workspace(s: Session, code: str) -> None:
     """A region outside the workspace root's subtree, or below its depth, is an input error."""
-    from pilkada_cli.regions import depth_of_level
+    from pilkada_cli.regions import depth_of_level, within
 
     config = s.workspace().config
     region = s.regions().get(code)
     assert region is not None
-    inside = config.region == "ID" or code == config.region or code.startswith(
-        config.region + ".")
+    inside = within(code, config.region)
     if not inside or region.depth > depth_of_level(config.depth):
         from pilkada_cli.errors import InputError
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import (
     Session,
     check_in_workspace,
@@ -17,6 +16,9 @@ from pilkada_cli.cli._common import (
     handled,
     show_screen,
 )
+from pilkada_cli.cli.actions import read_input, save
+from pilkada_cli.cli.actions import recorder as make_recorder
+from pilkada_cli.cli.app import app
 from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
     from pilkada_cli.errors import Problem
     from pilkada_cli.events import Event
-    from pilkada_cli.recording import Change, Recorder
+    from pilkada_cli.recording import Change
 
 RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
 ItemsArg = Annotated[list[str], typer.Argument(help=_("One or more item ids."), show_default=False)]
@@ -43,32 +45,6 @@ AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "(default: now)."), show_default=False)]
 
 
-def _recorder(s: Session, by: str | None) -> Recorder:
-    from pilkada_cli.copies import workspace_origin
-    from pilkada_cli.recording import Recorder, operator
-    from pilkada_cli.workspace import user_home
-
-    ws = s.workspace()
-    return Recorder(s.cycle(), ws.config.tags, workspace_origin(ws.root, user_home()),
-                    operator(by, ws.config.operator))
-
-
-def _save(s: Session, events: list[Event]) -> None:
-    """Append all or nothing; print each saved event only once it is durable."""
-    from rich.text import Text
-
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.labels import status_word
-
-    saved = Journal(s.workspace().records_dir).append(events)
-    out = s.console()
-    for ev in saved:
-        progress = f" {ev.progress}%" if ev.progress is not None else ""
-        out.print(Text(_("saved {id} {region} {item} {status}").format(
-            id=ev.id, region=ev.region, item=ev.item, status=status_word(ev.status))
-            + progress))
-
-
 def _record(s: Session, region: str, items: list[str], status: str, progress: int | None,
             note: str | None, evidence: list[str] | None, by: str | None,
             at: str | None) -> None:
@@ -78,11 +54,11 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
 
     target = s.region(region)
     check_in_workspace(s, target.code)
-    recorder = _recorder(s, by)
+    recorder = make_recorder(s, by)
     when = parse_at(at, target.timezone, datetime.now(timezone.utc)) if at else None
     changes = [Change(target, item, status, progress, note or "", tuple(evidence or ()), when)
                for item in dict.fromkeys(items)]
-    _save(s, recorder.build(changes))
+    save(s, recorder.build(changes))
 
 
 @app.command(help=_(
@@ -132,14 +108,14 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
     if source != "<stdin>" and path.is_dir():  # a folder of filled-in sheets
         import_fill_ins(s, path, None, by)
         return
-    raw = sys.stdin.buffer.read() if source == "<stdin>" else _read(path)
+    raw = sys.stdin.buffer.read() if source == "<stdin>" else read_input(path)
     if is_fill_in(source, raw):  # an XLSX from `pilkada sheet`, or a CSV saved from one
         import_fill_ins(s, path, raw, by)
         return
     from pilkada_cli.errors import ValidationError
 
     rows, problems = read_csv_rows(raw, source)
-    recorder = _recorder(s, by)
+    recorder = make_recorder(s, by)
     changes, lines, skipped = _csv_changes(s, rows, source, problems)
     try:
         events = recorder.build(changes, lines, source)
@@ -147,7 +123,7 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         problems += e.problems
     if problems:  # every bad row, in file order; nothing is written
         raise ValidationError(sorted(problems, key=lambda p: p.line or 0))
-    _save(s, events)
+    save(s, events)
     if skipped:
         from rich.text import Text
 
@@ -155,14 +131,6 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         for line, first in skipped:
             err.print(Text(_("{file}:{line}: skipped: the same as line {first} (recorded "
                              "once)").format(file=source, line=line, first=first)))
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InputError(_("cannot read {path}: {reason}").format(
-            path=path, reason=e.strerror or e)) from None
 
 
 def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str,
@@ -260,7 +228,7 @@ def undo(
     if bool(event_id) == last:
         raise InputError(_("give an EVENT_ID or --last"))
     journal = Journal(s.workspace().records_dir)
-    recorder = _recorder(s, by)
+    recorder = make_recorder(s, by)
     history = events(s.workspace()).events
     if last:
         mine = journal.last_event(recorder.origin, recorder.default_by if by else None)
@@ -269,7 +237,7 @@ def undo(
         targets = same_batch(history, mine)
     else:
         targets = _by_id(history, (event_id or "").strip().lower())
-    _save(s, [recorder.undo(t, history, recorder.default_by) for t in targets])
+    save(s, [recorder.undo(t, history, recorder.default_by) for t in targets])
 
 
 def _by_id(history: Sequence[Event], wanted: str) -> list[Event]:
@@ -311,8 +279,8 @@ def log(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
         "Also when each event was recorded."))] = False,
 ) -> None:
-    from pilkada_cli.recording import log_filter
-    from pilkada_cli.render.log import log_csv, log_json, log_screen, short_id_length
+    from pilkada_cli.history import log_filter, log_json
+    from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 
     s = get_session()
     code = s.region(region).code if region else None

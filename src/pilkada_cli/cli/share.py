@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
+from pilkada_cli.cli.app import app
 from pilkada_cli.errors import ExitCode, InputError, PilkadaError, StorageError
 from pilkada_cli.i18n import _
 

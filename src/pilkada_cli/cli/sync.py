@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import Session, get_session, handled
+from pilkada_cli.cli.app import app
 from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.i18n import _
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.history import Offices, event_json
 from pilkada_cli.i18n import _, format_date_short, language
 from pilkada_cli.labels import STATUS_STYLE, status_word
 from pilkada_cli.readiness import ZONES
@@ -13,28 +13,8 @@ from pilkada_cli.regions import Region, timezone_of
 from pilkada_cli.render.screen import Para, Screen, Table, part
 from pilkada_cli.render.table import Grid, to_csv
 
-LOG_SCHEMA = "pilkada.log/1"
 _COLUMNS = ("at", "recorded", "region", "item", "status", "progress", "by", "note",
             "evidence", "id", "undoes", "origin", "office")
-# origin id -> the office it belongs to (senders.py); an origin not in it shows its id
-Offices = Mapping[str, str]
-
-
-def log_grid(events: Sequence[Event], offices: Offices | None = None) -> Grid:
-    """Newest first: when it happened and when it was recorded, who, from which office, what,
-    why, proof, id."""
-    offices = offices or {}
-    grid = Grid(headers=[_("Happened"), _("Recorded"), _("Region"), _("Item"), _("Status"),
-                         _("By"), _("From"), _("Note"), _("Evidence"), _("Event")])
-    for ev in events:
-        word = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")
-        if ev.undoes:
-            word += " (" + _("undo of {id}").format(id=ev.undoes[:8]) + ")"
-        grid.add(ev.at.replace("T", " "), ev.recorded[:19].replace("T", " ") + "Z", ev.region,
-                 ev.item, (word, STATUS_STYLE[ev.status]), ev.by,
-                 offices.get(ev.origin, ev.origin), ev.note,
-                 "; ".join(ev.evidence), ev.id)
-    return grid
 
 
 def short_id_length(ids: Iterable[str], minimum: int = 8) -> int:
@@ -105,23 +85,11 @@ def log_screen(events: Sequence[Event], region_of: Callable[[str], Region | None
     return screen
 
 
-def _row(ev: Event, offices: Offices) -> dict[str, Any]:
-    return {"at": ev.at, "recorded": ev.recorded, "region": ev.region, "item": ev.item,
-            "status": ev.status, "progress": ev.progress, "by": ev.by, "note": ev.note,
-            "evidence": list(ev.evidence), "id": ev.id, "undoes": ev.undoes,
-            "origin": ev.origin, "office": offices.get(ev.origin)}
-
-
-def log_json(events: Sequence[Event], offices: Offices | None = None) -> dict[str, Any]:
-    """``pilkada log --format json`` (``office``: null when the origin never said)."""
-    return {"schema": LOG_SCHEMA, "events": [_row(ev, offices or {}) for ev in events]}
-
-
 def log_csv(events: Sequence[Event], offices: Offices | None = None) -> str:
     """``pilkada log --format csv``."""
     rows = []
     for ev in events:
-        row = _row(ev, offices or {})
+        row = event_json(ev, offices or {})
         row["evidence"] = "; ".join(row["evidence"])
         rows.append([row[c] for c in _COLUMNS])
     return to_csv(list(_COLUMNS), rows)

@@ -41,8 +41,18 @@ from pilkada_cli.readiness import (
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.screen import Para, Piece, Screen, Table, part
-from pilkada_cli.render.table import Grid, Spans
-from pilkada_cli.views import Change, Detail, DueTally, Overview, Row
+from pilkada_cli.render.table import Grid, Spans, to_csv
+from pilkada_cli.views import (
+    Change,
+    Changes,
+    Detail,
+    Due,
+    DueTally,
+    Overview,
+    Row,
+    change_json,
+    item_json,
+)
 
 STRIP_LEVELS = (CRITICAL, AT_RISK, ON_TRACK, NO_REPORT, UPCOMING)
 
@@ -622,6 +632,35 @@ def overview_csv_rows(ov: Overview) -> tuple[list[str], list[list[Any]]]:
             *[level or "" for _sid, level in row.stages],
         ])
     return headers, rows
+
+
+DETAIL_CSV = ("region", "item", "stage", "title", "owner", "critical", "weight", "due", "status",
+              "progress", "overdue", "due_soon", "days_late", "note", "evidence", "by", "at",
+              "event")
+DUE_CSV = ("region", "item", "due", "days_late", "overdue", "critical", "owner", "status",
+           "title")
+CHANGES_CSV = ("region", "kind", "before", "status", "item", "title", "by", "at", "note")
+
+
+def detail_csv(dt: Detail) -> str:
+    """``status REGION --format csv``: one row per item of the region (the JSON's fields)."""
+    rows = []
+    for st in dt.items:
+        obj = item_json(st)
+        obj["evidence"] = "; ".join(obj["evidence"])
+        rows.append([obj[c] for c in DETAIL_CSV])
+    return to_csv(list(DETAIL_CSV), rows)
+
+
+def due_csv(v: Due) -> str:
+    """``due --format csv``: one row per (region, item), worst first."""
+    return to_csv(list(DUE_CSV), [[item_json(st)[c] for c in DUE_CSV] for st in v.entries])
+
+
+def changes_csv(v: Changes) -> str:
+    """``changes --format csv``: one row per change."""
+    return to_csv(list(CHANGES_CSV), [[change_json(c)[k] for k in CHANGES_CSV]
+                                      for c in v.entries])
 
 
 def _num(value: float | None) -> str:
