@@ -154,10 +154,9 @@ def test_verify_reports_exactly_the_conflict_status_shows(
         (desk,) = [origin for origin, data in files.items() if b'"by":"Desk"' in data]
         (rina,) = [origin for origin, data in files.items() if b'"by":"Rina"' in data]
         assert line == (
-            f"records/16.10/{desk}.jsonl:1: 16.10 nphd-kpu: CONFLICT: blocked by Desk (Provinsi "
-            "Sumatera Selatan) vs done by Rina (Kabupaten Ogan Ilir), recorded without seeing "
-            f"each other (other side: records/16.10/{rina}.jsonl:1); record a decision "
-            "[conflict, warning]")
+            f"records/16.10/{desk}.jsonl:1: 16.10 nphd-kpu: blocked by Desk (Provinsi Sumatera "
+            f"Selatan) vs done by Rina (Kabupaten Ogan Ilir, records/16.10/{rina}.jsonl:1), "
+            "recorded without seeing each other; record a decision [conflict, warning]")
 
 
 def test_verify_does_not_flag_what_status_does_not(pair: tuple[Office, Office, Path]) -> None:

@@ -20,7 +20,6 @@ from pilkada_cli.errors import StorageError
 from pilkada_cli.events import Event, parse_instant
 from pilkada_cli.i18n import _
 from pilkada_cli.journal import Journal, file_lock, reason, recorded_key
-from pilkada_cli.labels import conflict_text
 from pilkada_cli.readiness import AsOf
 from pilkada_cli.recordfile import (
     MOVEABLE_KINDS,
@@ -123,14 +122,22 @@ def _check_conflicts(journal: Journal, scan: Scan, as_of: AsOf) -> list[Finding]
     found = judge([scan.events[i] for i in where.values()], journal.root, as_of)
     out: list[Finding] = []
     for (region, item), c in sorted(found.items()):
-        latest, *others = (where[ev.id] for ev in c.sides)
-        places = ", ".join(scan.place(i) for i in others)
-        message = _("{region} {item}: {conflict}, recorded without seeing each other (other "
-                    "side: {places}); record a decision").format(
-            region=region, item=item, conflict=conflict_text(c), places=places)
-        out.append(finding(scan.files[scan.file_of[latest]].file.shown, scan.lines[latest],
-                           "conflict", message))
+        at = [where[ev.id] for ev in c.sides]  # latest first: the finding is at the first
+        sides = [_("{value} by {by} ({office})").format(
+            value=_value(c.sides[0]), by=c.sides[0].by, office=c.offices[0])]
+        sides += [_("{value} by {by} ({office}, {place})").format(
+            value=_value(ev), by=ev.by, office=office, place=scan.place(i))
+            for ev, office, i in zip(c.sides[1:], c.offices[1:], at[1:], strict=True)]
+        out.append(finding(
+            scan.files[scan.file_of[at[0]]].file.shown, scan.lines[at[0]], "conflict", _(
+                "{region} {item}: {sides}, recorded without seeing each other; record a "
+                "decision").format(region=region, item=item, sides=_(" vs ").join(sides))))
     return out
+
+
+def _value(ev: Event) -> str:
+    """The status as stored (a file-level finding names the values in the file)."""
+    return ev.status if ev.progress is None else f"{ev.status} {ev.progress}%"
 
 
 # --- repair -------------------------------------------------------------------------------------
