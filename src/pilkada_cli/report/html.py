@@ -125,7 +125,7 @@ table.half{width:50%}
 .st-done{background:#c8e6c9}.st-in_progress{background:#bbdefb}
 .st-blocked{background:#ffcdd2;font-weight:700}.st-na{color:var(--mute)}
 .txt{white-space:pre-wrap}
-ol.stages{columns:3;font-size:.85em;margin:.3em 0}
+ol.stages{columns:3;column-gap:2.5em;font-size:.85em;margin:.3em 0}  /* room for "10." */
 .long{border:2px solid var(--risk);background:#fff8e1;padding:.3em .8em;margin:.4em 0}
 footer{margin-top:1.5em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
 @page{size:A4 landscape;margin:8mm}
@@ -409,9 +409,7 @@ def _matrix(report: Report) -> str:
     rows = []
     for line in report.lines:
         s = line.summary
-        name = _e(short_label(line.region))
-        if line.no_report:
-            name += f' <span class="small">({_e(_("no report"))})</span>'
+        name = _e(short_label(line.region))  # no "(no report)": the level column says it
         if line.indent == 0:
             name = f"<b>{name}</b>"
         rows.append(f"<tr><td>{name}</td><td>{_level(s.level)}</td>"

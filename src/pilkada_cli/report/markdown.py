@@ -139,9 +139,7 @@ def _matrix(report: Report) -> list[str]:
     rows = []
     for line in report.lines:
         s = line.summary
-        name = "· " * line.indent + short_label(line.region)
-        if line.no_report:
-            name = _("{region} (no report)").format(region=name)
+        name = "· " * line.indent + short_label(line.region)  # the level says NO REPORT
         rows.append([name, level_word(s.level), pct(s.score), pct(s.expected),
                      *(cell_text(x) for x in line.stages)])
     out += _table(headers, rows, numeric=(2, 3))
