@@ -3,7 +3,8 @@
 hand to any messenger gateway.
 
 What a desk officer reads on a phone: the sample banner, the verdict, the KRITIS regions by name
-with their reasons, the most urgent blocked and critical overdue items, the deadlines of the
+with their reasons, the most urgent blocked items (a critical one marked "(!)", with a legend line
+when one is listed) and critical overdue items, the deadlines of the
 next ``warn_days`` (7) days, and the changes since the last meeting in one line. Lists are cut
 to a few lines each and say how many more there are. User and checklist text cannot format the
 message: WhatsApp's markers (``* _ ~ ```) in it are replaced by look-alike characters.
@@ -97,7 +98,10 @@ def _blocked(report: Report) -> list[str]:
             line += " " + _("({by}, since {date})").format(by=plain(ev.by),
                                                           date=format_date_short(_since(st, names)))
         lines.append(line)
-    return [f"*{kind_title(sec.kind)} ({sec.pairs}):*", *_cut(lines)]
+    shown = _cut(lines)
+    # critical items sort first: the marker shows exactly when the first pair is critical
+    legend = [_("(!) = critical item")] if pairs and pairs[0][1].item.critical else []
+    return [f"*{kind_title(sec.kind)} ({sec.pairs}):*", *shown, *legend]
 
 
 def _since(st: ItemState, names: dict[str, Region]) -> date:

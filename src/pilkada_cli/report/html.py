@@ -45,6 +45,7 @@ from pilkada_cli.report.model import (
 )
 from pilkada_cli.report.why import Why
 from pilkada_cli.report.words import (
+    attention_note,
     bar_text,
     change_title,
     due_text,
@@ -347,7 +348,7 @@ def _attention(report: Report) -> str:
     tally = " · ".join(f"{_e(k)}: {n}" for k, n in tally_text(report))
     out = [f'<section class="page"><h2>{_e(title)}</h2>',
            f'<p class="tally">{tally}</p>',
-           f'<p class="note">{_e(_attention_note())}</p>']
+           f'<p class="note">{_e(attention_note())}</p>']
     silent = unreported_text(report)
     if silent:
         out.append(f'<p class="tally">{_e(silent)}</p>')
@@ -361,12 +362,6 @@ def _attention(report: Report) -> str:
         out.append(f"<p>{_e(_('None.'))}</p>")
     out.append("</section>")
     return "\n".join(out)
-
-
-def _attention_note() -> str:
-    return _("Each item appears once, under the first heading that applies, grouped by region "
-             "(its districts and villages included); the same item late in several districts "
-             "is one line. (!) marks a critical item.")
 
 
 def _changes(report: Report) -> str:

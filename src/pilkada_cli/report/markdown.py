@@ -25,6 +25,7 @@ from pilkada_cli.report.model import (
     summary_facts,
 )
 from pilkada_cli.report.words import (
+    attention_note,
     bar_text,
     change_title,
     due_text,
@@ -125,6 +126,7 @@ def _sections(report: Report, sections: Sequence[Section], title: Callable[[str]
 def _attention(report: Report) -> list[str]:
     out = [f"## {esc(_('Needs attention'))}", ""]
     out += [esc(" · ".join(f"{k}: {n}" for k, n in tally_text(report))), ""]
+    out += [esc(attention_note()), ""]  # what "(!)" means, as in the HTML
     silent = unreported_text(report)
     if silent:
         out += [esc(silent), ""]

@@ -126,6 +126,13 @@ def note_text(entry: Entry) -> str:
     return f"{note} — {text(ev.by)}" if note else text(ev.by)
 
 
+def attention_note() -> str:
+    """How the attention list is laid out, and what "(!)" means (HTML and Markdown)."""
+    return _("Each item appears once, under the first heading that applies, grouped by region "
+             "(its districts and villages included); the same item late in several districts "
+             "is one line. (!) marks a critical item.")
+
+
 def tally_text(report: Report) -> list[tuple[str, int]]:
     """The attention sections' headings and pair counts, in action order (empty ones too)."""
     return [(kind_title(sec.kind), sec.pairs) for sec in report.sections]
