@@ -349,11 +349,15 @@ def verify(
         for path, n in sorted(report.moved_per_file().items()):
             err.print(Text(_("repaired {path}: {n} line(s) moved to {path}.rejected.jsonl")
                            .format(path=path, n=n), style="yellow"))
-    findings = verify_files(journal)
+    from pilkada_cli.loading import parse_as_of
+
+    # conflicts as `status` shows them by default (the workspace's frozen as_of, else now)
+    findings = verify_files(journal, parse_as_of(None, s.workspace()))
     out = s.console()
     for f in findings:  # the kind stays a code (greppable); the severity is a word
         severity = _("error") if f.severity == "error" else _("warning")
-        out.print(Text(f"{f} [{f.kind}, {severity}]"))
+        # one line per finding for grep; word-wrapped only on a screen
+        out.print(Text(f"{f} [{f.kind}, {severity}]"), soft_wrap=not s.screen())
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     summary = _("{e} error(s), {w} warning(s)").format(e=errors, w=warnings)
