@@ -501,16 +501,19 @@ def _context(root: Region, codes: set[str], boundaries: dict[str, geo.Boundary],
 
 def _legend(pic: Picture, counts: dict[str | None, int], no_report: int, x0: float, y: float,
             width: float) -> float:
-    """Swatches with the level's letter, the words, and how many areas carry each."""
+    """Swatches with the level's letter, the words, and how many areas carry each: only the
+    levels some area has (a "(0)" says nothing about the map), in the order of levels."""
     entries: list[tuple[str | None, bool, str]] = []  # level, hatched, text
     for level in (*LEVEL_ORDER, None):
-        if level is None and not counts.get(None):
+        if not counts.get(level):
             continue
         word = level_word(level) if level is not None else _("no items apply")
-        entries.append((level, False, _("{word} ({n})").format(word=word,
-                                                               n=counts.get(level, 0))))
-    entries.append((NO_REPORT, True, _("{word} ({n})").format(word=level_word(NO_REPORT),
-                                                              n=no_report)))
+        entries.append((level, False, _("{word} ({n})").format(word=word, n=counts[level])))
+    if no_report:
+        entries.append((NO_REPORT, True, _("{word} ({n})").format(word=level_word(NO_REPORT),
+                                                                  n=no_report)))
+    if not entries:
+        return y
     x = x0
     for level, hatched, text in entries:
         w = 22 + 6 + text_width(text, 13) + 18
@@ -703,9 +706,11 @@ def _svg_item(item: Primitive | Area, pattern: str) -> Iterator[str]:
                        pattern)
         yield f'<circle cx="{_num(item.x)}" cy="{_num(item.y)}" r="{_num(item.r)}"{paint}/>'
     elif isinstance(item, Rect):
-        yield (f'<rect x="{_num(item.x)}" y="{_num(item.y)}" width="{_num(item.w)}" '
-               f'height="{_num(item.h)}"'
-               f'{_paint(item.fill, item.stroke, 1, item.hatch, item.dashed, pattern)}/>')
+        box = (f'<rect x="{_num(item.x)}" y="{_num(item.y)}" width="{_num(item.w)}" '
+               f'height="{_num(item.h)}"')
+        if item.hatch and item.fill != "none":  # an SVG fill is a colour or a pattern, so the
+            yield f'{box} fill="{item.fill}"/>'  # colour first, the hatch over it (as in PNG)
+        yield f'{box}{_paint(item.fill, item.stroke, 1, item.hatch, item.dashed, pattern)}/>'
     elif isinstance(item, Line):
         yield (f'<line x1="{_num(item.x1)}" y1="{_num(item.y1)}" x2="{_num(item.x2)}" '
                f'y2="{_num(item.y2)}" stroke="{item.stroke}" stroke-width="{_num(item.width)}"/>')
