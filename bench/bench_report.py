@@ -44,8 +44,9 @@ as_of: {as_of}
 
 def build_nation_workspace(folder: Path, events: int = 300_000, depth: str = "kabupaten",
                            root: str = "ID", seed: int = 2024, as_of: date = AS_OF) -> int:
-    """Create a workspace in ``folder`` with about ``events`` events over every (region, item)
-    pair in scope, up to ``as_of``; one record file per region. Returns the events written."""
+    """Create a workspace in ``folder`` with about ``events`` events over the (region, item)
+    pairs in scope, up to ``as_of``, as plausible as a schedule makes them (``_final``); one
+    record file per region. Returns the events written."""
     cycle = open_cycle("pilkada-2024", None)
     regions = scope_regions(load_regions(), root, depth)
     (folder / "records").mkdir(parents=True, exist_ok=True)
@@ -53,20 +54,22 @@ def build_nation_workspace(folder: Path, events: int = 300_000, depth: str = "ka
         CONFIG.format(root=root, depth=depth, as_of=as_of.isoformat()), encoding="utf-8")
     pairs = [(r, item) for r in regions for item in cycle.items.values()
              if item.applies_to(r.level, frozenset())]
-    per_pair = max(1, round(events / max(len(pairs), 1)))
     rng = random.Random(seed)
+    behind = {r.code for r in regions if r.depth == 1 and rng.random() < LAGGING}
+    lagging = {r.code for r in regions if r.code[:2] in behind and rng.random() < 0.5}
+    finals = [_final(rng, (as_of - item.due).days, item.critical, region.code in lagging)
+              for region, item in pairs]
+    per_pair = max(1, round(events / max(sum(1 for f in finals if f), 1)))
     written = 0
     by_region: dict[str, list[bytes]] = {}
-    for region, item in pairs:
+    for (region, item), final in zip(pairs, finals, strict=True):
         lines = by_region.setdefault(region.code, [])
         origin = "bench-" + region.code.replace(".", "-").lower()
         zone = ZONES[region.timezone]
         start = min(item.due, as_of) - timedelta(days=40)
-        for k in range(per_pair):
+        for k in range(per_pair if final else 0):
             last = k == per_pair - 1
-            status = "done" if last and rng.random() < 0.8 else "in_progress"
-            if last and status != "done" and rng.random() < 0.1:
-                status = "blocked"
+            status = final if last else "in_progress"
             progress = min(95, 10 + 15 * k) if status == "in_progress" else None
             day = start + timedelta(days=k * 40 // per_pair)
             moment = datetime.combine(day, clock(8 + k % 9, rng.randint(0, 59)), zone)
@@ -85,6 +88,29 @@ def build_nation_workspace(folder: Path, events: int = 300_000, depth: str = "ka
         (folder / "records" / code).mkdir(exist_ok=True)
         (folder / "records" / code / f"{origin}.jsonl").write_bytes(b"".join(lines))
     return written
+
+
+LAGGING = 0.3  # provinces where about half of the regions lag behind
+
+
+def _final(rng: random.Random, days_past_due: int, critical: bool, lagging: bool) -> str | None:
+    """Where a pair stands on the as-of date, as a schedule makes plausible. A region on
+    schedule has done everything due, about half of what is due within two weeks and a few
+    later items, and has a few non-critical items blocked; a lagging region has done three in
+    four of the items due and has one open item in ten blocked. None: nothing recorded yet."""
+    if days_past_due >= 0:
+        done = 0.75 if lagging else 1.0
+    else:
+        done = (0.5 if days_past_due >= -14 else 0.08) * (0.7 if lagging else 1)
+    roll = rng.random()
+    if roll < done:
+        return "done"
+    blocked = 0.1 if lagging else 0.0 if critical else 0.05
+    if days_past_due >= -30 and roll < done + (1 - done) * blocked:
+        return "blocked"
+    if days_past_due >= -30 or roll < done + (1 - done) * 0.4:
+        return "in_progress"
+    return None
 
 
 def time_report(folder: Path, formats: str, runs: int) -> list[float]:

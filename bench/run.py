@@ -15,8 +15,17 @@ subprocesses with stdout to /dev/null (so the plain, non-terminal output), the m
   where Debian's ``taskwarrior`` is installed, ``task summary`` over as many tasks in as many
   projects as the workspace has (region, item) pairs and regions.
 
-It prints the machine, a Markdown table and the targets of issue #6; ``--update-docs`` also
-writes the table into docs/performance.md (between the ``bench:start``/``bench:end`` marks).
+With ``report`` rows (not ``--no-report``) it also prints the rakor report of the issue's
+meeting (``--as-of 2024-08-21 --since 2024-08-14``, the default size: region and children) to
+PDF through ``pilkada report -f pdf`` (the system's headless Chromium) and records its A4 pages
+and sizes: the demo's, and the nation to regency level's twice: on the ``regency`` workspace
+(much is late: a fifth of the pairs overdue, a quarter blocked on that date) and on
+``bench_report.build_nation_workspace`` (states as a schedule makes plausible). ``--sizes-only``
+does only that.
+
+It prints the machine, a Markdown table and the targets of issues #6 and #13;
+``--update-docs`` also writes them into docs/performance.md (between the
+``bench:start``/``bench:end`` marks).
 The runner itself imports nothing of pilkada and prepares workspaces in subprocesses
 (``--prepare``, ``--append``): a child's peak memory is measured from when it is forked, so
 the runner must stay smaller than what it measures. Not a test: numbers depend on the machine,
@@ -52,6 +61,8 @@ DOCS = REPO / "docs" / "performance.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 REGION = "16.71"  # Kota Palembang: in every scale
 ALL = ("demo", "sumsel", "regency", "district")
+RAKOR = ["--as-of", "2024-08-21", "--since", "2024-08-14"]  # the meeting of issue #13
+PLAUSIBLE = "nation-plausible"  # bench_report.build_nation_workspace, 100,000 events
 
 
 @dataclass
@@ -77,10 +88,24 @@ class Row:
 
 
 @dataclass
+class Size:
+    """The rakor report of one workspace: printed A4 pages and file sizes."""
+
+    scale: str
+    data: str
+    pages: int
+    html: int  # bytes
+    pdf: int
+    md: int  # lines
+    text: int
+
+
+@dataclass
 class Bench:
     runs: int
     env: dict[str, str]
     rows: list[Row] = field(default_factory=list)
+    sizes: list[Size] = field(default_factory=list)
     floor: float = 0.0
 
     def time(self, cmd: list[str], cwd: Path, runs: int | None = None,
@@ -197,6 +222,20 @@ def _task_data(scale: str, pairs: list[tuple[str, str]]) -> Path:
     return rc
 
 
+def prepare_plausible() -> str:
+    """The nation to regency level with states as a schedule makes plausible (built once)."""
+    sys.path.insert(0, str(SRC))
+    from bench_report import build_nation_workspace
+
+    folder = WORKSPACES / PLAUSIBLE
+    mark = folder / ".generated"
+    if not mark.is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        n = build_nation_workspace(folder, events=100_000)
+        mark.write_text(f"{n}\n", encoding="utf-8")
+    return str(folder)
+
+
 def append_one(folder: Path, item: str) -> None:
     """Append one event to 16.71 (what a `record` does to the records, without timing it)."""
     sys.path.insert(0, str(SRC))
@@ -224,11 +263,15 @@ def _drop_cache(folder: Path) -> Callable[[], None]:
 
 
 def run_scale(b: Bench, scale: str, args: argparse.Namespace) -> None:
-    task = not args.no_task and shutil.which("task") is not None
+    task = not args.no_task and not args.sizes_only and shutil.which("task") is not None
     info = json.loads(_helper(b.env, "--prepare", scale, "--workers", str(args.workers),
                               *(["--task"] if task else [])))
     folder, item = Path(info["folder"]), info["item"]
     print(f"{scale}: {folder}", file=sys.stderr)
+    if not args.no_report:
+        run_sizes(b, scale, folder)
+    if args.sizes_only:
+        return
     task_median = None
     if task:
         env = dict(b.env, TASKRC=info["rc"])
@@ -254,6 +297,49 @@ def run_scale(b: Bench, scale: str, args: argparse.Namespace) -> None:
             [*PILKADA, "report", "--format", "html,xlsx", "--out",
              str(out / "r-{region}-{date}.{format}")], folder, runs=args.report_runs))
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _pages(pdf: Path) -> int:
+    """A PDF's page count: poppler's pdfinfo where installed, else its page objects."""
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], check=True, stdout=subprocess.PIPE,
+                              text=True).stdout
+        return int(next(x.split()[1] for x in info.splitlines() if x.startswith("Pages:")))
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf.read_bytes()))
+
+
+def report_size(b: Bench, scale: str, folder: Path, data: str) -> None:
+    """Print the rakor report of ``folder`` to PDF and record its pages and sizes."""
+    out = Path(tempfile.mkdtemp(prefix="pilkada-bench-size-"))
+    try:
+        done = subprocess.run(
+            [*PILKADA, "report", "-f", "html,pdf,md,text", *RAKOR, "-o",
+             str(out / "r.{format}")], cwd=folder, env=b.env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            print(f"  {scale:9} report size not measured: {done.stderr.strip()}",
+                  file=sys.stderr)
+            return
+        size = Size(scale, data, _pages(out / "r.pdf"), (out / "r.html").stat().st_size,
+                    (out / "r.pdf").stat().st_size,
+                    len((out / "r.md").read_text(encoding="utf-8").splitlines()),
+                    len((out / "r.txt").read_text(encoding="utf-8").splitlines()))
+        b.sizes.append(size)
+        print(f"  {scale:9} report: {size.pages} pages, HTML {size.html / 1e6:.2f} MB, "
+              f"PDF {size.pdf / 1e6:.1f} MB ({data})", file=sys.stderr)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def run_sizes(b: Bench, scale: str, folder: Path) -> None:
+    if scale == "demo":
+        report_size(b, scale, folder, "`pilkada demo`")
+    elif scale == "regency":
+        report_size(b, scale, folder, "bench/gen.py: much is late")
+        plausible = Path(_helper(b.env, "--prepare-plausible").strip())
+        report_size(b, scale, plausible, "bench_report.py: plausible")
 
 
 def machine() -> str:
@@ -282,6 +368,32 @@ def table(b: Bench) -> str:
         lines.append(f"| {r.scale} | {r.what}{note} | {r.stat.median:.3f} | {fl} | {tk} |"
                      f" {r.stat.rss_mb:.0f} |")
     return "\n".join(lines)
+
+
+def size_table(b: Bench) -> str:
+    lines = ["| scale | data | A4 pages | HTML (MB) | PDF (MB) | Markdown (lines) | "
+             "chat text (lines) |", "|---|---|---:|---:|---:|---:|---:|"]
+    for z in b.sizes:
+        lines.append(f"| {z.scale} | {z.data} | {z.pages} | {z.html / 1e6:.2f} | "
+                     f"{z.pdf / 1e6:.1f} | {z.md:,} | {z.text} |")
+    return "\n".join(lines)
+
+
+def size_targets(b: Bench) -> str:
+    demo = next((z for z in b.sizes if z.scale == "demo"), None)
+    checks: list[tuple[str, str | None, bool]] = [
+        ("the demo's default report ≤ 20 A4 pages", None if demo is None else str(demo.pages),
+         demo is not None and demo.pages <= 20),
+        ("… and its HTML ≤ 1.5 MB", None if demo is None else f"{demo.html / 1e6:.2f} MB",
+         demo is not None and demo.html <= 1_500_000),
+    ]
+    checks += [(f"nation to regency default report ≤ 60 A4 pages ({z.data})", str(z.pages),
+                z.pages <= 60) for z in b.sizes if z.scale == "regency"]
+    out = ["| target | figure | met |", "|---|---:|:---:|"]
+    for label, figure, ok in checks:
+        out.append(f"| {label} | {figure or 'not measured'} | "
+                   f"{'' if figure is None else 'yes' if ok else '**no**'} |")
+    return "\n".join(out)
 
 
 def _get(b: Bench, scale: str, prefix: str) -> Row | None:
@@ -349,11 +461,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=2, help="for generating workspaces")
     parser.add_argument("--no-task", action="store_true", help="skip `task summary`")
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--sizes-only", action="store_true",
+                        help="only print the rakor report and count its pages")
     parser.add_argument("--update-docs", action="store_true")
     parser.add_argument("--prepare", metavar="SCALE", help=argparse.SUPPRESS)
     parser.add_argument("--task", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--append", nargs=2, metavar=("FOLDER", "ITEM"), help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-plausible", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.prepare_plausible:
+        print(prepare_plausible())
+        return
     if args.prepare:
         print(json.dumps(prepare(args.prepare, args.workers, args.task)))
         return
@@ -364,16 +482,25 @@ def main(argv: list[str]) -> None:
     home = Path(tempfile.mkdtemp(prefix="pilkada-bench-home-"))
     b = Bench(args.runs, _env(home))
     try:
-        b.floor = b.add("any", "floor: Typer + rich, one-row table",
-                        b.time(FLOOR, REPO)).stat.median
-        b.add("any", "`pilkada --help`", b.time([*PILKADA, "--help"], REPO))
+        if not args.sizes_only:
+            b.floor = b.add("any", "floor: Typer + rich, one-row table",
+                            b.time(FLOOR, REPO)).stat.median
+            b.add("any", "`pilkada --help`", b.time([*PILKADA, "--help"], REPO))
         for scale in scales:
             run_scale(b, scale, args)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+    sizes = (f"The rakor report (`report -f html,pdf,md,text {' '.join(RAKOR)}`, default "
+             f"size), printed to A4 by headless Chromium:\n\n{size_table(b)}\n\n"
+             f"Targets (issue #13):\n\n{size_targets(b)}")
+    if args.sizes_only:
+        print(sizes)
+        return
     report = (f"Machine: {machine()}. Median of {args.runs} runs after one warm-up, "
               f"{time.strftime('%Y-%m-%d')}.\n\n{table(b)}\n\nTargets (issue #6):\n\n"
               f"{targets(b)}")
+    if b.sizes:
+        report += f"\n\n{sizes}"
     print(report)
     if args.update_docs:
         update_docs(report)

@@ -104,3 +104,15 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 def mini_cycle(tmp_path: Path) -> Path:
     """A small valid cycle folder."""
     return write_tree(tmp_path / "mini", MINI_CYCLE)
+
+
+@pytest.fixture
+def mini_ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch
+            ) -> Path:
+    """A workspace on the mini cycle for Sumatera Selatan (16) down to kecamatan, in English,
+    operator Rina; the current folder."""
+    result = cli("init", "ws", "--region", "16", "--depth", "kecamatan", "--cycle",
+                 str(mini_cycle), "--operator", "Rina", "--language", "en")
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path / "ws")
+    return tmp_path / "ws"

@@ -96,13 +96,18 @@ def test_both_offices_see_the_same_conflict(pair: tuple[Office, Office, Path]) -
         assert [(c["status"], c["by"], c["office"]) for c in got["conflict"]] == [
             ("blocked", "Desk", "Provinsi Sumatera Selatan"),
             ("done", "Rina", "Kabupaten Ogan Ilir")]
-    table = prov.run("status", "16.10", "--as-of", "2024-03-05").stdout
+    overview = prov.run("status", "--as-of", "2024-03-05")
+    assert ("Warning: 1 item(s) recorded differently by two offices, counted as blocked until "
+            "someone records a decision (CONFLICT): 16.10 nphd-kpu") in overview.output
+    table = prov.run("status", "16.10", "--as-of", "2024-03-05", "--all").stdout
     line = next(t for t in table.splitlines() if t.startswith("nphd-kpu"))
     assert "CONFLICT" in line
     assert ("CONFLICT: blocked by Desk (Provinsi Sumatera Selatan) vs done by Rina (Kabupaten "
             "Ogan Ilir)") in table
     due = prov.run("due", "16.10", "--as-of", "2024-03-05").stdout
-    assert "CONFLICT · OVERDUE" in next(t for t in due.splitlines() if "nphd-kpu" in t)
+    # due lists a blocked item with its reason among the blocked ones, the conflict with it
+    blocked = next(t for t in due.splitlines() if "nphd-kpu" in t)
+    assert "CONFLICT: blocked by Desk" in blocked
     indo = prov.run("--lang", "id", "status", "16.10", "--as-of", "2024-03-05").stdout
     assert "KONFLIK" in indo
 
@@ -123,3 +128,50 @@ def test_a_decision_recorded_after_seeing_both_settles_it(
     got = _item(decided, "nphd-kpu")
     assert got["status"] == "done" and got["conflict"] is None
     assert _item(oi, "nphd-kpu")["conflict"] is not None  # the regency has not heard yet
+
+
+# --- verify: the same rule as status ------------------------------------------------------------
+
+
+def _verify_conflicts(o: Office) -> list[str]:
+    result = o.run("verify")  # conflicts are warnings: exit 0
+    return [line for line in result.stdout.splitlines() if line.endswith("[conflict, warning]")]
+
+
+def _status_conflicts(o: Office) -> str:
+    err = o.run("status", "--as-of", "2024-03-05").stderr
+    return next((t for t in err.splitlines() if "(CONFLICT)" in t), "")
+
+
+def test_verify_reports_exactly_the_conflict_status_shows(
+        pair: tuple[Office, Office, Path]) -> None:
+    prov, oi, _root = pair
+    for o in (prov, oi):
+        assert _status_conflicts(o).endswith("(CONFLICT): 16.10 nphd-kpu")
+        (line,) = _verify_conflicts(o)  # the records are a day apart: one finding all the same
+        # at the latest side (the province's blocked), naming the other side's file:line
+        files = {p.stem: p.read_bytes() for p in (o.ws / "records" / "16.10").glob("*.jsonl")}
+        (desk,) = [origin for origin, data in files.items() if b'"by":"Desk"' in data]
+        (rina,) = [origin for origin, data in files.items() if b'"by":"Rina"' in data]
+        assert line == (
+            f"records/16.10/{desk}.jsonl:1: 16.10 nphd-kpu: blocked by Desk (Provinsi Sumatera "
+            f"Selatan) vs done by Rina (Kabupaten Ogan Ilir, records/16.10/{rina}.jsonl:1), "
+            "recorded without seeing each other; record a decision [conflict, warning]")
+
+
+def test_verify_does_not_flag_what_status_does_not(pair: tuple[Office, Office, Path]) -> None:
+    """A decision made minutes after seeing the other office's record is no conflict, and a
+    decided pair is none either (the old rule flagged different values from two offices within
+    ten minutes, seen or not)."""
+    prov, oi, root = pair
+    decided = prov.copy(root, "prov-decided-verify")
+    decided.run("done", "16.10", "nphd-kpu", "--at", "2024-02-25", "--by", "Kabid")
+    assert _verify_conflicts(decided) == [] and _status_conflicts(decided) == ""
+    oi.run("done", "16.10", "gudang", "--at", "2024-02-22T09:00+07:00", "--by", "Rina")
+    quick = prov.copy(root, "prov-quick")
+    oi.run("export", "--out", str(root / "oi-gudang.pilkada"))
+    quick.run("import", str(root / "oi-gudang.pilkada"))
+    quick.run("blocked", "16.10", "gudang", "--reason", "belum lengkap", "--at",
+              "2024-02-22T09:05+07:00", "--by", "Desk")
+    assert "16.10 gudang" not in _status_conflicts(quick)
+    assert not any("gudang" in t for t in _verify_conflicts(quick))

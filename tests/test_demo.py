@@ -20,7 +20,7 @@ def test_demo_creates_a_marked_sample_and_shows_its_status(tmp_path: Path, cli: 
     assert config.sample and config.as_of is not None and config.as_of.isoformat() == "2024-08-21"
     assert config.language == "en"
     assert result.stdout.startswith("SAMPLE DATA — not real records")
-    assert "As of 21 August 2024 · H-98" in result.stdout
+    assert "As of 21 Aug 2024 · H-98" in result.stdout
     rows = [line for line in result.stdout.splitlines() if line[:3] == "16."]
     assert len(rows) == 17
     assert cli("--workspace", str(tmp_path / "d"), "verify").exit_code == 0
@@ -162,4 +162,4 @@ def test_demo_speaks_the_language_it_was_asked_in(tmp_path: Path, cli: RunCli) -
     assert result.exit_code == 0
     assert load_config(tmp_path / "d" / "pilkada.yaml").language == "id"
     assert result.stdout.startswith("DATA CONTOH")
-    assert "Per 21 Agustus 2024" in result.stdout
+    assert "Per 21 Agu 2024 · H-98" in result.stdout

@@ -127,7 +127,7 @@ def test_aceh_reads_kip_and_panwaslih(tmp_path: Path, cli: RunCli) -> None:
     assert items["ppk-dilantik"]["owner"] == "KIP"
     assert items["panwascam-terbentuk"]["owner"] == "Panwaslih"
     assert items["nphd-kpu-tanda-tangan"]["title"] == "NPHD dengan KIP ditandatangani"
-    table = cli("--workspace", ws, "status", "11.71", "--as-of", "2024-06-01")
+    table = cli("--workspace", ws, "status", "11.71", "--as-of", "2024-06-01", "--all")
     words = set(re.findall(r"[\w-]+", table.stdout))
     assert "KIP" in words and "Panwaslih" in words and not words & {"KPU", "Bawaslu"}
     sumsel = json.loads(cli("status", "16.71", "--format", "json", "--as-of",
@@ -265,7 +265,7 @@ def test_done_when_commands(tmp_path: Path, cli: RunCli) -> None:
     # monthly report listed by `due` in March 2024 (§8b).
     items = cli("--lang", "en", "items", "--level", "kecamatan")
     row = next(line for line in items.stdout.splitlines() if "rekapitulasi-kecamatan" in line)
-    assert "3 December 2024" in row
+    assert "3 Dec 2024" in row  # short dates on screen
     # `due` leaves out regions that have reported nothing: the province has recorded one thing.
     assert cli("init", "ws", "--region", "16", "--depth", "kabupaten").exit_code == 0
     ws = str(tmp_path / "ws")
@@ -275,3 +275,53 @@ def test_done_when_commands(tmp_path: Path, cli: RunCli) -> None:
     assert due.exit_code == 0
     assert any(line.startswith("16 ") and "laporan-bulanan-desk-pilkada-2024-02" in line
                for line in due.stdout.splitlines())
+
+
+@pytest.fixture(scope="module")
+def jakarta(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DKI Jakarta to kab/kota level with one recorded item (so the regions are not NO REPORT)."""
+    from typer.testing import CliRunner
+
+    from pilkada_cli.cli import app
+
+    ws = tmp_path_factory.mktemp("dki") / "ws"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(ws), "--region", "31", "--depth", "kabupaten",
+                               "--language", "en"]).exit_code == 0
+    assert runner.invoke(app, ["--workspace", str(ws), "done", "31.71", "tps-siap", "--at",
+                               "2024-11-20T10:00"]).exit_code == 0
+    return ws
+
+
+def test_views_say_when_a_region_elects_no_head(jakarta: Path, cli: RunCli) -> None:
+    # §8a: Jakarta's administrative cities and regency elect no head; the views say so.
+    ws = str(jakarta)
+    table = cli("--workspace", ws, "status", "--as-of", "2024-11-25").stdout
+    assert "Regions that elect a head: 1" in table.splitlines()[:6]
+    rows = [line for line in table.splitlines() if line.startswith("31.")]
+    assert len(rows) == 6 and all("· elects no head" in row for row in rows)
+    detail = cli("--workspace", ws, "status", "31.71", "--as-of", "2024-11-25").stdout
+    assert ("Kota Administrasi Jakarta Pusat elects no head in this cycle: kota administrasi, "
+            "tanpa pemilihan wali kota dan tanpa DPRD (UU 29/2007)") in detail
+    province = cli("--workspace", ws, "status", "31", "--as-of", "2024-11-25").stdout
+    assert "Daerah Khusus Ibukota Jakarta elects no head" not in province
+    indonesian = cli("--lang", "id", "--workspace", ws, "status", "--as-of", "2024-11-25")
+    assert "· tanpa pilkada sendiri" in indonesian.stdout
+
+
+def test_reports_and_maps_say_when_a_region_elects_no_head(jakarta: Path, tmp_path: Path,
+                                                           cli: RunCli) -> None:
+    ws = str(jakarta)
+    out = tmp_path / "r.{format}"
+    assert cli("--workspace", ws, "report", "--as-of", "2024-11-25", "-f", "md", "-o",
+               str(out)).exit_code == 0
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "- **Regions that elect a head:** 1" in md
+    line = next(x for x in md.splitlines() if x.startswith("- **Elect no head in this cycle:**"))
+    assert [c for c in ("31.01", "31.71", "31.72", "31.73", "31.74", "31.75") if c in line] == [
+        "31.01", "31.71", "31.72", "31.73", "31.74", "31.75"]
+    svg = tmp_path / "m.svg"
+    assert cli("--workspace", ws, "map", "--as-of", "2024-11-25", "-o", str(svg)).exit_code == 0
+    text = svg.read_text(encoding="utf-8")
+    assert "Regions that elect a head: 1" in text
+    assert "Kota Administrasi Jakarta Pusat (31.71)" in text and "elects no head</title>" in text

@@ -139,11 +139,8 @@ def _recorded(records: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    assert cli("init", "ws", "--region", "16", "--cycle", str(mini_cycle),
-               "--operator", "Rina", "--language", "en").exit_code == 0
-    monkeypatch.chdir(tmp_path / "ws")
-    return tmp_path / "ws"
+def ws(mini_ws: Path) -> Path:
+    return mini_ws
 
 
 def test_random_csv_is_refused_at_a_line_or_recorded_exactly(ws: Path, cli: RunCli,

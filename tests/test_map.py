@@ -108,8 +108,9 @@ def test_sumsel_map_fills_every_regency_by_its_level(sumsel: Path, cli: RunCli) 
             assert any(c.attrib.get("fill", "").startswith("url(#") for c in g), code
 
     texts = _texts(root)
-    for word in ("CRITICAL", "AT RISK", "ON TRACK", "upcoming", "NO REPORT"):
+    for word in ("CRITICAL", "AT RISK", "ON TRACK", "NO REPORT"):  # no region is upcoming
         assert any(t.startswith(word) for t in texts), word
+    assert not any(t.startswith("upcoming") for t in texts)
     # Numbered worst first, and keyed to a list that carries the level as a word.
     numbers = [_title(areas[code]).split(".")[0] for code in SUMSEL]
     assert sorted(numbers, key=int) == [str(n) for n in range(1, 18)]
@@ -317,3 +318,43 @@ def test_renders_inline_in_chromium(sumsel: Path, cli: RunCli, tmp_path: Path) -
     for level in ("critical", "at_risk", "on_track"):
         want = tuple(int(FILL[level][i:i + 2], 16) for i in (1, 3, 5))
         assert want in colours, level
+
+
+def test_the_legend_leaves_out_levels_no_region_has(sumsel: Path, cli: RunCli,
+                                                    tmp_path: Path) -> None:
+    """Only the levels some region has, in the order of levels, with their counts: in the SVG,
+    in the HTML report's map and in the picture the PNG is drawn from."""
+    import re
+
+    from pilkada_cli.cli._common import get_session, reset_session
+    from pilkada_cli.render.map import Text, layout
+
+    rows = _status(cli).values()
+    words = {"critical": "CRITICAL", "at_risk": "AT RISK", "on_track": "ON TRACK",
+             "upcoming": "upcoming"}
+    expected = [f"{word} ({n})" for level, word in words.items()
+                if (n := sum(r["level"] == level for r in rows))]
+    expected.append(f"NO REPORT ({sum(r['no_report'] for r in rows)})")
+    assert expected == ["CRITICAL (1)", "AT RISK (1)", "ON TRACK (2)", "NO REPORT (13)"]
+
+    def legend(texts: list[str]) -> list[str]:
+        return [t for t in texts if re.fullmatch(r"[A-Za-z ]+ \(\d+\)", t)]
+
+    root = _draw(cli, "peta.svg")
+    assert legend(_texts(root)) == expected
+    # NO REPORT swatches (legend, list) are painted as the areas are, and as in the PNG: the
+    # grey, with the hatch over it (an SVG fill holds a colour or a pattern, not both)
+    rects = [r.attrib for r in root.iter() if _tag(r) == "rect"]
+    hatched = [r for r in rects if r.get("fill", "").startswith("url(#")]
+    grey = {(r["x"], r["y"]) for r in rects if r.get("fill") == FILL["no_report"]}
+    assert len(hatched) == 1 + 13 and all((r["x"], r["y"]) in grey for r in hatched)
+    result = cli("--lang", "en", "report", "--as-of", AS_OF, "-f", "html", "-o",
+                 str(tmp_path / "r.html"))
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    svg = html[html.index("<svg"):html.index("</svg>") + 6]
+    assert legend(_texts(ET.fromstring(svg))) == expected
+    reset_session()
+    set_language("en")
+    pic = layout(get_session().readiness(AS_OF), "16", width=800)  # what png_of draws
+    assert legend([t.text for t in pic.items if isinstance(t, Text)]) == expected

@@ -57,6 +57,11 @@ def test_an_empty_workspace_is_no_report_not_critical(empty: Path, cli: RunCli, 
     data = json.loads(cli("--workspace", str(empty), "status", *when, "--format",
                           "json").stdout)
     assert {r["level"] for r in data["regions"]} == {"no_report"}
+    # Nothing is known to be late: no gate but no-report (and the score) fails.
+    for gate in ("critical", "overdue", "red", "blocked"):
+        assert cli("--workspace", str(empty), "status", *when, "--fail-on", gate).exit_code == 0
+    assert cli("--workspace", str(empty), "status", *when, "--fail-on", "no-report"
+               ).exit_code == 1
     assert data["root"]["level"] == "no_report" and data["totals"]["levels"] == {}
     assert data["totals"]["no_report"] == 17
     due = cli("--workspace", str(empty), "--lang", lang, "due", *when)
@@ -127,3 +132,23 @@ def test_every_report_format_says_belum_lapor(empty: Path, tmp_path: Path, cli: 
     book = openpyxl.load_workbook(out / "r.xlsx")
     cells = [c.value for row in book.worksheets[1].iter_rows() for c in row]
     assert "BELUM LAPOR" in cells
+
+
+def test_the_matrix_names_a_silent_region_once_with_its_level(
+        empty: Path, tmp_path: Path, cli: RunCli) -> None:
+    """The regions × stages matrix says BELUM LAPOR in the level column; the region's name
+    does not repeat it as "(belum lapor)" (HTML and Markdown; XLSX and CSV never did)."""
+    out = tmp_path / "out"
+    result = cli("--workspace", str(empty), "report", "--as-of", "2024-08-21", "-f", "html,md",
+                 "--appendix", "all", "-o", f"{out}/r.{{format}}")
+    assert result.exit_code == 0, result.output
+    md = (out / "r.md").read_text(encoding="utf-8")
+    matrix = md.split("## Wilayah × tahapan", 1)[1]
+    row = next(line for line in matrix.splitlines() if "16.12 Kab. Penukal" in line)
+    assert row.startswith("| · 16.12 Kab. Penukal Abab Lematang Ilir | BELUM LAPOR | 0,0% |")
+    html = (out / "r.html").read_text(encoding="utf-8")
+    matrix = html.split('<table class="matrix">', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in matrix.split("<tr>") if "Penukal" in r)
+    assert row.startswith('<td>16.12 Kab. Penukal Abab Lematang Ilir</td><td><span class="lv '
+                          'lv-no_report">BELUM LAPOR</span></td>')
+    assert "(belum lapor)" not in md + html

@@ -32,8 +32,7 @@ def ev(region: str, item: str, status: str, at: str, progress: int | None = None
     return Event(id=f"{_n:032x}", origin="test-origin", seq=_n, region=region, item=item,
                  status=status, progress=progress, note=note or ("x" if status in
                                                                  ("blocked", "na") else ""),
-                 evidence=(), by="Rina", at=at, recorded=recorded or at.replace(
-                     "+07:00", "+00:00"))
+                 evidence=(), by="Rina", at=at, recorded=recorded or at[:19] + "+00:00")
 
 
 @pytest.fixture

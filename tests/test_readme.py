@@ -27,3 +27,9 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 def test_readme_documents_every_exit_code() -> None:
     for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
         assert code in README
+
+
+def test_readme_shows_the_80_column_status_snapshot() -> None:
+    """The README's screen is the committed snapshot (itself pinned by test_screens)."""
+    snapshot = (REPO / "tests" / "snapshots" / "status-80-en.txt").read_text(encoding="utf-8")
+    assert "```text\n" + snapshot + "```" in README

@@ -66,7 +66,7 @@ def test_unknown_name_suggests_closest() -> None:
 def test_cli_regions_level_kota(cli: RunCli) -> None:
     result = cli("regions", "16", "--level", "kota")
     assert result.exit_code == 0
-    codes = [line.split()[1] for line in result.stdout.splitlines() if "Kota " in line]
+    codes = [line.split()[0] for line in result.stdout.splitlines() if "Kota " in line]
     assert codes == ["16.71", "16.72", "16.73", "16.74"]
 
 

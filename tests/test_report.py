@@ -468,3 +468,35 @@ def test_csv_opens_typed_in_libreoffice_with_an_indonesian_locale(reports: dict[
     progress = next(r for r in rows if r["Item id"].value == "nphd-kpu" and
                     r["Region code"].value == "16.10")["Progress (%)"]
     assert (progress.value, progress.data_type) == (40, "n")
+
+
+def test_chat_text_explains_the_critical_marker_only_when_it_shows(ws: Path, cli: RunCli,
+                                                                   tmp_path: Path) -> None:
+    def chat(*lang: str) -> list[str]:
+        out = tmp_path / "chat.txt"
+        result = cli(*lang, "report", "-f", "text", "--as-of", AS_OF, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        return out.read_text(encoding="utf-8").splitlines()
+
+    lines = chat()  # one blocked item, not critical: no marker, no legend
+    assert any(t.startswith("• Kab. Ogan Ilir: Gudang logistik tersedia — ") for t in lines)
+    assert not any("(!)" in t for t in lines)
+    Journal(ws / "records").append([_event("16.01", "nphd-kpu", "blocked",
+                                           "2024-03-06T10:00:00+07:00", note="dana belum cair")])
+    for lang, legend in (("en", "(!) = critical item"), ("id", "(!) = butir kritis")):
+        lines = chat("--lang", lang)
+        marked = [i for i, t in enumerate(lines) if "(!)" in t and t.startswith("• ")]
+        assert len(marked) == 1 and "Kab. Ogan Komering Ulu: NPHD KPU" in lines[marked[0]]
+        # the legend closes the blocked list, once
+        assert lines.count(legend) == 1
+        assert lines[lines.index(legend) + 1] == "" and lines.index(legend) > marked[0]
+        assert len(lines) <= 40
+
+
+def test_markdown_explains_the_critical_marker(ws: Path, cli: RunCli, tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    assert cli("report", "-f", "md", "--as-of", AS_OF, "-o", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "**NPHD KPU ditandatangani** (!) (nphd-kpu)" in text  # critical and overdue
+    attention = text.split("## Needs attention", 1)[1]
+    assert "(\\!) marks a critical item." in attention.split("\n- ", 1)[0]

@@ -9,6 +9,7 @@ Renders are expensive, so the demo and its reports are made once for the module 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -92,6 +93,10 @@ def test_chat_text_fits_a_phone(demo: dict[str, Any]) -> None:
                   if r["level"] == "critical"]
         assert kritis and all(name in message for name in kritis), lang
         assert f"*{KRITIS[lang]}" in message
+        # the changes in one line, without the kinds that did not happen (nothing regressed)
+        assert lines[-1].startswith(("Perubahan sejak 14 Agu 2024: ",
+                                     "Changes since 14 Aug 2024: "))
+        assert not re.search(r"\b0\b", lines[-1]), lines[-1]
 
 
 def test_markdown_is_compact(demo: dict[str, Any]) -> None:

@@ -387,3 +387,17 @@ def test_export_since_a_date_and_of_some_regions(world: dict[str, object],
     assert outside.exit_code == 2 and "outside this workspace" in outside.output
     inside = oi.run("export", "--out", str(oi.ws / "records" / "x.pilkada"), ok=False)
     assert inside.exit_code == 2 and "do not write the bundle inside records/" in inside.output
+
+
+def test_a_change_recorded_for_several_regions_at_once_is_flagged_when_split() -> None:
+    from dataclasses import replace
+
+    from pilkada_cli.exchange import select, split_batches
+
+    a = replace(_event(region="16.10", id_="a1" * 16), batch="bb" * 16, batch_size=2)
+    b = replace(_event(region="16.02", id_="b2" * 16), batch="bb" * 16, batch_size=2)
+    lone = _event(region="16.10", id_="c3" * 16)
+    chosen = select([a, b, lone], ["16.10"], None)
+    assert chosen == [a, lone]
+    assert split_batches(chosen, [a, b, lone]) == 1
+    assert split_batches([a, b, lone], [a, b, lone]) == 0

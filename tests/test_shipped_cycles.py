@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -118,14 +119,16 @@ def test_cli_stages_lists_pkpu_dates_in_indonesian(cli: RunCli) -> None:
     result = cli("--lang", "id", "stages")
     assert result.exit_code == 0
     row = next(line for line in result.stdout.splitlines() if "masa-tenang" in line)
-    assert "24 November 2024" in row and "26 November 2024" in row
-    assert sum(1 for line in result.stdout.splitlines() if line.strip().startswith("│")) >= 21
+    assert "24 Nov 2024" in row and "26 Nov 2024" in row  # short dates on screen
+    assert sum(1 for line in result.stdout.splitlines() if line.split()[0].isdigit()) >= 21
 
 
 def test_cli_items_filters(cli: RunCli) -> None:
     result = cli("items", "--stage", "pemungutan-suara", "--owner", "kpu")
     assert result.exit_code == 0
-    rows = [line for line in result.stdout.splitlines() if line.startswith("│ ") and line[2] != " "]
-    assert rows and all(row.split("│")[3].strip() == "KPU" for row in rows)
+    lines = result.stdout.splitlines()
+    owner = re.split(r"\s{2,}", lines[0]).index("Owner")
+    rows = [re.split(r"\s{2,}", line) for line in lines[1:] if line.strip()]
+    assert rows and all(row[owner] == "KPU" for row in rows)
     assert cli("items", "--stage", "nope").exit_code == 2
     assert cli("items", "--level", "rt").exit_code == 2

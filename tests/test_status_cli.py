@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -66,19 +68,36 @@ def test_json_numbers_are_exact(ws: Path, cli: RunCli) -> None:
     assert data["days_to_voting"] == 271
 
 
+def whole_percent(part: Fraction) -> str:
+    """A share as the screens show it: a whole percentage rounded half up, never 0% for
+    something nor 100% for less than everything."""
+    p = math.floor(part * 100 + Fraction(1, 2))
+    if 0 < part and p == 0:
+        p = 1
+    if part < 1 and p == 100:
+        p = 99
+    return f"{p}%"
+
+
 def test_every_format_carries_the_same_numbers(ws: Path, cli: RunCli) -> None:
     data = _json(cli, "--as-of", "2024-03-02")
-    expected = {r["code"]: (f"{r['score']:.1f}", f"{r['expected']:.1f}") for r in data["regions"]}
+    exact = {r["code"]: (f"{r['score']:.1f}", f"{r['expected']:.1f}") for r in data["regions"]}
+    # Screens show whole percentages, from the JSON's exact sums.
+    whole = {r["code"]: (whole_percent(Fraction(str(r["credit"])) / r["weight"]),
+                         whole_percent(Fraction(r["expected_weight"], r["weight"])))
+             for r in data["regions"]}
     plain = cli("--lang", "en", "status", "--as-of", "2024-03-02", "--format", "plain").stdout
     md = cli("--lang", "en", "status", "--as-of", "2024-03-02", "--format", "md").stdout
     table = cli("--lang", "en", "status", "--as-of", "2024-03-02", "--format", "table").stdout
     csv_rows = list(csv.DictReader(io.StringIO(cli("status", "--as-of", "2024-03-02",
                                                    "--format", "csv").stdout)))
-    assert {r["code"]: (r["score_pct"], r["expected_pct"]) for r in csv_rows} == expected
+    assert {r["code"]: (r["score_pct"], r["expected_pct"]) for r in csv_rows} == exact
+    assert whole["16.10"] == ("8%", "20%")  # 0.4 of 5; 1 of 5 due
     for text in (plain, md, table):
-        for code, (score, exp) in expected.items():
+        for code, (score, exp) in whole.items():
             line = next(line for line in text.splitlines() if code + " " in line)
-            assert re.search(rf"\b{re.escape(score)}%.*\b{re.escape(exp)}%", line), (code, line)
+            assert re.search(rf"(?<!\d){re.escape(score)}.*(?<!\d){re.escape(exp)}", line), \
+                (code, line)
 
 
 def test_piped_and_no_color_output_has_no_escapes(ws: Path, cli: RunCli,
@@ -117,12 +136,19 @@ def test_fail_under_and_blocked(ws: Path, cli: RunCli) -> None:
 
 def test_region_detail_lists_items(ws: Path, cli: RunCli) -> None:
     result = cli("--lang", "en", "status", "ogan ilir", "--as-of", "2024-03-02",
-                 "--format", "plain")
+                 "--format", "plain", "--all")
     assert result.exit_code == 0
+    # Needs action first: the blocked item with its reason, then the critical overdue one.
+    lines = result.stdout.splitlines()
+    blocked = lines.index("Blocked (1):")
+    assert "16.10 Kab. Ogan Ilir · gudang" in lines[blocked + 1]
+    assert "lahan belum ada" in lines[blocked + 1]
+    late = next(line for line in lines if line.startswith("16.10 Kab. Ogan Ilir  ! 1 day late"))
+    assert "nphd-kpu" in late
     gudang = next(line for line in result.stdout.splitlines() if line.startswith("gudang"))
     assert "blocked" in gudang and "lahan belum ada" in gudang
     nphd = next(line for line in result.stdout.splitlines() if line.startswith("nphd-kpu"))
-    assert "in progress 40%" in nphd and "1 days late" in nphd
+    assert "in progress 40%" in nphd and "1 day late" in nphd
 
 
 def test_unknown_stage_and_bad_date_exit_2(ws: Path, cli: RunCli) -> None:

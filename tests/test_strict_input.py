@@ -15,11 +15,8 @@ HEADER = "region,item,status,progress,note,evidence\n"
 
 
 @pytest.fixture
-def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    assert cli("init", "ws", "--region", "16", "--depth", "kecamatan", "--cycle",
-               str(mini_cycle), "--operator", "Rina", "--language", "en").exit_code == 0
-    monkeypatch.chdir(tmp_path / "ws")
-    return tmp_path / "ws"
+def ws(mini_ws: Path) -> Path:
+    return mini_ws
 
 
 def _records(ws: Path) -> dict[str, bytes]:

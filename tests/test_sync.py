@@ -100,6 +100,11 @@ def test_three_clones_end_with_the_same_log_and_status(shared: dict[str, object]
     assert json.loads(statuses[0])["regions"]
     again = prov.run("sync")
     assert "Nothing new here or in" in again.output
+    with (prov.ws / "pilkada.yaml").open("a", encoding="utf-8") as f:
+        f.write('name: "Rakor Sumsel"\n')  # the province edits the shared configuration
+    prov.run("sync")
+    oki.run("sync")
+    assert (oki.ws / "pilkada.yaml").read_bytes() == (prov.ws / "pilkada.yaml").read_bytes()
     for o in (prov, oi):
         assert _git(o.ws, "status", "--porcelain") == ""  # nothing left behind uncommitted
 
@@ -152,3 +157,31 @@ def test_joining_a_repository_that_is_not_a_workspace_is_refused(tmp_path: Path)
     assert result.exit_code == 2
     assert "is a git repository but holds no pilkada workspace" in result.output
     assert not o.ws.exists()  # nothing left behind
+
+
+def test_two_clones_on_one_pc_write_under_different_origins(
+        shared: dict[str, object], tmp_path: Path) -> None:
+    """Same PC, same user data folder, two copies of one workspace: each its own origin, so
+    their record files never meet in a merge."""
+    bare = shared["bare"]
+    root = shared["root"]
+    assert isinstance(bare, Path) and isinstance(root, Path)
+    home = root / "home-same-pc"
+    first, second = Office("c1", root / "c1", home), Office("c2", root / "c2", home)
+    for o in (first, second):
+        o.run("init", str(o.ws), "--git", str(bare))
+        o.run("done", "16.11", "nphd-kpu", "--at", "2024-02-26", "--by", o.name)
+    for o in (first, second, first):
+        o.run("sync")
+    files = sorted(p.name for p in (first.ws / "records" / "16.11").glob("*.jsonl"))
+    assert len(files) == 2
+    for name in files:
+        assert len((first.ws / "records" / "16.11" / name).read_text().splitlines()) == 1
+    assert {e["by"] for e in first.log("16.11")} == {"c1", "c2"}
+    assert first.log("16.11") == second.log("16.11")
+    # a copy of a folder (with its local .pilkada/) is a new copy too
+    third = Office("c3", root / "c3", home)
+    shutil.copytree(first.ws, third.ws)
+    third.run("done", "16.11", "gudang", "--at", "2024-02-27", "--by", "c3")
+    origins = {e["origin"] for e in third.log("16.11")}
+    assert len(origins) == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def load_po() -> Catalog:
 
 def compiled(catalog: Catalog) -> bytes:
     """The .mo bytes of ``catalog``."""
+    # The .po is written without a header, so Babel would stamp "now" as the creation date:
+    # a fixed date keeps the .mo the same bytes for the same messages (merges, reviews).
+    catalog.creation_date = datetime(2024, 1, 1, tzinfo=timezone.utc)
     out = BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()

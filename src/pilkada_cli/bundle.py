@@ -32,6 +32,7 @@ from typing import Any
 from pilkada_cli.errors import InputError
 from pilkada_cli.events import ORIGIN_RE, REGION_RE, Event, RecordFormatError, from_obj, to_line
 from pilkada_cli.i18n import _
+from pilkada_cli.regions import within
 
 FORMAT = "pilkada-bundle"
 VERSION = 1
@@ -389,7 +390,7 @@ def _part_events(part: Part, content: bytes, m: Manifest, p: _Problems) -> list[
     if len(out) != part.events and len(out) == len(lines):
         p.add(_("{name} holds {m} events; the manifest says {n}").format(
             name=part.name, m=len(out), n=part.events))
-    if not any(region == r or region.startswith(r + ".") for r in m.regions):
+    if not any(within(region, r) for r in m.regions):
         p.add(_("{name} is about region {region}, which the manifest does not list").format(
             name=part.name, region=region))
     return out

@@ -8,6 +8,22 @@ from pilkada_cli.i18n import _
 from pilkada_cli.regions import Region, RegionIndex, depth_of_level
 
 
+def check_stage(cycle: Cycle, stage: str) -> None:
+    """An unknown stage id is an input error listing the stages."""
+    if cycle.stage(stage) is None:
+        raise InputError(_("unknown stage '{stage}'; stages: {stages}").format(
+            stage=stage, stages=", ".join(s.id for s in cycle.stages)))
+
+
+def check_owner(cycle: Cycle, owner: str) -> None:
+    """An owner neither of the cycle nor a local name of one (KIP in Aceh) is an input error
+    listing the owners; case does not matter."""
+    local = {name for a in cycle.owner_aliases for _o, name in a.owners}
+    if owner.casefold() not in {o.casefold() for o in (*cycle.owners, *local)}:
+        raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
+            owner=owner, owners=", ".join(cycle.owners)))
+
+
 def select_items(cycle: Cycle, stage: str | None = None, owner: str | None = None,
                  level: str | None = None, region: str | None = None) -> list[Item]:
     """Items of the cycle filtered by stage id, owner (case-insensitive) and level, as
@@ -15,15 +31,10 @@ def select_items(cycle: Cycle, stage: str | None = None, owner: str | None = Non
     base = cycle.items
     chosen = [cycle.localise(i, region) if region else i for i in base.values()]
     if stage is not None:
-        if cycle.stage(stage) is None:
-            raise InputError(_("unknown stage '{stage}'; stages: {stages}").format(
-                stage=stage, stages=", ".join(s.id for s in cycle.stages)))
+        check_stage(cycle, stage)
         chosen = [i for i in chosen if i.stage == stage]
     if owner is not None:
-        local = {name for a in cycle.owner_aliases for _o, name in a.owners}
-        if owner.casefold() not in {o.casefold() for o in (*cycle.owners, *local)}:
-            raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
-                owner=owner, owners=", ".join(cycle.owners)))
+        check_owner(cycle, owner)
         wanted = owner.casefold()
         chosen = [i for i in chosen
                   if wanted in (i.owner.casefold(), base[i.id].owner.casefold())]

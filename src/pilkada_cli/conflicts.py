@@ -122,7 +122,6 @@ def detect(records: Path, as_of: AsOf, files: Sequence[RecordFile] | None = None
     origins can have any, so usually nothing is read beyond the folder listing (``files``: a
     listing the caller already has, ``Journal.snapshot``'s)."""
     from pilkada_cli.journal import Journal
-    from pilkada_cli.regions import timezone_of
 
     journal = Journal(records)
     if files is None:
@@ -133,6 +132,17 @@ def detect(records: Path, as_of: AsOf, files: Sequence[RecordFile] | None = None
     shared = [region for region, names in origins.items() if len(names) > 1]
     if not shared:
         return {}
+    return judge(journal.read(shared).events, records, as_of)
+
+
+def judge(events: Sequence[Event], records: Path, as_of: AsOf
+          ) -> dict[tuple[str, str], Conflict]:
+    """The conflicts among ``events`` (good events of ``records``) at ``as_of``, each side
+    named by its office: what ``detect`` shows, for a caller that has read the events."""
+    from pilkada_cli.regions import timezone_of
+
+    if not events:
+        return {}
     cut: dict[str, float] = {}
 
     def counts(ev: Event) -> bool:
@@ -141,7 +151,7 @@ def detect(records: Path, as_of: AsOf, files: Sequence[RecordFile] | None = None
             cut[zone] = as_of.cutoff_in(zone)
         return parse_instant(ev.at).timestamp() < cut[zone]
 
-    found = find(journal.read(shared).events, load(records), counts)
+    found = find(events, load(records), counts)
     if found:
         from dataclasses import replace
 

@@ -34,6 +34,12 @@ SCHEMA_VERSION = 1
 NOTE_MAX_BYTES = 4096  # what the CLI accepts for a note (validate_text); append takes any size
 NAME_MAX_BYTES = 200  # evidence entries and person names
 SEQ_AUTO = 0  # pass as Event.seq to let Journal.append assign the next per-origin number
+# The longest line a record file may hold, in bytes without its newline. An event the CLI makes
+# stays far below (note and evidence are capped at NOTE_MAX_BYTES each: under 40 KB escaped); a
+# longer line can only come from elsewhere (another office's file, a hand edit) and would cost
+# every command memory and time out of proportion, so the reader refuses it unread and
+# ``to_line`` never writes one.
+LINE_MAX_BYTES = 64 * 1024
 
 _STATUS_SET = frozenset(STATUSES)
 _NEEDS_NOTE = frozenset(("blocked", "na"))
@@ -70,6 +76,11 @@ class Event:
     undoes: str | None = None  # event id this event reverses
     batch: str | None = None  # shared by the events of one multi-event append
     batch_size: int = 1  # how many events that batch has in total
+
+    def __post_init__(self) -> None:
+        # Validated once, when built: every Event is a valid one. (The reader builds events
+        # from lines it has just checked without this: ``parse_obj``.)
+        check_event(self, auto_seq=True)
 
 
 # --- user text -------------------------------------------------------------------------------
@@ -153,13 +164,6 @@ def parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def format_at(moment: datetime) -> str:
-    """``at`` form of an aware datetime: seconds precision, numeric offset."""
-    if moment.utcoffset() is None:
-        raise ValueError("time needs a UTC offset")
-    return moment.replace(microsecond=0).isoformat(timespec="seconds")
-
-
 def recorded_now() -> str:
     """``recorded`` form of the current time: UTC, microseconds, ``+00:00``."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
@@ -208,15 +212,23 @@ def to_obj(ev: Event) -> dict[str, Any]:
 
 
 def to_line(ev: Event) -> bytes:
-    """The stored line of ``ev`` including its ``\\n``; RecordFormatError if ``ev`` is invalid.
-
-    The checks are those ``from_obj`` applies, so whatever is written can be read back.
-    """
-    check_event(ev)
+    """The stored line of ``ev`` including its ``\\n``. Not checked again: an Event was
+    checked when built (the checks ``from_obj`` applies, so whatever is written can be read
+    back); only its ``seq`` must have been given by now."""
+    if ev.seq == SEQ_AUTO:
+        raise ValueError("an event is numbered (Journal.append) before it is stored")
     text = json.dumps(
         to_obj(ev), ensure_ascii=True, allow_nan=False, sort_keys=True, separators=(",", ":")
     )
+    if len(text) > LINE_MAX_BYTES:  # ensure_ascii: characters are bytes
+        raise RecordFormatError(line_too_long(len(text)))
     return (text + "\n").encode("utf-8")
+
+
+def line_too_long(size: int) -> str:
+    """Why a stored line of ``size`` bytes is refused."""
+    return _("the line is {size} bytes, more than the {limit} a record may have; not read").format(
+        size=size, limit=LINE_MAX_BYTES)
 
 
 _KNOWN = frozenset(("v", "id", "origin", "seq", "region", "item", "status", "progress", "note",
@@ -244,6 +256,8 @@ def parse_line(line: str, memo: dict[str, str] | None = None) -> Event:
     folder and file names instead. With ``memo``, equal region, origin, item, status and ``by``
     strings of different events become one object (a third less memory for a big read).
     """
+    if len(line) > LINE_MAX_BYTES:  # not even looked at: see LINE_MAX_BYTES
+        raise RecordFormatError(line_too_long(len(line.encode("utf-8", "replace"))))
     # Text checks are only needed if an escape, DEL or non-ASCII is present: JSON itself rejects
     # raw control characters. This keeps the common line on the fast path.
     check = "\\" in line or "\x7f" in line or not line.isascii()
@@ -317,6 +331,19 @@ def _setter(name: str) -> Callable[[Event, Any], None]:
 event_fields: Callable[[Event], tuple[Any, ...]] = attrgetter(*(f.name for f in fields(Event)))
 
 
+def numbered(ev: Event, seq: int | None = None, batch: str | None = None,
+             batch_size: int | None = None) -> Event:
+    """``ev`` with the fields the writer gives it (``Journal.append``): its ``seq``, and the
+    batch of its append. Not checked again: ``ev`` was checked when built, and the writer's
+    values are valid by construction (a counter above 0, a fresh id, the size of the append)."""
+    values = list(event_fields(ev))
+    if seq is not None:
+        values[2] = seq
+    if batch is not None:
+        values[13], values[14] = batch, batch_size
+    return _new_event(*values)
+
+
 def rebuild_event(values: Sequence[Any]) -> Event:
     """The event of ``event_fields`` of one that passed the checks when it was first read
     (a cache keeps events this way); not checked again."""
@@ -367,11 +394,13 @@ def _is_origin(value: object) -> bool:
             and not value.strip(_ORIGIN_CHARS))
 
 
-def check_event(ev: Event, *, check_text: bool = True, check_place: bool = True) -> None:
-    """Raise RecordFormatError if ``ev`` breaks a rule of the model (types, ranges, formats)."""
+def check_event(ev: Event, *, check_text: bool = True, check_place: bool = True,
+                auto_seq: bool = False) -> None:
+    """Raise RecordFormatError if ``ev`` breaks a rule of the model (types, ranges, formats).
+    ``auto_seq``: ``seq`` may still be SEQ_AUTO (an event not yet appended)."""
     if not _is_hex32(ev.id):
         raise RecordFormatError(_("'id' must be 32 lowercase hex characters"))
-    if type(ev.seq) is not int or ev.seq < 1:
+    if type(ev.seq) is not int or ev.seq < (SEQ_AUTO if auto_seq else 1):
         raise RecordFormatError(_("'seq' must be an integer >= 1"))
     if type(ev.origin) is not str or type(ev.region) is not str:
         raise RecordFormatError(_("'origin' and 'region' must be strings"))
@@ -386,20 +415,28 @@ def check_event(ev: Event, *, check_text: bool = True, check_place: bool = True)
     _check_texts(ev, check_text)
 
 
+def status_problem(status: str, progress: object, has_note: bool) -> str | None:
+    """What is wrong with this status, progress and note together, in words (None: nothing):
+    the one rule for what a user records and for what is stored. ``has_note``: whether a
+    reason was given (a typed note of blanks is none; a stored note is one if not empty)."""
+    if progress is not None:
+        if status != "in_progress":
+            return _("progress is only for in_progress, not {status}").format(status=status)
+        if type(progress) is not int or not 0 <= progress <= 100:
+            return _("progress must be 0 to 100, not {n}").format(n=progress)
+    if status in _NEEDS_NOTE and not has_note:
+        return _("status {status} needs a reason: a note saying why").format(status=status)
+    return None
+
+
 def _check_status(ev: Event) -> None:
     if type(ev.status) is not str or ev.status not in _STATUS_SET:
         raise RecordFormatError(_("unknown status {status!r}").format(status=ev.status))
-    progress = ev.progress
-    if progress is not None:
-        if ev.status != "in_progress":
-            raise RecordFormatError(_("'progress' is only allowed with status in_progress"))
-        if type(progress) is not int or not 0 <= progress <= 100:
-            raise RecordFormatError(_("'progress' must be an integer 0..100"))
     if type(ev.note) is not str:
         raise RecordFormatError(_("'note' must be a string"))
-    if ev.status in _NEEDS_NOTE and not ev.note:
-        raise RecordFormatError(_("status {status} needs a note saying why").format(
-            status=ev.status))
+    problem = status_problem(ev.status, ev.progress, bool(ev.note))
+    if problem is not None:
+        raise RecordFormatError(problem)
 
 
 _fromisoformat = datetime.fromisoformat

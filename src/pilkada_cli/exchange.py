@@ -16,11 +16,12 @@ from pilkada_cli.errors import InputError
 from pilkada_cli.events import Event, latest, parse_instant
 from pilkada_cli.i18n import _
 from pilkada_cli.offices import Office, office_for
+from pilkada_cli.regions import within
 
 
 def in_subtree(code: str, roots: Iterable[str]) -> bool:
     """Whether region ``code`` is one of ``roots`` or under one (ID is the whole nation)."""
-    return any(r == "ID" or code == r or code.startswith(r + ".") for r in roots)
+    return any(within(code, r) for r in roots)
 
 
 def select(events: Iterable[Event], regions: Collection[str],

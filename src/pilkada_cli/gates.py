@@ -36,7 +36,10 @@ def check_gates(ov: Overview, fail_under: float | None, conditions: Sequence[str
             tripped.append(_("score {score}% is under {limit}%").format(
                 score=format_number(score, 2), limit=format_number(fail_under, 2).rstrip("0")
                 .rstrip(".,")))
+    known = not ov.root.no_report  # nothing recorded at all: nothing is known to be late
     for name in dict.fromkeys(conditions):
+        if name in ("overdue", "critical", "blocked", "red") and not known:
+            continue
         if name == "overdue" and root.overdue:
             tripped.append(_("{n} item(s) overdue").format(n=root.overdue))
         elif name == "critical" and (root.critical_overdue or root.critical_blocked):

@@ -32,19 +32,20 @@ import errno
 import os
 import stat
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.events import (
+    LINE_MAX_BYTES,
     ORIGIN_RE,
     REGION_RE,
     SEQ_AUTO,
     Event,
-    RecordFormatError,
     new_event_id,
+    numbered,
     parse_line,
     to_line,
 )
@@ -117,15 +118,25 @@ def _utc_stamp() -> str:
 
 
 def _reverse_lines(f: BinaryIO, size: int) -> Iterator[bytes]:
-    """Lines of ``f`` from the end. The first one yielded is the part after the last newline."""
-    end, rest = size, b""
+    """Lines of ``f`` from the end. The first one yielded is the part after the last newline.
+
+    A line above LINE_MAX_BYTES comes out empty (it cannot be an event): gathering a huge line
+    chunk by chunk would copy it over and over."""
+    end, rest, long = size, b"", False
     while end > 0:
         start = max(0, end - _CHUNK)
         f.seek(start)
-        parts = (f.read(end - start) + rest).split(b"\n")
-        end, rest = start, parts[0]
-        yield from reversed(parts[1:])
-    yield rest
+        parts = f.read(end - start).split(b"\n")
+        tail = b"" if long else parts[-1] + rest  # the line the previous chunk began
+        long = long or len(tail) > LINE_MAX_BYTES
+        if len(parts) > 1:
+            yield b"" if long else tail
+            yield from reversed(parts[1:-1])
+            rest, long = parts[0], False
+        else:
+            rest = b"" if long else tail
+        end = start
+    yield b"" if long else rest
 
 
 def recorded_key(recorded: str) -> str:
@@ -224,17 +235,16 @@ class Journal:
         df = self.record_file(region, origin)
         fd = open_nofollow(df.path)
         try:
-            chunk = b""
-            while True:
+            chunk = bytearray()
+            while len(chunk) <= LINE_MAX_BYTES:  # a longer line is no event (parse_line says so)
                 more = read_at(fd, offset + len(chunk), 4096)
-                chunk += more
-                end = chunk.find(b"\n")
+                end = more.find(b"\n")
+                chunk += more[:end] if end >= 0 else more
                 if end >= 0 or len(more) < 4096:
                     break
         finally:
             os.close(fd)
-        raw = chunk[:end] if end >= 0 else chunk
-        ev = parse_line(raw.rstrip(b"\r").decode("utf-8"))
+        ev = parse_line(bytes(chunk).rstrip(b"\r").decode("utf-8"))
         if ev.region != region or ev.origin != origin:
             raise ValueError(_("{path} has no event of its own at byte {offset}").format(
                 path=df.shown, offset=offset))
@@ -307,13 +317,14 @@ class Journal:
     # appending
 
     def append(self, events: Sequence[Event], *, as_is: bool = False) -> list[Event]:
-        """Durably append ``events``, all or nothing; returns them as written.
+        """Durably append ``events``, all or nothing; returns them as written (each serialised
+        once, after it is numbered).
 
         Events with ``seq == SEQ_AUTO`` get the next per-origin numbers. If no event carries a
         batch id and there are several, they get a fresh shared batch id and ``batch_size``,
         unless ``as_is`` (copies of other offices' events, `pilkada import`: written unchanged).
-        Raises InputError for invalid events (nothing written) and StorageError("NOT saved: ...")
-        for any storage failure, after undoing whatever this call had written.
+        Raises InputError for an id given twice (nothing written) and StorageError("NOT saved:
+        ...") for any storage failure, after undoing whatever this call had written.
         """
         evs = self._stamp_batch(list(events), as_is)
         if not evs:
@@ -341,19 +352,12 @@ class Journal:
         if as_is or len(evs) < 2 or any(ev.batch is not None for ev in evs):
             return evs  # single event, or batches already set (e.g. events copied from files)
         batch = new_event_id()
-        return [replace(ev, batch=batch, batch_size=len(evs)) for ev in evs]
+        return [numbered(ev, batch=batch, batch_size=len(evs)) for ev in evs]
 
     def _targets(self, evs: list[Event]) -> list[RecordFile]:
-        """The file of each event, after validating every event (before any side effect)."""
-        targets = []
-        for ev in evs:
-            try:
-                to_line(replace(ev, seq=1) if ev.seq == SEQ_AUTO else ev)
-            except RecordFormatError as e:
-                raise InputError(_("cannot record event {id}: {reason}").format(
-                    id=ev.id, reason=e)) from None
-            targets.append(self.record_file(ev.region, ev.origin))
-        return targets
+        """The file of each event (before any side effect). The events need no checking: an
+        Event is checked when it is built (events.Event)."""
+        return [self.record_file(ev.region, ev.origin) for ev in evs]
 
     def _prepare_folders(self, targets: list[RecordFile]) -> None:
         try:
@@ -436,7 +440,7 @@ class Journal:
             if ev.origin not in base:
                 base[ev.origin] = self._seq_base(ev.origin, targets)
             base[ev.origin] += 1
-            out.append(replace(ev, seq=base[ev.origin]))
+            out.append(numbered(ev, seq=base[ev.origin]))
         return out
 
     def _seq_base(self, origin: str, targets: list[RecordFile]) -> int:

@@ -101,3 +101,8 @@ def region_level_word(level: str) -> str:
         "desa": _("village"),
     }
     return words[level]
+
+
+def no_head_word() -> str:
+    """Said of a region that elects no head of its own in the cycle (domain.md §8a)."""
+    return _("elects no head")

@@ -15,7 +15,7 @@ from typing import Any
 from pilkada_cli.fields import Checker
 from pilkada_cli.i18n import _
 from pilkada_cli.keys import parse_public
-from pilkada_cli.regions import CODE_RE, NATION_CODE, RegionIndex
+from pilkada_cli.regions import CODE_RE, NATION_CODE, RegionIndex, within
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,7 @@ class Office:
 
     def may_report(self, code: str) -> bool:
         """Whether ``code`` is one of this office's regions or under one."""
-        return any(r == NATION_CODE or code == r or code.startswith(r + ".")
-                   for r in self.regions)
+        return any(within(code, r) for r in self.regions)
 
 
 def parse_offices(c: Checker, raw: Any, regions: RegionIndex | None) -> tuple[Office, ...]:

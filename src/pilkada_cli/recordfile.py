@@ -17,6 +17,7 @@ Pure apart from reading files: nothing here writes, locks or prints.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -30,18 +31,27 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pilkada_cli.errors import InputError, StorageError, os_reason
-from pilkada_cli.events import REGION_RE, Event, NewerVersionError, RecordFormatError, parse_line
+from pilkada_cli.events import (
+    LINE_MAX_BYTES,
+    REGION_RE,
+    Event,
+    NewerVersionError,
+    RecordFormatError,
+    line_too_long,
+    parse_line,
+)
 from pilkada_cli.i18n import _
 from pilkada_cli.safefile import POSIX, Refused, is_link, read_regular
 
 FILE_RE = re.compile(r"([a-z0-9][a-z0-9-]{0,47})\.jsonl", re.ASCII)
 _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 _WARNING_KINDS = frozenset(
-    {"torn-tail", "conflict", "incomplete-batch", "future", "seq", "stray"}
+    {"torn-tail", "conflict", "incomplete-batch", "future", "seq", "clock", "stray"}
 )
 # What `repair` may move aside into <file>.rejected.jsonl: lines that can never count.
 MOVEABLE_KINDS = frozenset({"torn-tail", "corrupt", "conflict-marker", "misplaced",
-                            "duplicate-id"})
+                            "duplicate-id", "oversized"})
+_MAX_CHARS = LINE_MAX_BYTES // 4  # a shorter line cannot be too long: UTF-8 has 1-4 bytes each
 _ID = attrgetter("id")
 
 
@@ -52,7 +62,7 @@ class Finding:
     path: str  # e.g. "records/16.71/pc-a1b2c3d4.jsonl" (forward slashes on every OS)
     line: int | None  # 1-based; None when not about one line
     kind: str  # torn-tail corrupt conflict-marker duplicate-id misplaced incomplete-batch
-    # future seq conflict newer-version symlink unreadable stray
+    # future seq clock conflict newer-version oversized symlink unreadable stray
     message: str
     severity: str = "error"  # "error" or "warning"
 
@@ -113,9 +123,17 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
     """Every data file (of ``regions``, None = all) in path order with its signature (one
     ``lstat`` each, nothing read), and what the listing found: linked or unreadable folders,
     linked files, and with ``strays`` files that are not record files. Raises InputError for a
-    malformed region code, StorageError if ``root`` cannot be listed."""
+    malformed region code, StorageError if ``root`` cannot be listed or is a symbolic link;
+    with ``strays`` (verify's complete look), a linked ``root`` is a finding instead, and
+    nothing under it is listed."""
     found: list[Finding] = []
     out: list[RecordFile] = []
+    if _root_is_link(root):  # records/ itself: never read through it, as append never writes
+        if not strays:
+            raise StorageError(_("cannot read {path}: {reason}").format(
+                path=label, reason=os_reason(OSError(errno.ELOOP, "link"))))
+        return out, [finding(label, None, "symlink", _(
+            "is a symbolic link; not followed (replace it by the folder itself)"))]
     base = os.fspath(root)
     # The hot loop of every run (tens of thousands of files): no per-file joins or f-strings.
     match, lstat, islink, sep = FILE_RE.fullmatch, os.lstat, stat.S_ISLNK, os.sep
@@ -156,6 +174,13 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
             append(RecordFile(region, name[:-6], path, seen_as + name, (
                 st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)))
     return out, found
+
+
+def _root_is_link(root: Path) -> bool:
+    try:
+        return is_link(os.lstat(root))
+    except OSError:
+        return False  # missing (nothing recorded yet) or unreadable: the listing says which
 
 
 def _region_entries(root: Path, label: str, regions: Collection[str] | None
@@ -241,6 +266,10 @@ def parse_bytes(file: RecordFile, data: bytes, memo: dict[str, str] | None = Non
         if line and line[-1] == "\r":  # git autocrlf on Windows
             line = line[:-1]
         if not line:
+            continue
+        if len(line) > _MAX_CHARS and len(line.encode("utf-8", "replace")) > LINE_MAX_BYTES:
+            findings.append(finding(shown, lineno, "oversized", line_too_long(
+                len(line.encode("utf-8", "replace")))))
             continue
         try:
             ev = parse_line(line, memo)

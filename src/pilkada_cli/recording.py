@@ -22,9 +22,10 @@ from pilkada_cli.events import (
     SEQ_AUTO,
     STATUSES,
     Event,
+    RecordFormatError,
     new_event_id,
     order_key,
-    parse_instant,
+    status_problem,
     validate_text,
 )
 from pilkada_cli.i18n import _
@@ -147,7 +148,7 @@ class Recorder:
         for i, change in enumerate(changes):
             try:
                 events.append(self._one(change))
-            except InputError as e:
+            except (InputError, RecordFormatError) as e:  # the input rules, then the model's
                 line = int(where[i]) if where and where[i].isdigit() else None
                 problems.append(Problem(source or "record", line, str(e)))
         if problems and not source:
@@ -162,17 +163,15 @@ class Recorder:
         if not applies(self.cycle, item, c.region, tags):
             raise InputError(self._not_applicable(item, c.region, tags))
         note = validate_text(_("note"), c.note, max_bytes=NOTE_MAX_BYTES, allow_newline=True)
-        if c.status in ("blocked", "na") and not note.strip():
-            raise InputError(_("status {status} needs a reason: a note saying why").format(
-                status=c.status))
-        if c.progress is not None:
-            if c.status != "in_progress":
-                raise InputError(_("progress is only for in_progress, not {status}").format(
-                    status=c.status))
-            if not 0 <= c.progress <= 100:
-                raise InputError(_("progress must be 0 to 100, not {n}").format(n=c.progress))
+        problem = status_problem(c.status, c.progress, bool(note.strip()))
+        if problem is not None:
+            raise InputError(problem)
         evidence = tuple(validate_text(_("evidence"), e, max_bytes=NAME_MAX_BYTES,
                                        allow_newline=False) for e in c.evidence if e.strip())
+        total = sum(len(e.encode("utf-8")) for e in evidence)
+        if total > NOTE_MAX_BYTES:  # with the note's cap, an event stays below LINE_MAX_BYTES
+            raise InputError(_("evidence is too long: {size} bytes of UTF-8 in all, at most "
+                               "{limit} allowed").format(size=total, limit=NOTE_MAX_BYTES))
         by = validate_text(_("name"), c.by or self.default_by, max_bytes=NAME_MAX_BYTES,
                            allow_newline=False)
         at = c.at or self.now
@@ -296,27 +295,6 @@ def read_csv_rows(raw: bytes, source: str) -> tuple[list[tuple[int, dict[str, st
             continue
         rows.append((row.line, dict(zip(header, row.values, strict=True))))
     return rows, problems
-
-
-def log_filter(events: Iterable[Event], region: str | None = None, item: str | None = None,
-               since: date | None = None, until: date | None = None,
-               by: str | None = None) -> list[Event]:
-    """The audit trail, newest first (a deterministic order every office shares)."""
-    out = []
-    for ev in events:
-        if region and not (ev.region == region or ev.region.startswith(region + ".")
-                           or region == "ID"):
-            continue
-        if item and ev.item != item:
-            continue
-        if by and ev.by.casefold() != by.casefold():
-            continue
-        day = parse_instant(ev.at).date()
-        if (since and day < since) or (until and day > until):
-            continue
-        out.append(ev)
-    out.sort(key=order_key, reverse=True)
-    return out
 
 
 def same_batch(events: Iterable[Event], ev: Event) -> list[Event]:

@@ -63,6 +63,12 @@ class Region:
         return head if dot else NATION_CODE
 
 
+def within(code: str, root: str) -> bool:
+    """Whether region ``code`` is ``root`` or lies under it (``ID``, the nation, holds every
+    region): the one subtree test."""
+    return root == NATION_CODE or code == root or code.startswith(root + ".")
+
+
 def level_of(code: str) -> str:
     """The level a code's shape gives: ``16`` provinsi, ``16.71`` kota, ``16.71.01`` kecamatan…"""
     if code == NATION_CODE:
@@ -136,7 +142,6 @@ class RegionIndex:
         self._data = data
         self._start = data.find(b"\n") + 1  # after the header
         self._rows: tuple[list[str], list[str]] | None = None
-        self._by_name: dict[str, list[int]] | None = None
         self._lower: bytes | None = None
         self._accented: list[int] | None = None
 
@@ -224,23 +229,9 @@ class RegionIndex:
             return []
         return list(self.descendants(code, region.depth + 1))
 
-    def _name_index(self) -> dict[str, list[int]]:
-        if self._by_name is None:
-            index: dict[str, list[int]] = {}
-            for i, name in enumerate(self._names):
-                norm = normalise_name(name)
-                index.setdefault(_key(norm), []).append(i)
-                stripped = _strip_kind(norm)
-                if stripped != norm:
-                    index.setdefault(_key(stripped), []).append(i)
-            self._by_name = index
-        return self._by_name
-
     def _named(self, key: str) -> list[Region]:
         """Regions whose normalised name, without spaces, is ``key`` (or is it once a leading
         kabupaten/kota/provinsi is dropped), in code order."""
-        if self._by_name is not None:
-            return [self._make(i) for i in self._by_name.get(key, [])]
         return self._scan_names(key)
 
     def _scan_names(self, key: str) -> list[Region]:

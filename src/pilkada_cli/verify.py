@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 
+from pilkada_cli.conflicts import judge
 from pilkada_cli.errors import StorageError
 from pilkada_cli.events import Event, parse_instant
 from pilkada_cli.i18n import _
 from pilkada_cli.journal import Journal, file_lock, reason, recorded_key
+from pilkada_cli.readiness import AsOf
 from pilkada_cli.recordfile import (
     MOVEABLE_KINDS,
     Finding,
@@ -29,7 +32,9 @@ from pilkada_cli.recordfile import (
 from pilkada_cli.safefile import FILE_MODE, append_durably, read_regular, replace_atomic
 
 FUTURE_SLACK = timedelta(minutes=5)
-CONFLICT_WINDOW = timedelta(minutes=10)
+# Runs on one machine stamp ``recorded`` before they wait for the lock that assigns seq, so a
+# run that waited can carry an earlier time than the one before it: up to the lock timeout.
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +53,14 @@ class RepairReport:
         return counts
 
 
-def verify(journal: Journal, conflict_window: timedelta = CONFLICT_WINDOW) -> list[Finding]:
-    """Every finding about every record file, ordered by path and line."""
+def verify(journal: Journal, as_of: AsOf | None = None) -> list[Finding]:
+    """Every finding about every record file, ordered by path and line; conflicts as
+    ``status`` at ``as_of`` (default now) shows them."""
     scan = journal.scan(strays=True)
     found = scan.problems + scan.warnings
     found += _check_sequences(scan, datetime.now(timezone.utc))
-    found += _check_conflicts(scan, conflict_window)
+    found += _check_clocks(scan)
+    found += _check_conflicts(journal, scan, as_of or AsOf.now())
     return sorted(found, key=lambda f: (f.path, f.line or 0, f.kind))
 
 
@@ -78,41 +85,59 @@ def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
     return found
 
 
-def _check_conflicts(scan: Scan, window: timedelta) -> list[Finding]:
-    """Different statuses for one (region, item) from different origins close in time."""
-    groups: dict[tuple[str, str], list[tuple[float, int]]] = {}
+def _check_clocks(scan: Scan) -> list[Finding]:
+    """``recorded`` going backwards along one machine's seq: its clock was set back, so the
+    order of its changes (which ``recorded`` breaks ties with) may be wrong. One finding per
+    jump back, at the event after it."""
+    by_origin: dict[str, list[int]] = {}
     for i, ev in enumerate(scan.events):
-        if ev.batch not in scan.incomplete:
-            groups.setdefault((ev.region, ev.item), []).append(
-                (parse_instant(ev.at).timestamp(), i))
+        by_origin.setdefault(ev.origin, []).append(i)
     found: list[Finding] = []
-    span = window.total_seconds()
-    for members in groups.values():
-        members.sort()
-        for k, (t, i) in enumerate(members):
-            for t2, j in members[k + 1:]:
-                if t2 - t > span:
-                    break
-                if _concurrent_edit(scan.events[i], scan.events[j]):
-                    found.append(_conflict(scan, i, j))
+    events = scan.events
+    for members in by_origin.values():
+        members.sort(key=lambda i: events[i].seq)
+        for prev, i in pairwise(members):
+            a, b = events[prev], events[i]
+            if recorded_key(b.recorded) >= recorded_key(a.recorded):
+                continue  # the usual case, decided without parsing a time
+            if parse_instant(a.recorded) - parse_instant(b.recorded) <= CLOCK_SLACK:
+                continue  # two runs took the lock in the other order than they read the clock
+            found.append(finding(
+                scan.files[scan.file_of[i]].file.shown, scan.lines[i], "clock", _(
+                    "recorded {recorded}, before seq {seq} of the same machine (recorded "
+                    "{previous} at {place}): its clock went backwards; the order of its changes "
+                    "may be wrong").format(recorded=b.recorded, seq=a.seq, previous=a.recorded,
+                                           place=scan.place(prev))))
     return found
 
 
-def _concurrent_edit(a: Event, b: Event) -> bool:
-    return (a.origin != b.origin and a.status != b.status
-            and a.undoes != b.id and b.undoes != a.id)
+def _check_conflicts(journal: Journal, scan: Scan, as_of: AsOf) -> list[Finding]:
+    """The conflicts ``status`` shows, by the same rule (conflicts.py: the latest records of a
+    pair from two origins disagree and neither had seen the other's): one warning per pair, at
+    the latest side's line, naming the other sides' lines."""
+    where: dict[str, int] = {}
+    for i, ev in enumerate(scan.events):
+        if ev.batch not in scan.incomplete:  # as Journal.read, which status reads through
+            where.setdefault(ev.id, i)
+    found = judge([scan.events[i] for i in where.values()], journal.root, as_of)
+    out: list[Finding] = []
+    for (region, item), c in sorted(found.items()):
+        at = [where[ev.id] for ev in c.sides]  # latest first: the finding is at the first
+        sides = [_("{value} by {by} ({office})").format(
+            value=_value(c.sides[0]), by=c.sides[0].by, office=c.offices[0])]
+        sides += [_("{value} by {by} ({office}, {place})").format(
+            value=_value(ev), by=ev.by, office=office, place=scan.place(i))
+            for ev, office, i in zip(c.sides[1:], c.offices[1:], at[1:], strict=True)]
+        out.append(finding(
+            scan.files[scan.file_of[at[0]]].file.shown, scan.lines[at[0]], "conflict", _(
+                "{region} {item}: {sides}, recorded without seeing each other; record a "
+                "decision").format(region=region, item=item, sides=_(" vs ").join(sides))))
+    return out
 
 
-def _conflict(scan: Scan, i: int, j: int) -> Finding:
-    a, b = scan.events[i], scan.events[j]
-    return finding(
-        scan.files[scan.file_of[j]].file.shown, scan.lines[j], "conflict", _(
-            "{region} {item}: {status} by {by} ({origin}, {at}) and {other_status} by"
-            " {other_by} ({other_origin}, {other_at}, {place}) were recorded independently;"
-            " check which is right and record it again").format(
-            region=b.region, item=b.item, status=b.status, by=b.by, origin=b.origin, at=b.at,
-            other_status=a.status, other_by=a.by, other_origin=a.origin, other_at=a.at,
-            place=scan.place(i)))
+def _value(ev: Event) -> str:
+    """The status as stored (a file-level finding names the values in the file)."""
+    return ev.status if ev.progress is None else f"{ev.status} {ev.progress}%"
 
 
 # --- repair -------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""What each status view shows, computed once from a Readiness and rendered by every format.
+"""What each readiness view shows (``status``, ``due``, ``changes``), computed once from a
+Readiness, and each view's versioned JSON contract. Renderers (render/status.py) format the same
+rows for the terminal, CSV and Markdown, so no two formats disagree.
 
-Pure: builds frozen rows of numbers; renderers only format them, so the terminal, JSON, CSV and
-Markdown never disagree.
+Pure: builds frozen rows of numbers; no printing.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from pilkada_cli.readiness import (
     days_to_voting,
     worst_first,
 )
-from pilkada_cli.regions import Region, depth_of_level
+from pilkada_cli.regions import Region, depth_of_level, within
 
 # 2: the level may be "no_report", and a parent's counts leave out its unreported subtrees.
 STATUS_SCHEMA = "pilkada.status/2"
+DUE_SCHEMA = "pilkada.due/1"
+CHANGES_SCHEMA = "pilkada.changes/1"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,13 @@ def detail(r: Readiness, code: str, stage: str | None = None) -> Detail:
     return Detail(ov, stages, tuple(r.items(code, stage)))
 
 
+def needs_action(r: Readiness, code: str, stage: str | None = None) -> list[ItemState]:
+    """What needs action in ``code``'s subtree (of ``stage``, if given), worst first: blocked,
+    overdue, and due within the warning days (what ``status REGION`` shows first)."""
+    action = due_list(r, r.thresholds.warn_days, root=code)
+    return action if stage is None else [st for st in action if st.item.stage == stage]
+
+
 def unreported(r: Readiness, code: str) -> list[Region]:
     """The regions of ``code``'s subtree (itself included) that have reported nothing, each
     listed without its descendants (which have reported nothing either)."""
@@ -139,13 +149,17 @@ def unreported(r: Readiness, code: str) -> list[Region]:
 
 
 def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str | None = None,
-             critical_only: bool = False) -> list[ItemState]:
-    """Late and upcoming (region, item) pairs, worst first: blocked and critical overdue, then
-    days late. Regions with no report are left out: nothing is known about their items."""
+             critical_only: bool = False, root: str | None = None) -> list[ItemState]:
+    """Late, blocked and upcoming (region, item) pairs of ``root``'s subtree (default: every
+    region), worst first: critical overdue, overdue (blocked first, then most days late),
+    then the rest by due date. Regions with no report are left out: nothing is known about
+    their items."""
     out: list[ItemState] = []
-    for region in r.regions:
+    regions = r.regions if root is None else [r.region(root), *r.subtree(root)]
+    for region in regions:
         if r.no_report(region.code):
             continue
+        d = r.results[region.code].d
         for st in r.items(region.code):
             if owner is not None and owner.casefold() not in (
                     st.item.owner.casefold(), r.cycle.items[st.item.id].owner.casefold()):
@@ -154,13 +168,71 @@ def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str |
                 continue
             if st.status in ("done", "na"):
                 continue
-            d = r.results[region.code].d
-            if st.overdue or (not overdue_only and st.due <= d + timedelta(days=within)):
+            if st.overdue or (not overdue_only and (
+                    st.status == "blocked" or st.due <= d + timedelta(days=within))):
                 out.append(st)
     out.sort(key=lambda st: (not (st.overdue and st.item.critical), not st.overdue,
                              st.status != "blocked", -st.days_late, st.due, st.region,
                              st.item.id))
     return out
+
+
+@dataclass(frozen=True)
+class DueTally:
+    """What a list of late and upcoming items adds up to, for the line above it."""
+
+    overdue: int
+    critical_overdue: int
+    due_soon: int
+    blocked: int
+    critical_blocked: int
+    worst: tuple[Region, int] | None  # the child region with the most overdue items
+
+
+def due_tally(r: Readiness, entries: Sequence[ItemState], root: str) -> DueTally:
+    """Counts of ``entries`` and the child of ``root`` (or deeper region) most overdue."""
+    late: dict[str, int] = {}
+    depth = r.region(root).depth + 1
+    for st in entries:
+        child = ".".join(st.region.split(".")[:depth])
+        if st.overdue and child != root and child in r.results:
+            late[child] = late.get(child, 0) + 1
+    worst = min(late.items(), key=lambda kv: (-kv[1], kv[0])) if late else None
+    return DueTally(
+        overdue=sum(st.overdue for st in entries),
+        critical_overdue=sum(st.overdue and st.item.critical for st in entries),
+        due_soon=sum(not st.overdue and st.due_soon for st in entries),
+        blocked=sum(st.status == "blocked" for st in entries),
+        critical_blocked=sum(st.status == "blocked" and st.item.critical for st in entries),
+        worst=None if worst is None else (r.region(worst[0]), worst[1]),
+    )
+
+
+@dataclass(frozen=True)
+class Due:
+    """``pilkada due``: the late, blocked and upcoming pairs of a region's subtree."""
+
+    readiness: Readiness
+    target: Region
+    within: int
+    entries: tuple[ItemState, ...]
+    tally: DueTally
+    silent: tuple[Region, ...]  # regions that reported nothing (their items are unknown)
+
+
+def due(r: Readiness, target: Region, within: int, overdue_only: bool = False,
+        owner: str | None = None, critical_only: bool = False) -> Due:
+    """The ``due`` view of ``target``'s subtree."""
+    entries = due_list(r, within, overdue_only, owner, critical_only, root=target.code)
+    return Due(r, target, within, tuple(entries), due_tally(r, entries, target.code),
+               tuple(unreported(r, target.code)))
+
+
+def due_json(v: Due) -> dict[str, Any]:
+    """The versioned JSON contract of ``pilkada due`` (schema ``pilkada.due/1``)."""
+    return {"schema": DUE_SCHEMA, "as_of": v.readiness.results[v.target.code].d.isoformat(),
+            "within": v.within, "items": [item_json(st) for st in v.entries],
+            "no_report": [x.code for x in v.silent]}
 
 
 def summary_json(s: Summary) -> dict[str, Any]:
@@ -277,3 +349,27 @@ def changes(before: Readiness, after: Readiness) -> list[Change]:
 def change_json(c: Change) -> dict[str, Any]:
     """One change as JSON."""
     return {"kind": c.kind, "before": c.before.status, **item_json(c.after)}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """``pilkada changes``: what changed in a region's subtree from ``since`` to ``until``."""
+
+    readiness: Readiness  # at the end of the window
+    target: Region
+    since: date
+    until: date
+    entries: tuple[Change, ...]
+
+
+def changes_in(before: Readiness, after: Readiness, target: Region, since: date) -> Changes:
+    """The ``changes`` view of ``target``'s subtree: ``before`` is the readiness at the end of
+    the day before ``since``, ``after`` at the end of the window."""
+    entries = [c for c in changes(before, after) if within(c.after.region, target.code)]
+    return Changes(after, target, since, after.results[target.code].d, tuple(entries))
+
+
+def changes_json(v: Changes) -> dict[str, Any]:
+    """The versioned JSON contract of ``pilkada changes`` (schema ``pilkada.changes/1``)."""
+    return {"schema": CHANGES_SCHEMA, "since": v.since.isoformat(),
+            "until": v.until.isoformat(), "changes": [change_json(c) for c in v.entries]}

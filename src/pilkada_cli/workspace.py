@@ -19,7 +19,7 @@ from pilkada_cli.errors import InputError, Problem, StorageError, ValidationErro
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
 from pilkada_cli.offices import Office, parse_offices
-from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level
+from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level, within
 from pilkada_cli.yamlload import Document, load_file
 
 CONFIG_FILE = "pilkada.yaml"
@@ -225,10 +225,6 @@ def _as_of(c: Checker, m: Mapping[str, Any]) -> date | None:
     return day
 
 
-def _inside(code: str, root: str) -> bool:
-    return root == NATION_CODE or code == root or code.startswith(root + ".")
-
-
 def _tags(c: Checker, raw: Any, regions: RegionIndex | None,
           root: str) -> dict[str, frozenset[str]]:
     if raw is None:
@@ -242,7 +238,7 @@ def _tags(c: Checker, raw: Any, regions: RegionIndex | None,
             continue
         if regions is not None and regions.get(code) is None:
             c.add(key, _("unknown region code '{code}'").format(code=code))
-        elif root and not _inside(code, root):
+        elif root and not within(code, root):
             c.add(key, _("region {code} is outside this workspace's region {root}: its tags "
                          "would count nowhere").format(code=code, root=root))
         tags = c.text_list(m, ("tags",), code)  # type: ignore[arg-type]

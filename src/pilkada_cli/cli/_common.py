@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pilkada_cli.events import Event
     from pilkada_cli.readiness import Readiness
     from pilkada_cli.regions import Region, RegionIndex
+    from pilkada_cli.render.screen import Screen
     from pilkada_cli.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,6 +61,11 @@ class Session:
                 width=_width(),
             )
         return self._consoles[key]
+
+    def screen(self) -> bool:
+        """Whether views are laid out for a screen (a terminal, or FORCE_COLOR when piped,
+        e.g. into ``less -R``; NO_COLOR and --no-color win over FORCE_COLOR)."""
+        return sys.stdout.isatty() or (_forced() and not self.no_color)
 
     def workspace(self) -> Workspace:
         """The workspace in use, its config checked as strictly as by ``validate`` (region codes
@@ -130,6 +136,16 @@ class Session:
         r, bad = readiness(ws, self.cycle(), self.regions, moment)
         self.record_problems = bad
         self._warn_skipped(bad)
+        if r.conflicts:
+            from rich.text import Text
+
+            pairs = sorted(r.conflicts)
+            shown = ", ".join(f"{code} {item}" for code, item in pairs[:3])
+            self.console(stderr=True).print(Text(_(
+                "Warning: {n} item(s) recorded differently by two offices, counted as blocked "
+                "until someone records a decision (CONFLICT): {pairs}").format(
+                n=len(pairs), pairs=shown + (" …" if len(pairs) > 3 else "")),
+                style="bold yellow"))
         return r
 
     def _warn_skipped(self, bad: int) -> None:
@@ -145,23 +161,15 @@ class Session:
 
     def check_stage(self, stage: str) -> None:
         """An unknown stage id is an input error listing the stages."""
-        from pilkada_cli.errors import InputError
+        from pilkada_cli.catalog import check_stage
 
-        cycle = self.cycle()
-        if cycle.stage(stage) is None:
-            raise InputError(_("unknown stage '{stage}'; stages: {stages}").format(
-                stage=stage, stages=", ".join(s.id for s in cycle.stages)))
+        check_stage(self.cycle(), stage)
 
     def check_owner(self, owner: str) -> None:
         """An unknown owner is an input error listing the owners."""
-        from pilkada_cli.errors import InputError
+        from pilkada_cli.catalog import check_owner
 
-        cycle = self.cycle()
-        owners = cycle.owners
-        local = {name for a in cycle.owner_aliases for _o, name in a.owners}
-        if owner.casefold() not in {o.casefold() for o in (*owners, *local)}:
-            raise InputError(_("unknown owner '{owner}'; owners: {owners}").format(
-                owner=owner, owners=", ".join(owners)))
+        check_owner(self.cycle(), owner)
 
     def check_depth(self, depth: str, below: Region) -> None:
         """``--depth`` must name a level below ``below`` and within the workspace."""
@@ -176,11 +184,22 @@ class Session:
                 depth=depth, name=below.name, ws=self.workspace().config.depth))
 
 
+def _forced() -> bool:
+    return bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR")
+
+
 def _width() -> int | None:
-    # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80.
-    if os.environ.get("COLUMNS"):
+    # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80;
+    # piped with FORCE_COLOR (into less -R), the terminal the user looks at.
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
         return None
-    return None if sys.stdout.isatty() else 200
+    if _forced():
+        for fd in (2, 0):
+            try:
+                return os.get_terminal_size(fd).columns
+            except OSError:
+                continue
+    return 200
 
 
 session = Session()
@@ -225,15 +244,27 @@ def fail(message: str, code: ExitCode) -> None:
     raise typer.Exit(int(code))
 
 
+def show_screen(s: Session, screen: Screen, layout: bool | None = None) -> None:
+    """Print a view: laid out for the terminal's width (``layout``, default: on a screen),
+    else as plain text with every column."""
+    from pilkada_cli.render.screen import to_terminal, to_text
+
+    out = s.console()
+    if layout if layout is not None else s.screen():
+        for line in to_terminal(screen, out.width):
+            out.print(line, no_wrap=True, overflow="ignore", crop=False)
+    else:
+        out.file.write(to_text(screen))
+
+
 def check_in_workspace(s: Session, code: str) -> None:
     """A region outside the workspace root's subtree, or below its depth, is an input error."""
-    from pilkada_cli.regions import depth_of_level
+    from pilkada_cli.regions import depth_of_level, within
 
     config = s.workspace().config
     region = s.regions().get(code)
     assert region is not None
-    inside = config.region == "ID" or code == config.region or code.startswith(
-        config.region + ".")
+    inside = within(code, config.region)
     if not inside or region.depth > depth_of_level(config.depth):
         from pilkada_cli.errors import InputError
 

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
-from pilkada_cli.cli._common import get_session, handled
+from pilkada_cli.cli._common import get_session, handled, show_screen
+from pilkada_cli.cli.app import app
 from pilkada_cli.i18n import _
 
 
@@ -56,10 +56,10 @@ def schema(
     "pilkada stages"))
 @handled
 def stages() -> None:
-    from pilkada_cli.render.catalog import stages_table
+    from pilkada_cli.render.catalog import stages_screen
 
     s = get_session()
-    s.console().print(stages_table(s.cycle()))
+    show_screen(s, stages_screen(s.cycle()))
 
 
 @app.command(help=_(
@@ -77,12 +77,12 @@ def items(
         "kecamatan, desa)."), show_default=False)] = None,
 ) -> None:
     from pilkada_cli.catalog import select_items
-    from pilkada_cli.render.catalog import items_table
+    from pilkada_cli.render.catalog import items_screen
 
     s = get_session()
     chosen = select_items(s.cycle(), stage=stage, owner=owner, level=level,
                           region=s.workspace().config.region)
-    s.console().print(items_table(chosen))
+    show_screen(s, items_screen(chosen))
 
 
 @app.command(help=_(
@@ -98,10 +98,10 @@ def regions(
         "kabupaten, kota, kecamatan, desa)."), show_default=False)] = None,
 ) -> None:
     from pilkada_cli.catalog import list_regions
-    from pilkada_cli.render.catalog import regions_table
+    from pilkada_cli.render.catalog import regions_screen
 
     s = get_session()
     root = s.region(query) if query else s.regions().get(s.workspace().config.region)
     assert root is not None
     listed = list_regions(s.regions(), root, level)
-    s.console().print(regions_table(listed))
+    show_screen(s, regions_screen(listed))

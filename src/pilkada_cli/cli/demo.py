@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from pilkada_cli.cli import _common, app
+from pilkada_cli.cli import _common
 from pilkada_cli.cli._common import get_session, handled
+from pilkada_cli.cli.app import app
 from pilkada_cli.i18n import _, language
 
 

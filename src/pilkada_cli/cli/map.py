@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import check_in_workspace, get_session, handled
-from pilkada_cli.cli.status import AsOfOpt, RegionArg
+from pilkada_cli.cli.app import app
+from pilkada_cli.cli.options import AsOfOpt, RegionArg
 from pilkada_cli.i18n import _
 
 FORMATS = (".svg", ".png")

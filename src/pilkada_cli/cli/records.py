@@ -9,15 +9,25 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
-from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
+from pilkada_cli.cli._common import (
+    Session,
+    check_in_workspace,
+    get_session,
+    handled,
+    show_screen,
+)
+from pilkada_cli.cli.actions import read_input, save
+from pilkada_cli.cli.actions import recorder as make_recorder
+from pilkada_cli.cli.app import app
 from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pilkada_cli.errors import Problem
     from pilkada_cli.events import Event
-    from pilkada_cli.recording import Change, Recorder
+    from pilkada_cli.recording import Change
 
 RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
 ItemsArg = Annotated[list[str], typer.Argument(help=_("One or more item ids."), show_default=False)]
@@ -35,32 +45,6 @@ AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "(default: now)."), show_default=False)]
 
 
-def _recorder(s: Session, by: str | None) -> Recorder:
-    from pilkada_cli.origin import load_origin
-    from pilkada_cli.recording import Recorder, operator
-    from pilkada_cli.workspace import user_home
-
-    ws = s.workspace()
-    return Recorder(s.cycle(), ws.config.tags, load_origin(user_home()),
-                    operator(by, ws.config.operator))
-
-
-def _save(s: Session, events: list[Event]) -> None:
-    """Append all or nothing; print each saved event only once it is durable."""
-    from rich.text import Text
-
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.labels import status_word
-
-    saved = Journal(s.workspace().records_dir).append(events)
-    out = s.console()
-    for ev in saved:
-        progress = f" {ev.progress}%" if ev.progress is not None else ""
-        out.print(Text(_("saved {id} {region} {item} {status}").format(
-            id=ev.id, region=ev.region, item=ev.item, status=status_word(ev.status))
-            + progress))
-
-
 def _record(s: Session, region: str, items: list[str], status: str, progress: int | None,
             note: str | None, evidence: list[str] | None, by: str | None,
             at: str | None) -> None:
@@ -70,11 +54,11 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
 
     target = s.region(region)
     check_in_workspace(s, target.code)
-    recorder = _recorder(s, by)
+    recorder = make_recorder(s, by)
     when = parse_at(at, target.timezone, datetime.now(timezone.utc)) if at else None
     changes = [Change(target, item, status, progress, note or "", tuple(evidence or ()), when)
                for item in dict.fromkeys(items)]
-    _save(s, recorder.build(changes))
+    save(s, recorder.build(changes))
 
 
 @app.command(help=_(
@@ -124,14 +108,14 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
     if source != "<stdin>" and path.is_dir():  # a folder of filled-in sheets
         import_fill_ins(s, path, None, by)
         return
-    raw = sys.stdin.buffer.read() if source == "<stdin>" else _read(path)
+    raw = sys.stdin.buffer.read() if source == "<stdin>" else read_input(path)
     if is_fill_in(source, raw):  # an XLSX from `pilkada sheet`, or a CSV saved from one
         import_fill_ins(s, path, raw, by)
         return
     from pilkada_cli.errors import ValidationError
 
     rows, problems = read_csv_rows(raw, source)
-    recorder = _recorder(s, by)
+    recorder = make_recorder(s, by)
     changes, lines, skipped = _csv_changes(s, rows, source, problems)
     try:
         events = recorder.build(changes, lines, source)
@@ -139,7 +123,7 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         problems += e.problems
     if problems:  # every bad row, in file order; nothing is written
         raise ValidationError(sorted(problems, key=lambda p: p.line or 0))
-    _save(s, events)
+    save(s, events)
     if skipped:
         from rich.text import Text
 
@@ -147,14 +131,6 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         for line, first in skipped:
             err.print(Text(_("{file}:{line}: skipped: the same as line {first} (recorded "
                              "once)").format(file=source, line=line, first=first)))
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InputError(_("cannot read {path}: {reason}").format(
-            path=path, reason=e.strerror or e)) from None
 
 
 def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str,
@@ -252,7 +228,7 @@ def undo(
     if bool(event_id) == last:
         raise InputError(_("give an EVENT_ID or --last"))
     journal = Journal(s.workspace().records_dir)
-    recorder = _recorder(s, by)
+    recorder = make_recorder(s, by)
     history = events(s.workspace()).events
     if last:
         mine = journal.last_event(recorder.origin, recorder.default_by if by else None)
@@ -260,11 +236,22 @@ def undo(
             raise InputError(_("nothing recorded from this machine to undo"))
         targets = same_batch(history, mine)
     else:
-        found = [e for e in history if e.id == (event_id or "").strip().lower()]
-        if not found:
-            raise InputError(_("no event with id {id}").format(id=event_id))
-        targets = found
-    _save(s, [recorder.undo(t, history, recorder.default_by) for t in targets])
+        targets = _by_id(history, (event_id or "").strip().lower())
+    save(s, [recorder.undo(t, history, recorder.default_by) for t in targets])
+
+
+def _by_id(history: Sequence[Event], wanted: str) -> list[Event]:
+    """The event with this id, or with this unique prefix of an id (as `log` shows them)."""
+    found = [e for e in history if e.id == wanted]
+    if not found and len(wanted) >= 6:
+        found = [e for e in history if e.id.startswith(wanted)]
+        ids = sorted({e.id for e in found})
+        if len(ids) > 1:
+            raise InputError(_("event id {id} is ambiguous: {ids}").format(
+                id=wanted, ids=", ".join(ids[:5])))
+    if not found:
+        raise InputError(_("no event with id {id}").format(id=wanted))
+    return found
 
 
 @app.command(help=_(
@@ -284,16 +271,21 @@ def log(
         "--until", help=_("Up to this date."), show_default=False)] = None,
     by: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--by", help=_("Only changes by this person."), show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=_("table, json or csv."))
-    ] = "table",
+    fmt: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--format", "-f", help=_("table (default on a terminal), plain (default otherwise), "
+                                 "json or csv."), show_default=False)] = None,
+    show_all: Annotated[bool, typer.Option("--all", "-a", help=_(
+        "Every event on a terminal too (default: a screenful)."))] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
+        "Also when each event was recorded."))] = False,
 ) -> None:
-    from pilkada_cli.recording import log_filter
-    from pilkada_cli.render.log import log_csv, log_grid, log_json
-    from pilkada_cli.render.table import to_plain, to_rich
+    from pilkada_cli.history import log_filter, log_json
+    from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 
     s = get_session()
     code = s.region(region).code if region else None
-    entries = log_filter(s.events(), code, item, _date(since), _date(until), by)
+    history = s.events()
+    entries = log_filter(history, code, item, _date(since), _date(until), by)
     offices = _offices(s)
     out = s.console()
     if fmt == "json":
@@ -301,14 +293,16 @@ def log(
                        + "\n")
     elif fmt == "csv":
         out.file.write(log_csv(entries, offices))
-    elif fmt == "table":
-        grid = log_grid(entries, offices)
-        if sys.stdout.isatty():
-            out.print(to_rich(grid))
-        else:
-            out.file.write(to_plain(grid))
+    elif fmt in ("table", "plain", None):
+        screen = fmt == "table" or (fmt is None and s.screen())
+        limit = None if show_all or not screen else max(10, out.height - 10)
+        page = log_screen(entries, s.regions().get, offices,
+                          id_length=short_id_length(e.id for e in history), verbose=verbose,
+                          limit=limit)
+        show_screen(s, page, screen)
     else:
-        raise InputError(_("unknown format '{fmt}'; use table, json or csv").format(fmt=fmt))
+        raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(
+            fmt=fmt))
 
 
 def _offices(s: Session) -> dict[str, str]:
@@ -355,11 +349,15 @@ def verify(
         for path, n in sorted(report.moved_per_file().items()):
             err.print(Text(_("repaired {path}: {n} line(s) moved to {path}.rejected.jsonl")
                            .format(path=path, n=n), style="yellow"))
-    findings = verify_files(journal)
+    from pilkada_cli.loading import parse_as_of
+
+    # conflicts as `status` shows them by default (the workspace's frozen as_of, else now)
+    findings = verify_files(journal, parse_as_of(None, s.workspace()))
     out = s.console()
     for f in findings:  # the kind stays a code (greppable); the severity is a word
         severity = _("error") if f.severity == "error" else _("warning")
-        out.print(Text(f"{f} [{f.kind}, {severity}]"))
+        # one line per finding for grep; word-wrapped only on a screen
+        out.print(Text(f"{f} [{f.kind}, {severity}]"), soft_wrap=not s.screen())
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     summary = _("{e} error(s), {w} warning(s)").format(e=errors, w=warnings)

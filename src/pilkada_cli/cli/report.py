@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
-from pilkada_cli.cli.status import AsOfOpt, RegionArg
+from pilkada_cli.cli.app import app
+from pilkada_cli.cli.options import AsOfOpt, RegionArg, since_day
 from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
 
@@ -104,9 +104,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
            appendix: str | None) -> Report:
     from datetime import timedelta
 
-    from pilkada_cli.errors import InputError
     from pilkada_cli.events import NAME_MAX_BYTES, validate_text
-    from pilkada_cli.loading import parse_as_of
     from pilkada_cli.regions import depth_of_level
     from pilkada_cli.report.model import build_report
 
@@ -123,10 +121,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
         s.check_depth(depth, target or r.root)
     before = start = None
     if since is not None:
-        moment = parse_as_of(since, ws)
-        if moment.day is None:
-            raise InputError(_("--since takes a date (YYYY-MM-DD)"))
-        start = moment.day
+        start = since_day(since, ws)
         before = s.readiness((start - timedelta(days=1)).isoformat())
     return build_report(
         r, target=target, title=title, generated_by=who, generated_at=_now(),

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import get_session, handled
+from pilkada_cli.cli.app import app
 from pilkada_cli.i18n import _
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
+from pilkada_cli.cli.app import app
 from pilkada_cli.errors import ExitCode, InputError, PilkadaError, StorageError
 from pilkada_cli.i18n import _
 
@@ -18,12 +18,12 @@ if TYPE_CHECKING:
     from pilkada_cli.keys import OfficeKey
 
 
-def own_origin() -> str:
-    """This workspace copy's origin id."""
-    from pilkada_cli.origin import load_origin
+def own_origin(root: Path) -> str:
+    """The origin id of the workspace copy at ``root`` (copies.py)."""
+    from pilkada_cli.copies import workspace_origin
     from pilkada_cli.workspace import user_home
 
-    return load_origin(user_home())
+    return workspace_origin(root, user_home())
 
 
 def office_key() -> OfficeKey | None:
@@ -49,7 +49,7 @@ def publish_own_claim(s: Session, key: OfficeKey | None) -> bytes:
     """Write (if changed) and return this origin's claim of which office it belongs to."""
     from pilkada_cli import senders
 
-    origin = own_origin()
+    origin = own_origin(s.workspace().root)
     data = senders.claim(origin, own_office(s, key), key)
     senders.store(s.workspace().records_dir, origin, data)
     return data
@@ -104,12 +104,12 @@ def export(
     key = office_key()
     claim = publish_own_claim(s, key)
     claims = _claims(ws.records_dir, {ev.origin for ev in chosen})
-    claims[own_origin()] = claim
+    claims[own_origin(ws.root)] = claim
     seen = _seen_files(ws.records_dir, {ev.origin for ev in chosen})
     data = bundle.build(
         chosen, cycle=s.cycle().id, regions=[r.code for r in picked], since=since,
         office=own_office(s, key), operator=operator(None, ws.config.operator),
-        origin=own_origin(), key=key.public if key else None,
+        origin=own_origin(ws.root), key=key.public if key else None,
         sign=key.sign if key else None, origins=claims, seen=seen)
     write_atomic(out, data)
     err = s.console(stderr=True)
@@ -168,11 +168,12 @@ def note_received(records: Path) -> None:
     from pilkada_cli.journal import Journal
 
     try:
-        conflicts.note_received(records, own_origin(), Journal(records).read().events,
+        conflicts.note_received(records, own_origin(records.parent),
+                                Journal(records).read().events,
                                 recorded_now())
     except OSError as e:
         raise StorageError(_("cannot write {path}: {reason}").format(
-            path=f"records/origins/{own_origin()}{conflicts.SUFFIX}", reason=os_reason(e))) from e
+            path=f"records/{conflicts.FOLDER}/", reason=os_reason(e))) from e
 
 
 def _refuse_inside_records(out: Path, records: Path) -> None:
@@ -248,6 +249,7 @@ def _import_one(s: Session, path: Path) -> None:
     if plan.new:
         Journal(ws.records_dir).append(plan.new, as_is=True)
         note_received(ws.records_dir)
+        publish_own_claim(s, office_key())  # conflicts and logs name this office too
     _store_claims(s, plan)
     _report(s, plan)
 
@@ -270,14 +272,14 @@ def _store_claims(s: Session, plan: Plan) -> int:
     records = s.workspace().records_dir
     stored = 0
     for origin, lines in plan.bundle.seen.items():
-        if origin != own_origin():
+        if origin != own_origin(records.parent):
             with contextlib.suppress(OSError, ValueError):
                 conflicts.merge_file(records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}",
                                      lines)
     known = senders.load(records)
     for origin, data in plan.bundle.origins.items():
         claim = senders.parse(origin, data)
-        if claim is None or origin == own_origin():
+        if claim is None or origin == own_origin(records.parent):
             continue  # this copy alone says which office it belongs to
         before = known.get(origin)
         if before is not None and before.signed and claim.key != before.key:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
-from pilkada_cli.cli.status import AsOfOpt
+from pilkada_cli.cli.app import app
+from pilkada_cli.cli.options import AsOfOpt
 from pilkada_cli.errors import InputError, Problem, ValidationError
 from pilkada_cli.i18n import _
 
@@ -134,7 +134,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
     """
     from rich.text import Text
 
-    from pilkada_cli.cli.records import _read, _save
+    from pilkada_cli.cli.actions import read_input, save
     from pilkada_cli.sheet.read import read_tables
 
     source = "<stdin>" if str(path) == "-" else str(path)
@@ -145,7 +145,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
     problems: list[Problem] = []
     for name, content in files:
         try:
-            data = content if isinstance(content, bytes) else _read(content)
+            data = content if isinstance(content, bytes) else read_input(content)
             events, found = importer.check(read_tables(data, name))
         except ValidationError as e:
             events, found = [], list(e.problems)
@@ -157,7 +157,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
                 file=name, n=len(found)), style="bold red"))
             continue
         if events:
-            _save(s, events)
+            save(s, events)
             importer.saved(events)
         err.print(Text(_("{file}: {n} change(s) recorded").format(file=name, n=len(events))
                        if events else _("{file}: nothing changed").format(file=name)))
@@ -181,13 +181,13 @@ def _folder(path: Path) -> list[Path]:
 
 
 def _importer(s: Session, by: str | None) -> Importer:
-    from pilkada_cli.cli.records import _recorder
+    from pilkada_cli.cli.actions import recorder as make_recorder
     from pilkada_cli.loading import build
     from pilkada_cli.readiness import AsOf
     from pilkada_cli.sheet.apply import Importer
 
     events = s.events()
-    recorder = _recorder(s, by)
+    recorder = make_recorder(s, by)
     # Judged now, not at a demo workspace's frozen date: "changed" means against the records.
     r = build(s.workspace(), s.cycle(), s.regions(), events, AsOf(instant=recorder.now))
     return Importer(r, s.regions(), events, recorder)

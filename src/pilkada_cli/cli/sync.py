@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pilkada_cli.cli import app
 from pilkada_cli.cli._common import Session, get_session, handled
+from pilkada_cli.cli.app import app
 from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.i18n import _
 
@@ -21,12 +21,19 @@ SHARED = ["pilkada.yaml", ".gitignore", ".gitattributes", "records"]
 PUSH_TRIES = 3
 
 
+def _shared(root: Path) -> list[str]:
+    """What sync commits: the records, and the workspace's configuration (the province's
+    edits of pilkada.yaml, such as its offices list, reach every office)."""
+    return [p for p in SHARED if (root / p).exists()]
+
+
 def _author(s: Session) -> str:
     from pilkada_cli.cli.share import own_origin
     from pilkada_cli.gitsync import ensure_identity_text
     from pilkada_cli.recording import operator
 
-    return ensure_identity_text(operator(None, s.workspace().config.operator), own_origin())
+    ws = s.workspace()
+    return ensure_identity_text(operator(None, ws.config.operator), own_origin(ws.root))
 
 
 @app.command(help=_(
@@ -52,7 +59,7 @@ def sync() -> None:
     author = _author(s)
     message = _("pilkada sync: records from {who}").format(who=author.split(" <")[0])
     with journal.hold_all():
-        sent = repo.commit(["records"], message, author)
+        sent = repo.commit(_shared(ws.root), message, author)
     if sent:
         err.print(Text(_("Committed {n} changed record file(s) on this PC.").format(n=sent)))
     url = repo.remote_url() or ""
@@ -85,7 +92,7 @@ def _exchange(repo: Repo, journal: Journal, author: str, message: str) -> Merged
         if merged.files:
             note_received(journal.root)
             with journal.hold_all():
-                repo.commit(["records"], message, author)
+                repo.commit(_shared(journal.root.parent), message, author)
         total = gitsync.Merged(total.files + merged.files, total.merged_commit or
                                merged.merged_commit)
         try:
@@ -171,8 +178,8 @@ def init_with_git(s: Session, folder: Path, remote: str,
     from pilkada_cli.workspace import load_config
 
     config = load_config(folder / CONFIG_FILE)
-    author = ensure_identity_text(operator(None, config.operator), own_origin())
-    repo.commit([p for p in SHARED if (folder / p).exists()],
+    author = ensure_identity_text(operator(None, config.operator), own_origin(folder))
+    repo.commit(_shared(folder),
                 _("pilkada: shared workspace created"), author)
     repo.push()
     err.print(Text(_("Shared the workspace {path} on {remote}; other offices join it with: "

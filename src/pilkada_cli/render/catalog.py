@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from rich.table import Table
-from rich.text import Text
-
 from pilkada_cli.checklist import Cycle, Item, Stage
-from pilkada_cli.i18n import _, format_date, language
+from pilkada_cli.i18n import _, format_date_short, language
 from pilkada_cli.labels import region_level_word
 from pilkada_cli.regions import Region
-from pilkada_cli.render.text import inert
+from pilkada_cli.render.screen import Para, Screen, Table, part
+from pilkada_cli.render.table import Grid
 
 
 def title_of(obj: Item | Stage) -> str:
@@ -23,37 +21,29 @@ def title_of(obj: Item | Stage) -> str:
 
 
 def _day(d: date) -> str:
-    return format_date(d) if d != date.min else "—"
+    return format_date_short(d) if d != date.min else "—"
 
 
-def stages_table(cycle: Cycle) -> Table:
-    """One row per stage: number, id, title, start, end, item count."""
-    table = Table(title=Text(inert(cycle.name_en if language() == "en" and cycle.name_en
-                                   else cycle.name)),
-                  caption=Text(_("Voting day: {day}").format(day=format_date(cycle.voting_day))
-                               + " · " + inert(cycle.regulation)),
-                  header_style="bold")
-    table.add_column("#", justify="right")
-    table.add_column(_("Stage"), style="cyan", no_wrap=True)
-    table.add_column(_("Title"))
-    table.add_column(_("Start"), no_wrap=True)
-    table.add_column(_("End"), no_wrap=True)
-    table.add_column(_("Items"), justify="right")
+def stages_screen(cycle: Cycle) -> Screen:
+    """One row per stage: number, title, start, end, item count, id."""
+    name = cycle.name_en if language() == "en" and cycle.name_en else cycle.name
+    grid = Grid(headers=["#", _("Title"), _("Start"), _("End"), _("Items"), _("Stage")],
+                numeric={0, 4}, priority={1: 1, 4: 3, 5: 2}, shrink={1: 16})
     for n, stage in enumerate(cycle.stages, 1):
-        table.add_row(str(n), inert(stage.id), Text(inert(title_of(stage))),
-                      _day(stage.start), _day(stage.end), str(len(stage.items)))
-    return table
+        grid.add(str(n), title_of(stage), _day(stage.start), _day(stage.end),
+                 str(len(stage.items)), (stage.id, "cyan"))
+    screen = Screen()
+    screen.add(Para((part((name, "bold")),
+                     part(_("Voting day: {day}").format(day=_day(cycle.voting_day))))),
+               Table(grid), Para((part(cycle.regulation),), style="dim"))
+    return screen
 
 
-def items_table(items: Iterable[Item]) -> Table:
-    """One row per item: id, title, owner, due, levels, critical, weight."""
-    table = Table(header_style="bold")
-    table.add_column(_("Item"), style="cyan", no_wrap=True)
-    table.add_column(_("Title"))
-    table.add_column(_("Owner"), no_wrap=True)
-    table.add_column(_("Due"), no_wrap=True)
-    table.add_column(_("Levels"))
-    table.add_column(_("Critical"), no_wrap=True)
+def items_screen(items: Iterable[Item]) -> Screen:
+    """One row per item: id, title, owner, due, levels, critical."""
+    grid = Grid(headers=[_("Item"), _("Title"), _("Owner"), _("Due"), _("Critical"),
+                         _("Levels")],
+                priority={1: 1, 2: 4, 3: 2, 4: 3, 5: 5}, shrink={1: 24, 5: 12})
     for item in items:
         due = _day(item.due) + (f" ({item.due_spec})" if item.due_spec.startswith("H") else "")
         levels = ", ".join(sorted(item.levels, key=_level_order))
@@ -63,23 +53,23 @@ def items_table(items: Iterable[Item]) -> Table:
             levels += " · " + _("not") + " " + ", ".join(sorted(item.unless))
         if item.serves == "own":
             levels += " · " + _("own election")
-        critical = Text(_("critical"), style="bold red") if item.critical else Text("")
-        table.add_row(inert(item.id), Text(inert(title_of(item))), Text(inert(item.owner)),
-                      due, levels, critical)
-    return table
+        grid.add((item.id, "cyan"), title_of(item), item.owner, due,
+                 (_("critical"), "bold red") if item.critical else "", levels)
+    screen = Screen()
+    screen.add(Table(grid))
+    return screen
 
 
 def _level_order(level: str) -> int:
     return ("provinsi", "kabupaten", "kota", "kecamatan", "desa").index(level)
 
 
-def regions_table(regions: Iterable[Region], title: str = "") -> Table:
-    """One row per region: code, name, level, time zone."""
-    table = Table(title=title or None, header_style="bold")
-    table.add_column(_("Code"), style="cyan", no_wrap=True)
-    table.add_column(_("Name"))
-    table.add_column(_("Region level"))
-    table.add_column(_("Time zone"))
+def regions_screen(regions: Iterable[Region]) -> Screen:
+    """One row per region: code and name, level, time zone."""
+    grid = Grid(headers=[_("Region"), _("Region level"), _("Time zone")],
+                priority={1: 1, 2: 2})
     for r in regions:
-        table.add_row(r.code, Text(inert(r.name)), region_level_word(r.level), r.timezone)
-    return table
+        grid.add((f"{r.code} {r.name}", "bold"), region_level_word(r.level), r.timezone)
+    screen = Screen()
+    screen.add(Table(grid))
+    return screen

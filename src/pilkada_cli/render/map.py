@@ -25,7 +25,7 @@ from html import escape
 
 from pilkada_cli import geo
 from pilkada_cli.i18n import _, format_date, format_percent, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word
+from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word, no_head_word
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, Readiness, Summary, days_to_voting
 from pilkada_cli.regions import NATION_CODE, Region
 from pilkada_cli.render.text import inert
@@ -165,13 +165,15 @@ class Entry:
     region: Region
     summary: Summary
     no_report: bool
+    elects: bool = True  # False: the region elects no head of its own in the cycle
 
 
 def _entries(r: Readiness, root_code: str, stage: str | None) -> tuple[list[Entry], Summary]:
     root = r.region(root_code)
     ov = overview(r, stage, root=root)
     rows = list(ov.rows) if root.depth < 2 and ov.rows else [ov.root]
-    entries = [Entry(i, row.region, row.summary, row.no_report) for i, row in enumerate(rows, 1)]
+    entries = [Entry(i, row.region, row.summary, row.no_report,
+                     row.elects or row.region.depth > 2) for i, row in enumerate(rows, 1)]
     return entries, ov.root.summary
 
 
@@ -246,6 +248,8 @@ def _area_title(e: Entry) -> str:
     ]
     if e.no_report:
         lines.append(_("no report"))
+    if not e.elects:
+        lines.append(no_head_word())
     return "\n".join(lines)
 
 
@@ -366,6 +370,8 @@ def _heading(pic: Picture, r: Readiness, root: Region, s: Summary, stage: str | 
     lines.append(_("{region}: {level} · score {score} · expected {expected}").format(
         region=root.name, level=level_word(s.level), score=pct(s.score),
         expected=pct(s.expected)))
+    if root.depth < 2:
+        lines.append(_("Regions that elect a head: {n}").format(n=r.electing(root.code)))
     for line in lines:
         pic.items.append(Text(MARGIN, y + 16, fit_text(line, 14, inner), 14, MUTED))
         y += 20
@@ -408,15 +414,19 @@ def _map(pic: Picture, proj: geo.Projection, x0: float, y0: float, root: Region,
     placed = _Placed()
     big: list[tuple[Entry, list[geo.Polygon], tuple[float, float, float]]] = []
     small: list[tuple[Entry, list[geo.Polygon], tuple[float, float, float]]] = []
-    for e in drawn:
+    for e in drawn:  # worst first: a worse region keeps its label where two would collide
         polygons = geo.project(boundaries[e.region.code], proj)  # inside the view by fit
         pole = geo.label_point(polygons[0])
         bx = geo.ring_bbox(polygons[0][0])
-        if max(bx[2] - bx[0], bx[3] - bx[1]) < SMALL_PX or pole[2] < LABEL_ROOM:
-            small.append((e, shift(polygons), (pole[0] + x0, pole[1] + y0, pole[2])))
+        spot = (pole[0] + x0, pole[1] + y0, pole[2])
+        # the number's half width (and its halo), or half its height for one digit
+        reach = max(text_width(str(e.number), 15, bold=True) / 2, 7.5) + 2
+        if (max(bx[2] - bx[0], bx[3] - bx[1]) < SMALL_PX or pole[2] < LABEL_ROOM
+                or not placed.free(spot[0], spot[1], reach)):
+            small.append((e, shift(polygons), spot))  # a marker, moved clear of the others
         else:
-            big.append((e, shift(polygons), (pole[0] + x0, pole[1] + y0, pole[2])))
-            placed.spots.append((pole[0] + x0, pole[1] + y0, 8))
+            big.append((e, shift(polygons), spot))
+            placed.spots.append((spot[0], spot[1], reach))
 
     labels: list[Primitive] = []
     for e, polygons, (lx, ly, _room) in big:
@@ -491,16 +501,19 @@ def _context(root: Region, codes: set[str], boundaries: dict[str, geo.Boundary],
 
 def _legend(pic: Picture, counts: dict[str | None, int], no_report: int, x0: float, y: float,
             width: float) -> float:
-    """Swatches with the level's letter, the words, and how many areas carry each."""
+    """Swatches with the level's letter, the words, and how many areas carry each: only the
+    levels some area has (a "(0)" says nothing about the map), in the order of levels."""
     entries: list[tuple[str | None, bool, str]] = []  # level, hatched, text
     for level in (*LEVEL_ORDER, None):
-        if level is None and not counts.get(None):
+        if not counts.get(level):
             continue
         word = level_word(level) if level is not None else _("no items apply")
-        entries.append((level, False, _("{word} ({n})").format(word=word,
-                                                               n=counts.get(level, 0))))
-    entries.append((NO_REPORT, True, _("{word} ({n})").format(word=level_word(NO_REPORT),
-                                                              n=no_report)))
+        entries.append((level, False, _("{word} ({n})").format(word=word, n=counts[level])))
+    if no_report:
+        entries.append((NO_REPORT, True, _("{word} ({n})").format(word=level_word(NO_REPORT),
+                                                                  n=no_report)))
+    if not entries:
+        return y
     x = x0
     for level, hatched, text in entries:
         w = 22 + 6 + text_width(text, 13) + 18
@@ -693,9 +706,11 @@ def _svg_item(item: Primitive | Area, pattern: str) -> Iterator[str]:
                        pattern)
         yield f'<circle cx="{_num(item.x)}" cy="{_num(item.y)}" r="{_num(item.r)}"{paint}/>'
     elif isinstance(item, Rect):
-        yield (f'<rect x="{_num(item.x)}" y="{_num(item.y)}" width="{_num(item.w)}" '
-               f'height="{_num(item.h)}"'
-               f'{_paint(item.fill, item.stroke, 1, item.hatch, item.dashed, pattern)}/>')
+        box = (f'<rect x="{_num(item.x)}" y="{_num(item.y)}" width="{_num(item.w)}" '
+               f'height="{_num(item.h)}"')
+        if item.hatch and item.fill != "none":  # an SVG fill is a colour or a pattern, so the
+            yield f'{box} fill="{item.fill}"/>'  # colour first, the hatch over it (as in PNG)
+        yield f'{box}{_paint(item.fill, item.stroke, 1, item.hatch, item.dashed, pattern)}/>'
     elif isinstance(item, Line):
         yield (f'<line x1="{_num(item.x1)}" y1="{_num(item.y1)}" x2="{_num(item.x2)}" '
                f'y2="{_num(item.y2)}" stroke="{item.stroke}" stroke-width="{_num(item.width)}"/>')

@@ -14,11 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import geo
-from pilkada_cli.errors import InputError
 from pilkada_cli.i18n import _
-from pilkada_cli.readiness import Readiness
 from pilkada_cli.render.map import (
-    DEFAULT_WIDTH,
     HATCH,
     HATCH_OPACITY,
     HATCH_SPACING,
@@ -31,7 +28,6 @@ from pilkada_cli.render.map import (
     Rect,
     Shape,
     Text,
-    layout,
 )
 
 if TYPE_CHECKING:
@@ -55,16 +51,6 @@ def png_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def readiness_map_png(r: Readiness, root_code: str, stage: str | None = None, *,
-                      width: int = DEFAULT_WIDTH, scale: float = 2.0,
-                      notice: str | None = None) -> bytes:
-    """The map of ``root_code`` as PNG bytes, ``scale`` pixels per SVG pixel (2: sharp on a
-    projector or a slide)."""
-    if not png_available():
-        raise InputError(missing_extra_message())
-    return png_of(layout(r, root_code, stage, width=width, notice=notice), scale)
 
 
 def png_of(pic: Picture, scale: float = 2.0) -> bytes:

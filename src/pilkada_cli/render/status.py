@@ -1,12 +1,21 @@
-"""Grids for the status views: overview, region detail, due list."""
+"""The status views as screens: overview, region detail, due list, changes.
+
+Verdict first, bad news before good news: each screen opens with the sample banner, a title
+line and the verdict (level, score against target, regions per level, overdue, blocked, days to
+voting day), then what needs action, then the tables. Percentages are whole numbers (``38%``),
+short names and short dates (``Kab. Lahat``, ``21 Agu 2024``); full names, exact numbers and
+ISO dates are in the JSON and CSV.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+from pilkada_cli.checklist import Stage
 from pilkada_cli.events import Event, parse_instant
-from pilkada_cli.i18n import _, format_date, format_date_short, format_percent, language
+from pilkada_cli.i18n import _, format_date_short, language, ngettext
 from pilkada_cli.labels import (
     LEVEL_STYLE,
     STATUS_STYLE,
@@ -14,144 +23,391 @@ from pilkada_cli.labels import (
     conflict_text,
     level_letter,
     level_word,
+    no_head_word,
     state_word,
     status_word,
 )
-from pilkada_cli.readiness import ZONES, ItemState, Summary
-from pilkada_cli.regions import timezone_of
+from pilkada_cli.readiness import (
+    AT_RISK,
+    CRITICAL,
+    NO_REPORT,
+    ON_TRACK,
+    UPCOMING,
+    ZONES,
+    ItemState,
+    Readiness,
+    Summary,
+)
+from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import title_of
-from pilkada_cli.render.table import Grid
-from pilkada_cli.views import Change, Detail, Overview, Row
+from pilkada_cli.render.screen import Para, Piece, Screen, Table, part
+from pilkada_cli.render.table import Grid, Spans, to_csv
+from pilkada_cli.views import (
+    Change,
+    Changes,
+    Detail,
+    Due,
+    DueTally,
+    Overview,
+    Row,
+    change_json,
+    item_json,
+)
+
+STRIP_LEVELS = (CRITICAL, AT_RISK, ON_TRACK, NO_REPORT, UPCOMING)
 
 
-def pct(value: float | None) -> str:
-    """A share as the percentage every format shows (one decimal)."""
-    return format_percent(value, 1)
+# --- numbers and words ----------------------------------------------------------------------
+
+def whole_pct(num: int, den: int) -> str:
+    """``num / den`` as a whole percentage, rounded half up, but never 0% for something nor
+    100% for less than everything (``0.4%`` is ``1%``, ``99.6%`` is ``99%``)."""
+    if den <= 0:
+        return "—"
+    p = (200 * num + den) // (2 * den)
+    if num > 0 and p == 0:
+        p = 1
+    elif num < den and p == 100:
+        p = 99
+    return f"{p}%"
 
 
-def _level(level: str | None) -> tuple[str, str]:
+def score_pct(s: Summary) -> str:
+    """The score as the terminal shows it."""
+    return whole_pct(s.credit, 100 * s.weight) if s.weight else "—"
+
+
+def target_pct(s: Summary) -> str:
+    """The expected share (the target by now) as the terminal shows it."""
+    return whole_pct(s.expected_weight, s.weight) if s.weight else "—"
+
+
+def level_cell(level: str | None) -> tuple[str, str]:
+    """A level word in its colour (BELUM LAPOR / NO REPORT included)."""
     return (level_word(level), LEVEL_STYLE[level])
 
 
-def _when(ev: Event | None, zone: str) -> str:
+def region_label(region: Region) -> str:
+    """``16.04 Kab. Lahat``: code and short name, kept whole on screen."""
+    return f"{region.code} {region.short_name}"
+
+
+def short_date(d: date) -> str:
+    """``21 Agu 2024`` / ``21 Aug 2024``."""
+    return format_date_short(d)
+
+
+def when(ev: Event | None, zone: str) -> str:
+    """When an event happened, as a short date in the region's zone."""
     if ev is None:
         return "—"
-    moment = parse_instant(ev.at).astimezone(ZONES[zone])
-    return f"{format_date_short(moment.date())} · {ev.by}"
+    return short_date(parse_instant(ev.at).astimezone(ZONES[zone]).date())
 
 
-def header_lines(ov: Overview) -> list[str]:
-    """Cycle, as-of date, days to voting day, current stage(s)."""
-    r = ov.readiness
-    name = r.cycle.name_en if language() == "en" and r.cycle.name_en else r.cycle.name
-    h = ov.days_to_voting
-    day = f"H-{h}" if h > 0 else ("H" if h == 0 else f"H+{-h}")
-    stages = [title_of(s) for s in r.stages if s.id in ov.current_stages]
-    lines = [
-        f"{name} — {ov.root.region.name} ({ov.root.region.code})",
-        _("As of {date} · {day} · voting day {voting}").format(
-            date=format_date(ov.as_of), day=day, voting=format_date(r.cycle.voting_day)),
-        _("Current stage(s): {stages}").format(stages="; ".join(stages) or "—"),
-    ]
-    if ov.stage:
-        stage = r.cycle.stage(ov.stage)
-        assert stage is not None
-        lines.append(_("Stage: {title}").format(title=title_of(stage)))
-    return lines
+def days_late(n: int) -> str:
+    """``1 day late``, ``12 days late`` (``12 hari terlambat``)."""
+    return ngettext("{n} day late", "{n} days late", n).format(n=n)
 
 
-def next_steps(folder: str | None = None) -> list[str]:
-    """What to do in a workspace with no records (after ``cd folder`` when given)."""
-    lines = [_("Next steps:")]
-    if folder is not None:
-        lines.append(f"  cd {folder}")
-    lines += [
-        _("  pilkada done REGION ITEM…        record finished items (`pilkada items` lists "
-          "them)"),
-        _("  pilkada record --from FILE.csv   many changes at once, from a CSV file or a "
-          "filled-in sheet"),
-        _("  pilkada sheet REGION             fill-in sheets for offices without the tool"),
-        _("  pilkada status                   readiness per region"),
-    ]
-    return lines
+def _day(days: int) -> str:
+    return f"H-{days}" if days > 0 else ("H" if days == 0 else f"H+{-days}")
 
 
-def no_records_lines(ov: Overview) -> list[str]:
-    """Said when nothing at all has been recorded for the region shown."""
-    return [_("No records yet for {region}: every region shows NO REPORT until something is "
-              "recorded.").format(region=ov.root.region.short_name), *next_steps()]
+def _cycle_name(r: Readiness) -> str:
+    return r.cycle.name_en if language() == "en" and r.cycle.name_en else r.cycle.name
 
 
-def footer_line(ov: Overview) -> str:
-    """Regions per level, no-report regions, the root's pooled score."""
-    counts = ", ".join(f"{n} {level_word(lvl)}" for lvl, n in ov.level_counts) or "—"
+def stage_numbers(r: Readiness) -> dict[str, int]:
+    """Stage id -> its number in ``pilkada stages``."""
+    return {s.id: i for i, s in enumerate(r.stages, 1)}
+
+
+def short_stage(stage: Stage, room: int = 28) -> str:
+    """A stage's title up to its first parenthesis or comma, shortened at a word boundary to
+    ``room`` characters: the short name a line has room for."""
+    head = title_of(stage).split(" (")[0].split(",")[0].strip()
+    if len(head) <= room:
+        return head
+    cut = head[:room - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
+
+
+# --- the top of every status screen ---------------------------------------------------------
+
+def banner(sample: bool) -> list[Para]:
+    """The sample banner, when the workspace holds sample data."""
+    if not sample:
+        return []
+    return [Para((part((_("SAMPLE DATA — not real records"), "bold white on red")),))]
+
+
+def title_line(r: Readiness, region: Region, as_of: date, days: int, *extra: str) -> Para:
+    """Region, as-of date, days to voting day, cycle."""
+    parts = [part((f"{region.name} ({region.code})", "bold")),
+             part(_("As of {date}").format(date=short_date(as_of))), part(_day(days)),
+             *(part(x) for x in extra), part(_cycle_name(r))]
+    return Para(tuple(parts))
+
+
+def _counts(pairs: Sequence[tuple[str, int]]) -> tuple[Piece, ...]:
+    pieces: list[Piece] = []
+    for k, (level, n) in enumerate(pairs):
+        if k:
+            pieces.append((", ", ""))
+        pieces += [(f"{n} ", ""), (level_word(level), LEVEL_STYLE[level])]
+    return tuple(pieces)
+
+
+def verdict(ov: Overview) -> Para:
+    """One line, the verdict: root and level, score against target, regions per level,
+    overdue (critical), blocked, days to voting day."""
     s = ov.root.summary
-    return _("Regions: {counts} · no report: {none} · {root}: {score} (expected {expected}) "
-             "{level}").format(counts=counts, none=ov.no_report_count, root=ov.root.region.name,
-                               score=pct(s.score), expected=pct(s.expected),
-                               level=level_word(s.level))
+    root = ov.root.region
+    parts = [part((root.short_name + ": ", "bold"), level_cell(s.level)),
+             part(_("score {score} (target {target})").format(score=score_pct(s),
+                                                            target=target_pct(s)))]
+    counts = list(ov.level_counts)
+    if ov.no_report_count:
+        counts.append((NO_REPORT, ov.no_report_count))
+    if counts:
+        parts.append(_counts(counts))
+    if not ov.root.no_report:  # else nothing is known to be late or blocked
+        parts.append(part((_("{n} overdue ({c} critical)").format(n=s.overdue,
+                                                                  c=s.critical_overdue),
+                           "bold red" if s.critical_overdue else "")))
+        parts.append(part((_("{n} blocked").format(n=s.blocked), "red" if s.blocked else "")))
+    days = ov.days_to_voting
+    if days > 0:
+        parts.append(part(ngettext("{n} day to voting day", "{n} days to voting day",
+                                   days).format(n=days)))
+    elif days == 0:
+        parts.append(part(_("voting day is today")))
+    else:
+        parts.append(part(ngettext("{n} day after voting day", "{n} days after voting day",
+                                   -days).format(n=-days)))
+    return Para(tuple(parts))
 
 
-def _overdue(s: Summary) -> str:
-    return f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
+def current_stages(ov: Overview, width: int | None = None) -> Para:
+    """The stages under way, as numbers and short names: on one line when the names fit
+    shortened to a readable length, else on as few lines as they need."""
+    r = ov.readiness
+    numbers = stage_numbers(r)
+    stages = [s for s in r.stages if s.id in ov.current_stages]
+    label = _("Stages under way:")
+    if not stages:
+        return Para((part((label, "bold"), " —"),))
+    room = 32
+    if width is not None:
+        for room in (32, 28, 24):
+            names = [f"{numbers[s.id]} {short_stage(s, room)}" for s in stages]
+            if len(label) + sum(len(x) + 2 for x in names) <= width:
+                break
+    names = [f"{numbers[s.id]} {short_stage(s, room)}" for s in stages]
+    parts = [part((label, "bold"), " " + names[0]), *(part(x) for x in names[1:])]
+    return Para(tuple(parts), sep="; ", hang=2)
+
+
+def election_lines(ov: Overview) -> list[Para]:
+    """Who elects in the view: the root's own election, and how many regions in it elect."""
+    root, out = ov.root, []
+    if not root.elects and root.region.depth in (1, 2):
+        why = ov.readiness.cycle.no_election_reason(root.region.code)
+        out.append(Para((part(_("{name} elects no head in this cycle{why}").format(
+            name=root.region.name, why=f": {why}" if why else "")),), style="dim"))
+    if root.region.depth < 2:
+        out.append(Para((part(_("Regions that elect a head: {n}").format(n=root.electing)),),
+                        style="dim"))
+    return out
+
+
+def stage_line(ov: Overview) -> list[Para]:
+    """The one stage the numbers are about (``--stage``)."""
+    stage = ov.readiness.cycle.stage(ov.stage) if ov.stage else None
+    if stage is None:
+        return []
+    number = stage_numbers(ov.readiness)[stage.id]
+    return [Para((part((_("Stage: {title}").format(title=f"{number} {title_of(stage)}"),
+                        "bold")),))]
+
+
+def top(ov: Overview, sample: bool, width: int | None) -> list[Para]:
+    """Banner, title, the stage asked for, verdict, current stages, who elects."""
+    return [*banner(sample), title_line(ov.readiness, ov.root.region, ov.as_of,
+                                        ov.days_to_voting),
+            *stage_line(ov), verdict(ov), current_stages(ov, width), *election_lines(ov)]
+
+
+# --- the overview table -----------------------------------------------------------------------
+
+def _counted(row: Row, value: str) -> tuple[str, str]:
+    return ("—", "dim") if row.no_report else (value, "")
 
 
 def overview_grid(ov: Overview) -> Grid:
-    """The overview table: worst first, with a stage strip."""
+    """One row per region, worst first; numbers never cut, the strip and the last update left
+    out first when the terminal is narrow."""
     r = ov.readiness
-    numbers = {s.id: str(i) for i, s in enumerate(r.stages, 1)}
-    strip_header = _("Stages") + " " + " ".join(numbers[sid] for sid in ov.strip)
-    grid = Grid(headers=[_("Region"), _("Level"), _("Score"), _("Expected"),
-                         _("Overdue (critical)"), _("Blocked"), _("Due soon"),
-                         _("Last update"), strip_header], numeric={2, 3, 4, 5, 6},
-                nowrap={1, 8})
+    numbers = stage_numbers(r)
+    strip_numbers = " ".join(str(numbers[sid]) for sid in ov.strip)
+    grid = Grid(headers=[_("Region"), _("Level"), _("Score"), _("Target"),
+                         _("Overdue\n(critical)"), _("Blocked"), _("Due\nsoon"),
+                         _("Stages") + "\n" + strip_numbers, _("Last\nupdate"), _("By")],
+                numeric={2, 3, 4, 5, 6},
+                priority={4: 1, 5: 2, 6: 4, 7: 3, 8: 5, 9: 6}, shrink={9: 12},
+                names={7: _("Stages")})
+    widths = {sid: len(str(numbers[sid])) for sid in ov.strip}
     for row in ov.rows:
-        grid.add(*_overview_cells(row, ov))
+        s = row.summary
+        overdue = f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
+        label = region_label(row.region)
+        if not row.elects and row.region.depth in (1, 2):
+            label += " · " + no_head_word()
+        grid.add((label, "dim" if row.no_report else "bold"),
+                 level_cell(s.level), score_pct(s), target_pct(s),
+                 (("—", "dim") if row.no_report else
+                  (overdue, "bold red" if s.critical_overdue else "")),
+                 (("—", "dim") if row.no_report else
+                  (str(s.blocked), "red" if s.blocked else "")),
+                 _counted(row, str(s.due_soon)), strip(row, widths),
+                 when(row.last, row.region.timezone), row.last.by if row.last else "")
     return grid
 
 
-def _overview_cells(row: Row, ov: Overview) -> list[tuple[str, str]]:
-    s = row.summary
-    name = f"{row.region.code} {row.region.short_name}"
-    widths = [len(str(i)) for i in range(1, len(ov.readiness.stages) + 1)]
-    index = {s.id: i for i, s in enumerate(ov.readiness.stages)}
-    strip = " ".join(level_letter(level).ljust(widths[index[sid]]) for sid, level in row.stages)
-    return [
-        (name, "dim" if row.no_report else ""), _level(s.level), (pct(s.score), ""),
-        (pct(s.expected), ""), (_overdue(s), "red" if s.critical_overdue else ""),
-        (str(s.blocked), "red" if s.blocked else ""), (str(s.due_soon), ""),
-        (_when(row.last, row.region.timezone), ""), (strip.rstrip(), ""),
-    ]
+def strip(row: Row, widths: dict[str, int]) -> Spans:
+    """The stage strip: one coloured cell per stage, carrying the level's letter."""
+    parts: list[tuple[str, str]] = []
+    for k, (sid, level) in enumerate(row.stages):
+        if k:
+            parts.append((" ", ""))
+        letter = level_letter(level) if level is not None else " "
+        parts.append((letter.ljust(widths[sid]), LEVEL_STYLE[level] if level else ""))
+    return Spans(tuple(parts))
 
 
-def stages_grid(dt: Detail) -> Grid:
-    """A region's stages: level, score, expected, counts."""
+def strip_legend(levels: set[str | None]) -> Para:
+    """What the strip's letters mean (also without colour): the letters it shows."""
+    pieces: list[Piece] = [(_("Stages (numbered as in `pilkada stages`):") + " ", "")]
+    for level in (x for x in STRIP_LEVELS if x in levels):
+        if len(pieces) > 1:
+            pieces.append(("  ", ""))
+        pieces += [(level_letter(level), LEVEL_STYLE[level]), (" " + level_word(level), "")]
+    return Para((tuple(pieces),), style="dim")
+
+
+def overview_table(ov: Overview) -> list[Para | Table]:
+    """The overview table and, when its strip is shown, the strip's legend."""
+    grid = overview_grid(ov)
+    shown = {level for row in ov.rows for _sid, level in row.stages} & set(STRIP_LEVELS)
+    return [Table(grid, notes={7: strip_legend(shown)} if shown else {})]
+
+
+def overview_screen(ov: Overview, sample: bool, width: int | None) -> Screen:
+    """``pilkada status``."""
+    screen = Screen()
+    screen.add(*top(ov, sample, width), None, *overview_table(ov))
+    return screen
+
+
+# --- status REGION ------------------------------------------------------------------------------
+
+def blocked_paras(entries: Sequence[ItemState], names: dict[str, Region]) -> list[Para]:
+    """Blocked items as short paragraphs: where, what (critical or not), since when, why."""
+    out = []
+    for st in entries:
+        ev = st.event
+        region = names[st.region]
+        head = part((region_label(region), "bold"))
+        what = part((st.item.id, "bold red" if st.item.critical else "red"),
+                    (" (" + _("critical") + ")" if st.item.critical else "", "bold red"))
+        parts = [head, what]
+        if ev is not None:
+            parts.append(part(_("blocked since {date}").format(
+                date=when(ev, region.timezone))))
+            if ev.note:
+                parts.append(part(ev.note))
+        if st.conflict:
+            parts.append(part((conflict_text(st.conflict), "bold red")))
+        out.append(Para(tuple(parts), indent=2, hang=4))
+    return out
+
+
+def state_cell(st: ItemState) -> tuple[str, str]:
+    """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item."""
+    mark = "! " if st.item.critical else ""
+    if st.conflict:  # offices recorded different values: the status itself is in doubt
+        mark += _("CONFLICT") + " · "
+    if st.status == "blocked":
+        return (mark + _("BLOCKED"), "bold red")
+    if st.overdue:
+        return (mark + days_late(st.days_late),
+                "bold red" if st.item.critical or st.conflict else "red")
+    return (mark + _("due soon"), "bold yellow" if st.item.critical else "yellow")
+
+
+def critical_legend() -> Para:
+    """What the "!" in front of a state means."""
+    return Para((part(_("! a critical item")),), style="dim")
+
+
+def items_due_grid(entries: Sequence[ItemState], names: dict[str, Region]) -> Grid:
+    """Late and upcoming items: where, how late, by when, what, whose."""
+    grid = Grid(headers=[_("Region"), _("State"), _("Due"), _("Item"), _("Owner"),
+                         _("Title")],
+                priority={2: 2, 3: 1, 4: 4, 5: 3}, shrink={5: 12})
+    for st in entries:
+        grid.add((region_label(names[st.region]), "bold"), state_cell(st), short_date(st.due),
+                 st.item.id, st.item.owner, title_of(st.item))
+    return grid
+
+
+def items_due_table(entries: Sequence[ItemState], names: dict[str, Region],
+                    more: str = "") -> Table:
+    """The late and upcoming items, with the "!" legend when a critical one is among them."""
+    notes = {1: critical_legend()} if any(st.item.critical for st in entries) else {}
+    return Table(items_due_grid(entries, names), more=more, notes=notes)
+
+
+def _more(n: int, how: str) -> str:
+    return _("… and {n} more; {how}").format(n=n, how=how) if n > 0 else ""
+
+
+def stages_grid(dt: Detail) -> tuple[Grid, int]:
+    """A region's stages under way or done (and how many upcoming ones were left out)."""
     r = dt.overview.readiness
-    grid = Grid(headers=["#", _("Stage"), _("Level"), _("Score"), _("Expected"),
-                         _("Overdue (critical)"), _("Blocked"), _("Due soon")],
-                numeric={0, 3, 4, 5, 6, 7})
-    numbers = {s.id: str(i) for i, s in enumerate(r.stages, 1)}
+    numbers = stage_numbers(r)
+    grid = Grid(headers=["#", _("Stage"), _("Level"), _("Score"), _("Target"),
+                         _("Overdue\n(critical)"), _("Blocked"), _("Due\nsoon")],
+                numeric={0, 3, 4, 5, 6, 7}, priority={1: 1, 5: 2, 6: 3, 7: 4},
+                shrink={1: 24})
+    upcoming = 0
     for sid, s in dt.stages:
         if s.weight == 0 and s.na == 0:
             continue
+        if s.level == UPCOMING:
+            upcoming += 1
+            continue
         stage = r.cycle.stage(sid)
         assert stage is not None
-        grid.add(numbers[sid], title_of(stage), _level(s.level), pct(s.score), pct(s.expected),
-                 _overdue(s), str(s.blocked), str(s.due_soon))
-    return grid
+        overdue = f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
+        grid.add(str(numbers[sid]), title_of(stage), level_cell(s.level), score_pct(s),
+                 target_pct(s), (overdue, "bold red" if s.critical_overdue else ""),
+                 (str(s.blocked), "red" if s.blocked else ""), str(s.due_soon))
+    return grid, upcoming
 
 
 def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
-    """A region's items: status word, owner, due, overdue marker, last note, evidence, who."""
+    """Every item of one region: status word, owner, due, how late, note and evidence, when."""
     grid = Grid(headers=[_("Item"), _("Title"), _("Status"), _("Owner"), _("Due"),
-                         _("Note / evidence"), _("By, when")], nowrap={0, 2})
+                         _("Note / evidence"), _("Last\nupdate")],
+                priority={1: 2, 3: 4, 4: 1, 5: 3, 6: 5}, shrink={1: 14, 5: 14})
     for st in items:
         word = STATUS_SYMBOL[st.status] + " " + state_word(st)
         if st.progress is not None:
             word += f" {st.progress}%"
-        due = format_date(st.due)
+        due = short_date(st.due)
         if st.overdue:
-            due += " · " + _("{n} days late").format(n=st.days_late)
+            due += " · " + days_late(st.days_late)
         elif st.due_soon:
             due += " · " + _("due soon")
         ev = st.event
@@ -162,26 +418,203 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
         grid.add((st.item.id + crit, "bold" if crit else ""), title_of(st.item),
                  (word, STATUS_STYLE[st.status]), st.item.owner,
                  (due, "red" if st.overdue else "yellow" if st.due_soon else ""),
-                 note, _when(ev, zone))
+                 note, when(ev, zone))
     return grid
 
 
-def due_grid(entries: Sequence[ItemState], names: dict[str, str]) -> Grid:
-    """``pilkada due``: one line per (region, item), worst first."""
-    grid = Grid(headers=[_("Region"), _("Item"), _("State"), _("Due"), _("Owner"),
-                         _("Critical"), _("Title")], nowrap={1, 2, 3})
-    for st in entries:
-        if st.overdue:
-            state = (_("OVERDUE {n}d").format(n=st.days_late), "bold red")
-        else:
-            state = (_("due soon"), "yellow")
-        if st.conflict:
-            state = (_("CONFLICT") + " · " + state[0], "bold red")
-        grid.add(f"{st.region} {names.get(st.region, '')}".strip(), st.item.id, state,
-                 st.due.isoformat(), st.item.owner,
-                 (_("critical"), "bold red") if st.item.critical else "", title_of(st.item))
+def detail_screen(dt: Detail, action: Sequence[ItemState], sample: bool, width: int | None,
+                  limit: int | None, show_all: bool) -> Screen:
+    """``pilkada status REGION``: verdict; what needs action (blocked with reason, critical
+    overdue, overdue, due soon); the stages; the regions under it; its items folded into
+    counts (``--all``: every item)."""
+    ov = dt.overview
+    r = ov.readiness
+    region = ov.root.region
+    names = {x.code: x for x in [region, *r.subtree(region.code)]}
+    screen = Screen()
+    screen.add(*top(ov, sample, width))
+    blocked = [st for st in action if st.status == "blocked"]
+    late = [st for st in action if st.status != "blocked"]
+    if blocked or late:
+        screen.add(None, Para((part((_("Needs action"), "bold")),)))
+    if blocked:
+        screen.add(Para((part(_("Blocked ({n}):").format(n=len(blocked))),)),
+                   *blocked_paras(blocked[:limit] if limit else blocked, names))
+        if limit and len(blocked) > limit:
+            screen.add(Para((part(_more(len(blocked) - limit, "pilkada due --all")),),
+                            style="dim", indent=2))
+    if late:
+        # A third of a screenful: the stages and the regions under it follow.
+        shown = late[:max(8, limit // 3)] if limit else late
+        screen.add(items_due_table(shown, names, _more(
+            len(late) - len(shown), _("`pilkada due {region} --all` lists them").format(
+                region=region.code))))
+    grid, upcoming = stages_grid(dt)
+    screen.add(None, Table(grid, more=_("{n} stages not started yet are not shown.").format(
+        n=upcoming) if upcoming else ""))
+    if ov.rows:
+        screen.add(None, *overview_table(ov))
+    screen.add(None, own_items_line(dt, show_all))
+    if show_all and dt.items:
+        screen.add(Table(items_grid(dt.items, region.timezone)))
+    return screen
+
+
+def own_items_line(dt: Detail, show_all: bool) -> Para:
+    """The region's own items folded into counts per status."""
+    counts: dict[str, int] = {}
+    for st in dt.items:
+        counts[st.status] = counts.get(st.status, 0) + 1
+    words = [f"{counts[s]} {status_word(s)}" for s in
+             ("blocked", "in_progress", "todo", "done", "na") if counts.get(s)]
+    text = _("Items of {region} itself: {counts}").format(
+        region=dt.overview.root.region.short_name, counts=", ".join(words) or "—")
+    parts = [part(text)]
+    if not show_all and dt.items:
+        parts.append(part(_("--all lists every item")))
+    return Para(tuple(parts), style="dim")
+
+
+# --- due -----------------------------------------------------------------------------------------
+
+def due_tally_para(t: DueTally, within: int) -> Para:
+    """What the list adds up to, worst first."""
+    parts = [part((_("{n} overdue ({c} critical)").format(n=t.overdue, c=t.critical_overdue),
+                   "bold red" if t.critical_overdue else "")),
+             part((_("{n} blocked ({c} critical)").format(n=t.blocked, c=t.critical_blocked),
+                   "red" if t.blocked else "")),
+             part(_("{n} due within {days} days").format(n=t.due_soon, days=within))]
+    if t.worst is not None:
+        parts.append(part(_("most overdue: {region} ({n})").format(
+            region=region_label(t.worst[0]), n=t.worst[1])))
+    return Para(tuple(parts))
+
+
+def unreported_para(silent: Sequence[Region]) -> Para | None:
+    """Regions left out because they have reported nothing."""
+    if not silent:
+        return None
+    names = [region_label(x) for x in silent[:6]] + (["…"] if len(silent) > 6 else [])
+    return Para((part(_("{n} with no report, not listed:").format(n=len(silent)) + " " +
+                      names[0]), *(part(x) for x in names[1:])), sep=", ", style="dim")
+
+
+def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally: DueTally,
+               silent: Sequence[Region], within: int, sample: bool,
+               limit: int | None) -> Screen:
+    """``pilkada due``: the tally, the blocked items with their reasons, then the rows worst
+    first, cut to a screenful on a terminal."""
+    d = r.results[target.code].d
+    names = {x.code: x for x in [target, *r.subtree(target.code)]}
+    screen = Screen()
+    days = (r.cycle.voting_day - d).days
+    screen.add(*banner(sample), title_line(r, target, d, days,
+                                           _("late and due within {n} days").format(n=within)),
+               due_tally_para(tally, within))
+    note = unreported_para(silent)
+    if note is not None:
+        screen.add(note)
+    blocked = sorted((st for st in entries if st.status == "blocked"),
+                     key=lambda st: (not st.item.critical, -st.days_late, st.region))
+    rows = [st for st in entries if st.status != "blocked"]
+    if blocked:
+        # On a terminal the blocked items take at most a quarter of the screen (3 lines each).
+        cap = None if limit is None else max(3, limit // 12)
+        screen.add(None, Para((part((_("Blocked ({n}):").format(n=len(blocked)), "bold")),)),
+                   *blocked_paras(blocked[:cap], names))
+        if cap is not None and len(blocked) > cap:
+            screen.add(Para((part(_more(len(blocked) - cap, _("--all shows every row"))),),
+                            style="dim", indent=2))
+            limit = max(10, limit - 3 * cap) if limit else limit
+    if rows:
+        shown = rows[:limit] if limit else rows
+        screen.add(None, items_due_table(shown, names, _more(
+            len(rows) - len(shown), _("--all shows every row"))))
+    elif not blocked:
+        screen.add(Para((part(_("Nothing late or due.")),), style="dim"))
+    return screen
+
+
+# --- changes -----------------------------------------------------------------------------------
+
+CHANGE_ORDER = ("blocked", "overdue", "regressed", "done")
+
+
+def _change_word(kind: str) -> tuple[str, str]:
+    return {"done": (_("newly done"), "green"), "regressed": (_("regressed"), "bold red"),
+            "blocked": (_("newly blocked"), "bold red"),
+            "overdue": (_("became overdue"), "red")}[kind]
+
+
+def changes_grid(entries: Sequence[Change], names: dict[str, Region]) -> Grid:
+    """One row per change: where, what kind, which item, from what to what, why, when."""
+    grid = Grid(headers=[_("Region"), _("Change"), _("Item"), _("Status"), _("Note"),
+                         _("When"), _("Title")],
+                priority={2: 1, 3: 3, 4: 2, 5: 4, 6: 5}, shrink={2: 16, 4: 16, 6: 12},
+                gate={2: 1})
+    for c in entries:
+        ev = c.after.event
+        region = names[c.after.region]
+        grid.add((region_label(region), "bold"), _change_word(c.kind),
+                 (c.after.item.id, "bold" if c.after.item.critical else ""),
+                 f"{status_word(c.before.status)} → {status_word(c.after.status)}",
+                 ev.note if ev and c.kind != "overdue" else "",
+                 when(ev, region.timezone) if c.kind != "overdue" else "",
+                 title_of(c.after.item))
     return grid
 
+
+def changes_screen(r: Readiness, target: Region, entries: Sequence[Change], since: date,
+                   until: date, sample: bool, show_all: bool, limit: int | None) -> Screen:
+    """``pilkada changes``: a tally, bad news first (newly blocked, became overdue,
+    regressed), then newly done folded into counts per region (``--all``: every row)."""
+    names = {x.code: x for x in [target, *r.subtree(target.code)]}
+    counts = {k: sum(c.kind == k for c in entries) for k in CHANGE_ORDER}
+    screen = Screen()
+    title = Para((part((f"{target.name} ({target.code})", "bold")),
+                  part(_("changes from {since} to {until}").format(
+                      since=short_date(since), until=short_date(until)))))
+    tally = Para(tuple(part((f"{counts[k]} ", ""), _change_word(k)) for k in CHANGE_ORDER))
+    screen.add(*banner(sample), title, tally)
+    bad = sorted((c for c in entries if c.kind != "done"),
+                 key=lambda c: (CHANGE_ORDER.index(c.kind), not c.after.item.critical,
+                                c.after.region, c.after.item.id))
+    done = [c for c in entries if c.kind == "done"]
+    rows = bad + done if show_all else bad
+    if rows:
+        shown = rows[:limit] if limit else rows
+        screen.add(None, Table(changes_grid(shown, names), more=_more(
+            len(rows) - len(shown), _("--all shows every row"))))
+    if done and not show_all:
+        screen.add(None, Table(done_grid(done, target, names),
+                               more=_("--all lists every newly done item")))
+    if not entries:
+        screen.add(Para((part(_("Nothing changed.")),), style="dim"))
+    return screen
+
+
+def done_grid(done: Sequence[Change], target: Region, names: dict[str, Region]) -> Grid:
+    """Newly done items folded into one row per region one level below ``target`` (the
+    target's own in a row of its own), most first, with the items most often done."""
+    per: dict[str, list[str]] = {}
+    depth = target.depth + 1
+    for c in done:
+        code = ".".join(c.after.region.split(".")[:depth]) if target.code != "ID" else \
+            c.after.region.split(".")[0]
+        per.setdefault(code if code in names else target.code, []).append(c.after.item.id)
+    grid = Grid(headers=[_("Region"), _("Newly\ndone"), _("Items")], numeric={1},
+                priority={2: 1}, shrink={2: 16})
+    for code, ids in sorted(per.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        counted: dict[str, int] = {}
+        for item in ids:
+            counted[item] = counted.get(item, 0) + 1
+        top = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+        grid.add((region_label(names[code]), "bold"), (str(len(ids)), "green"),
+                 ", ".join(f"{item} ×{n}" if n > 1 else item for item, n in top))
+    return grid
+
+
+# --- plain machine columns ----------------------------------------------------------------------
 
 def overview_csv_rows(ov: Overview) -> tuple[list[str], list[list[Any]]]:
     """Machine-friendly columns: one row per region, numbers as numbers."""
@@ -201,23 +634,58 @@ def overview_csv_rows(ov: Overview) -> tuple[list[str], list[list[Any]]]:
     return headers, rows
 
 
+DETAIL_CSV = ("region", "item", "stage", "title", "owner", "critical", "weight", "due", "status",
+              "progress", "overdue", "due_soon", "days_late", "note", "evidence", "by", "at",
+              "event")
+DUE_CSV = ("region", "item", "due", "days_late", "overdue", "critical", "owner", "status",
+           "title")
+CHANGES_CSV = ("region", "kind", "before", "status", "item", "title", "by", "at", "note")
+
+
+def detail_csv(dt: Detail) -> str:
+    """``status REGION --format csv``: one row per item of the region (the JSON's fields)."""
+    rows = []
+    for st in dt.items:
+        obj = item_json(st)
+        obj["evidence"] = "; ".join(obj["evidence"])
+        rows.append([obj[c] for c in DETAIL_CSV])
+    return to_csv(list(DETAIL_CSV), rows)
+
+
+def due_csv(v: Due) -> str:
+    """``due --format csv``: one row per (region, item), worst first."""
+    return to_csv(list(DUE_CSV), [[item_json(st)[c] for c in DUE_CSV] for st in v.entries])
+
+
+def changes_csv(v: Changes) -> str:
+    """``changes --format csv``: one row per change."""
+    return to_csv(list(CHANGES_CSV), [[change_json(c)[k] for k in CHANGES_CSV]
+                                      for c in v.entries])
+
+
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}"
 
 
-def changes_grid(entries: Sequence[Change], names: dict[str, str]) -> Grid:
-    """``pilkada changes``: per region, what was newly done, regressed, blocked or overdue."""
-    words = {"done": (_("newly done"), "green"), "regressed": (_("regressed"), "bold red"),
-             "blocked": (_("newly blocked"), "red"), "overdue": (_("became overdue"), "yellow")}
-    grid = Grid(headers=[_("Region"), _("Change"), _("Item"), _("Status"), _("Note"),
-                         _("By, when"), _("Title")])
-    for c in entries:
-        ev = c.after.event
-        grid.add(f"{c.after.region} {names.get(c.after.region, '')}".strip(), words[c.kind],
-                 c.after.item.id,
-                 f"{status_word(c.before.status)} → {status_word(c.after.status)}",
-                 ev.note if ev and c.kind != "overdue" else "",
-                 _when(ev, timezone_of(c.after.region)) if c.kind != "overdue" else "",
-                 title_of(c.after.item))
-    return grid
+# --- a workspace with no records ---------------------------------------------------------------
 
+def next_steps(folder: str | None = None) -> list[str]:
+    """What to do in a workspace with no records (after ``cd folder`` when given); each line
+    fits an 80-column terminal."""
+    lines = [_("Next steps:")]
+    if folder is not None:
+        lines.append(f"  cd {folder}")
+    lines += [
+        _("  pilkada done REGION ITEM…        record finished items"),
+        _("  pilkada record --from FILE.csv   many changes at once (CSV or filled-in sheet)"),
+        _("  pilkada sheet REGION             fill-in sheets for offices without pilkada"),
+        _("  pilkada items                    what the cycle asks for, with the item ids"),
+        _("  pilkada status                   readiness per region"),
+    ]
+    return lines
+
+
+def no_records_lines(region: Region) -> list[str]:
+    """Said when nothing at all has been recorded for the region shown."""
+    return [_("No records yet for {region}.").format(region=region.short_name),
+            _("Every region shows NO REPORT until something is recorded."), *next_steps()]

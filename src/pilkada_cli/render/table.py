@@ -1,6 +1,10 @@
-"""A neutral grid of styled cells, rendered as a rich table, plain text, CSV or Markdown.
+"""A neutral grid of styled cells, rendered as a rich table, plain text, CSV or Markdown, and
+fitted to a terminal's width.
 
-Views build one grid; each format renders the same cells, so they carry the same numbers.
+Views build one grid; each format renders the same cells, so they carry the same numbers. On a
+terminal (``fit``) a grid that is too wide first shortens the columns that may be shortened
+(long titles, notes: with "…") and then leaves out whole columns, least important first: a
+region's code and name, a level word and a number are never wrapped, squeezed or cut.
 """
 
 from __future__ import annotations
@@ -12,17 +16,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rich.cells import cell_len, set_cell_size
 from rich.table import Table
 from rich.text import Text
 
 from pilkada_cli.render.text import inert
+
+GAP = 2  # spaces between the columns of a fitted table
+
+
+@dataclass(frozen=True)
+class Spans:
+    """A cell of several styled pieces (the stage strip): one text, several colours."""
+
+    parts: tuple[tuple[str, str], ...]
+
+    @property
+    def text(self) -> str:
+        """The cell's text without its styles."""
+        return "".join(text for text, _style in self.parts)
+
 
 Cell = tuple[str, str]  # (text, rich style)
 
 
 @dataclass
 class Grid:
-    """Headers, rows of cells, and which columns are right-aligned numbers."""
+    """Headers, rows of cells, and which columns are right-aligned numbers.
+
+    For a terminal, ``priority`` ranks columns (0, the default: never left out; higher: left
+    out sooner) and ``shrink`` gives the narrowest a column may be shortened to with "…".
+    A header may have two lines ("Overdue\n(critical)")."""
 
     headers: list[str]
     numeric: set[int] = field(default_factory=set)
@@ -30,10 +54,168 @@ class Grid:
     rows: list[list[Cell]] = field(default_factory=list)
     title: str = ""
     caption: str = ""
+    priority: dict[int, int] = field(default_factory=dict)
+    shrink: dict[int, int] = field(default_factory=dict)
+    spans: dict[tuple[int, int], Spans] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # a column's name where not its header
+    # A shrinkable column listed here is shortened only once every column less important than
+    # this priority has been left out (an id is worth more whole than a title beside it).
+    gate: dict[int, int] = field(default_factory=dict)
 
-    def add(self, *cells: str | Cell) -> None:
+    def add(self, *cells: str | Cell | Spans) -> None:
         """Add a row; a bare string is an unstyled cell."""
-        self.rows.append([c if isinstance(c, tuple) else (c, "") for c in cells])
+        row: list[Cell] = []
+        for i, c in enumerate(cells):
+            if isinstance(c, Spans):
+                self.spans[(len(self.rows), i)] = c
+                row.append((c.text, ""))
+            else:
+                row.append(c if isinstance(c, tuple) else (c, ""))
+        self.rows.append(row)
+
+
+def header_text(header: str) -> str:
+    """A header on one line (plain text, CSV, Markdown)."""
+    return " ".join(header.split())
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Which columns a terminal shows, how wide each is, and which were left out."""
+
+    columns: tuple[int, ...]
+    widths: tuple[int, ...]
+    dropped: tuple[str, ...]
+
+
+def natural_widths(grid: Grid) -> list[int]:
+    """The width each column needs to show every cell and its header whole."""
+    widths = [max(cell_len(line) for line in h.split("\n")) for h in grid.headers]
+    for row in grid.rows:
+        for i, (text, _style) in enumerate(row):
+            widths[i] = max(widths[i], cell_len(inert(text)))
+    return widths
+
+
+def fit(grid: Grid, width: int) -> Fitted:
+    """The columns and widths that fit ``width``: shrinkable columns are shortened first, then
+    whole columns are left out, the highest ``priority`` first (the rightmost among equals)."""
+    natural = natural_widths(grid)
+    kept = list(range(len(grid.headers)))
+    dropped: list[int] = []
+    while True:
+        widths = _squeeze(grid, kept, natural, width)
+        if widths is not None or len(kept) == 1:
+            break
+        droppable = [i for i in kept if grid.priority.get(i, 0) > 0]
+        if not droppable:  # only must-keep columns left: show them whole, even if too wide
+            widths = [natural[i] for i in kept]
+            break
+        worst = max(droppable, key=lambda i: (grid.priority[i], i))
+        kept.remove(worst)
+        dropped.append(worst)
+    if widths is None:
+        widths = [natural[i] for i in kept]
+    # A narrow column left out early may fit again once a wider one has gone.
+    for i in sorted(dropped, key=lambda i: (grid.priority[i], i)):
+        trial = sorted([*kept, i])
+        again = _squeeze(grid, trial, natural, width)
+        if again is not None:
+            kept, widths = trial, again
+            dropped.remove(i)
+    return Fitted(tuple(kept), tuple(widths),
+                  tuple(grid.names.get(i) or header_text(grid.headers[i])
+                        for i in sorted(dropped)))
+
+
+def _squeeze(grid: Grid, kept: Sequence[int], natural: Sequence[int],
+             width: int) -> list[int] | None:
+    """Widths of ``kept`` within ``width``, shortening shrinkable columns as little as needed,
+    the least important first; None if even their narrowest does not fit."""
+    room = width - GAP * (len(kept) - 1)
+    widths = {i: natural[i] for i in kept}
+    excess = sum(widths.values()) - room
+    least = max(grid.priority.get(i, 0) for i in kept)
+    flexible = sorted((i for i in kept if i in grid.shrink and grid.gate.get(i, least) >= least),
+                      key=lambda i: (-grid.priority.get(i, 0), -i))
+    for i in flexible:
+        if excess <= 0:
+            break
+        floor = min(natural[i], max(grid.shrink[i], _header_floor(grid, i)))
+        cut = min(excess, natural[i] - floor)
+        widths[i] -= cut
+        excess -= cut
+    if excess > 0:
+        return None
+    return [widths[i] for i in kept]
+
+
+def _header_floor(grid: Grid, i: int) -> int:
+    return max(cell_len(word) for word in grid.headers[i].split())
+
+
+def ellipsize(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, ending in "…" when it had to be shortened."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    return set_cell_size(text, width - 1).rstrip() + "…"
+
+
+def to_lines(grid: Grid, width: int, fitted: Fitted | None = None) -> list[Text]:
+    """The grid as terminal lines no wider than ``width``: a bold header (one or two lines),
+    a dim rule, then the rows; every cell inert text in its style."""
+    fitted = fitted or fit(grid, width)
+    cols, widths = fitted.columns, fitted.widths
+    depth = max(len(grid.headers[i].split("\n")) for i in cols)
+    out: list[Text] = []
+    for n in range(depth):
+        line = Text(style="bold")
+        for k, (i, w) in enumerate(zip(cols, widths, strict=True)):
+            parts = grid.headers[i].split("\n")
+            part = parts[n - (depth - len(parts))] if n >= depth - len(parts) else ""
+            _append(line, ellipsize(part, w), "", w, i in grid.numeric, k == 0)
+        out.append(_trim(line))
+    rule = Text(style="dim")
+    for k, w in enumerate(widths):
+        rule.append((" " * GAP if k else "") + "─" * w)
+    out.append(rule)
+    for r, row in enumerate(grid.rows):
+        line = Text()
+        for k, (i, w) in enumerate(zip(cols, widths, strict=True)):
+            spans = grid.spans.get((r, i))
+            if spans is not None:
+                if k:
+                    line.append(" " * GAP)
+                used = 0
+                for text, style in spans.parts:
+                    piece = set_cell_size(inert(text), max(0, min(cell_len(text), w - used)))
+                    line.append(piece, style)
+                    used += cell_len(piece)
+                line.append(" " * (w - used))
+                continue
+            text, style = row[i]
+            _append(line, ellipsize(inert(text), w), style, w, i in grid.numeric, k == 0)
+        out.append(_trim(line))
+    return out
+
+
+def _append(line: Text, text: str, style: str, width: int, right: bool, first: bool) -> None:
+    if not first:
+        line.append(" " * GAP)
+    pad = " " * (width - cell_len(text))
+    if right:
+        line.append(pad)
+        line.append(text, style)
+    else:
+        line.append(text, style)
+        line.append(pad)
+
+
+def _trim(line: Text) -> Text:
+    line.rstrip()
+    return line
 
 
 def to_rich(grid: Grid) -> Table:
@@ -42,7 +224,7 @@ def to_rich(grid: Grid) -> Table:
                   caption=Text(inert(grid.caption)) if grid.caption else None,
                   header_style="bold", caption_justify="left", title_justify="left")
     for i, header in enumerate(grid.headers):
-        table.add_column(header, justify="right" if i in grid.numeric else "left",
+        table.add_column(header_text(header), justify="right" if i in grid.numeric else "left",
                          overflow="fold", no_wrap=i in grid.nowrap or i in grid.numeric)
     for row in grid.rows:
         table.add_row(*(Text(inert(text), style=style) for text, style in row))
@@ -51,7 +233,8 @@ def to_rich(grid: Grid) -> Table:
 
 def to_plain(grid: Grid) -> str:
     """Aligned columns separated by two spaces, no escape codes: for pipes, cron and grep."""
-    table = [grid.headers, *([inert(text) for text, _style in row] for row in grid.rows)]
+    table = [[header_text(h) for h in grid.headers],
+             *([inert(text) for text, _style in row] for row in grid.rows)]
     widths = [max(len(r[i]) for r in table) for i in range(len(grid.headers))]
     lines = []
     if grid.title:
@@ -111,7 +294,7 @@ def to_markdown(grid: Grid) -> str:
     lines = []
     if grid.title:
         lines += [f"**{md_escape(grid.title)}**", ""]
-    lines.append("| " + " | ".join(md_escape(h) for h in grid.headers) + " |")
+    lines.append("| " + " | ".join(md_escape(header_text(h)) for h in grid.headers) + " |")
     lines.append("|" + "|".join("---:" if i in grid.numeric else "---"
                                 for i in range(len(grid.headers))) + "|")
     for row in grid.rows:

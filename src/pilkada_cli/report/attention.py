@@ -7,8 +7,15 @@ the order a meeting acts on them: blocked, critical overdue, overdue, due within
 ``DUE_WINDOW_DAYS``. Late and blocked pairs are grouped by the report region's child they fall
 under (the report region's own items first); within a group, the same item late in several
 districts is one entry that names them (blocked pairs stay one entry each: each has its own
-reason, person and date). A deadline is one date for every region, so items due soon are one
-entry per item over the whole subtree, saying how many regions of each child have not done it.
+reason, person and date), unless the section has more than ``SECTION_ROWS`` of them: then
+blocked pairs fold by item too. A deadline is one date for every region, so items due soon are
+one entry per item over the whole subtree, saying how many regions of each child have not done
+it.
+
+A printed section lists at most ``SECTION_ROWS`` entries (``shown``): every group keeps its
+worst ones, the same number for each as far as the budget allows, and counts the rest, which
+the XLSX lists in full. A meeting of 38 provinces with thousands of late items gets a list it
+can read, not a hundred pages.
 
 Changes since the last meeting get the same treatment: a tally, the bad news (regressed, newly
 blocked, newly overdue) as entries, and newly done folded to a count per group.
@@ -29,6 +36,7 @@ DUE_WINDOW_DAYS = 14
 KINDS = ("blocked", "critical_overdue", "overdue", "due_soon")
 BAD_CHANGES = ("regressed", "blocked", "overdue")  # views.CHANGE_KINDS without "done"
 NAMES_MAX = 8  # more districts than this under one entry are counted, not named
+SECTION_ROWS = 40  # entries a printed section lists (a page or two); the rest are counted
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,48 @@ class Section:
     def entries(self) -> list[Entry]:
         """Every entry, group by group."""
         return [e for g in self.groups for e in g.entries]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a printed section lists of one group: its first entries, and what is left out."""
+
+    group: Group
+    entries: tuple[Entry, ...]
+    more: int  # (region, item) pairs of the entries left out
+
+    @property
+    def region(self) -> Region:
+        """The group's region."""
+        return self.group.region
+
+
+def fit(sizes: Sequence[int], budget: int) -> list[int]:
+    """How many of each group's ``sizes`` entries to list so that the total stays within
+    ``budget``: all of them when they fit; else the same number for every group (the largest
+    that fits, at least one), and what is left of the budget one more each to the first
+    (worst) groups."""
+    if sum(sizes) <= budget:
+        return list(sizes)
+    k = 1
+    while sum(min(n, k + 1) for n in sizes) <= budget:
+        k += 1
+    caps = [min(n, k) for n in sizes]
+    left = budget - sum(caps)
+    for i, n in enumerate(sizes):
+        if left <= 0:
+            break
+        if n > caps[i]:
+            caps[i] += 1
+            left -= 1
+    return caps
+
+
+def shown(sec: Section, budget: int = SECTION_ROWS) -> list[Shown]:
+    """The groups of a section as printed: at most ``budget`` entries in all (``fit``)."""
+    caps = fit([len(g.entries) for g in sec.groups], budget)
+    return [Shown(g, g.entries[:k], sum(len(e.states) for e in g.entries[k:]))
+            for g, k in zip(sec.groups, caps, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -183,9 +233,13 @@ def _sections(kinds: Sequence[str], pairs: Iterable[tuple[str, ItemState]], grou
         if kind == "due_soon":
             out.append(Section(kind, (_by_deadline(soon, grouper, regions),) if soon else ()))
             continue
+        # Blocked pairs stay one entry each (each its own reason, person and date) unless
+        # there are more than a printed section lists: then the same item blocked in several
+        # places of a group is one entry, as late items are.
+        fold = kind != "blocked" or sum(
+            len(v) for (k, _g), v in found.items() if k == kind) > SECTION_ROWS
         groups = tuple(
-            Group(g, tuple(_entries(kind, g, found[(kind, g.code)], regions,
-                                    fold=kind != "blocked")))
+            Group(g, tuple(_entries(kind, g, found[(kind, g.code)], regions, fold=fold)))
             for g in grouper.order if (kind, g.code) in found)
         out.append(Section(kind, groups))
     return tuple(out)

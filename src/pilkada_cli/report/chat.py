@@ -3,7 +3,8 @@
 hand to any messenger gateway.
 
 What a desk officer reads on a phone: the sample banner, the verdict, the KRITIS regions by name
-with their reasons, the most urgent blocked and critical overdue items, the deadlines of the
+with their reasons, the most urgent blocked items (a critical one marked "(!)", with a legend line
+when one is listed) and critical overdue items, the deadlines of the
 next ``warn_days`` (7) days, and the changes since the last meeting in one line. Lists are cut
 to a few lines each and say how many more there are. User and checklist text cannot format the
 message: WhatsApp's markers (``* _ ~ ```) in it are replaced by look-alike characters.
@@ -78,17 +79,18 @@ def _blocked(report: Report) -> list[str]:
     if sec is None:
         return []
     names = report.region_names
-    entries = sorted(sec.entries, key=lambda e: (not e.item.critical, -e.days_late,
-                                                 _since(e.first, names), e.first.region))
+    # one line per pair (a long report folds them by item; a chat names the worst few)
+    pairs = sorted(((e.group, st) for e in sec.entries for st in e.states),
+                   key=lambda gs: (not gs[1].item.critical, -gs[1].days_late,
+                                   _since(gs[1], names), gs[1].region))
     lines = []
-    for e in entries:
-        st = e.first
+    for group, st in pairs:
         reason = note_of(st)
-        crit = " (!)" if e.item.critical else ""
+        crit = " (!)" if st.item.critical else ""
         place = plain(names[st.region].short_name)
-        if st.region != e.group.code:
-            place += f" ({plain(e.group.short_name)})"
-        line = f"• {place}: {plain(title_of(e.item))}{crit}"
+        if st.region != group.code:
+            place += f" ({plain(group.short_name)})"
+        line = f"• {place}: {plain(title_of(st.item))}{crit}"
         if reason:
             line += f" — {plain(reason)}"
         ev = st.event
@@ -96,7 +98,10 @@ def _blocked(report: Report) -> list[str]:
             line += " " + _("({by}, since {date})").format(by=plain(ev.by),
                                                           date=format_date_short(_since(st, names)))
         lines.append(line)
-    return [f"*{kind_title(sec.kind)} ({sec.pairs}):*", *_cut(lines)]
+    shown = _cut(lines)
+    # critical items sort first: the marker shows exactly when the first pair is critical
+    legend = [_("(!) = critical item")] if pairs and pairs[0][1].item.critical else []
+    return [f"*{kind_title(sec.kind)} ({sec.pairs}):*", *shown, *legend]
 
 
 def _since(st: ItemState, names: dict[str, Region]) -> date:
@@ -149,7 +154,7 @@ def _changes(report: Report) -> list[str]:
     if d is None or report.since is None:
         return []
     bad_first = sorted(d.tally, key=lambda kn: kn[0] == "done")
-    counts = ", ".join(f"{change_title(k).lower()} {n}" for k, n in bad_first)
+    counts = ", ".join(f"{change_title(k).lower()} {n}" for k, n in bad_first if n) or "—"
     return [_("Changes since {date}: {counts}").format(date=format_date_short(report.since),
                                                        counts=counts)]
 

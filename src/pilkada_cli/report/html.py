@@ -14,6 +14,7 @@ neighbour on screen or in print.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
@@ -31,7 +32,7 @@ from pilkada_cli.labels import (
 )
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
 from pilkada_cli.render.catalog import title_of
-from pilkada_cli.report.attention import Section
+from pilkada_cli.report.attention import Section, shown
 from pilkada_cli.report.model import (
     Report,
     banners,
@@ -44,10 +45,12 @@ from pilkada_cli.report.model import (
 )
 from pilkada_cli.report.why import Why
 from pilkada_cli.report.words import (
+    attention_note,
     bar_text,
     change_title,
     due_text,
     kind_title,
+    more_text,
     note_text,
     short_label,
     status_text,
@@ -89,7 +92,8 @@ margin:0 0 .3em}
 .tile.big .v{font-size:1.7em}
 .one{display:grid;grid-template-columns:minmax(0,38fr) minmax(0,62fr);gap:14px;
 align-items:start}
-.one.nomap{grid-template-columns:minmax(0,1fr)}
+.one.nomap,.one.wide{grid-template-columns:minmax(0,1fr)}
+.one.wide .mapbox{max-width:880px;margin:0 auto;width:100%}
 .one h2{margin-top:0}
 .mapbox svg{width:100%;height:auto;display:block}
 .lv{font-weight:700;padding:0 .3em;border-radius:3px}
@@ -99,6 +103,7 @@ overflow-wrap:anywhere}
 th{background:var(--head);color:#fff;font-weight:600}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.grp th{background:#e8eef5;color:var(--ink);font-weight:700}
+tr.more td{color:var(--mute);font-style:italic}
 table.why td{vertical-align:middle;padding:.1em .3em}
 table.why{font-size:.92em}
 table.why td.lvc{padding:.1em .2em}
@@ -121,7 +126,7 @@ table.half{width:50%}
 .st-done{background:#c8e6c9}.st-in_progress{background:#bbdefb}
 .st-blocked{background:#ffcdd2;font-weight:700}.st-na{color:var(--mute)}
 .txt{white-space:pre-wrap}
-ol.stages{columns:3;font-size:.85em;margin:.3em 0}
+ol.stages{columns:3;column-gap:2.5em;font-size:.85em;margin:.3em 0}  /* room for "10." */
 .long{border:2px solid var(--risk);background:#fff8e1;padding:.3em .8em;margin:.4em 0}
 footer{margin-top:1.5em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
 @page{size:A4 landscape;margin:8mm}
@@ -140,6 +145,7 @@ table.why{font-size:8.5pt}
 table.list,table.items,table.matrix{font-size:8pt}
 .small{font-size:.9em}
 table.why td{padding:.05em .25em}
+.one.wide .mapbox{max-width:760px}
 }
 """ + _level_css()
 
@@ -197,9 +203,9 @@ def _footer() -> str:
 
 def _meta(report: Report) -> str:
     """Cycle, regulation, dates, who and when: one compact block under the title."""
-    shown = {"current_stages": ", ".join(str(report.stage_number(s))
+    brief = {"current_stages": ", ".join(str(report.stage_number(s))
                                          for s in report.overview.current_stages) or "—"}
-    parts = [f"<b>{_e(f.label)}:</b> {_e(shown.get(f.key, f.text))}" for f in facts(report)
+    parts = [f"<b>{_e(f.label)}:</b> {_e(brief.get(f.key, f.text))}" for f in facts(report)
              if f.key not in ("region",) and f.text]
     return f'<p class="meta">{" · ".join(parts)}</p>'
 
@@ -253,8 +259,18 @@ def _page_one(report: Report) -> str:
              "and villages. Bar: score of the stages under way, in the level's colour; black "
              "mark: the share due by now.")
     mapcol = f'<div class="mapbox">{svg}</div>' if svg else ""
-    return (f'<section class="one{"" if svg else " nomap"}">{mapcol}<div>'
+    layout = " nomap" if not svg else " wide" if _aspect(svg) >= WIDE_MAP else ""
+    return (f'<section class="one{layout}">{mapcol}<div>'
             f"<h2>{_e(title)}</h2>{table}<p class=\"note\">{_e(note)}</p></div></section>")
+
+
+WIDE_MAP = 1.6  # a map this much wider than tall (the nation, Jawa Timur) goes above the table
+
+
+def _aspect(svg: str) -> float:
+    """Width over height of a drawn map (its root element's viewBox)."""
+    found = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+    return float(found[1]) / float(found[2]) if found and float(found[2]) else 1.0
 
 
 def _why_row(w: Why) -> str:
@@ -298,22 +314,33 @@ def _list_headers() -> list[str]:
     return [_("Where"), _("Item"), _("Owner"), _("Due"), _("Status"), _("Note")]
 
 
-def _section_rows(report: Report, sec: Section) -> list[str]:
+def _section_rows(report: Report, sec: Section, sheet: str) -> list[str]:
+    """The rows of an attention or changes section, cut to SECTION_ROWS entries; a line under
+    each cut group says how many items it leaves to the XLSX's ``sheet``."""
     rows = []
     r = report.readiness
-    for g in sec.groups:
+    for g in shown(sec):
         if not (len(sec.groups) == 1 and g.entries and g.entries[0].spread):
-            count = _("{n} item(s)").format(n=g.pairs)
+            count = _("{n} item(s)").format(n=g.group.pairs)
             rows.append(f'<tr class="grp"><th colspan="6">{_e(short_label(g.region))} · '
                         f"{_e(count)}</th></tr>")
         for e in g.entries:
             rows.append(
                 "<tr>" + _td(where_text(e, r)) + f"<td>{_item_cell(e.item, ident=False)}</td>"
                 + _td(text(e.item.owner)) + _td(due_text(e), "crit" if e.days_late else "")
-                + f'<td class="st-{e.first.status if len(e.states) == 1 else "mixed"}">'
+                + f'<td class="st-{_status_class(e.states)}">'
                 f"{_e(status_text(e, g.region.timezone))}</td>"
                 + _td(note_text(e), "txt") + "</tr>")
+        if g.more:
+            rows.append(f'<tr class="more"><td colspan="6">{_e(more_text(g.more, sheet))}'
+                        "</td></tr>")
     return rows
+
+
+def _status_class(states: Sequence[ItemState]) -> str:
+    """The status colour of an entry's pairs: theirs when they share it, else none."""
+    found = {st.status for st in states}
+    return found.pop() if len(found) == 1 else "mixed"
 
 
 def _attention(report: Report) -> str:
@@ -321,7 +348,7 @@ def _attention(report: Report) -> str:
     tally = " · ".join(f"{_e(k)}: {n}" for k, n in tally_text(report))
     out = [f'<section class="page"><h2>{_e(title)}</h2>',
            f'<p class="tally">{tally}</p>',
-           f'<p class="note">{_e(_attention_note())}</p>']
+           f'<p class="note">{_e(attention_note())}</p>']
     silent = unreported_text(report)
     if silent:
         out.append(f'<p class="tally">{_e(silent)}</p>')
@@ -329,17 +356,12 @@ def _attention(report: Report) -> str:
         if not sec.groups:
             continue
         out.append(f"<h3>{_e(kind_title(sec.kind))} ({sec.pairs})</h3>")
-        out.append(_table(_list_headers(), _section_rows(report, sec), _LIST_WIDTHS, "list"))
+        out.append(_table(_list_headers(), _section_rows(report, sec, _("Attention")),
+                          _LIST_WIDTHS, "list"))
     if not any(sec.groups for sec in report.sections):
         out.append(f"<p>{_e(_('None.'))}</p>")
     out.append("</section>")
     return "\n".join(out)
-
-
-def _attention_note() -> str:
-    return _("Each item appears once, under the first heading that applies, grouped by region "
-             "(its districts and villages included); the same item late in several districts "
-             "is one line. (!) marks a critical item.")
 
 
 def _changes(report: Report) -> str:
@@ -353,7 +375,8 @@ def _changes(report: Report) -> str:
     out.append(f'<p class="tally">{tally}</p>')
     for sec in d.bad:
         out.append(f"<h3>{_e(change_title(sec.kind))} ({sec.pairs})</h3>")
-        out.append(_table(_list_headers(), _section_rows(report, sec), _LIST_WIDTHS, "list"))
+        out.append(_table(_list_headers(), _section_rows(report, sec, _("Changes")),
+                          _LIST_WIDTHS, "list"))
     if d.done:  # good news last, folded to a count per region
         out.append(f"<h3>{_e(change_title('done'))} ({sum(n for _g, n, _c in d.done)})</h3>")
         parts = [_("{region}: {n} ({k} critical)").format(
@@ -381,9 +404,7 @@ def _matrix(report: Report) -> str:
     rows = []
     for line in report.lines:
         s = line.summary
-        name = _e(short_label(line.region))
-        if line.no_report:
-            name += f' <span class="small">({_e(_("no report"))})</span>'
+        name = _e(short_label(line.region))  # no "(no report)": the level column says it
         if line.indent == 0:
             name = f"<b>{name}</b>"
         rows.append(f"<tr><td>{name}</td><td>{_level(s.level)}</td>"
@@ -439,6 +460,9 @@ def _appendix(report: Report) -> str:
                     f'<span class="small">{_e(numbers)}</span></th></tr>')
         rows += [_appendix_row(report, st, block.region.timezone, words, full)
                  for st in block.items]
+        if block.more:
+            rows.append(f'<tr class="more"><td colspan="{len(headers)}">'
+                        f'{_e(more_text(block.more, _("Items")))}</td></tr>')
     return (f'<section class="page"><h2>{_e(title)}</h2>'
             + _table(headers, rows, widths, "items") + "</section>")
 

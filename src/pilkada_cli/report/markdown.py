@@ -12,7 +12,7 @@ from pilkada_cli.labels import level_word, state_word, status_word
 from pilkada_cli.readiness import ItemState
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import md_escape
-from pilkada_cli.report.attention import Entry, Section
+from pilkada_cli.report.attention import Entry, Section, shown
 from pilkada_cli.report.model import (
     Report,
     banners,
@@ -25,10 +25,12 @@ from pilkada_cli.report.model import (
     summary_facts,
 )
 from pilkada_cli.report.words import (
+    attention_note,
     bar_text,
     change_title,
     due_text,
     kind_title,
+    more_text,
     note_text,
     short_label,
     status_text,
@@ -105,26 +107,30 @@ def _entry_line(report: Report, e: Entry, zone: str) -> str:
             + "; ".join(esc(p) for p in parts if p))
 
 
-def _sections(report: Report, sections: Sequence[Section], title: Callable[[str], str]
-              ) -> list[str]:
+def _sections(report: Report, sections: Sequence[Section], title: Callable[[str], str],
+              sheet: str) -> list[str]:
     out: list[str] = []
     for sec in sections:
         if not sec.groups:
             continue
         out += [f"### {esc(title(sec.kind))} ({sec.pairs})", ""]
-        for g in sec.groups:
-            out += [f"**{esc(short_label(g.region))}** ({g.pairs})", ""]
-            out += [_entry_line(report, e, g.region.timezone) for e in g.entries] + [""]
+        for g in shown(sec):
+            out += [f"**{esc(short_label(g.region))}** ({g.group.pairs})", ""]
+            out += [_entry_line(report, e, g.region.timezone) for e in g.entries]
+            if g.more:
+                out.append(f"- {esc(more_text(g.more, sheet))}")
+            out.append("")
     return out
 
 
 def _attention(report: Report) -> list[str]:
     out = [f"## {esc(_('Needs attention'))}", ""]
     out += [esc(" · ".join(f"{k}: {n}" for k, n in tally_text(report))), ""]
+    out += [esc(attention_note()), ""]  # what "(!)" means, as in the HTML
     silent = unreported_text(report)
     if silent:
         out += [esc(silent), ""]
-    body = _sections(report, report.sections, kind_title)
+    body = _sections(report, report.sections, kind_title, _("Attention"))
     return out + (body or [esc(_("None.")), ""])
 
 
@@ -135,9 +141,7 @@ def _matrix(report: Report) -> list[str]:
     rows = []
     for line in report.lines:
         s = line.summary
-        name = "· " * line.indent + short_label(line.region)
-        if line.no_report:
-            name = _("{region} (no report)").format(region=name)
+        name = "· " * line.indent + short_label(line.region)  # the level says NO REPORT
         rows.append([name, level_word(s.level), pct(s.score), pct(s.expected),
                      *(cell_text(x) for x in line.stages)])
     out += _table(headers, rows, numeric=(2, 3))
@@ -157,7 +161,7 @@ def _changes(report: Report) -> list[str]:
     out = [f"## {esc(_('Changes since {date}').format(date=format_date(report.since)))}", ""]
     bad_first = sorted(d.tally, key=lambda kn: kn[0] == "done")
     out += [esc(" · ".join(f"{change_title(k)}: {n}" for k, n in bad_first)), ""]
-    out += _sections(report, d.bad, change_title)
+    out += _sections(report, d.bad, change_title, _("Changes"))
     if d.done:
         out += [f"### {esc(change_title('done'))} ({sum(n for _g, n, _c in d.done)})", ""]
         out += _table([_("Region"), _("Newly done"), _("Of which critical")],
@@ -183,6 +187,8 @@ def _appendix(report: Report) -> list[str]:
         out += _table(["#", *_item_headers()],
                       [[str(report.stage_number(st.item.stage)), *row]
                        for st, row in zip(block.items, rows, strict=True)])
+        if block.more:
+            out += [esc(more_text(block.more, _("Items"))), ""]
     return out
 
 

@@ -23,12 +23,14 @@ from pilkada_cli.report.attention import (
     DUE_WINDOW_DAYS as DUE_WINDOW_DAYS,
 )
 from pilkada_cli.report.attention import (
+    KINDS,
     ChangeDigest,
     Grouper,
     Section,
     attention,
     attention_kind,
     change_digest,
+    fit,
     unreported,
 )
 from pilkada_cli.report.why import Why, root_why, stages_under_way, why_rows
@@ -47,6 +49,7 @@ from pilkada_cli.views import (
 
 REPORT_SCHEMA = "pilkada.report/2"  # 2: the level may be "no_report"
 APPENDIX_MODES = ("open", "all", "none")
+APPENDIX_ROWS = 240  # items an ``open`` appendix lists (about eight A4 pages); the rest counted
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class Appendix:
     region: Region
     summary: Summary
     items: tuple[ItemState, ...]
+    more: int = 0  # open items left out of a printed appendix (the XLSX lists them)
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,9 @@ def build_report(r: Readiness, *, target: Region | None, title: str | None, gene
 
 def _appendix(r: Readiness, items: tuple[Appendix, ...], mode: str) -> tuple[Appendix, ...]:
     """``all``: every item; ``none``: nothing; ``open``: the items not done that matter now
-    (blocked, overdue, due within DUE_WINDOW_DAYS, in progress)."""
+    (blocked, overdue, due within DUE_WINDOW_DAYS, in progress), at most APPENDIX_ROWS in
+    all: each region keeps its most urgent ones (``fit``), listed in stage order, and counts
+    the rest."""
     if mode == "all":
         return items
     if mode == "none":
@@ -204,11 +210,29 @@ def _appendix(r: Readiness, items: tuple[Appendix, ...], mode: str) -> tuple[App
         if r.no_report(block.region.code):
             continue  # nothing recorded: every item would be listed, and none is known
         d = r.results[block.region.code].d
-        keep = tuple(st for st in block.items
-                     if attention_kind(st, d) is not None or st.status == "in_progress")
-        if keep:
-            out.append(Appendix(block.region, block.summary, keep))
-    return tuple(out)
+        keep = [(st, attention_kind(st, d)) for st in block.items]
+        found = [(i, st, kind) for i, (st, kind) in enumerate(keep)
+                 if kind is not None or st.status == "in_progress"]
+        if found:
+            out.append((block, found))
+    caps = fit([len(found) for _b, found in out], APPENDIX_ROWS)
+    return tuple(_most_urgent(block, found, k) for (block, found), k in zip(out, caps,
+                                                                              strict=True))
+
+
+_URGENCY = {kind: i for i, kind in enumerate(KINDS)}  # in progress, not due soon: last
+
+
+def _most_urgent(block: Appendix, found: list[tuple[int, ItemState, str | None]],
+                 k: int) -> Appendix:
+    """The ``k`` most urgent of a region's open items, in stage order (their order in
+    ``block``)."""
+    ranked = sorted(found, key=lambda f: (_URGENCY.get(f[2] or "", len(KINDS)),
+                                          not f[1].item.critical, -f[1].days_late, f[1].due,
+                                          f[0]))
+    kept = sorted(ranked[:k], key=lambda f: f[0])
+    return Appendix(block.region, block.summary, tuple(st for _i, st, _k in kept),
+                    more=len(found) - len(kept))
 
 
 def _line(r: Readiness, region: Region, top: Region, columns: Sequence[Stage]) -> Line:
@@ -290,6 +314,7 @@ def facts(report: Report) -> list[Fact]:
         Fact("cycle", _("Cycle"), text(name), text(name)),
         Fact("regulation", _("Regulation"), text(cycle.regulation), text(cycle.regulation)),
         Fact("region", _("Region"), region_label(report.target), region_label(report.target)),
+        *election_facts(report),
         Fact("as_of", _("As of"), format_date(report.as_of), report.as_of),
         Fact("voting_day", _("Voting day"), format_date(cycle.voting_day), cycle.voting_day),
         Fact("days_to_voting", _("Days to voting day"),
@@ -305,6 +330,19 @@ def facts(report: Report) -> list[Fact]:
              text(report.generated_by)),
         Fact("generated_at", _("Generated at"), format_moment(report.generated_at, zone), local),
     ]
+    return out
+
+
+def election_facts(report: Report) -> list[Fact]:
+    """How many regions of the report elect a head, and which of them elect none (§8a)."""
+    r, code = report.readiness, report.target.code
+    scope = [report.target, *r.subtree(code)]
+    none = [x for x in scope if x.depth in (1, 2) and r.role(x.code) != "own"]
+    n = r.electing(code)
+    out = [Fact("electing", _("Regions that elect a head"), str(n), n)]
+    if none:
+        names = "; ".join(region_label(x) for x in none)
+        out.append(Fact("no_election", _("Elect no head in this cycle"), names, names))
     return out
 
 

@@ -43,6 +43,7 @@ def depth_plural(depth: int) -> str:
             4: _("villages")}.get(depth, _("regions"))
 
 
+REASONS_MAX = 2  # reasons quoted for the same item blocked in several places
 SPREAD_NAMES = 5  # children named with their counts in a deadline's row; more are counted
 
 
@@ -89,7 +90,13 @@ def status_text(entry: Entry, zone: str = "WIB") -> str:
                 event_moment(st.event, zone).date()))
         return f"{word} {st.progress}%" if st.progress is not None else word
     counts = Counter(st.status for st in entry.states)
-    return ", ".join(f"{n} {status_word(s)}" for s, n in counts.most_common())
+    words = ", ".join(f"{n} {status_word(s)}" for s, n in counts.most_common())
+    if set(counts) == {"blocked"}:  # folded blocked pairs: since the first of them
+        days = [event_moment(st.event, zone).date() for st in entry.states if st.event]
+        if days:
+            return _("{status} since {date}").format(status=words,
+                                                     date=format_date_short(min(days)))
+    return words
 
 
 def due_text(entry: Entry) -> str:
@@ -101,15 +108,29 @@ def due_text(entry: Entry) -> str:
 
 
 def note_text(entry: Entry) -> str:
-    """Blocked: the reason and who reported it; one other pair: its note; several: nothing."""
+    """Blocked: the reason and who reported it; one other pair: its note; several blocked
+    pairs: their most frequent reasons; several others: nothing."""
     if len(entry.states) != 1:
-        return ""
+        if any(st.status != "blocked" for st in entry.states):
+            return ""
+        # the reasons as recorded (a conflict's two sides are in the XLSX: too long here)
+        reasons = Counter(text(st.event.note) for st in entry.states
+                          if st.event and st.event.note)
+        parts = [f"{r} ({n}×)" if n > 1 else r for r, n in reasons.most_common(REASONS_MAX)]
+        return "; ".join(parts) + ("; …" if len(reasons) > REASONS_MAX else "")
     st = entry.first
     note = note_of(st)
     ev = st.event
     if st.status != "blocked" or ev is None:
         return note
     return f"{note} — {text(ev.by)}" if note else text(ev.by)
+
+
+def attention_note() -> str:
+    """How the attention list is laid out, and what "(!)" means (HTML and Markdown)."""
+    return _("Each item appears once, under the first heading that applies, grouped by region "
+             "(its districts and villages included); the same item late in several districts "
+             "is one line. (!) marks a critical item.")
 
 
 def tally_text(report: Report) -> list[tuple[str, int]]:
@@ -134,3 +155,9 @@ def unreported_text(report: Report) -> str:
         names = _("{n} regions").format(n=len(regions))
     return _("No record at all yet, so their items are not listed: {regions}").format(
         regions=names)
+
+
+def more_text(n: int, sheet: str) -> str:
+    """The line under a cut list: how many items it leaves out, and where they all are."""
+    return _("… {n} more item(s) not listed here: the XLSX report lists every one (sheet "
+             "“{sheet}”)").format(n=n, sheet=sheet)

@@ -1,0 +1,94 @@
+"""Options and checks shared by commands, written once: the output format and how much of a
+long list a terminal shows, the region, ``--as-of`` and ``--since`` options, and showing the
+one format asked for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from pilkada_cli.cli._common import Session, show_screen
+from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.render.screen import Screen
+    from pilkada_cli.workspace import Workspace
+
+
+class Format(str, Enum):
+    """Output formats of the readiness views."""
+
+    table = "table"
+    plain = "plain"
+    json = "json"
+    csv = "csv"
+    md = "md"
+
+
+FormatOpt = Annotated[Optional[Format], typer.Option(  # noqa: UP045 (Typer needs Optional)
+    "--format", "-f", help=_("table (default on a terminal), plain (default otherwise), json, "
+    "csv or md."), show_default=False)]
+AsOfOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--as-of", help=_("Judge as of this date (YYYY-MM-DD), replaying the records up to its end "
+    "(default: today in each region's time zone)."), show_default=False)]
+RegionArg = Annotated[Optional[str], typer.Argument(  # noqa: UP045
+    help=_("A region code or name (default: the workspace root)."), show_default=False)]
+AllOpt = Annotated[bool, typer.Option("--all", "-a", help=_(
+    "Every row on a terminal too (default: cut to a screenful, done items folded)."))]
+
+
+def chosen_format(s: Session, chosen: Format | None) -> Format:
+    """The format asked for, else a table on a screen and plain text otherwise."""
+    if chosen is not None:
+        return chosen
+    return Format.table if s.screen() else Format.plain
+
+
+@dataclass(frozen=True)
+class Room:
+    """How much a terminal shows: its width, and the rows of a long list (None: all)."""
+
+    width: int | None
+    rows: int | None
+
+
+def room(s: Session, fmt: Format, show_all: bool = False) -> Room:
+    """A table's room on this terminal; plain text, Markdown and data get every row."""
+    if fmt is not Format.table:
+        return Room(None, None)
+    console = s.console()
+    return Room(console.width, None if show_all else max(10, console.height - 20))
+
+
+def show(s: Session, fmt: Format, screen: Callable[[], Screen],
+         data: Callable[[], dict[str, Any]], csv: Callable[[], str]) -> None:
+    """Build and write only the format asked for: the JSON contract, the CSV, or the screen
+    (a table laid out for the terminal, plain text, Markdown)."""
+    out = s.console()
+    if fmt is Format.json:
+        out.file.write(json.dumps(data(), ensure_ascii=False, indent=2) + "\n")
+    elif fmt is Format.csv:
+        out.file.write(csv())
+    elif fmt is Format.md:
+        from pilkada_cli.render.screen import to_md
+
+        out.file.write(to_md(screen()))
+    else:
+        show_screen(s, screen(), fmt is Format.table)
+
+
+def since_day(text: str, ws: Workspace) -> date:
+    """``--since``: a date (YYYY-MM-DD), the first day of a window; an input error otherwise."""
+    from pilkada_cli.errors import InputError
+    from pilkada_cli.loading import parse_as_of
+
+    start = parse_as_of(text, ws)
+    if start.day is None:
+        raise InputError(_("--since takes a date (YYYY-MM-DD)"))
+    return start.day

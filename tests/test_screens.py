@@ -1,0 +1,305 @@
+"""Terminal screens that fit the terminal: every view of the demo at 80, 100, 120 and 160
+columns in both languages keeps each region's code and name on one line, shows every
+percentage whole and equal to the JSON's, and has no line longer than the width."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import typer.testing
+from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from conftest import REPO
+from pilkada_cli.cli import app
+from pilkada_cli.cycles import open_cycle
+from pilkada_cli.regions import load_regions
+from pilkada_cli.render.screen import Para, Screen, Table, part, to_terminal
+from pilkada_cli.render.status import whole_pct
+from pilkada_cli.render.table import Grid, fit
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PERCENT = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)%")
+SNAPSHOTS = REPO / "tests" / "snapshots"
+WIDTHS = (80, 100, 120, 160)
+
+
+def whole(part: Fraction) -> str:
+    """The rule of the screens, written again: half up, never 0% for something nor 100% for
+    less than everything."""
+    p = math.floor(part * 100 + Fraction(1, 2))
+    p = 1 if 0 < part and p == 0 else 99 if part < 1 and p == 100 else p
+    return f"{p}%"
+
+
+def _score(row: dict[str, Any]) -> tuple[str, str]:
+    if not row["weight"]:
+        return ("—", "—")
+    return (whole(Fraction(str(row["credit"])) / row["weight"]),
+            whole(Fraction(row["expected_weight"], row["weight"])))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo workspace; Typer builds the command once for the module's many runs (it
+    takes longer than a status of the demo)."""
+    ws = tmp_path_factory.mktemp("screens") / "d"
+    env = {"NO_COLOR": "1", "COLUMNS": "200", "PILKADA_LANG": "en",
+           "PILKADA_HOME": str(ws.parent / "home")}
+    assert CliRunner().invoke(app, ["demo", str(ws)], env=env).exit_code == 0
+    command = typer.main.get_command(app)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", lambda _app: command)
+        yield ws
+
+
+def run(ws: Path, lang: str, width: int | None, *args: str, color: bool = True) -> str:
+    """One run as a terminal of ``width`` columns would see it (FORCE_COLOR: the screen
+    layout and colours as on a terminal), escapes stripped."""
+    env = {"COLUMNS": str(width or 200), "LINES": "40", "PILKADA_HOME": str(ws.parent / "home"),
+           "NO_COLOR": None if color else "1", "FORCE_COLOR": "1" if color else None}
+    result = CliRunner().invoke(app, ["--workspace", str(ws), "--lang", lang, *args], env=env)
+    assert result.exit_code == 0, result.output
+    return ANSI.sub("", result.stdout)
+
+
+@functools.cache
+def _json(ws: Path, *args: str) -> Any:
+    return json.loads(run(ws, "en", None, *args, "--format", "json", color=False))
+
+
+def _label(code: str) -> str:
+    region = load_regions().get(code)
+    assert region is not None
+    return f"{code} {region.short_name}"
+
+
+def _check_lines(text: str, width: int, titles: bool = False) -> None:
+    """No line wider than the terminal; every percentage whole (where no checklist title,
+    which may say "2.5%" itself, is on the screen)."""
+    lines = text.splitlines()
+    too_long = [line for line in lines if cell_len(line) > width]
+    assert too_long == [], too_long[:3]
+    if not titles:
+        cut = [m for m in PERCENT.findall(text) if not m.isdigit()]
+        assert cut == [], cut[:5]
+
+
+def _check_rows(text: str, rows: list[dict[str, Any]]) -> None:
+    """Each region's row carries its code and name, then its score and target as the JSON's
+    exact sums give them."""
+    lines = text.splitlines()
+    for row in rows:
+        label = _label(row["code"])
+        line = next((x for x in lines if x.startswith(label + " ") and PERCENT.search(x)),
+                    None)  # its row in the table of regions (not in the list of items)
+        assert line is not None, label
+        shown = PERCENT.findall(line[len(label):])[:2]
+        if row["weight"]:
+            assert tuple(p + "%" for p in shown) == _score(row), (label, line)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_every_view_fits_and_keeps_names_and_numbers_whole(demo: Path, lang: str,
+                                                           width: int) -> None:
+    status = _json(demo, "status")
+    text = run(demo, lang, width, "status")
+    _check_lines(text, width)
+    _check_rows(text, status["regions"])
+    root = status["root"]
+    verdict = next(line for line in text.splitlines() if line.startswith("Sumatera Selatan:"))
+    assert PERCENT.findall(verdict)[:2] == [p[:-1] for p in _score(root)]
+
+    detail = _json(demo, "status", "palembang")
+    text = run(demo, lang, width, "status", "palembang")
+    _check_lines(text, width, titles=True)
+    stages_and_regions = text[re.search(r"\n\s*#  ", text).start():]  # type: ignore[union-attr]
+    assert [m for m in PERCENT.findall(stages_and_regions) if not m.isdigit()] == []
+    _check_rows(text, detail["regions"])
+    lines = text.splitlines()
+    numbers = {stage.id: n for n, stage in enumerate(open_cycle("pilkada-2024").stages, 1)}
+    for stage in detail["region_stages"]:
+        if stage["level"] in (None, "upcoming"):
+            continue
+        line = next(x for x in lines if re.match(rf"\s*{numbers[stage['id']]}  ", x))
+        assert tuple(p + "%" for p in PERCENT.findall(line)[:2]) == _score(stage), line
+
+    due = _json(demo, "due")
+    text = run(demo, lang, width, "due", "--all")
+    _check_lines(text, width, titles=True)
+    for code in {i["region"] for i in due["items"]}:
+        assert any(line.lstrip().startswith(_label(code)) for line in text.splitlines()), code
+
+    changes = _json(demo, "changes", "--since", "2024-08-14")
+    text = run(demo, lang, width, "changes", "--since", "2024-08-14", "--all")
+    _check_lines(text, width, titles=True)
+    for code in {c["region"] for c in changes["changes"]}:
+        assert any(line.startswith(_label(code) + " ") for line in text.splitlines()), code
+
+    log = _json(demo, "log")["events"]
+    text = run(demo, lang, width, "log")
+    _check_lines(text, width)
+    for ev in log[:10]:
+        assert any(_label(ev["region"]) in line for line in text.splitlines()), ev["region"]
+
+    text = run(demo, lang, width, "stages")
+    _check_lines(text, width, titles=True)
+    numbers = [re.match(r"\s*(\d+)  \S", line) for line in text.splitlines()]
+    assert [m[1] for m in numbers if m] == [str(n) for n in range(1, 22)]
+    text = run(demo, lang, width, "items")
+    _check_lines(text, width, titles=True)
+    assert "hibah-dianggarkan-apbd-2023" in text.split()
+
+
+def test_the_verdict_comes_first_and_bad_news_before_good(demo: Path) -> None:
+    lines = run(demo, "id", 80, "status").splitlines()
+    assert lines[0] == "DATA CONTOH — bukan catatan sebenarnya"
+    assert lines[1].startswith("Sumatera Selatan (16) · Per 21 Agu 2024 · H-98")
+    verdict = next(i for i, line in enumerate(lines) if line.startswith("Sumatera Selatan:"))
+    assert verdict <= 3 and "KRITIS" in lines[verdict]
+    rows = [line for line in lines if re.match(r"16\.\d\d ", line)]
+    levels = [next(w for w in ("KRITIS", "WASPADA", "BELUM LAPOR", "SIAP") if w in row)
+              for row in rows]
+    assert levels == sorted(levels, key=["KRITIS", "WASPADA", "BELUM LAPOR", "SIAP"].index)
+    assert levels.count("BELUM LAPOR") == 1
+    # The strip's letters are explained on the screen that shows them.
+    wide = run(demo, "id", 160, "status")
+    assert "Tahapan (bernomor seperti `pilkada stages`): K KRITIS  W WASPADA  S SIAP" in wide
+
+
+def test_a_narrow_screen_names_the_columns_it_left_out(demo: Path) -> None:
+    narrow = run(demo, "en", 80, "status")
+    assert "Not shown at this width: Blocked, Due soon, Stages, Last update, By" in \
+        " ".join(narrow.split())
+    wide = run(demo, "en", 200, "status")
+    assert "Not shown" not in wide and "Last" in wide
+
+
+def test_status_region_puts_action_first_and_folds_done_items(demo: Path) -> None:
+    text = run(demo, "en", 100, "status", "empat lawang")
+    lines = text.splitlines()
+    action = lines.index("Needs action")
+    blocked = next(i for i, line in enumerate(lines) if line.startswith("  16.11 Kab. Empat"))
+    stages = next(i for i, line in enumerate(lines) if line.lstrip().startswith("#  Stage"))
+    assert action < blocked < stages
+    assert "hibah-polri-tahap-2 (critical)" in lines[blocked]
+    assert "CONTOH: pencairan tahap II ditunda" in " ".join(lines[blocked:blocked + 4])
+    items = next(i for i, line in enumerate(lines)
+                 if line.startswith("Items of Kab. Empat Lawang itself"))
+    assert "--all lists every item" in " ".join(lines[items:items + 2])
+    assert not any(line.startswith("hibah-polri-tahap-2 ") for line in lines)
+    every = run(demo, "en", 100, "status", "empat lawang", "--all").splitlines()
+    assert any(line.startswith("hibah-polri-tahap-2 !") for line in every)
+
+
+def test_due_and_changes_start_with_a_tally_and_are_cut_to_a_screenful(demo: Path) -> None:
+    due = _json(demo, "due")["items"]
+    text = run(demo, "en", 120, "due")
+    lines = text.splitlines()
+    overdue = sum(i["overdue"] for i in due)
+    critical = sum(i["overdue"] and i["critical"] for i in due)
+    blocked = sum(i["status"] == "blocked" for i in due)
+    assert lines[3].startswith(f"{overdue} overdue ({critical} critical) · {blocked} blocked")
+    assert "16.12 Kab. Penukal Abab Lematang Ilir" in " ".join(lines[4:7])  # no report
+    assert len(lines) <= 40 and any(line.startswith("… and ") for line in lines)
+    changes = _json(demo, "changes", "--since", "2024-08-14")["changes"]
+    kinds = {k: sum(c["kind"] == k for c in changes) for k in
+             ("blocked", "overdue", "regressed", "done")}
+    text = run(demo, "en", 120, "changes", "--since", "2024-08-14").splitlines()
+    assert text[2] == (f"{kinds['blocked']} newly blocked · {kinds['overdue']} became overdue · "
+                       f"{kinds['regressed']} regressed · {kinds['done']} newly done")
+    first = next(line for line in text if line.startswith("16."))
+    assert "newly blocked" in first  # bad news first
+    assert not any("newly done" in line for line in text[3:] if line.startswith("16."))
+
+
+def test_log_ids_are_short_and_undo_takes_them(tmp_path: Path, cli: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("init", "ws", "--region", "16", "--depth", "kabupaten").exit_code == 0
+    monkeypatch.chdir(tmp_path / "ws")
+    assert cli("done", "palembang", "hibah-kpu-tahap-1", "--at", "2024-01-05T10:00").exit_code \
+        == 0
+    data = json.loads(cli("log", "--format", "json").stdout)["events"][0]
+    text = cli("--lang", "en", "log", "--format", "plain").stdout
+    assert data["id"][:8] in text and data["id"] not in text
+    assert "5 Jan 2024 10:00" in text  # in the region's zone (WIB)
+    assert "Recorded" not in text and "Recorded (WIB)" in cli(
+        "--lang", "en", "log", "--format", "plain", "--verbose").stdout
+    assert cli("undo", data["id"][:8]).exit_code == 0
+    assert json.loads(cli("log", "--format", "json").stdout)["events"][0]["undoes"] == data["id"]
+    assert cli("undo", data["id"][:3]).exit_code == 2  # too short to be taken as a prefix
+
+
+def test_click_words_speak_indonesian(cli: Any) -> None:
+    help_text = cli("--lang", "id", "status", "--help").stdout
+    assert help_text.startswith("Cara pakai: ") and " status [OPTIONS]" in help_text
+    assert "Opsi:" in help_text and "Tampilkan pesan ini lalu keluar." in help_text
+    bad = cli("--lang", "id", "status", "--bogus")
+    assert bad.exit_code == 2
+    assert re.search(r"Coba '\S+ status -h' untuk bantuan\.", bad.stderr)
+    assert "Galat: Tidak ada opsi: --bogus" in bad.stderr
+    english = cli("--lang", "en", "status", "--bogus")
+    assert "Usage: " in english.stderr and "Error: No such option: --bogus" in \
+        english.stderr
+
+
+def test_force_color_gives_the_screen_when_piped(demo: Path) -> None:
+    coloured = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
+        "FORCE_COLOR": "1", "NO_COLOR": None, "COLUMNS": "100"})
+    assert "\x1b[" in coloured.stdout and "Not shown at this width" in coloured.stdout
+    plain = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
+        "FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "100"})
+    assert "\x1b[" not in plain.stdout and "Not shown" not in plain.stdout
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_status_snapshots(demo: Path, lang: str, width: int) -> None:
+    """The committed screens (read by a person before committing) are what status prints."""
+    text = run(demo, lang, width, "status", "--format", "table", color=False)
+    expected = (SNAPSHOTS / f"status-{width}-{lang}.txt").read_text(encoding="utf-8")
+    assert text == expected
+
+
+def test_whole_percentages_never_claim_all_or_nothing() -> None:
+    assert [whole_pct(n, d) for n, d in ((0, 5), (1, 1000), (1, 2), (1, 200), (199, 200),
+                                         (999, 1000), (5, 5), (7, 20))] == \
+        ["0%", "1%", "50%", "1%", "99%", "99%", "100%", "35%"]
+    assert whole_pct(1, 0) == "—"
+
+
+def test_fit_shortens_then_leaves_out_the_least_important_columns() -> None:
+    grid = Grid(headers=["Region", "Level", "Title", "Owner", "Note"], numeric=set(),
+                priority={3: 2, 4: 1}, shrink={2: 6})
+    grid.add("16.04 Kab. Lahat", "KRITIS", "A long title of an item", "Pemda", "a note")
+    whole_width = fit(grid, 200)
+    assert whole_width.dropped == () and whole_width.widths[2] == len("A long title of an item")
+    squeezed = fit(grid, 58)
+    assert squeezed.dropped == () and squeezed.widths[2] < len("A long title of an item")
+    assert fit(grid, 40).dropped == ("Owner",)
+    narrow = fit(grid, 34)
+    assert narrow.columns == (0, 1, 2) and narrow.dropped == ("Owner", "Note")
+    lines = to_terminal(Screen([Table(grid)]), 34)
+    assert all(cell_len(line.plain) <= 34 for line in lines)
+    assert lines[2].plain.startswith("16.04 Kab. Lahat  KRITIS  A long")
+    assert lines[2].plain.rstrip().endswith("…")
+    # A paragraph breaks between its parts, never inside a name or a number.
+    para = Para((part("Kab. Ogan Komering Ulu Selatan 36%"), part("Kab. Lahat 16%")))
+    packed = [line.plain for line in to_terminal(Screen([para]), 40)]
+    assert packed == ["Kab. Ogan Komering Ulu Selatan 36%", "  Kab. Lahat 16%"]
+
+
+def test_one_stage_says_which_above_its_verdict(demo: Path) -> None:
+    lines = run(demo, "en", 80, "status", "--stage", "pemutakhiran-daftar-pemilih").splitlines()
+    stage = lines.index("Stage: 8 Updating of voter data and compilation of the voter list")
+    assert lines[stage + 1].startswith("Sumatera Selatan: ")
