@@ -42,10 +42,23 @@ def test_every_translated_string_is_a_literal() -> None:
 
 
 def test_every_message_has_an_indonesian_translation() -> None:
-    po = tool.load_po()
-    translated = {m.id: m.string for m in po if m.id}
-    missing = [m.id for m in tool.extract() if m.id and not translated.get(m.id)]
-    assert missing == []
+    assert tool.untranslated(tool.load_po(), tool.extract()) == []
+
+
+def test_an_untranslated_plural_form_counts_as_missing() -> None:
+    """A plural message is translated only when every form of it is (Babel keeps an
+    untranslated plural as a tuple of empty strings, which is not empty)."""
+    from babel.messages.catalog import Catalog
+
+    template = Catalog(locale="id", domain="pilkada")
+    po = Catalog(locale="id", domain="pilkada")
+    for msgid, msgstr in ((("{n} day late", "{n} days late"), ("",)),
+                          (("{n} region", "{n} regions"), ("{n} wilayah",)),
+                          ("Region", "Wilayah"), ("Score", "")):
+        template.add(msgid)
+        po.add(msgid, msgstr)
+    template.add("Due")  # not in the catalogue at all
+    assert tool.untranslated(po, template) == ["{n} day late", "Score", "Due"]
 
 
 def test_translations_keep_their_placeholders() -> None:
@@ -65,6 +78,8 @@ def test_compiled_catalogue_is_up_to_date() -> None:
     for message in tool.load_po():
         if message.id and message.string and isinstance(message.id, str):
             assert shipped.gettext(message.id) == message.string
+        elif message.id and isinstance(message.id, tuple):
+            assert shipped.ngettext(*message.id, 2) == message.string[0], message.id
 
 
 # Words that must not appear in the other language's screens (user data aside).

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -45,6 +45,22 @@ def extract() -> Catalog:
     return catalog
 
 
+def is_translated(message: Message | None) -> bool:
+    """Whether ``message`` has an Indonesian text that ships: every plural form filled in
+    (Babel keeps an untranslated plural as a tuple of empty strings, and a tuple is never
+    empty), and not marked fuzzy (compiled catalogues leave fuzzy entries out)."""
+    if message is None or message.fuzzy:
+        return False
+    strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
+    return bool(strings) and all(strings)
+
+
+def untranslated(po: Catalog, template: Catalog) -> list[str]:
+    """The messages of ``template`` without a translation in ``po`` (singular ids)."""
+    return [m.id[0] if isinstance(m.id, (tuple, list)) else m.id
+            for m in template if m.id and not is_translated(po.get(m.id))]
+
+
 def load_po() -> Catalog:
     """The Indonesian catalogue as committed."""
     with PO.open("rb") as fh:
@@ -73,8 +89,10 @@ def main(command: str) -> None:
         with PO.open("wb") as fh:
             write_po(fh, po, width=100, omit_header=True, sort_output=True, no_location=True,
                      include_previous=False, ignore_obsolete=True)
-        missing = sum(1 for m in po if m.id and not m.string)
-        print(f"{len(template)} messages; {missing} without an Indonesian translation")
+        missing = untranslated(po, template)
+        print(f"{len(template)} messages; {len(missing)} without an Indonesian translation")
+        for msgid in missing:
+            print(f"  untranslated: {msgid}")
     elif command == "compile":
         MO.write_bytes(compiled(load_po()))
         print(f"wrote {MO.relative_to(ROOT)}")
