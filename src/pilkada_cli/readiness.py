@@ -133,7 +133,7 @@ class ItemState:
     nothing is recorded) may be read from the records only when asked for."""
 
     __slots__ = ("item", "region", "status", "progress", "due", "overdue", "due_soon",
-                 "days_late", "_event", "_load", "conflict")
+                 "days_late", "_event", "_load", "_conflict", "_conflicts")
 
     def __init__(self, item: Item, region: str, status: str, progress: int | None, due: date,
                  overdue: bool, due_soon: bool, days_late: int, event: Event | None,
@@ -148,9 +148,22 @@ class ItemState:
         self.days_late = days_late  # > 0 when overdue
         self._event = event
         self._load = load
-        # a conflicts.Conflict when offices recorded different values unseen by each other;
-        # the status is then "blocked" until someone records a decision
-        self.conflict: Any = None
+        self._conflict: Any = None
+        self._conflicts: Mapping[tuple[str, str], Any] | None = None  # where to read it from
+
+    @property
+    def conflict(self) -> Any:
+        """A conflicts.Conflict when offices recorded different values unseen by each other
+        (the status is then "blocked" until someone records a decision); read from the
+        readiness's conflicts only when asked for (their sides come from the record files)."""
+        if self._conflicts is not None:
+            self._conflict, self._conflicts = self._conflicts.get((self.region,
+                                                                   self.item.id)), None
+        return self._conflict
+
+    @conflict.setter
+    def conflict(self, value: Any) -> None:
+        self._conflict, self._conflicts = value, None
 
     @property
     def event(self) -> Event | None:
@@ -964,7 +977,8 @@ class Readiness:
                             local, code, d, warn_days, None, STATUSES[pair[0]],
                             None if pair[1] < 0 else pair[1],
                             functools.partial(self._loaders[pair[2][0]], pair[2][1])))
-                        out[-1].conflict = self.conflicts.get((code, item.id))
+                        if (code, item.id) in self.conflicts:
+                            out[-1]._conflicts = self.conflicts
         return out
 
     def region(self, code: str) -> Region:
