@@ -215,7 +215,8 @@ def test_cached_read_equals_the_plain_read(ws: Path, cli: RunCli,
     assert loading.events(workspace) == plain
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes are forked")
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="non-Linux: worker processes are forked")
 def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A first run over many files parses them in worker processes: the same numbers."""

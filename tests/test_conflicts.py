@@ -13,8 +13,6 @@ from pilkada_cli.conflicts import find, saw
 from pilkada_cli.events import Event
 from sharing import Office, new_office, write_cycle
 
-cryptography_ = pytest.importorskip("cryptography")  # a venv made before it was needed
-
 
 def _ev(origin: str, seq: int, status: str, at: str, recorded: str, progress: int | None = None
         ) -> Event:

@@ -41,7 +41,7 @@ from pilkada_cli.origin import load_origin
 from pilkada_cli.verify import repair, verify
 
 WRITER = Path(__file__).with_name("journal_writer.py")
-POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and symlinks")
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="Windows: POSIX modes and symlinks")
 
 
 def ev(region: str = "16.71", item: str = "nphd-kpu", origin: str = "pc-a", **changes: Any

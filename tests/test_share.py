@@ -18,9 +18,6 @@ from pilkada_cli import bundle, keys
 from pilkada_cli.events import Event, to_line
 from sharing import Office, new_office, records_digest, trust, write_cycle
 
-# A venv installed before pilkada needed cryptography (`pip install -e .` brings it; CI has it).
-cryptography_ = pytest.importorskip("cryptography")
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:

@@ -16,7 +16,7 @@ import pytest
 from conftest import RunCli
 from pilkada_cli.events import LINE_MAX_BYTES, new_event_id
 
-POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks")
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="Windows: POSIX symlinks")
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def _peak_rss_mb(cwd: Path, *args: str) -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes vs. kB
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="resource.getrusage is POSIX")
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows: resource.getrusage is POSIX")
 def test_status_memory_stays_small_with_a_5_mb_note(ws: Path, cli: RunCli) -> None:
     _with_big_note(ws, cli, 5 << 20)
     cold = _peak_rss_mb(ws, "status")  # reads every file and writes the cache

@@ -13,11 +13,6 @@ import pytest
 
 from sharing import Office, write_cycle
 
-# A venv installed before pilkada needed cryptography (`pip install -e .` brings it; CI has it).
-cryptography_ = pytest.importorskip("cryptography")
-# A venv installed before pilkada needed dulwich (`pip install -e .` brings it; CI has it).
-dulwich_ = pytest.importorskip("dulwich")
-
 pytestmark = pytest.mark.skipif(shutil.which("git") is None,
                                 reason="the bare repository is made with git (CI installs it)")
 
