@@ -95,7 +95,7 @@ def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
     if entries.RACY_NS > 0:  # the cycle was written a moment ago: it may change again within
         assert "files" in names  # the file system clock's tick, so nothing built on it is kept
     else:
-        assert names == {"cycle", "files", "fold", "ids", "ids.pkl"}
+        assert names == {"config", "cycle", "files", "fold", "ids", "ids.pkl"}
     assert _all_same(cli, monkeypatch) == first
 
 

@@ -68,18 +68,30 @@ def from_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None,
     """The language of a run of ``pilkada ARGV``: its global options are those before the
     command name (an option of the command, or a note mentioning ``--lang``, does not count)."""
     flag = workspace = None
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if not arg.startswith("-") or arg == "--":
-            break  # the command name: global options end here
-        name, eq, value = arg.partition("=")
-        if name in _VALUED and not eq:
-            value = argv[i + 1] if i + 1 < len(argv) else ""
-            i += 1
+    options, _command = global_options(argv)
+    for name, value in options:
         if name == "--lang":
             flag = value
         elif name in ("--workspace", "-w") and value:
             workspace = Path(value)
-        i += 1
     return decide(flag, workspace, environ, cwd)
+
+
+def global_options(argv: Sequence[str]) -> tuple[list[tuple[str, str]], str | None]:
+    """The global options of ``pilkada ARGV`` (name, value) and the command name after them
+    (None: none given)."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return out, argv[i + 1] if i + 1 < len(argv) else None
+        if not arg.startswith("-"):
+            return out, arg  # the command name: global options end here
+        name, eq, value = arg.partition("=")
+        if name in _VALUED and not eq:
+            value = argv[i + 1] if i + 1 < len(argv) else ""
+            i += 1
+        out.append((name, value))
+        i += 1
+    return out, None

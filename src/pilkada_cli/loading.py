@@ -15,7 +15,6 @@ from datetime import date, datetime
 from pilkada_cli import cache
 from pilkada_cli.cache import folds
 from pilkada_cli.cache.cycles import cycle_key
-from pilkada_cli.cache.parses import read_events
 from pilkada_cli.checklist import Cycle
 from pilkada_cli.conflicts import Conflict, detect
 from pilkada_cli.errors import InputError
@@ -71,6 +70,8 @@ def events(ws: Workspace) -> ReadResult:
     per-file parses kept in the cache of a workspace that has one."""
     journal = Journal(ws.records_dir)
     if cache.enabled() and ws.state_dir.is_dir():
+        from pilkada_cli.cache.parses import read_events  # (status never needs it)
+
         return read_events(journal, cache.folder(ws))
     return journal.read()
 

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilkada_cli.checklist import TIMEZONES
 from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
-from pilkada_cli.offices import Office, parse_offices
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level, within
 from pilkada_cli.yamlload import Document, load_file
+
+if TYPE_CHECKING:
+    from pilkada_cli.offices import Office
 
 CONFIG_FILE = "pilkada.yaml"
 RECORDS_DIR = "records"
@@ -123,9 +125,12 @@ def user_home() -> Path:
 
 
 def find_workspace(explicit: Path | None, cwd: Path | None = None,
-                   regions: RegionIndex | None = None) -> Workspace:
+                   regions: RegionIndex | None = None,
+                   load: Callable[[Path, RegionIndex | None], Config] | None = None
+                   ) -> Workspace:
     """``--workspace``, then ``PILKADA_WORKSPACE``, then the current folder and its parents,
-    else the embedded default. With ``regions``, region codes in the config are checked."""
+    else the embedded default. With ``regions``, region codes in the config are checked;
+    ``load`` loads the config (default ``load_config``; the CLI's keeps it in the cache)."""
     given = explicit or (Path(os.environ["PILKADA_WORKSPACE"])
                          if os.environ.get("PILKADA_WORKSPACE") else None)
     if given is not None:
@@ -133,17 +138,18 @@ def find_workspace(explicit: Path | None, cwd: Path | None = None,
         if not (folder / CONFIG_FILE).is_file():
             raise InputError(_("no workspace at {path} (no {file} there)").format(
                 path=folder, file=CONFIG_FILE))
-        return _open(folder, regions)
+        return _open(folder, regions, load or load_config)
     here = (cwd or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():
-            return _open(folder, regions)
+            return _open(folder, regions, load or load_config)
     return Workspace(config=default_config(), root=user_home() / "default", is_default=True)
 
 
-def _open(folder: Path, regions: RegionIndex | None) -> Workspace:
+def _open(folder: Path, regions: RegionIndex | None,
+          load: Callable[[Path, RegionIndex | None], Config]) -> Workspace:
     path = folder / CONFIG_FILE
-    return Workspace(config=load_config(path, regions), root=folder, config_path=path)
+    return Workspace(config=load(path, regions), root=folder, config_path=path)
 
 
 def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
@@ -172,6 +178,8 @@ def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
     # Tagged regions are checked against the root only when the root itself is known.
     known_root = region if regions is not None and region and (
         region == NATION_CODE or regions.get(region) is not None) else ""
+    from pilkada_cli.offices import parse_offices  # only when a config is read (not cached)
+
     config = Config(
         cycle=c.text(m, (), "cycle"), region=region, depth=depth,
         tags=_tags(c, m.get("tags"), regions, known_root),

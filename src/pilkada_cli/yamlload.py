@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from pilkada_cli.errors import Problem, ValidationError
 from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_BYTES = 1_048_576
 MAX_DEPTH = 32
@@ -25,27 +27,31 @@ MAX_NODES = 100_000
 
 Key = tuple[str | int, ...]
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseParse = yaml.CParser if hasattr(yaml, "CParser") else None
+@cache
+def _loader() -> type:
+    """PyYAML's safe loader made strict: resolves only booleans, decimal integers and null;
+    everything else is a string. Built at the first parse: a run whose checklists and config
+    come from the derived cache never imports PyYAML (~10 ms)."""
+    import yaml
 
+    class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """Resolves only booleans, decimal integers and null; everything else is a string."""
-
-
-_StrictLoader.yaml_implicit_resolvers = {}
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
-)
-# At most 18 digits: every number a checklist or config holds is small, and each integer field
-# is range-checked (with its line); a longer run of digits stays text, so it reaches that check,
-# or a text field, instead of int(), which raises past 4,300 digits (CVE-2020-10735's limit).
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]{0,17})$"), list("-0123456789")
-)
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""]
-)
+    _StrictLoader.yaml_implicit_resolvers = {}
+    _StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
+    )
+    # At most 18 digits: every number a checklist or config holds is small, and each integer
+    # field is range-checked (with its line); a longer run of digits stays text, so it reaches
+    # that check, or a text field, instead of int(), which raises past 4,300 digits
+    # (CVE-2020-10735's limit).
+    _StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]{0,17})$"), list("-0123456789")
+    )
+    _StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""]
+    )
+    return _StrictLoader
 
 
 @dataclass
@@ -97,9 +103,11 @@ def load_bytes(raw: bytes, shown: str) -> Document:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise _fail(shown, line, _("file contains a NUL character (not a text file?)"))
+    import yaml
+
     _prescan(text, shown)
     try:
-        node = yaml.compose(text, Loader=_StrictLoader)
+        node = yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as e:
         raise _yaml_error(e, shown) from None
     except (yaml.YAMLError, RecursionError) as e:
@@ -121,11 +129,13 @@ def _yaml_error(e: yaml.MarkedYAMLError, shown: str) -> ValidationError:
 
 def _prescan(text: str, shown: str) -> None:
     """Walk parser events without recursion: reject anchors, aliases, tags, deep or huge files."""
+    import yaml
+
     depth = 0
     nodes = 0
     documents = 0
     try:
-        for ev in yaml.parse(text, Loader=_StrictLoader):
+        for ev in yaml.parse(text, Loader=_loader()):
             line = ev.start_mark.line + 1 if ev.start_mark is not None else None
             if isinstance(ev, yaml.DocumentStartEvent):
                 documents += 1
@@ -159,6 +169,8 @@ def _prescan(text: str, shown: str) -> None:
 
 
 def _convert(node: yaml.Node, key: Key, doc: Document) -> Any:
+    import yaml
+
     doc.lines[key] = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
         if node.tag.endswith(":int"):

@@ -21,7 +21,8 @@ RACY_NS = 2_000_000_000
 # The modules whose code decides what a cached value means: any change to one (an upgrade, a
 # developer's edit) makes every entry stale.
 MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/folds.py",
-           "cache/ids.py", "cache/heads.py", "conflicts.py",
+           "cache/ids.py", "cache/heads.py", "cache/configs.py", "conflicts.py", "workspace.py",
+           "offices.py",
            "checklist.py", "fields.py", "yamlload.py", "events.py", "recordfile.py",
            "journal.py", "readiness.py", "regions.py", "loading.py", "elections.py",
            "recurrence.py")
@@ -31,7 +32,8 @@ _ALLOWED = {
     ("builtins", "object"), ("pilkada_cli.checklist", "Cycle"),
     ("pilkada_cli.checklist", "Stage"), ("pilkada_cli.checklist", "Item"),
     ("pilkada_cli.checklist", "Measure"), ("pilkada_cli.elections", "Election"),
-    ("pilkada_cli.elections", "OwnerAlias"),
+    ("pilkada_cli.elections", "OwnerAlias"), ("pilkada_cli.workspace", "Config"),
+    ("pilkada_cli.workspace", "Thresholds"), ("pilkada_cli.offices", "Office"),
 }
 
 

@@ -41,14 +41,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import conflicts as rules
-from pilkada_cli.cache import entries, ids
-from pilkada_cli.cache.columns import FileColumns, file_columns, merge_columns, read_columns
+from pilkada_cli.cache import entries
 from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import ZONES, AsOf, Chunk, EventLoader, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 
 if TYPE_CHECKING:
+    from pilkada_cli.cache.columns import FileColumns
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.journal import Journal
     from pilkada_cli.regions import Region
@@ -195,6 +195,8 @@ class Fold:
         """A record file's columns, read now (once per run)."""
         found = self.cols.get(f.shown)
         if found is None:
+            from pilkada_cli.cache.columns import read_columns
+
             found = self.cols[f.shown] = read_columns(
                 self.journal.record_file(f.region, f.origin)._replace(sig=f.sig))
         return found
@@ -205,6 +207,9 @@ class Fold:
     def full(self) -> tuple[Readiness, int] | None:
         """Fold every region from the files' columns (kept per file: only changed files are
         read); None if an event id is in two files."""
+        from pilkada_cli.cache import ids
+        from pilkada_cli.cache.columns import file_columns, merge_columns
+
         columns = file_columns(self.journal, list(self.files), self.where)
         merged = merge_columns(columns, self.listing)
         if merged is None:
@@ -245,7 +250,9 @@ class Fold:
         """The entry's readiness with its stale regions folded again; None if an event id is
         in two files (or the entry is unusable: the caller folds everything)."""
         changed, removed = _changes(entry["names"], entry["sigs"], self.files, self.sigs())
-        if changed or removed:
+        if changed or removed:  # the rules across files (the warm path needs none of this)
+            from pilkada_cli.cache import ids
+
             for f in changed:
                 self.read(f)
             try:

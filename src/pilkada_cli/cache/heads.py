@@ -10,12 +10,15 @@ import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
-from pilkada_cli.cache.columns import FileColumns
 from pilkada_cli.events import STATUSES
 from pilkada_cli.recordfile import Sig
+
+if TYPE_CHECKING:
+    from pilkada_cli.cache.columns import FileColumns
 
 _EPOCH = datetime(1970, 1, 1)
 _File = tuple[str, str]  # region, origin: a record file, as a Chunk's source

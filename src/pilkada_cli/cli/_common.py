@@ -71,12 +71,19 @@ class Session:
         """The workspace in use, its config checked as strictly as by ``validate`` (region codes
         and tags included); the embedded default is announced once on stderr."""
         if self._workspace is None:
+            from pilkada_cli.cache.configs import load_config as cached
             from pilkada_cli.errors import ValidationError
-            from pilkada_cli.workspace import find_workspace, unknown_tags
+            from pilkada_cli.workspace import find_workspace, load_config, unknown_tags
 
-            self._workspace = find_workspace(self.workspace_path, regions=self.regions())
+            self._workspace = find_workspace(
+                self.workspace_path, regions=self.regions(),
+                load=lambda path, regions: cached(path, regions, load_config))
             cycle = self.cycle()
             problems = unknown_tags(self._workspace.config, cycle.tags, cycle.id)
+            if problems and self._workspace.config_path is not None:
+                # from the cache, the config has no lines to name: read the file again
+                config = load_config(self._workspace.config_path, self.regions())
+                problems = unknown_tags(config, cycle.tags, cycle.id)
             if problems:
                 raise ValidationError(problems)
             if self._workspace.is_default and not self._announced:

@@ -1,11 +1,12 @@
 """The ``pilkada`` Typer application and its global options. Command modules register on
-``app`` (imported from here, never from the package: no import cycle); the package
-(cli/__init__.py) imports them in the order ``--help`` lists them."""
+``app`` (imported from here, never from the package: no import cycle); ``app`` imports them when
+Typer first asks for its commands, all of them or only the one a run names (``COMMANDS``)."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -20,7 +21,60 @@ Exit codes: 0 done (and readiness gates passed); 1 a readiness gate failed (--fa
 config); 3 storage problem (records unreadable or unwritable, lock not obtained, disk full;
 nothing half-written).""")
 
-app = typer.Typer(
+# The command modules, in the order --help lists them (set up, what the cycle asks for, record,
+# see, report, share), with the commands each registers on ``app`` when imported.
+COMMANDS = {
+    "setup": ("init",), "demo": ("demo",),
+    "catalog": ("validate", "schema", "stages", "items", "regions"),
+    "records": ("record", "done", "blocked", "na", "undo", "log", "verify"),
+    "status": ("status", "due", "changes"), "report": ("report",), "map": ("map",),
+    "sheet": ("sheet",), "share": ("export", "import", "keys"), "sync": ("sync",),
+}
+
+
+class _Pilkada(typer.Typer):
+    """The application, whose command modules are imported when Typer first asks for its
+    commands (to run or to list them): all of them, or after ``only`` just the module of the
+    command a run names. Typer builds a Click command from the signature of every registered
+    command on every run, and the other modules' imports cost as much again (issue 18,
+    docs/performance.md): a run pays for its own command only."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._pending: list[str] | None = list(COMMANDS)
+        super().__init__(**kwargs)
+
+    def only(self, command: str | None) -> None:
+        """Import just the module of ``command`` (all of them if it is none of ours)."""
+        found = [m for m, names in COMMANDS.items() if command in names]
+        if found and self._pending is not None:
+            self._pending = found
+
+    def _load(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, None
+            for module in pending:
+                importlib.import_module(f"pilkada_cli.cli.{module}")
+
+    @property
+    def registered_commands(self) -> list[Any]:
+        self._load()
+        return self._commands
+
+    @registered_commands.setter
+    def registered_commands(self, value: list[Any]) -> None:
+        self._commands = value
+
+    @property
+    def registered_groups(self) -> list[Any]:
+        self._load()
+        return self._groups
+
+    @registered_groups.setter
+    def registered_groups(self, value: list[Any]) -> None:
+        self._groups = value
+
+
+app = _Pilkada(
     help=HELP,
     no_args_is_help=True,
     add_completion=False,

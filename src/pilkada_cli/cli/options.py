@@ -4,11 +4,14 @@ one format asked for."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -81,6 +84,22 @@ def show(s: Session, fmt: Format, screen: Callable[[], Screen],
         out.file.write(to_md(screen()))
     else:
         show_screen(s, screen(), fmt is Format.table)
+
+
+def lazy(name: str) -> ModuleType:
+    """Module ``name``, imported at its first use: a renderer that the format asked for may
+    not need (the JSON of a view needs no screen)."""
+    found = sys.modules.get(name)
+    if found is not None:
+        return found
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
 
 
 def since_day(text: str, ws: Workspace) -> date:

@@ -16,6 +16,7 @@ from pilkada_cli.cli.options import (
     FormatOpt,
     RegionArg,
     chosen_format,
+    lazy,
     room,
     show,
     since_day,
@@ -64,8 +65,8 @@ def status(
 ) -> None:
     from pilkada_cli import views
     from pilkada_cli.gates import check_gates, parse_fail_on
-    from pilkada_cli.render import status as screens
-    from pilkada_cli.render.table import to_csv
+
+    screens, table = lazy("pilkada_cli.render.status"), lazy("pilkada_cli.render.table")
 
     s = get_session()
     conditions = parse_fail_on(fail_on or [])
@@ -83,7 +84,7 @@ def status(
         ov = views.overview(r, stage, depth, root=target)
         show(s, chosen, lambda: screens.overview_screen(ov, sample, space.width),
              lambda: views.overview_json(ov),
-             lambda: to_csv(*screens.overview_csv_rows(ov)))
+             lambda: table.to_csv(*screens.overview_csv_rows(ov)))
     else:
         dt = views.detail(r, target.code, stage)
         ov = dt.overview
@@ -114,7 +115,8 @@ def due(
     show_all: AllOpt = False,
 ) -> None:
     from pilkada_cli import views
-    from pilkada_cli.render import status as screens
+
+    screens = lazy("pilkada_cli.render.status")
 
     s = get_session()
     r = s.readiness(as_of)
@@ -151,7 +153,8 @@ def changes(
     from datetime import timedelta
 
     from pilkada_cli import views
-    from pilkada_cli.render import status as screens
+
+    screens = lazy("pilkada_cli.render.status")
 
     s = get_session()
     ws = s.workspace()

@@ -1,0 +1,54 @@
+"""Validated workspace configs (``config-<key>.pkl``), kept while ``pilkada.yaml`` is unchanged:
+a run whose checklists come from the cache too never parses YAML (nor imports PyYAML, ~10 ms).
+
+Key: the file's path and signature (size, mtime, ctime, inode, device), the region list it was
+checked against and the code that validates it. A file changed within the clock's tick before
+the run is loaded afresh and not kept (it may change again unseen). Only a valid config is
+kept, without its parsed source: a later problem that needs the file's lines (an unknown tag)
+loads it again (cli/_common.Session.workspace)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pilkada_cli.cache import enabled, entries
+
+if TYPE_CHECKING:
+    from pilkada_cli.regions import RegionIndex
+    from pilkada_cli.workspace import Config
+
+KEEP = 4
+Load = Callable[[Path, "RegionIndex | None"], "Config"]
+
+
+def load_config(path: Path, regions: RegionIndex | None, load: Load) -> Config:
+    """``load(path, regions)``, or the same config from the cache while the file is unchanged."""
+    if not enabled():
+        return load(path, regions)
+    try:
+        st = path.stat()
+        data = Path(__file__).parents[1] / "data" / "wilayah.csv"
+        shipped = data.stat().st_mtime_ns if regions is not None else None
+    except OSError:
+        return load(path, regions)
+    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    if entries.racy(sig, time.time_ns()):
+        return load(path, regions)
+    key = entries.key(str(path), sig, shipped, entries.code_key())
+    where = path.parent / ".pilkada" / "cache"
+    entry = entries.read(where / f"config-{key}.pkl")
+    if entry is not None and entry.get("key") == key:
+        from pilkada_cli.workspace import Config
+
+        if isinstance(entry.get("config"), Config):
+            found: Config = entry["config"]
+            return found
+    config = load(path, regions)
+    entries.write(where / f"config-{key}.pkl",
+                  {"key": key, "config": dataclasses.replace(config, source=None)})
+    entries.prune(where, "config-*.pkl", KEEP)
+    return config

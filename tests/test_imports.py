@@ -1,0 +1,81 @@
+"""Only the needed code is imported (issue 18): a run imports the module of the command it
+names and no other command's; a view's JSON imports no renderer; a workspace whose config and
+checklists come from the derived cache never imports PyYAML. Checked in fresh interpreters
+started as the ``pilkada`` script starts (``sys.modules`` at exit: ``-X importtime`` does not
+see modules imported through importlib)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pilkada_cli.cli import app
+from pilkada_cli.cli.app import COMMANDS
+
+
+def test_the_command_modules_register_what_commands_says() -> None:
+    """``COMMANDS`` (what a run imports for a command name) is what each module registers."""
+    found: dict[str, list[str]] = {}
+    for info in app.registered_commands:
+        assert info.callback is not None
+        name = info.name or info.callback.__name__.replace("_", "-")
+        found.setdefault(info.callback.__module__.rsplit(".", 1)[1], []).append(name)
+    for group in app.registered_groups:
+        first = group.typer_instance.registered_commands[0].callback
+        assert group.name is not None and first is not None
+        found.setdefault(first.__module__.rsplit(".", 1)[1], []).append(group.name)
+    assert {m: tuple(names) for m, names in found.items()} == COMMANDS
+    assert list(found) == list(COMMANDS)  # the order --help lists them in
+
+
+# Signatures alone decide what changed, as for files last changed seconds ago (here everything
+# was written a moment ago: the cache would not trust it yet).
+_RUN = """\
+import atexit, json, sys
+atexit.register(lambda: sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
+from pilkada_cli.cache import entries
+entries.RACY_NS = -(10**18)
+from pilkada_cli.entry import main
+main()
+"""
+
+
+def _imported(cwd: Path, *args: str) -> set[str]:
+    """The modules a run of ``pilkada ARGS`` had imported when it ended (it must succeed)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
+                                         env.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "-c", _RUN, *args], cwd=cwd, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = next(x for x in result.stderr.splitlines() if x.startswith("MODULES "))
+    return set(json.loads(line[len("MODULES "):]))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("imports") / "demo"
+    env = {"PILKADA_HOME": str(folder.parent / "home"), "PILKADA_LANG": "en"}
+    assert CliRunner().invoke(app, ["demo", str(folder)], env=env).exit_code == 0
+    return folder
+
+
+def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
+    _imported(demo, "status")  # the first run fills the derived cache
+    plain = _imported(demo, "status")
+    ours = {m for m in plain if m.startswith("pilkada_cli.cli.")}
+    assert ours == {"pilkada_cli.cli.app", "pilkada_cli.cli._common", "pilkada_cli.cli.options",
+                    "pilkada_cli.cli.click_words", "pilkada_cli.cli.status"}
+    assert "yaml" not in plain  # the config and the cycle came from the cache
+    assert {"pilkada_cli.render.screen", "rich.table"} <= plain
+    data = _imported(demo, "status", "--format", "json")  # (render.status is there, unloaded)
+    assert not {"pilkada_cli.render.screen", "rich.table"} & data
+    assert not {"pilkada_cli.cache.columns", "pilkada_cli.cache.ids"} & data  # nothing changed
+    everything = _imported(demo, "--help")
+    assert {f"pilkada_cli.cli.{m}" for m in COMMANDS} <= everything
