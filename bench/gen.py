@@ -15,8 +15,15 @@ Histories are a whole cycle's worth, so the default as-of ("now") counts every e
 (region, item) pair a run of ``in_progress`` updates with rising progress, then mostly ``done``
 around the due date (in schedule order; some regencies lag), some ``blocked`` episodes (with a
 note), a few ``na``, undos and unfinished items; notes and evidence; several origins per region
-(the region's own office, its regency's desk, the province) each in its own record file, with
-``seq`` rising per origin, and some multi-item batches. Lines are the journal's canonical form.
+(the region's own office, its regency's desk, the province; one of them keeps a pair, another
+records it now and then) each in its own record file, with
+``seq`` rising per origin in the order the origin recorded, and some multi-item batches; and what
+each origin had seen (``records/origins/<origin>.seen.jsonl``, conflicts.py) from regular
+syncs: the province and regency desks weekly, district offices every two weeks, each holding
+the records of the offices it works with (a district office: its regency's and province's; a
+regency desk: its districts' and province's; the province: all of its offices'). So, as in an
+office that syncs with pilkada, two offices' records disagree unseen (CONFLICT) only when both
+recorded a pair between two syncs. Lines are the journal's canonical form.
 
 Like ``bench_report.build_nation_workspace`` (whose config template and as-of date this reuses),
 but with several origins and realistic histories. Deterministic for a seed: each province is
@@ -82,6 +89,15 @@ NA = "tidak berlaku: kewenangan dialihkan ke provinsi"
 PEOPLE = ("Rina", "Budi Santoso", "Siti Aminah", "Agus Salim", "Dewi Lestari", "Hendra")
 
 
+_SYNC_EPOCH = datetime(2023, 1, 1, tzinfo=timezone.utc)
+# Regular syncs: Mondays 01:00 UTC over the cycle (and after it: offices keep syncing).
+SYNCS = [datetime(2023, 10, 2, 1, tzinfo=timezone.utc) + timedelta(weeks=n) for n in range(75)]
+
+
+def _minute(moment: datetime) -> int:
+    return int((moment - _SYNC_EPOCH).total_seconds()) // 60
+
+
 def _tags(scale: Scale, regions: list[Region], seed: int) -> dict[str, tuple[str, ...]]:
     """Region tags: Sumsel's real ones; nationwide ~7% single-candidate, ~45% MK disputes."""
     if scale.root == "16":
@@ -114,13 +130,38 @@ class _Province:
         self.tags = tags
         self.per_pair = per_pair
         self.seed = seed
-        self.seq: dict[str, int] = {}
+        self.seq: dict[tuple[str, int], int] = {}
+        self.held: dict[str, set[str]] = {}  # origin -> the origins whose records it syncs
         self.written = 0
 
     def run(self) -> int:
         for region in self.regions:
             self._region(region)
+        self._seen_files()
         return self.written
+
+    def _seq(self, origin: str, recorded: str) -> int:
+        """A ``seq`` that rises with ``recorded`` per origin (as the journal's counter does):
+        the minute of recording, then a counter within it."""
+        minute = _minute(datetime.fromisoformat(recorded))
+        n = self.seq[origin, minute] = self.seq.get((origin, minute), -1) + 1
+        return minute * 1000 + n
+
+    def _seen_files(self) -> None:
+        """Each origin's notes of what it held after each regular sync (conflicts.py)."""
+        folder = self.folder / "records" / "origins"
+        folder.mkdir(parents=True, exist_ok=True)
+        for origin, held in sorted(self.held.items()):
+            weeks = 2 if origin.startswith("kec-") else 1
+            lines = []
+            for n in range(0, len(SYNCS), weeks):
+                at = SYNCS[n]
+                top = _minute(at) * 1000 + 999
+                lines.append(json.dumps({"at": at.isoformat(timespec="microseconds"),
+                                         "seen": dict.fromkeys(sorted(held), top)},
+                                        sort_keys=True, separators=(",", ":")))
+            (folder / f"{origin}.seen.jsonl").write_text("\n".join(lines) + "\n",
+                                                        encoding="ascii")
 
     def _origins(self, region: Region) -> list[tuple[str, float]]:
         """Who records for a region, with shares: its office, its regency, its province."""
@@ -136,15 +177,22 @@ class _Province:
         rng = random.Random(f"{self.seed}:{region.code}")
         tags = region_tags(region.code, self.tags)
         origins = self._origins(region)
+        names = [o for o, _share in origins]
+        for o in names:  # who syncs with whom: every office of this region with the others
+            self.held.setdefault(o, set()).update(names)
         lag = rng.random()
         lateness = 25 if lag < 0.1 else (6 if lag < 0.3 else 0)  # some regions lag behind
         files: dict[str, list[dict[str, object]]] = {}
         for item in self.cycle.items.values():
             if not item.applies_to(region.level, tags):
                 continue
-            for obj in self._history(rng, region, item, lateness):
-                roll = rng.random()
-                origin = next(o for o, share in origins if roll < share)
+            # One office keeps a pair; another records it now and then, early on.
+            roll = rng.random()
+            keeper = next(o for o, share in origins if roll < share)
+            history = self._history(rng, region, item, lateness)
+            for k, obj in enumerate(history):
+                early = k < 0.6 * len(history)
+                origin = rng.choice(origins)[0] if early and rng.random() < 0.2 else keeper
                 obj["origin"] = origin
                 files.setdefault(origin, []).append(obj)
         folder = self.folder / "records" / region.code
@@ -154,8 +202,7 @@ class _Province:
             self._batches(rng, objs)
             lines = []
             for obj in objs:
-                self.seq[origin] = self.seq.get(origin, 0) + 1
-                obj["seq"] = self.seq[origin]
+                obj["seq"] = self._seq(origin, str(obj["recorded"]))
                 lines.append(json.dumps(obj, ensure_ascii=True, sort_keys=True,
                                         separators=(",", ":")))
             (folder / f"{origin}.jsonl").write_text("\n".join(lines) + "\n", encoding="ascii")

@@ -1,7 +1,7 @@
-"""The derived cache (cache/) never shows a stale number: after a record, an import, a pull,
-a repair, an edited checklist or config, ``status`` equals what is computed with the cache off
-(``PILKADA_NO_CACHE=1``: every event read and folded as before); a corrupt, planted or
-unwritable cache is no error."""
+"""The derived cache (cache/) itself: written and used, nothing written with it off; a corrupt,
+planted or unwritable cache is no error; the cached read of events equals the plain read; a
+first run reads files in worker processes. That it is never stale, after every kind of change
+to the records, is test_never_stale.py's."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ import json
 import os
 import pickle
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import RunCli, write_tree
+from conftest import RunCli
 from pilkada_cli import loading
 from pilkada_cli.cache import columns, entries, parses
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
@@ -96,37 +95,43 @@ def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
     if entries.RACY_NS > 0:  # the cycle was written a moment ago: it may change again within
         assert "files" in names  # the file system clock's tick, so nothing built on it is kept
     else:
-        assert names == {"cycle", "files", "status"}
+        assert names == {"cycle", "files", "fold", "ids", "ids.pkl"}
     assert _all_same(cli, monkeypatch) == first
 
 
 def test_the_cache_is_read_and_a_stale_one_never_used(ws: Path, cli: RunCli,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Counted, not inferred: a second status reads no record file and folds nothing (the
-    entry is read); after one record exactly the changed file is parsed again, the status is
-    folded again, and it equals the status computed with the cache off."""
+    entry is read); after one record exactly the changed file is parsed again and exactly its
+    region folded again (no whole fold), and the status equals the one computed with the cache
+    off."""
     parsed: list[str] = []
     folds: list[int] = []
-    real_parse, real_fold = columns.parse_bytes, Readiness._fold
+    regions: list[str] = []
+    real_parse, real_fold, real_region = (columns.parse_bytes, Readiness._fold,
+                                          Readiness._fold_region)
     monkeypatch.setattr(columns, "parse_bytes", lambda f, data, memo=None: parsed.append(
         f.shown) or real_parse(f, data, memo))
     monkeypatch.setattr(Readiness, "_fold", lambda self, chunks: folds.append(1)
                         or real_fold(self, chunks))
+    monkeypatch.setattr(Readiness, "_fold_region", lambda self, n, region, *args: regions.append(
+        region.code) or real_region(self, n, region, *args))
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))  # signatures alone decide, as for old files
     first = _status(cli)
     files = len(list((ws / "records").glob("*/*.jsonl")))
     assert (len(parsed), len(folds)) == (files, 1)  # the first run reads every file
     parsed.clear()
     folds.clear()
+    regions.clear()
     assert _status(cli) == first
-    assert (parsed, folds) == ([], [])  # read from the cache: no file parsed, nothing folded
+    assert (parsed, folds, regions) == ([], [], [])  # from the cache: nothing parsed or folded
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
     after = _status(cli)
     changed = next((ws / "records" / "16.10").glob("*.jsonl")).relative_to(ws).as_posix()
-    assert (parsed, folds) == ([changed], [1])  # only the appended file, and a new fold
+    assert (parsed, folds, regions) == ([changed], [], ["16.10"])  # one file, one region
     assert after != first
     monkeypatch.setenv("PILKADA_NO_CACHE", "1")
-    assert json.loads(after) == json.loads(_status(cli))
+    assert after == _status(cli)
 
 
 def test_no_cache_writes_nothing(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,168 +140,6 @@ def test_no_cache_writes_nothing(ws: Path, cli: RunCli, monkeypatch: pytest.Monk
     _status(cli)
     assert cli("done", "16.10", "gudang").exit_code == 0
     assert _cache_files(ws) == []
-
-
-def test_after_a_record(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    before = _all_same(cli, monkeypatch)
-    assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
-    after = _all_same(cli, monkeypatch)
-    assert after != before
-    # and once more within the same second, so the file's signature may barely move
-    assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi",
-               "--at", "2024-02-28T11:00").exit_code == 0
-    assert _all_same(cli, monkeypatch) != after
-
-
-def test_after_a_csv_import(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch,
-                            tmp_path: Path) -> None:
-    before = _all_same(cli, monkeypatch)
-    path = tmp_path / "rows.csv"
-    path.write_text("region,item,status,progress,note,evidence,at\n"
-                    "16.71,gudang,done,,,,2024-02-27\n"
-                    "16.10,nphd-kpu,done,,,,2024-02-29\n"
-                    "16.71.01,logistik-tps,na,,tidak ada TPS,,2024-03-01\n", encoding="utf-8")
-    assert cli("record", "--from", str(path)).exit_code == 0
-    assert _all_same(cli, monkeypatch) != before
-
-
-def test_after_copying_in_another_offices_file(ws: Path, cli: RunCli,
-                                               monkeypatch: pytest.MonkeyPatch,
-                                               tmp_path: Path) -> None:
-    before = _all_same(cli, monkeypatch)
-    theirs = Journal(tmp_path / "other" / "records")
-    theirs.append([_event("16.71", "gudang", "done", "2024-02-27T09:00:00+07:00", "pc-other")])
-    src = tmp_path / "other" / "records" / "16.71" / "pc-other.jsonl"
-    shutil.copy2(src, ws / "records" / "16.71" / "pc-other.jsonl")  # keeps its old mtime
-    after = _all_same(cli, monkeypatch)
-    assert after != before
-    # the same office sends the file again with more in it
-    theirs.append([_event("16.71", "gudang", "blocked", "2024-02-28T09:00:00+07:00",
-                          "pc-other", note="salah input")])
-    shutil.copy2(src, ws / "records" / "16.71" / "pc-other.jsonl")
-    assert _all_same(cli, monkeypatch) != after
-
-
-def test_same_size_same_mtime_rewrite_is_seen(ws: Path, cli: RunCli,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """An edit that keeps the size and puts the mtime back is still seen (ctime, content)."""
-    before = _all_same(cli, monkeypatch)
-    path = next((ws / "records" / "16.10").glob("*.jsonl"))
-    st = path.stat()
-    data = path.read_bytes()
-    edited = data.replace(b'"progress":40', b'"progress":90')
-    assert len(edited) == len(data) and edited != data
-    path.write_bytes(edited)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    after = _all_same(cli, monkeypatch)
-    assert after != before
-
-
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_after_a_git_pull(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch,
-                          tmp_path: Path) -> None:
-    def git(cwd: Path, *args: str) -> None:
-        subprocess.run(["git", "-c", "user.email=a@x", "-c", "user.name=a", *args], cwd=cwd,
-                       check=True, capture_output=True)
-
-    git(ws, "init", "-q", "-b", "main")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "init")
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(ws), str(other))
-    before = _all_same(cli, monkeypatch)
-    monkeypatch.chdir(other)
-    monkeypatch.setenv("PILKADA_HOME", str(tmp_path / "home-b"))
-    assert cli("done", "16.10", "gudang", "--at", "2024-02-29T10:00").exit_code == 0
-    assert cli("done", "16.71", "nphd-kpu", "--at", "2024-02-21T10:00").exit_code == 0
-    git(other, "add", "-A")
-    git(other, "commit", "-qm", "work")
-    monkeypatch.chdir(ws)
-    git(ws, "pull", "-q", "--no-rebase", "--no-edit", str(other), "main")
-    assert _all_same(cli, monkeypatch) != before
-
-
-def test_after_verify_repair(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = next((ws / "records" / "16.10").glob("*.jsonl"))
-    good = path.read_bytes()
-    path.write_bytes(b'{"broken": \n' + good)
-    broken = cli("--lang", "en", "status", "--format", "json")
-    assert "1 problem(s)" in broken.stderr
-    _all_same(cli, monkeypatch)
-    assert cli("verify", "--repair").exit_code == 0
-    assert path.read_bytes() == good
-    fixed = cli("--lang", "en", "status", "--format", "json")
-    assert "problem" not in fixed.stderr
-    _all_same(cli, monkeypatch)
-
-
-def test_after_editing_the_checklist(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch,
-                                     mini_cycle: Path) -> None:
-    before = _all_same(cli, monkeypatch)
-    stage = mini_cycle / "01-persiapan.yaml"
-    stage.write_text(stage.read_text(encoding="utf-8").replace("weight: 2", "weight: 5"),
-                     encoding="utf-8")
-    after = _all_same(cli, monkeypatch)
-    assert after != before
-    write_tree(mini_cycle, {"03-baru.yaml": """\
-        id: baru
-        title: Tahapan baru
-        start: 2024-02-01
-        end: 2024-02-28
-        items:
-          - id: rapat-baru
-            title: Rapat baru
-            owner: KPU
-        """})
-    assert _all_same(cli, monkeypatch) != after
-
-
-def test_after_editing_the_config(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    before = _all_same(cli, monkeypatch)
-    config = ws / "pilkada.yaml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("warn_days: 7", "warn_days: 30")
-                      .replace("red_gap: 25", "red_gap: 5"), encoding="utf-8")
-    after = _all_same(cli, monkeypatch)
-    assert after != before
-    text = config.read_text(encoding="utf-8")
-    assert text.endswith('  "16.11": [calon-tunggal]\n')  # tags: come last
-    config.write_text(text + '  "16.71": [calon-tunggal]\n', encoding="utf-8")
-    assert _all_same(cli, monkeypatch) != after
-
-
-def test_an_event_between_two_instants(ws: Path, cli: RunCli,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two as-of instants of the same day share a cache entry only if nothing happened
-    between them."""
-    assert cli("done", "16.10", "gudang", "--at", "2024-03-04T10:30").exit_code == 0
-    early = _same(cli, monkeypatch, "--as-of", "2024-03-04T10:00+07:00")
-    late = _same(cli, monkeypatch, "--as-of", "2024-03-04T11:00+07:00")
-    assert early != late
-    assert _same(cli, monkeypatch, "--as-of", "2024-03-04T10:10+07:00") == early  # backwards
-    assert _same(cli, monkeypatch, "--as-of", "2024-03-04T12:00+07:00") == late  # nothing new
-
-
-def test_duplicate_id_in_two_files_and_split_batch(ws: Path, cli: RunCli,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cross-file rules (first copy of an id counts; a batch counts only when all of it is
-    there) give the same numbers with the cache."""
-    records = ws / "records"
-    ev = _event("16.71", "gudang", "done", "2024-02-27T09:00:00+07:00", "pc-a")
-    Journal(records).append([ev])
-    Journal(records).append([_event("16.10", "gudang", "done", "2024-02-27T09:00:00+07:00",
-                                    "pc-b")])
-    copied = records / "16.10" / "pc-b.jsonl"
-    line = json.loads(copied.read_text(encoding="utf-8"))
-    line["id"] = ev.id  # the same id as pc-a's event, in another file
-    copied.write_text(json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n",
-                      encoding="utf-8")
-    _all_same(cli, monkeypatch)
-    batch = [_event("16.71.01", "logistik-tps", "done", "2024-03-02T09:00:00+07:00", "pc-c"),
-             _event("16.71.02", "logistik-tps", "done", "2024-03-02T09:00:00+07:00", "pc-c")]
-    Journal(records).append(batch)
-    (records / "16.71.02" / "pc-c.jsonl").unlink()  # half a batch copied over
-    _all_same(cli, monkeypatch)
 
 
 def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
@@ -313,7 +156,7 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
     for path in _cache_files(ws):  # well-formed pickles with columns that do not agree
         entry = entries.read(path)
         assert entry is not None
-        if path.name.startswith("status-"):
+        if path.name.startswith("fold-"):
             entry["state"]["pooled"] = entry["state"]["pooled"][:-1]
         elif path.name.startswith("files-"):
             entry["files"] = {k: {**v, "item": v["item"][:-1]} for k, v in entry["files"].items()}

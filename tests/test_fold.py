@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import MINI_CYCLE, write_tree
-from pilkada_cli import loading
+from pilkada_cli import conflicts, loading
 from pilkada_cli.checklist import Cycle, load_cycle
 from pilkada_cli.events import Event, new_event_id, order_key, to_line
 from pilkada_cli.readiness import ZONES, AsOf, Readiness
@@ -96,8 +96,8 @@ def test_the_real_fold_ignores_the_order_of_files_and_lines(
         monkeypatch: pytest.MonkeyPatch) -> None:
     events = [_event(p, seq) for seq, p in enumerate(picks, 1)]
     # Two offices' different statuses for one pair are a conflict (conflicts.py, tested on its
-    # own), which is folded from events apart: here every pair counts as seen by both.
-    monkeypatch.setattr(loading, "detect", lambda records, as_of, files=None: {})
+    # own, and with the cache in test_never_stale.py): here every pair counts as seen by both.
+    monkeypatch.setattr(conflicts, "unseen", lambda latest, seen: [])
     config = Config(cycle="mini", region="16", depth="kabupaten")
     index = load_regions()
     results = []

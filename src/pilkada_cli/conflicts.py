@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pilkada_cli.events import ORIGIN_RE, Event, order_key, parse_instant
 from pilkada_cli.safefile import write_fully
@@ -53,7 +53,7 @@ class Conflict:
     offices: tuple[str, ...] = ()  # the office of each side (senders.py), else its origin id
 
 
-def saw(x: Event, y: Event, seen: Seen) -> bool:
+def saw(x: Head, y: Head, seen: Seen) -> bool:
     """Whether ``x`` was recorded by an origin that already had ``y``."""
     if x.origin == y.origin:
         return y.seq <= x.seq
@@ -83,12 +83,37 @@ def find(events: Iterable[Event], seen: Seen,
     for pair, per in heads.items():
         if len(per) < 2:
             continue
-        latest = list(per.values())
-        open_ = [x for x in latest if not any(y is not x and saw(y, x, seen) for y in latest)]
-        if len({(x.status, x.progress) for x in open_}) > 1:
+        open_ = unseen(list(per.values()), seen)
+        if open_:
             open_.sort(key=order_key, reverse=True)
             out[pair] = Conflict(pair[0], pair[1], tuple(open_))
     return out
+
+
+H = TypeVar("H", bound="Head")
+
+
+class Head(Protocol):
+    """What the rule reads of each origin's latest event of a pair (an Event, or the
+    derived cache's columns of one)."""
+
+    @property
+    def origin(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def recorded(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def progress(self) -> int | None: ...
+
+
+def unseen(latest: list[H], seen: Seen) -> list[H]:
+    """Of each origin's latest event of one pair, those no other one saw, if they disagree
+    (the pair is in conflict); else []."""
+    open_ = [x for x in latest if not any(y is not x and saw(y, x, seen) for y in latest)]
+    return open_ if len({(x.status, x.progress) for x in open_}) > 1 else []
 
 
 def detect(records: Path, as_of: AsOf, files: Sequence[RecordFile] | None = None
@@ -138,12 +163,15 @@ def judge(events: Sequence[Event], records: Path, as_of: AsOf
     return found
 
 
-def load(records: Path) -> dict[str, list[tuple[str, dict[str, int]]]]:
-    """Every origin's seen file under ``records/origins`` (bad lines are skipped)."""
+def load(records: Path, origins: Iterable[str] | None = None
+         ) -> dict[str, list[tuple[str, dict[str, int]]]]:
+    """Every origin's seen file under ``records/origins`` (bad lines are skipped); only those
+    of ``origins`` if given."""
     folder = records / FOLDER
     out: dict[str, list[tuple[str, dict[str, int]]]] = {}
     try:
-        names = sorted(p.name for p in folder.iterdir())
+        names = sorted(p.name for p in folder.iterdir()) if origins is None else sorted(
+            f"{o}{SUFFIX}" for o in set(origins))
     except OSError:
         return out
     for name in names:

@@ -10,6 +10,7 @@ chunk came with (a list lookup, or cache.py reading one line of a record file).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import operator
 from array import array
@@ -41,6 +42,7 @@ _BLOCKED = STATUSES.index("blocked")
 # What a pair's recorded status says (late, blocked, due soon and untouched): unknown for a
 # subtree that has reported nothing, so it does not reach the parent's counts and level.
 STATUS_FLAGS = (OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON, CRIT_SOON_TODO)
+_INF = float("inf")
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class ItemState:
     nothing is recorded) may be read from the records only when asked for."""
 
     __slots__ = ("item", "region", "status", "progress", "due", "overdue", "due_soon",
-                 "days_late", "_event", "_load", "conflict")
+                 "days_late", "_event", "_load", "_conflict", "_conflicts")
 
     def __init__(self, item: Item, region: str, status: str, progress: int | None, due: date,
                  overdue: bool, due_soon: bool, days_late: int, event: Event | None,
@@ -146,9 +148,22 @@ class ItemState:
         self.days_late = days_late  # > 0 when overdue
         self._event = event
         self._load = load
-        # a conflicts.Conflict when offices recorded different values unseen by each other;
-        # the status is then "blocked" until someone records a decision
-        self.conflict: Any = None
+        self._conflict: Any = None
+        self._conflicts: Mapping[tuple[str, str], Any] | None = None  # where to read it from
+
+    @property
+    def conflict(self) -> Any:
+        """A conflicts.Conflict when offices recorded different values unseen by each other
+        (the status is then "blocked" until someone records a decision); read from the
+        readiness's conflicts only when asked for (their sides come from the record files)."""
+        if self._conflicts is not None:
+            self._conflict, self._conflicts = self._conflicts.get((self.region,
+                                                                   self.item.id)), None
+        return self._conflict
+
+    @conflict.setter
+    def conflict(self, value: Any) -> None:
+        self._conflict, self._conflicts = value, None
 
     @property
     def event(self) -> Event | None:
@@ -405,12 +420,14 @@ class Readiness:
     arrays, and tallied into flat arrays of integers: a national workspace's millions of events
     never exist as objects at once, and a view reads only the regions it shows."""
 
+    conflicts: Mapping[tuple[str, str], Any]  # (region, item) -> conflicts.Conflict
+
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
                  thresholds: Thresholds, *, chunks: Iterable[Chunk] | None = None,
                  conflicts: Mapping[tuple[str, str], Any] | None = None) -> None:
         self._setup(cycle, regions, tags, as_of, thresholds)
-        self.conflicts.update(conflicts or {})
+        self.conflicts = conflicts or {}
         self._fold(event_chunks(events) if chunks is None else chunks)
         self._pool()
 
@@ -428,6 +445,7 @@ class Readiness:
         self._tag_map = tags
         self._tags: dict[str, frozenset[str]] = {}
         self._roles: dict[str, str] = {}
+        self._code_list: list[str] | None = None
         self._electing: dict[str, int] | None = None
         self._item_list = list(cycle.items.values())
         self._item_index = {item.id: i for i, item in enumerate(self._item_list)}
@@ -435,6 +453,7 @@ class Readiness:
         self._block = len(self.stages) * FIELDS
         self._loaders: list[EventLoader] = []
         self._sources: list[Any] = []
+        self._source_at: dict[Any, int] = {}  # source -> its index in _loaders (one per file)
         self._pairs: dict[str, dict[int, tuple[int, int, _Ref]]] = {}  # unpacked on demand
         n = len(self.regions)
         self._packed: dict[str, Any] = {name: array(code) for name, code in _PAIR_ARRAYS}
@@ -444,7 +463,14 @@ class Readiness:
         self.ignored = 0
         self.results: dict[str, RegionResult] = {}
         self._dates = {zone: as_of.date_in(zone) for zone in ZONES}
-        self.conflicts: dict[tuple[str, str], Any] = {}  # (region, item) -> conflicts.Conflict
+        self.conflicts = {}
+        # Per region, what an incremental update needs: events of items that do not apply,
+        # the latest counted event, and the ``at`` nearest below and at-or-above the cutoff of
+        # every event (whether the set of counted events is the same at another cutoff).
+        self._ignored = array("q", bytes(8 * n))
+        self._own_last: dict[str, tuple[_Key, _Ref]] = {}
+        self._below = array("d", [-_INF]) * n
+        self._above = array("d", [_INF]) * n
 
     def tags_of(self, code: str) -> frozenset[str]:
         """A region's tags, its ancestors' included."""
@@ -467,8 +493,9 @@ class Readiness:
         """How many regions in scope at or under ``code`` elect a head of their own."""
         if self._electing is None:
             counts: dict[str, int] = {}
+            elects = self.cycle.elects  # role() == "own", without judging the other roles
             for region in self.regions:
-                if self.role(region.code) == "own":
+                if elects(region.code):
                     code_i: str | None = region.code
                     while code_i is not None and code_i in self._by_code:
                         counts[code_i] = counts.get(code_i, 0) + 1
@@ -514,7 +541,6 @@ class Readiness:
         for ch in chunks:
             if ch.region in self._by_code:
                 by_region.setdefault(ch.region, []).append(ch)
-        self._own_last: dict[str, tuple[_Key, _Ref]] = {}
         self._deltas: dict[tuple[int, int, int, date], list[tuple[int, int]]] = {}
         for n, region in enumerate(self.regions):
             d = self._dates[region.timezone]
@@ -542,10 +568,16 @@ class Readiness:
         best: dict[int, tuple[int, int, int, int]] = {}  # item index -> status, progress, ref
         last: tuple[_Key, _Ref] | None = None
         count = ignored = 0
+        below, above = -_INF, _INF
         for ch in chunks:
-            src = len(self._loaders)
-            self._loaders.append(ch.load)
-            self._sources.append(ch.source)
+            src = self._source(ch)
+            if len(ch.at):
+                top = max(ch.at)
+                if top < cut:  # the usual case: every event before the cutoff
+                    below = max(below, top)
+                else:
+                    below = max([below, *(a for a in ch.at if a < cut)])
+                    above = min(above, min(a for a in ch.at if a >= cut))
             cmap = [index.get(name, -1) for name in ch.items]
             ok = [ci >= 0 and self._applies(items[ci], region, tags) for ci in cmap]
             skip, ids, rec, item, locate = ch.skip, ch.ids, ch.rec, ch.item, ch.locate
@@ -565,20 +597,24 @@ class Readiness:
                     best[ci] = (ch.status[pos], ch.progress[pos], src, locate[pos])
                 if last is None or key > last[0]:
                     last = (key, (src, locate[pos]))
-        self.ignored += ignored
-        for (c_region, c_item) in self.conflicts if self.conflicts else ():
-            ci = index.get(c_item, -1) if c_region == code else -1
-            if ci in best:  # counted as blocked until a decision is recorded
-                best[ci] = (_BLOCKED, -1, best[ci][2], best[ci][3])
+        self.ignored += ignored - self._ignored[n]
+        self._ignored[n] = ignored
+        self._below[n], self._above[n] = below, above
+        if self.conflicts:
+            for ci in best:
+                if (code, items[ci].id) in self.conflicts:  # blocked until a decision
+                    best[ci] = (_BLOCKED, -1, best[ci][2], best[ci][3])
+        self.event_counts.pop(code, None)
         if count:
             self.event_counts[code] = count
+        self._own_last.pop(code, None)
         if last is not None:
             self._own_last[code] = last
         # the region's own tallies: its baseline (everything to do) plus what each pair changed
         tally = list(base)
         d = self._dates[region.timezone]
         p = self._packed
-        p["pair_lo"][n] = len(p["pair_item"])
+        p["pair_lo"][n] = len(p["pair_item"])  # appended: an update leaves the old ones unused
         for ci in sorted(best):
             st, progress, src, loc = best[ci]
             for i, v in self._delta(ci, st, progress, d):
@@ -590,6 +626,18 @@ class Readiness:
             p["pair_loc"].append(loc)
         p["pair_hi"][n] = len(p["pair_item"])
         return tally
+
+    def _source(self, ch: Chunk) -> int:
+        """The index of a chunk's loader: one per source (record file), however often its
+        region is folded again."""
+        if ch.source is not None:
+            found = self._source_at.get(ch.source)
+            if found is not None:
+                return found
+            self._source_at[ch.source] = len(self._loaders)
+        self._loaders.append(ch.load)
+        self._sources.append(ch.source)
+        return len(self._loaders) - 1
 
     def _delta(self, ci: int, st: int, progress: int, d: date) -> list[tuple[int, int]]:
         """(flat index within a region's block, change) of one pair leaving ``todo``."""
@@ -619,38 +667,154 @@ class Readiness:
     def _pool(self) -> None:
         """Pool each region's tallies into its parent's, bottom up; count children per level,
         children with no report, and find each subtree's latest event."""
-        pooled = self._pooled = array("q", self._own)
-        block, add = self._block, operator.add
+        self._pooled = array("q", self._own)
         for res in self.results.values():
-            res._flat = (self._own, pooled)
-        own_last, row = self._own_last, self._row
+            res._flat = (self._own, self._pooled)
+            res._load = self._loaders
+        kids = self._children()
         for region in reversed(self.regions):  # children come after parents in code order
-            result = self.results[region.code]
-            result._load = self._loaders
-            result.subtree_events += result.events
-            mine = own_last.get(region.code)
-            if mine is not None and (result._at is None or mine[0] > result._at[0]):
-                result._at = mine
-            parent = self.results.get(region.parent_code or "")
-            if parent is None or region is self.root:
-                continue
-            c, q = row[region.code] * block, row[parent.region.code] * block
-            child = pooled[c:c + block]
-            if result.subtree_events == 0:  # unreported: its weights count, its flags do not
+            self._pool_region(region.code, kids.get(region.code, ()))
+
+    def _children(self) -> dict[str, list[str]]:
+        """Parent code -> the codes of its children in scope, in code order."""
+        out: dict[str, list[str]] = {}
+        for region in self.regions:
+            if region is not self.root and (region.parent_code or "") in self.results:
+                out.setdefault(region.parent_code or "", []).append(region.code)
+        return out
+
+    def _pool_region(self, code: str, kids: Sequence[str]) -> None:
+        """A region's pooled tallies, subtree events, latest event and children's levels, from
+        its own and its children's (already pooled); children in reverse code order, as a
+        bottom-up pass meets them (the order ``child_levels`` lists levels in)."""
+        block, add, row = self._block, operator.add, self._row
+        result = self.results[code]
+        o = row[code] * block
+        acc = self._own[o:o + block]
+        subtree = result.events
+        at = self._own_last.get(code)
+        no_report = 0
+        levels: dict[str, int] = {}
+        for kid in reversed(kids):
+            child_result = self.results[kid]
+            c = row[kid] * block
+            child = self._pooled[c:c + block]
+            if child_result.subtree_events == 0:  # unreported: weights count, flags do not
                 child = array("q", child)
-                for o in range(0, block, FIELDS):
+                for f0 in range(0, block, FIELDS):
                     for f in STATUS_FLAGS:
-                        child[o + f] = 0
-            pooled[q:q + block] = array("q", map(add, pooled[q:q + block], child))
-            parent.subtree_events += result.subtree_events
-            if result._at is not None and (parent._at is None or result._at[0] > parent._at[0]):
-                parent._at = result._at
-            level = self.overall(region.code).level
-            if result.subtree_events == 0:
-                parent.no_report_children += 1
-            elif level is not None:
-                parent.child_levels[level] = parent.child_levels.get(level, 0) + 1
-        del self._own_last
+                        child[f0 + f] = 0
+            acc = array("q", map(add, acc, child))
+            subtree += child_result.subtree_events
+            if child_result._at is not None and (at is None or child_result._at[0] > at[0]):
+                at = child_result._at
+            if child_result.subtree_events == 0:
+                no_report += 1
+            else:
+                level = self.overall(kid).level
+                if level is not None:
+                    levels[level] = levels.get(level, 0) + 1
+        self._set_block(True, o, acc)
+        result.subtree_events = subtree
+        result._at = at
+        result._last = None
+        result.no_report_children = no_report
+        result.child_levels = levels
+
+    # -- an incremental update of a restored Readiness -----------------------------------------
+
+    def update(self, chunks: Mapping[str, Sequence[Chunk]],
+               conflicts: Mapping[tuple[str, str], Any], retally: bool = False) -> None:
+        """Fold the regions in ``chunks`` again from all of their events, as ``__init__``
+        would, with ``conflicts`` the scope's conflicts now; with ``retally`` (the as-of dates
+        moved, the events counted in the other regions did not) tally every other region again
+        from its pairs. Then pool again what changed: the regions folded and their ancestors
+        (everything, with ``retally``)."""
+        self.conflicts = conflicts
+        self._pairs = {}
+        self._deltas = {}
+        cutoffs = {zone: self.as_of.cutoff_in(zone) for zone in ZONES}
+        block = self._block
+        baselines: dict[tuple[str, frozenset[str], date, str], array[int]] = {}
+
+        def baseline(region: Region) -> array[int]:
+            d = self._dates[region.timezone]
+            key = (region.level, self.tags_of(region.code), d, self.role(region.code))
+            if key not in baselines:
+                baselines[key] = self._baseline(region, d)
+            return baselines[key]
+
+        for code, mine in chunks.items():
+            n = self._row[code]
+            region = self.regions[n]
+            self._set_block(False, n * block, self._fold_region(
+                n, region, list(mine), cutoffs[region.timezone], baseline(region)))
+            self.results[code].events = self.event_counts.get(code, 0)
+        if retally:
+            for n, region in enumerate(self.regions):
+                if region.code not in chunks:
+                    self._set_block(False, n * block, self._retally(n, region,
+                                                                    baseline(region)))
+        del self._deltas
+        if retally:
+            self._pool()
+            return
+        todo: set[str] = set()
+        for code in chunks:
+            here: str | None = code
+            while here is not None and here in self.results and here not in todo:
+                todo.add(here)
+                region = self._by_code[here]
+                here = None if region is self.root else region.parent_code
+        for code in sorted(todo, key=lambda c: -self._by_code[c].depth):  # children first
+            self._pool_region(code, self._kids(code))
+
+    def _kids(self, code: str) -> list[str]:
+        """The codes of a region's children in scope, in code order (below the root, a
+        region's subtree is one run of the codes in order: a bisection finds it)."""
+        region = self._by_code[code]
+        codes = self._codes()
+        if region is self.root or codes is None:
+            return [r.code for r in self.regions if r is not self.root and r.parent_code == code]
+        lo = bisect.bisect_right(codes, code)
+        hi = bisect.bisect_left(codes, code + "/", lo)  # "/" sorts right after "."
+        return [c for c in codes[lo:hi] if c.startswith(code + ".") and "." not in
+                c[len(code) + 1:]]
+
+    def _codes(self) -> list[str] | None:
+        """The codes below the root, if they are in string order (else None)."""
+        if self._code_list is None:
+            codes = [r.code for r in self.regions[1:]]
+            ordered = codes == sorted(codes) and len(set(codes)) == len(codes)
+            self._code_list = codes if ordered else []
+        return self._code_list or None
+
+    def _set_block(self, pooled: bool, o: int, values: Sequence[int]) -> None:
+        """Write one region's tallies into the own (or pooled) array, widening the array to
+        64-bit integers if a value does not fit (a restored state keeps 32-bit ones)."""
+        arr = self._pooled if pooled else self._own
+        try:
+            arr[o:o + self._block] = array(arr.typecode, values)
+        except OverflowError:
+            arr = array("q", arr)
+            arr[o:o + self._block] = array("q", values)
+            if pooled:
+                self._pooled = arr
+            else:
+                self._own = arr
+            for res in self.results.values():
+                res._flat = (self._own, self._pooled)
+
+    def _retally(self, n: int, region: Region, base: array[int]) -> array[int]:
+        """A region's own tallies from its pairs as folded (at other as-of dates)."""
+        tally = list(base)
+        d = self._dates[region.timezone]
+        p = self._packed
+        item, status, progress = p["pair_item"], p["pair_status"], p["pair_progress"]
+        for k in range(p["pair_lo"][n], p["pair_hi"][n]):
+            for i, v in self._delta(item[k], status[k], progress[k], d):
+                tally[i] += v
+        return array("q", tally)
 
     # -- a compact, picklable form (for a derived cache) --------------------------------------
 
@@ -658,10 +822,13 @@ class Readiness:
         """Everything the views read, as arrays and plain values, with the chunks' ``source``
         of each loader (what ``restore`` is given loaders for)."""
         own, pooled = self._own, self._pooled
-        if max(pooled, default=0) < 2**31:  # the usual case: half the size
+        if pooled.typecode != "i" and max(pooled, default=0) < 2**31:  # half the size
             own, pooled = array("i", own), array("i", pooled)
         results = [self.results[r.code] for r in self.regions]
         return {
+            **self._compact_pairs(), "ignored_by": self._ignored,
+            "own_last": [self._own_last.get(r.code) for r in self.regions],
+            "below": self._below, "above": self._above,
             "codes": [r.code for r in self.regions], "names": [r.name for r in self.regions],
             "own": own, "pooled": pooled,
             "events": array("q", (x.events for x in results)),
@@ -669,20 +836,41 @@ class Readiness:
             "no_report": array("q", (x.no_report_children for x in results)),
             "levels": [tuple(x.child_levels.items()) for x in results],
             "last": [x._at for x in results],
-            **self._packed, "ignored": self.ignored, "sources": list(self._sources),
+            "ignored": self.ignored, "sources": list(self._sources),
         }
+
+    def _compact_pairs(self) -> dict[str, array[int]]:
+        """The pair arrays; when updates left many pairs unused, without them, each region's in
+        region order."""
+        p = self._packed
+        lo, hi = p["pair_lo"], p["pair_hi"]
+        if 10 * (sum(hi) - sum(lo)) >= 9 * len(p["pair_item"]):  # a tenth unused at most
+            return dict(p)
+        out = {name: array(code) for name, code in _PAIR_ARRAYS}
+        out["pair_lo"], out["pair_hi"] = array("q"), array("q")
+        for a, b in zip(lo, hi, strict=True):
+            out["pair_lo"].append(len(out["pair_item"]))
+            for name, _code in _PAIR_ARRAYS:
+                out[name] += p[name][a:b]
+            out["pair_hi"].append(len(out["pair_item"]))
+        return out
 
     @classmethod
     def restore(cls, cycle: Cycle, tags: Mapping[str, frozenset[str]], as_of: AsOf,
                 thresholds: Thresholds, state: Mapping[str, Any],
-                loaders: Sequence[EventLoader]) -> Readiness:
+                loaders: Sequence[EventLoader],
+                conflicts: Mapping[tuple[str, str], Any] | None = None) -> Readiness:
         """A Readiness from ``state()`` of one computed with the same cycle, scope, tags,
-        thresholds and per-zone dates, without folding anything."""
+        thresholds and per-zone dates, without folding anything (at other dates: ``update``
+        with ``retally``). ``conflicts``: those it was computed with."""
         self = cls.__new__(cls)
         regions = [Region(code, name, level_of(code), timezone_of(code))
                    for code, name in zip(state["codes"], state["names"], strict=True)]
         self._setup(cycle, regions, tags, as_of, thresholds)
-        self._loaders = list(loaders)
+        # a list subclass stays itself (a cache may create loaders only when one is asked for)
+        self._loaders = loaders if isinstance(loaders, list) else list(loaders)
+        self._sources = list(state["sources"])
+        self._source_at = {src: i for i, src in enumerate(self._sources) if src is not None}
         self._packed = {name: state[name] for name, _ in _PAIR_ARRAYS}
         self._packed["pair_lo"], self._packed["pair_hi"] = state["pair_lo"], state["pair_hi"]
         self._own, self._pooled = state["own"], state["pooled"]
@@ -693,7 +881,8 @@ class Readiness:
                 or any(len(self._packed[name]) != n_pairs for name, _ in _PAIR_ARRAYS)
                 or len(state["pair_hi"]) != len(regions) or max(state["pair_hi"], default=0)
                 > n_pairs or any(len(state[k]) != len(regions) for k in (
-                    "events", "subtree", "no_report", "levels", "last", "pair_lo"))):
+                    "events", "subtree", "no_report", "levels", "last", "pair_lo",
+                    "ignored_by", "own_last", "below", "above"))):
             raise ValueError("the state does not fit this cycle and scope")
         dates = self._dates
         events, subtree, no_report = state["events"], state["subtree"], state["no_report"]
@@ -711,6 +900,11 @@ class Readiness:
             if res.events:
                 self.event_counts[region.code] = res.events
         self.ignored = state["ignored"]
+        self._ignored = array("q", state["ignored_by"])
+        self._below, self._above = array("d", state["below"]), array("d", state["above"])
+        self._own_last = {code: at for code, at in zip(state["codes"], state["own_last"],
+                                                       strict=True) if at is not None}
+        self.conflicts = conflicts or {}
         return self
 
     # -- views -------------------------------------------------------------------------------
@@ -783,7 +977,8 @@ class Readiness:
                             local, code, d, warn_days, None, STATUSES[pair[0]],
                             None if pair[1] < 0 else pair[1],
                             functools.partial(self._loaders[pair[2][0]], pair[2][1])))
-                        out[-1].conflict = self.conflicts.get((code, item.id))
+                        if (code, item.id) in self.conflicts:
+                            out[-1]._conflicts = self.conflicts
         return out
 
     def region(self, code: str) -> Region:

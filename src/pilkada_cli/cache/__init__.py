@@ -17,11 +17,15 @@ What it holds, module by module:
   read again; the others are not read at all.
 - ``parses.py``, ``events-<province>.pkl``: per record file, its parse as events, for reads that
   need Event objects (``log``, ``undo``, sheet import); same signatures.
-- ``status.py``, ``status-<key>.pkl``: ``Readiness.state()`` of the whole workspace scope. Key:
-  every record file's signature, the cycle's key, the scope, tags and thresholds, and the as-of
-  calendar date in each time zone. The default as-of is an instant ("now"): an entry computed at
-  an earlier instant of the same dates is reused only if no event happened at or after that
-  instant.
+- ``ids.py``, ``ids.pkl`` and ``ids-<token>.pkl``: every event id and batch id of the record
+  files, with the version of each file it covers, so the journal's rules across files (an id in
+  two files, a batch split over files) are applied to changed files only.
+- ``folds.py``, ``fold-<context>-<dates>.pkl``: ``Readiness.state()`` of the whole workspace
+  scope, kept per region with what each region was folded from (its files' signatures, the
+  conflicts found and the seen files that decided them, the incomplete batches). After a change
+  only the stale regions are folded again and their ancestors pooled; at other as-of dates every
+  region is tallied again from its kept pairs. Context: the cycle and its files, the scope, tags
+  and thresholds, and the code.
 
 Format (``entries.py``): pickle of the project's own plain data (tuples, lists, dicts, ``array``
 columns and frozen dataclasses), read back with an unpickler that refuses any other class, so a

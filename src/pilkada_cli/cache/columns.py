@@ -3,9 +3,9 @@
 
 Each file is parsed by the one record reader (recordfile.parse_bytes, through the journal's
 ``record_file``); its good events become columns (status codes, epoch times, item indexes, byte
-offsets, 16-byte ids) that cost tens of bytes each, kept with what the reader found wrong in the
-file and the signature of the bytes that were read. A file whose signature is unchanged is not
-read again. Stored per file as a dict of the named fields of ``FileColumns`` (never by
+offsets, 16-byte ids, ``seq``) that cost tens of bytes each, kept with what the reader found wrong
+in the file and the signature of the bytes that were read. A file whose signature is unchanged is
+not read again. Stored per file as a dict of the named fields of ``FileColumns`` (never by
 position): an entry whose fields or columns do not fit is read again.
 """
 
@@ -54,7 +54,8 @@ class FileColumns:
     ``merge_columns``'."""
 
     __slots__ = ("region", "origin", "shown", "sig", "items", "item", "status", "progress",
-                 "at", "rec", "offset", "ids", "batches", "batch_size", "batch", "warnings",
+                 "at", "rec", "seq", "offset", "ids", "batches", "batch_size", "batch",
+                 "warnings",
                  "problems", "digest")
     FIELDS = __slots__
 
@@ -68,6 +69,7 @@ class FileColumns:
     progress: array[int]  # "b": -1 when none
     at: array[int]  # "q": POSIX seconds of ``at``
     rec: array[int]  # "q": POSIX microseconds of ``recorded``
+    seq: array[int]  # "q": the origin's sequence number (who saw what: conflicts.py)
     offset: array[int]  # "q": where the event's line starts in the file
     ids: bytes  # 16 bytes per event (the 32-hex id)
     batches: list[str]  # distinct batch ids
@@ -98,7 +100,8 @@ class FileColumns:
         cols = cls(**kept)
         n = len(cols.offset)
         if not (all(len(c) == n for c in (cols.item, cols.status, cols.progress, cols.at,
-                                          cols.rec, cols.batch)) and len(cols.ids) == 16 * n
+                                          cols.rec, cols.seq, cols.batch))
+                and len(cols.ids) == 16 * n
                 and (not n or (max(cols.item) < len(cols.items) and max(cols.status) < 5
                                and max(cols.batch) < len(cols.batches)))
                 and len(cols.batch_size) == len(cols.batches)
@@ -113,7 +116,7 @@ def columns_of(p: FileParse, data: bytes) -> FileColumns:
     batches: dict[str, int] = {}
     sizes: list[int] = []
     item, progress, batch = array("H"), array("b"), array("i")
-    at, rec = array("q"), array("q")
+    at, rec, seq = array("q"), array("q"), array("q")
     status = bytearray()
     ids = bytearray()
     fromiso, epoch, micro = _fromisoformat, _EPOCH, _MICRO
@@ -123,6 +126,7 @@ def columns_of(p: FileParse, data: bytes) -> FileColumns:
         progress.append(-1 if ev.progress is None else ev.progress)
         at.append(int(fromiso(ev.at).timestamp()))
         rec.append((fromiso(ev.recorded[:-6]) - epoch) // micro)  # always +00:00
+        seq.append(ev.seq)
         ids += bytes.fromhex(ev.id)
         if ev.batch is None:
             batch.append(-1)
@@ -141,7 +145,7 @@ def columns_of(p: FileParse, data: bytes) -> FileColumns:
     f = p.file
     return FileColumns(
         region=f.region, origin=f.origin, shown=f.shown, sig=f.sig, items=list(items),
-        item=item, status=bytes(status), progress=progress, at=at, rec=rec,
+        item=item, status=bytes(status), progress=progress, at=at, rec=rec, seq=seq,
         offset=array("q", [starts[n - 1] for n in p.lines]), ids=bytes(ids),
         batches=list(batches), batch_size=sizes, batch=batch,
         warnings=sum(x.severity == "warning" for x in p.findings),

@@ -14,13 +14,14 @@ from typing import Any, BinaryIO
 from pilkada_cli.recordfile import Sig
 from pilkada_cli.safefile import open_nofollow, replace_atomic
 
-VERSION = 2
+VERSION = 3
 # A file changed within this long before an entry was written may change again with the same
 # signature (coarse file-system clocks: FAT keeps 2 s): such a file is checked by content.
 RACY_NS = 2_000_000_000
 # The modules whose code decides what a cached value means: any change to one (an upgrade, a
 # developer's edit) makes every entry stale.
-MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/status.py",
+MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/folds.py",
+           "cache/ids.py", "cache/heads.py", "conflicts.py",
            "checklist.py", "fields.py", "yamlload.py", "events.py", "recordfile.py",
            "journal.py", "readiness.py", "regions.py", "loading.py", "elections.py",
            "recurrence.py")

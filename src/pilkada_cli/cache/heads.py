@@ -1,0 +1,110 @@
+"""Conflicts (conflicts.py) found from the record files' columns, one region at a time: per
+item each origin's latest event before the cutoff, and of those no other one saw, whether they
+disagree (``conflicts.unseen``, the rule ``Journal.read`` + ``conflicts.find`` apply). The seen
+files are read per origin, only for pairs whose latest events disagree (otherwise no seen file
+can make a conflict), and their signatures tell the folds when to judge a region again."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pilkada_cli import conflicts as rules
+from pilkada_cli.cache import entries
+from pilkada_cli.cache.columns import FileColumns
+from pilkada_cli.events import STATUSES
+from pilkada_cli.recordfile import Sig
+
+_EPOCH = datetime(1970, 1, 1)
+_File = tuple[str, str]  # region, origin: a record file, as a Chunk's source
+FileRefs = dict[tuple[str, str], tuple[tuple[_File, int], ...]]  # sides by file and offset
+
+
+class _Head:
+    """One origin's latest event of a pair, as the conflict rule reads it (conflicts.Head)."""
+
+    __slots__ = ("origin", "seq", "recorded", "status", "progress", "key", "ref")
+
+    def __init__(self, c: FileColumns, pos: int, key: tuple[int, int, bytes]) -> None:
+        self.origin = c.origin
+        self.seq = c.seq[pos]
+        when = _EPOCH + timedelta(microseconds=c.rec[pos])
+        self.recorded = when.isoformat(timespec="microseconds") + "+00:00"
+        self.status = STATUSES[c.status[pos]]
+        self.progress = None if c.progress[pos] < 0 else c.progress[pos]
+        self.key = key
+        self.ref = ((c.region, c.origin), c.offset[pos])
+
+
+class Seen:
+    """Seen files (conflicts.py), read per origin as needed, once per run."""
+
+    def __init__(self, records: Path) -> None:
+        self.records = records
+        self._kept: dict[str, list[tuple[str, dict[str, int]]]] = {}
+
+    def of(self, origins: Sequence[str]) -> dict[str, list[tuple[str, dict[str, int]]]]:
+        todo = [o for o in origins if o not in self._kept]
+        if todo:
+            found = rules.load(self.records, todo)
+            for o in todo:
+                self._kept[o] = found.get(o, [])
+        return {o: self._kept[o] for o in origins if self._kept[o]}
+
+
+def seen_sig(folder: str, origin: str, now: int) -> Sig | tuple[()] | None:
+    """The signature of an origin's seen file in ``folder`` (records/origins/): () when it has
+    none, None when it changed within the clock's tick before ``now`` (it may change again
+    unseen). A string path and os.stat: thousands are checked on every run."""
+    try:
+        st = os.stat(folder + origin + rules.SUFFIX)  # noqa: PTH116
+    except OSError:
+        return ()
+    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    return None if entries.racy(sig, now) else sig
+
+
+def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen: Seen
+                     ) -> tuple[FileRefs, tuple[str, ...]]:
+    """The conflicts of one region (conflicts.find on its events before ``cut``): per item the
+    latest event of each origin (file), and of those no other one saw, whether they disagree.
+    Also the origins whose seen files decided it (none when no pair's latest events disagree:
+    then no seen file can make a conflict)."""
+    if len(cols) < 2:
+        return {}, ()
+    per_file = [set(c.items) for c in cols]
+    shared = {name for i, names in enumerate(per_file) for name in names
+              if any(name in other for other in per_file[i + 1:])}
+    if not shared:
+        return {}, ()
+    heads: dict[str, list[_Head]] = {}
+    for c in cols:
+        wanted = {li for li, name in enumerate(c.items) if name in shared}
+        if not wanted:
+            continue
+        best: dict[int, tuple[tuple[int, int, bytes], int]] = {}
+        at, rec, item, id_bytes = c.at, c.rec, c.item, c.ids
+        for pos, a in enumerate(at):
+            li = item[pos]
+            if a >= cut or li not in wanted:
+                continue
+            key = (a, rec[pos], id_bytes[16 * pos:16 * pos + 16])
+            cur = best.get(li)
+            if cur is None or key > cur[0]:
+                best[li] = (key, pos)
+        for li, (key, pos) in best.items():
+            heads.setdefault(c.items[li], []).append(_Head(c, pos, key))
+    refs: FileRefs = {}
+    judged: set[str] = set()
+    for name, latest in heads.items():
+        if len(latest) < 2 or len({(h.status, h.progress) for h in latest}) < 2:
+            continue
+        origins = [h.origin for h in latest]
+        judged.update(origins)
+        open_ = rules.unseen(latest, seen.of(origins))
+        if open_:
+            open_.sort(key=lambda h: h.key, reverse=True)
+            refs[(region, name)] = tuple(h.ref for h in open_)
+    return refs, tuple(sorted(judged))

@@ -1,0 +1,448 @@
+"""Never stale: with the derived cache (cache/), every view is byte for byte what is computed
+with it off (``PILKADA_NO_CACHE=1``: every event read and folded), after the records change in
+every way the tool knows: ``record``, ``record --from`` a CSV, ``pilkada import`` of a bundle, a
+file copied in from another office, a ``git pull``, ``verify --repair``, an edited checklist,
+an edited ``pilkada.yaml``, a file rewritten or replaced with the same size and mtime; and the
+incremental folds' own hazards: a batch completed by a file of another region, a seen file that
+settles a conflict, an event that starts to count as time passes, other as-of dates, an id in
+two files (and again after a repair), a file or a region folder removed.
+
+Built once for the module: a province workspace (16 to kecamatan) that imported a regency's
+bundle, with a conflict between the two offices, a batch over two regions and a blocked item;
+each test works on a copy. Signatures alone decide what changed (as for files last changed
+seconds ago, so unchanged regions come from the cache); the tests taking ``clock`` also run with
+the rule for files changed within the clock's tick (in a test everything changed a moment ago,
+so every region touched is folded again on each run)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from pilkada_cli.cache import entries
+from pilkada_cli.cli import app
+from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.journal import Journal
+from sharing import Office, new_office, trust, write_cycle
+
+pytest.importorskip("cryptography")  # signed bundles (a dependency; an old venv may lack it)
+
+RUNNER = CliRunner()
+# What users look at: the overview, a region's detail with its items and conflicts, the due list
+# and the changes since a date (two as-of dates at once). With every file just changed (the
+# racy mode), the first two: the views are the same code, what differs is which regions fold.
+VIEWS = (("status", "--format", "json"), ("status", "16.10", "--format", "json"),
+         ("due", "--format", "json"), ("changes", "--since", "2024-02-20", "--format", "json"))
+_views: tuple[tuple[str, ...], ...] = VIEWS
+
+
+_RACY_NS = entries.RACY_NS
+
+
+@pytest.fixture(autouse=True)
+def signatures_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signatures alone decide what changed, as for files last changed seconds ago."""
+    global _views
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    _views = VIEWS
+
+
+@pytest.fixture(params=["signatures", "racy"])
+def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the tests that also run with the rule for files changed within the clock's tick."""
+    global _views
+    if request.param == "racy":
+        monkeypatch.setattr(entries, "RACY_NS", _RACY_NS)
+        _views = VIEWS[:2]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("stale")
+    cycle = write_cycle(root)
+    prov = new_office(root, "prov", "16", "kecamatan", cycle, "Provinsi Sumatera Selatan")
+    oi = new_office(root, "oi", "16.10", "kecamatan", cycle, "Kabupaten Ogan Ilir")
+    trust(prov, (oi, "Kab. Ogan Ilir", ["16.10"]))
+    oi.run("done", "16.10", "nphd-kpu", "--at", "2024-02-20T09:00")
+    oi.run("record", "16.10", "gudang", "--status", "in_progress", "--progress", "40",
+           "--at", "2024-02-21T10:00")
+    oi.run("blocked", "16.10.01", "logistik-tps", "--reason", "jalan putus", "--at",
+           "2024-02-22T10:00")
+    # the province records the same pair without having seen the regency's record: a conflict
+    prov.run("record", "16.10", "nphd-kpu", "--status", "in_progress", "--progress", "50",
+             "--at", "2024-02-20T11:00")
+    rows = root / "rows.csv"
+    rows.write_text("region,item,status,progress,note,evidence,at\n"
+                    "16.71,nphd-kpu,done,,,,2024-02-19\n"
+                    "16.02,nphd-kpu,in_progress,30,,,2024-02-19\n", encoding="utf-8")
+    prov.run("record", "--from", str(rows))  # one batch over two regions' files
+    oi.run("export", "--out", str(root / "first.pilkada"))
+    prov.run("import", str(root / "first.pilkada"))
+    oi.run("done", "16.10", "gudang", "--at", "2024-02-26T10:00")
+    oi.run("done", "16.10.01", "logistik-tps", "--at", "2024-02-27T10:00")
+    oi.run("export", "--out", str(root / "second.pilkada"))
+    return {"root": root, "prov": prov, "cycle": cycle}
+
+
+_COPIES = itertools.count()
+
+
+@pytest.fixture
+def prov(world: dict[str, object]) -> Office:
+    """A fresh copy of the province workspace (beside the others: the cycle path is
+    relative), without its cache."""
+    o = world["prov"]
+    assert isinstance(o, Office)
+    return o.copy(world["root"], f"prov-{next(_COPIES)}")  # type: ignore[arg-type]
+
+
+def _run(o: Office, args: tuple[str, ...], cached: bool) -> tuple[int, str, str]:
+    result = RUNNER.invoke(app, ["--workspace", str(o.ws), *args],
+                           env={"PILKADA_HOME": str(o.home), "PILKADA_LANG": "en",
+                                "PILKADA_WORKSPACE": None, "PILKADA_OPERATOR": None,
+                                "PILKADA_NO_CACHE": None if cached else "1"},
+                           catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def same(o: Office, *views: tuple[str, ...]) -> dict:  # type: ignore[type-arg]
+    """Every view (of ``VIEWS``, or these) from the cache equals the view computed with the
+    cache off: exit code, output and messages, byte for byte. The first view runs twice from
+    the cache: as computed, then as read back. Returns the first view's JSON."""
+    first = None
+    for n, args in enumerate(views or _views):
+        reference = _run(o, args, cached=False)
+        assert reference[0] == 0, reference
+        for _ in range(2 if n == 0 else 1):
+            assert _run(o, args, cached=True) == reference, args
+        first = first or reference[1]
+    assert first is not None
+    return json.loads(first)  # type: ignore[no-any-return]
+
+
+def _event(region: str, item: str, status: str, at: str, origin: str, note: str = "",
+           progress: int | None = None) -> Event:
+    return Event(id=new_event_id(), origin=origin, seq=SEQ_AUTO, region=region, item=item,
+                 status=status, progress=progress, note=note, evidence=(), by="Budi", at=at,
+                 recorded="2024-03-04T03:00:00.000000+00:00")
+
+
+def _conflicts(o: Office) -> list[str]:
+    items = json.loads(_run(o, ("status", "16.10", "--format", "json"), True)[1])["items"]
+    return [i["item"] for i in items if i["conflict"]]
+
+
+def test_the_world_has_what_the_tests_need(clock: None, prov: Office) -> None:
+    overview = same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    assert overview["root"]["blocked"] == 2  # the conflict counts as blocked, and 16.10.01
+    batch = {json.loads(line).get("batch") for f in ("16.71", "16.02") for line in
+             next((prov.ws / "records" / f).glob("*.jsonl")).read_text().splitlines()}
+    assert len(batch) == 1 and None not in batch
+
+
+def test_record(clock: None, prov: Office) -> None:
+    before = same(prov)
+    prov.run("done", "16.10", "gudang", "--at", "2024-02-28T10:00")
+    after = same(prov)
+    assert after != before
+    # again within the same second: the file's signature may barely move
+    prov.run("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi", "--at",
+             "2024-02-28T11:00")
+    assert same(prov) != after
+
+
+def test_record_decides_a_conflict(prov: Office) -> None:
+    same(prov)
+    prov.run("done", "16.10", "nphd-kpu", "--at", "2024-02-28T10:00")
+    same(prov)
+    assert _conflicts(prov) == []
+
+
+def test_record_from_a_csv(prov: Office) -> None:
+    before = same(prov)
+    rows = prov.ws.parent / f"{prov.ws.name}.csv"
+    rows.write_text("region,item,status,progress,note,evidence,at\n"
+                    "16.71,gudang,done,,,,2024-02-27\n"
+                    "16.10,nphd-kpu,done,,,,2024-02-29\n"
+                    "16.71.01,logistik-tps,na,,tidak ada TPS,,2024-03-01\n", encoding="utf-8")
+    prov.run("record", "--from", str(rows))
+    assert same(prov) != before
+
+
+def test_import_a_bundle(clock: None, prov: Office, world: dict[str, object]) -> None:
+    before = same(prov)
+    prov.run("import", str(Path(str(world["root"])) / "second.pilkada"))
+    assert same(prov) != before
+
+
+def test_a_file_copied_from_another_office(prov: Office, tmp_path: Path) -> None:
+    before = same(prov)
+    theirs = Journal(tmp_path / "other" / "records")
+    theirs.append([_event("16.71", "gudang", "done", "2024-02-27T09:00:00+07:00", "pc-other")])
+    src = tmp_path / "other" / "records" / "16.71" / "pc-other.jsonl"
+    shutil.copy2(src, prov.ws / "records" / "16.71" / "pc-other.jsonl")  # its old mtime
+    after = same(prov)
+    assert after != before
+    theirs.append([_event("16.71", "gudang", "blocked", "2024-02-28T09:00:00+07:00",
+                          "pc-other", note="salah input")])
+    shutil.copy2(src, prov.ws / "records" / "16.71" / "pc-other.jsonl")  # a newer copy
+    assert same(prov) != after
+
+
+def test_a_git_pull(prov: Office, tmp_path: Path, world: dict[str, object]) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(cwd: Path, *args: str) -> None:
+        subprocess.run(["git", "-c", "user.email=a@x", "-c", "user.name=a", *args], cwd=cwd,
+                       check=True, capture_output=True)
+
+    git(prov.ws, "init", "-q", "-b", "main")
+    git(prov.ws, "add", "-A")
+    git(prov.ws, "commit", "-qm", "init")
+    other = prov.ws.parent / f"{prov.ws.name}-clone"
+    git(prov.ws.parent, "clone", "-q", str(prov.ws), str(other))
+    before = same(prov)
+    clone = Office("clone", other, tmp_path / "home-clone")
+    clone.run("done", "16.10", "gudang", "--at", "2024-02-29T10:00")
+    clone.run("done", "16.71", "gudang", "--at", "2024-02-21T10:00")
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "work")
+    git(prov.ws, "pull", "-q", "--no-rebase", "--no-edit", str(other), "main")
+    assert same(prov) != before
+
+
+def test_verify_repair(prov: Office) -> None:
+    path = next((prov.ws / "records" / "16.10").glob("vm-*.jsonl"))
+    good = path.read_bytes()
+    path.write_bytes(b'{"broken": \n' + good)
+    same(prov)
+    assert "1 problem(s)" in _run(prov, ("status",), True)[2]
+    prov.run("verify", "--repair")
+    assert path.read_bytes() == good
+    same(prov)
+    assert "problem" not in _run(prov, ("status",), True)[2]
+
+
+def test_an_edited_checklist(prov: Office, tmp_path: Path, world: dict[str, object]) -> None:
+    cycle = shutil.copytree(Path(str(world["cycle"])), tmp_path / "own-cycle")
+    config = prov.ws / "pilkada.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "cycle: ../mini", f"cycle: {cycle.as_posix()}"), encoding="utf-8")
+    before = same(prov)
+    stage = cycle / "01-persiapan.yaml"
+    stage.write_text(stage.read_text(encoding="utf-8").replace("weight: 2", "weight: 5"),
+                     encoding="utf-8")
+    after = same(prov)
+    assert after != before
+    (cycle / "03-baru.yaml").write_text(
+        "id: baru\ntitle: Tahapan baru\nstart: 2024-02-01\nend: 2024-02-28\nitems:\n"
+        "  - id: rapat-baru\n    title: Rapat baru\n    owner: KPU\n", encoding="utf-8")
+    assert same(prov) != after
+
+
+def test_an_edited_config(prov: Office) -> None:
+    before = same(prov)
+    config = prov.ws / "pilkada.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("warn_days: 7", "warn_days: 30")
+                      .replace("red_gap: 25", "red_gap: 5"), encoding="utf-8")
+    after = same(prov)
+    assert after != before
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        '  "16.11": [calon-tunggal]\n', '  "16.11": [calon-tunggal]\n  "16.71": [calon-tunggal]\n'),
+        encoding="utf-8")
+    assert same(prov) != after
+
+
+def test_same_size_and_mtime(clock: None, prov: Office) -> None:
+    """An edit that keeps the size and puts the mtime back, and a file replaced by another of
+    the same size and mtime, are seen (the change time, the inode)."""
+    before = same(prov)
+    path = next(p for p in (prov.ws / "records" / "16.10").glob("*.jsonl")
+                if b'"progress":40' in p.read_bytes())
+    st = path.stat()
+    data = path.read_bytes()
+    edited = data.replace(b'"progress":40', b'"progress":90')
+    assert len(edited) == len(data) and edited != data
+    path.write_bytes(edited)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = same(prov)
+    assert after != before
+    twin = path.with_name("twin.tmp")
+    twin.write_bytes(edited.replace(b'"progress":90', b'"progress":70'))
+    os.utime(twin, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(twin, path)
+    assert same(prov) != after
+
+
+def test_a_batch_completed_by_a_file_of_another_region(prov: Office, tmp_path: Path) -> None:
+    """Half a batch is left out; when the other half arrives, in another region's file, the
+    first region counts it too, although its own file did not change."""
+    theirs = Journal(tmp_path / "other" / "records")
+    theirs.append([_event("16.72", "nphd-kpu", "done", "2024-02-24T09:00:00+07:00", "pc-b"),
+                   _event("16.73", "nphd-kpu", "done", "2024-02-24T09:00:00+07:00", "pc-b")])
+    for code in ("16.72", "16.73"):
+        (prov.ws / "records" / code).mkdir(exist_ok=True)
+    shutil.copy2(tmp_path / "other" / "records" / "16.72" / "pc-b.jsonl",
+                 prov.ws / "records" / "16.72" / "pc-b.jsonl")
+    half = same(prov)
+    shutil.copy2(tmp_path / "other" / "records" / "16.73" / "pc-b.jsonl",
+                 prov.ws / "records" / "16.73" / "pc-b.jsonl")
+    whole = same(prov)
+    codes = {r["code"]: r["done"] for r in whole["regions"]}
+    assert codes["16.72"] == {r["code"]: r["done"] for r in half["regions"]}["16.72"] + 1
+    (prov.ws / "records" / "16.73" / "pc-b.jsonl").unlink()  # and gone again
+    assert same(prov) == half
+
+
+def test_a_seen_file_settles_a_conflict(clock: None, prov: Office) -> None:
+    """The province's notes of what it held, pulled in with a line saying it had the
+    regency's records before it recorded: no conflict any more."""
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    seen = next((prov.ws / "records" / "origins").glob("*.seen.jsonl"))
+    held = json.loads(seen.read_text().splitlines()[-1])["seen"]
+    seen.write_text(seen.read_text() + json.dumps(
+        {"at": "2000-01-01T00:00:00.000000+00:00", "seen": held}) + "\n")
+    same(prov)
+    assert _conflicts(prov) == []
+
+
+def test_an_event_between_two_instants(prov: Office) -> None:
+    """Two as-of instants of one day: an event between them counts only for the later one,
+    going forward and back."""
+    prov.run("done", "16.10", "gudang", "--at", "2024-03-04T10:30")
+    views = [("status", "--format", "json", "--as-of", f"2024-03-04T{t}+07:00")
+             for t in ("10:00", "11:00", "10:10", "12:00")]
+    early, late, back, later = (same(prov, v) for v in views)
+    assert early != late and back == early and later == late
+
+
+def test_other_as_of_dates(prov: Office) -> None:
+    """An entry of other dates is tallied again (and the regions with events in between
+    folded again)."""
+    views = [("status", "--format", "json", "--as-of", d) for d in
+             ("2024-02-21", "2024-02-25", "2024-02-21", "2024-03-30")]
+    results = [same(prov, v) for v in views]
+    assert results[0] == results[2] and len({json.dumps(r) for r in results}) == 3
+    prov.run("done", "16.71", "gudang", "--at", "2024-02-23T10:00")
+    assert same(prov, views[0]) == results[0]
+    assert same(prov, views[1]) != results[1]
+
+
+def test_an_id_in_two_files(clock: None, prov: Office) -> None:
+    """The first copy of an id in path order counts (the journal's own read decides, and its
+    findings are shown); after the repair the cache takes over again; a copy put back after the
+    repair is caught again (the index still names the removed copy's file)."""
+    records = prov.ws / "records"
+    ev = _event("16.71", "gudang", "done", "2024-02-27T09:00:00+07:00", "pc-a")
+    Journal(records).append([ev])
+    same(prov)
+    Journal(records).append([_event("16.10", "gudang", "done", "2024-02-27T09:00:00+07:00",
+                                    "pc-b")])
+    copied = records / "16.10" / "pc-b.jsonl"
+    line = json.loads(copied.read_text(encoding="utf-8"))
+    line["id"] = ev.id  # the same id as pc-a's event, in another file (before it in path order)
+    copied.write_text(json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n",
+                      encoding="utf-8")
+    same(prov)
+    assert "problem" in _run(prov, ("status",), True)[2]
+    original = records / "16.71" / "pc-a.jsonl"
+    text = original.read_bytes()
+    prov.run("verify", "--repair")  # moves the later copy, pc-a's, aside
+    assert original.read_bytes() == b""
+    repaired = same(prov)
+    assert "problem" not in _run(prov, ("status",), True)[2]
+    original.write_bytes(text)  # and someone puts it back
+    assert same(prov) == repaired
+    assert "problem" in _run(prov, ("status",), True)[2]
+
+
+def test_a_file_and_a_folder_removed(prov: Office) -> None:
+    before = same(prov)
+    next((prov.ws / "records" / "16.10").glob("vm-*.jsonl")).unlink()
+    after = same(prov)
+    assert after != before
+    shutil.rmtree(prov.ws / "records" / "16.10.01")
+    assert same(prov) != after
+
+
+# --- random changes ------------------------------------------------------------------------------
+
+REGIONS = ("16.10", "16.10.01", "16.71", "16.02", "16.72")
+ITEMS = ("nphd-kpu", "gudang", "logistik-tps", "tidak-ada")
+ORIGINS = ("pc-a", "pc-b", "pc-c")
+STEP = st.one_of(
+    st.tuples(st.just("event"), st.sampled_from(REGIONS), st.sampled_from(ITEMS),
+              st.sampled_from(("done", "in_progress", "blocked", "na", "todo")),
+              st.sampled_from(ORIGINS), st.integers(1, 40)),
+    st.tuples(st.just("batch"), st.sampled_from(REGIONS), st.sampled_from(REGIONS),
+              st.sampled_from(ORIGINS), st.integers(1, 40)),
+    st.tuples(st.just("drop"), st.integers(0, 50)),  # a file removed
+    st.tuples(st.just("cut"), st.integers(0, 50)),  # a file's last line cut off (torn)
+    st.tuples(st.just("seen"), st.sampled_from(ORIGINS), st.integers(-5, 40)),
+    st.tuples(st.just("as-of"), st.integers(1, 40)),
+)
+
+
+def _day(n: int) -> str:
+    return f"2024-02-{n:02d}" if n <= 29 else f"2024-03-{n - 29:02d}"
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(STEP, min_size=3, max_size=6))
+def test_random_changes(world: dict[str, object], steps: list[tuple[object, ...]]) -> None:
+    """Random events, batches over two regions, removed and torn files, seen notes and as-of
+    moments, one after another: after each, the cache gives what is computed without it."""
+    o = world["prov"]
+    assert isinstance(o, Office)
+    prov = o.copy(Path(str(world["root"])), f"prov-{next(_COPIES)}")
+    records = prov.ws / "records"
+    as_of: tuple[str, ...] = ()
+    same(prov, ("status", "--format", "json"))
+    for step in steps:
+        kind = step[0]
+        if kind == "event":
+            _k, region, item, status, origin, day = step
+            note = "kendala" if status in ("blocked", "na") else ""
+            Journal(records).append([_event(str(region), str(item), str(status),
+                                            f"{_day(int(day))}T09:00:00+07:00", str(origin),
+                                            note=note)])
+        elif kind == "batch":
+            _k, one, two, origin, day = step
+            at = f"{_day(int(day))}T10:00:00+07:00"
+            Journal(records).append([_event(str(one), "gudang", "done", at, str(origin)),
+                                     _event(str(two), "nphd-kpu", "done", at, str(origin))]
+                                    if one != two else [_event(str(one), "gudang", "done", at,
+                                                               str(origin))])
+        elif kind in ("drop", "cut"):
+            files = sorted(records.glob("*/*.jsonl"))
+            if files:
+                path = files[int(step[1]) % len(files)]
+                if kind == "drop":
+                    path.unlink()
+                else:
+                    path.write_bytes(path.read_bytes()[:-20])
+        elif kind == "seen":
+            _k, origin, day = step
+            folder = records / "origins"
+            folder.mkdir(exist_ok=True)
+            with (folder / f"{origin}.seen.jsonl").open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"at": f"{_day(max(1, int(day)))}T00:00:00.000000+00:00",
+                                    "seen": dict.fromkeys(ORIGINS, 1 + int(day) % 3)}) + "\n")
+        else:
+            as_of = ("--as-of", f"{_day(int(step[1]))}T12:00+07:00")
+        same(prov, ("status", "--format", "json", *as_of),
+             ("status", "16.10", "--format", "json", *as_of))
