@@ -132,6 +132,15 @@ def test_every_report_format_says_belum_lapor(empty: Path, tmp_path: Path, cli: 
     book = openpyxl.load_workbook(out / "r.xlsx")
     cells = [c.value for row in book.worksheets[1].iter_rows() for c in row]
     assert "BELUM LAPOR" in cells
+    # Its counts are blank, as the terminal and the HTML show "—": nothing is known to be late.
+    sheet = book.worksheets[1]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    counts = [header.index(h) for h in ("Terlambat kritis", "Terlambat", "Terhambat",
+                                        "Segera jatuh tempo")]
+    pali = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "16.12")
+    assert [pali[i] for i in counts] == [None] * 4
+    palembang = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "16.71")
+    assert all(isinstance(palembang[i], int) for i in counts)
 
 
 def test_the_matrix_names_a_silent_region_once_with_its_level(

@@ -326,9 +326,9 @@ def _date(text: str | None):  # type: ignore[no-untyped-def]
 
 
 @app.command(help=_(
-    "Check the record files: torn or corrupt lines, conflict markers, "
-    "duplicate ids, concurrent conflicting changes. Exit 3 when something "
-    "is wrong.\n\nExample: pilkada verify --repair"))
+    "Check the record files: torn or corrupt lines, conflict markers, duplicate ids, "
+    "conflicting changes two offices made without seeing each other. Exit 3 when something is "
+    "wrong.\n\nExample: pilkada verify --repair"))
 @handled
 def verify(
     repair: Annotated[bool, typer.Option("--repair", help=_("Move bad lines aside into "

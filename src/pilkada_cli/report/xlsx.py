@@ -177,7 +177,10 @@ def _regions_sheet(report: Report, st: _Styles, name: str) -> Sheet:
         cells: list[Cell] = [
             (line.region.code, st["code"]), (text(line.region.short_name), indent),
             _level(st, s.level), _pct(st, s.score), _pct(st, s.expected),
-            *((n, st["int"]) for n in (s.critical_overdue, s.overdue, s.blocked, s.due_soon)),
+            # Nothing is known to be late or blocked where nothing was reported: blank cells, as
+            # the terminal and the HTML show "—" (the JSON keeps the counts beside its flag).
+            *(((None, 0) if line.no_report else (n, st["int"]))
+              for n in (s.critical_overdue, s.overdue, s.blocked, s.due_soon)),
             (_("yes") if line.no_report else "", st["text"]),
         ]
         for x in line.stages:
