@@ -191,8 +191,8 @@ class _Province:
             keeper = next(o for o, share in origins if roll < share)
             history = self._history(rng, region, item, lateness)
             for k, obj in enumerate(history):
-                early = k < 0.6 * len(history)
-                origin = rng.choice(origins)[0] if early and rng.random() < 0.2 else keeper
+                early = k < 0.3 * len(history) - 1
+                origin = rng.choice(origins)[0] if early and rng.random() < 0.25 else keeper
                 obj["origin"] = origin
                 files.setdefault(origin, []).append(obj)
         folder = self.folder / "records" / region.code

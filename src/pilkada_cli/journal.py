@@ -232,23 +232,43 @@ class Journal:
     def event_at(self, region: str, origin: str, offset: int) -> Event:
         """The event whose line starts at ``offset`` in a data file (as a cache located it).
         ValueError if that is not a good event of this file (the file changed since)."""
+        return self.events_at(region, origin, [offset])[0]
+
+    def events_at(self, region: str, origin: str, offsets: Sequence[int]) -> list[Event]:
+        """``event_at`` of several offsets of one file, with the file opened once (read whole
+        when most of it is wanted)."""
         df = self.record_file(region, origin)
         fd = open_nofollow(df.path)
         try:
-            chunk = bytearray()
-            while len(chunk) <= LINE_MAX_BYTES:  # a longer line is no event (parse_line says so)
-                more = read_at(fd, offset + len(chunk), 4096)
-                end = more.find(b"\n")
-                chunk += more[:end] if end >= 0 else more
-                if end >= 0 or len(more) < 4096:
-                    break
+            size = os.fstat(fd).st_size
+            whole = read_at(fd, 0, size) if 400 * len(offsets) > size else None
+            lines = [self._line_at(fd, offset, whole) for offset in offsets]
         finally:
             os.close(fd)
-        ev = parse_line(bytes(chunk).rstrip(b"\r").decode("utf-8"))
-        if ev.region != region or ev.origin != origin:
-            raise ValueError(_("{path} has no event of its own at byte {offset}").format(
-                path=df.shown, offset=offset))
-        return ev
+        out = []
+        for offset, raw in zip(offsets, lines, strict=True):
+            ev = parse_line(raw.rstrip(b"\r").decode("utf-8"))
+            if ev.region != region or ev.origin != origin:
+                raise ValueError(_("{path} has no event of its own at byte {offset}").format(
+                    path=df.shown, offset=offset))
+            out.append(ev)
+        return out
+
+    @staticmethod
+    def _line_at(fd: int, offset: int, whole: bytes | None) -> bytes:
+        """The line starting at ``offset`` (at most LINE_MAX_BYTES + 1 of it: a longer line is
+        no event, and parse_line says so)."""
+        if whole is not None:
+            end = whole.find(b"\n", offset, offset + LINE_MAX_BYTES + 1)
+            return whole[offset:end if end >= 0 else offset + LINE_MAX_BYTES + 1]
+        chunk = bytearray()
+        while len(chunk) <= LINE_MAX_BYTES:
+            more = read_at(fd, offset + len(chunk), 4096)
+            end = more.find(b"\n")
+            chunk += more[:end] if end >= 0 else more
+            if end >= 0 or len(more) < 4096:
+                break
+        return bytes(chunk)
 
     def last_seq(self, origin: str) -> int:
         """Highest seq ``origin`` wrote: reads only the last lines of its files, and its counter.

@@ -43,6 +43,7 @@ _BLOCKED = STATUSES.index("blocked")
 # subtree that has reported nothing, so it does not reach the parent's counts and level.
 STATUS_FLAGS = (OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON, CRIT_SOON_TODO)
 _INF = float("inf")
+_CLOSED = (STATUSES.index("done"), STATUSES.index("na"))
 
 
 @dataclass(frozen=True)
@@ -446,6 +447,7 @@ class Readiness:
         self._tags: dict[str, frozenset[str]] = {}
         self._roles: dict[str, str] = {}
         self._code_list: list[str] | None = None
+        self._applicable_of: dict[tuple[str, frozenset[str], str], tuple[Item, ...]] = {}
         self._electing: dict[str, int] | None = None
         self._item_list = list(cycle.items.values())
         self._item_index = {item.id: i for i, item in enumerate(self._item_list)}
@@ -522,8 +524,11 @@ class Readiness:
                 p = self._packed
                 item, status, progress = p["pair_item"], p["pair_status"], p["pair_progress"]
                 src, loc = p["pair_src"], p["pair_loc"]
-                found = {item[k]: (status[k], progress[k], (src[k], loc[k]))
-                         for k in range(p["pair_lo"][n], p["pair_hi"][n])}
+                a, b = p["pair_lo"][n], p["pair_hi"][n]
+                found = dict(zip(item[a:b], zip(status[a:b], progress[a:b],
+                                                zip(src[a:b], loc[a:b], strict=True),
+                                                strict=True),
+                                 strict=True))  # slices zipped: no loop per pair in Python
             self._pairs[code] = found
         return found
 
@@ -953,33 +958,67 @@ class Readiness:
         """No event at all in the region's subtree up to the as-of date."""
         return self.results[code].subtree_events == 0
 
-    def items(self, code: str, stage_id: str | None = None) -> list[ItemState]:
+    def items(self, code: str, stage_id: str | None = None, open_only: bool = False
+              ) -> list[ItemState]:
         """Every applicable item of one region (not its subtree), in stage order, as the region
-        reads it (local owner names, e.g. KIP for KPU in Aceh)."""
-        region = self._by_code[code]
+        reads it (local owner names, e.g. KIP for KPU in Aceh); with ``open_only``, only those
+        neither done nor n/a (what a list of late items looks at, at a fraction of the cost)."""
         d = self.results[code].d
-        tags = self.tags_of(code)
         pairs = self._pairs_of(code)
         index = self._item_index
         warn_days = self.thresholds.warn_days
+        closed = _CLOSED if open_only else ()
         out = []
-        for stage in self.stages:
-            if stage_id is not None and stage.id != stage_id:
+        for item in self._applicable(code):
+            if stage_id is not None and item.stage != stage_id:
                 continue
-            for item in stage.items:
-                if self._applies(item, region, tags):
-                    pair = pairs.get(index[item.id])
-                    local = self.cycle.localise(item, code)
-                    if pair is None:
-                        out.append(item_state(local, code, d, warn_days, None))
-                    else:
-                        out.append(item_state(
-                            local, code, d, warn_days, None, STATUSES[pair[0]],
-                            None if pair[1] < 0 else pair[1],
-                            functools.partial(self._loaders[pair[2][0]], pair[2][1])))
-                        if (code, item.id) in self.conflicts:
-                            out[-1]._conflicts = self.conflicts
+            pair = pairs.get(index[item.id])
+            if pair is not None and pair[0] in closed:
+                continue
+            local = self.cycle.localise(item, code)
+            if pair is None:
+                out.append(item_state(local, code, d, warn_days, None))
+            else:
+                out.append(item_state(
+                    local, code, d, warn_days, None, STATUSES[pair[0]],
+                    None if pair[1] < 0 else pair[1],
+                    functools.partial(self._loaders[pair[2][0]], pair[2][1])))
+                if (code, item.id) in self.conflicts:
+                    out[-1]._conflicts = self.conflicts
         return out
+
+    def _applicable(self, code: str) -> tuple[Item, ...]:
+        """The items that apply to a region, in stage order (the same for every region of one
+        level, tags and role: kept per those)."""
+        region = self._by_code[code]
+        tags = self.tags_of(code)
+        key = (region.level, tags, self.role(code))
+        found = self._applicable_of.get(key)
+        if found is None:
+            found = self._applicable_of[key] = tuple(
+                item for stage in self.stages for item in stage.items
+                if self._applies(item, region, tags))
+        return found
+
+    def preload(self, states: Iterable[ItemState]) -> None:
+        """Read the events (and conflicts' sides) of ``states`` at once, one open per record
+        file, for a view that shows many of them (loaders that can read several at once have
+        a ``many`` method; the others are asked one by one, when a view asks)."""
+        by_loader: dict[Any, list[ItemState]] = {}
+        keys = []
+        for st in states:
+            load = st._load
+            if isinstance(load, functools.partial) and hasattr(load.func, "many"):
+                by_loader.setdefault(load.func, []).append(st)
+            if st._conflicts is not None:
+                keys.append((st.region, st.item.id))
+        for loader, mine in by_loader.items():
+            for st, ev in zip(mine, loader.many([st._load.args[0] for st in mine]),  # type: ignore[union-attr]
+                              strict=True):
+                st._event, st._load = ev, None
+        preload = getattr(self.conflicts, "preload", None)
+        if keys and preload is not None:
+            preload(keys)
 
     def region(self, code: str) -> Region:
         """A region in scope by code (KeyError if it is not in scope)."""

@@ -160,7 +160,7 @@ def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str |
         if r.no_report(region.code):
             continue
         d = r.results[region.code].d
-        for st in r.items(region.code):
+        for st in r.items(region.code, open_only=True):
             if owner is not None and owner.casefold() not in (
                     st.item.owner.casefold(), r.cycle.items[st.item.id].owner.casefold()):
                 continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
@@ -230,6 +230,7 @@ def due(r: Readiness, target: Region, within: int, overdue_only: bool = False,
 
 def due_json(v: Due) -> dict[str, Any]:
     """The versioned JSON contract of ``pilkada due`` (schema ``pilkada.due/1``)."""
+    v.readiness.preload(v.entries)  # every entry's event: read once per record file
     return {"schema": DUE_SCHEMA, "as_of": v.readiness.results[v.target.code].d.isoformat(),
             "within": v.within, "items": [item_json(st) for st in v.entries],
             "no_report": [x.code for x in v.silent]}

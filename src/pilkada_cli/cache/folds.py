@@ -84,11 +84,15 @@ class Loader:
         self.journal, self.region, self.origin = journal, region, origin
 
     def __call__(self, offset: int) -> Event:
+        return self.many([offset])[0]
+
+    def many(self, offsets: Sequence[int]) -> list[Event]:
+        """Several events of the file, opened once."""
         from pilkada_cli.errors import StorageError
         from pilkada_cli.i18n import _
 
         try:
-            return self.journal.event_at(self.region, self.origin, offset)
+            return self.journal.events_at(self.region, self.origin, offsets)
         except (OSError, ValueError) as e:
             raise StorageError(_("the record files changed while being read ({reason}); run "
                                  "the command again").format(reason=e)) from None
@@ -129,15 +133,33 @@ class Conflicts(Mapping[tuple[str, str], rules.Conflict]):
     def __getitem__(self, key: tuple[str, str]) -> rules.Conflict:
         found = self._built.get(key)
         if found is None:
-            sides = tuple(self._loaders[src](loc) for src, loc in self.refs[key])
-            if self._names is None:
-                from pilkada_cli import senders
-
-                self._names = {o: s.office for o, s in senders.load(self._records).items()}
-            found = self._built[key] = rules.Conflict(
-                key[0], key[1], sides, tuple(self._names.get(ev.origin, ev.origin)
-                                             for ev in sides))
+            self.preload([key])
+            found = self._built[key]
         return found
+
+    def preload(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Build the conflicts of ``keys``, their sides read at once (one open per file)."""
+        todo = [k for k in dict.fromkeys(keys) if k not in self._built and k in self.refs]
+        if not todo:
+            return
+        wanted: dict[int, list[int]] = {}
+        for key in todo:
+            for src, loc in self.refs[key]:
+                wanted.setdefault(src, []).append(loc)
+        read: dict[tuple[int, int], Event] = {}
+        for src, locs in wanted.items():
+            loader = self._loaders[src]
+            many = getattr(loader, "many", None)
+            events = many(locs) if many is not None else [loader(loc) for loc in locs]
+            read.update(((src, loc), ev) for loc, ev in zip(locs, events, strict=True))
+        if self._names is None:
+            from pilkada_cli import senders
+
+            self._names = {o: s.office for o, s in senders.load(self._records).items()}
+        for key in todo:
+            sides = tuple(read[ref] for ref in self.refs[key])
+            self._built[key] = rules.Conflict(key[0], key[1], sides, tuple(
+                self._names.get(ev.origin, ev.origin) for ev in sides))
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.refs)

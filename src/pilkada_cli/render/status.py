@@ -520,6 +520,7 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally
     if blocked:
         # On a terminal the blocked items take at most a quarter of the screen (3 lines each).
         cap = None if limit is None else max(3, limit // 12)
+        r.preload(blocked[:cap])  # their events and conflicts, read once per record file
         screen.add(None, Para((part((_("Blocked ({n}):").format(n=len(blocked)), "bold")),)),
                    *blocked_paras(blocked[:cap], names))
         if cap is not None and len(blocked) > cap:
