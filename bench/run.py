@@ -124,14 +124,15 @@ class Bench:
             floor, _rss = self._once(FLOOR, REPO, None)
             if before is not None:
                 before()
-            elapsed = 0.0
+            elapsed, most = 0.0, 0
             for one in (cmd() if callable(cmd) else [cmd]):
                 seconds, rss = self._once(one, cwd, env)
                 elapsed += seconds
-                peak = max(peak, rss)
-            if i:  # the first run warms up
+                most = max(most, rss)
+            if i:  # the first run warms up (it may fill the cache after a code change)
                 times.append(elapsed)
                 ratios.append(elapsed / floor)
+                peak = max(peak, most)
         return Stat(times, ratios, peak / 1024)
 
     def add(self, row: Row) -> Row:

@@ -308,10 +308,12 @@ class Fold:
         below, above = state["below"], state["above"]
         from pilkada_cli.regions import timezone_of
 
-        for n, code in enumerate(codes):
-            cut = self.cutoffs[timezone_of(code)]
-            if not below[n] < cut <= above[n]:
-                dirty.add(code)
+        if not (max(below, default=-1.0) < min(self.cutoffs.values())
+                and min(above, default=0.0) >= max(self.cutoffs.values())):
+            for n, code in enumerate(codes):  # (usually skipped: no event near the cutoffs)
+                cut = self.cutoffs[timezone_of(code)]
+                if not below[n] < cut <= above[n]:
+                    dirty.add(code)
         dirty &= row.keys()
         retally = tuple(entry["dates"]) != self.dates
         loaders = Loaders(self.journal, state["sources"])

@@ -42,19 +42,33 @@ class _Head:
 
 
 class Seen:
-    """Seen files (conflicts.py), read per origin as needed, once per run."""
+    """Seen files (conflicts.py), read per origin as needed. The ones read last are kept for
+    the next regions (regions are judged in code order, so one office's file serves its
+    neighbours); at most ``BUDGET`` noted holdings are kept (a national workspace's seen files
+    hold millions of them)."""
+
+    BUDGET = 200_000
 
     def __init__(self, records: Path) -> None:
         self.records = records
         self._kept: dict[str, list[tuple[str, dict[str, int]]]] = {}
+        self._size = 0
 
     def of(self, origins: Sequence[str]) -> dict[str, list[tuple[str, dict[str, int]]]]:
         todo = [o for o in origins if o not in self._kept]
         if todo:
             found = rules.load(self.records, todo)
+            if self._size > self.BUDGET:
+                kept = {o: self._kept[o] for o in origins if o in self._kept}
+                self._kept, self._size = kept, sum(map(_holdings, kept.values()))
             for o in todo:
                 self._kept[o] = found.get(o, [])
+                self._size += _holdings(self._kept[o])
         return {o: self._kept[o] for o in origins if self._kept[o]}
+
+
+def _holdings(lines: list[tuple[str, dict[str, int]]]) -> int:
+    return sum(len(held) for _at, held in lines)
 
 
 def seen_sig(folder: str, origin: str, now: int) -> Sig | tuple[()] | None:

@@ -192,7 +192,10 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
             keys += _keys(c.ids, n)
             if c.batches:
                 keys += _keys(_batch_raw(c.batches), n)
-        keys = array("d", sorted(keys))
+        ordered = sorted(keys)  # 3 M floats at the nation-to-district scale: ~100 MB, briefly
+        del keys
+        keys = array("d", ordered)
+        del ordered
         token = _write_base(where, keys, only=True)
         del keys
         _write(where, files, len(columns) + 1, token, array("d"), open_, files)
