@@ -385,6 +385,50 @@ class RegionResult:
         return self._last
 
 
+class _Results(dict[str, RegionResult]):
+    """Region code -> RegionResult of a restored Readiness, each made when first asked for;
+    every region in scope is a key."""
+
+    def __init__(self, make: Callable[[str], RegionResult], codes: Mapping[str, int]) -> None:
+        super().__init__()
+        self._make = make
+        self._codes = codes
+
+    def __missing__(self, code: str) -> RegionResult:
+        if code not in self._codes:
+            raise KeyError(code)
+        found = self[code] = self._make(code)
+        return found
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._codes
+
+    def get(self, code: str, default: Any = None) -> Any:
+        return self[code] if code in self._codes else default
+
+    def _every(self) -> None:
+        for code in self._codes:
+            if not super().__contains__(code):
+                self[code] = self._make(code)
+
+    def values(self) -> Any:
+        self._every()
+        return super().values()
+
+    def items(self) -> Any:
+        self._every()
+        return super().items()
+
+    def keys(self) -> Any:
+        return self._codes.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+
 class _Latest(Mapping[tuple[str, str], Event]):
     """(region, item id) -> the event that set the pair's status, read when asked for."""
 
@@ -879,7 +923,6 @@ class Readiness:
         self._packed = {name: state[name] for name, _ in _PAIR_ARRAYS}
         self._packed["pair_lo"], self._packed["pair_hi"] = state["pair_lo"], state["pair_hi"]
         self._own, self._pooled = state["own"], state["pooled"]
-        flat = (self._own, self._pooled)
         stages, block = len(self.stages), self._block
         n_pairs = len(self._packed["pair_item"])
         if (len(self._own) != len(regions) * block or len(self._pooled) != len(self._own)
@@ -892,18 +935,24 @@ class Readiness:
         dates = self._dates
         events, subtree, no_report = state["events"], state["subtree"], state["no_report"]
         levels, last = state["levels"], state["last"]
-        for n, region in enumerate(regions):
-            res = RegionResult(region, dates[region.timezone], flat, n * block, stages,
-                               events[n])
+
+        def result(code: str) -> RegionResult:
+            n = self._row[code]
+            region = regions[n]
+            res = RegionResult(region, dates[region.timezone], (self._own, self._pooled),
+                               n * block, stages, events[n])
             res.subtree_events = subtree[n]
             res.no_report_children = no_report[n]
             if levels[n]:
                 res.child_levels = dict(levels[n])
             res._at = last[n]
             res._load = self._loaders
-            self.results[region.code] = res
-            if res.events:
-                self.event_counts[region.code] = res.events
+            return res
+
+        # made when a view first asks for a region (a national state has thousands)
+        self.results = _Results(result, self._row)
+        self.event_counts = {code: e for code, e in zip(state["codes"], events, strict=True)
+                             if e}
         self.ignored = state["ignored"]
         self._ignored = array("q", state["ignored_by"])
         self._below, self._above = array("d", state["below"]), array("d", state["above"])
