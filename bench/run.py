@@ -20,12 +20,21 @@ non-terminal output):
 - ``task summary`` over as many tasks in as many projects as the workspace has (region, item)
   pairs and regions, where Debian's ``taskwarrior`` is installed, paired the same way.
 
+With ``report`` rows (not ``--no-report``) it also prints the rakor report of the issue's
+meeting (``--as-of 2024-08-21 --since 2024-08-14``, the default size: region and children) to
+PDF through ``pilkada report -f pdf`` (the system's headless Chromium) and records its A4 pages
+and sizes: the demo's, and the nation to regency level's twice: on the ``regency`` workspace
+(much is late: a fifth of the pairs overdue, a quarter blocked on that date) and on
+``bench_report.build_nation_workspace`` (states as a schedule makes plausible). ``--sizes-only``
+does only that.
+
 It prints the machine, the load before and after, a Markdown table with each row's spread
-(how noisy it was) and the targets of issue 18; ``--update-docs`` also writes them into
-docs/performance.md (between the ``bench:start``/``bench:end`` marks). The runner itself imports
-nothing of pilkada and prepares workspaces in subprocesses (``--prepare``, ``--append``): a
-child's peak memory is measured from when it is forked, so the runner must stay smaller than
-what it measures. Not a test: numbers depend on the machine, its load and its disk.
+(how noisy it was) and the targets of issues #18 and #13; ``--update-docs`` also writes them
+into docs/performance.md (between the ``bench:start``/``bench:end`` marks). The runner itself
+imports nothing of pilkada and prepares workspaces in subprocesses (``--prepare``,
+``--append``): a child's peak memory is measured from when it is forked, so the runner must
+stay smaller than what it measures. Not a test: numbers depend on the machine, its load and
+its disk.
 """
 
 from __future__ import annotations
@@ -60,6 +69,8 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 REGION = "16.71"  # Kota Palembang: in every scale
 ALL = ("demo", "sumsel", "regency", "district")
 BURST = 100
+RAKOR = ["--as-of", "2024-08-21", "--since", "2024-08-14"]  # the meeting of issue #13
+PLAUSIBLE = "nation-plausible"  # bench_report.build_nation_workspace, 100,000 events
 
 
 @dataclass
@@ -95,10 +106,24 @@ class Row:
 
 
 @dataclass
+class Size:
+    """The rakor report of one workspace: printed A4 pages and file sizes."""
+
+    scale: str
+    data: str
+    pages: int
+    html: int  # bytes
+    pdf: int
+    md: int  # lines
+    text: int
+
+
+@dataclass
 class Bench:
     runs: int
     env: dict[str, str]
     rows: list[Row] = field(default_factory=list)
+    sizes: list[Size] = field(default_factory=list)
 
     def _once(self, cmd: list[str], cwd: Path, env: dict[str, str] | None) -> tuple[float, int]:
         t0 = time.perf_counter()
@@ -225,6 +250,20 @@ def _task_data(scale: str, pairs: list[tuple[str, str]]) -> Path:
     return rc
 
 
+def prepare_plausible() -> str:
+    """The nation to regency level with states as a schedule makes plausible (built once)."""
+    sys.path.insert(0, str(SRC))
+    from bench_report import build_nation_workspace
+
+    folder = WORKSPACES / PLAUSIBLE
+    mark = folder / ".generated"
+    if not mark.is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        n = build_nation_workspace(folder, events=100_000)
+        mark.write_text(f"{n}\n", encoding="utf-8")
+    return str(folder)
+
+
 def append(folder: Path, item: str, regions: int) -> None:
     """What ``record`` does to the records, without timing it: one event appended to 16.71
     (``regions`` 1), or one each to that many regions of the workspace, each its own append
@@ -277,11 +316,15 @@ def _drop_cache(folder: Path) -> Callable[[], None]:
 
 
 def run_scale(b: Bench, scale: str, args: argparse.Namespace) -> None:
-    task = not args.no_task and shutil.which("task") is not None
+    task = not args.no_task and not args.sizes_only and shutil.which("task") is not None
     info = json.loads(_helper(b.env, "--prepare", scale, "--workers", str(args.workers),
                               *(["--task"] if task else [])))
     folder, item = Path(info["folder"]), info["item"]
     print(f"{scale}: {folder}", file=sys.stderr)
+    if not args.no_report:
+        run_sizes(b, scale, folder)
+    if args.sizes_only:
+        return
     one = _append(b.env, folder, item)
     task_stat = None
     if task:
@@ -312,6 +355,49 @@ def run_scale(b: Bench, scale: str, args: argparse.Namespace) -> None:
                                                                runs=args.report_runs),
                   b.time(report, folder, runs=args.report_runs, before=one)))
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _pages(pdf: Path) -> int:
+    """A PDF's page count: poppler's pdfinfo where installed, else its page objects."""
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], check=True, stdout=subprocess.PIPE,
+                              text=True).stdout
+        return int(next(x.split()[1] for x in info.splitlines() if x.startswith("Pages:")))
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf.read_bytes()))
+
+
+def report_size(b: Bench, scale: str, folder: Path, data: str) -> None:
+    """Print the rakor report of ``folder`` to PDF and record its pages and sizes."""
+    out = Path(tempfile.mkdtemp(prefix="pilkada-bench-size-"))
+    try:
+        done = subprocess.run(
+            [*PILKADA, "report", "-f", "html,pdf,md,text", *RAKOR, "-o",
+             str(out / "r.{format}")], cwd=folder, env=b.env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            print(f"  {scale:9} report size not measured: {done.stderr.strip()}",
+                  file=sys.stderr)
+            return
+        size = Size(scale, data, _pages(out / "r.pdf"), (out / "r.html").stat().st_size,
+                    (out / "r.pdf").stat().st_size,
+                    len((out / "r.md").read_text(encoding="utf-8").splitlines()),
+                    len((out / "r.txt").read_text(encoding="utf-8").splitlines()))
+        b.sizes.append(size)
+        print(f"  {scale:9} report: {size.pages} pages, HTML {size.html / 1e6:.2f} MB, "
+              f"PDF {size.pdf / 1e6:.1f} MB ({data})", file=sys.stderr)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def run_sizes(b: Bench, scale: str, folder: Path) -> None:
+    if scale == "demo":
+        report_size(b, scale, folder, "`pilkada demo`")
+    elif scale == "regency":
+        report_size(b, scale, folder, "bench/gen.py: much is late")
+        plausible = Path(_helper(b.env, "--prepare-plausible").strip())
+        report_size(b, scale, plausible, "bench_report.py: plausible")
 
 
 def machine() -> str:
@@ -355,6 +441,32 @@ def table(b: Bench) -> str:
         lines.append(f"| {r.scale} | {r.what}{note} | {_cell(r.warm)} | {_cell(r.changed)} |"
                      f" {ratio} | {task} | {spread} | {max(s.rss_mb for s in stats):.0f} |")
     return "\n".join(lines)
+
+
+def size_table(b: Bench) -> str:
+    lines = ["| scale | data | A4 pages | HTML (MB) | PDF (MB) | Markdown (lines) | "
+             "chat text (lines) |", "|---|---|---:|---:|---:|---:|---:|"]
+    for z in b.sizes:
+        lines.append(f"| {z.scale} | {z.data} | {z.pages} | {z.html / 1e6:.2f} | "
+                     f"{z.pdf / 1e6:.1f} | {z.md:,} | {z.text} |")
+    return "\n".join(lines)
+
+
+def size_targets(b: Bench) -> str:
+    demo = next((z for z in b.sizes if z.scale == "demo"), None)
+    checks: list[tuple[str, str | None, bool]] = [
+        ("the demo's default report ≤ 20 A4 pages", None if demo is None else str(demo.pages),
+         demo is not None and demo.pages <= 20),
+        ("… and its HTML ≤ 1.5 MB", None if demo is None else f"{demo.html / 1e6:.2f} MB",
+         demo is not None and demo.html <= 1_500_000),
+    ]
+    checks += [(f"nation to regency default report ≤ 60 A4 pages ({z.data})", str(z.pages),
+                z.pages <= 60) for z in b.sizes if z.scale == "regency"]
+    out = ["| target | figure | met |", "|---|---:|:---:|"]
+    for label, figure, ok in checks:
+        out.append(f"| {label} | {figure or 'not measured'} | "
+                   f"{'' if figure is None else 'yes' if ok else '**no**'} |")
+    return "\n".join(out)
 
 
 def _get(b: Bench, scale: str, prefix: str) -> Row | None:
@@ -425,12 +537,18 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=2, help="for generating workspaces")
     parser.add_argument("--no-task", action="store_true", help="skip `task summary`")
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--sizes-only", action="store_true",
+                        help="only print the rakor report and count its pages")
     parser.add_argument("--update-docs", action="store_true")
     parser.add_argument("--prepare", metavar="SCALE", help=argparse.SUPPRESS)
     parser.add_argument("--task", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--append", nargs=3, metavar=("FOLDER", "ITEM", "N"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-plausible", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.prepare_plausible:
+        print(prepare_plausible())
+        return
     if args.prepare:
         print(json.dumps(prepare(args.prepare, args.workers, args.task)))
         return
@@ -442,17 +560,26 @@ def main(argv: list[str]) -> None:
     b = Bench(args.runs, _env(home))
     started, load_before = time.time(), load()
     try:
-        b.add(Row("any", "`pilkada --help`", b.time([*PILKADA, "--help"], REPO)))
+        if not args.sizes_only:
+            b.add(Row("any", "`pilkada --help`", b.time([*PILKADA, "--help"], REPO)))
         for scale in scales:
             run_scale(b, scale, args)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+    sizes = (f"The rakor report (`report -f html,pdf,md,text {' '.join(RAKOR)}`, default "
+             f"size), printed to A4 by headless Chromium:\n\n{size_table(b)}\n\n"
+             f"Targets (issue #13):\n\n{size_targets(b)}")
+    if args.sizes_only:
+        print(sizes)
+        return
     minutes = (time.time() - started) / 60
     report = (f"Machine: {machine()}. Median of {args.runs} runs after one warm-up, each paired"
               f" with a run of the floor, {time.strftime('%Y-%m-%d')}; load average (1, 5, 15"
               f" min) {load_before} before and {load()} after {minutes:.0f} minutes; spread ="
               f" (slowest − fastest) / median.\n\n{table(b)}\n\nTargets (issue 18):\n\n"
               f"{targets(b)}")
+    if b.sizes:
+        report += f"\n\n{sizes}"
     print(report)
     if args.update_docs:
         update_docs(report)
