@@ -89,8 +89,9 @@ def status(
         dt = views.detail(r, target.code, stage)
         ov = dt.overview
         show(s, chosen, lambda: screens.detail_screen(
-            dt, views.needs_action(r, target.code, stage), sample, space.width, space.rows,
-            show_all), lambda: views.detail_json(dt), lambda: screens.detail_csv(dt))
+            dt, views.needs_action(r, s.due_pairs(r, target.code), s.offices, target.code,
+                                   stage), sample, space.width, space.rows, show_all),
+             lambda: views.detail_json(dt), lambda: screens.detail_csv(dt))
     if r.no_report(target.code):
         _no_records(s, chosen, target)
     tripped = check_gates(ov, fail_under, conditions)
@@ -124,7 +125,8 @@ def due(
     check_in_workspace(s, target.code)
     if owner is not None:
         s.check_owner(owner)
-    v = views.due(r, target, within, overdue, owner, critical)
+    v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue, owner,
+                  critical)
     chosen = chosen_format(s, fmt)
     rows = room(s, chosen, show_all).rows
     sample = s.workspace().config.sample
