@@ -70,7 +70,7 @@ def open_pairs(r: Readiness, codes: Sequence[str],
         found["blocks"] if found is not None and found.get("code") == code
         and type(found.get("blocks")) is dict else {})
     stamp = kept.stamp
-    stale = [c for c in codes if blocks.get(c, (None,))[0] != stamp(c)]
+    stale = [c for c in codes if not _fits(blocks.get(c), stamp(c))]
     if not stale:
         return _Blocks(blocks)
     made = make(r, stale)
@@ -80,6 +80,12 @@ def open_pairs(r: Readiness, codes: Sequence[str],
     entries.write(path, {"code": code, "blocks": blocks})
     entries.prune(kept.where, "due-*.pkl", KEEP)
     return _Blocks(blocks)
+
+
+def _fits(kept: object, stamp: int) -> bool:
+    """A kept (stamp, block) of this stamp (anything else in a damaged entry is made again)."""
+    return (type(kept) is tuple and len(kept) == 2 and kept[0] == stamp
+            and type(kept[1]) is list)
 
 
 class _Blocks(Mapping[str, Block]):
