@@ -159,7 +159,8 @@ def test_due_reads_again_only_the_regions_folded_again(ws: Path, cli: RunCli,
                "2024-02-28T10:00").exit_code == 0
     after = _due(cli)
     assert made == ["16.10"]
-    assert "16.10 Kab. Ogan Ilir · nphd-kpu (kritis) · terhambat sejak 28 Feb 2024 · dana belum cair" in after, after
+    assert ("16.10 Kab. Ogan Ilir · nphd-kpu (kritis) · terhambat sejak 28 Feb 2024 · "
+            "dana belum cair") in after
     for path in (ws / ".pilkada" / "cache").glob("due-*.pkl"):
         path.write_bytes(b"\x80\x05 not a pickle")
     assert _due(cli) == after
