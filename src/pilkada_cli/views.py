@@ -275,19 +275,29 @@ class DueTally:
 
 def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str) -> DueTally:
     """Counts of ``entries`` and the child of ``root`` (or deeper region) most overdue."""
+    by_region: dict[str, int] = {}  # overdue entries per region
+    overdue = critical_overdue = due_soon = blocked = critical_blocked = 0
+    for st in entries:  # one pass: tens of thousands at national scale
+        critical = int(st.item.critical)
+        if st.status == "blocked":
+            blocked += 1
+            critical_blocked += critical
+        if st.overdue:
+            overdue += 1
+            critical_overdue += critical
+            by_region[st.region] = by_region.get(st.region, 0) + 1
+        elif st.due_soon:
+            due_soon += 1
     late: dict[str, int] = {}
     depth = r.region(root).depth + 1
-    for st in entries:
-        child = ".".join(st.region.split(".")[:depth])
-        if st.overdue and child != root and child in r.results:
-            late[child] = late.get(child, 0) + 1
+    for code, n in by_region.items():
+        child = ".".join(code.split(".")[:depth])
+        if child != root and child in r.results:
+            late[child] = late.get(child, 0) + n
     worst = min(late.items(), key=lambda kv: (-kv[1], kv[0])) if late else None
     return DueTally(
-        overdue=sum(st.overdue for st in entries),
-        critical_overdue=sum(st.overdue and st.item.critical for st in entries),
-        due_soon=sum(not st.overdue and st.due_soon for st in entries),
-        blocked=sum(st.status == "blocked" for st in entries),
-        critical_blocked=sum(st.status == "blocked" and st.item.critical for st in entries),
+        overdue=overdue, critical_overdue=critical_overdue, due_soon=due_soon,
+        blocked=blocked, critical_blocked=critical_blocked,
         worst=None if worst is None else (r.region(worst[0]), worst[1]),
     )
 
