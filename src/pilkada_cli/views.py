@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from pilkada_cli.checklist import Item
@@ -162,9 +163,8 @@ OpenPair = tuple[str, str, int | None, int, str, Sides | None]
 
 
 def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
-    """Per region of ``codes``, its items neither done nor n/a, in stage order (as
-    ``Readiness.items`` lists them), with when and why a blocked one is blocked; the events of
-    all the blocked pairs are read at once."""
+    """Per region of ``codes``, its items neither done nor n/a, by item id, with when and why
+    a blocked one is blocked; the events of all the blocked pairs are read at once."""
     states = {code: r.items(code, open_only=True) for code in codes}
     r.preload([st for listed in states.values() for st in listed if st.status == "blocked"])
     out: dict[str, list[OpenPair]] = {}
@@ -181,6 +181,7 @@ def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
                 if conflict:
                     sides = tuple((e.status, e.progress, e.by, e.origin) for e in conflict.sides)
             rows.append((st.item.id, st.status, st.progress, since, note, sides))
+        rows.sort(key=itemgetter(0))  # by item id: how due_list breaks ties
         out[code] = rows
     return out
 
@@ -225,14 +226,17 @@ def due_list(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
     then the rest by due date. Regions with no report are left out: nothing is known about
     their items. ``blocks``: each region's ``open_pairs``; ``offices``: origin -> office."""
     out: list[DueEntry] = []
+    keys: list[int] = []
     cycle = r.cycle
     items, owner_names, localise = cycle.items, cycle.owner_names, cycle.localise
-    warn_days = timedelta(days=r.thresholds.warn_days)
+    due_days = {item_id: item.due.toordinal() for item_id, item in items.items()}
+    warn_days = r.thresholds.warn_days
     wanted = None if owner is None else owner.casefold()
     names: Mapping[str, str] | None = None
-    for code in reporting(r, root):
+    for code in sorted(reporting(r, root)):  # by region, then item (each block's order)
         d = r.results[code].d
-        horizon, soon = d + timedelta(days=within), d + warn_days
+        day = d.toordinal()
+        horizon, soon = day + within, day + warn_days
         local = bool(owner_names(code))
         for item_id, status, progress, since, note, sides in blocks[code]:
             item = items[item_id]
@@ -243,22 +247,26 @@ def due_list(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
                 continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
             if critical_only and not item.critical:
                 continue
-            due = item.due
-            overdue = due < d
+            due = due_days[item_id]
+            overdue = due < day
             if overdue or (not overdue_only and (status == "blocked" or due <= horizon)):
                 conflict = None
                 if sides is not None:
                     if names is None:
                         names = offices()
                     conflict = tuple((st, p, by, names.get(o, o)) for st, p, by, o in sides)
+                late = day - due if overdue else 0
                 out.append(DueEntry(code, item, status, progress, overdue,
-                                    not overdue and d <= due <= soon,
-                                    (d - due).days if overdue else 0,
+                                    not overdue and day <= due <= soon, late,
                                     date.fromordinal(since) if since else None, note, conflict))
-    out.sort(key=lambda st: (not (st.overdue and st.item.critical), not st.overdue,
-                             st.status != "blocked", -st.days_late, st.due, st.region,
-                             st.item.id))
-    return out
+                # (not (overdue and critical), not overdue, not blocked, -late, due) as one
+                # number (days and date ordinals stay under 2**22); ties keep this order
+                keys.append(((not (overdue and item.critical)) << 46 | (not overdue) << 45
+                             | (status != "blocked") << 44) + ((_DAYS - late) << 22) + due)
+    return [out[i] for i in sorted(range(len(out)), key=keys.__getitem__)]
+
+
+_DAYS = 2**22 - 1  # more days than between date.min and date.max
 
 
 @dataclass(frozen=True)

@@ -367,8 +367,8 @@ def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Gri
                 priority={2: 2, 3: 1, 4: 4, 5: 3}, shrink={5: 12})
     labels: dict[str, Cell] = {}
     states: dict[tuple[bool, bool, str, bool, int], Cell] = {}
-    dates: dict[date, Cell] = {}
-    items: dict[int, tuple[Cell, Cell, Cell]] = {}  # by id(): the cycle's (or localised) Item
+    # by id(): the cycle's (or a localised) Item, alive while the entries are
+    items: dict[int, tuple[Cell, Cell, Cell, Cell]] = {}
     rows = grid.rows
     for st in entries:
         label = labels.get(st.region)
@@ -378,14 +378,11 @@ def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Gri
         state = states.get(key)
         if state is None:
             state = states[key] = state_cell(st)
-        due = dates.get(st.due)
-        if due is None:
-            due = dates[st.due] = (short_date(st.due), "")
         item = items.get(id(st.item))
         if item is None:
-            item = items[id(st.item)] = ((st.item.id, ""), (st.item.owner, ""),
-                                         (title_of(st.item), ""))
-        rows.append([label, state, due, *item])
+            item = items[id(st.item)] = ((short_date(st.due), ""), (st.item.id, ""),
+                                         (st.item.owner, ""), (title_of(st.item), ""))
+        rows.append([label, state, *item])
     return grid
 
 
