@@ -80,6 +80,7 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     assert "yaml" not in plain  # the config and the cycle came from the cache
     # no value given (and due's --within 14 a default): Typer builds no pydantic adapter
     assert "pydantic" not in plain and "pydantic" not in _imported(demo, "due")
+    assert "pydantic" not in _imported(demo, "status", "palembang")  # text needs no adapter
     assert "pydantic" in _imported(demo, "due", "--within", "3")  # a value given: Typer checks it
     assert {"pilkada_cli.render.screen", "rich.table"} <= plain
     data = _imported(demo, "status", "--format", "json")  # (render.status is there, unloaded)
@@ -118,7 +119,8 @@ def test_coercion_without_adapters_gives_what_typer_gives(monkeypatch: pytest.Mo
             flag: Annotated[bool, typer.Option()] = False) -> None:
         seen.append({k: (v, type(v)) for k, v in locals().items()})
 
-    cases = ([], ["--n", "3", "--many", "a", "--many", "b", "--kind", "two", "--a", "z"],
+    cases = ([], ["--a", "z"], ["--s", ""],
+             ["--n", "3", "--many", "a", "--many", "b", "--kind", "two", "--a", "z"],
              ["--x", "2", "--s", "t", "--k2", "two", "--flag"], ["--n", "-1"], ["--n", "q"])
     for args in cases:
         ours = CliRunner().invoke(demo, args)

@@ -5,11 +5,11 @@ which it builds (importing pydantic: ~45 ms, measured with ``-X importtime``) fo
 parameter of a run, also for one that was not given, whose value, None, it then returns as it
 is (or as ``()`` for a repeatable one) without asking the adapter (``RuntimeParam.coerce`` in
 typer/_coercion.py). Here a parameter that was not given takes that same path without the
-adapter being built, and so does a default that already is of the plain type annotated (the
-``14`` of ``--within``: the adapter would give it back as it is): ``pilkada status`` and
-``pilkada due`` with no values given never load pydantic. Everything else, the checks of
-required parameters and the callbacks included, is Typer's own code; where Typer's internals
-are not as expected (another version), nothing is changed.
+adapter being built, and so do text for a text parameter and a default that already is of the
+plain type annotated (the ``14`` of ``--within``): the adapter would give them back as they
+are. ``pilkada status``, ``pilkada status palembang`` and ``pilkada due`` never load pydantic.
+Everything else, the checks of required parameters and the callbacks included, is Typer's own
+code; where Typer's internals are not as expected (another version), nothing is changed.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def install() -> None:
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             del param, ctx
-            return value  # a default of exactly the annotated plain type (see _as_is)
+            return value  # text, or a default of exactly the annotated plain type (_as_is)
 
     unbuilt = Unbuilt()
 
@@ -58,12 +58,15 @@ def install() -> None:
 
 def _as_is(param: Any, ctx: Any, value: Any) -> bool:
     """Whether Typer's coercion gives ``value`` back as it is without its adapter: None (not
-    given), or the parameter's own default of exactly the plain type it is annotated with."""
+    given), text for a text parameter, or the parameter's own default of exactly the plain type
+    it is annotated with."""
     if value is None:
         return True
     annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
     if annotation not in (int, float, str) or type(value) is not annotation:
         return False
+    if annotation is str:
+        return True
     source = getattr(ctx, "get_parameter_source", None)
     found = source(param.name) if source is not None else None
     return getattr(found, "name", None) == "DEFAULT"
