@@ -303,3 +303,96 @@ def test_one_stage_says_which_above_its_verdict(demo: Path) -> None:
     lines = run(demo, "en", 80, "status", "--stage", "pemutakhiran-daftar-pemilih").splitlines()
     stage = lines.index("Stage: 8 Updating of voter data and compilation of the voter list")
     assert lines[stage + 1].startswith("Sumatera Selatan: ")
+
+
+ITEM_IDS = frozenset(item.id for stage in open_cycle("pilkada-2024").stages
+                     for item in stage.items)
+RECORD = re.compile(r"( *)(\d\d(?:\.\d\d)*) ")
+
+
+def _records(text: str) -> list[tuple[str, list[str]]]:
+    """The rows of a screen listing items: each starts at a line that starts with a region
+    code (a table row, or the first line of a stacked row) and goes on over the lines
+    indented deeper; its region label and the item ids it names whole."""
+    out: list[tuple[str, list[str]]] = []
+    depth = -1
+    for line in text.splitlines():
+        m = RECORD.match(line)
+        if m and len(m[1]) <= 2:
+            label = _label(m[2])
+            assert line[len(m[1]):].startswith(label), line  # code and name on one line
+            out.append((label, []))
+            depth = len(m[1])
+        elif not line.startswith(" " * (depth + 1)) or not out:
+            depth = -1
+            continue
+        out[-1][1].extend(w for w in line.split() if w in ITEM_IDS)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_every_due_row_at_80_columns_says_where_and_what(demo: Path, lang: str) -> None:
+    """A row of `due` names its region and its item id whole at 80 columns (stacked in two
+    lines where they do not fit beside the state): every (region, item) of the JSON."""
+    due = _json(demo, "due")["items"]
+    expected = sorted((_label(i["region"]), i["item"]) for i in due)
+    text = run(demo, lang, 80, "due", "--all")
+    _check_lines(text, 80, titles=True)
+    rows = _records(text.split("\n\n", 1)[1])  # after the title and the tally
+    assert all(len(ids) == 1 for _label_, ids in rows), [r for r in rows if len(r[1]) != 1][:3]
+    assert sorted((label, ids[0]) for label, ids in rows) == expected
+    # Cut to a screenful, each row still says which item.
+    text = run(demo, lang, 80, "due")
+    rows = _records(text.split("\n\n", 1)[1])
+    assert len(rows) >= 10 and all(len(ids) == 1 for _label_, ids in rows)
+    # And the items that need action in a region's own screen.
+    text = run(demo, lang, 80, "status", "lahat")
+    action = text.split("\n\n")[1]
+    rows = _records(action)
+    assert len(rows) >= 10 and all(len(ids) == 1 for _label_, ids in rows)
+
+
+def _header(line: str) -> list[str]:
+    return [h for h in re.split(r"\s{2,}", line.strip()) if h]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_due_keeps_region_state_and_item_and_names_what_it_left_out(demo: Path,
+                                                                    lang: str) -> None:
+    """From 80 to 200 columns: the table's header has Region, State and Item, the due date
+    before the owner and the owner before the title, and the "not shown" line names exactly
+    the columns missing; the stacked rows leave nothing out."""
+    names = {"en": ["Region", "State", "Due", "Item", "Owner", "Title"],
+             "id": ["Wilayah", "Keadaan", "Tenggat", "Butir", "Penanggung jawab", "Judul"]}[lang]
+    layouts = set()
+    for width in (80, 90, 100, 110, 120, 140, 160, 200):
+        for args in (("due",), ("due", "--all")):
+            lines = run(demo, lang, width, *args).splitlines()
+            rule = next((i for i, line in enumerate(lines) if line.startswith("───")), None)
+            said = " ".join(" ".join(lines).split())
+            m = re.search(r"(?:Not shown at this width|Tidak tampil pada lebar ini): ([^;]+);",
+                          said)
+            left_out = m[1].split(", ") if m else []
+            if rule is None:  # stacked: two lines per item, every field on them
+                layouts.add("stacked")
+                assert m is None, (width, args)
+                continue
+            layouts.add("table")
+            shown = _header(lines[rule - 1])
+            assert shown[:2] == names[:2] and names[3] in shown, (width, args, shown)
+            assert sorted(shown + left_out) == sorted(names), (width, args, shown, left_out)
+            rank = [names[2], names[4], names[5]]  # due, then owner, then title
+            kept = [n for n in rank if n in shown]
+            assert kept == rank[:len(kept)], (width, args, shown)
+    assert layouts == {"stacked", "table"}
+
+
+def test_a_stacked_row_shortens_only_its_title() -> None:
+    para = Para((part("97 hari terlambat"), part("16 Mei 2024"), part("KPU"),
+                 part("Ruang sekretariat PPK dan Panwaslu Kecamatan disediakan")),
+                indent=6, shorten=12)
+    lines = [line.plain for line in to_terminal(Screen([para]), 60)]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU · Ruang sekreta…"]
+    lines = [line.plain for line in to_terminal(Screen([para]), 50)]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
+                     "        Ruang sekretariat PPK dan Panwaslu Kecama…"]

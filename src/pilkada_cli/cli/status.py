@@ -126,10 +126,10 @@ def due(
         s.check_owner(owner)
     v = views.due(r, target, within, overdue, owner, critical)
     chosen = chosen_format(s, fmt)
-    rows = room(s, chosen, show_all).rows
+    space = room(s, chosen, show_all)
     sample = s.workspace().config.sample
     show(s, chosen, lambda: screens.due_screen(
-        r, target, v.entries, v.tally, v.silent, within, sample, rows),
+        r, target, v.entries, v.tally, v.silent, within, sample, space.rows, space.width),
         lambda: views.due_json(v), lambda: screens.due_csv(v))
     if r.no_report(target.code):
         _no_records(s, chosen, target)

@@ -41,7 +41,7 @@ from pilkada_cli.readiness import (
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.screen import Para, Piece, Screen, Table, part
-from pilkada_cli.render.table import Grid, Spans, to_csv
+from pilkada_cli.render.table import Grid, Spans, fit, to_csv
 from pilkada_cli.views import (
     Change,
     Changes,
@@ -332,9 +332,10 @@ def blocked_paras(entries: Sequence[ItemState], names: dict[str, Region]) -> lis
     return out
 
 
-def state_cell(st: ItemState) -> tuple[str, str]:
-    """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item."""
-    mark = "! " if st.item.critical else ""
+def state_cell(st: ItemState, bang: bool = True) -> tuple[str, str]:
+    """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item
+    (``bang``: where no "(critical)" beside the item says so)."""
+    mark = "! " if st.item.critical and bang else ""
     if st.conflict:  # offices recorded different values: the status itself is in doubt
         mark += _("CONFLICT") + " · "
     if st.status == "blocked":
@@ -352,9 +353,11 @@ def critical_legend() -> Para:
 
 def items_due_grid(entries: Sequence[ItemState], names: dict[str, Region]) -> Grid:
     """Late and upcoming items: where, how late, by when, what, whose."""
+    # Where, what and how late are never left out: a row says them all or the rows are
+    # stacked (items_due_blocks); then the due date, the owner, the title.
     grid = Grid(headers=[_("Region"), _("State"), _("Due"), _("Item"), _("Owner"),
                          _("Title")],
-                priority={2: 2, 3: 1, 4: 4, 5: 3}, shrink={5: 12})
+                priority={2: 1, 4: 2, 5: 3}, shrink={5: 12}, ordered=True)
     for st in entries:
         grid.add((region_label(names[st.region]), "bold"), state_cell(st), short_date(st.due),
                  st.item.id, st.item.owner, title_of(st.item))
@@ -366,6 +369,36 @@ def items_due_table(entries: Sequence[ItemState], names: dict[str, Region],
     """The late and upcoming items, with the "!" legend when a critical one is among them."""
     notes = {1: critical_legend()} if any(st.item.critical for st in entries) else {}
     return Table(items_due_grid(entries, names), more=more, notes=notes)
+
+
+def due_row_paras(st: ItemState, names: dict[str, Region]) -> tuple[Para, Para]:
+    """One late or upcoming item in two lines, as a blocked one is shown: where and what
+    (critical or not), then how late, by when, whose and the title (shortened to the line)."""
+    what = part(st.item.id, (" (" + _("critical") + ")" if st.item.critical else "",
+                             "bold red"))
+    head = Para((part((region_label(names[st.region]), "bold")), what), indent=2, hang=4)
+    tail = Para((part(state_cell(st, bang=False)), part(short_date(st.due)),
+                 part(st.item.owner), part(title_of(st.item))), indent=6, hang=2, shorten=12)
+    return head, tail
+
+
+def items_due_blocks(entries: Sequence[ItemState], names: dict[str, Region],
+                     width: int | None, lines: int | None, how: str) -> list[Para | Table]:
+    """The late and upcoming items, at most ``lines`` of them on a terminal: a table, or,
+    where a region, its state and the item do not fit side by side on the terminal's
+    ``width``, two lines per item (and half as many items)."""
+    shown = entries[:lines] if lines else entries
+    table = items_due_table(shown, names, _more(len(entries) - len(shown), how))
+    if width is None or fit(table.grid, width).width <= width:
+        return [table]
+    shown = entries[:max(4, lines // 2)] if lines else entries
+    out: list[Para | Table] = [Para((part(_("Late or due soon ({n}):").format(
+        n=len(entries))),))]
+    for st in shown:
+        out += due_row_paras(st, names)
+    if len(shown) < len(entries):
+        out.append(Para((part(_more(len(entries) - len(shown), how)),), style="dim", indent=2))
+    return out
 
 
 def _more(n: int, how: str) -> str:
@@ -445,10 +478,9 @@ def detail_screen(dt: Detail, action: Sequence[ItemState], sample: bool, width: 
                             style="dim", indent=2))
     if late:
         # A third of a screenful: the stages and the regions under it follow.
-        shown = late[:max(8, limit // 3)] if limit else late
-        screen.add(items_due_table(shown, names, _more(
-            len(late) - len(shown), _("`pilkada due {region} --all` lists them").format(
-                region=region.code))))
+        screen.add(*items_due_blocks(late, names, width, max(8, limit // 3) if limit else None,
+                                     _("`pilkada due {region} --all` lists them").format(
+                                         region=region.code)))
     grid, upcoming = stages_grid(dt)
     screen.add(None, Table(grid, more=_("{n} stages not started yet are not shown.").format(
         n=upcoming) if upcoming else ""))
@@ -501,9 +533,9 @@ def unreported_para(silent: Sequence[Region]) -> Para | None:
 
 def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally: DueTally,
                silent: Sequence[Region], within: int, sample: bool,
-               limit: int | None) -> Screen:
+               limit: int | None, width: int | None = None) -> Screen:
     """``pilkada due``: the tally, the blocked items with their reasons, then the rows worst
-    first, cut to a screenful on a terminal."""
+    first, cut to a screenful on a terminal ``width`` columns wide."""
     d = r.results[target.code].d
     names = {x.code: x for x in [target, *r.subtree(target.code)]}
     screen = Screen()
@@ -528,9 +560,8 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally
                             style="dim", indent=2))
             limit = max(10, limit - 3 * cap) if limit else limit
     if rows:
-        shown = rows[:limit] if limit else rows
-        screen.add(None, items_due_table(shown, names, _more(
-            len(rows) - len(shown), _("--all shows every row"))))
+        screen.add(None, *items_due_blocks(rows, names, width, limit,
+                                           _("--all shows every row")))
     elif not blocked:
         screen.add(Para((part(_("Nothing late or due.")),), style="dim"))
     return screen
