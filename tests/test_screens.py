@@ -396,3 +396,22 @@ def test_a_stacked_row_shortens_only_its_title() -> None:
     lines = [line.plain for line in to_terminal(Screen([para]), 50)]
     assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
                      "        Ruang sekretariat PPK dan Panwaslu Kecama…"]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_log_keeps_the_item_whole_before_the_event_id(demo: Path, lang: str) -> None:
+    """The item is what a reader of the log needs; the event id (for `undo`), the origin and
+    the evidence are left out before the item is shortened."""
+    args = ("log", "palembang", "--since", "2024-08-20")
+    events = _json(demo, *args)["events"]
+    longest = max(len(ev["item"]) for ev in events)
+    assert longest > 30  # a long id among them (a monthly report's)
+    for width in (100, 120, 160):
+        lines = run(demo, lang, width, *args).splitlines()
+        rule = next(i for i, line in enumerate(lines) if line.startswith("───"))
+        rows = lines[rule + 1:rule + 1 + len(events)]
+        assert [ev["item"] in row.split() for ev, row in zip(events, rows, strict=True)] == \
+            [True] * len(events), (width, rows)
+        assert "…" not in " ".join(_header(lines[rule - 1]))
+    narrow = run(demo, lang, 80, *args).splitlines()
+    assert not any(ev["id"][:8] in line for ev in events for line in narrow)
