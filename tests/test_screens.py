@@ -4,6 +4,7 @@ percentage whole and equal to the JSON's, and has no line longer than the width.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -22,9 +23,11 @@ from typer.testing import CliRunner
 from conftest import REPO
 from pilkada_cli.cli import app
 from pilkada_cli.cycles import open_cycle
+from pilkada_cli.i18n import set_language
 from pilkada_cli.regions import load_regions
+from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.screen import Para, Screen, Table, part, to_terminal
-from pilkada_cli.render.status import whole_pct
+from pilkada_cli.render.status import short_stage, whole_pct
 from pilkada_cli.render.table import Grid, fit
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -415,3 +418,38 @@ def test_log_keeps_the_item_whole_before_the_event_id(demo: Path, lang: str) -> 
         assert "…" not in " ".join(_header(lines[rule - 1]))
     narrow = run(demo, lang, 80, *args).splitlines()
     assert not any(ev["id"][:8] in line for ev in events for line in narrow)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_stages_under_way_are_named_by_their_short_names(demo: Path, lang: str) -> None:
+    """The verdict's stages-under-way line names each stage by its checklist's short name,
+    whole; a title too long for its column in a stage table shows the short name too."""
+    stages = open_cycle("pilkada-2024").stages
+    number = {s.id: n for n, s in enumerate(stages, 1)}
+    short = {s.id: s.short_en if lang == "en" else s.short for s in stages}
+    current = _json(demo, "status")["current_stages"]
+    assert len(current) >= 5
+    label = {"en": "Stages under way:", "id": "Tahapan berjalan:"}[lang]
+    for width in (80, 120):
+        text = " ".join(run(demo, lang, width, "status").split())
+        line = text[text.index(label) + len(label):].split(" Regions")[0].split(" Wilayah")[0]
+        # a line break between two stages takes the place of their "; "
+        assert re.fullmatch(";? ".join(re.escape(f"{number[sid]} {short[sid]}")
+                                       for sid in current), line.strip()), line
+    lines = run(demo, lang, 80, "stages").splitlines()
+    for stage in stages:
+        row = next(x for x in lines if re.match(rf"\s*{number[stage.id]}  ", x))
+        assert "…" not in row and (title_of(stage) in row or short[stage.id] in row), row
+
+
+def test_a_stage_without_a_short_name_is_named_by_its_cut_title() -> None:
+    stage = dataclasses.replace(open_cycle("pilkada-2024").stages[4], short="", short_en="")
+    try:
+        set_language("en")
+        assert short_stage(stage) == "Formation of district"
+        assert short_stage(stage, 14) == "Formation of…"
+        set_language("id")
+        assert short_stage(stage) == "Pembentukan Panwaslu…"
+        assert short_stage(dataclasses.replace(stage, short="Panwascam")) == "Panwascam"
+    finally:
+        set_language("en")

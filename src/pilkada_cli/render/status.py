@@ -39,7 +39,7 @@ from pilkada_cli.readiness import (
     Summary,
 )
 from pilkada_cli.regions import Region
-from pilkada_cli.render.catalog import title_of
+from pilkada_cli.render.catalog import short_of, title_of
 from pilkada_cli.render.screen import Para, Piece, Screen, Table, part
 from pilkada_cli.render.table import Grid, Spans, fit, to_csv
 from pilkada_cli.views import (
@@ -123,8 +123,11 @@ def stage_numbers(r: Readiness) -> dict[str, int]:
 
 
 def short_stage(stage: Stage, room: int = 28) -> str:
-    """A stage's title up to its first parenthesis or comma, shortened at a word boundary to
-    ``room`` characters: the short name a line has room for."""
+    """A stage's short name (``short``/``short_en`` of its checklist), else its title up to
+    its first parenthesis or comma, shortened at a word boundary to ``room`` characters."""
+    short = short_of(stage)
+    if short:
+        return short
     head = title_of(stage).split(" (")[0].split(",")[0].strip()
     if len(head) <= room:
         return head
@@ -423,6 +426,8 @@ def stages_grid(dt: Detail) -> tuple[Grid, int]:
         stage = r.cycle.stage(sid)
         assert stage is not None
         overdue = f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
+        if short_of(stage):
+            grid.alt[(len(grid.rows), 1)] = short_of(stage)
         grid.add(str(numbers[sid]), title_of(stage), level_cell(s.level), score_pct(s),
                  target_pct(s), (overdue, "bold red" if s.critical_overdue else ""),
                  (str(s.blocked), "red" if s.blocked else ""), str(s.due_soon))

@@ -61,6 +61,9 @@ class Grid:
     # A shrinkable column listed here is shortened only once every column less important than
     # this priority has been left out (an id is worth more whole than a title beside it).
     gate: dict[int, int] = field(default_factory=dict)
+    # A shorter text for a cell (a stage's short name), shown in place of its text cut with
+    # "…" where the terminal makes its column too narrow for the whole text.
+    alt: dict[tuple[int, int], str] = field(default_factory=dict)
     # Columns leave strictly by priority: a narrow column does not come back in place of a
     # more important one that was left out (an owner is no use without the due date).
     ordered: bool = False
@@ -207,6 +210,8 @@ def to_lines(grid: Grid, width: int, fitted: Fitted | None = None) -> list[Text]
                 line.append(" " * (w - used))
                 continue
             text, style = row[i]
+            if cell_len(inert(text)) > w and (r, i) in grid.alt:
+                text = grid.alt[(r, i)]
             _append(line, ellipsize(inert(text), w), style, w, i in grid.numeric, k == 0)
         out.append(_trim(line))
     return out
