@@ -379,7 +379,8 @@ def due_row_paras(st: ItemState, names: dict[str, Region]) -> tuple[Para, Para]:
     (critical or not), then how late, by when, whose and the title (shortened to the line)."""
     what = part(st.item.id, (" (" + _("critical") + ")" if st.item.critical else "",
                              "bold red"))
-    head = Para((part((region_label(names[st.region]), "bold")), what), indent=2, hang=4)
+    # Where a long name and a long id do not fit on one line, the id sits between the two.
+    head = Para((part((region_label(names[st.region]), "bold")), what), indent=2, hang=2)
     tail = Para((part(state_cell(st, bang=False)), part(short_date(st.due)),
                  part(st.item.owner), part(title_of(st.item))), indent=6, hang=2, shorten=12)
     return head, tail
@@ -395,8 +396,8 @@ def items_due_blocks(entries: Sequence[ItemState], names: dict[str, Region],
     if width is None or fit(table.grid, width).width <= width:
         return [table]
     shown = entries[:max(4, lines // 2)] if lines else entries
-    out: list[Para | Table] = [Para((part(_("Late or due soon ({n}):").format(
-        n=len(entries))),))]
+    out: list[Para | Table] = [Para((part((_("Late or due soon ({n}):").format(
+        n=len(entries)), "bold")),))]
     for st in shown:
         out += due_row_paras(st, names)
     if len(shown) < len(entries):
