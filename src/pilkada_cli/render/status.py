@@ -484,6 +484,8 @@ def detail_screen(dt: Detail, action: Sequence[ItemState], sample: bool, width: 
                             style="dim", indent=2))
     if late:
         # A third of a screenful: the stages and the regions under it follow.
+        if blocked:
+            screen.add(None)
         screen.add(*items_due_blocks(late, names, width, max(8, limit // 3) if limit else None,
                                      _("`pilkada due {region} --all` lists them").format(
                                          region=region.code)))
