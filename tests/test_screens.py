@@ -455,3 +455,17 @@ def test_a_stage_without_a_short_name_is_named_by_its_cut_title() -> None:
         assert short_stage(dataclasses.replace(stage, short="Panwascam")) == "Panwascam"
     finally:
         set_language("en")
+
+
+def test_an_ordered_grid_never_shows_a_column_without_the_more_important_ones() -> None:
+    def grid(ordered: bool) -> Grid:
+        g = Grid(headers=["Region", "State", "Due", "Item", "Owner"],
+                 priority={2: 1, 4: 2}, ordered=ordered)
+        g.add("16.04 Kab. Lahat", "! 285 days late", "10 Nov 2023", "hibah-kpu-tahap-1", "KPU")
+        return g
+
+    # 16 + 15 + 17 and two gaps of 2 = 52; the due date needs 13 more, the owner 7
+    assert fit(grid(False), 60).dropped == ("Due",)  # the owner came back in its place
+    assert fit(grid(True), 60).dropped == ("Due", "Owner")
+    assert fit(grid(True), 67).dropped == ("Owner",)
+    assert fit(grid(True), 72).dropped == ()
