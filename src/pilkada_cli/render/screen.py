@@ -52,8 +52,8 @@ class Para:
     @property
     def text(self) -> str:
         """The paragraph on one line, without styles."""
-        return " " * self.indent + self.sep.join(
-            "".join(t for t, _s in p) for p in self.parts)
+        return " " * self.indent + self.sep.join(["".join([t for t, _s in p])
+                                                   for p in self.parts])
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pilkada_cli.labels import (
     level_letter,
     level_word,
     no_head_word,
+    sides_text,
     state_word,
     status_word,
 )
@@ -40,13 +41,14 @@ from pilkada_cli.readiness import (
 )
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import short_of, title_of
-from pilkada_cli.render.screen import Para, Piece, Screen, Table, part
-from pilkada_cli.render.table import Grid, Spans, fit, to_csv
+from pilkada_cli.render.screen import Para, Part, Piece, Screen, Table, part
+from pilkada_cli.render.table import Cell, Grid, Spans, fit, to_csv
 from pilkada_cli.views import (
     Change,
     Changes,
     Detail,
     Due,
+    DueEntry,
     DueTally,
     Overview,
     Row,
@@ -314,28 +316,35 @@ def overview_screen(ov: Overview, sample: bool, width: int | None) -> Screen:
 
 # --- status REGION ------------------------------------------------------------------------------
 
-def blocked_paras(entries: Sequence[ItemState], names: dict[str, Region]) -> list[Para]:
-    """Blocked items as short paragraphs: where, what (critical or not), since when, why."""
+def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list[Para]:
+    """Blocked items as short paragraphs: where, what (critical or not), since when, why.
+    (Tens of thousands at national scale: the words and a region's label are made once.)"""
     out = []
+    critical = " (" + _("critical") + ")"
+    since_words = _("blocked since {date}")
+    heads: dict[str, Part] = {}
+    dates: dict[date, Part] = {}
     for st in entries:
-        ev = st.event
-        region = names[st.region]
-        head = part((region_label(region), "bold"))
-        what = part((st.item.id, "bold red" if st.item.critical else "red"),
-                    (" (" + _("critical") + ")" if st.item.critical else "", "bold red"))
+        head = heads.get(st.region)
+        if head is None:
+            head = heads[st.region] = ((region_label(names[st.region]), "bold"),)
+        what = (((st.item.id, "bold red"), (critical, "bold red")) if st.item.critical else
+                ((st.item.id, "red"), ("", "bold red")))
         parts = [head, what]
-        if ev is not None:
-            parts.append(part(_("blocked since {date}").format(
-                date=when(ev, region.timezone))))
-            if ev.note:
-                parts.append(part(ev.note))
+        if st.since is not None:
+            since = dates.get(st.since)
+            if since is None:
+                since = dates[st.since] = ((since_words.format(date=short_date(st.since)), ""),)
+            parts.append(since)
+            if st.note:
+                parts.append(((st.note, ""),))
         if st.conflict:
-            parts.append(part((conflict_text(st.conflict), "bold red")))
+            parts.append(((sides_text(st.conflict), "bold red"),))
         out.append(Para(tuple(parts), indent=2, hang=4))
     return out
 
 
-def state_cell(st: ItemState, bang: bool = True) -> tuple[str, str]:
+def state_cell(st: DueEntry, bang: bool = True) -> tuple[str, str]:
     """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item
     (``bang``: where no "(critical)" beside the item says so)."""
     mark = "! " if st.item.critical and bang else ""
@@ -354,27 +363,43 @@ def critical_legend() -> Para:
     return Para((part(_("! a critical item")),), style="dim")
 
 
-def items_due_grid(entries: Sequence[ItemState], names: dict[str, Region]) -> Grid:
-    """Late and upcoming items: where, how late, by when, what, whose."""
+def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Grid:
+    """Late and upcoming items: where, how late, by when, what, whose. (Tens of thousands
+    of rows at national scale: each distinct cell is made once.)"""
     # Where, what and how late are never left out: a row says them all or the rows are
     # stacked (items_due_blocks); then the due date, the owner, the title.
     grid = Grid(headers=[_("Region"), _("State"), _("Due"), _("Item"), _("Owner"),
                          _("Title")],
                 priority={2: 1, 4: 2, 5: 3}, shrink={5: 12}, ordered=True)
+    labels: dict[str, Cell] = {}
+    states: dict[tuple[bool, bool, str, bool, int], Cell] = {}
+    # by id(): the cycle's (or a localised) Item, alive while the entries are
+    items: dict[int, tuple[Cell, Cell, Cell, Cell]] = {}
+    rows = grid.rows
     for st in entries:
-        grid.add((region_label(names[st.region]), "bold"), state_cell(st), short_date(st.due),
-                 st.item.id, st.item.owner, title_of(st.item))
+        label = labels.get(st.region)
+        if label is None:
+            label = labels[st.region] = (region_label(names[st.region]), "bold")
+        key = (st.item.critical, bool(st.conflict), st.status, st.overdue, st.days_late)
+        state = states.get(key)
+        if state is None:
+            state = states[key] = state_cell(st)
+        item = items.get(id(st.item))
+        if item is None:
+            item = items[id(st.item)] = ((short_date(st.due), ""), (st.item.id, ""),
+                                         (st.item.owner, ""), (title_of(st.item), ""))
+        rows.append([label, state, *item])
     return grid
 
 
-def items_due_table(entries: Sequence[ItemState], names: dict[str, Region],
+def items_due_table(entries: Sequence[DueEntry], names: dict[str, Region],
                     more: str = "") -> Table:
     """The late and upcoming items, with the "!" legend when a critical one is among them."""
     notes = {1: critical_legend()} if any(st.item.critical for st in entries) else {}
     return Table(items_due_grid(entries, names), more=more, notes=notes)
 
 
-def due_row_paras(st: ItemState, names: dict[str, Region]) -> tuple[Para, Para]:
+def due_row_paras(st: DueEntry, names: dict[str, Region]) -> tuple[Para, Para]:
     """One late or upcoming item in two lines, as a blocked one is shown: where and what
     (critical or not), then how late, by when, whose and the title (shortened to the line)."""
     what = part(st.item.id, (" (" + _("critical") + ")" if st.item.critical else "",
@@ -386,7 +411,7 @@ def due_row_paras(st: ItemState, names: dict[str, Region]) -> tuple[Para, Para]:
     return head, tail
 
 
-def items_due_blocks(entries: Sequence[ItemState], names: dict[str, Region],
+def items_due_blocks(entries: Sequence[DueEntry], names: dict[str, Region],
                      width: int | None, lines: int | None, how: str) -> list[Para | Table]:
     """The late and upcoming items, at most ``lines`` of them on a terminal: a table, or,
     where a region, its state and the item do not fit side by side on the terminal's
@@ -461,7 +486,7 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
     return grid
 
 
-def detail_screen(dt: Detail, action: Sequence[ItemState], sample: bool, width: int | None,
+def detail_screen(dt: Detail, action: Sequence[DueEntry], sample: bool, width: int | None,
                   limit: int | None, show_all: bool) -> Screen:
     """``pilkada status REGION``: verdict; what needs action (blocked with reason, critical
     overdue, overdue, due soon); the stages; the regions under it; its items folded into
@@ -539,7 +564,7 @@ def unreported_para(silent: Sequence[Region]) -> Para | None:
                       names[0]), *(part(x) for x in names[1:])), sep=", ", style="dim")
 
 
-def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally: DueTally,
+def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally: DueTally,
                silent: Sequence[Region], within: int, sample: bool,
                limit: int | None, width: int | None = None) -> Screen:
     """``pilkada due``: the tally, the blocked items with their reasons, then the rows worst
@@ -560,7 +585,6 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally
     if blocked:
         # On a terminal the blocked items take at most a quarter of the screen (3 lines each).
         cap = None if limit is None else max(3, limit // 12)
-        r.preload(blocked[:cap])  # their events and conflicts, read once per record file
         screen.add(None, Para((part((_("Blocked ({n}):").format(n=len(blocked)), "bold")),)),
                    *blocked_paras(blocked[:cap], names))
         if cap is not None and len(blocked) > cap:
@@ -693,8 +717,10 @@ def detail_csv(dt: Detail) -> str:
 
 
 def due_csv(v: Due) -> str:
-    """``due --format csv``: one row per (region, item), worst first."""
-    return to_csv(list(DUE_CSV), [[item_json(st)[c] for c in DUE_CSV] for st in v.entries])
+    """``due --format csv``: one row per (region, item), worst first (the JSON's fields)."""
+    return to_csv(list(DUE_CSV), [
+        [st.region, st.item.id, st.due.isoformat(), st.days_late, st.overdue, st.item.critical,
+         st.item.owner, st.status, st.item.title] for st in v.entries])
 
 
 def changes_csv(v: Changes) -> str:

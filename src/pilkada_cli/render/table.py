@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from rich.cells import cell_len, set_cell_size
 from rich.table import Table
@@ -248,17 +249,22 @@ def to_rich(grid: Grid) -> Table:
 
 
 def to_plain(grid: Grid) -> str:
-    """Aligned columns separated by two spaces, no escape codes: for pipes, cron and grep."""
-    table = [[header_text(h) for h in grid.headers],
-             *([inert(text) for text, _style in row] for row in grid.rows)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(grid.headers))]
-    lines = []
-    if grid.title:
-        lines.append(inert(grid.title))
-    for r in table:
-        cells = [c.rjust(w) if i in grid.numeric else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(r, widths, strict=True))]
-        lines.append("  ".join(cells).rstrip())
+    """Aligned columns separated by two spaces, no escape codes: for pipes, cron and grep.
+    (Tens of thousands of rows at national scale: made column by column, each distinct cell
+    made inert and padded once.)"""
+    columns = []
+    for i, header in enumerate(grid.headers):
+        texts = [header_text(header), *map(itemgetter(0), map(itemgetter(i), grid.rows))]
+        safe = {text: inert(text) for text in set(texts)}
+        columns.append(list(map(safe.__getitem__, texts)))
+    padded = []
+    for i, column in enumerate(columns):
+        width = max(map(len, column))
+        pad = str.rjust if i in grid.numeric else str.ljust
+        cells = {text: pad(text, width) for text in set(column)}
+        padded.append(map(cells.__getitem__, column))
+    lines = [inert(grid.title)] if grid.title else []
+    lines += map(str.rstrip, map("  ".join, zip(*padded, strict=True)))
     if grid.caption:
         lines.append(inert(grid.caption))
     return "\n".join(lines) + "\n"
