@@ -438,10 +438,11 @@ def test_stages_under_way_are_named_by_their_short_names(demo: Path, lang: str) 
         # a line break between two stages takes the place of their "; "
         assert re.fullmatch(";? ".join(re.escape(f"{number[sid]} {short[sid]}")
                                        for sid in current), line.strip()), line
-    lines = run(demo, lang, 80, "stages").splitlines()
-    for stage in stages:
-        row = next(x for x in lines if re.match(rf"\s*{number[stage.id]}  ", x))
-        assert "…" not in row and (title_of(stage) in row or short[stage.id] in row), row
+    for width in (80, 90, 100, 120):
+        lines = run(demo, lang, width, "stages").splitlines()
+        for stage in stages:
+            row = next(x for x in lines if re.match(rf"\s*{number[stage.id]}  ", x))
+            assert "…" not in row and (title_of(stage) in row or short[stage.id] in row), row
 
 
 def test_a_stage_without_a_short_name_is_named_by_its_cut_title() -> None:

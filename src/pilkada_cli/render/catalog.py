@@ -35,9 +35,12 @@ def _day(d: date) -> str:
 def stages_screen(cycle: Cycle) -> Screen:
     """One row per stage: number, title, start, end, item count, id."""
     name = cycle.name_en if language() == "en" and cycle.name_en else cycle.name
+    # A title is cut no narrower than the longest short name, which takes its place.
+    floor = max([len(short_of(s)) for s in cycle.stages] + [16])
     grid = Grid(headers=["#", _("Title"), _("Start"), _("End"), _("Items"), _("Stage"),
                          _("Short name")],
-                numeric={0, 4}, priority={1: 1, 4: 3, 5: 2, 6: 4}, shrink={1: 16}, gate={1: 3})
+                numeric={0, 4}, priority={1: 1, 4: 3, 5: 2, 6: 4}, shrink={1: floor},
+                gate={1: 3})
     for n, stage in enumerate(cycle.stages, 1):
         short = short_of(stage)
         grid.add(str(n), title_of(stage), _day(stage.start), _day(stage.end),
