@@ -127,13 +127,13 @@ def due(
     if owner is not None:
         s.check_owner(owner)
     chosen = chosen_format(s, fmt)
-    rows = room(s, chosen, show_all).rows
+    space = room(s, chosen, show_all)
     sample = s.workspace().config.sample
     with gc_paused():  # tens of thousands of rows that form no cycles
         v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue,
                       owner, critical)
         show(s, chosen, lambda: screens.due_screen(
-            r, target, v.entries, v.tally, v.silent, within, sample, rows),
+            r, target, v.entries, v.tally, v.silent, within, sample, space.rows, space.width),
             lambda: views.due_json(v), lambda: screens.due_csv(v))
     if r.no_report(target.code):
         _no_records(s, chosen, target)

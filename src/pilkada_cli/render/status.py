@@ -40,9 +40,9 @@ from pilkada_cli.readiness import (
     Summary,
 )
 from pilkada_cli.regions import Region
-from pilkada_cli.render.catalog import title_of
+from pilkada_cli.render.catalog import short_of, title_of
 from pilkada_cli.render.screen import Para, Part, Piece, Screen, Table, part
-from pilkada_cli.render.table import Cell, Grid, Spans, to_csv
+from pilkada_cli.render.table import Cell, Grid, Spans, fit, to_csv
 from pilkada_cli.views import (
     Change,
     Changes,
@@ -125,8 +125,11 @@ def stage_numbers(r: Readiness) -> dict[str, int]:
 
 
 def short_stage(stage: Stage, room: int = 28) -> str:
-    """A stage's title up to its first parenthesis or comma, shortened at a word boundary to
-    ``room`` characters: the short name a line has room for."""
+    """A stage's short name (``short``/``short_en`` of its checklist), else its title up to
+    its first parenthesis or comma, shortened at a word boundary to ``room`` characters."""
+    short = short_of(stage)
+    if short:
+        return short
     head = title_of(stage).split(" (")[0].split(",")[0].strip()
     if len(head) <= room:
         return head
@@ -341,9 +344,10 @@ def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list
     return out
 
 
-def state_cell(st: DueEntry) -> tuple[str, str]:
-    """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item."""
-    mark = "! " if st.item.critical else ""
+def state_cell(st: DueEntry, bang: bool = True) -> tuple[str, str]:
+    """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item
+    (``bang``: where no "(critical)" beside the item says so)."""
+    mark = "! " if st.item.critical and bang else ""
     if st.conflict:  # offices recorded different values: the status itself is in doubt
         mark += _("CONFLICT") + " · "
     if st.status == "blocked":
@@ -362,9 +366,11 @@ def critical_legend() -> Para:
 def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Grid:
     """Late and upcoming items: where, how late, by when, what, whose. (Tens of thousands
     of rows at national scale: each distinct cell is made once.)"""
+    # Where, what and how late are never left out: a row says them all or the rows are
+    # stacked (items_due_blocks); then the due date, the owner, the title.
     grid = Grid(headers=[_("Region"), _("State"), _("Due"), _("Item"), _("Owner"),
                          _("Title")],
-                priority={2: 2, 3: 1, 4: 4, 5: 3}, shrink={5: 12})
+                priority={2: 1, 4: 2, 5: 3}, shrink={5: 12}, ordered=True)
     labels: dict[str, Cell] = {}
     states: dict[tuple[bool, bool, str, bool, int], Cell] = {}
     # by id(): the cycle's (or a localised) Item, alive while the entries are
@@ -393,6 +399,37 @@ def items_due_table(entries: Sequence[DueEntry], names: dict[str, Region],
     return Table(items_due_grid(entries, names), more=more, notes=notes)
 
 
+def due_row_paras(st: DueEntry, names: dict[str, Region]) -> tuple[Para, Para]:
+    """One late or upcoming item in two lines, as a blocked one is shown: where and what
+    (critical or not), then how late, by when, whose and the title (shortened to the line)."""
+    what = part(st.item.id, (" (" + _("critical") + ")" if st.item.critical else "",
+                             "bold red"))
+    # Where a long name and a long id do not fit on one line, the id sits between the two.
+    head = Para((part((region_label(names[st.region]), "bold")), what), indent=2, hang=2)
+    tail = Para((part(state_cell(st, bang=False)), part(short_date(st.due)),
+                 part(st.item.owner), part(title_of(st.item))), indent=6, hang=2, shorten=12)
+    return head, tail
+
+
+def items_due_blocks(entries: Sequence[DueEntry], names: dict[str, Region],
+                     width: int | None, lines: int | None, how: str) -> list[Para | Table]:
+    """The late and upcoming items, at most ``lines`` of them on a terminal: a table, or,
+    where a region, its state and the item do not fit side by side on the terminal's
+    ``width``, two lines per item (and half as many items)."""
+    shown = entries[:lines] if lines else entries
+    table = items_due_table(shown, names, _more(len(entries) - len(shown), how))
+    if width is None or fit(table.grid, width).width <= width:
+        return [table]
+    shown = entries[:max(4, lines // 2)] if lines else entries
+    out: list[Para | Table] = [Para((part((_("Late or due soon ({n}):").format(
+        n=len(entries)), "bold")),))]
+    for st in shown:
+        out += due_row_paras(st, names)
+    if len(shown) < len(entries):
+        out.append(Para((part(_more(len(entries) - len(shown), how)),), style="dim", indent=2))
+    return out
+
+
 def _more(n: int, how: str) -> str:
     return _("… and {n} more; {how}").format(n=n, how=how) if n > 0 else ""
 
@@ -415,6 +452,8 @@ def stages_grid(dt: Detail) -> tuple[Grid, int]:
         stage = r.cycle.stage(sid)
         assert stage is not None
         overdue = f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
+        if short_of(stage):
+            grid.alt[(len(grid.rows), 1)] = short_of(stage)
         grid.add(str(numbers[sid]), title_of(stage), level_cell(s.level), score_pct(s),
                  target_pct(s), (overdue, "bold red" if s.critical_overdue else ""),
                  (str(s.blocked), "red" if s.blocked else ""), str(s.due_soon))
@@ -470,10 +509,11 @@ def detail_screen(dt: Detail, action: Sequence[DueEntry], sample: bool, width: i
                             style="dim", indent=2))
     if late:
         # A third of a screenful: the stages and the regions under it follow.
-        shown = late[:max(8, limit // 3)] if limit else late
-        screen.add(items_due_table(shown, names, _more(
-            len(late) - len(shown), _("`pilkada due {region} --all` lists them").format(
-                region=region.code))))
+        if blocked:
+            screen.add(None)
+        screen.add(*items_due_blocks(late, names, width, max(8, limit // 3) if limit else None,
+                                     _("`pilkada due {region} --all` lists them").format(
+                                         region=region.code)))
     grid, upcoming = stages_grid(dt)
     screen.add(None, Table(grid, more=_("{n} stages not started yet are not shown.").format(
         n=upcoming) if upcoming else ""))
@@ -526,9 +566,9 @@ def unreported_para(silent: Sequence[Region]) -> Para | None:
 
 def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally: DueTally,
                silent: Sequence[Region], within: int, sample: bool,
-               limit: int | None) -> Screen:
+               limit: int | None, width: int | None = None) -> Screen:
     """``pilkada due``: the tally, the blocked items with their reasons, then the rows worst
-    first, cut to a screenful on a terminal."""
+    first, cut to a screenful on a terminal ``width`` columns wide."""
     d = r.results[target.code].d
     names = {x.code: x for x in [target, *r.subtree(target.code)]}
     screen = Screen()
@@ -552,9 +592,8 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally:
                             style="dim", indent=2))
             limit = max(10, limit - 3 * cap) if limit else limit
     if rows:
-        shown = rows[:limit] if limit else rows
-        screen.add(None, items_due_table(shown, names, _more(
-            len(rows) - len(shown), _("--all shows every row"))))
+        screen.add(None, *items_due_blocks(rows, names, width, limit,
+                                           _("--all shows every row")))
     elif not blocked:
         screen.add(Para((part(_("Nothing late or due.")),), style="dim"))
     return screen

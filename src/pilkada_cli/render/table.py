@@ -62,6 +62,12 @@ class Grid:
     # A shrinkable column listed here is shortened only once every column less important than
     # this priority has been left out (an id is worth more whole than a title beside it).
     gate: dict[int, int] = field(default_factory=dict)
+    # A shorter text for a cell (a stage's short name), shown in place of its text cut with
+    # "…" where the terminal makes its column too narrow for the whole text.
+    alt: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Columns leave strictly by priority: a narrow column does not come back in place of a
+    # more important one that was left out (an owner is no use without the due date).
+    ordered: bool = False
 
     def add(self, *cells: str | Cell | Spans) -> None:
         """Add a row; a bare string is an unstyled cell."""
@@ -87,6 +93,12 @@ class Fitted:
     columns: tuple[int, ...]
     widths: tuple[int, ...]
     dropped: tuple[str, ...]
+
+    @property
+    def width(self) -> int:
+        """The cells a row takes: wider than the terminal when the columns that are never
+        left out do not fit side by side."""
+        return sum(self.widths) + GAP * (len(self.widths) - 1)
 
 
 def natural_widths(grid: Grid) -> list[int]:
@@ -121,6 +133,8 @@ def fit(grid: Grid, width: int) -> Fitted:
     for i in sorted(dropped, key=lambda i: (grid.priority[i], i)):
         trial = sorted([*kept, i])
         again = _squeeze(grid, trial, natural, width)
+        if again is None and grid.ordered:
+            break
         if again is not None:
             kept, widths = trial, again
             dropped.remove(i)
@@ -197,6 +211,8 @@ def to_lines(grid: Grid, width: int, fitted: Fitted | None = None) -> list[Text]
                 line.append(" " * (w - used))
                 continue
             text, style = row[i]
+            if cell_len(inert(text)) > w and (r, i) in grid.alt:
+                text = grid.alt[(r, i)]
             _append(line, ellipsize(inert(text), w), style, w, i in grid.numeric, k == 0)
         out.append(_trim(line))
     return out
