@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pickle
+import random
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -125,6 +126,38 @@ def test_parse_at_refuses_what_is_not_a_stored_at(bad: object) -> None:
 def test_parse_recorded_refuses_what_is_not_a_stored_recorded(bad: object) -> None:
     with pytest.raises(ValueError):
         parse_recorded(bad)
+
+
+def _old_rule(text: str, recorded: bool) -> bool:
+    """What the stored form accepted when times were strings (events._check_times before)."""
+    if recorded:
+        shaped = len(text) in (25, 32) and text[10] == "T" and text.endswith("+00:00")
+    else:
+        shaped = len(text) == 25 and text[10] == "T" and text[19] in "+-" and text[22] == ":"
+    try:
+        return shaped and datetime.fromisoformat(text) is not None
+    except ValueError:
+        return False
+
+
+def test_parsing_accepts_exactly_what_the_stored_form_always_accepted() -> None:
+    rng = random.Random(16)
+    seeds = ["2024-08-21T09:30:00+07:00", "2024-02-29T23:59:59-03:30",
+             "2024-08-21T02:31:07.123456+00:00", "2024-08-21T02:31:07+00:00"]
+    alphabet = "0123456789+-:.TZ W"
+    for _ in range(20_000):
+        chars = list(rng.choice(seeds))
+        for _ in range(rng.randint(1, 3)):
+            chars[rng.randrange(len(chars))] = rng.choice(alphabet)
+        text = "".join(chars)
+        for parse, recorded in ((parse_at, False), (parse_recorded, True)):
+            try:
+                instant = parse(text)
+            except ValueError:
+                assert not _old_rule(text, recorded), text
+            else:
+                assert _old_rule(text, recorded), text
+                assert instant.us == micros(datetime.fromisoformat(text)), text
 
 
 def test_of_and_utc_micros() -> None:
