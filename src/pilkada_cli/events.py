@@ -286,9 +286,11 @@ def parse_obj(obj: object, *, check_text: bool, check_place: bool = True) -> Eve
     extra = len(obj) - 13
     try:
         evidence = obj["evidence"]
-        at, recorded = obj["at"], obj["recorded"]
-        # Typed here, once. A text that is no time stays as it is, for check_event to refuse
-        # in its usual order (a line with several faults names the same one as ever).
+        # The times are typed here, once. A text that is no time stays as it is, for
+        # check_event to refuse in its usual order, and a missing key is named in the order it
+        # always was (``obj["at"] and at``: the lookup first; a falsy value stays itself), so a
+        # line with several faults names the same one as ever.
+        at, recorded = obj.get("at"), obj.get("recorded")
         try:
             at = parse_at(at)
         except ValueError:
@@ -301,7 +303,7 @@ def parse_obj(obj: object, *, check_text: bool, check_place: bool = True) -> Eve
             obj["id"], obj["origin"], obj["seq"], obj["region"], obj["item"], obj["status"],
             obj["progress"], obj["note"],
             (tuple(evidence) if evidence else ()) if type(evidence) is list else evidence,
-            obj["by"], at, recorded,
+            obj["by"], obj["at"] and at, obj["recorded"] and recorded,
             obj.get("undoes") if extra else None,
             obj.get("batch") if extra else None,
             obj.get("n", 1) if extra else 1,
