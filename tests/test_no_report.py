@@ -32,11 +32,12 @@ def test_init_says_what_to_do_next_in_the_workspace_language(empty: Path, tmp_pa
     # The run started in English (no --lang, no locale); the new workspace speaks Indonesian.
     result = cli("init", "ws2", "--region", "16")
     assert result.exit_code == 0
-    assert "Ruang kerja" in result.stderr and "cd ws2" in result.stderr
+    assert "Ruang kerja ws2/pilkada.yaml untuk Sumatera Selatan (16) telah dibuat." in result.stderr
+    assert "cd ws2" in result.stderr
     assert all(step in result.stderr for step in STEPS_ID)
     english = cli("init", "ws3", "--region", "16", "--language", "en")
     assert all(step in english.stderr for step in STEPS_EN)
-    assert "Created workspace" in english.stderr
+    assert "Created workspace ws3/pilkada.yaml for Sumatera Selatan (16)." in english.stderr
     # --lang is the user's explicit choice and wins over the workspace's language.
     chosen = cli("--lang", "en", "init", "ws4", "--region", "16")
     assert all(step in chosen.stderr for step in STEPS_EN)

@@ -59,7 +59,9 @@ def init(
     if config.language and not (s.lang or os.environ.get("PILKADA_LANG")):
         set_language(config.language)
     err = s.console(stderr=True)
-    err.print(Text(_("Created workspace {path} for {code}.").format(
-        path=path, code=config.region), style="green"))
+    root = s.regions().get(config.region)
+    err.print(Text(_("Created workspace {path} for {region} ({code}).").format(
+        path=path, region=root.name if root else config.region, code=config.region),
+        style="green"))
     folder = None if directory.resolve() == Path.cwd().resolve() else str(directory)
     err.print(Text("\n".join(next_steps(folder))))
