@@ -135,6 +135,40 @@ def test_the_cache_is_read_and_a_stale_one_never_used(ws: Path, cli: RunCli,
     assert after == _status(cli)
 
 
+def _due(cli: RunCli) -> str:
+    result = cli("due", "--format", "plain")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_due_reads_again_only_the_regions_folded_again(ws: Path, cli: RunCli,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted: a second ``due`` reads no region's open pairs again (cache/dues.py); after one
+    record, exactly the region folded again; a corrupt entry is rebuilt; and the list is the
+    one computed with the cache off."""
+    made: list[str] = []
+    real = loading.open_pairs
+    monkeypatch.setattr(loading, "open_pairs", lambda r, codes: made.extend(codes)
+                        or real(r, codes))
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))  # signatures alone decide, as for old files
+    first = _due(cli)
+    assert {"16", "16.10", "16.71", "16.71.01"} <= set(made)  # every region that reported
+    made.clear()
+    assert _due(cli) == first
+    assert made == []
+    assert cli("blocked", "16.10", "nphd-kpu", "--reason", "dana belum cair", "--at",
+               "2024-02-28T10:00").exit_code == 0
+    after = _due(cli)
+    assert made == ["16.10"]
+    assert ("16.10 Kab. Ogan Ilir · nphd-kpu (kritis) · terhambat sejak 28 Feb 2024 · "
+            "dana belum cair") in after
+    for path in (ws / ".pilkada" / "cache").glob("due-*.pkl"):
+        path.write_bytes(b"\x80\x05 not a pickle")
+    assert _due(cli) == after
+    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
+    assert _due(cli) == after
+
+
 def test_no_cache_writes_nothing(ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)  # what recording wrote
     monkeypatch.setenv("PILKADA_NO_CACHE", "1")

@@ -63,6 +63,12 @@ BAD_STAGE_FILES = {
     "requires-loop": (_stage(ITEM.format(id="a") + "  requires: [b]\n" + ITEM.format(id="b")
                              + "  requires: [a]\n"), 6, "'requires' forms a loop: a → b → a"),
     "two-documents": (_stage(ITEM.format(id="a")) + "---\nid: t\n", 9, "only one YAML document"),
+    "short-too-long": ("short: Penghitungan dan Rekapitulasi\n" + _stage(ITEM.format(id="a")), 1,
+                       "'short' is 29 characters long; a short name has at most 24"),
+    "short-en-empty": (_stage(ITEM.format(id="a")) + "short_en: ''\n", 9,
+                       "'short_en' is empty; leave it out to use the title"),
+    "short-two-lines": (_stage(ITEM.format(id="a")) + "short: |\n  Kampanye\n  dan debat\n", 9,
+                        "'short' must be one line"),
 }
 
 
@@ -146,3 +152,12 @@ def test_workspace_unknown_key_and_bad_depth(tmp_path: Path, cli: RunCli) -> Non
     assert f"{ws / 'pilkada.yaml'}:3: unknown depth 'rt'" in result.stderr
     assert f"{ws / 'pilkada.yaml'}:4: unknown key 'threshold' (did you mean 'thresholds'?)" \
         in result.stderr
+
+
+def test_a_stage_short_name_of_24_characters_loads(cycle_with) -> None:  # type: ignore[no-untyped-def]
+    text = "short: Penetapan calon terpilih\nshort_en: Count and recapitulation\n" + \
+        _stage(ITEM.format(id="a"))
+    stage = load_cycle(cycle_with("short", text)).stages[0]
+    assert (stage.short, stage.short_en) == ("Penetapan calon terpilih", "Count and recapitulation")
+    plain = load_cycle(cycle_with("plain", _stage(ITEM.format(id="a")))).stages[0]
+    assert (plain.short, plain.short_en) == ("", "")

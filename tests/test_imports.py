@@ -2,7 +2,8 @@
 names and no other command's; a view's JSON imports no renderer; a workspace whose config and
 checklists come from the derived cache never imports PyYAML. Checked in fresh interpreters
 started as the ``pilkada`` script starts (``sys.modules`` at exit: ``-X importtime`` does not
-see modules imported through importlib)."""
+see modules imported through importlib). And Typer's pydantic-based coercion is loaded only
+when a parameter's value needs it (cli/coercion.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import json
 import os
 import subprocess
 import sys
+from enum import Enum
 from pathlib import Path
+from typing import Annotated, Optional
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from pilkada_cli.cli import app
@@ -71,11 +75,58 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     plain = _imported(demo, "status")
     ours = {m for m in plain if m.startswith("pilkada_cli.cli.")}
     assert ours == {"pilkada_cli.cli.app", "pilkada_cli.cli._common", "pilkada_cli.cli.options",
-                    "pilkada_cli.cli.click_words", "pilkada_cli.cli.status"}
+                    "pilkada_cli.cli.click_words", "pilkada_cli.cli.coercion",
+                    "pilkada_cli.cli.status"}
     assert "yaml" not in plain  # the config and the cycle came from the cache
+    # no value given (and due's --within 14 a default): Typer builds no pydantic adapter
+    assert "pydantic" not in plain and "pydantic" not in _imported(demo, "due")
+    assert "pydantic" not in _imported(demo, "status", "palembang")  # text needs no adapter
+    assert "pydantic" in _imported(demo, "due", "--within", "3")  # a value given: Typer checks it
     assert {"pilkada_cli.render.screen", "rich.table"} <= plain
     data = _imported(demo, "status", "--format", "json")  # (render.status is there, unloaded)
     assert not {"pilkada_cli.render.screen", "rich.table"} & data
     assert not {"pilkada_cli.cache.columns", "pilkada_cli.cache.ids"} & data  # nothing changed
     everything = _imported(demo, "--help")
     assert {f"pilkada_cli.cli.{m}" for m in COMMANDS} <= everything
+
+
+class _Kind(str, Enum):
+    one = "one"
+    two = "two"
+
+
+def test_coercion_without_adapters_gives_what_typer_gives(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Parameters not given, and plain defaults, come out as Typer's own coercion gives them
+    (value and type), given values are Typer's to check; an invalid value is refused alike."""
+    from typer import core
+
+    import pilkada_cli.cli  # noqa: F401 (installs cli/coercion.py)
+
+    patched = core._TyperParameter.process_value
+    assert getattr(patched, "lazy", False)
+    demo = typer.Typer()
+    seen: list[dict[str, object]] = []
+
+    @demo.command()
+    def cmd(a: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
+            n: Annotated[int, typer.Option(min=0)] = 14,
+            x: Annotated[float, typer.Option()] = 0.5,
+            s: Annotated[str, typer.Option()] = "s",
+            many: Annotated[Optional[list[str]], typer.Option()] = None,  # noqa: UP045
+            kind: Annotated[Optional[_Kind], typer.Option()] = None,  # noqa: UP045
+            k2: Annotated[_Kind, typer.Option()] = _Kind.one,
+            flag: Annotated[bool, typer.Option()] = False) -> None:
+        seen.append({k: (v, type(v)) for k, v in locals().items()})
+
+    cases = ([], ["--a", "z"], ["--s", ""],
+             ["--n", "3", "--many", "a", "--many", "b", "--kind", "two", "--a", "z"],
+             ["--x", "2", "--s", "t", "--k2", "two", "--flag"], ["--n", "-1"], ["--n", "q"])
+    for args in cases:
+        ours = CliRunner().invoke(demo, args)
+        monkeypatch.setattr(core._TyperParameter, "process_value", patched.typers)
+        theirs = CliRunner().invoke(demo, args)
+        monkeypatch.setattr(core._TyperParameter, "process_value", patched)
+        assert (ours.exit_code, ours.output) == (theirs.exit_code, theirs.output), args
+        if ours.exit_code == 0:
+            assert seen[-2] == seen[-1], args

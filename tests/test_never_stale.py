@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from pilkada_cli import senders
 from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
@@ -39,10 +40,13 @@ pytest.importorskip("cryptography")  # signed bundles (a dependency; an old venv
 
 RUNNER = CliRunner()
 # What users look at: the overview, a region's detail with its items and conflicts, the due list
-# and the changes since a date (two as-of dates at once). With every file just changed (the
-# racy mode), the first two: the views are the same code, what differs is which regions fold.
+# as text (blocked since when and why, conflicts' sides and offices: kept per region, cache/
+# dues.py) and as JSON, and the changes since a date (two as-of dates at once). With every file
+# just changed (the racy mode), the first three: the views are the same code, what differs is
+# which regions fold (and which regions' due lines are read again).
 VIEWS = (("status", "--format", "json"), ("status", "16.10", "--format", "json"),
-         ("due", "--format", "json"), ("changes", "--since", "2024-02-20", "--format", "json"))
+         ("due", "--format", "plain"), ("due", "--format", "json"),
+         ("changes", "--since", "2024-02-20", "--format", "json"))
 _views: tuple[tuple[str, ...], ...] = VIEWS
 
 
@@ -63,7 +67,7 @@ def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> No
     global _views
     if request.param == "racy":
         monkeypatch.setattr(entries, "RACY_NS", _RACY_NS)
-        _views = VIEWS[:2]
+        _views = VIEWS[:3]
 
 
 @pytest.fixture(scope="module")
@@ -320,6 +324,19 @@ def test_a_seen_file_settles_a_conflict(clock: None, prov: Office) -> None:
     assert _conflicts(prov) == []
 
 
+def test_an_office_renamed(prov: Office) -> None:
+    """A conflict's sides name their offices, from records/origins/<origin>.json (no record
+    file changes): a changed claim shows in the due list at once."""
+    due = ("due", "--format", "plain")
+    same(prov, VIEWS[0], due)
+    claims = sorted((prov.ws / "records" / "origins").glob("*.json"))
+    assert claims
+    for path in claims:
+        path.write_bytes(senders.claim(path.name[:-5], "Kantor Pindahan", None))
+    same(prov, VIEWS[0], due)
+    assert "(Kantor Pindahan) vs " in _run(prov, due, True)[1]
+
+
 def test_an_event_between_two_instants(prov: Office) -> None:
     """Two as-of instants of one day: an event between them counts only for the later one,
     going forward and back."""
@@ -446,4 +463,5 @@ def test_random_changes(world: dict[str, object], steps: list[tuple[object, ...]
         else:
             as_of = ("--as-of", f"{_day(int(step[1]))}T12:00+07:00")
         same(prov, ("status", "--format", "json", *as_of),
-             ("status", "16.10", "--format", "json", *as_of))
+             ("status", "16.10", "--format", "json", *as_of),
+             ("due", "--format", "plain", *as_of))

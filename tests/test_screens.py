@@ -4,6 +4,7 @@ percentage whole and equal to the JSON's, and has no line longer than the width.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -22,9 +23,11 @@ from typer.testing import CliRunner
 from conftest import REPO
 from pilkada_cli.cli import app
 from pilkada_cli.cycles import open_cycle
+from pilkada_cli.i18n import set_language
 from pilkada_cli.regions import load_regions
+from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.screen import Para, Screen, Table, part, to_terminal
-from pilkada_cli.render.status import whole_pct
+from pilkada_cli.render.status import short_stage, whole_pct
 from pilkada_cli.render.table import Grid, fit
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -303,3 +306,167 @@ def test_one_stage_says_which_above_its_verdict(demo: Path) -> None:
     lines = run(demo, "en", 80, "status", "--stage", "pemutakhiran-daftar-pemilih").splitlines()
     stage = lines.index("Stage: 8 Updating of voter data and compilation of the voter list")
     assert lines[stage + 1].startswith("Sumatera Selatan: ")
+
+
+ITEM_IDS = frozenset(item.id for stage in open_cycle("pilkada-2024").stages
+                     for item in stage.items)
+RECORD = re.compile(r"( *)(\d\d(?:\.\d\d)*) ")
+
+
+def _records(text: str) -> list[tuple[str, list[str]]]:
+    """The rows of a screen listing items: each starts at a line that starts with a region
+    code (a table row, or the first line of a stacked row) and goes on over the lines
+    indented deeper; its region label and the item ids it names whole."""
+    out: list[tuple[str, list[str]]] = []
+    depth = -1
+    for line in text.splitlines():
+        m = RECORD.match(line)
+        if m and len(m[1]) <= 2:
+            label = _label(m[2])
+            assert line[len(m[1]):].startswith(label), line  # code and name on one line
+            out.append((label, []))
+            depth = len(m[1])
+        elif not line.startswith(" " * (depth + 1)) or not out:
+            depth = -1
+            continue
+        out[-1][1].extend(w for w in line.split() if w in ITEM_IDS)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_every_due_row_at_80_columns_says_where_and_what(demo: Path, lang: str) -> None:
+    """A row of `due` names its region and its item id whole at 80 columns (stacked in two
+    lines where they do not fit beside the state): every (region, item) of the JSON."""
+    due = _json(demo, "due")["items"]
+    expected = sorted((_label(i["region"]), i["item"]) for i in due)
+    text = run(demo, lang, 80, "due", "--all")
+    _check_lines(text, 80, titles=True)
+    rows = _records(text.split("\n\n", 1)[1])  # after the title and the tally
+    assert all(len(ids) == 1 for _label_, ids in rows), [r for r in rows if len(r[1]) != 1][:3]
+    assert sorted((label, ids[0]) for label, ids in rows) == expected
+    # Cut to a screenful, each row still says which item.
+    text = run(demo, lang, 80, "due")
+    rows = _records(text.split("\n\n", 1)[1])
+    assert len(rows) >= 10 and all(len(ids) == 1 for _label_, ids in rows)
+    # And the items that need action in a region's own screen.
+    text = run(demo, lang, 80, "status", "lahat")
+    blocked, late = text.split("\n\n")[1:3]  # under "Needs action"
+    assert len(_records(blocked)) == sum(i["status"] == "blocked"
+                                         for i in _json(demo, "due", "lahat")["items"])
+    rows = _records(late)
+    assert len(rows) >= 8 and all(len(ids) == 1 for _label_, ids in rows)
+
+
+def _header(line: str) -> list[str]:
+    return [h for h in re.split(r"\s{2,}", line.strip()) if h]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_due_keeps_region_state_and_item_and_names_what_it_left_out(demo: Path,
+                                                                    lang: str) -> None:
+    """From 80 to 200 columns: the table's header has Region, State and Item, the due date
+    before the owner and the owner before the title, and the "not shown" line names exactly
+    the columns missing; the stacked rows leave nothing out."""
+    names = {"en": ["Region", "State", "Due", "Item", "Owner", "Title"],
+             "id": ["Wilayah", "Keadaan", "Tenggat", "Butir", "Penanggung jawab", "Judul"]}[lang]
+    layouts = set()
+    for width in (80, 90, 100, 110, 120, 140, 160, 200):
+        for args in (("due",), ("due", "--all")):
+            lines = run(demo, lang, width, *args).splitlines()
+            rule = next((i for i, line in enumerate(lines) if line.startswith("───")), None)
+            said = " ".join(" ".join(lines).split())
+            m = re.search(r"(?:Not shown at this width|Tidak tampil pada lebar ini): ([^;]+);",
+                          said)
+            left_out = m[1].split(", ") if m else []
+            if rule is None:  # stacked: two lines per item, every field on them
+                layouts.add("stacked")
+                assert m is None, (width, args)
+                continue
+            layouts.add("table")
+            shown = _header(lines[rule - 1])
+            assert shown[:2] == names[:2] and names[3] in shown, (width, args, shown)
+            assert sorted(shown + left_out) == sorted(names), (width, args, shown, left_out)
+            rank = [names[2], names[4], names[5]]  # due, then owner, then title
+            kept = [n for n in rank if n in shown]
+            assert kept == rank[:len(kept)], (width, args, shown)
+    assert layouts == {"stacked", "table"}
+
+
+def test_a_stacked_row_shortens_only_its_title() -> None:
+    para = Para((part("97 hari terlambat"), part("16 Mei 2024"), part("KPU"),
+                 part("Ruang sekretariat PPK dan Panwaslu Kecamatan disediakan")),
+                indent=6, shorten=12)
+    lines = [line.plain for line in to_terminal(Screen([para]), 60)]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU · Ruang sekreta…"]
+    lines = [line.plain for line in to_terminal(Screen([para]), 50)]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
+                     "        Ruang sekretariat PPK dan Panwaslu Kecama…"]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_log_keeps_the_item_whole_before_the_event_id(demo: Path, lang: str) -> None:
+    """The item is what a reader of the log needs; the event id (for `undo`), the origin and
+    the evidence are left out before the item is shortened."""
+    args = ("log", "palembang", "--since", "2024-08-20")
+    events = _json(demo, *args)["events"]
+    longest = max(len(ev["item"]) for ev in events)
+    assert longest > 30  # a long id among them (a monthly report's)
+    for width in (100, 120, 160):
+        lines = run(demo, lang, width, *args).splitlines()
+        rule = next(i for i, line in enumerate(lines) if line.startswith("───"))
+        rows = lines[rule + 1:rule + 1 + len(events)]
+        assert [ev["item"] in row.split() for ev, row in zip(events, rows, strict=True)] == \
+            [True] * len(events), (width, rows)
+        assert "…" not in " ".join(_header(lines[rule - 1]))
+    narrow = run(demo, lang, 80, *args).splitlines()
+    assert not any(ev["id"][:8] in line for ev in events for line in narrow)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_stages_under_way_are_named_by_their_short_names(demo: Path, lang: str) -> None:
+    """The verdict's stages-under-way line names each stage by its checklist's short name,
+    whole; a title too long for its column in a stage table shows the short name too."""
+    stages = open_cycle("pilkada-2024").stages
+    number = {s.id: n for n, s in enumerate(stages, 1)}
+    short = {s.id: s.short_en if lang == "en" else s.short for s in stages}
+    current = _json(demo, "status")["current_stages"]
+    assert len(current) >= 5
+    label = {"en": "Stages under way:", "id": "Tahapan berjalan:"}[lang]
+    for width in (80, 120):
+        text = " ".join(run(demo, lang, width, "status").split())
+        line = text[text.index(label) + len(label):].split(" Regions")[0].split(" Wilayah")[0]
+        # a line break between two stages takes the place of their "; "
+        assert re.fullmatch(";? ".join(re.escape(f"{number[sid]} {short[sid]}")
+                                       for sid in current), line.strip()), line
+    for width in (80, 90, 100, 120):
+        lines = run(demo, lang, width, "stages").splitlines()
+        for stage in stages:
+            row = next(x for x in lines if re.match(rf"\s*{number[stage.id]}  ", x))
+            assert "…" not in row and (title_of(stage) in row or short[stage.id] in row), row
+
+
+def test_a_stage_without_a_short_name_is_named_by_its_cut_title() -> None:
+    stage = dataclasses.replace(open_cycle("pilkada-2024").stages[4], short="", short_en="")
+    try:
+        set_language("en")
+        assert short_stage(stage) == "Formation of district"
+        assert short_stage(stage, 14) == "Formation of…"
+        set_language("id")
+        assert short_stage(stage) == "Pembentukan Panwaslu…"
+        assert short_stage(dataclasses.replace(stage, short="Panwascam")) == "Panwascam"
+    finally:
+        set_language("en")
+
+
+def test_an_ordered_grid_never_shows_a_column_without_the_more_important_ones() -> None:
+    def grid(ordered: bool) -> Grid:
+        g = Grid(headers=["Region", "State", "Due", "Item", "Owner"],
+                 priority={2: 1, 4: 2}, ordered=ordered)
+        g.add("16.04 Kab. Lahat", "! 285 days late", "10 Nov 2023", "hibah-kpu-tahap-1", "KPU")
+        return g
+
+    # 16 + 15 + 17 and two gaps of 2 = 52; the due date needs 13 more, the owner 7
+    assert fit(grid(False), 60).dropped == ("Due",)  # the owner came back in its place
+    assert fit(grid(True), 60).dropped == ("Due", "Owner")
+    assert fit(grid(True), 67).dropped == ("Owner",)
+    assert fit(grid(True), 72).dropped == ()

@@ -47,6 +47,17 @@ def test_shipped_cycle_is_valid(folder: Path) -> None:
         assert item.title_en, f"{item.id} has no English title"
 
 
+@pytest.mark.parametrize("folder", CYCLES, ids=lambda p: p.name)
+def test_every_shipped_stage_has_short_names_that_are_short(folder: Path) -> None:
+    """Each stage names itself in a tight line (the stages under way beside the verdict) in
+    both languages, in at most 24 characters, and no two stages share one."""
+    stages = load_cycle(folder).stages
+    for stage in stages:
+        for short in (stage.short, stage.short_en):
+            assert 0 < len(short) <= 24 and short == short.strip(), (stage.id, short)
+    assert len({s.short for s in stages}) == len({s.short_en for s in stages}) == len(stages)
+
+
 def test_pilkada_2024_has_the_21_pkpu_stages_and_dates() -> None:
     cycle = load_cycle(SHIPPED / "pilkada-2024")
     assert cycle.voting_day == date(2024, 11, 27)
@@ -94,6 +105,11 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
         jsonschema.validate(bad_due, schema("stage"))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"cycle": "x", "region": "16.999"}, schema("workspace"))
+    long_short = {**bad_item, "items": [{"id": "a", "title": "T", "owner": "KPU"}],
+                  "short": "Penghitungan dan Rekapitulasi"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(long_short, schema("stage"))
+    jsonschema.validate({**long_short, "short": "Rekapitulasi"}, schema("stage"))
 
 
 def test_workspace_from_init_matches_schema(tmp_path: Path, cli: RunCli) -> None:

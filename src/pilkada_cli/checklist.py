@@ -31,7 +31,9 @@ CYCLE_KEYS = ("id", "name", "voting_day", "regulation", "owners")
 CYCLE_OPTIONAL = ("name_en", "timezone", "levels", "tags", "sources", "note", "elections",
                   "owner_aliases")
 STAGE_KEYS = ("id", "title", "start", "end", "items")
-STAGE_OPTIONAL = ("title_en", "phase", "basis", "note")
+STAGE_OPTIONAL = ("title_en", "short", "short_en", "phase", "basis", "note")
+# A stage's short name names it in a tight line (the stages under way beside the verdict).
+SHORT_MAX = 24
 ITEM_KEYS = ("id", "title", "owner")
 ITEM_OPTIONAL = (
     "title_en", "due", "critical", "weight", "levels", "when", "unless", "serves", "every",
@@ -97,6 +99,8 @@ class Stage:
     note: str
     items: tuple[Item, ...]
     path: str
+    short: str = ""  # "Peraturan": at most SHORT_MAX characters, for tight lines
+    short_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,8 +323,22 @@ def _stage(doc: Document, head: _Head,
         id=stage_id, title=c.text(m, (), "title"), title_en=c.text(m, (), "title_en"),
         phase=phase, start=start or date.min, end=end or date.min,
         basis=c.text(m, (), "basis"), note=c.text(m, (), "note"), items=tuple(items),
-        path=doc.path,
+        path=doc.path, short=_short(c, m, "short"), short_en=_short(c, m, "short_en"),
     ), entries
+
+
+def _short(c: Checker, m: Mapping[str, Any], name: str) -> str:
+    """A stage's short name: one line of at most SHORT_MAX characters."""
+    value = c.text(m, (), name)
+    if name in m and not value.strip():
+        c.add((name,), _("'{key}' is empty; leave it out to use the title").format(key=name))
+    elif "\n" in value:
+        c.add((name,), _("'{key}' must be one line").format(key=name))
+    elif len(value) > SHORT_MAX:
+        c.add((name,), _("'{key}' is {n} characters long; a short name has at most {max} "
+                         "(it names the stage in a tight line)").format(
+                             key=name, n=len(value), max=SHORT_MAX))
+    return value.strip()
 
 
 def _item(c: Checker, raw: Any, key: tuple[str | int, ...], stage_id: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -65,11 +66,16 @@ def state_word(st: Any) -> str:
 
 def conflict_text(conflict: Any) -> str:
     """Every competing value with who recorded it and from which office, latest first."""
+    return sides_text([(ev.status, ev.progress, ev.by, office)
+                       for ev, office in zip(conflict.sides, conflict.offices, strict=True)])
+
+
+def sides_text(sides: Iterable[tuple[str, int | None, str, str]]) -> str:
+    """``conflict_text`` of sides given as (status, progress, by, office)."""
     parts = []
-    for ev, office in zip(conflict.sides, conflict.offices, strict=True):
-        value = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")
-        parts.append(_("{value} by {by} ({office})").format(value=value, by=ev.by,
-                                                            office=office))
+    for status, progress, by, office in sides:
+        value = status_word(status) + (f" {progress}%" if progress is not None else "")
+        parts.append(_("{value} by {by} ({office})").format(value=value, by=by, office=office))
     return _("CONFLICT") + ": " + _(" vs ").join(parts)
 
 

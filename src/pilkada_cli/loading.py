@@ -9,7 +9,7 @@ and folded: the reference the cache is tested against.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 
 from pilkada_cli import cache
@@ -24,6 +24,7 @@ from pilkada_cli.i18n import _
 from pilkada_cli.journal import Journal, ReadResult
 from pilkada_cli.readiness import AsOf, Readiness
 from pilkada_cli.regions import DEPTHS, Region, RegionIndex, depth_of_level
+from pilkada_cli.views import OpenPair, open_pairs
 from pilkada_cli.workspace import Workspace
 
 
@@ -99,3 +100,19 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
         conflicts = detect(ws.records_dir, as_of, files)
         result = journal.read(listing=(files, listing))
         return build(ws, cycle, regions(), result.events, as_of, conflicts), len(result.problems)
+
+
+def due_pairs(r: Readiness, codes: Sequence[str]) -> Mapping[str, Sequence[OpenPair]]:
+    """What ``due`` lists of each region of ``codes`` (``views.open_pairs``): from a readiness
+    the cache made, kept per region with the region's fold stamp, so only regions folded again
+    since are read again (cache/dues.py); otherwise read now."""
+    from pilkada_cli.cache import dues
+
+    return dues.open_pairs(r, codes, open_pairs)
+
+
+def offices(ws: Workspace) -> dict[str, str]:
+    """Origin -> the office it belongs to (senders.py), for conflicts' sides."""
+    from pilkada_cli import senders
+
+    return {o: s.office for o, s in senders.load(ws.records_dir).items()}

@@ -466,6 +466,9 @@ class Readiness:
     never exist as objects at once, and a view reads only the regions it shows."""
 
     conflicts: Mapping[tuple[str, str], Any]  # (region, item) -> conflicts.Conflict
+    # Set by a derived cache (cache/folds.py): where it keeps this readiness, and per region a
+    # number it changes whenever it folds the region again (the same number: the same pairs).
+    kept: Any = None
 
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pilkada_cli.checklist import ITEM_LEVELS, PHASES, SERVES, TIMEZONES
+from pilkada_cli.checklist import ITEM_LEVELS, PHASES, SERVES, SHORT_MAX, TIMEZONES
 from pilkada_cli.elections import ELECTING_LEVELS
 from pilkada_cli.fields import SLUG_RE
 from pilkada_cli.i18n import LANGUAGES
@@ -95,6 +95,10 @@ def stage_schema() -> dict[str, Any]:
             "id": _slug("Stage id, unique in the cycle"),
             "title": _text("Official stage name (tahapan)"),
             "title_en": _text("Stage name in English"),
+            "short": {**_text("Short stage name for tight lines (Indonesian)"),
+                      "maxLength": SHORT_MAX, "pattern": "^[^\\n]*\\S[^\\n]*$"},
+            "short_en": {**_text("Short stage name for tight lines (English)"),
+                         "maxLength": SHORT_MAX, "pattern": "^[^\\n]*\\S[^\\n]*$"},
             "phase": {"enum": list(PHASES)},
             "start": {"type": "string", "pattern": _DAY},
             "end": {"type": "string", "pattern": _DAY},

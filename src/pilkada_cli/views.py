@@ -7,15 +7,18 @@ Pure: builds frozen rows of numbers; no printing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from operator import itemgetter
 from typing import Any
 
+from pilkada_cli.checklist import Item
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import (
     NO_REPORT,
     RANK,
+    ZONES,
     ItemState,
     Readiness,
     Summary,
@@ -132,10 +135,13 @@ def detail(r: Readiness, code: str, stage: str | None = None) -> Detail:
     return Detail(ov, stages, tuple(r.items(code, stage)))
 
 
-def needs_action(r: Readiness, code: str, stage: str | None = None) -> list[ItemState]:
+def needs_action(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
+                 offices: Callable[[], Mapping[str, str]], code: str,
+                 stage: str | None = None) -> list[DueEntry]:
     """What needs action in ``code``'s subtree (of ``stage``, if given), worst first: blocked,
-    overdue, and due within the warning days (what ``status REGION`` shows first)."""
-    action = due_list(r, r.thresholds.warn_days, root=code)
+    overdue, and due within the warning days (what ``status REGION`` shows first); ``blocks``
+    as for ``due_list``."""
+    action = due_list(r, blocks, offices, r.thresholds.warn_days, root=code)
     return action if stage is None else [st for st in action if st.item.stage == stage]
 
 
@@ -148,33 +154,119 @@ def unreported(r: Readiness, code: str) -> list[Region]:
             if r.no_report(x.code) and not r.no_report(x.parent_code or "")]
 
 
-def due_list(r: Readiness, within: int, overdue_only: bool = False, owner: str | None = None,
-             critical_only: bool = False, root: str | None = None) -> list[ItemState]:
+# One open pair of a region as ``due`` keeps it (cache/dues.py keeps a region's list of them,
+# as plain tuples): item id, status, progress (or None); for a blocked pair, the date its event
+# happened in the region's zone (a date ordinal, 0 when none) and the event's note; for a
+# conflict, its sides as (status, progress or None, by, origin), latest first (else None).
+Sides = tuple[tuple[str, int | None, str, str], ...]
+OpenPair = tuple[str, str, int | None, int, str, Sides | None]
+
+
+def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
+    """Per region of ``codes``, its items neither done nor n/a, by item id, with when and why
+    a blocked one is blocked; the events of all the blocked pairs are read at once."""
+    states = {code: r.items(code, open_only=True) for code in codes}
+    r.preload([st for listed in states.values() for st in listed if st.status == "blocked"])
+    out: dict[str, list[OpenPair]] = {}
+    for code, listed in states.items():
+        zone = ZONES[r.region(code).timezone]
+        rows: list[OpenPair] = []
+        for st in listed:
+            since, note, sides = 0, "", None
+            if st.status == "blocked":
+                ev = st.event
+                if ev is not None:
+                    since, note = ev.at.local(zone).toordinal(), ev.note
+                conflict = st.conflict
+                if conflict:
+                    sides = tuple((e.status, e.progress, e.by, e.origin) for e in conflict.sides)
+            rows.append((st.item.id, st.status, st.progress, since, note, sides))
+        rows.sort(key=itemgetter(0))  # by item id: how due_list breaks ties
+        out[code] = rows
+    return out
+
+
+class DueEntry:
+    """A late, blocked or upcoming pair as ``due`` lists it: an ItemState's numbers and, for a
+    blocked pair, since when (None: no event) and why, and a conflict's sides as (status,
+    progress, by, office)."""
+
+    __slots__ = ("region", "item", "status", "progress", "due", "overdue", "due_soon",
+                 "days_late", "since", "note", "conflict")
+
+    def __init__(self, region: str, item: Item, status: str, progress: int | None,
+                 overdue: bool, due_soon: bool, days_late: int, since: date | None, note: str,
+                 conflict: Sides | None) -> None:
+        self.region = region
+        self.item = item
+        self.status = status
+        self.progress = progress
+        self.due = item.due
+        self.overdue = overdue
+        self.due_soon = due_soon
+        self.days_late = days_late
+        self.since = since
+        self.note = note
+        self.conflict = conflict
+
+
+def reporting(r: Readiness, root: str | None = None) -> list[str]:
+    """The regions of ``root``'s subtree (itself included; default: every region) that have
+    reported something, in code order: those whose items ``due`` lists."""
+    regions = r.regions if root is None else [r.region(root), *r.subtree(root)]
+    return [x.code for x in regions if not r.no_report(x.code)]
+
+
+def due_list(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
+             offices: Callable[[], Mapping[str, str]], within: int, overdue_only: bool = False,
+             owner: str | None = None, critical_only: bool = False, root: str | None = None
+             ) -> list[DueEntry]:
     """Late, blocked and upcoming (region, item) pairs of ``root``'s subtree (default: every
     region), worst first: critical overdue, overdue (blocked first, then most days late),
     then the rest by due date. Regions with no report are left out: nothing is known about
-    their items."""
-    out: list[ItemState] = []
-    regions = r.regions if root is None else [r.region(root), *r.subtree(root)]
-    for region in regions:
-        if r.no_report(region.code):
-            continue
-        d = r.results[region.code].d
-        for st in r.items(region.code, open_only=True):
-            if owner is not None and owner.casefold() not in (
-                    st.item.owner.casefold(), r.cycle.items[st.item.id].owner.casefold()):
+    their items. ``blocks``: each region's ``open_pairs``; ``offices``: origin -> office."""
+    out: list[DueEntry] = []
+    keys: list[int] = []
+    cycle = r.cycle
+    items, owner_names, localise = cycle.items, cycle.owner_names, cycle.localise
+    due_days = {item_id: item.due.toordinal() for item_id, item in items.items()}
+    warn_days = r.thresholds.warn_days
+    wanted = None if owner is None else owner.casefold()
+    names: Mapping[str, str] | None = None
+    for code in sorted(reporting(r, root)):  # by region, then item (each block's order)
+        d = r.results[code].d
+        day = d.toordinal()
+        horizon, soon = day + within, day + warn_days
+        local = bool(owner_names(code))
+        for item_id, status, progress, since, note, sides in blocks[code]:
+            item = items[item_id]
+            if local:
+                item = localise(item, code)
+            if wanted is not None and wanted not in (item.owner.casefold(),
+                                                     items[item_id].owner.casefold()):
                 continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
-            if critical_only and not st.item.critical:
+            if critical_only and not item.critical:
                 continue
-            if st.status in ("done", "na"):
-                continue
-            if st.overdue or (not overdue_only and (
-                    st.status == "blocked" or st.due <= d + timedelta(days=within))):
-                out.append(st)
-    out.sort(key=lambda st: (not (st.overdue and st.item.critical), not st.overdue,
-                             st.status != "blocked", -st.days_late, st.due, st.region,
-                             st.item.id))
-    return out
+            due = due_days[item_id]
+            overdue = due < day
+            if overdue or (not overdue_only and (status == "blocked" or due <= horizon)):
+                conflict = None
+                if sides is not None:
+                    if names is None:
+                        names = offices()
+                    conflict = tuple((st, p, by, names.get(o, o)) for st, p, by, o in sides)
+                late = day - due if overdue else 0
+                out.append(DueEntry(code, item, status, progress, overdue,
+                                    not overdue and day <= due <= soon, late,
+                                    date.fromordinal(since) if since else None, note, conflict))
+                # (not (overdue and critical), not overdue, not blocked, -late, due) as one
+                # number (days and date ordinals stay under 2**22); ties keep this order
+                keys.append(((not (overdue and item.critical)) << 46 | (not overdue) << 45
+                             | (status != "blocked") << 44) + ((_DAYS - late) << 22) + due)
+    return [out[i] for i in sorted(range(len(out)), key=keys.__getitem__)]
+
+
+_DAYS = 2**22 - 1  # more days than between date.min and date.max
 
 
 @dataclass(frozen=True)
@@ -189,21 +281,31 @@ class DueTally:
     worst: tuple[Region, int] | None  # the child region with the most overdue items
 
 
-def due_tally(r: Readiness, entries: Sequence[ItemState], root: str) -> DueTally:
+def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str) -> DueTally:
     """Counts of ``entries`` and the child of ``root`` (or deeper region) most overdue."""
+    by_region: dict[str, int] = {}  # overdue entries per region
+    overdue = critical_overdue = due_soon = blocked = critical_blocked = 0
+    for st in entries:  # one pass: tens of thousands at national scale
+        critical = int(st.item.critical)
+        if st.status == "blocked":
+            blocked += 1
+            critical_blocked += critical
+        if st.overdue:
+            overdue += 1
+            critical_overdue += critical
+            by_region[st.region] = by_region.get(st.region, 0) + 1
+        elif st.due_soon:
+            due_soon += 1
     late: dict[str, int] = {}
     depth = r.region(root).depth + 1
-    for st in entries:
-        child = ".".join(st.region.split(".")[:depth])
-        if st.overdue and child != root and child in r.results:
-            late[child] = late.get(child, 0) + 1
+    for code, n in by_region.items():
+        child = ".".join(code.split(".")[:depth])
+        if child != root and child in r.results:
+            late[child] = late.get(child, 0) + n
     worst = min(late.items(), key=lambda kv: (-kv[1], kv[0])) if late else None
     return DueTally(
-        overdue=sum(st.overdue for st in entries),
-        critical_overdue=sum(st.overdue and st.item.critical for st in entries),
-        due_soon=sum(not st.overdue and st.due_soon for st in entries),
-        blocked=sum(st.status == "blocked" for st in entries),
-        critical_blocked=sum(st.status == "blocked" and st.item.critical for st in entries),
+        overdue=overdue, critical_overdue=critical_overdue, due_soon=due_soon,
+        blocked=blocked, critical_blocked=critical_blocked,
         worst=None if worst is None else (r.region(worst[0]), worst[1]),
     )
 
@@ -215,24 +317,33 @@ class Due:
     readiness: Readiness
     target: Region
     within: int
-    entries: tuple[ItemState, ...]
+    entries: tuple[DueEntry, ...]
     tally: DueTally
     silent: tuple[Region, ...]  # regions that reported nothing (their items are unknown)
 
 
-def due(r: Readiness, target: Region, within: int, overdue_only: bool = False,
-        owner: str | None = None, critical_only: bool = False) -> Due:
-    """The ``due`` view of ``target``'s subtree."""
-    entries = due_list(r, within, overdue_only, owner, critical_only, root=target.code)
+def due(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
+        offices: Callable[[], Mapping[str, str]], target: Region, within: int,
+        overdue_only: bool = False, owner: str | None = None, critical_only: bool = False
+        ) -> Due:
+    """The ``due`` view of ``target``'s subtree (``blocks``, ``offices``: see ``due_list``)."""
+    entries = due_list(r, blocks, offices, within, overdue_only, owner, critical_only,
+                       root=target.code)
     return Due(r, target, within, tuple(entries), due_tally(r, entries, target.code),
                tuple(unreported(r, target.code)))
 
 
 def due_json(v: Due) -> dict[str, Any]:
-    """The versioned JSON contract of ``pilkada due`` (schema ``pilkada.due/1``)."""
-    v.readiness.preload(v.entries)  # every entry's event: read once per record file
-    return {"schema": DUE_SCHEMA, "as_of": v.readiness.results[v.target.code].d.isoformat(),
-            "within": v.within, "items": [item_json(st) for st in v.entries],
+    """The versioned JSON contract of ``pilkada due`` (schema ``pilkada.due/1``): every entry
+    with the event behind it (read once per record file)."""
+    r = v.readiness
+    states: dict[tuple[str, str], ItemState] = {}
+    for code in dict.fromkeys(st.region for st in v.entries):
+        states.update(((code, st.item.id), st) for st in r.items(code, open_only=True))
+    listed = [states[(st.region, st.item.id)] for st in v.entries]
+    r.preload(listed)
+    return {"schema": DUE_SCHEMA, "as_of": r.results[v.target.code].d.isoformat(),
+            "within": v.within, "items": [item_json(st) for st in listed],
             "no_report": [x.code for x in v.silent]}
 
 

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
+from pilkada_cli.cache.dues import Kept, new_stamp
 from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import ZONES, AsOf, Chunk, EventLoader, Readiness
@@ -263,6 +264,8 @@ class Fold:
                       self.ws.config.thresholds, chunks=chunks, conflicts=refs)
         final = _numbered(refs, r)
         r.conflicts = Conflicts(final, r._loaders, self.records)
+        r.kept = Kept(self.where, _name(self.ctx, self.dates), r._row,
+                      array("q", [new_stamp()]) * len(r.regions))
         self._store(r, final, judged, across.incomplete, across.problems, self.files)
         return r, merged.problems
 
@@ -321,9 +324,16 @@ class Fold:
         config = self.ws.config
         r = Readiness.restore(self.cycle, config.tags, self.as_of, config.thresholds, state,
                               loaders)
+        stamp = new_stamp()
+        stamps = entry.get("stamps")
+        stamps = (array("q", stamps) if isinstance(stamps, array) and len(stamps) == len(codes)
+                  else array("q", [stamp]) * len(codes))
+        r.kept = Kept(self.where, _name(self.ctx, self.dates), row, stamps)
         if not (dirty or retally or changed or removed):
             r.conflicts = Conflicts(refs, r._loaders, self.records)
             return r, problems + self.listing_problems
+        for code in dirty:
+            stamps[row[code]] = stamp
         by_region: dict[str, list[RecordFile]] = {}
         for f in self.files:
             if f.region in dirty:
@@ -398,7 +408,7 @@ class Fold:
             "seen": {o: self.seen_now[o] if o in self.seen_now else
                      seen_sig(self.seen_folder, o, now) for o in origins},
             "judged": judged, "refs": refs, "incomplete": incomplete, "problems": problems,
-            "state": r.state()})
+            "stamps": r.kept.stamps, "state": r.state()})
         entries.prune(self.where, "fold-*.pkl", KEEP)
 
     def entry(self) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pilkada_cli.readiness import Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
+    from pilkada_cli.views import OpenPair
     from pilkada_cli.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -154,6 +155,20 @@ class Session:
                 n=len(pairs), pairs=shown + (" …" if len(pairs) > 3 else "")),
                 style="bold yellow"))
         return r
+
+    def due_pairs(self, r: Readiness, root: str) -> Mapping[str, Sequence[OpenPair]]:
+        """What ``due`` lists of each region of ``root``'s subtree that reported something
+        (kept per region in the derived cache)."""
+        from pilkada_cli.loading import due_pairs
+        from pilkada_cli.views import reporting
+
+        return due_pairs(r, reporting(r, root))
+
+    def offices(self) -> dict[str, str]:
+        """Origin -> office, for the sides of conflicts."""
+        from pilkada_cli.loading import offices
+
+        return offices(self.workspace())
 
     def _warn_skipped(self, bad: int) -> None:
         """One warning per run when unreadable record lines were left out."""

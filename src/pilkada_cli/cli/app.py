@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from pilkada_cli import __version__
-from pilkada_cli.cli import _common, click_words
+from pilkada_cli.cli import _common, click_words, coercion
 from pilkada_cli.i18n import LANGUAGES, _
 
 HELP = _("""Track how ready each region is for each stage of a Pilkada.
@@ -85,6 +85,7 @@ app = _Pilkada(
 
 
 click_words.install()  # "Usage:", "Options", "Show this message and exit." in the run's language
+coercion.install()  # no pydantic adapter for a parameter that was not given
 
 
 def _version(value: bool) -> None:

@@ -89,8 +89,9 @@ def status(
         dt = views.detail(r, target.code, stage)
         ov = dt.overview
         show(s, chosen, lambda: screens.detail_screen(
-            dt, views.needs_action(r, target.code, stage), sample, space.width, space.rows,
-            show_all), lambda: views.detail_json(dt), lambda: screens.detail_csv(dt))
+            dt, views.needs_action(r, s.due_pairs(r, target.code), s.offices, target.code,
+                                   stage), sample, space.width, space.rows, show_all),
+             lambda: views.detail_json(dt), lambda: screens.detail_csv(dt))
     if r.no_report(target.code):
         _no_records(s, chosen, target)
     tripped = check_gates(ov, fail_under, conditions)
@@ -115,6 +116,7 @@ def due(
     show_all: AllOpt = False,
 ) -> None:
     from pilkada_cli import views
+    from pilkada_cli.gcpause import gc_paused
 
     screens = lazy("pilkada_cli.render.status")
 
@@ -124,13 +126,15 @@ def due(
     check_in_workspace(s, target.code)
     if owner is not None:
         s.check_owner(owner)
-    v = views.due(r, target, within, overdue, owner, critical)
     chosen = chosen_format(s, fmt)
-    rows = room(s, chosen, show_all).rows
+    space = room(s, chosen, show_all)
     sample = s.workspace().config.sample
-    show(s, chosen, lambda: screens.due_screen(
-        r, target, v.entries, v.tally, v.silent, within, sample, rows),
-        lambda: views.due_json(v), lambda: screens.due_csv(v))
+    with gc_paused():  # tens of thousands of rows that form no cycles
+        v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue,
+                      owner, critical)
+        show(s, chosen, lambda: screens.due_screen(
+            r, target, v.entries, v.tally, v.silent, within, sample, space.rows, space.width),
+            lambda: views.due_json(v), lambda: screens.due_csv(v))
     if r.no_report(target.code):
         _no_records(s, chosen, target)
 

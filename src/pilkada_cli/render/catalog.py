@@ -20,6 +20,14 @@ def title_of(obj: Item | Stage) -> str:
     return obj.title
 
 
+def short_of(stage: Stage) -> str:
+    """The stage's short name in the current language ("" where the checklist gives none):
+    English where given, else the Indonesian one where the title is Indonesian too."""
+    if language() == "en" and stage.title_en:
+        return stage.short_en
+    return stage.short
+
+
 def _day(d: date) -> str:
     return format_date_short(d) if d != date.min else "—"
 
@@ -27,11 +35,18 @@ def _day(d: date) -> str:
 def stages_screen(cycle: Cycle) -> Screen:
     """One row per stage: number, title, start, end, item count, id."""
     name = cycle.name_en if language() == "en" and cycle.name_en else cycle.name
-    grid = Grid(headers=["#", _("Title"), _("Start"), _("End"), _("Items"), _("Stage")],
-                numeric={0, 4}, priority={1: 1, 4: 3, 5: 2}, shrink={1: 16})
+    # A title is cut no narrower than the longest short name, which takes its place.
+    floor = max([len(short_of(s)) for s in cycle.stages] + [16])
+    grid = Grid(headers=["#", _("Title"), _("Start"), _("End"), _("Items"), _("Stage"),
+                         _("Short name")],
+                numeric={0, 4}, priority={1: 1, 4: 3, 5: 2, 6: 4}, shrink={1: floor},
+                gate={1: 3})
     for n, stage in enumerate(cycle.stages, 1):
+        short = short_of(stage)
         grid.add(str(n), title_of(stage), _day(stage.start), _day(stage.end),
-                 str(len(stage.items)), (stage.id, "cyan"))
+                 str(len(stage.items)), (stage.id, "cyan"), short)
+        if short:
+            grid.alt[(n - 1, 1)] = short
     screen = Screen()
     screen.add(Para((part((name, "bold")),
                      part(_("Voting day: {day}").format(day=_day(cycle.voting_day))))),

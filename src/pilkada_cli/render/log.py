@@ -59,7 +59,9 @@ def log_screen(events: Sequence[Event], region_of: Callable[[str], Region | None
     if verbose:
         headers.append(recorded)
         priority[9] = 7
-    grid = Grid(headers=headers, priority=priority, shrink={3: 14, 7: 16, 8: 12})
+    # The item is what a reader needs (the event id is for `undo`): it is shortened only
+    # once every less important column has been left out.
+    grid = Grid(headers=headers, priority=priority, shrink={3: 14, 7: 16, 8: 12}, gate={3: 1})
     for ev in shown:
         zone = timezone_of(ev.region)
         word = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")

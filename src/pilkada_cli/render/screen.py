@@ -15,7 +15,15 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from pilkada_cli.i18n import _
-from pilkada_cli.render.table import Grid, fit, md_escape, to_lines, to_markdown, to_plain
+from pilkada_cli.render.table import (
+    Grid,
+    ellipsize,
+    fit,
+    md_escape,
+    to_lines,
+    to_markdown,
+    to_plain,
+)
 from pilkada_cli.render.text import inert
 
 Piece = tuple[str, str]  # (text, rich style)
@@ -37,12 +45,15 @@ class Para:
     style: str = ""
     indent: int = 0
     hang: int = 2  # extra indent of continuation lines
+    # When more than 0, the last part (a title) is shortened with "…" to end the line it
+    # starts on, if at least this many cells are left there (else it starts the next line).
+    shorten: int = 0
 
     @property
     def text(self) -> str:
         """The paragraph on one line, without styles."""
-        return " " * self.indent + self.sep.join(
-            "".join(t for t, _s in p) for p in self.parts)
+        return " " * self.indent + self.sep.join(["".join([t for t, _s in p])
+                                                   for p in self.parts])
 
 
 @dataclass(frozen=True)
@@ -79,9 +90,14 @@ def pack(para: Para, width: int) -> list[Text]:
     line = Text(" " * para.indent, style=para.style)
     used = para.indent
     fresh = True
-    for p in para.parts:
+    for k, p in enumerate(para.parts):
         size = sum(cell_len(inert(t)) for t, _s in p)
         sep = 0 if fresh else cell_len(para.sep)
+        if para.shorten and k == len(para.parts) - 1 and used + sep + size > width:
+            room = width - used - sep if width - used - sep >= para.shorten else \
+                width - para.indent - para.hang
+            p = _shortened(p, room)
+            size = sum(cell_len(inert(t)) for t, _s in p)
         if not fresh and used + sep + size > width:
             lines.append(line)
             used = para.indent + para.hang
@@ -111,6 +127,19 @@ def pack(para: Para, width: int) -> list[Text]:
     for ln in lines:
         ln.rstrip()
     return lines
+
+
+def _shortened(p: Part, room: int) -> Part:
+    """A part in at most ``room`` cells, its text shortened with "…" at the end."""
+    out: list[Piece] = []
+    for t, s in p:
+        text = inert(t)
+        left = room - sum(cell_len(x) for x, _s in out)
+        if cell_len(text) > left:
+            out.append((ellipsize(text, max(left, 1)), s))
+            break
+        out.append((text, s))
+    return tuple(out)
 
 
 def _words(text: str) -> Iterable[str]:

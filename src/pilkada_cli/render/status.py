@@ -24,6 +24,7 @@ from pilkada_cli.labels import (
     level_letter,
     level_word,
     no_head_word,
+    sides_text,
     state_word,
     status_word,
 )
@@ -39,14 +40,15 @@ from pilkada_cli.readiness import (
     Summary,
 )
 from pilkada_cli.regions import Region
-from pilkada_cli.render.catalog import title_of
-from pilkada_cli.render.screen import Para, Piece, Screen, Table, part
-from pilkada_cli.render.table import Grid, Spans, to_csv
+from pilkada_cli.render.catalog import short_of, title_of
+from pilkada_cli.render.screen import Para, Part, Piece, Screen, Table, part
+from pilkada_cli.render.table import Cell, Grid, Spans, fit, to_csv
 from pilkada_cli.views import (
     Change,
     Changes,
     Detail,
     Due,
+    DueEntry,
     DueTally,
     Overview,
     Row,
@@ -123,8 +125,11 @@ def stage_numbers(r: Readiness) -> dict[str, int]:
 
 
 def short_stage(stage: Stage, room: int = 28) -> str:
-    """A stage's title up to its first parenthesis or comma, shortened at a word boundary to
-    ``room`` characters: the short name a line has room for."""
+    """A stage's short name (``short``/``short_en`` of its checklist), else its title up to
+    its first parenthesis or comma, shortened at a word boundary to ``room`` characters."""
+    short = short_of(stage)
+    if short:
+        return short
     head = title_of(stage).split(" (")[0].split(",")[0].strip()
     if len(head) <= room:
         return head
@@ -311,30 +316,38 @@ def overview_screen(ov: Overview, sample: bool, width: int | None) -> Screen:
 
 # --- status REGION ------------------------------------------------------------------------------
 
-def blocked_paras(entries: Sequence[ItemState], names: dict[str, Region]) -> list[Para]:
-    """Blocked items as short paragraphs: where, what (critical or not), since when, why."""
+def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list[Para]:
+    """Blocked items as short paragraphs: where, what (critical or not), since when, why.
+    (Tens of thousands at national scale: the words and a region's label are made once.)"""
     out = []
+    critical = " (" + _("critical") + ")"
+    since_words = _("blocked since {date}")
+    heads: dict[str, Part] = {}
+    dates: dict[date, Part] = {}
     for st in entries:
-        ev = st.event
-        region = names[st.region]
-        head = part((region_label(region), "bold"))
-        what = part((st.item.id, "bold red" if st.item.critical else "red"),
-                    (" (" + _("critical") + ")" if st.item.critical else "", "bold red"))
+        head = heads.get(st.region)
+        if head is None:
+            head = heads[st.region] = ((region_label(names[st.region]), "bold"),)
+        what = (((st.item.id, "bold red"), (critical, "bold red")) if st.item.critical else
+                ((st.item.id, "red"), ("", "bold red")))
         parts = [head, what]
-        if ev is not None:
-            parts.append(part(_("blocked since {date}").format(
-                date=when(ev, region.timezone))))
-            if ev.note:
-                parts.append(part(ev.note))
+        if st.since is not None:
+            since = dates.get(st.since)
+            if since is None:
+                since = dates[st.since] = ((since_words.format(date=short_date(st.since)), ""),)
+            parts.append(since)
+            if st.note:
+                parts.append(((st.note, ""),))
         if st.conflict:
-            parts.append(part((conflict_text(st.conflict), "bold red")))
+            parts.append(((sides_text(st.conflict), "bold red"),))
         out.append(Para(tuple(parts), indent=2, hang=4))
     return out
 
 
-def state_cell(st: ItemState) -> tuple[str, str]:
-    """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item."""
-    mark = "! " if st.item.critical else ""
+def state_cell(st: DueEntry, bang: bool = True) -> tuple[str, str]:
+    """Blocked, overdue by so many days, or due soon, as words; "!" marks a critical item
+    (``bang``: where no "(critical)" beside the item says so)."""
+    mark = "! " if st.item.critical and bang else ""
     if st.conflict:  # offices recorded different values: the status itself is in doubt
         mark += _("CONFLICT") + " · "
     if st.status == "blocked":
@@ -350,22 +363,71 @@ def critical_legend() -> Para:
     return Para((part(_("! a critical item")),), style="dim")
 
 
-def items_due_grid(entries: Sequence[ItemState], names: dict[str, Region]) -> Grid:
-    """Late and upcoming items: where, how late, by when, what, whose."""
+def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Grid:
+    """Late and upcoming items: where, how late, by when, what, whose. (Tens of thousands
+    of rows at national scale: each distinct cell is made once.)"""
+    # Where, what and how late are never left out: a row says them all or the rows are
+    # stacked (items_due_blocks); then the due date, the owner, the title.
     grid = Grid(headers=[_("Region"), _("State"), _("Due"), _("Item"), _("Owner"),
                          _("Title")],
-                priority={2: 2, 3: 1, 4: 4, 5: 3}, shrink={5: 12})
+                priority={2: 1, 4: 2, 5: 3}, shrink={5: 12}, ordered=True)
+    labels: dict[str, Cell] = {}
+    states: dict[tuple[bool, bool, str, bool, int], Cell] = {}
+    # by id(): the cycle's (or a localised) Item, alive while the entries are
+    items: dict[int, tuple[Cell, Cell, Cell, Cell]] = {}
+    rows = grid.rows
     for st in entries:
-        grid.add((region_label(names[st.region]), "bold"), state_cell(st), short_date(st.due),
-                 st.item.id, st.item.owner, title_of(st.item))
+        label = labels.get(st.region)
+        if label is None:
+            label = labels[st.region] = (region_label(names[st.region]), "bold")
+        key = (st.item.critical, bool(st.conflict), st.status, st.overdue, st.days_late)
+        state = states.get(key)
+        if state is None:
+            state = states[key] = state_cell(st)
+        item = items.get(id(st.item))
+        if item is None:
+            item = items[id(st.item)] = ((short_date(st.due), ""), (st.item.id, ""),
+                                         (st.item.owner, ""), (title_of(st.item), ""))
+        rows.append([label, state, *item])
     return grid
 
 
-def items_due_table(entries: Sequence[ItemState], names: dict[str, Region],
+def items_due_table(entries: Sequence[DueEntry], names: dict[str, Region],
                     more: str = "") -> Table:
     """The late and upcoming items, with the "!" legend when a critical one is among them."""
     notes = {1: critical_legend()} if any(st.item.critical for st in entries) else {}
     return Table(items_due_grid(entries, names), more=more, notes=notes)
+
+
+def due_row_paras(st: DueEntry, names: dict[str, Region]) -> tuple[Para, Para]:
+    """One late or upcoming item in two lines, as a blocked one is shown: where and what
+    (critical or not), then how late, by when, whose and the title (shortened to the line)."""
+    what = part(st.item.id, (" (" + _("critical") + ")" if st.item.critical else "",
+                             "bold red"))
+    # Where a long name and a long id do not fit on one line, the id sits between the two.
+    head = Para((part((region_label(names[st.region]), "bold")), what), indent=2, hang=2)
+    tail = Para((part(state_cell(st, bang=False)), part(short_date(st.due)),
+                 part(st.item.owner), part(title_of(st.item))), indent=6, hang=2, shorten=12)
+    return head, tail
+
+
+def items_due_blocks(entries: Sequence[DueEntry], names: dict[str, Region],
+                     width: int | None, lines: int | None, how: str) -> list[Para | Table]:
+    """The late and upcoming items, at most ``lines`` of them on a terminal: a table, or,
+    where a region, its state and the item do not fit side by side on the terminal's
+    ``width``, two lines per item (and half as many items)."""
+    shown = entries[:lines] if lines else entries
+    table = items_due_table(shown, names, _more(len(entries) - len(shown), how))
+    if width is None or fit(table.grid, width).width <= width:
+        return [table]
+    shown = entries[:max(4, lines // 2)] if lines else entries
+    out: list[Para | Table] = [Para((part((_("Late or due soon ({n}):").format(
+        n=len(entries)), "bold")),))]
+    for st in shown:
+        out += due_row_paras(st, names)
+    if len(shown) < len(entries):
+        out.append(Para((part(_more(len(entries) - len(shown), how)),), style="dim", indent=2))
+    return out
 
 
 def _more(n: int, how: str) -> str:
@@ -390,6 +452,8 @@ def stages_grid(dt: Detail) -> tuple[Grid, int]:
         stage = r.cycle.stage(sid)
         assert stage is not None
         overdue = f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
+        if short_of(stage):
+            grid.alt[(len(grid.rows), 1)] = short_of(stage)
         grid.add(str(numbers[sid]), title_of(stage), level_cell(s.level), score_pct(s),
                  target_pct(s), (overdue, "bold red" if s.critical_overdue else ""),
                  (str(s.blocked), "red" if s.blocked else ""), str(s.due_soon))
@@ -422,7 +486,7 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
     return grid
 
 
-def detail_screen(dt: Detail, action: Sequence[ItemState], sample: bool, width: int | None,
+def detail_screen(dt: Detail, action: Sequence[DueEntry], sample: bool, width: int | None,
                   limit: int | None, show_all: bool) -> Screen:
     """``pilkada status REGION``: verdict; what needs action (blocked with reason, critical
     overdue, overdue, due soon); the stages; the regions under it; its items folded into
@@ -445,10 +509,11 @@ def detail_screen(dt: Detail, action: Sequence[ItemState], sample: bool, width: 
                             style="dim", indent=2))
     if late:
         # A third of a screenful: the stages and the regions under it follow.
-        shown = late[:max(8, limit // 3)] if limit else late
-        screen.add(items_due_table(shown, names, _more(
-            len(late) - len(shown), _("`pilkada due {region} --all` lists them").format(
-                region=region.code))))
+        if blocked:
+            screen.add(None)
+        screen.add(*items_due_blocks(late, names, width, max(8, limit // 3) if limit else None,
+                                     _("`pilkada due {region} --all` lists them").format(
+                                         region=region.code)))
     grid, upcoming = stages_grid(dt)
     screen.add(None, Table(grid, more=_("{n} stages not started yet are not shown.").format(
         n=upcoming) if upcoming else ""))
@@ -499,11 +564,11 @@ def unreported_para(silent: Sequence[Region]) -> Para | None:
                       names[0]), *(part(x) for x in names[1:])), sep=", ", style="dim")
 
 
-def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally: DueTally,
+def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally: DueTally,
                silent: Sequence[Region], within: int, sample: bool,
-               limit: int | None) -> Screen:
+               limit: int | None, width: int | None = None) -> Screen:
     """``pilkada due``: the tally, the blocked items with their reasons, then the rows worst
-    first, cut to a screenful on a terminal."""
+    first, cut to a screenful on a terminal ``width`` columns wide."""
     d = r.results[target.code].d
     names = {x.code: x for x in [target, *r.subtree(target.code)]}
     screen = Screen()
@@ -520,7 +585,6 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally
     if blocked:
         # On a terminal the blocked items take at most a quarter of the screen (3 lines each).
         cap = None if limit is None else max(3, limit // 12)
-        r.preload(blocked[:cap])  # their events and conflicts, read once per record file
         screen.add(None, Para((part((_("Blocked ({n}):").format(n=len(blocked)), "bold")),)),
                    *blocked_paras(blocked[:cap], names))
         if cap is not None and len(blocked) > cap:
@@ -528,9 +592,8 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[ItemState], tally
                             style="dim", indent=2))
             limit = max(10, limit - 3 * cap) if limit else limit
     if rows:
-        shown = rows[:limit] if limit else rows
-        screen.add(None, items_due_table(shown, names, _more(
-            len(rows) - len(shown), _("--all shows every row"))))
+        screen.add(None, *items_due_blocks(rows, names, width, limit,
+                                           _("--all shows every row")))
     elif not blocked:
         screen.add(Para((part(_("Nothing late or due.")),), style="dim"))
     return screen
@@ -654,8 +717,10 @@ def detail_csv(dt: Detail) -> str:
 
 
 def due_csv(v: Due) -> str:
-    """``due --format csv``: one row per (region, item), worst first."""
-    return to_csv(list(DUE_CSV), [[item_json(st)[c] for c in DUE_CSV] for st in v.entries])
+    """``due --format csv``: one row per (region, item), worst first (the JSON's fields)."""
+    return to_csv(list(DUE_CSV), [
+        [st.region, st.item.id, st.due.isoformat(), st.days_late, st.overdue, st.item.critical,
+         st.item.owner, st.status, st.item.title] for st in v.entries])
 
 
 def changes_csv(v: Changes) -> str:

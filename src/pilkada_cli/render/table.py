@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from rich.cells import cell_len, set_cell_size
 from rich.table import Table
@@ -61,6 +62,12 @@ class Grid:
     # A shrinkable column listed here is shortened only once every column less important than
     # this priority has been left out (an id is worth more whole than a title beside it).
     gate: dict[int, int] = field(default_factory=dict)
+    # A shorter text for a cell (a stage's short name), shown in place of its text cut with
+    # "…" where the terminal makes its column too narrow for the whole text.
+    alt: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Columns leave strictly by priority: a narrow column does not come back in place of a
+    # more important one that was left out (an owner is no use without the due date).
+    ordered: bool = False
 
     def add(self, *cells: str | Cell | Spans) -> None:
         """Add a row; a bare string is an unstyled cell."""
@@ -86,6 +93,12 @@ class Fitted:
     columns: tuple[int, ...]
     widths: tuple[int, ...]
     dropped: tuple[str, ...]
+
+    @property
+    def width(self) -> int:
+        """The cells a row takes: wider than the terminal when the columns that are never
+        left out do not fit side by side."""
+        return sum(self.widths) + GAP * (len(self.widths) - 1)
 
 
 def natural_widths(grid: Grid) -> list[int]:
@@ -120,6 +133,8 @@ def fit(grid: Grid, width: int) -> Fitted:
     for i in sorted(dropped, key=lambda i: (grid.priority[i], i)):
         trial = sorted([*kept, i])
         again = _squeeze(grid, trial, natural, width)
+        if again is None and grid.ordered:
+            break
         if again is not None:
             kept, widths = trial, again
             dropped.remove(i)
@@ -196,6 +211,8 @@ def to_lines(grid: Grid, width: int, fitted: Fitted | None = None) -> list[Text]
                 line.append(" " * (w - used))
                 continue
             text, style = row[i]
+            if cell_len(inert(text)) > w and (r, i) in grid.alt:
+                text = grid.alt[(r, i)]
             _append(line, ellipsize(inert(text), w), style, w, i in grid.numeric, k == 0)
         out.append(_trim(line))
     return out
@@ -232,17 +249,22 @@ def to_rich(grid: Grid) -> Table:
 
 
 def to_plain(grid: Grid) -> str:
-    """Aligned columns separated by two spaces, no escape codes: for pipes, cron and grep."""
-    table = [[header_text(h) for h in grid.headers],
-             *([inert(text) for text, _style in row] for row in grid.rows)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(grid.headers))]
-    lines = []
-    if grid.title:
-        lines.append(inert(grid.title))
-    for r in table:
-        cells = [c.rjust(w) if i in grid.numeric else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(r, widths, strict=True))]
-        lines.append("  ".join(cells).rstrip())
+    """Aligned columns separated by two spaces, no escape codes: for pipes, cron and grep.
+    (Tens of thousands of rows at national scale: made column by column, each distinct cell
+    made inert and padded once.)"""
+    columns = []
+    for i, header in enumerate(grid.headers):
+        texts = [header_text(header), *map(itemgetter(0), map(itemgetter(i), grid.rows))]
+        safe = {text: inert(text) for text in set(texts)}
+        columns.append(list(map(safe.__getitem__, texts)))
+    padded = []
+    for i, column in enumerate(columns):
+        width = max(map(len, column))
+        pad = str.rjust if i in grid.numeric else str.ljust
+        cells = {text: pad(text, width) for text in set(column)}
+        padded.append(map(cells.__getitem__, column))
+    lines = [inert(grid.title)] if grid.title else []
+    lines += map(str.rstrip, map("  ".join, zip(*padded, strict=True)))
     if grid.caption:
         lines.append(inert(grid.caption))
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ def _visible(m: re.Match[str]) -> str:
 
 def inert(text: str) -> str:
     """Show control and bidi characters as visible escapes (``\\x1b``) instead of obeying them."""
-    if text.isprintable() and text.isascii():
+    # Every character _UNSAFE matches is unprintable: printable text in NFC is already inert.
+    if text.isprintable() and (text.isascii() or unicodedata.is_normalized("NFC", text)):
         return text
     return _UNSAFE.sub(_visible, unicodedata.normalize("NFC", text))
