@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id, recorded_now  # noqa: E402
+from pilkada_cli.instant import parse_at
 from pilkada_cli.journal import Journal  # noqa: E402
 
 
@@ -35,7 +36,7 @@ def event(origin: str, region: str, item: str, note_bytes: int = 0) -> Event:
     return Event(
         id=new_event_id(), origin=origin, seq=SEQ_AUTO, region=region, item=item,
         status="done", progress=None, note=note, evidence=("BA-1/2024",), by="Penguji",
-        at="2024-08-21T09:30:00+07:00", recorded=recorded_now(),
+        at=parse_at("2024-08-21T09:30:00+07:00"), recorded=recorded_now(),
     )
 
 

@@ -18,6 +18,7 @@ from conftest import RunCli
 from pilkada_cli import loading
 from pilkada_cli.cache import columns, entries, parses
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from pilkada_cli.readiness import Readiness
 from pilkada_cli.workspace import find_workspace
@@ -84,8 +85,8 @@ def _cache_files(ws: Path) -> list[Path]:
 
 def _event(region: str, item: str, status: str, at: str, origin: str, note: str = "") -> Event:
     return Event(id=new_event_id(), origin=origin, seq=SEQ_AUTO, region=region, item=item,
-                 status=status, progress=None, note=note, evidence=(), by="Budi", at=at,
-                 recorded="2024-03-04T03:00:00.000000+00:00")
+                 status=status, progress=None, note=note, evidence=(), by="Budi", at=parse_at(at),
+                 recorded=parse_recorded("2024-03-04T03:00:00.000000+00:00"))
 
 
 def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,

@@ -11,6 +11,7 @@ import pytest
 
 from pilkada_cli.conflicts import find, saw
 from pilkada_cli.events import Event
+from pilkada_cli.instant import parse_at, parse_recorded
 from sharing import Office, new_office, write_cycle
 
 
@@ -19,7 +20,8 @@ def _ev(origin: str, seq: int, status: str, at: str, recorded: str, progress: in
     return Event(id=f"{origin}{seq}".encode().hex().ljust(32, "0")[:32], origin=origin, seq=seq,
                  region="16.10", item="nphd-kpu", status=status, progress=progress,
                  note="x" if status == "blocked" else "", evidence=(), by=origin,
-                 at=f"2024-08-{at}T12:00:00+07:00", recorded=f"2024-08-{recorded}T05:00:00+00:00")
+                 at=parse_at(f"2024-08-{at}T12:00:00+07:00"),
+                 recorded=parse_recorded(f"2024-08-{recorded}T05:00:00+00:00"))
 
 
 A1 = _ev("a", 1, "done", "01", "01")
@@ -33,13 +35,15 @@ def test_different_values_unseen_by_each_other_conflict() -> None:
 
 
 def test_a_value_recorded_after_seeing_the_other_is_a_decision() -> None:
-    seen = {"b": [("2024-08-01T23:00:00+00:00", {"a": 1})]}  # b received a's event first
+    # b received a's event first
+    seen = {"b": [(parse_recorded("2024-08-01T23:00:00+00:00"), {"a": 1})]}
     assert saw(B1, A1, seen) and not saw(A1, B1, seen)
     assert find([A1, B1], seen) == {}
 
 
 def test_knowledge_that_came_later_does_not_count() -> None:
-    seen = {"b": [("2024-08-03T00:00:00+00:00", {"a": 1})]}  # after b had recorded
+    # after b had recorded
+    seen = {"b": [(parse_recorded("2024-08-03T00:00:00+00:00"), {"a": 1})]}
     assert list(find([A1, B1], seen))
 
 
@@ -52,13 +56,13 @@ def test_equal_values_and_one_origin_never_conflict() -> None:
 
 def test_only_values_nobody_superseded_compete() -> None:
     c1 = _ev("c", 1, "in_progress", "03", "03", 50)
-    seen = {"b": [("2024-08-01T23:00:00+00:00", {"a": 1})]}
+    seen = {"b": [(parse_recorded("2024-08-01T23:00:00+00:00"), {"a": 1})]}
     found = find([A1, B1, c1], seen)
     assert found[("16.10", "nphd-kpu")].sides == (c1, B1)  # a's done was seen by b
 
 
 def test_the_as_of_moment_limits_what_counts() -> None:
-    assert find([A1, B1], {}, lambda ev: ev.at < "2024-08-02") == {}
+    assert find([A1, B1], {}, lambda ev: ev.at.text < "2024-08-02") == {}
 
 
 # --- through the CLI: a province and a regency ------------------------------------------------

@@ -23,11 +23,11 @@ from pilkada_cli.events import (
     latest,
     new_event_id,
     order_key,
-    parse_instant,
     parse_line,
     to_line,
     validate_text,
 )
+from pilkada_cli.instant import parse_at, parse_recorded
 
 WIB = timezone(timedelta(hours=7))
 WITA = timezone(timedelta(hours=8))
@@ -37,8 +37,12 @@ def make(**changes: Any) -> Event:
     base = Event(
         id="0123456789abcdef0123456789abcdef", origin="pc-a1b2c3d4", seq=1, region="16.71",
         item="nphd-kpu", status="done", progress=None, note="", evidence=("BA-12/2024",),
-        by="Rina", at="2024-08-21T09:30:00+07:00", recorded="2024-08-21T02:31:07.123456+00:00",
+        by="Rina", at=parse_at("2024-08-21T09:30:00+07:00"),
+        recorded=parse_recorded("2024-08-21T02:31:07.123456+00:00"),
     )
+    for name, parse in (("at", parse_at), ("recorded", parse_recorded)):
+        if isinstance(changes.get(name), str):
+            changes[name] = parse(changes[name])
     return replace(base, **changes)
 
 
@@ -227,7 +231,7 @@ def test_validate_text_never_passes_a_forbidden_character(text: str) -> None:
 def test_order_key_compares_instants_not_strings() -> None:
     wita = make(id="a" * 32, at="2024-08-21T10:29:00+08:00")  # 02:29 UTC
     wib = make(id="b" * 32, at="2024-08-21T09:30:00+07:00")  # 02:30 UTC
-    assert wita.at > wib.at  # as strings the WITA event looks later...
+    assert wita.at.text > wib.at.text  # as strings the WITA event looks later...
     assert sorted([wib, wita], key=order_key) == [wita, wib]  # ...but happened first
     assert latest([wita, wib]) == wib
 
@@ -250,12 +254,12 @@ def test_latest_respects_the_cutoff() -> None:
     assert latest([late, early]) == late
 
 
-def test_parse_instant_accepts_offsets_only() -> None:
-    assert parse_instant("2024-08-21T09:30:00+07:00") == datetime(2024, 8, 21, 2, 30,
-                                                                  tzinfo=timezone.utc)
+def test_parse_at_accepts_offsets_only() -> None:
+    assert parse_at("2024-08-21T09:30:00+07:00").datetime == datetime(
+        2024, 8, 21, 2, 30, tzinfo=timezone.utc)
     for bad in ("2024-08-21T09:30:00Z", "2024-08-21T09:30:00", "2024-08-21"):
         with pytest.raises(ValueError):
-            parse_instant(bad)
+            parse_at(bad)
 
 
 instants = st.builds(

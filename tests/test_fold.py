@@ -19,6 +19,7 @@ from conftest import MINI_CYCLE, write_tree
 from pilkada_cli import conflicts, loading
 from pilkada_cli.checklist import Cycle, load_cycle
 from pilkada_cli.events import Event, new_event_id, order_key, to_line
+from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.readiness import ZONES, AsOf, Readiness
 from pilkada_cli.regions import load_regions
 from pilkada_cli.workspace import Config, Workspace
@@ -44,8 +45,8 @@ def _event(choice: tuple[int, int, int, int, int, int, int], seq: int) -> Event:
         id=new_event_id(), origin=ORIGINS[origin], seq=seq, region=REGIONS[region],
         item=ITEMS[item], status=name, progress=30 if name == "in_progress" else None,
         note="alasan" if name in ("blocked", "na") else "", evidence=(), by="Rina",
-        at=happened.isoformat(timespec="seconds"),
-        recorded=recorded.isoformat(timespec="microseconds"))
+        at=parse_at(happened.isoformat(timespec="seconds")),
+        recorded=parse_recorded(recorded.isoformat(timespec="microseconds")))
 
 
 # Few distinct hours: ties on happened (and on recorded) time are common, and some events fall
@@ -81,7 +82,7 @@ def _expected(events: list[Event], cycle: Cycle, r: Readiness) -> dict[tuple[str
                                ZONES[r.region(code).timezone])
         for state in r.items(code):
             mine = [e for e in events if (e.region, e.item) == (code, state.item.id)
-                    and datetime.fromisoformat(e.at) < end]
+                    and e.at.datetime < end]
             last = max(mine, key=order_key, default=None)
             out[(code, state.item.id)] = ("todo", None) if last is None else (
                 last.status, last.progress)

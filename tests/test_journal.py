@@ -36,6 +36,7 @@ from pilkada_cli.events import (
     recorded_now,
     to_line,
 )
+from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from pilkada_cli.origin import load_origin
 from pilkada_cli.verify import repair, verify
@@ -49,8 +50,11 @@ def ev(region: str = "16.71", item: str = "nphd-kpu", origin: str = "pc-a", **ch
     base = Event(
         id=new_event_id(), origin=origin, seq=SEQ_AUTO, region=region, item=item,
         status="done", progress=None, note="", evidence=(), by="Rina",
-        at="2024-08-21T09:30:00+07:00", recorded=recorded_now(),
+        at=parse_at("2024-08-21T09:30:00+07:00"), recorded=recorded_now(),
     )
+    for name, parse in (("at", parse_at), ("recorded", parse_recorded)):
+        if isinstance(changes.get(name), str):
+            changes[name] = parse(changes[name])
     return replace(base, **changes)
 
 
@@ -504,7 +508,7 @@ def test_misplaced_newer_future_and_backward_seq(tmp_path: Path) -> None:
     with path.open("ab") as f:
         f.write(to_line(replace(ev("16.72"), seq=2)))  # line 2: belongs in records/16.72
         f.write(json.dumps(newer).encode() + b"\n")  # line 3: from a newer pilkada
-        f.write(to_line(replace(ev(item="b"), seq=7, recorded=future)))  # line 4
+        f.write(to_line(replace(ev(item="b"), seq=7, recorded=parse_recorded(future))))  # line 4
         f.write(to_line(replace(ev(item="c"), seq=3)))  # line 5: seq went back
     found = [(f.kind, f.line, f.severity) for f in verify(j)]
     assert found == [("misplaced", 2, "error"), ("newer-version", 3, "error"),
@@ -556,7 +560,9 @@ def test_reader_sort_key_is_the_documented_order(
                  recorded=rec.astimezone(timezone.utc).isoformat(
                      timespec="seconds" if short and not rec.microsecond else "microseconds"))
               for at, rec, short in triples]  # 12:00:00+00:00 and 12:00:00.000000+00:00 tie
-    assert sorted(events, key=journal_module._sort_key) == sorted(events, key=order_key)
+    # order_key compares microseconds; the documented order, computed from datetimes
+    assert sorted(events, key=order_key) == sorted(
+        events, key=lambda e: (e.at.datetime, e.recorded.datetime, e.id))
 
 
 # --- origin id --------------------------------------------------------------------------------

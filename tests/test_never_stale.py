@@ -32,6 +32,7 @@ from pilkada_cli import senders
 from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from sharing import Office, new_office, trust, write_cycle
 
@@ -136,8 +137,8 @@ def same(o: Office, *views: tuple[str, ...]) -> dict:  # type: ignore[type-arg]
 def _event(region: str, item: str, status: str, at: str, origin: str, note: str = "",
            progress: int | None = None) -> Event:
     return Event(id=new_event_id(), origin=origin, seq=SEQ_AUTO, region=region, item=item,
-                 status=status, progress=progress, note=note, evidence=(), by="Budi", at=at,
-                 recorded="2024-03-04T03:00:00.000000+00:00")
+                 status=status, progress=progress, note=note, evidence=(), by="Budi",
+                 at=parse_at(at), recorded=parse_recorded("2024-03-04T03:00:00.000000+00:00"))
 
 
 def _conflicts(o: Office) -> list[str]:

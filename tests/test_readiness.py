@@ -9,6 +9,7 @@ import pytest
 
 from pilkada_cli.checklist import Cycle, load_cycle
 from pilkada_cli.events import Event, order_key
+from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.readiness import (
     AT_RISK,
     CRITICAL,
@@ -32,7 +33,8 @@ def ev(region: str, item: str, status: str, at: str, progress: int | None = None
     return Event(id=f"{_n:032x}", origin="test-origin", seq=_n, region=region, item=item,
                  status=status, progress=progress, note=note or ("x" if status in
                                                                  ("blocked", "na") else ""),
-                 evidence=(), by="Rina", at=at, recorded=recorded or at[:19] + "+00:00")
+                 evidence=(), by="Rina", at=parse_at(at),
+                 recorded=parse_recorded(recorded or at[:19] + "+00:00"))
 
 
 @pytest.fixture

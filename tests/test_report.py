@@ -20,6 +20,7 @@ import pytest
 from conftest import MINI_CYCLE, RunCli, write_tree
 from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from pilkada_cli.report import output
 
@@ -46,7 +47,8 @@ def _event(region: str, item: str, status: str, at: str, *, progress: int | None
            note: str = "", evidence: tuple[str, ...] = ()) -> Event:
     return Event(id=new_event_id(), origin="test-pc", seq=SEQ_AUTO, region=region, item=item,
                  status=status, progress=progress, note=note, evidence=evidence,
-                 by="Rina Operator", at=at, recorded=at.replace("+07:00", "+00:00"))
+                 by="Rina Operator", at=parse_at(at),
+                 recorded=parse_recorded(at.replace("+07:00", "+00:00")))
 
 
 def make_workspace(root: Path, extra: str = "") -> Path:

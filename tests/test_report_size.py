@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from pilkada_cli.cli import app
 from pilkada_cli.cycles import open_cycle
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from pilkada_cli.loading import scope_regions
 from pilkada_cli.regions import load_regions
@@ -65,8 +66,8 @@ def _workspace(ws: Path, root: str, depth: str) -> dict[str, Any]:
             events.append(Event(
                 id=new_event_id(), origin="test-late", seq=SEQ_AUTO, region=region.code,
                 item=item.id, status=status, progress=50 if status == "in_progress" else None,
-                note=note, evidence=(), by="Rina", at="2024-08-01T10:00:00+07:00",
-                recorded="2024-08-01T03:00:00+00:00"))
+                note=note, evidence=(), by="Rina", at=parse_at("2024-08-01T10:00:00+07:00"),
+                recorded=parse_recorded("2024-08-01T03:00:00+00:00")))
             if status == "blocked":
                 kinds["blocked"] += 1
             elif status == "in_progress":

@@ -16,6 +16,7 @@ import pytest
 
 from pilkada_cli import bundle, keys
 from pilkada_cli.events import Event, to_line
+from pilkada_cli.instant import parse_at, parse_recorded
 from sharing import Office, new_office, records_digest, trust, write_cycle
 
 
@@ -189,7 +190,8 @@ def _event(region: str = "16.10", item: str = "nphd-kpu", id_: str = "ab" * 16,
            status: str = "done", origin: str = "pc-x") -> Event:
     return Event(id=id_, origin=origin, seq=1, region=region, item=item, status=status,
                  progress=None, note="" if status == "done" else "alasan", evidence=(), by="x",
-                 at="2024-02-20T12:00:00+07:00", recorded="2024-02-20T05:00:00.000000+00:00")
+                 at=parse_at("2024-02-20T12:00:00+07:00"),
+                 recorded=parse_recorded("2024-02-20T05:00:00.000000+00:00"))
 
 
 def _bomb() -> bytes:
@@ -328,8 +330,9 @@ def test_a_regency_cycle_fits_a_chat_app(world: dict[str, object]) -> None:
                     progress=(30, None, 80, None)[k],
                     note=("", "menunggu pencairan dana hibah", "", "")[k],
                     evidence=(("BA-12/PL.02.1-BA/1610/2024",) if k == 3 else ()),
-                    by="Rina Marlina", at=f"2024-0{k + 3}-1{k}T09:30:00+07:00",
-                    recorded=f"2024-0{k + 3}-1{k}T02:31:07.{n % 999999:06d}+00:00"))
+                    by="Rina Marlina", at=parse_at(f"2024-0{k + 3}-1{k}T09:30:00+07:00"),
+                    recorded=parse_recorded(
+                        f"2024-0{k + 3}-1{k}T02:31:07.{n % 999999:06d}+00:00")))
     data = bundle.build(events, cycle="pilkada-2024", regions=["16.10"], since=None,
                         office="Kabupaten Ogan Ilir", operator="Rina", origin="x", key=None)
     raw = sum(len(to_line(e)) for e in events)

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import RunCli
 from pilkada_cli.events import LINE_MAX_BYTES, new_event_id
+from pilkada_cli.instant import parse_at, parse_recorded
 
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="Windows: POSIX symlinks")
 
@@ -169,7 +170,8 @@ def test_the_line_format_refuses_to_write_an_oversized_line() -> None:
 
     ev = Event(id=new_event_id(), origin="pc-a", seq=1, region="16.71", item="gudang",
                status="done", progress=None, note="", evidence=(), by="Rina",
-               at="2024-08-21T09:30:00+07:00", recorded="2024-08-21T02:30:00.000000+00:00")
+               at=parse_at("2024-08-21T09:30:00+07:00"),
+               recorded=parse_recorded("2024-08-21T02:30:00.000000+00:00"))
     assert len(to_line(replace(ev, note="x" * 60_000))) < LINE_MAX_BYTES
     with pytest.raises(RecordFormatError, match=r"the line is 70\d\d\d bytes, more than the "
                        r"65536 a record may have"):

@@ -100,7 +100,8 @@ def build(events: Sequence[Event], *, cycle: str, regions: Sequence[str], since:
         groups.setdefault((ev.region, ev.origin), []).append(ev)
     parts: list[tuple[str, bytes, int]] = []
     for (region, org), evs in sorted(groups.items()):
-        evs.sort(key=lambda e: (e.seq, e.recorded, e.id))
+        # as the stored texts sort (of one moment, the form without a fraction first)
+        evs.sort(key=lambda e: (e.seq, e.recorded.us, e.recorded.text, e.id))
         parts.append((f"events/{region}/{org}.jsonl", b"".join(to_line(e) for e in evs),
                       len(evs)))
     present = {o for _r, o in groups}

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from pilkada_cli.events import ORIGIN_RE, Event, order_key, parse_instant
+from pilkada_cli.events import ORIGIN_RE, Event, order_key
+from pilkada_cli.instant import Instant, parse_recorded
 from pilkada_cli.safefile import write_fully
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 SUFFIX = ".seen.jsonl"
 FOLDER = "origins"
 
-Seen = Mapping[str, list[tuple[str, dict[str, int]]]]  # origin -> [(recorded at, seq per origin)]
+Seen = Mapping[str, list[tuple[Instant, dict[str, int]]]]  # origin -> [(when, seq per origin)]
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,9 @@ def saw(x: Head, y: Head, seen: Seen) -> bool:
     if x.origin == y.origin:
         return y.seq <= x.seq
     for at, held in seen.get(x.origin, ()):
-        if held.get(y.origin, 0) >= y.seq and _utc(at) <= _utc(x.recorded):
+        if held.get(y.origin, 0) >= y.seq and at.us <= x.recorded.us:
             return True
     return False
-
-
-def _utc(stamp: str) -> str:
-    """A UTC ``recorded``-style stamp in a form whose string order is time order."""
-    return stamp if len(stamp) == 32 else stamp[:19] + ".000000" + stamp[19:]
 
 
 def find(events: Iterable[Event], seen: Seen,
@@ -102,7 +98,7 @@ class Head(Protocol):
     @property
     def seq(self) -> int: ...
     @property
-    def recorded(self) -> str: ...
+    def recorded(self) -> Instant: ...
     @property
     def status(self) -> str: ...
     @property
@@ -149,7 +145,7 @@ def judge(events: Sequence[Event], records: Path, as_of: AsOf
         zone = timezone_of(ev.region)
         if zone not in cut:
             cut[zone] = as_of.cutoff_in(zone)
-        return parse_instant(ev.at).timestamp() < cut[zone]
+        return ev.at.seconds < cut[zone]
 
     found = find(events, load(records), counts)
     if found:
@@ -164,11 +160,11 @@ def judge(events: Sequence[Event], records: Path, as_of: AsOf
 
 
 def load(records: Path, origins: Iterable[str] | None = None
-         ) -> dict[str, list[tuple[str, dict[str, int]]]]:
+         ) -> dict[str, list[tuple[Instant, dict[str, int]]]]:
     """Every origin's seen file under ``records/origins`` (bad lines are skipped); only those
     of ``origins`` if given."""
     folder = records / FOLDER
-    out: dict[str, list[tuple[str, dict[str, int]]]] = {}
+    out: dict[str, list[tuple[Instant, dict[str, int]]]] = {}
     try:
         names = sorted(p.name for p in folder.iterdir()) if origins is None else sorted(
             f"{o}{SUFFIX}" for o in set(origins))
@@ -190,13 +186,11 @@ def load(records: Path, origins: Iterable[str] | None = None
     return out
 
 
-def parse_line(line: bytes) -> tuple[str, dict[str, int]] | None:
+def parse_line(line: bytes) -> tuple[Instant, dict[str, int]] | None:
     """One seen-file line, or None if it is not one."""
     try:
         obj = json.loads(line)
-        at, held = obj["at"], obj["seen"]
-        if not isinstance(at, str) or len(at) not in (25, 32) or not at.endswith("+00:00"):
-            return None
+        at, held = parse_recorded(obj["at"]), obj["seen"]  # a ``recorded``-style time
         if not isinstance(held, dict) or not all(
                 isinstance(k, str) and type(v) is int for k, v in held.items()):
             return None
@@ -214,7 +208,7 @@ def holdings(events: Iterable[Event]) -> dict[str, int]:
     return top
 
 
-def note_received(records: Path, origin: str, events: Iterable[Event], now: str) -> None:
+def note_received(records: Path, origin: str, events: Iterable[Event], now: Instant) -> None:
     """Append to ``origin``'s seen file what this workspace copy now holds (after receiving
     events), fsynced. One writer: this origin."""
     if not ORIGIN_RE.fullmatch(origin):
@@ -224,7 +218,7 @@ def note_received(records: Path, origin: str, events: Iterable[Event], now: str)
     mine = load(records).get(origin)
     if mine and mine[-1][1] == held:
         return  # nothing new since the last note: offices would only echo notes back and forth
-    line = json.dumps({"at": now, "seen": held}, sort_keys=True, separators=(",", ":")) + "\n"
+    line = json.dumps({"at": now.text, "seen": held}, sort_keys=True, separators=(",", ":")) + "\n"
     append_lines(path, [line.encode("ascii")])
 
 

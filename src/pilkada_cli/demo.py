@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from pilkada_cli.checklist import Cycle, Item
 from pilkada_cli.events import Event
+from pilkada_cli.instant import of as instant_of
 from pilkada_cli.readiness import ZONES, region_tags
 from pilkada_cli.recurrence import period_start
 from pilkada_cli.regions import Region
@@ -230,8 +231,7 @@ def _event(rng: random.Random, region: Region, item: Item, status: str, progress
     return Event(
         id=f"{rng.getrandbits(128):032x}", origin=DEMO_ORIGIN, seq=n + 1, region=region.code,
         item=item.id, status=status, progress=progress, note=note, evidence=evidence,
-        by=_operator(region), at=moment.isoformat(timespec="seconds"),
-        recorded=recorded.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        by=_operator(region), at=instant_of(moment), recorded=instant_of(recorded, recorded=True),
     )
 
 

@@ -13,9 +13,37 @@ from pilkada_cli.language import from_argv, global_options
 
 
 def main() -> None:
-    """Run the ``pilkada`` command (importing only the module of the command it names)."""
+    """Run the ``pilkada`` command (importing only the module of the command it names), and
+    end the process without the interpreter's teardown (``exit_now``)."""
     set_language(from_argv(sys.argv[1:]))
     from pilkada_cli.cli import app
 
     app.only(global_options(sys.argv[1:])[1])
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            exit_now(done.code or 0)
+        raise
+
+
+def exit_now(code: int) -> None:
+    """End the process once the command is done: its output flushed and the exit handlers run
+    (as at a normal exit), but without freeing every object one by one first (~80 ms after a
+    nation-wide ``due``: tens of thousands of rows). If the output cannot be flushed (a closed
+    pipe), the normal exit happens instead, and says so as it always did."""
+    import atexit
+    import os
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    atexit._run_exitfuncs()
+    try:  # what the handlers wrote
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        code = code or 120  # Python's own exit status when it cannot flush at exit
+    os._exit(code)

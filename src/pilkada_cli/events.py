@@ -3,7 +3,9 @@
 Pure: no I/O. An event is one recorded change of one checklist item's status for one region. Events
 are never edited or deleted (undo is a new event), so the current status is a fold over them:
 ``latest(events, cutoff)``, using the deterministic total order ``order_key`` that every office
-computes identically.
+computes identically. Its two times are ``instant.Instant`` values, parsed once when the event
+is built or read (the stored text kept, for a byte-identical line; the moment as integer
+microseconds, for every comparison after).
 
 Line format (one event per line, UTF-8, pure ASCII because of ``ensure_ascii``)::
 
@@ -28,6 +30,8 @@ from typing import Any, cast
 
 from pilkada_cli.errors import InputError
 from pilkada_cli.i18n import _
+from pilkada_cli.instant import Instant, micros, parse_at, parse_recorded
+from pilkada_cli.instant import of as instant_of
 
 STATUSES = ("todo", "in_progress", "done", "blocked", "na")
 SCHEMA_VERSION = 1
@@ -71,8 +75,8 @@ class Event:
     note: str  # "" if none; required for blocked and na
     evidence: tuple[str, ...]
     by: str  # who
-    at: str  # when it happened: RFC 3339 with offset, seconds precision
-    recorded: str  # when it was recorded: RFC 3339, "+00:00", microseconds allowed
+    at: Instant  # when it happened: RFC 3339 with offset, seconds precision (parse_at)
+    recorded: Instant  # when it was recorded: RFC 3339, "+00:00", microseconds allowed
     undoes: str | None = None  # event id this event reverses
     batch: str | None = None  # shared by the events of one multi-event append
     batch_size: int = 1  # how many events that batch has in total
@@ -153,34 +157,25 @@ def validate_text(field: str, value: str, *, max_bytes: int, allow_newline: bool
 # --- time and order ----------------------------------------------------------------------------
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp with a ``+HH:MM``/``-HH:MM`` offset; ValueError otherwise.
-
-    Only the numeric offset form is accepted (no ``Z``) so that Python 3.10, whose
-    ``fromisoformat`` lacks ``Z``, and later versions agree on what is valid.
-    """
-    if len(text) < 25 or text[10] != "T" or text[-6] not in "+-" or text[-3] != ":":
-        raise ValueError(f"not an RFC 3339 time with offset: {text!r}")
-    return datetime.fromisoformat(text)
+def recorded_now() -> Instant:
+    """``recorded`` of the current time: UTC, microseconds, ``+00:00``."""
+    return instant_of(datetime.now(timezone.utc), recorded=True)
 
 
-def recorded_now() -> str:
-    """``recorded`` form of the current time: UTC, microseconds, ``+00:00``."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def order_key(ev: Event) -> tuple[datetime, datetime, str]:
-    """The total order every office uses: ``at`` instant, then ``recorded`` instant, then id."""
-    return (parse_instant(ev.at), parse_instant(ev.recorded), ev.id)
+def order_key(ev: Event) -> tuple[int, int, str]:
+    """The total order every office uses: ``at`` instant, then ``recorded`` instant, then id
+    (the instants as POSIX microseconds: no offset or missing fraction can reorder them)."""
+    return (ev.at.us, ev.recorded.us, ev.id)
 
 
 def latest(events: Iterable[Event], cutoff: datetime | None = None) -> Event | None:
     """The maximum by ``order_key`` among ``events`` whose ``at`` instant is <= ``cutoff``."""
     best: Event | None = None
-    best_key: tuple[datetime, datetime, str] | None = None
+    best_key: tuple[int, int, str] | None = None
+    limit = None if cutoff is None else micros(cutoff)
     for ev in events:
         key = order_key(ev)
-        if cutoff is not None and key[0] > cutoff:
+        if limit is not None and key[0] > limit:
             continue
         if best_key is None or key > best_key:
             best, best_key = ev, key
@@ -200,8 +195,8 @@ def to_obj(ev: Event) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "v": SCHEMA_VERSION, "id": ev.id, "origin": ev.origin, "seq": ev.seq,
         "region": ev.region, "item": ev.item, "status": ev.status, "progress": ev.progress,
-        "note": ev.note, "evidence": list(ev.evidence), "by": ev.by, "at": ev.at,
-        "recorded": ev.recorded,
+        "note": ev.note, "evidence": list(ev.evidence), "by": ev.by, "at": ev.at.text,
+        "recorded": ev.recorded.text,
     }
     if ev.undoes is not None:
         obj["undoes"] = ev.undoes
@@ -291,11 +286,24 @@ def parse_obj(obj: object, *, check_text: bool, check_place: bool = True) -> Eve
     extra = len(obj) - 13
     try:
         evidence = obj["evidence"]
+        # The times are typed here, once. A text that is no time stays as it is, for
+        # check_event to refuse in its usual order, and a missing key is named in the order it
+        # always was (``obj["at"] and at``: the lookup first; a falsy value stays itself), so a
+        # line with several faults names the same one as ever.
+        at, recorded = obj.get("at"), obj.get("recorded")
+        try:
+            at = parse_at(at)
+        except ValueError:
+            pass
+        try:
+            recorded = parse_recorded(recorded)
+        except ValueError:
+            pass
         ev = _new_event(
             obj["id"], obj["origin"], obj["seq"], obj["region"], obj["item"], obj["status"],
             obj["progress"], obj["note"],
             (tuple(evidence) if evidence else ()) if type(evidence) is list else evidence,
-            obj["by"], obj["at"], obj["recorded"],
+            obj["by"], obj["at"] and at, obj["recorded"] and recorded,
             obj.get("undoes") if extra else None,
             obj.get("batch") if extra else None,
             obj.get("n", 1) if extra else 1,
@@ -439,21 +447,12 @@ def _check_status(ev: Event) -> None:
         raise RecordFormatError(problem)
 
 
-_fromisoformat = datetime.fromisoformat
-
-
 def _check_times(ev: Event) -> None:
+    # Instants are valid by construction (instant.parse_at/parse_recorded); what is left is
+    # which rule each field follows: at has whole seconds (25 chars), recorded is UTC.
     at, recorded = ev.at, ev.recorded
-    # at: seconds precision, any offset (exactly 25 chars); recorded: UTC, optional microseconds.
-    # The shape checks come first because fromisoformat accepts more forms (and "Z" on 3.11+).
-    try:
-        if not (type(at) is str and len(at) == 25 and at[10] == "T" and at[19] in "+-"
-                and at[22] == ":" and type(recorded) is str and len(recorded) in (25, 32)
-                and recorded[10] == "T" and recorded.endswith("+00:00")):
-            raise ValueError
-        _fromisoformat(at)
-        _fromisoformat(recorded)
-    except ValueError:
+    if not (type(at) is Instant and len(at.text) == 25 and type(recorded) is Instant
+            and recorded.text.endswith("+00:00")):
         raise RecordFormatError(_(
             "'at' must look like 2024-08-21T09:30:00+07:00 and 'recorded' like"
             " 2024-08-21T02:30:00.123456+00:00")) from None

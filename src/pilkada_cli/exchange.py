@@ -13,8 +13,9 @@ from datetime import datetime
 
 from pilkada_cli.bundle import Bundle
 from pilkada_cli.errors import InputError
-from pilkada_cli.events import Event, latest, parse_instant
+from pilkada_cli.events import Event, latest
 from pilkada_cli.i18n import _
+from pilkada_cli.instant import micros
 from pilkada_cli.offices import Office, office_for
 from pilkada_cli.regions import within
 
@@ -27,8 +28,9 @@ def in_subtree(code: str, roots: Iterable[str]) -> bool:
 def select(events: Iterable[Event], regions: Collection[str],
            since: datetime | None) -> list[Event]:
     """The events of ``regions`` (and everything under them) recorded at or after ``since``."""
+    start = None if since is None else micros(since)
     return [ev for ev in events if in_subtree(ev.region, regions)
-            and (since is None or parse_instant(ev.recorded) >= since)]
+            and (start is None or ev.recorded.us >= start)]
 
 
 def split_batches(chosen: Sequence[Event], every: Iterable[Event]) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from pilkada_cli.events import Event, order_key, parse_instant
+from pilkada_cli.events import Event, order_key
 from pilkada_cli.regions import within
 
 LOG_SCHEMA = "pilkada.log/1"
@@ -27,7 +27,7 @@ def log_filter(events: Iterable[Event], region: str | None = None, item: str | N
             continue
         if by and ev.by.casefold() != by.casefold():
             continue
-        day = parse_instant(ev.at).date()
+        day = ev.at.day  # the date it happened, where it was recorded (its own offset)
         if (since and day < since) or (until and day > until):
             continue
         out.append(ev)
@@ -37,7 +37,7 @@ def log_filter(events: Iterable[Event], region: str | None = None, item: str | N
 
 def event_json(ev: Event, offices: Offices) -> dict[str, Any]:
     """One event of the trail as JSON (``office``: null when the origin never said)."""
-    return {"at": ev.at, "recorded": ev.recorded, "region": ev.region, "item": ev.item,
+    return {"at": ev.at.text, "recorded": ev.recorded.text, "region": ev.region, "item": ev.item,
             "status": ev.status, "progress": ev.progress, "by": ev.by, "note": ev.note,
             "evidence": list(ev.evidence), "id": ev.id, "undoes": ev.undoes,
             "origin": ev.origin, "office": offices.get(ev.origin)}

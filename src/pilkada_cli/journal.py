@@ -46,6 +46,7 @@ from pilkada_cli.events import (
     Event,
     new_event_id,
     numbered,
+    order_key,
     parse_line,
     to_line,
 )
@@ -139,23 +140,6 @@ def _reverse_lines(f: BinaryIO, size: int) -> Iterator[bytes]:
     yield b"" if long else rest
 
 
-def recorded_key(recorded: str) -> str:
-    """``recorded`` (validated: UTC, 25 or 32 chars) in a form whose string order is time order."""
-    return recorded if len(recorded) == 32 else recorded[:19] + ".000000+00:00"
-
-
-_fromisoformat = datetime.fromisoformat
-
-
-def _sort_key(ev: Event) -> tuple[float, str, str]:
-    """Same order as events.order_key, cheaper (for events that passed the reader's checks):
-    ``at`` has whole seconds, so its POSIX timestamp is an exact float, and floats compare
-    fastest; ``recorded`` is always UTC, so its normalised string sorts by time."""
-    rec = ev.recorded
-    return (_fromisoformat(ev.at).timestamp(), rec if len(rec) == 32 else rec[:19] + ".000000"
-            + rec[19:], ev.id)
-
-
 class Journal:
     """Append-only event files under ``records_dir``; see the module docstring."""
 
@@ -226,7 +210,7 @@ class Journal:
         scan = self.scan(regions, listing=listing, parse=parse)
         with gc_paused():
             events = [ev for ev in scan.events if ev.batch not in scan.incomplete]
-            events.sort(key=_sort_key)
+            events.sort(key=order_key)
         return ReadResult(events, scan.warnings, scan.problems)
 
     def event_at(self, region: str, origin: str, offset: int) -> Event:
@@ -291,8 +275,8 @@ class Journal:
         try:
             for df in self._origin_files(origin):
                 ev = self._tail_event(df, by)
-                if ev and (best is None or (recorded_key(ev.recorded), ev.id) >
-                           (recorded_key(best.recorded), best.id)):
+                if ev and (best is None or (ev.recorded.us, ev.id) >
+                           (best.recorded.us, best.id)):
                     best = ev
         except OSError as e:
             raise StorageError(_("cannot read {path}: {reason}").format(

@@ -93,9 +93,13 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
             found = folds.readiness(fold)
         if found is not None:
             return found
-    conflicts = detect(ws.records_dir, as_of, files)
-    result = journal.read(listing=(files, listing))
-    return build(ws, cycle, regions(), result.events, as_of, conflicts), len(result.problems)
+    # Every event stays alive until the fold is built, and it builds no cycles: the collector
+    # would only walk them again and again (two full passes over ~1.5 million objects at the
+    # regency scale, 12-20% of the run), as on the cached path above.
+    with gc_paused():
+        conflicts = detect(ws.records_dir, as_of, files)
+        result = journal.read(listing=(files, listing))
+        return build(ws, cycle, regions(), result.events, as_of, conflicts), len(result.problems)
 
 
 def due_pairs(r: Readiness, codes: Sequence[str]) -> Mapping[str, Sequence[OpenPair]]:

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from pilkada_cli.checklist import Cycle, Item, Stage
-from pilkada_cli.events import STATUSES, Event, parse_instant
+from pilkada_cli.events import STATUSES, Event
 from pilkada_cli.regions import UTC_OFFSET_HOURS, Region, level_of, timezone_of
 from pilkada_cli.workspace import Thresholds
 
@@ -322,7 +322,7 @@ def event_chunks(events: Iterable[Event]) -> list[Chunk]:
         g[1].append(names.setdefault(ev.item, len(names)))
         g[2].append(codes[ev.status])
         g[3].append(-1 if ev.progress is None else ev.progress)
-        g[4].append(int(parse_instant(ev.at).timestamp()))
+        g[4].append(ev.at.us // 1_000_000)  # whole seconds: exact
         g[5].append(i)
     load = listed.__getitem__
     return [Chunk(region=code, items=list(names), item=item, status=status, progress=progress,

@@ -29,6 +29,8 @@ from pilkada_cli.events import (
     validate_text,
 )
 from pilkada_cli.i18n import _
+from pilkada_cli.instant import Instant
+from pilkada_cli.instant import of as instant_of
 from pilkada_cli.readiness import ZONES, applies, region_tags, role_of
 from pilkada_cli.regions import Region
 
@@ -128,7 +130,7 @@ class Recorder:
         self.earliest = earliest_day(cycle)
         self._built = 0  # events built so far: each gets a later ``recorded`` than the last
 
-    def _recorded(self) -> str:
+    def _recorded(self) -> Instant:
         """``recorded`` of the next event: now, plus a microsecond per event built before it.
 
         Events built in one run share ``now``, so without this two changes of one pair in one
@@ -137,7 +139,7 @@ class Recorder:
         """
         moment = self.now + timedelta(microseconds=self._built)
         self._built += 1
-        return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return instant_of(moment, recorded=True)
 
     def build(self, changes: Sequence[Change], where: Sequence[str] | None = None,
               source: str = "") -> list[Event]:
@@ -189,7 +191,7 @@ class Recorder:
         return Event(
             id=new_event_id(), origin=self.origin, seq=SEQ_AUTO, region=c.region.code,
             item=item.id, status=c.status, progress=c.progress, note=note, evidence=evidence,
-            by=by, at=at.astimezone(ZONES[c.region.timezone]).isoformat(timespec="seconds"),
+            by=by, at=instant_of(at.astimezone(ZONES[c.region.timezone])),
             recorded=self._recorded(),
         )
 
@@ -237,7 +239,7 @@ class Recorder:
                 "event {id} is no longer the latest for {region} {item} (changed by {by} at "
                 "{at}); record the status you want instead").format(
                     id=target.id, region=target.region, item=target.item, by=latest.by,
-                    at=latest.at))
+                    at=latest.at.text))
         before = [e for e in same if e.id != target.id and order_key(e) < order_key(target)]
         prev = before[-1] if before else None
         return Event(

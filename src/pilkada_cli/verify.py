@@ -17,9 +17,10 @@ from pathlib import Path
 
 from pilkada_cli.conflicts import judge
 from pilkada_cli.errors import StorageError
-from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.events import Event
 from pilkada_cli.i18n import _
-from pilkada_cli.journal import Journal, file_lock, reason, recorded_key
+from pilkada_cli.instant import micros
+from pilkada_cli.journal import Journal, file_lock, reason
 from pilkada_cli.readiness import AsOf
 from pilkada_cli.recordfile import (
     MOVEABLE_KINDS,
@@ -35,6 +36,7 @@ FUTURE_SLACK = timedelta(minutes=5)
 # Runs on one machine stamp ``recorded`` before they wait for the lock that assigns seq, so a
 # run that waited can carry an earlier time than the one before it: up to the lock timeout.
 CLOCK_SLACK = timedelta(minutes=5)
+_CLOCK_SLACK_US = CLOCK_SLACK // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +69,7 @@ def verify(journal: Journal, as_of: AsOf | None = None) -> list[Finding]:
 def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
     """seq going backwards within one file, and ``recorded`` too far in the future."""
     found: list[Finding] = []
-    limit = recorded_key((now + FUTURE_SLACK).astimezone(timezone.utc).isoformat(
-        timespec="microseconds"))
+    limit = micros(now + FUTURE_SLACK)
     prev: dict[int, int] = {}
     for i, ev in enumerate(scan.events):
         fi = scan.file_of[i]
@@ -78,10 +79,10 @@ def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
                 "seq {seq} after seq {previous} in the same file; the writing machine's counter"
                 " or clock was reset").format(seq=ev.seq, previous=prev[fi])))
         prev[fi] = max(ev.seq, prev.get(fi, 0))
-        if recorded_key(ev.recorded) > limit:
+        if ev.recorded.us > limit:
             found.append(finding(shown, scan.lines[i], "future", _(
                 "recorded {recorded} is in the future; the writing machine's clock is wrong")
-                .format(recorded=ev.recorded)))
+                .format(recorded=ev.recorded.text)))
     return found
 
 
@@ -98,16 +99,16 @@ def _check_clocks(scan: Scan) -> list[Finding]:
         members.sort(key=lambda i: events[i].seq)
         for prev, i in pairwise(members):
             a, b = events[prev], events[i]
-            if recorded_key(b.recorded) >= recorded_key(a.recorded):
-                continue  # the usual case, decided without parsing a time
-            if parse_instant(a.recorded) - parse_instant(b.recorded) <= CLOCK_SLACK:
+            if b.recorded.us >= a.recorded.us:
+                continue  # the usual case
+            if a.recorded.us - b.recorded.us <= _CLOCK_SLACK_US:
                 continue  # two runs took the lock in the other order than they read the clock
             found.append(finding(
                 scan.files[scan.file_of[i]].file.shown, scan.lines[i], "clock", _(
                     "recorded {recorded}, before seq {seq} of the same machine (recorded "
                     "{previous} at {place}): its clock went backwards; the order of its changes "
-                    "may be wrong").format(recorded=b.recorded, seq=a.seq, previous=a.recorded,
-                                           place=scan.place(prev))))
+                    "may be wrong").format(recorded=b.recorded.text, seq=a.seq,
+                                           previous=a.recorded.text, place=scan.place(prev))))
     return found
 
 

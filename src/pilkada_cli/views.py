@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 from pilkada_cli.checklist import Item
-from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.events import Event
 from pilkada_cli.readiness import (
     NO_REPORT,
     RANK,
@@ -176,7 +176,7 @@ def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
             if st.status == "blocked":
                 ev = st.event
                 if ev is not None:
-                    since, note = parse_instant(ev.at).astimezone(zone).toordinal(), ev.note
+                    since, note = ev.at.local(zone).toordinal(), ev.note
                 conflict = st.conflict
                 if conflict:
                     sides = tuple((e.status, e.progress, e.by, e.origin) for e in conflict.sides)
@@ -366,7 +366,7 @@ def _row_json(row: Row) -> dict[str, Any]:
         "code": row.region.code, "name": row.region.name, "region_level": row.region.level,
         "timezone": row.region.timezone, **summary_json(row.summary),
         "no_report": row.no_report,
-        "last_update": None if last is None else {"at": last.at, "by": last.by},
+        "last_update": None if last is None else {"at": last.at.text, "by": last.by},
         "stages": [{"id": sid, "level": level} for sid, level in row.stages],
         "children": dict(row.child_levels),
         "children_no_report": row.no_report_children,
@@ -402,9 +402,9 @@ def item_json(st: ItemState) -> dict[str, Any]:
         "progress": st.progress, "overdue": st.overdue, "due_soon": st.due_soon,
         "days_late": st.days_late,
         "note": ev.note if ev else "", "evidence": list(ev.evidence) if ev else [],
-        "by": ev.by if ev else None, "at": ev.at if ev else None,
+        "by": ev.by if ev else None, "at": ev.at.text if ev else None,
         "event": ev.id if ev else None,
-        "conflict": [{"status": e.status, "progress": e.progress, "by": e.by, "at": e.at,
+        "conflict": [{"status": e.status, "progress": e.progress, "by": e.by, "at": e.at.text,
                       "origin": e.origin, "office": office, "event": e.id}
                      for e, office in zip(st.conflict.sides, st.conflict.offices, strict=True)]
         if st.conflict else None,

@@ -18,7 +18,6 @@ import sys
 import time
 from array import array
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -40,10 +39,7 @@ if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
 
 PARALLEL_FILES = 2000  # reading more files than this (a first run, a big pull) uses every core
-_EPOCH = datetime(1970, 1, 1)
-_MICRO = timedelta(microseconds=1)
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
-_fromisoformat = datetime.fromisoformat
 
 
 class FileColumns:
@@ -119,13 +115,12 @@ def columns_of(p: FileParse, data: bytes) -> FileColumns:
     at, rec, seq = array("q"), array("q"), array("q")
     status = bytearray()
     ids = bytearray()
-    fromiso, epoch, micro = _fromisoformat, _EPOCH, _MICRO
     for ev in p.events:
         item.append(items.setdefault(ev.item, len(items)))
         status.append(_STATUS_CODE[ev.status])
         progress.append(-1 if ev.progress is None else ev.progress)
-        at.append(int(fromiso(ev.at).timestamp()))
-        rec.append((fromiso(ev.recorded[:-6]) - epoch) // micro)  # always +00:00
+        at.append(ev.at.us // 1_000_000)  # whole seconds: exact
+        rec.append(ev.recorded.us)
         seq.append(ev.seq)
         ids += bytes.fromhex(ev.id)
         if ev.batch is None:

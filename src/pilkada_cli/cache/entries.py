@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 from pilkada_cli.recordfile import Sig
 from pilkada_cli.safefile import open_nofollow, replace_atomic
 
-VERSION = 3
+VERSION = 4  # 4: events' times are instant.Instant values (kept events pickle them typed)
 # A file changed within this long before an entry was written may change again with the same
 # signature (coarse file-system clocks: FAT keeps 2 s): such a file is checked by content.
 RACY_NS = 2_000_000_000
@@ -23,7 +23,7 @@ RACY_NS = 2_000_000_000
 MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/folds.py",
            "cache/ids.py", "cache/heads.py", "cache/configs.py", "conflicts.py", "workspace.py",
            "offices.py",
-           "checklist.py", "fields.py", "yamlload.py", "events.py", "recordfile.py",
+           "checklist.py", "fields.py", "yamlload.py", "events.py", "instant.py", "recordfile.py",
            "journal.py", "readiness.py", "regions.py", "loading.py", "elections.py",
            "recurrence.py", "cache/dues.py", "views.py")
 _ALLOWED = {
@@ -34,6 +34,7 @@ _ALLOWED = {
     ("pilkada_cli.checklist", "Measure"), ("pilkada_cli.elections", "Election"),
     ("pilkada_cli.elections", "OwnerAlias"), ("pilkada_cli.workspace", "Config"),
     ("pilkada_cli.workspace", "Thresholds"), ("pilkada_cli.offices", "Office"),
+    ("pilkada_cli.instant", "_make"),  # an Instant (text, microseconds) of a kept event
 }
 
 

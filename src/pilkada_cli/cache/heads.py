@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
 from pilkada_cli.events import STATUSES
+from pilkada_cli.instant import Instant, utc_micros
 from pilkada_cli.recordfile import Sig
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
 
-_EPOCH = datetime(1970, 1, 1)
 _File = tuple[str, str]  # region, origin: a record file, as a Chunk's source
 FileRefs = dict[tuple[str, str], tuple[tuple[_File, int], ...]]  # sides by file and offset
 
@@ -33,8 +32,7 @@ class _Head:
     def __init__(self, c: FileColumns, pos: int, key: tuple[int, int, bytes]) -> None:
         self.origin = c.origin
         self.seq = c.seq[pos]
-        when = _EPOCH + timedelta(microseconds=c.rec[pos])
-        self.recorded = when.isoformat(timespec="microseconds") + "+00:00"
+        self.recorded = utc_micros(c.rec[pos])
         self.status = STATUSES[c.status[pos]]
         self.progress = None if c.progress[pos] < 0 else c.progress[pos]
         self.key = key
@@ -51,10 +49,10 @@ class Seen:
 
     def __init__(self, records: Path) -> None:
         self.records = records
-        self._kept: dict[str, list[tuple[str, dict[str, int]]]] = {}
+        self._kept: dict[str, list[tuple[Instant, dict[str, int]]]] = {}
         self._size = 0
 
-    def of(self, origins: Sequence[str]) -> dict[str, list[tuple[str, dict[str, int]]]]:
+    def of(self, origins: Sequence[str]) -> dict[str, list[tuple[Instant, dict[str, int]]]]:
         todo = [o for o in origins if o not in self._kept]
         if todo:
             found = rules.load(self.records, todo)
@@ -67,7 +65,7 @@ class Seen:
         return {o: self._kept[o] for o in origins if self._kept[o]}
 
 
-def _holdings(lines: list[tuple[str, dict[str, int]]]) -> int:
+def _holdings(lines: list[tuple[Instant, dict[str, int]]]) -> int:
     return sum(len(held) for _at, held in lines)
 
 

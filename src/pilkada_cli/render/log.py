@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.events import Event
 from pilkada_cli.history import Offices, event_json
 from pilkada_cli.i18n import _, format_date_short, language
+from pilkada_cli.instant import Instant
 from pilkada_cli.labels import STATUS_STYLE, status_word
 from pilkada_cli.readiness import ZONES
 from pilkada_cli.regions import Region, timezone_of
@@ -29,9 +30,9 @@ def short_id_length(ids: Iterable[str], minimum: int = 8) -> int:
     return n
 
 
-def local_time(at: str, zone: str, with_zone: bool = False) -> str:
+def local_time(at: Instant, zone: str, with_zone: bool = False) -> str:
     """``21 Agu 2024 10.15`` (Indonesian writes the time with a dot) in the region's zone."""
-    moment = parse_instant(at).astimezone(ZONES[zone])
+    moment = at.local(ZONES[zone])
     clock = moment.strftime("%H.%M" if language() == "id" else "%H:%M")
     text = f"{format_date_short(moment.date())} {clock}"
     return f"{text} {zone}" if with_zone else text

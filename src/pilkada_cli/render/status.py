@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from pilkada_cli.checklist import Stage
-from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.events import Event
 from pilkada_cli.i18n import _, format_date_short, language, ngettext
 from pilkada_cli.labels import (
     LEVEL_STYLE,
@@ -103,7 +103,7 @@ def when(ev: Event | None, zone: str) -> str:
     """When an event happened, as a short date in the region's zone."""
     if ev is None:
         return "—"
-    return short_date(parse_instant(ev.at).astimezone(ZONES[zone]).date())
+    return short_date(ev.at.local(ZONES[zone]).date())
 
 
 def days_late(n: int) -> str:
@@ -692,7 +692,7 @@ def overview_csv_rows(ov: Overview) -> tuple[list[str], list[list[Any]]]:
             row.region.code, row.region.name, s.level or "",
             _num(s.score), _num(s.expected), s.overdue, s.critical_overdue, s.blocked,
             s.due_soon, s.items, s.done, int(row.no_report),
-            row.last.at if row.last else "", row.last.by if row.last else "",
+            row.last.at.text if row.last else "", row.last.by if row.last else "",
             *[level or "" for _sid, level in row.stages],
         ])
     return headers, rows

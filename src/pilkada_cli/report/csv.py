@@ -44,7 +44,7 @@ def _row(report: Report, name: str, level: str, st: ItemState,
         state_word(st), "" if st.progress is None else st.progress, int(st.overdue),
         st.days_late, int(st.due_soon), csv_safe(text(ev.note)) if ev else "",
         csv_safe("; ".join(text(e) for e in ev.evidence)) if ev else "",
-        csv_safe(text(ev.by)) if ev else "", ev.at if ev else "", ev.id if ev else "",
+        csv_safe(text(ev.by)) if ev else "", ev.at.text if ev else "", ev.id if ev else "",
         readiness,
     ]
 

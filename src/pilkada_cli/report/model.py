@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pilkada_cli.checklist import Cycle, Stage
-from pilkada_cli.events import Event, parse_instant
+from pilkada_cli.events import Event
 from pilkada_cli.i18n import _, format_date, format_percent, language
 from pilkada_cli.labels import level_word
 from pilkada_cli.readiness import ZONES, ItemState, Readiness, Summary
@@ -282,7 +282,7 @@ def format_moment(moment: datetime, zone: str) -> str:
 
 def event_moment(ev: Event, zone: str) -> datetime:
     """When an event happened, in a region's time zone."""
-    return local_time(parse_instant(ev.at), zone)
+    return ev.at.local(ZONES[zone])
 
 
 def cell_text(s: Summary) -> str:
@@ -432,7 +432,7 @@ def _line_json(line: Line, columns: Sequence[Stage]) -> dict[str, Any]:
         "code": line.region.code, "name": line.region.name,
         "region_level": line.region.level, "parent": line.region.parent_code,
         **summary_json(line.summary), "no_report": line.no_report,
-        "last_update": None if last is None else {"at": last.at, "by": last.by},
+        "last_update": None if last is None else {"at": last.at.text, "by": last.by},
         "stages": [{"id": s.id, **summary_json(x)}
                    for s, x in zip(columns, line.stages, strict=True)],
     }

@@ -31,6 +31,8 @@ from datetime import date, datetime, time, timedelta
 from pilkada_cli.errors import InputError, Problem
 from pilkada_cli.events import Event, order_key
 from pilkada_cli.i18n import _, language
+from pilkada_cli.instant import Instant
+from pilkada_cli.instant import of as instant_of
 from pilkada_cli.readiness import ZONES, Readiness
 from pilkada_cli.recording import Change, Recorder, parse_status
 from pilkada_cli.regions import Region, RegionIndex
@@ -43,7 +45,7 @@ _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 _NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
-Signature = tuple[str, str, str, "int | None", str, tuple[str, ...], str]
+Signature = tuple[str, str, str, "int | None", str, tuple[str, ...], Instant]
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ class Importer:
             return None
         at = _moment(day, region, self.now) if day else None
         if at is not None and (region.code, item, status, progress, note, evidence,
-                               at.isoformat(timespec="seconds")) in self.signatures:
+                               instant_of(at)) in self.signatures:
             return None  # this very change is already recorded (a later one superseded it)
         change = Change(region, item, status, progress, note, evidence, at, by)
         try:
