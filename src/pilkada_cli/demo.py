@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from pilkada_cli.checklist import Cycle, Item
@@ -106,7 +106,10 @@ def demo_events(cycle: Cycle, regions: Sequence[Region]) -> list[Event]:
                 continue
             out += _item_events(rng, region, item, pace, starts[item.id], item.id in missed,
                                 len(out))
-    return out
+    # One machine wrote all of it: its counter must follow its clock, as on a real office PC,
+    # or `verify` reports the clock going backwards at every line.
+    out.sort(key=lambda ev: (ev.recorded.us, ev.id))
+    return [replace(ev, seq=n) for n, ev in enumerate(out, 1)]
 
 
 def _silent(regions: Sequence[Region]) -> set[str]:
