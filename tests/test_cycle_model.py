@@ -14,7 +14,7 @@ from conftest import RunCli, write_tree
 from pilkada_cli.checklist import load_cycle
 from pilkada_cli.errors import ValidationError
 from pilkada_cli.readiness import AsOf, Readiness
-from pilkada_cli.recurrence import occurrences
+from pilkada_cli.recurrence import occurrences, period_start
 from pilkada_cli.regions import load_regions
 from pilkada_cli.schema import schema
 from pilkada_cli.workspace import Thresholds
@@ -177,6 +177,12 @@ def test_monthly_occurrences_keep_the_month_end() -> None:
         date(2024, 1, 30), date(2024, 2, 29), date(2024, 3, 30)]
     assert occurrences(date(2024, 11, 4), date(2024, 11, 24), "week") == [
         date(2024, 11, 4), date(2024, 11, 11), date(2024, 11, 18)]
+
+
+def test_an_occurrence_reports_on_the_month_it_names_or_the_week_up_to_its_day() -> None:
+    assert period_start(date(2024, 9, 30), "month") == date(2024, 9, 1)
+    assert period_start(date(2024, 2, 29), "month") == date(2024, 2, 1)
+    assert period_start(date(2024, 11, 4), "week") == date(2024, 10, 29)
 
 
 def test_recurring_items_expand_into_items_of_their_own(cycle_dir: Path) -> None:

@@ -148,6 +148,47 @@ def test_the_demo_has_one_blocked_critical_item_with_its_reason(
     assert set(districts[:-3]) <= regions and not set(districts[-3:]) & regions
 
 
+def test_no_report_of_a_period_is_worked_on_before_the_period(
+        demo_json: tuple[Path, dict[str, Any]]) -> None:
+    """An occurrence of a recurring report (the monthly report for September) is not done,
+    nor in progress, before its period begins, and not done before the period's last week.
+    The period is worked out here from the occurrence's id and its series in the checklist
+    file, not by the code that made the sample."""
+    import re
+    from datetime import date, timedelta
+
+    import yaml
+
+    ws, _data = demo_json
+    every: dict[str, str] = {}
+    for path in (Path(__file__).parents[1] / "checklists" / "pilkada-2024").glob("*.yaml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("items") or []:
+            if "every" in item:
+                every[item["id"]] = item["every"]
+    assert set(every.values()) == {"month", "week"}
+    seen = 0
+    for ev in _raw_events(ws):
+        m = re.fullmatch(r"(.+)-(\d{4})-(\d{2})(?:-(\d{2}))?", ev["item"])
+        if not m or m[1] not in every:
+            continue
+        seen += 1
+        day = date.fromisoformat(ev["at"][:10])  # the day where it happened
+        if every[m[1]] == "month":
+            begins = date(int(m[2]), int(m[3]), 1)  # this checklist's are due at month end
+            due = (begins + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        else:
+            due = date(int(m[2]), int(m[3]), int(m[4]))
+            begins = due - timedelta(days=6)
+        assert day >= begins, ev
+        if ev["status"] == "done":
+            assert day >= due - timedelta(days=6), ev
+    # Diligent offices have this month's report in hand but none has done next month's.
+    assert seen > 100
+    months = {ev["item"][-7:] for ev in _raw_events(ws)
+              if ev["item"].startswith("laporan-bulanan-desk-pilkada-")}
+    assert max(months) == "2024-08"
+
+
 def test_demo_again_shows_status_and_never_touches_a_real_workspace(tmp_path: Path,
                                                                     cli: RunCli) -> None:
     assert cli("demo", "d").exit_code == 0

@@ -19,6 +19,7 @@ from pilkada_cli.checklist import Cycle, Item
 from pilkada_cli.events import Event
 from pilkada_cli.instant import of as instant_of
 from pilkada_cli.readiness import ZONES, region_tags
+from pilkada_cli.recurrence import period_start
 from pilkada_cli.regions import Region
 from pilkada_cli.workspace import SUMSEL_TAGS, Config, Thresholds
 
@@ -149,20 +150,19 @@ def _item_events(rng: random.Random, region: Region, item: Item, pace: Pace, sta
     keep = pace.keep_critical if item.critical else pace.keep
     if not missed and rng.random() < keep:
         when = min(due - timedelta(days=rng.randint(0, 12)), DEMO_AS_OF)
-        events = []
+        events: list[Event] = []
         if item.measure is not None or rng.random() < 0.3:
-            events.append(_event(rng, region, item, "in_progress", rng.choice((40, 60, 80)),
-                                 when - timedelta(days=rng.randint(5, 20)), n))
-        events.append(_event(rng, region, item, "done", None, when, n + len(events)))
+            events += _reported(rng, region, item, "in_progress", rng.choice((40, 60, 80)),
+                                when - timedelta(days=rng.randint(5, 20)), n)
+        events += _reported(rng, region, item, "done", None, when, n + len(events))
         return events
     roll = rng.random()
     late = min(due + timedelta(days=rng.randint(0, 10)), DEMO_AS_OF)
     if roll < 0.2 and not item.critical and item.owner in BLOCK_REASONS:
-        return [_event(rng, region, item, "blocked", None, late, n,
-                       BLOCK_REASONS[item.owner])]
+        return _reported(rng, region, item, "blocked", None, late, n, BLOCK_REASONS[item.owner])
     if roll < 0.7:
-        return [_event(rng, region, item, "in_progress", rng.choice((30, 50, 70, 90)), late,
-                       n, LATE_NOTES.get(item.owner, ""))]
+        return _reported(rng, region, item, "in_progress", rng.choice((30, 50, 70, 90)), late,
+                         n, LATE_NOTES.get(item.owner, ""))
     return []
 
 
@@ -176,18 +176,51 @@ def _early_events(rng: random.Random, region: Region, item: Item, pace: Pace, st
     in_hand = item.critical and ahead <= WARN_DAYS and pace.keep_critical == 1.0
     open_now = start <= DEMO_AS_OF or item.due < start
     if not open_now or ahead > pace.lead + 30:
-        return [_event(rng, region, item, "in_progress", rng.choice((20, 40, 60)),
-                       DEMO_AS_OF - timedelta(days=rng.randint(0, 4)), n)] if in_hand else []
+        return _reported(rng, region, item, "in_progress", rng.choice((20, 40, 60)),
+                         DEMO_AS_OF - timedelta(days=rng.randint(0, 4)), n) if in_hand else []
     first = DEMO_AS_OF - timedelta(days=20)
     if start > first and start <= DEMO_AS_OF:
         first = start
     day = first + timedelta(days=rng.randint(0, (DEMO_AS_OF - first).days))
     roll = rng.random()
     if ahead <= pace.lead and roll < 0.75:
-        return [_event(rng, region, item, "done", None, day, n)]
+        return _reported(rng, region, item, "done", None, day, n)
     if in_hand or roll < 0.5:
-        return [_event(rng, region, item, "in_progress", rng.choice((20, 40, 60)), day, n)]
+        return _reported(rng, region, item, "in_progress", rng.choice((20, 40, 60)), day, n)
     return []
+
+
+def _period(item: Item) -> tuple[date, date]:
+    """When an occurrence of a recurring report may be worked on (from its period's first day)
+    and done (from the first day of its period's last week); no bounds for other items."""
+    if not item.every:
+        return date.min, date.min
+    begins = period_start(item.due, item.every)
+    return begins, max(begins + timedelta(days=1), item.due - timedelta(days=6))
+
+
+def _reported(rng: random.Random, region: Region, item: Item, status: str,
+              progress: int | None, day: date, n: int, note: str = "") -> list[Event]:
+    """The event drawn for ``day``, as far as an honest record allows. A report on a period
+    is written during that period and finished in its last week: work on an occurrence of a
+    recurring report moves to its period's first day, and a done to its last week, where
+    those have come by ``DEMO_AS_OF``; before its period no work is recorded at all, and
+    before its last week the report is still being written (in progress as far as the
+    period has gone). The event is drawn either way, so that the rest of the sample stays
+    what it would be without the rule."""
+    begins, closes = _period(item)
+    if begins <= DEMO_AS_OF:
+        day = max(day, begins)
+    if status == "done" and closes <= DEMO_AS_OF:
+        day = max(day, closes)
+    event = _event(rng, region, item, status, progress, day, n, note)
+    if day < begins:
+        return []
+    if status == "done" and day < closes:
+        share = ((day - begins).days + 1) / ((item.due - begins).days + 1)
+        return [replace(event, status="in_progress", evidence=(),
+                        progress=max(10, min(90, 10 * int(10 * share))))]
+    return [event]
 
 
 def _event(rng: random.Random, region: Region, item: Item, status: str, progress: int | None,

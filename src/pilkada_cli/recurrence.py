@@ -50,6 +50,15 @@ def occurrence_id(base: str, due: date, every: str) -> str:
     return f"{base}-{due:%Y-%m}" if every == "month" else f"{base}-{due:%Y-%m-%d}"
 
 
+def period_start(due: date, every: str) -> date:
+    """The first day of the period an occurrence reports on: the month its title names (from
+    the 1st), or the seven days that end on its due date (a Monday report covers the week up
+    to that Monday)."""
+    if every == "month":
+        return due.replace(day=1)
+    return due - timedelta(days=6)
+
+
 def period(due: date, every: str, lang: str) -> str:
     """What an occurrence's title adds: ``Februari 2024`` or ``4 November 2024``."""
     if every == "month":
