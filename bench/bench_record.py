@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id, recorded_now
+from pilkada_cli.instant import parse_at
 from pilkada_cli.journal import Journal
 
 ROUNDS = 20
@@ -70,7 +71,7 @@ def one_event(region: str) -> Event:
     return Event(
         id=new_event_id(), origin="bench-00000000", seq=SEQ_AUTO, region=region,
         item="item-1", status="done", progress=None, note="", evidence=(), by="Operator 0",
-        at="2024-08-21T09:30:00+07:00", recorded=recorded_now(),
+        at=parse_at("2024-08-21T09:30:00+07:00"), recorded=recorded_now(),
     )
 
 

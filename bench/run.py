@@ -271,6 +271,7 @@ def append(folder: Path, item: str, regions: int) -> None:
     sys.path.insert(0, str(SRC))
     from pilkada_cli.cycles import open_cycle
     from pilkada_cli.events import SEQ_AUTO, Event, new_event_id, recorded_now
+    from pilkada_cli.instant import parse_at
     from pilkada_cli.journal import Journal
     from pilkada_cli.loading import scope_regions
     from pilkada_cli.readiness import region_tags
@@ -297,7 +298,8 @@ def append(folder: Path, item: str, regions: int) -> None:
         journal.append([Event(
             id=new_event_id(), origin=origin, seq=SEQ_AUTO, region=code, item=what,
             status="in_progress", progress=random.randint(1, 99), note="bench", evidence=(),
-            by="Bench", at=recorded_now()[:19] + "+00:00", recorded=recorded_now())])
+            by="Bench", at=parse_at(str(recorded_now())[:19] + "+00:00"),
+            recorded=recorded_now())])
 
 
 def _append(env: dict[str, str], folder: Path, item: str, regions: int = 1
