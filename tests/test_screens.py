@@ -403,23 +403,87 @@ def test_a_stacked_row_shortens_only_its_title() -> None:
                      "        Ruang sekretariat PPK dan Panwaslu Kecama…"]
 
 
+LOG_RUNS = (("log", "palembang", "--since", "2024-08-20"),
+            ("log", "palembang", "--since", "2024-08-09", "--until", "2024-08-11"))
+
+
 @pytest.mark.parametrize("lang", ["en", "id"])
-def test_log_keeps_the_item_whole_before_the_event_id(demo: Path, lang: str) -> None:
-    """The item is what a reader of the log needs; the event id (for `undo`), the origin and
-    the evidence are left out before the item is shortened."""
-    args = ("log", "palembang", "--since", "2024-08-20")
+def test_log_never_cuts_the_item(demo: Path, lang: str) -> None:
+    """The item is what a reader of the log needs: it is never shortened. Where the time,
+    region, status and item fit side by side, each event is a row with its item whole; where
+    they do not (80 columns; 100 for a 44-character id), each event takes lines of its own:
+    when (with the zone), where and what state, then the item whole, the event id and the
+    rest, nothing left out."""
+    for args in LOG_RUNS:
+        events = _json(demo, *args)["events"]
+        assert 10 < len(events) < 30  # a screenful (LINES=40: 30 rows) as a table
+        longest = max(len(ev["item"]) for ev in events)
+        assert longest >= 30  # long ids among them
+        for width in WIDTHS:
+            text = run(demo, lang, width, *args)
+            _check_lines(text, width, titles=True)
+            lines = text.splitlines()
+            rule = next((i for i, line in enumerate(lines) if line.startswith("───")), None)
+            # 17 + 25 + 10 cells of time, region and status, three gaps: 58 and the item
+            assert (rule is None) == (58 + longest > width), (width, longest)
+            if rule is not None:
+                rows = lines[rule + 1:rule + 1 + len(events)]
+                assert [ev["item"] in row.split() for ev, row in
+                        zip(events, rows, strict=True)] == [True] * len(events), (width, rows)
+                continue
+            heads = [i for i, line in enumerate(lines) if line[:1].isdigit()]
+            # 30 rows of a screenful, three lines each: ten events, and a line for the rest
+            shown = events[:10]
+            assert len(heads) == len(shown)
+            for i, ev in zip(heads, shown, strict=True):
+                region = load_regions().get(ev["region"])
+                assert region is not None
+                assert f" WIB · {ev['region']} {region.short_name} · " in lines[i], lines[i]
+                tail = lines[i + 1].split(" · ")
+                assert tail[:2] == ["    " + ev["item"], ev["id"][:8]], lines[i + 1]
+            older = len(events) - len(shown)
+            joined = " ".join(line.strip() for line in lines)
+            assert joined.count("…") == (1 if older else 0)  # no item nor id shortened
+            assert (_older(lang, older) in joined) == (older > 0)
+
+
+def _older(lang: str, n: int) -> str:
+    return {"en": f"… and {n} older events; --all shows them, --format csv or json gives "
+                  "every field",
+            "id": f"… dan {n} peristiwa lebih lama; --all menampilkannya, --format csv atau "
+                  "json memberi semua kolom"}[lang]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_an_empty_column_gives_way_to_one_with_content(demo: Path, lang: str) -> None:
+    """No event since 20 Aug in Palembang has a note: the Note column is left out before
+    Evidence, which has content, and the "not shown" line does not name it (nothing of it is
+    missing)."""
+    args = LOG_RUNS[0]
     events = _json(demo, *args)["events"]
-    longest = max(len(ev["item"]) for ev in events)
-    assert longest >= 30  # a long id among them
+    assert not any(ev["note"] for ev in events) and any(ev["evidence"] for ev in events)
+    note, evidence, by = {"en": ("Note", "Evidence", "By"),
+                          "id": ("Catatan", "Bukti", "Oleh")}[lang]
     for width in (100, 120, 160):
         lines = run(demo, lang, width, *args).splitlines()
         rule = next(i for i, line in enumerate(lines) if line.startswith("───"))
-        rows = lines[rule + 1:rule + 1 + len(events)]
-        assert [ev["item"] in row.split() for ev, row in zip(events, rows, strict=True)] == \
-            [True] * len(events), (width, rows)
-        assert "…" not in " ".join(_header(lines[rule - 1]))
-    narrow = run(demo, lang, 80, *args).splitlines()
-    assert not any(ev["id"][:8] in line for ev in events for line in narrow)
+        header = _header(lines[rule - 1])
+        assert note not in header and note not in lines[-1] and note not in lines[-2]
+        if width >= 120:
+            assert evidence in header, (width, header)
+        else:
+            assert evidence in " ".join(lines[-2:]), lines[-2:]  # named as not shown
+    # The same rule in the table fitter: an empty column is left out first, and shown only
+    # where every column with content is.
+    grid = Grid(headers=["Region", "Note", "Evidence"], priority={1: 1, 2: 2})
+    grid.add("16.71 Kota Palembang", "", "CONTOH-958/16.71/2024")
+    assert (fit(grid, 45).columns, fit(grid, 45).dropped) == ((0, 2), ())
+    assert (fit(grid, 30).columns, fit(grid, 30).dropped) == ((0,), ("Evidence",))
+    assert fit(grid, 60).columns == (0, 1, 2)  # room for it too
+    grid.priority = {1: 2, 2: 1}
+    assert (fit(grid, 45).columns, fit(grid, 45).dropped) == ((0, 2), ())
+    # A column with content that is left out is still named.
+    assert by in " ".join(run(demo, lang, 100, *args).splitlines()[-2:])
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])

@@ -298,7 +298,7 @@ def log(
         limit = None if show_all or not screen else max(10, out.height - 10)
         page = log_screen(entries, s.regions().get, offices,
                           id_length=short_id_length(e.id for e in history), verbose=verbose,
-                          limit=limit)
+                          limit=limit, width=out.width if screen else None)
         show_screen(s, page, screen)
     else:
         raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(

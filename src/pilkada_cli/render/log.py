@@ -11,7 +11,7 @@ from pilkada_cli.instant import Instant
 from pilkada_cli.labels import STATUS_STYLE, status_word
 from pilkada_cli.readiness import ZONES
 from pilkada_cli.regions import Region, timezone_of
-from pilkada_cli.render.screen import Para, Screen, Table, part
+from pilkada_cli.render.screen import Para, Screen, Table, part, table_or_stacked
 from pilkada_cli.render.table import Grid, to_csv
 
 _COLUMNS = ("at", "recorded", "region", "item", "status", "progress", "by", "note",
@@ -40,52 +40,89 @@ def local_time(at: Instant, zone: str, with_zone: bool = False) -> str:
 
 def log_screen(events: Sequence[Event], region_of: Callable[[str], Region | None],
                offices: Offices | None = None, *, id_length: int = 8, verbose: bool = False,
-               limit: int | None = None) -> Screen:
+               limit: int | None = None, width: int | None = None) -> Screen:
     """``pilkada log`` on a screen, newest first: when it happened (in the region's zone),
     where, what, who and why, and a short event id that ``undo`` accepts; when it was recorded
-    with ``--verbose``."""
-    offices = offices or {}
-    shown = list(events[:limit]) if limit else list(events)
-    zones = {timezone_of(ev.region) for ev in shown}
-    one_zone = len(zones) == 1
-    happened = _("Happened")
-    recorded = _("Recorded")
-    if one_zone:
-        zone = next(iter(zones))
-        happened, recorded = f"{happened} ({zone})", f"{recorded} ({zone})"
-    headers = [happened, _("Region"), _("Status"), _("Item"), _("Event"), _("By"), _("From"),
-               _("Note"), _("Evidence")]
-    priority = {3: 1, 4: 2, 5: 4, 6: 6, 7: 3, 8: 5}
-    if verbose:
-        headers.append(recorded)
-        priority[9] = 7
-    # The item is what a reader needs (the event id is for `undo`): it is shortened only
-    # once every less important column has been left out.
-    grid = Grid(headers=headers, priority=priority, shrink={3: 14, 7: 16, 8: 12}, gate={3: 1})
-    for ev in shown:
-        zone = timezone_of(ev.region)
-        word = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")
-        if ev.undoes:
-            word += " (" + _("undo of {id}").format(id=ev.undoes[:id_length]) + ")"
-        region = region_of(ev.region)
-        name = f"{ev.region} {region.short_name}" if region else ev.region
-        cells: list[str | tuple[str, str]] = [
-            local_time(ev.at, zone, not one_zone), (name, "bold"),
-            (word, STATUS_STYLE[ev.status]), ev.item, (ev.id[:id_length], "cyan"), ev.by,
-            offices.get(ev.origin, ev.origin), ev.note, "; ".join(ev.evidence)]
-        if verbose:
-            cells.append(local_time(ev.recorded, zone, not one_zone))
-        grid.add(*cells)
-    more = ""
-    if len(shown) < len(events):
-        more = _("… and {n} older events; --all shows them, --format csv or json gives every "
-                 "field").format(n=len(events) - len(shown))
+    with ``--verbose``. The item is never shortened: on a terminal ``width`` columns wide
+    where the time, region, status and item do not fit side by side, each event takes lines
+    of its own (as a row of ``due`` does), with everything the table would show."""
     screen = Screen()
     if not events:
         screen.add(Para((part(_("No events.")),), style="dim"))
-    else:
-        screen.add(Table(grid, more=more))
+        return screen
+    rows = _Rows(region_of, offices or {}, id_length, verbose)
+    screen.add(*table_or_stacked(events, width, limit, rows.table, rows.stacked, _older,
+                                 per=3))
     return screen
+
+
+def _older(n: int) -> str:
+    if n <= 0:
+        return ""
+    return _("… and {n} older events; --all shows them, --format csv or json gives every "
+             "field").format(n=n)
+
+
+class _Rows:
+    """The events as rows of a table or as lines of their own, with the same cells."""
+
+    def __init__(self, region_of: Callable[[str], Region | None], offices: Offices,
+                 id_length: int, verbose: bool) -> None:
+        self.region_of, self.offices = region_of, offices
+        self.id_length, self.verbose = id_length, verbose
+
+    def _name(self, ev: Event) -> str:
+        region = self.region_of(ev.region)
+        return f"{ev.region} {region.short_name}" if region else ev.region
+
+    def _status(self, ev: Event) -> tuple[str, str]:
+        word = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")
+        if ev.undoes:
+            word += " (" + _("undo of {id}").format(id=ev.undoes[:self.id_length]) + ")"
+        return (word, STATUS_STYLE[ev.status])
+
+    def table(self, shown: Sequence[Event], left: int) -> Table:
+        """A table of ``shown`` (and a line for the ``left`` older ones)."""
+        zones = {timezone_of(ev.region) for ev in shown}
+        one_zone = len(zones) == 1
+        happened = _("Happened")
+        recorded = _("Recorded")
+        if one_zone:
+            zone = next(iter(zones))
+            happened, recorded = f"{happened} ({zone})", f"{recorded} ({zone})"
+        headers = [happened, _("Region"), _("Status"), _("Item"), _("Event"), _("By"),
+                   _("From"), _("Note"), _("Evidence")]
+        priority = {4: 2, 5: 4, 6: 6, 7: 3, 8: 5}
+        if self.verbose:
+            headers.append(recorded)
+            priority[9] = 7
+        # When, where, what state and which item are never left out nor shortened (the
+        # item is what a reader needs): where they do not fit, the events are stacked.
+        grid = Grid(headers=headers, priority=priority, shrink={7: 16, 8: 12})
+        for ev in shown:
+            zone = timezone_of(ev.region)
+            cells: list[str | tuple[str, str]] = [
+                local_time(ev.at, zone, not one_zone), (self._name(ev), "bold"),
+                self._status(ev), ev.item, (ev.id[:self.id_length], "cyan"), ev.by,
+                self.offices.get(ev.origin, ev.origin), ev.note, "; ".join(ev.evidence)]
+            if self.verbose:
+                cells.append(local_time(ev.recorded, zone, not one_zone))
+            grid.add(*cells)
+        return Table(grid, more=_older(left))
+
+    def stacked(self, ev: Event) -> tuple[Para, Para]:
+        """One event in lines of its own: when (with its zone), where and what state; then
+        the item whole, the event id, who, from which office, why and the evidence."""
+        zone = timezone_of(ev.region)
+        head = Para((part(local_time(ev.at, zone, True)), part((self._name(ev), "bold")),
+                     part(self._status(ev))), hang=4)
+        tail = [part(ev.item), part((ev.id[:self.id_length], "cyan")),
+                *(part(text) for text in (ev.by, self.offices.get(ev.origin, ev.origin),
+                                          ev.note, "; ".join(ev.evidence)) if text)]
+        if self.verbose:
+            tail.append(part(_("recorded {time}").format(
+                time=local_time(ev.recorded, zone, True))))
+        return head, Para(tuple(tail), indent=4, hang=2)
 
 
 def log_csv(events: Sequence[Event], offices: Offices | None = None) -> str:

@@ -8,8 +8,9 @@ Markdown. Renderers never print: they return text or rich ``Text`` lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -26,6 +27,7 @@ from pilkada_cli.render.table import (
 )
 from pilkada_cli.render.text import inert
 
+T = TypeVar("T")
 Piece = tuple[str, str]  # (text, rich style)
 Part = tuple[Piece, ...]  # kept whole on one line (unless longer than a line)
 
@@ -150,6 +152,27 @@ def _words(text: str) -> Iterable[str]:
             yield text[start:i]
             start = i
     yield text[start:]
+
+
+def table_or_stacked(entries: Sequence[T], width: int | None, lines: int | None,
+                     table: Callable[[Sequence[T], int], Table],
+                     stacked: Callable[[T], Sequence[Para]], more: Callable[[int], str],
+                     heading: Para | None = None, per: int = 2) -> list[Para | Table]:
+    """``entries`` as a table of at most ``lines`` rows (``table`` gets them and how many were
+    left out), or, where the columns it never leaves out do not fit side by side in
+    ``width``, each entry in its own few lines (``stacked``; about ``per`` each, so fewer of
+    them), under ``heading``, with a dim line saying how many more there are (``more``)."""
+    shown = entries[:lines] if lines else entries
+    whole = table(shown, len(entries) - len(shown))
+    if width is None or fit(whole.grid, width).width <= width:
+        return [whole]
+    shown = entries[:max(4, lines // per)] if lines else entries
+    out: list[Para | Table] = [heading] if heading is not None else []
+    for entry in shown:
+        out += stacked(entry)
+    if len(shown) < len(entries):
+        out.append(Para((part(more(len(entries) - len(shown))),), style="dim", indent=2))
+    return out
 
 
 def dropped_line(headers: Sequence[str]) -> Para:

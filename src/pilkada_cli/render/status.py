@@ -41,8 +41,8 @@ from pilkada_cli.readiness import (
 )
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import short_of, title_of
-from pilkada_cli.render.screen import Para, Part, Piece, Screen, Table, part
-from pilkada_cli.render.table import Cell, Grid, Spans, fit, to_csv
+from pilkada_cli.render.screen import Para, Part, Piece, Screen, Table, part, table_or_stacked
+from pilkada_cli.render.table import Cell, Grid, Spans, to_csv
 from pilkada_cli.views import (
     Change,
     Changes,
@@ -416,18 +416,11 @@ def items_due_blocks(entries: Sequence[DueEntry], names: dict[str, Region],
     """The late and upcoming items, at most ``lines`` of them on a terminal: a table, or,
     where a region, its state and the item do not fit side by side on the terminal's
     ``width``, two lines per item (and half as many items)."""
-    shown = entries[:lines] if lines else entries
-    table = items_due_table(shown, names, _more(len(entries) - len(shown), how))
-    if width is None or fit(table.grid, width).width <= width:
-        return [table]
-    shown = entries[:max(4, lines // 2)] if lines else entries
-    out: list[Para | Table] = [Para((part((_("Late or due soon ({n}):").format(
-        n=len(entries)), "bold")),))]
-    for st in shown:
-        out += due_row_paras(st, names)
-    if len(shown) < len(entries):
-        out.append(Para((part(_more(len(entries) - len(shown), how)),), style="dim", indent=2))
-    return out
+    heading = Para((part((_("Late or due soon ({n}):").format(n=len(entries)), "bold")),))
+    return table_or_stacked(entries, width, lines,
+                            lambda shown, left: items_due_table(shown, names, _more(left, how)),
+                            lambda st: due_row_paras(st, names), lambda n: _more(n, how),
+                            heading)
 
 
 def _more(n: int, how: str) -> str:

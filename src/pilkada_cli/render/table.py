@@ -112,8 +112,16 @@ def natural_widths(grid: Grid) -> list[int]:
 
 def fit(grid: Grid, width: int) -> Fitted:
     """The columns and widths that fit ``width``: shrinkable columns are shortened first, then
-    whole columns are left out, the highest ``priority`` first (the rightmost among equals)."""
+    whole columns are left out, the highest ``priority`` first (the rightmost among equals).
+    A column with nothing in any row is left out before every column with content, is shown
+    only where they all are, and is not named as left out (nothing of it is missing)."""
     natural = natural_widths(grid)
+    empty = {i for i in grid.priority if grid.priority[i] > 0
+             and not any(row[i][0].strip() for row in grid.rows)}
+
+    def rank(i: int) -> tuple[bool, int, int]:
+        return (i in empty, grid.priority[i], i)
+
     kept = list(range(len(grid.headers)))
     dropped: list[int] = []
     while True:
@@ -124,13 +132,15 @@ def fit(grid: Grid, width: int) -> Fitted:
         if not droppable:  # only must-keep columns left: show them whole, even if too wide
             widths = [natural[i] for i in kept]
             break
-        worst = max(droppable, key=lambda i: (grid.priority[i], i))
+        worst = max(droppable, key=rank)
         kept.remove(worst)
         dropped.append(worst)
     if widths is None:
         widths = [natural[i] for i in kept]
     # A narrow column left out early may fit again once a wider one has gone.
-    for i in sorted(dropped, key=lambda i: (grid.priority[i], i)):
+    for i in sorted(dropped, key=rank):
+        if i in empty and not empty.issuperset(dropped):
+            break  # an empty column only where every column with content is shown
         trial = sorted([*kept, i])
         again = _squeeze(grid, trial, natural, width)
         if again is None and grid.ordered:
@@ -140,7 +150,7 @@ def fit(grid: Grid, width: int) -> Fitted:
             dropped.remove(i)
     return Fitted(tuple(kept), tuple(widths),
                   tuple(grid.names.get(i) or header_text(grid.headers[i])
-                        for i in sorted(dropped)))
+                        for i in sorted(dropped) if i not in empty))
 
 
 def _squeeze(grid: Grid, kept: Sequence[int], natural: Sequence[int],
