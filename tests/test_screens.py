@@ -213,6 +213,10 @@ def test_due_and_changes_start_with_a_tally_and_are_cut_to_a_screenful(demo: Pat
     critical = sum(i["overdue"] and i["critical"] for i in due)
     blocked = sum(i["status"] == "blocked" for i in due)
     assert lines[3].startswith(f"{overdue} overdue ({critical} critical) · {blocked} blocked")
+    # Everything listed that is not overdue is there because it is due within the 14 days (or
+    # blocked and due that soon): the tally counts each of them, not only the 7-day "due soon".
+    upcoming = sum(not i["overdue"] for i in due)
+    assert f" · {upcoming} due within 14 days · " in lines[3]
     assert "16.12 Kab. Penukal Abab Lematang Ilir" in " ".join(lines[4:7])  # no report
     assert len(lines) <= 40 and any(line.startswith("… and ") for line in lines)
     changes = _json(demo, "changes", "--since", "2024-08-14")["changes"]

@@ -275,14 +275,17 @@ class DueTally:
 
     overdue: int
     critical_overdue: int
-    due_soon: int
+    due_soon: int  # not overdue, due within the list's days (blocked ones included)
     blocked: int
     critical_blocked: int
     worst: tuple[Region, int] | None  # the child region with the most overdue items
 
 
-def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str) -> DueTally:
-    """Counts of ``entries`` and the child of ``root`` (or deeper region) most overdue."""
+def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str, within: int) -> DueTally:
+    """Counts of ``entries`` and the child of ``root`` (or deeper region) most overdue. The
+    list holds what is overdue, blocked, or due within ``within`` days of each region's own
+    date: the entries counted as due within those days are the ones not overdue that the
+    list holds for that reason (every one not blocked, and the blocked ones due that soon)."""
     by_region: dict[str, int] = {}  # overdue entries per region
     overdue = critical_overdue = due_soon = blocked = critical_blocked = 0
     for st in entries:  # one pass: tens of thousands at national scale
@@ -294,7 +297,8 @@ def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str) -> DueTally:
             overdue += 1
             critical_overdue += critical
             by_region[st.region] = by_region.get(st.region, 0) + 1
-        elif st.due_soon:
+        elif st.status != "blocked" or (
+                st.due - r.results[st.region].d).days <= within:
             due_soon += 1
     late: dict[str, int] = {}
     depth = r.region(root).depth + 1
@@ -329,7 +333,7 @@ def due(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
     """The ``due`` view of ``target``'s subtree (``blocks``, ``offices``: see ``due_list``)."""
     entries = due_list(r, blocks, offices, within, overdue_only, owner, critical_only,
                        root=target.code)
-    return Due(r, target, within, tuple(entries), due_tally(r, entries, target.code),
+    return Due(r, target, within, tuple(entries), due_tally(r, entries, target.code, within),
                tuple(unreported(r, target.code)))
 
 
