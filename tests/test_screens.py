@@ -146,8 +146,9 @@ def test_every_view_fits_and_keeps_names_and_numbers_whole(demo: Path, lang: str
     changes = _json(demo, "changes", "--since", "2024-08-14")
     text = run(demo, lang, width, "changes", "--since", "2024-08-14", "--all")
     _check_lines(text, width, titles=True)
-    for code in {c["region"] for c in changes["changes"]}:
-        assert any(line.startswith(_label(code) + " ") for line in text.splitlines()), code
+    for code in {c["region"] for c in changes["changes"]}:  # stacked rows are indented
+        assert any(line.lstrip().startswith(_label(code) + " ") for line in text.splitlines()
+                   ), code
 
     log = _json(demo, "log")["events"]
     text = run(demo, lang, width, "log")
@@ -359,6 +360,23 @@ def test_every_due_row_at_80_columns_says_where_and_what(demo: Path, lang: str) 
                                          for i in _json(demo, "due", "lahat")["items"])
     rows = _records(late)
     assert len(rows) >= 8 and all(len(ids) == 1 for _label_, ids in rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_every_change_at_80_columns_says_where_and_what(demo: Path, lang: str) -> None:
+    """A row of `changes` names its region and its item id whole at 80 columns (stacked where
+    they do not fit beside the kind of change): every (region, item) of the JSON."""
+    changes = _json(demo, "changes", "--since", "2024-08-14")["changes"]
+    expected = sorted((_label(c["region"]), c["item"]) for c in changes)
+    text = run(demo, lang, 80, "changes", "--since", "2024-08-14", "--all")
+    _check_lines(text, 80, titles=True)
+    rows = _records(text.split("\n\n", 1)[1])  # after the title and the tally
+    assert all(len(ids) == 1 for _label_, ids in rows), [r for r in rows if len(r[1]) != 1][:3]
+    assert sorted((label, ids[0]) for label, ids in rows) == expected
+    # At 120 columns the same rows are a table, the item column whole.
+    wide = run(demo, lang, 120, "changes", "--since", "2024-08-14", "--all")
+    rows = _records(wide.split("\n\n", 1)[1])
+    assert sorted((label, ids[0]) for label, ids in rows) == expected
 
 
 def _header(line: str) -> list[str]:

@@ -169,7 +169,8 @@ def changes(
     check_in_workspace(s, target.code)
     v = views.changes_in(before, after, target, start)
     chosen = chosen_format(s, fmt)
-    rows = room(s, chosen, show_all).rows
+    space = room(s, chosen, show_all)
     show(s, chosen, lambda: screens.changes_screen(
-        after, target, v.entries, v.since, v.until, ws.config.sample, show_all, rows),
+        after, target, v.entries, v.since, v.until, ws.config.sample, show_all, space.rows,
+        space.width),
         lambda: views.changes_json(v), lambda: screens.changes_csv(v))

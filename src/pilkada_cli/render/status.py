@@ -604,11 +604,12 @@ def _change_word(kind: str) -> tuple[str, str]:
 
 
 def changes_grid(entries: Sequence[Change], names: dict[str, Region]) -> Grid:
-    """One row per change: where, what kind, which item, from what to what, why, when."""
+    """One row per change: where, what kind, which item, from what to what, why, when. Where,
+    what kind and which item are never left out nor cut: a row says them all or the rows are
+    stacked (``change_row_paras``)."""
     grid = Grid(headers=[_("Region"), _("Change"), _("Item"), _("Status"), _("Note"),
                          _("When"), _("Title")],
-                priority={2: 1, 3: 3, 4: 2, 5: 4, 6: 5}, shrink={2: 16, 4: 16, 6: 12},
-                gate={2: 1})
+                priority={3: 3, 4: 2, 5: 4, 6: 5}, shrink={4: 16, 6: 12})
     for c in entries:
         ev = c.after.event
         region = names[c.after.region]
@@ -621,8 +622,27 @@ def changes_grid(entries: Sequence[Change], names: dict[str, Region]) -> Grid:
     return grid
 
 
+def change_row_paras(c: Change, names: dict[str, Region]) -> tuple[Para, Para]:
+    """One change in two lines, as a late item is shown on a narrow terminal: where and which
+    item, then what kind, from what to what, when, why and the title (shortened to the
+    line)."""
+    ev = c.after.event
+    region = names[c.after.region]
+    what = part((c.after.item.id, "bold" if c.after.item.critical else ""))
+    head = Para((part((region_label(region), "bold")), what), indent=2, hang=2)
+    pieces = [part(_change_word(c.kind)),
+              part(f"{status_word(c.before.status)} → {status_word(c.after.status)}")]
+    if c.kind != "overdue" and ev is not None:
+        pieces.append(part(when(ev, region.timezone)))
+        if ev.note:
+            pieces.append(part(ev.note))
+    pieces.append(part(title_of(c.after.item)))
+    return head, Para(tuple(pieces), indent=6, hang=2, shorten=12)
+
+
 def changes_screen(r: Readiness, target: Region, entries: Sequence[Change], since: date,
-                   until: date, sample: bool, show_all: bool, limit: int | None) -> Screen:
+                   until: date, sample: bool, show_all: bool, limit: int | None,
+                   width: int | None = None) -> Screen:
     """``pilkada changes``: a tally, bad news first (newly blocked, became overdue,
     regressed), then newly done folded into counts per region (``--all``: every row)."""
     names = {x.code: x for x in [target, *r.subtree(target.code)]}
@@ -639,9 +659,12 @@ def changes_screen(r: Readiness, target: Region, entries: Sequence[Change], sinc
     done = [c for c in entries if c.kind == "done"]
     rows = bad + done if show_all else bad
     if rows:
-        shown = rows[:limit] if limit else rows
-        screen.add(None, Table(changes_grid(shown, names), more=_more(
-            len(rows) - len(shown), _("--all shows every row"))))
+        how = _("--all shows every row")
+        heading = Para((part((_("Changes ({n}):").format(n=len(rows)), "bold")),))
+        screen.add(None, *table_or_stacked(
+            rows, width, limit,
+            lambda shown, left: Table(changes_grid(shown, names), more=_more(left, how)),
+            lambda c: change_row_paras(c, names), lambda n: _more(n, how), heading))
     if done and not show_all:
         screen.add(None, Table(done_grid(done, target, names),
                                more=_("--all lists every newly done item")))
