@@ -81,7 +81,12 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     # no value given (and due's --within 14 a default): Typer builds no pydantic adapter
     assert "pydantic" not in plain and "pydantic" not in _imported(demo, "due")
     assert "pydantic" not in _imported(demo, "status", "palembang")  # text needs no adapter
-    assert "pydantic" in _imported(demo, "due", "--within", "3")  # a value given: Typer checks it
+    # plain values given (a whole number in range, a choice, the items of record): no adapter
+    assert "pydantic" not in _imported(demo, "due", "--within", "3", "--format", "json")
+    assert "pydantic" not in _imported(demo, "record", "16.71", "hibah-dianggarkan-apbd-2023",
+                                       "hibah-dianggarkan-apbd-2024", "--status", "in_progress",
+                                       "--progress", "50")
+    assert "pydantic" in _imported(demo, "due", "--within", "03")  # Typer's to judge
     assert {"pilkada_cli.render.screen", "rich.table"} <= plain
     data = _imported(demo, "status", "--format", "json")  # (render.status is there, unloaded)
     assert not {"pilkada_cli.render.screen", "rich.table"} & data
@@ -116,12 +121,23 @@ def test_coercion_without_adapters_gives_what_typer_gives(monkeypatch: pytest.Mo
             many: Annotated[Optional[list[str]], typer.Option()] = None,  # noqa: UP045
             kind: Annotated[Optional[_Kind], typer.Option()] = None,  # noqa: UP045
             k2: Annotated[_Kind, typer.Option()] = _Kind.one,
-            flag: Annotated[bool, typer.Option()] = False) -> None:
+            flag: Annotated[bool, typer.Option()] = False,
+            items: Annotated[Optional[list[str]], typer.Option()] = None,  # noqa: UP045
+            c: Annotated[int, typer.Option(min=1, max=10, clamp=True)] = 2,
+            d: Annotated[str, typer.Option(parser=str.upper)] = "d",
+            ci: Annotated[Optional[_Kind], typer.Option(  # noqa: UP045
+                case_sensitive=False)] = None) -> None:
         seen.append({k: (v, type(v)) for k, v in locals().items()})
 
     cases = ([], ["--a", "z"], ["--s", ""],
              ["--n", "3", "--many", "a", "--many", "b", "--kind", "two", "--a", "z"],
-             ["--x", "2", "--s", "t", "--k2", "two", "--flag"], ["--n", "-1"], ["--n", "q"])
+             ["--x", "2", "--s", "t", "--k2", "two", "--flag"], ["--n", "-1"], ["--n", "q"],
+             ["--n", "0"], ["--n", "007"], ["--n", "+3"], ["--n", " 3"], ["--n", "3.0"],
+             ["--n", "99999999999999999999999"], ["--kind", "TWO"], ["--kind", "three"],
+             ["--k2", "one", "--kind", "one"], ["--many", ""], ["--x", "-2.5"],
+             ["--items", "a"], ["--items", "a", "--items", "b", "--items", "a"],
+             ["--c", "5"], ["--c", "0"], ["--c", "20"], ["--c", "-4"], ["--d", "text"],
+             ["--ci", "TWO"], ["--ci", "One"])
     for args in cases:
         ours = CliRunner().invoke(demo, args)
         monkeypatch.setattr(core._TyperParameter, "process_value", patched.typers)
