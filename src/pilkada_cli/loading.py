@@ -84,7 +84,8 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
     the regions whose records changed are folded again (cache/folds.py); with the cache off, or
     an event id in two files, every event is read and folded (the reference)."""
     journal = Journal(ws.records_dir)
-    files, listing = journal.snapshot()
+    with gc_paused():  # tens of thousands of listed files, no cycles among them
+        files, listing = journal.snapshot()
     if cache.enabled():
         config = ws.config
         fold = folds.Fold(ws, journal, files, listing, cycle, cycle_key(cycle),

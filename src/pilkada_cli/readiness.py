@@ -543,8 +543,10 @@ class Readiness:
         if self._electing is None:
             counts: dict[str, int] = {}
             elects = self.cycle.elects  # role() == "own", without judging the other roles
+            # only a level some election is held at can elect (7.8 k kecamatan need no look)
+            levels = {e.level for e in self.cycle.elections}
             for region in self.regions:
-                if elects(region.code):
+                if level_of(region.code) in levels and elects(region.code):
                     code_i: str | None = region.code
                     while code_i is not None and code_i in self._by_code:
                         counts[code_i] = counts.get(code_i, 0) + 1

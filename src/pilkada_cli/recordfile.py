@@ -135,45 +135,86 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
         return out, [finding(label, None, "symlink", _(
             "is a symbolic link; not followed (replace it by the folder itself)"))]
     base = os.fspath(root)
-    # The hot loop of every run (tens of thousands of files): no per-file joins or f-strings.
+    # The hot loop of every run (tens of thousands of files): no per-file joins or f-strings,
+    # and where the OS allows, names looked up relative to their open folder (the kernel then
+    # walks one path component per file, not the whole path: ~5 % of the listing).
     match, lstat, islink, sep = FILE_RE.fullmatch, os.lstat, stat.S_ISLNK, os.sep
-    append = out.append
-    for region, linked, folder_ok in _region_entries(root, label, regions):
-        folder = os.path.join(base, region)
-        try:
-            if linked:
-                raise Refused(_("is a symbolic link; not followed"))
-            if not folder_ok:
-                continue
-            names = sorted(os.listdir(folder))  # listdir + lstat beat scandir's stat
-        except FileNotFoundError:
-            continue
-        except OSError as e:
-            found.append(finding(f"{label}/{region}", None,
-                                 "symlink" if isinstance(e, Refused) else "unreadable",
-                                 f"{label}/{region} {_reason(e)}"))
-            continue
-        at, seen_as = folder + sep, f"{label}/{region}/"
-        for name in names:
-            if match(name) is None:
-                local = name.endswith((".lock", ".rejected.jsonl", ".tmp")) or ".torn-" in name
-                if strays and not local:
-                    found.append(finding(seen_as + name, None, "stray", _(
-                        "not a record file name (<origin>.jsonl); not read")))
-                continue
-            path = at + name
+    append, new = out.append, tuple.__new__  # (a NamedTuple's own __new__ is Python code)
+    root_fd = open_folder(base)
+    try:
+        for region, linked, folder_ok in _region_entries(root, label, regions):
+            folder = base + sep + region
             try:
-                st = lstat(path)
-            except OSError:
-                append(RecordFile(region, name[:-6], path, seen_as + name))
+                if linked:
+                    raise Refused(_("is a symbolic link; not followed"))
+                if not folder_ok:
+                    continue
+                names, fd = _listed(folder, region, root_fd)
+            except FileNotFoundError:
                 continue
-            if islink(st.st_mode) or (not POSIX and is_link(st)):
-                found.append(finding(seen_as + name, None, "symlink",
-                                     _("is a symbolic link; not followed")))
+            except OSError as e:
+                found.append(finding(f"{label}/{region}", None,
+                                     "symlink" if isinstance(e, Refused) else "unreadable",
+                                     f"{label}/{region} {_reason(e)}"))
                 continue
-            append(RecordFile(region, name[:-6], path, seen_as + name, (
-                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)))
+            at, seen_as = folder + sep, f"{label}/{region}/"
+            try:
+                for name in names:
+                    if match(name) is None:
+                        local = (name.endswith((".lock", ".rejected.jsonl", ".tmp"))
+                                 or ".torn-" in name)
+                        if strays and not local:
+                            found.append(finding(seen_as + name, None, "stray", _(
+                                "not a record file name (<origin>.jsonl); not read")))
+                        continue
+                    path = at + name
+                    try:
+                        st = lstat(path) if fd is None else lstat(name, dir_fd=fd)
+                    except OSError:
+                        append(RecordFile(region, name[:-6], path, seen_as + name))
+                        continue
+                    if islink(st.st_mode) or (not POSIX and is_link(st)):
+                        found.append(finding(seen_as + name, None, "symlink",
+                                             _("is a symbolic link; not followed")))
+                        continue
+                    append(new(RecordFile, (region, name[:-6], path, seen_as + name, (
+                        st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))))
+            finally:
+                if fd is not None:
+                    os.close(fd)
+    finally:
+        if root_fd is not None:
+            os.close(root_fd)
     return out, found
+
+
+# Folders opened for relative lookups where the OS offers them (POSIX), never through a link.
+_AT = os.lstat in os.supports_dir_fd and os.listdir in os.supports_fd and os.name == "posix"
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _listed(folder: str, name: str, root_fd: int | None) -> tuple[list[str], int | None]:
+    """The sorted names in ``folder`` (``name`` in the open ``root_fd``) and the folder open
+    for relative lookups (the caller closes it), or None."""
+    if root_fd is None:
+        return sorted(os.listdir(folder)), None
+    fd = os.open(name, _FOLDER_FLAGS, dir_fd=root_fd)
+    try:
+        return sorted(os.listdir(fd)), fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_folder(path: str) -> int | None:
+    """``path`` opened as a folder for relative lookups; None where the OS cannot (Windows),
+    or it cannot be opened (the listing then says why, by path)."""
+    if not _AT:
+        return None
+    try:
+        return os.open(path, _FOLDER_FLAGS)
+    except OSError:
+        return None
 
 
 def _root_is_link(root: Path) -> bool:

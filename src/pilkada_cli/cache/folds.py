@@ -46,7 +46,7 @@ from pilkada_cli.cache.dues import Kept, new_stamp
 from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import ZONES, AsOf, Chunk, EventLoader, Readiness
-from pilkada_cli.recordfile import Finding, RecordFile, Sig
+from pilkada_cli.recordfile import Finding, RecordFile, Sig, open_folder
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
@@ -304,10 +304,15 @@ class Fold:
         judged: dict[str, tuple[str, ...]] = entry["judged"]
         seen_sigs: dict[str, Sig | tuple[()] | None] = entry["seen"]
         folder = self.seen_folder
-        for origin, sig in seen_sigs.items():
-            self.seen_now[origin] = sig_now = seen_sig(folder, origin, now)
-            if sig is None or sig_now != sig:
-                dirty.update(code for code, origins in judged.items() if origin in origins)
+        fd = open_folder(folder) if seen_sigs else None
+        try:
+            for origin, sig in seen_sigs.items():
+                self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd)
+                if sig is None or sig_now != sig:
+                    dirty.update(code for code, origins in judged.items() if origin in origins)
+        finally:
+            if fd is not None:
+                os.close(fd)
         below, above = state["below"], state["above"]
         from pilkada_cli.regions import timezone_of
 

@@ -69,12 +69,15 @@ def _holdings(lines: list[tuple[Instant, dict[str, int]]]) -> int:
     return sum(len(held) for _at, held in lines)
 
 
-def seen_sig(folder: str, origin: str, now: int) -> Sig | tuple[()] | None:
-    """The signature of an origin's seen file in ``folder`` (records/origins/): () when it has
-    none, None when it changed within the clock's tick before ``now`` (it may change again
-    unseen). A string path and os.stat: thousands are checked on every run."""
+def seen_sig(folder: str, origin: str, now: int, fd: int | None = None
+             ) -> Sig | tuple[()] | None:
+    """The signature of an origin's seen file in ``folder`` (records/origins/, open as ``fd``
+    where the OS allows: recordfile.open_folder): () when it has none, None when it changed
+    within the clock's tick before ``now`` (it may change again unseen). A string path and
+    os.stat: thousands are checked on every run."""
     try:
-        st = os.stat(folder + origin + rules.SUFFIX)  # noqa: PTH116
+        st = (os.stat(folder + origin + rules.SUFFIX) if fd is None  # noqa: PTH116
+              else os.stat(origin + rules.SUFFIX, dir_fd=fd))
     except OSError:
         return ()
     sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
