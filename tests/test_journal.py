@@ -381,6 +381,48 @@ def test_symlinks_in_records_are_refused(tmp_path: Path) -> None:
         ("symlink", "records/16.70"), ("symlink", "records/16.72/pc-a.jsonl")]
 
 
+@POSIX_ONLY
+def test_listing_by_relative_lookups_equals_listing_by_paths(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listing looks files up relative to records/ held open where the OS allows (POSIX);
+    by whole paths elsewhere (Windows). Both give the same files, signatures and findings:
+    linked folders and files, strays, an unreadable folder, local files."""
+    from pilkada_cli import recordfile
+
+    records = tmp_path / "records"
+    j = Journal(records)
+    j.append([ev("16.71"), ev("16.72", item="b")])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.jsonl").write_bytes(b"")
+    (records / "16.70").symlink_to(outside, target_is_directory=True)
+    (records / "16.72" / "pc-b.jsonl").symlink_to(outside / "x.jsonl")
+    (records / "16.72" / "notes.txt").write_text("a stray", encoding="utf-8")
+    (records / "16.73").mkdir()
+    (records / "16.73" / "pc-c.jsonl.lock").write_bytes(b"")
+    real_listdir = os.listdir
+
+    def listdir(path: Any = ".") -> list[str]:
+        if str(path).endswith("16.73"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(recordfile.os, "listdir", listdir)
+    assert recordfile._AT
+    relative = recordfile.list_files(records, "records", strays=True)
+    monkeypatch.setattr(recordfile, "_AT", False)
+    by_path = recordfile.list_files(records, "records", strays=True)
+    assert relative == by_path
+    files, found = relative
+    assert [(f.shown, f.sig is not None) for f in files] == [
+        ("records/16.71/pc-a.jsonl", True), ("records/16.72/pc-a.jsonl", True)]
+    assert files[0].sig == tuple(getattr(os.lstat(files[0].path), f) for f in (
+        "st_size", "st_mtime_ns", "st_ctime_ns", "st_ino", "st_dev"))
+    assert sorted((f.kind, f.path) for f in found) == [
+        ("stray", "records/16.72/notes.txt"), ("symlink", "records/16.70"),
+        ("symlink", "records/16.72/pc-b.jsonl"), ("unreadable", "records/16.73")]
+
+
 def test_hard_linked_record_file_is_refused(tmp_path: Path) -> None:
     records = tmp_path / "records"
     j = Journal(records)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @contextlib.contextmanager
@@ -19,3 +23,18 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def without_gc(func: F) -> F:
+    """``func`` run with the cycle collector paused throughout: for the read-only views
+    (``status``, ``due``, ``changes``), whose runs build tens of thousands of objects (the
+    listing, the kept state, the rows) that form no cycles. Each automatic collection after a
+    paused block walked them all again: ~20 ms of a national ``status``, ~45 ms of a ``due``
+    (paired runs). A run is one short process; its few cyclic leftovers are freed at exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with gc_paused():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -136,9 +136,9 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
             "is a symbolic link; not followed (replace it by the folder itself)"))]
     base = os.fspath(root)
     # The hot loop of every run (tens of thousands of files): no per-file joins or f-strings,
-    # and where the OS allows, names looked up relative to their open folder (the kernel then
-    # walks one path component per file, not the whole path: ~5 % of the listing).
-    match, lstat, islink, sep = FILE_RE.fullmatch, os.lstat, stat.S_ISLNK, os.sep
+    # and where the OS allows, each file looked up relative to records/ held open (the kernel
+    # then walks two path components per file, not the whole path).
+    match, lstat, at_fd, islink, sep = FILE_RE.fullmatch, os.lstat, os.stat, stat.S_ISLNK, os.sep
     append, new = out.append, tuple.__new__  # (a NamedTuple's own __new__ is Python code)
     root_fd = open_folder(base)
     try:
@@ -149,7 +149,7 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
                     raise Refused(_("is a symbolic link; not followed"))
                 if not folder_ok:
                     continue
-                names, fd = _listed(folder, region, root_fd)
+                names = sorted(os.listdir(folder))  # listdir + lstat beat scandir's stat
             except FileNotFoundError:
                 continue
             except OSError as e:
@@ -157,31 +157,27 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
                                      "symlink" if isinstance(e, Refused) else "unreadable",
                                      f"{label}/{region} {_reason(e)}"))
                 continue
-            at, seen_as = folder + sep, f"{label}/{region}/"
-            try:
-                for name in names:
-                    if match(name) is None:
-                        local = (name.endswith((".lock", ".rejected.jsonl", ".tmp"))
-                                 or ".torn-" in name)
-                        if strays and not local:
-                            found.append(finding(seen_as + name, None, "stray", _(
-                                "not a record file name (<origin>.jsonl); not read")))
-                        continue
-                    path = at + name
-                    try:
-                        st = lstat(path) if fd is None else lstat(name, dir_fd=fd)
-                    except OSError:
-                        append(RecordFile(region, name[:-6], path, seen_as + name))
-                        continue
-                    if islink(st.st_mode) or (not POSIX and is_link(st)):
-                        found.append(finding(seen_as + name, None, "symlink",
-                                             _("is a symbolic link; not followed")))
-                        continue
-                    append(new(RecordFile, (region, name[:-6], path, seen_as + name, (
-                        st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))))
-            finally:
-                if fd is not None:
-                    os.close(fd)
+            at, seen_as, rel = folder + sep, f"{label}/{region}/", region + sep
+            for name in names:
+                if match(name) is None:
+                    local = name.endswith((".lock", ".rejected.jsonl", ".tmp")) or ".torn-" in name
+                    if strays and not local:
+                        found.append(finding(seen_as + name, None, "stray", _(
+                            "not a record file name (<origin>.jsonl); not read")))
+                    continue
+                path = at + name
+                try:
+                    st = (lstat(path) if root_fd is None
+                          else at_fd(rel + name, dir_fd=root_fd, follow_symlinks=False))
+                except OSError:
+                    append(RecordFile(region, name[:-6], path, seen_as + name))
+                    continue
+                if islink(st.st_mode) or (not POSIX and is_link(st)):
+                    found.append(finding(seen_as + name, None, "symlink",
+                                         _("is a symbolic link; not followed")))
+                    continue
+                append(new(RecordFile, (region, name[:-6], path, seen_as + name, (
+                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))))
     finally:
         if root_fd is not None:
             os.close(root_fd)
@@ -189,21 +185,9 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
 
 
 # Folders opened for relative lookups where the OS offers them (POSIX), never through a link.
-_AT = os.lstat in os.supports_dir_fd and os.listdir in os.supports_fd and os.name == "posix"
+_AT = (os.stat in os.supports_dir_fd and os.stat in os.supports_follow_symlinks
+       and os.name == "posix")
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-
-
-def _listed(folder: str, name: str, root_fd: int | None) -> tuple[list[str], int | None]:
-    """The sorted names in ``folder`` (``name`` in the open ``root_fd``) and the folder open
-    for relative lookups (the caller closes it), or None."""
-    if root_fd is None:
-        return sorted(os.listdir(folder)), None
-    fd = os.open(name, _FOLDER_FLAGS, dir_fd=root_fd)
-    try:
-        return sorted(os.listdir(fd)), fd
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def open_folder(path: str) -> int | None:

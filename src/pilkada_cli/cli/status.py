@@ -22,6 +22,7 @@ from pilkada_cli.cli.options import (
     since_day,
 )
 from pilkada_cli.errors import ExitCode
+from pilkada_cli.gcpause import without_gc
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def _no_records(s: Session, fmt: Format, region: Region) -> None:
     "status --as-of 2024-08-21 --format json; pilkada status --fail-on "
     "critical (for cron)"))
 @handled
+@without_gc
 def status(
     region: RegionArg = None,
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
@@ -103,6 +105,7 @@ def status(
     "Late and upcoming items, worst first: one line per (region, item).\n\n"
     "Example: pilkada due --within 14 --owner KPU"))
 @handled
+@without_gc
 def due(
     region: RegionArg = None,
     within: Annotated[int, typer.Option("--within", help=_("Days ahead to include."), min=0)
@@ -144,6 +147,7 @@ def due(
     "blocked, newly overdue, per region.\n\nExample: pilkada changes --since "
     "2024-08-14"))
 @handled
+@without_gc
 def changes(
     since: Annotated[str, typer.Option("--since", help=_("From the start of this date "
                                        "(YYYY-MM-DD), e.g. the last rakor."))],
