@@ -117,3 +117,49 @@ def offices(ws: Workspace) -> dict[str, str]:
     from pilkada_cli import senders
 
     return {o: s.office for o, s in senders.load(ws.records_dir).items()}
+
+
+def due_text(r: Readiness, target: Region, within: int, overdue_only: bool,
+             owner: str | None, critical_only: bool, sample: bool, lang: str,
+             offices: Callable[[], Mapping[str, str]]) -> str:
+    """``due`` as plain text (render/duetext.py): each region's piece kept in the derived
+    cache while the region is not folded again (cache/duetext.py), the others rendered now."""
+    from functools import cache as once
+
+    from pilkada_cli.cache import duetext as store
+    from pilkada_cli.cache import entries
+    from pilkada_cli.render import duetext as dt
+    from pilkada_cli.views import DuePick, reporting, unreported
+
+    names = once(offices)
+
+    def digest() -> str:
+        return entries.key(sorted(names().items()))
+
+    codes = sorted(reporting(r, target.code))
+    key = entries.key("due", target.code, within, overdue_only, owner, critical_only, lang)
+    found = store.read(r, key)
+    pieces = store.kept_pieces(r, found, codes, dt.Piece.from_stored)
+    if found is not None and any(p.conflicts for p in pieces.values()) and (
+            found.get("offices") != digest()):  # an office renamed: its conflicts read anew
+        pieces = {code: p for code, p in pieces.items() if not p.conflicts}
+    pick = DuePick(r, names, within, overdue_only, owner, critical_only)
+
+    def make(todo: Sequence[str]) -> dict[str, dt.Piece]:
+        # a few regions: their blocked events read now; many: through the kept blocks
+        blocks = open_pairs(r, todo) if len(todo) <= store.WRITE_AT else due_pairs(r, todo)
+        return {code: dt.make_piece(r, pick, code, blocks[code]) for code in todo}
+
+    made = make([c for c in codes if c not in pieces])
+    pieces.update(made)
+    widths = dt.list_widths(pieces, codes)
+    if found is None or found["widths"] != widths:  # the kept rows have other padding
+        made.update(make([c for c in codes if c not in made]))
+        pieces.update(made)
+    for piece in made.values():
+        dt.pad(piece, widths)
+    conflicts = any(p.conflicts for p in pieces.values())
+    store.write(r, key, found, made, widths, digest() if conflicts else None,
+                dt.Piece.stored, pieces)
+    return dt.due_text(r, target, pieces, codes, widths, unreported(r, target.code), within,
+                       sample)

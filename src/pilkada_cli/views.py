@@ -13,7 +13,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from pilkada_cli.checklist import Item
+from pilkada_cli.duepick import DAYS, DueEntry, DuePick, OpenPair, Sides
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import (
     NO_REPORT,
@@ -26,6 +26,8 @@ from pilkada_cli.readiness import (
     worst_first,
 )
 from pilkada_cli.regions import Region, depth_of_level, within
+
+__all__ = ["DAYS", "DueEntry", "DuePick", "OpenPair", "Sides"]  # (moved to duepick.py)
 
 # 2: the level may be "no_report", and a parent's counts leave out its unreported subtrees.
 STATUS_SCHEMA = "pilkada.status/2"
@@ -158,8 +160,6 @@ def unreported(r: Readiness, code: str) -> list[Region]:
 # as plain tuples): item id, status, progress (or None); for a blocked pair, the date its event
 # happened in the region's zone (a date ordinal, 0 when none) and the event's note; for a
 # conflict, its sides as (status, progress or None, by, origin), latest first (else None).
-Sides = tuple[tuple[str, int | None, str, str], ...]
-OpenPair = tuple[str, str, int | None, int, str, Sides | None]
 
 
 def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
@@ -186,30 +186,6 @@ def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
     return out
 
 
-class DueEntry:
-    """A late, blocked or upcoming pair as ``due`` lists it: an ItemState's numbers and, for a
-    blocked pair, since when (None: no event) and why, and a conflict's sides as (status,
-    progress, by, office)."""
-
-    __slots__ = ("region", "item", "status", "progress", "due", "overdue", "due_soon",
-                 "days_late", "since", "note", "conflict")
-
-    def __init__(self, region: str, item: Item, status: str, progress: int | None,
-                 overdue: bool, due_soon: bool, days_late: int, since: date | None, note: str,
-                 conflict: Sides | None) -> None:
-        self.region = region
-        self.item = item
-        self.status = status
-        self.progress = progress
-        self.due = item.due
-        self.overdue = overdue
-        self.due_soon = due_soon
-        self.days_late = days_late
-        self.since = since
-        self.note = note
-        self.conflict = conflict
-
-
 def reporting(r: Readiness, root: str | None = None) -> list[str]:
     """The regions of ``root``'s subtree (itself included; default: every region) that have
     reported something, in code order: those whose items ``due`` lists."""
@@ -227,46 +203,10 @@ def due_list(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
     their items. ``blocks``: each region's ``open_pairs``; ``offices``: origin -> office."""
     out: list[DueEntry] = []
     keys: list[int] = []
-    cycle = r.cycle
-    items, owner_names, localise = cycle.items, cycle.owner_names, cycle.localise
-    due_days = {item_id: item.due.toordinal() for item_id, item in items.items()}
-    warn_days = r.thresholds.warn_days
-    wanted = None if owner is None else owner.casefold()
-    names: Mapping[str, str] | None = None
+    pick = DuePick(r, offices, within, overdue_only, owner, critical_only)
     for code in sorted(reporting(r, root)):  # by region, then item (each block's order)
-        d = r.results[code].d
-        day = d.toordinal()
-        horizon, soon = day + within, day + warn_days
-        local = bool(owner_names(code))
-        for item_id, status, progress, since, note, sides in blocks[code]:
-            item = items[item_id]
-            if local:
-                item = localise(item, code)
-            if wanted is not None and wanted not in (item.owner.casefold(),
-                                                     items[item_id].owner.casefold()):
-                continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
-            if critical_only and not item.critical:
-                continue
-            due = due_days[item_id]
-            overdue = due < day
-            if overdue or (not overdue_only and (status == "blocked" or due <= horizon)):
-                conflict = None
-                if sides is not None:
-                    if names is None:
-                        names = offices()
-                    conflict = tuple((st, p, by, names.get(o, o)) for st, p, by, o in sides)
-                late = day - due if overdue else 0
-                out.append(DueEntry(code, item, status, progress, overdue,
-                                    not overdue and day <= due <= soon, late,
-                                    date.fromordinal(since) if since else None, note, conflict))
-                # (not (overdue and critical), not overdue, not blocked, -late, due) as one
-                # number (days and date ordinals stay under 2**22); ties keep this order
-                keys.append(((not (overdue and item.critical)) << 46 | (not overdue) << 45
-                             | (status != "blocked") << 44) + ((_DAYS - late) << 22) + due)
+        pick.region(code, blocks[code], out, keys)
     return [out[i] for i in sorted(range(len(out)), key=keys.__getitem__)]
-
-
-_DAYS = 2**22 - 1  # more days than between date.min and date.max
 
 
 @dataclass(frozen=True)
@@ -286,30 +226,42 @@ def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str, within: int)
     list holds what is overdue, blocked, or due within ``within`` days of each region's own
     date: the entries counted as due within those days are the ones not overdue that the
     list holds for that reason (every one not blocked, and the blocked ones due that soon)."""
-    by_region: dict[str, int] = {}  # overdue entries per region
-    overdue = critical_overdue = due_soon = blocked = critical_blocked = 0
+    counts: dict[str, list[int]] = {}  # per region: overdue, critical, due soon, blocked, ...
     for st in entries:  # one pass: tens of thousands at national scale
+        mine = counts.get(st.region)
+        if mine is None:
+            mine = counts[st.region] = [0] * 5
         critical = int(st.item.critical)
         if st.status == "blocked":
-            blocked += 1
-            critical_blocked += critical
+            mine[3] += 1
+            mine[4] += critical
         if st.overdue:
-            overdue += 1
-            critical_overdue += critical
-            by_region[st.region] = by_region.get(st.region, 0) + 1
+            mine[0] += 1
+            mine[1] += critical
         elif st.status != "blocked" or (
                 st.due - r.results[st.region].d).days <= within:
-            due_soon += 1
+            mine[2] += 1
+    return tally_of(r, counts, root)
+
+
+def tally_of(r: Readiness, counts: Mapping[str, Sequence[int]], root: str) -> DueTally:
+    """The tally from each region's counts (overdue, critical overdue, due within the list's
+    days, blocked, critical blocked; as ``due_tally`` counts them), with the child of ``root``
+    (or deeper region) most overdue."""
     late: dict[str, int] = {}
     depth = r.region(root).depth + 1
-    for code, n in by_region.items():
-        child = ".".join(code.split(".")[:depth])
-        if child != root and child in r.results:
-            late[child] = late.get(child, 0) + n
+    totals = [0] * 5
+    for code, mine in counts.items():
+        for k in range(5):
+            totals[k] += mine[k]
+        if mine[0]:
+            child = ".".join(code.split(".")[:depth])
+            if child != root and child in r.results:
+                late[child] = late.get(child, 0) + mine[0]
     worst = min(late.items(), key=lambda kv: (-kv[1], kv[0])) if late else None
     return DueTally(
-        overdue=overdue, critical_overdue=critical_overdue, due_soon=due_soon,
-        blocked=blocked, critical_blocked=critical_blocked,
+        overdue=totals[0], critical_overdue=totals[1], due_soon=totals[2],
+        blocked=totals[3], critical_blocked=totals[4],
         worst=None if worst is None else (r.region(worst[0]), worst[1]),
     )
 

@@ -98,9 +98,15 @@ def key(*parts: object) -> str:
 @cache
 def code_key() -> tuple[object, ...]:
     """The signature of the modules whose code gives entries their meaning."""
+    return files_key(MEANING)
+
+
+@cache
+def files_key(names: tuple[str, ...]) -> tuple[object, ...]:
+    """The signature (size, mtime) of these files of the package."""
     here = Path(__file__).parents[1]
     out: list[object] = []
-    for name in MEANING:
+    for name in names:
         try:
             st = (here / name).stat()
             out.append((name, st.st_size, st.st_mtime_ns))

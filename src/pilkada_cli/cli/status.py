@@ -132,6 +132,15 @@ def due(
     chosen = chosen_format(s, fmt)
     space = room(s, chosen, show_all)
     sample = s.workspace().config.sample
+    if chosen is Format.plain:  # (pipes and cron) made region by region, kept per region
+        from pilkada_cli.i18n import language
+        from pilkada_cli.loading import due_text
+
+        s.console().file.write(due_text(r, target, within, overdue, owner, critical, sample,
+                                        language(), s.offices))
+        if r.no_report(target.code):
+            _no_records(s, chosen, target)
+        return
     with gc_paused():  # tens of thousands of rows that form no cycles
         v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue,
                       owner, critical)

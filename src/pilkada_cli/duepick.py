@@ -1,0 +1,91 @@
+"""Which open pairs ``due`` lists: a late, blocked or upcoming pair as ``DueEntry``, with
+its place in the list as one number (views.due_list sorts by it; render/duetext.py keeps it
+per region). Pure: no printing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pilkada_cli.checklist import Item
+    from pilkada_cli.readiness import Readiness
+
+Sides = tuple[tuple[str, int | None, str, str], ...]
+OpenPair = tuple[str, str, int | None, int, str, Sides | None]
+DAYS = 2**22 - 1  # more days than between date.min and date.max
+
+
+class DueEntry:
+    """A late, blocked or upcoming pair as ``due`` lists it: an ItemState's numbers and, for a
+    blocked pair, since when (None: no event) and why, and a conflict's sides as (status,
+    progress, by, office)."""
+
+    __slots__ = ("region", "item", "status", "progress", "due", "overdue", "due_soon",
+                 "days_late", "since", "note", "conflict")
+
+    def __init__(self, region: str, item: Item, status: str, progress: int | None,
+                 overdue: bool, due_soon: bool, days_late: int, since: date | None, note: str,
+                 conflict: Sides | None) -> None:
+        self.region = region
+        self.item = item
+        self.status = status
+        self.progress = progress
+        self.due = item.due
+        self.overdue = overdue
+        self.due_soon = due_soon
+        self.days_late = days_late
+        self.since = since
+        self.note = note
+        self.conflict = conflict
+
+
+class DuePick:
+    """Which of a region's open pairs ``due`` lists, as DueEntry values, each with its place
+    in the list as one number (``due_list`` sorts by it; ties keep region, then item order)."""
+
+    def __init__(self, r: Readiness, offices: Callable[[], Mapping[str, str]], within: int,
+                 overdue_only: bool = False, owner: str | None = None,
+                 critical_only: bool = False) -> None:
+        self.r, self.offices, self.within = r, offices, within
+        self.overdue_only, self.critical_only = overdue_only, critical_only
+        self.wanted = None if owner is None else owner.casefold()
+        self.due_days = {item_id: item.due.toordinal() for item_id, item in r.cycle.items.items()}
+        self.names: Mapping[str, str] | None = None
+
+    def region(self, code: str, block: Sequence[OpenPair], out: list[DueEntry],
+               keys: list[int]) -> None:
+        """Append the listed pairs of region ``code`` (its ``open_pairs``) and their keys."""
+        r, wanted, due_days = self.r, self.wanted, self.due_days
+        items, localise = r.cycle.items, r.cycle.localise
+        d = r.results[code].d
+        day = d.toordinal()
+        horizon, soon = day + self.within, day + r.thresholds.warn_days
+        local = bool(r.cycle.owner_names(code))
+        for item_id, status, progress, since, note, sides in block:
+            item = items[item_id]
+            if local:
+                item = localise(item, code)
+            if wanted is not None and wanted not in (item.owner.casefold(),
+                                                     items[item_id].owner.casefold()):
+                continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
+            if self.critical_only and not item.critical:
+                continue
+            due = due_days[item_id]
+            overdue = due < day
+            if overdue or (not self.overdue_only and (status == "blocked" or due <= horizon)):
+                conflict = None
+                if sides is not None:
+                    if self.names is None:
+                        self.names = self.offices()
+                    names = self.names
+                    conflict = tuple((st, p, by, names.get(o, o)) for st, p, by, o in sides)
+                late = day - due if overdue else 0
+                out.append(DueEntry(code, item, status, progress, overdue,
+                                    not overdue and day <= due <= soon, late,
+                                    date.fromordinal(since) if since else None, note, conflict))
+                # (not (overdue and critical), not overdue, not blocked, -late, due) as one
+                # number (days and date ordinals stay under 2**22); ties keep this order
+                keys.append(((not (overdue and item.critical)) << 46 | (not overdue) << 45
+                             | (status != "blocked") << 44) + ((DAYS - late) << 22) + due)
