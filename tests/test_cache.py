@@ -96,7 +96,8 @@ def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
     if entries.RACY_NS > 0:  # the cycle was written a moment ago: it may change again within
         assert "files" in names  # the file system clock's tick, so nothing built on it is kept
     else:
-        assert names == {"config", "cycle", "files", "fold", "ids", "ids.pkl"}
+        assert names == {"config", "cycle", "files", "fold", "ids.pkl"}
+        assert len(list((ws / ".pilkada" / "cache").glob("ids-*.keys"))) == 1  # the mapped base
     assert _all_same(cli, monkeypatch) == first
 
 
@@ -198,6 +199,26 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
         del entry["v"]
         entries.write(path, entry)
     assert _all_same(cli, monkeypatch) == first
+
+
+def test_a_damaged_base_of_keys_is_rebuilt(ws: Path, cli: RunCli,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ids index's base (raw keys after a header, mapped when a run after a change looks
+    ids up): cut short, emptied, of another token or not one at all, it is built again and
+    the status after a record is the one computed with the cache off."""
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    _all_same(cli, monkeypatch)
+    cache = ws / ".pilkada" / "cache"
+    for n, damage in enumerate((lambda b: b[:-8], lambda b: b"", lambda b: b[:17] + b"0" * 16
+                                + b[33:], lambda b: b"\x80\x05 not keys" + b[15:])):
+        (base,) = cache.glob("ids-*.keys")
+        base.write_bytes(damage(base.read_bytes()))
+        assert cli("done", "16.10", "gudang", "--at", f"2024-02-2{n}T10:00").exit_code == 0
+        _all_same(cli, monkeypatch)
+        (rebuilt,) = cache.glob("ids-*.keys")
+        data = rebuilt.read_bytes()
+        assert data.startswith(b"pilkada-ids-keys\n") and (len(data) - 41) % 8 == 0
+        assert int.from_bytes(data[33:41], "little") == (len(data) - 41) // 8 > 0
 
 
 def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:

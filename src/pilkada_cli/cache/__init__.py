@@ -17,7 +17,7 @@ What it holds, module by module:
   read again; the others are not read at all.
 - ``parses.py``, ``events-<province>.pkl``: per record file, its parse as events, for reads that
   need Event objects (``log``, ``undo``, sheet import); same signatures.
-- ``ids.py``, ``ids.pkl`` and ``ids-<token>.pkl``: every event id and batch id of the record
+- ``ids.py``, ``ids.pkl`` and ``ids-<token>.keys``: every event id and batch id of the record
   files, with the version of each file it covers, so the journal's rules across files (an id in
   two files, a batch split over files) are applied to changed files only.
 - ``folds.py``, ``fold-<context>-<dates>.pkl``: ``Readiness.state()`` of the whole workspace
