@@ -136,6 +136,30 @@ def test_the_cache_is_read_and_a_stale_one_never_used(ws: Path, cli: RunCli,
     assert after == _status(cli)
 
 
+def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunCli,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """The region folded again after a record keeps its files' columns (cache/hot.py): after
+    the next record only the appended line is parsed, and the status is still the one computed
+    with the cache off."""
+    parsed: list[bytes] = []
+    real_parse = columns.parse_bytes
+    monkeypatch.setattr(columns, "parse_bytes", lambda f, data, memo=None: parsed.append(
+        data) or real_parse(f, data, memo))
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    _status(cli)
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
+    _status(cli)  # the whole file read (nothing kept of it yet) and kept
+    parsed.clear()
+    assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi", "--at",
+               "2024-02-28T11:00").exit_code == 0
+    after = _status(cli)
+    path = next((ws / "records" / "16.10").glob("*.jsonl"))
+    assert parsed == [path.read_bytes().splitlines(keepends=True)[-1]]  # one line
+    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
+    assert after == _status(cli)
+
+
 def _due(cli: RunCli) -> str:
     result = cli("due", "--format", "plain")
     assert result.exit_code == 0, result.output
@@ -219,6 +243,47 @@ def test_a_damaged_base_of_keys_is_rebuilt(ws: Path, cli: RunCli,
         data = rebuilt.read_bytes()
         assert data.startswith(b"pilkada-ids-keys\n") and (len(data) - 41) % 8 == 0
         assert int.from_bytes(data[33:41], "little") == (len(data) - 41) // 8 > 0
+
+
+def _fields(c: columns.FileColumns) -> dict[str, object]:
+    return {name: getattr(c, name) for name in c.FIELDS}
+
+
+def test_columns_extended_by_the_lines_added_equal_the_whole_read(tmp_path: Path) -> None:
+    """A refold after a record parses only the lines added (columns.extended): the result is
+    the whole file's read, field for field (a new item, batches in both parts); and wherever
+    the file did more than grow, the whole file is read instead."""
+    j = Journal(tmp_path / "records")
+    origin = "pc-a"
+
+    def ev(item: str, day: int, **more: object) -> Event:
+        return Event(id=new_event_id(), origin=origin, seq=SEQ_AUTO, region="16.71", item=item,
+                     status="done", progress=None, note="", evidence=(), by="Budi",
+                     at=parse_at(f"2024-03-{day:02d}T10:00:00+07:00"),
+                     recorded=parse_recorded("2024-03-04T03:00:00.000000+00:00"), **more)
+
+    j.append([ev("nphd-kpu", 1), ev("gudang", 2)])
+    info = j.record_file("16.71", origin)
+    path = Path(info.path)
+    prev = columns.read_columns(info)
+    j.append([ev("logistik-tps", 3), ev("nphd-kpu", 4)])  # a new item; a batch of two
+    j.append([ev("gudang", 5)])
+    grown = columns.extended(prev, info)
+    assert grown is not None and _fields(grown) == _fields(columns.read_columns(info))
+    assert len(grown) == 5 and grown.items == ["nphd-kpu", "gudang", "logistik-tps"]
+    assert grown.batch_size == [2, 2]  # each append of several events is a batch
+    assert columns.extended(grown, info) is not None  # nothing added: the same columns
+    assert _fields(columns.extended(grown, info)) == _fields(grown)  # type: ignore[arg-type]
+    whole = path.read_bytes()
+    # a copy of an old line (same id) appended: the whole read decides what it is
+    path.write_bytes(whole + whole.splitlines(keepends=True)[0])
+    assert columns.extended(grown, info) is None
+    path.write_bytes(whole + b'{"v": 1, "id": "torn')  # a torn last line
+    assert columns.extended(grown, info) is None
+    path.write_bytes(whole.replace(b"Budi", b"Bude", 1))  # an old line changed, same size
+    assert columns.extended(grown, info) is None
+    path.write_bytes(whole[:-40])  # cut short
+    assert columns.extended(grown, info) is None
 
 
 def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:

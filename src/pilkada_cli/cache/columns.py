@@ -157,6 +157,59 @@ def read_columns(file: RecordFile) -> FileColumns:
     return columns_of(parse_bytes(file._replace(sig=signature(st)), data), data)
 
 
+def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
+    """The file's columns from ``prev`` (its columns as read before) and only the lines added
+    since, where the file only grew: the bytes ``prev`` was read from are still its start (their
+    digest), they ended a line, had nothing wrong, and the new lines have nothing wrong and no
+    id of the old ones. Exactly ``read_columns(file)`` (tests/test_cache.py); None otherwise
+    (the caller reads the whole file). A refold after a record then parses one line, not the
+    region's whole history (its files grow all cycle long)."""
+    if prev.sig is None or prev.problems or prev.warnings or not prev.digest:
+        return None
+    try:
+        data, st = read_regular(file.path)
+    except OSError:
+        return None
+    old = prev.sig[0]
+    if (len(data) < old or (old and data[old - 1:old] != b"\n")
+            or entries.blake2b(data[:old]) != prev.digest):
+        return None
+    info = file._replace(sig=signature(st))
+    tail = data[old:]
+    p = parse_bytes(info, tail)
+    if p.findings:
+        return None
+    known = {prev.ids[i:i + 16] for i in range(0, len(prev.ids), 16)}
+    if any(bytes.fromhex(ev.id) in known for ev in p.events):
+        return None  # the whole file's parse says what a second copy of an id is
+    add = columns_of(p, tail)
+    items = list(prev.items)
+    at_item = {name: i for i, name in enumerate(items)}
+    for name in add.items:
+        at_item.setdefault(name, len(items))
+        if len(items) < len(at_item):
+            items.append(name)
+    batches, sizes = list(prev.batches), list(prev.batch_size)
+    at_batch = {name: i for i, name in enumerate(batches)}
+    for name, size in zip(add.batches, add.batch_size, strict=True):
+        b = at_batch.setdefault(name, len(batches))
+        if b == len(batches):
+            batches.append(name)
+            sizes.append(size)
+        else:
+            sizes[b] = max(sizes[b], size)
+    new_batch = [at_batch[name] for name in add.batches]
+    return FileColumns(
+        region=prev.region, origin=prev.origin, shown=prev.shown, sig=info.sig, items=items,
+        item=prev.item + array("H", [at_item[add.items[i]] for i in add.item]),
+        status=prev.status + add.status, progress=prev.progress + add.progress,
+        at=prev.at + add.at, rec=prev.rec + add.rec, seq=prev.seq + add.seq,
+        offset=prev.offset + array("q", [old + x for x in add.offset]), ids=prev.ids + add.ids,
+        batches=batches, batch_size=sizes,
+        batch=prev.batch + array("i", [-1 if b < 0 else new_batch[b] for b in add.batch]),
+        warnings=0, problems=0, digest=entries.blake2b(data))
+
+
 # --- every file, from the cache where unchanged -----------------------------------------------
 
 

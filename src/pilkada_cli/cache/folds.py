@@ -44,6 +44,7 @@ from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.dues import Kept, new_stamp
 from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
+from pilkada_cli.cache.hot import Hot
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import ZONES, AsOf, Chunk, EventLoader, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig, open_folder
@@ -206,6 +207,7 @@ class Fold:
         self.seen = Seen(self.records)
         self.seen_now: dict[str, Sig | tuple[()] | None] = {}
         self._sigs: array[int] | None = None
+        self.hot = Hot(self.where)
         self.listing_problems = sum(f.severity != "warning" for f in listing)
 
     def sigs(self) -> array[int]:
@@ -218,12 +220,13 @@ class Fold:
         """A record file's columns, read now (once per run)."""
         found = self.cols.get(f.shown)
         if found is None:
-            from pilkada_cli.cache.columns import read_columns
+            from pilkada_cli.cache.columns import extended, read_columns
 
-            found = self.cols[f.shown] = read_columns(
-                self.journal.record_file(f.region, f.origin)._replace(sig=f.sig))
+            info = self.journal.record_file(f.region, f.origin)._replace(sig=f.sig)
+            prev = self.hot.get(f.shown)
+            found = self.cols[f.shown] = ((extended(prev, info) if prev is not None else None)
+                                          or read_columns(info))
         return found
-
 
     # -- the whole scope from every file's columns ------------------------------------------
 
@@ -363,6 +366,7 @@ class Fold:
         refs.update(_numbered(new_refs, r))
         r.update(chunks, Conflicts(refs, r._loaders, self.records), retally)
         self._store(r, refs, judged, incomplete, problems, self.files)
+        self.hot.keep(self.files, self.cols, {f.region for f in changed})
         return r, problems + self.listing_problems
 
     def _from_shards(self, files: Sequence[RecordFile]) -> None:
