@@ -139,3 +139,23 @@ def test_wider_cells_pad_every_row_again(demo: Path, cli: RunCli,
     table = first.index("\nRegion ")
     assert wider[:table] == first[:table]  # the lines above the table are not padded
     assert wider[table:] != first[table:]
+
+
+def test_a_damaged_kept_piece_is_made_again(demo: Path, cli: RunCli) -> None:
+    """Kept pieces whose lines and keys do not add up (a damaged entry, well formed) give the
+    same text: every piece is made again."""
+    from pilkada_cli.cache import entries as kept_entries
+
+    first = cli("--lang", "en", "due").stdout
+    (path,) = (demo / ".pilkada" / "cache").glob("duetext-*.pkl")
+    entry = kept_entries.read(path)
+    assert entry is not None
+    for code, (stamp, day, stored) in list(entry["pieces"].items()):
+        lines, keys, widths, *rest = stored
+        if keys:
+            entry["pieces"][code] = (stamp, day, (lines, keys[:-1], widths, *rest))
+        else:
+            entry["pieces"][code] = (stamp, day, (lines, keys, (*widths, 9), *rest))
+    del entry["v"]
+    kept_entries.write(path, entry)
+    assert cli("--lang", "en", "due").stdout == first

@@ -161,5 +161,15 @@ def due_text(r: Readiness, target: Region, within: int, overdue_only: bool,
     conflicts = any(p.conflicts for p in pieces.values())
     store.write(r, key, found, made, widths, digest() if conflicts else None,
                 dt.Piece.stored, pieces)
-    return dt.due_text(r, target, pieces, codes, widths, unreported(r, target.code), within,
-                       sample)
+    try:
+        return dt.due_text(r, target, pieces, codes, widths, unreported(r, target.code),
+                           within, sample)
+    except ValueError:  # a kept piece does not add up (a damaged entry): all made afresh
+        pieces = make(codes)
+        widths = dt.list_widths(pieces, codes)
+        for piece in pieces.values():
+            dt.pad(piece, widths)
+        store.write(r, key, None, pieces, widths, digest() if conflicts else None,
+                    dt.Piece.stored, pieces)
+        return dt.due_text(r, target, pieces, codes, widths, unreported(r, target.code),
+                           within, sample)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from pilkada_cli.duepick import DAYS, DuePick
@@ -66,10 +67,16 @@ class Piece:
             return None
         lines, keys, widths, blocked, bkeys, counts, conflicts = data
         if not (type(lines) is str and type(keys) is array and type(widths) is tuple
+                and len(widths) == _columns() and all(type(w) is int for w in widths)
                 and type(blocked) is str and type(bkeys) is array and type(counts) is tuple
                 and len(counts) == COUNTS and type(conflicts) is bool):
             return None
         return cls(lines, None, keys, widths, blocked, bkeys, counts, conflicts)
+
+
+@cache
+def _columns() -> int:
+    return len(items_due_grid([], {}).headers)
 
 
 def headers() -> list[str]:
@@ -155,7 +162,10 @@ def due_text(r: Readiness, target: Region, pieces: Mapping[str, Piece], codes: S
     for n, code in enumerate(codes):
         piece = pieces[code]
         if piece.bkeys:
-            lines += piece.blocked.split(SEP)
+            mine = piece.blocked.split(SEP)
+            if len(mine) != len(piece.bkeys):
+                raise ValueError(f"a damaged piece of {code}")  # (a kept one: made again)
+            lines += mine
             keys += [k | n << 20 for k in piece.bkeys]
     if lines:
         out += ["", inert(Para((part((_("Blocked ({n}):").format(n=len(lines)), "bold")),)
@@ -167,8 +177,10 @@ def due_text(r: Readiness, target: Region, pieces: Mapping[str, Piece], codes: S
     for code in codes:
         piece = pieces[code]
         if piece.keys:
-            assert piece.lines is not None
-            lines += piece.lines.split(SEP)
+            mine = [] if piece.lines is None else piece.lines.split(SEP)
+            if len(mine) != len(piece.keys):
+                raise ValueError(f"a damaged piece of {code}")
+            lines += mine
             keys += piece.keys
             critical = critical or bool(piece.counts[5])
     if lines:
