@@ -160,6 +160,37 @@ def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunC
     assert after == _status(cli)
 
 
+def test_an_added_line_with_an_id_of_another_file_is_found(ws: Path, cli: RunCli,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Of a file read as its kept columns and the lines added (cache/hot.py), only the added ids
+    are looked up in the ids index: an added line whose id is in another file is still found
+    (the cache steps aside and the journal's read decides, as with the cache off)."""
+    from pilkada_cli.cache import ids
+
+    looked: list[int] = []
+    real_keys = ids._keys
+    monkeypatch.setattr(ids, "_keys", lambda raw, number: looked.append(len(raw) // 16)
+                        or real_keys(raw, number))
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    _status(cli)
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
+    _status(cli)  # 16.10's files kept
+    assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi", "--at",
+               "2024-02-28T11:00").exit_code == 0
+    looked.clear()
+    _same(cli, monkeypatch)
+    assert 1 in looked and max(looked) <= 1  # the one added id (and no batch)
+    mine = next((ws / "records" / "16.10").glob("*.jsonl"))
+    other = next((ws / "records" / "16.71").glob("*.jsonl"))
+    copied = json.loads(other.read_text(encoding="utf-8").splitlines()[0])
+    copied.update(region="16.10", origin=mine.name[:-6], note="salinan")
+    with mine.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(copied) + "\n")
+    found = _same(cli, monkeypatch)  # the id in two files: as Journal.read says
+    assert found["root"]["items"] > 0
+
+
 def _due(cli: RunCli) -> str:
     result = cli("due", "--format", "plain")
     assert result.exit_code == 0, result.output

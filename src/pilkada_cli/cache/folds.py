@@ -208,6 +208,7 @@ class Fold:
         self.seen_now: dict[str, Sig | tuple[()] | None] = {}
         self._sigs: array[int] | None = None
         self.hot = Hot(self.where)
+        self.grown: dict[str, tuple[Sig, int, int]] = {}  # files read as extended (ids.check)
         self.listing_problems = sum(f.severity != "warning" for f in listing)
 
     def sigs(self) -> array[int]:
@@ -224,8 +225,12 @@ class Fold:
 
             info = self.journal.record_file(f.region, f.origin)._replace(sig=f.sig)
             prev = self.hot.get(f.shown)
-            found = self.cols[f.shown] = ((extended(prev, info) if prev is not None else None)
-                                          or read_columns(info))
+            found = extended(prev, info) if prev is not None else None
+            if found is None:
+                found = read_columns(info)
+            elif prev is not None and prev.sig is not None:  # its first events as prev's
+                self.grown[f.shown] = (prev.sig, len(prev), len(prev.batches))
+            self.cols[f.shown] = found
         return found
 
     # -- the whole scope from every file's columns ------------------------------------------
@@ -284,7 +289,7 @@ class Fold:
             for f in changed:
                 self.read(f)
             try:
-                across = ids.check(self.where, self.files, self.cols, self.read)
+                across = ids.check(self.where, self.files, self.cols, self.read, self.grown)
             except ids.Duplicate:
                 return None
             if across is None:

@@ -251,25 +251,31 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
 
 
 def check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColumns],
-          read: Callable[[RecordFile], FileColumns]) -> Across | None:
+          read: Callable[[RecordFile], FileColumns],
+          grown: Mapping[str, tuple[Sig, int, int]] | None = None) -> Across | None:
     """The rules across files for the files as listed, from the index and the files that
     changed since it was written (``have``: columns already read this run; ``read`` reads
     others); the index is brought up to date. None when there is no index (the caller reads
-    every file's columns and calls ``build``); Duplicate if an event id is in two files."""
+    every file's columns and calls ``build``); Duplicate if an event id is in two files.
+    ``grown``: files whose columns are their version of signature ``Sig`` with lines added
+    (columns.extended), and how many events and batches that version had: where the index
+    covers that version, only the added ids are looked up (the others were, when it was)."""
     loaded = _load(where)
     if loaded is None:
         return None
     entry, mapped = loaded
     try:
-        return _check(where, files, have, read, entry, mapped.keys)
+        return _check(where, files, have, read, entry, mapped.keys, grown or {})
     finally:
         mapped.close()
 
 
 def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColumns],
-           read: Callable[[RecordFile], FileColumns], entry: dict[str, Any], base: memoryview
-           ) -> Across | None:
+           read: Callable[[RecordFile], FileColumns], entry: dict[str, Any], base: memoryview,
+           grown: Mapping[str, tuple[Sig, int, int]]) -> Across | None:
     known: _Files = entry["files"]
+    covered = {shown: (n, b) for shown, (sig, n, b) in grown.items()
+               if shown in known and known[shown][0] == sig}
     open_: _Open = entry["open"]
     listed = {f.shown: f for f in files}
     changed = [f for f in files if f.sig is None or f.shown not in known
@@ -286,7 +292,7 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
         return None  # numbers used up (years of new files): build afresh
     cols = {f.shown: have.get(f.shown) or read(f) for f in changed}
     recent: array[float] = entry["recent"]
-    new_keys, cross = _lookups((base, recent), cols, known, listed, have, read)
+    new_keys, cross = _lookups((base, recent), cols, known, listed, have, read, covered)
     # the open batches: the changed and removed files' entries replaced by what they hold now
     gone = set(removed) | set(cols)
     for per in open_.values():
@@ -318,11 +324,12 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
 
 def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, FileColumns],
              known: _Files, listed: Mapping[str, RecordFile], have: Mapping[str, FileColumns],
-             read: Callable[[RecordFile], FileColumns]
-             ) -> tuple[list[float], _Open]:
+             read: Callable[[RecordFile], FileColumns],
+             covered: Mapping[str, tuple[int, int]]) -> tuple[list[float], _Open]:
     """Look up every id and batch id of the changed files (``cols``) among the keys and among
-    each other. Returns the keys to add and the batches found in other files too (each file's
-    count of them); Duplicate if an event id is in two files."""
+    each other (of a file in ``covered``, only those after its first events and batches, which
+    the index already holds). Returns the keys to add and the batches found in other files too
+    (each file's count of them); Duplicate if an event id is in two files."""
     by_number: dict[int, str] | None = None
     new_keys: list[float] = []
     cross: _Open = {}
@@ -330,7 +337,9 @@ def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, F
     read_now: dict[str, FileColumns] = dict(cols)
     for shown, c in cols.items():
         mine = known[shown][2]
-        for is_batch, raw in ((False, c.ids), (True, _batch_raw(c.batches))):
+        old_ids, old_batches = covered.get(shown, (0, 0))
+        for is_batch, raw in ((False, c.ids[16 * old_ids:]),
+                              (True, _batch_raw(c.batches[old_batches:]))):
             for pos, key in enumerate(_keys(raw, mine)):
                 lo, hi = _span(key)
                 numbers = set()
