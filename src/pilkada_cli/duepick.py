@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from pilkada_cli.readiness import Readiness
 
 Sides = tuple[tuple[str, int | None, str, str], ...]
+# One open pair of a region as ``due`` keeps it (cache/dues.py keeps a region's list of them,
+# as plain tuples): item id, status, progress (or None); for a blocked pair, the date its event
+# happened in the region's zone (a date ordinal, 0 when none) and the event's note; for a
+# conflict, its sides as (status, progress or None, by, origin), latest first (else None).
 OpenPair = tuple[str, str, int | None, int, str, Sides | None]
 DAYS = 2**22 - 1  # more days than between date.min and date.max
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from pilkada_cli import cache
 from pilkada_cli.cache import folds
@@ -150,26 +151,22 @@ def due_text(r: Readiness, target: Region, within: int, overdue_only: bool,
         blocks = open_pairs(r, todo) if len(todo) <= store.WRITE_AT else due_pairs(r, todo)
         return {code: dt.make_piece(r, pick, code, blocks[code]) for code in todo}
 
-    made = make([c for c in codes if c not in pieces])
-    pieces.update(made)
-    widths = dt.list_widths(pieces, codes)
-    if found is None or found["widths"] != widths:  # the kept rows have other padding
-        made.update(make([c for c in codes if c not in made]))
+    def text(kept: dict[str, Any] | None, made: dict[str, dt.Piece]) -> str:
         pieces.update(made)
-    for piece in made.values():
-        dt.pad(piece, widths)
-    conflicts = any(p.conflicts for p in pieces.values())
-    store.write(r, key, found, made, widths, digest() if conflicts else None,
-                dt.Piece.stored, pieces)
-    try:
-        return dt.due_text(r, target, pieces, codes, widths, unreported(r, target.code),
-                           within, sample)
-    except ValueError:  # a kept piece does not add up (a damaged entry): all made afresh
-        pieces = make(codes)
         widths = dt.list_widths(pieces, codes)
-        for piece in pieces.values():
+        if kept is None or kept["widths"] != widths:  # the kept rows have other padding
+            made.update(make([c for c in codes if c not in made]))
+            pieces.update(made)
+        for piece in made.values():
             dt.pad(piece, widths)
-        store.write(r, key, None, pieces, widths, digest() if conflicts else None,
+        conflicts = any(p.conflicts for p in pieces.values())
+        store.write(r, key, kept, made, widths, digest() if conflicts else None,
                     dt.Piece.stored, pieces)
         return dt.due_text(r, target, pieces, codes, widths, unreported(r, target.code),
                            within, sample)
+
+    try:
+        return text(found, make([c for c in codes if c not in pieces]))
+    except ValueError:  # a kept piece does not add up (a damaged entry): all made afresh
+        pieces = {}
+        return text(None, make(codes))

@@ -156,12 +156,6 @@ def unreported(r: Readiness, code: str) -> list[Region]:
             if r.no_report(x.code) and not r.no_report(x.parent_code or "")]
 
 
-# One open pair of a region as ``due`` keeps it (cache/dues.py keeps a region's list of them,
-# as plain tuples): item id, status, progress (or None); for a blocked pair, the date its event
-# happened in the region's zone (a date ordinal, 0 when none) and the event's note; for a
-# conflict, its sides as (status, progress or None, by, origin), latest first (else None).
-
-
 def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
     """Per region of ``codes``, its items neither done nor n/a, by item id, with when and why
     a blocked one is blocked; the events of all the blocked pairs are read at once."""
@@ -226,7 +220,14 @@ def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str, within: int)
     list holds what is overdue, blocked, or due within ``within`` days of each region's own
     date: the entries counted as due within those days are the ones not overdue that the
     list holds for that reason (every one not blocked, and the blocked ones due that soon)."""
-    counts: dict[str, list[int]] = {}  # per region: overdue, critical, due soon, blocked, ...
+    return tally_of(r, due_counts(r, entries, within), root)
+
+
+def due_counts(r: Readiness, entries: Sequence[DueEntry], within: int) -> dict[str, list[int]]:
+    """Per region of ``entries``: overdue, critical overdue, due within ``within`` days of the
+    region's own date (not overdue: every one not blocked, and the blocked ones due that soon),
+    blocked, critical blocked."""
+    counts: dict[str, list[int]] = {}
     for st in entries:  # one pass: tens of thousands at national scale
         mine = counts.get(st.region)
         if mine is None:
@@ -241,7 +242,7 @@ def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str, within: int)
         elif st.status != "blocked" or (
                 st.due - r.results[st.region].d).days <= within:
             mine[2] += 1
-    return tally_of(r, counts, root)
+    return counts
 
 
 def tally_of(r: Readiness, counts: Mapping[str, Sequence[int]], root: str) -> DueTally:

@@ -7,7 +7,7 @@ its place in the list as one number. The derived cache keeps the pieces per regi
 and joins the nation's ~70 k lines, instead of building and rendering every row
 (docs/performance.md).
 
-A piece's rows are padded to the widths of the whole list (``Pieces.widths``): a region whose
+A piece's rows are padded to the widths of the whole list (``list_widths``): a region whose
 cells change those widths makes every piece be padded again (made afresh)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pilkada_cli.render.status import (
 )
 from pilkada_cli.render.table import header_text
 from pilkada_cli.render.text import inert
-from pilkada_cli.views import tally_of
+from pilkada_cli.views import due_counts, tally_of
 
 if TYPE_CHECKING:
     from pilkada_cli.duepick import DueEntry, OpenPair
@@ -76,7 +76,7 @@ class Piece:
 
 @cache
 def _columns() -> int:
-    return len(items_due_grid([], {}).headers)
+    return len(headers())
 
 
 def headers() -> list[str]:
@@ -103,22 +103,11 @@ def make_piece(r: Readiness, pick: DuePick, code: str, block: Sequence[OpenPair]
     cells = [[inert(text) for text, _style in row] for row in grid.rows]
     widths = tuple(max((len(row[c]) for row in cells), default=0)
                    for c in range(len(grid.headers)))
-    counts = [0] * COUNTS
-    within, d = pick.within, r.results[code].d
-    for st in entries:
-        critical = int(st.item.critical)
-        if st.status == "blocked":
-            counts[3] += 1
-            counts[4] += critical
-        elif critical:
-            counts[5] = 1
-        if st.overdue:
-            counts[0] += 1
-            counts[1] += critical
-        elif st.status != "blocked" or (st.due - d).days <= within:
-            counts[2] += 1
+    # the tally's counts (views.due_counts), and whether a table row is critical (the legend)
+    counts = (*due_counts(r, entries, pick.within).get(code, [0] * 5),
+              int(any(entries[i].item.critical for i in rows)))
     return Piece(None, cells, array("q", [keys[i] for i in rows]), widths, btext, bkeys,
-                 tuple(counts), any(st.conflict for st in entries))
+                 counts, any(st.conflict for st in entries))
 
 
 def list_widths(pieces: Mapping[str, Piece], codes: Sequence[str]) -> tuple[int, ...]:
