@@ -96,7 +96,7 @@ def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
     if entries.RACY_NS > 0:  # the cycle was written a moment ago: it may change again within
         assert "files" in names  # the file system clock's tick, so nothing built on it is kept
     else:
-        assert names == {"config", "cycle", "files", "fold", "ids.pkl"}
+        assert names == {"config", "cycle", "files", "fold", "ids.pkl", "listing.pkl"}
         assert len(list((ws / ".pilkada" / "cache").glob("ids-*.keys"))) == 1  # the mapped base
     assert _all_same(cli, monkeypatch) == first
 
@@ -251,6 +251,8 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
             entry["state"]["pooled"] = entry["state"]["pooled"][:-1]
         elif path.name.startswith("files-"):
             entry["files"] = {k: {**v, "item": v["item"][:-1]} for k, v in entry["files"].items()}
+        elif path.name == "listing.pkl":  # a folder's names lost
+            entry["folders"] = {k: (sig,) for k, (sig, _names) in entry["folders"].items()}
         del entry["v"]
         entries.write(path, entry)
     assert _all_same(cli, monkeypatch) == first

@@ -387,7 +387,7 @@ def test_listing_by_relative_lookups_equals_listing_by_paths(
     """The listing looks files up relative to records/ held open where the OS allows (POSIX);
     by whole paths elsewhere (Windows). Both give the same files, signatures and findings:
     linked folders and files, strays, an unreadable folder, local files."""
-    from pilkada_cli import recordfile
+    from pilkada_cli import recordlist
 
     records = tmp_path / "records"
     j = Journal(records)
@@ -407,11 +407,11 @@ def test_listing_by_relative_lookups_equals_listing_by_paths(
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_listdir(path)
 
-    monkeypatch.setattr(recordfile.os, "listdir", listdir)
-    assert recordfile._AT
-    relative = recordfile.list_files(records, "records", strays=True)
-    monkeypatch.setattr(recordfile, "_AT", False)
-    by_path = recordfile.list_files(records, "records", strays=True)
+    monkeypatch.setattr(recordlist.os, "listdir", listdir)
+    assert recordlist._AT
+    relative = recordlist.list_files(records, "records", strays=True)
+    monkeypatch.setattr(recordlist, "_AT", False)
+    by_path = recordlist.list_files(records, "records", strays=True)
     assert relative == by_path
     files, found = relative
     assert [(f.shown, f.sig is not None) for f in files] == [

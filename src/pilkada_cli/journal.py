@@ -58,11 +58,10 @@ from pilkada_cli.recordfile import (
     RecordFile,
     Scan,
     complete_object,
-    list_files,
     merge,
     parse_file,
-    region_folders,
 )
+from pilkada_cli.recordlist import Folders, list_files, region_folders
 from pilkada_cli.safefile import (
     FILE_MODE,
     POSIX,
@@ -160,12 +159,13 @@ class Journal:
         return RecordFile(region, origin, os.path.join(self.root, region, f"{origin}.jsonl"),
                           f"{self.label}/{region}/{origin}.jsonl")
 
-    def snapshot(self, regions: Collection[str] | None = None, strays: bool = False
-                 ) -> tuple[list[RecordFile], list[Finding]]:
+    def snapshot(self, regions: Collection[str] | None = None, strays: bool = False,
+                 folders: Folders | None = None) -> tuple[list[RecordFile], list[Finding]]:
         """Every data file (of ``regions``, None = all) in path order with its signature, and
-        what the listing found (recordfile.list_files). Raises InputError for a malformed
-        region code, StorageError if records/ is unreadable."""
-        return list_files(self.root, self.label, regions, strays)
+        what the listing found (recordlist.list_files; ``folders``: the names of folders
+        listed before). Raises InputError for a malformed region code, StorageError if
+        records/ is unreadable."""
+        return list_files(self.root, self.label, regions, strays, folders)
 
     def _origin_files(self, origin: str) -> list[RecordFile]:
         """This origin's files, one per region folder (O(regions) stats, no reading)."""

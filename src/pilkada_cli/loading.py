@@ -16,6 +16,7 @@ from typing import Any
 from pilkada_cli import cache
 from pilkada_cli.cache import folds
 from pilkada_cli.cache.cycles import cycle_key
+from pilkada_cli.cache.listing import snapshot as listed_before
 from pilkada_cli.checklist import Cycle
 from pilkada_cli.conflicts import Conflict, detect
 from pilkada_cli.errors import InputError
@@ -86,7 +87,8 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
     an event id in two files, every event is read and folded (the reference)."""
     journal = Journal(ws.records_dir)
     with gc_paused():  # tens of thousands of listed files, no cycles among them
-        files, listing = journal.snapshot()
+        files, listing = (listed_before(journal, cache.folder(ws)) if cache.enabled()
+                          else journal.snapshot())
     if cache.enabled():
         config = ws.config
         fold = folds.Fold(ws, journal, files, listing, cycle, cycle_key(cycle),

@@ -1,10 +1,9 @@
-"""The one record reader: how record files are listed, how one file is parsed, and the rules
-that apply across files. Every read of records goes through here: ``Journal.read`` (the plain
-read), the derived cache's read (cache/), ``verify`` and ``repair``.
+"""The one record reader: what a record file is, how one file is parsed, and the rules that
+apply across files. Every read of records goes through here: ``Journal.read`` (the plain read),
+the derived cache's read (cache/), ``verify`` and ``repair``; how the files are listed is
+recordlist.py's.
 
-- ``list_files``: the data files under ``records/`` in path order, each with its signature
-  (one ``lstat``), and what the listing found (a linked folder or file, an unreadable folder, a
-  stray file).
+- ``RecordFile``: one data file, with its signature (``Sig``) when listed.
 - ``parse_bytes`` / ``parse_file``: ONE file's lines as typed events (``events.Event``) and
   findings, with the per-file rules: a torn last line, corrupt lines, git conflict markers,
   lines of a newer pilkada, events that belong in another file, an id seen earlier in the file.
@@ -17,23 +16,19 @@ Pure apart from reading files: nothing here writes, locks or prints.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
-import stat
 from array import array
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter
-from pathlib import Path
 from typing import NamedTuple
 
-from pilkada_cli.errors import InputError, StorageError, os_reason
+from pilkada_cli.errors import os_reason
 from pilkada_cli.events import (
     LINE_MAX_BYTES,
-    REGION_RE,
     Event,
     NewerVersionError,
     RecordFormatError,
@@ -41,7 +36,7 @@ from pilkada_cli.events import (
     parse_line,
 )
 from pilkada_cli.i18n import _
-from pilkada_cli.safefile import POSIX, Refused, is_link, read_regular
+from pilkada_cli.safefile import Refused, read_regular
 
 FILE_RE = re.compile(r"([a-z0-9][a-z0-9-]{0,47})\.jsonl", re.ASCII)
 _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
@@ -95,147 +90,7 @@ class RecordFile(NamedTuple):
     sig: Sig | None = None  # None: not stat'ed, or could not be (the read will say why)
 
 
-# --- listing ----------------------------------------------------------------------------------
-
-
-def region_folders(root: Path, label: str, regions: Collection[str] | None = None
-                   ) -> list[str]:
-    """The region folder names under ``root`` (or ``regions``, validated), sorted. Raises
-    InputError for a malformed code, StorageError if ``root`` cannot be listed."""
-    if regions is not None:
-        for r in regions:
-            if not REGION_RE.fullmatch(r):
-                raise InputError(_("invalid region code {code!r}; expected e.g. 16.71").format(
-                    code=r))
-        return sorted(set(regions))
-    try:
-        names = os.listdir(root)
-    except FileNotFoundError:
-        return []
-    except OSError as e:
-        raise StorageError(_("cannot read {path}: {reason}").format(
-            path=label, reason=_reason(e))) from e
-    return sorted(n for n in names if REGION_RE.fullmatch(n))
-
-
-def list_files(root: Path, label: str, regions: Collection[str] | None = None,
-               strays: bool = False) -> tuple[list[RecordFile], list[Finding]]:
-    """Every data file (of ``regions``, None = all) in path order with its signature (one
-    ``lstat`` each, nothing read), and what the listing found: linked or unreadable folders,
-    linked files, and with ``strays`` files that are not record files. Raises InputError for a
-    malformed region code, StorageError if ``root`` cannot be listed or is a symbolic link;
-    with ``strays`` (verify's complete look), a linked ``root`` is a finding instead, and
-    nothing under it is listed."""
-    found: list[Finding] = []
-    out: list[RecordFile] = []
-    if _root_is_link(root):  # records/ itself: never read through it, as append never writes
-        if not strays:
-            raise StorageError(_("cannot read {path}: {reason}").format(
-                path=label, reason=os_reason(OSError(errno.ELOOP, "link"))))
-        return out, [finding(label, None, "symlink", _(
-            "is a symbolic link; not followed (replace it by the folder itself)"))]
-    base = os.fspath(root)
-    # The hot loop of every run (tens of thousands of files): no per-file joins or f-strings,
-    # and where the OS allows, each file looked up relative to records/ held open (the kernel
-    # then walks two path components per file, not the whole path).
-    match, lstat, at_fd, islink, sep = FILE_RE.fullmatch, os.lstat, os.stat, stat.S_ISLNK, os.sep
-    append, new = out.append, tuple.__new__  # (a NamedTuple's own __new__ is Python code)
-    root_fd = open_folder(base)
-    try:
-        for region, linked, folder_ok in _region_entries(root, label, regions):
-            folder = base + sep + region
-            try:
-                if linked:
-                    raise Refused(_("is a symbolic link; not followed"))
-                if not folder_ok:
-                    continue
-                names = sorted(os.listdir(folder))  # listdir + lstat beat scandir's stat
-            except FileNotFoundError:
-                continue
-            except OSError as e:
-                found.append(finding(f"{label}/{region}", None,
-                                     "symlink" if isinstance(e, Refused) else "unreadable",
-                                     f"{label}/{region} {_reason(e)}"))
-                continue
-            at, seen_as, rel = folder + sep, f"{label}/{region}/", region + sep
-            for name in names:
-                if match(name) is None:
-                    local = name.endswith((".lock", ".rejected.jsonl", ".tmp")) or ".torn-" in name
-                    if strays and not local:
-                        found.append(finding(seen_as + name, None, "stray", _(
-                            "not a record file name (<origin>.jsonl); not read")))
-                    continue
-                path = at + name
-                try:
-                    st = (lstat(path) if root_fd is None
-                          else at_fd(rel + name, dir_fd=root_fd, follow_symlinks=False))
-                except OSError:
-                    append(RecordFile(region, name[:-6], path, seen_as + name))
-                    continue
-                if islink(st.st_mode) or (not POSIX and is_link(st)):
-                    found.append(finding(seen_as + name, None, "symlink",
-                                         _("is a symbolic link; not followed")))
-                    continue
-                append(new(RecordFile, (region, name[:-6], path, seen_as + name, (
-                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))))
-    finally:
-        if root_fd is not None:
-            os.close(root_fd)
-    return out, found
-
-
-# Folders opened for relative lookups where the OS offers them (POSIX), never through a link.
-_AT = (os.stat in os.supports_dir_fd and os.stat in os.supports_follow_symlinks
-       and os.name == "posix")
-_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-
-
-def open_folder(path: str) -> int | None:
-    """``path`` opened as a folder for relative lookups; None where the OS cannot (Windows),
-    or it cannot be opened (the listing then says why, by path)."""
-    if not _AT:
-        return None
-    try:
-        return os.open(path, _FOLDER_FLAGS)
-    except OSError:
-        return None
-
-
-def _root_is_link(root: Path) -> bool:
-    try:
-        return is_link(os.lstat(root))
-    except OSError:
-        return False  # missing (nothing recorded yet) or unreadable: the listing says which
-
-
-def _region_entries(root: Path, label: str, regions: Collection[str] | None
-                    ) -> list[tuple[str, bool, bool]]:
-    """(region, is a link, is a folder) of the region folders to list, by name."""
-    if regions is not None:
-        out = []
-        for region in region_folders(root, label, regions):
-            try:
-                st = os.lstat(os.path.join(root, region))
-            except FileNotFoundError:
-                continue
-            except OSError:
-                out.append((region, False, True))  # listing it will say what is wrong
-                continue
-            out.append((region, is_link(st), stat.S_ISDIR(st.st_mode)))
-        return out
-    try:
-        with os.scandir(root) as it:  # the entries' types come with the listing: no stat
-            entries = sorted((e.name, e) for e in it if REGION_RE.fullmatch(e.name))
-    except FileNotFoundError:
-        return []
-    except OSError as e:
-        raise StorageError(_("cannot read {path}: {reason}").format(
-            path=label, reason=_reason(e))) from e
-    return [(name, e.is_symlink() or (not POSIX and is_link(e.stat(follow_symlinks=False))),
-             e.is_dir(follow_symlinks=False)) for name, e in entries]
-
-
-def _reason(exc: OSError) -> str:
+def read_reason(exc: OSError) -> str:
     return str(exc) if isinstance(exc, Refused) else os_reason(exc)
 
 
@@ -270,7 +125,7 @@ def unreadable(file: RecordFile, exc: OSError) -> FileParse:
     """The parse of a file that could not be read: one finding, no events."""
     return FileParse(file._replace(sig=None), [], array("q"), [
         finding(file.shown, None, "unreadable",
-                _("cannot read: {reason}").format(reason=_reason(exc)))])
+                _("cannot read: {reason}").format(reason=read_reason(exc)))])
 
 
 def parse_bytes(file: RecordFile, data: bytes, memo: dict[str, str] | None = None

@@ -20,6 +20,9 @@ What it holds, module by module:
 - ``ids.py``, ``ids.pkl`` and ``ids-<token>.keys``: every event id and batch id of the record
   files, with the version of each file it covers, so the journal's rules across files (an id in
   two files, a batch split over files) are applied to changed files only.
+- ``listing.py``, ``listing.pkl``: the record-file names of every region folder as last
+  listed, with the folder's signature: an unchanged folder is not listed again (its files are
+  still stat'ed). POSIX only.
 - ``folds.py``, ``fold-<context>-<dates>.pkl``: ``Readiness.state()`` of the whole workspace
   scope, kept per region with what each region was folded from (its files' signatures, the
   conflicts found and the seen files that decided them, the incomplete batches). After a change

@@ -26,7 +26,7 @@ MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/fol
            "offices.py",
            "checklist.py", "fields.py", "yamlload.py", "events.py", "instant.py", "recordfile.py",
            "journal.py", "readiness.py", "regions.py", "loading.py", "elections.py",
-           "recurrence.py", "cache/dues.py", "views.py")
+           "recurrence.py", "cache/dues.py", "views.py", "cache/listing.py")
 _ALLOWED = {
     ("array", "array"), ("array", "_array_reconstructor"), ("builtins", "frozenset"),
     ("builtins", "set"), ("datetime", "date"), ("copyreg", "_reconstructor"),

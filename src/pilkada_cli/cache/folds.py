@@ -47,7 +47,8 @@ from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.hot import Hot
 from pilkada_cli.events import Event
 from pilkada_cli.readiness import ZONES, AsOf, Chunk, EventLoader, Readiness
-from pilkada_cli.recordfile import Finding, RecordFile, Sig, open_folder
+from pilkada_cli.recordfile import Finding, RecordFile, Sig
+from pilkada_cli.recordlist import open_folder
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns

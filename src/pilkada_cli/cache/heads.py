@@ -72,7 +72,7 @@ def _holdings(lines: list[tuple[Instant, dict[str, int]]]) -> int:
 def seen_sig(folder: str, origin: str, now: int, fd: int | None = None
              ) -> Sig | tuple[()] | None:
     """The signature of an origin's seen file in ``folder`` (records/origins/, open as ``fd``
-    where the OS allows: recordfile.open_folder): () when it has none, None when it changed
+    where the OS allows: recordlist.open_folder): () when it has none, None when it changed
     within the clock's tick before ``now`` (it may change again unseen). A string path and
     os.stat: thousands are checked on every run."""
     try:

@@ -1,0 +1,142 @@
+"""The folders listed before (cache/listing.py, recordlist.Folders): a region folder whose
+signature is unchanged is not listed again, and the listing is always the one made without
+them: after a file is added, removed or replaced by a link, a folder is added, removed or
+replaced by a link, and when a folder's mtime is set back (its ctime still moves). A folder
+changed within the clock's tick is listed again; a damaged entry is no error."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pilkada_cli import recordlist
+from pilkada_cli.cache import entries, listing
+from pilkada_cli.journal import Journal
+
+pytestmark = pytest.mark.skipif(not recordlist._AT, reason="folders are kept only on POSIX")
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> Path:
+    root = tmp_path / "records"
+    for region, origins in (("16", ["prov-16-aaaa1111"]),
+                            ("16.10", ["prov-16-aaaa1111", "kab-16-10-bbbb2222"]),
+                            ("16.71", ["kab-16-71-cccc3333"])):
+        (root / region).mkdir(parents=True)
+        for origin in origins:
+            (root / region / f"{origin}.jsonl").write_text("{}\n", encoding="utf-8")
+        (root / region / f"{origins[0]}.jsonl.lock").touch()  # a local file: never listed
+    return root
+
+
+@pytest.fixture
+def lists(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders listed (os.listdir) by the record listing, in order."""
+    seen: list[str] = []
+    real = os.listdir
+
+    def counted(path: str) -> list[str]:
+        seen.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(recordlist.os, "listdir", counted)
+    return seen
+
+
+def _same(records: Path, where: Path) -> list[str]:
+    """The listing with the folders kept in ``where`` equals the one without; its files."""
+    journal = Journal(records)
+    cached = listing.snapshot(journal, where)
+    assert cached == journal.snapshot()
+    return [f.shown for f in cached[0]]
+
+
+def test_unchanged_folders_are_not_listed_again(records: Path, tmp_path: Path,
+                                                lists: list[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))  # signatures alone decide
+    where = tmp_path / "cache"
+    files = ["records/16/prov-16-aaaa1111.jsonl", "records/16.10/kab-16-10-bbbb2222.jsonl",
+             "records/16.10/prov-16-aaaa1111.jsonl", "records/16.71/kab-16-71-cccc3333.jsonl"]
+    assert _same(records, where) == files
+    assert lists.count("16.10") == 2  # the first time, with and without the kept folders
+    lists.clear()
+    assert listing.snapshot(Journal(records), where)[0] == Journal(records).snapshot()[0]
+    assert lists == ["16", "16.10", "16.71"]  # only the listing without them
+    # a file added to a folder, then the folder's mtime set back: its ctime moved
+    before = os.stat(records / "16.71")
+    (records / "16.71" / "prov-16-aaaa1111.jsonl").write_text("{}\n", encoding="utf-8")
+    os.utime(records / "16.71", ns=(before.st_atime_ns, before.st_mtime_ns))
+    lists.clear()
+    assert _same(records, where) == [*files, "records/16.71/prov-16-aaaa1111.jsonl"]
+    assert lists == ["16.71", "16", "16.10", "16.71"]
+
+
+@pytest.mark.parametrize("change", ["remove-file", "link-file", "add-folder", "remove-folder",
+                                    "link-folder", "replace-folder"])
+def test_every_change_of_entries_is_seen(records: Path, tmp_path: Path, change: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    where = tmp_path / "cache"
+    _same(records, where)
+    target = records / "16.10"
+    if change == "remove-file":
+        (target / "kab-16-10-bbbb2222.jsonl").unlink()
+    elif change == "link-file":
+        (target / "kab-16-10-bbbb2222.jsonl").unlink()
+        (target / "kab-16-10-bbbb2222.jsonl").symlink_to(tmp_path / "elsewhere.jsonl")
+    elif change == "add-folder":
+        (records / "16.72").mkdir()
+        (records / "16.72" / "kab-16-72-dddd4444.jsonl").write_text("{}\n", encoding="utf-8")
+    elif change == "remove-folder":
+        for path in target.iterdir():
+            path.unlink()
+        target.rmdir()
+    elif change == "link-folder":
+        target.rename(tmp_path / "moved")
+        target.symlink_to(tmp_path / "moved", target_is_directory=True)
+    else:  # a folder replaced by another of the same name (a checkout, a copy)
+        target.rename(tmp_path / "moved")
+        target.mkdir()
+        (target / "kab-16-10-eeee5555.jsonl").write_text("{}\n", encoding="utf-8")
+    shown = _same(records, where)
+    expected = {
+        "remove-file": 3, "link-file": 3, "add-folder": 5, "remove-folder": 2,
+        "link-folder": 2, "replace-folder": 3}
+    assert len(shown) == expected[change]
+    if change == "link-file":
+        assert [f.kind for f in Journal(records).snapshot()[1]] == ["symlink"]
+    if change == "replace-folder":
+        assert "records/16.10/kab-16-10-eeee5555.jsonl" in shown
+
+
+def test_a_folder_changed_within_the_clock_tick_is_listed_again(
+        records: Path, tmp_path: Path, lists: list[str]) -> None:
+    """Every folder here changed a moment ago (the real rule for coarse clocks): none is kept,
+    so each is listed on every run."""
+    where = tmp_path / "cache"
+    _same(records, where)
+    lists.clear()
+    listing.snapshot(Journal(records), where)
+    assert lists == ["16", "16.10", "16.71"]
+    assert not (where / listing.NAME).exists()  # nothing worth keeping
+
+
+def test_a_damaged_entry_is_no_error(records: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    where = tmp_path / "cache"
+    _same(records, where)
+    entry = entries.read(where / listing.NAME)
+    assert entry is not None and set(entry["folders"]) == {"16", "16.10", "16.71"}
+    entries.write(where / listing.NAME, {**entry, "folders": {
+        region: (sig,) for region, (sig, _names) in entry["folders"].items()}})
+    _same(records, where)
+    (where / listing.NAME).write_bytes(b"\x80\x05 not a pickle")
+    _same(records, where)
+    entries.write(where / listing.NAME, {**entry, "key": "another workspace"})
+    (records / "16.71" / "prov-16-aaaa1111.jsonl").write_text("{}\n", encoding="utf-8")
+    # a key of another records folder: its folders are not used, even with equal signatures
+    assert len(_same(records, where)) == 5
