@@ -18,6 +18,12 @@ from pilkada_cli.journal import Journal
 pytestmark = pytest.mark.skipif(not recordlist._AT, reason="folders are kept only on POSIX")
 
 
+@pytest.fixture(autouse=True)
+def local_file_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the test machine's /tmp is, the records are on a Linux file system."""
+    monkeypatch.setattr(listing, "_mountinfo", lambda: "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n")
+
+
 @pytest.fixture
 def records(tmp_path: Path) -> Path:
     root = tmp_path / "records"
@@ -140,3 +146,40 @@ def test_a_damaged_entry_is_no_error(records: Path, tmp_path: Path,
     (records / "16.71" / "prov-16-aaaa1111.jsonl").write_text("{}\n", encoding="utf-8")
     # a key of another records folder: its folders are not used, even with equal signatures
     assert len(_same(records, where)) == 5
+
+
+MOUNTS = """\
+22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard
+61 27 8:17 / /media/rina/FLASH\\040DISK rw,nosuid,nodev - vfat /dev/sdb1 rw,uid=1000
+62 27 0:51 / /mnt/kantor rw,relatime shared:40 - cifs //srv/pilkada rw,vers=3.1.1
+63 27 0:52 / /mnt/kantor rw,relatime - nfs4 srv:/pilkada rw
+64 27 0:60 / /home/rina/ws rw - ext4 /dev/sda2 rw
+"""
+
+
+@pytest.mark.parametrize(("path", "kind"), [
+    ("/home/rina/ws/records", "ext4"), ("/home/rina/wsx/records", "ext4"),
+    ("/media/rina/FLASH DISK/ws/records", "vfat"), ("/media/rina/FLASH", "ext4"),
+    ("/mnt/kantor/ws/records", "nfs4"),  # mounted over the share: the last mount wins
+    ("/", "ext4"), ("/proc/1", "proc")])
+def test_the_file_system_of_a_path(path: str, kind: str) -> None:
+    assert listing.fs_type(path, MOUNTS) == kind
+    assert listing.fs_type(path, "") is None
+
+
+def test_folders_are_listed_every_time_on_other_file_systems(
+        records: Path, tmp_path: Path, lists: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flash drive (FAT: Windows does not move its folders' times), a share, or a system
+    that cannot tell: nothing kept, every folder listed."""
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    where = tmp_path / "cache"
+    monkeypatch.setattr(listing, "_mountinfo", lambda: "1 0 8:17 / / rw - vfat /dev/sdb1 rw\n")
+    for _ in range(2):
+        _same(records, where)
+    assert lists == ["16", "16.10", "16.71"] * 4
+    assert not (where / listing.NAME).exists()
+    monkeypatch.setattr(listing, "_mountinfo", lambda: "")
+    _same(records, where)
+    assert not (where / listing.NAME).exists()

@@ -22,7 +22,8 @@ What it holds, module by module:
   two files, a batch split over files) are applied to changed files only.
 - ``listing.py``, ``listing.pkl``: the record-file names of every region folder as last
   listed, with the folder's signature: an unchanged folder is not listed again (its files are
-  still stat'ed). POSIX only.
+  still stat'ed). Only on Linux's own file systems (not FAT, NTFS, shares: every folder is
+  listed there).
 - ``folds.py``, ``fold-<context>-<dates>.pkl``: ``Readiness.state()`` of the whole workspace
   scope, kept per region with what each region was folded from (its files' signatures, the
   conflicts found and the seen files that decided them, the incomplete batches). After a change
