@@ -50,9 +50,14 @@ main()
 """
 
 
-def _imported(cwd: Path, *args: str) -> set[str]:
-    """The modules a run of ``pilkada ARGS`` had imported when it ended (it must succeed)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def _imported(cwd: Path, *args: str, colour: bool = False) -> set[str]:
+    """The modules a run of ``pilkada ARGS`` had imported when it ended (it must succeed);
+    its output is piped, and with ``colour`` FORCE_COLOR is set (a screen, as ``less -R``)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    if colour:
+        env["FORCE_COLOR"] = "1"
+        env.pop("NO_COLOR", None)  # (conftest sets it for every test)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
                                          env.get("PYTHONPATH", "")])
     result = subprocess.run([sys.executable, "-c", _RUN, *args], cwd=cwd, env=env,
@@ -87,7 +92,10 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
                                        "hibah-dianggarkan-apbd-2024", "--status", "in_progress",
                                        "--progress", "50")
     assert "pydantic" in _imported(demo, "due", "--within", "03")  # Typer's to judge
-    assert {"pilkada_cli.render.screen", "rich.table"} <= plain
+    # plain text (pipes, cron) is written without rich's console or its Text and Table
+    assert "pilkada_cli.render.screen" in plain
+    assert not {"rich.console", "rich.text", "rich.table"} & plain
+    assert {"rich.console", "rich.text"} <= _imported(demo, "status", colour=True)
     data = _imported(demo, "status", "--format", "json")  # (render.status is there, unloaded)
     assert not {"pilkada_cli.render.screen", "rich.table"} & data
     assert not {"pilkada_cli.cache.columns", "pilkada_cli.cache.ids"} & data  # nothing changed

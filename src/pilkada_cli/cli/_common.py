@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -63,6 +63,26 @@ class Session:
             )
         return self._consoles[key]
 
+    def out(self) -> IO[str]:
+        """Where data and plain text are written: the stdout console's file (sys.stdout), got
+        without loading rich when no console was made (pipes and cron need none)."""
+        if "out" in self._consoles or sys.stdout is None:
+            return self.console().file
+        return sys.stdout
+
+    def say(self, text: str, style: str = "") -> None:
+        """One message on stderr in a rich ``style``, as the stderr console prints it: written
+        as is where that console would not style it (stderr not a terminal, neither
+        FORCE_COLOR nor TTY_COMPATIBLE set, nothing but printable text and newlines: rich's
+        own test, Console.is_terminal), which spares cron and pipes loading rich; else by the
+        console (tests/test_say.py holds the two equal)."""
+        if "err" not in self._consoles and _plain_stderr(text):
+            sys.stderr.write(text + "\n")
+            return
+        from rich.text import Text
+
+        self.console(stderr=True).print(Text(text, style=style))
+
     def screen(self) -> bool:
         """Whether views are laid out for a screen (a terminal, or FORCE_COLOR when piped,
         e.g. into ``less -R``; NO_COLOR and --no-color win over FORCE_COLOR)."""
@@ -89,12 +109,8 @@ class Session:
                 raise ValidationError(problems)
             if self._workspace.is_default and not self._announced:
                 self._announced = True
-                from rich.text import Text
-
-                self.console(stderr=True).print(Text(
-                    _("No workspace here: using the embedded default "
-                      "(Pilkada 2024, Sumatera Selatan); `pilkada init` creates one."),
-                    style="dim"))
+                self.say(_("No workspace here: using the embedded default (Pilkada 2024, "
+                           "Sumatera Selatan); `pilkada init` creates one."), "dim")
         return self._workspace
 
     def cycle(self) -> Cycle:
@@ -145,15 +161,12 @@ class Session:
         self.record_problems = bad
         self._warn_skipped(bad)
         if r.conflicts:
-            from rich.text import Text
-
             pairs = sorted(r.conflicts)
             shown = ", ".join(f"{code} {item}" for code, item in pairs[:3])
-            self.console(stderr=True).print(Text(_(
+            self.say(_(
                 "Warning: {n} item(s) recorded differently by two offices, counted as blocked "
                 "until someone records a decision (CONFLICT): {pairs}").format(
-                n=len(pairs), pairs=shown + (" …" if len(pairs) > 3 else "")),
-                style="bold yellow"))
+                n=len(pairs), pairs=shown + (" …" if len(pairs) > 3 else "")), "bold yellow")
         return r
 
     def due_pairs(self, r: Readiness, root: str) -> Mapping[str, Sequence[OpenPair]]:
@@ -175,11 +188,8 @@ class Session:
         if not bad or self._warned:
             return
         self._warned = True
-        from rich.text import Text
-
-        self.console(stderr=True).print(Text(_(
-            "Warning: {n} problem(s) in the record files were skipped; run `pilkada "
-            "verify` for details.").format(n=bad), style="bold yellow"))
+        self.say(_("Warning: {n} problem(s) in the record files were skipped; run `pilkada "
+                   "verify` for details.").format(n=bad), "bold yellow")
 
     def check_stage(self, stage: str) -> None:
         """An unknown stage id is an input error listing the stages."""
@@ -204,6 +214,18 @@ class Session:
             raise InputError(_("--depth {depth} is not a level between {name} and the "
                                "workspace depth ({ws})").format(
                 depth=depth, name=below.name, ws=self.workspace().config.depth))
+
+
+def _plain_stderr(text: str) -> bool:
+    """Whether rich would write ``text`` to stderr unstyled and unchanged (see Session.say)."""
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ or sys.stderr is None:
+        return False
+    try:
+        if sys.stderr.isatty():
+            return False
+    except (AttributeError, ValueError):
+        return False
+    return text.replace("\n", "").isprintable()
 
 
 def _forced() -> bool:
@@ -271,12 +293,12 @@ def show_screen(s: Session, screen: Screen, layout: bool | None = None) -> None:
     else as plain text with every column."""
     from pilkada_cli.render.screen import to_terminal, to_text
 
-    out = s.console()
     if layout if layout is not None else s.screen():
+        out = s.console()
         for line in to_terminal(screen, out.width):
             out.print(line, no_wrap=True, overflow="ignore", crop=False)
     else:
-        out.file.write(to_text(screen))
+        s.out().write(to_text(screen))
 
 
 def check_in_workspace(s: Session, code: str) -> None:

@@ -73,15 +73,14 @@ def show(s: Session, fmt: Format, screen: Callable[[], Screen],
          data: Callable[[], dict[str, Any]], csv: Callable[[], str]) -> None:
     """Build and write only the format asked for: the JSON contract, the CSV, or the screen
     (a table laid out for the terminal, plain text, Markdown)."""
-    out = s.console()
     if fmt is Format.json:
-        out.file.write(json.dumps(data(), ensure_ascii=False, indent=2) + "\n")
+        s.out().write(json.dumps(data(), ensure_ascii=False, indent=2) + "\n")
     elif fmt is Format.csv:
-        out.file.write(csv())
+        s.out().write(csv())
     elif fmt is Format.md:
         from pilkada_cli.render.screen import to_md
 
-        out.file.write(to_md(screen()))
+        s.out().write(to_md(screen()))
     else:
         show_screen(s, screen(), fmt is Format.table)
 

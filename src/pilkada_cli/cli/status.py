@@ -32,11 +32,9 @@ if TYPE_CHECKING:
 def _no_records(s: Session, fmt: Format, region: Region) -> None:
     if fmt not in (Format.table, Format.plain):
         return
-    from rich.text import Text
-
     from pilkada_cli.render.status import no_records_lines
 
-    s.console(stderr=True).print(Text("\n".join(no_records_lines(region)), style="dim"))
+    s.say("\n".join(no_records_lines(region)), "dim")
 
 
 @app.command(help=_(
@@ -136,8 +134,8 @@ def due(
         from pilkada_cli.i18n import language
         from pilkada_cli.loading import due_text
 
-        s.console().file.write(due_text(r, target, within, overdue, owner, critical, sample,
-                                        language(), s.offices))
+        s.out().write(due_text(r, target, within, overdue, owner, critical, sample,
+                              language(), s.offices))
         if r.no_report(target.code):
             _no_records(s, chosen, target)
         return

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.cells import cell_len
-from rich.text import Text
 
 from pilkada_cli.i18n import _
 from pilkada_cli.render.table import (
@@ -26,6 +25,9 @@ from pilkada_cli.render.table import (
     to_plain,
 )
 from pilkada_cli.render.text import inert
+
+if TYPE_CHECKING:  # (imported where lines are made for a terminal: plain text needs no Text)
+    from rich.text import Text
 
 T = TypeVar("T")
 Piece = tuple[str, str]  # (text, rich style)
@@ -88,6 +90,8 @@ class Screen:
 
 def pack(para: Para, width: int) -> list[Text]:
     """A paragraph in lines no wider than ``width``."""
+    from rich.text import Text
+
     lines: list[Text] = []
     line = Text(" " * para.indent, style=para.style)
     used = para.indent
@@ -184,6 +188,8 @@ def dropped_line(headers: Sequence[str]) -> Para:
 
 def to_terminal(screen: Screen, width: int) -> list[Text]:
     """Every block laid out for a terminal ``width`` cells wide."""
+    from rich.text import Text
+
     out: list[Text] = []
     for block in screen.blocks:
         if block is None:

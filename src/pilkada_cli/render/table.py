@@ -16,12 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
-from rich.table import Table
-from rich.text import Text
 
 from pilkada_cli.render.text import inert
+
+if TYPE_CHECKING:  # (imported where a terminal's lines are made: plain text and CSV need neither)
+    from rich.table import Table
+    from rich.text import Text
 
 GAP = 2  # spaces between the columns of a fitted table
 
@@ -191,6 +194,8 @@ def ellipsize(text: str, width: int) -> str:
 def to_lines(grid: Grid, width: int, fitted: Fitted | None = None) -> list[Text]:
     """The grid as terminal lines no wider than ``width``: a bold header (one or two lines),
     a dim rule, then the rows; every cell inert text in its style."""
+    from rich.text import Text
+
     fitted = fitted or fit(grid, width)
     cols, widths = fitted.columns, fitted.widths
     depth = max(len(grid.headers[i].split("\n")) for i in cols)
@@ -247,6 +252,9 @@ def _trim(line: Text) -> Text:
 
 def to_rich(grid: Grid) -> Table:
     """A rich Table; every cell is inert Text (user text never becomes markup)."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(inert(grid.title)) if grid.title else None,
                   caption=Text(inert(grid.caption)) if grid.caption else None,
                   header_style="bold", caption_justify="left", title_justify="left")
