@@ -42,11 +42,12 @@ def region_folders(root: Path, label: str, regions: Collection[str] | None = Non
 class Folders:
     """The record-file names of region folders as last listed, each with the folder's
     signature, given to ``list_files`` by a caller that keeps them (the derived cache): a folder
-    whose signature is unchanged is not listed again. Sound where creating, removing or
-    renaming an entry moves its folder's mtime and ctime (POSIX requires it of every file
-    system; git's untracked cache relies on the same rule), so only where folders are opened
-    for relative lookups (POSIX). A folder whose signature is at or after ``trust_before``
-    (ns) is not kept: a change within the file system's clock tick may not move it."""
+    whose signature is unchanged is not listed again. Sound only where creating, removing or
+    renaming an entry moves its folder's mtime and ctime (POSIX requires it; git's untracked
+    cache relies on the same rule; Windows does not do it on FAT): the caller decides where
+    that holds (cache/listing.py), and it is used only where folders are opened for relative
+    lookups (POSIX). A folder whose signature is at or after ``trust_before`` (ns) is not
+    kept: a change within the file system's clock tick may not move it."""
 
     __slots__ = ("kept", "now", "trust_before")
 
