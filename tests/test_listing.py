@@ -183,3 +183,21 @@ def test_folders_are_listed_every_time_on_other_file_systems(
     monkeypatch.setattr(listing, "_mountinfo", lambda: "")
     _same(records, where)
     assert not (where / listing.NAME).exists()
+
+
+def test_a_planted_name_never_leads_out_of_its_folder(records: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache entry naming a path (``../``) for a folder whose signature it has right lists
+    nothing outside the folder."""
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    where = tmp_path / "cache"
+    _same(records, where)
+    (records / "outside.jsonl").write_text("{}\n", encoding="utf-8")
+    entry = entries.read(where / listing.NAME)
+    assert entry is not None
+    sig, names = entry["folders"]["16.71"]
+    entry["folders"]["16.71"] = (sig, ("../outside.jsonl", *names))
+    entries.write(where / listing.NAME, entry)
+    listed = listing.snapshot(Journal(records), where)
+    assert listed == Journal(records).snapshot()
+    assert "records/16.71/kab-16-71-cccc3333.jsonl" in [f.shown for f in listed[0]]

@@ -105,11 +105,15 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
                 continue
             at, seen_as, rel = folder + sep, f"{label}/{region}/", region + sep
             for name in names:
-                if listed and match(name) is None:
-                    local = name.endswith((".lock", ".rejected.jsonl", ".tmp")) or ".torn-" in name
-                    if strays and not local:
-                        found.append(finding(seen_as + name, None, "stray", _(
-                            "not a record file name (<origin>.jsonl); not read")))
+                if listed:
+                    if match(name) is None:
+                        local = (name.endswith((".lock", ".rejected.jsonl", ".tmp"))
+                                 or ".torn-" in name)
+                        if strays and not local:
+                            found.append(finding(seen_as + name, None, "stray", _(
+                                "not a record file name (<origin>.jsonl); not read")))
+                        continue
+                elif sep in name:  # a kept name is one a listing matched: never a path
                     continue
                 path = at + name
                 try:
