@@ -455,6 +455,8 @@ class _Latest(Mapping[tuple[str, str], Event]):
 
 _PAIR_ARRAYS = (("pair_item", "H"), ("pair_status", "B"), ("pair_progress", "b"),
                 ("pair_src", "q"), ("pair_loc", "q"))
+# The parts of ``state()`` that only an update reads (``restore`` may be given them later).
+UPDATE_ONLY = ("own_last", "ignored_by")
 
 
 class Readiness:
@@ -469,6 +471,9 @@ class Readiness:
     # Set by a derived cache (cache/folds.py): where it keeps this readiness, and per region a
     # number it changes whenever it folds the region again (the same number: the same pairs).
     kept: Any = None
+    # Of a restored state, what only an update reads (UPDATE_ONLY), given as a call made when
+    # an update first needs it: a warm run reads none of it (~10 ms at the national scale).
+    _later: Callable[[], Mapping[str, Any]] | None = None
 
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
@@ -909,14 +914,41 @@ class Readiness:
             out["pair_hi"].append(len(out["pair_item"]))
         return out
 
+    @functools.cached_property
+    def _source_at(self) -> dict[Any, int]:
+        """Of a restored state: source -> its index in _loaders (an update numbers new
+        chunks by it)."""
+        return {src: i for i, src in enumerate(self._sources) if src is not None}
+
+    @functools.cached_property
+    def _own_last(self) -> dict[str, tuple[_Key, _Ref]]:
+        """Of a restored state: each region's latest counted event (an update pools it)."""
+        own_last = self._update_only()["own_last"]
+        return {r.code: at for r, at in zip(self.regions, own_last, strict=True)
+                if at is not None}
+
+    @functools.cached_property
+    def _ignored(self) -> array[int]:
+        """Of a restored state: per region, its events of items that do not apply."""
+        return array("q", self._update_only()["ignored_by"])
+
+    def _update_only(self) -> Mapping[str, Any]:
+        part = self._later() if self._later is not None else {}
+        if any(len(part.get(k, ())) != len(self.regions) for k in UPDATE_ONLY):
+            raise ValueError("the state does not fit this cycle and scope")
+        return part
+
     @classmethod
     def restore(cls, cycle: Cycle, tags: Mapping[str, frozenset[str]], as_of: AsOf,
                 thresholds: Thresholds, state: Mapping[str, Any],
                 loaders: Sequence[EventLoader],
-                conflicts: Mapping[tuple[str, str], Any] | None = None) -> Readiness:
+                conflicts: Mapping[tuple[str, str], Any] | None = None,
+                later: Callable[[], Mapping[str, Any]] | None = None) -> Readiness:
         """A Readiness from ``state()`` of one computed with the same cycle, scope, tags,
         thresholds and per-zone dates, without folding anything (at other dates: ``update``
-        with ``retally``). ``conflicts``: those it was computed with."""
+        with ``retally``). ``conflicts``: those it was computed with. ``later``: the parts of
+        the state only an update reads (UPDATE_ONLY), if they are not in ``state``, called
+        when an update first needs them (a ValueError then if they do not fit)."""
         self = cls.__new__(cls)
         regions = [Region(code, name, level_of(code), timezone_of(code))
                    for code, name in zip(state["codes"], state["names"], strict=True)]
@@ -924,7 +956,10 @@ class Readiness:
         # a list subclass stays itself (a cache may create loaders only when one is asked for)
         self._loaders = loaders if isinstance(loaders, list) else list(loaders)
         self._sources = list(state["sources"])
-        self._source_at = {src: i for i, src in enumerate(self._sources) if src is not None}
+        # made from the state when an update first needs them (the properties above)
+        del self._source_at, self._own_last, self._ignored
+        self._later = later if later is not None else (
+            lambda: {k: state[k] for k in UPDATE_ONLY})
         self._packed = {name: state[name] for name, _ in _PAIR_ARRAYS}
         self._packed["pair_lo"], self._packed["pair_hi"] = state["pair_lo"], state["pair_hi"]
         self._own, self._pooled = state["own"], state["pooled"]
@@ -935,7 +970,7 @@ class Readiness:
                 or len(state["pair_hi"]) != len(regions) or max(state["pair_hi"], default=0)
                 > n_pairs or any(len(state[k]) != len(regions) for k in (
                     "events", "subtree", "no_report", "levels", "last", "pair_lo",
-                    "ignored_by", "own_last", "below", "above"))):
+                    "below", "above"))):
             raise ValueError("the state does not fit this cycle and scope")
         dates = self._dates
         events, subtree, no_report = state["events"], state["subtree"], state["no_report"]
@@ -959,10 +994,7 @@ class Readiness:
         self.event_counts = {code: e for code, e in zip(state["codes"], events, strict=True)
                              if e}
         self.ignored = state["ignored"]
-        self._ignored = array("q", state["ignored_by"])
         self._below, self._above = array("d", state["below"]), array("d", state["above"])
-        self._own_last = {code: at for code, at in zip(state["codes"], state["own_last"],
-                                                       strict=True) if at is not None}
         self.conflicts = conflicts or {}
         return self
 

@@ -5,6 +5,7 @@ code that gives an entry its meaning."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pickle
 from functools import cache
@@ -57,6 +58,25 @@ def read(path: Path) -> dict[str, Any] | None:
         return None
     if type(obj) is not dict or obj.get("v") != VERSION:
         return None
+    return obj
+
+
+def packed(obj: object) -> bytes:
+    """A part of an entry kept as bytes inside it, unpickled only when needed (``unpacked``)."""
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpacked(data: object) -> dict[str, Any]:
+    """A dict part kept by ``packed``, read back by the same restricted unpickler as entries.
+    ValueError if it is not one."""
+    if type(data) is not bytes:
+        raise ValueError("not a packed part")
+    try:
+        obj = _Unpickler(io.BytesIO(data)).load()
+    except Exception as e:  # noqa: BLE001 (corrupt: the caller rebuilds the entry)
+        raise ValueError("a damaged packed part") from e
+    if type(obj) is not dict:
+        raise ValueError("not a packed part")
     return obj
 
 

@@ -33,6 +33,7 @@ its signature says.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from array import array
@@ -45,8 +46,9 @@ from pilkada_cli.cache import entries
 from pilkada_cli.cache.dues import Kept, new_stamp
 from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.hot import Hot
+from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.events import Event
-from pilkada_cli.readiness import ZONES, AsOf, Chunk, EventLoader, Readiness
+from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Chunk, EventLoader, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.recordlist import open_folder
 
@@ -78,45 +80,6 @@ def dates_of(as_of: AsOf) -> tuple[str, ...]:
 
 def _name(ctx: str, dates: tuple[str, ...]) -> str:
     return f"fold-{ctx[:24]}-{entries.key(dates)[:12]}.pkl"
-
-
-class Loader:
-    """Reads one event of a record file by its line's byte offset, when a view asks for it."""
-
-    def __init__(self, journal: Journal, region: str, origin: str) -> None:
-        self.journal, self.region, self.origin = journal, region, origin
-
-    def __call__(self, offset: int) -> Event:
-        return self.many([offset])[0]
-
-    def many(self, offsets: Sequence[int]) -> list[Event]:
-        """Several events of the file, opened once."""
-        from pilkada_cli.errors import StorageError
-        from pilkada_cli.i18n import _
-
-        try:
-            return self.journal.events_at(self.region, self.origin, offsets)
-        except (OSError, ValueError) as e:
-            raise StorageError(_("the record files changed while being read ({reason}); run "
-                                 "the command again").format(reason=e)) from None
-
-
-class Loaders(list[EventLoader]):
-    """One loader per record file, created when first asked for (a national workspace has
-    tens of thousands of files; a view reads a few)."""
-
-    def __init__(self, journal: Journal, sources: Sequence[tuple[str, str]]) -> None:
-        super().__init__([None] * len(sources))  # type: ignore[list-item]
-        self._journal = journal
-        self._sources = sources
-
-    def __getitem__(self, i: Any) -> Any:
-        found = super().__getitem__(i)
-        if found is None:
-            region, origin = self._sources[i]
-            found = Loader(self._journal, region, origin)
-            self[i] = found
-        return found
 
 
 class Conflicts(Mapping[tuple[str, str], rules.Conflict]):
@@ -310,7 +273,8 @@ class Fold:
                     dirty.add(now_listed.region if now_listed is not None
                               else _region(shown))
         now = time.time_ns()
-        judged: dict[str, tuple[str, ...]] = entry["judged"]
+        # (kept packed: read only when something changed; a warm run needs none of it)
+        judged_of = functools.cache(lambda: entries.unpacked(entry["judged"])["judged"])
         seen_sigs: dict[str, Sig | tuple[()] | None] = entry["seen"]
         folder = self.seen_folder
         fd = open_folder(folder) if seen_sigs else None
@@ -318,7 +282,8 @@ class Fold:
             for origin, sig in seen_sigs.items():
                 self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd)
                 if sig is None or sig_now != sig:
-                    dirty.update(code for code, origins in judged.items() if origin in origins)
+                    dirty.update(code for code, origins in judged_of().items()
+                                 if origin in origins)
         finally:
             if fd is not None:
                 os.close(fd)
@@ -337,7 +302,8 @@ class Fold:
         refs: Refs = entry["refs"]
         config = self.ws.config
         r = Readiness.restore(self.cycle, config.tags, self.as_of, config.thresholds, state,
-                              loaders)
+                              loaders, later=functools.cache(
+                                  lambda: entries.unpacked(entry["later"])))
         stamp = new_stamp()
         stamps = entry.get("stamps")
         stamps = (array("q", stamps) if isinstance(stamps, array) and len(stamps) == len(codes)
@@ -355,7 +321,7 @@ class Fold:
         self._from_shards([f for mine in by_region.values() for f in mine
                            if f.shown not in self.cols])
         refs = {key: sides for key, sides in refs.items() if key[0] not in dirty}
-        judged = {code: origins for code, origins in judged.items() if code not in dirty}
+        judged = {code: origins for code, origins in judged_of().items() if code not in dirty}
         chunks: dict[str, list[Chunk]] = {}
         new_refs: FileRefs = {}
         for code in sorted(dirty):
@@ -417,13 +383,16 @@ class Fold:
                 or f.sig[2] >= threshold or (f.shown in self.cols
                                              and self.cols[f.shown].sig != f.sig)]
         origins = sorted({o for names in judged.values() for o in names})
+        state = r.state()
+        later = {k: state.pop(k) for k in UPDATE_ONLY}
         entries.write(self.where / _name(self.ctx, self.dates), {
             "ctx": self.ctx, "dates": self.dates, "names": [f.shown for f in files],
             "sigs": _sigs(files, racy, self.sigs() if files is self.files else None),
             "seen": {o: self.seen_now[o] if o in self.seen_now else
                      seen_sig(self.seen_folder, o, now) for o in origins},
-            "judged": judged, "refs": refs, "incomplete": incomplete, "problems": problems,
-            "stamps": r.kept.stamps, "state": r.state()})
+            "judged": entries.packed({"judged": judged}), "refs": refs,
+            "incomplete": incomplete, "problems": problems, "stamps": r.kept.stamps,
+            "state": state, "later": entries.packed(later)})
         entries.prune(self.where, "fold-*.pkl", KEEP)
 
     def entry(self) -> dict[str, Any] | None:
