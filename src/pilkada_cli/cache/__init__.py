@@ -28,7 +28,9 @@ What it holds, module by module:
   scope, kept per region with what each region was folded from (its files' signatures, the
   conflicts found and the seen files that decided them, the incomplete batches). After a change
   only the stale regions are folded again and their ancestors pooled; at other as-of dates every
-  region is tallied again from its kept pairs. Context: the cycle and its files, the scope, tags
+  region is tallied again from its kept pairs; what only such an update reads (the
+  conflicts' judged origins, each region's latest counted event) is kept packed and unpickled
+  when an update first needs it. Context: the cycle and its files, the scope, tags
   and thresholds, and the code.
 
 Format (``entries.py``): pickle of the project's own plain data (tuples, lists, dicts, ``array``
