@@ -145,6 +145,7 @@ def test_a_damaged_entry_is_no_error(records: Path, tmp_path: Path,
     entries.write(where / listing.NAME, {**entry, "folders": {
         region: (sig,) for region, (sig, _names) in entry["folders"].items()}})
     _same(records, where)
+    assert entries.read(where / listing.NAME) == entry  # replaced: not damaged again next run
     (where / listing.NAME).write_bytes(b"\x80\x05 not a pickle")
     _same(records, where)
     entries.write(where / listing.NAME, {**entry, "key": "another workspace"})

@@ -44,11 +44,13 @@ def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Find
     kept = found["folders"] if (found is not None and found.get("key") == key
                                 and type(found.get("folders")) is dict) else {}
     folders = Folders(kept, time.time_ns() - entries.RACY_NS)
+    damaged = False
     try:
         listed = journal.snapshot(folders=folders)
-    except (TypeError, IndexError, ValueError):  # a damaged entry: every folder listed
-        return journal.snapshot()
-    if folders.now != kept:
+    except (TypeError, IndexError, ValueError):  # a damaged entry: listed afresh and replaced
+        folders, damaged = Folders({}, folders.trust_before), True
+        listed = journal.snapshot(folders=folders)
+    if damaged or folders.now != kept:
         entries.write(where / NAME, {"key": key, "folders": folders.now})
     return listed
 
