@@ -236,6 +236,15 @@ def _contribution(item: Item, status: str, progress: int | None, d: date,
     return t
 
 
+def _own_array(values: array[int] | memoryview) -> array[int]:
+    """An array of its own with the values of ``values`` (a view: of its format)."""
+    if isinstance(values, array):
+        return values
+    out: array[int] = array(values.format)
+    out.frombytes(values.cast("B"))
+    return out
+
+
 def _add(into: list[int], other: Sequence[int], sign: int = 1) -> None:
     for i in range(FIELDS):
         into[i] += sign * other[i]
@@ -789,6 +798,7 @@ class Readiness:
         moved, the events counted in the other regions did not) tally every other region again
         from its pairs. Then pool again what changed: the regions folded and their ancestors
         (everything, with ``retally``)."""
+        self._writable()
         self.conflicts = conflicts
         self._pairs = {}
         self._deltas = {}
@@ -827,6 +837,15 @@ class Readiness:
                 here = None if region is self.root else region.parent_code
         for code in sorted(todo, key=lambda c: -self._by_code[c].depth):  # children first
             self._pool_region(code, self._kids(code))
+
+    def _writable(self) -> None:
+        """The tallies and pairs as arrays of their own: a restored state may hold read-only
+        views of a cache file instead (cache/entries.py), which only a view can use."""
+        self._own, self._pooled = _own_array(self._own), _own_array(self._pooled)
+        for name in self._packed:
+            self._packed[name] = _own_array(self._packed[name])
+        for res in self.results.values():
+            res._flat = (self._own, self._pooled)
 
     def _kids(self, code: str) -> list[str]:
         """The codes of a region's children in scope, in code order (below the root, a
@@ -880,6 +899,7 @@ class Readiness:
     def state(self) -> dict[str, Any]:
         """Everything the views read, as arrays and plain values, with the chunks' ``source``
         of each loader (what ``restore`` is given loaders for)."""
+        self._writable()
         own, pooled = self._own, self._pooled
         if pooled.typecode != "i" and max(pooled, default=0) < 2**31:  # half the size
             own, pooled = array("i", own), array("i", pooled)

@@ -1,6 +1,8 @@
 """Cache entries on disk: one pickle per entry, written whole, read back by an unpickler that
 knows only the project's own plain classes; keys that change with every input and with the
-code that gives an entry its meaning."""
+code that gives an entry its meaning. An entry may keep big arrays as raw bytes after its
+pickle, read back as read-only views (mapped into memory where nothing but a replace changes
+the file): a run reads only the parts it uses, not the whole file twice over."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import contextlib
 import io
 import os
 import pickle
+import sys
+from array import array
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -49,16 +54,60 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def read(path: Path) -> dict[str, Any] | None:
-    """The entry at ``path``; None if it is missing, unreadable, corrupt or of another version."""
+def read(path: Path, mapped: bool = False) -> dict[str, Any] | None:
+    """The entry at ``path``; None if it is missing, unreadable, corrupt or of another version.
+    An entry written with ``raw`` arrays has them as read-only memoryviews under ``"raw"``:
+    views of the file mapped into memory with ``mapped`` (only the pages read are loaded; for a
+    file system nothing else truncates files on, cache/listing.py), else of one read of them."""
     try:
         with os.fdopen(open_nofollow(path), "rb") as f:
-            obj = _Unpickler(f).load()
+            if f.read(len(_RAW_MAGIC)) != _RAW_MAGIC:
+                f.seek(0)
+                obj = _Unpickler(f).load()
+            else:
+                obj = _with_raw(f, mapped)
     except Exception:  # noqa: BLE001 (any unreadable or corrupt entry is simply rebuilt)
         return None
     if type(obj) is not dict or obj.get("v") != VERSION:
         return None
     return obj
+
+
+# An entry with raw arrays: this, the pickle's length (8 bytes, little-endian), the pickle
+# (its "raw": name -> (typecode, start, count)), zeros to a multiple of 8, then the arrays'
+# bytes in this machine's order, each from a multiple of 8.
+_RAW_MAGIC = b"pilkada-raw-1\x00\x00\x00"
+_RAW_TYPES = frozenset("bBhHiIlLqQd")
+
+
+def _with_raw(f: BinaryIO, mapped: bool) -> object:
+    size = int.from_bytes(f.read(8), "little")
+    obj = _Unpickler(io.BytesIO(f.read(size))).load()
+    if type(obj) is not dict or obj.get("order") != sys.byteorder:
+        return None
+    layout = obj.pop("raw")
+    base = _aligned(len(_RAW_MAGIC) + 8 + size)
+    if mapped:
+        import mmap
+
+        data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))[base:]
+    else:
+        f.seek(base)
+        data = memoryview(f.read())
+    raw = {}
+    for name, (code, start, count) in layout.items():
+        if code not in _RAW_TYPES or type(start) is not int or type(count) is not int:
+            return None
+        end = start + count * array(code).itemsize
+        if start < 0 or start % 8 or end > len(data) or count < 0:
+            return None
+        raw[name] = data[start:end].cast(code)
+    obj["raw"] = raw
+    return obj
+
+
+def _aligned(n: int) -> int:
+    return (n + 7) // 8 * 8
 
 
 def packed(obj: object) -> bytes:
@@ -80,12 +129,29 @@ def unpacked(data: object) -> dict[str, Any]:
     return obj
 
 
-def write(path: Path, obj: dict[str, Any]) -> None:
+def write(path: Path, obj: dict[str, Any], raw: Mapping[str, array[Any]] | None = None
+          ) -> None:
     """Write an entry whole; any failure leaves the old entry (or none) and is not an error.
-    Not fsynced: an entry lost in a crash is rebuilt."""
+    Not fsynced: an entry lost in a crash is rebuilt. ``raw``: big arrays kept as their bytes
+    after the pickle, read back as views (``read``): a warm run reads only what it shows."""
 
     def dump(f: BinaryIO) -> None:
-        pickle.dump({**obj, "v": VERSION}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        if raw is None:
+            pickle.dump({**obj, "v": VERSION}, f, protocol=pickle.HIGHEST_PROTOCOL)
+            return
+        layout, at = {}, 0
+        for name, arr in raw.items():
+            layout[name] = (arr.typecode, at, len(arr))
+            at = _aligned(at + len(arr) * arr.itemsize)
+        body = pickle.dumps({**obj, "v": VERSION, "order": sys.byteorder, "raw": layout},
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        head = _RAW_MAGIC + len(body).to_bytes(8, "little")
+        f.write(head)
+        f.write(body)
+        f.write(bytes(_aligned(len(head) + len(body)) - len(head) - len(body)))
+        for arr in raw.values():
+            arr.tofile(f)
+            f.write(bytes(_aligned(len(arr) * arr.itemsize) - len(arr) * arr.itemsize))
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

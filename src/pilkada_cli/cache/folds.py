@@ -59,6 +59,9 @@ if TYPE_CHECKING:
     from pilkada_cli.regions import Region
     from pilkada_cli.workspace import Workspace
 
+# the state's big arrays, kept as raw bytes after the entry's pickle (entries.write): a warm
+# run maps them and reads only the regions it shows (~24 MB for the nation to district)
+RAW = ("own", "pooled", "pair_item", "pair_status", "pair_progress", "pair_src", "pair_loc")
 KEEP = 6  # entries kept (as-of dates, contexts); ~25-30 MB each for the nation to district
 _Ref = tuple[int, int]  # source index, byte offset of the event's line
 Refs = dict[tuple[str, str], tuple[_Ref, ...]]  # (region, item) -> the conflict's sides
@@ -261,7 +264,7 @@ class Fold:
             problems, incomplete = across.problems, across.incomplete
         else:
             problems, incomplete = entry["problems"], entry["incomplete"]
-        state = entry["state"]
+        state = {**entry["state"], **entry["raw"]}
         codes: list[str] = state["codes"]
         row = {code: n for n, code in enumerate(codes)}
         dirty = {f.region for f in changed} | {_region(shown) for shown in removed}
@@ -385,6 +388,7 @@ class Fold:
         origins = sorted({o for names in judged.values() for o in names})
         state = r.state()
         later = {k: state.pop(k) for k in UPDATE_ONLY}
+        raw = {k: state.pop(k) for k in RAW}
         entries.write(self.where / _name(self.ctx, self.dates), {
             "ctx": self.ctx, "dates": self.dates, "names": [f.shown for f in files],
             "sigs": _sigs(files, racy, self.sigs() if files is self.files else None),
@@ -392,12 +396,15 @@ class Fold:
                      seen_sig(self.seen_folder, o, now) for o in origins},
             "judged": entries.packed({"judged": judged}), "refs": refs,
             "incomplete": incomplete, "problems": problems, "stamps": r.kept.stamps,
-            "state": state, "later": entries.packed(later)})
+            "state": state, "later": entries.packed(later)}, raw)
         entries.prune(self.where, "fold-*.pkl", KEEP)
 
     def entry(self) -> dict[str, Any] | None:
         """The entry of this context and dates, else the newest of this context."""
-        exact = entries.read(self.where / _name(self.ctx, self.dates))
+        from pilkada_cli.cache.listing import is_local
+
+        mapped = is_local(self.where)
+        exact = entries.read(self.where / _name(self.ctx, self.dates), mapped)
         if exact is not None and exact.get("ctx") == self.ctx:
             return exact
         try:
@@ -406,7 +413,7 @@ class Fold:
         except OSError:
             return None
         for path in others[:2]:
-            found = entries.read(path)
+            found = entries.read(path, mapped)
             if found is not None and found.get("ctx") == self.ctx:
                 return found
         return None

@@ -13,6 +13,7 @@ on every run, as without the cache."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -55,6 +56,13 @@ def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Find
     return listed
 
 
+def is_local(path: Path) -> bool:
+    """Whether ``path`` is on one of Linux's own file systems (``LOCAL``): there a cache file
+    is changed only by being replaced, so it may be mapped into memory."""
+    return fs_type(os.path.realpath(path), _mountinfo()) in LOCAL
+
+
+@functools.cache
 def _mountinfo() -> str:
     if not sys.platform.startswith("linux"):
         return ""
