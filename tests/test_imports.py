@@ -91,6 +91,8 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     assert "pydantic" not in _imported(demo, "record", "16.71", "hibah-dianggarkan-apbd-2023",
                                        "hibah-dianggarkan-apbd-2024", "--status", "in_progress",
                                        "--progress", "50")
+    after = _imported(demo, "status")  # after the record: a refold, cache entries replaced
+    assert "pilkada_cli.cache.ids" in after and "tempfile" not in after  # (safefile.temporary)
     assert "pydantic" in _imported(demo, "due", "--within", "03")  # Typer's to judge
     # plain text (pipes, cron) is written without rich's console or its Text and Table
     assert "pilkada_cli.render.screen" in plain

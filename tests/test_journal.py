@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pilkada_cli import journal as journal_module
+from pilkada_cli import safefile
 from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.events import (
     ORIGIN_RE,
@@ -628,3 +629,33 @@ def test_load_origin_is_created_once_and_stays(tmp_path: Path) -> None:
     (state / "origin").write_text("../../etc\n")
     with pytest.raises(StorageError, match="not hold a valid origin id"):
         load_origin(state)
+
+
+def test_a_temporary_file_is_new_private_and_never_an_existing_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """safefile.temporary (what replace_atomic and publish write to): a new file beside the
+    target, named .<name>.<random>.tmp (what the listing skips as local), 0600 on POSIX; a
+    name that exists is never opened again but another one is drawn; a link is never followed."""
+    target = tmp_path / "fold.pkl"
+    draws = iter([b"\x01" * 6, b"\x01" * 6, b"\x02" * 6])
+    monkeypatch.setattr(safefile.os, "urandom", lambda n: next(draws))
+    fd, first = safefile.temporary(target)
+    os.close(fd)
+    fd, second = safefile.temporary(target)  # the same draw first: it exists, so another
+    os.close(fd)
+    assert (Path(first).name, Path(second).name) == (".fold.pkl.010101010101.tmp",
+                                                     ".fold.pkl.020202020202.tmp")
+    assert Path(first).parent == Path(second).parent == tmp_path
+    if os.name == "posix":
+        assert stat.S_IMODE(os.stat(first).st_mode) == 0o600
+    if os.name == "posix":  # a planted link at the drawn name: not followed, another drawn
+        outside = tmp_path / "outside"
+        (tmp_path / ".fold.pkl.040404040404.tmp").symlink_to(outside)
+        draws = iter([b"\x04" * 6, b"\x05" * 6])
+        fd, third = safefile.temporary(target)
+        os.close(fd)
+        assert Path(third).name == ".fold.pkl.050505050505.tmp" and not outside.exists()
+    monkeypatch.setattr(safefile.os, "urandom", lambda n: b"\x03" * 6)
+    with pytest.raises(FileExistsError):  # every draw taken: an error, never a reuse
+        for _ in range(2):
+            os.close(safefile.temporary(target)[0])

@@ -174,6 +174,26 @@ def replace(src: Path | str, dst: Path | str) -> None:
             time.sleep(0.1 * 2**attempt)
 
 
+_TEMP_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_BINARY
+               | getattr(os, "O_CLOEXEC", 0))
+
+
+def temporary(path: Path) -> tuple[int, str]:
+    """A new empty file beside ``path`` (``.<name>.<random>.tmp``, mode 0600, never through a
+    link), open for writing: what ``tempfile.mkstemp`` makes, without importing tempfile
+    (random, shutil: ~2.5 ms of every run that writes a cache entry)."""
+    for _attempt in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+        except PermissionError:  # Windows: a folder of that name, as mkstemp allows for
+            if POSIX or not os.path.isdir(tmp):
+                raise
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(path.parent))
+
+
 def replace_atomic(path: Path, data: bytes | Callable[[BinaryIO], None], *,
                    mode: int | None = FILE_MODE, durable: bool = True) -> None:
     """Replace ``path`` by ``data`` whole: a temporary file in the same folder, written fully,
@@ -184,9 +204,7 @@ def replace_atomic(path: Path, data: bytes | Callable[[BinaryIO], None], *,
 
     On failure nothing changed at ``path`` and the temporary file is gone; raises OSError, or
     FolderNotSynced when the file is in place but its folder could not be flushed."""
-    import tempfile  # only when writing: reading commands need not load it (and shutil)
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temporary(path)
     try:
         try:
             if callable(data):
@@ -197,7 +215,7 @@ def replace_atomic(path: Path, data: bytes | Callable[[BinaryIO], None], *,
             if durable:
                 os.fsync(fd)
             if mode is not None and POSIX:
-                os.fchmod(fd, mode)  # mkstemp makes 0600
+                os.fchmod(fd, mode)  # temporary() makes 0600
         finally:
             os.close(fd)
         replace(tmp, path)
@@ -245,9 +263,7 @@ def create_new(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
 def publish(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     """Create ``path`` with ``data`` unless it exists (then leave it: the first one wins);
     readers never see it half-written, also when several runs do this at once."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temporary(path)
     try:
         try:
             write_fully(fd, data)
