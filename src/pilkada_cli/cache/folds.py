@@ -175,7 +175,8 @@ class Fold:
         self.seen_now: dict[str, Sig | tuple[()] | None] = {}
         self._sigs: array[int] | None = None
         self.hot = Hot(self.where)
-        self.grown: dict[str, tuple[Sig, int, int]] = {}  # files read as extended (ids.check)
+        # files read as extended (ids.check): the version extended, its events and batches
+        self.grown: dict[str, tuple[Sig, bytes, int, int]] = {}
         self.listing_problems = sum(f.severity != "warning" for f in listing)
 
     def sigs(self) -> array[int]:
@@ -196,7 +197,7 @@ class Fold:
             if found is None:
                 found = read_columns(info)
             elif prev is not None and prev.sig is not None:  # its first events as prev's
-                self.grown[f.shown] = (prev.sig, len(prev), len(prev.batches))
+                self.grown[f.shown] = (prev.sig, prev.digest, len(prev), len(prev.batches))
             self.cols[f.shown] = found
         return found
 

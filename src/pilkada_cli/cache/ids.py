@@ -5,9 +5,10 @@ counts only when all of its events are present, whichever files they are in.
 
 What is kept:
 
-- ``files``: per record file, the signature of the version the index covers (none for a file
-  that had just changed when this was written: it is checked again next time), its problem
-  count, and a number naming it in the keys.
+- ``files``: per record file, the signature of the version the index covers (for a file that
+  had just changed when this was written, the digest of its content instead: it is checked
+  again next time, and if it only grew, only its added ids are looked up), its problem count,
+  and a number naming it in the keys.
 - keys: 8 bytes per id (event or batch) of every version of every file covered: 36 bits of the
   id and the file's 24-bit number, sorted. Most are in ``ids-<token>.pkl``, written once and
   never changed; those added since are in ``ids.pkl`` itself, until there are enough of them to
@@ -68,7 +69,9 @@ class Across(NamedTuple):
     incomplete: dict[str, tuple[str, ...]]  # batch id -> the files with events of it
 
 
-_Files = dict[str, tuple[Sig | None, int, int]]  # shown -> signature, problems, number
+# shown -> the signature of the version covered (else its content digest, else None), problems,
+# number
+_Files = dict[str, tuple[Sig | bytes | None, int, int]]
 _Open = dict[str, dict[str, tuple[int, int]]]  # batch -> shown -> events of it, size named
 
 
@@ -183,14 +186,15 @@ def _load(where: Path) -> tuple[dict[str, Any], _Base] | None:
 
 
 def _write(where: Path, files: _Files, next_number: int, token: str, recent: array[float],
-           open_: _Open, fresh: Iterable[str]) -> None:
-    """Write the index; the signatures of ``fresh`` files (read this run) are dropped if they
-    changed within the clock's tick (a kept one was not, and cannot become so)."""
+           open_: _Open, fresh: Mapping[str, FileColumns]) -> None:
+    """Write the index; the signatures of ``fresh`` files (read this run) are replaced by their
+    content's digest if they changed within the clock's tick (a kept one was not, and cannot
+    become so)."""
     threshold = time.time_ns() - entries.RACY_NS
-    for shown in fresh:
+    for shown, c in fresh.items():
         sig, p, n = files[shown]
-        if sig is not None and max(sig[1], sig[2]) >= threshold:
-            files[shown] = (None, p, n)
+        if isinstance(sig, tuple) and max(sig[1], sig[2]) >= threshold:
+            files[shown] = (c.digest or None, p, n)
     entries.write(where / NAME, {"code": entries.code_key(), "order": sys.byteorder,
                                  "files": files, "next": next_number, "base": token,
                                  "recent": recent, "open": open_})
@@ -243,7 +247,8 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
         del ordered
         token = _write_base(where, keys, only=True)
         del keys
-        _write(where, files, len(columns) + 1, token, array("d"), open_, files)
+        _write(where, files, len(columns) + 1, token, array("d"), open_,
+               {c.shown: c for c in columns})
     return Across(_problems(files), _incomplete(open_))
 
 
@@ -252,14 +257,15 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
 
 def check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColumns],
           read: Callable[[RecordFile], FileColumns],
-          grown: Mapping[str, tuple[Sig, int, int]] | None = None) -> Across | None:
+          grown: Mapping[str, tuple[Sig, bytes, int, int]] | None = None) -> Across | None:
     """The rules across files for the files as listed, from the index and the files that
     changed since it was written (``have``: columns already read this run; ``read`` reads
     others); the index is brought up to date. None when there is no index (the caller reads
     every file's columns and calls ``build``); Duplicate if an event id is in two files.
-    ``grown``: files whose columns are their version of signature ``Sig`` with lines added
-    (columns.extended), and how many events and batches that version had: where the index
-    covers that version, only the added ids are looked up (the others were, when it was)."""
+    ``grown``: files whose columns are their version of signature ``Sig`` and content digest
+    with lines added (columns.extended), and how many events and batches that version had:
+    where the index covers that version (by signature, or by digest if the file had just
+    changed), only the added ids are looked up (the others were, when it was)."""
     loaded = _load(where)
     if loaded is None:
         return None
@@ -272,10 +278,10 @@ def check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColum
 
 def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColumns],
            read: Callable[[RecordFile], FileColumns], entry: dict[str, Any], base: memoryview,
-           grown: Mapping[str, tuple[Sig, int, int]]) -> Across | None:
+           grown: Mapping[str, tuple[Sig, bytes, int, int]]) -> Across | None:
     known: _Files = entry["files"]
-    covered = {shown: (n, b) for shown, (sig, n, b) in grown.items()
-               if shown in known and known[shown][0] == sig}
+    covered = {shown: (n, b) for shown, (sig, digest, n, b) in grown.items()
+               if shown in known and known[shown][0] in (sig, digest)}
     open_: _Open = entry["open"]
     listed = {f.shown: f for f in files}
     changed = [f for f in files if f.sig is None or f.shown not in known
@@ -310,7 +316,7 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
     for shown in removed:
         del known[shown]
     for shown, c in cols.items():
-        known[shown] = (c.sig if c.sig == listed[shown].sig else None, c.problems,
+        known[shown] = (c.sig if c.sig == listed[shown].sig else c.digest or None, c.problems,
                         known[shown][2])
     token = entry["base"]
     if new_keys:
