@@ -94,6 +94,7 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     after = _imported(demo, "status")  # after the record: a refold, cache entries replaced
     assert "pilkada_cli.cache.ids" in after and "tempfile" not in after  # (safefile.temporary)
     assert "pydantic" in _imported(demo, "due", "--within", "03")  # Typer's to judge
+    assert "pydantic" not in _imported(demo.parent, "-w", "demo", "status")  # as cron runs it
     # plain text (pipes, cron) is written without rich's console or its Text and Table
     assert "pilkada_cli.render.screen" in plain
     assert not {"rich.console", "rich.text", "rich.table"} & plain
@@ -136,7 +137,14 @@ def test_coercion_without_adapters_gives_what_typer_gives(monkeypatch: pytest.Mo
             c: Annotated[int, typer.Option(min=1, max=10, clamp=True)] = 2,
             d: Annotated[str, typer.Option(parser=str.upper)] = "d",
             ci: Annotated[Optional[_Kind], typer.Option(  # noqa: UP045
-                case_sensitive=False)] = None) -> None:
+                case_sensitive=False)] = None,
+            p: Annotated[Optional[Path], typer.Option()] = None,  # noqa: UP045
+            pd: Annotated[Path, typer.Option()] = Path(),
+            ps: Annotated[Optional[list[Path]], typer.Option()] = None,  # noqa: UP045
+            pe: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+                exists=True, file_okay=False)] = None,
+            pse: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
+                exists=True)] = None) -> None:
         seen.append({k: (v, type(v)) for k, v in locals().items()})
 
     cases = ([], ["--a", "z"], ["--s", ""],
@@ -147,7 +155,11 @@ def test_coercion_without_adapters_gives_what_typer_gives(monkeypatch: pytest.Mo
              ["--k2", "one", "--kind", "one"], ["--many", ""], ["--x", "-2.5"],
              ["--items", "a"], ["--items", "a", "--items", "b", "--items", "a"],
              ["--c", "5"], ["--c", "0"], ["--c", "20"], ["--c", "-4"], ["--d", "text"],
-             ["--ci", "TWO"], ["--ci", "One"])
+             ["--ci", "TWO"], ["--ci", "One"], ["--p", "a b/c"], ["--p", ""], ["--p", "~/x"],
+             ["--p", "/tmp/../x/"], ["--pd", "d"], ["--ps", "a", "--ps", "b/", "--ps", ""],
+             ["--pe", "no-such-folder"], ["--pe", "."], ["--pe", __file__],
+             ["--pse", "no-such-file", "--pse", "."], ["--pse", ".", "--pse", "/"],
+             ["--p", "C:\\x", "--pd", "é"])
     for args in cases:
         ours = CliRunner().invoke(demo, args)
         monkeypatch.setattr(core._TyperParameter, "process_value", patched.typers)

@@ -14,11 +14,15 @@ without the adapter being built:
   ``int`` parameter, within its ``min``/``max``;
 - a choice (``--format json``, ``--status done``) for an Enum parameter: Typer's own
   ``coerce_cli_choice``, which the adapter calls; a value it refuses goes to Typer;
-- texts for a ``list[str]`` parameter (the items of ``record``): the same texts, in a list.
+- texts for a ``list[str]`` parameter (the items of ``record``): the same texts, in a list;
+- a path (``--workspace``, as cron runs it; an output file): the adapter's ``Path(text)``
+  (pydantic makes no other path from text), then Typer's own checks of it
+  (``coerce_cli_path``: exists, file or folder...); a list of paths likewise, each.
 
-Anything else (a parameter with its own parser, a negative or out-of-range number, a float,
-a path) is Typer's own path, as are the checks of required parameters and the callbacks.
-``pilkada status``, ``due``, ``record`` and ``--format json`` never load pydantic. Where
+Anything else (a parameter with its own parser, a negative or out-of-range number, a float)
+is Typer's own path, as are the checks of required parameters and the callbacks.
+``pilkada status``, ``due``, ``record``, ``--format json`` and ``-w FOLDER`` never load
+pydantic. Where
 Typer's internals are not as expected (another version), nothing is changed.
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from pathlib import Path, PurePath
 from typing import Any
 
 _DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")  # pydantic's int from text, and nothing it refuses
@@ -41,6 +46,7 @@ def install() -> None:
     param_class = getattr(core, "_TyperParameter", None)
     runtime: Any = getattr(_coercion, "RuntimeParam", None)
     choose = getattr(_param_types, "coerce_cli_choice", None)
+    coerce_path = getattr(_param_types, "coerce_cli_path", None)
     original = getattr(param_class, "process_value", None)
     if (param_class is None or runtime is None or original is None or choose is None
             or not hasattr(param_class, "get_runtime_param") or getattr(original, "lazy", False)):
@@ -62,7 +68,7 @@ def install() -> None:
     def process_value(self: Any, ctx: Any, value: Any) -> Any:
         if getattr(self, "_runtime_param", None) is not None:
             return original(self, ctx, value)
-        result = _plain(self, ctx, value, choose)
+        result = _plain(self, ctx, value, choose, coerce_path)
         if result is _TYPER:
             return original(self, ctx, value)
         self._runtime_param = Unbuilt(result)
@@ -76,7 +82,7 @@ def install() -> None:
     param_class.process_value = process_value
 
 
-def _plain(param: Any, ctx: Any, value: Any, choose: Any) -> Any:
+def _plain(param: Any, ctx: Any, value: Any, choose: Any, path: Any) -> Any:
     """What Typer's adapter would make of ``value``, where that needs no adapter, else
     ``_TYPER``."""
     if value is None:
@@ -108,4 +114,14 @@ def _plain(param: Any, ctx: Any, value: Any, choose: Any) -> Any:
     if (annotation == list[str] and type(value) in (tuple, list)
             and all(type(x) is str for x in value)):
         return list(value)
+    many = annotation == list[Path] and type(value) in (tuple, list)
+    if ((annotation is Path or many) and path is not None
+            and getattr(info, "path_type", None) is None
+            and all(isinstance(x, (str, PurePath)) for x in (value if many else [value]))):
+        try:  # Typer's own checks (exists, file or folder...) on the path pydantic would make
+            found = [path(Path(x), info, path_type=Path, param=param, ctx=ctx)
+                     for x in (value if many else [value])]
+        except Exception:  # noqa: BLE001 (refused: Typer says why, in its own words)
+            return _TYPER
+        return found if many else found[0]
     return _TYPER
