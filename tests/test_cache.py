@@ -223,6 +223,30 @@ def test_a_file_read_just_after_it_changed_is_looked_up_only_for_what_it_added(
     assert 1 in looked and max(looked) <= 1  # the one added id, not the file's every id
 
 
+def test_a_refold_writes_a_region_s_pairs_in_place_unless_it_has_more(
+        ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update changes the restored state's views of the cache file in place: a region folded
+    again with no more pairs than before keeps its place; one with a new pair has its pairs
+    appended (the arrays copied first); either way the status is the one with the cache off."""
+    grown: list[int] = []
+    real = Readiness._growable
+    monkeypatch.setattr(Readiness, "_growable", lambda self: grown.append(1) or real(self))
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
+    _status(cli)  # folded whole: every region's pairs appended
+    grown.clear()
+    assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi", "--at",
+               "2024-02-28T11:00").exit_code == 0
+    first = _status(cli)
+    assert grown == []  # the same pair again: in place
+    assert _same(cli, monkeypatch) == json.loads(first)
+    assert cli("done", "16.10", "logistik-tps", "--at", "2024-02-28T12:00").exit_code == 0
+    grown.clear()
+    second = _status(cli)
+    assert grown == [1]  # a new pair: appended
+    assert _same(cli, monkeypatch) == json.loads(second)
+
+
 def _due(cli: RunCli) -> str:
     result = cli("due", "--format", "plain")
     assert result.exit_code == 0, result.output
@@ -301,9 +325,9 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
 @pytest.mark.parametrize("mapped", [True, False])
 def test_raw_arrays_of_an_entry_are_read_back_as_views(tmp_path: Path, mapped: bool,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Big arrays kept after an entry's pickle (entries.write ``raw``) come back as read-only
-    views of the same values, mapped or read; an entry cut short, of the other byte order, or
-    naming an unknown type code is no entry."""
+    """Big arrays kept after an entry's pickle (entries.write ``raw``) come back as views of
+    the same values, mapped or read, that an update may change without changing the file; an
+    entry cut short, of the other byte order, or naming an unknown type code is no entry."""
     path = tmp_path / "e.pkl"
     raw = {"wide": array("q", [-(2**40), 0, 7]), "small": array("b", [-1, 2, 3]),
            "ints": array("i", range(1000)), "none": array("H")}
@@ -313,8 +337,12 @@ def test_raw_arrays_of_an_entry_are_read_back_as_views(tmp_path: Path, mapped: b
     got = entry["raw"]
     assert {k: (v.format, v.tolist()) for k, v in got.items()} == {
         k: (v.typecode, v.tolist()) for k, v in raw.items()}
-    assert all(v.readonly for v in got.values())
     data = path.read_bytes()
+    got["wide"][1] = 99
+    got["ints"][0:3] = array("i", [7, 8, 9])
+    assert got["wide"].tolist() == [-(2**40), 99, 7] and got["ints"][:4].tolist() == [7, 8, 9, 3]
+    assert path.read_bytes() == data  # (copy-on-write: the file as written)
+    assert entries.read(path, mapped)["raw"]["wide"].tolist() == [-(2**40), 0, 7]  # type: ignore[index]
     assert data.startswith(b"pilkada-raw-1") and len(data) % 8 == 0
     path.write_bytes(data[:-8])
     assert entries.read(path, mapped) is None

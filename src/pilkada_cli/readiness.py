@@ -245,6 +245,15 @@ def _own_array(values: array[int] | memoryview) -> array[int]:
     return out
 
 
+def _writable(values: array[int] | memoryview) -> array[int] | memoryview:
+    return _own_array(values) if isinstance(values, memoryview) and values.readonly else values
+
+
+def _typecode(values: array[int] | memoryview) -> str:
+    """An array's type code, or the same of a view of one (its one-letter format)."""
+    return values.typecode if isinstance(values, array) else values.format
+
+
 def _add(into: list[int], other: Sequence[int], sign: int = 1) -> None:
     for i in range(FIELDS):
         into[i] += sign * other[i]
@@ -483,6 +492,10 @@ class Readiness:
     # Of a restored state, what only an update reads (UPDATE_ONLY), given as a call made when
     # an update first needs it: a warm run reads none of it (~10 ms at the national scale).
     _later: Callable[[], Mapping[str, Any]] | None = None
+    # every region's own and pooled tallies (region, stage, field): arrays, or of a restored
+    # state views of the cache file it came from (cache/entries.py)
+    _own: array[int] | memoryview
+    _pooled: array[int] | memoryview
 
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
@@ -681,18 +694,21 @@ class Readiness:
         # the region's own tallies: its baseline (everything to do) plus what each pair changed
         tally = list(base)
         d = self._dates[region.timezone]
-        p = self._packed
-        p["pair_lo"][n] = len(p["pair_item"])  # appended: an update leaves the old ones unused
-        for ci in sorted(best):
-            st, progress, src, loc = best[ci]
+        rows = [(ci, *best[ci]) for ci in sorted(best)]  # item, status, progress, src, loc
+        for ci, st, progress, _src, _loc in rows:
             for i, v in self._delta(ci, st, progress, d):
                 tally[i] += v
-            p["pair_item"].append(ci)
-            p["pair_status"].append(st)
-            p["pair_progress"].append(progress)
-            p["pair_src"].append(src)
-            p["pair_loc"].append(loc)
-        p["pair_hi"][n] = len(p["pair_item"])
+        p = self._packed
+        lo = p["pair_lo"][n]
+        if len(rows) > p["pair_hi"][n] - lo:  # appended: an update leaves the old ones unused
+            self._growable()
+            lo = p["pair_lo"][n] = len(p["pair_item"])
+            for (name, _code), values in zip(_PAIR_ARRAYS, zip(*rows, strict=True), strict=False):
+                p[name].extend(values)
+        else:  # in the region's place (a restored state's views are changed in place)
+            for (name, _code), values in zip(_PAIR_ARRAYS, zip(*rows, strict=True), strict=False):
+                p[name][lo:lo + len(rows)] = array(_typecode(p[name]), values)
+        p["pair_hi"][n] = lo + len(rows)
         return tally
 
     def _source(self, ch: Chunk) -> int:
@@ -839,13 +855,19 @@ class Readiness:
             self._pool_region(code, self._kids(code))
 
     def _writable(self) -> None:
-        """The tallies and pairs as arrays of their own: a restored state may hold read-only
-        views of a cache file instead (cache/entries.py), which only a view can use."""
-        self._own, self._pooled = _own_array(self._own), _own_array(self._pooled)
+        """The tallies and pairs writable: a restored state holds views of a cache file
+        (cache/entries.py), copy-on-write, that an update changes in place; a read-only one is
+        copied first."""
+        self._own, self._pooled = _writable(self._own), _writable(self._pooled)
         for name in self._packed:
-            self._packed[name] = _own_array(self._packed[name])
+            self._packed[name] = _writable(self._packed[name])
         for res in self.results.values():
             res._flat = (self._own, self._pooled)
+
+    def _growable(self) -> None:
+        """The pair arrays as arrays of their own (views cannot grow)."""
+        for name, _code in _PAIR_ARRAYS:
+            self._packed[name] = _own_array(self._packed[name])
 
     def _kids(self, code: str) -> list[str]:
         """The codes of a region's children in scope, in code order (below the root, a
@@ -872,7 +894,7 @@ class Readiness:
         64-bit integers if a value does not fit (a restored state keeps 32-bit ones)."""
         arr = self._pooled if pooled else self._own
         try:
-            arr[o:o + self._block] = array(arr.typecode, values)
+            arr[o:o + self._block] = array(_typecode(arr), values)
         except OverflowError:
             arr = array("q", arr)
             arr[o:o + self._block] = array("q", values)
@@ -901,7 +923,7 @@ class Readiness:
         of each loader (what ``restore`` is given loaders for)."""
         self._writable()
         own, pooled = self._own, self._pooled
-        if pooled.typecode != "i" and max(pooled, default=0) < 2**31:  # half the size
+        if _typecode(pooled) != "i" and max(pooled, default=0) < 2**31:  # half the size
             own, pooled = array("i", own), array("i", pooled)
         results = [self.results[r.code] for r in self.regions]
         return {
@@ -925,12 +947,12 @@ class Readiness:
         lo, hi = p["pair_lo"], p["pair_hi"]
         if 10 * (sum(hi) - sum(lo)) >= 9 * len(p["pair_item"]):  # a tenth unused at most
             return dict(p)
-        out = {name: array(code) for name, code in _PAIR_ARRAYS}
+        out = {name: array(_typecode(p[name])) for name, _code in _PAIR_ARRAYS}
         out["pair_lo"], out["pair_hi"] = array("q"), array("q")
         for a, b in zip(lo, hi, strict=True):
             out["pair_lo"].append(len(out["pair_item"]))
             for name, _code in _PAIR_ARRAYS:
-                out[name] += p[name][a:b]
+                out[name].frombytes(memoryview(p[name])[a:b].cast("B"))
             out["pair_hi"].append(len(out["pair_item"]))
         return out
 

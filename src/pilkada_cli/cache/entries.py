@@ -1,8 +1,9 @@
 """Cache entries on disk: one pickle per entry, written whole, read back by an unpickler that
 knows only the project's own plain classes; keys that change with every input and with the
 code that gives an entry its meaning. An entry may keep big arrays as raw bytes after its
-pickle, read back as read-only views (mapped into memory where nothing but a replace changes
-the file): a run reads only the parts it uses, not the whole file twice over."""
+pickle, read back as views (mapped into memory, copy-on-write, where nothing but a replace
+changes the file): a run reads only the parts it uses, and an update copies only the pages it
+changes."""
 
 from __future__ import annotations
 
@@ -56,9 +57,10 @@ class _Unpickler(pickle.Unpickler):
 
 def read(path: Path, mapped: bool = False) -> dict[str, Any] | None:
     """The entry at ``path``; None if it is missing, unreadable, corrupt or of another version.
-    An entry written with ``raw`` arrays has them as read-only memoryviews under ``"raw"``:
-    views of the file mapped into memory with ``mapped`` (only the pages read are loaded; for a
-    file system nothing else truncates files on, cache/listing.py), else of one read of them."""
+    An entry written with ``raw`` arrays has them as writable memoryviews under ``"raw"``:
+    with ``mapped``, of the file mapped into memory copy-on-write (only the pages read are
+    loaded, only those written are copied, the file never changes; for a file system nothing
+    else truncates files on, cache/listing.py), else of one read of them."""
     try:
         with os.fdopen(open_nofollow(path), "rb") as f:
             if f.read(len(_RAW_MAGIC)) != _RAW_MAGIC:
@@ -80,20 +82,24 @@ _RAW_MAGIC = b"pilkada-raw-1\x00\x00\x00"
 _RAW_TYPES = frozenset("bBhHiIlLqQd")
 
 
-def _with_raw(f: BinaryIO, mapped: bool) -> object:
+def _with_raw(f: io.BufferedReader, mapped: bool) -> object:
     size = int.from_bytes(f.read(8), "little")
     obj = _Unpickler(io.BytesIO(f.read(size))).load()
     if type(obj) is not dict or obj.get("order") != sys.byteorder:
         return None
     layout = obj.pop("raw")
     base = _aligned(len(_RAW_MAGIC) + 8 + size)
-    if mapped:
+    if mapped:  # private: an update writes its own copy of the pages it changes
         import mmap
 
-        data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))[base:]
+        data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))[base:]
     else:
+        f.seek(0, os.SEEK_END)
+        buf = bytearray(max(0, f.tell() - base))
         f.seek(base)
-        data = memoryview(f.read())
+        if f.readinto(buf) != len(buf):
+            return None
+        data = memoryview(buf)
     raw = {}
     for name, (code, start, count) in layout.items():
         if code not in _RAW_TYPES or type(start) is not int or type(count) is not int:
@@ -129,8 +135,8 @@ def unpacked(data: object) -> dict[str, Any]:
     return obj
 
 
-def write(path: Path, obj: dict[str, Any], raw: Mapping[str, array[Any]] | None = None
-          ) -> None:
+def write(path: Path, obj: dict[str, Any],
+          raw: Mapping[str, array[Any] | memoryview] | None = None) -> None:
     """Write an entry whole; any failure leaves the old entry (or none) and is not an error.
     Not fsynced: an entry lost in a crash is rebuilt. ``raw``: big arrays kept as their bytes
     after the pickle, read back as views (``read``): a warm run reads only what it shows."""
@@ -141,7 +147,8 @@ def write(path: Path, obj: dict[str, Any], raw: Mapping[str, array[Any]] | None 
             return
         layout, at = {}, 0
         for name, arr in raw.items():
-            layout[name] = (arr.typecode, at, len(arr))
+            code = arr.typecode if isinstance(arr, array) else arr.format  # (a view's: one letter)
+            layout[name] = (code, at, len(arr))
             at = _aligned(at + len(arr) * arr.itemsize)
         body = pickle.dumps({**obj, "v": VERSION, "order": sys.byteorder, "raw": layout},
                             protocol=pickle.HIGHEST_PROTOCOL)
@@ -150,7 +157,7 @@ def write(path: Path, obj: dict[str, Any], raw: Mapping[str, array[Any]] | None 
         f.write(body)
         f.write(bytes(_aligned(len(head) + len(body)) - len(head) - len(body)))
         for arr in raw.values():
-            arr.tofile(f)
+            f.write(arr)
             f.write(bytes(_aligned(len(arr) * arr.itemsize) - len(arr) * arr.itemsize))
 
     try:
