@@ -247,6 +247,23 @@ def test_a_refold_writes_a_region_s_pairs_in_place_unless_it_has_more(
     assert _same(cli, monkeypatch) == json.loads(second)
 
 
+def test_fold_entries_are_kept_for_the_last_few_dates_only(
+        ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One fold entry per context and as-of dates; a new one makes the oldest go beyond
+    folds.KEEP, a replaced one leaves the others alone."""
+    from pilkada_cli.cache import folds
+
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    cache = ws / ".pilkada" / "cache"
+    for day in range(1, folds.KEEP + 3):
+        _status(cli, "--as-of", f"2024-03-{day:02d}")
+        assert len(list(cache.glob("fold-*.pkl"))) == min(day, folds.KEEP)
+    kept = sorted(p.name for p in cache.glob("fold-*.pkl"))
+    assert cli("done", "16.10", "logistik-tps", "--at", "2024-02-28T12:00").exit_code == 0
+    _status(cli, "--as-of", f"2024-03-{folds.KEEP + 2:02d}")  # the newest, replaced
+    assert sorted(p.name for p in cache.glob("fold-*.pkl")) == kept
+
+
 def _due(cli: RunCli) -> str:
     result = cli("due", "--format", "plain")
     assert result.exit_code == 0, result.output

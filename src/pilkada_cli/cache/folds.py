@@ -390,7 +390,9 @@ class Fold:
         state = r.state()
         later = {k: state.pop(k) for k in UPDATE_ONLY}
         raw = {k: state.pop(k) for k in RAW}
-        entries.write(self.where / _name(self.ctx, self.dates), {
+        path = self.where / _name(self.ctx, self.dates)
+        new = not path.exists()  # (an entry replaced: no more of them to prune)
+        entries.write(path, {
             "ctx": self.ctx, "dates": self.dates, "names": [f.shown for f in files],
             "sigs": _sigs(files, racy, self.sigs() if files is self.files else None),
             "seen": {o: self.seen_now[o] if o in self.seen_now else
@@ -398,7 +400,8 @@ class Fold:
             "judged": entries.packed({"judged": judged}), "refs": refs,
             "incomplete": incomplete, "problems": problems, "stamps": r.kept.stamps,
             "state": state, "later": entries.packed(later)}, raw)
-        entries.prune(self.where, "fold-*.pkl", KEEP)
+        if new:
+            entries.prune(self.where, "fold-*.pkl", KEEP)
 
     def entry(self) -> dict[str, Any] | None:
         """The entry of this context and dates, else the newest of this context."""
