@@ -116,3 +116,32 @@ def test_the_real_fold_ignores_the_order_of_files_and_lines(
     for r in results:
         assert _statuses(r) == expected
         assert r.state()["pooled"] == results[0].state()["pooled"]
+
+
+def test_a_restored_state_widens_its_tallies_in_place_of_its_views(tmp_path: Path,
+                                                                   cycle: Cycle) -> None:
+    """A state keeps 32-bit tallies (cache/folds.py), restored as views of the cache file; a
+    tally that no longer fits widens the array to 64 bits, and every result, made before or
+    after, reads the widened one."""
+    from array import array
+
+    config = Config(cycle="mini", region="16", depth="kabupaten")
+    ws = Workspace(config=config, root=tmp_path / "ws")
+    _write(ws.records_dir, [_event((0, 0, 0, 0, 0, 0, 0), 1)], random.Random(1))
+    ws.state_dir.mkdir(parents=True)
+    index = load_regions()
+    r, _problems = loading.readiness(ws, cycle, lambda: index, AsOf(day=AS_OF))
+    state = r.state()
+    assert state["own"].typecode == state["pooled"].typecode == "i"
+    views = {k: memoryview(bytearray(v.tobytes())).cast(v.typecode) if isinstance(v, array)
+             and k in ("own", "pooled") else v for k, v in state.items()}
+    back = Readiness.restore(cycle, config.tags, AsOf(day=AS_OF), config.thresholds, views, [])
+    code = back.regions[1].code
+    before = back.results[code]  # made before the widening
+    back._writable()
+    n = back._row[code] * back._block
+    back._set_block(True, n, [2**40] * back._block)
+    assert back._pooled.typecode == "q"  # type: ignore[union-attr]
+    assert before.pooled[0][0] == 2**40 == back.results[code].pooled[0][0]
+    later = back.results[back.regions[2].code]  # made after: the widened arrays too
+    assert later._flat[1] is back._pooled

@@ -858,10 +858,17 @@ class Readiness:
         """The tallies and pairs writable: a restored state holds views of a cache file
         (cache/entries.py), copy-on-write, that an update changes in place; a read-only one is
         copied first."""
-        self._own, self._pooled = _writable(self._own), _writable(self._pooled)
+        own, pooled = _writable(self._own), _writable(self._pooled)
         for name in self._packed:
             self._packed[name] = _writable(self._packed[name])
-        for res in self.results.values():
+        if own is not self._own or pooled is not self._pooled:
+            self._own, self._pooled = own, pooled
+            self._reflat()
+
+    def _reflat(self) -> None:
+        """The results made so far read the current arrays (those made later take them as
+        they are made)."""
+        for res in dict.values(self.results):
             res._flat = (self._own, self._pooled)
 
     def _growable(self) -> None:
@@ -902,8 +909,7 @@ class Readiness:
                 self._pooled = arr
             else:
                 self._own = arr
-            for res in self.results.values():
-                res._flat = (self._own, self._pooled)
+            self._reflat()
 
     def _retally(self, n: int, region: Region, base: array[int]) -> array[int]:
         """A region's own tallies from its pairs as folded (at other as-of dates)."""
