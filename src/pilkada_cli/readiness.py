@@ -496,6 +496,9 @@ class Readiness:
     # state views of the cache file it came from (cache/entries.py)
     _own: array[int] | memoryview
     _pooled: array[int] | memoryview
+    # of a restored state: its per-region rows of what the results hold (_result_rows)
+    _restored_rows: tuple[Sequence[int], Sequence[int], Sequence[int], Sequence[Any],
+                          Sequence[Any]] | None = None
 
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
@@ -931,20 +934,35 @@ class Readiness:
         own, pooled = self._own, self._pooled
         if _typecode(pooled) != "i" and max(pooled, default=0) < 2**31:  # half the size
             own, pooled = array("i", own), array("i", pooled)
-        results = [self.results[r.code] for r in self.regions]
+        events, subtree, no_report, levels, last = self._result_rows()
         return {
             **self._compact_pairs(), "ignored_by": self._ignored,
             "own_last": [self._own_last.get(r.code) for r in self.regions],
             "below": self._below, "above": self._above,
             "codes": [r.code for r in self.regions], "names": [r.name for r in self.regions],
-            "own": own, "pooled": pooled,
-            "events": array("q", (x.events for x in results)),
-            "subtree": array("q", (x.subtree_events for x in results)),
-            "no_report": array("q", (x.no_report_children for x in results)),
-            "levels": [tuple(x.child_levels.items()) for x in results],
-            "last": [x._at for x in results],
+            "own": own, "pooled": pooled, "events": events, "subtree": subtree,
+            "no_report": no_report, "levels": levels, "last": last,
             "ignored": self.ignored, "sources": list(self._sources),
         }
+
+    def _result_rows(self) -> tuple[array[int], array[int], array[int], list[Any], list[Any]]:
+        """Per region: events, subtree events, children with no report, children's levels,
+        latest event. Of a restored state, its rows with those of the results made since (a
+        result not made is as restored: an update makes every result it changes)."""
+        if self._restored_rows is None:
+            results = [self.results[r.code] for r in self.regions]
+            return (array("q", (x.events for x in results)),
+                    array("q", (x.subtree_events for x in results)),
+                    array("q", (x.no_report_children for x in results)),
+                    [tuple(x.child_levels.items()) for x in results], [x._at for x in results])
+        events, subtree, no_report, levels, last = self._restored_rows
+        events, subtree, no_report = array("q", events), array("q", subtree), array("q", no_report)
+        levels, last = list(levels), list(last)
+        for x in dict.values(self.results):
+            n = self._row[x.region.code]
+            events[n], subtree[n], no_report[n] = x.events, x.subtree_events, x.no_report_children
+            levels[n], last[n] = tuple(x.child_levels.items()), x._at
+        return events, subtree, no_report, levels, last
 
     def _compact_pairs(self) -> dict[str, array[int]]:
         """The pair arrays; when updates left many pairs unused, without them, each region's in
@@ -1023,6 +1041,7 @@ class Readiness:
         dates = self._dates
         events, subtree, no_report = state["events"], state["subtree"], state["no_report"]
         levels, last = state["levels"], state["last"]
+        self._restored_rows = (events, subtree, no_report, levels, last)
 
         def result(code: str) -> RegionResult:
             n = self._row[code]
