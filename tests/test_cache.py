@@ -161,6 +161,34 @@ def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunC
     assert after == _status(cli)
 
 
+def test_a_refold_reads_only_the_files_of_its_region_that_changed(
+        ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A region with two offices' files, folded again after a record in one: the other file's
+    kept columns (cache/hot.py), of the same signature, are used without reading it; and the
+    status is the one computed with the cache off."""
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+    Journal(ws / "records").append([Event(
+        id=new_event_id(), origin="pc-b", seq=SEQ_AUTO, region="16.10", item="logistik-tps",
+        status="done", progress=None, note="", evidence=(), by="Budi",
+        at=parse_at("2024-02-27T10:00:00+07:00"),
+        recorded=parse_recorded("2024-02-27T03:00:00.000000+00:00"))])
+    _status(cli)
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
+    _status(cli)  # 16.10 folded again: both its files kept
+    assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi", "--at",
+               "2024-02-28T11:00").exit_code == 0
+    read: list[str] = []
+    real = columns.read_regular
+    monkeypatch.setattr(columns, "read_regular", lambda path: read.append(Path(path).name)
+                        or real(path))
+    after = _status(cli)
+    files = sorted(p.name for p in (ws / "records" / "16.10").glob("*.jsonl"))
+    assert len(files) == 2 and "pc-b.jsonl" in files
+    assert read == [name for name in files if name != "pc-b.jsonl"]  # only the one recorded in
+    monkeypatch.setenv("PILKADA_NO_CACHE", "1")
+    assert after == _status(cli)
+
+
 def test_an_added_line_with_an_id_of_another_file_is_found(ws: Path, cli: RunCli,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:

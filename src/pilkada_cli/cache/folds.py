@@ -193,6 +193,9 @@ class Fold:
 
             info = self.journal.record_file(f.region, f.origin)._replace(sig=f.sig)
             prev = self.hot.get(f.shown)
+            if prev is not None and self.hot.unchanged(prev, f.sig):
+                self.cols[f.shown] = prev  # (another file of its region changed)
+                return prev
             found = extended(prev, info) if prev is not None else None
             if found is None:
                 found = read_columns(info)
