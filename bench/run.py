@@ -21,8 +21,9 @@ non-terminal output):
   pairs and regions, where Debian's ``taskwarrior`` is installed, paired the same way;
 - the file system's share: a bare Python program that ``lstat``-s the paths a warm ``status``
   stats (every region folder, record file and seen file), from a list made beforehand. What one
-  such call costs is the machine's, not pilkada's: on this VM it moved from 1.5 to 6 µs
-  between days (a C loop measured the same), with the age of the kernel's cached inodes.
+  such call costs is the machine's, not pilkada's: on this VM, for the same files, 6 µs before
+  the kernel's cached inodes were dropped and read again, 1.5 µs after (a C loop measured the
+  same).
 
 With ``report`` rows (not ``--no-report``) it also prints the rakor report of the issue's
 meeting (``--as-of 2024-08-21 --since 2024-08-14``, the default size: region and children) to
@@ -357,8 +358,9 @@ def run_scale(b: Bench, scale: str, args: argparse.Namespace) -> None:
         task_stat = b.time(["task", "summary"], folder, env=dict(b.env, TASKRC=info["rc"]))
         b.add(Row(scale, f"`task summary` ({info['tasks']:,} tasks, {info['projects']:,} "
                          "projects)", task_stat))
-    # the file system's share: what the stats a warm status makes cost on this machine today
-    # (the cost of one moved 4-fold between days here; a warm national status makes ~39,000)
+    # the file system's share: what the stats a warm status makes cost on this machine now
+    # (the cost of one moved 4-fold here with the kernel's inode cache; a warm national status
+    # makes ~39,000)
     paths = _stat_list(folder)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="pilkada-bench-stats-") as f:
         f.write(paths)
