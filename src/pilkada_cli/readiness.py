@@ -245,7 +245,8 @@ def _own_array(values: array[int] | memoryview) -> array[int]:
     return out
 
 
-def _writable(values: array[int] | memoryview) -> array[int] | memoryview:
+def _changeable(values: array[int] | memoryview) -> array[int] | memoryview:
+    """``values`` if it can be changed in place, else an array of its own."""
     return _own_array(values) if isinstance(values, memoryview) and values.readonly else values
 
 
@@ -861,9 +862,9 @@ class Readiness:
         """The tallies and pairs writable: a restored state holds views of a cache file
         (cache/entries.py), copy-on-write, that an update changes in place; a read-only one is
         copied first."""
-        own, pooled = _writable(self._own), _writable(self._pooled)
+        own, pooled = _changeable(self._own), _changeable(self._pooled)
         for name in self._packed:
-            self._packed[name] = _writable(self._packed[name])
+            self._packed[name] = _changeable(self._packed[name])
         if own is not self._own or pooled is not self._pooled:
             self._own, self._pooled = own, pooled
             self._reflat()

@@ -40,10 +40,10 @@ class Hot:
         """The kept columns of a file (as shown: records/<region>/<origin>.jsonl), if any."""
         if self._files is None:
             found = entries.read(self.where / NAME)
-            ok = (found is not None and found.get("code") == entries.code_key()
-                  and type(found.get("files")) is dict and type(found.get("written")) is int)
-            self._files = found["files"] if ok else {}  # type: ignore[index]
-            self._written = found["written"] if ok else 0  # type: ignore[index]
+            self._files = {}
+            if (found is not None and found.get("code") == entries.code_key()
+                    and type(found.get("files")) is dict and type(found.get("written")) is int):
+                self._files, self._written = found["files"], found["written"]
         kept = self._files.get(shown)
         if kept is None:
             return None

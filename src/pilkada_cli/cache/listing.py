@@ -38,7 +38,7 @@ def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Find
     ``listing.pkl`` of the cache folder ``where`` (and kept there when they changed) where the
     records' file system moves folders' times (``LOCAL``)."""
     root = os.path.realpath(journal.root)
-    if fs_type(root, _mountinfo()) not in LOCAL:
+    if not _local(root):
         return journal.snapshot()
     key = entries.key(root, entries.code_key())
     found = entries.read(where / NAME)
@@ -59,7 +59,11 @@ def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Find
 def is_local(path: Path) -> bool:
     """Whether ``path`` is on one of Linux's own file systems (``LOCAL``): there a cache file
     is changed only by being replaced, so it may be mapped into memory."""
-    return fs_type(os.path.realpath(path), _mountinfo()) in LOCAL
+    return _local(os.path.realpath(path))
+
+
+def _local(resolved: str) -> bool:
+    return fs_type(resolved, _mountinfo()) in LOCAL
 
 
 @functools.cache
