@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from pilkada_cli import csvtext
 from pilkada_cli.checklist import Cycle, Item
+from pilkada_cli.daterange import check_day, check_moment
 from pilkada_cli.errors import InputError, Problem, ValidationError
 from pilkada_cli.events import (
     NAME_MAX_BYTES,
@@ -94,7 +95,7 @@ def parse_at(text: str, zone: str, now: datetime) -> datetime:
     tz = ZONES[zone]
     try:
         if len(text.strip()) == 10:
-            day = date.fromisoformat(text.strip())
+            day = check_day(date.fromisoformat(text.strip()), text.strip())
             if day > now.astimezone(tz).date():
                 raise InputError(_("the date {date} is in the future").format(
                     date=day.isoformat()))
@@ -104,6 +105,7 @@ def parse_at(text: str, zone: str, now: datetime) -> datetime:
     except ValueError:
         raise InputError(_("bad time '{text}': use YYYY-MM-DD or YYYY-MM-DDTHH:MM").format(
             text=text)) from None
+    check_moment(moment, text.strip())
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli.checklist import TIMEZONES
+from pilkada_cli.daterange import in_range, out_of_range
 from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
@@ -230,6 +231,9 @@ def _as_of(c: Checker, m: Mapping[str, Any]) -> date | None:
     day = parse_iso_date(raw)
     if day is None:
         c.add(("as_of",), _("'{value}' is not a date (YYYY-MM-DD)").format(value=raw))
+    elif not in_range(day):
+        c.add(("as_of",), out_of_range(raw))
+        return None
     return day
 
 
