@@ -157,7 +157,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
                 file=name, n=len(found)), style="bold red"))
             continue
         if events:
-            save(s, events)
+            save(s, events, from_file=True)
             importer.saved(events)
         err.print(Text(_("{file}: {n} change(s) recorded").format(file=name, n=len(events))
                        if events else _("{file}: nothing changed").format(file=name)))
