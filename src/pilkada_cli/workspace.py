@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pilkada_cli.checklist import TIMEZONES
 from pilkada_cli.daterange import in_range, out_of_range
-from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
+from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError, os_reason
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level, within
@@ -325,7 +325,7 @@ def init_workspace(folder: Path, config: Config) -> Path:
             fh.write(render_config(config))
     except OSError as e:
         raise StorageError(_("cannot create the workspace in {path}: {reason}").format(
-            path=folder, reason=e.strerror or e)) from e
+            path=folder, reason=os_reason(e))) from e
     return path
 
 

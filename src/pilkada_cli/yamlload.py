@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pilkada_cli.errors import Problem, ValidationError
+from pilkada_cli.errors import Problem, ValidationError, os_reason
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def load_file(path: Path, display: str | None = None) -> Document:
         with path.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as e:
-        raise _fail(shown, None, _("cannot read file: {reason}").format(reason=e.strerror)) from e
+        raise _fail(shown, None, _("cannot read file: {reason}").format(reason=os_reason(e))) from e
     return load_bytes(raw, shown)
 
 

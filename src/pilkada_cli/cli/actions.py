@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilkada_cli.cli._common import Session
-from pilkada_cli.errors import InputError
+from pilkada_cli.errors import InputError, os_reason
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -93,6 +93,6 @@ def read_input(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as e:
         raise InputError(_("cannot read {path}: {reason}").format(
-            path=path, reason=e.strerror or e)) from None
+            path=path, reason=os_reason(e))) from None
 
 
