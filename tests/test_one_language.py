@@ -206,3 +206,43 @@ def test_os_reason_names_the_code_and_keeps_the_system_text_in_english() -> None
     set_language("id")
     assert os_reason(OSError(errno.EEXIST, "File exists")) == "sudah ada"
     set_language("en")
+
+
+# --- the parsers' words: a hand-edited pilkada.yaml, a damaged record line ---------------------
+
+YAML_CASES = {
+    "tab": ("thresholds:\n\twarn_days: 7\n", "ada karakter yang tidak boleh mengawali nilai (tab? "
+            "gunakan spasi untuk indentasi)"),
+    "colon": ("operator: Rina: Desk\n", "tanda ':' di tempat yang tidak boleh ada kunci (kurang "
+              "spasi atau baris baru?)"),
+    "bracket": ("tags: {\"16.10\": [calon-tunggal]\n", "daftar atau pemetaan dalam kurung tidak "
+                "ditutup: tanda ',' atau '}' tidak ditemukan"),
+    "quote": ("operator: 'Rina\n", "berkas berakhir di tengah nilai (tanda kutip belum "
+              "ditutup?)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(YAML_CASES))
+def test_a_broken_config_is_explained_in_indonesian(case: str, ws: Path, cli: RunCli) -> None:
+    added, reason = YAML_CASES[case]
+    path = ws / "pilkada.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + added, encoding="utf-8")
+    result = cli("status")
+    assert result.exit_code == 2, result.output
+    assert re.search(rf"pilkada\.yaml:\d+: YAML tidak sah: {re.escape(reason)}$",
+                     result.stderr.strip()), result.stderr
+    assert english_in(result.stderr) == [], result.stderr
+
+
+def test_a_damaged_record_line_is_explained_in_indonesian(ws: Path, cli: RunCli) -> None:
+    assert cli("done", "16.71", "gudang").exit_code == 0
+    [path] = (ws / "records" / "16.71").glob("*.jsonl")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"id" "x"}\n{"id": 1,}\n')
+    result = cli("verify")
+    assert result.exit_code == 3, result.output
+    text = result.stdout + result.stderr
+    assert ":2: catatan rusak: bukan JSON yang sah: tanda ':' tidak ditemukan pada kolom 7" in text
+    assert (":3: catatan rusak: bukan JSON yang sah: kunci dalam tanda kutip ganda tidak "
+            "ditemukan pada kolom 10") in text
+    assert english_in(text) == [], text
