@@ -246,3 +246,14 @@ def test_a_damaged_record_line_is_explained_in_indonesian(ws: Path, cli: RunCli)
     assert (":3: catatan rusak: bukan JSON yang sah: kunci dalam tanda kutip ganda tidak "
             "ditemukan pada kolom 10") in text
     assert english_in(text) == [], text
+
+
+def test_a_damaged_workbook_is_explained_in_indonesian(ws: Path, cli: RunCli,
+                                                       tmp_path: Path) -> None:
+    book = tmp_path / "isian.xlsx"
+    book.write_bytes(b"PK\x03\x04 not a workbook")  # "File is not a zip file", said zipfile
+    result = cli("record", "--from", str(book))
+    assert result.exit_code == 2, result.output
+    assert (f"Galat: {book}: tidak dapat membaca buku kerja: berkas ini bukan buku kerja XLSX, "
+            "atau sudah rusak") in result.stderr.splitlines(), result.stderr
+    assert english_in(result.stderr) == [] and "zip file" not in result.stderr
