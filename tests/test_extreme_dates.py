@@ -160,7 +160,7 @@ def test_an_extreme_time_in_a_record_file_is_a_bad_line_not_a_crash(ws: Path,
             in result.stdout + result.stderr)
     assert (f"{shown}:4: corrupt record: 'recorded': '9999-12-31T23:59:59+00:00' {RANGE}"
             in result.stdout + result.stderr)
-    for args in (("status", "16.71"), ("due", "16.71"), ("log",),
+    for args in (("status", "16.71"), ("due", "16.71"),
                  ("report", "--format", "html", "--out", "r.html")):
         result = cli(*args)
         assert result.exit_code == 0, result.output
