@@ -358,3 +358,89 @@ def test_the_legend_leaves_out_levels_no_region_has(sumsel: Path, cli: RunCli,
     set_language("en")
     pic = layout(get_session().readiness(AS_OF), "16", width=800)  # what png_of draws
     assert legend([t.text for t in pic.items if isinstance(t, Text)]) == expected
+
+
+# --- regions that elect no head of their own (issue 28) ----------------------------------------
+
+JAKARTA_CITIES = ["31.71", "31.72", "31.73", "31.74", "31.75"]  # 31.01 has no boundary data
+
+
+@pytest.fixture
+def nation(tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The nation to regency level on the shipped 2024 cycle (DI Yogyakarta's governor and DKI
+    Jakarta's administrative cities and regency elect no head), with records that make Jakarta
+    Pusat and DI Yogyakarta KRITIS by 1 December 2024."""
+    assert cli("init", "nas", "--region", "indonesia", "--depth", "kabupaten",
+               "--language", "en").exit_code == 0
+    monkeypatch.chdir(tmp_path / "nas")
+    for args in (("done", "31.71", "kpps-pendaftaran", "--at", "2024-03-01"),
+                 ("done", "34.71", "kpps-pendaftaran", "--at", "2024-03-01"),
+                 ("done", "16", "nphd-kpu-tanda-tangan", "--at", "2024-03-01")):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+    return tmp_path / "nas"
+
+
+def _fill_of(g: ET.Element) -> str:
+    return next(c for c in g if _tag(c) == "path").attrib["fill"]
+
+
+def _patterns(root: ET.Element) -> dict[str, ET.Element]:
+    return {p.attrib["id"]: p for p in root.iter() if _tag(p) == "pattern"}
+
+
+def test_regions_without_an_election_of_their_own_are_hatched_grey(nation: Path,
+                                                                   cli: RunCli) -> None:
+    from pilkada_cli.render.map import NO_HEAD_FILL, NO_HEAD_HATCH
+
+    result = cli("status", "--as-of", "2024-12-01", "--format", "json")
+    rows = {r["code"]: r for r in json.loads(result.stdout)["regions"]}
+    assert (rows["34"]["level"], rows["34"]["elects"]) == ("critical", False)
+    assert (rows["31"]["elects"], rows["16"]["level"]) == (True, "critical")
+
+    def draw(out: str, *args: str) -> ET.Element:
+        result = cli("map", "--as-of", "2024-12-01", "--out", out, *args)
+        assert result.exit_code == 0, result.output
+        return ET.parse(out).getroot()
+
+    root = draw("nasional.svg")
+    areas, patterns = _areas(root), _patterns(root)
+    hatch = _fill_of(areas["34"])  # the fill is the grey hatch, not KRITIS red
+    assert hatch.startswith("url(#") and hatch != _fill_of(areas["16"]) == FILL["critical"]
+    pattern = patterns[hatch[5:-1]]
+    assert [c.attrib.get("fill") or c.attrib.get("stroke") for c in pattern] == [
+        NO_HEAD_FILL, NO_HEAD_HATCH]
+    assert areas["34"].attrib["data-no-election"] == "1"
+    assert "elects no head" in _title(areas["34"])
+    assert [c for c, g in areas.items() if "data-no-election" in g.attrib] == ["34"]
+    assert _fill_of(areas["31"]) == FILL["critical"]  # Jakarta elects its governor
+    texts = _texts(root)
+    assert "no election of its own (1)" in texts and "CRITICAL (2)" in texts
+
+    areas = _areas(draw("jakarta.svg", "31"))
+    assert sorted(areas) == JAKARTA_CITIES
+    [fill] = {_fill_of(g) for g in areas.values()}  # every city: the one grey hatch
+    assert fill.startswith("url(#") and fill.endswith("-nohead)")
+    assert areas["31.71"].attrib["data-level"] == "critical"
+    result = cli("--lang", "id", "map", "31", "--as-of", "2024-12-01", "--out", "id.svg")
+    assert result.exit_code == 0, result.output
+    assert "tanpa pilkada sendiri (6)" in _texts(ET.parse("id.svg").getroot())
+
+
+def test_the_png_draws_the_grey_hatch_and_no_level_colour(nation: Path, cli: RunCli) -> None:
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    from pilkada_cli.render.map import NO_HEAD_FILL, NO_HEAD_HATCH
+
+    result = cli("map", "31", "--as-of", "2024-12-01", "--out", "jakarta.png")
+    assert result.exit_code == 0, result.output
+    with Image.open("jakarta.png") as im:
+        colours = {c for _n, c in im.convert("RGB").getcolors(1 << 20) or []}
+
+    def near(hex_colour: str) -> bool:
+        want = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        return any(max(abs(a - b) for a, b in zip(c, want, strict=True)) <= 6 for c in colours)
+
+    assert near(NO_HEAD_FILL) and near(NO_HEAD_HATCH)
+    assert not near(FILL["critical"])  # Jakarta Pusat is KRITIS, but elects no mayor

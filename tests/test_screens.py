@@ -250,7 +250,7 @@ def test_log_ids_are_short_and_undo_takes_them(tmp_path: Path, cli: Any,
 
 def test_click_words_speak_indonesian(cli: Any) -> None:
     help_text = cli("--lang", "id", "status", "--help").stdout
-    assert help_text.startswith("Cara pakai: ") and " status [OPTIONS]" in help_text
+    assert help_text.startswith("Cara pakai: ") and " status [OPSI] [wilayah]" in help_text
     assert "Opsi:" in help_text and "Tampilkan pesan ini lalu keluar." in help_text
     bad = cli("--lang", "id", "status", "--bogus")
     assert bad.exit_code == 2

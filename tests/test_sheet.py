@@ -560,6 +560,30 @@ def test_a_sheet_date_long_before_the_cycle_is_refused_as_a_typo(ws: Path, cli: 
     assert _records(ws) == {}
 
 
+EXTREME_SHEET_DATES = {
+    # typed text, and a date cell (what a spreadsheet keeps when a date is typed)
+    "year-9999": ("31/12/9999", "'31/12/9999' is outside the dates pilkada works with "
+                  "(1900-01-01 to 2999-12-31)"),
+    "year-1": ("01/01/0001", "'01/01/0001' is outside the dates pilkada works with"),
+    "iso-year-1": ("0001-01-01", "'0001-01-01' is outside the dates pilkada works with"),
+    "cell-9999": (datetime(9999, 12, 31), "'31/12/9999' is outside the dates pilkada works "
+                  "with (1900-01-01 to 2999-12-31)"),
+    "day-0": ("00/01/2024", "bad date '00/01/2024': use dd/mm/yyyy"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXTREME_SHEET_DATES))
+def test_an_extreme_sheet_date_is_refused_by_row(case: str, ws: Path, cli: RunCli) -> None:
+    value, message = EXTREME_SHEET_DATES[case]
+    [book] = _make(cli, "16.71")
+    _fill(book, {"gudang": {"status": "done", "date": value}})
+    result = cli("record", "--from", str(book))
+    assert result.exit_code == 2, result.output
+    assert f"{book}, sheet '{SHEET}', row {ROWS['gudang']}: {message}" in _err(result)
+    assert "Traceback" not in result.output
+    assert _records(ws) == {}
+
+
 def test_files_of_a_folder_take_effect_in_name_order(ws: Path, cli: RunCli) -> None:
     [first] = _make(cli, "16.71", "--out", "kembali/a-{region}.xlsx")
     second = ws / "kembali" / "b-16.71.xlsx"

@@ -143,12 +143,16 @@ def test_a_row_repeated_after_another_change_is_not_a_duplicate(ws: Path, cli: R
 BAD_AT = {
     # case 4: a future date without a time was recorded as now
     "future-day": ("2099-01-01", "the date 2099-01-01 is in the future"),
-    "future-time": ("9999-12-31T23:59-14:00", "the time 9999-12-31T23:59-14:00 is in the future"),
-    "year-one": ("0001-01-01", "the date 0001-01-01 is more than a year before the first stage "
-                 "of cycle mini (it starts 2024-01-01): a typo?"),
-    "year-one-offset": ("0001-01-01T00:00+14:00", "the date 0001-01-01 is more than a year "
-                        "before the first stage of cycle mini"),
+    "future-time": ("2999-12-31T23:59-14:00", "the time 2999-12-31T23:59-14:00 is in the future"),
+    "year-one": ("0001-01-01", "'0001-01-01' is outside the dates pilkada works with "
+                 "(1900-01-01 to 2999-12-31)"),
+    "year-one-offset": ("0001-01-01T00:00+14:00", "'0001-01-01T00:00+14:00' is outside the "
+                        "dates pilkada works with (1900-01-01 to 2999-12-31)"),
+    "year-9999-offset": ("9999-12-31T23:59-14:00", "'9999-12-31T23:59-14:00' is outside the "
+                         "dates pilkada works with (1900-01-01 to 2999-12-31)"),
     "typo": ("2022-12-31", "the date 2022-12-31 is more than a year before the first stage"),
+    "first-day": ("1900-01-01", "the date 1900-01-01 is more than a year before the first stage "
+                  "of cycle mini (it starts 2024-01-01): a typo?"),
 }
 
 

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pilkada_cli.errors import InputError
+from pilkada_cli.errors import InputError, os_reason
 from pilkada_cli.events import ORIGIN_RE, REGION_RE, Event, RecordFormatError, from_obj, to_line
 from pilkada_cli.i18n import _
 from pilkada_cli.regions import within
@@ -169,7 +169,7 @@ def read(path: Path) -> Bundle:
         data = path.read_bytes()
     except OSError as e:
         raise InputError(_("cannot read {path}: {reason}").format(
-            path=shown, reason=e.strerror or e)) from None
+            path=shown, reason=os_reason(e))) from None
     return parse(data, shown)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilkada_cli import elections as who
+from pilkada_cli.daterange import in_range, out_of_range
 from pilkada_cli.elections import DEFAULT_ELECTIONS, Election, OwnerAlias
 from pilkada_cli.errors import Problem, ValidationError
 from pilkada_cli.fields import SLUG_RE, Checker, parse_day, parse_iso_date
@@ -248,6 +249,9 @@ def _load_head(path: Path, problems: list[Problem]) -> _Head:
     day = parse_iso_date(raw_day) if raw_day else None
     if raw_day and day is None:
         c.add(("voting_day",), _("'{value}' is not a date (YYYY-MM-DD)").format(value=raw_day))
+    elif day is not None and not in_range(day):
+        c.add(("voting_day",), out_of_range(raw_day))
+        day = None  # no H-N offset is counted from it
     fields["voting_day"] = day or date.min
     tz = c.text(m, (), "timezone", "WIB")
     if c.choice(tz, ("timezone",), TIMEZONES, _("time zone")):
@@ -285,6 +289,10 @@ def _day(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], name: str
             _("'{value}' is not a date (YYYY-MM-DD) or a day relative to voting day "
               "(H-7, H+3)").format(value=raw),
         )
+    elif not in_range(day):
+        c.add((*key, name), out_of_range(raw if raw == day.isoformat()
+                                         else f"{raw} = {day.isoformat()}"))
+        return None, raw
     return day, raw
 
 

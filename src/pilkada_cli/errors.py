@@ -55,10 +55,16 @@ class ValidationError(InputError):
 
 
 def os_reason(exc: OSError) -> str:
-    """Why an operating-system call failed, in words a user can act on (translated)."""
+    """Why an operating-system call failed, in words a user can act on, in the run's language.
+
+    The operating system's own text (``strerror``) is English whatever the language, so the
+    common reasons are pilkada's own messages; any other is named by its errno code (EXDEV),
+    with the system's text only in English. An OSError without an errno carries pilkada's own
+    text (a refusal) and is shown as it is.
+    """
     import errno
 
-    from pilkada_cli.i18n import _
+    from pilkada_cli.i18n import _, language
 
     reasons = {
         errno.ENOSPC: _("no space left on device"),
@@ -70,8 +76,35 @@ def os_reason(exc: OSError) -> str:
         errno.ELOOP: _("is a symbolic link; refusing to follow it"),
         errno.ENAMETOOLONG: _("file name too long"),
         errno.EISDIR: _("is a folder"),
+        errno.ENOENT: _("no such file or folder"),
+        errno.EEXIST: _("already exists"),
+        errno.ENOTDIR: _("a part of the path is not a folder"),
+        errno.ENOTEMPTY: _("the folder is not empty"),
+        errno.EMFILE: _("too many open files"),
+        errno.ENFILE: _("too many open files in the system"),
+        errno.EBUSY: _("in use by another program"),
+        errno.ETXTBSY: _("in use by another program"),
+        errno.EAGAIN: _("temporarily unavailable; try again"),
+        errno.EFBIG: _("file too large"),
+        errno.EXDEV: _("cannot move a file between two drives"),
+        errno.ENODEV: _("no such device"),
+        errno.ENXIO: _("no such device or address"),
+        errno.ENOMEM: _("not enough memory"),
+        errno.EINVAL: _("invalid argument (a name or position the file system refuses)"),
+        errno.ETIMEDOUT: _("timed out"),
+        errno.EINTR: _("interrupted; try again"),
+        errno.ESTALE: _("stale network file handle; try again"),
     }
-    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
+    number = exc.errno
+    if not number:
+        return exc.strerror or str(exc)
+    known = reasons.get(number)
+    if known:
+        return known
+    code = errno.errorcode.get(number, str(number))
+    if language() == "en" and exc.strerror:
+        return f"{exc.strerror} ({code})"
+    return _("operating-system error {code}").format(code=code)
 
 
 class StorageError(PilkadaError):

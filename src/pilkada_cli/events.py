@@ -28,6 +28,9 @@ from datetime import datetime, timezone
 from operator import attrgetter
 from typing import Any, cast
 
+from pilkada_cli.daterange import FIRST_US as _FIRST_US
+from pilkada_cli.daterange import LAST_US as _LAST_US
+from pilkada_cli.daterange import out_of_range
 from pilkada_cli.errors import InputError
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import Instant, micros, parse_at, parse_recorded
@@ -456,6 +459,11 @@ def _check_times(ev: Event) -> None:
         raise RecordFormatError(_(
             "'at' must look like 2024-08-21T09:30:00+07:00 and 'recorded' like"
             " 2024-08-21T02:30:00.123456+00:00")) from None
+    # A time Python can hold but pilkada does not work with (year 1, 9999) would overflow
+    # where it is shown in a region's zone or a day is added: refused here, as a bad line.
+    for name, value in (("at", at), ("recorded", recorded)):
+        if not _FIRST_US <= value.us <= _LAST_US:
+            raise RecordFormatError(f"'{name}': " + out_of_range(value.text))
 
 
 def _check_links(ev: Event) -> None:

@@ -112,3 +112,9 @@ def region_level_word(level: str) -> str:
 def no_head_word() -> str:
     """Said of a region that elects no head of its own in the cycle (domain.md §8a)."""
     return _("elects no head")
+
+
+def no_election_word() -> str:
+    """The map's legend entry for a region that elects no head of its own (drawn hatched
+    grey, without a level colour)."""
+    return _("no election of its own")

@@ -19,6 +19,7 @@ from pilkada_cli.cache.cycles import cycle_key
 from pilkada_cli.cache.listing import snapshot as listed_before
 from pilkada_cli.checklist import Cycle
 from pilkada_cli.conflicts import Conflict, detect
+from pilkada_cli.daterange import check_day, check_moment
 from pilkada_cli.errors import InputError
 from pilkada_cli.events import Event
 from pilkada_cli.gcpause import gc_paused
@@ -39,14 +40,14 @@ def parse_as_of(text: str | None, workspace: Workspace) -> AsOf:
         return AsOf.now()
     try:
         if len(text) == 10:
-            return AsOf(day=date.fromisoformat(text))
+            return AsOf(day=check_day(date.fromisoformat(text), text))
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InputError(_("bad date '{text}': use YYYY-MM-DD").format(text=text)) from None
     if moment.tzinfo is None:
         raise InputError(_("bad time '{text}': give a UTC offset, e.g. +07:00").format(
             text=text))
-    return AsOf(instant=moment)
+    return AsOf(instant=check_moment(moment, text))
 
 
 def scope_regions(index: RegionIndex, root: str, depth: str) -> list[Region]:

@@ -212,10 +212,31 @@ def _unparsable(findings: list[Finding], shown: str, lineno: int, line: str, exc
     elif isinstance(exc, NewerVersionError):
         findings.append(finding(shown, lineno, "newer-version", str(exc)))
     elif line.strip():  # a blank line is skipped by design
-        reason = str(exc) if isinstance(exc, RecordFormatError) else _(
-            "not valid JSON ({error})").format(error=exc)
+        reason = str(exc) if isinstance(exc, RecordFormatError) else json_reason(exc)
         findings.append(finding(shown, lineno, "corrupt",
                                 _("corrupt record: {reason}").format(reason=reason)))
+
+
+def json_reason(exc: Exception) -> str:
+    """Why a line is not JSON, in the run's language (the json module's words are English)."""
+    if not isinstance(exc, json.JSONDecodeError):
+        return _("not valid JSON ({error})").format(error=exc)
+    words = {
+        "Expecting value": _("a value is missing"),
+        "Expecting ',' delimiter": _("a ',' is missing"),
+        "Expecting ':' delimiter": _("a ':' is missing"),
+        "Expecting property name enclosed in double quotes": _("a key in double quotes is "
+                                                               "missing"),
+        "Unterminated string starting at": _("a text is not closed"),
+        "Invalid control character at": _("a control character inside a text"),
+        "Invalid \\escape": _("an invalid escape (\\) inside a text"),
+        "Invalid \\uXXXX escape": _("an invalid escape (\\u) inside a text"),
+        "Extra data": _("more text after the record"),
+        "Illegal trailing comma before end of object": _("a ',' before the closing '}'"),
+        "Illegal trailing comma before end of array": _("a ',' before the closing ']'"),
+    }
+    return _("not valid JSON: {error} at column {column}").format(
+        error=words.get(exc.msg, exc.msg), column=exc.colno)
 
 
 def complete_object(segment: bytes) -> bool:

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from pilkada_cli import csvtext
 from pilkada_cli.checklist import Cycle, Item
+from pilkada_cli.daterange import check_day, check_moment
 from pilkada_cli.errors import InputError, Problem, ValidationError
 from pilkada_cli.events import (
     NAME_MAX_BYTES,
@@ -29,12 +30,13 @@ from pilkada_cli.events import (
     validate_text,
 )
 from pilkada_cli.i18n import _
-from pilkada_cli.instant import Instant
+from pilkada_cli.instant import Instant, micros
 from pilkada_cli.instant import of as instant_of
 from pilkada_cli.readiness import ZONES, applies, region_tags, role_of
 from pilkada_cli.regions import Region
 
 FUTURE_SLACK = timedelta(minutes=5)
+_SLACK_US = FUTURE_SLACK // timedelta(microseconds=1)
 EARLIEST_BEFORE = timedelta(days=365)  # how long before the cycle's first stage a change may be
 CSV_COLUMNS = ("region", "item", "status", "progress", "note", "evidence")
 CSV_OPTIONAL = ("at", "by")
@@ -94,7 +96,7 @@ def parse_at(text: str, zone: str, now: datetime) -> datetime:
     tz = ZONES[zone]
     try:
         if len(text.strip()) == 10:
-            day = date.fromisoformat(text.strip())
+            day = check_day(date.fromisoformat(text.strip()), text.strip())
             if day > now.astimezone(tz).date():
                 raise InputError(_("the date {date} is in the future").format(
                     date=day.isoformat()))
@@ -104,6 +106,7 @@ def parse_at(text: str, zone: str, now: datetime) -> datetime:
     except ValueError:
         raise InputError(_("bad time '{text}': use YYYY-MM-DD or YYYY-MM-DDTHH:MM").format(
             text=text)) from None
+    check_moment(moment, text.strip())
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
@@ -252,6 +255,36 @@ class Recorder:
             recorded=self._recorded(),
             undoes=target.id,
         )
+
+
+def back_dated(ev: Event) -> bool:
+    """Whether ``ev`` was recorded as having happened earlier than it was recorded (``--at``, a
+    CSV's or a sheet's date): only such an event can have a later record of its pair."""
+    return ev.recorded.us - ev.at.us > _SLACK_US
+
+
+def still_counting(saved: Sequence[Event], history: Iterable[Event], now: datetime
+                   ) -> dict[str, Event]:
+    """For each of ``saved`` that is not its pair's status after it was saved, the record that
+    counts instead (the pair's latest by ``order_key`` that has happened by ``now``, as
+    ``status`` folds them), by the saved event's id. A pair whose current record is itself one
+    of ``saved`` (two rows of one import) is left out: the import said which comes last."""
+    ids = {ev.id for ev in saved}
+    pairs = {(ev.region, ev.item) for ev in saved}
+    cutoff = micros(now)
+    current: dict[tuple[str, str], Event] = {}
+    for ev in history:
+        pair = (ev.region, ev.item)
+        if pair in pairs and ev.at.us <= cutoff:
+            best = current.get(pair)
+            if best is None or order_key(ev) > order_key(best):
+                current[pair] = ev
+    out: dict[str, Event] = {}
+    for ev in saved:
+        counts = current.get((ev.region, ev.item))
+        if counts is not None and counts.id not in ids:
+            out[ev.id] = counts
+    return out
 
 
 def read_csv_rows(raw: bytes, source: str) -> tuple[list[tuple[int, dict[str, str]]],

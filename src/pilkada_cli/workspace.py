@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli.checklist import TIMEZONES
-from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
+from pilkada_cli.daterange import in_range, out_of_range
+from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError, os_reason
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level, within
@@ -230,6 +231,9 @@ def _as_of(c: Checker, m: Mapping[str, Any]) -> date | None:
     day = parse_iso_date(raw)
     if day is None:
         c.add(("as_of",), _("'{value}' is not a date (YYYY-MM-DD)").format(value=raw))
+    elif not in_range(day):
+        c.add(("as_of",), out_of_range(raw))
+        return None
     return day
 
 
@@ -321,7 +325,7 @@ def init_workspace(folder: Path, config: Config) -> Path:
             fh.write(render_config(config))
     except OSError as e:
         raise StorageError(_("cannot create the workspace in {path}: {reason}").format(
-            path=folder, reason=e.strerror or e)) from e
+            path=folder, reason=os_reason(e))) from e
     return path
 
 

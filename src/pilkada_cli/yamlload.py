@@ -10,12 +10,13 @@ a map from each value's path to its line, so validators can name file:line for e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pilkada_cli.errors import Problem, ValidationError
+from pilkada_cli.errors import Problem, ValidationError, os_reason
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def load_file(path: Path, display: str | None = None) -> Document:
         with path.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as e:
-        raise _fail(shown, None, _("cannot read file: {reason}").format(reason=e.strerror)) from e
+        raise _fail(shown, None, _("cannot read file: {reason}").format(reason=os_reason(e))) from e
     return load_bytes(raw, shown)
 
 
@@ -123,8 +124,43 @@ def load_bytes(raw: bytes, shown: str) -> Document:
 def _yaml_error(e: yaml.MarkedYAMLError, shown: str) -> ValidationError:
     mark = e.problem_mark or e.context_mark
     line = mark.line + 1 if mark is not None else None
-    reason = e.problem or e.context or str(e)
+    reason = yaml_problem(e.problem or e.context or str(e))
     return _fail(shown, line, _("invalid YAML: {reason}").format(reason=reason))
+
+
+def yaml_problem(problem: str) -> str:
+    """The YAML parser's (English) words for what is wrong at a line, in the run's language:
+    the problems a hand edit makes, as libyaml and PyYAML word them; any other as it is."""
+    problems: tuple[tuple[str, Callable[[re.Match[str]], str]], ...] = (
+        (r"mapping values are not allowed (?:here|in this context)",
+         lambda _m: _("a ':' where no key can start (a missing space or line break?)")),
+        (r"could not find expected ':'", lambda _m: _("a ':' is missing after a key")),
+        (r"found character (?:'\\t' )?that cannot start any token",
+         lambda _m: _("a character that cannot start a value (a tab? indent with spaces)")),
+        (r"found character (.+) that cannot start any token",
+         lambda m: _("the character {char} cannot start a value").format(char=m[1])),
+        (r"found unexpected end of stream",
+         lambda _m: _("the file ends inside a value (a quote not closed?)")),
+        (r"found unknown escape character ?(.*)",
+         lambda m: _("unknown escape character {char} in a double-quoted text").format(
+             char=m[1] or "\\")),
+        (r"expected <block end>, but found .+",
+         lambda _m: _("the indentation does not match the lines above")),
+        (r"did not find expected key", lambda _m: _("a key is missing (check the indentation)")),
+        (r"(?:expected|did not find expected) ',' or '([\]}])'(?:, but got (.+))?",
+         lambda m: _("a list or mapping in brackets is not closed: a ',' or '{close}' is "
+                     "missing").format(close=m[1])),
+        (r"did not find expected '-' indicator",
+         lambda _m: _("a list entry ('-') is missing (check the indentation)")),
+        (r"(?:expected '<document start>', but found (.+)|did not find expected "
+         r"<document start>)",
+         lambda _m: _("unexpected text after the end of the document")),
+    )
+    for pattern, make in problems:
+        found = re.fullmatch(pattern, problem.strip())
+        if found:
+            return make(found)
+    return problem
 
 
 def _prescan(text: str, shown: str) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.events import Event
-    from pilkada_cli.readiness import Readiness
+    from pilkada_cli.readiness import AsOf, Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
     from pilkada_cli.views import OpenPair
@@ -150,13 +150,14 @@ class Session:
         self._warn_skipped(bad)
         return list(result.events)
 
-    def readiness(self, as_of: str | None) -> Readiness:
-        """The readiness of the workspace at ``--as-of`` (from the derived cache when nothing
-        it depends on changed; unreadable lines are warned about as ``events`` does)."""
+    def readiness(self, as_of: str | AsOf | None) -> Readiness:
+        """The readiness of the workspace at ``--as-of`` (or at a moment the command worked
+        out: the day before ``--since``), from the derived cache when nothing it depends on
+        changed; unreadable lines are warned about as ``events`` does."""
         from pilkada_cli.loading import parse_as_of, readiness
 
         ws = self.workspace()
-        moment = parse_as_of(as_of, ws)
+        moment = parse_as_of(as_of, ws) if as_of is None or isinstance(as_of, str) else as_of
         r, bad = readiness(ws, self.cycle(), self.regions, moment)
         self.record_problems = bad
         self._warn_skipped(bad)

@@ -123,7 +123,7 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         problems += e.problems
     if problems:  # every bad row, in file order; nothing is written
         raise ValidationError(sorted(problems, key=lambda p: p.line or 0))
-    save(s, events)
+    save(s, events, from_file=True)
     if skipped:
         from rich.text import Text
 

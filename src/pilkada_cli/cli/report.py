@@ -105,6 +105,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
     from datetime import timedelta
 
     from pilkada_cli.events import NAME_MAX_BYTES, validate_text
+    from pilkada_cli.readiness import AsOf
     from pilkada_cli.regions import depth_of_level
     from pilkada_cli.report.model import build_report
 
@@ -122,7 +123,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
     before = start = None
     if since is not None:
         start = since_day(since, ws)
-        before = s.readiness((start - timedelta(days=1)).isoformat())
+        before = s.readiness(AsOf(day=start - timedelta(days=1)))
     return build_report(
         r, target=target, title=title, generated_by=who, generated_at=_now(),
         sample=ws.config.sample, depth=depth_of_level(depth) if depth else None,

@@ -79,6 +79,7 @@ def export(
     from rich.text import Text
 
     from pilkada_cli import bundle, exchange
+    from pilkada_cli.daterange import check_day
     from pilkada_cli.readiness import ZONES
     from pilkada_cli.recording import operator
     from pilkada_cli.report.output import write_atomic
@@ -98,6 +99,7 @@ def export(
             day = date.fromisoformat(since)
         except ValueError:
             raise InputError(_("bad date '{text}': use YYYY-MM-DD").format(text=since)) from None
+        check_day(day, since)
         start = datetime.combine(day, time(), ZONES[picked[0].timezone])
     every = s.events()
     chosen = exchange.select(every, [r.code for r in picked], start)

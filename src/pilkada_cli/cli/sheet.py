@@ -11,7 +11,7 @@ import typer
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import AsOfOpt
-from pilkada_cli.errors import InputError, Problem, ValidationError
+from pilkada_cli.errors import InputError, Problem, ValidationError, os_reason
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
                 file=name, n=len(found)), style="bold red"))
             continue
         if events:
-            save(s, events)
+            save(s, events, from_file=True)
             importer.saved(events)
         err.print(Text(_("{file}: {n} change(s) recorded").format(file=name, n=len(events))
                        if events else _("{file}: nothing changed").format(file=name)))
@@ -174,7 +174,7 @@ def _folder(path: Path) -> list[Path]:
                        and not p.name.startswith(("~$", ".")))
     except OSError as e:
         raise InputError(_("cannot read {path}: {reason}").format(
-            path=path, reason=e.strerror or e)) from None
+            path=path, reason=os_reason(e))) from None
     if not names:
         raise InputError(_("no .xlsx or .csv files in {folder}").format(folder=path))
     return names

@@ -21,6 +21,7 @@ from pilkada_cli.cli.options import (
     show,
     since_day,
 )
+from pilkada_cli.daterange import MAX_SPAN_DAYS
 from pilkada_cli.errors import ExitCode
 from pilkada_cli.gcpause import without_gc
 from pilkada_cli.i18n import _
@@ -106,8 +107,8 @@ def status(
 @without_gc
 def due(
     region: RegionArg = None,
-    within: Annotated[int, typer.Option("--within", help=_("Days ahead to include."), min=0)
-    ] = 14,
+    within: Annotated[int, typer.Option("--within", help=_("Days ahead to include."), min=0,
+                                        max=MAX_SPAN_DAYS)] = 14,
     overdue: Annotated[bool, typer.Option("--overdue", help=_("Only overdue items."))] = False,
     owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--owner", "-o", help=_("Only this responsible body."), show_default=False)] = None,
@@ -168,13 +169,14 @@ def changes(
     from datetime import timedelta
 
     from pilkada_cli import views
+    from pilkada_cli.readiness import AsOf
 
     screens = lazy("pilkada_cli.render.status")
 
     s = get_session()
     ws = s.workspace()
     start = since_day(since, ws)
-    before = s.readiness((start - timedelta(days=1)).isoformat())
+    before = s.readiness(AsOf(day=start - timedelta(days=1)))  # (1899-12-31 is no input)
     after = s.readiness(until)
     target = s.region(region) if region else after.root
     check_in_workspace(s, target.code)

@@ -7,12 +7,15 @@ renderer draws the very same primitives, so both pictures agree.
 
 What the map promises (issue #8): every area is filled by its level with the colours used
 everywhere (red KRITIS, amber WASPADA, green SIAP, grey upcoming); regions with no report at all
-carry a hatch and a dashed outline; every area is numbered, worst first, and the numbers are keyed
-to a list beside the map with the level as a word and score / expected, so a black-and-white print
-reads; a legend carries the words; each area has a hover title with name, score and expected;
-small areas get a marker of a minimum size so they stay visible and hoverable; regions without
-boundary data are listed under the map. All text is escaped; there are no scripts and no
-external references (the only reference is to the hatch pattern defined inside the picture).
+carry a hatch and a dashed outline; regions that elect no head of their own in the cycle (DI
+Yogyakarta's governor, DKI Jakarta's administrative cities: domain.md §8a) carry a grey hatch
+and no level colour, and a legend entry says why; every area is numbered, worst first, and the
+numbers are keyed to a list beside the map with the level as a word and score / expected, so a
+black-and-white print reads; a legend carries the words; each area has a hover title with name,
+score and expected; small areas get a marker of a minimum size so they stay visible and
+hoverable; regions without boundary data are listed under the map. All text is escaped; there
+are no scripts and no external references (the only references are to the hatch patterns
+defined inside the picture).
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from html import escape
 
 from pilkada_cli import geo
 from pilkada_cli.i18n import _, format_date, format_percent, language
-from pilkada_cli.labels import LEVEL_COLOURS, level_letter, level_word, no_head_word
+from pilkada_cli.labels import (
+    LEVEL_COLOURS,
+    level_letter,
+    level_word,
+    no_election_word,
+    no_head_word,
+)
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, Readiness, Summary, days_to_voting
 from pilkada_cli.regions import NATION_CODE, Region
 from pilkada_cli.render.text import inert
@@ -44,6 +53,13 @@ HATCH = "#000000"
 HATCH_SPACING = 7  # between the hatch lines of "no report"
 HATCH_WIDTH = 1.6
 HATCH_OPACITY = 0.6
+NO_HEAD_FILL = "#f4f4f4"  # a region with no election of its own: no level colour,
+NO_HEAD_HATCH = "#9e9e9e"  # a grey hatch the other way round
+NO_HEAD_SPACING = 6
+NO_HEAD_WIDTH = 1.4
+# The two hatches (a Shape's, Circle's or Rect's ``hatch``; "" for none).
+NO_REPORT_HATCH = "no-report"  # black lines over the NO REPORT grey, with a dashed outline
+NO_HEAD_HATCH_KIND = "no-head"  # grey lines over NO_HEAD_FILL
 FONT = "'DejaVu Sans', 'Segoe UI', Arial, Helvetica, sans-serif"
 
 DEFAULT_WIDTH = 1200
@@ -69,7 +85,7 @@ class Shape:
     fill: str
     stroke: str
     stroke_width: float
-    hatch: bool = False
+    hatch: str = ""  # NO_REPORT_HATCH, NO_HEAD_HATCH_KIND or none
     dashed: bool = False
 
 
@@ -83,7 +99,7 @@ class Circle:
     fill: str
     stroke: str
     stroke_width: float
-    hatch: bool = False
+    hatch: str = ""
     dashed: bool = False
 
 
@@ -97,7 +113,7 @@ class Rect:
     h: float
     fill: str
     stroke: str | None = None
-    hatch: bool = False
+    hatch: str = ""
     dashed: bool = False
 
 
@@ -140,6 +156,7 @@ class Area:
     no_report: bool
     title: str
     parts: tuple[Primitive, ...]
+    elects: bool = True  # False: drawn with the grey hatch, no level colour
 
 
 @dataclass
@@ -275,12 +292,16 @@ def layout(r: Readiness, root_code: str, stage: str | None = None, *,
 
     counts: dict[str | None, int] = {}
     for e in entries:
-        counts[e.summary.level] = counts.get(e.summary.level, 0) + 1
-    no_report = sum(e.no_report for e in entries)
+        if e.elects:  # the others are drawn without a level colour, and counted apart
+            counts[e.summary.level] = counts.get(e.summary.level, 0) + 1
+    no_report = sum(e.no_report and e.elects for e in entries)
+    no_head = sum(not e.elects for e in entries)
     label = _("Readiness map of {region}: {counts}; no report: {none}").format(
         region=root.name, none=no_report,
         counts=", ".join(f"{counts[lvl]} {level_word(lvl)}" for lvl in (*LEVEL_ORDER, None)
                          if counts.get(lvl)) or "—")
+    if no_head:
+        label += "; " + _("{word} ({n})").format(word=no_election_word(), n=no_head)
     pic = Picture(width=width, height=0, label=label,
                   drawn=[e.region.code for e in drawn], missing=[e.region.code for e in missing])
 
@@ -319,7 +340,7 @@ def layout(r: Readiness, root_code: str, stage: str | None = None, *,
             MUTED))
         map_bottom = y + 30
 
-    below = _legend(pic, counts, no_report, MARGIN, map_bottom + 14, map_w)
+    below = _legend(pic, counts, no_report, no_head, MARGIN, map_bottom + 14, map_w)
     if root.depth >= 2 and r.children(root.code):
         below = _note(pic, _("Boundaries are shipped down to regency/city level: {name} is "
                              "shown as a whole.").format(name=root.name), MARGIN, below + 4,
@@ -431,27 +452,49 @@ def _map(pic: Picture, proj: geo.Projection, x0: float, y0: float, root: Region,
     labels: list[Primitive] = []
     for e, polygons, (lx, ly, _room) in big:
         level = e.summary.level
-        parts: list[Primitive] = [Shape(polygons, FILL[level], EDGE, 0.8)]
-        if e.no_report:
-            parts.append(Shape(polygons, "none", TEXT, 1.6, hatch=True, dashed=True))
-        pic.items.append(Area(e.region.code, level, e.no_report, _area_title(e), tuple(parts)))
+        parts: list[Primitive] = [_fill(e, polygons)]
+        if e.no_report and e.elects:
+            parts.append(Shape(polygons, "none", TEXT, 1.6, hatch=NO_REPORT_HATCH, dashed=True))
+        pic.items.append(Area(e.region.code, level, e.no_report, _area_title(e), tuple(parts),
+                              e.elects))
         labels.append(Text(lx, ly + 5, str(e.number), 15, TEXT, bold=True, anchor="middle",
                            halo="#ffffff"))
     # Small areas last, so that their markers sit on top and stay hoverable.
     for e, polygons, (lx, ly, _room) in small:
         level = e.summary.level
         mx, my = _marker_spot(placed, lx, ly, x0, y0, proj)
-        placed.spots.append((mx, my, MARKER_R + (3 if e.no_report else 0)))
-        parts = [Shape(polygons, FILL[level], EDGE, 0.8)]
+        dashed = e.no_report and e.elects
+        placed.spots.append((mx, my, MARKER_R + (3 if dashed else 0)))
+        parts = [_fill(e, polygons)]
         if (mx, my) != (lx, ly):
             parts.append(Line(lx, ly, mx, my, TEXT, 1.2))
-        parts.append(Circle(mx, my, MARKER_R, FILL[level], TEXT, 1.4))
-        if e.no_report:  # a hatch would drown the number: a dashed ring around the marker
+        # a hatch would drown the number: the marker is plain (grey without an election)
+        parts.append(Circle(mx, my, MARKER_R, _disc(e), TEXT, 1.4))
+        if dashed:  # no report: a dashed ring around the marker
             parts.append(Circle(mx, my, MARKER_R + 3, "none", TEXT, 1.4, dashed=True))
-        parts.append(Text(mx, my + 4, str(e.number), 11, INK[level], bold=True,
+        parts.append(Text(mx, my + 4, str(e.number), 11, _ink(e), bold=True,
                           anchor="middle"))
-        pic.items.append(Area(e.region.code, level, e.no_report, _area_title(e), tuple(parts)))
+        pic.items.append(Area(e.region.code, level, e.no_report, _area_title(e), tuple(parts),
+                              e.elects))
     pic.items.extend(labels)
+
+
+def _fill(e: Entry, polygons: list[geo.Polygon]) -> Shape:
+    """An area's fill: its level's colour, or the grey hatch of a region that elects no head
+    of its own (its level would say how the elections it only hosts are doing, which the
+    map of those regions shows)."""
+    if not e.elects:
+        return Shape(polygons, NO_HEAD_FILL, EDGE, 0.8, hatch=NO_HEAD_HATCH_KIND)
+    return Shape(polygons, FILL[e.summary.level], EDGE, 0.8)
+
+
+def _disc(e: Entry) -> str:
+    """The colour of an area's numbered disc (markers, the list)."""
+    return FILL[e.summary.level] if e.elects else NO_HEAD_FILL
+
+
+def _ink(e: Entry) -> str:
+    return INK[e.summary.level] if e.elects else TEXT
 
 
 def _marker_spot(placed: _Placed, x: float, y: float, x0: float, y0: float,
@@ -499,28 +542,34 @@ def _context(root: Region, codes: set[str], boundaries: dict[str, geo.Boundary],
     return out
 
 
-def _legend(pic: Picture, counts: dict[str | None, int], no_report: int, x0: float, y: float,
-            width: float) -> float:
+def _legend(pic: Picture, counts: dict[str | None, int], no_report: int, no_head: int,
+            x0: float, y: float, width: float) -> float:
     """Swatches with the level's letter, the words, and how many areas carry each: only the
-    levels some area has (a "(0)" says nothing about the map), in the order of levels."""
-    entries: list[tuple[str | None, bool, str]] = []  # level, hatched, text
+    levels some area has (a "(0)" says nothing about the map), in the order of levels; then
+    no report, and no election of its own."""
+    entries: list[tuple[str | None, str, str]] = []  # level, hatch, text
     for level in (*LEVEL_ORDER, None):
         if not counts.get(level):
             continue
         word = level_word(level) if level is not None else _("no items apply")
-        entries.append((level, False, _("{word} ({n})").format(word=word, n=counts[level])))
+        entries.append((level, "", _("{word} ({n})").format(word=word, n=counts[level])))
     if no_report:
-        entries.append((NO_REPORT, True, _("{word} ({n})").format(word=level_word(NO_REPORT),
-                                                                  n=no_report)))
+        entries.append((NO_REPORT, NO_REPORT_HATCH, _("{word} ({n})").format(
+            word=level_word(NO_REPORT), n=no_report)))
+    if no_head:
+        entries.append((None, NO_HEAD_HATCH_KIND, _("{word} ({n})").format(
+            word=no_election_word(), n=no_head)))
     if not entries:
         return y
     x = x0
-    for level, hatched, text in entries:
+    for level, hatch, text in entries:
         w = 22 + 6 + text_width(text, 13) + 18
         if x > x0 and x + w > x0 + width:
             x, y = x0, y + 24
-        if hatched:
-            pic.items.append(Rect(x, y, 22, 16, FILL[NO_REPORT], TEXT, hatch=True, dashed=True))
+        if hatch == NO_REPORT_HATCH:
+            pic.items.append(Rect(x, y, 22, 16, FILL[NO_REPORT], TEXT, hatch=hatch, dashed=True))
+        elif hatch:
+            pic.items.append(Rect(x, y, 22, 16, NO_HEAD_FILL, EDGE, hatch=hatch))
         else:
             pic.items.append(Rect(x, y, 22, 16, FILL[level], EDGE))
             if level is not None:
@@ -604,14 +653,17 @@ def _key(pic: Picture, entries: Sequence[Entry], names: dict[str, str], x0: floa
         for e in chunk:
             level = e.summary.level
             cy = y + KEY_ROW / 2 - 2
-            pic.items.append(Circle(x + 11, cy, 11, FILL[level], EDGE, 0.8))
-            pic.items.append(Text(x + 11, cy + 4.5, str(e.number), 12, INK[level], bold=True,
+            pic.items.append(Circle(x + 11, cy, 11, _disc(e), EDGE, 0.8))
+            pic.items.append(Text(x + 11, cy + 4.5, str(e.number), 12, _ink(e), bold=True,
                                   anchor="middle"))
             pic.items.append(Text(x + 30, cy + 5, fit_text(names[e.region.code], KEY_FONT,
                                                            name_w - 6), KEY_FONT))
-            if e.no_report:
+            if not e.elects:
+                pic.items.append(Rect(level_x, cy - 6, 12, 12, NO_HEAD_FILL, EDGE,
+                                      hatch=NO_HEAD_HATCH_KIND))
+            elif e.no_report:
                 pic.items.append(Rect(level_x, cy - 6, 12, 12, FILL[NO_REPORT], TEXT,
-                                      hatch=True, dashed=True))
+                                      hatch=NO_REPORT_HATCH, dashed=True))
             pic.items.append(Text(level_x + 18, cy + 5, level_word(level), KEY_SMALL,
                                   bold=True))
             pic.items.append(Text(x + col_w, cy + 5, _score_text(e.summary), KEY_FONT,
@@ -675,9 +727,9 @@ def _tenths(t: int) -> str:
     return f"{sign}{whole or ''}.{frac}"
 
 
-def _paint(fill: str, stroke: str | None, width: float, hatch: bool, dashed: bool,
+def _paint(fill: str, stroke: str | None, width: float, hatch: str, dashed: bool,
            pattern: str) -> str:
-    fill = f"url(#{pattern})" if hatch else fill
+    fill = f"url(#{_pattern(pattern, hatch)})" if hatch else fill
     out = f' fill="{fill}"'
     if stroke:
         out += f' stroke="{stroke}" stroke-width="{_num(width)}" stroke-linejoin="round"'
@@ -686,12 +738,19 @@ def _paint(fill: str, stroke: str | None, width: float, hatch: bool, dashed: boo
     return out
 
 
+def _pattern(prefix: str, hatch: str) -> str:
+    """The id of a hatch's pattern in a picture whose ids start with ``prefix``."""
+    return prefix if hatch == NO_REPORT_HATCH else f"{prefix}-nohead"
+
+
 def _svg_item(item: Primitive | Area, pattern: str) -> Iterator[str]:
     if isinstance(item, Area):
         attrs = (f' class="pkmap-area" data-code="{_esc(item.code)}" '
                  f'data-level="{_esc(item.level or "none")}"')
         if item.no_report:
             attrs += ' data-no-report="1"'
+        if not item.elects:
+            attrs += ' data-no-election="1"'
         yield f"<g{attrs}><title>{_esc(item.title)}</title>"
         for part in item.parts:
             yield from _svg_item(part, pattern)
@@ -765,6 +824,13 @@ def svg_of(pic: Picture, prefix: str, standalone: bool = False) -> str:
         f'height="{HATCH_SPACING}" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
         f'<line x1="{HATCH_SPACING / 2}" y1="0" x2="{HATCH_SPACING / 2}" y2="{HATCH_SPACING}" '
         f'stroke="{HATCH}" stroke-opacity="{HATCH_OPACITY}" stroke-width="{HATCH_WIDTH}"/>'
+        "</pattern>"
+        f'<pattern id="{_esc(pattern)}-nohead" width="{NO_HEAD_SPACING}" '
+        f'height="{NO_HEAD_SPACING}" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(-45)">'
+        f'<rect width="{NO_HEAD_SPACING}" height="{NO_HEAD_SPACING}" fill="{NO_HEAD_FILL}"/>'
+        f'<line x1="{NO_HEAD_SPACING / 2}" y1="0" x2="{NO_HEAD_SPACING / 2}" '
+        f'y2="{NO_HEAD_SPACING}" stroke="{NO_HEAD_HATCH}" stroke-width="{NO_HEAD_WIDTH}"/>'
         "</pattern></defs>",
         f'<rect width="{w}" height="{h}" fill="#ffffff"/>',
     ]

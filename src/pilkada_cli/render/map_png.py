@@ -20,6 +20,10 @@ from pilkada_cli.render.map import (
     HATCH_OPACITY,
     HATCH_SPACING,
     HATCH_WIDTH,
+    NO_HEAD_HATCH,
+    NO_HEAD_SPACING,
+    NO_HEAD_WIDTH,
+    NO_REPORT_HATCH,
     Area,
     Circle,
     Line,
@@ -119,22 +123,30 @@ class _Painter:
                     pen.polygon(shifted, fill=0 if i else 255)
         return mask, (x0, y0)
 
-    def _hatch(self, mask: Image.Image, origin: tuple[int, int]) -> None:
+    def _hatch(self, mask: Image.Image, origin: tuple[int, int], kind: str) -> None:
+        """The hatch of ``kind`` inside ``mask``: as the SVG's patterns draw it (no report:
+        black lines rising at 45°; no election of its own: grey lines falling at 45°)."""
         from PIL import Image, ImageChops, ImageDraw
 
+        report = kind == NO_REPORT_HATCH
+        spacing, colour = (HATCH_SPACING, HATCH) if report else (NO_HEAD_SPACING, NO_HEAD_HATCH)
+        opacity = HATCH_OPACITY if report else 1.0
         w, h = mask.size
         lines = Image.new("L", (w, h), 0)
         pen = ImageDraw.Draw(lines)
-        step = HATCH_SPACING * math.sqrt(2) * self.k  # along x, for 45° lines
-        width = max(round(HATCH_WIDTH * self.k), 1)
+        step = spacing * math.sqrt(2) * self.k  # along x, for 45° lines
+        width = max(round((HATCH_WIDTH if report else NO_HEAD_WIDTH) * self.k), 1)
         ox, oy = origin
-        start = -((ox + oy) % step) - h
+        start = -(((ox + oy) if report else (ox - oy)) % step) - h
         t = start
         while t < w + h:
-            pen.line([(t, h), (t + h, 0)], fill=round(255 * HATCH_OPACITY), width=width)
+            if report:
+                pen.line([(t, h), (t + h, 0)], fill=round(255 * opacity), width=width)
+            else:
+                pen.line([(t, 0), (t + h, h)], fill=round(255 * opacity), width=width)
             t += step
         alpha = ImageChops.multiply(mask, lines)
-        self.image.paste(HATCH, (ox, oy, ox + w, oy + h), alpha)
+        self.image.paste(colour, (ox, oy, ox + w, oy + h), alpha)
 
     def _outline(self, ring: Sequence[geo.Point], colour: str, width: float,
                  dashed: bool) -> None:
@@ -180,7 +192,7 @@ class _Painter:
                 self.image.paste(s.fill, (origin[0], origin[1], origin[0] + w, origin[1] + h),
                                  mask)
             if s.hatch:
-                self._hatch(mask, origin)
+                self._hatch(mask, origin, s.hatch)
         if s.stroke != "none":
             for polygon in s.polygons:
                 for ring in polygon:
@@ -196,7 +208,7 @@ class _Painter:
             2 * math.pi * i / n)) for i in range(n)]
         if c.hatch:
             mask, origin = self._mask([[ring]])
-            self._hatch(mask, origin)
+            self._hatch(mask, origin, c.hatch)
         if c.stroke != "none":
             self._outline(ring, c.stroke, c.stroke_width, c.dashed)
 

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pilkada_cli.errors import InputError
+from pilkada_cli.errors import InputError, os_reason
 from pilkada_cli.i18n import _
 
 ENV = "PILKADA_BROWSER"
@@ -86,7 +86,7 @@ def html_to_pdf(html: bytes) -> bytes:
                                   check=False)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise InputError(_("cannot print the PDF with {browser}: {reason}").format(
-                browser=browser, reason=e)) from e
+                browser=browser, reason=os_reason(e) if isinstance(e, OSError) else e)) from e
         if not pdf.is_file() or not pdf.read_bytes().startswith(b"%PDF"):
             detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise InputError(_("cannot print the PDF with {browser} (exit code {code}) {detail}")

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from pilkada_cli.daterange import in_range, out_of_range
 from pilkada_cli.errors import InputError, Problem
 from pilkada_cli.events import Event, order_key
 from pilkada_cli.i18n import _, language
@@ -280,6 +281,9 @@ def _day(value: Value, region: Region, now: datetime, problems: list[str]) -> da
         if value is not None and _text(value):
             problems.append(_("bad date '{value}': use dd/mm/yyyy").format(value=_text(value)))
         return None
+    if not in_range(day):
+        problems.append(out_of_range(_text(value)))
+        return None
     if day > now.astimezone(ZONES[region.timezone]).date():
         problems.append(_("the date {date} is in the future").format(
             date=day.strftime("%d/%m/%Y")))
@@ -300,7 +304,7 @@ def _as_date(value: Value) -> date | None:
     try:
         if m := _DMY.fullmatch(text):
             d, mo, y = (int(g) for g in m.groups())
-            return date(y + 2000 if y < 100 else y, mo, d)
+            return date(y + 2000 if len(m[3]) == 2 else y, mo, d)  # 0001 is year 1, not 2001
         if m := _ISO.fullmatch(text):
             y, mo, d = (int(g) for g in m.groups())
             return date(y, mo, d)

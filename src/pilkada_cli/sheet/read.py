@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Union
 
 from pilkada_cli import csvtext
-from pilkada_cli.errors import Problem, ValidationError
+from pilkada_cli.errors import Problem, ValidationError, os_reason
 from pilkada_cli.i18n import _, language
 from pilkada_cli.sheet.layout import COLUMNS, LABEL_KEYS, REQUIRED, normalise_label
 
@@ -108,8 +108,14 @@ def read_workbook(raw: bytes, file: str) -> list[SheetTable]:
         wb = load_workbook(io.BytesIO(raw), data_only=False, keep_links=False)
     except (BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError,
             IndexError, AttributeError) as e:
-        raise _fail(file, _("cannot read the workbook: {reason}").format(
-            reason=str(e) or type(e).__name__)) from None
+        if isinstance(e, OSError):
+            reason = os_reason(e)
+        elif isinstance(e, (BadZipFile, InvalidFileException)):  # (their words are English)
+            reason = _("it is not an XLSX workbook, or it is damaged")
+        else:
+            reason = str(e) or type(e).__name__
+        raise _fail(file, _("cannot read the workbook: {reason}").format(reason=reason)
+                    ) from None
     tables = []
     for ws in wb.worksheets:
         if ws.max_row > MAX_ROWS:
