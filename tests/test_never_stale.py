@@ -28,7 +28,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from pilkada_cli import senders
 from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
@@ -332,7 +331,7 @@ def test_an_office_renamed(prov: Office) -> None:
     claims = sorted((prov.ws / "records" / "origins").glob("*.json"))
     assert claims
     for path in claims:
-        path.write_bytes(senders.claim(path.name[:-5], "Kantor Pindahan", None))
+        path.write_bytes(claims.claim(path.name[:-5], "Kantor Pindahan", None))
     same(prov, VIEWS[0], due)
     assert "(Kantor Pindahan) vs " in _run(prov, due, True)[1]
 
