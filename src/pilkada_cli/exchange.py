@@ -20,7 +20,7 @@ from pilkada_cli.i18n import _
 from pilkada_cli.instant import micros
 from pilkada_cli.offices import Office
 from pilkada_cli.regions import within
-from pilkada_cli.trust import judge
+from pilkada_cli.trust import Own, judge
 
 
 def in_subtree(code: str, roots: Iterable[str]) -> bool:
@@ -72,9 +72,8 @@ class Plan:
 
 
 def plan(bundle: Bundle, *, cycle_id: str, items: Collection[str], inside: Callable[[str], bool],
-         offices: Sequence[Office], own_origin: str | None, own_key: str | None,
-         claims: Mapping[str, Sender], seen_here: Mapping[str, bytes],
-         existing: Iterable[Event], now_us: int) -> Plan:
+         offices: Sequence[Office], own: Own, claims: Mapping[str, Sender],
+         seen_here: Mapping[str, bytes], existing: Iterable[Event], now_us: int) -> Plan:
     """Check ``bundle`` for this workspace (the cycle and regions here; who may write what is
     trust.judge's); InputError with every reason it is refused."""
     m = bundle.manifest
@@ -87,8 +86,8 @@ def plan(bundle: Bundle, *, cycle_id: str, items: Collection[str], inside: Calla
         problems.append(_("events for regions outside this workspace: {list}").format(
             list=outside))
     have = {ev.id: ev for ev in existing}
-    verdict = judge(bundle, offices=offices, own_origin=own_origin, own_key=own_key,
-                    claims=claims, seen_here=seen_here, have=have, now_us=now_us)
+    verdict = judge(bundle, offices=offices, own=own, claims=claims, seen_here=seen_here,
+                    have=have, now_us=now_us)
     problems += verdict.refusals
     if problems:
         head = _("{path}: refused, nothing imported:").format(path=bundle.path)

@@ -30,7 +30,7 @@ from pilkada_cli.views import OpenPair, open_pairs
 from pilkada_cli.workspace import Workspace
 
 if TYPE_CHECKING:
-    from pilkada_cli.trust import OfficeName
+    from pilkada_cli.trust import OfficeName, Own
 
 
 def parse_as_of(text: str | None, workspace: Workspace) -> AsOf:
@@ -128,15 +128,14 @@ def due_pairs(r: Readiness, codes: Sequence[str]) -> Mapping[str, Sequence[OpenP
     return dues.open_pairs(r, codes, open_pairs)
 
 
-def office_names(ws: Workspace, own_origin: str | None, own_name: str | None
-                 ) -> dict[str, OfficeName]:
+def office_names(ws: Workspace, own: Own) -> dict[str, OfficeName]:
     """Origin -> the name it is shown by in `log`, conflicts and `due` (trust.office_names:
     the receiver's offices list by the owner's key, this copy's own name, else the claim's
     word marked unverified)."""
     from pilkada_cli import senders
     from pilkada_cli.trust import office_names as names
 
-    return names(senders.load(ws.records_dir), ws.config.offices, own_origin, own_name)
+    return names(senders.load(ws.records_dir), ws.config.offices, own)
 
 
 class _Named(Mapping[tuple[str, str], Conflict]):

@@ -62,21 +62,35 @@ class OfficeName:
         return _("{office} (unverified)").format(office=self.name)
 
 
-def name_for(key: str | None, claimed: str, offices: Sequence[Office]) -> OfficeName:
-    """The name of whoever holds ``key`` (a verified key, or None): the listed office's name,
-    else ``claimed`` (what the claim or bundle says of itself), unverified."""
+@dataclass(frozen=True)
+class Own:
+    """This workspace copy as the rules see it: its origin (None until it first writes), this
+    office's public key (None without one) and its own name."""
+
+    origin: str | None = None
+    key: str | None = None
+    name: str | None = None
+
+
+def name_for(key: str | None, claimed: str, offices: Sequence[Office],
+             own: Own = Own()) -> OfficeName:  # noqa: B008 (frozen: shared safely)
+    """The name of whoever holds ``key`` (a verified key, or None): this office's own name for
+    its own key, the listed office's name, else ``claimed`` (what the claim or bundle says of
+    itself), unverified."""
+    if key and key == own.key and own.name:
+        return OfficeName(own.name, True)
     listed = office_for(tuple(offices), key) if key else None
     return OfficeName(listed.name, True) if listed else OfficeName(claimed, False)
 
 
 def office_names(claims: Mapping[str, Sender], offices: Sequence[Office],
-                 own_origin: str | None, own_name: str | None) -> dict[str, OfficeName]:
+                 own: Own) -> dict[str, OfficeName]:
     """Origin -> the name it is shown by (an origin without a claim is left out: callers show
-    its id)."""
-    out = {origin: name_for(c.key if c.signed else None, c.office, offices)
+    its id), the one rule for every name shown."""
+    out = {origin: name_for(c.key if c.signed else None, c.office, offices, own)
            for origin, c in claims.items()}
-    if own_origin is not None and own_name:
-        out[own_origin] = OfficeName(own_name, True)
+    if own.origin is not None and own.name:
+        out[own.origin] = OfficeName(own.name, True)
     return out
 
 
@@ -107,29 +121,28 @@ class Verdict:
     seen: dict[str, list[bytes]] = field(default_factory=dict)  # origin -> lines to append
 
 
-def judge(bundle: Bundle, *, offices: Sequence[Office], own_origin: str | None,
-          own_key: str | None, claims: Mapping[str, Sender], seen_here: Mapping[str, bytes],
+def judge(bundle: Bundle, *, offices: Sequence[Office], own: Own,
+          claims: Mapping[str, Sender], seen_here: Mapping[str, bytes],
           have: Mapping[str, Event], now_us: int) -> Verdict:
-    """Judge everything ``bundle`` carries against this workspace: its ``offices:`` list, its
-    own origin (None if it never wrote) and this office's public key, the claims here, the
-    seen files here of the origins the bundle has seen files for, the events here by id, and
-    the clock (POSIX us)."""
-    return _Judge(bundle, offices, (own_origin, own_key), claims, have).run(seen_here, now_us)
+    """Judge everything ``bundle`` carries against this workspace: its ``offices:`` list, this
+    copy, the claims here, the seen files here of the origins the bundle has seen files for,
+    the events here by id, and the clock (POSIX us)."""
+    return _Judge(bundle, offices, own, claims, have).run(seen_here, now_us)
 
 
 class _Judge:
-    def __init__(self, bundle: Bundle, offices: Sequence[Office],
-                 own: tuple[str | None, str | None], claims: Mapping[str, Sender],
-                 have: Mapping[str, Event]) -> None:
+    def __init__(self, bundle: Bundle, offices: Sequence[Office], own: Own,
+                 claims: Mapping[str, Sender], have: Mapping[str, Event]) -> None:
         from pilkada_cli.keys import fingerprint
 
         m = bundle.manifest
         self.bundle, self.offices, self.claims, self.have = bundle, offices, claims, have
-        self.own, self.own_key = own
+        self.me = own
+        self.own, self.own_key = own.origin, own.key
         self.listed = bool(offices)
         self.signer = m.key if bundle.signed else None
         self.trusted = office_for(tuple(offices), self.signer) if self.listed else None
-        self.v = Verdict(name_for(self.signer, m.office, offices), self.trusted)
+        self.v = Verdict(name_for(self.signer, m.office, offices, own), self.trusted)
         self.who = self.v.sender.shown()
         self.fp = fingerprint
         # origin -> owner key, as this bundle would leave it; origin -> its claim as carried
@@ -164,10 +177,10 @@ class _Judge:
         here = self.claims.get(origin)
         said = here.office if here is not None and here.key == key else (
             self.carried[origin].office if origin in self.carried else origin)
-        return name_for(key, said, self.offices).shown()
+        return name_for(key, said, self.offices, self.me).shown()
 
     def _key_words(self, c: Sender) -> str:
-        return _("key {fp}").format(fp=self.fp(c.key or "")) if c.signed else _("no key")
+        return _("key {fp}").format(fp=self.fp(c.key or "")) if c.signed else _("not signed")
 
     def _claims(self) -> None:
         v = self.v
@@ -187,23 +200,23 @@ class _Judge:
                 # coming back (before `keys init`, or a renamed office) is no reason to refuse.
                 if c.signed and c.key != self.own_key:
                     v.refusals.append(_(
-                        "a claim for this office's own origin {origin} signed with {key} (says "
-                        "it is {office}); only this copy says which office it is").format(
+                        "a claim for this office's own origin {origin} ({key}, says it is "
+                        "{office}); only this copy says which office it is").format(
                         origin=origin, key=self._key_words(c), office=c.office))
             elif origin in self.owners:
                 if not c.signed or c.key != self.owners[origin]:
                     v.refusals.append(_(
-                        "a claim for origin {origin} signed with {key} (says it is {office}); "
-                        "the origin belongs to {owner}, and only its key may change its claim")
+                        "a claim for origin {origin} ({key}, says it is {office}); the origin "
+                        "belongs to {owner}, and only its key may change its claim")
                         .format(origin=origin, key=self._key_words(c), office=c.office,
                                 owner=self._owner(origin)))
                     continue
                 v.claims[origin] = data
             elif self.listed and (not c.signed or c.key != self.signer):
                 v.refusals.append(_(
-                    "a claim for the new origin {origin} signed with {key} (says it is "
-                    "{office}); a new origin may be claimed here only with the key that "
-                    "signed the bundle ({sender})").format(
+                    "a claim for the new origin {origin} ({key}, says it is {office}); a new "
+                    "origin may be claimed here only with the key that signed the bundle "
+                    "({sender})").format(
                     origin=origin, key=self._key_words(c), office=c.office, sender=self.who))
             else:
                 v.claims[origin] = data
@@ -335,17 +348,18 @@ def _count(codes: Iterable[str]) -> str:
                      for c, n in sorted(counts.items()))
 
 
-def audit(claims: Mapping[str, Sender], offices: Sequence[Office], own_origin: str | None,
-          own_key: str | None, regions: Mapping[str, Collection[str]],
-          seen: Collection[str]) -> list[tuple[str, str]]:
+def audit(claims: Mapping[str, Sender], offices: Sequence[Office], own: Own,
+          regions: Mapping[str, Collection[str]], seen: Collection[str]
+          ) -> list[tuple[str, str]]:
     """What already on disk breaks the rules ``judge`` applies at the door (it came by an older
     pilkada, a copied folder or a git pull): (path under records/, message) pairs. ``regions``:
     each origin's regions with events here; ``seen``: the origins with a seen file here."""
     from pilkada_cli.keys import fingerprint
 
     out: list[tuple[str, str]] = []
+    own_origin = own.origin
     mine = claims.get(own_origin) if own_origin else None
-    if mine is not None and own_key and (not mine.signed or mine.key != own_key):
+    if mine is not None and own.key and (not mine.signed or mine.key != own.key):
         out.append((f"origins/{own_origin}.json", _(
             "the claim of this copy's own origin is not signed with this office's key (key "
             "{fp}, says it is {office}); the next export, import or sync writes this copy's "

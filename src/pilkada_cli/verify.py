@@ -33,6 +33,7 @@ from pilkada_cli.recordfile import (
     parse_bytes,
 )
 from pilkada_cli.safefile import FILE_MODE, append_durably, read_regular, replace_atomic
+from pilkada_cli.trust import Own
 
 FUTURE_SLACK = timedelta(minutes=5)
 # Runs on one machine stamp ``recorded`` before they wait for the lock that assigns seq, so a
@@ -57,33 +58,25 @@ class RepairReport:
         return counts
 
 
-@dataclass(frozen=True)
-class Ownership:
-    """What the provenance check reads of the workspace: its offices list, this copy's origin
-    (None if it never wrote) and this office's public key (None without one)."""
-
-    offices: Sequence[Office] = ()
-    own_origin: str | None = None
-    own_key: str | None = None
-
-
 def verify(journal: Journal, as_of: AsOf | None = None, names: Mapping[str, str] | None = None,
-           ownership: Ownership | None = None) -> list[Finding]:
+           ownership: tuple[Sequence[Office], Own] | None = None) -> list[Finding]:
     """Every finding about every record file, ordered by path and line; conflicts as
     ``status`` at ``as_of`` (default now) shows them, their sides named by ``names`` (origin ->
-    name shown); with ``ownership``, claims, seen files and records that break the rules of
-    trust.py (they came before those rules, or by a copied folder or a git pull)."""
+    name shown); with ``ownership`` (the offices list and this copy), claims, seen files and
+    records that break the rules of trust.py (they came before those rules, or by a copied
+    folder or a git pull)."""
     scan = journal.scan(strays=True)
     found = scan.problems + scan.warnings
     found += _check_sequences(scan, datetime.now(timezone.utc))
     found += _check_clocks(scan)
     found += _check_conflicts(journal, scan, as_of or AsOf.now(), names)
     if ownership is not None:
-        found += _check_provenance(journal.root, scan, ownership)
+        found += _check_provenance(journal.root, scan, *ownership)
     return sorted(found, key=lambda f: (f.path, f.line or 0, f.kind))
 
 
-def _check_provenance(records: Path, scan: Scan, own: Ownership) -> list[Finding]:
+def _check_provenance(records: Path, scan: Scan, offices: Sequence[Office], own: Own
+                      ) -> list[Finding]:
     """trust.audit on what is on disk: one warning per file that breaks an ownership rule."""
     import os
 
@@ -99,8 +92,7 @@ def _check_provenance(records: Path, scan: Scan, own: Ownership) -> list[Finding
         names = []
     seen = {n[:-len(conflicts.SUFFIX)] for n in names if n.endswith(conflicts.SUFFIX)}
     return [Finding(f"{records.name}/{path}", None, "provenance", message, "warning")
-            for path, message in audit(senders.load(records), own.offices, own.own_origin,
-                                       own.own_key, regions, seen)]
+            for path, message in audit(senders.load(records), offices, own, regions, seen)]
 
 
 def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:

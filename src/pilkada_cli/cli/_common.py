@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pilkada_cli.readiness import Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
-    from pilkada_cli.trust import OfficeName
+    from pilkada_cli.trust import OfficeName, Own
     from pilkada_cli.views import OpenPair
     from pilkada_cli.workspace import Workspace
 
@@ -188,17 +188,22 @@ class Session:
         """Origin -> its name and whether this workspace vouches for it (trust.office_names),
         read once per run."""
         if self._names is None:
-            from pilkada_cli.errors import StorageError
             from pilkada_cli.loading import office_names
 
-            try:
-                key = self.office_key()
-            except StorageError:
-                key = None  # a damaged key is reported by the commands that sign
-            own = self.own_origin()
-            self._names = office_names(self.workspace(), own,
-                                       self.own_office(key) if own else None)
+            self._names = office_names(self.workspace(), self.own())
         return self._names
+
+    def own(self) -> Own:
+        """This copy as the ownership rules see it (trust.Own): its origin if it has one yet,
+        this office's key and name (a damaged key is reported by the commands that sign)."""
+        from pilkada_cli.errors import StorageError
+        from pilkada_cli.trust import Own
+
+        try:
+            key = self.office_key()
+        except StorageError:
+            key = None
+        return Own(self.own_origin(), key.public if key else None, self.own_office(key))
 
     def own_origin(self) -> str | None:
         """This workspace copy's origin id, if it has one yet (reading never makes one)."""

@@ -330,9 +330,7 @@ def verify(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.errors import StorageError
     from pilkada_cli.journal import Journal
-    from pilkada_cli.verify import Ownership
     from pilkada_cli.verify import repair as repair_files
     from pilkada_cli.verify import verify as verify_files
 
@@ -347,13 +345,9 @@ def verify(
     from pilkada_cli.loading import parse_as_of
 
     # conflicts as `status` shows them by default (the workspace's frozen as_of, else now)
-    try:
-        key = s.office_key()
-    except StorageError:
-        key = None  # a damaged key: its claim is not checked here
     ws = s.workspace()
-    findings = verify_files(journal, parse_as_of(None, ws), s.offices(), Ownership(
-        ws.config.offices, s.own_origin(), key.public if key else None))
+    findings = verify_files(journal, parse_as_of(None, ws), s.offices(),
+                            (ws.config.offices, s.own()))
     out = s.console()
     for f in findings:  # the kind stays a code (greppable); the severity is a word
         severity = _("error") if f.severity == "error" else _("warning")

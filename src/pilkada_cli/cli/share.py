@@ -233,13 +233,14 @@ def _import_one(s: Session, path: Path) -> None:
     cycle = s.cycle()
     key = office_key()
     # what trust.judge allows is all that is written; a refused bundle writes nothing at all,
-    # not even this copy's origin id or claim (the origin is only read here, never made)
+    # not even this copy's origin id or claim (the origin is only read here, never made).
+    # Every event here counts as here, those of a batch still waiting for the rest too.
     plan = exchange.plan(got, cycle_id=cycle.id, items=set(cycle.items),
                          inside=lambda code: _inside(s, code), offices=ws.config.offices,
-                         own_origin=s.own_origin(), own_key=key.public if key else None,
-                         claims=senders.load(ws.records_dir),
+                         own=s.own(), claims=senders.load(ws.records_dir),
                          seen_here=_seen_files(ws.records_dir, got.seen),
-                         existing=s.events(), now_us=recorded_now().us)
+                         existing=Journal(ws.records_dir).scan().events,
+                         now_us=recorded_now().us)
     if plan.new:
         Journal(ws.records_dir).append(plan.new, as_is=True)
     _store(ws.records_dir, plan)
