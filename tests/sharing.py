@@ -98,6 +98,12 @@ def records_digest(ws: Path) -> str:
     return h.hexdigest()
 
 
+def without_names(log: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+    """A log without the office names, which each workspace gives by its own offices list (so
+    two offices' logs of the same records may name them differently)."""
+    return [{k: v for k, v in e.items() if k not in ("office", "office_verified")} for e in log]
+
+
 def records_files(ws: Path) -> dict[str, bytes]:
     """Every file under records/ (record files, claims, seen files) by path: equal snapshots
     mean nothing under records/ was written."""

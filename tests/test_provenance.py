@@ -33,6 +33,7 @@ from sharing import (
     public_key,
     records_files,
     trust,
+    without_names,
     write_cycle,
 )
 
@@ -162,8 +163,7 @@ def test_a_claim_naming_another_office_gets_the_signers_listed_name(
     ev = event(new, seq=1, status="blocked")
     liar = claims.claim(new, "Kota Palembang", keys.load(_oi(world).home))
     out, _err = _imported(prov, forge(_oi(world), [ev], claims={new: liar}), tmp_path)
-    assert out.startswith(f"{tmp_path}")
-    assert "from Kab. Ogan Ilir, signed with its listed key" in out
+    assert "from Kab. Ogan Ilir, signed with its listed key" in " ".join(out.split())
     (row,) = [e for e in prov.log() if e["id"] == ev.id]
     assert (row["office"], row["office_verified"]) == ("Kab. Ogan Ilir", True)
     plain = prov.run("log", "16.10", "--format", "plain").stdout
@@ -342,7 +342,7 @@ def test_log_names_offices_by_the_receivers_list_and_marks_the_unverified(
     assert {(e["office"], e["office_verified"]) for e in prov.log("16.10")} == {
         ("Kab. Ogan Ilir", True)}
     prov.run("export", "16.10", "--out", str(tmp_path / "back.pilkada"))
-    out = oi.run("import", str(tmp_path / "back.pilkada")).stdout
+    out = " ".join(oi.run("import", str(tmp_path / "back.pilkada")).stdout.split())
     assert out.startswith(f"{tmp_path / 'back.pilkada'}: from Provinsi Sumatera Selatan "
                           f"(unverified), signed with key {_fp(world['prov'])} (not checked: "
                           "pilkada.yaml lists no offices)")
@@ -393,9 +393,7 @@ def test_an_honest_round_trip_works_and_stays_idempotent(
     assert oi.run("import", str(tmp_path / "p2.pilkada")).stdout.splitlines()[-1].startswith(
         "Nothing new")
     # both ends read the same records, each naming the other as it knows it
-    strip = [{k: v for k, v in e.items() if not k.startswith("office")} for e in oi.log()]
-    assert strip == [{k: v for k, v in e.items() if not k.startswith("office")}
-                     for e in prov.log("16.10")]
+    assert without_names(oi.log()) == without_names(prov.log("16.10"))
     assert {(e["by"], e["office_verified"]) for e in prov.log("16.10")} == {
         ("Rina", True), ("Desk", True)}
     assert {(e["by"], e["office_verified"]) for e in oi.log()} == {

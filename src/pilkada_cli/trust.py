@@ -138,7 +138,6 @@ class _Judge:
         m = bundle.manifest
         self.bundle, self.offices, self.claims, self.have = bundle, offices, claims, have
         self.me = own
-        self.own, self.own_key = own.origin, own.key
         self.listed = bool(offices)
         self.signer = m.key if bundle.signed else None
         self.trusted = office_for(tuple(offices), self.signer) if self.listed else None
@@ -195,10 +194,10 @@ class _Judge:
                                     "version; left out").format(origin=origin))
                 continue
             self.carried[origin] = c
-            if origin == self.own:
+            if origin == self.me.origin:
                 # never written: this copy alone says which office it is. Its own older claim
                 # coming back (before `keys init`, or a renamed office) is no reason to refuse.
-                if c.signed and c.key != self.own_key:
+                if c.signed and c.key != self.me.key:
                     v.refusals.append(_(
                         "a claim for this office's own origin {origin} ({key}, says it is "
                         "{office}); only this copy says which office it is").format(
@@ -225,7 +224,7 @@ class _Judge:
 
     def _may_write(self, origin: str) -> str | None:
         """Why nothing new may be written under ``origin`` by this bundle, or None."""
-        if origin == self.own:
+        if origin == self.me.origin:
             return "own"
         owner = self.owners.get(origin)
         if self.listed:
