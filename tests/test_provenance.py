@@ -327,6 +327,9 @@ def test_a_partial_batch_is_imported_with_a_warning_and_counts_once_whole(
             "with records this bundle does not carry; they wait, and count once the rest "
             "arrives (the sender's next bundle)") in err
     assert _done(prov, "16.10.01") == 0  # waits
+    before = records_files(prov.ws)  # the waiting event is here: the same bundle adds nothing
+    out, _err = _imported(prov, forge(_oi(world), [one], regions=("16.10.01",)), tmp_path)
+    assert "Nothing new" in out and records_files(prov.ws) == before
     _out, err = _imported(prov, forge(_oi(world), [two], regions=("16.10.02",)), tmp_path)
     assert "Warning" not in err
     assert (_done(prov, "16.10.01"), _done(prov, "16.10.02")) == (1, 1)

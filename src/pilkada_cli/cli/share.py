@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -133,7 +134,7 @@ def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
     return out
 
 
-def _seen_files(records: Path, origins: set[str] | dict[str, bytes]) -> dict[str, bytes]:
+def _seen_files(records: Path, origins: Iterable[str]) -> dict[str, bytes]:
     """The seen files of ``origins`` here (conflicts.py): only those of origins whose events a
     bundle carries, so what a bundle says an origin had seen bears only on its regions."""
     from pilkada_cli import conflicts
