@@ -12,7 +12,7 @@ import pytest
 from pilkada_cli.conflicts import find, saw
 from pilkada_cli.events import Event
 from pilkada_cli.instant import parse_at, parse_recorded
-from sharing import Office, new_office, write_cycle
+from sharing import Office, new_office, trust, write_cycle
 
 
 def _ev(origin: str, seq: int, status: str, at: str, recorded: str, progress: int | None = None
@@ -74,6 +74,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Office, Office, Path
     cycle = write_cycle(root)
     prov = new_office(root, "prov", "16", "kecamatan", cycle, "Provinsi Sumatera Selatan")
     oi = new_office(root, "oi", "16.10", "kecamatan", cycle, "Kabupaten Ogan Ilir")
+    trust(prov, (oi, "Kabupaten Ogan Ilir", ["16.10"]))
     oi.run("done", "16.10", "nphd-kpu", "--at", "2024-02-20", "--by", "Rina")
     prov.run("blocked", "16.10", "nphd-kpu", "--reason", "NPHD belum diterima", "--at",
              "2024-02-21", "--by", "Desk")
@@ -92,12 +93,14 @@ def _item(o: Office, item: str) -> dict:  # type: ignore[type-arg]
 
 def test_both_offices_see_the_same_conflict(pair: tuple[Office, Office, Path]) -> None:
     prov, oi, _root = pair
-    for o in (prov, oi):
+    # each names the other as it knows it: the province by its offices list; the regency,
+    # which lists no offices, by the province's own word, marked
+    for o, theirs in ((prov, "Provinsi Sumatera Selatan"),
+                      (oi, "Provinsi Sumatera Selatan (unverified)")):
         got = _item(o, "nphd-kpu")
         assert got["status"] == "blocked"  # the level treats it as blocked
         assert [(c["status"], c["by"], c["office"]) for c in got["conflict"]] == [
-            ("blocked", "Desk", "Provinsi Sumatera Selatan"),
-            ("done", "Rina", "Kabupaten Ogan Ilir")]
+            ("blocked", "Desk", theirs), ("done", "Rina", "Kabupaten Ogan Ilir")]
     overview = prov.run("status", "--as-of", "2024-03-05")
     assert ("Warning: 1 item(s) recorded differently by two offices, counted as blocked until "
             "someone records a decision (CONFLICT): 16.10 nphd-kpu") in overview.output
@@ -148,7 +151,7 @@ def _status_conflicts(o: Office) -> str:
 def test_verify_reports_exactly_the_conflict_status_shows(
         pair: tuple[Office, Office, Path]) -> None:
     prov, oi, _root = pair
-    for o in (prov, oi):
+    for o, mark in ((prov, ""), (oi, " (unverified)")):
         assert _status_conflicts(o).endswith("(CONFLICT): 16.10 nphd-kpu")
         (line,) = _verify_conflicts(o)  # the records are a day apart: one finding all the same
         # at the latest side (the province's blocked), naming the other side's file:line
@@ -157,7 +160,7 @@ def test_verify_reports_exactly_the_conflict_status_shows(
         (rina,) = [origin for origin, data in files.items() if b'"by":"Rina"' in data]
         assert line == (
             f"records/16.10/{desk}.jsonl:1: 16.10 nphd-kpu: blocked by Desk (Provinsi Sumatera "
-            f"Selatan) vs done by Rina (Kabupaten Ogan Ilir, records/16.10/{rina}.jsonl:1), "
+            f"Selatan{mark}) vs done by Rina (Kabupaten Ogan Ilir, records/16.10/{rina}.jsonl:1), "
             "recorded without seeing each other; record a decision [conflict, warning]")
 
 

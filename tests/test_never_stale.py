@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from pilkada_cli import senders
+from pilkada_cli import claims
 from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
@@ -329,12 +329,13 @@ def test_an_office_renamed(prov: Office) -> None:
     file changes): a changed claim shows in the due list at once."""
     due = ("due", "--format", "plain")
     same(prov, VIEWS[0], due)
-    claims = sorted((prov.ws / "records" / "origins").glob("*.json"))
-    assert claims
-    for path in claims:
-        path.write_bytes(senders.claim(path.name[:-5], "Kantor Pindahan", None))
+    files = sorted((prov.ws / "records" / "origins").glob("*.json"))
+    assert files
+    for path in files:
+        path.write_bytes(claims.claim(path.name[:-5], "Kantor Pindahan", None))
     same(prov, VIEWS[0], due)
-    assert "(Kantor Pindahan) vs " in _run(prov, due, True)[1]
+    # (an unsigned claim: its own word, marked; this copy's own origin keeps its own name)
+    assert "(Kantor Pindahan (unverified))" in _run(prov, due, True)[1]
 
 
 def test_an_event_between_two_instants(prov: Office) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sharing import Office, write_cycle
+from sharing import Office, without_names, write_cycle
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None,
                                 reason="the bare repository is made with git (CI installs it)")
@@ -87,7 +87,7 @@ def test_three_clones_end_with_the_same_log_and_status(shared: dict[str, object]
     assert "Received 2 new events from other offices:" in third.stdout
     for o in (oi, oki, prov, oi, oki):  # until everyone has what everyone saw
         o.run("sync")
-    logs = [o.log() for o in (prov, oi, oki)]
+    logs = [without_names(o.log()) for o in (prov, oi, oki)]
     assert len(logs[0]) == 3 and logs[0] == logs[1] == logs[2]
     statuses = [o.run("status", "--as-of", "2024-03-05", "--format", "json").stdout
                 for o in (prov, oi, oki)]
@@ -127,7 +127,7 @@ def test_an_unreachable_remote_loses_nothing_and_a_retry_works(
     for o in (a, b, a):
         o.run("sync")
     assert {e["by"] for e in a.log("16.04")} == {"a", "b"}
-    assert a.log() == b.log()
+    assert without_names(a.log()) == without_names(b.log())
 
 
 def test_sync_without_a_shared_repository_says_how_to_set_it_up(
@@ -173,7 +173,7 @@ def test_two_clones_on_one_pc_write_under_different_origins(
     for name in files:
         assert len((first.ws / "records" / "16.11" / name).read_text().splitlines()) == 1
     assert {e["by"] for e in first.log("16.11")} == {"c1", "c2"}
-    assert first.log("16.11") == second.log("16.11")
+    assert without_names(first.log("16.11")) == without_names(second.log("16.11"))
     # a copy of a folder (with its local .pilkada/) is a new copy too
     third = Office("c3", root / "c3", home)
     shutil.copytree(first.ws, third.ws)

@@ -6,7 +6,7 @@ A bundle is a ZIP (deflate) holding::
                                         and size per part, sending office and operator, created
     manifest.sig                        optional: base64 Ed25519 signature of manifest.json's bytes
     events/<region>/<origin>.jsonl      events in the record line format (events.py)
-    origins/<origin>.json               optional: which office each origin belongs to (senders.py)
+    origins/<origin>.json               optional: which office each origin belongs to (claims.py)
     origins/<origin>.seen.jsonl         optional: what each origin had seen (conflicts.py)
 
 The signature covers the manifest, the manifest covers every part by its hash: one altered
@@ -14,6 +14,7 @@ byte anywhere is found. Reading never extracts anything to disk and trusts nothi
 names must be exactly the ones above (no ``..``, no absolute paths, no links), sizes are capped
 before anything is decompressed, every listed part must be there and nothing else may be.
 Everything wrong is collected and raised at once as an InputError (exit 2); nothing is written.
+What of a well-formed bundle may be written, and under whose name, is trust.py's to judge.
 """
 
 from __future__ import annotations

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pilkada_cli.events import ORIGIN_RE, Event, order_key
-from pilkada_cli.instant import Instant, parse_recorded
+from pilkada_cli.instant import Instant
 from pilkada_cli.safefile import write_fully
+from pilkada_cli.trust import seen_line
 
 if TYPE_CHECKING:
     from pilkada_cli.readiness import AsOf
@@ -51,7 +52,7 @@ class Conflict:
     region: str
     item: str
     sides: tuple[Event, ...]
-    offices: tuple[str, ...] = ()  # the office of each side (senders.py), else its origin id
+    offices: tuple[str, ...] = ()  # the name each side is shown by (trust.office_names)
 
 
 def saw(x: Head, y: Head, seen: Seen) -> bool:
@@ -131,10 +132,11 @@ def detect(records: Path, as_of: AsOf, files: Sequence[RecordFile] | None = None
     return judge(journal.read(shared).events, records, as_of)
 
 
-def judge(events: Sequence[Event], records: Path, as_of: AsOf
-          ) -> dict[tuple[str, str], Conflict]:
+def judge(events: Sequence[Event], records: Path, as_of: AsOf,
+          names: Mapping[str, str] | None = None) -> dict[tuple[str, str], Conflict]:
     """The conflicts among ``events`` (good events of ``records``) at ``as_of``, each side
-    named by its office: what ``detect`` shows, for a caller that has read the events."""
+    named by ``names`` (origin -> the name shown: trust.office_names) or else by its origin
+    id: what ``detect`` shows, for a caller that has read the events."""
     from pilkada_cli.regions import timezone_of
 
     if not events:
@@ -151,10 +153,8 @@ def judge(events: Sequence[Event], records: Path, as_of: AsOf
     if found:
         from dataclasses import replace
 
-        from pilkada_cli import senders
-
-        names = {o: s.office for o, s in senders.load(records).items()}
-        found = {k: replace(c, offices=tuple(names.get(ev.origin, ev.origin) for ev in c.sides))
+        shown = names or {}
+        found = {k: replace(c, offices=tuple(shown.get(ev.origin, ev.origin) for ev in c.sides))
                  for k, c in found.items()}
     return found
 
@@ -180,23 +180,10 @@ def load(records: Path, origins: Iterable[str] | None = None
             continue
         entries = out.setdefault(origin, [])
         for line in lines:
-            entry = parse_line(line)
+            entry = seen_line(line)
             if entry is not None:
                 entries.append(entry)
     return out
-
-
-def parse_line(line: bytes) -> tuple[Instant, dict[str, int]] | None:
-    """One seen-file line, or None if it is not one."""
-    try:
-        obj = json.loads(line)
-        at, held = parse_recorded(obj["at"]), obj["seen"]  # a ``recorded``-style time
-        if not isinstance(held, dict) or not all(
-                isinstance(k, str) and type(v) is int for k, v in held.items()):
-            return None
-    except (ValueError, KeyError, TypeError, RecursionError):
-        return None
-    return at, held
 
 
 def holdings(events: Iterable[Event]) -> dict[str, int]:
@@ -250,7 +237,7 @@ def merge_file(path: Path, incoming: bytes) -> bool:
     except FileNotFoundError:
         have = set()
     new = [line + b"\n" for line in incoming.split(b"\n")
-           if line and line not in have and parse_line(line) is not None]
+           if line and line not in have and seen_line(line) is not None]
     if new:
         append_lines(path, new)
     return bool(new)

@@ -47,6 +47,13 @@ def workspace_origin(root: Path, home: Path) -> str:
     return origin
 
 
+def current_origin(root: Path) -> str | None:
+    """The origin id of the workspace copy at ``root`` if it has one yet (never made here: a
+    command that only reads, or judges a bundle it may refuse, must not start one)."""
+    state = copy_dir(root)
+    return load_origin(state) if (state / ORIGIN_FILE).exists() else None
+
+
 def _note_what_it_holds(records: Path, origin: str) -> None:
     """A new copy starts from what its folder holds: it has seen those records (conflicts.py),
     so a decision recorded here settles a conflict among them."""

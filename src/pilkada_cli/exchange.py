@@ -1,23 +1,26 @@
 """What `pilkada export` puts in a bundle and what `pilkada import` may take from one.
 
 Pure: no I/O. ``select`` picks a workspace's events for a bundle; ``plan`` checks a bundle
-against the receiving workspace (cycle, trust, scope, ids already there) and says what is new,
-per region: done, blocked, regressed. Every reason to refuse is collected and raised at once.
+against the receiving workspace (its cycle and regions here, and through trust.judge who may
+write what) and says what is new, per region: done, blocked, regressed. Every reason to refuse
+is collected and raised at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from pilkada_cli.bundle import Bundle
+from pilkada_cli.claims import Sender
 from pilkada_cli.errors import InputError
 from pilkada_cli.events import Event, latest
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import micros
-from pilkada_cli.offices import Office, office_for
+from pilkada_cli.offices import Office
 from pilkada_cli.regions import within
+from pilkada_cli.trust import Own, judge
 
 
 def in_subtree(code: str, roots: Iterable[str]) -> bool:
@@ -54,79 +57,73 @@ class RegionNews:
 
 @dataclass
 class Plan:
-    """A bundle checked against this workspace: the events to write and what they change."""
+    """A bundle checked against this workspace: what to write (only what trust.judge allowed)
+    and what it changes."""
 
     bundle: Bundle
-    sender: str  # office name as this workspace knows it
+    sender: str  # who signed it, as this workspace names the key (marked when unverified)
     trusted: Office | None  # the listed office that signed it
     new: list[Event]
     already: int
     regions: list[RegionNews]
     warnings: list[str] = field(default_factory=list)
+    claims: dict[str, bytes] = field(default_factory=dict)  # origin -> claim to store
+    seen: dict[str, list[bytes]] = field(default_factory=dict)  # origin -> seen lines to add
 
 
 def plan(bundle: Bundle, *, cycle_id: str, items: Collection[str], inside: Callable[[str], bool],
-         offices: Sequence[Office], existing: Iterable[Event]) -> Plan:
-    """Check ``bundle`` for this workspace; InputError with every reason it is refused."""
+         offices: Sequence[Office], own: Own, claims: Mapping[str, Sender],
+         seen_here: Mapping[str, bytes], existing: Iterable[Event], now_us: int) -> Plan:
+    """Check ``bundle`` for this workspace (the cycle and regions here; who may write what is
+    trust.judge's); InputError with every reason it is refused."""
     m = bundle.manifest
     problems: list[str] = []
-    warnings: list[str] = []
     if m.cycle != cycle_id:
         problems.append(_("the bundle is for cycle {theirs}; this workspace tracks {ours}")
                         .format(theirs=m.cycle, ours=cycle_id))
-    trusted = _trust(bundle, offices, problems, warnings)
-    sender = trusted.name if trusted else m.office
     outside = _count_regions(ev.region for ev in bundle.events if not inside(ev.region))
     if outside:
         problems.append(_("events for regions outside this workspace: {list}").format(
             list=outside))
-    if trusted is not None:
-        foreign = _count_regions(ev.region for ev in bundle.events
-                                 if not trusted.may_report(ev.region))
-        if foreign:
-            problems.append(_("{office} may report only {regions}; the bundle also has events "
-                              "for: {list}").format(office=trusted.name,
-                                                    regions=", ".join(trusted.regions),
-                                                    list=foreign))
     have = {ev.id: ev for ev in existing}
-    clash = sorted(ev.id for ev in bundle.events if ev.id in have and have[ev.id] != ev)
-    if clash:
-        problems.append(_("{n} event id(s) already here with different content (an altered "
-                          "copy): {ids}").format(n=len(clash), ids=", ".join(clash[:5])
-                                                 + (" …" if len(clash) > 5 else "")))
+    verdict = judge(bundle, offices=offices, own=own, claims=claims, seen_here=seen_here,
+                    have=have, now_us=now_us)
+    problems += verdict.refusals
     if problems:
         head = _("{path}: refused, nothing imported:").format(path=bundle.path)
         raise InputError("\n".join([head, *(f"  - {p}" for p in problems)]))
-    unknown = sorted({ev.item for ev in bundle.events if ev.item not in items})
+    warnings = list(verdict.warnings)
+    new = verdict.events
+    unknown = sorted({ev.item for ev in new if ev.item not in items})
     if unknown:
         warnings.append(_("{n} item id(s) are not in this workspace's checklist (an older or "
                           "newer checklist?); kept, but not counted: {ids}").format(
             n=len(unknown), ids=", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")))
-    new = [ev for ev in bundle.events if ev.id not in have]
-    return Plan(bundle, sender, trusted, new, len(bundle.events) - len(new),
-                news(list(have.values()), new), warnings)
+    wait = waiting(have.values(), new)
+    if wait:
+        warnings.append(_("{n} of the new event(s) are part of a change recorded in one go "
+                          "together with records this bundle does not carry; they wait, and "
+                          "count once the rest arrives (the sender's next bundle)").format(n=wait))
+    return Plan(bundle, verdict.sender.shown(), verdict.trusted, new, verdict.already,
+                news(list(have.values()), new), warnings, verdict.claims, verdict.seen)
 
 
-def _trust(bundle: Bundle, offices: Sequence[Office], problems: list[str],
-           warnings: list[str]) -> Office | None:
-    from pilkada_cli.keys import fingerprint
-
-    m = bundle.manifest
-    if not offices:
-        if not bundle.signed:
-            warnings.append(_("the bundle is not signed; accepted because pilkada.yaml lists "
-                              "no offices"))
-        return None
-    if not bundle.signed:
-        problems.append(_("the bundle is not signed; this workspace accepts only bundles "
-                          "signed by the offices listed in pilkada.yaml"))
-        return None
-    office = office_for(tuple(offices), m.key)
-    if office is None:
-        problems.append(_("signed by an unknown key {fp} (says it is from {office}); that key "
-                          "is not in the offices list of pilkada.yaml").format(
-            fp=fingerprint(m.key or ""), office=m.office))
-    return office
+def waiting(before: Iterable[Event], new: Sequence[Event]) -> int:
+    """How many of ``new`` belong to a batch still incomplete with them: fewer of its events
+    here than its size (the rule of recordfile.incomplete_batches, by which such events do not
+    count yet)."""
+    batches = {ev.batch for ev in new if ev.batch is not None}
+    if not batches:
+        return 0
+    have: dict[str, int] = {}
+    need: dict[str, int] = {}
+    for group in (before, new):
+        for ev in group:
+            if ev.batch in batches:
+                have[ev.batch] = have.get(ev.batch, 0) + 1
+                need[ev.batch] = max(need.get(ev.batch, 0), ev.batch_size)
+    short = {b for b in batches if have[b] < need[b]}
+    return sum(1 for ev in new if ev.batch in short)
 
 
 def _count_regions(codes: Iterable[str]) -> str:

@@ -3,15 +3,15 @@ contract. Pure: the events come from the caller (loading.events)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from pilkada_cli.events import Event, order_key
 from pilkada_cli.regions import within
 
-LOG_SCHEMA = "pilkada.log/1"
-# origin id -> the office it belongs to (senders.py); an origin not in it shows its id
+LOG_SCHEMA = "pilkada.log/2"  # 2: office_verified
+# origin id -> the name it is shown by (trust.office_names); an origin not in it shows its id
 Offices = Mapping[str, str]
 
 
@@ -35,14 +35,20 @@ def log_filter(events: Iterable[Event], region: str | None = None, item: str | N
     return out
 
 
-def event_json(ev: Event, offices: Offices) -> dict[str, Any]:
-    """One event of the trail as JSON (``office``: null when the origin never said)."""
+def event_json(ev: Event, offices: Offices, verified: Collection[str] = ()) -> dict[str, Any]:
+    """One event of the trail as JSON (``office``: null when the origin never said;
+    ``office_verified``: whether this workspace vouches for that name, its origin being in
+    ``verified``)."""
     return {"at": ev.at.text, "recorded": ev.recorded.text, "region": ev.region, "item": ev.item,
             "status": ev.status, "progress": ev.progress, "by": ev.by, "note": ev.note,
             "evidence": list(ev.evidence), "id": ev.id, "undoes": ev.undoes,
-            "origin": ev.origin, "office": offices.get(ev.origin)}
+            "origin": ev.origin, "office": offices.get(ev.origin),
+            "office_verified": ev.origin in verified}
 
 
-def log_json(events: Sequence[Event], offices: Offices | None = None) -> dict[str, Any]:
-    """The versioned JSON contract of ``pilkada log`` (schema ``pilkada.log/1``)."""
-    return {"schema": LOG_SCHEMA, "events": [event_json(ev, offices or {}) for ev in events]}
+def log_json(events: Sequence[Event], offices: Offices | None = None,
+             verified: Collection[str] = ()) -> dict[str, Any]:
+    """The versioned JSON contract of ``pilkada log`` (schema ``pilkada.log/2``)."""
+    verified = frozenset(verified)
+    return {"schema": LOG_SCHEMA,
+            "events": [event_json(ev, offices or {}, verified) for ev in events]}

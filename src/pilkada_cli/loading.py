@@ -9,9 +9,9 @@ and folded: the reference the cache is tested against.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import cache
 from pilkada_cli.cache import folds
@@ -29,6 +29,9 @@ from pilkada_cli.readiness import AsOf, Readiness
 from pilkada_cli.regions import DEPTHS, Region, RegionIndex, depth_of_level
 from pilkada_cli.views import OpenPair, open_pairs
 from pilkada_cli.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pilkada_cli.trust import OfficeName, Own
 
 
 def parse_as_of(text: str | None, workspace: Workspace) -> AsOf:
@@ -80,12 +83,22 @@ def events(ws: Workspace) -> ReadResult:
     return journal.read()
 
 
-def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf
-              ) -> tuple[Readiness, int]:
+def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf,
+              names: Callable[[], Mapping[str, str]] | None = None) -> tuple[Readiness, int]:
     """The readiness of the workspace scope at ``as_of``, and how many problems the record files
     have (as ``len(Journal.read().problems)``): kept per region in the derived cache, where only
     the regions whose records changed are folded again (cache/folds.py); with the cache off, or
-    an event id in two files, every event is read and folded (the reference)."""
+    an event id in two files, every event is read and folded (the reference). ``names``: origin
+    -> the name its conflicts' sides are shown by (``office_names``), asked only when a
+    conflict is shown."""
+    r, problems = _readiness(ws, cycle, regions, as_of)
+    if names is not None and r.conflicts:
+        r.conflicts = _Named(r.conflicts, names)
+    return r, problems
+
+
+def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf
+               ) -> tuple[Readiness, int]:
     journal = Journal(ws.records_dir)
     with gc_paused():  # tens of thousands of listed files, no cycles among them
         files, listing = (listed_before(journal, cache.folder(ws)) if cache.enabled()
@@ -116,11 +129,50 @@ def due_pairs(r: Readiness, codes: Sequence[str]) -> Mapping[str, Sequence[OpenP
     return dues.open_pairs(r, codes, open_pairs)
 
 
-def offices(ws: Workspace) -> dict[str, str]:
-    """Origin -> the office it belongs to (senders.py), for conflicts' sides."""
+def office_names(ws: Workspace, own: Own) -> dict[str, OfficeName]:
+    """Origin -> the name it is shown by in `log`, conflicts and `due` (trust.office_names:
+    the receiver's offices list by the owner's key, this copy's own name, else the claim's
+    word marked unverified)."""
     from pilkada_cli import senders
+    from pilkada_cli.trust import office_names as names
 
-    return {o: s.office for o, s in senders.load(ws.records_dir).items()}
+    return names(senders.load(ws.records_dir), ws.config.offices, own)
+
+
+class _Named(Mapping[tuple[str, str], Conflict]):
+    """A readiness's conflicts with their sides named by ``names`` (origin -> name shown),
+    whichever way they were found (folded now, or kept in the derived cache)."""
+
+    def __init__(self, found: Mapping[tuple[str, str], Conflict],
+                 names: Callable[[], Mapping[str, str]]) -> None:
+        self._found, self._names = found, names
+        self._done: dict[tuple[str, str], Conflict] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._found
+
+    def __getitem__(self, key: tuple[str, str]) -> Conflict:
+        done = self._done.get(key)
+        if done is None:
+            from dataclasses import replace
+
+            c = self._found[key]
+            names = self._names()
+            done = self._done[key] = replace(c, offices=tuple(
+                names.get(ev.origin, ev.origin) for ev in c.sides))
+        return done
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._found)
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def preload(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Read the sides of ``keys`` at once where the conflicts can (cache/folds.py)."""
+        preload = getattr(self._found, "preload", None)
+        if preload is not None:
+            preload(keys)
 
 
 def due_text(r: Readiness, target: Region, within: int, overdue_only: bool,

@@ -10,6 +10,7 @@ fsync, replace: safefile.replace_atomic), all under the file's lock.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
@@ -21,6 +22,7 @@ from pilkada_cli.events import Event
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import micros
 from pilkada_cli.journal import Journal, file_lock, reason
+from pilkada_cli.offices import Office
 from pilkada_cli.readiness import AsOf
 from pilkada_cli.recordfile import (
     MOVEABLE_KINDS,
@@ -31,6 +33,7 @@ from pilkada_cli.recordfile import (
     parse_bytes,
 )
 from pilkada_cli.safefile import FILE_MODE, append_durably, read_regular, replace_atomic
+from pilkada_cli.trust import Own
 
 FUTURE_SLACK = timedelta(minutes=5)
 # Runs on one machine stamp ``recorded`` before they wait for the lock that assigns seq, so a
@@ -55,15 +58,41 @@ class RepairReport:
         return counts
 
 
-def verify(journal: Journal, as_of: AsOf | None = None) -> list[Finding]:
+def verify(journal: Journal, as_of: AsOf | None = None, names: Mapping[str, str] | None = None,
+           ownership: tuple[Sequence[Office], Own] | None = None) -> list[Finding]:
     """Every finding about every record file, ordered by path and line; conflicts as
-    ``status`` at ``as_of`` (default now) shows them."""
+    ``status`` at ``as_of`` (default now) shows them, their sides named by ``names`` (origin ->
+    name shown); with ``ownership`` (the offices list and this copy), claims, seen files and
+    records that break the rules of trust.py (they came before those rules, or by a copied
+    folder or a git pull)."""
     scan = journal.scan(strays=True)
     found = scan.problems + scan.warnings
     found += _check_sequences(scan, datetime.now(timezone.utc))
     found += _check_clocks(scan)
-    found += _check_conflicts(journal, scan, as_of or AsOf.now())
+    found += _check_conflicts(journal, scan, as_of or AsOf.now(), names)
+    if ownership is not None:
+        found += _check_provenance(journal.root, scan, *ownership)
     return sorted(found, key=lambda f: (f.path, f.line or 0, f.kind))
+
+
+def _check_provenance(records: Path, scan: Scan, offices: Sequence[Office], own: Own
+                      ) -> list[Finding]:
+    """trust.audit on what is on disk: one warning per file that breaks an ownership rule."""
+    import os
+
+    from pilkada_cli import conflicts, senders
+    from pilkada_cli.trust import audit
+
+    regions: dict[str, set[str]] = {}
+    for ev in scan.events:
+        regions.setdefault(ev.origin, set()).add(ev.region)
+    try:
+        names = os.listdir(records / conflicts.FOLDER)  # noqa: PTH208 (names only)
+    except OSError:
+        names = []
+    seen = {n[:-len(conflicts.SUFFIX)] for n in names if n.endswith(conflicts.SUFFIX)}
+    return [Finding(f"{records.name}/{path}", None, "provenance", message, "warning")
+            for path, message in audit(senders.load(records), offices, own, regions, seen)]
 
 
 def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
@@ -112,7 +141,8 @@ def _check_clocks(scan: Scan) -> list[Finding]:
     return found
 
 
-def _check_conflicts(journal: Journal, scan: Scan, as_of: AsOf) -> list[Finding]:
+def _check_conflicts(journal: Journal, scan: Scan, as_of: AsOf,
+                     names: Mapping[str, str] | None) -> list[Finding]:
     """The conflicts ``status`` shows, by the same rule (conflicts.py: the latest records of a
     pair from two origins disagree and neither had seen the other's): one warning per pair, at
     the latest side's line, naming the other sides' lines."""
@@ -120,7 +150,7 @@ def _check_conflicts(journal: Journal, scan: Scan, as_of: AsOf) -> list[Finding]
     for i, ev in enumerate(scan.events):
         if ev.batch not in scan.incomplete:  # as Journal.read, which status reads through
             where.setdefault(ev.id, i)
-    found = judge([scan.events[i] for i in where.values()], journal.root, as_of)
+    found = judge([scan.events[i] for i in where.values()], journal.root, as_of, names)
     out: list[Finding] = []
     for (region, item), c in sorted(found.items()):
         at = [where[ev.id] for ev in c.sides]  # latest first: the finding is at the first

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.events import Event
+    from pilkada_cli.keys import OfficeKey
     from pilkada_cli.readiness import AsOf, Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
+    from pilkada_cli.trust import OfficeName, Own
     from pilkada_cli.views import OpenPair
     from pilkada_cli.workspace import Workspace
 
@@ -43,6 +45,7 @@ class Session:
     _warned: bool = False
     record_problems: int = 0  # unreadable record lines the last readiness() skipped
     _consoles: dict[str, Console] = field(default_factory=dict)
+    _names: dict[str, OfficeName] | None = None
 
     def console(self, stderr: bool = False) -> Console:
         """The stdout (or stderr) console; colour obeys NO_COLOR, FORCE_COLOR and --no-color."""
@@ -158,7 +161,7 @@ class Session:
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws) if as_of is None or isinstance(as_of, str) else as_of
-        r, bad = readiness(ws, self.cycle(), self.regions, moment)
+        r, bad = readiness(ws, self.cycle(), self.regions, moment, self.offices)
         self.record_problems = bad
         self._warn_skipped(bad)
         if r.conflicts:
@@ -179,10 +182,54 @@ class Session:
         return due_pairs(r, reporting(r, root))
 
     def offices(self) -> dict[str, str]:
-        """Origin -> office, for the sides of conflicts."""
-        from pilkada_cli.loading import offices
+        """Origin -> the name it is shown by (marked where unverified): conflicts, `log`."""
+        return {origin: name.shown() for origin, name in self.office_names().items()}
 
-        return offices(self.workspace())
+    def office_names(self) -> dict[str, OfficeName]:
+        """Origin -> its name and whether this workspace vouches for it (trust.office_names),
+        read once per run."""
+        if self._names is None:
+            from pilkada_cli.loading import office_names
+
+            self._names = office_names(self.workspace(), self.own())
+        return self._names
+
+    def own(self) -> Own:
+        """This copy as the ownership rules see it (trust.Own): its origin if it has one yet,
+        this office's key and name (a damaged key is reported by the commands that sign)."""
+        from pilkada_cli.errors import StorageError
+        from pilkada_cli.trust import Own
+
+        try:
+            key = self.office_key()
+        except StorageError:
+            key = None
+        return Own(self.own_origin(), key.public if key else None, self.own_office(key))
+
+    def own_origin(self) -> str | None:
+        """This workspace copy's origin id, if it has one yet (reading never makes one)."""
+        from pilkada_cli.copies import current_origin
+
+        ws = self.workspace()
+        return None if ws.is_default else current_origin(ws.root)
+
+    def own_office(self, key: OfficeKey | None) -> str:
+        """This office's name: the key's, else the workspace's name, else its root region's."""
+        if key is not None:
+            return key.office
+        ws = self.workspace()
+        if ws.config.name:
+            return ws.config.name
+        root = self.regions().get(ws.config.region)
+        return root.name if root else ws.config.region
+
+    @staticmethod
+    def office_key() -> OfficeKey | None:
+        """This user's office key, if `pilkada keys init` was run."""
+        from pilkada_cli import keys
+        from pilkada_cli.workspace import user_home
+
+        return keys.load(user_home())
 
     def _warn_skipped(self, bad: int) -> None:
         """One warning per run when unreadable record lines were left out."""

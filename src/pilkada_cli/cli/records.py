@@ -286,11 +286,13 @@ def log(
     code = s.region(region).code if region else None
     history = s.events()
     entries = log_filter(history, code, item, _date(since), _date(until), by)
-    offices = _offices(s)
+    names = s.office_names()
+    offices = s.offices()  # as shown: marked where unverified
     out = s.console()
     if fmt == "json":
-        out.file.write(json.dumps(log_json(entries, offices), ensure_ascii=False, indent=2)
-                       + "\n")
+        out.file.write(json.dumps(log_json(entries, {o: n.name for o, n in names.items()},
+                                           {o for o, n in names.items() if n.verified}),
+                                  ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         out.file.write(log_csv(entries, offices))
     elif fmt in ("table", "plain", None):
@@ -303,15 +305,6 @@ def log(
     else:
         raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(
             fmt=fmt))
-
-
-def _offices(s: Session) -> dict[str, str]:
-    """Origin id -> the office it says it belongs to (senders.py): the same in every office
-    that has the events, so logs compare equal."""
-    from pilkada_cli import senders
-
-    return {origin: sender.office
-            for origin, sender in senders.load(s.workspace().records_dir).items()}
 
 
 def _date(text: str | None):  # type: ignore[no-untyped-def]
@@ -352,7 +345,9 @@ def verify(
     from pilkada_cli.loading import parse_as_of
 
     # conflicts as `status` shows them by default (the workspace's frozen as_of, else now)
-    findings = verify_files(journal, parse_as_of(None, s.workspace()))
+    ws = s.workspace()
+    findings = verify_files(journal, parse_as_of(None, ws), s.offices(),
+                            (ws.config.offices, s.own()))
     out = s.console()
     for f in findings:  # the kind stays a code (greppable); the severity is a word
         severity = _("error") if f.severity == "error" else _("warning")

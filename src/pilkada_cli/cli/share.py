@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def own_origin(root: Path) -> str:
-    """The origin id of the workspace copy at ``root`` (copies.py)."""
+    """The origin id of the workspace copy at ``root`` (copies.py), made on first use."""
     from pilkada_cli.copies import workspace_origin
     from pilkada_cli.workspace import user_home
 
@@ -28,29 +28,15 @@ def own_origin(root: Path) -> str:
 
 def office_key() -> OfficeKey | None:
     """This user's office key, if `pilkada keys init` was run."""
-    from pilkada_cli import keys
-    from pilkada_cli.workspace import user_home
-
-    return keys.load(user_home())
-
-
-def own_office(s: Session, key: OfficeKey | None) -> str:
-    """This office's name: the key's, else the workspace's name, else its root region's."""
-    if key is not None:
-        return key.office
-    ws = s.workspace()
-    if ws.config.name:
-        return ws.config.name
-    root = s.regions().get(ws.config.region)
-    return root.name if root else ws.config.region
+    return Session.office_key()
 
 
 def publish_own_claim(s: Session, key: OfficeKey | None) -> bytes:
     """Write (if changed) and return this origin's claim of which office it belongs to."""
-    from pilkada_cli import senders
+    from pilkada_cli import claims, senders
 
     origin = own_origin(s.workspace().root)
-    data = senders.claim(origin, own_office(s, key), key)
+    data = claims.claim(origin, s.own_office(key), key)
     senders.store(s.workspace().records_dir, origin, data)
     return data
 
@@ -110,7 +96,7 @@ def export(
     seen = _seen_files(ws.records_dir, {ev.origin for ev in chosen})
     data = bundle.build(
         chosen, cycle=s.cycle().id, regions=[r.code for r in picked], since=since,
-        office=own_office(s, key), operator=operator(None, ws.config.operator),
+        office=s.own_office(key), operator=operator(None, ws.config.operator),
         origin=own_origin(ws.root), key=key.public if key else None,
         sign=key.sign if key else None, origins=claims, seen=seen)
     write_atomic(out, data)
@@ -136,7 +122,7 @@ def export(
 
 
 def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
-    from pilkada_cli import senders
+    from pilkada_cli import claims, senders
 
     out: dict[str, bytes] = {}
     for origin in origins:
@@ -145,12 +131,14 @@ def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
             data = path.read_bytes()
         except OSError:
             continue
-        if senders.parse(origin, data) is not None:
+        if claims.parse(origin, data) is not None:
             out[origin] = data
     return out
 
 
-def _seen_files(records: Path, origins: set[str]) -> dict[str, bytes]:
+def _seen_files(records: Path, origins: Iterable[str]) -> dict[str, bytes]:
+    """The seen files of ``origins`` here (conflicts.py): only those of origins whose events a
+    bundle carries, so what a bundle says an origin had seen bears only on its regions."""
     from pilkada_cli import conflicts
 
     out: dict[str, bytes] = {}
@@ -236,7 +224,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def _import_one(s: Session, path: Path) -> None:
-    from pilkada_cli import bundle, exchange
+    from pilkada_cli import bundle, exchange, senders
+    from pilkada_cli.events import recorded_now
     from pilkada_cli.journal import Journal
 
     ws = s.workspace()
@@ -245,14 +234,22 @@ def _import_one(s: Session, path: Path) -> None:
                            "has no offices to trust"))
     got = bundle.read(path)
     cycle = s.cycle()
+    key = office_key()
+    # what trust.judge allows is all that is written; a refused bundle writes nothing at all,
+    # not even this copy's origin id or claim (the origin is only read here, never made).
+    # Every event here counts as here, those of a batch still waiting for the rest too.
     plan = exchange.plan(got, cycle_id=cycle.id, items=set(cycle.items),
                          inside=lambda code: _inside(s, code), offices=ws.config.offices,
-                         existing=s.events())
+                         own=s.own(), claims=senders.load(ws.records_dir),
+                         seen_here=_seen_files(ws.records_dir, got.seen),
+                         existing=Journal(ws.records_dir).scan().events,
+                         now_us=recorded_now().us)
     if plan.new:
         Journal(ws.records_dir).append(plan.new, as_is=True)
+    _store(ws.records_dir, plan)
+    if plan.new:
         note_received(ws.records_dir)
-        publish_own_claim(s, office_key())  # conflicts and logs name this office too
-    _store_claims(s, plan)
+        publish_own_claim(s, key)  # conflicts and logs name this office too
     _report(s, plan)
 
 
@@ -266,31 +263,20 @@ def _inside(s: Session, code: str) -> bool:
     return True
 
 
-def _store_claims(s: Session, plan: Plan) -> int:
-    """Keep the bundle's claims of which office each origin belongs to (best effort: the
-    events are what matters, and they are already saved)."""
+def _store(records: Path, plan: Plan) -> None:
+    """Write the seen notes and claims trust.judge allowed (after the events they are about)."""
     from pilkada_cli import conflicts, senders
+    from pilkada_cli.errors import os_reason
 
-    records = s.workspace().records_dir
-    stored = 0
-    for origin, lines in plan.bundle.seen.items():
-        if origin != own_origin(records.parent):
-            with contextlib.suppress(OSError, ValueError):
-                conflicts.merge_file(records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}",
-                                     lines)
-    known = senders.load(records)
-    for origin, data in plan.bundle.origins.items():
-        claim = senders.parse(origin, data)
-        if claim is None or origin == own_origin(records.parent):
-            continue  # this copy alone says which office it belongs to
-        before = known.get(origin)
-        if before is not None and before.signed and claim.key != before.key:
-            continue  # a claim signed by one key is never replaced by another key's
+    for origin, lines in sorted(plan.seen.items()):
+        path = records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}"
         try:
-            stored += senders.store(records, origin, data)
-        except StorageError:
-            continue
-    return stored
+            conflicts.merge_file(path, b"".join(lines))
+        except OSError as e:
+            raise StorageError(_("cannot write {path}: {reason}").format(
+                path=path, reason=os_reason(e))) from e
+    for origin, data in sorted(plan.claims.items()):
+        senders.store(records, origin, data)
 
 
 def _report(s: Session, plan: Plan) -> None:
@@ -356,7 +342,7 @@ def keys_init(
 
     s = get_session()
     ws = s.workspace()
-    name = validate_text(_("office name"), (office or own_office(s, None)).strip(),
+    name = validate_text(_("office name"), (office or s.own_office(None)).strip(),
                          max_bytes=NAME_MAX_BYTES, allow_newline=False)
     if not name:
         raise InputError(_("give the office's name with --office"))
