@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from sharing import Office, records_digest, write_cycle
 from typer.testing import CliRunner
 
 from pilkada_cli import keys, senders
 from pilkada_cli.cli import app
+from sharing import Office, records_digest, write_cycle
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None,
                                 reason="the hostile office uses plain git (CI installs it)")
