@@ -489,8 +489,9 @@ def test_init_git_speaks_the_joined_workspace_language(
                                str(cycle), "--language", "id", "--git", str(bare)],
                          env={"PILKADA_HOME": str(tmp_path / "h1")}, catch_exceptions=False)
     assert made.exit_code == 0, made.output
-    assert "Ruang kerja" in made.output or "ruang kerja" in made.output
+    assert _flat(f"Ruang kerja {tmp_path / 'prov'} dibagikan di {bare}") in _flat(made.output)
     joined = runner.invoke(app, ["init", str(tmp_path / "oi"), "--git", str(bare)],
                            env={"PILKADA_HOME": str(tmp_path / "h2")}, catch_exceptions=False)
     assert joined.exit_code == 0, joined.output
-    assert "Bergabung ke ruang kerja bersama dari" in joined.output
+    assert _flat(f"Bergabung ke ruang kerja bersama dari {bare} di {tmp_path / 'oi'}") in \
+        _flat(joined.output)

@@ -105,7 +105,7 @@ def _commit_own(s: Session, repo: Repo, message: str, author: str) -> int:
     stray = sorted(p for p in pending if syncguard.kind(p) is None)
     if stray:
         s.console(stderr=True).print(Text(_(
-            "Not sent, not being record files (move them out of records/): {files}").format(
+            "Not sent (not record files; move them out of records/): {files}").format(
             files=", ".join(stray)), style="yellow"))
     problems = _own_problems(repo, root, pending)
     if problems:
