@@ -495,3 +495,65 @@ def test_init_git_speaks_the_joined_workspace_language(
     assert joined.exit_code == 0, joined.output
     assert _flat(f"Bergabung ke ruang kerja bersama dari {bare} di {tmp_path / 'oi'}") in \
         _flat(joined.output)
+
+
+def test_a_line_other_offices_would_refuse_is_not_sent(world: World) -> None:
+    prov = world.prov
+    path = prov.ws / "records" / "16.71" / f"{world.prov_origin}.jsonl"
+    shared = path.read_bytes()
+    with path.open("ab") as f:
+        f.write(b'{"status": "done"}\n')
+    result = prov.run("sync", ok=False)
+    assert result.exit_code == 2
+    assert _flat(f"records/16.71/{world.prov_origin}.jsonl: line 2 is not a valid event: "
+                 "missing or non-integer schema version 'v'") in _flat(result.output)
+    prov.run("sync", "--restore")
+    assert path.read_bytes() == shared
+
+
+# --- the rules themselves ------------------------------------------------------------------
+
+
+def _event_line(at: str, recorded: str) -> bytes:
+    ev = {"v": 1, "id": "a" * 32, "origin": "pc-b", "seq": 1, "region": "16.10",
+          "item": "x", "status": "done", "progress": None, "note": "", "evidence": [],
+          "by": "Rina", "at": at, "recorded": recorded}
+    return json.dumps(ev).encode() + b"\n"
+
+
+@pytest.mark.parametrize(("at", "taken"), [
+    ("2024-08-21T11:00:00+07:00", True),  # an hour after the clock: a wrong clock, taken
+    ("2024-08-21T11:00:01+07:00", False),  # a second more: refused at the door
+])
+def test_events_more_than_an_hour_ahead_are_refused(at: str, taken: bool) -> None:
+    from datetime import datetime, timezone
+
+    from pilkada_cli.syncguard import Change, Commit, judge
+
+    now = datetime(2024, 8, 21, 3, 0, tzinfo=timezone.utc)  # 10:00 WIB
+    line = _event_line(at, "2024-08-21T03:00:00.000000+00:00")
+    change = Change("records/16.10/pc-b.jsonl", None, line, None, Commit("abc1234", "x", "y"))
+    verdict = judge([change], own="pc-a", now=now)
+    assert (verdict.refused == ()) is taken
+    if not taken:
+        assert verdict.refused[0].reason == (
+            f"line 1 is dated {at}, more than an hour after this PC's clock")
+
+
+def test_the_config_change_names_offices_changed_and_removed() -> None:
+    from pilkada_cli.configdiff import describe
+    from pilkada_cli.offices import Office as Trusted
+    from pilkada_cli.workspace import Config
+
+    a, b = "ed25519:" + "A" * 43 + "=", "ed25519:" + "B" * 43 + "="
+    old = Config("mini", "16", offices=(Trusted("Lahat", a, ("16.04",)),
+                                        Trusted("Muara Enim", b, ("16.03",))))
+    new = Config("mini", "16", language="id",
+                 offices=(Trusted("Lahat", b, ("16.04", "16.05")),))
+    assert describe(old, new, {"name": "x"}, {"name": "y", "language": "id"}) == [
+        f"office changed: Lahat, regions 16.04 → 16.04, 16.05, key {keys.fingerprint(a)} → "
+        f"{keys.fingerprint(b)}",
+        f"office removed: Muara Enim, regions 16.03, key {keys.fingerprint(b)}",
+        "language: not set → id",
+        "other settings changed: name",
+    ]

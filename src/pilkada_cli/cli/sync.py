@@ -93,7 +93,7 @@ def sync(
             remote=url), style="green"))
 
 
-def _commit_own(s: Session, repo: Repo, message: str, author: str) -> int:
+def _commit_own(s: Session, repo: Repo, message: str, author: str, warn: bool = True) -> int:
     """Commit this copy's changed shared files, once each record file is known to have only
     grown since its last commit (this office never sends a change to a line already shared)."""
     from rich.text import Text
@@ -103,7 +103,7 @@ def _commit_own(s: Session, repo: Repo, message: str, author: str) -> int:
     root = s.workspace().root
     pending = repo.pending(SHARED)
     stray = sorted(p for p in pending if syncguard.kind(p) is None)
-    if stray:
+    if stray and warn:
         s.console(stderr=True).print(Text(_(
             "Not sent (not record files; move them out of records/): {files}").format(
             files=", ".join(stray)), style="yellow"))
@@ -188,7 +188,7 @@ def _exchange(s: Session, repo: Repo, journal: Journal, author: str, message: st
         if merged.files:
             note_received(journal.root)
             with journal.hold_all():
-                _commit_own(s, repo, message, author)
+                _commit_own(s, repo, message, author, warn=False)
         total = gitsync.Merged(total.files + merged.files, total.merged_commit or
                                merged.merged_commit)
         try:
