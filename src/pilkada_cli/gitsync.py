@@ -245,6 +245,14 @@ def _git_bytes(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
     return done.stdout
 
 
+def _add(cwd: Path, paths: list[str]) -> None:
+    """``git add --all`` of exactly ``paths``, a few hundred per run (a command line has a
+    length limit, and --pathspec-from-file needs a newer git than offices may have)."""
+    for start in range(0, len(paths), _ADD_CHUNK):
+        _git(cwd, "--literal-pathspecs", "add", "--all", "--",
+             *paths[start:start + _ADD_CHUNK])
+
+
 class SystemGit:
     """The repository through the ``git`` program."""
 
@@ -279,11 +287,13 @@ class SystemGit:
 
     def pending(self, paths: list[str]) -> dict[str, str]:
         out = _git_bytes(self.root, "-c", "status.relativePaths=false", "status",
-                         "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames",
-                         "--", *paths)
+                         "--porcelain", "-z", "--untracked-files=all", "--", *paths)
         prefix = self._prefix()
         found: dict[str, str] = {}
-        for entry in out.split(b"\0"):
+        entries = iter(out.split(b"\0"))
+        for entry in entries:
+            if entry[:1] in (b"R", b"C"):
+                next(entries, None)  # a rename staged by hand: its old name follows
             if len(entry) > 3:
                 path = self._ws(prefix, entry[3:].decode("utf-8", "surrogateescape"))
                 xy = entry[:2].decode("ascii", "replace")
@@ -319,9 +329,7 @@ class SystemGit:
     def commit(self, paths: list[str], message: str, author: str) -> int:
         if not paths:
             return 0
-        _git_bytes(self.root, "--literal-pathspecs", "add", "--all",
-                   "--pathspec-from-file=-", "--pathspec-file-nul",
-                   data=b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths))
+        _add(self.root, paths)
         count = _count(_git(self.root, "diff", "--cached", "--name-only"))
         if count:  # authored by this copy (<origin>@pilkada.invalid names it to the others)
             _git(self.root, "commit", "--quiet", "--no-verify", f"--author={author}", "-m",
@@ -399,11 +407,12 @@ class SystemGit:
         return listed
 
     def _last_commits(self, theirs: str, head: str | None) -> dict[str, Commit]:
-        """The newest commit of the remote's own that changed each path ("" -> its head)."""
+        """The newest commit of the remote's own that changed each path ("" -> its head);
+        --date=short rather than %cs, which older gits lack."""
         from pilkada_cli.syncguard import Commit
 
-        fmt = "--format=%x01%h%x00%cs%x00%an <%ae>"
-        out = _git(self.top, "log", "--no-renames", "--name-only", fmt, theirs,
+        fmt = "--format=%x01%h%x00%cd%x00%an <%ae>"
+        out = _git(self.top, "log", "--date=short", "--no-renames", "--name-only", fmt, theirs,
                    *(["--not", head] if head else []))
         found: dict[str, Commit] = {}
         current = None
@@ -415,7 +424,8 @@ class SystemGit:
             elif line and current is not None:
                 found.setdefault(line, current)
         if "" not in found:
-            short, date, author = _git(self.top, "log", "-1", fmt, theirs).strip("\x01\n").split(
+            short, date, author = _git(self.top, "log", "-1", "--date=short", fmt,
+                                       theirs).strip("\x01\n").split(
                 "\x00", 2)
             found[""] = Commit(short, date, author)
         return found
@@ -475,10 +485,7 @@ class SystemGit:
             ours_b, theirs_b = blobs[2 * i], blobs[2 * i + 1]
             if ours_b is not None and theirs_b is not None:
                 _write_replace(self.top / path, _union(ours_b, theirs_b))
-        if both:
-            _git_bytes(self.top, "--literal-pathspecs", "add", "--pathspec-from-file=-",
-                       "--pathspec-file-nul", data=b"".join(
-                           p.encode("utf-8", "surrogateescape") + b"\0" for p in both))
+        _add(self.top, both)
         _git(self.top, "commit", "--quiet", "--no-verify", f"--author={author}", "-m",
              _("pilkada sync: records of other offices"),
              identity=None if self._has_identity() else author)
@@ -505,6 +512,7 @@ class SystemGit:
 
 
 _PLAIN = ("100644", "100755")  # a plain file's modes (not a link, not a submodule)
+_ADD_CHUNK = 200
 _GITLINK = "160000"  # another repository inside this one (a submodule): no blob to read
 _NONE = "0" * 40  # asks cat-file for nothing: answered "missing"
 
