@@ -511,6 +511,21 @@ def test_a_line_other_offices_would_refuse_is_not_sent(world: World) -> None:
     assert path.read_bytes() == shared
 
 
+def test_a_claim_under_a_new_key_is_held_back_and_records_still_go(world: World) -> None:
+    oi = world.oi
+    claim = f"records/origins/{world.oi_origin}.json"
+    shared = (oi.ws / claim).read_bytes()
+    oi.run("keys", "init", "--office", "Kabupaten Ogan Ilir", "--force")  # the key was lost
+    oi.run("done", "16.10", "gudang", "--at", "2024-02-27", "--by", "Rina")
+    sent = oi.run("sync")
+    assert _flat(f"Not sent: {claim} (an office's claim now signed by another key than the one "
+                 "that signed it before; the other offices would refuse it). Records are sent "
+                 "as usual.") in _flat(sent.output)
+    assert _git(world.bare, "show", f"main:{claim}").encode() == shared
+    world.prov.run("sync")  # nothing the province refuses reached the shared repository
+    assert len(world.prov.log("16.10")) == 3
+
+
 # --- the rules themselves ------------------------------------------------------------------
 
 

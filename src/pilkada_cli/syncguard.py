@@ -336,6 +336,16 @@ def check_own(files: Iterable[tuple[str, bytes | None, bytes | None]]) -> list[s
     return out
 
 
+def claim_held(path: str, committed: bytes | None, current: bytes | None) -> bool:
+    """Whether the claim file at ``path`` changed in a way the other offices refuse (another
+    key than the one that signed it), so this office must not send it."""
+    k = kind(path)
+    if k is None or k.what != "claim" or current is None or committed is None:
+        return False
+    change = Change(path, committed, current, None, Commit("", "", ""))
+    return current != committed and _judge_claim(change, k, "") is not None
+
+
 @dataclass(frozen=True)
 class Restored:
     """A record or seen file put back: its new bytes, lines kept after the shared ones, and

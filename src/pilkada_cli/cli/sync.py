@@ -107,7 +107,12 @@ def _commit_own(s: Session, repo: Repo, message: str, author: str, warn: bool = 
         s.console(stderr=True).print(Text(_(
             "Not sent (not record files; move them out of records/): {files}").format(
             files=", ".join(stray)), style="yellow"))
-    problems = _own_problems(repo, root, pending)
+    problems, held = _own_check(repo, root, pending)
+    if held and warn:
+        s.console(stderr=True).print(Text(_(
+            "Not sent: {files} (an office's claim now signed by another key than the one that "
+            "signed it before; the other offices would refuse it). Records are sent as "
+            "usual.").format(files=", ".join(held)), style="yellow"))
     if problems:
         raise InputError("\n".join([
             _("Nothing was committed or sent: files shared before were changed on this PC, and "
@@ -116,21 +121,27 @@ def _commit_own(s: Session, repo: Repo, message: str, author: str, warn: bool = 
             _("Put them back with `pilkada sync --restore` (the lines already shared come back "
               "as they were, every valid line added after them is kept, and the changed files "
               "are saved in .pilkada/restored/), then run `pilkada sync` again.")]))
-    return repo.commit(sorted(p for p in pending if syncguard.kind(p) is not None), message,
-                       author)
+    return repo.commit(sorted(p for p in pending if syncguard.kind(p) is not None
+                              and p not in held), message, author)
 
 
-def _own_problems(repo: Repo, root: Path, pending: dict[str, str]) -> list[tuple[str, str]]:
-    """(path, problem) for each pending shared file that may not be committed as it is."""
+def _own_check(repo: Repo, root: Path, pending: dict[str, str]
+               ) -> tuple[list[tuple[str, str]], list[str]]:
+    """(path, problem) for each pending shared file that may not be committed as it is, and
+    the claims held back (the other offices would refuse them)."""
     from pilkada_cli import syncfiles, syncguard
 
     watched = [p for p in pending if syncguard.kind(p) is not None]
     committed = repo.committed([p for p in watched if pending[p] != "new"])
-    out: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = []
+    held: list[str] = []
     for path in sorted(watched):
-        found = syncguard.check_own([(path, committed.get(path), syncfiles.read(root, path))])
-        out += [(path, problem) for problem in found]
-    return out
+        current = syncfiles.read(root, path)
+        found = syncguard.check_own([(path, committed.get(path), current)])
+        problems += [(path, problem) for problem in found]
+        if not found and syncguard.claim_held(path, committed.get(path), current):
+            held.append(path)
+    return problems, held
 
 
 def _restore(s: Session, repo: Repo) -> None:
@@ -142,7 +153,7 @@ def _restore(s: Session, repo: Repo) -> None:
     root = s.workspace().root
     err = s.console(stderr=True)
     pending = repo.pending(SHARED)
-    targets = sorted({path for path, _p in _own_problems(repo, root, pending)})
+    targets = sorted({path for path, _p in _own_check(repo, root, pending)[0]})
     if not targets:
         err.print(Text(_("Nothing to put back: the files shared before only grew since the "
                          "last sync."), style="green"))
