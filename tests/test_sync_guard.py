@@ -455,6 +455,13 @@ def test_init_git_shares_a_workspace_made_from_an_empty_folder(
     assert result.exit_code == 0, result.output
     assert "Shared the workspace rakor on" in result.output
     assert "pilkada.yaml" in _git(bare, "ls-tree", "-r", "--name-only", "main")
+    oi = Office("oi", tmp_path / "oi", tmp_path / "home-oi")
+    oi.run("init", str(oi.ws), "--git", str(bare))
+    oi.run("done", "16.10", "nphd-kpu-tanda-tangan", "--at", "2024-02-20", "--by", "Rina")
+    oi.run("sync")
+    monkeypatch.delenv("PILKADA_GIT", raising=False)  # IT installs git on that PC later
+    prov = Office("prov", here / "rakor", o.home)
+    assert "Received 1 new events from other offices:" in prov.run("sync").output
 
 
 def test_a_failed_init_git_leaves_nothing_behind(

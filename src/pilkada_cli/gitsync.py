@@ -340,7 +340,9 @@ class SystemGit:
         return bool(_git(self.root, "config", "user.email", check=False).strip())
 
     def fetch(self) -> None:
-        _git(self.root, "fetch", "--quiet", "origin", network=True)
+        # The refspec is given: a repository dulwich made may have none configured, and a
+        # bare "git fetch origin" would then leave refs/remotes/origin/* where they were.
+        _git(self.root, "fetch", "--quiet", "origin", _FETCH_REFSPEC, network=True)
 
     def _theirs(self) -> str | None:
         ref = f"refs/remotes/origin/{self._branch()}"
@@ -513,6 +515,7 @@ class SystemGit:
 
 _PLAIN = ("100644", "100755")  # a plain file's modes (not a link, not a submodule)
 _ADD_CHUNK = 200
+_FETCH_REFSPEC = "+refs/heads/*:refs/remotes/origin/*"
 _GITLINK = "160000"  # another repository inside this one (a submodule): no blob to read
 _NONE = "0" * 40  # asks cat-file for nothing: answered "missing"
 
@@ -526,6 +529,7 @@ def _count(text: str) -> int:
 
 def _set_upstream(repo: Any, branch: bytes) -> None:
     config = repo.get_config()
+    config.set((b"remote", b"origin"), b"fetch", _FETCH_REFSPEC.encode())
     config.set((b"branch", branch), b"remote", b"origin")
     config.set((b"branch", branch), b"merge", b"refs/heads/" + branch)
     config.write_to_path()
