@@ -28,10 +28,10 @@ Pure: bytes in, a verdict and texts out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pilkada_cli.conflicts import SUFFIX as SEEN_SUFFIX
 from pilkada_cli.conflicts import parse_line as parse_seen
@@ -39,6 +39,11 @@ from pilkada_cli.events import LINE_MAX_BYTES, ORIGIN_RE, REGION_RE, from_obj, l
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import micros
 from pilkada_cli.senders import FOLDER, parse
+
+if TYPE_CHECKING:
+    from pilkada_cli.workspace import Config
+
+LoadConfig = Callable[[bytes, str], "Config"]  # a version of pilkada.yaml, loaded and checked
 
 # An event dated more than this after this PC's clock is refused at the door: it would count as
 # done before it happened, and a wrong clock is the honest cause an hour covers (time zones are
@@ -143,12 +148,13 @@ def append_only(path: str) -> bool:
 
 
 def judge(changes: Iterable[Change], *, own: str, now: datetime,
-          load_config: Any = None, fresh: bool = False) -> Verdict:
+          load_config: LoadConfig | None = None, fresh: bool = False) -> Verdict:
     """The verdict on ``changes`` for this copy (origin ``own``) at ``now`` (aware).
 
     ``load_config(raw, shown)`` loads a version of pilkada.yaml (workspace.config_from_bytes
-    with the region list; ValidationError if it is not valid); ``fresh``: this copy has no
-    commit yet, so the workspace's git settings arrive with the rest, as in a clone."""
+    with the region list; ValidationError if it is not valid; default: without the region
+    list). ``fresh``: this copy has no commit yet, so the workspace's git settings arrive with
+    the rest, as in a clone."""
     limit = micros(now + MAX_FUTURE)
     refused: list[Refusal] = []
     config: ConfigChange | None = None
@@ -254,12 +260,14 @@ def _event_problem(line: bytes, k: Kind, limit: int) -> str | None:
     return None
 
 
-def _config_lines(ch: Change, load: Any) -> tuple[list[str], str | None]:
+def _config_lines(ch: Change, load: LoadConfig | None) -> tuple[list[str], str | None]:
     """The plain-words change of pilkada.yaml, or why the new version cannot be taken."""
     from pilkada_cli.configdiff import describe
     from pilkada_cli.errors import ValidationError
+    from pilkada_cli.workspace import config_from_bytes
     from pilkada_cli.yamlload import load_bytes
 
+    load = load or config_from_bytes
     assert ch.theirs is not None
     try:
         new = load(ch.theirs, CONFIG)
