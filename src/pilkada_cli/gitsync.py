@@ -1,17 +1,17 @@
 """Git underneath `pilkada sync` and `pilkada init --git`: the system's git when it is installed,
 else dulwich (a pure-Python git), so that an office PC without git works too.
 
-Why both: the system git is what IT staff know and debug, uses their credentials helpers and
-SSH set-up, and merges record files with the union driver that new workspaces declare in
-``.gitattributes``. dulwich needs nothing installed beyond pilkada itself (pure Python, wheels
+Why both: the system git is what IT staff know and debug, and uses their credentials helpers
+and SSH set-up. dulwich needs nothing installed beyond pilkada itself (pure Python, wheels
 for every platform) and reads and writes the same repositories, so one office can use either.
 
 Record files have one writer each (journal.py), so two offices never change the same file and a
 merge only adds files or takes the side that changed. A JSON Lines record file that both sides
 changed anyway (an office imported a bundle of events that also reached the repository) is
 merged as the union of its lines, which is what the reader expects (duplicate lines are read
-once): ours, then theirs that ours lacks, so what this copy had stays byte for byte. Anything
-else changed on both sides is refused before the working folder is touched.
+once): ours, then theirs that ours lacks, so what this copy had stays byte for byte (git's own
+merge driver is not trusted with this: its union may interleave). Anything else changed on both
+sides is refused and the merge undone.
 
 What the remote brings is judged before anything is merged (``Repo.incoming`` gathers the
 changes since the merge base, syncguard.py decides), and a merge whose result would change a line
