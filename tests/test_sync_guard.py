@@ -291,6 +291,31 @@ def test_another_history_force_pushed_is_refused_and_changes_nothing(world: Worl
     assert world.state() == before
 
 
+@pytest.mark.parametrize("own_commit", [False, True], ids=["fast-forward", "merge-commit"])
+def test_a_merge_that_would_change_a_line_is_rolled_back(
+        world: World, monkeypatch: pytest.MonkeyPatch, own_commit: bool) -> None:
+    """Belt and braces: were the rules ever to let an edit through, the merge is undone."""
+    from pilkada_cli import syncguard
+
+    monkeypatch.setattr(syncguard, "judge", lambda *a, **k: syncguard.Verdict((), None))
+    path = world.prov.ws / "records" / "16.10" / f"{world.oi_origin}.jsonl"
+    had = path.read_bytes()
+    _push_hostile(world, lambda h: _edit_other_office_line(world, h))
+    if own_commit:  # the province's own new record makes the merge a real merge commit
+        world.prov.run("done", "16.71", "gudang", "--at", "2024-02-25")
+    before = world.state()
+    result = world.prov.run("sync", ok=False)
+    assert result.exit_code == 2, result.output
+    assert _flat("taking in the other offices' changes would have changed lines this PC "
+                 f"already had in records/16.10/{world.oi_origin}.jsonl; nothing was merged.") \
+        in _flat(result.output)
+    assert path.read_bytes() == had
+    assert len(_git(world.prov.ws, "rev-list", "--parents", "-n", "1", "HEAD").split()) == 2
+    assert _git(world.prov.ws, "status", "--porcelain") == ""
+    if not own_commit:
+        assert world.state() == before
+
+
 # --- pilkada.yaml --------------------------------------------------------------------------
 
 
