@@ -98,7 +98,7 @@ def test_three_clones_end_with_the_same_log_and_status(shared: dict[str, object]
     with (prov.ws / "pilkada.yaml").open("a", encoding="utf-8") as f:
         f.write('name: "Rakor Sumsel"\n')  # the province edits the shared configuration
     prov.run("sync")
-    oki.run("sync")
+    oki.run("sync", "--accept-config")  # a changed pilkada.yaml is taken only when accepted
     assert (oki.ws / "pilkada.yaml").read_bytes() == (prov.ws / "pilkada.yaml").read_bytes()
     for o in (prov, oi):
         assert _git(o.ws, "status", "--porcelain") == ""  # nothing left behind uncommitted

@@ -20,7 +20,7 @@ from pilkada_cli.errors import InputError, Problem, StorageError, ValidationErro
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level, within
-from pilkada_cli.yamlload import Document, load_file
+from pilkada_cli.yamlload import Document, load_bytes, load_file
 
 if TYPE_CHECKING:
     from pilkada_cli.offices import Office
@@ -156,7 +156,16 @@ def _open(folder: Path, regions: RegionIndex | None,
 def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
     """Load and strictly validate ``pilkada.yaml``; region codes are checked when ``regions``
     is given. Raises ValidationError with every problem."""
-    doc = load_file(path)
+    return _config(load_file(path), regions)
+
+
+def config_from_bytes(raw: bytes, shown: str, regions: RegionIndex | None = None) -> Config:
+    """``load_config`` of a version that is not on disk (one a sync brings); ``shown`` names it
+    in messages."""
+    return _config(load_bytes(raw, shown), regions)
+
+
+def _config(doc: Document, regions: RegionIndex | None) -> Config:
     problems: list[Problem] = []
     c = Checker(doc, problems)
     m = c.mapping(doc.data, (), CONFIG_KEYS, CONFIG_OPTIONAL)

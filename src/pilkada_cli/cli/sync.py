@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
@@ -13,18 +15,13 @@ from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
     from pilkada_cli.events import Event
-    from pilkada_cli.gitsync import Merged, Repo
+    from pilkada_cli.gitsync import Incoming, Merged, Repo
     from pilkada_cli.journal import Journal
     from pilkada_cli.workspace import Config
 
-SHARED = ["pilkada.yaml", ".gitignore", ".gitattributes", "records"]
+SHARED = ["pilkada.yaml", "records"]  # what sync sends (syncguard.kind says which files)
+CREATED = ["pilkada.yaml", ".gitignore", ".gitattributes", "records"]  # what init --git shares
 PUSH_TRIES = 3
-
-
-def _shared(root: Path) -> list[str]:
-    """What sync commits: the records, and the workspace's configuration (the province's
-    edits of pilkada.yaml, such as its offices list, reach every office)."""
-    return [p for p in SHARED if (root / p).exists()]
 
 
 def _author(s: Session) -> str:
@@ -39,9 +36,23 @@ def _author(s: Session) -> str:
 @app.command(help=_(
     "Send this office's new records to the shared repository and take in everyone else's, in "
     "one step (commit, pull, push; no git knowledge needed). Set up once with pilkada init "
-    "--git REMOTE. Works without git installed.\n\nExample: pilkada sync"))
+    "--git REMOTE. Works without git installed. What the shared repository brings is checked "
+    "first: records are only ever added to, never changed or deleted, and a changed "
+    "pilkada.yaml is shown and taken only with --accept-config; anything else is refused and "
+    "nothing here changes.\n\nExamples: pilkada sync; pilkada sync --accept-config; pilkada "
+    "sync --restore"))
 @handled
-def sync() -> None:
+def sync(
+    accept_config: Annotated[bool, typer.Option(
+        "--accept-config", help=_("Take the changed pilkada.yaml that the shared repository "
+                                  "brings (sync shows the changes and stops without this)."))
+    ] = False,
+    restore: Annotated[bool, typer.Option(
+        "--restore", help=_("Put back record files changed by hand since the last sync: the "
+                            "lines already shared as they were, every valid line added after "
+                            "them kept; the changed files are saved in .pilkada/restored/. "
+                            "Sends nothing."))] = False,
+) -> None:
     from rich.text import Text
 
     from pilkada_cli import gitsync
@@ -53,18 +64,22 @@ def sync() -> None:
     ws = s.workspace()
     repo = gitsync.require(gitsync.open_repo(ws.root))
     err = s.console(stderr=True)
-    publish_own_claim(s, office_key())
     journal = Journal(ws.records_dir)
+    if restore:
+        with journal.hold_all():
+            _restore(s, repo)
+        return
+    publish_own_claim(s, office_key())
     before = {ev.id for ev in events(ws).events}
     author = _author(s)
     message = _("pilkada sync: records from {who}").format(who=author.split(" <")[0])
     with journal.hold_all():
-        sent = repo.commit(_shared(ws.root), message, author)
+        sent = _commit_own(s, repo, message, author)
     if sent:
         err.print(Text(_("Committed {n} changed record file(s) on this PC.").format(n=sent)))
     url = repo.remote_url() or ""
     try:
-        received = _exchange(repo, journal, author, message)
+        received = _exchange(s, repo, journal, author, message, accept_config)
     except gitsync.Unreachable as e:
         raise StorageError(str(e) + "\n" + _(
             "Your records are safe: they are committed on this PC and will be sent by the next "
@@ -78,21 +93,113 @@ def sync() -> None:
             remote=url), style="green"))
 
 
-def _exchange(repo: Repo, journal: Journal, author: str, message: str) -> Merged:
-    """Fetch, merge and push; again when someone pushed in between. After taking in other
-    offices' records, what this copy now holds is noted (conflicts.py) and sent with it."""
+def _commit_own(s: Session, repo: Repo, message: str, author: str, warn: bool = True) -> int:
+    """Commit this copy's changed shared files, once each record file is known to have only
+    grown since its last commit (this office never sends a change to a line already shared)."""
+    from rich.text import Text
+
+    from pilkada_cli import syncguard
+
+    root = s.workspace().root
+    pending = repo.pending(SHARED)
+    stray = sorted(p for p in pending if syncguard.kind(p) is None)
+    if stray and warn:
+        s.console(stderr=True).print(Text(_(
+            "Not sent (not record files; move them out of records/): {files}").format(
+            files=", ".join(stray)), style="yellow"))
+    problems, held = _own_check(repo, root, pending)
+    if held and warn:
+        s.console(stderr=True).print(Text(_(
+            "Not sent: {files} (an office's claim now signed by another key than the one that "
+            "signed it before; the other offices would refuse it). Records are sent as "
+            "usual.").format(files=", ".join(held)), style="yellow"))
+    if problems:
+        raise InputError("\n".join([
+            _("Nothing was committed or sent: files shared before were changed on this PC, and "
+              "sync only ever adds lines to them:"),
+            *(f"  {p}" for _path, p in problems),
+            _("Put them back with `pilkada sync --restore` (the lines already shared come back "
+              "as they were, every valid line added after them is kept, and the changed files "
+              "are saved in .pilkada/restored/), then run `pilkada sync` again.")]))
+    return repo.commit(sorted(p for p in pending if syncguard.kind(p) is not None
+                              and p not in held), message, author)
+
+
+def _own_check(repo: Repo, root: Path, pending: dict[str, str]
+               ) -> tuple[list[tuple[str, str]], list[str]]:
+    """(path, problem) for each pending shared file that may not be committed as it is, and
+    the claims held back (the other offices would refuse them)."""
+    from pilkada_cli import syncfiles, syncguard
+
+    watched = [p for p in pending if syncguard.kind(p) is not None]
+    committed = repo.committed([p for p in watched if pending[p] != "new"])
+    problems: list[tuple[str, str]] = []
+    held: list[str] = []
+    for path in sorted(watched):
+        current = syncfiles.read(root, path)
+        found = syncguard.check_own([(path, committed.get(path), current)])
+        problems += [(path, problem) for problem in found]
+        if not found and syncguard.claim_held(path, committed.get(path), current):
+            held.append(path)
+    return problems, held
+
+
+def _restore(s: Session, repo: Repo) -> None:
+    """`pilkada sync --restore`: put back what was already shared, keep what was added."""
+    from rich.text import Text
+
+    from pilkada_cli import syncfiles, syncguard
+
+    root = s.workspace().root
+    err = s.console(stderr=True)
+    pending = repo.pending(SHARED)
+    targets = sorted({path for path, _p in _own_check(repo, root, pending)[0]})
+    if not targets:
+        err.print(Text(_("Nothing to put back: the files shared before only grew since the "
+                         "last sync."), style="green"))
+        return
+    committed = repo.committed(targets)
+    files: dict[str, bytes] = {}
+    lines: list[str] = []
+    for path in targets:
+        current = syncfiles.read(root, path)
+        if not syncguard.append_only(path):
+            files[path] = committed[path]
+            lines.append(_("{path}: put back as last shared").format(path=path))
+            continue
+        r = syncguard.restored(path, committed.get(path), current)
+        files[path] = r.data
+        lines.append(_("{path}: put back as last shared; {kept} line(s) added since kept, "
+                       "{dropped} changed or unreadable line(s) left out").format(
+            path=path, kept=r.kept, dropped=r.dropped))
+    saved = syncfiles.restore(root, files)
+    for line in lines:
+        err.print(Text(line))
+    err.print(Text(_("The files as they were are saved in {folder}. Run `pilkada sync` to send "
+                     "the records.").format(folder=saved.relative_to(root)), style="green"))
+
+
+def _exchange(s: Session, repo: Repo, journal: Journal, author: str, message: str,
+              accept_config: bool) -> Merged:
+    """Fetch, judge, merge and push; again when someone pushed in between. After taking in
+    other offices' records, what this copy now holds is noted (conflicts.py) and sent with it."""
     from pilkada_cli import gitsync
     from pilkada_cli.cli.share import note_received
 
     total = gitsync.Merged(0, False)
+    shown: set[str] = set()
     for attempt in range(PUSH_TRIES):
         repo.fetch()
-        with journal.hold_all():
-            merged = repo.merge(author)
+        incoming = repo.incoming()
+        merged = gitsync.Merged(0, False)
+        if incoming is not None:
+            _judge(s, repo, incoming, accept_config, shown)
+            with journal.hold_all():
+                merged = repo.merge(author, incoming.theirs)
         if merged.files:
             note_received(journal.root)
             with journal.hold_all():
-                repo.commit(_shared(journal.root.parent), message, author)
+                _commit_own(s, repo, message, author, warn=False)
         total = gitsync.Merged(total.files + merged.files, total.merged_commit or
                                merged.merged_commit)
         try:
@@ -103,6 +210,51 @@ def _exchange(repo: Repo, journal: Journal, author: str, message: str) -> Merged
                 raise gitsync.Unreachable(_("the shared repository kept changing while "
                                             "sending; run `pilkada sync` again")) from None
     return total
+
+
+def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
+           shown: set[str]) -> None:
+    """InputError (nothing changed) unless what the remote brings may be taken; a changed
+    pilkada.yaml is taken only with --accept-config."""
+    from datetime import datetime, timezone
+
+    from rich.text import Text
+
+    from pilkada_cli import senders, syncguard
+    from pilkada_cli.cli.share import own_origin
+    from pilkada_cli.workspace import config_from_bytes
+
+    ws = s.workspace()
+    remote = repo.remote_url() or "origin"
+    if incoming.unrelated:
+        raise InputError(_(
+            "The shared repository {remote} now holds another history that does not continue "
+            "this workspace's (it was replaced, for example by a force-push, or it is another "
+            "repository). Nothing was changed here. Ask your IT staff to put the shared "
+            "repository back as it was (from its backup, or from an office's copy of the "
+            "workspace), then run `pilkada sync` again.").format(remote=remote))
+    regions = s.regions()
+    verdict = syncguard.judge(
+        incoming.changes, own=own_origin(ws.root), now=datetime.now(timezone.utc),
+        load_config=lambda raw, shown_as: config_from_bytes(raw, shown_as, regions),
+        fresh=incoming.fresh)
+    names = {origin: sender.office for origin, sender in senders.load(ws.records_dir).items()}
+    parts: list[str] = []
+    if verdict.refused:
+        parts.append(syncguard.refusal_text(verdict.refused, remote, names))
+    if verdict.config is not None and (verdict.refused or not accept_config):
+        parts.append(syncguard.config_text(verdict.config, names))
+        if not verdict.refused:
+            parts.append(_("Nothing was changed here. If these changes are right (ask the office "
+                           "that made them if unsure), take them with: pilkada sync "
+                           "--accept-config"))
+    if parts:
+        raise InputError("\n".join(parts))
+    if verdict.config is not None and incoming.theirs not in shown:
+        shown.add(incoming.theirs)
+        err = s.console(stderr=True)
+        err.print(Text(syncguard.config_text(verdict.config, names)))
+        err.print(Text(_("Taking the new pilkada.yaml (--accept-config)."), style="yellow"))
 
 
 def _report_new(s: Session, evs: list[Event]) -> None:
@@ -124,14 +276,63 @@ def _report_new(s: Session, evs: list[Event]) -> None:
 def init_with_git(s: Session, folder: Path, remote: str,
                   make_config: Callable[[], Config]) -> None:
     """`pilkada init DIR --git REMOTE`: join the shared workspace at REMOTE (a clone), or, when
-    REMOTE is still empty, create the workspace here and share it there."""
+    REMOTE is still empty, create the workspace here and share it there. A failure leaves the
+    folder as it was (what this run made is removed)."""
+    made = _Made(folder)
+    try:
+        _init_with_git(s, folder, remote, make_config, made)
+    except BaseException:
+        made.undo()
+        raise
+
+
+class _Made:
+    """What `init --git` created, to remove again if it fails."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.existed = folder.exists()
+        self.before = set(folder.iterdir()) if self.existed and folder.is_dir() else set()
+        self.emptied = False  # an empty folder removed to clone into: made again on failure
+
+    def undo(self) -> None:
+        import shutil
+
+        if self.emptied:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(exist_ok=True)
+            return
+        if not self.existed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        for path in set(self.folder.iterdir()) - self.before:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _speak(s: Session, language: str | None) -> None:
+    """Speak the workspace's language from here on, unless the flag or PILKADA_LANG chose."""
+    import os
+
+    from pilkada_cli.i18n import set_language
+
+    if language and not (s.lang or os.environ.get("PILKADA_LANG")):
+        set_language(language)
+
+
+def _init_with_git(s: Session, folder: Path, remote: str, make_config: Callable[[], Config],
+                   made: _Made) -> None:
     from rich.text import Text
 
     from pilkada_cli import gitsync
-    from pilkada_cli.workspace import CONFIG_FILE, init_workspace
+    from pilkada_cli.workspace import CONFIG_FILE, init_workspace, load_config
 
     err = s.console(stderr=True)
     existing = (folder / CONFIG_FILE).is_file()
+    if existing:
+        _speak(s, load_config(folder / CONFIG_FILE).language)
     branches = gitsync.remote_branches(remote)
     if branches:
         if existing:
@@ -145,15 +346,16 @@ def init_with_git(s: Session, folder: Path, remote: str,
         if branch is None:
             raise InputError(_("{remote} has several branches and none is main; ask your IT "
                                "staff which one to use").format(remote=remote))
-        made = not folder.exists()
+        if made.existed:  # an empty folder: clone in its place (dulwich makes the folder)
+            folder.rmdir()
+            made.emptied = True
         gitsync.clone(remote, folder, branch)
         if not (folder / CONFIG_FILE).is_file():
-            if made:
-                import shutil
-
-                shutil.rmtree(folder, ignore_errors=True)
             raise InputError(_("{remote} is a git repository but holds no pilkada workspace "
                                "(no {file})").format(remote=remote, file=CONFIG_FILE))
+        from pilkada_cli.language import workspace_language
+
+        _speak(s, workspace_language(folder))
         from pilkada_cli.cli.share import note_received
 
         note_received(folder / "records")
@@ -162,7 +364,9 @@ def init_with_git(s: Session, folder: Path, remote: str,
             remote=remote, path=folder), style="green"))
         return
     if not existing:
-        init_workspace(folder, make_config())
+        config = make_config()
+        _speak(s, config.language)
+        init_workspace(folder, config)
     repo = gitsync.open_repo(folder)
     if repo is not None and Path(getattr(repo, "top", folder)).resolve() != folder.resolve():
         raise InputError(_("{path} is inside another git repository ({top}); choose a folder "
@@ -175,11 +379,10 @@ def init_with_git(s: Session, folder: Path, remote: str,
     from pilkada_cli.cli.share import own_origin
     from pilkada_cli.gitsync import ensure_identity_text
     from pilkada_cli.recording import operator
-    from pilkada_cli.workspace import load_config
 
     config = load_config(folder / CONFIG_FILE)
     author = ensure_identity_text(operator(None, config.operator), own_origin(folder))
-    repo.commit(_shared(folder),
+    repo.commit([p for p in CREATED if (folder / p).exists()],
                 _("pilkada: shared workspace created"), author)
     repo.push()
     err.print(Text(_("Shared the workspace {path} on {remote}; other offices join it with: "
