@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pilkada_cli import keys, senders
+from pilkada_cli import claims, keys
 from pilkada_cli.cli import app
-from sharing import Office, records_digest, write_cycle
+from sharing import Office, records_digest, without_names, write_cycle
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None,
                                 reason="the hostile office uses plain git (CI installs it)")
@@ -29,9 +29,10 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None,
 WHEN = "2024-08-21T10:00:00+07:00"  # the hostile commit's date
 REFUSED = ("Error: Nothing was taken from the shared repository {bare}: it holds changes no "
            "office may make, so this PC refused them and changed nothing.")
-ASK = ("Ask Kabupaten Ogan Ilir ({oi}) or your IT staff to restore these files in the shared "
-       "repository as they were before, then run `pilkada sync` again. This office's own new "
-       "records stay committed on this PC and are sent by that sync.")
+# The province lists no offices here: Ogan Ilir is named by its own claim, marked (trust.py).
+ASK = ("Ask Kabupaten Ogan Ilir (unverified) ({oi}) or your IT staff to restore these files in "
+       "the shared repository as they were before, then run `pilkada sync` again. This office's "
+       "own new records stay committed on this PC and are sent by that sync.")
 
 
 @pytest.fixture(params=["git", "dulwich"])
@@ -180,7 +181,7 @@ def _not_an_event(w: World, h: Path) -> tuple[str, str]:
 def _claim_with_another_key(w: World, h: Path) -> tuple[str, str]:
     path = f"records/origins/{w.oi_origin}.json"
     other = keys.create(w.root / "thief-home", "Kabupaten Ogan Ilir", None)
-    (h / path).write_bytes(senders.claim(w.oi_origin, "Kabupaten Ogan Ilir", other))
+    (h / path).write_bytes(claims.claim(w.oi_origin, "Kabupaten Ogan Ilir", other))
     return path, ("the claim was signed by an office key and is now replaced by one without "
                   "that key's signature")
 
@@ -227,8 +228,8 @@ def test_a_hostile_commit_is_refused_and_changes_nothing(world: World, case: str
     assert result.exit_code == 2, result.output
     said = _flat(result.output)
     assert _flat(REFUSED.format(bare=world.bare)) in said
-    assert _flat(f"Commit {short} of 2024-08-21 by Kabupaten Ogan Ilir ({world.oi_origin}) "
-                 "made these changes:") in said
+    assert _flat(f"Commit {short} of 2024-08-21 by Kabupaten Ogan Ilir (unverified) "
+                 f"({world.oi_origin}) made these changes:") in said
     assert _flat(f"{path}: {reason}") in said
     assert _flat(ASK.format(oi=world.oi_origin)) in said
     assert world.state() == before
@@ -340,8 +341,8 @@ def test_a_changed_config_is_shown_and_taken_only_when_accepted(world: World) ->
     assert result.exit_code == 2, result.output
     said = _flat(result.output)
     for part in (
-            f"Commit {short} of 2024-08-21 by Kabupaten Ogan Ilir ({world.oi_origin}) changed "
-            "pilkada.yaml, the settings every office shares:",
+            f"Commit {short} of 2024-08-21 by Kabupaten Ogan Ilir (unverified) "
+            f"({world.oi_origin}) changed pilkada.yaml, the settings every office shares:",
             f"- office added: Penyusup, regions 16, key {found[0]}",
             "- threshold red_gap: 25 → 90",
             "- as_of (the frozen today): none (the real today) → 2024-03-01",
@@ -460,7 +461,8 @@ def test_honest_offices_still_exchange_everything(world: World) -> None:
     for o in (oi, oki, prov, oi, oki, prov):
         o.run("sync")
     logs = [o.log() for o in (prov, oi, oki)]
-    assert len(logs[0]) == 6 and logs[0] == logs[1] == logs[2]
+    assert len(logs[0]) == 6 and without_names(logs[0]) == without_names(logs[1]) == \
+        without_names(logs[2])  # names: each office by its own offices list (trust.py)
 
 
 # --- init --git ----------------------------------------------------------------------------

@@ -30,25 +30,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pilkada_cli.claims import parse
 from pilkada_cli.conflicts import SUFFIX as SEEN_SUFFIX
-from pilkada_cli.conflicts import parse_line as parse_seen
 from pilkada_cli.events import LINE_MAX_BYTES, ORIGIN_RE, REGION_RE, from_obj, loads_line
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import micros
-from pilkada_cli.senders import FOLDER, parse
+from pilkada_cli.senders import FOLDER
+from pilkada_cli.trust import FUTURE_ALLOWANCE
+from pilkada_cli.trust import seen_line as parse_seen
 
 if TYPE_CHECKING:
     from pilkada_cli.workspace import Config
 
 LoadConfig = Callable[[bytes, str], "Config"]  # a version of pilkada.yaml, loaded and checked
 
-# An event dated more than this after this PC's clock is refused at the door: it would count as
-# done before it happened, and a wrong clock is the honest cause an hour covers (time zones are
-# in the stored times). The bundle import allows the same hour.
-MAX_FUTURE = timedelta(hours=1)
+# The bundle import's allowance (trust.py says why an hour): one door, one rule.
+MAX_FUTURE = FUTURE_ALLOWANCE
 
 _NO_LIMIT = 1 << 62  # no date is too late for this office's own lines (its clock is the judge)
 CONFIG = "pilkada.yaml"

@@ -220,7 +220,7 @@ def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
 
     from rich.text import Text
 
-    from pilkada_cli import senders, syncguard
+    from pilkada_cli import syncguard
     from pilkada_cli.cli.share import own_origin
     from pilkada_cli.workspace import config_from_bytes
 
@@ -238,7 +238,7 @@ def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
         incoming.changes, own=own_origin(ws.root), now=datetime.now(timezone.utc),
         load_config=lambda raw, shown_as: config_from_bytes(raw, shown_as, regions),
         fresh=incoming.fresh)
-    names = {origin: sender.office for origin, sender in senders.load(ws.records_dir).items()}
+    names = s.offices()  # by this workspace's offices list, marked where unverified (trust.py)
     parts: list[str] = []
     if verdict.refused:
         parts.append(syncguard.refusal_text(verdict.refused, remote, names))
