@@ -65,7 +65,8 @@ def build(workspace: Workspace, cycle: Cycle, index: RegionIndex, events: list[E
     """The readiness of the whole workspace scope, folded from ``events``."""
     regions = scope_regions(index, workspace.config.region, workspace.config.depth)
     return Readiness(cycle, regions, workspace.config.tags, events, as_of,
-                     workspace.config.thresholds, conflicts=conflicts)
+                     workspace.config.thresholds, conflicts=conflicts,
+                     own_tags=workspace.config.own_tags)
 
 
 def events(ws: Workspace) -> ReadResult:

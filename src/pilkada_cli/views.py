@@ -110,7 +110,7 @@ def overview(r: Readiness, stage: str | None = None, depth: str | None = None,
     else:
         listed = r.children(root.code)
     d = r.results[root.code].d
-    current = tuple(s.id for s in r.stages if s.start <= d <= s.end)
+    current = tuple(s.id for s in r.stages_of(root.code) if s.start <= d <= s.end)
     strip = tuple(s.id for i, s in enumerate(r.stages)
                   if not r.is_upcoming(root.code, i)) if stage is None else (stage,)
     rows = sorted((_row(r, x, stage, strip) for x in listed), key=sort_key)
@@ -239,9 +239,9 @@ def due_counts(r: Readiness, entries: Sequence[DueEntry], within: int) -> dict[s
         if st.overdue:
             mine[0] += 1
             mine[1] += critical
-        elif st.status != "blocked" or (
+        elif (st.status != "blocked" and not st.under_way) or (
                 st.due - r.results[st.region].d).days <= within:
-            mine[2] += 1
+            mine[2] += 1  # (a window item under way is listed, and due soon only if it is)
     return counts
 
 
@@ -355,7 +355,9 @@ def item_json(st: ItemState) -> dict[str, Any]:
     return {
         "region": st.region, "item": st.item.id, "stage": st.item.stage,
         "title": st.item.title, "owner": st.item.owner, "critical": st.item.critical,
-        "weight": st.item.weight, "due": st.due.isoformat(), "status": st.status,
+        "weight": st.item.weight, "due": st.due.isoformat(),
+        "from": st.item.start.isoformat() if st.item.start else None,
+        "under_way": st.under_way, "status": st.status,
         "progress": st.progress, "overdue": st.overdue, "due_soon": st.due_soon,
         "days_late": st.days_late,
         "note": ev.note if ev else "", "evidence": list(ev.evidence) if ev else [],
