@@ -52,9 +52,9 @@ class DuePick:
 
     def __init__(self, r: Readiness, offices: Callable[[], Mapping[str, str]], within: int,
                  overdue_only: bool = False, owner: str | None = None,
-                 critical_only: bool = False) -> None:
+                 critical_only: bool = False, stage: str | None = None) -> None:
         self.r, self.offices, self.within = r, offices, within
-        self.overdue_only, self.critical_only = overdue_only, critical_only
+        self.overdue_only, self.critical_only, self.stage = overdue_only, critical_only, stage
         self.wanted = None if owner is None else owner.casefold()
         self.names: Mapping[str, str] | None = None
         # per region variant key: each item's due date and, of a window item, its start (as
@@ -91,6 +91,8 @@ class DuePick:
                                                      items[item_id].owner.casefold()):
                 continue  # a local name (KIP in Aceh) or the cycle's (KPU) both match
             if self.critical_only and not item.critical:
+                continue
+            if self.stage is not None and item.stage != self.stage:
                 continue
             due = due_days[item_id]
             overdue = due < day

@@ -189,15 +189,15 @@ def reporting(r: Readiness, root: str | None = None) -> list[str]:
 
 def due_list(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
              offices: Callable[[], Mapping[str, str]], within: int, overdue_only: bool = False,
-             owner: str | None = None, critical_only: bool = False, root: str | None = None
-             ) -> list[DueEntry]:
+             owner: str | None = None, critical_only: bool = False, root: str | None = None,
+             stage: str | None = None) -> list[DueEntry]:
     """Late, blocked and upcoming (region, item) pairs of ``root``'s subtree (default: every
     region), worst first: critical overdue, overdue (blocked first, then most days late),
     then the rest by due date. Regions with no report are left out: nothing is known about
     their items. ``blocks``: each region's ``open_pairs``; ``offices``: origin -> office."""
     out: list[DueEntry] = []
     keys: list[int] = []
-    pick = DuePick(r, offices, within, overdue_only, owner, critical_only)
+    pick = DuePick(r, offices, within, overdue_only, owner, critical_only, stage)
     for code in sorted(reporting(r, root)):  # by region, then item (each block's order)
         pick.region(code, blocks[code], out, keys)
     return [out[i] for i in sorted(range(len(out)), key=keys.__getitem__)]
@@ -281,11 +281,12 @@ class Due:
 
 def due(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
         offices: Callable[[], Mapping[str, str]], target: Region, within: int,
-        overdue_only: bool = False, owner: str | None = None, critical_only: bool = False
-        ) -> Due:
-    """The ``due`` view of ``target``'s subtree (``blocks``, ``offices``: see ``due_list``)."""
+        overdue_only: bool = False, owner: str | None = None, critical_only: bool = False,
+        stage: str | None = None) -> Due:
+    """The ``due`` view of ``target``'s subtree (``blocks``, ``offices``: see ``due_list``;
+    ``stage``: only that stage's items)."""
     entries = due_list(r, blocks, offices, within, overdue_only, owner, critical_only,
-                       root=target.code)
+                       root=target.code, stage=stage)
     return Due(r, target, within, tuple(entries), due_tally(r, entries, target.code, within),
                tuple(unreported(r, target.code)))
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli._common import get_session, handled, show_screen
+from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
+from pilkada_cli.cli.options import FormatOpt, RegionArg, chosen_format, show
 from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.catalog import Place
 
 
 @app.command(help=_(
@@ -51,38 +55,64 @@ def schema(
     print(json.dumps(make(kind), indent=2, ensure_ascii=False))
 
 
+def _place(s: Session, region: str | None, only_applicable: bool) -> Place:
+    """The region a listing is read for: ``region`` (its items only), else the workspace
+    root (every item, as it reads them)."""
+    from pilkada_cli.catalog import Place
+
+    ws = s.workspace()
+    target = s.region(region) if region else s.regions().get(ws.config.region)
+    assert target is not None
+    return Place.of(target, ws.config.tags, ws.config.own_tags, only_applicable)
+
+
 @app.command(help=_(
-    "List the stages of the workspace's cycle with their dates.\n\nExample: "
-    "pilkada stages"))
+    "List the stages of the workspace's cycle with their dates (as a region reads "
+    "them).\n\nExamples: pilkada stages; pilkada stages 11 --format json"))
 @handled
-def stages() -> None:
-    from pilkada_cli.render.catalog import stages_screen
+def stages(region: RegionArg = None, fmt: FormatOpt = None) -> None:
+    from pilkada_cli.catalog import local_stages, stages_json
+    from pilkada_cli.render.catalog import stages_csv, stages_screen
 
     s = get_session()
-    show_screen(s, stages_screen(s.cycle()))
+    cycle = s.cycle()
+    place = _place(s, region, False)
+    shown = place.region if region else None
+    show(s, chosen_format(s, fmt),
+         lambda: stages_screen(cycle, local_stages(cycle, place), shown),
+         lambda: stages_json(cycle, place), lambda: stages_csv(stages_json(cycle, place)))
 
 
 @app.command(help=_(
-    "List what the cycle asks for, optionally by stage, owner or level.\n\n"
-    "Example: pilkada items --stage pemungutan-suara --owner KPU"))
+    "List what the cycle asks for, optionally by stage, owner or level; with a "
+    "region, only what applies there, with its dates.\n\n"
+    "Examples: pilkada items --stage pemungutan-suara --owner KPU; pilkada items 16.11 "
+    "--stage 21"))
 @handled
 def items(
+    region: RegionArg = None,
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--stage", "-s", help=_("Only this stage (id)."), show_default=False)] = None,
+        "--stage", "-s", help=_("Only this stage (number, id or short name)."),
+        show_default=False)] = None,
     owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--owner", "-o", help=_("Only this responsible body (case-insensitive)."),
         show_default=False)] = None,
     level: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--level", "-l", help=_("Only items for this level (provinsi, kabupaten, kota, "
         "kecamatan, desa)."), show_default=False)] = None,
+    fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.catalog import select_items
-    from pilkada_cli.render.catalog import items_screen
+    from pilkada_cli.catalog import items_json, select_items
+    from pilkada_cli.render.catalog import items_csv, items_screen
 
     s = get_session()
-    chosen = select_items(s.cycle(), stage=stage, owner=owner, level=level,
-                          region=s.workspace().config.region)
-    show_screen(s, items_screen(chosen))
+    cycle = s.cycle()
+    place = _place(s, region, region is not None)
+    chosen = select_items(cycle, stage=stage, owner=owner, level=level, place=place)
+    shown = place.region if region else None
+    show(s, chosen_format(s, fmt), lambda: items_screen(chosen, shown),
+         lambda: items_json(cycle, chosen, place),
+         lambda: items_csv(items_json(cycle, chosen, place)))
 
 
 @app.command(help=_(
@@ -96,12 +126,15 @@ def regions(
     level: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--level", "-l", help=_("List the regions of this level under it (provinsi, "
         "kabupaten, kota, kecamatan, desa)."), show_default=False)] = None,
+    fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.catalog import list_regions
-    from pilkada_cli.render.catalog import regions_screen
+    from pilkada_cli.catalog import list_regions, regions_json
+    from pilkada_cli.render.catalog import regions_csv, regions_screen
 
     s = get_session()
     root = s.region(query) if query else s.regions().get(s.workspace().config.region)
     assert root is not None
     listed = list_regions(s.regions(), root, level)
-    show_screen(s, regions_screen(listed))
+    show(s, chosen_format(s, fmt), lambda: regions_screen(listed),
+         lambda: regions_json(listed, s.cycle()),
+         lambda: regions_csv(regions_json(listed, s.cycle())))
