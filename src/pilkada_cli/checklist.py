@@ -31,7 +31,7 @@ CYCLE_FILE = "cycle.yaml"
 
 CYCLE_KEYS = ("id", "name", "voting_day", "regulation", "owners")
 CYCLE_OPTIONAL = ("name_en", "timezone", "levels", "tags", "sources", "note", "elections",
-                  "owner_aliases")
+                  "owner_aliases", "draft")
 STAGE_KEYS = ("id", "title", "start", "end", "items")
 STAGE_OPTIONAL = ("title_en", "short", "short_en", "phase", "basis", "note", "variants")
 # A stage's short name names it in a tight line (the stages under way beside the verdict).
@@ -145,6 +145,7 @@ class Cycle:
     owner_aliases: tuple[OwnerAlias, ...] = ()
     variants: tuple[Variant, ...] = ()
     dates: tuple[DateRef, ...] = ()  # every date written in the stage files, in file order
+    draft: bool = False  # a template whose law is not decided yet (the next Pilkada)
 
     @property
     def items(self) -> dict[str, Item]:
@@ -306,6 +307,7 @@ def _load_head(path: Path, problems: list[Problem]) -> _Head:
         "id": "", "name": "", "name_en": "", "voting_day": date.min, "regulation": "",
         "timezone": "WIB", "owners": (), "levels": DEFAULT_LEVELS, "tags": (),
         "sources": (), "note": "", "elections": DEFAULT_ELECTIONS, "owner_aliases": (),
+        "draft": False,
     }
     try:
         doc = load_file(path)
@@ -336,6 +338,7 @@ def _load_head(path: Path, problems: list[Problem]) -> _Head:
     for i, tag in enumerate(fields["tags"]):
         c.slug(tag, ("tags", i), _("tag"))
     fields["sources"] = tuple(c.text_list(m, (), "sources"))
+    fields["draft"] = c.flag(m, (), "draft")
     fields["elections"] = who.parse_elections(c, m)
     fields["owner_aliases"] = who.parse_aliases(c, m, fields["owners"])
     return _Head(fields)

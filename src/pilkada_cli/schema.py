@@ -171,6 +171,8 @@ def cycle_schema() -> dict[str, Any]:
             "tags": _slugs("Region tags items may use in `when`"),
             "sources": {"type": "array", "items": {"type": "string"}},
             "note": _text("Free note"),
+            "draft": {"type": "boolean",
+                      "description": "A template whose law is not decided yet"},
             "elections": {
                 "type": "object", "additionalProperties": False,
                 "description": "Who elects what, per level (default: every province, "

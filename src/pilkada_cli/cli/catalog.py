@@ -32,8 +32,10 @@ def validate(
 
     s = get_session()
     checked = validate_paths(paths or [], s.workspace_path)
-    for line in checked:
-        s.console(stderr=True).print(Text("✓ " + line, style="green"))
+    for line in checked:  # a line of its own per cycle checked; details indented under it
+        detail = line.startswith("  ")
+        s.console(stderr=True).print(Text(line if detail else "✓ " + line,
+                                          style="dim" if detail else "green"))
 
 
 @app.command(help=_(
@@ -138,3 +140,60 @@ def regions(
     show(s, chosen_format(s, fmt), lambda: regions_screen(listed),
          lambda: regions_json(listed, s.cycle()),
          lambda: regions_csv(regions_json(listed, s.cycle())))
+
+
+cycle_app = typer.Typer(help=_("Cycles: list the shipped ones, or make a new one from a "
+                               "template re-based on another voting day."),
+                        no_args_is_help=True)
+app.add_typer(cycle_app, name="cycle")
+
+
+@cycle_app.command("list", help=_("List the shipped cycles (what `pilkada init --cycle` "
+                                  "takes).\n\nExample: pilkada cycle list"))
+@handled
+def cycle_list(fmt: FormatOpt = None) -> None:
+    from pilkada_cli.cycles import shipped_list
+    from pilkada_cli.render.catalog import cycles_csv, cycles_json, cycles_screen
+
+    s = get_session()
+    listed = shipped_list()
+    show(s, chosen_format(s, fmt), lambda: cycles_screen(listed),
+         lambda: cycles_json(listed), lambda: cycles_csv(listed))
+
+
+@cycle_app.command("new", help=_(
+    "Write a new cycle folder from a cycle (shipped or a folder) re-based on another voting "
+    "day: every date keeps its distance from voting day (or its day of a fiscal year). "
+    "Refuses a folder that is not empty.\n\n"
+    "Example: pilkada cycle new pilkada-2031 --from pilkada-template --voting-day 2031-11-26"))
+@handled
+def cycle_new(
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the new cycle (new or "
+                                                     "empty)."))],
+    source: Annotated[str, typer.Option("--from", help=_(
+        "The cycle to start from: a shipped id (pilkada-template, psu…) or a folder."))],
+    voting_day: Annotated[str, typer.Option("--voting-day", help=_(
+        "The new voting day (YYYY-MM-DD)."))],
+    cycle_id: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--id", help=_("The new cycle's id (default: the folder's name)."),
+        show_default=False)] = None,
+    name: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--name", help=_("The new cycle's name (Indonesian)."), show_default=False)] = None,
+    name_en: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--name-en", help=_("The new cycle's name in English."), show_default=False)] = None,
+) -> None:
+    from rich.text import Text
+
+    from pilkada_cli.setup import new_cycle
+
+    s = get_session()
+    made = new_cycle(directory, source, voting_day, cycle_id, name, name_en)
+    absolute = sum(d.kind == "absolute" for d in made.dates)
+    s.console(stderr=True).print(Text(_(
+        "Created cycle {id} in {path}: {stages} stages, {items} items, voting day {day}; "
+        "{relative} dates relative to voting day or a fiscal year, {absolute} absolute. Check "
+        "it with `pilkada validate {path}` and start a workspace with `pilkada init DIR "
+        "--cycle {path} --region CODE`.").format(
+            id=made.id, path=directory, stages=len(made.stages), items=len(made.items),
+            day=made.voting_day.isoformat(), relative=len(made.dates) - absolute,
+            absolute=absolute), style="green"))

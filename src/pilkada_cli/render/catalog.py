@@ -57,6 +57,8 @@ def stages_screen(cycle: Cycle, stages: Sequence[Stage] | None = None,
     if region is not None:
         head.append(part(_("as {code} {name} reads them").format(code=region.code,
                                                                  name=region.name)))
+    if cycle.draft:
+        head.insert(0, part((_("DRAFT"), "bold yellow")))
     screen.add(Para(tuple(head)), Table(grid), Para((part(cycle.regulation),), style="dim"))
     return screen
 
@@ -136,3 +138,34 @@ def regions_screen(regions: Iterable[Region]) -> Screen:
     screen = Screen()
     screen.add(Table(grid))
     return screen
+
+
+def cycles_screen(cycles: Sequence[Cycle]) -> Screen:
+    """One row per shipped cycle: id, voting day, stages, items, name."""
+    grid = Grid(headers=[_("Cycle"), _("Voting day"), _("Stages"), _("Items"), _("Name")],
+                numeric={2, 3}, priority={2: 3, 3: 2, 4: 1}, shrink={4: 20})
+    for c in cycles:
+        name = c.name_en if language() == "en" and c.name_en else c.name
+        if c.draft:
+            name = _("DRAFT") + " · " + name
+        grid.add((c.id, "cyan"), _day(c.voting_day), str(len(c.stages)), str(len(c.items)),
+                 name)
+    screen = Screen()
+    screen.add(Table(grid), Para((part(_("Start a workspace with one: pilkada init DIR "
+                                         "--cycle ID --region CODE")),), style="dim"))
+    return screen
+
+
+def cycles_json(cycles: Sequence[Cycle]) -> dict[str, Any]:
+    """``cycle list --format json`` (schema ``pilkada.cycles/1``)."""
+    return {"schema": "pilkada.cycles/1", "cycles": [
+        {"id": c.id, "name": c.name, "name_en": c.name_en,
+         "voting_day": c.voting_day.isoformat(), "draft": c.draft, "stages": len(c.stages),
+         "items": len(c.items), "regulation": c.regulation} for c in cycles]}
+
+
+def cycles_csv(cycles: Sequence[Cycle]) -> str:
+    """``cycle list --format csv``."""
+    data = cycles_json(cycles)["cycles"]
+    keys = ("id", "voting_day", "draft", "stages", "items", "name", "name_en")
+    return to_csv(keys, [[int(c[k]) if k == "draft" else c[k] for k in keys] for c in data])
