@@ -32,11 +32,13 @@ def new_workspace_config(regions: RegionIndex, region: str, depth: str, cycle: s
     # A path is stored relative to the workspace so the folder can be moved or shared.
     shipped = cycle_dir.resolve().parent == shipped_dir().resolve()
     ref = loaded.id if shipped else _relative(cycle_dir, folder)
-    known, note = known_tags(root.code)
+    known, own, note = known_tags(root.code)
     # Keep only the tags this cycle knows (a custom cycle may not use sengketa-mk, say).
-    tags = {code: t & set(loaded.tags) for code, t in known.items() if t & set(loaded.tags)}
+    allowed = set(loaded.tags)
+    tags = {code: t & allowed for code, t in known.items() if t & allowed}
+    own_tags = {code: t & allowed for code, t in own.items() if t & allowed}
     return Config(cycle=ref, region=root.code, depth=depth, tags=tags, operator=operator,
-                  language=language, tags_note=note if loaded.tags else ())
+                  language=language, tags_note=note if loaded.tags else (), own_tags=own_tags)
 
 
 def _relative(target: Path, folder: Path) -> str:
