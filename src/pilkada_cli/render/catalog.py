@@ -39,11 +39,12 @@ def stages_screen(cycle: Cycle, stages: Sequence[Stage] | None = None,
     what ``--stage`` and the checklist files name). ``stages``: as ``region`` reads them."""
     stages = cycle.stages if stages is None else stages
     name = cycle.name_en if language() == "en" and cycle.name_en else cycle.name
-    # On a narrow terminal the title gives way to its short name, then is cut: the id, the
-    # number and the dates stay.
+    # On a narrow terminal the title gives way to its short name (whole), then the start date
+    # is left out: the number, the end and the id (what --stage and the files name) stay.
+    floor = max([len(short_of(s)) for s in stages] + [16])
     grid = Grid(headers=["#", _("Title"), _("Start"), _("End"), _("Items"), _("Stage"),
                          _("Short name")],
-                numeric={0, 4}, priority={1: 1, 4: 3, 6: 4}, shrink={1: 14},
+                numeric={0, 4}, priority={1: 1, 2: 2, 4: 3, 6: 4}, shrink={1: floor},
                 gate={1: 3})
     for n, stage in enumerate(stages, 1):
         short = short_of(stage)
