@@ -62,10 +62,23 @@ _NATIONAL_NOTE = (
 Tags = dict[str, frozenset[str]]
 
 
-def known_tags(root: str) -> tuple[Tags, Tags, tuple[str, ...]]:
+# The 2025 re-run: Kab. Bangka's result went to the MK (three petitions, not accepted on 29 Sep
+# 2025); Kota Pangkalpinang's did not.
+RERUN_2025: dict[str, tuple[str, ...]] = {"19.01": ("sengketa-mk",)}
+
+
+def known_tags(root: str, cycle: str = "pilkada-2024") -> tuple[Tags, Tags, tuple[str, ...]]:
     """The tags the sources support for the regions under ``root`` (a code, ``ID`` for the
-    nation): those passed down, those of a region alone (``own_tags``), and, outside
-    Sumatera Selatan, the comment that says how complete they are."""
+    nation) in shipped cycle ``cycle``: those passed down, those of a region alone
+    (``own_tags``), and, outside Sumatera Selatan, the comment that says how complete they
+    are. Another cycle (a copy re-based on another voting day, a template) gets none: these
+    are facts of one election."""
+    if cycle == "pilkada-ulang-2025":
+        return ({code: frozenset(t) for code, t in RERUN_2025.items()
+                 if root == "ID" or code == root or code.startswith(root + ".")}, {}, ())
+    if cycle != "pilkada-2024":
+        return {}, {}, ()
+
     def under(code: str) -> bool:
         return root == "ID" or code == root or code.startswith(root + ".")
 
