@@ -542,6 +542,9 @@ class Readiness:
         self._vdeltas: dict[tuple[int, ...], dict[tuple[int, int, int, date],
                                                   list[tuple[int, int]]]] = {}
         self._stage_starts = tuple(s.start for s in cycle.stages)
+        self._stages_by_key: dict[tuple[int, ...], tuple[Stage, ...]] = {}
+        self._starts_by_key: dict[tuple[int, ...], tuple[date, ...]] = {}
+        self._starts_code: dict[str, tuple[date, ...]] = {}
         self._varied_starts = any(v.kind == "stage" and v.changed("start") is not None
                                   for v in cycle.variants)
         self._roles: dict[str, str] = {}
@@ -616,7 +619,21 @@ class Readiness:
         key = self.variant_key(code)
         if not key:
             return self.stages
-        return tuple(self.cycle.stage_for(s, key) for s in self.stages)
+        found = self._stages_by_key.get(key)
+        if found is None:
+            found = self._stages_by_key[key] = tuple(self.cycle.stage_for(s, key)
+                                                     for s in self.stages)
+        return found
+
+    def _starts_of(self, code: str) -> tuple[date, ...]:
+        """The stages' starts as region ``code`` reads them (kept per variant key, and found
+        per region with one look-up: is_upcoming asks for every stage of every region)."""
+        key = self.variant_key(code)
+        found = self._starts_by_key.get(key)
+        if found is None:
+            found = self._starts_by_key[key] = tuple(s.start for s in self.stages_of(code))
+        self._starts_code[code] = found
+        return found
 
     def item_for(self, code: str, item: Item) -> Item:
         """The item as region ``code`` reads it: its variant's dates, title, owner and basis,
@@ -1153,8 +1170,8 @@ class Readiness:
     def is_upcoming(self, code: str, stage_i: int) -> bool:
         """A stage that has not started and has nothing due within warn_days (for ``code``)."""
         result = self.results[code]
-        start = self._stage_starts[stage_i] if not self._varied_starts else \
-            self.stages_of(code)[stage_i].start
+        start = (self._stage_starts if not self._varied_starts
+                 else self._starts_code.get(code) or self._starts_of(code))[stage_i]
         return start > result.d and not self._pooled[
             self._row[code] * self._block + stage_i * FIELDS + DUE_WITHIN]
 
