@@ -5,6 +5,7 @@ Every bad input is exit 2 with file:line and nothing written."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import textwrap
@@ -312,6 +313,22 @@ def test_a_window_item_is_under_way_from_its_start(var_ws: Path, cli: RunCli) ->
                  "--all").stdout
     row = next(x for x in status.splitlines() if x.startswith("pasal-71"))
     assert "22 Mar 2024–20 Feb 2025 · under way" in row
+    # a stage that has not started is not "not started" while a window of it is under way
+    from pilkada_cli.readiness import AsOf, Readiness
+    from pilkada_cli.regions import load_regions
+    from pilkada_cli.workspace import Thresholds
+
+    cycle = load_cycle(Path(str(var_ws.parent / "var")))
+    region = load_regions().get("16.71")
+    assert region is not None
+    for start, upcoming in (("2024-12-01", False), (None, True)):
+        item = cycle.items["psu-dilaksanakan"]
+        moved = dataclasses.replace(item, when=frozenset(), start=date.fromisoformat(start)
+                                    if start else None)
+        stage = dataclasses.replace(cycle.stages[1], items=(moved,))
+        r = Readiness(dataclasses.replace(cycle, stages=(cycle.stages[0], stage)), [region], {},
+                      [], AsOf(day=date(2025, 1, 10)), Thresholds())
+        assert r.is_upcoming("16.71", 1) is upcoming, start
     # before its start it is neither listed nor under way
     before = json.loads(cli(*ws, "due", "--as-of", "2024-03-01", "--format", "json").stdout)
     assert not [i for i in before["items"] if i["item"] == "pasal-71"]

@@ -79,9 +79,10 @@ def stages(region: RegionArg = None, fmt: FormatOpt = None) -> None:
     s = get_session()
     cycle = s.cycle()
     place = _place(s, region, False)
-    shown = place.region if region else None
-    show(s, chosen_format(s, fmt),
-         lambda: stages_screen(cycle, local_stages(cycle, place), shown),
+    local = local_stages(cycle, place)
+    # say whose dates these are when a region was asked for or the root's differ
+    shown = place.region if region or local != cycle.stages else None
+    show(s, chosen_format(s, fmt), lambda: stages_screen(cycle, local, shown),
          lambda: stages_json(cycle, place), lambda: stages_csv(stages_json(cycle, place)))
 
 
