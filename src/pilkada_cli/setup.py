@@ -32,7 +32,7 @@ def new_workspace_config(regions: RegionIndex, region: str, depth: str, cycle: s
     # A path is stored relative to the workspace so the folder can be moved or shared.
     shipped = cycle_dir.resolve().parent == shipped_dir().resolve()
     ref = loaded.id if shipped else _relative(cycle_dir, folder)
-    known, own, note = known_tags(root.code, loaded.id if shipped else "")
+    known, own, note = known_tags(root.code, loaded.voting_day)
     # Keep only the tags this cycle knows (a custom cycle may not use sengketa-mk, say).
     allowed = set(loaded.tags)
     tags = {code: t & allowed for code, t in known.items() if t & allowed}

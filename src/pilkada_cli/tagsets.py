@@ -13,6 +13,7 @@ MK case (about 310) are not in the sources, so a workspace's comment says what t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from pilkada_cli.workspace import SUMSEL_TAGS
 
@@ -67,29 +68,39 @@ Tags = dict[str, frozenset[str]]
 RERUN_2025: dict[str, tuple[str, ...]] = {"19.01": ("sengketa-mk",)}
 
 
-def known_tags(root: str, cycle: str = "pilkada-2024") -> tuple[Tags, Tags, tuple[str, ...]]:
+# Regions whose own rules a cycle may name by a tag, whatever the election: Aceh (UU 11/2006).
+STRUCTURAL: dict[str, tuple[str, ...]] = {"11": ("aceh",)}
+PILKADA_2024 = date(2024, 11, 27)
+RERUN_2025_DAY = date(2025, 8, 27)
+
+
+def known_tags(root: str, voting_day: date | None = PILKADA_2024
+               ) -> tuple[Tags, Tags, tuple[str, ...]]:
     """The tags the sources support for the regions under ``root`` (a code, ``ID`` for the
-    nation) in shipped cycle ``cycle``: those passed down, those of a region alone
+    nation) in a cycle voting on ``voting_day``: those passed down, those of a region alone
     (``own_tags``), and, outside Sumatera Selatan, the comment that says how complete they
-    are. Another cycle (a copy re-based on another voting day, a template) gets none: these
-    are facts of one election."""
-    if cycle == "pilkada-ulang-2025":
-        return ({code: frozenset(t) for code, t in RERUN_2025.items()
-                 if root == "ID" or code == root or code.startswith(root + ".")}, {}, ())
-    if cycle != "pilkada-2024":
-        return {}, {}, ()
-
-    def under(code: str) -> bool:
-        return root == "ID" or code == root or code.startswith(root + ".")
-
+    are. The tags of an election's facts (single candidates, MK cases) are those of the
+    election held that day (Pilkada 2024, the 2025 re-run); a cycle for another day (a copy
+    re-based on 2031, a template) gets only the regions' own rules (Aceh)."""
     tags: dict[str, set[str]] = {}
 
     def add(codes: Iterable[str], names: Iterable[str]) -> None:
         for code in codes:
-            if under(code):
+            if root == "ID" or code == root or code.startswith(root + "."):
                 tags.setdefault(code, set()).update(names)
             elif root.startswith(code + "."):  # a tag of a region above the root passes to it
                 tags.setdefault(root, set()).update(names)
+
+    for code, names in STRUCTURAL.items():
+        add((code,), names)
+    if voting_day == RERUN_2025_DAY:
+        for code, names in RERUN_2025.items():
+            add((code,), names)
+    if voting_day != PILKADA_2024:
+        return {code: frozenset(t) for code, t in tags.items()}, {}, ()
+
+    def under(code: str) -> bool:
+        return root == "ID" or code == root or code.startswith(root + ".")
 
     for code, names in SUMSEL_TAGS.items():
         add((code,), names)
