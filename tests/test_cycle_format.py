@@ -239,13 +239,14 @@ def var_ws(tmp_path: Path, cli: RunCli, var_cycle: Path) -> Path:
                str(var_cycle), "--language", "en").exit_code == 0
     ws = tmp_path / "ws"
     config = ws / "pilkada.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace("tags: {}\n", textwrap.dedent("""\
+    text = config.read_text(encoding="utf-8")  # the tags init wrote (of 2024) replaced by ours
+    config.write_text(text[:text.index("\ntags:") + 1] + textwrap.dedent("""\
         tags:
           "14.08": [psu-mk]
           "16.10": [calon-tunggal, psu-mk]
         own_tags:
           "91": [psu-mk]
-        """)), encoding="utf-8")
+        """), encoding="utf-8")
     for code in ("14.08", "16.10", "91", "16.71"):
         assert cli("--workspace", str(ws), "record", code, "pasal-71", "--status", "in_progress",
                    "--progress", "10", "--at", "2024-04-01T10:00").exit_code == 0

@@ -280,16 +280,17 @@ def test_an_edited_variant_and_own_tags(prov: Office, tmp_path: Path,
     stage.write_text(stage.read_text(encoding="utf-8").replace("2024-02-01", "2024-02-15"),
                      encoding="utf-8")
     assert due(same(prov, *views)) == "2024-02-15"
-    # a tag of 16.10 alone: its districts do not get the single-candidate item
+    # a tag of Palembang alone: its districts do not get the single-candidate item
     text = config.read_text(encoding="utf-8")
-    config.write_text(text + 'own_tags:\n  "16.10": [calon-tunggal]\n', encoding="utf-8")
-    region = same(prov, ("status", "16.10", "--format", "json"), *views)
+    palembang, district = ("status", "16.71", "--format", "json"), (
+        "status", "16.71.01", "--format", "json")
+    assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, palembang)["items"]}
+    config.write_text(text + 'own_tags:\n  "16.71": [calon-tunggal]\n', encoding="utf-8")
+    region = same(prov, palembang, *views)
     assert "sosialisasi-kolom-kosong" in {i["item"] for i in region["items"]}
-    district = same(prov, detail)
-    assert "sosialisasi-kolom-kosong" not in {i["item"] for i in district["items"]}
+    assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, district)["items"]}
     config.write_text(text, encoding="utf-8")
-    assert "sosialisasi-kolom-kosong" not in {
-        i["item"] for i in same(prov, ("status", "16.10", "--format", "json"))["items"]}
+    assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, palembang)["items"]}
 
 
 def test_an_edited_config(prov: Office) -> None:
