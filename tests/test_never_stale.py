@@ -256,6 +256,43 @@ def test_an_edited_checklist(prov: Office, tmp_path: Path, world: dict[str, obje
     assert same(prov) != after
 
 
+def test_an_edited_variant_and_own_tags(prov: Office, tmp_path: Path,
+                                        world: dict[str, object]) -> None:
+    """A variant's date is part of the cycle's files, and own_tags of the config: changing
+    either is seen by every view (the region's date, its tallies, its due lines)."""
+    cycle = shutil.copytree(Path(str(world["cycle"])), tmp_path / "own-cycle")
+    config = prov.ws / "pilkada.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "cycle: ../mini", f"cycle: {cycle.as_posix()}"), encoding="utf-8")
+    stage = cycle / "02-pemungutan.yaml"
+    text = stage.read_text(encoding="utf-8")
+    assert "    due: H-1\n" in text
+    stage.write_text(text.replace("    due: H-1\n", '    due: H-1\n    variants:\n'
+                                  '      - regions: ["16.10"]\n        due: 2024-02-01\n'),
+                     encoding="utf-8")
+    detail = ("status", "16.10.01", "--format", "json")
+    views = (detail, ("status", "--format", "json"), ("due", "--format", "plain"))
+
+    def due(data: dict) -> str:  # type: ignore[type-arg]
+        return next(i["due"] for i in data["items"] if i["item"] == "logistik-tps")
+
+    assert due(same(prov, *views)) == "2024-02-01"
+    stage.write_text(stage.read_text(encoding="utf-8").replace("2024-02-01", "2024-02-15"),
+                     encoding="utf-8")
+    assert due(same(prov, *views)) == "2024-02-15"
+    # a tag of Palembang alone: its districts do not get the single-candidate item
+    text = config.read_text(encoding="utf-8")
+    palembang, district = ("status", "16.71", "--format", "json"), (
+        "status", "16.71.01", "--format", "json")
+    assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, palembang)["items"]}
+    config.write_text(text + 'own_tags:\n  "16.71": [calon-tunggal]\n', encoding="utf-8")
+    region = same(prov, palembang, *views)
+    assert "sosialisasi-kolom-kosong" in {i["item"] for i in region["items"]}
+    assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, district)["items"]}
+    config.write_text(text, encoding="utf-8")
+    assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, palembang)["items"]}
+
+
 def test_an_edited_config(prov: Office) -> None:
     before = same(prov)
     config = prov.ws / "pilkada.yaml"

@@ -34,8 +34,9 @@ PKPU_2_2024 = {
 }
 
 
-def test_two_cycles_are_shipped() -> None:
-    assert [p.name for p in CYCLES] == ["pilkada-2024", "pilkada-ulang-2025"]
+def test_five_cycles_are_shipped() -> None:
+    assert [p.name for p in CYCLES] == ["pilkada-2024", "pilkada-template", "pilkada-ulang-2025",
+                                        "psu", "wakil-kosong"]
 
 
 @pytest.mark.parametrize("folder", CYCLES, ids=lambda p: p.name)
@@ -45,6 +46,60 @@ def test_shipped_cycle_is_valid(folder: Path) -> None:
     for item in cycle.items.values():
         assert item.basis, f"{item.id} has no basis"
         assert item.title_en, f"{item.id} has no English title"
+
+
+# A source a reader can open: a regulation, a decision or an article address, never a file of
+# ours (a build machine's path, the project's notes) nor an issue of this repository.
+OURS = re.compile(r"domain\.md|/work/|/home/|\bissue \d|shared/docs|\.md\b")
+
+
+@pytest.mark.parametrize("folder", CYCLES, ids=lambda p: p.name)
+def test_every_source_is_public(folder: Path) -> None:
+    cycle = load_cycle(folder)
+    texts = [("sources", src) for src in cycle.sources] + [("note", cycle.note)]
+    texts += [(f"elections.{e.level}", e.basis) for e in cycle.elections]
+    texts += [(f"elections.{e.level}.except.{code}", why) for e in cycle.elections
+              for code, why in e.excluded]
+    texts += [(f"owner_aliases.{a.region}", a.basis) for a in cycle.owner_aliases]
+    for stage in cycle.stages:
+        texts += [(stage.id, stage.basis), (stage.id, stage.note)]
+        texts += [(item.id, text) for item in stage.items for text in (item.basis, item.note)]
+    texts += [(f"variant at {v.path}:{v.line}", str(v.changed("basis") or ""))
+              for v in cycle.variants]
+    cited = [(where, text) for where, text in texts if OURS.search(text)]
+    assert not cited, cited[:5]
+    # every basis names its source (in brackets, or a regulation by its number) or says that
+    # the item is our own synthesis where no public source gives it
+    for item in cycle.items.values():
+        assert "[" in item.basis or re.search(
+            r"\b(UU|PKPU|PMK|Permendagri|SE|Perpres|Qanun)\b|\(sintesis, tidak resmi\)",
+            item.basis), (item.id, item.basis)
+
+
+TEMPLATES = ("pilkada-template", "pilkada-ulang-2025", "psu", "wakil-kosong")
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_templates_are_written_relative_to_their_voting_day(name: str) -> None:
+    """Issue 25: the shipped templates are re-basable: no date is an ISO date."""
+    cycle = load_cycle(SHIPPED / name)
+    assert cycle.dates and all(d.kind in ("relative", "fiscal") for d in cycle.dates), [
+        (d.path, d.line, d.raw) for d in cycle.dates if d.kind == "absolute"][:3]
+
+
+def test_the_next_pilkada_template_is_a_draft_and_anchors_grants_to_the_fiscal_year() -> None:
+    template = load_cycle(SHIPPED / "pilkada-template")
+    assert template.draft and not load_cycle(SHIPPED / "pilkada-2024").draft
+    items = template.items
+    assert items["hibah-dianggarkan-apbd-2023"].due_spec == "Y-1:11-10"
+    assert items["hibah-dianggarkan-apbd-2023"].due == date(2030, 11, 10)
+    assert "2023" not in items["hibah-dianggarkan-apbd-2023"].title
+    # the 2024 offsets: PPK sworn in 16 May 2024 = H-195
+    assert items["ppk-dilantik"].due_spec == "H-195"
+    # per-region facts of 2024-2025 are not carried over; Aceh's and Papua's names are
+    assert not [v for v in template.variants if v.regions and not set(v.regions) <= {
+        "11", "91", "92", "93", "94", "95", "96"}]
+    assert any(v.target == "panwascam-terbentuk" for v in template.variants)
 
 
 @pytest.mark.parametrize("folder", CYCLES, ids=lambda p: p.name)
@@ -128,7 +183,13 @@ def test_cli_validate_without_arguments_checks_shipped_cycles(cli: RunCli) -> No
     result = cli("validate")
     assert result.exit_code == 0, result.output
     assert "cycle pilkada-2024, 21 stages" in result.stderr
-    assert "cycle pilkada-ulang-2025" in result.stderr
+    for name in ("pilkada-ulang-2025", "pilkada-template", "psu", "wakil-kosong"):
+        assert f"cycle {name}" in result.stderr
+    # which dates are absolute: counted for every cycle, listed for a cycle named
+    assert "0 of 60 dates are absolute" in result.stderr  # psu
+    named = cli("validate", str(SHIPPED / "pilkada-2024"))
+    assert named.exit_code == 0
+    assert re.search(r"absolute at \S*06-pemantau-pemilihan\.yaml: lines 7, 8, \d+", named.stderr)
 
 
 def test_cli_stages_lists_pkpu_dates_in_indonesian(cli: RunCli) -> None:

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from pilkada_cli import elections as who
+from pilkada_cli import variants as var
 from pilkada_cli.daterange import in_range, out_of_range
 from pilkada_cli.elections import DEFAULT_ELECTIONS, Election, OwnerAlias
 from pilkada_cli.errors import Problem, ValidationError
-from pilkada_cli.fields import SLUG_RE, Checker, parse_day, parse_iso_date
+from pilkada_cli.fields import SLUG_RE, Checker, day_kind, fiscal_year, parse_day, parse_iso_date
 from pilkada_cli.i18n import _
 from pilkada_cli.recurrence import EVERY, MAX_OCCURRENCES, occurrence_id, occurrences, period
+from pilkada_cli.variants import Variant
 from pilkada_cli.yamlload import Document, load_file
 
 ITEM_LEVELS = ("provinsi", "kabupaten", "kota", "kecamatan", "desa")
@@ -30,15 +32,16 @@ CYCLE_FILE = "cycle.yaml"
 
 CYCLE_KEYS = ("id", "name", "voting_day", "regulation", "owners")
 CYCLE_OPTIONAL = ("name_en", "timezone", "levels", "tags", "sources", "note", "elections",
-                  "owner_aliases")
+                  "owner_aliases", "draft")
 STAGE_KEYS = ("id", "title", "start", "end", "items")
-STAGE_OPTIONAL = ("title_en", "short", "short_en", "phase", "basis", "note")
+STAGE_OPTIONAL = ("title_en", "short", "short_en", "phase", "basis", "note", "variants")
 # A stage's short name names it in a tight line (the stages under way beside the verdict).
 SHORT_MAX = 24
 ITEM_KEYS = ("id", "title", "owner")
 ITEM_OPTIONAL = (
-    "title_en", "due", "critical", "weight", "levels", "when", "unless", "serves", "every",
-    "until", "requires", "basis", "evidence", "measure", "note",
+    "title_en", "due", "from", "critical", "weight", "levels", "when", "unless", "serves",
+    "every", "until", "requires", "basis", "evidence", "measure", "note", "fiscal_year",
+    "variants",
 )
 # Whose election an item serves: the region's own (it elects a head), or any it hosts.
 SERVES = ("hosted", "own")
@@ -79,6 +82,7 @@ class Item:
     unless: frozenset[str] = frozenset()
     every: str = ""  # "month" or "week" for an occurrence of a recurring item
     series: str = ""  # the recurring item's id, for an occurrence
+    start: date | None = None  # ``from``: a window item is under way from here to ``due``
 
     def applies_to(self, level: str, tags: frozenset[str]) -> bool:
         """Whether the item applies to a region of this level with these tags (whether the
@@ -104,6 +108,23 @@ class Stage:
     short_en: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class DateRef:
+    """Where a date of a stage file is written, and how (what ``validate`` reports as absolute
+    and ``cycle new`` re-bases)."""
+
+    path: str
+    line: int | None
+    key: str  # due, from, until, start, end
+    raw: str
+    day: date
+
+    @property
+    def kind(self) -> str:
+        """``absolute`` (an ISO date), ``relative`` (H±N) or ``fiscal`` (Y±N:MM-DD)."""
+        return day_kind(self.raw)
+
+
 @dataclass(frozen=True)
 class Cycle:
     """One election programme: its schedule and every stage's items."""
@@ -123,11 +144,44 @@ class Cycle:
     path: str
     elections: tuple[Election, ...] = DEFAULT_ELECTIONS
     owner_aliases: tuple[OwnerAlias, ...] = ()
+    variants: tuple[Variant, ...] = ()
+    dates: tuple[DateRef, ...] = ()  # every date written in the stage files, in file order
+    draft: bool = False  # a template whose law is not decided yet (the next Pilkada)
 
     @property
     def items(self) -> dict[str, Item]:
         """Every item by id, in stage order."""
         return {item.id: item for stage in self.stages for item in stage.items}
+
+    def variant_key(self, code: str, level: str, tags: frozenset[str]) -> var.Key:
+        """The variants that apply in region ``code`` (of ``level``, with its tags and its
+        ancestors'): ``()`` where none does, as in every cycle without variants."""
+        if not self.variants:
+            return ()
+        return self._variant_index.key(code, level, tags)
+
+    def variant(self, kind: str, target: str, key: var.Key) -> Variant | None:
+        """The variant of item (or stage) ``target`` among those of ``key``, if any."""
+        if not key:
+            return None
+        return self._variant_index.targets(key).get(var.target_key(kind, target))
+
+    def item_for(self, item: Item, key: var.Key) -> Item:
+        """The item with its dates, title, owner and basis as the variants of ``key`` say
+        (the one place a region's due date of an item is decided; owner names: localise)."""
+        if not key:
+            return item
+        return var.apply(item, self.variant("item", item.id, key))
+
+    def stage_for(self, stage: Stage, key: var.Key) -> Stage:
+        """The stage with its window and title as the variants of ``key`` say."""
+        if not key:
+            return stage
+        return var.apply(stage, self.variant("stage", stage.id, key))
+
+    @cached_property
+    def _variant_index(self) -> var.Index:
+        return var.Index(self.variants)
 
     def elects(self, code: str) -> bool:
         """Whether region ``code`` elects a head of its own in this cycle."""
@@ -145,22 +199,26 @@ class Cycle:
         """Owner -> its local name in region ``code`` (empty where the cycle's names hold)."""
         return who.aliases_for(self.owner_aliases, code)
 
-    def localise(self, item: Item, code: str) -> Item:
-        """The item as region ``code`` reads it: local owner names in owner and titles."""
+    def localise(self, item: Item, code: str, key: var.Key = ()) -> Item:
+        """The item as region ``code`` reads it: its variant (of ``key``, the region's
+        ``variant_key``) and local owner names in owner and titles."""
         names = self.owner_names(code)
-        if not names:
+        variant = self.variant("item", item.id, key)
+        if not names and variant is None:
             return item
-        key = (item.id, tuple(sorted(names.items())))
-        found = self._localised.get(key)
+        cache_key = (item.id, variant.n if variant else -1, tuple(sorted(names.items())))
+        found = self._localised.get(cache_key)
         if found is None:
-            found = replace(item, owner=names.get(item.owner, item.owner),
-                            title=who.rename(item.title, names),
-                            title_en=who.rename(item.title_en, names))
-            self._localised[key] = found
+            found = var.apply(item, variant)
+            if names:
+                found = replace(found, owner=names.get(found.owner, found.owner),
+                                title=who.rename(found.title, names),
+                                title_en=who.rename(found.title_en, names))
+            self._localised[cache_key] = found
         return found
 
     @cached_property
-    def _localised(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], Item]:
+    def _localised(self) -> dict[tuple[str, int, tuple[tuple[str, str], ...]], Item]:
         return {}
 
     def stage(self, stage_id: str) -> Stage | None:
@@ -205,7 +263,8 @@ def load_cycle(folder: Path) -> Cycle:
     if not stages and not problems:
         problems.append(Problem(str(folder), None, _("the cycle has no stage files")))
     cycle = Cycle(
-        stages=tuple(stages), path=str(folder), **head.fields
+        stages=tuple(stages), path=str(folder), variants=tuple(head.variants),
+        dates=tuple(head.dates), **head.fields
     )
     _check_requires(placed, problems)
     if problems:
@@ -214,10 +273,29 @@ def load_cycle(folder: Path) -> Cycle:
 
 
 class _Head:
-    """The parsed cycle.yaml (kept even when invalid, so stage files can still be checked)."""
+    """The parsed cycle.yaml (kept even when invalid, so stage files can still be checked),
+    and what the stage files add across files: their dates and variants."""
 
     def __init__(self, fields: dict[str, Any]) -> None:
         self.fields = fields
+        self.dates: list[DateRef] = []
+        self.variants: list[Variant] = []
+
+    def context(self) -> var.Context:
+        """What a variant is checked against: the cycle's owners, tags and regions."""
+        return var.Context(owners=self.fields["owners"], tags=self.fields["tags"],
+                           levels=lambda level: level in ITEM_LEVELS, known=self._known)
+
+    def _known(self, code: str) -> str:
+        from pilkada_cli.regions import load_regions  # only for a variant naming codes
+
+        region = load_regions().get(code)
+        if region is None:
+            return _("unknown region code '{code}'").format(code=code)
+        if not who.hosts(self.fields["elections"], code):
+            return _("{code} {name} is outside this cycle: no election of it is held "
+                     "there").format(code=code, name=region.name)
+        return ""
 
     @property
     def voting_day(self) -> date | None:
@@ -230,6 +308,7 @@ def _load_head(path: Path, problems: list[Problem]) -> _Head:
         "id": "", "name": "", "name_en": "", "voting_day": date.min, "regulation": "",
         "timezone": "WIB", "owners": (), "levels": DEFAULT_LEVELS, "tags": (),
         "sources": (), "note": "", "elections": DEFAULT_ELECTIONS, "owner_aliases": (),
+        "draft": False,
     }
     try:
         doc = load_file(path)
@@ -263,6 +342,7 @@ def _load_head(path: Path, problems: list[Problem]) -> _Head:
     for i, tag in enumerate(fields["tags"]):
         c.slug(tag, ("tags", i), _("tag"))
     fields["sources"] = tuple(c.text_list(m, (), "sources"))
+    fields["draft"] = c.flag(m, (), "draft")
     fields["elections"] = who.parse_elections(c, m)
     fields["owner_aliases"] = who.parse_aliases(c, m, fields["owners"])
     return _Head(fields)
@@ -286,13 +366,16 @@ def _day(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], name: str
     if day is None:
         c.add(
             (*key, name),
-            _("'{value}' is not a date (YYYY-MM-DD) or a day relative to voting day "
-              "(H-7, H+3)").format(value=raw),
+            _("'{value}' is not a date (YYYY-MM-DD), a day relative to voting day "
+              "(H-7, H+3) or a day of a year counted from voting day's (Y-1:11-10)").format(
+                value=raw),
         )
     elif not in_range(day):
         c.add((*key, name), out_of_range(raw if raw == day.isoformat()
                                          else f"{raw} = {day.isoformat()}"))
         return None, raw
+    else:
+        head.dates.append(DateRef(c.doc.path, c.doc.line(*key, name), name, raw, day))
     return day, raw
 
 
@@ -315,6 +398,16 @@ def _stage(doc: Document, head: _Head,
     phase = c.text(m, (), "phase")
     if phase:
         c.choice(phase, ("phase",), PHASES, _("phase"))
+    made: list[Variant] = var.parse(
+        c, m, (), "stage", stage_id, ITEM_LEVELS,
+        lambda vm, vkey, name: _day(c, vm, vkey, name, head), head.context(), len(head.variants))
+    for v in made:
+        vstart, vend = v.changed("start") or start, v.changed("end") or end
+        if vstart and vend and vend < vstart:
+            c.problems.append(Problem(v.path, v.line, _(
+                "the variant's stage ends ({end}) before it starts ({start})").format(
+                    end=vend.isoformat(), start=vstart.isoformat())))
+    head.variants += made
     raw_items = m.get("items")
     items: list[Item] = []
     entries: list[int] = []
@@ -324,9 +417,9 @@ def _stage(doc: Document, head: _Head,
         if not raw_items:
             c.add(("items",), _("a stage needs at least one item"))
         for i, raw in enumerate(raw_items):
-            made = _item(c, raw, ("items", i), stage_id, end, head)
-            items += made
-            entries += [i] * len(made)
+            found = _item(c, raw, ("items", i), stage_id, end, head)
+            items += found
+            entries += [i] * len(found)
     return Stage(
         id=stage_id, title=c.text(m, (), "title"), title_en=c.text(m, (), "title_en"),
         phase=phase, start=start or date.min, end=end or date.min,
@@ -378,6 +471,15 @@ def _item(c: Checker, raw: Any, key: tuple[str | int, ...], stage_id: str,
                     "the item serves the region's own election, but no {level} elects a head "
                     "in this cycle").format(level=level))
     requires = c.text_list(m, key, "requires")
+    start, _raw = _day(c, m, key, "from", head)
+    if start and (due or stage_end) and start > (due or stage_end or start):
+        c.add((*key, "from"), _("the window ends ({due}) before it starts ({start})").format(
+            due=(due or stage_end or start).isoformat(), start=start.isoformat()))
+    made = var.parse(c, m, key, "item", item_id, levels,
+                     lambda vm, vkey, name: _day(c, vm, vkey, name, head), head.context(),
+                     len(head.variants))
+    _check_windows(c, made, start, due or stage_end)
+    head.variants += made
     item = Item(
         id=item_id, title=c.text(m, key, "title"), title_en=c.text(m, key, "title_en"),
         owner=owner, due=due or stage_end or date.min, due_spec=due_spec,
@@ -385,14 +487,61 @@ def _item(c: Checker, raw: Any, key: tuple[str | int, ...], stage_id: str,
         levels=frozenset(levels), when=frozenset(when), requires=tuple(requires),
         basis=c.text(m, key, "basis"), evidence=c.text(m, key, "evidence"),
         measure=_measure(c, m, key), note=c.text(m, key, "note"), stage=stage_id,
-        serves=serves, unless=frozenset(unless),
+        serves=serves, unless=frozenset(unless), start=start,
     )
+    _check_fiscal_year(c, m, key, item, made, head)
     every = c.text(m, key, "every")
     if not every:
         if "until" in m:
             c.add((*key, "until"), _("'until' is only for a recurring item (with 'every')"))
         return [item]
+    for name in ("from", "variants"):
+        if name in m:
+            c.add((*key, name), _("a recurring item cannot have '{key}'").format(key=name))
     return _occurrences(c, m, key, item, every, due, head)
+
+
+def _check_windows(c: Checker, made: list[Variant], start: date | None,
+                   due: date | None) -> None:
+    """A variant's window (its own or its item's start and end) may not end before it
+    starts."""
+    for v in made:
+        vstart, vdue = v.changed("start") or start, v.changed("due") or due
+        if vstart and vdue and vdue < vstart:
+            c.problems.append(Problem(v.path, v.line, _(
+                "the variant's window ends ({due}) before it starts ({start})").format(
+                    due=vdue.isoformat(), start=vstart.isoformat())))
+
+
+def _check_fiscal_year(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...],
+                       item: Item, made: list[Variant], head: _Head) -> None:
+    """``fiscal_year`` (``Y``, ``Y-1``): the APBD year whose money the item spends, so none of
+    its dates may fall before that year begins (a grant of the voting year's budget cannot be
+    paid in the year before)."""
+    raw = c.text(m, key, "fiscal_year")
+    if not raw or head.voting_day is None:
+        return
+    year = fiscal_year(raw, head.voting_day)
+    if year is None:
+        c.add((*key, "fiscal_year"), _(
+            "'{value}' is not a year counted from voting day's (Y, Y-1, Y+1)").format(
+                value=raw))
+        return
+    first = date(year, 1, 1)
+    until = parse_day(c.text(m, key, "until"), head.voting_day) if "until" in m else None
+    for name, day in (("due", item.due), ("from", item.start), ("until", until)):
+        if day is not None and day < first:
+            c.add((*key, name) if name in m else (*key, "fiscal_year"), _(
+                "{day} is before fiscal year {year}, whose budget this item spends "
+                "(fiscal_year: {value})").format(day=day.isoformat(), year=year, value=raw))
+    for v in made:
+        for name in ("due", "start"):
+            day = v.changed(name)
+            if day is not None and day < first:
+                c.problems.append(Problem(v.path, v.line, _(
+                    "{day} is before fiscal year {year}, whose budget this item spends "
+                    "(fiscal_year: {value})").format(day=day.isoformat(), year=year,
+                                                    value=raw)))
 
 
 def _tags(c: Checker, m: Mapping[str, Any], key: tuple[str | int, ...], name: str,

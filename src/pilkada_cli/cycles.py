@@ -51,3 +51,16 @@ def resolve_cycle(ref: str, base: Path | None = None) -> Path:
 def open_cycle(ref: str, base: Path | None = None) -> Cycle:
     """Resolve and load a cycle."""
     return load_cycle(resolve_cycle(ref, base))
+
+
+def shipped_list() -> list[Cycle]:
+    """Every shipped cycle, loaded (a broken one is left out: ``validate`` reports it)."""
+    from pilkada_cli.errors import ValidationError
+
+    out = []
+    for folder in shipped_cycles():
+        try:
+            out.append(load_cycle(folder))
+        except ValidationError:
+            continue
+    return out

@@ -90,13 +90,15 @@ def demo_events(cycle: Cycle, regions: Sequence[Region]) -> list[Event]:
     tags = {code: frozenset(t) for code, t in SUMSEL_TAGS.items()}
     silent = _silent(regions)
     starts = {item.id: stage.start for stage in cycle.stages for item in stage.items}
+    stage_of = {stage.id: stage for stage in cycle.stages}
     out: list[Event] = []
     for region in regions:
         if region.code[:5] in NO_REPORT or region.code in silent:
             continue
         pace = PACES.get(region.code[:5], STEADY)
         region_t = region_tags(region.code, tags)
-        items = [item for item in cycle.items.values()
+        key = cycle.variant_key(region.code, region.level, region_t)  # its own dates
+        items = [cycle.item_for(item, key) for item in cycle.items.values()
                  if item.applies_to(region.level, region_t)]
         missed = _forced_misses(rng, region, items, pace)
         blocked = _blocked_item(region, items)
@@ -105,7 +107,9 @@ def demo_events(cycle: Cycle, regions: Sequence[Region]) -> list[Event]:
                 out.append(_event(rng, region, item, "blocked", None, BLOCKED[2], len(out),
                                   BLOCKED[3]))
                 continue
-            out += _item_events(rng, region, item, pace, starts[item.id], item.id in missed,
+            start = starts[item.id] if not key else cycle.stage_for(
+                stage_of[item.stage], key).start  # (a stage's window for the region)
+            out += _item_events(rng, region, item, pace, start, item.id in missed,
                                 len(out))
     # One machine wrote all of it: its counter must follow its clock, as on a real office PC,
     # or `verify` reports the clock going backwards at every line.

@@ -17,6 +17,9 @@ from pilkada_cli.yamlload import Document, Key
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 RELATIVE_RE = re.compile(r"^H(?:([+-])(\d{1,4}))?$")
+# A day of a fiscal year counted from voting day's year: ``Y-1:11-10`` is 10 November of the
+# year before the voting year (the APBD that budgets the first grant share).
+FISCAL_RE = re.compile(r"^Y(?:([+-])(\d))?:(\d{2})-(\d{2})$")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", "conin", "conout", "clock"} | {
     f"{name}{n}" for name in ("com", "lpt") for n in range(10)
 }
@@ -150,12 +153,40 @@ def parse_iso_date(value: str) -> date | None:
 
 
 def parse_day(value: str, voting_day: date | None) -> date | None:
-    """An ISO date, or ``H``, ``H-N``, ``H+N`` relative to voting day; None when malformed."""
+    """An ISO date, ``H``, ``H-N``, ``H+N`` relative to voting day, or ``Y±N:MM-DD`` a day of
+    the year N years from voting day's; None when malformed."""
     m = RELATIVE_RE.match(value)
-    if m is None:
+    if m is not None:
+        if voting_day is None:
+            return None
+        sign, days = m.groups()
+        offset = int(days or 0) * (-1 if sign == "-" else 1)
+        return voting_day + timedelta(days=offset)
+    f = FISCAL_RE.match(value)
+    if f is None:
         return parse_iso_date(value)
     if voting_day is None:
         return None
-    sign, days = m.groups()
-    offset = int(days or 0) * (-1 if sign == "-" else 1)
-    return voting_day + timedelta(days=offset)
+    year = fiscal_year(f"Y{f[1] or ''}{f[2] or ''}", voting_day)
+    try:
+        return date(year or voting_day.year, int(f[3]), int(f[4]))
+    except ValueError:
+        return None
+
+
+def fiscal_year(value: str, voting_day: date) -> int | None:
+    """``Y``, ``Y-1``, ``Y+1``: a year counted from voting day's; None when malformed."""
+    m = re.fullmatch(r"Y(?:([+-])(\d))?", value)
+    if m is None:
+        return None
+    return voting_day.year + int(m[2] or 0) * (-1 if m[1] == "-" else 1)
+
+
+def day_kind(value: str) -> str:
+    """How a date is written: ``absolute`` (an ISO date), ``relative`` (H±N) or ``fiscal``
+    (Y±N:MM-DD); "" when it is none of them."""
+    if RELATIVE_RE.match(value):
+        return "relative"
+    if FISCAL_RE.match(value):
+        return "fiscal"
+    return "absolute" if parse_iso_date(value) is not None else ""

@@ -69,7 +69,8 @@ def build(workspace: Workspace, cycle: Cycle, index: RegionIndex, events: list[E
     """The readiness of the whole workspace scope, folded from ``events``."""
     regions = scope_regions(index, workspace.config.region, workspace.config.depth)
     return Readiness(cycle, regions, workspace.config.tags, events, as_of,
-                     workspace.config.thresholds, conflicts=conflicts)
+                     workspace.config.thresholds, conflicts=conflicts,
+                     own_tags=workspace.config.own_tags)
 
 
 def events(ws: Workspace) -> ReadResult:
@@ -177,7 +178,7 @@ class _Named(Mapping[tuple[str, str], Conflict]):
 
 def due_text(r: Readiness, target: Region, within: int, overdue_only: bool,
              owner: str | None, critical_only: bool, sample: bool, lang: str,
-             offices: Callable[[], Mapping[str, str]]) -> str:
+             offices: Callable[[], Mapping[str, str]], stage: str | None = None) -> str:
     """``due`` as plain text (render/duetext.py): each region's piece kept in the derived
     cache while the region is not folded again (cache/duetext.py), the others rendered now."""
     from functools import cache as once
@@ -193,13 +194,14 @@ def due_text(r: Readiness, target: Region, within: int, overdue_only: bool,
         return entries.key(sorted(names().items()))
 
     codes = sorted(reporting(r, target.code))
-    key = entries.key("due", target.code, within, overdue_only, owner, critical_only, lang)
+    key = entries.key("due", target.code, within, overdue_only, owner, critical_only, lang,
+                      *((stage,) if stage else ()))
     found = store.read(r, key)
     pieces = store.kept_pieces(r, found, codes, dt.Piece.from_stored)
     if found is not None and any(p.conflicts for p in pieces.values()) and (
             found.get("offices") != digest()):  # an office renamed: its conflicts read anew
         pieces = {code: p for code, p in pieces.items() if not p.conflicts}
-    pick = DuePick(r, names, within, overdue_only, owner, critical_only)
+    pick = DuePick(r, names, within, overdue_only, owner, critical_only, stage)
 
     def make(todo: Sequence[str]) -> dict[str, dt.Piece]:
         # a few regions: their blocked events read now; many: through the kept blocks

@@ -134,11 +134,11 @@ class ItemState:
     nothing is recorded) may be read from the records only when asked for."""
 
     __slots__ = ("item", "region", "status", "progress", "due", "overdue", "due_soon",
-                 "days_late", "_event", "_load", "_conflict", "_conflicts")
+                 "days_late", "under_way", "_event", "_load", "_conflict", "_conflicts")
 
     def __init__(self, item: Item, region: str, status: str, progress: int | None, due: date,
                  overdue: bool, due_soon: bool, days_late: int, event: Event | None,
-                 load: Callable[[], Event] | None = None) -> None:
+                 load: Callable[[], Event] | None = None, under_way: bool = False) -> None:
         self.item = item
         self.region = region
         self.status = status  # todo, in_progress, done, blocked, na
@@ -147,6 +147,8 @@ class ItemState:
         self.overdue = overdue
         self.due_soon = due_soon
         self.days_late = days_late  # > 0 when overdue
+        # a window item (``from``) open between its start and its end: running, not upcoming
+        self.under_way = under_way
         self._event = event
         self._load = load
         self._conflict: Any = None
@@ -175,7 +177,7 @@ class ItemState:
 
     def _key(self) -> tuple[object, ...]:
         return (self.item, self.region, self.status, self.progress, self.due, self.overdue,
-                self.due_soon, self.days_late, self.event)
+                self.due_soon, self.days_late, self.under_way, self.event)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ItemState) and self._key() == other._key()
@@ -200,8 +202,9 @@ def item_state(item: Item, region: str, d: date, warn_days: int, ev: Event | Non
     live = status not in ("done", "na")
     overdue = live and item.due < d
     soon = live and d <= item.due <= d + timedelta(days=warn_days)
+    under_way = live and item.start is not None and item.start <= d <= item.due
     return ItemState(item, region, status, progress, item.due, overdue, soon,
-                     (d - item.due).days if overdue else 0, ev, load)
+                     (d - item.due).days if overdue else 0, ev, load, under_way)
 
 
 def _contribution(item: Item, status: str, progress: int | None, d: date,
@@ -216,8 +219,8 @@ def _contribution(item: Item, status: str, progress: int | None, d: date,
     t[ITEMS] = 1
     if item.due <= d:
         t[EXPECTED] = w
-    if item.due <= warn:
-        t[DUE_WITHIN] = 1
+    if item.due <= warn or (item.start is not None and item.start <= warn):
+        t[DUE_WITHIN] = 1  # (a window item under way keeps its stage from being upcoming)
     if status == "done":
         t[CREDIT] = 100 * w
         t[DONE] = 1
@@ -280,12 +283,16 @@ def applies(cycle: Cycle, item: Item, region: Region, tags: frozenset[str]) -> b
     return item.applies_to(region.level, tags) and serves(item, role_of(cycle, region.code))
 
 
-def region_tags(code: str, tags: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    """A region's tags: its own and every ancestor's (a tagged regency tags its districts)."""
+def region_tags(code: str, tags: Mapping[str, frozenset[str]],
+                own: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
+    """A region's tags: its own and every ancestor's (a tagged regency tags its districts),
+    and those given to it alone (``own``: not passed down)."""
     out: set[str] = set()
     parts = code.split(".")
     for n in range(1, len(parts) + 1):
         out |= tags.get(".".join(parts[:n]), frozenset())
+    if own:
+        out |= own.get(code, frozenset())
     return frozenset(out)
 
 
@@ -504,14 +511,16 @@ class Readiness:
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
                  thresholds: Thresholds, *, chunks: Iterable[Chunk] | None = None,
-                 conflicts: Mapping[tuple[str, str], Any] | None = None) -> None:
-        self._setup(cycle, regions, tags, as_of, thresholds)
+                 conflicts: Mapping[tuple[str, str], Any] | None = None,
+                 own_tags: Mapping[str, frozenset[str]] | None = None) -> None:
+        self._setup(cycle, regions, tags, as_of, thresholds, own_tags)
         self.conflicts = conflicts or {}
         self._fold(event_chunks(events) if chunks is None else chunks)
         self._pool()
 
     def _setup(self, cycle: Cycle, regions: Sequence[Region],
-               tags: Mapping[str, frozenset[str]], as_of: AsOf, thresholds: Thresholds) -> None:
+               tags: Mapping[str, frozenset[str]], as_of: AsOf, thresholds: Thresholds,
+               own_tags: Mapping[str, frozenset[str]] | None = None) -> None:
         self.cycle = cycle
         self.as_of = as_of
         self.thresholds = thresholds
@@ -522,7 +531,22 @@ class Readiness:
         self._by_code = {r.code: r for r in self.regions}
         self._row = {r.code: n for n, r in enumerate(self.regions)}
         self._tag_map = tags
+        self._own_tag_map = own_tags or {}
         self._tags: dict[str, frozenset[str]] = {}
+        # Per-region variants (checklist.Cycle.variant_key): the key of each region, and per
+        # key of the variants that change dates, the items and stage starts with those dates
+        # (made once per key, not per region; a cycle without variants has only the key ()).
+        self._vkeys: dict[str, tuple[int, ...]] = {}
+        self._tally_keys: dict[tuple[int, ...], tuple[int, ...]] = {(): ()}
+        self._dated: dict[tuple[int, ...], list[Item]] = {}
+        self._vdeltas: dict[tuple[int, ...], dict[tuple[int, int, int, date],
+                                                  list[tuple[int, int]]]] = {}
+        self._stage_starts = tuple(s.start for s in cycle.stages)
+        self._stages_by_key: dict[tuple[int, ...], tuple[Stage, ...]] = {}
+        self._starts_by_key: dict[tuple[int, ...], tuple[date, ...]] = {}
+        self._starts_code: dict[str, tuple[date, ...]] = {}
+        self._varied_starts = any(v.kind == "stage" and v.changed("start") is not None
+                                  for v in cycle.variants)
         self._roles: dict[str, str] = {}
         self._code_list: list[str] | None = None
         self._applicable_of: dict[tuple[str, frozenset[str], str], tuple[Item, ...]] = {}
@@ -556,8 +580,65 @@ class Readiness:
         """A region's tags, its ancestors' included."""
         found = self._tags.get(code)
         if found is None:
-            found = self._tags[code] = region_tags(code, self._tag_map)
+            found = self._tags[code] = region_tags(code, self._tag_map, self._own_tag_map)
         return found
+
+    def variant_key(self, code: str) -> tuple[int, ...]:
+        """The variants of the cycle that apply in region ``code`` (``()``: none)."""
+        if not self.cycle.variants:
+            return ()
+        found = self._vkeys.get(code)
+        if found is None:
+            region = self._by_code.get(code)
+            found = self._vkeys[code] = self.cycle.variant_key(
+                code, region.level if region is not None else level_of(code),
+                self.tags_of(code))
+        return found
+
+    def _tally_key(self, code: str) -> tuple[int, ...]:
+        """Of a region's variants, those that change a date (all that the tallies see)."""
+        key = self.variant_key(code)
+        found = self._tally_keys.get(key)
+        if found is None:
+            variants = self.cycle.variants
+            found = self._tally_keys[key] = tuple(n for n in key if variants[n].dated)
+        return found
+
+    def _items_dated(self, key: tuple[int, ...]) -> list[Item]:
+        """The cycle's items (in ``_item_list`` order) with the dates of ``key``'s variants."""
+        if not key:
+            return self._item_list
+        found = self._dated.get(key)
+        if found is None:
+            found = self._dated[key] = [self.cycle.item_for(item, key)
+                                        for item in self._item_list]
+        return found
+
+    def stages_of(self, code: str) -> tuple[Stage, ...]:
+        """The stages as region ``code`` reads them (their windows and titles: variants)."""
+        key = self.variant_key(code)
+        if not key:
+            return self.stages
+        found = self._stages_by_key.get(key)
+        if found is None:
+            found = self._stages_by_key[key] = tuple(self.cycle.stage_for(s, key)
+                                                     for s in self.stages)
+        return found
+
+    def _starts_of(self, code: str) -> tuple[date, ...]:
+        """The stages' starts as region ``code`` reads them (kept per variant key, and found
+        per region with one look-up: is_upcoming asks for every stage of every region)."""
+        key = self.variant_key(code)
+        found = self._starts_by_key.get(key)
+        if found is None:
+            found = self._starts_by_key[key] = tuple(s.start for s in self.stages_of(code))
+        self._starts_code[code] = found
+        return found
+
+    def item_for(self, code: str, item: Item) -> Item:
+        """The item as region ``code`` reads it: its variant's dates, title, owner and basis,
+        and local owner names (KIP in Aceh)."""
+        return self.cycle.localise(item, code, self.variant_key(code))
 
     def role(self, code: str) -> str:
         """``own``, ``hosted`` or ``""``: see ``role_of``."""
@@ -621,15 +702,17 @@ class Readiness:
         cutoffs = {zone: self.as_of.cutoff_in(zone) for zone in ZONES}
         block = self._block
         own = array("q")
-        baselines: dict[tuple[str, frozenset[str], date, str], array[int]] = {}
+        baselines: dict[tuple[str, frozenset[str], date, str, tuple[int, ...]], array[int]] = {}
         by_region: dict[str, list[Chunk]] = {}
         for ch in chunks:
             if ch.region in self._by_code:
                 by_region.setdefault(ch.region, []).append(ch)
         self._deltas: dict[tuple[int, int, int, date], list[tuple[int, int]]] = {}
+        self._vdeltas = {}
         for n, region in enumerate(self.regions):
             d = self._dates[region.timezone]
-            key = (region.level, self.tags_of(region.code), d, self.role(region.code))
+            key = (region.level, self.tags_of(region.code), d, self.role(region.code),
+                   self._tally_key(region.code))
             base = baselines.get(key)
             if base is None:
                 base = baselines[key] = self._baseline(region, d)
@@ -699,8 +782,9 @@ class Readiness:
         tally = list(base)
         d = self._dates[region.timezone]
         rows = [(ci, *best[ci]) for ci in sorted(best)]  # item, status, progress, src, loc
+        tkey = self._tally_key(code)
         for ci, st, progress, _src, _loc in rows:
-            for i, v in self._delta(ci, st, progress, d):
+            for i, v in self._delta(ci, st, progress, d, tkey):
                 tally[i] += v
         p = self._packed
         lo = p["pair_lo"][n]
@@ -727,26 +811,33 @@ class Readiness:
         self._sources.append(ch.source)
         return len(self._loaders) - 1
 
-    def _delta(self, ci: int, st: int, progress: int, d: date) -> list[tuple[int, int]]:
-        """(flat index within a region's block, change) of one pair leaving ``todo``."""
-        found = self._deltas.get((ci, st, progress, d))
+    def _delta(self, ci: int, st: int, progress: int, d: date,
+               tkey: tuple[int, ...] = ()) -> list[tuple[int, int]]:
+        """(flat index within a region's block, change) of one pair leaving ``todo``, with
+        the dates of the variants of ``tkey``."""
+        deltas = self._deltas if not tkey else self._vdeltas.setdefault(tkey, {})
+        found = deltas.get((ci, st, progress, d))
         if found is None:
-            item = self._item_list[ci]
+            item = self._items_dated(tkey)[ci]
             warn = d + timedelta(days=self.thresholds.warn_days)
             now = _contribution(item, STATUSES[st], None if progress < 0 else progress, d, warn)
             todo = _contribution(item, "todo", None, d, warn)
             o = self._item_stage[ci] * FIELDS
             found = [(o + f, now[f] - todo[f]) for f in range(FIELDS) if now[f] != todo[f]]
-            self._deltas[(ci, st, progress, d)] = found
+            deltas[(ci, st, progress, d)] = found
         return found
 
     def _baseline(self, region: Region, d: date) -> array[int]:
         warn = d + timedelta(days=self.thresholds.warn_days)
         tags = self.tags_of(region.code)
+        tkey = self._tally_key(region.code)
+        dated = self._items_dated(tkey)
         tallies = [0] * self._block
         for stage_i, stage in enumerate(self.stages):
             for item in stage.items:
                 if self._applies(item, region, tags):
+                    if tkey:
+                        item = dated[self._item_index[item.id]]
                     t = _contribution(item, "todo", None, d, warn)
                     for f in range(FIELDS):
                         tallies[stage_i * FIELDS + f] += t[f]
@@ -822,13 +913,15 @@ class Readiness:
         self.conflicts = conflicts
         self._pairs = {}
         self._deltas = {}
+        self._vdeltas = {}
         cutoffs = {zone: self.as_of.cutoff_in(zone) for zone in ZONES}
         block = self._block
-        baselines: dict[tuple[str, frozenset[str], date, str], array[int]] = {}
+        baselines: dict[tuple[str, frozenset[str], date, str, tuple[int, ...]], array[int]] = {}
 
         def baseline(region: Region) -> array[int]:
             d = self._dates[region.timezone]
-            key = (region.level, self.tags_of(region.code), d, self.role(region.code))
+            key = (region.level, self.tags_of(region.code), d, self.role(region.code),
+                   self._tally_key(region.code))
             if key not in baselines:
                 baselines[key] = self._baseline(region, d)
             return baselines[key]
@@ -921,8 +1014,9 @@ class Readiness:
         d = self._dates[region.timezone]
         p = self._packed
         item, status, progress = p["pair_item"], p["pair_status"], p["pair_progress"]
+        tkey = self._tally_key(region.code)
         for k in range(p["pair_lo"][n], p["pair_hi"][n]):
-            for i, v in self._delta(item[k], status[k], progress[k], d):
+            for i, v in self._delta(item[k], status[k], progress[k], d, tkey):
                 tally[i] += v
         return array("q", tally)
 
@@ -1010,7 +1104,8 @@ class Readiness:
                 thresholds: Thresholds, state: Mapping[str, Any],
                 loaders: Sequence[EventLoader],
                 conflicts: Mapping[tuple[str, str], Any] | None = None,
-                later: Callable[[], Mapping[str, Any]] | None = None) -> Readiness:
+                later: Callable[[], Mapping[str, Any]] | None = None,
+                own_tags: Mapping[str, frozenset[str]] | None = None) -> Readiness:
         """A Readiness from ``state()`` of one computed with the same cycle, scope, tags,
         thresholds and per-zone dates, without folding anything (at other dates: ``update``
         with ``retally``). ``conflicts``: those it was computed with. ``later``: the parts of
@@ -1019,7 +1114,7 @@ class Readiness:
         self = cls.__new__(cls)
         regions = [Region(code, name, level_of(code), timezone_of(code))
                    for code, name in zip(state["codes"], state["names"], strict=True)]
-        self._setup(cycle, regions, tags, as_of, thresholds)
+        self._setup(cycle, regions, tags, as_of, thresholds, own_tags)
         # a list subclass stays itself (a cache may create loaders only when one is asked for)
         self._loaders = loaders if isinstance(loaders, list) else list(loaders)
         self._sources = list(state["sources"])
@@ -1075,7 +1170,9 @@ class Readiness:
     def is_upcoming(self, code: str, stage_i: int) -> bool:
         """A stage that has not started and has nothing due within warn_days (for ``code``)."""
         result = self.results[code]
-        return self.stages[stage_i].start > result.d and not self._pooled[
+        start = (self._stage_starts if not self._varied_starts
+                 else self._starts_code.get(code) or self._starts_of(code))[stage_i]
+        return start > result.d and not self._pooled[
             self._row[code] * self._block + stage_i * FIELDS + DUE_WITHIN]
 
     def stage(self, code: str, stage_id: str) -> Summary:
@@ -1122,6 +1219,7 @@ class Readiness:
         index = self._item_index
         warn_days = self.thresholds.warn_days
         closed = _CLOSED if open_only else ()
+        key = self.variant_key(code)
         out = []
         for item in self._applicable(code):
             if stage_id is not None and item.stage != stage_id:
@@ -1129,7 +1227,7 @@ class Readiness:
             pair = pairs.get(index[item.id])
             if pair is not None and pair[0] in closed:
                 continue
-            local = self.cycle.localise(item, code)
+            local = self.cycle.localise(item, code, key)
             if pair is None:
                 out.append(item_state(local, code, d, warn_days, None))
             else:

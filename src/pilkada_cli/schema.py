@@ -18,7 +18,10 @@ from pilkada_cli.regions import DEPTHS
 
 SCHEMA_ID = "https://pilkada.invalid/schema/pilkada-1.json"
 _DATE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
-_DAY = r"^(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])|H([+-]\d{1,4})?)$"
+_DAY = (r"^(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])|H([+-]\d{1,4})?"
+        r"|Y([+-]\d)?:(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))$")
+_DAY_TEXT = ("YYYY-MM-DD, H-N / H+N days relative to voting day, or Y-N:MM-DD a day of the "
+             "year N years before voting day's (Y:MM-DD its own year)")
 _CODE = r"^(ID|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$"
 
 
@@ -41,6 +44,30 @@ def _slugs(description: str) -> dict[str, Any]:
             "description": description}
 
 
+def _selectors() -> dict[str, Any]:
+    codes = {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": _CODE}}
+    return {
+        "regions": {**codes, "description": "These regions and every region under them"},
+        "tags": {**_slugs("Regions with one of these tags"), "minItems": 1},
+        "levels": {**_levels(), "description": "Only at these levels"},
+    }
+
+
+def _variants(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "array", "minItems": 1,
+        "description": "For some regions (by code or by tag), different dates, title, owner "
+                       "or basis; the nearest code wins, else the first listed tag",
+        "items": {
+            "type": "object", "additionalProperties": False,
+            "properties": {**_selectors(), **fields},
+            "oneOf": [{"required": ["regions"], "not": {"required": ["tags"]}},
+                      {"required": ["tags"], "not": {"required": ["regions"]}}],
+            "minProperties": 2,
+        },
+    }
+
+
 def item_schema() -> dict[str, Any]:
     """One item of a stage file."""
     return {
@@ -53,8 +80,12 @@ def item_schema() -> dict[str, Any]:
             "title_en": _text("Title in English (optional)"),
             "owner": _text("Responsible body; one of the cycle's owners"),
             "due": {"type": "string", "pattern": _DAY,
-                    "description": "YYYY-MM-DD, or H-N / H+N days relative to voting day; "
-                                   "default: the stage's end"},
+                    "description": _DAY_TEXT + "; default: the stage's end"},
+            "from": {"type": "string", "pattern": _DAY,
+                     "description": "A window item: under way from this day to 'due'"},
+            "fiscal_year": {"type": "string", "pattern": "^Y([+-]\\d)?$",
+                            "description": "Y or Y-1: the APBD year whose money the item "
+                                           "spends; none of its dates may fall before it"},
             "critical": {"type": "boolean", "description": "A miss endangers voting day"},
             "weight": {"type": "integer", "minimum": 1, "maximum": 100},
             "levels": _levels(),
@@ -79,6 +110,12 @@ def item_schema() -> dict[str, Any]:
                                "unit": _text("Unit, default %")},
             },
             "note": _text("Free note"),
+            "variants": _variants({
+                "due": {"type": "string", "pattern": _DAY},
+                "from": {"type": "string", "pattern": _DAY},
+                "title": _text("Title there"), "title_en": _text("English title there"),
+                "owner": _text("Responsible body there; one of the cycle's owners"),
+                "basis": _text("Legal basis or source there"), "note": _text("Free note")}),
         },
         "dependentRequired": {"every": ["due", "until"], "until": ["every"]},
     }
@@ -104,6 +141,11 @@ def stage_schema() -> dict[str, Any]:
             "end": {"type": "string", "pattern": _DAY},
             "basis": _text("Legal basis or source"),
             "note": _text("Free note"),
+            "variants": _variants({
+                "start": {"type": "string", "pattern": _DAY},
+                "end": {"type": "string", "pattern": _DAY},
+                "title": _text("Stage name there"), "title_en": _text("English name there"),
+                "basis": _text("Legal basis or source there"), "note": _text("Free note")}),
             "items": {"type": "array", "minItems": 1, "items": item_schema()},
         },
     }
@@ -129,6 +171,8 @@ def cycle_schema() -> dict[str, Any]:
             "tags": _slugs("Region tags items may use in `when`"),
             "sources": {"type": "array", "items": {"type": "string"}},
             "note": _text("Free note"),
+            "draft": {"type": "boolean",
+                      "description": "A template whose law is not decided yet"},
             "elections": {
                 "type": "object", "additionalProperties": False,
                 "description": "Who elects what, per level (default: every province, "
@@ -199,6 +243,11 @@ def workspace_schema() -> dict[str, Any]:
                 "type": "object",
                 "propertyNames": {"pattern": _CODE},
                 "additionalProperties": _slugs("Tags of this region and those below it"),
+            },
+            "own_tags": {
+                "type": "object",
+                "propertyNames": {"pattern": _CODE},
+                "additionalProperties": _slugs("Tags of this region alone (not passed down)"),
             },
             "offices": {
                 "type": "array",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pilkada_cli.checklist import CYCLE_FILE, load_cycle
+from pilkada_cli.checklist import CYCLE_FILE, Cycle, load_cycle
 from pilkada_cli.cycles import resolve_cycle, shipped_cycles
 from pilkada_cli.errors import InputError, Problem, ValidationError
 from pilkada_cli.i18n import _
@@ -31,7 +31,7 @@ def validate_paths(paths: list[Path], workspace: Path | None) -> list[str]:
             continue
         seen.add(path.resolve())
         try:
-            checked.append(_check(kind, path, seen))
+            checked += _check(kind, path, seen, bool(paths))
         except ValidationError as e:
             problems.extend(e.problems)
         except InputError as e:
@@ -59,12 +59,13 @@ def _classify(path: Path, problems: list[Problem]) -> tuple[str, Path]:
     return "", path
 
 
-def _check(kind: str, path: Path, seen: set[Path]) -> str:
+def _check(kind: str, path: Path, seen: set[Path], named: bool) -> list[str]:
     if kind == "cycle":
         cycle = load_cycle(path)
         count = sum(len(s.items) for s in cycle.stages)
-        return _("{path}: cycle {id}, {stages} stages, {items} items").format(
-            path=path, id=cycle.id, stages=len(cycle.stages), items=count)
+        return [_("{path}: cycle {id}, {stages} stages, {items} items").format(
+            path=path, id=cycle.id, stages=len(cycle.stages), items=count),
+            *absolute_dates(cycle, named)]
     regions = load_regions()
     config = load_config(path, regions)
     folder = resolve_cycle(config.cycle, path.parent)
@@ -73,5 +74,22 @@ def _check(kind: str, path: Path, seen: set[Path]) -> str:
     unknown = unknown_tags(config, cycle.tags, cycle.id)
     if unknown:
         raise ValidationError(unknown)
-    return _("{path}: workspace for region {code}, cycle {id}").format(
-        path=path, code=config.region, id=cycle.id)
+    return [_("{path}: workspace for region {code}, cycle {id}").format(
+        path=path, code=config.region, id=cycle.id)]
+
+
+def absolute_dates(cycle: Cycle, listed: bool) -> list[str]:
+    """How the cycle's dates are written: how many are absolute (an ISO date, which a cycle
+    for another voting day must change by hand) and, when ``listed``, the lines of each file
+    that hold one."""
+    absolute = [d for d in cycle.dates if d.kind == "absolute"]
+    out = [_("  {n} of {total} dates are absolute (YYYY-MM-DD); the others count from voting "
+             "day (H±N) or a fiscal year (Y±N:MM-DD)").format(n=len(absolute),
+                                                              total=len(cycle.dates))]
+    if listed:
+        by_file: dict[str, list[str]] = {}
+        for d in absolute:
+            by_file.setdefault(d.path, []).append(str(d.line))
+        out += [_("  absolute at {file}: lines {lines}").format(file=file, lines=", ".join(lines))
+                for file, lines in by_file.items()]
+    return out

@@ -110,7 +110,7 @@ def overview(r: Readiness, stage: str | None = None, depth: str | None = None,
     else:
         listed = r.children(root.code)
     d = r.results[root.code].d
-    current = tuple(s.id for s in r.stages if s.start <= d <= s.end)
+    current = tuple(s.id for s in r.stages_of(root.code) if s.start <= d <= s.end)
     strip = tuple(s.id for i, s in enumerate(r.stages)
                   if not r.is_upcoming(root.code, i)) if stage is None else (stage,)
     rows = sorted((_row(r, x, stage, strip) for x in listed), key=sort_key)
@@ -189,15 +189,15 @@ def reporting(r: Readiness, root: str | None = None) -> list[str]:
 
 def due_list(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
              offices: Callable[[], Mapping[str, str]], within: int, overdue_only: bool = False,
-             owner: str | None = None, critical_only: bool = False, root: str | None = None
-             ) -> list[DueEntry]:
+             owner: str | None = None, critical_only: bool = False, root: str | None = None,
+             stage: str | None = None) -> list[DueEntry]:
     """Late, blocked and upcoming (region, item) pairs of ``root``'s subtree (default: every
     region), worst first: critical overdue, overdue (blocked first, then most days late),
     then the rest by due date. Regions with no report are left out: nothing is known about
     their items. ``blocks``: each region's ``open_pairs``; ``offices``: origin -> office."""
     out: list[DueEntry] = []
     keys: list[int] = []
-    pick = DuePick(r, offices, within, overdue_only, owner, critical_only)
+    pick = DuePick(r, offices, within, overdue_only, owner, critical_only, stage)
     for code in sorted(reporting(r, root)):  # by region, then item (each block's order)
         pick.region(code, blocks[code], out, keys)
     return [out[i] for i in sorted(range(len(out)), key=keys.__getitem__)]
@@ -239,9 +239,9 @@ def due_counts(r: Readiness, entries: Sequence[DueEntry], within: int) -> dict[s
         if st.overdue:
             mine[0] += 1
             mine[1] += critical
-        elif st.status != "blocked" or (
+        elif (st.status != "blocked" and not st.under_way) or (
                 st.due - r.results[st.region].d).days <= within:
-            mine[2] += 1
+            mine[2] += 1  # (a window item under way is listed, and due soon only if it is)
     return counts
 
 
@@ -281,11 +281,12 @@ class Due:
 
 def due(r: Readiness, blocks: Mapping[str, Sequence[OpenPair]],
         offices: Callable[[], Mapping[str, str]], target: Region, within: int,
-        overdue_only: bool = False, owner: str | None = None, critical_only: bool = False
-        ) -> Due:
-    """The ``due`` view of ``target``'s subtree (``blocks``, ``offices``: see ``due_list``)."""
+        overdue_only: bool = False, owner: str | None = None, critical_only: bool = False,
+        stage: str | None = None) -> Due:
+    """The ``due`` view of ``target``'s subtree (``blocks``, ``offices``: see ``due_list``;
+    ``stage``: only that stage's items)."""
     entries = due_list(r, blocks, offices, within, overdue_only, owner, critical_only,
-                       root=target.code)
+                       root=target.code, stage=stage)
     return Due(r, target, within, tuple(entries), due_tally(r, entries, target.code, within),
                tuple(unreported(r, target.code)))
 
@@ -355,7 +356,9 @@ def item_json(st: ItemState) -> dict[str, Any]:
     return {
         "region": st.region, "item": st.item.id, "stage": st.item.stage,
         "title": st.item.title, "owner": st.item.owner, "critical": st.item.critical,
-        "weight": st.item.weight, "due": st.due.isoformat(), "status": st.status,
+        "weight": st.item.weight, "due": st.due.isoformat(),
+        "from": st.item.start.isoformat() if st.item.start else None,
+        "under_way": st.under_way, "status": st.status,
         "progress": st.progress, "overdue": st.overdue, "due_soon": st.due_soon,
         "days_late": st.days_late,
         "note": ev.note if ev else "", "evidence": list(ev.evidence) if ev else [],

@@ -41,8 +41,8 @@ SUMSEL_TAGS: dict[str, tuple[str, ...]] = {
 }
 
 CONFIG_KEYS = ("cycle", "region")
-CONFIG_OPTIONAL = ("depth", "tags", "thresholds", "language", "operator", "timezone", "name",
-                   "as_of", "sample", "offices")
+CONFIG_OPTIONAL = ("depth", "tags", "own_tags", "thresholds", "language", "operator",
+                   "timezone", "name", "as_of", "sample", "offices")
 THRESHOLD_KEYS = ("warn_days", "red_gap")
 
 GITIGNORE = """\
@@ -84,6 +84,9 @@ class Config:
     as_of: date | None = None  # a frozen "today" (demos, training); None = the real today
     sample: bool = False  # sample data: every view says so
     tags_note: tuple[str, ...] = ()  # comment lines written above `tags:` (not read back)
+    # Tags of a region alone, not passed to the regions below it: Papua's re-vote is the
+    # province's own election, not its regencies'.
+    own_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
     offices: tuple[Office, ...] = ()  # whose signed bundles `pilkada import` accepts
     # The parsed file, for the lines of problems found later (tags the cycle does not know).
     source: Document | None = field(default=None, compare=False, repr=False)
@@ -193,6 +196,7 @@ def _config(doc: Document, regions: RegionIndex | None) -> Config:
     config = Config(
         cycle=c.text(m, (), "cycle"), region=region, depth=depth,
         tags=_tags(c, m.get("tags"), regions, known_root),
+        own_tags=_tags(c, m.get("own_tags"), regions, known_root, "own_tags"),
         thresholds=_thresholds(c, m.get("thresholds")),
         language=language, operator=c.text(m, (), "operator") or None, timezone=timezone,
         name=c.text(m, (), "name"), as_of=_as_of(c, m), sample=c.flag(m, (), "sample"),
@@ -214,14 +218,15 @@ def unknown_tags(config: Config, known: Collection[str], cycle: str) -> list[Pro
     allowed = sorted(known)
     problems: list[Problem] = []
     doc = config.source
-    raw = doc.data.get("tags") if doc is not None and isinstance(doc.data, dict) else None
-    if doc is not None and isinstance(raw, dict):
-        placed = [(str(t), doc.line("tags", code, i)) for code, tags in raw.items()
-                  if isinstance(tags, list) for i, t in enumerate(tags)]
-        shown = doc.path
-    else:
-        placed = [(t, None) for tags in config.tags.values() for t in sorted(tags)]
-        shown = CONFIG_FILE
+    placed: list[tuple[str, int | None]] = []
+    for name, given in (("tags", config.tags), ("own_tags", config.own_tags)):
+        raw = doc.data.get(name) if doc is not None and isinstance(doc.data, dict) else None
+        if doc is not None and isinstance(raw, dict):
+            placed += [(str(t), doc.line(name, code, i)) for code, tags in raw.items()
+                       if isinstance(tags, list) for i, t in enumerate(tags)]
+        else:
+            placed += [(t, None) for tags in given.values() for t in sorted(tags)]
+    shown = doc.path if doc is not None else CONFIG_FILE
     for tag, line in placed:
         if tag in known:
             continue
@@ -247,13 +252,13 @@ def _as_of(c: Checker, m: Mapping[str, Any]) -> date | None:
 
 
 def _tags(c: Checker, raw: Any, regions: RegionIndex | None,
-          root: str) -> dict[str, frozenset[str]]:
+          root: str, name: str = "tags") -> dict[str, frozenset[str]]:
     if raw is None:
         return {}
-    m = c.mapping(raw, ("tags",), (), list(raw) if isinstance(raw, dict) else ())
+    m = c.mapping(raw, (name,), (), list(raw) if isinstance(raw, dict) else ())
     out: dict[str, frozenset[str]] = {}
     for code in m or {}:
-        key = ("tags", code)
+        key = (name, code)
         if not CODE_RE.match(code):
             c.add(key, _("'{code}' is not a region code (like 16 or 16.71)").format(code=code))
             continue
@@ -262,7 +267,7 @@ def _tags(c: Checker, raw: Any, regions: RegionIndex | None,
         elif root and not within(code, root):
             c.add(key, _("region {code} is outside this workspace's region {root}: its tags "
                          "would count nowhere").format(code=code, root=root))
-        tags = c.text_list(m, ("tags",), code)  # type: ignore[arg-type]
+        tags = c.text_list(m, (name,), code)  # type: ignore[arg-type]
         for i, tag in enumerate(tags):
             c.slug(tag, (*key, i), _("tag"))
         out[code] = frozenset(tags)
@@ -312,6 +317,12 @@ def render_config(config: Config) -> str:
             lines.append(f'  "{code}": [{", ".join(sorted(tags))}]')
     else:
         lines.append("tags: {}")
+    if config.own_tags:
+        lines.append("# Tags of a region alone, not passed to the regions below it (a "
+                     "province's own election).")
+        lines.append("own_tags:")
+        for code, tags in sorted(config.own_tags.items()):
+            lines.append(f'  "{code}": [{", ".join(sorted(tags))}]')
     return "\n".join(lines) + "\n"
 
 

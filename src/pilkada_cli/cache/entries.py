@@ -33,7 +33,7 @@ MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/fol
            "offices.py",
            "checklist.py", "fields.py", "yamlload.py", "events.py", "instant.py", "recordfile.py",
            "journal.py", "readiness.py", "regions.py", "loading.py", "elections.py",
-           "recurrence.py", "cache/dues.py", "views.py", "cache/listing.py")
+           "recurrence.py", "cache/dues.py", "views.py", "cache/listing.py", "variants.py")
 _ALLOWED = {
     ("array", "array"), ("array", "_array_reconstructor"), ("builtins", "frozenset"),
     ("builtins", "set"), ("datetime", "date"), ("copyreg", "_reconstructor"),
@@ -43,6 +43,7 @@ _ALLOWED = {
     ("pilkada_cli.elections", "OwnerAlias"), ("pilkada_cli.workspace", "Config"),
     ("pilkada_cli.workspace", "Thresholds"), ("pilkada_cli.offices", "Office"),
     ("pilkada_cli.instant", "_make"),  # an Instant (text, microseconds) of a kept event
+    ("pilkada_cli.variants", "Variant"), ("pilkada_cli.checklist", "DateRef"),
 }
 
 

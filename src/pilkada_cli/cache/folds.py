@@ -74,6 +74,7 @@ def context(ws: Workspace, cycle: Cycle, cycle_files: tuple[tuple[str, int, int,
     return entries.key(
         cycle.path, cycle_files, config.region, config.depth,
         sorted((c, sorted(t)) for c, t in config.tags.items()),
+        sorted((c, sorted(t)) for c, t in config.own_tags.items()),
         (config.thresholds.warn_days, config.thresholds.red_gap), entries.code_key())
 
 
@@ -240,7 +241,8 @@ class Fold:
             if origins:
                 judged[code] = origins
         r = Readiness(self.cycle, scope, self.ws.config.tags, [], self.as_of,
-                      self.ws.config.thresholds, chunks=chunks, conflicts=refs)
+                      self.ws.config.thresholds, chunks=chunks, conflicts=refs,
+                      own_tags=self.ws.config.own_tags)
         final = _numbered(refs, r)
         r.conflicts = Conflicts(final, r._loaders, self.records)
         r.kept = Kept(self.where, _name(self.ctx, self.dates), r._row,
@@ -310,7 +312,8 @@ class Fold:
         config = self.ws.config
         r = Readiness.restore(self.cycle, config.tags, self.as_of, config.thresholds, state,
                               loaders, later=functools.cache(
-                                  lambda: entries.unpacked(entry["later"])))
+                                  lambda: entries.unpacked(entry["later"])),
+                              own_tags=config.own_tags)
         stamp = new_stamp()
         stamps = entry.get("stamps")
         stamps = (array("q", stamps) if isinstance(stamps, array) and len(stamps) == len(codes)

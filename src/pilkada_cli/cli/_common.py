@@ -239,11 +239,12 @@ class Session:
         self.say(_("Warning: {n} problem(s) in the record files were skipped; run `pilkada "
                    "verify` for details.").format(n=bad), "bold yellow")
 
-    def check_stage(self, stage: str) -> None:
-        """An unknown stage id is an input error listing the stages."""
-        from pilkada_cli.catalog import check_stage
+    def check_stage(self, stage: str) -> str:
+        """The id of the stage named by number, id or short name; an input error listing the
+        stages otherwise."""
+        from pilkada_cli.catalog import resolve_stage
 
-        check_stage(self.cycle(), stage)
+        return resolve_stage(self.cycle(), stage)
 
     def check_owner(self, owner: str) -> None:
         """An unknown owner is an input error listing the owners."""

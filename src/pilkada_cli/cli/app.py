@@ -25,7 +25,7 @@ nothing half-written).""")
 # see, report, share), with the commands each registers on ``app`` when imported.
 COMMANDS = {
     "setup": ("init",), "demo": ("demo",),
-    "catalog": ("validate", "schema", "stages", "items", "regions"),
+    "catalog": ("validate", "schema", "stages", "items", "regions", "cycle"),
     "records": ("record", "done", "blocked", "na", "undo", "log", "verify"),
     "status": ("status", "due", "changes"), "report": ("report",), "map": ("map",),
     "sheet": ("sheet",), "share": ("export", "import", "keys"), "sync": ("sync",),

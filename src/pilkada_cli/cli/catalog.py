@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli._common import get_session, handled, show_screen
+from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
+from pilkada_cli.cli.options import FormatOpt, RegionArg, chosen_format, show
 from pilkada_cli.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.catalog import Place
 
 
 @app.command(help=_(
@@ -28,8 +32,10 @@ def validate(
 
     s = get_session()
     checked = validate_paths(paths or [], s.workspace_path)
-    for line in checked:
-        s.console(stderr=True).print(Text("✓ " + line, style="green"))
+    for line in checked:  # a line of its own per cycle checked; details indented under it
+        detail = line.startswith("  ")
+        s.console(stderr=True).print(Text(line if detail else "✓ " + line,
+                                          style="dim" if detail else "green"))
 
 
 @app.command(help=_(
@@ -51,38 +57,65 @@ def schema(
     print(json.dumps(make(kind), indent=2, ensure_ascii=False))
 
 
+def _place(s: Session, region: str | None, only_applicable: bool) -> Place:
+    """The region a listing is read for: ``region`` (its items only), else the workspace
+    root (every item, as it reads them)."""
+    from pilkada_cli.catalog import Place
+
+    ws = s.workspace()
+    target = s.region(region) if region else s.regions().get(ws.config.region)
+    assert target is not None
+    return Place.of(target, ws.config.tags, ws.config.own_tags, only_applicable)
+
+
 @app.command(help=_(
-    "List the stages of the workspace's cycle with their dates.\n\nExample: "
-    "pilkada stages"))
+    "List the stages of the workspace's cycle with their dates (as a region reads "
+    "them).\n\nExamples: pilkada stages; pilkada stages 11 --format json"))
 @handled
-def stages() -> None:
-    from pilkada_cli.render.catalog import stages_screen
+def stages(region: RegionArg = None, fmt: FormatOpt = None) -> None:
+    from pilkada_cli.catalog import local_stages, stages_json
+    from pilkada_cli.render.catalog import stages_csv, stages_screen
 
     s = get_session()
-    show_screen(s, stages_screen(s.cycle()))
+    cycle = s.cycle()
+    place = _place(s, region, False)
+    local = local_stages(cycle, place)
+    # say whose dates these are when a region was asked for or the root's differ
+    shown = place.region if region or local != cycle.stages else None
+    show(s, chosen_format(s, fmt), lambda: stages_screen(cycle, local, shown),
+         lambda: stages_json(cycle, place), lambda: stages_csv(stages_json(cycle, place)))
 
 
 @app.command(help=_(
-    "List what the cycle asks for, optionally by stage, owner or level.\n\n"
-    "Example: pilkada items --stage pemungutan-suara --owner KPU"))
+    "List what the cycle asks for, optionally by stage, owner or level; with a "
+    "region, only what applies there, with its dates.\n\n"
+    "Examples: pilkada items --stage pemungutan-suara --owner KPU; pilkada items 16.11 "
+    "--stage 21"))
 @handled
 def items(
+    region: RegionArg = None,
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--stage", "-s", help=_("Only this stage (id)."), show_default=False)] = None,
+        "--stage", "-s", help=_("Only this stage (number, id or short name)."),
+        show_default=False)] = None,
     owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--owner", "-o", help=_("Only this responsible body (case-insensitive)."),
         show_default=False)] = None,
     level: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--level", "-l", help=_("Only items for this level (provinsi, kabupaten, kota, "
         "kecamatan, desa)."), show_default=False)] = None,
+    fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.catalog import select_items
-    from pilkada_cli.render.catalog import items_screen
+    from pilkada_cli.catalog import items_json, select_items
+    from pilkada_cli.render.catalog import items_csv, items_screen
 
     s = get_session()
-    chosen = select_items(s.cycle(), stage=stage, owner=owner, level=level,
-                          region=s.workspace().config.region)
-    show_screen(s, items_screen(chosen))
+    cycle = s.cycle()
+    place = _place(s, region, region is not None)
+    chosen = select_items(cycle, stage=stage, owner=owner, level=level, place=place)
+    shown = place.region if region else None
+    show(s, chosen_format(s, fmt), lambda: items_screen(chosen, shown),
+         lambda: items_json(cycle, chosen, place),
+         lambda: items_csv(items_json(cycle, chosen, place)))
 
 
 @app.command(help=_(
@@ -96,12 +129,72 @@ def regions(
     level: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--level", "-l", help=_("List the regions of this level under it (provinsi, "
         "kabupaten, kota, kecamatan, desa)."), show_default=False)] = None,
+    fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.catalog import list_regions
-    from pilkada_cli.render.catalog import regions_screen
+    from pilkada_cli.catalog import list_regions, regions_json
+    from pilkada_cli.render.catalog import regions_csv, regions_screen
 
     s = get_session()
     root = s.region(query) if query else s.regions().get(s.workspace().config.region)
     assert root is not None
     listed = list_regions(s.regions(), root, level)
-    show_screen(s, regions_screen(listed))
+    show(s, chosen_format(s, fmt), lambda: regions_screen(listed),
+         lambda: regions_json(listed, s.cycle()),
+         lambda: regions_csv(regions_json(listed, s.cycle())))
+
+
+cycle_app = typer.Typer(help=_("Cycles: list the shipped ones, or make a new one from a "
+                               "template re-based on another voting day."),
+                        no_args_is_help=True)
+app.add_typer(cycle_app, name="cycle")
+
+
+@cycle_app.command("list", help=_("List the shipped cycles (what `pilkada init --cycle` "
+                                  "takes).\n\nExample: pilkada cycle list"))
+@handled
+def cycle_list(fmt: FormatOpt = None) -> None:
+    from pilkada_cli.cycles import shipped_list
+    from pilkada_cli.render.catalog import cycles_csv, cycles_json, cycles_screen
+
+    s = get_session()
+    listed = shipped_list()
+    show(s, chosen_format(s, fmt), lambda: cycles_screen(listed),
+         lambda: cycles_json(listed), lambda: cycles_csv(listed))
+
+
+@cycle_app.command("new", help=_(
+    "Write a new cycle folder from a cycle (shipped or a folder) re-based on another voting "
+    "day: every date keeps its distance from voting day (or its day of a fiscal year). "
+    "Refuses a folder that is not empty.\n\n"
+    "Example: pilkada cycle new pilkada-2031 --from pilkada-template --voting-day 2031-11-26"))
+@handled
+def cycle_new(
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the new cycle (new or "
+                                                     "empty)."))],
+    source: Annotated[str, typer.Option("--from", help=_(
+        "The cycle to start from: a shipped id (pilkada-template, psu…) or a folder."))],
+    voting_day: Annotated[str, typer.Option("--voting-day", help=_(
+        "The new voting day (YYYY-MM-DD)."))],
+    cycle_id: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--id", help=_("The new cycle's id (default: the folder's name)."),
+        show_default=False)] = None,
+    name: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--name", help=_("The new cycle's name (Indonesian)."), show_default=False)] = None,
+    name_en: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--name-en", help=_("The new cycle's name in English."), show_default=False)] = None,
+) -> None:
+    from rich.text import Text
+
+    from pilkada_cli.setup import new_cycle
+
+    s = get_session()
+    made = new_cycle(directory, source, voting_day, cycle_id, name, name_en)
+    absolute = sum(d.kind == "absolute" for d in made.dates)
+    s.console(stderr=True).print(Text(_(
+        "Created cycle {id} in {path}: {stages} stages, {items} items, voting day {day}; "
+        "{relative} dates relative to voting day or a fiscal year, {absolute} absolute. Check "
+        "it with `pilkada validate {path}` and start a workspace with `pilkada init DIR "
+        "--cycle {path} --region CODE`.").format(
+            id=made.id, path=directory, stages=len(made.stages), items=len(made.items),
+            day=made.voting_day.isoformat(), relative=len(made.dates) - absolute,
+            absolute=absolute), style="green"))

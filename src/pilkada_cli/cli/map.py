@@ -30,7 +30,8 @@ def map_(
     region: RegionArg = None,
     as_of: AsOfOpt = None,
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045 (Typer needs Optional)
-        "--stage", "-s", help=_("Colour by this stage's level instead of the overall one."),
+        "--stage", "-s", help=_("Colour by this stage's level instead of the overall one "
+        "(number, id or short name)."),
         show_default=False)] = None,
     width: Annotated[int, typer.Option(
         "--width", help=_("Width of the picture in pixels (a PNG has twice as many, for sharp "
@@ -54,7 +55,7 @@ def map_(
     target = s.region(region) if region else r.root
     check_in_workspace(s, target.code)
     if stage is not None:
-        s.check_stage(stage)
+        stage = s.check_stage(stage)
     _check_target(out, s.workspace().records_dir)
     notice = _("SAMPLE DATA — not real records") if s.workspace().config.sample else None
     pic = layout(r, target.code, stage, width=width, notice=notice)

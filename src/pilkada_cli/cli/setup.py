@@ -27,7 +27,9 @@ def init(
         "--depth", "-d", help=_("Deepest level tracked: provinsi, kabupaten, kecamatan or desa."))
     ] = "kecamatan",
     cycle: Annotated[str, typer.Option(
-        "--cycle", "-c", help=_("A shipped cycle id or a cycle folder."))] = "pilkada-2024",
+        "--cycle", "-c", help=_("A shipped cycle (pilkada-2024, pilkada-ulang-2025, psu, "
+        "wakil-kosong, pilkada-template: `pilkada cycle list`) or a cycle folder (`pilkada cycle "
+        "new` makes one for another voting day)."))] = "pilkada-2024",
     operator: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--operator", help=_("Default name recorded with each change."), show_default=False)
     ] = None,

@@ -34,8 +34,8 @@ def sheet(
     regions: Annotated[list[str], typer.Argument(
         help=_("Region codes or names."), show_default=False, metavar="REGION...")],
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--stage", "-s", help=_("Only this stage's items."), show_default=False,
-        metavar="STAGE")] = None,
+        "--stage", "-s", help=_("Only this stage's items (number, id or short name)."),
+        show_default=False, metavar="STAGE")] = None,
     depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--depth", "-d", help=_("A sheet for every region of this level (e.g. kabupaten) under "
         "each REGION, instead of REGION itself."), show_default=False, metavar="LEVEL")
@@ -58,7 +58,7 @@ def sheet(
     s = get_session()
     r = s.readiness(as_of)
     if stage is not None:
-        s.check_stage(stage)
+        stage = s.check_stage(stage)
     targets = _targets(s, r, regions, depth)
     specs = []
     for region in targets:

@@ -48,7 +48,8 @@ def _no_records(s: Session, fmt: Format, region: Region) -> None:
 def status(
     region: RegionArg = None,
     stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--stage", "-s", help=_("Only this stage, across regions."), show_default=False)] = None,
+        "--stage", "-s", help=_("Only this stage, across regions (number, id or short name)."),
+        show_default=False)] = None,
     depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--depth", "-d", help=_("List the regions of this level (e.g. kecamatan) instead of the "
         "children."), show_default=False)] = None,
@@ -75,7 +76,7 @@ def status(
     target = s.region(region) if region else r.root
     check_in_workspace(s, target.code)
     if stage is not None:
-        s.check_stage(stage)
+        stage = s.check_stage(stage)
     if depth is not None:
         s.check_depth(depth, target)
     chosen = chosen_format(s, fmt)
@@ -113,6 +114,9 @@ def due(
     owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--owner", "-o", help=_("Only this responsible body."), show_default=False)] = None,
     critical: Annotated[bool, typer.Option("--critical", help=_("Only critical items."))] = False,
+    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--stage", "-s", help=_("Only this stage's items (number, id or short name)."),
+        show_default=False)] = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
     show_all: AllOpt = False,
@@ -128,6 +132,8 @@ def due(
     check_in_workspace(s, target.code)
     if owner is not None:
         s.check_owner(owner)
+    if stage is not None:
+        stage = s.check_stage(stage)
     chosen = chosen_format(s, fmt)
     space = room(s, chosen, show_all)
     sample = s.workspace().config.sample
@@ -136,13 +142,13 @@ def due(
         from pilkada_cli.loading import due_text
 
         s.out().write(due_text(r, target, within, overdue, owner, critical, sample,
-                              language(), s.offices))
+                              language(), s.offices, stage))
         if r.no_report(target.code):
             _no_records(s, chosen, target)
         return
     with gc_paused():  # tens of thousands of rows that form no cycles
         v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue,
-                      owner, critical)
+                      owner, critical, stage)
         show(s, chosen, lambda: screens.due_screen(
             r, target, v.entries, v.tally, v.silent, within, sample, space.rows, space.width),
             lambda: views.due_json(v), lambda: screens.due_csv(v))

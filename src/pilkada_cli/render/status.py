@@ -355,6 +355,8 @@ def state_cell(st: DueEntry, bang: bool = True) -> tuple[str, str]:
     if st.overdue:
         return (mark + days_late(st.days_late),
                 "bold red" if st.item.critical or st.conflict else "red")
+    if st.under_way and not st.due_soon:
+        return (mark + _("under way"), "cyan")
     return (mark + _("due soon"), "bold yellow" if st.item.critical else "yellow")
 
 
@@ -372,7 +374,7 @@ def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Gri
                          _("Title")],
                 priority={2: 1, 4: 2, 5: 3}, shrink={5: 12}, ordered=True)
     labels: dict[str, Cell] = {}
-    states: dict[tuple[bool, bool, str, bool, int], Cell] = {}
+    states: dict[tuple[bool, bool, str, bool, int, bool], Cell] = {}
     # by id(): the cycle's (or a localised) Item, alive while the entries are
     items: dict[int, tuple[Cell, Cell, Cell, Cell]] = {}
     rows = grid.rows
@@ -380,7 +382,8 @@ def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Gri
         label = labels.get(st.region)
         if label is None:
             label = labels[st.region] = (region_label(names[st.region]), "bold")
-        key = (st.item.critical, bool(st.conflict), st.status, st.overdue, st.days_late)
+        key = (st.item.critical, bool(st.conflict), st.status, st.overdue, st.days_late,
+               st.under_way and not st.due_soon)
         state = states.get(key)
         if state is None:
             state = states[key] = state_cell(st)
@@ -463,10 +466,14 @@ def items_grid(items: Sequence[ItemState], zone: str) -> Grid:
         if st.progress is not None:
             word += f" {st.progress}%"
         due = short_date(st.due)
+        if st.item.start is not None:  # a window: from its start to its end
+            due = short_date(st.item.start) + "–" + due
         if st.overdue:
             due += " · " + days_late(st.days_late)
         elif st.due_soon:
             due += " · " + _("due soon")
+        elif st.under_way:
+            due += " · " + _("under way")
         ev = st.event
         note = " · ".join(p for p in ([ev.note, *ev.evidence] if ev else []) if p)
         if st.conflict:

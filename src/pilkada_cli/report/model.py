@@ -172,7 +172,7 @@ def build_report(r: Readiness, *, target: Region | None, title: str | None, gene
     status = overview_json(ov) if target is None else detail_json(detail(r, region.code))
     limit = region.depth + 1 if depth is None else depth
     listed = [region, *(x for x in r.subtree(region.code) if x.depth <= limit)]
-    columns = tuple(s for s in r.stages if s.id in ov.strip)
+    columns = tuple(s for s in r.stages_of(region.code) if s.id in ov.strip)
     lines = tuple(_line(r, x, region, columns) for x in listed)
     items = tuple(a for a in (Appendix(x, r.overall(x.code), tuple(r.items(x.code)))
                               for x in listed) if a.items)
@@ -187,7 +187,7 @@ def build_report(r: Readiness, *, target: Region | None, title: str | None, gene
         generated_by=generated_by, generated_at=generated_at, sample=sample,
         record_problems=record_problems, readiness=r, target=region, overview=ov,
         status_json=status, columns=columns, lines=lines, why=why_rows(r, ov),
-        root_why=root_why(r, ov), under_way=stages_under_way(r, ov.as_of),
+        root_why=root_why(r, ov), under_way=stages_under_way(r, ov.as_of, region.code),
         sections=attention(grouper), unreported=unreported(grouper), since=since,
         changes=diff, digest=digest, items=items,
         appendix=_appendix(r, items, appendix), appendix_mode=appendix,

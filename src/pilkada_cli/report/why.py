@@ -41,11 +41,12 @@ class Why:
     reasons: tuple[Reason, ...]
 
 
-def stages_under_way(r: Readiness, d: date) -> tuple[Stage, ...]:
-    """The stages whose window contains ``d``; if none does (between stages), the stages that
-    have started."""
-    current = tuple(s for s in r.stages if s.start <= d <= s.end)
-    return current or tuple(s for s in r.stages if s.start <= d)
+def stages_under_way(r: Readiness, d: date, code: str | None = None) -> tuple[Stage, ...]:
+    """The stages whose window (as region ``code`` reads it; default the root) contains
+    ``d``; if none does (between stages), the stages that have started."""
+    stages = r.stages_of(code or r.root.code)
+    current = tuple(s for s in stages if s.start <= d <= s.end)
+    return current or tuple(s for s in stages if s.start <= d)
 
 
 def pooled(r: Readiness, code: str, stages: Sequence[Stage]) -> Summary | None:

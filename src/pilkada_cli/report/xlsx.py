@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from pilkada_cli.checklist import Item
 from pilkada_cli.i18n import _, language
 from pilkada_cli.labels import (
     LEVEL_COLOURS,
@@ -145,7 +146,8 @@ def _summary_sheet(report: Report, st: _Styles, name: str) -> Sheet:
                   (counts.get(level, 0), st["int"]))
     sheet.add()
     sheet.add(*((h, st["header"]) for h in (_("Stage"), "", _("Start"), _("End"))))
-    for stage in report.cycle.stages:  # the title runs on over the empty second column
+    # the title runs on over the empty second column; the windows as the region reads them
+    for stage in report.readiness.stages_of(report.target.code):
         sheet.add(_user(st, f"{report.stage_number(stage.id)}. {title_of(stage)}"), (None, 0),
                   (stage.start, st["date"]), (stage.end, st["date"]))
     sheet.widths = {0: 30, 1: WRAP_AT + 4, 2: 18, 3: 18}
@@ -217,22 +219,31 @@ def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     code, num, pct0, when = ix["code"], ix["int"], ix["pct0"], ix["datetime"]
     statuses = {k: (status_word(k), ix[f"status:{k}"]) for k in STATUS_FILL}
     yes, empty = (_("yes"), ix["text"]), (None, 0)
-    head_cells: dict[str, list[Cell]] = {}
+    # by id(): the item as its region reads it (a variant's date, a local owner name), one
+    # object per variant and names (Cycle.localise), alive while the report is
+    head_cells: dict[int, list[Cell]] = {}
     tail_cells: dict[str, list[Cell]] = {}
+    stage_of = {s.id: s for s in report.cycle.stages}
     for stage in report.cycle.stages:
-        number = (report.stage_number(stage.id), num)
         for it in stage.items:
-            head_cells[it.id] = [number, (it.id, ix["code_wrap"]), _user(st, title_of(it), "wrap"),
-                                 _user(st, it.owner), yes if it.critical else empty,
-                                 (it.due, ix["date_short"])]
             tail_cells[it.id] = [_user(st, title_of(stage)), (it.weight, num)]
+
+    def head_of(it: Item) -> list[Cell]:
+        found = head_cells.get(id(it))
+        if found is None:
+            found = head_cells[id(it)] = [
+                (report.stage_number(stage_of[it.stage].id), num), (it.id, ix["code_wrap"]),
+                _user(st, title_of(it), "wrap"), _user(st, it.owner),
+                yes if it.critical else empty, (it.due, ix["date_short"])]
+        return found
+
     for block in report.items:
         region = block.region
         head = [(region.code, code), (text(region.short_name), ix["text"])]
         for item in block.items:
             ev = item.event
             sheet.rows.append([
-                *head, *head_cells[item.item.id],
+                *head, *head_of(item.item),
                 (state_word(item), ix[f"status:{item.status}"]) if item.conflict
                 else statuses[item.status],
                 (item.progress / 100, pct0) if item.progress is not None else empty,
