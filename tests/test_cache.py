@@ -358,7 +358,6 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
             entry["files"] = {k: {**v, "item": v["item"][:-1]} for k, v in entry["files"].items()}
         elif path.name == "listing.pkl":  # a folder's names lost
             entry["folders"] = {k: (sig,) for k, (sig, _names) in entry["folders"].items()}
-        del entry["v"]
         entries.write(path, entry, raw)
     assert _all_same(cli, monkeypatch) == first
     for path in _cache_files(ws):
@@ -373,7 +372,7 @@ def test_raw_arrays_of_an_entry_are_read_back_as_views(tmp_path: Path, mapped: b
     """Big arrays kept after an entry's pickle (entries.write ``raw``) come back as views of
     the same values, mapped or read, that an update may change without changing the file; an
     entry cut short, of the other byte order, or naming an unknown type code is no entry."""
-    path = tmp_path / "e.pkl"
+    path = tmp_path / "fold-e.pkl"
     raw = {"wide": array("q", [-(2**40), 0, 7]), "small": array("b", [-1, 2, 3]),
            "ints": array("i", range(1000)), "none": array("H")}
     entries.write(path, {"a": 1}, raw)
@@ -388,7 +387,7 @@ def test_raw_arrays_of_an_entry_are_read_back_as_views(tmp_path: Path, mapped: b
     assert got["wide"].tolist() == [-(2**40), 99, 7] and got["ints"][:4].tolist() == [7, 8, 9, 3]
     assert path.read_bytes() == data  # (copy-on-write: the file as written)
     assert entries.read(path, mapped)["raw"]["wide"].tolist() == [-(2**40), 0, 7]  # type: ignore[index]
-    assert data.startswith(b"pilkada-raw-1") and len(data) % 8 == 0
+    assert data.startswith(entries.MAGIC) and len(data) % 8 == 0
     path.write_bytes(data[:-8])
     assert entries.read(path, mapped) is None
     body = data.replace(b"\x8c\x01q\x94", b"\x8c\x01x\x94", 1)  # type code q -> x
@@ -403,9 +402,9 @@ def test_raw_arrays_of_an_entry_are_read_back_as_views(tmp_path: Path, mapped: b
 
 def test_a_damaged_base_of_keys_is_rebuilt(ws: Path, cli: RunCli,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ids index's base (raw keys after a header, mapped when a run after a change looks
-    ids up): cut short, emptied, of another token or not one at all, it is built again and
-    the status after a record is the one computed with the cache off."""
+    """The ids index's base (an entry with the keys as raw doubles, mapped when a run after a
+    change looks ids up): cut short, emptied, of another token or not one at all, it is built
+    again and the status after a record is the one computed with the cache off."""
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _all_same(cli, monkeypatch)
     cache = ws / ".pilkada" / "cache"
@@ -416,9 +415,10 @@ def test_a_damaged_base_of_keys_is_rebuilt(ws: Path, cli: RunCli,
         assert cli("done", "16.10", "gudang", "--at", f"2024-02-2{n}T10:00").exit_code == 0
         _all_same(cli, monkeypatch)
         (rebuilt,) = cache.glob("ids-*.keys")
-        data = rebuilt.read_bytes()
-        assert data.startswith(b"pilkada-ids-keys\n") and (len(data) - 41) % 8 == 0
-        assert int.from_bytes(data[33:41], "little") == (len(data) - 41) // 8 > 0
+        assert rebuilt.read_bytes().startswith(entries.MAGIC)
+        entry = entries.read(rebuilt)
+        assert entry is not None and rebuilt.name == f"ids-{entry['token']}.keys"
+        assert len(entry["raw"]["keys"]) > 0 and entry["raw"]["keys"].format == "d"
 
 
 def _fields(c: columns.FileColumns) -> dict[str, object]:

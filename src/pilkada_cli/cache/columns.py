@@ -38,6 +38,7 @@ from pilkada_cli.safefile import read_regular
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
 
+entries.kind("files-*.pkl", __name__)  # (parses.py keeps "events-*.pkl" as shards too)
 PARALLEL_FILES = 2000  # reading more files than this (a first run, a big pull) uses every core
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 

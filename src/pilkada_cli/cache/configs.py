@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pilkada_cli.workspace import Config
 
 KEEP = 4
+entries.kind("config-*.pkl", __name__)
 Load = Callable[[Path, "RegionIndex | None"], "Config"]
 
 

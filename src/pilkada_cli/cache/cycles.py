@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pilkada_cli.workspace import Workspace
 
 KEEP = 4
+entries.kind("cycle-*.pkl", __name__)
 
 
 def load_cycle(ws: Workspace, path: Path, load: Callable[[Path], Cycle]) -> Cycle:

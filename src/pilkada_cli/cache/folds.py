@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 # the state's big arrays, kept as raw bytes after the entry's pickle (entries.write): a warm
 # run maps them and reads only the regions it shows (~24 MB for the nation to district)
 RAW = ("own", "pooled", "pair_item", "pair_status", "pair_progress", "pair_src", "pair_loc")
+entries.kind("fold-*.pkl", __name__)
 KEEP = 6  # entries kept (as-of dates, contexts); ~25-30 MB each for the nation to district
 _Ref = tuple[int, int]  # source index, byte offset of the event's line
 Refs = dict[tuple[str, str], tuple[_Ref, ...]]  # (region, item) -> the conflict's sides

@@ -27,7 +27,7 @@ from pilkada_cli.recordlist import Folders
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
 
-NAME = "listing.pkl"
+NAME = entries.kind("listing.pkl", __name__)
 LOCAL = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs", "zfs", "jfs",
                    "reiserfs", "bcachefs", "nilfs2", "overlay"})
 MOUNTINFO = "/proc/self/mountinfo"

@@ -9,6 +9,7 @@ from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pilkada_cli.cache import entries
 from pilkada_cli.cache.columns import load_shard, save_shard
 from pilkada_cli.events import event_fields, rebuild_event
 from pilkada_cli.recordfile import FileParse, RecordFile, parse_file
@@ -16,6 +17,7 @@ from pilkada_cli.recordfile import FileParse, RecordFile, parse_file
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal, ReadResult
 
+entries.kind("events-*.pkl", __name__)
 MAX_BYTES = 400 << 20  # above this the per-file parses are not kept (too big to be worth it)
 
 

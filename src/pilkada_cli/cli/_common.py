@@ -191,6 +191,17 @@ class Session:
         self.say(_("Warning: {n} problem(s) in the record files were skipped; run `pilkada "
                    "verify` for details.").format(n=bad), "bold yellow")
 
+    def note_cache(self) -> None:
+        """One warning at the end of a run that found an entry of the derived cache damaged
+        (it was dropped and rebuilt from the record files, so the output is right)."""
+        if "pilkada_cli.cache" not in sys.modules:  # nothing was read from the cache
+            return
+        from pilkada_cli.loading import cache_damaged
+
+        if cache_damaged():
+            self.say(_("Warning: the derived cache (.pilkada/cache) was damaged; what was "
+                       "damaged was rebuilt from the record files."), "bold yellow")
+
     def check_stage(self, stage: str) -> None:
         """An unknown stage id is an input error listing the stages."""
         from pilkada_cli.catalog import check_stage
@@ -274,6 +285,8 @@ def handled(func: F) -> F:
             fail(str(e), e.exit_code)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        finally:
+            session.note_cache()
 
     return wrapper  # type: ignore[return-value]
 
