@@ -16,12 +16,15 @@ so every region touched is folded again on each run)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +32,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pilkada_cli import senders
-from pilkada_cli.cache import entries
+from pilkada_cli.cache import entries, listing
 from pilkada_cli.cli import app
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
@@ -289,6 +292,45 @@ def test_same_size_and_mtime(clock: None, prov: Office) -> None:
     os.utime(twin, ns=(st.st_atime_ns, st.st_mtime_ns))
     os.replace(twin, path)
     assert same(prov) != after
+
+
+def _no_change_time(real: Callable[..., os.stat_result], *args: Any, **kwargs: Any
+                    ) -> os.stat_result:
+    """``real`` (os.stat, lstat or fstat) as a file system without a change time reports it
+    (exFAT and FAT keep none: Linux gives the modification time for it)."""
+    st = real(*args, **kwargs)
+    cls, (shown, extra) = st.__reduce__()
+    shown = (*shown[:9], shown[8])
+    return os.stat_result(shown, {**extra, "st_ctime": extra["st_mtime"],
+                                  "st_ctime_ns": extra["st_mtime_ns"]})
+
+
+def test_a_same_size_copy_keeping_times_and_inode_where_times_cannot_be_trusted(
+        prov: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On exFAT (and FAT, shares: injected, a mount of exFAT that keeps no change time), a
+    record file overwritten in place by a same-size copy whose times are put back (``cp -p``
+    onto a flash drive: the same size, times and inode) is seen: where times cannot be trusted
+    a record file's signature holds its content (cache/listing.py)."""
+    monkeypatch.setattr(listing, "_mountinfo", lambda: "1 0 8:17 / / rw - exfat /dev/sdb1 rw\n")
+    for name in ("stat", "lstat", "fstat"):
+        monkeypatch.setattr(os, name, functools.partial(_no_change_time, getattr(os, name)))
+    before = same(prov)
+    path = next(p for p in (prov.ws / "records" / "16.10").glob("*.jsonl")
+                if b'"progress":40' in p.read_bytes())
+    st = path.stat()
+    data = path.read_bytes()
+    copied = data.replace(b'"progress":40', b'"progress":90')
+    assert len(copied) == len(data) and copied != data
+    with path.open("r+b") as f:  # in place: the same inode
+        f.write(copied)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    now = path.stat()
+    assert (now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino, now.st_dev) == (
+        st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    after = same(prov)
+    assert after != before
+    detail = json.loads(_run(prov, ("status", "16.10", "--format", "json"), True)[1])
+    assert {i["item"]: i.get("progress") for i in detail["items"]}["gudang"] == 90
 
 
 def test_a_batch_completed_by_a_file_of_another_region(prov: Office, tmp_path: Path) -> None:
