@@ -525,3 +525,57 @@ def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
     shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)
     _all_same(cli, monkeypatch)
     assert calls and calls[0] > 1
+
+
+def test_an_entry_is_written_durably_and_a_failed_write_keeps_the_old(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry is written to a temporary file that is fsynced, then moved into place and its
+    folder fsynced (safefile.replace_atomic); a write that fails (a full disk at the fsync)
+    leaves the old entry whole and is no error."""
+    from pilkada_cli import safefile
+
+    path = tmp_path / "cache" / "fold-durable.pkl"
+    synced: list[str] = []
+    real_fsync, real_dir = os.fsync, safefile.fsync_dir
+    monkeypatch.setattr(safefile.os, "fsync", lambda fd: synced.append(
+        os.readlink(f"/proc/self/fd/{fd}") if sys.platform.startswith("linux") else "file")
+        or real_fsync(fd))
+    monkeypatch.setattr(safefile, "fsync_dir", lambda folder: synced.append(f"dir {folder}")
+                        or real_dir(folder))
+    entries.write(path, {"a": 1}, {"n": array("q", [1, 2, 3])})
+    assert synced[1] == f"dir {path.parent}"  # after the file: the folder (os.fsync of it)
+    if sys.platform.startswith("linux"):  # the temporary file, before it was moved into place
+        assert Path(synced[0]).parent == path.parent
+        assert Path(synced[0]).name.startswith(f".{path.name}.")
+    assert entries.read(path)["raw"]["n"].tolist() == [1, 2, 3]  # type: ignore[index]
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safefile.os, "fsync", full)
+    entries.write(path, {"a": 2}, {"n": array("q", [4])})
+    assert entries.read(path)["a"] == 1  # type: ignore[index]
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    assert entries.take_damaged() == []
+
+
+def test_an_entry_of_another_version_is_stale_not_damaged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry another pilkada wrote (its header whole, another format version), or one of
+    the format before checksums, is rebuilt without a word: an upgrade is no damage."""
+    path = tmp_path / "hot.pkl"
+    entries.take_damaged()
+    for version in (entries.VERSION - 1, entries.VERSION + 1):
+        with monkeypatch.context() as m:
+            m.setattr(entries, "VERSION", version)
+            entries.write(path, {"a": 1})
+            assert entries.read(path) == {"a": 1}
+        assert entries.read(path) is None
+        assert path.exists() and entries.take_damaged() == []
+    for old in (pickle.dumps({"v": 4, "a": 1}, protocol=5),
+                b"pilkada-raw-1\x00\x00\x00" + bytes(64), b"pilkada-ids-keys\n" + bytes(64)):
+        path.write_bytes(old)
+        assert entries.read(path) is None and entries.take_damaged() == []
+    path.write_bytes(b"\x80\x05 not a pickle")
+    assert entries.read(path) is None and entries.take_damaged() == ["hot.pkl"]
+    assert not path.exists()  # dropped: no later run reads it again
