@@ -106,14 +106,6 @@ def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], a
         return build(ws, cycle, regions(), result.events, as_of, conflicts), len(result.problems)
 
 
-def cache_damaged() -> bool:
-    """Whether an entry of the derived cache was found damaged (and dropped, to be rebuilt from
-    the record files) since last asked: the cache never prints, the command says so once."""
-    from pilkada_cli.cache import entries
-
-    return bool(entries.take_damaged())
-
-
 def due_pairs(r: Readiness, codes: Sequence[str]) -> Mapping[str, Sequence[OpenPair]]:
     """What ``due`` lists of each region of ``codes`` (``views.open_pairs``): from a readiness
     the cache made, kept per region with the region's fold stamp, so only regions folded again

@@ -49,7 +49,7 @@ any other class, so a planted file cannot run code; big arrays may follow as raw
 to a temp file in the same folder, fsynced and moved into place, the folder fsynced
 (safefile.replace_atomic): readers never see half a file, a crash leaves the old entry or the
 new one. An entry that does not verify is dropped and rebuilt, and the command says once on
-stderr that the cache was damaged (``entries.take_damaged``, through loading.py); a missing,
+stderr that the cache was damaged (``entries.take_damaged``, read by the CLI session); a missing,
 stale (another version) or unreadable entry is rebuilt silently; failing to write one
 (read-only folder, full disk) never fails a command. Which readiness to build from what is
 decided by the application step (loading.py), not here.

@@ -194,11 +194,13 @@ class Session:
     def note_cache(self) -> None:
         """One warning at the end of a run that found an entry of the derived cache damaged
         (it was dropped and rebuilt from the record files, so the output is right)."""
-        if "pilkada_cli.cache" not in sys.modules:  # nothing was read from the cache
+        # The cache notes what it dropped (it never prints). Read here, at the end of every
+        # command, not through loading.py: the config and cycle caches are read by the session
+        # itself, and `record` would pay loading's imports (10-30 ms) to learn nothing.
+        entries = sys.modules.get("pilkada_cli.cache.entries")
+        if entries is None:  # nothing was read from the cache
             return
-        from pilkada_cli.loading import cache_damaged
-
-        if cache_damaged():
+        if entries.take_damaged():
             self.say(_("Warning: the derived cache (.pilkada/cache) was damaged; what was "
                        "damaged was rebuilt from the record files."), "bold yellow")
 
