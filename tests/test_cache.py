@@ -347,7 +347,8 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
     assert _all_same(cli, monkeypatch) == first
     for path in _cache_files(ws):  # well-formed pickles with columns that do not agree
         entry = entries.read(path)
-        assert entry is not None
+        if entry is None:  # cut short above and read by no view since (hot.pkl: only a refold
+            continue  # after a record reads it): dropped now
         raw = None
         if path.name.startswith("fold-"):
             raw = {k: array(v.format, v.tolist()) for k, v in entry.pop("raw").items()}
