@@ -580,3 +580,35 @@ def test_an_entry_of_another_version_is_stale_not_damaged(
     path.write_bytes(b"\x80\x05 not a pickle")
     assert entries.read(path) is None and entries.take_damaged() == ["hot.pkl"]
     assert not path.exists()  # dropped: no later run reads it again
+
+
+def test_without_xxhash_entries_are_summed_by_crc32(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the xxhash module is missing, entries are written and verified with zlib's
+    CRC-32 (the header says which): damage is found the same way; an entry summed with XXH3
+    elsewhere is stale there (rebuilt without a word), and one summed with CRC-32 is read
+    where xxhash is installed."""
+    path = tmp_path / "fold-x.pkl"
+    real = entries._hasher
+
+    def missing(algorithm: int) -> object:
+        if algorithm == entries.XXH3:
+            raise LookupError("no xxhash module")
+        return real(algorithm)
+
+    entries.write(path, {"a": 1}, {"n": array("q", range(5000))})
+    assert path.read_bytes()[36] == entries.XXH3
+    with monkeypatch.context() as m:
+        m.setattr(entries, "_hasher", missing)
+        m.setattr(entries, "_algorithm", lambda: entries.CRC32)
+        assert entries.read(path) is None and path.exists()  # stale, not damaged
+        assert entries.take_damaged() == []
+        entries.write(path, {"a": 1}, {"n": array("q", range(5000))})
+        data = path.read_bytes()
+        assert data[36] == entries.CRC32
+        assert entries.read(path, mapped=True)["raw"]["n"][4999] == 4999  # type: ignore[index]
+        path.write_bytes(data[:20000] + bytes([data[20000] ^ 1]) + data[20001:])
+        assert entries.read(path, mapped=True) is None
+        assert entries.take_damaged() == ["fold-x.pkl"]
+        entries.write(path, {"a": 1}, {"n": array("q", range(5000))})
+    assert entries.read(path)["raw"]["n"][4999] == 4999  # type: ignore[index]

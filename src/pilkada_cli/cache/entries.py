@@ -8,22 +8,25 @@ shape of the store):
 - Written whole and durably: a temporary file in the same folder, fsynced, moved into place,
   the folder fsynced (safefile.replace_atomic): a reader sees the old entry or the new one, a
   crash leaves one of them.
-- A header (``HEADER``) names the format, its version and the lengths, and holds two CRC-32
-  checksums: of everything after the header, and of the header itself. An entry that does not
+- A header (``HEADER``) names the format, its version and the lengths, and holds two
+  checksums: of everything after the header (XXH3-64, or CRC-32 where the xxhash module is
+  missing: the header says which), and of the header itself (CRC-32). An entry that does not
   verify (a checksum that does not match, cut short or grown, a header damaged, a pickle that
   cannot be read or names a class not allowed, raw arrays that do not fit their layout) is
   dropped (deleted) and noted (``take_damaged``: the command says once on stderr that the cache
   was damaged and rebuilt); its caller rebuilds it from the record files. An entry of another
-  format version (its header verified: another pilkada wrote it) or of the format before
-  checksums is stale, not damaged: rebuilt without a word.
+  format version (its header verified: another pilkada wrote it), of a checksum this run
+  cannot compute, or of the format before checksums is stale, not damaged: rebuilt without a
+  word.
 - Then a pickle of the project's own plain data, read back by an unpickler that knows only the
   project's own plain classes (a planted file cannot run code); keys that change with every
   input and with the code that gives an entry its meaning.
 - An entry may keep big arrays as raw bytes after its pickle, read back as views (mapped into
   memory copy-on-write where nothing but a replace changes the file): an update copies only
-  the pages it changes. The checksum covers them: a read verifies the whole file (zlib's
-  CRC-32 runs at ~3 GB/s here: ~9 ms for the 30 MB fold entry of the nation to district,
-  docs/performance.md), so a run touches every page of an entry it uses, once."""
+  the pages it changes. The checksum covers them: a read verifies the whole file, which costs
+  ~3 ms for the 30 MB fold entry of the nation to district with XXH3 (CRC-32: ~9 ms;
+  docs/performance.md), each megabyte let go of once verified: the run then holds only the
+  pages it uses."""
 
 from __future__ import annotations
 
@@ -118,17 +121,55 @@ class _Stale(Exception):  # noqa: N818 (an entry of another version: not an erro
 
 # --- the format ------------------------------------------------------------------------------
 
-# magic, format version, the pickle's length, the file's length, CRC-32 of everything after
-# the header, four zero bytes, CRC-32 of the header's first 44 bytes. Then the pickle; with raw
-# arrays (its "raw": name -> (typecode, start, count), "order": the byte order) zeros to a
-# multiple of 8, then the arrays' bytes in this machine's order, each from a multiple of 8.
-HEADER = struct.Struct("<16sIQQI4xI")
+# magic, format version, the pickle's length, the file's length, the checksum of everything
+# after the header (its algorithm: one byte, then three zero bytes; the checksum: 8 bytes),
+# four zero bytes, CRC-32 of the header's first 52 bytes. Then the pickle; with raw arrays
+# (its "raw": name -> (typecode, start, count), "order": the byte order) zeros to a multiple
+# of 8, then the arrays' bytes in this machine's order, each from a multiple of 8.
+HEADER = struct.Struct("<16sIQQB3xQ4xI")
 MAGIC = b"pilkada-cache\n\x00\x00"
-CHECKSUMS = ((36, 40), (44, 48))  # where the two checksums are (the tests damage them)
+CHECKSUMS = ((40, 48), (52, 56))  # where the two checksums are (the tests damage them)
+CRC32, XXH3 = 1, 2  # the content's checksum
 # the format before checksums: a plain pickle (protocol 5, framed), an entry with raw arrays,
 # the ids index's base of keys
 _OLD = (b"\x80\x05\x95", b"pilkada-raw-1\x00", b"pilkada-ids-keys\n")
 _RAW_TYPES = frozenset("bBhHiIlLqQd")
+
+
+class _Crc32:
+    """zlib's CRC-32 as a hasher (``update``, ``intdigest``): the fallback."""
+
+    def __init__(self) -> None:
+        self.crc = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+
+    def intdigest(self) -> int:
+        return self.crc
+
+
+def _hasher(algorithm: int) -> Any:
+    """A new hasher of ``algorithm``; LookupError if this run cannot compute it."""
+    if algorithm == XXH3:
+        try:  # ~10 GB/s against zlib's CRC-32's ~3: a warm national run verifies 30 MB
+            from xxhash import xxh3_64
+        except ImportError:
+            raise LookupError("no xxhash module") from None
+        return xxh3_64()
+    if algorithm == CRC32:
+        return _Crc32()
+    raise LookupError(f"checksum {algorithm}")
+
+
+@cache
+def _algorithm() -> int:
+    """The checksum entries are written with: XXH3 where the module is installed."""
+    try:
+        _hasher(XXH3)
+    except LookupError:
+        return CRC32
+    return XXH3
 
 
 class _Unpickler(pickle.Unpickler):
@@ -171,11 +212,15 @@ def _load(f: io.BufferedReader, mapped: bool) -> dict[str, Any]:
         if head.startswith(_OLD):
             raise _Stale
         raise ValueError("not a cache entry")
-    _magic, version, size, total, content, check = HEADER.unpack(head)
-    if zlib.crc32(head[:44]) != check:
+    _magic, version, size, total, algorithm, content, check = HEADER.unpack(head)
+    if zlib.crc32(head[:52]) != check:
         raise ValueError("a damaged header")
     if version != VERSION:
         raise _Stale
+    try:
+        summed = _hasher(algorithm)
+    except LookupError:
+        raise _Stale from None  # (written where xxhash was installed, read where it is not)
     if os.fstat(f.fileno()).st_size != total or total < HEADER.size + size:
         raise ValueError("cut short, or grown")
     base = _aligned(HEADER.size + size)  # where the raw arrays start
@@ -184,7 +229,8 @@ def _load(f: io.BufferedReader, mapped: bool) -> dict[str, Any]:
 
         mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
         whole = memoryview(mapping)
-        if _mapped_crc(mapping, whole, total) != content:
+        _mapped_sum(summed, mapping, whole, total)
+        if summed.intdigest() != content:
             raise ValueError("a bad checksum")
         body: bytes | memoryview = whole[HEADER.size:HEADER.size + size]
         data = whole[base:]
@@ -193,7 +239,9 @@ def _load(f: io.BufferedReader, mapped: bool) -> dict[str, Any]:
         rest = bytearray(total - HEADER.size - size)
         if len(body) != size or f.readinto(rest) != len(rest):
             raise ValueError("cut short")
-        if zlib.crc32(rest, zlib.crc32(body)) != content:
+        summed.update(body)
+        summed.update(rest)
+        if summed.intdigest() != content:
             raise ValueError("a bad checksum")
         data = memoryview(rest)[base - HEADER.size - size:]
     obj = _Unpickler(io.BytesIO(body)).load()
@@ -209,22 +257,19 @@ def _load(f: io.BufferedReader, mapped: bool) -> dict[str, Any]:
 _STEP = 1 << 20  # verified a megabyte at a time (a multiple of every page size)
 
 
-def _mapped_crc(mapping: Any, whole: memoryview, total: int) -> int:
-    """The CRC-32 of a mapped entry's content, each megabyte let go of once read (nothing was
-    written to the mapping yet, so the kernel maps it again from the file when a view reads
-    it): verifying reads every page, and the run then holds only the pages it uses."""
+def _mapped_sum(summed: Any, mapping: Any, whole: memoryview, total: int) -> None:
+    """Hash a mapped entry's content into ``summed``, each megabyte let go of once read
+    (nothing was written to the mapping yet, so the kernel maps it again from the file when a
+    view reads it): verifying reads every page, and the run then holds only the pages it
+    uses."""
     import mmap
 
     drop = getattr(mmap, "MADV_DONTNEED", None)
-    crc = zlib.crc32(whole[HEADER.size:min(total, _STEP)])
-    if drop is not None:
-        mapping.madvise(drop, 0, min(total, _STEP))
-    for at in range(_STEP, total, _STEP):
+    for at in range(0, total, _STEP):
         n = min(_STEP, total - at)
-        crc = zlib.crc32(whole[at:at + n], crc)
+        summed.update(whole[max(at, HEADER.size):at + n])
         if drop is not None:
             mapping.madvise(drop, at, n)
-    return crc
 
 
 def _views(layout: object, data: memoryview) -> dict[str, memoryview]:
@@ -266,13 +311,13 @@ def unpacked(data: object) -> dict[str, Any]:
 
 
 class _Summed:
-    """A file being written, and the CRC-32 and length of what was written to it."""
+    """A file being written, and the checksum (``summed``) and length of what was written."""
 
-    def __init__(self, f: BinaryIO) -> None:
-        self.f, self.crc, self.n = f, 0, 0
+    def __init__(self, f: BinaryIO, algorithm: int) -> None:
+        self.f, self.summed, self.n = f, _hasher(algorithm), 0
 
     def write(self, data: bytes | memoryview) -> int:
-        self.crc = zlib.crc32(data, self.crc)
+        self.summed.update(data)
         self.n += memoryview(data).nbytes
         return self.f.write(data)
 
@@ -288,7 +333,8 @@ def write(path: Path, obj: dict[str, Any],
 
     def dump(f: BinaryIO) -> None:
         f.write(bytes(HEADER.size))
-        out = _Summed(f)
+        algorithm = _algorithm()
+        out = _Summed(f, algorithm)
         if raw is None:
             pickle.dump(obj, out, protocol=pickle.HIGHEST_PROTOCOL)
             size = out.n
@@ -307,9 +353,10 @@ def write(path: Path, obj: dict[str, Any],
                 n = len(arr) * arr.itemsize
                 out.write(memoryview(arr).cast("B"))
                 out.write(bytes(_aligned(n) - n))
-        head = HEADER.pack(MAGIC, VERSION, size, HEADER.size + out.n, out.crc, 0)
+        head = HEADER.pack(MAGIC, VERSION, size, HEADER.size + out.n, algorithm,
+                           out.summed.intdigest(), 0)
         f.seek(0)
-        f.write(head[:44] + zlib.crc32(head[:44]).to_bytes(4, "little"))
+        f.write(head[:52] + zlib.crc32(head[:52]).to_bytes(4, "little"))
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
