@@ -2,7 +2,8 @@
 with it off (``PILKADA_NO_CACHE=1``: every event read and folded), after the records change in
 every way the tool knows: ``record``, ``record --from`` a CSV, ``pilkada import`` of a bundle, a
 file copied in from another office, a ``git pull``, ``verify --repair``, an edited checklist,
-an edited ``pilkada.yaml``, a file rewritten or replaced with the same size and mtime; and the
+an edited ``pilkada.yaml``, a file rewritten or replaced with the same size and mtime (and on
+exFAT, where a copy may keep size, times and inode: injected, the same); and the
 incremental folds' own hazards: a batch completed by a file of another region, a seen file that
 settles a conflict, an event that starts to count as time passes, other as-of dates, an id in
 two files (and again after a repair), a file or a region folder removed.
