@@ -412,11 +412,17 @@ def racy(sig: Sig | None, written: int) -> bool:
     return sig is None or max(sig[1], sig[2]) >= written - RACY_NS
 
 
-def folder_key(path: Path) -> tuple[tuple[str, int, int, int, int], ...]:
-    """Every file in ``path``: name, size, mtime, ctime, inode. OSError if it cannot be listed."""
+def folder_key(path: Path, content: bool = False) -> tuple[tuple[str, int, int, int, int], ...]:
+    """Every file in ``path``: name, size, mtime, ctime, inode; with ``content`` (times that
+    cannot be trusted: cache/listing.py), the inode's place holds the content's digest (below
+    zero, as no inode is). OSError if it cannot be listed or a file read."""
     entries = []
     with os.scandir(path) as it:
         for e in it:
             st = e.stat()
-            entries.append((e.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            ino = st.st_ino
+            if content and e.is_file():  # (checklists: a few small YAML files)
+                data = Path(e.path).read_bytes()
+                ino = -1 - (int.from_bytes(blake2b(data)[:8], "little") >> 1)
+            entries.append((e.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, ino))
     return tuple(sorted(entries))
