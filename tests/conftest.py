@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
 from pilkada_cli.i18n import set_language
 
@@ -31,6 +32,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
     set_language("en")  # the language is process-wide; a previous test may have switched it
+    entries.take_damaged()  # damage a previous test's direct reads noted (the CLI says it)
     return home
 
 

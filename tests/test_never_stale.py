@@ -2,7 +2,8 @@
 with it off (``PILKADA_NO_CACHE=1``: every event read and folded), after the records change in
 every way the tool knows: ``record``, ``record --from`` a CSV, ``pilkada import`` of a bundle, a
 file copied in from another office, a ``git pull``, ``verify --repair``, an edited checklist,
-an edited ``pilkada.yaml``, a file rewritten or replaced with the same size and mtime; and the
+an edited ``pilkada.yaml``, a file rewritten or replaced with the same size and mtime (and on
+exFAT, where a copy may keep size, times and inode: injected, the same); and the
 incremental folds' own hazards: a batch completed by a file of another region, a seen file that
 settles a conflict, an event that starts to count as time passes, other as-of dates, an id in
 two files (and again after a repair), a file or a region folder removed.
@@ -16,12 +17,15 @@ so every region touched is folded again on each run)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +33,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pilkada_cli import claims
-from pilkada_cli.cache import entries
+from pilkada_cli.cache import entries, listing
 from pilkada_cli.cli import app
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
@@ -325,6 +329,105 @@ def test_same_size_and_mtime(clock: None, prov: Office) -> None:
     twin.write_bytes(edited.replace(b'"progress":90', b'"progress":70'))
     os.utime(twin, ns=(st.st_atime_ns, st.st_mtime_ns))
     os.replace(twin, path)
+    assert same(prov) != after
+
+
+def _no_change_time(real: Callable[..., os.stat_result], *args: Any, **kwargs: Any
+                    ) -> os.stat_result:
+    """``real`` (os.stat, lstat or fstat) as a file system without a change time reports it
+    (exFAT and FAT keep none: Linux gives the modification time for it)."""
+    st = real(*args, **kwargs)
+    cls, (shown, extra) = st.__reduce__()
+    shown = (*shown[:9], shown[8])
+    return os.stat_result(shown, {**extra, "st_ctime": extra["st_mtime"],
+                                  "st_ctime_ns": extra["st_mtime_ns"]})
+
+
+class _Entry:
+    """A folder entry (os.scandir) as a file system without a change time reports it."""
+
+    def __init__(self, entry: os.DirEntry[str]) -> None:
+        self._entry = entry
+        self.name, self.path = entry.name, entry.path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._entry, name)
+
+    def __fspath__(self) -> str:
+        return self._entry.path
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        return _no_change_time(self._entry.stat, follow_symlinks=follow_symlinks)
+
+
+class _Scan:
+    def __init__(self, it: Any) -> None:
+        self._it = it
+
+    def __enter__(self) -> _Scan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._it.close()
+
+    def __iter__(self) -> Iterator[_Entry]:
+        return (_Entry(e) for e in self._it)
+
+
+@pytest.fixture
+def exfat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everything on exFAT (injected: a mount of exFAT, which keeps no change time)."""
+    monkeypatch.setattr(listing, "_mountinfo", lambda: "1 0 8:17 / / rw - exfat /dev/sdb1 rw\n")
+    for name in ("stat", "lstat", "fstat"):
+        monkeypatch.setattr(os, name, functools.partial(_no_change_time, getattr(os, name)))
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda *args: _Scan(real_scandir(*args)))
+
+
+def _copied_over(path: Path, old: bytes, new: bytes) -> None:
+    """``path`` overwritten in place by a copy of the same size, its times put back (``cp -p``
+    onto a flash drive): the same size, times and inode."""
+    st = path.stat()
+    data = path.read_bytes()
+    copied = data.replace(old, new)
+    assert len(copied) == len(data) and copied != data
+    with path.open("r+b") as f:  # in place: the same inode
+        f.write(copied)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    now = path.stat()
+    assert (now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino, now.st_dev) == (
+        st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def test_a_same_size_copy_keeping_times_and_inode_where_times_cannot_be_trusted(
+        prov: Office, exfat: None) -> None:
+    """On exFAT (and FAT, shares: injected, a mount of exFAT that keeps no change time), a
+    record file overwritten in place by a same-size copy whose times are put back (``cp -p``
+    onto a flash drive: the same size, times and inode) is seen: where times cannot be trusted
+    a record file's signature holds its content (cache/listing.py)."""
+    before = same(prov)
+    path = next(p for p in (prov.ws / "records" / "16.10").glob("*.jsonl")
+                if b'"progress":40' in p.read_bytes())
+    _copied_over(path, b'"progress":40', b'"progress":90')
+    after = same(prov)
+    assert after != before
+    detail = json.loads(_run(prov, ("status", "16.10", "--format", "json"), True)[1])
+    assert {i["item"]: i.get("progress") for i in detail["items"]}["gudang"] == 90
+
+
+def test_a_same_size_copy_of_the_config_or_a_checklist_where_times_cannot_be_trusted(
+        prov: Office, exfat: None, tmp_path: Path, world: dict[str, object]) -> None:
+    """The same for ``pilkada.yaml`` and a checklist file: their cached forms are keyed by
+    their content too where times cannot be trusted."""
+    cycle = shutil.copytree(Path(str(world["cycle"])), tmp_path / "own-cycle")
+    config = prov.ws / "pilkada.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "cycle: ../mini", f"cycle: {cycle.as_posix()}"), encoding="utf-8")
+    before = same(prov)
+    _copied_over(config, b"warn_days: 7", b"warn_days: 9")
+    after = same(prov)
+    assert after["thresholds"]["warn_days"] == 9 and after != before
+    _copied_over(cycle / "01-persiapan.yaml", b"weight: 2", b"weight: 5")
     assert same(prov) != after
 
 

@@ -33,13 +33,26 @@ What it holds, module by module:
   when an update first needs it. Context: the cycle and its files, the scope, tags
   and thresholds, and the code.
 
-Format (``entries.py``): pickle of the project's own plain data (tuples, lists, dicts, ``array``
-columns and frozen dataclasses), read back with an unpickler that refuses any other class, so a
-planted file cannot run code; a version field. Written to a temp file in the same folder and
-moved into place (safefile.replace_atomic): readers never see half a file. A missing, corrupt,
-foreign or unreadable entry is rebuilt silently; failing to write one (read-only folder, full
-disk) never fails a command. Which readiness to build from what is decided by the application
-step (loading.py), not here.
+- ``configs.py``, ``config-<key>.pkl``: a validated ``pilkada.yaml``; ``hot.py``, ``hot.pkl``:
+  the columns of the files the last refold read; ``dues.py``, ``due-<...>.pkl`` and
+  ``duetext.py``, ``duetext-<...>.pkl``: what ``due`` shows of each region, by its fold stamp.
+
+A record file's signature: (size, mtime, ctime, inode, device) on Linux's own file systems;
+elsewhere (FAT, exFAT, NTFS, shares, FUSE, other systems: times that a copy may keep or set
+back) its content's digest too, every file read on every run (``listing.py`` says why).
+
+Format (``entries.py``, the one place cache files are written and read; each kind of file is
+declared there): a header with the format's version, the lengths and two CRC-32 checksums (of
+the header, and of all that follows), then a pickle of the project's own plain data (tuples,
+lists, dicts, ``array`` columns and frozen dataclasses), read back with an unpickler that refuses
+any other class, so a planted file cannot run code; big arrays may follow as raw bytes. Written
+to a temp file in the same folder, fsynced and moved into place, the folder fsynced
+(safefile.replace_atomic): readers never see half a file, a crash leaves the old entry or the
+new one. An entry that does not verify is dropped and rebuilt, and the command says once on
+stderr that the cache was damaged (``entries.take_damaged``, read by the CLI session); a missing,
+stale (another version) or unreadable entry is rebuilt silently; failing to write one
+(read-only folder, full disk) never fails a command. Which readiness to build from what is
+decided by the application step (loading.py), not here.
 """
 
 from __future__ import annotations

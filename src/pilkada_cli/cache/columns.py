@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pilkada_cli.cache import entries
+from pilkada_cli.cache.listing import signed_like
 from pilkada_cli.events import STATUSES
 from pilkada_cli.recordfile import (
     FileParse,
@@ -30,7 +31,6 @@ from pilkada_cli.recordfile import (
     Sig,
     incomplete_batches,
     parse_bytes,
-    signature,
     unreadable,
 )
 from pilkada_cli.safefile import read_regular
@@ -38,6 +38,7 @@ from pilkada_cli.safefile import read_regular
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
 
+entries.kind("files-*.pkl", __name__)  # (parses.py keeps "events-*.pkl" as shards too)
 PARALLEL_FILES = 2000  # reading more files than this (a first run, a big pull) uses every core
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
@@ -149,12 +150,14 @@ def columns_of(p: FileParse, data: bytes) -> FileColumns:
 
 
 def read_columns(file: RecordFile) -> FileColumns:
-    """Read one data file through the record reader, as columns."""
+    """Read one data file through the record reader, as columns; its signature in the form of
+    ``file.sig`` (with its content's digest where times cannot be trusted: listing.py)."""
     try:
         data, st = read_regular(file.path)
     except OSError as e:
         return columns_of(unreadable(file, e), b"")
-    return columns_of(parse_bytes(file._replace(sig=signature(st)), data), data)
+    return columns_of(parse_bytes(file._replace(sig=signed_like(file.sig, st, data)), data),
+                      data)
 
 
 def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
@@ -174,7 +177,7 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
     if (len(data) < old or (old and data[old - 1:old] != b"\n")
             or entries.blake2b(data[:old]) != prev.digest):
         return None
-    info = file._replace(sig=signature(st))
+    info = file._replace(sig=signed_like(file.sig, st, data))
     tail = data[old:]
     p = parse_bytes(info, tail)
     if p.findings:

@@ -1,8 +1,9 @@
 """Validated workspace configs (``config-<key>.pkl``), kept while ``pilkada.yaml`` is unchanged:
 a run whose checklists come from the cache too never parses YAML (nor imports PyYAML, ~10 ms).
 
-Key: the file's path and signature (size, mtime, ctime, inode, device), the region list it was
-checked against and the code that validates it. A file changed within the clock's tick before
+Key: the file's path and signature (size, mtime, ctime, inode, device; where times cannot be
+trusted, cache/listing.py, with its content's digest), the region list it was checked against
+and the code that validates it. A file changed within the clock's tick before
 the run is loaded afresh and not kept (it may change again unseen). Only a valid config is
 kept, without its parsed source: a later problem that needs the file's lines (an unknown tag)
 loads it again (cli/_common.Session.workspace)."""
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from pilkada_cli.workspace import Config
 
 KEEP = 4
+entries.kind("config-*.pkl", __name__)
 Load = Callable[[Path, "RegionIndex | None"], "Config"]
 
 
@@ -36,6 +38,13 @@ def load_config(path: Path, regions: RegionIndex | None, load: Load) -> Config:
     except OSError:
         return load(path, regions)
     sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    from pilkada_cli.cache.listing import is_local, with_content
+
+    if not is_local(path):  # times cannot be trusted (a same-size copy may keep them)
+        try:
+            sig = with_content(sig, path.read_bytes())
+        except OSError:
+            return load(path, regions)
     if entries.racy(sig, time.time_ns()):
         return load(path, regions)
     key = entries.key(str(path), sig, shipped, entries.code_key())

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pilkada_cli.readiness import Readiness
 
 KEEP = 6  # as many as fold entries
+entries.kind("due-*.pkl", __name__)
 
 
 def new_stamp() -> int:

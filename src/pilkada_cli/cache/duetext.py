@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pilkada_cli.readiness import Readiness
 
 KEEP = 6
+entries.kind("duetext-*.pkl", __name__)
 WRITE_AT = 16  # regions rendered again in one run before the entry is written again
 # What the text is made by, besides the modules of entries.MEANING (their words included).
 RENDER = ("cache/duetext.py", "duepick.py", "render/duetext.py", "render/status.py",

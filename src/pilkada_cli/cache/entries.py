@@ -1,9 +1,32 @@
-"""Cache entries on disk: one pickle per entry, written whole, read back by an unpickler that
-knows only the project's own plain classes; keys that change with every input and with the
-code that gives an entry its meaning. An entry may keep big arrays as raw bytes after its
-pickle, read back as views (mapped into memory, copy-on-write, where nothing but a replace
-changes the file): a run reads only the parts it uses, and an update copies only the pages it
-changes."""
+"""Cache entries on disk: every file the derived cache keeps is written and read here, and
+nowhere else, so what makes an entry trustworthy is in one place (and carries over to any other
+shape of the store):
+
+- Each kind of file is declared (``kind``: the glob pattern of its names, by the module that
+  keeps it); ``write`` refuses any other name, so every file in the cache folder is of a
+  declared kind (tests/test_cache_damage.py damages each kind, enumerated from ``KINDS``).
+- Written whole and durably: a temporary file in the same folder, fsynced, moved into place,
+  the folder fsynced (safefile.replace_atomic): a reader sees the old entry or the new one, a
+  crash leaves one of them.
+- A header (``HEADER``) names the format, its version and the lengths, and holds two
+  checksums: of everything after the header (XXH3-64, or CRC-32 where the xxhash module is
+  missing: the header says which), and of the header itself (CRC-32). An entry that does not
+  verify (a checksum that does not match, cut short or grown, a header damaged, a pickle that
+  cannot be read or names a class not allowed, raw arrays that do not fit their layout) is
+  dropped (deleted) and noted (``take_damaged``: the command says once on stderr that the cache
+  was damaged and rebuilt); its caller rebuilds it from the record files. An entry of another
+  format version (its header verified: another pilkada wrote it), of a checksum this run
+  cannot compute, or of the format before checksums is stale, not damaged: rebuilt without a
+  word.
+- Then a pickle of the project's own plain data, read back by an unpickler that knows only the
+  project's own plain classes (a planted file cannot run code); keys that change with every
+  input and with the code that gives an entry its meaning.
+- An entry may keep big arrays as raw bytes after its pickle, read back as views (mapped into
+  memory copy-on-write where nothing but a replace changes the file): an update copies only
+  the pages it changes. The checksum covers them: a read verifies the whole file, which costs
+  ~3 ms for the 30 MB fold entry of the nation to district with XXH3 (CRC-32: ~9 ms;
+  docs/performance.md), each megabyte let go of once verified: the run then holds only the
+  pages it uses."""
 
 from __future__ import annotations
 
@@ -11,7 +34,9 @@ import contextlib
 import io
 import os
 import pickle
+import struct
 import sys
+import zlib
 from array import array
 from collections.abc import Mapping
 from functools import cache
@@ -21,7 +46,7 @@ from typing import Any, BinaryIO
 from pilkada_cli.recordfile import Sig
 from pilkada_cli.safefile import open_nofollow, replace_atomic
 
-VERSION = 4  # 4: events' times are instant.Instant values (kept events pickle them typed)
+VERSION = 5  # 5: a header with checksums; the ids index's base is an entry (issue 28)
 # A file changed within this long before an entry was written may change again with the same
 # signature (coarse file-system clocks: FAT keeps 2 s): such a file is checked by content.
 RACY_NS = 2_000_000_000
@@ -46,6 +71,107 @@ _ALLOWED = {
     ("pilkada_cli.variants", "Variant"), ("pilkada_cli.checklist", "DateRef"),
 }
 
+# --- the kinds of file ----------------------------------------------------------------------
+
+KINDS: dict[str, str] = {}  # the glob pattern of a kind's file names -> the module keeping it
+
+
+def kind(pattern: str, module: str) -> str:
+    """Declare a kind of file the cache keeps: ``pattern`` is its names (one ``*`` at most).
+    Returns the pattern."""
+    KINDS[pattern] = module
+    return pattern
+
+
+def kind_of(name: str) -> str | None:
+    """The declared kind (its pattern) a file name is of; None if none, or several."""
+    found = [p for p in KINDS if _matches(name, p)]
+    return found[0] if len(found) == 1 else None
+
+
+def _matches(name: str, pattern: str) -> bool:
+    head, star, tail = pattern.partition("*")
+    if not star:
+        return name == pattern
+    return len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail)
+
+
+# --- damaged entries ------------------------------------------------------------------------
+
+_DAMAGED: list[str] = []  # names of the entries dropped as damaged since last taken
+
+
+def take_damaged() -> list[str]:
+    """The names of the entries found damaged (and dropped) since the last call."""
+    found = list(_DAMAGED)
+    _DAMAGED.clear()
+    return found
+
+
+def _drop(path: Path) -> None:
+    """A damaged entry: noted, and removed so that no later run reads it again (its caller
+    writes a new one when it can)."""
+    _DAMAGED.append(path.name)
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+class _Stale(Exception):  # noqa: N818 (an entry of another version: not an error)
+    pass
+
+
+# --- the format ------------------------------------------------------------------------------
+
+# magic, format version, the pickle's length, the file's length, the checksum of everything
+# after the header (its algorithm: one byte, then three zero bytes; the checksum: 8 bytes),
+# four zero bytes, CRC-32 of the header's first 52 bytes. Then the pickle; with raw arrays
+# (its "raw": name -> (typecode, start, count), "order": the byte order) zeros to a multiple
+# of 8, then the arrays' bytes in this machine's order, each from a multiple of 8.
+HEADER = struct.Struct("<16sIQQB3xQ4xI")
+MAGIC = b"pilkada-cache\n\x00\x00"
+CHECKSUMS = ((40, 48), (52, 56))  # where the two checksums are (the tests damage them)
+CRC32, XXH3 = 1, 2  # the content's checksum
+# the format before checksums: a plain pickle (protocol 5, framed), an entry with raw arrays,
+# the ids index's base of keys
+_OLD = (b"\x80\x05\x95", b"pilkada-raw-1\x00", b"pilkada-ids-keys\n")
+_RAW_TYPES = frozenset("bBhHiIlLqQd")
+
+
+class _Crc32:
+    """zlib's CRC-32 as a hasher (``update``, ``intdigest``): the fallback."""
+
+    def __init__(self) -> None:
+        self.crc = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+
+    def intdigest(self) -> int:
+        return self.crc
+
+
+def _hasher(algorithm: int) -> Any:
+    """A new hasher of ``algorithm``; LookupError if this run cannot compute it."""
+    if algorithm == XXH3:
+        try:  # ~10 GB/s against zlib's CRC-32's ~3: a warm national run verifies 30 MB
+            from xxhash import xxh3_64
+        except ImportError:
+            raise LookupError("no xxhash module") from None
+        return xxh3_64()
+    if algorithm == CRC32:
+        return _Crc32()
+    raise LookupError(f"checksum {algorithm}")
+
+
+@cache
+def _algorithm() -> int:
+    """The checksum entries are written with: XXH3 where the module is installed."""
+    try:
+        _hasher(XXH3)
+    except LookupError:
+        return CRC32
+    return XXH3
+
 
 class _Unpickler(pickle.Unpickler):
     """Only the classes this package writes: a planted file cannot name anything else."""
@@ -57,60 +183,109 @@ class _Unpickler(pickle.Unpickler):
 
 
 def read(path: Path, mapped: bool = False) -> dict[str, Any] | None:
-    """The entry at ``path``; None if it is missing, unreadable, corrupt or of another version.
-    An entry written with ``raw`` arrays has them as writable memoryviews under ``"raw"``:
-    with ``mapped``, of the file mapped into memory copy-on-write (only the pages read are
-    loaded, only those written are copied, the file never changes; for a file system nothing
-    else truncates files on, cache/listing.py), else of one read of them."""
+    """The entry at ``path``; None if it is missing, unreadable, stale (another format
+    version) or damaged (then it is dropped and noted: ``take_damaged``). An entry written with
+    ``raw`` arrays has them as writable memoryviews under ``"raw"``: with ``mapped``, of the
+    file mapped into memory copy-on-write (only the pages written are copied, the file never
+    changes; for a file system nothing else truncates files on, cache/listing.py), else of one
+    read of them."""
     try:
-        with os.fdopen(open_nofollow(path), "rb") as f:
-            if f.read(len(_RAW_MAGIC)) != _RAW_MAGIC:
-                f.seek(0)
-                obj = _Unpickler(f).load()
-            else:
-                obj = _with_raw(f, mapped)
-    except Exception:  # noqa: BLE001 (any unreadable or corrupt entry is simply rebuilt)
+        fd = open_nofollow(path)
+    except OSError:
+        return None  # missing or unreadable: nothing was seen to be wrong
+    try:
+        with os.fdopen(fd, "rb") as f:
+            return _load(f, mapped)
+    except _Stale:
         return None
-    if type(obj) is not dict or obj.get("v") != VERSION:
+    except OSError:
         return None
+    except Exception:  # noqa: BLE001 (any entry that does not verify is dropped and rebuilt)
+        _drop(path)
+        return None
+
+
+def _load(f: io.BufferedReader, mapped: bool) -> dict[str, Any]:
+    """The entry in ``f``, verified; ValueError (or any error of unpickling) if it does not
+    verify, _Stale if it is of another version."""
+    head = f.read(HEADER.size)
+    if len(head) < HEADER.size or not head.startswith(MAGIC):
+        if head.startswith(_OLD):
+            raise _Stale
+        raise ValueError("not a cache entry")
+    _magic, version, size, total, algorithm, content, check = HEADER.unpack(head)
+    if zlib.crc32(head[:52]) != check:
+        raise ValueError("a damaged header")
+    if version != VERSION:
+        raise _Stale
+    try:
+        summed = _hasher(algorithm)
+    except LookupError:
+        raise _Stale from None  # (written where xxhash was installed, read where it is not)
+    if os.fstat(f.fileno()).st_size != total or total < HEADER.size + size:
+        raise ValueError("cut short, or grown")
+    base = _aligned(HEADER.size + size)  # where the raw arrays start
+    if mapped and total > base:  # private: an update writes its own copy of the pages it changes
+        import mmap
+
+        mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+        whole = memoryview(mapping)
+        _mapped_sum(summed, mapping, whole, total)
+        if summed.intdigest() != content:
+            raise ValueError("a bad checksum")
+        body: bytes | memoryview = whole[HEADER.size:HEADER.size + size]
+        data = whole[base:]
+    else:
+        body = f.read(size)
+        rest = bytearray(total - HEADER.size - size)
+        if len(body) != size or f.readinto(rest) != len(rest):
+            raise ValueError("cut short")
+        summed.update(body)
+        summed.update(rest)
+        if summed.intdigest() != content:
+            raise ValueError("a bad checksum")
+        data = memoryview(rest)[base - HEADER.size - size:]
+    obj = _Unpickler(io.BytesIO(body)).load()
+    if type(obj) is not dict:
+        raise ValueError("not an entry")
+    if "raw" in obj:
+        if obj.pop("order", None) != sys.byteorder:
+            raise _Stale  # another machine's (the folder was copied)
+        obj["raw"] = _views(obj["raw"], data)
     return obj
 
 
-# An entry with raw arrays: this, the pickle's length (8 bytes, little-endian), the pickle
-# (its "raw": name -> (typecode, start, count)), zeros to a multiple of 8, then the arrays'
-# bytes in this machine's order, each from a multiple of 8.
-_RAW_MAGIC = b"pilkada-raw-1\x00\x00\x00"
-_RAW_TYPES = frozenset("bBhHiIlLqQd")
+_STEP = 1 << 20  # verified a megabyte at a time (a multiple of every page size)
 
 
-def _with_raw(f: io.BufferedReader, mapped: bool) -> object:
-    size = int.from_bytes(f.read(8), "little")
-    obj = _Unpickler(io.BytesIO(f.read(size))).load()
-    if type(obj) is not dict or obj.get("order") != sys.byteorder:
-        return None
-    layout = obj.pop("raw")
-    base = _aligned(len(_RAW_MAGIC) + 8 + size)
-    if mapped:  # private: an update writes its own copy of the pages it changes
-        import mmap
+def _mapped_sum(summed: Any, mapping: Any, whole: memoryview, total: int) -> None:
+    """Hash a mapped entry's content into ``summed``, each megabyte let go of once read
+    (nothing was written to the mapping yet, so the kernel maps it again from the file when a
+    view reads it): verifying reads every page, and the run then holds only the pages it
+    uses."""
+    import mmap
 
-        data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))[base:]
-    else:
-        f.seek(0, os.SEEK_END)
-        buf = bytearray(max(0, f.tell() - base))
-        f.seek(base)
-        if f.readinto(buf) != len(buf):
-            return None
-        data = memoryview(buf)
+    drop = getattr(mmap, "MADV_DONTNEED", None)
+    for at in range(0, total, _STEP):
+        n = min(_STEP, total - at)
+        summed.update(whole[max(at, HEADER.size):at + n])
+        if drop is not None:
+            mapping.madvise(drop, at, n)
+
+
+def _views(layout: object, data: memoryview) -> dict[str, memoryview]:
+    """The raw arrays as views of ``data``, by their layout; ValueError if they do not fit."""
+    if type(layout) is not dict:
+        raise ValueError("not a layout")
     raw = {}
     for name, (code, start, count) in layout.items():
         if code not in _RAW_TYPES or type(start) is not int or type(count) is not int:
-            return None
+            raise ValueError("not a layout")
         end = start + count * array(code).itemsize
         if start < 0 or start % 8 or end > len(data) or count < 0:
-            return None
+            raise ValueError("arrays that do not fit")
         raw[name] = data[start:end].cast(code)
-    obj["raw"] = raw
-    return obj
+    return raw
 
 
 def _aligned(n: int) -> int:
@@ -136,34 +311,57 @@ def unpacked(data: object) -> dict[str, Any]:
     return obj
 
 
+class _Summed:
+    """A file being written, and the checksum (``summed``) and length of what was written."""
+
+    def __init__(self, f: BinaryIO, algorithm: int) -> None:
+        self.f, self.summed, self.n = f, _hasher(algorithm), 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.summed.update(data)
+        self.n += memoryview(data).nbytes
+        return self.f.write(data)
+
+
 def write(path: Path, obj: dict[str, Any],
           raw: Mapping[str, array[Any] | memoryview] | None = None) -> None:
-    """Write an entry whole; any failure leaves the old entry (or none) and is not an error.
-    Not fsynced: an entry lost in a crash is rebuilt. ``raw``: big arrays kept as their bytes
-    after the pickle, read back as views (``read``): a warm run reads only what it shows."""
+    """Write an entry whole and durably; any failure leaves the old entry (or none) and is not
+    an error. ``raw``: big arrays kept as their bytes after the pickle, read back as views
+    (``read``): an update changes only the pages it must. ValueError for a name of no declared
+    kind (``kind``)."""
+    if kind_of(path.name) is None:
+        raise ValueError(f"{path.name} is of no declared kind of cache file")
 
     def dump(f: BinaryIO) -> None:
+        f.write(bytes(HEADER.size))
+        algorithm = _algorithm()
+        out = _Summed(f, algorithm)
         if raw is None:
-            pickle.dump({**obj, "v": VERSION}, f, protocol=pickle.HIGHEST_PROTOCOL)
-            return
-        layout, at = {}, 0
-        for name, arr in raw.items():
-            code = arr.typecode if isinstance(arr, array) else arr.format  # (a view's: one letter)
-            layout[name] = (code, at, len(arr))
-            at = _aligned(at + len(arr) * arr.itemsize)
-        body = pickle.dumps({**obj, "v": VERSION, "order": sys.byteorder, "raw": layout},
-                            protocol=pickle.HIGHEST_PROTOCOL)
-        head = _RAW_MAGIC + len(body).to_bytes(8, "little")
-        f.write(head)
-        f.write(body)
-        f.write(bytes(_aligned(len(head) + len(body)) - len(head) - len(body)))
-        for arr in raw.values():
-            f.write(arr)
-            f.write(bytes(_aligned(len(arr) * arr.itemsize) - len(arr) * arr.itemsize))
+            pickle.dump(obj, out, protocol=pickle.HIGHEST_PROTOCOL)
+            size = out.n
+        else:
+            layout, at = {}, 0
+            for name, arr in raw.items():
+                code = arr.typecode if isinstance(arr, array) else arr.format  # (one letter)
+                layout[name] = (code, at, len(arr))
+                at = _aligned(at + len(arr) * arr.itemsize)
+            body = pickle.dumps({**obj, "order": sys.byteorder, "raw": layout},
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            size = len(body)
+            out.write(body)
+            out.write(bytes(_aligned(HEADER.size + size) - HEADER.size - size))
+            for arr in raw.values():
+                n = len(arr) * arr.itemsize
+                out.write(memoryview(arr).cast("B"))
+                out.write(bytes(_aligned(n) - n))
+        head = HEADER.pack(MAGIC, VERSION, size, HEADER.size + out.n, algorithm,
+                           out.summed.intdigest(), 0)
+        f.seek(0)
+        f.write(head[:52] + zlib.crc32(head[:52]).to_bytes(4, "little"))
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        replace_atomic(path, dump, mode=None, durable=False)
+        replace_atomic(path, dump, mode=None, durable=True)
     except (OSError, pickle.PicklingError, RecursionError):
         pass
 
@@ -215,11 +413,17 @@ def racy(sig: Sig | None, written: int) -> bool:
     return sig is None or max(sig[1], sig[2]) >= written - RACY_NS
 
 
-def folder_key(path: Path) -> tuple[tuple[str, int, int, int, int], ...]:
-    """Every file in ``path``: name, size, mtime, ctime, inode. OSError if it cannot be listed."""
+def folder_key(path: Path, content: bool = False) -> tuple[tuple[str, int, int, int, int], ...]:
+    """Every file in ``path``: name, size, mtime, ctime, inode; with ``content`` (times that
+    cannot be trusted: cache/listing.py), the inode's place holds the content's digest (below
+    zero, as no inode is). OSError if it cannot be listed or a file read."""
     entries = []
     with os.scandir(path) as it:
         for e in it:
             st = e.stat()
-            entries.append((e.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            ino = st.st_ino
+            if content and e.is_file():  # (checklists: a few small YAML files)
+                data = Path(e.path).read_bytes()
+                ino = -1 - (int.from_bytes(blake2b(data)[:8], "little") >> 1)
+            entries.append((e.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, ino))
     return tuple(sorted(entries))

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 # the state's big arrays, kept as raw bytes after the entry's pickle (entries.write): a warm
 # run maps them and reads only the regions it shows (~24 MB for the nation to district)
 RAW = ("own", "pooled", "pair_item", "pair_status", "pair_progress", "pair_src", "pair_loc")
+entries.kind("fold-*.pkl", __name__)
 KEEP = 6  # entries kept (as-of dates, contexts); ~25-30 MB each for the nation to district
 _Ref = tuple[int, int]  # source index, byte offset of the event's line
 Refs = dict[tuple[str, str], tuple[_Ref, ...]]  # (region, item) -> the conflict's sides
@@ -167,6 +168,9 @@ class Fold:
         self.where = cache.folder(ws)
         self.records = ws.records_dir
         self.seen_folder = f"{self.records / rules.FOLDER}{os.sep}"
+        from pilkada_cli.cache.listing import is_local
+
+        self.by_content = not is_local(self.records)  # seen files' times cannot be trusted
         self.ctx = context(ws, cycle, cycle_files)
         self.dates = dates_of(as_of)
         self.cutoffs = {zone: as_of.cutoff_in(zone) for zone in ZONES}
@@ -289,7 +293,8 @@ class Fold:
         fd = open_folder(folder) if seen_sigs else None
         try:
             for origin, sig in seen_sigs.items():
-                self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd)
+                self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd,
+                                                           self.by_content)
                 if sig is None or sig_now != sig:
                     dirty.update(code for code, origins in judged_of().items()
                                  if origin in origins)
@@ -402,7 +407,8 @@ class Fold:
             "ctx": self.ctx, "dates": self.dates, "names": [f.shown for f in files],
             "sigs": _sigs(files, racy, self.sigs() if files is self.files else None),
             "seen": {o: self.seen_now[o] if o in self.seen_now else
-                     seen_sig(self.seen_folder, o, now) for o in origins},
+                     seen_sig(self.seen_folder, o, now, content=self.by_content)
+                     for o in origins},
             "judged": entries.packed({"judged": judged}), "refs": refs,
             "incomplete": incomplete, "problems": problems, "stamps": r.kept.stamps,
             "state": state, "later": entries.packed(later)}, raw)

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
+from pilkada_cli.cache.listing import with_content
 from pilkada_cli.events import STATUSES
 from pilkada_cli.instant import Instant, utc_micros
-from pilkada_cli.recordfile import Sig
+from pilkada_cli.recordfile import Sig, signature
+from pilkada_cli.safefile import read_regular
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
@@ -69,18 +71,25 @@ def _holdings(lines: list[tuple[Instant, dict[str, int]]]) -> int:
     return sum(len(held) for _at, held in lines)
 
 
-def seen_sig(folder: str, origin: str, now: int, fd: int | None = None
-             ) -> Sig | tuple[()] | None:
+def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
+             content: bool = False) -> Sig | tuple[()] | None:
     """The signature of an origin's seen file in ``folder`` (records/origins/, open as ``fd``
     where the OS allows: recordlist.open_folder): () when it has none, None when it changed
     within the clock's tick before ``now`` (it may change again unseen). A string path and
-    os.stat: thousands are checked on every run."""
+    os.stat: thousands are checked on every run. With ``content`` (times that cannot be
+    trusted: listing.py), the signature holds the content's digest too."""
     try:
         st = (os.stat(folder + origin + rules.SUFFIX) if fd is None  # noqa: PTH116
               else os.stat(origin + rules.SUFFIX, dir_fd=fd))
     except OSError:
         return ()
     sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    if content:
+        try:
+            data, read_st = read_regular(folder + origin + rules.SUFFIX)
+        except OSError:
+            return None
+        sig = with_content(signature(read_st), data)
     return None if entries.racy(sig, now) else sig
 
 

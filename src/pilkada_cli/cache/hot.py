@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
     from pilkada_cli.recordfile import RecordFile, Sig
 
-NAME = "hot.pkl"
+NAME = entries.kind("hot.pkl", __name__)
 REGIONS = 16
 
 

@@ -10,14 +10,14 @@ What is kept:
   again next time, and if it only grew, only its added ids are looked up), its problem count,
   and a number naming it in the keys.
 - keys: 8 bytes per id (event or batch) of every version of every file covered: 36 bits of the
-  id and the file's 24-bit number, sorted. Most are in ``ids-<token>.pkl``, written once and
+  id and the file's 24-bit number, sorted. Most are in ``ids-<token>.keys``, written once and
   never changed; those added since are in ``ids.pkl`` itself, until there are enough of them to
-  write a new ``ids-<token>.keys``. So a run after a change writes only the small part, and
-  reads of the base only the pages its lookups touch: the base is the keys' raw bytes after a
-  short header, mapped into memory (25 MB at the nation-to-district scale; unpickling it took
-  ~35 ms of every run after a change). Keys of versions since replaced may linger (a repaired
-  or removed file): a key of another file is only a candidate, checked against that file as it
-  is now. A lookup is a bisection; a false candidate costs one file's read.
+  write a new ``ids-<token>.keys``. So a run after a change writes only the small part. The
+  base is an entry whose keys are raw doubles after its pickle (entries.py), mapped into memory
+  (25 MB at the nation-to-district scale; unpickling it took ~35 ms of every run after a
+  change; reading it verifies its checksum, ~8 ms). Keys of versions since replaced may linger
+  (a repaired or removed file): a key of another file is only a candidate, checked against
+  that file as it is now. A lookup is a bisection; a false candidate costs one file's read.
 - ``open``: the batches split over several files or missing events (almost never more than a
   few), with each file's count of their events and the size the events name.
 
@@ -33,7 +33,6 @@ signature differs from the one covered: each of their ids looked up among all ke
 from __future__ import annotations
 
 import bisect
-import contextlib
 import os
 import re
 import struct
@@ -48,7 +47,8 @@ from pilkada_cli.cache import entries
 from pilkada_cli.cache.columns import FileColumns
 from pilkada_cli.recordfile import RecordFile, Sig
 
-NAME = "ids.pkl"
+NAME = entries.kind("ids.pkl", __name__)
+BASES = entries.kind("ids-*.keys", __name__)  # the base of keys (_write_base)
 KEEP_BASES = 3
 MERGE_AT = 1 << 16  # keys added since the base before a new base is written
 _NUMBERS = 1 << 24
@@ -137,39 +137,7 @@ def _problems(files: _Files) -> int:
 # --- reading and writing ------------------------------------------------------------------------
 
 
-_MAGIC = b"pilkada-ids-keys\n"
-_HEAD = len(_MAGIC) + 16 + 8  # magic, token (16 hex digits), number of keys (little-endian)
-
-
-class _Base:
-    """A base of keys, mapped read-only: a sequence of floats (bisect reads a few pages of a
-    file of millions). ``close`` unmaps it."""
-
-    def __init__(self, path: Path, token: str) -> None:
-        import mmap
-
-        from pilkada_cli.safefile import open_nofollow
-
-        fd = open_nofollow(path)
-        try:
-            size = os.fstat(fd).st_size
-            head = os.read(fd, _HEAD)
-            count = int.from_bytes(head[-8:], "little")
-            if (len(head) != _HEAD or head[:len(_MAGIC)] != _MAGIC
-                    or head[len(_MAGIC):-8] != token.encode("ascii")
-                    or size != _HEAD + 8 * count):
-                raise ValueError("not a whole base of keys")
-            self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        finally:
-            os.close(fd)
-        self.keys: memoryview = memoryview(self._map)[_HEAD:].cast("d")  # type: ignore[assignment]
-
-    def close(self) -> None:
-        self.keys.release()
-        self._map.close()
-
-
-def _load(where: Path) -> tuple[dict[str, Any], _Base] | None:
+def _load(where: Path) -> tuple[dict[str, Any], memoryview] | None:
     """The index and its base keys, if both are there, whole and of this code."""
     entry = entries.read(where / NAME)
     if not (entry is not None and entry.get("code") == entries.code_key()
@@ -179,10 +147,21 @@ def _load(where: Path) -> tuple[dict[str, Any], _Base] | None:
         return None
     if entry["recent"].typecode != "d" or not re.fullmatch("[0-9a-f]{16}", entry["base"]):
         return None
-    try:
-        return entry, _Base(where / f"ids-{entry['base']}.keys", entry["base"])
-    except (OSError, ValueError):
+    keys = _base(where, entry["base"])
+    return None if keys is None else (entry, keys)
+
+
+def _base(where: Path, token: str) -> memoryview | None:
+    """The keys of the base named ``token``, a view of doubles: of the file mapped into memory
+    where the file system allows (cache/listing.py; bisect then reads a few pages of a file of
+    millions), else of one read of it."""
+    from pilkada_cli.cache.listing import is_local
+
+    found = entries.read(where / f"ids-{token}.keys", is_local(where))
+    if found is None or found.get("token") != token or type(found.get("raw")) is not dict:
         return None
+    keys = found["raw"].get("keys")
+    return keys if isinstance(keys, memoryview) and keys.format == "d" else None
 
 
 def _write(where: Path, files: _Files, next_number: int, token: str, recent: array[float],
@@ -204,17 +183,8 @@ def _write_base(where: Path, keys: array[float], only: bool = False) -> str:
     """A new base of keys; its token. With ``only``, the other bases are removed (a first
     build: they may be damaged); else the newest few are kept (a run that loaded one a moment
     ago may still write an index pointing to it)."""
-    from pilkada_cli.safefile import replace_atomic
-
     token = os.urandom(8).hex()  # (not secrets: its import costs a refold ~4 ms)
-
-    def dump(f: Any) -> None:
-        f.write(_MAGIC + token.encode("ascii") + len(keys).to_bytes(8, "little"))
-        keys.tofile(f)
-
-    with contextlib.suppress(OSError):
-        where.mkdir(parents=True, exist_ok=True)
-        replace_atomic(where / f"ids-{token}.keys", dump, mode=None, durable=False)
+    entries.write(where / f"ids-{token}.keys", {"token": token}, {"keys": keys})
     entries.prune(where, "ids-*.keys", 1 if only else KEEP_BASES)
     entries.prune(where, "ids-*.pkl", 0)  # bases of an earlier version
     return token
@@ -269,11 +239,8 @@ def check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColum
     loaded = _load(where)
     if loaded is None:
         return None
-    entry, mapped = loaded
-    try:
-        return _check(where, files, have, read, entry, mapped.keys, grown or {})
-    finally:
-        mapped.close()
+    entry, keys = loaded
+    return _check(where, files, have, read, entry, keys, grown or {})
 
 
 def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColumns],
@@ -322,7 +289,7 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
     if new_keys:
         recent = _merged(recent, new_keys)
         if len(recent) > MERGE_AT:
-            token = _write_base(where, _merged(base, list(recent)))  # (base unmapped after)
+            token = _write_base(where, _merged(base, list(recent)))
             recent = array("d")
     _write(where, known, next_number, token, recent, open_, cols)
     return Across(_problems(known), _incomplete(open_))

@@ -9,7 +9,11 @@ does it: Linux's own file systems (``LOCAL``; git's untracked cache relies on th
 Not on FAT, exFAT or NTFS (Windows does not move a FAT folder's times when files are added, and
 flash drives go between offices), network shares or FUSE (another machine writes; attributes
 are cached), nor where the file system cannot be told (not Linux): there every folder is listed
-on every run, as without the cache."""
+on every run, as without the cache.
+
+There, too, a record file's times cannot be trusted (``by_content``): a same-size copy over a
+file (``cp -p``, a sync tool, Windows Explorer) may keep its size, times and even its inode, so
+its signature also holds its content's digest, and every file is read on every run."""
 
 from __future__ import annotations
 
@@ -21,13 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilkada_cli.cache import entries
-from pilkada_cli.recordfile import Finding, RecordFile
+from pilkada_cli.recordfile import Finding, RecordFile, Sig, signature
 from pilkada_cli.recordlist import Folders
+from pilkada_cli.safefile import read_regular
 
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
 
-NAME = "listing.pkl"
+NAME = entries.kind("listing.pkl", __name__)
 LOCAL = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs", "zfs", "jfs",
                    "reiserfs", "bcachefs", "nilfs2", "overlay"})
 MOUNTINFO = "/proc/self/mountinfo"
@@ -36,10 +41,12 @@ MOUNTINFO = "/proc/self/mountinfo"
 def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Finding]]:
     """``journal.snapshot()`` of every region, with the folders listed before taken from
     ``listing.pkl`` of the cache folder ``where`` (and kept there when they changed) where the
-    records' file system moves folders' times (``LOCAL``)."""
+    records' file system moves folders' times (``LOCAL``); elsewhere every folder listed and
+    every file signed by its content too (``by_content``)."""
     root = os.path.realpath(journal.root)
     if not _local(root):
-        return journal.snapshot()
+        files, findings = journal.snapshot()
+        return by_content(files), findings
     key = entries.key(root, entries.code_key())
     found = entries.read(where / NAME)
     kept = found["folders"] if (found is not None and found.get("key") == key
@@ -54,6 +61,49 @@ def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Find
     if damaged or folders.now != kept:
         entries.write(where / NAME, {"key": key, "folders": folders.now})
     return listed
+
+
+# On Linux's own file systems a record file's signature is (size, mtime, ctime, inode,
+# device), read by one lstat: any write moves the file's ctime, which the kernel sets and no
+# tool can set back (utime sets mtime and atime only), and a replace gives a new inode, so the
+# signature moves whenever the content may have changed; reading every file instead would read
+# the whole of the records (1 GB at the nation-to-district scale) on every run. Elsewhere (FAT,
+# exFAT, NTFS, shares, FUSE, other systems) times are the file system's or another machine's
+# and may be kept or set back by a copy: the signature also holds the content's digest.
+
+
+def by_content(files: list[RecordFile]) -> list[RecordFile]:
+    """The files with signatures that hold their content's digest (``with_content``), each
+    read now; a file that cannot be read keeps no signature (it is read again, and the reader
+    says what is wrong)."""
+    out = []
+    for f in files:
+        try:
+            data, st = read_regular(f.path)
+        except OSError:
+            out.append(f._replace(sig=None))
+            continue
+        out.append(f._replace(sig=with_content(signature(st), data)))
+    return out
+
+
+def with_content(sig: Sig, data: bytes) -> Sig:
+    """A file's signature with its content's digest (63 bits of blake2b) in place of the
+    device, as a number below zero (no device number is): ``content_signed`` tells it apart."""
+    digest = int.from_bytes(entries.blake2b(data)[:8], "little") >> 1
+    return (sig[0], sig[1], sig[2], sig[3], -1 - digest)
+
+
+def content_signed(sig: Sig | None) -> bool:
+    """Whether a signature holds its file's content's digest (``with_content``)."""
+    return sig is not None and sig[4] < 0
+
+
+def signed_like(like: Sig | None, st: os.stat_result, data: bytes) -> Sig:
+    """The signature of ``data`` read with ``st``, in the form of ``like`` (the file's
+    signature as listed): with its content's digest if ``like`` has one."""
+    sig = signature(st)
+    return with_content(sig, data) if content_signed(like) else sig
 
 
 def is_local(path: Path) -> bool:

@@ -239,6 +239,19 @@ class Session:
         self.say(_("Warning: {n} problem(s) in the record files were skipped; run `pilkada "
                    "verify` for details.").format(n=bad), "bold yellow")
 
+    def note_cache(self) -> None:
+        """One warning at the end of a run that found an entry of the derived cache damaged
+        (it was dropped and rebuilt from the record files, so the output is right)."""
+        # The cache notes what it dropped (it never prints). Read here, at the end of every
+        # command, not through loading.py: the config and cycle caches are read by the session
+        # itself, and `record` would pay loading's imports (10-30 ms) to learn nothing.
+        entries = sys.modules.get("pilkada_cli.cache.entries")
+        if entries is None:  # nothing was read from the cache
+            return
+        if entries.take_damaged():
+            self.say(_("Warning: the derived cache (.pilkada/cache) was damaged; what was "
+                       "damaged was rebuilt from the record files."), "bold yellow")
+
     def check_stage(self, stage: str) -> str:
         """The id of the stage named by number, id or short name; an input error listing the
         stages otherwise."""
@@ -323,6 +336,8 @@ def handled(func: F) -> F:
             fail(str(e), e.exit_code)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        finally:
+            session.note_cache()
 
     return wrapper  # type: ignore[return-value]
 
