@@ -420,3 +420,31 @@ def test_cycle_list_names_the_shipped_cycles(cli: RunCli) -> None:
     assert "DRAFT" in cli("cycle", "list").stdout
     bad = cli("init", "w", "--cycle", "nope")
     assert bad.exit_code == 2 and "psu" in bad.stderr and "wakil-kosong" in bad.stderr
+
+
+def test_an_office_can_start_on_a_cycle_years_ahead(tmp_path: Path, cli: RunCli) -> None:
+    """A template re-based on 2031 is usable today: recording now (or today, typed) is never
+    taken for a typo; a typed date more than a year ago still is. Its names say the new voting
+    day in each language, and no item id of the template carries a year."""
+    from datetime import datetime, timedelta
+
+    assert cli("cycle", "new", "c2031", "--from", "pilkada-template", "--voting-day",
+               "2031-11-26").exit_code == 0
+    made = load_cycle(tmp_path / "c2031")
+    assert made.name.endswith("(pemungutan suara 26 November 2031)")
+    assert made.name_en.endswith("(voting day 26 November 2031)")
+    assert not [i for i in made.items if any(ch.isdigit() for ch in i.split("-")[-1])
+                and len(i.split("-")[-1]) == 4]
+    assert cli("init", "ws", "--region", "16", "--cycle", str(tmp_path / "c2031")).exit_code == 0
+    item = "hibah-dianggarkan-apbd-tahun-sebelumnya"
+    ws = str(tmp_path / "ws")
+    now = cli("-w", ws, "record", "16.10", item, "--status", "in_progress", "--progress", "10")
+    assert now.exit_code == 0, now.output
+    today = datetime.now().date()
+    typed = cli("-w", ws, "record", "16.10", item, "--status", "in_progress", "--progress", "20",
+                "--at", (today - timedelta(days=1)).isoformat())
+    assert typed.exit_code == 0, typed.output
+    old = (today - timedelta(days=400)).isoformat()
+    refused = cli("-w", ws, "done", "16.10", item, "--at", old)
+    assert refused.exit_code == 2
+    assert f"the date {old} is more than a year ago: a typo?" in refused.output

@@ -526,7 +526,7 @@ def test_next_cycles_are_relative_and_rebasable(tmp_path: Path, cli: RunCli) -> 
                "2031-11-26")
     assert made.exit_code == 0, made.output
     p2031 = load_cycle(tmp_path / "p2031")
-    assert p2031.items["hibah-dianggarkan-apbd-2023"].due == date(2030, 11, 10)
+    assert p2031.items["hibah-dianggarkan-apbd-tahun-sebelumnya"].due == date(2030, 11, 10)
     assert p2031.items["pemungutan-suara-terlaksana"].due == date(2031, 11, 26)
     # In April 2032 the grants of the voting year's APBD would be paid in 2031: refused.
     refused = cli("cycle", "new", "p2032", "--from", "pilkada-template", "--voting-day",

@@ -91,9 +91,9 @@ def test_the_next_pilkada_template_is_a_draft_and_anchors_grants_to_the_fiscal_y
     template = load_cycle(SHIPPED / "pilkada-template")
     assert template.draft and not load_cycle(SHIPPED / "pilkada-2024").draft
     items = template.items
-    assert items["hibah-dianggarkan-apbd-2023"].due_spec == "Y-1:11-10"
-    assert items["hibah-dianggarkan-apbd-2023"].due == date(2030, 11, 10)
-    assert "2023" not in items["hibah-dianggarkan-apbd-2023"].title
+    assert items["hibah-dianggarkan-apbd-tahun-sebelumnya"].due_spec == "Y-1:11-10"
+    assert items["hibah-dianggarkan-apbd-tahun-sebelumnya"].due == date(2030, 11, 10)
+    assert "2023" not in items["hibah-dianggarkan-apbd-tahun-sebelumnya"].title
     # the 2024 offsets: PPK sworn in 16 May 2024 = H-195
     assert items["ppk-dilantik"].due_spec == "H-195"
     # per-region facts of 2024-2025 are not carried over; Aceh's and Papua's names are

@@ -110,12 +110,16 @@ def parse_at(text: str, zone: str, now: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
-def earliest_day(cycle: Cycle) -> date:
-    """The first day a change can have happened on: a year before the cycle's first stage.
+def earliest_day(cycle: Cycle, today: date | None = None) -> date:
+    """The first day a change can have happened on: a year before the cycle's first stage, or
+    a year before ``today`` if that is earlier.
 
-    Anything earlier is taken for a typo (2204 for 2024, 0001 for a blank), not recorded.
+    Anything earlier is taken for a typo (2204 for 2024, 0001 for a blank), not recorded. Today
+    is never a typo: an office may start on a cycle years ahead (a template re-based on 2031).
     """
     first = min((stage.start for stage in cycle.stages), default=cycle.voting_day)
+    if today is not None:
+        first = min(first, today)
     return first - EARLIEST_BEFORE
 
 
@@ -130,7 +134,7 @@ class Recorder:
         self.origin = origin
         self.default_by = default_by
         self.now = now or datetime.now(timezone.utc)
-        self.earliest = earliest_day(cycle)
+        self.earliest = earliest_day(cycle, self.now.date())
         self._built = 0  # events built so far: each gets a later ``recorded`` than the last
 
     def _recorded(self) -> Instant:
@@ -186,11 +190,14 @@ class Recorder:
             raise InputError(_("the time {at} is in the future").format(
                 at=at.isoformat(timespec="minutes")))
         if at.date() < self.earliest:  # checked before any time zone conversion can overflow
+            start = self.earliest + EARLIEST_BEFORE
+            if start >= self.now.date():  # the cycle lies ahead: a year before today is the limit
+                raise InputError(_("the date {date} is more than a year ago: a typo?").format(
+                    date=at.date().isoformat()))
             raise InputError(_(
                 "the date {date} is more than a year before the first stage of cycle {cycle} "
                 "(it starts {start}): a typo?").format(
-                date=at.date().isoformat(), cycle=self.cycle.id,
-                start=(self.earliest + EARLIEST_BEFORE).isoformat()))
+                date=at.date().isoformat(), cycle=self.cycle.id, start=start.isoformat()))
         return Event(
             id=new_event_id(), origin=self.origin, seq=SEQ_AUTO, region=c.region.code,
             item=item.id, status=c.status, progress=c.progress, note=note, evidence=evidence,

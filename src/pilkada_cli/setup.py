@@ -9,7 +9,7 @@ from pathlib import Path
 from pilkada_cli.checklist import CYCLE_FILE, Cycle, load_cycle, stage_files
 from pilkada_cli.cycles import resolve_cycle, shipped_dir
 from pilkada_cli.errors import InputError, Problem, StorageError, ValidationError
-from pilkada_cli.i18n import LANGUAGES, _
+from pilkada_cli.i18n import LANGUAGES, _, format_date
 from pilkada_cli.regions import DEPTHS, RegionIndex, depth_of_level
 from pilkada_cli.tagsets import known_tags
 from pilkada_cli.workspace import Config
@@ -73,9 +73,10 @@ def new_cycle(target: Path, source: str, voting_day: str, cycle_id: str | None =
     texts = {p.name: p.read_text(encoding="utf-8") for p in files}
     rebased = rebase_texts(
         cycle, texts, day, new_id,
-        name or _("{name} (re-based on voting day {day})").format(name=cycle.name,
-                                                                 day=day.isoformat()),
-        name_en or (f"{cycle.name_en} (re-based on voting day {day.isoformat()})"
+        # A cycle's name is written in Indonesian, as officials write checklists, and its
+        # English name in English, whatever language this run speaks.
+        name or f"{cycle.name} (pemungutan suara {format_date(day, 'id')})",
+        name_en or (f"{cycle.name_en} (voting day {format_date(day, 'en')})"
                     if cycle.name_en else ""))
     parent = target.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
