@@ -435,7 +435,8 @@ def test_an_office_can_start_on_a_cycle_years_ahead(tmp_path: Path, cli: RunCli)
     assert made.name_en.endswith("(voting day 26 November 2031)")
     assert not [i for i in made.items if any(ch.isdigit() for ch in i.split("-")[-1])
                 and len(i.split("-")[-1]) == 4]
-    assert cli("init", "ws", "--region", "16", "--cycle", str(tmp_path / "c2031")).exit_code == 0
+    assert cli("init", "ws", "--region", "16", "--cycle", str(tmp_path / "c2031"), "--language",
+               "en").exit_code == 0
     item = "hibah-dianggarkan-apbd-tahun-sebelumnya"
     ws = str(tmp_path / "ws")
     now = cli("-w", ws, "record", "16.10", item, "--status", "in_progress", "--progress", "10")
