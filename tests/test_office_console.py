@@ -177,3 +177,17 @@ def test_an_internal_error_speaks_indonesian(tmp_path: Path) -> None:
     assert result.returncode == 4
     assert result.stderr.startswith("Galat internal (kesalahan pada pilkada, bukan pada data "
                                     "Anda): RuntimeError: boom second line.")
+
+
+def test_python_m_pilkada_runs_the_same_command(ws: Path) -> None:
+    """``python -m pilkada`` (``py -m pilkada`` on Windows, where Scripts is not on PATH)."""
+    env = _env(ws.parent / "home")
+    short, long = (subprocess.run([sys.executable, "-m", module, "status", "--format", "json"],
+                                  cwd=ws, env=env, capture_output=True, timeout=120)
+                   for module in ("pilkada", "pilkada_cli"))
+    assert (short.returncode, short.stderr) == (0, b"")
+    assert json.loads(short.stdout) == json.loads(long.stdout)
+    usage = subprocess.run([sys.executable, "-m", "pilkada", "nosuch"], cwd=ws, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 2
+    assert usage.stderr.startswith("Usage: python -m pilkada [OPTIONS] COMMAND [ARGS]...")
