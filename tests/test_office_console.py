@@ -191,3 +191,31 @@ def test_python_m_pilkada_runs_the_same_command(ws: Path) -> None:
                            capture_output=True, text=True, timeout=120)
     assert usage.returncode == 2
     assert usage.stderr.startswith("Usage: python -m pilkada [OPTIONS] COMMAND [ARGS]...")
+
+
+def test_a_terminal_that_cannot_show_a_character_shows_a_question_mark(ws: Path) -> None:
+    """A terminal keeps its own encoding (here ASCII): what it cannot show becomes ``?``."""
+    import pty
+
+    main, secondary = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pilkada_cli", "log", "palembang", "--item",
+             "nphd-kpu-tanda-tangan", "--format", "plain"], cwd=ws,
+            env=_env(ws.parent / "home", PYTHONIOENCODING="ascii", COLUMNS="400"),
+            stdout=secondary, stderr=subprocess.PIPE, timeout=120)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(main)
+    assert (result.returncode, result.stderr) == (0, b"")
+    text = b"".join(chunks).decode("ascii")
+    assert "menunggu TAPD ? ? ? ? ? ?" in text
