@@ -15,10 +15,12 @@ from pilkada_cli.language import from_argv, global_options
 def main() -> None:
     """Run the ``pilkada`` command (importing only the module of the command it names), and
     end the process without the interpreter's teardown (``exit_now``)."""
+    utf8_streams()
     set_language(from_argv(sys.argv[1:]))
-    from pilkada_cli.cli import app
+    from pilkada_cli.cli import _common, app
 
-    app.only(global_options(sys.argv[1:])[1])
+    options, command = global_options(sys.argv[1:])
+    app.only(command)
     try:
         try:
             app()
@@ -29,17 +31,57 @@ def main() -> None:
             say_out_of_memory()
             raise SystemExit(3) from None  # ExitCode.STORAGE
     except SystemExit as done:
-        if done.code is None or isinstance(done.code, int):
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            # Click met the closed pipe outside a command (--help, a usage error) and exits
+            # 1, wrapping the streams in its PacifyFlushWrapper: the closed pipe's own code
+            code = _common.closed_pipe()
+        elif done.code is None or isinstance(done.code, int):
             exit_now(done.code or 0)
-        raise
+            raise
+        else:
+            raise
+    except BrokenPipeError:  # outside a command (help, usage): the same quiet exit
+        code = _common.closed_pipe()
+    except Exception as e:  # outside the commands' error boundary (Typer, Click, the callback)
+        code = _common.internal_error(e, any(name == "--debug" for name, _value in options))
+    exit_now(code)
+    sys.exit(code)
+
+
+def utf8_streams() -> None:
+    """Write stdout and stderr so that no character can crash a run (issue 29 point 1): a
+    file or pipe gets UTF-8 whatever the code page (Windows writes a redirected stream in the
+    ANSI code page, cp1252, where an emoji or pilkada's own marks ✓ ◐ ○ ✗ → end in
+    UnicodeEncodeError); a terminal keeps its own encoding and shows what it cannot as ``?``
+    (Windows' console is UTF-8 already)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or _is_utf8(getattr(stream, "encoding", None)):
+            continue
+        try:
+            if stream.isatty():
+                reconfigure(errors="replace")
+            else:
+                reconfigure(encoding="utf-8", errors="replace")
+        except (OSError, ValueError):  # closed or detached: nothing will be written there
+            continue
+
+
+def _is_utf8(encoding: str | None) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(encoding or "ascii").name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
 
 
 def exit_now(code: int) -> None:
     """End the process once the command is done: its output flushed and the exit handlers run
     (as at a normal exit), but without freeing every object one by one first (~80 ms after a
-    nation-wide ``due``: tens of thousands of rows). If the output cannot be flushed (a closed
-    pipe), or a profiler or tracer (coverage) still has to write what it saw, the normal exit
-    happens instead."""
+    nation-wide ``due``: tens of thousands of rows). A closed pipe ends quietly with its own
+    code (``closed_pipe``). If the output cannot be flushed otherwise, or a profiler or tracer
+    (coverage) still has to write what it saw, the normal exit happens instead."""
     import atexit
     import os
 
@@ -47,6 +89,13 @@ def exit_now(code: int) -> None:
         return
     try:
         sys.stdout.flush()
+    except BrokenPipeError:
+        from pilkada_cli.cli._common import closed_pipe
+
+        code = closed_pipe()
+    except (OSError, ValueError):
+        return
+    try:
         sys.stderr.flush()
     except (OSError, ValueError):
         return

@@ -16,6 +16,8 @@ class ExitCode(IntEnum):
     GATE_FAILED = 1
     INVALID_INPUT = 2
     STORAGE = 3
+    INTERNAL = 4  # an unexpected exception: a bug in pilkada, not in the user's data
+    CLOSED_PIPE = 141  # stdout closed by its reader (`| head`): 128 + SIGPIPE, as Unix tools
 
 
 class PilkadaError(Exception):

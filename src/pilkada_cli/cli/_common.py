@@ -40,6 +40,7 @@ class Session:
     workspace_path: Path | None = None
     lang: str | None = None
     no_color: bool = False
+    debug: bool = False  # --debug: an internal error shows its traceback
     _workspace: Workspace | None = None
     _cycle: Cycle | None = None
     _announced: bool = False
@@ -313,17 +314,24 @@ session = Session()
 
 
 def reset_session(workspace_path: Path | None = None, lang: str | None = None,
-                  no_color: bool = False) -> None:
+                  no_color: bool = False, debug: bool = False) -> None:
     """Start a fresh session (each CLI invocation; tests call the app many times), speaking
     the language the one policy decides (language.py), before anything is printed or parsed."""
     global session
-    session = Session(workspace_path=workspace_path, lang=lang, no_color=no_color)
+    session = Session(workspace_path=workspace_path, lang=lang, no_color=no_color, debug=debug)
     set_language(decide(lang, workspace_path))
 
 
 def get_session() -> Session:
     """The current invocation's session."""
     return session
+
+
+# Typer's and Click's own signals, which Click turns into exit codes: Exit and Abort (both
+# RuntimeErrors) and usage errors (Click's ClickException, vendored by newer Typer).
+_CLICK: tuple[type[Exception], ...] = (
+    typer.Exit, typer.Abort,
+    *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"))
 
 
 def handled(func: F) -> F:
@@ -338,8 +346,14 @@ def handled(func: F) -> F:
                 fail(str(e), e.exit_code)
             except KeyboardInterrupt:
                 raise typer.Exit(130) from None
+            except BrokenPipeError:
+                raise typer.Exit(closed_pipe()) from None
+            except _CLICK:
+                raise
             except MemoryError:
                 pass  # said below, once the frames that held the memory are let go
+            except Exception as e:
+                raise typer.Exit(internal_error(e, session.debug)) from None
             out_of_memory()
         finally:
             session.note_cache()
@@ -367,6 +381,38 @@ def say_out_of_memory() -> None:
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
+
+
+def closed_pipe() -> int:
+    """The reader of stdout went away (``pilkada log | head -1``): end quietly, as Unix tools
+    do, with no traceback and no "Exception ignored" at exit. What is still buffered goes to
+    the null device (Python's documented recipe, signal.html#note-on-sigpipe)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout has no descriptor of its own (a test's capture): nothing to spare
+    return int(ExitCode.CLOSED_PIPE)
+
+
+def internal_error(exc: BaseException, debug: bool = False) -> int:
+    """An unexpected exception (a bug): one line on stderr, the traceback only with --debug or
+    PILKADA_DEBUG=1, and its own exit code, so cron tells it from a failed gate (1), bad input
+    (2) and storage (3)."""
+    if debug or os.environ.get("PILKADA_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    line = _("Internal error (a bug in pilkada, not in your data): {what}. Run again with "
+             "--debug (or PILKADA_DEBUG=1) for the details and report them.").format(
+                 what=" ".join(what.split()))
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return int(ExitCode.INTERNAL)
 
 
 def fail(message: str, code: ExitCode) -> None:

@@ -19,7 +19,8 @@ HELP = _("""Track how ready each region is for each stage of a Pilkada.
 Exit codes: 0 done (and readiness gates passed); 1 a readiness gate failed (--fail-under,
 --fail-on); 2 bad usage or invalid input (unknown region or item, bad date, invalid YAML or
 config); 3 storage problem (records unreadable or unwritable, lock not obtained, disk full;
-nothing half-written).""")
+nothing half-written); 4 internal error (a bug: one line, the traceback with --debug or
+PILKADA_DEBUG=1); 141 stdout closed early (| head), quietly.""")
 
 # The command modules, in the order --help lists them (set up, what the cycle asks for, record,
 # see, report, share), with the commands each registers on ``app`` when imported.
@@ -105,6 +106,9 @@ def _global(
         show_default=False)] = None,
     no_color: Annotated[bool, typer.Option(
         "--no-color", help=_("Plain text without colours (also NO_COLOR=1)."))] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help=_("Show the traceback of an internal error (also PILKADA_DEBUG=1)."))
+    ] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True,
         help=_("Show the version and exit."))] = False,
@@ -113,6 +117,6 @@ def _global(
     del version
     valid = lang in LANGUAGES
     _common.reset_session(workspace_path=workspace, lang=lang if valid else None,
-                          no_color=no_color)
+                          no_color=no_color, debug=debug)
     if lang is not None and not valid:
         raise typer.BadParameter(_("use id or en"), param_hint="--lang")

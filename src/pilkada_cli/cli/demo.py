@@ -54,7 +54,8 @@ def demo(
             journal.append(batch)
         err.print(Text(_("Created sample workspace {path} with {n} sample events (as of 21 "
                          "August 2024).").format(path=directory, n=len(events)), style="green"))
-    _common.reset_session(workspace_path=directory, lang=s.lang, no_color=s.no_color)
+    _common.reset_session(workspace_path=directory, lang=s.lang, no_color=s.no_color,
+                          debug=s.debug)
     from pilkada_cli.cli.status import status
 
     status(region=None, stage=None, depth=None, as_of=None, fmt=None, fail_under=None,

@@ -1,0 +1,5 @@
+"""``python -m pilkada``."""
+
+from pilkada_cli.entry import main
+
+main()
