@@ -207,3 +207,45 @@ def test_demo_speaks_the_language_it_was_asked_in(tmp_path: Path, cli: RunCli) -
     assert load_config(tmp_path / "d" / "pilkada.yaml").language == "id"
     assert result.stdout.startswith("DATA CONTOH")
     assert "Per 21 Agu 2024 · H-98" in result.stdout
+
+
+@pytest.mark.parametrize(("lang", "note"), [
+    ("en", "Recorded as of 2024-08-21, the frozen date of this workspace (as_of in pilkada.yaml), "
+           "so it shows in its status; --at gives another time."),
+    ("id", "Dicatat per 2024-08-21, tanggal \"hari ini\" yang dibekukan di ruang kerja ini (as_of "
+           "di pilkada.yaml), agar tampil di statusnya; pakai --at untuk waktu lain."),
+])
+def test_what_a_newcomer_records_in_the_demo_shows_in_its_status(
+        tmp_path: Path, cli: RunCli, lang: str, note: str) -> None:
+    assert cli("--lang", lang, "demo", "d").exit_code == 0
+    ws = tmp_path / "d"
+
+    def palembang() -> dict[str, Any]:
+        doc = json.loads(cli("--workspace", str(ws), "status", "16.71", "--format",
+                             "json").stdout)
+        return doc["root"]  # type: ignore[no-any-return]
+
+    def due_items() -> set[str]:
+        doc = json.loads(cli("--workspace", str(ws), "due", "16.71", "--format", "json").stdout)
+        return {i["item"] for i in doc["items"] if i["region"] == "16.71"}
+
+    before = palembang()
+    assert "pengumuman-pendaftaran-paslon" in due_items()
+    result = cli("--workspace", str(ws), "done", "16.71", "pengumuman-pendaftaran-paslon")
+    assert result.exit_code == 0, result.output
+    saved, = result.stdout.splitlines()
+    word, done = ("saved", "done") if lang == "en" else ("tersimpan", "selesai")
+    assert saved.startswith(f"{word} ")
+    assert saved.endswith(f" 16.71 pengumuman-pendaftaran-paslon {done}")
+    assert result.stderr.splitlines() == [note]
+    (event,) = [e for e in _raw_events(ws) if saved.split()[1] == e.get("id")]
+    assert event["at"] == "2024-08-21T12:00:00+07:00"  # noon of the frozen day, Palembang's WIB
+    after = palembang()
+    assert after["done"] == before["done"] + 1
+    assert "pengumuman-pendaftaran-paslon" not in due_items()
+    # with --at the time given is kept and nothing more is said
+    again = cli("--workspace", str(ws), "record", "16.71", "pengumuman-pendaftaran-paslon",
+                "--status", "in_progress", "--progress", "50", "--at", "2024-08-21T15:00")
+    assert again.exit_code == 0 and again.stderr == ""
+    assert [e["at"] for e in _raw_events(ws) if e.get("progress") == 50
+            and e["item"] == "pengumuman-pendaftaran-paslon"] == ["2024-08-21T15:00:00+07:00"]

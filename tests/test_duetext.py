@@ -54,7 +54,7 @@ def _screen_text(folder: Path, lang: str, region: str | None, as_of: str | None,
     v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue, owner,
                   critical)
     screen = to_text(due_screen(r, target, v.entries, v.tally, v.silent, within, sample, None,
-                                None))
+                                None, overdue))
     text = loading.due_text(r, target, within, overdue, owner, critical, sample, language(),
                             s.offices)
     return screen, text

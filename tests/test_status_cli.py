@@ -190,3 +190,20 @@ def test_bare_cron_environment(ws: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert ESC not in result.stdout
     assert "16.71 Kota Palembang" in result.stdout
+
+
+@pytest.mark.parametrize(("lang", "title", "tally"), [
+    ("en", "late items only", "1 overdue (1 critical) · 0 blocked (0 critical)"),
+    ("id", "hanya butir terlambat", "1 terlambat (1 kritis) · 0 terhambat (0 kritis)"),
+])
+@pytest.mark.parametrize("fmt", ["table", "plain"])
+def test_due_overdue_is_headed_and_counted_as_what_it_shows(
+        ws: Path, cli: RunCli, lang: str, title: str, tally: str, fmt: str) -> None:
+    result = cli("--lang", lang, "due", "16.10", "--as-of", "2024-03-05", "--overdue",
+                 "--format", fmt)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    as_of = "As of" if lang == "en" else "Per"
+    assert lines[0] == f"Kabupaten Ogan Ilir (16.10) · {as_of} 5 Mar 2024 · H-267 · {title} · " \
+                       "Siklus Mini"
+    assert lines[1] == tally

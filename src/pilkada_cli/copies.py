@@ -22,6 +22,7 @@ from pathlib import Path
 from pilkada_cli.origin import ORIGIN_FILE, is_origin, load_origin
 
 LEGACY_MARK = "origin.kept-by"
+OPERATOR_FILE = "operator"  # this copy's own operator name, beside its origin id
 
 
 def copy_key(root: Path) -> str:
@@ -52,6 +53,39 @@ def current_origin(root: Path) -> str | None:
     command that only reads, or judges a bundle it may refuse, must not start one)."""
     state = copy_dir(root)
     return load_origin(state) if (state / ORIGIN_FILE).exists() else None
+
+
+def copy_operator(root: Path) -> str | None:
+    """The operator name this copy was given (`init --operator`), or None: then the shared
+    ``operator:`` of pilkada.yaml is only a fallback. Kept beside the origin id, never in the
+    shared file, so one office's name is never put on another office's records."""
+    try:
+        text = (copy_dir(root) / OPERATOR_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        from pilkada_cli.errors import StorageError, os_reason
+        from pilkada_cli.i18n import _
+
+        raise StorageError(_("cannot read the operator name from {path}: {reason}").format(
+            path=copy_dir(root) / OPERATOR_FILE,
+            reason=os_reason(e) if isinstance(e, OSError) else e)) from e
+    return text or None
+
+
+def set_copy_operator(root: Path, name: str) -> None:
+    """Keep ``name`` as this copy's operator (durably, replacing any earlier one)."""
+    from pilkada_cli.errors import StorageError, os_reason
+    from pilkada_cli.i18n import _
+    from pilkada_cli.safefile import replace_atomic
+
+    state = copy_dir(root)
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        replace_atomic(state / OPERATOR_FILE, (name + "\n").encode("utf-8"))
+    except OSError as e:
+        raise StorageError(_("cannot keep the operator name in {path}: {reason}").format(
+            path=state / OPERATOR_FILE, reason=os_reason(e))) from e
 
 
 def _note_what_it_holds(records: Path, origin: str) -> None:

@@ -220,7 +220,7 @@ def due_text(r: Readiness, target: Region, within: int, overdue_only: bool,
         store.write(r, key, kept, made, widths, digest() if conflicts else None,
                     dt.Piece.stored, pieces)
         return dt.due_text(r, target, pieces, codes, widths, unreported(r, target.code),
-                           within, sample)
+                           within, sample, overdue_only)
 
     try:
         return text(found, make([c for c in codes if c not in pieces]))

@@ -167,7 +167,9 @@ class _Judge:
                                 "signed by the offices listed in pilkada.yaml"))
         elif self.trusted is None:
             v.refusals.append(_("signed by an unknown key {fp} (says it is from {office}); that "
-                                "key is not in the offices list of pilkada.yaml").format(
+                                "key is not in the offices list of pilkada.yaml: to accept "
+                                "this office, run `pilkada offices add` with what its `pilkada "
+                                "keys show` prints").format(
                 fp=self.fp(m.key or ""), office=m.office))
 
     def _owner(self, origin: str) -> str:

@@ -112,6 +112,7 @@ class Session:
                 problems = unknown_tags(config, cycle.tags, cycle.id)
             if problems:
                 raise ValidationError(problems)
+            self._workspace = _own_operator(self._workspace)
             if self._workspace.is_default and not self._announced:
                 self._announced = True
                 self.say(_("No workspace here: using the embedded default (Pilkada 2024, "
@@ -452,3 +453,16 @@ def check_in_workspace(s: Session, code: str) -> None:
         raise InputError(_("region {code} {name} is outside this workspace ({root} down to "
                            "{depth})").format(code=code, name=region.name, root=config.region,
                                               depth=config.depth))
+
+
+def _own_operator(ws: Workspace) -> Workspace:
+    """The workspace with this copy's own operator name (`init --operator`) in place of the
+    shared file's, which is only a fallback for a copy that never set one."""
+    if ws.is_default:
+        return ws
+    from dataclasses import replace
+
+    from pilkada_cli.copies import copy_operator
+
+    own = copy_operator(ws.root)
+    return ws if own is None else replace(ws, config=replace(ws.config, operator=own))

@@ -29,7 +29,7 @@ COMMANDS = {
     "catalog": ("validate", "schema", "stages", "items", "regions", "cycle"),
     "records": ("record", "done", "blocked", "na", "undo", "log", "verify"),
     "status": ("status", "due", "changes"), "report": ("report",), "map": ("map",),
-    "sheet": ("sheet",), "share": ("export", "import", "keys"), "sync": ("sync",),
+    "sheet": ("sheet",), "share": ("export", "import", "keys", "offices"), "sync": ("sync",),
 }
 
 

@@ -55,7 +55,8 @@ def _names() -> dict[str, str]:
     """The names of pilkada's arguments as the usage line and the help show them."""
     return {"region": _("region"), "regions": _("regions"), "items": _("items"),
             "event_id": _("event_id"), "directory": _("directory"), "paths": _("paths"),
-            "kind": _("kind"), "query": _("query"), "REGION": _("REGION"),
+            "kind": _("kind"), "query": _("query"), "source": _("file_or_text"),
+            "REGION": _("REGION"),
             "COMMAND": _("COMMAND"), "ARGS": _("ARGS"), "OPTIONS": _("OPTIONS")}
 
 

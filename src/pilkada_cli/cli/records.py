@@ -24,6 +24,7 @@ from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import date, datetime
 
     from pilkada_cli.errors import Problem
     from pilkada_cli.events import Event
@@ -42,7 +43,8 @@ ByOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     show_default=False)]
 AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--at", help=_("When it actually happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00] "
-    "(default: now)."), show_default=False)]
+    "(default: now; in a workspace frozen at a date by as_of, such as the demo, noon of that "
+    "date)."), show_default=False)]
 
 
 def _record(s: Session, region: str, items: list[str], status: str, progress: int | None,
@@ -55,10 +57,31 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
     target = s.region(region)
     check_in_workspace(s, target.code)
     recorder = make_recorder(s, by)
-    when = parse_at(at, target.timezone, datetime.now(timezone.utc)) if at else None
+    now = datetime.now(timezone.utc)
+    frozen = None if at else _frozen_day(s, target.timezone, now)
+    if frozen is not None:
+        at = frozen.isoformat()
+    when = parse_at(at, target.timezone, now) if at else None
     changes = [Change(target, item, status, progress, note or "", tuple(evidence or ()), when)
                for item in dict.fromkeys(items)]
     save(s, recorder.build(changes))
+    if frozen is not None:
+        s.console().file.flush()  # (the note stays under its "saved" lines)
+        s.say(_("Recorded as of {date}, the frozen date of this workspace (as_of in "
+                "pilkada.yaml), so it shows in its status; --at gives another time.").format(
+            date=frozen.isoformat()), "dim")
+
+
+def _frozen_day(s: Session, zone: str, now: datetime) -> date | None:
+    """The workspace's frozen ``as_of`` (the demo's meeting day), the default day of a change
+    recorded without ``--at``: stamped with today, it would never show in that workspace's
+    views. None without one, or when it is still ahead (then now is recorded as ever)."""
+    from pilkada_cli.readiness import ZONES
+
+    frozen = s.workspace().config.as_of
+    if frozen is None or frozen > now.astimezone(ZONES[zone]).date():
+        return None
+    return frozen
 
 
 @app.command(help=_(

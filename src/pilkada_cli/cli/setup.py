@@ -31,7 +31,9 @@ def init(
         "wakil-kosong, pilkada-template: `pilkada cycle list`) or a cycle folder (`pilkada cycle "
         "new` makes one for another voting day)."))] = "pilkada-2024",
     operator: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--operator", help=_("Default name recorded with each change."), show_default=False)
+        "--operator", help=_("Your name, recorded with each change made in this copy of the "
+                             "workspace (kept in its .pilkada/ folder, not in the shared "
+                             "pilkada.yaml)."), show_default=False)
     ] = None,
     lang: Annotated[str, typer.Option("--language", help=_("Workspace language: id or en."))
     ] = "id",
@@ -42,20 +44,30 @@ def init(
 ) -> None:
     from rich.text import Text
 
+    from pilkada_cli.copies import set_copy_operator
+    from pilkada_cli.events import NAME_MAX_BYTES, validate_text
     from pilkada_cli.i18n import set_language
     from pilkada_cli.render.status import next_steps
     from pilkada_cli.setup import new_workspace_config
     from pilkada_cli.workspace import init_workspace
 
     s = get_session()
+    # The name is this copy's own (copies.py), never the shared pilkada.yaml's: a regency that
+    # joins the province's workspace must not record under the province's name.
+    own = validate_text("--operator", operator.strip(), max_bytes=NAME_MAX_BYTES,
+                        allow_newline=False) if operator and operator.strip() else None
     if git:
         from pilkada_cli.cli.sync import init_with_git
 
         init_with_git(s, directory, git, lambda: new_workspace_config(
-            s.regions(), region, depth, cycle, directory, operator, lang))
+            s.regions(), region, depth, cycle, directory, None, lang))
+        if own:
+            set_copy_operator(directory, own)
         return
-    config = new_workspace_config(s.regions(), region, depth, cycle, directory, operator, lang)
+    config = new_workspace_config(s.regions(), region, depth, cycle, directory, None, lang)
     path = init_workspace(directory, config)
+    if own:
+        set_copy_operator(directory, own)
     # From here on, speak the new workspace's language: the policy's order is flag, then
     # environment, then workspace (and opening the workspace here would load its cycle).
     if config.language and not (s.lang or os.environ.get("PILKADA_LANG")):

@@ -10,7 +10,7 @@ import typer
 
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
-from pilkada_cli.errors import ExitCode, InputError, PilkadaError, StorageError
+from pilkada_cli.errors import ExitCode, InputError, PilkadaError, StorageError, os_reason
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -370,13 +370,90 @@ def _show(s: Session, key: OfficeKey) -> None:
     from rich.text import Text
 
     from pilkada_cli.keys import fingerprint
+    from pilkada_cli.offices import Office, office_block
 
     ws = s.workspace()
     out = s.console()
     out.print(Text(_("Public key of {office} (fingerprint {fp}):").format(
         office=key.office, fp=fingerprint(key.public))))
     out.print(Text(key.public))
-    out.print(Text(_("The province adds these lines to its pilkada.yaml:")))
-    name = key.office.replace("\\", "\\\\").replace('"', '\\"')
-    out.print(Text(f'offices:\n  - name: "{name}"\n    key: {key.public}\n'
-                   f'    regions: ["{ws.config.region}"]'))
+    out.print(Text(_("The province adds this office with `pilkada offices add`, given this "
+                     "whole text (or a file holding it):")))
+    out.print(Text(office_block(Office(key.office, key.public, (ws.config.region,))).rstrip(
+        "\n")))
+
+
+# --- offices ---------------------------------------------------------------------------------
+
+MAX_SHOWN = 64 * 1024  # what `keys show` prints is a few hundred bytes
+
+offices_app = typer.Typer(help=_("The offices whose signed bundles this workspace accepts "
+                                 "(the offices: list of pilkada.yaml)."), no_args_is_help=True)
+app.add_typer(offices_app, name="offices")
+
+
+@offices_app.command("add", help=_(
+    "Add a trusted office to pilkada.yaml from what its `pilkada keys show` printed: a file "
+    "holding that text, the text itself, or - to read it from the keyboard or a pipe. The "
+    "rest of pilkada.yaml is kept as it is.\n\nExample: pilkada offices add ogan-ilir.txt"))
+@handled
+def offices_add(
+    source: Annotated[str, typer.Argument(
+        help=_("A file, the text itself, or - for standard input."), show_default=False)],
+) -> None:
+    from rich.text import Text
+
+    from pilkada_cli.keys import fingerprint
+    from pilkada_cli.offices import duplicate, shown_office, with_office
+    from pilkada_cli.safefile import replace_atomic
+    from pilkada_cli.workspace import config_from_bytes
+
+    s = get_session()
+    ws = s.workspace()
+    if ws.config_path is None:
+        raise InputError(_("no workspace here: `pilkada init` creates one"))
+    text, shown = _shown_text(source)
+    office = shown_office(text, shown, s.regions())
+    why = duplicate(ws.config.offices, office)
+    if why is not None:
+        raise InputError(why + _("; nothing was changed"))
+    try:
+        before = ws.config_path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise StorageError(_("cannot read {path}: {reason}").format(
+            path=ws.config_path, reason=os_reason(e) if isinstance(e, OSError) else e)) from e
+    after = with_office(before, office).encode("utf-8")
+    config_from_bytes(after, str(ws.config_path), s.regions())  # nothing written if refused
+    try:
+        replace_atomic(ws.config_path, after)
+    except OSError as e:
+        raise StorageError(_("cannot write {path}: {reason}").format(
+            path=ws.config_path, reason=os_reason(e))) from e
+    s.console().print(Text(_("Added {office} (fingerprint {fp}, regions {regions}) to {path}; "
+                             "its signed bundles are accepted from now on.").format(
+        office=office.name, fp=fingerprint(office.key), regions=", ".join(office.regions),
+        path=ws.config_path)))
+
+
+def _shown_text(source: str) -> tuple[str, str]:
+    """The text `offices add` was given, and how to name it in messages."""
+    if source == "-":
+        import sys
+
+        return sys.stdin.read(MAX_SHOWN), _("standard input")
+    if "\n" in source or "key:" in source:
+        return source, _("the text given")
+    from pilkada_cli.cli.actions import read_input
+
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(_("{path} is neither a file nor the text `pilkada keys show` "
+                           "prints").format(path=source))
+    raw = read_input(path)
+    if len(raw) > MAX_SHOWN:
+        raise InputError(_("{path} is too big for what `pilkada keys show` prints").format(
+            path=source))
+    try:
+        return raw.decode("utf-8-sig"), source
+    except UnicodeDecodeError:
+        raise InputError(_("{path} is not UTF-8 text").format(path=source)) from None

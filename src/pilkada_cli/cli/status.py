@@ -150,7 +150,8 @@ def due(
         v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue,
                       owner, critical, stage)
         show(s, chosen, lambda: screens.due_screen(
-            r, target, v.entries, v.tally, v.silent, within, sample, space.rows, space.width),
+            r, target, v.entries, v.tally, v.silent, within, sample, space.rows, space.width,
+            overdue),
             lambda: views.due_json(v), lambda: screens.due_csv(v))
     if r.no_report(target.code):
         _no_records(s, chosen, target)

@@ -24,8 +24,10 @@ from pilkada_cli.render.status import (
     banner,
     blocked_paras,
     critical_legend,
+    due_heading,
     due_tally_para,
     items_due_grid,
+    nothing_due,
     title_line,
     unreported_para,
 )
@@ -132,16 +134,16 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def due_text(r: Readiness, target: Region, pieces: Mapping[str, Piece], codes: Sequence[str],
-             widths: Sequence[int], silent: Sequence[Region], within: int, sample: bool
-             ) -> str:
+             widths: Sequence[int], silent: Sequence[Region], within: int, sample: bool,
+             overdue_only: bool = False) -> str:
     """The plain text of ``due`` for ``target``'s subtree from the padded pieces of
     ``codes`` (its regions that reported something, in code order)."""
     tally = tally_of(r, {code: pieces[code].counts for code in codes}, target.code)
     d = r.results[target.code].d
     head = Screen()
     head.add(*banner(sample), title_line(r, target, d, (r.cycle.voting_day - d).days,
-                                         _("late and due within {n} days").format(n=within)),
-             due_tally_para(tally, within))
+                                         due_heading(within, overdue_only)),
+             due_tally_para(tally, within, overdue_only))
     note = unreported_para(silent)
     if note is not None:
         head.add(note)
@@ -178,5 +180,5 @@ def due_text(r: Readiness, target: Region, pieces: Mapping[str, Piece], codes: S
         if critical:
             out.append(inert(critical_legend().text))
     elif not blocked:
-        out.append(inert(Para((part(_("Nothing late or due.")),), style="dim").text))
+        out.append(inert(Para((part(nothing_due(overdue_only)),), style="dim").text))
     return "\n".join(out) + "\n"

@@ -542,13 +542,27 @@ def own_items_line(dt: Detail, show_all: bool) -> Para:
 
 # --- due -----------------------------------------------------------------------------------------
 
-def due_tally_para(t: DueTally, within: int) -> Para:
-    """What the list adds up to, worst first."""
+def due_heading(within: int, overdue_only: bool) -> str:
+    """What a ``due`` list holds, for its title: ``--overdue`` lists late items alone."""
+    if overdue_only:
+        return _("late items only")
+    return _("late and due within {n} days").format(n=within)
+
+
+def nothing_due(overdue_only: bool) -> str:
+    """The line of an empty ``due`` list."""
+    return _("Nothing late.") if overdue_only else _("Nothing late or due.")
+
+
+def due_tally_para(t: DueTally, within: int, overdue_only: bool = False) -> Para:
+    """What the list adds up to, worst first (``overdue_only``: what is not late is not
+    counted, since the list does not show it)."""
     parts = [part((_("{n} overdue ({c} critical)").format(n=t.overdue, c=t.critical_overdue),
                    "bold red" if t.critical_overdue else "")),
              part((_("{n} blocked ({c} critical)").format(n=t.blocked, c=t.critical_blocked),
-                   "red" if t.blocked else "")),
-             part(_("{n} due within {days} days").format(n=t.due_soon, days=within))]
+                   "red" if t.blocked else ""))]
+    if not overdue_only:
+        parts.append(part(_("{n} due within {days} days").format(n=t.due_soon, days=within)))
     if t.worst is not None:
         parts.append(part(_("most overdue: {region} ({n})").format(
             region=region_label(t.worst[0]), n=t.worst[1])))
@@ -566,16 +580,16 @@ def unreported_para(silent: Sequence[Region]) -> Para | None:
 
 def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally: DueTally,
                silent: Sequence[Region], within: int, sample: bool,
-               limit: int | None, width: int | None = None) -> Screen:
+               limit: int | None, width: int | None = None, overdue_only: bool = False
+               ) -> Screen:
     """``pilkada due``: the tally, the blocked items with their reasons, then the rows worst
     first, cut to a screenful on a terminal ``width`` columns wide."""
     d = r.results[target.code].d
     names = {x.code: x for x in [target, *r.subtree(target.code)]}
     screen = Screen()
     days = (r.cycle.voting_day - d).days
-    screen.add(*banner(sample), title_line(r, target, d, days,
-                                           _("late and due within {n} days").format(n=within)),
-               due_tally_para(tally, within))
+    screen.add(*banner(sample), title_line(r, target, d, days, due_heading(within, overdue_only)),
+               due_tally_para(tally, within, overdue_only))
     note = unreported_para(silent)
     if note is not None:
         screen.add(note)
@@ -595,7 +609,7 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally:
         screen.add(None, *items_due_blocks(rows, names, width, limit,
                                            _("--all shows every row")))
     elif not blocked:
-        screen.add(Para((part(_("Nothing late or due.")),), style="dim"))
+        screen.add(Para((part(nothing_due(overdue_only)),), style="dim"))
     return screen
 
 
