@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import shutil
 import textwrap
@@ -164,3 +165,14 @@ def event(origin: str, *, region: str = "16.10", item: str = "nphd-kpu", seq: in
                  progress=None, note="" if status == "done" else "alasan", evidence=(), by="x",
                  at=parse_at(at), recorded=parse_recorded(recorded), batch=batch,
                  batch_size=batch_size)
+
+
+_COPIES = itertools.count()
+
+
+def copy_of(world: dict[str, object], name: str) -> Office:
+    """A fresh copy of office ``name``'s workspace in a module's shared ``world`` (a dict with
+    ``root`` and the offices), beside the others so relative cycle paths hold."""
+    o = world[name]
+    assert isinstance(o, Office)
+    return o.copy(world["root"], f"{name}-{next(_COPIES)}")  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from pilkada_cli.offices import Office as Listed
 from pilkada_cli.trust import FUTURE_ALLOWANCE, OfficeName, Own, judge, office_names
 from sharing import (
     Office,
+    copy_of,
     event,
     forge,
     new_office,
@@ -66,16 +67,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 _COPIES = itertools.count()
 
 
-def _copy(world: dict[str, object], name: str) -> Office:
-    o = world[name]
-    assert isinstance(o, Office)
-    return o.copy(world["root"], f"{name}-{next(_COPIES)}")  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def prov(world: dict[str, object]) -> Office:
     """A fresh copy of the province for one test (its own origin starts when it writes)."""
-    return _copy(world, "prov")
+    return copy_of(world, "prov")
 
 
 def _oi(world: dict[str, object]) -> Office:
@@ -340,7 +335,7 @@ def test_a_partial_batch_is_imported_with_a_warning_and_counts_once_whole(
 
 def test_log_names_offices_by_the_receivers_list_and_marks_the_unverified(
         world: dict[str, object], tmp_path: Path) -> None:
-    prov, oi = _copy(world, "prov"), _copy(world, "oi")
+    prov, oi = copy_of(world, "prov"), copy_of(world, "oi")
     # at the province: Ogan Ilir by the listed name, not its claim's "Kabupaten Ogan Ilir"
     assert {(e["office"], e["office_verified"]) for e in prov.log("16.10")} == {
         ("Kab. Ogan Ilir", True)}
@@ -355,7 +350,7 @@ def test_log_names_offices_by_the_receivers_list_and_marks_the_unverified(
     assert {(e["by"], e["office"], e["office_verified"]) for e in doc["events"]} == {
         ("Rina", "Kabupaten Ogan Ilir", True)}  # 16.10 has only Ogan Ilir's record so far
     oi.run("import", str(tmp_path / "back.pilkada"))
-    prov2 = _copy(world, "prov")
+    prov2 = copy_of(world, "prov")
     prov2.run("blocked", "16.10", "gudang", "--reason", "atap bocor", "--at", "2024-02-24",
               "--by", "Desk")
     prov2.run("export", "16.10", "--out", str(tmp_path / "desk.pilkada"))
@@ -378,7 +373,7 @@ def test_an_honest_round_trip_works_and_stays_idempotent(
         world: dict[str, object], tmp_path: Path) -> None:
     """Province -> regency -> province -> regency: each bundle carries the receiver's own
     events, claim and seen notes back to it, which is never a reason to refuse."""
-    prov, oi = _copy(world, "prov"), _copy(world, "oi")
+    prov, oi = copy_of(world, "prov"), copy_of(world, "oi")
     prov.run("blocked", "16.10", "gudang", "--reason", "atap bocor", "--at", "2024-02-24",
              "--by", "Desk")
     prov.run("export", "16.10", "--out", str(tmp_path / "p1.pilkada"))

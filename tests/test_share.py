@@ -17,7 +17,7 @@ import pytest
 from pilkada_cli import bundle, keys
 from pilkada_cli.events import Event, to_line
 from pilkada_cli.instant import parse_at, parse_recorded
-from sharing import Office, new_office, records_digest, trust, without_names, write_cycle
+from sharing import Office, copy_of, new_office, records_digest, trust, without_names, write_cycle
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +44,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 _COPIES = itertools.count()
 
 
-def _copy(world: dict[str, object], name: str) -> Office:
-    """A fresh copy of an office's workspace, beside the others (the cycle path is relative)."""
-    o = world[name]
-    assert isinstance(o, Office)
-    return o.copy(world["root"], f"{name}-{next(_COPIES)}")  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def prov(world: dict[str, object]) -> Office:
     """A fresh copy of the province workspace for one test."""
-    return _copy(world, "prov")
+    return copy_of(world, "prov")
 
 
 def _path(world: dict[str, object], name: str) -> Path:
@@ -111,7 +104,7 @@ def _rows(text: str, code: str) -> object:
 
 
 def test_import_both_ways(world: dict[str, object], prov: Office, tmp_path: Path) -> None:
-    oi2 = _copy(world, "oi")
+    oi2 = copy_of(world, "oi")
     prov.run("import", str(_path(world, "oi.pilkada")))
     prov.run("done", "16.10", "gudang", "--at", "2024-02-25")  # the province's desk records
     prov.run("export", "16.10", "--out", str(tmp_path / "back.pilkada"))
@@ -133,7 +126,7 @@ def test_unsigned_bundle_without_offices_is_accepted_with_a_warning(
                        world["cycle"])  # type: ignore[arg-type]
     plain.run("done", "16.10", "nphd-kpu", "--at", "2024-02-20")
     plain.run("export", "--out", str(tmp_path / "plain.pilkada"))
-    other = _copy(world, "oi")
+    other = copy_of(world, "oi")
     result = other.run("import", str(tmp_path / "plain.pilkada"))
     assert "Warning: the bundle is not signed; accepted because pilkada.yaml lists no offices" \
         in result.output
@@ -377,7 +370,7 @@ def test_a_bad_offices_list_is_a_config_error_with_its_line(
 def test_export_since_a_date_and_of_some_regions(world: dict[str, object],
                                                  tmp_path: Path) -> None:
     """--since takes what was recorded on or after the date; regions take their subtrees."""
-    oi = _copy(world, "oi")
+    oi = copy_of(world, "oi")
     log = oi.log()
     assert len(log) == 3
     recorded = sorted(e["recorded"][:10] for e in log)
