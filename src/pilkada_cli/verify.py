@@ -28,9 +28,11 @@ from pilkada_cli.recordfile import (
     RecordFile,
     Scan,
     finding,
+    oversized,
     parse_bytes,
+    read_record,
 )
-from pilkada_cli.safefile import FILE_MODE, append_durably, read_regular, replace_atomic
+from pilkada_cli.safefile import FILE_MODE, append_durably, replace_atomic
 
 FUTURE_SLACK = timedelta(minutes=5)
 # Runs on one machine stamp ``recorded`` before they wait for the lock that assigns seq, so a
@@ -57,13 +59,21 @@ class RepairReport:
 
 def verify(journal: Journal, as_of: AsOf | None = None) -> list[Finding]:
     """Every finding about every record file, ordered by path and line; conflicts as
-    ``status`` at ``as_of`` (default now) shows them."""
-    scan = journal.scan(strays=True)
+    ``status`` at ``as_of`` (default now) shows them. A file above the size limit is a
+    finding, and not read."""
+    scan = _scan(journal, strays=True)
     found = scan.problems + scan.warnings
     found += _check_sequences(scan, datetime.now(timezone.utc))
     found += _check_clocks(scan)
     found += _check_conflicts(journal, scan, as_of or AsOf.now())
     return sorted(found, key=lambda f: (f.path, f.line or 0, f.kind))
+
+
+def _scan(journal: Journal, strays: bool = False) -> Scan:
+    """``journal.scan`` of every file within the size limit; each file above it a finding."""
+    files, listed = journal.snapshot(strays=strays)
+    files, big = oversized(files)
+    return journal.scan(strays=strays, listing=(files, listed + big))
 
 
 def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
@@ -151,7 +161,7 @@ def repair(journal: Journal) -> RepairReport:
     Nothing is deleted. Incomplete batches, newer-version records and warnings are left as
     they are and returned in ``left``. Raises StorageError if a file cannot be rewritten.
     """
-    scan = journal.scan()
+    scan = _scan(journal)
     moveable = scan.moveable()
     keep = {ev.id: ev for ev in scan.events}
     moved: list[Finding] = []
@@ -173,7 +183,7 @@ def _repair_file(df: RecordFile, keep: dict[str, Event]) -> list[Finding]:
     lock = file_lock(df.path + ".lock")
     try:
         with lock:
-            data, _st = read_regular(df.path)
+            data, _st = read_record(df)
             bad = _bad_lines(df, data, keep)
             if bad:
                 lines = data.split(b"\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -274,8 +275,33 @@ def handled(func: F) -> F:
             fail(str(e), e.exit_code)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except MemoryError:
+            pass  # said below, once the frames that held the memory are let go
+        out_of_memory()
 
     return wrapper  # type: ignore[return-value]
+
+
+def out_of_memory() -> None:
+    """The end of a command that ran out of memory: one plain sentence on stderr and exit 3,
+    never a traceback. A change being written when memory ran out was undone (the journal's
+    append is all or nothing)."""
+    say_out_of_memory()
+    raise typer.Exit(int(ExitCode.STORAGE))
+
+
+def say_out_of_memory() -> None:
+    """The sentence of ``out_of_memory``, written without rich (which might need memory it
+    cannot get); also what entry.py says when memory ran out outside a command."""
+    import gc
+
+    gc.collect()
+    message = _("Error: this command needed more memory than the computer could give, and "
+                "stopped. Close other programs and try again; `pilkada verify` tells whether "
+                "a record file is unusually large.")
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
 
 
 def fail(message: str, code: ExitCode) -> None:
