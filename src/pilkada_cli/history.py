@@ -55,35 +55,38 @@ def log_filter(events: Iterable[Event], region: str | None = None, item: str | N
 
 @dataclass
 class LogSummary:
-    """What the log's table columns need to know of the events shown: how many, where, which
-    items, people and offices, which statuses, the widest note and evidence (length and
-    terminal cells, and whether any has more than blanks), and per month the most digits a
-    day and year of each time take in its region's zone (a shown date's width)."""
+    """What the log's table columns need to know of the events shown: how many, in which time
+    zones, the widest region name (length, terminal cells), which items, people and offices,
+    which statuses (status, progress, undo), the widest note and evidence (length, cells, and
+    whether any has more than blanks), and per zone and month the most digits a day and year
+    of each time take there (a shown date's width)."""
 
     count: int = 0
-    regions: set[str] = field(default_factory=set)
+    zones: set[str] = field(default_factory=set)
+    names: tuple[int, int] = (0, 0)
     origins: set[str] = field(default_factory=set)
     items: set[str] = field(default_factory=set)
     bys: set[str] = field(default_factory=set)
-    combos: set[tuple[str, int | None, bool]] = field(default_factory=set)  # status, progress,
-    # undo
+    combos: set[tuple[str, int | None, bool]] = field(default_factory=set)
     note: tuple[int, int, bool] = (0, 0, False)
     evidence: tuple[int, int, bool] = (0, 0, False)
     at_digits: dict[str, list[int]] = field(default_factory=dict)  # zone -> per month
     rec_digits: dict[str, list[int]] = field(default_factory=dict)
 
-    def widen(self, note: tuple[int, int, bool], evidence: tuple[int, int, bool]) -> None:
-        """Take a note's and evidence's (length, cells, any) into account."""
-        a, b = self.note, self.evidence
+    def widen(self, note: tuple[int, int, bool], evidence: tuple[int, int, bool],
+              name: tuple[int, int]) -> None:
+        """Take a note's, evidence's (length, cells, any) and a name's into account."""
+        a, b, c = self.note, self.evidence, self.names
         self.note = (max(a[0], note[0]), max(a[1], note[1]), a[2] or note[2])
         self.evidence = (max(b[0], evidence[0]), max(b[1], evidence[1]), b[2] or evidence[2])
+        self.names = (max(c[0], name[0]), max(c[1], name[1]))
 
     def dates(self, zone: str, at_digits: Iterable[int], rec_digits: Iterable[int]) -> None:
         """Take per-month digits of dates shown in ``zone`` into account."""
+        self.zones.add(zone)
         for kept, more in ((self.at_digits, at_digits), (self.rec_digits, rec_digits)):
             old = kept.get(zone, [0] * 12)
             kept[zone] = [max(x, y) for x, y in zip(old, more, strict=True)]
-
 
 def event_json(ev: Event, offices: Offices) -> dict[str, Any]:
     """One event of the trail as JSON (``office``: null when the origin never said)."""

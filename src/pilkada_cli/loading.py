@@ -110,8 +110,9 @@ class KeptLog:
         """The shown events of ``parts``, newest first."""
         from pilkada_cli.cache import logstream
 
+        self.lines.share(len(parts))
         for part, rec in logstream.merged(parts):
-            yield self.lines.event(part.keys, rec)
+            yield self.lines.event(part.keys, rec, part)
 
     def close(self) -> None:
         self.lines.close()
@@ -131,7 +132,7 @@ def kept_log(ws: Workspace) -> KeptLog | None:
     if not cache.enabled():
         return None
     from pilkada_cli.cache import logkeys, logrules, logstream
-    from pilkada_cli.render.logstream import measure, measure_key
+    from pilkada_cli.render.logstream import measure, measure_key, region_label
 
     journal = Journal(ws.records_dir)
     where = cache.folder(ws)
@@ -139,19 +140,17 @@ def kept_log(ws: Workspace) -> KeptLog | None:
         files, listing = listed_before(journal, where)
     groups = logkeys.by_province(files)
     extra = measure_key()
-    lines = logstream.Lines(lambda k: journal.record_file(k.region, k.origin).path)
+    lines = logstream.Lines(str(journal.root))
     temporary = None
     try:
-        provinces = [logkeys.update(where, name, group, measure, extra)
-                     for name, group in groups.items()]
+        provinces = logkeys.update_all(where, groups, measure, region_label, extra)
         logkeys.prune(where, groups)
     except OSError:  # the cache cannot be written: this run's keys in a temporary folder
         import tempfile
 
         temporary = Path(tempfile.mkdtemp(prefix="pilkada-log-"))
         try:
-            provinces = [logkeys.update(temporary, name, group, measure, extra)
-                         for name, group in groups.items()]
+            provinces = logkeys.update_all(temporary, groups, measure, region_label, extra)
         except BaseException:
             import shutil
 
@@ -159,8 +158,7 @@ def kept_log(ws: Workspace) -> KeptLog | None:
             raise
     rules = logrules.rules(None if temporary else where, provinces,
                            lambda k, rec: lines.event(k, rec), extra)
-    problems = (sum(k.problems for p in provinces for k in p.files)
-                + sum(p.problems for p in provinces) + rules.problems
+    problems = (sum(sum(p.columns["problems"]) + p.problems for p in provinces) + rules.problems
                 + sum(f.severity != "warning" for f in listing))
     return KeptLog(journal, provinces, rules, problems, lines, temporary)
 

@@ -1,21 +1,21 @@
 """``pilkada log`` without holding the log in memory: each record file's events as fixed-size
 keys in the log's order (newest first), with what a filter and a column's width need of each,
 kept per province: ``log-<province>.pkl`` (the catalog: per record file its signature, where
-its keys are, what its events hold) and ``log-<province>.keys`` (the keys of every file, one
-after the other, then the sorted 64-bit prefixes of the province's event ids).
+its keys are and what its events hold, as columns; and what the whole province holds) and
+``log-<province>.keys`` (the keys of every file, one after the other, then the province's
+sorted 64-bit id prefixes, for the rules across files: logrules.py).
 
 A key (``REC``) holds an event's two instants and id (the order), where its line is in its file
 (read again only when the event is shown), its item and person as indexes into the file's
-lists and its status, progress, undo flag, ``at`` date and batch (the filters and the rules
-across files), and the widths of its note and evidence as every format lays them out (the
-plain table's columns are as wide as their widest cell, so a file's widest note is kept).
+lists, its status, progress, undo flag, ``at`` date and batch (the filters and the rules
+across files), and the widths of its note and evidence as the tables lay them out (the plain
+table pads each column to its widest cell, so the widest of each file is kept too).
 
 A province's files are read again only where their signature changed (an append, a pull, a
-repair, a file added or removed); its keys are then written again whole. Each file's keys carry
-a digest, checked before they are used: a damaged or planted file is rebuilt, never believed.
-Files are read through the one record reader (recordfile.py), so what a file holds here is
-exactly what ``Journal.read`` would take from it alone; the rules across files are
-logrules.py's.
+repair, a file added or removed); its keys file and catalog are then written again whole. Each
+file's keys carry a digest, checked before they are used: a damaged or planted keys file is
+rebuilt, never believed. Files are read through the one record reader (recordfile.py), so
+what a file holds here is exactly what ``Journal.read`` takes from it alone.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import contextlib
 import os
 import struct
 import sys
+import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
@@ -50,16 +51,21 @@ DAY_US = 86_400_000_000
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 PARALLEL_FILES = 2000  # reading more files than this uses every core (as cache/columns.py)
 _MAGIC = b"pilkada-log-keys-1\n"
-_CODE = ("cache/logkeys.py", "cache/logrules.py", "render/text.py")
+_HEAD = len(_MAGIC) + 16  # magic, token
+_SEP = "\x00"  # between the names of a file's items, people, batches (never in a name)
+_CODE = ("cache/logkeys.py", "cache/logrules.py", "render/text.py", "render/log.py",
+         "render/logstream.py", "data/wilayah.csv")
 
-# A text's (length, terminal cells) as the plain and the terminal table lay it out: given by the
-# caller (render.log.measure), so what is kept here is exactly what the renderer would compute.
+# A text's (length, terminal cells) as the plain and the terminal table lay it out, and a
+# region's cell text: given by the caller (render.logstream), so what is kept here is exactly
+# what the renderer computes.
 Measure = Callable[[str], tuple[int, int]]
+Label = Callable[[str], str]
 
 
 def code_key(extra: tuple[object, ...] = ()) -> tuple[object, ...]:
-    """What the kept keys' meaning depends on: the cache's code, these modules, the caller's
-    measure (its module's files, ``extra``)."""
+    """What the kept keys mean depends on: the cache's code, these modules and the region
+    names, and what the caller's measure depends on (``extra``)."""
     return (entries.code_key(), entries.files_key(_CODE), extra)
 
 
@@ -78,67 +84,163 @@ def digits(us: int, offset: int) -> tuple[int, int]:
 
 
 class FileKeys:
-    """One record file's keys as kept in its province's catalog: where they are, and what its
-    events hold as a whole (a filter that takes every event of the file needs nothing more)."""
+    """One record file's entry in its province's catalog (a view of its columns): where its
+    keys are, and what its events hold as a whole (a filter that takes every event of the
+    file needs nothing more)."""
 
-    __slots__ = ("shown", "region", "origin", "sig", "n", "start", "digest", "head", "items",
-                 "bys", "batches", "sizes", "counts", "combos", "note", "evidence",
-                 "at_digits", "rec_digits", "problems", "warnings", "days")
-    FIELDS = __slots__
+    __slots__ = ("_c", "i", "shown", "region", "origin", "n", "start")
 
-    shown: str
-    region: str
-    origin: str
-    sig: Sig
-    n: int  # good events (the file's own rules applied)
-    start: int  # where its keys begin in the province's keys file
-    digest: bytes  # of its keys
-    head: bytes  # its first (newest) key, b"" when it has none
-    items: list[str]
-    bys: list[str]
-    batches: list[str]
-    sizes: list[int]  # the largest ``n`` named per batch
-    counts: list[int]  # events per batch
-    combos: list[tuple[int, int, bool]]  # (status code, progress or -1, undo) present
-    note: tuple[int, int, bool]  # widest note (length, cells), any note with more than blanks
-    evidence: tuple[int, int, bool]
-    at_digits: bytes  # per month (0-11): most digits of day and year of ``at`` in its zone
-    rec_digits: bytes  # ... of ``recorded``
-    problems: int  # findings of error severity (each counts in log's warning)
-    warnings: int
-    days: tuple[int, int]  # first and last ``at`` date (ordinals; (0, 0) when none)
+    def __init__(self, columns: dict[str, Any], i: int) -> None:
+        self._c, self.i = columns, i
+        self.shown: str = columns["shown"][i]
+        _records, self.region, name = self.shown.rsplit("/", 2)
+        self.origin = name[:-len(".jsonl")]
+        self.n: int = columns["n"][i]  # good events (the file's own rules applied)
+        self.start: int = columns["start"][i]  # where its keys begin in the keys file
 
-    def __init__(self, **values: Any) -> None:
-        if values.keys() != set(self.FIELDS):
-            raise ValueError("not the fields of FileKeys")
-        for name, value in values.items():
-            setattr(self, name, value)
+    @property
+    def sig(self) -> Sig:
+        s = self._c["sig"]
+        return (s[5 * self.i], s[5 * self.i + 1], s[5 * self.i + 2], s[5 * self.i + 3],
+                s[5 * self.i + 4])
 
-    def stored(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.FIELDS}
+    @property
+    def digest(self) -> bytes:
+        return bytes(self._c["digest"][16 * self.i:16 * self.i + 16])
 
-    @classmethod
-    def from_stored(cls, kept: Any) -> FileKeys:
-        keys = cls(**kept)
-        if not (type(keys.n) is int and keys.n >= 0 and type(keys.start) is int
-                and len(keys.head) == (REC.size if keys.n else 0)
-                and len(keys.at_digits) == len(keys.rec_digits) == 12
-                and len(keys.sizes) == len(keys.counts) == len(keys.batches)):
-            raise ValueError("a damaged catalog entry")
-        return keys
+    @property
+    def head(self) -> bytes:
+        """Its first (newest) key."""
+        return bytes(self._c["head"][REC.size * self.i:REC.size * (self.i + 1)])
+
+    @property
+    def items(self) -> list[str]:
+        return _names(self._c["all_items"], _piece(self._c, "items", self.i))
+
+    @property
+    def bys(self) -> list[str]:
+        return _names(self._c["all_bys"], _piece(self._c, "bys", self.i))
+
+    @property
+    def batches(self) -> list[str]:
+        raw = _piece(self._c, "batches", self.i)
+        return [raw[j:j + 16].hex() for j in range(0, len(raw), 16)]
+
+    @property
+    def sizes(self) -> list[int]:
+        """The largest ``n`` named per batch."""
+        at = self._c["batches_at"]
+        return list(self._c["sizes"][at[self.i] // 16:at[self.i + 1] // 16])
+
+    @property
+    def counts(self) -> list[int]:
+        """Events per batch."""
+        at = self._c["batches_at"]
+        return list(self._c["counts"][at[self.i] // 16:at[self.i + 1] // 16])
+
+    @property
+    def problems(self) -> int:
+        n: int = self._c["problems"][self.i]
+        return n
+
+    @property
+    def days(self) -> tuple[int, int]:
+        """First and last ``at`` date (ordinals)."""
+        d = self._c["days"]
+        return d[2 * self.i], d[2 * self.i + 1]
+
+    def summary(self) -> Held:
+        """What its events hold, for the table's widths."""
+        c, i = self._c, self.i
+        w = c["widths"]
+        return Held(_piece(c, "combos", i), (w[6 * i], w[6 * i + 1], bool(w[6 * i + 2])),
+                    (w[6 * i + 3], w[6 * i + 4], bool(w[6 * i + 5])),
+                    (c["names"][2 * i], c["names"][2 * i + 1]),
+                    bytes(c["digits"][24 * i:24 * i + 24]))
+
+
+def _piece(columns: dict[str, Any], name: str, i: int) -> bytes:
+    """File ``i``'s part of a column kept as one blob (``name``) and offsets (``name_at``)."""
+    at = columns[name + "_at"]
+    return bytes(columns[name][at[i]:at[i + 1]])
+
+
+def _blob(pieces: Iterable[bytes]) -> tuple[bytes, array[int]]:
+    """Pieces as one blob and the offsets of each (one more than there are pieces)."""
+    at = array("q", [0])
+    out = []
+    for piece in pieces:
+        out.append(piece)
+        at.append(at[-1] + len(piece))
+    return b"".join(out), at
+
+
+def _names(table: list[str], indexes: bytes) -> list[str]:
+    """A file's names (items, people) from their indexes into the province's ``table``."""
+    found = array("I")
+    found.frombytes(indexes)
+    return [table[j] for j in found]
+
+
+class Held:
+    """What a set of events holds for the table's widths: the (status, progress + 1, undo)
+    triples present (3 bytes each), the widest note and evidence (length, cells, any with more
+    than blanks), the widest region name (length, cells), and per month the most digits of a
+    day and year of ``at`` (12 bytes) and of ``recorded`` (12) in the region's zone."""
+
+    __slots__ = ("combos", "note", "evidence", "name", "digits")
+
+    def __init__(self, combos: bytes, note: tuple[int, int, bool],
+                 evidence: tuple[int, int, bool], name: tuple[int, int], digits: bytes) -> None:
+        self.combos, self.note, self.evidence = combos, note, evidence
+        self.name, self.digits = name, digits
+
+    def triples(self) -> Iterable[tuple[str, int | None, bool]]:
+        """The statuses present as (status, progress or None, undo)."""
+        c = self.combos
+        for j in range(0, len(c), 3):
+            yield STATUSES[c[j]], (c[j + 1] - 1 if c[j + 1] else None), bool(c[j + 2])
 
 
 # --- one file ---------------------------------------------------------------------------------
 
 
-def build(file: RecordFile, measure: Measure) -> tuple[FileKeys | None, bytes, int]:
-    """Read one record file through the record reader: its keys (newest first), what it holds,
-    and its problem count. None (and the problems) when it cannot be read; StorageError above
-    the reader's size limit."""
+class Built:
+    """A file's entry as read now, before it is placed in its province's keys file."""
+
+    __slots__ = ("shown", "sig", "n", "digest", "head", "items", "bys", "batches", "sizes",
+                 "counts", "held", "problems", "warnings", "days", "keys", "prefixes")
+
+    shown: str
+    sig: Sig
+    n: int
+    digest: bytes
+    head: bytes
+    items: str  # the names, joined by _SEP
+    bys: str
+    batches: str
+    sizes: tuple[int, ...]
+    counts: tuple[int, ...]
+    held: Held
+    problems: int
+    warnings: int
+    days: tuple[int, int]
+    keys: bytes
+    prefixes: array[int]
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+def build(file: RecordFile, measure: Measure, label: Label) -> tuple[Built | None, int]:
+    """Read one record file through the record reader: its keys (newest first) and what its
+    events hold; None (and the problem) when it cannot be read. StorageError above the
+    reader's size limit."""
     try:
         data, st = read_record(file)
     except OSError:
-        return None, b"", 1  # unreadable: one problem (recordfile.unreadable), nothing kept
+        return None, 1  # unreadable: one problem (recordfile.unreadable), nothing kept
     p = parse_bytes(file._replace(sig=signature(st)), data)
     starts = array("q", [0])
     pos = data.find(b"\n")
@@ -152,16 +254,17 @@ def build(file: RecordFile, measure: Measure) -> tuple[FileKeys | None, bytes, i
     batches: dict[str, int] = {}
     sizes: list[int] = []
     counts: list[int] = []
-    combos: set[tuple[int, int, bool]] = set()
-    note = [0, 0, False]
-    evidence = [0, 0, False]
-    at_digits, rec_digits = bytearray(12), bytearray(12)
+    combos: set[tuple[int, int, int]] = set()
+    n_len = n_cells = e_len = e_cells = 0
+    n_any = e_any = False
+    widest = bytearray(24)
+    days: dict[int, tuple[int, int]] = {}  # day number in the zone -> month, digits
     rows = []
     for ev, lineno in zip(p.events, p.lines, strict=True):
         start = starts[lineno - 1]
-        n_len, n_cells = measure(ev.note)
+        note = measure(ev.note) if ev.note else (0, 0)
         proof = "; ".join(ev.evidence)
-        e_len, e_cells = measure(proof)
+        ev_w = measure(proof) if proof else (0, 0)
         flags = (UNDO if ev.undoes is not None else 0) | (NOTE if ev.note.strip() else 0) | (
             EVIDENCE if proof.strip() else 0)
         batch = -1
@@ -170,66 +273,94 @@ def build(file: RecordFile, measure: Measure) -> tuple[FileKeys | None, bytes, i
             if batch == len(sizes):
                 sizes.append(ev.batch_size)
                 counts.append(0)
-            sizes[batch] = max(sizes[batch], ev.batch_size)
+            elif ev.batch_size > sizes[batch]:
+                sizes[batch] = ev.batch_size
             counts[batch] += 1
         progress = -1 if ev.progress is None else ev.progress
-        combos.add((STATUS_CODE[ev.status], progress, ev.undoes is not None))
-        note[:] = max(note[0], n_len), max(note[1], n_cells), note[2] or bool(flags & NOTE)
-        evidence[:] = (max(evidence[0], e_len), max(evidence[1], e_cells),
-                       evidence[2] or bool(flags & EVIDENCE))
-        for moment, widest in ((ev.at.us, at_digits), (ev.recorded.us, rec_digits)):
-            month, n = digits(moment, offset)
-            widest[month] = max(widest[month], n)
+        status = STATUS_CODE[ev.status]
+        combos.add((status, progress + 1, 1 if ev.undoes is not None else 0))
+        if note[0] > n_len:
+            n_len = note[0]
+        if note[1] > n_cells:
+            n_cells = note[1]
+        if ev_w[0] > e_len:
+            e_len = ev_w[0]
+        if ev_w[1] > e_cells:
+            e_cells = ev_w[1]
+        n_any = n_any or bool(flags & NOTE)
+        e_any = e_any or bool(flags & EVIDENCE)
+        for moment, base in ((ev.at.us, 0), (ev.recorded.us, 12)):
+            day = (moment + offset) // DAY_US
+            found = days.get(day)
+            if found is None:
+                found = days[day] = digits(moment, offset)
+            if found[1] > widest[base + found[0]]:
+                widest[base + found[0]] = found[1]
+        at_day = ev.at.day.toordinal()
         rows.append(((ev.at.us, ev.recorded.us, ev.id), REC.pack(
             ev.at.us, ev.recorded.us, bytes.fromhex(ev.id), start,
             starts[lineno] - 1 - start, items.setdefault(ev.item, len(items)),
-            bys.setdefault(ev.by, len(bys)), STATUS_CODE[ev.status], progress, flags,
-            ev.at.day.toordinal(), n_len, n_cells, e_len, e_cells, batch)))
+            bys.setdefault(ev.by, len(bys)), status, progress, flags, at_day, note[0],
+            note[1], ev_w[0], ev_w[1], batch)))
     rows.sort(reverse=True)  # newest first: the log's order
     keys = b"".join(row for _key, row in rows)
-    day_list = [REC.unpack_from(keys, i)[DAY] for i in range(0, len(keys), REC.size)]
+    day_list = [ev.at.day.toordinal() for ev in p.events]
     problems = sum(f.severity != "warning" for f in p.findings)
-    return FileKeys(
-        shown=file.shown, region=file.region, origin=file.origin, sig=p.file.sig, n=len(rows),
-        start=0, digest=entries.blake2b(keys), head=keys[:REC.size], items=list(items),
-        bys=list(bys), batches=list(batches), sizes=sizes, counts=counts,
-        combos=sorted(combos), note=(note[0], note[1], bool(note[2])),
-        evidence=(evidence[0], evidence[1], bool(evidence[2])), at_digits=bytes(at_digits),
-        rec_digits=bytes(rec_digits), problems=problems,
-        warnings=len(p.findings) - problems,
-        days=(min(day_list), max(day_list)) if day_list else (0, 0)), keys, problems
+    assert p.file.sig is not None
+    return Built(
+        shown=file.shown, sig=p.file.sig, n=len(rows), digest=entries.blake2b(keys),
+        head=keys[:REC.size] or bytes(REC.size), items=_SEP.join(items), bys=_SEP.join(bys),
+        batches=_SEP.join(batches), sizes=tuple(sizes), counts=tuple(counts),
+        held=Held(b"".join(bytes(c) for c in sorted(combos)), (n_len, n_cells, n_any),
+                  (e_len, e_cells, e_any), measure(label(file.region)), bytes(widest)),
+        problems=problems, warnings=len(p.findings) - problems,
+        days=(min(day_list), max(day_list)) if day_list else (0, 0), keys=keys,
+        prefixes=id_prefixes(keys)), problems
 
 
-def _build_one(measure: Measure, file: RecordFile) -> tuple[FileKeys | None, bytes, int]:
-    return build(file, measure)
+def _build_one(measure: Measure, label: Label, file: RecordFile) -> tuple[Built | None, int]:
+    return build(file, measure, label)
 
 
-def build_all(files: Sequence[RecordFile], measure: Measure
-              ) -> list[tuple[FileKeys | None, bytes, int]]:
-    """``build`` of each file; in worker processes when there are many (a first run reads
-    every line of a national workspace), where processes are forked."""
-    work = partial(_build_one, measure)
-    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                  else os.cpu_count() or 1, 8)
-    if len(files) < PARALLEL_FILES or workers < 2 or not sys.platform.startswith("linux"):
-        return [work(f) for f in files]
-    import multiprocessing
-    import pickle
+class Builder:
+    """``build`` of many files; in worker processes when there are many (a first run reads
+    every line of a national workspace), where processes are forked: one pool for the run."""
 
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(work, files, chunksize=16)
-    except (OSError, RuntimeError, pickle.PicklingError):
-        return [work(f) for f in files]
+    def __init__(self, measure: Measure, label: Label, files: int) -> None:
+        self.work = partial(_build_one, measure, label)
+        self._pool: Any = None
+        workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1, 8)
+        if files >= PARALLEL_FILES and workers >= 2 and sys.platform.startswith("linux"):
+            import multiprocessing
+
+            with contextlib.suppress(OSError, RuntimeError):
+                self._pool = multiprocessing.get_context("fork").Pool(workers)
+
+    def __call__(self, files: Sequence[RecordFile]) -> list[tuple[Built | None, int]]:
+        if self._pool is not None and len(files) > 16:
+            import pickle
+
+            try:
+                found: list[tuple[Built | None, int]] = self._pool.map(self.work, files,
+                                                                       chunksize=16)
+                return found
+            except (OSError, RuntimeError, pickle.PicklingError):
+                self.close()
+        return [self.work(f) for f in files]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
 
 
 def id_prefixes(keys: bytes) -> array[int]:
     """The first 8 bytes of each key's id as big-endian numbers (their order is the ids')."""
     n = len(keys) // REC.size
     out = bytearray(8 * n)
-    base = 16  # the id's place in a key
     for j in range(8):
-        out[j::8] = keys[base + j::REC.size]
+        out[j::8] = keys[16 + j::REC.size]  # (the id starts at byte 16 of a key)
     prefixes = array("Q")
     prefixes.frombytes(bytes(out))
     if sys.byteorder == "little":
@@ -241,23 +372,47 @@ def id_prefixes(keys: bytes) -> array[int]:
 
 
 class Province:
-    """One province's kept keys, brought up to date with its files as listed: each file's
-    ``FileKeys`` (path order) and the keys file they are in, held open from the moment it was
-    checked (a run that replaces it meanwhile does not change what this one reads)."""
+    """One province's kept keys, brought up to date with its files as listed: its catalog's
+    columns (``files``: a view of each file's entry, path order) and the keys file, held open
+    from the moment it was checked (a run that replaces it meanwhile does not change what this
+    one reads)."""
 
     def __init__(self, where: Path, name: str) -> None:
         self.where, self.name = where, name
-        self.files: list[FileKeys] = []
+        self.columns: dict[str, Any] = {}
+        self._files: list[FileKeys] | None = None
         self.problems = 0  # of files that could not be read (no keys)
         self.token = ""  # names this version of the keys file
-        self.changed = False  # read again (or new) this run
-        self.old_token = ""  # the version the catalog named before this run ("" if none)
-        self.old_prefixes: array[int] | None = None  # ... and its id prefixes
         self._fd: int | None = None
 
     @property
     def path(self) -> Path:
         return self.where / f"log-{self.name}.keys"
+
+    @property
+    def files(self) -> list[FileKeys]:
+        """A view of each file's entry, path order (made when first asked for)."""
+        if self._files is None:
+            self._files = [FileKeys(self.columns, i) for i in range(len(self.columns["shown"]))]
+        return self._files
+
+    def file(self, i: int) -> FileKeys:
+        """A view of file ``i``'s entry."""
+        return self.files[i] if self._files is not None else FileKeys(self.columns, i)
+
+    @property
+    def held(self) -> Held:
+        """What every event of the province holds."""
+        h = self.columns["held"]
+        return Held(h[0], h[1], h[2], h[3], h[4])
+
+    @property
+    def origins(self) -> list[str]:
+        return list(self.columns["origins"])
+
+    @property
+    def count(self) -> int:
+        return sum(self.columns["n"])
 
     def open(self) -> bool:
         """Open the keys file, if it is the version the catalog names (``token``)."""
@@ -266,8 +421,7 @@ class Province:
             fd = open_nofollow(self.path)
         except OSError:
             return False
-        head = os.pread(fd, len(_MAGIC) + 16, 0)
-        if head != _MAGIC + bytes.fromhex(self.token):
+        if os.pread(fd, _HEAD, 0) != _MAGIC + bytes.fromhex(self.token):
             os.close(fd)
             return False
         self._fd = fd
@@ -286,7 +440,7 @@ class Province:
         """The sorted id prefixes of every file's events (kept after the keys)."""
         if self._fd is None:
             raise OSError("the keys file is not open")
-        start = len(_MAGIC) + 16 + sum(f.n for f in self.files) * REC.size
+        start = _HEAD + self.count * REC.size
         size = os.fstat(self._fd).st_size - start
         out = array("Q")
         out.frombytes(self.read(start, size - size % 8))
@@ -299,74 +453,121 @@ class Province:
             self._fd = None
 
 
-def update(where: Path, name: str, files: Sequence[RecordFile], measure: Measure,
-           extra: tuple[object, ...]) -> Province:
-    """The province ``name``'s keys for ``files`` (its record files as listed, path order):
-    kept where a file's signature is unchanged and its keys check out, else read again; the
-    catalog and keys file written again when anything changed. OSError if they cannot be
-    written (the caller keeps them elsewhere)."""
-    prov = Province(where, name)
-    kept = _catalog(where, name, extra)
-    old: dict[str, FileKeys] = {}
-    if kept is not None:
+_COLUMNS = {"shown": list, "sig": array, "n": array, "start": array, "digest": bytes,
+            "head": bytes, "items": bytes, "items_at": array, "bys": bytes, "bys_at": array,
+            "batches": bytes, "batches_at": array, "sizes": array, "counts": array,
+            "combos": bytes, "combos_at": array, "widths": array, "names": array,
+            "digits": bytes,
+            "problems": array, "warnings": array, "days": array, "origins": list,
+            "all_items": list, "all_bys": list, "held": tuple}
+
+
+def update_all(where: Path, groups: dict[str, list[RecordFile]], measure: Measure,
+               label: Label, extra: tuple[object, ...]) -> list[Province]:
+    """Every province's keys for its record files as listed (``groups``: province -> its
+    files, path order): kept where a file's signature is unchanged and its keys check out,
+    else read again; a province's catalog and keys file written again when anything in it
+    changed. OSError if they cannot be written (the caller keeps them elsewhere)."""
+    out: list[Province] = []
+    stale: list[tuple[Province, dict[str, Any] | None, list[RecordFile]]] = []
+    for name, files in groups.items():
+        prov = Province(where, name)
+        kept = _catalog(where, name, extra)
+        if kept is not None:
+            prov.columns, prov.token = kept, kept["token"]
+            if (len(kept["shown"]) == len(files)
+                    and _unchanged(files, kept["shown"], kept["sig"], kept["at"])
+                    and prov.open()):
+                out.append(prov)
+                continue
+        stale.append((prov, kept, files))
+        out.append(prov)
+    if stale:
+        fresh = sum(len(files) for _p, _k, files in stale)  # (at most: some are kept)
+        builder = Builder(measure, label, fresh)
         try:
-            old = {shown: FileKeys.from_stored(v) for shown, v in kept["files"].items()
-                   if not entries.racy(v["sig"], kept["at"])}
-            prov.token = prov.old_token = kept["token"]
-        except (KeyError, TypeError, ValueError, AttributeError):
-            old = {}
-    same = (kept is not None and len(old) == len(kept["files"]) == len(files)
-            and all(f.sig is not None and f.shown in old and old[f.shown].sig == f.sig
-                    for f in files))
-    if same and prov.open():
-        prov.files = [old[f.shown] for f in files]
-        return prov
-    blob = _whole(prov) if old else None
-    if blob is not None and prov.old_token:
-        prov.old_prefixes = array("Q")
-        end = len(_MAGIC) + 16 + sum(k.n for k in old.values()) * REC.size
-        with contextlib.suppress(ValueError):
-            tail = blob[end:] if all(k.start + k.n * REC.size <= end for k in old.values()) \
-                else b""
-            prov.old_prefixes.frombytes(tail[:len(tail) - len(tail) % 8])
+            for prov, kept, files in stale:
+                _rebuild(prov, kept, files, builder, extra)
+        finally:
+            builder.close()
+    return out
+
+
+def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[RecordFile],
+             builder: Builder, extra: tuple[object, ...]) -> None:
+    """A province's keys file and catalog written again: kept files' keys copied (checked),
+    the others read now."""
+    old: dict[str, tuple[FileKeys, bytes]] = {}
+    blob = _whole(prov) if kept is not None else None
+    if blob is not None and kept is not None:
+        for i, shown_i in enumerate(kept["shown"]):
+            k = FileKeys(kept, i)
+            if not entries.racy(k.sig, kept["at"]):
+                old[shown_i] = (k, blob[k.start:k.start + k.n * REC.size])
+    del blob
+    reuse: dict[str, Built] = {}
     fresh: list[RecordFile] = []
-    reuse: dict[str, tuple[FileKeys, bytes]] = {}
     for f in files:
-        k = old.get(f.shown)
-        if blob is not None and k is not None and f.sig is not None and k.sig == f.sig:
-            keys = blob[k.start:k.start + k.n * REC.size]
+        found = old.get(f.shown)
+        if found is not None and f.sig is not None and found[0].sig == f.sig:
+            k, keys = found
             if len(keys) == k.n * REC.size and entries.blake2b(keys) == k.digest:
-                reuse[f.shown] = (k, keys)
+                reuse[f.shown] = _again(k, keys)
                 continue
         fresh.append(f)
-    del blob
-    built = dict(zip((f.shown for f in fresh), build_all(fresh, measure), strict=True))
-    parts: list[bytes] = []
-    at = len(_MAGIC) + 16
+    del old
+    built = dict(zip((f.shown for f in fresh), builder(fresh), strict=True))
+    parts: list[Built] = []
     for f in files:
         if f.shown in reuse:
-            k, keys = reuse[f.shown]
+            parts.append(reuse[f.shown])
+            continue
+        made, problems = built[f.shown]
+        if made is None:
+            prov.problems += problems
         else:
-            made, keys, problems = built[f.shown]
-            if made is None:
-                prov.problems += problems
-                continue
-            k = made
-        k.start = at
-        at += len(keys)
-        prov.files.append(k)
-        parts.append(keys)
-    prov.changed = True
+            parts.append(made)
     _write(prov, parts, extra)
     if not prov.open():
         raise OSError("the keys file just written cannot be read back")
-    return prov
+    prov._files = None  # noqa: SLF001 (its own module)
+
+
+def _unchanged(files: Sequence[RecordFile], shown: list[str], sig: array[int], at: int) -> bool:
+    """Whether ``files`` are the catalog's, each with its signature, none changed within the
+    clock's tick before the catalog was written (entries.racy). (Compared as whole arrays:
+    a national workspace has tens of thousands of files.)"""
+    if any(f.sig is None for f in files) or [f.shown for f in files] != shown:
+        return False
+    now = array("q", [x for f in files for x in f.sig])  # type: ignore[union-attr]
+    limit = at - entries.RACY_NS
+    return now == sig and (not now or max(max(now[1::5]), max(now[2::5])) < limit)
+
+
+def _again(k: FileKeys, keys: bytes) -> Built:
+    """A kept file's entry as if read now (its keys checked)."""
+    held = k.summary()
+    c, i = k._c, k.i  # noqa: SLF001 (the catalog's own columns)
+    return Built(shown=k.shown, sig=k.sig, n=k.n, digest=k.digest, head=k.head,
+                 items=_SEP.join(k.items), bys=_SEP.join(k.bys), batches=_SEP.join(k.batches),
+                 sizes=tuple(k.sizes), counts=tuple(k.counts), held=held,
+                 problems=k.problems, warnings=c["warnings"][i], days=k.days, keys=keys,
+                 prefixes=id_prefixes(keys))
 
 
 def _catalog(where: Path, name: str, extra: tuple[object, ...]) -> dict[str, Any] | None:
     found = entries.read(where / f"log-{name}.pkl")
-    if (found is None or found.get("code") != code_key(extra) or type(found.get("files")) is not
-            dict or type(found.get("token")) is not str or type(found.get("at")) is not int):
+    if (found is None or found.get("code") != code_key(extra)
+            or type(found.get("token")) is not str or type(found.get("at")) is not int
+            or any(type(found.get(c)) is not t for c, t in _COLUMNS.items())):
+        return None
+    n = len(found["shown"])
+    if not (len(found["sig"]) == 5 * n and len(found["n"]) == len(found["start"]) == n
+            and all(len(found[c + "_at"]) == n + 1 and found[c + "_at"][-1] == len(found[c])
+                    for c in ("items", "bys", "batches", "combos"))
+            and 16 * len(found["sizes"]) == 16 * len(found["counts"]) == len(found["batches"])
+            and len(found["digest"]) == 16 * n and len(found["head"]) == REC.size * n
+            and len(found["widths"]) == 6 * n and len(found["digits"]) == 24 * n):
         return None
     return found
 
@@ -382,31 +583,90 @@ def _whole(prov: Province) -> bytes | None:
             os.close(fd)
     except OSError:
         return None
-    if data[:len(_MAGIC) + 16] != _MAGIC + bytes.fromhex(prov.token) or len(data) != size:
+    if data[:_HEAD] != _MAGIC + bytes.fromhex(prov.token) or len(data) != size:
         return None
     return data
 
 
-def _write(prov: Province, parts: list[bytes], extra: tuple[object, ...]) -> None:
+def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> None:
     """The keys file (a new token), then the catalog naming it: a run that stops in between
     leaves a catalog that does not match its keys file, which the next run reads again."""
-    import time
-
     token = os.urandom(16)
-    keys = b"".join(parts)
-    prefixes = array("Q", sorted(id_prefixes(keys)))
+    starts = array("q")
+    at = _HEAD
+    for b in parts:
+        starts.append(at)
+        at += len(b.keys)
+    prefixes = array("Q")
+    for b in parts:
+        prefixes += b.prefixes
+    prefixes = array("Q", sorted(prefixes))
 
     def dump(fh: Any) -> None:
         fh.write(_MAGIC + token)
-        fh.write(keys)
+        for b in parts:
+            fh.write(b.keys)
         prefixes.tofile(fh)
 
     prov.where.mkdir(parents=True, exist_ok=True)
     replace_atomic(prov.path, dump, mode=None, durable=False)
     prov.token = token.hex()
-    entries.write(prov.where / f"log-{prov.name}.pkl", {
+    combos: set[bytes] = set()
+    note, evidence, label = [0, 0, False], [0, 0, False], [0, 0]
+    widest = bytearray(24)
+    for b in parts:
+        h = b.held
+        combos.update(h.combos[j:j + 3] for j in range(0, len(h.combos), 3))
+        note = [max(note[0], h.note[0]), max(note[1], h.note[1]), note[2] or h.note[2]]
+        evidence = [max(evidence[0], h.evidence[0]), max(evidence[1], h.evidence[1]),
+                    evidence[2] or h.evidence[2]]
+        label = [max(label[0], h.name[0]), max(label[1], h.name[1])]
+        widest = bytearray(max(x, y) for x, y in zip(widest, h.digits, strict=True))
+    all_items = _table(b.items for b in parts)
+    all_bys = _table(b.bys for b in parts)
+    prov.columns = {
         "code": code_key(extra), "token": prov.token, "at": time.time_ns(),
-        "files": {k.shown: k.stored() for k in prov.files}})
+        "shown": [b.shown for b in parts],
+        "sig": array("q", [x for b in parts for x in b.sig]),
+        "n": array("q", [b.n for b in parts]), "start": starts,
+        "digest": b"".join(b.digest for b in parts), "head": b"".join(b.head for b in parts),
+        **_column("items", (_indexes(all_items, b.items) for b in parts)),
+        **_column("bys", (_indexes(all_bys, b.bys) for b in parts)),
+        **_column("batches", (b"".join(bytes.fromhex(x) for x in b.batches.split(_SEP))
+                              if b.batches else b"" for b in parts)),
+        "sizes": array("I", [x for b in parts for x in b.sizes]),
+        "counts": array("I", [x for b in parts for x in b.counts]),
+        **_column("combos", (b.held.combos for b in parts)),
+        "widths": array("I", [x for b in parts for x in (*b.held.note, *b.held.evidence)]),
+        "names": array("I", [x for b in parts for x in b.held.name]),
+        "digits": b"".join(b.held.digits for b in parts),
+        "problems": array("I", [b.problems for b in parts]),
+        "warnings": array("I", [b.warnings for b in parts]),
+        "days": array("i", [x for b in parts for x in b.days]),
+        "origins": sorted({b.shown.rsplit("/", 1)[1][:-len(".jsonl")] for b in parts if b.n}),
+        "all_items": list(all_items), "all_bys": list(all_bys),
+        "held": (b"".join(sorted(combos)), (note[0], note[1], bool(note[2])),
+                 (evidence[0], evidence[1], bool(evidence[2])), (label[0], label[1]),
+                 bytes(widest))}
+    entries.write(prov.where / f"log-{prov.name}.pkl", prov.columns)
+
+
+def _column(name: str, pieces: Iterable[bytes]) -> dict[str, Any]:
+    blob, at = _blob(pieces)
+    return {name: blob, name + "_at": at}
+
+
+def _table(joined: Iterable[str]) -> dict[str, int]:
+    """Every name of the files (each file's joined by _SEP), sorted and numbered."""
+    names = sorted({x for text in joined if text for x in text.split(_SEP)})
+    return {name: j for j, name in enumerate(names)}
+
+
+def _indexes(table: dict[str, int], names: str) -> bytes:
+    """A file's names (joined) as indexes into the province's table."""
+    if not names:
+        return b""
+    return array("I", [table[x] for x in names.split(_SEP)]).tobytes()
 
 
 def by_province(files: Iterable[RecordFile]) -> dict[str, list[RecordFile]]:

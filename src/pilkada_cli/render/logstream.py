@@ -18,7 +18,7 @@ from rich.cells import cell_len
 from pilkada_cli.events import Event
 from pilkada_cli.history import LOG_SCHEMA, LogSummary, Offices, event_json
 from pilkada_cli.i18n import format_date_short
-from pilkada_cli.regions import Region, timezone_of
+from pilkada_cli.regions import Region, load_regions
 from pilkada_cli.render.log import COLUMNS, LogRows
 from pilkada_cli.render.screen import dropped_line, pack
 from pilkada_cli.render.table import (
@@ -42,8 +42,17 @@ _PIECE = 1 << 16  # characters written at once
 def measure(text: str) -> tuple[int, int]:
     """A cell's length in the plain table and its width in terminal cells (both of its inert
     form): what the kept log keys hold of each note and evidence (cache/logkeys.py)."""
+    if text.isascii() and text.isprintable():  # inert as it is, a cell a character
+        return len(text), len(text)
     safe = inert(text)
     return len(safe), cell_len(safe)
+
+
+def region_label(code: str) -> str:
+    """A region as the log's cells show it (render.log.LogRows.name_of, on the national
+    list): what the kept log keys measure of each record file's region."""
+    region = load_regions().get(code)
+    return f"{code} {region.short_name}" if region else code
 
 
 def measure_key() -> tuple[object, ...]:
@@ -68,7 +77,7 @@ class Layout:
     def __init__(self, summary: LogSummary, region_of: Callable[[str], Region | None],
                  offices: Offices, id_length: int, verbose: bool) -> None:
         self.rows = LogRows(region_of, offices, id_length, verbose)
-        zones = {timezone_of(code) for code in summary.regions}
+        zones = summary.zones
         self.one_zone = len(zones) == 1
         self.grid = self.rows.grid(zones)
         self.plain, self.natural, self.filled = self._widths(summary, offices, id_length)
@@ -76,7 +85,7 @@ class Layout:
     def _widths(self, s: LogSummary, offices: Offices, id_length: int
                 ) -> tuple[list[int], list[int], set[int]]:
         texts: list[list[str]] = [
-            [], [self.rows.name_of(code) for code in s.regions],
+            [], [],
             [self.rows.status_of(status, progress, "0" * 32 if undo else None)[0]
              for status, progress, undo in s.combos],
             list(s.items), ["0" * min(32, id_length)] if s.count else [], list(s.bys),
@@ -90,6 +99,7 @@ class Layout:
                 plain[i], natural[i] = max(plain[i], n), max(natural[i], cells)
                 if text.strip():
                     filled.add(i)
+        plain[1], natural[1] = max(plain[1], s.names[0]), max(natural[1], s.names[1])
         for i, (n, cells, anything) in ((7, s.note), (8, s.evidence)):
             plain[i], natural[i] = max(plain[i], n), max(natural[i], cells)
             if anything:
