@@ -28,7 +28,7 @@ from pilkada_cli.events import new_event_id
 from pilkada_cli.history import log_filter, log_json
 from pilkada_cli.i18n import set_language
 from pilkada_cli.journal import Journal, ReadResult
-from pilkada_cli.regions import load_regions
+from pilkada_cli.regions import load_regions, timezone_of
 from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 from pilkada_cli.render.screen import to_text
 
@@ -127,7 +127,8 @@ def _make_hostile(ws: Path) -> None:
     the whole read does."""
     records = ws / "records"
     files = sorted(records.glob("*/*.jsonl"))
-    a, b, c, d = files[3], files[40], files[41], files[200]
+    third = len(files) // 3
+    a, b, c, d = files[3], files[third], files[third + 1], files[-5]
     first = _line(a)
     # an id copied into a later file, with that file's region and origin (different content):
     # the first copy in path order counts, and the copy is one problem
@@ -149,24 +150,33 @@ def _make_hostile(ws: Path) -> None:
                 "by": str(twin["by"]).upper(), "recorded": "2024-08-22T03:00:00.000000+00:00"},
             raw=b"{\"torn\": ")
     # a corrupt line in the middle of a file, and a blank note of spaces
-    with files[100].open("ab") as fh:
+    middle = files[len(files) // 2]
+    with middle.open("ab") as fh:
         fh.write(b"not json at all\n")
-    _append(files[100], {**_line(files[100]), "id": new_event_id(), "note": "   ",
-                         "seq": 1001})
+    _append(middle, {**_line(middle), "id": new_event_id(), "note": "   ", "seq": 1001})
 
 
 @pytest.fixture(scope="module")
 def nation(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated workspace of the nation to regency level (bench/gen.py, 6,000 events:
-    three time zones, several offices per region, batches, undos), made hostile."""
+    """A generated workspace of the nation to regency level (bench/gen.py: three time zones,
+    several offices per region, batches, undos) kept to the provinces' own records and every
+    region of four provinces (Sumsel, DKI, Sulsel, Papua: ~12,000 events), made hostile."""
     sys.path.insert(0, str(REPO / "bench"))
     try:
         from gen import Scale, generate
     finally:
         sys.path.pop(0)
     ws = tmp_path_factory.mktemp("lognation") / "n"
-    generate(Scale("test", "ID", "kabupaten", 6_000, "nation to regency"), ws, workers=1)
+    generate(Scale("test", "ID", "kabupaten", 1, "nation to regency"), ws, workers=1)
+    for folder in (ws / "records").iterdir():
+        if len(folder.name) > 2 and folder.name[:2] not in ("16", "31", "73", "94"):
+            shutil.rmtree(folder)
     _make_hostile(ws)
+    read = whole_read(ws)  # what the hostile files hold, as the whole read sees it
+    assert short_id_length(e.id for e in read.events) == 11
+    assert {timezone_of(e.region) for e in read.events} == {"WIB", "WITA", "WIT"}
+    assert {f.kind for f in read.problems} == {"duplicate-id", "corrupt"}
+    assert {"incomplete-batch", "torn-tail"} <= {f.kind for f in read.warnings}
     return ws
 
 
@@ -255,7 +265,7 @@ def test_a_log_after_records_change_reads_only_what_changed(nation: Path, tmp_pa
     assert result.exit_code == 0
     assert result.stdout == reference(ws)
     # a batch completed by a file that arrives later counts again
-    c = files[41]
+    c = files[len(files) // 3 + 1]
     rows = [json.loads(x) for x in c.read_bytes().splitlines() if b'"batch-item"' in x]
     third = {**rows[0], "id": new_event_id(), "seq": 902, "note": "bagian 2"}
     _append(c, third)
