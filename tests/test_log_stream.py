@@ -275,6 +275,51 @@ def test_a_log_after_records_change_reads_only_what_changed(nation: Path, tmp_pa
     assert result.stdout == reference(ws, item="batch-item", fmt="json")
 
 
+def test_the_rules_after_a_change_are_those_worked_out_afresh(demo: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """Where no id is copied and every batch is complete, a change moves the rules across
+    files (the short ids' length above all) without working them out again from every id,
+    and the log is still the whole read's; a copied id makes them be worked out afresh."""
+    from pilkada_cli.cache import entries, logrules
+
+    ws = tmp_path / "d"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
+    monkeypatch.setattr(entries, "RACY_NS", 0)  # (the files were copied a moment ago)
+    afresh: list[int] = []
+    real = logrules.compute
+
+    def counted(*args: object, **kwargs: object) -> object:
+        afresh.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logrules, "compute", counted)
+    run = Runner(ws, "en")
+    assert run("log", "--format", "csv").exit_code == 0 and afresh == [1]
+    files = sorted((ws / "records").glob("*/*.jsonl"))
+    some = _line(files[5])
+    twin = {**some, "id": some["id"][:12] + ("0" if some["id"][12] != "0" else "1") * 20,
+            "seq": 9000, "note": "kembar"}
+    _append(files[5], twin)  # ids alike in 12 hex digits: the short ids grow to 13
+    batch = new_event_id()
+    other = _line(files[9])
+    new_file = files[9].parent / "baru-00000002.jsonl"
+    _append(new_file, *({**other, "origin": "baru-00000002", "id": new_event_id(), "seq": k,
+                         "batch": batch, "n": 2} for k in (1, 2)))
+    result = run("log")
+    assert result.stdout == reference(ws) and afresh == [1]
+    assert f"  {twin['id'][:13]}  " in result.stdout
+    rows = files[5].read_bytes().splitlines(keepends=True)
+    files[5].write_bytes(b"".join(r for r in rows if b"kembar" not in r))  # gone again
+    new_file.unlink()
+    result = run("log", "--format", "json")
+    assert result.stdout == reference(ws, fmt="json") and afresh == [1]
+    assert run("log").stdout == reference(ws) and "  " + twin["id"][:13] not in reference(ws)
+    _append(files[9], {**_line(files[5]), "region": files[9].parent.name,
+                       "origin": files[9].stem, "note": "salinan"})  # a copied id
+    assert run("log").stdout == reference(ws) and afresh == [1, 1]
+
+
 # --- reading only what is shown -----------------------------------------------------------------
 
 

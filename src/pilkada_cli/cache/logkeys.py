@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pilkada_cli.cache import entries
 from pilkada_cli.events import STATUSES
@@ -371,6 +371,16 @@ def id_prefixes(keys: bytes) -> array[int]:
 # --- a province -------------------------------------------------------------------------------
 
 
+class Before(NamedTuple):
+    """What a province's keys were before this run read some of its files again: their
+    version, the province's sorted id prefixes, each file's batches (the rules across files
+    are brought up to date from the difference: logrules.py)."""
+
+    token: str
+    prefixes: array[int]
+    batches: dict[str, list[str]]
+
+
 class Province:
     """One province's kept keys, brought up to date with its files as listed: its catalog's
     columns (``files``: a view of each file's entry, path order) and the keys file, held open
@@ -383,6 +393,7 @@ class Province:
         self._files: list[FileKeys] | None = None
         self.problems = 0  # of files that could not be read (no keys)
         self.token = ""  # names this version of the keys file
+        self.before: Before | None = None  # the version replaced this run, if one was
         self._fd: int | None = None
 
     @property
@@ -500,10 +511,15 @@ def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[Record
     old: dict[str, tuple[FileKeys, bytes]] = {}
     blob = _whole(prov) if kept is not None else None
     if blob is not None and kept is not None:
+        before = Before(prov.token, array("Q"), {})
         for i, shown_i in enumerate(kept["shown"]):
             k = FileKeys(kept, i)
+            before.batches[shown_i] = k.batches
             if not entries.racy(k.sig, kept["at"]):
                 old[shown_i] = (k, blob[k.start:k.start + k.n * REC.size])
+        tail = blob[_HEAD + sum(kept["n"]) * REC.size:]
+        before.prefixes.frombytes(tail[:len(tail) - len(tail) % 8])
+        prov.before = before
     del blob
     reuse: dict[str, Built] = {}
     fresh: list[RecordFile] = []

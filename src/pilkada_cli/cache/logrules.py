@@ -13,7 +13,9 @@ file: kept in ``log-rules.pkl`` for the versions of the provinces' keys it was c
 
 from __future__ import annotations
 
+import bisect
 import heapq
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +26,8 @@ from pilkada_cli.cache.logkeys import BATCH, ID, REC, FileKeys, Province, Rec, c
 from pilkada_cli.events import Event
 
 NAME = "log-rules.pkl"
+STATE = "log-rules-state.pkl"  # what an update after a change needs (read only then)
+MOST = 200_000  # ids added or removed at once beyond which the rules are worked out afresh
 MIN_ID = 8  # hex digits a short id has at least (render.log.short_id_length's minimum)
 _DEEP = 1 << 32  # two prefixes closer than this share at least 8 hex digits
 
@@ -41,9 +45,11 @@ class Rules(NamedTuple):
 
 
 def rules(where: Path | None, provinces: Sequence[Province], read_event: ReadEvent,
-          extra: Rec) -> Rules:
+          extra: tuple[object, ...]) -> Rules:
     """The rules for ``provinces`` (every province with record files, in path order): kept in
-    ``where`` while no province's keys changed."""
+    ``where`` while no province's keys changed; after a change, brought up to date from the
+    provinces that changed where the files hold no copied id and no incomplete batch (the
+    usual case), else worked out again from every province's keys."""
     key = (code_key(extra), [(p.name, p.token) for p in provinces])
     if where is not None:
         kept = entries.read(where / NAME)
@@ -52,8 +58,13 @@ def rules(where: Path | None, provinces: Sequence[Province], read_event: ReadEve
                 return _from_stored(kept["rules"])
             except (KeyError, TypeError, ValueError):
                 pass
-    found = compute(provinces, read_event)
+    updated = _update(where, provinces, extra) if where is not None else None
+    if updated is not None:
+        found, state = updated
+    else:
+        found, state = compute(provinces, read_event)
     if where is not None:
+        entries.write(where / STATE, {"code": code_key(extra), **state})
         entries.write(where / NAME, {"key": key, "rules": {
             "id_length": found.id_length, "incomplete": sorted(found.incomplete),
             "dropped": {shown: sorted(ids) for shown, ids in found.dropped.items()},
@@ -71,23 +82,27 @@ def _from_stored(kept: dict[str, object]) -> Rules:
         shown: frozenset(ids) for shown, ids in dropped.items()}, problems)
 
 
-def compute(provinces: Sequence[Province], read_event: ReadEvent) -> Rules:
-    """The rules across files, from every province's keys."""
+def compute(provinces: Sequence[Province], read_event: ReadEvent
+            ) -> tuple[Rules, dict[str, object]]:
+    """The rules across files, from every province's keys; and what an update needs
+    (``_update``): the versions they came from, the number of neighbouring ids alike in each
+    number of hex digits (8 or more), which files hold each batch, and whether the files are
+    regular (no two ids alike in all of their first 64 bits, no incomplete batch)."""
     arrays = [p.prefixes() for p in provinces]
     counts, equal = _adjacent(arrays, None)
     files = [(p, k) for p in provinces for k in p.files]
-    holders = _holders(files, equal) if equal else {}
+    copies_of = _holders(files, equal) if equal else {}
     dropped: dict[str, set[bytes]] = {}
     problems = 0
     skip: Counter[int] = Counter()
-    for full, copies in holders.items():
+    for full, copies in copies_of.items():
         first = copies[0]
         for later in copies[1:]:
             dropped.setdefault(later[1].shown, set()).add(full)
             skip[int.from_bytes(full[:8], "big")] += 1
             if read_event(first[1], first[2]) != read_event(later[1], later[2]):
                 problems += 1
-    incomplete = _incomplete(files, holders, dropped)
+    incomplete = _incomplete(files, copies_of, dropped)
     for p, k in files:  # the events of incomplete batches are left out of the log, and ids
         bad = {b for b, name in enumerate(k.batches) if name in incomplete}
         if not bad:
@@ -100,15 +115,153 @@ def compute(provinces: Sequence[Province], read_event: ReadEvent) -> Rules:
         counts, equal = _adjacent(arrays, skip)
     longest = max(counts, default=0)
     if equal:  # distinct ids sharing their first 64 bits: compared whole
-        left = {full for full, copies in holders.items()
+        left = {full for full, copies in copies_of.items()
                 if not _left_out(copies[0], incomplete, dropped)}
         for value in equal:
             same = sorted(full.hex() for full in left if int.from_bytes(full[:8], "big") == value)
             for a, b in zip(same, same[1:], strict=False):
                 longest = max(longest, next(
                     (i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y), len(a)))
+    holders: dict[str, list[str]] = {}
+    for _p, k in files:
+        for name in k.batches:
+            holders.setdefault(name, []).append(k.shown)
+    state = {"tokens": {p.name: p.token for p in provinces}, "counts": dict(counts),
+             "batch_files": holders, "regular": not equal and not skip and not incomplete}
     return Rules(max(MIN_ID, longest + 1), frozenset(incomplete),
-                 {shown: frozenset(ids) for shown, ids in dropped.items()}, problems)
+                 {shown: frozenset(ids) for shown, ids in dropped.items()}, problems), state
+
+
+def _update(where: Path, provinces: Sequence[Province], extra: tuple[object, ...]
+            ) -> tuple[Rules, dict[str, object]] | None:
+    """The rules after some provinces' keys changed, from the kept state and what changed:
+    each id added or removed moves the count of its neighbours' common digits, each batch of
+    a changed file is tallied again. None where that cannot be done (no state, a province
+    gone, a copied id, a batch that is not complete, too many changes): worked out afresh."""
+    state = entries.read(where / STATE)
+    if (state is None or state.get("code") != code_key(extra) or state.get("regular") is not True
+            or type(state.get("tokens")) is not dict or type(state.get("counts")) is not dict
+            or type(state.get("batch_files")) is not dict):
+        return None
+    tokens: dict[str, str] = state["tokens"]
+    if set(tokens) - {p.name for p in provinces}:
+        return None
+    changed = [p for p in provinces if tokens.get(p.name) != p.token]
+    if any(p.name in tokens and (p.before is None or p.before.token != tokens[p.name])
+           for p in changed):
+        return None
+    ids = _Ids({p.name: p.prefixes() for p in provinces if p not in changed})
+    counts: Counter[int] = Counter(state["counts"])
+    moved = 0
+    for p in changed:
+        old = p.before.prefixes if p.before is not None else array("Q")
+        new = p.prefixes()
+        if any(a == b for a, b in zip(new, new[1:], strict=False)):
+            return None  # two ids alike in 64 bits in one province
+        gone, came = sorted(set(old) - set(new)), sorted(set(new) - set(old))
+        moved += len(gone) + len(came)
+        if moved > MOST:
+            return None
+        if not ids.change(p.name, list(old), gone, came, counts):
+            return None
+    holders: dict[str, list[str]] = state["batch_files"]
+    if not _batches_complete(changed, holders):
+        return None
+    found = Rules(max(MIN_ID, max((n for n, c in counts.items() if c > 0), default=0) + 1),
+                  frozenset(), {}, 0)
+    return found, {"tokens": {p.name: p.token for p in provinces},
+                   "counts": {n: c for n, c in counts.items() if c > 0},
+                   "batch_files": holders, "regular": True}
+
+
+class _Ids:
+    """Every province's sorted id prefixes, one of them changed an id at a time."""
+
+    def __init__(self, arrays: dict[str, Sequence[int]]) -> None:
+        self.arrays = arrays
+
+    def change(self, name: str, mine: list[int], gone: list[int], came: list[int],
+               counts: Counter[int]) -> bool:
+        """Remove ``gone`` from and add ``came`` to province ``name``'s prefixes (``mine``,
+        sorted, as they were), moving ``counts``; False if an added id is alike in 64 bits
+        to one already there."""
+        self.arrays[name] = mine
+        for x in gone:
+            del mine[bisect.bisect_left(mine, x)]
+            a, b, _same = self._around(x)
+            _count(counts, a, x, -1)
+            _count(counts, x, b, -1)
+            _count(counts, a, b, 1)
+        for y in came:
+            a, b, same = self._around(y)
+            if same:
+                return False
+            _count(counts, a, b, -1)
+            _count(counts, a, y, 1)
+            _count(counts, y, b, 1)
+            bisect.insort(mine, y)
+        return True
+
+    def _around(self, x: int) -> tuple[int | None, int | None, bool]:
+        """The largest prefix below ``x`` and the smallest above it, across every province;
+        whether ``x`` itself is there."""
+        below: int | None = None
+        above: int | None = None
+        same = False
+        for values in self.arrays.values():
+            i = bisect.bisect_left(values, x)
+            if i < len(values) and values[i] == x:
+                same = True
+            if i and (below is None or values[i - 1] > below):
+                below = values[i - 1]
+            j = i + 1 if i < len(values) and values[i] == x else i
+            if j < len(values) and (above is None or values[j] < above):
+                above = values[j]
+        return below, above, same
+
+
+def _count(counts: Counter[int], a: int | None, b: int | None, step: int) -> None:
+    """Count (or uncount) neighbours ``a`` and ``b`` where they share 8 hex digits or more."""
+    if a is None or b is None:
+        return
+    near = a ^ b
+    if near < _DEEP:
+        counts[(64 - near.bit_length()) // 4] += step
+
+
+def _batches_complete(changed: Sequence[Province], holders: dict[str, list[str]]) -> bool:
+    """Bring ``holders`` (batch -> the files with events of it) up to date with the changed
+    provinces' files; whether every batch they touch is complete."""
+    touched: set[str] = set()
+    for p in changed:
+        before = p.before.batches if p.before is not None else {}
+        for shown, names in before.items():
+            for name in names:
+                files = holders.get(name, [])
+                if shown in files:
+                    files.remove(shown)
+                touched.add(name)
+        for k in p.files:
+            for name in k.batches:
+                holders.setdefault(name, []).append(k.shown)
+                touched.add(name)
+    where = {k.shown: k for p in changed for k in p.files}
+    for name in touched:
+        holding = holders.get(name)
+        if not holding:
+            holders.pop(name, None)
+            continue
+        have = need = 0
+        for shown in holding:
+            held = where.get(shown)
+            if held is None:
+                return False  # a batch of files in provinces that did not change as well
+            b = held.batches.index(name)
+            have += held.counts[b]
+            need = max(need, held.sizes[b])
+        if have < need:
+            return False
+    return True
 
 
 def _adjacent(arrays: Sequence[Sequence[int]], skip: Counter[int] | None
