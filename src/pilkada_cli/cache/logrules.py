@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pilkada_cli.cache import entries
-from pilkada_cli.cache.logkeys import BATCH, ID, REC, FileKeys, Province, Rec, code_key
+from pilkada_cli.cache.logfile import BATCH, ID, REC, Rec
+from pilkada_cli.cache.logkeys import FileKeys, Province, code_key
 from pilkada_cli.events import Event
 
 NAME = "log-rules.pkl"

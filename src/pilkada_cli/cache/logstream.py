@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 from pilkada_cli.cache import entries
-from pilkada_cli.cache.logkeys import (
+from pilkada_cli.cache.logfile import (
     AT,
     BATCH,
     BY,
@@ -36,13 +36,12 @@ from pilkada_cli.cache.logkeys import (
     RECORDED,
     STATUS,
     UNDO,
-    FileKeys,
     Held,
-    Province,
     Rec,
     digits,
     zone_offset,
 )
+from pilkada_cli.cache.logkeys import FileKeys, Province
 from pilkada_cli.cache.logrules import Rules
 from pilkada_cli.errors import StorageError
 from pilkada_cli.events import STATUSES, Event, parse_line

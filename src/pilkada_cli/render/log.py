@@ -70,14 +70,19 @@ class LogRows:
                  id_length: int, verbose: bool) -> None:
         self.region_of, self.offices = region_of, offices
         self.id_length, self.verbose = id_length, verbose
+        self._names: dict[str, str] = {}
 
     def _name(self, ev: Event) -> str:
         return self.name_of(ev.region)
 
     def name_of(self, code: str) -> str:
-        """A region as its cells show it: code and short name."""
-        region = self.region_of(code)
-        return f"{code} {region.short_name}" if region else code
+        """A region as its cells show it: code and short name (looked up once per region: a
+        long log repeats them)."""
+        name = self._names.get(code)
+        if name is None:
+            region = self.region_of(code)
+            name = self._names[code] = f"{code} {region.short_name}" if region else code
+        return name
 
     def _status(self, ev: Event) -> tuple[str, str]:
         return self.status_of(ev.status, ev.progress, ev.undoes)
