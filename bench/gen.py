@@ -346,12 +346,18 @@ def big_file(folder: Path, events: int, seed: int = 2024) -> int:
         origin = _origin("big", code, seed)
         out = folder / "records" / code / f"{origin}.jsonl"
         out.parent.mkdir(parents=True, exist_ok=True)
+        zone = ZONES[region.timezone]
+        step = timedelta(days=500) / n  # recorded one after another over the cycle
         with out.open("w", encoding="ascii") as fh:
             for k in range(n):
                 item = items[k % len(items)]
-                day = item.due - timedelta(days=rng.randint(0, 120))
-                obj = p._event(rng, region, item, day, "in_progress", rng.randint(1, 95),
+                recorded = datetime(2023, 8, 1, tzinfo=timezone.utc) + step * k
+                obj = p._event(rng, region, item, recorded.date(), "in_progress",
+                               rng.randint(1, 95),
                                rng.choice(NOTES) if rng.random() < 0.3 else "", k)
+                obj["at"] = (recorded - timedelta(hours=1)).astimezone(zone).isoformat(
+                    timespec="seconds")
+                obj["recorded"] = recorded.isoformat(timespec="microseconds")
                 obj["origin"], obj["seq"] = origin, k + 1
                 fh.write(json.dumps(obj, ensure_ascii=True, sort_keys=True,
                                     separators=(",", ":")) + "\n")
