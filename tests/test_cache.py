@@ -178,9 +178,9 @@ def test_a_refold_reads_only_the_files_of_its_region_that_changed(
     assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi", "--at",
                "2024-02-28T11:00").exit_code == 0
     read: list[str] = []
-    real = columns.read_regular
-    monkeypatch.setattr(columns, "read_regular", lambda path: read.append(Path(path).name)
-                        or real(path))
+    real = columns.read_record
+    monkeypatch.setattr(columns, "read_record", lambda file: read.append(Path(file.path).name)
+                        or real(file))
     after = _status(cli)
     files = sorted(p.name for p in (ws / "records" / "16.10").glob("*.jsonl"))
     assert len(files) == 2 and "pc-b.jsonl" in files

@@ -20,7 +20,14 @@ def main() -> None:
 
     app.only(global_options(sys.argv[1:])[1])
     try:
-        app()
+        try:
+            app()
+        except MemoryError:
+            # outside a command (a command says it itself: cli/_common.handled)
+            from pilkada_cli.cli._common import say_out_of_memory
+
+            say_out_of_memory()
+            raise SystemExit(3) from None  # ExitCode.STORAGE
     except SystemExit as done:
         if done.code is None or isinstance(done.code, int):
             exit_now(done.code or 0)

@@ -26,7 +26,7 @@ from itertools import repeat
 from operator import attrgetter
 from typing import NamedTuple
 
-from pilkada_cli.errors import os_reason
+from pilkada_cli.errors import StorageError, os_reason
 from pilkada_cli.events import (
     LINE_MAX_BYTES,
     Event,
@@ -35,8 +35,8 @@ from pilkada_cli.events import (
     line_too_long,
     parse_line,
 )
-from pilkada_cli.i18n import _
-from pilkada_cli.safefile import Refused, read_regular
+from pilkada_cli.i18n import _, format_number
+from pilkada_cli.safefile import Refused, TooLarge, read_regular
 
 FILE_RE = re.compile(r"([a-z0-9][a-z0-9-]{0,47})\.jsonl", re.ASCII)
 _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
@@ -46,6 +46,15 @@ _WARNING_KINDS = frozenset(
 # What `repair` may move aside into <file>.rejected.jsonl: lines that can never count.
 MOVEABLE_KINDS = frozenset({"torn-tail", "corrupt", "conflict-marker", "misplaced",
                             "duplicate-id", "oversized"})
+# The largest record file pilkada reads (docs/reliability.md, "Size"). A file holds one region's
+# events from one office: ~150 items with a few dozen changes each over a whole cycle is ~4,500
+# events, ~1.5 MB of the usual ~330-byte lines (~20 MB even if every event carried a full 4 KB
+# note). A file past 64 MB (~200,000 usual events, 40 times that) was not made by recording,
+# and reading it would cost every command about five times its size in memory (a 2 GB file:
+# 12 GB, and a crash). So it is refused unread: every reading command stops with exit 3 naming
+# the file, its size and this limit, and `verify` reports it with what to do. Read at call
+# time (tests lower it).
+FILE_MAX_BYTES = 64 << 20
 _MAX_CHARS = LINE_MAX_BYTES // 4  # a shorter line cannot be too long: UTF-8 has 1-4 bytes each
 _ID = attrgetter("id")
 
@@ -57,7 +66,7 @@ class Finding:
     path: str  # e.g. "records/16.71/pc-a1b2c3d4.jsonl" (forward slashes on every OS)
     line: int | None  # 1-based; None when not about one line
     kind: str  # torn-tail corrupt conflict-marker duplicate-id misplaced incomplete-batch
-    # future seq clock conflict newer-version oversized symlink unreadable stray
+    # future seq clock conflict newer-version oversized symlink unreadable stray too-large
     message: str
     severity: str = "error"  # "error" or "warning"
 
@@ -94,6 +103,51 @@ def read_reason(exc: OSError) -> str:
     return str(exc) if isinstance(exc, Refused) else os_reason(exc)
 
 
+def size_text(size: int) -> str:
+    """A number of bytes as people read it: ``2.0 GB``, ``64 MB``, ``900 bytes``."""
+    for unit, shift in (("GB", 30), ("MB", 20), ("KB", 10)):
+        if size >= 1 << shift:
+            value = size / (1 << shift)
+            return f"{format_number(value, 0 if value == int(value) else 1)} {unit}"
+    return _("{n} bytes").format(n=size)
+
+
+def too_large(shown: str, size: int) -> str:
+    """Why a record file of ``size`` bytes is not read (every reading command's error)."""
+    return _("{path} is {size}, more than the {limit} one record file may have; it was not "
+             "read, and nothing was changed. `pilkada verify` says what to do.").format(
+        path=shown, size=size_text(size), limit=size_text(FILE_MAX_BYTES))
+
+
+def read_record(file: RecordFile) -> tuple[bytes, os.stat_result]:
+    """A record file's bytes and the ``fstat`` of what was read (``safefile.read_regular``),
+    never more than FILE_MAX_BYTES: a larger file is refused unread with StorageError (exit 3),
+    whichever command reads it."""
+    try:
+        return read_regular(file.path, limit=FILE_MAX_BYTES)
+    except TooLarge as e:
+        raise StorageError(too_large(file.shown, e.size)) from None
+
+
+def oversized(files: Sequence[RecordFile]) -> tuple[list[RecordFile], list[Finding]]:
+    """``files`` without those the listing found larger than FILE_MAX_BYTES, and a finding
+    for each of those (``verify`` and ``repair``, which report rather than stop)."""
+    keep: list[RecordFile] = []
+    found: list[Finding] = []
+    for f in files:
+        if f.sig is None or f.sig[0] <= FILE_MAX_BYTES:
+            keep.append(f)
+            continue
+        found.append(finding(f.shown, None, "too-large", _(
+            "{size}, more than the {limit} one record file may have: no command reads it (each "
+            "stops with exit 3). A region's records from one office over a whole cycle take a "
+            "few MB, so this file was not made by recording. Move it out of the records folder "
+            "(keep it: it may be evidence) and ask the office that wrote it; its events count "
+            "again only in a file within the limit. --repair leaves it as it is").format(
+            size=size_text(f.sig[0]), limit=size_text(FILE_MAX_BYTES))))
+    return keep, found
+
+
 # --- one file -----------------------------------------------------------------------------------
 
 
@@ -113,9 +167,10 @@ class FileParse:
 
 
 def parse_file(file: RecordFile, memo: dict[str, str] | None = None) -> FileParse:
-    """Read and parse one file (never through a link). An unreadable file is a finding."""
+    """Read and parse one file (never through a link). An unreadable file is a finding; one
+    above FILE_MAX_BYTES is refused (StorageError)."""
     try:
-        data, st = read_regular(file.path)
+        data, st = read_record(file)
     except OSError as e:
         return unreadable(file, e)
     return parse_bytes(file._replace(sig=signature(st)), data, memo)

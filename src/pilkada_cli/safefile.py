@@ -42,6 +42,14 @@ class Refused(OSError):
     """An unsafe file or folder (symlink, device, hard link); the message says which."""
 
 
+class TooLarge(OSError):
+    """A file larger than the reader's limit, refused unread; ``size`` is how large it is."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(errno.EFBIG, "file too large")
+        self.size = size
+
+
 class FolderNotSynced(OSError):
     """The new file is in place, but its folder could not be flushed to disk."""
 
@@ -105,16 +113,23 @@ def open_nofollow(path: Path | str, flags: int = os.O_RDONLY, mode: int = FILE_M
     return os.open(path, flags | O_NOFOLLOW | O_BINARY, mode)
 
 
-def read_regular(path: Path | str) -> tuple[bytes, os.stat_result]:
+def read_regular(path: Path | str, limit: int | None = None) -> tuple[bytes, os.stat_result]:
     """A regular file's bytes (never through a link) and the ``fstat`` of what was read: a
-    signature taken from it describes exactly these bytes."""
+    signature taken from it describes exactly these bytes. With ``limit``, a file of more
+    bytes is refused (TooLarge) before any of it is read, and never more than ``limit + 1``
+    bytes are read (a file that grows past it meanwhile)."""
     fd = open_nofollow(path)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise Refused(_("not a regular file"))
+        if limit is not None and st.st_size > limit:
+            raise TooLarge(st.st_size)
         with os.fdopen(os.dup(fd), "rb") as f:
-            return f.read(), st
+            data = f.read() if limit is None else f.read(limit + 1)
+        if limit is not None and len(data) > limit:
+            raise TooLarge(max(os.fstat(fd).st_size, len(data)))
+        return data, st
     finally:
         os.close(fd)
 

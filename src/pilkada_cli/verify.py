@@ -30,9 +30,11 @@ from pilkada_cli.recordfile import (
     RecordFile,
     Scan,
     finding,
+    oversized,
     parse_bytes,
+    read_record,
 )
-from pilkada_cli.safefile import FILE_MODE, append_durably, read_regular, replace_atomic
+from pilkada_cli.safefile import FILE_MODE, append_durably, replace_atomic
 from pilkada_cli.trust import Own
 
 FUTURE_SLACK = timedelta(minutes=5)
@@ -64,8 +66,8 @@ def verify(journal: Journal, as_of: AsOf | None = None, names: Mapping[str, str]
     ``status`` at ``as_of`` (default now) shows them, their sides named by ``names`` (origin ->
     name shown); with ``ownership`` (the offices list and this copy), claims, seen files and
     records that break the rules of trust.py (they came before those rules, or by a copied
-    folder or a git pull)."""
-    scan = journal.scan(strays=True)
+    folder or a git pull). A file above the size limit is a finding, and not read."""
+    scan = _scan(journal, strays=True)
     found = scan.problems + scan.warnings
     found += _check_sequences(scan, datetime.now(timezone.utc))
     found += _check_clocks(scan)
@@ -93,6 +95,13 @@ def _check_provenance(records: Path, scan: Scan, offices: Sequence[Office], own:
     seen = {n[:-len(conflicts.SUFFIX)] for n in names if n.endswith(conflicts.SUFFIX)}
     return [Finding(f"{records.name}/{path}", None, "provenance", message, "warning")
             for path, message in audit(senders.load(records), offices, own, regions, seen)]
+
+
+def _scan(journal: Journal, strays: bool = False) -> Scan:
+    """``journal.scan`` of every file within the size limit; each file above it a finding."""
+    files, listed = journal.snapshot(strays=strays)
+    files, big = oversized(files)
+    return journal.scan(strays=strays, listing=(files, listed + big))
 
 
 def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:
@@ -181,7 +190,7 @@ def repair(journal: Journal) -> RepairReport:
     Nothing is deleted. Incomplete batches, newer-version records and warnings are left as
     they are and returned in ``left``. Raises StorageError if a file cannot be rewritten.
     """
-    scan = journal.scan()
+    scan = _scan(journal)
     moveable = scan.moveable()
     keep = {ev.id: ev for ev in scan.events}
     moved: list[Finding] = []
@@ -203,7 +212,7 @@ def _repair_file(df: RecordFile, keep: dict[str, Event]) -> list[Finding]:
     lock = file_lock(df.path + ".lock")
     try:
         with lock:
-            data, _st = read_regular(df.path)
+            data, _st = read_record(df)
             bad = _bad_lines(df, data, keep)
             if bad:
                 lines = data.split(b"\n")

@@ -31,9 +31,9 @@ from pilkada_cli.recordfile import (
     Sig,
     incomplete_batches,
     parse_bytes,
+    read_record,
     unreadable,
 )
-from pilkada_cli.safefile import read_regular
 
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
@@ -151,9 +151,10 @@ def columns_of(p: FileParse, data: bytes) -> FileColumns:
 
 def read_columns(file: RecordFile) -> FileColumns:
     """Read one data file through the record reader, as columns; its signature in the form of
-    ``file.sig`` (with its content's digest where times cannot be trusted: listing.py)."""
+    ``file.sig`` (with its content's digest where times cannot be trusted: listing.py);
+    StorageError above the reader's size limit."""
     try:
-        data, st = read_regular(file.path)
+        data, st = read_record(file)
     except OSError as e:
         return columns_of(unreadable(file, e), b"")
     return columns_of(parse_bytes(file._replace(sig=signed_like(file.sig, st, data)), data),
@@ -170,7 +171,7 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
     if prev.sig is None or prev.problems or prev.warnings or not prev.digest:
         return None
     try:
-        data, st = read_regular(file.path)
+        data, st = read_record(file)
     except OSError:
         return None
     old = prev.sig[0]
@@ -401,6 +402,6 @@ def _cross_file_duplicates(files: Sequence[FileColumns], total: int) -> bool:
 def content_digest(file: RecordFile) -> bytes | None:
     """A data file's content digest (as ``FileColumns.digest``); None if unreadable."""
     try:
-        return entries.blake2b(read_regular(file.path)[0])
+        return entries.blake2b(read_record(file)[0])
     except OSError:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.events import Event
     from pilkada_cli.keys import OfficeKey
+    from pilkada_cli.loading import KeptLog
     from pilkada_cli.readiness import AsOf, Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
@@ -152,6 +154,16 @@ class Session:
         bad = len(result.problems)
         self._warn_skipped(bad)
         return list(result.events)
+
+    def kept_log(self) -> KeptLog | None:
+        """The workspace's log from its kept keys (None with the cache off: ``events`` is the
+        reference read); unreadable lines are warned about as ``events`` does."""
+        from pilkada_cli.loading import kept_log
+
+        found = kept_log(self.workspace())
+        if found is not None:
+            self._warn_skipped(found.problems)
+        return found
 
     def readiness(self, as_of: str | AsOf | None) -> Readiness:
         """The readiness of the workspace at ``--as-of`` (or at a moment the command worked
@@ -331,15 +343,41 @@ def handled(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
-        except PilkadaError as e:
-            fail(str(e), e.exit_code)
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+            try:
+                return func(*args, **kwargs)
+            except PilkadaError as e:
+                fail(str(e), e.exit_code)
+            except KeyboardInterrupt:
+                raise typer.Exit(130) from None
+            except MemoryError:
+                pass  # said below, once the frames that held the memory are let go
+            out_of_memory()
         finally:
             session.note_cache()
 
     return wrapper  # type: ignore[return-value]
+
+
+def out_of_memory() -> None:
+    """The end of a command that ran out of memory: one plain sentence on stderr and exit 3,
+    never a traceback. A change being written when memory ran out was undone (the journal's
+    append is all or nothing)."""
+    say_out_of_memory()
+    raise typer.Exit(int(ExitCode.STORAGE))
+
+
+def say_out_of_memory() -> None:
+    """The sentence of ``out_of_memory``, written without rich (which might need memory it
+    cannot get); also what entry.py says when memory ran out outside a command."""
+    import gc
+
+    gc.collect()
+    message = _("Error: this command needed more memory than the computer could give, and "
+                "stopped. Close other programs and try again; `pilkada verify` tells whether "
+                "a record file is unusually large.")
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
 
 
 def fail(message: str, code: ExitCode) -> None:
