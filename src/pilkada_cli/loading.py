@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import cache
@@ -30,7 +31,9 @@ from pilkada_cli.regions import DEPTHS, Region, RegionIndex, depth_of_level
 from pilkada_cli.views import OpenPair, open_pairs
 from pilkada_cli.workspace import Workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the log's modules are imported where the log is read: status needs none)
+    from pilkada_cli.cache import logkeys, logrules, logstream
+    from pilkada_cli.history import LogQuery
     from pilkada_cli.trust import OfficeName, Own
 
 
@@ -82,6 +85,85 @@ def events(ws: Workspace) -> ReadResult:
 
         return read_events(journal, cache.folder(ws))
     return journal.read()
+
+
+class KeptLog:
+    """A workspace's log as kept keys (cache/logkeys.py) under the rules across files
+    (cache/logrules.py): which events a query shows, in order, read from their lines only as
+    they are shown; memory does not grow with the records. ``close`` when done."""
+
+    def __init__(self, journal: Journal, provinces: list[logkeys.Province],
+                 rules: logrules.Rules, problems: int, lines: logstream.Lines,
+                 temporary: Path | None) -> None:
+        self.journal, self.provinces, self.rules = journal, provinces, rules
+        self.problems, self.lines, self._temporary = problems, lines, temporary
+
+    @property
+    def id_length(self) -> int:
+        """How many hex digits of an id ``log`` shows (render.log.short_id_length)."""
+        return self.rules.id_length
+
+    def parts(self, query: LogQuery) -> list[logstream.Part]:
+        """Each record file's share of the log for ``query``."""
+        from pilkada_cli.cache import logstream
+
+        return logstream.parts(self.provinces, self.rules, query)
+
+    def events(self, parts: Sequence[logstream.Part]) -> Iterator[Event]:
+        """The shown events of ``parts``, newest first."""
+        from pilkada_cli.cache import logstream
+
+        self.lines.share(len(parts))
+        for part, rec in logstream.merged(parts):
+            yield self.lines.event(part.keys, rec, part)
+
+    def close(self) -> None:
+        self.lines.close()
+        for p in self.provinces:
+            p.close()
+        if self._temporary is not None:
+            import shutil
+
+            shutil.rmtree(self._temporary, ignore_errors=True)
+
+
+def kept_log(ws: Workspace) -> KeptLog | None:
+    """The workspace's log from its kept keys, brought up to date (only the record files that
+    changed are read; where the cache cannot be written, the keys of this run are kept in a
+    temporary folder); None with the cache off: the caller reads every event (the
+    reference). StorageError for a record file above the size limit."""
+    if not cache.enabled():
+        return None
+    from pilkada_cli.cache import logkeys, logrules, logstream
+    from pilkada_cli.render.logstream import measure, measure_key, region_label
+
+    journal = Journal(ws.records_dir)
+    where = cache.folder(ws)
+    with gc_paused():
+        files, listing = listed_before(journal, where)
+    groups = logkeys.by_province(files)
+    extra = measure_key()
+    lines = logstream.Lines(str(journal.root))
+    temporary = None
+    try:
+        provinces = logkeys.update_all(where, groups, measure, region_label, extra)
+        logkeys.prune(where, groups)
+    except OSError:  # the cache cannot be written: this run's keys in a temporary folder
+        import tempfile
+
+        temporary = Path(tempfile.mkdtemp(prefix="pilkada-log-"))
+        try:
+            provinces = logkeys.update_all(temporary, groups, measure, region_label, extra)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+    rules = logrules.rules(None if temporary else where, provinces,
+                           lambda k, rec: lines.event(k, rec), extra)
+    problems = (sum(sum(p.columns["problems"]) + p.problems for p in provinces) + rules.problems
+                + sum(f.severity != "warning" for f in listing))
+    return KeptLog(journal, provinces, rules, problems, lines, temporary)
 
 
 def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf,
