@@ -378,3 +378,22 @@ def test_a_closed_pipe_ends_the_log_quietly(demo: Path, fmt: list[str]) -> None:
 
 
 
+
+
+def test_what_the_keys_measure_is_what_the_tables_lay_out() -> None:
+    """The kept keys hold each note's, evidence's and region's width as measured when the keys
+    were made (render/cells.py): the same as the renderers' own (render.log, render.table)."""
+    from rich.cells import cell_len
+
+    from pilkada_cli.render.cells import measure, region_label
+    from pilkada_cli.render.log import LogRows
+    from pilkada_cli.render.text import inert
+
+    for text in ("", "rapat", "baris\ndua", "漢字 kanji", "tak\u200bterlihat", "a\u2028b",
+                 "e\u0301", "\t tab", "x" * 300):
+        assert measure(text) == (len(inert(text)), cell_len(inert(text))), text
+    index = load_regions()
+    rows = LogRows(index.get, {}, 8, False)
+    codes = ["ID", "99", "16.99", *(r.code for r in index.descendants("ID", 3))]
+    assert len(codes) > 7000
+    assert [region_label(c) for c in codes] == [rows.name_of(c) for c in codes]

@@ -132,7 +132,7 @@ def kept_log(ws: Workspace) -> KeptLog | None:
     if not cache.enabled():
         return None
     from pilkada_cli.cache import logkeys, logrules, logstream
-    from pilkada_cli.render.logstream import measure, measure_key, region_label
+    from pilkada_cli.render.cells import measure, measure_key, region_label
 
     journal = Journal(ws.records_dir)
     where = cache.folder(ws)

@@ -39,7 +39,7 @@ from pilkada_cli.safefile import open_nofollow, replace_atomic
 _MAGIC = b"pilkada-log-keys-1\n"
 _HEAD = len(_MAGIC) + 16  # magic, token
 _CODE = ("cache/logfile.py", "cache/logkeys.py", "cache/logrules.py", "render/text.py",
-         "render/log.py", "render/logstream.py", "data/wilayah.csv")
+         "render/cells.py", "data/wilayah.csv")
 
 
 def code_key(extra: tuple[object, ...] = ()) -> tuple[object, ...]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import heapq
 import os
+import struct
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.logfile import (
@@ -20,6 +21,8 @@ from pilkada_cli.cache.logfile import (
     BATCH,
     BY,
     DAY,
+    DAY_US,
+    EPOCH_ORDINAL,
     EV_CELLS,
     EV_LEN,
     EVIDENCE,
@@ -59,16 +62,23 @@ def _damaged(k: FileKeys) -> StorageError:
                           "command again").format(reason=k.shown))
 
 
+_ITEM_AT = struct.calcsize("<qq16sqI")  # where a key's item (and then its person) begins
+_BY_AT = _ITEM_AT + 4
+
+
 class Filter:
     """What of one record file a query shows, where not every event: the item and people (as
     its indexes), the dates (ordinals), the batches and copies the rules across files leave
     out."""
 
-    __slots__ = ("item", "bys", "lo", "hi", "bad", "gone")
+    __slots__ = ("item", "bys", "lo", "hi", "bad", "gone", "stop")
 
     def __init__(self, item: int | None, bys: frozenset[int] | None, lo: int | None,
                  hi: int | None, bad: frozenset[int], gone: frozenset[bytes]) -> None:
         self.item, self.bys, self.lo, self.hi, self.bad, self.gone = item, bys, lo, hi, bad, gone
+        # keys come newest first: once ``at`` is a day before ``lo`` began in UTC (an offset is
+        # less than a day), no later key is of ``lo`` or after
+        self.stop = None if lo is None else (lo - EPOCH_ORDINAL - 1) * DAY_US
 
     def shows(self, rec: Rec) -> bool:
         """Whether the log shows the event of this key."""
@@ -79,14 +89,32 @@ class Filter:
                 and (not self.bad or rec[BATCH] not in self.bad)
                 and (not self.gone or rec[ID] not in self.gone))
 
+    def candidates(self, data: bytes) -> Iterable[int]:
+        """Where in ``data`` (keys) the shown keys may be, in order: found by the low byte of
+        the item or person (C speed; ``shows`` decides), else every key."""
+        if self.item is not None or self.bys is not None:
+            at, wanted = (_ITEM_AT, {self.item & 0xFF}) if self.item is not None else (
+                _BY_AT, {b & 0xFF for b in self.bys or ()})
+            lane = data[at::REC.size]
+            if len(wanted) == 1:
+                found, mark = [], bytes(wanted)
+                j = lane.find(mark)
+                while j >= 0:
+                    found.append(j * REC.size)
+                    j = lane.find(mark, j + 1)
+                return found
+            return [j * REC.size for j, x in enumerate(lane) if x in wanted]
+        return range(0, len(data), REC.size)
+
 
 class Part:
     """One record file's share of the log: file ``i`` of a province's catalog and which of its
     events are shown (``filt``; None: all of them, and its catalog entry says everything about
-    them). Cheap to make: a national log has tens of thousands."""
+    them). Cheap to make: a national log has tens of thousands. Holds a few of its keys at a
+    time, as bytes."""
 
-    __slots__ = ("prov", "i", "filt", "zone", "current", "window", "_keys", "_buffer", "_next",
-                 "_chunk")
+    __slots__ = ("prov", "i", "filt", "zone", "current", "window", "_keys", "_data", "_todo",
+                 "_next", "_chunk")
 
     def __init__(self, prov: Province, i: int, filt: Filter | None, zone: int) -> None:
         self.prov, self.i, self.filt, self.zone = prov, i, filt, zone
@@ -106,15 +134,23 @@ class Part:
     def shows(self, rec: Rec) -> bool:
         return self.filt is None or self.filt.shows(rec)
 
-    def all_keys(self) -> Iterator[Rec]:
-        """Every key of the file in order, checked against its digest first."""
-        k = self.keys
+    def shown_keys(self) -> Iterator[Rec]:
+        """Every shown key of the file in order, its keys checked against their digest."""
+        k, filt = self.keys, self.filt
         data = self._checked()
         step = max(1, BUDGET // REC.size)
         for start in range(0, k.n, step):
             part = data[start * REC.size:(start + step) * REC.size] if data is not None else \
                 self._read(start, min(step, k.n - start))
-            yield from REC.iter_unpack(part)
+            if filt is None:
+                yield from REC.iter_unpack(part)
+                continue
+            for at in filt.candidates(part):
+                rec = REC.unpack_from(part, at)
+                if filt.stop is not None and rec[AT] < filt.stop:
+                    return
+                if filt.shows(rec):
+                    yield rec
 
     def _read(self, start: int, count: int) -> bytes:
         try:
@@ -134,7 +170,8 @@ class Part:
     def start(self, chunk: int) -> Rec | None:
         """The newest shown key (without reading the file's keys where all are shown)."""
         self._chunk = chunk
-        self._buffer: list[Rec] = []
+        self._data = b""
+        self._todo: Iterator[int] = iter(())
         self._next = -1  # the next key to read (-1: the keys not read yet)
         self.current: Rec | None = None
         self.window: tuple[bytes, int] = (b"", 0)  # lines of the file read last, and where
@@ -147,14 +184,27 @@ class Part:
         """The next shown key, or None."""
         filt = self.filt
         while True:
-            if not self._buffer and not self._fill():
-                self.current = None
-                self.window = (b"", 0)
-                return None
-            rec = self._buffer.pop()
-            if filt is None or filt.shows(rec):
+            at = next(self._todo, None)
+            if at is None:
+                if not self._fill():
+                    self._done()
+                    return None
+                continue
+            rec = REC.unpack_from(self._data, at)
+            if filt is None:
                 self.current = rec
                 return rec
+            if filt.stop is not None and rec[AT] < filt.stop:
+                self._done()
+                return None
+            if filt.shows(rec):
+                self.current = rec
+                return rec
+
+    def _done(self) -> None:
+        self.current = None
+        self.window = (b"", 0)
+        self._data = b""
 
     def _fill(self) -> bool:
         k = self.keys
@@ -162,16 +212,20 @@ class Part:
             data = self._checked()
             self._next = 1 if self.filt is None else 0  # (a whole part's head was shown)
             if data is not None and len(data) <= self._chunk * REC.size:
-                self._buffer = list(REC.iter_unpack(data[self._next * REC.size:]))[::-1]
+                self._take(data[self._next * REC.size:])
                 self._next = k.n
-                return bool(self._buffer)
+                return True
         if self._next >= k.n:
             return False
         count = min(self._chunk, k.n - self._next)
-        data = self._read(self._next, count)
+        self._take(self._read(self._next, count))
         self._next += count
-        self._buffer = list(REC.iter_unpack(data))[::-1]
         return True
+
+    def _take(self, data: bytes) -> None:
+        self._data = data
+        self._todo = iter(range(0, len(data), REC.size) if self.filt is None
+                          else self.filt.candidates(data))
 
 
 _NONE: frozenset[int] = frozenset()
@@ -276,9 +330,7 @@ def _part(s: LogSummary, zone: str, part: Part) -> None:
     widest = [0] * 24
     note, proof = [0, 0, False], [0, 0, False]
     n = 0
-    for rec in part.all_keys():
-        if not part.shows(rec):
-            continue
+    for rec in part.shown_keys():
         n += 1
         s.items.add(items[rec[ITEM]])
         s.bys.add(bys[rec[BY]])
@@ -307,7 +359,7 @@ def count(selected: Sequence[Part]) -> int:
         if part.filt is None:
             n += part.prov.columns["n"][part.i]
         else:
-            n += sum(1 for rec in part.all_keys() if part.filt.shows(rec))
+            n += sum(1 for _rec in part.shown_keys())
     return n
 
 
@@ -343,7 +395,7 @@ class Lines:
     between them)."""
 
     OPEN = 128
-    BUDGET = 16 << 20
+    BUDGET = 8 << 20
 
     def __init__(self, root: str) -> None:
         self.root = root
@@ -353,7 +405,7 @@ class Lines:
 
     def share(self, parts: int) -> None:
         """Windows for ``parts`` files being merged at once."""
-        self.window = max(1 << 10, min(1 << 16, self.BUDGET // max(1, parts)))
+        self.window = max(1 << 9, min(1 << 16, self.BUDGET // max(1, parts)))
 
     def event(self, k: FileKeys, rec: Rec, part: Part | None = None) -> Event:
         """The event of key ``rec`` of file ``k`` (through ``part``'s window, if given);
