@@ -326,28 +326,43 @@ def _part(s: LogSummary, zone: str, part: Part) -> None:
         s.origins.add(k.origin)
         _held(s, zone, k.summary())
         return
-    items, bys = k.items, k.bys
     widest = [0] * 24
-    note, proof = [0, 0, False], [0, 0, False]
-    n = 0
-    for rec in part.shown_keys():
+    n_len = n_cells = e_len = e_cells = flags = n = 0
+    items: set[int] = set()
+    bys: set[int] = set()
+    combos: set[tuple[int, int, int]] = set()
+    days: dict[int, tuple[int, int]] = {}  # a day in the zone -> its month, digits (memo)
+    offset = part.zone
+    for rec in part.shown_keys():  # (a loop per shown event: kept lean)
         n += 1
-        s.items.add(items[rec[ITEM]])
-        s.bys.add(bys[rec[BY]])
-        s.combos.add((STATUSES[rec[STATUS]], None if rec[PROGRESS] < 0 else rec[PROGRESS],
-                      bool(rec[FLAGS] & UNDO)))
-        note[:] = (max(note[0], rec[NOTE_LEN]), max(note[1], rec[NOTE_CELLS]),
-                   note[2] or bool(rec[FLAGS] & NOTE))
-        proof[:] = (max(proof[0], rec[EV_LEN]), max(proof[1], rec[EV_CELLS]),
-                    proof[2] or bool(rec[FLAGS] & EVIDENCE))
+        items.add(rec[ITEM])
+        bys.add(rec[BY])
+        combos.add((rec[STATUS], rec[PROGRESS], rec[FLAGS] & UNDO))
+        flags |= rec[FLAGS]
+        if rec[NOTE_LEN] > n_len:
+            n_len = rec[NOTE_LEN]
+        if rec[NOTE_CELLS] > n_cells:
+            n_cells = rec[NOTE_CELLS]
+        if rec[EV_LEN] > e_len:
+            e_len = rec[EV_LEN]
+        if rec[EV_CELLS] > e_cells:
+            e_cells = rec[EV_CELLS]
         for moment, base in ((rec[AT], 0), (rec[RECORDED], 12)):
-            month, d = digits(moment, part.zone)
-            if d > widest[base + month]:
-                widest[base + month] = d
+            day = (moment + offset) // DAY_US
+            found = days.get(day)
+            if found is None:
+                found = days[day] = digits(moment, offset)
+            if found[1] > widest[base + found[0]]:
+                widest[base + found[0]] = found[1]
     if n:
+        names, people = k.items, k.bys
         s.count += n
+        s.items.update(names[i] for i in items)
+        s.bys.update(people[i] for i in bys)
+        s.combos.update((STATUSES[st], None if pr < 0 else pr, bool(undo))
+                        for st, pr, undo in combos)
         s.origins.add(k.origin)
-        s.widen((note[0], note[1], bool(note[2])), (proof[0], proof[1], bool(proof[2])),
+        s.widen((n_len, n_cells, bool(flags & NOTE)), (e_len, e_cells, bool(flags & EVIDENCE)),
                 k.summary().name)
         s.dates(zone, widest[:12], widest[12:])
 
