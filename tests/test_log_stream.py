@@ -397,3 +397,44 @@ def test_what_the_keys_measure_is_what_the_tables_lay_out() -> None:
     codes = ["ID", "99", "16.99", *(r.code for r in index.descendants("ID", 3))]
     assert len(codes) > 7000
     assert [region_label(c) for c in codes] == [rows.name_of(c) for c in codes]
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_log(demo: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Where the derived cache cannot be written (a read-only folder, a full disk), the keys
+    of the run are made in a temporary folder, removed after: the same log, nothing left."""
+    from pilkada_cli.cache import logkeys
+
+    ws = tmp_path / "d"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
+    made: list[Path] = []
+    real = logkeys.replace_atomic
+
+    def refused(path: Path, *args: object, **kwargs: object) -> None:
+        if ws in path.parents:
+            raise OSError(28, "No space left on device")
+        made.append(path)
+        real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logkeys, "replace_atomic", refused)
+    result = Runner(ws, "en")("log", "--format", "csv")
+    assert result.exit_code == 0 and result.stdout_bytes == reference(ws, fmt="csv").encode()
+    assert made and not any(p.exists() for p in made)  # kept elsewhere, then removed
+    assert not list((ws / ".pilkada" / "cache").glob("log-*.keys"))
+
+
+def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no ``os.pread``: the keys and lines are read by a seek and a read there
+    (injected here), with the same log."""
+    from pilkada_cli.cache import logfile
+
+    ws = tmp_path / "d"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
+    monkeypatch.setattr(logfile, "_PREAD", None)
+    monkeypatch.setattr(os, "pread", None, raising=False)  # nothing may use it unawares
+    run = Runner(ws, "en")
+    for args in ((), ("--format", "json", "16.71")):
+        assert run("log", *args).stdout_bytes == reference(
+            ws, *(("16.71",) if args else ()), fmt="json" if args else None).encode()

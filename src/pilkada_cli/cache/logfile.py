@@ -26,6 +26,7 @@ from pilkada_cli.events import STATUSES
 from pilkada_cli.readiness import ZONES
 from pilkada_cli.recordfile import RecordFile, Sig, parse_bytes, read_record, signature
 from pilkada_cli.regions import timezone_of
+from pilkada_cli.safefile import read_at
 
 # at (us), recorded (us), id, line offset, line length, item, by, status, progress (-1: none),
 # flags, at's own date (ordinal), note length and cells, evidence length and cells, batch (-1)
@@ -248,3 +249,14 @@ def id_prefixes(keys: bytes) -> array[int]:
 
 
 # --- a province -------------------------------------------------------------------------------
+
+
+def pread(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes of an open file at ``offset`` (fewer at its end): ``os.pread`` where
+    there is one (POSIX), else a seek and a read (Windows)."""
+    if _PREAD is not None:
+        return _PREAD(fd, size, offset)
+    return read_at(fd, offset, size)
+
+
+_PREAD: Callable[[int, int, int], bytes] | None = getattr(os, "pread", None)

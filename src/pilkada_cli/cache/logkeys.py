@@ -32,6 +32,7 @@ from pilkada_cli.cache.logfile import (
     Label,
     Measure,
     id_prefixes,
+    pread,
 )
 from pilkada_cli.recordfile import RecordFile, Sig
 from pilkada_cli.safefile import open_nofollow, replace_atomic
@@ -208,7 +209,7 @@ class Province:
             fd = open_nofollow(self.path)
         except OSError:
             return False
-        if os.pread(fd, _HEAD, 0) != _MAGIC + bytes.fromhex(self.token):
+        if pread(fd, _HEAD, 0) != _MAGIC + bytes.fromhex(self.token):
             os.close(fd)
             return False
         self._fd = fd
@@ -218,7 +219,7 @@ class Province:
         """``size`` bytes of the keys file from ``start`` (OSError if they are not there)."""
         if self._fd is None:
             raise OSError("the keys file is not open")
-        data = os.pread(self._fd, size, start)
+        data = pread(self._fd, size, start)
         if len(data) != size:
             raise OSError("the keys file is shorter than its catalog says")
         return data
@@ -370,7 +371,7 @@ def _whole(prov: Province) -> bytes | None:
         fd = open_nofollow(prov.path)
         try:
             size = os.fstat(fd).st_size
-            data = os.pread(fd, size, 0)
+            data = pread(fd, size, 0)
         finally:
             os.close(fd)
     except OSError:

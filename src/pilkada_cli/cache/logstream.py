@@ -42,6 +42,7 @@ from pilkada_cli.cache.logfile import (
     Held,
     Rec,
     digits,
+    pread,
     zone_offset,
 )
 from pilkada_cli.cache.logkeys import FileKeys, Province
@@ -427,7 +428,7 @@ class Lines:
         StorageError if the file no longer holds it there (it changed since its keys were
         made)."""
         try:
-            raw = self._line(part, rec) if part is not None else os.pread(
+            raw = self._line(part, rec) if part is not None else pread(
                 self.fd(k), rec[LENGTH], rec[OFFSET])
             ev = parse_line(raw.rstrip(b"\r").decode("utf-8"), self._memo)
         except (OSError, ValueError):
@@ -446,7 +447,7 @@ class Lines:
             return window[offset - at:offset - at + size]
         end = offset + size
         start = max(0, min(offset, end - self.window))
-        window = os.pread(self.fd(part.keys), end - start, start)
+        window = pread(self.fd(part.keys), end - start, start)
         if len(window) != end - start:
             raise OSError("the record file is shorter than its keys say")
         part.window = (window, start)
