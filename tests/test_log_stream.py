@@ -438,3 +438,40 @@ def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
     for args in ((), ("--format", "json", "16.71")):
         assert run("log", *args).stdout_bytes == reference(
             ws, *(("16.71",) if args else ()), fmt="json" if args else None).encode()
+
+
+def test_damaged_log_keys_are_never_believed(demo: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keys file altered under its catalog: the log stops (exit 3, one sentence) and drops
+    the province's catalog, so the next run reads the records again; damaged id prefixes, a
+    catalog that is no pickle and a keys file cut short are read again at once."""
+    from pilkada_cli.cache import entries, logkeys
+
+    ws = tmp_path / "d"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
+    monkeypatch.setattr(entries, "RACY_NS", 0)  # (the files were copied a moment ago)
+    run = Runner(ws, "en")
+    expected = reference(ws, fmt="csv").encode()
+    assert run("log", "--format", "csv").stdout_bytes == expected
+    cache = ws / ".pilkada" / "cache"
+    keys, catalog = cache / "log-16.keys", cache / "log-16.pkl"
+    head = len(b"pilkada-log-keys-1\n") + 16
+    data = bytearray(keys.read_bytes())
+    data[head + 3] ^= 0xFF  # the first file's first key
+    keys.write_bytes(bytes(data))
+    result = run("log", "--format", "csv")
+    assert result.exit_code == 3
+    assert result.stderr.endswith("Error: the log's derived cache was damaged (log-16.keys); it "
+                                  "was removed: run the command again\n")
+    assert not catalog.exists()
+    assert run("log", "--format", "csv").stdout_bytes == expected  # read again
+    data = bytearray(keys.read_bytes())
+    data[-5] ^= 0xFF  # the id prefixes, read when the rules are worked out again
+    keys.write_bytes(bytes(data))
+    (cache / "log-rules.pkl").unlink()
+    assert run("log", "--format", "csv").stdout_bytes == expected
+    catalog.write_bytes(b"\x80\x05 not a pickle")
+    assert run("log", "--format", "csv").stdout_bytes == expected
+    keys.write_bytes(keys.read_bytes()[:head + logkeys.REC.size])
+    (cache / "log-rules.pkl").unlink()
+    assert run("log", "--format", "csv").stdout_bytes == expected

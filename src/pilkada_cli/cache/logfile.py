@@ -260,3 +260,35 @@ def pread(fd: int, size: int, offset: int) -> bytes:
 
 
 _PREAD: Callable[[int, int, int], bytes] | None = getattr(os, "pread", None)
+
+
+# --- how a province's catalog packs its files' names and pieces (logkeys.py) ---------------
+
+
+def blob(pieces: Iterable[bytes]) -> tuple[bytes, array[int]]:
+    """Pieces as one blob and the offsets of each (one more than there are pieces)."""
+    at = array("q", [0])
+    out = []
+    for piece in pieces:
+        out.append(piece)
+        at.append(at[-1] + len(piece))
+    return b"".join(out), at
+
+
+def column(name: str, pieces: Iterable[bytes]) -> dict[str, Any]:
+    """A catalog column of one piece per file: ``name`` the blob, ``name_at`` the offsets."""
+    data, at = blob(pieces)
+    return {name: data, name + "_at": at}
+
+
+def table(joined: Iterable[str]) -> dict[str, int]:
+    """Every name of the files (each file's joined by SEP), sorted and numbered."""
+    names = sorted({x for text in joined if text for x in text.split(SEP)})
+    return {name: j for j, name in enumerate(names)}
+
+
+def indexes(numbers: dict[str, int], names: str) -> bytes:
+    """A file's names (joined) as indexes into the province's table of them."""
+    if not names:
+        return b""
+    return array("I", [numbers[x] for x in names.split(SEP)]).tobytes()

@@ -63,6 +63,14 @@ def _damaged(k: FileKeys) -> StorageError:
                           "command again").format(reason=k.shown))
 
 
+def _spoiled(part: Part) -> StorageError:
+    """The kept keys of a file do not check out (a damaged or altered cache file): its
+    province's catalog is removed, so the next run reads its record files again."""
+    part.prov.forget()
+    return StorageError(_("the log's derived cache was damaged ({path}); it was removed: run "
+                          "the command again").format(path=part.prov.path.name))
+
+
 _ITEM_AT = struct.calcsize("<qq16sqI")  # where a key's item (and then its person) begins
 _BY_AT = _ITEM_AT + 4
 
@@ -157,7 +165,7 @@ class Part:
         try:
             return self.prov.read(self.keys.start + start * REC.size, count * REC.size)
         except OSError:
-            raise _damaged(self.keys) from None
+            raise _spoiled(self) from None
 
     def _checked(self) -> bytes | None:
         """Read the file's keys once and check them; kept when small, else read again in
@@ -165,7 +173,7 @@ class Part:
         k = self.keys
         data = self._read(0, k.n)
         if entries.blake2b(data) != k.digest or data[:REC.size] != k.head:
-            raise _damaged(k)
+            raise _spoiled(self)
         return data if len(data) <= BUDGET // 16 else None
 
     def start(self, chunk: int) -> Rec | None:
