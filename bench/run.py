@@ -669,7 +669,8 @@ def run_sizes_of_files(args: argparse.Namespace) -> None:
         shutil.rmtree(home, ignore_errors=True)
     minutes = (time.time() - started) / 60
     report = (f"Machine: {machine()}, shared with other work while it ran. Median of the runs "
-              f"after one warm-up, {time.strftime('%Y-%m-%d')}; load average (1, 5, 15 min) "
+              f"after one warm-up (none where there is no cache), {time.strftime('%Y-%m-%d')};"
+              f" load average (1, 5, 15 min) "
               f"{load_before} before and {load()} after {minutes:.0f} minutes; spread = "
               f"(slowest − fastest) / median.\n\n{size_table(b)}")
     print(report)

@@ -378,3 +378,100 @@ def test_a_closed_pipe_ends_the_log_quietly(demo: Path, fmt: list[str]) -> None:
 
 
 
+
+
+def test_what_the_keys_measure_is_what_the_tables_lay_out() -> None:
+    """The kept keys hold each note's, evidence's and region's width as measured when the keys
+    were made (render/cells.py): the same as the renderers' own (render.log, render.table)."""
+    from rich.cells import cell_len
+
+    from pilkada_cli.render.cells import measure, region_label
+    from pilkada_cli.render.log import LogRows
+    from pilkada_cli.render.text import inert
+
+    for text in ("", "rapat", "baris\ndua", "漢字 kanji", "tak\u200bterlihat", "a\u2028b",
+                 "e\u0301", "\t tab", "x" * 300):
+        assert measure(text) == (len(inert(text)), cell_len(inert(text))), text
+    index = load_regions()
+    rows = LogRows(index.get, {}, 8, False)
+    codes = ["ID", "99", "16.99", *(r.code for r in index.descendants("ID", 3))]
+    assert len(codes) > 7000
+    assert [region_label(c) for c in codes] == [rows.name_of(c) for c in codes]
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_log(demo: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Where the derived cache cannot be written (a read-only folder, a full disk), the keys
+    of the run are made in a temporary folder, removed after: the same log, nothing left."""
+    from pilkada_cli.cache import logkeys
+
+    ws = tmp_path / "d"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
+    made: list[Path] = []
+    real = logkeys.replace_atomic
+
+    def refused(path: Path, *args: object, **kwargs: object) -> None:
+        if ws in path.parents:
+            raise OSError(28, "No space left on device")
+        made.append(path)
+        real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logkeys, "replace_atomic", refused)
+    result = Runner(ws, "en")("log", "--format", "csv")
+    assert result.exit_code == 0 and result.stdout_bytes == reference(ws, fmt="csv").encode()
+    assert made and not any(p.exists() for p in made)  # kept elsewhere, then removed
+    assert not list((ws / ".pilkada" / "cache").glob("log-*.keys"))
+
+
+def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no ``os.pread``: the keys and lines are read by a seek and a read there
+    (injected here), with the same log."""
+    from pilkada_cli.cache import logfile
+
+    ws = tmp_path / "d"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
+    monkeypatch.setattr(logfile, "_PREAD", None)
+    monkeypatch.setattr(os, "pread", None, raising=False)  # nothing may use it unawares
+    run = Runner(ws, "en")
+    for args in ((), ("--format", "json", "16.71")):
+        assert run("log", *args).stdout_bytes == reference(
+            ws, *(("16.71",) if args else ()), fmt="json" if args else None).encode()
+
+
+def test_damaged_log_keys_are_never_believed(demo: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keys file altered under its catalog: the log stops (exit 3, one sentence) and drops
+    the province's catalog, so the next run reads the records again; damaged id prefixes, a
+    catalog that is no pickle and a keys file cut short are read again at once."""
+    from pilkada_cli.cache import entries, logkeys
+
+    ws = tmp_path / "d"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
+    monkeypatch.setattr(entries, "RACY_NS", 0)  # (the files were copied a moment ago)
+    run = Runner(ws, "en")
+    expected = reference(ws, fmt="csv").encode()
+    assert run("log", "--format", "csv").stdout_bytes == expected
+    cache = ws / ".pilkada" / "cache"
+    keys, catalog = cache / "log-16.keys", cache / "log-16.pkl"
+    head = len(b"pilkada-log-keys-1\n") + 16
+    data = bytearray(keys.read_bytes())
+    data[head + 3] ^= 0xFF  # the first file's first key
+    keys.write_bytes(bytes(data))
+    result = run("log", "--format", "csv")
+    assert result.exit_code == 3
+    assert result.stderr.endswith("Error: the log's derived cache was damaged (log-16.keys); it "
+                                  "was removed: run the command again\n")
+    assert not catalog.exists()
+    assert run("log", "--format", "csv").stdout_bytes == expected  # read again
+    data = bytearray(keys.read_bytes())
+    data[-5] ^= 0xFF  # the id prefixes, read when the rules are worked out again
+    keys.write_bytes(bytes(data))
+    (cache / "log-rules.pkl").unlink()
+    assert run("log", "--format", "csv").stdout_bytes == expected
+    catalog.write_bytes(b"\x80\x05 not a pickle")
+    assert run("log", "--format", "csv").stdout_bytes == expected
+    keys.write_bytes(keys.read_bytes()[:head + logkeys.REC.size])
+    (cache / "log-rules.pkl").unlink()
+    assert run("log", "--format", "csv").stdout_bytes == expected

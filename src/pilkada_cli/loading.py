@@ -21,7 +21,7 @@ from pilkada_cli.cache.listing import snapshot as listed_before
 from pilkada_cli.checklist import Cycle
 from pilkada_cli.conflicts import Conflict, detect
 from pilkada_cli.daterange import check_day, check_moment
-from pilkada_cli.errors import InputError
+from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.events import Event
 from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
@@ -127,7 +127,7 @@ class KeptLog:
             shutil.rmtree(self._temporary, ignore_errors=True)
 
 
-def kept_log(ws: Workspace) -> KeptLog | None:
+def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
     """The workspace's log from its kept keys, brought up to date (only the record files that
     changed are read; where the cache cannot be written, the keys of this run are kept in a
     temporary folder); None with the cache off: the caller reads every event (the
@@ -135,7 +135,7 @@ def kept_log(ws: Workspace) -> KeptLog | None:
     if not cache.enabled():
         return None
     from pilkada_cli.cache import logkeys, logrules, logstream
-    from pilkada_cli.render.logstream import measure, measure_key, region_label
+    from pilkada_cli.render.cells import measure, measure_key, region_label
 
     journal = Journal(ws.records_dir)
     where = cache.folder(ws)
@@ -159,8 +159,22 @@ def kept_log(ws: Workspace) -> KeptLog | None:
 
             shutil.rmtree(temporary, ignore_errors=True)
             raise
-    rules = logrules.rules(None if temporary else where, provinces,
-                           lambda k, rec: lines.event(k, rec), extra)
+    try:
+        rules = logrules.rules(None if temporary else where, provinces,
+                               lambda k, rec: lines.event(k, rec), extra)
+    except logkeys.Damaged as e:  # its keys are read again from the records, once
+        e.province.forget()
+        lines.close()
+        for p in provinces:
+            p.close()
+        if temporary is not None:
+            import shutil
+
+            shutil.rmtree(temporary, ignore_errors=True)
+        if retry:
+            return kept_log(ws, retry=False)
+        raise StorageError(_("the log's derived cache was damaged ({path}); it was removed: "
+                             "run the command again").format(path=e.province.path.name)) from None
     problems = (sum(sum(p.columns["problems"]) + p.problems for p in provinces) + rules.problems
                 + sum(f.severity != "warning" for f in listing))
     return KeptLog(journal, provinces, rules, problems, lines, temporary)

@@ -26,6 +26,7 @@ from pilkada_cli.events import STATUSES
 from pilkada_cli.readiness import ZONES
 from pilkada_cli.recordfile import RecordFile, Sig, parse_bytes, read_record, signature
 from pilkada_cli.regions import timezone_of
+from pilkada_cli.safefile import read_at
 
 # at (us), recorded (us), id, line offset, line length, item, by, status, progress (-1: none),
 # flags, at's own date (ordinal), note length and cells, evidence length and cells, batch (-1)
@@ -248,3 +249,46 @@ def id_prefixes(keys: bytes) -> array[int]:
 
 
 # --- a province -------------------------------------------------------------------------------
+
+
+def pread(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes of an open file at ``offset`` (fewer at its end): ``os.pread`` where
+    there is one (POSIX), else a seek and a read (Windows)."""
+    if _PREAD is not None:
+        return _PREAD(fd, size, offset)
+    return read_at(fd, offset, size)
+
+
+_PREAD: Callable[[int, int, int], bytes] | None = getattr(os, "pread", None)
+
+
+# --- how a province's catalog packs its files' names and pieces (logkeys.py) ---------------
+
+
+def blob(pieces: Iterable[bytes]) -> tuple[bytes, array[int]]:
+    """Pieces as one blob and the offsets of each (one more than there are pieces)."""
+    at = array("q", [0])
+    out = []
+    for piece in pieces:
+        out.append(piece)
+        at.append(at[-1] + len(piece))
+    return b"".join(out), at
+
+
+def column(name: str, pieces: Iterable[bytes]) -> dict[str, Any]:
+    """A catalog column of one piece per file: ``name`` the blob, ``name_at`` the offsets."""
+    data, at = blob(pieces)
+    return {name: data, name + "_at": at}
+
+
+def table(joined: Iterable[str]) -> dict[str, int]:
+    """Every name of the files (each file's joined by SEP), sorted and numbered."""
+    names = sorted({x for text in joined if text for x in text.split(SEP)})
+    return {name: j for j, name in enumerate(names)}
+
+
+def indexes(numbers: dict[str, int], names: str) -> bytes:
+    """A file's names (joined) as indexes into the province's table of them."""
+    if not names:
+        return b""
+    return array("I", [numbers[x] for x in names.split(SEP)]).tobytes()

@@ -31,7 +31,11 @@ from pilkada_cli.cache.logfile import (
     Held,
     Label,
     Measure,
+    column,
     id_prefixes,
+    indexes,
+    pread,
+    table,
 )
 from pilkada_cli.recordfile import RecordFile, Sig
 from pilkada_cli.safefile import open_nofollow, replace_atomic
@@ -39,7 +43,7 @@ from pilkada_cli.safefile import open_nofollow, replace_atomic
 _MAGIC = b"pilkada-log-keys-1\n"
 _HEAD = len(_MAGIC) + 16  # magic, token
 _CODE = ("cache/logfile.py", "cache/logkeys.py", "cache/logrules.py", "render/text.py",
-         "render/log.py", "render/logstream.py", "data/wilayah.csv")
+         "render/cells.py", "data/wilayah.csv")
 
 
 def code_key(extra: tuple[object, ...] = ()) -> tuple[object, ...]:
@@ -130,21 +134,19 @@ def _piece(columns: dict[str, Any], name: str, i: int) -> bytes:
     return bytes(columns[name][at[i]:at[i + 1]])
 
 
-def _blob(pieces: Iterable[bytes]) -> tuple[bytes, array[int]]:
-    """Pieces as one blob and the offsets of each (one more than there are pieces)."""
-    at = array("q", [0])
-    out = []
-    for piece in pieces:
-        out.append(piece)
-        at.append(at[-1] + len(piece))
-    return b"".join(out), at
-
-
 def _names(table: list[str], indexes: bytes) -> list[str]:
     """A file's names (items, people) from their indexes into the province's ``table``."""
     found = array("I")
     found.frombytes(indexes)
     return [table[j] for j in found]
+
+
+class Damaged(OSError):
+    """A province's kept keys do not check out (a damaged or altered cache file)."""
+
+    def __init__(self, province: Province) -> None:
+        super().__init__(f"the kept keys of province {province.name} are damaged")
+        self.province = province
 
 
 class Before(NamedTuple):
@@ -208,7 +210,7 @@ class Province:
             fd = open_nofollow(self.path)
         except OSError:
             return False
-        if os.pread(fd, _HEAD, 0) != _MAGIC + bytes.fromhex(self.token):
+        if pread(fd, _HEAD, 0) != _MAGIC + bytes.fromhex(self.token):
             os.close(fd)
             return False
         self._fd = fd
@@ -218,7 +220,7 @@ class Province:
         """``size`` bytes of the keys file from ``start`` (OSError if they are not there)."""
         if self._fd is None:
             raise OSError("the keys file is not open")
-        data = os.pread(self._fd, size, start)
+        data = pread(self._fd, size, start)
         if len(data) != size:
             raise OSError("the keys file is shorter than its catalog says")
         return data
@@ -229,8 +231,14 @@ class Province:
             raise OSError("the keys file is not open")
         start = _HEAD + self.count * REC.size
         size = os.fstat(self._fd).st_size - start
+        try:
+            data = self.read(start, size)
+        except OSError:
+            raise Damaged(self) from None
+        if size % 8 or entries.blake2b(data) != self.columns["prefixes"]:
+            raise Damaged(self)
         out = array("Q")
-        out.frombytes(self.read(start, size - size % 8))
+        out.frombytes(data)
         return out
 
     def close(self) -> None:
@@ -239,6 +247,12 @@ class Province:
                 os.close(self._fd)
             self._fd = None
 
+    def forget(self) -> None:
+        """Remove the catalog (its keys did not check out): the next run reads the province's
+        record files again."""
+        with contextlib.suppress(OSError):
+            (self.where / f"log-{self.name}.pkl").unlink()
+
 
 _COLUMNS = {"shown": list, "sig": array, "n": array, "start": array, "digest": bytes,
             "head": bytes, "items": bytes, "items_at": array, "bys": bytes, "bys_at": array,
@@ -246,7 +260,7 @@ _COLUMNS = {"shown": list, "sig": array, "n": array, "start": array, "digest": b
             "combos": bytes, "combos_at": array, "widths": array, "names": array,
             "digits": bytes,
             "problems": array, "warnings": array, "days": array, "origins": list,
-            "all_items": list, "all_bys": list, "held": tuple}
+            "all_items": list, "all_bys": list, "held": tuple, "prefixes": bytes}
 
 
 def update_all(where: Path, groups: dict[str, list[RecordFile]], measure: Measure,
@@ -294,8 +308,9 @@ def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[Record
             if not entries.racy(k.sig, kept["at"]):
                 old[shown_i] = (k, blob[k.start:k.start + k.n * REC.size])
         tail = blob[_HEAD + sum(kept["n"]) * REC.size:]
-        before.prefixes.frombytes(tail[:len(tail) - len(tail) % 8])
-        prov.before = before
+        if not len(tail) % 8 and entries.blake2b(tail) == kept["prefixes"]:
+            before.prefixes.frombytes(tail)
+            prov.before = before  # (else the rules are worked out afresh)
     del blob
     reuse: dict[str, Built] = {}
     fresh: list[RecordFile] = []
@@ -370,7 +385,7 @@ def _whole(prov: Province) -> bytes | None:
         fd = open_nofollow(prov.path)
         try:
             size = os.fstat(fd).st_size
-            data = os.pread(fd, size, 0)
+            data = pread(fd, size, 0)
         finally:
             os.close(fd)
     except OSError:
@@ -414,21 +429,22 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
                     evidence[2] or h.evidence[2]]
         label = [max(label[0], h.name[0]), max(label[1], h.name[1])]
         widest = bytearray(max(x, y) for x, y in zip(widest, h.digits, strict=True))
-    all_items = _table(b.items for b in parts)
-    all_bys = _table(b.bys for b in parts)
+    all_items = table(b.items for b in parts)
+    all_bys = table(b.bys for b in parts)
     prov.columns = {
         "code": code_key(extra), "token": prov.token, "at": time.time_ns(),
+        "prefixes": entries.blake2b(prefixes.tobytes()),
         "shown": [b.shown for b in parts],
         "sig": array("q", [x for b in parts for x in b.sig]),
         "n": array("q", [b.n for b in parts]), "start": starts,
         "digest": b"".join(b.digest for b in parts), "head": b"".join(b.head for b in parts),
-        **_column("items", (_indexes(all_items, b.items) for b in parts)),
-        **_column("bys", (_indexes(all_bys, b.bys) for b in parts)),
-        **_column("batches", (b"".join(bytes.fromhex(x) for x in b.batches.split(SEP))
+        **column("items", (indexes(all_items, b.items) for b in parts)),
+        **column("bys", (indexes(all_bys, b.bys) for b in parts)),
+        **column("batches", (b"".join(bytes.fromhex(x) for x in b.batches.split(SEP))
                               if b.batches else b"" for b in parts)),
         "sizes": array("I", [x for b in parts for x in b.sizes]),
         "counts": array("I", [x for b in parts for x in b.counts]),
-        **_column("combos", (b.held.combos for b in parts)),
+        **column("combos", (b.held.combos for b in parts)),
         "widths": array("I", [x for b in parts for x in (*b.held.note, *b.held.evidence)]),
         "names": array("I", [x for b in parts for x in b.held.name]),
         "digits": b"".join(b.held.digits for b in parts),
@@ -441,24 +457,6 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
                  (evidence[0], evidence[1], bool(evidence[2])), (label[0], label[1]),
                  bytes(widest))}
     entries.write(prov.where / f"log-{prov.name}.pkl", prov.columns)
-
-
-def _column(name: str, pieces: Iterable[bytes]) -> dict[str, Any]:
-    blob, at = _blob(pieces)
-    return {name: blob, name + "_at": at}
-
-
-def _table(joined: Iterable[str]) -> dict[str, int]:
-    """Every name of the files (each file's joined by SEP), sorted and numbered."""
-    names = sorted({x for text in joined if text for x in text.split(SEP)})
-    return {name: j for j, name in enumerate(names)}
-
-
-def _indexes(table: dict[str, int], names: str) -> bytes:
-    """A file's names (joined) as indexes into the province's table."""
-    if not names:
-        return b""
-    return array("I", [table[x] for x in names.split(SEP)]).tobytes()
 
 
 def by_province(files: Iterable[RecordFile]) -> dict[str, list[RecordFile]]:

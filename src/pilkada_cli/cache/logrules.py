@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.logfile import BATCH, ID, REC, Rec
-from pilkada_cli.cache.logkeys import FileKeys, Province, code_key
+from pilkada_cli.cache.logkeys import Damaged, FileKeys, Province, code_key
 from pilkada_cli.events import Event
 
 NAME = "log-rules.pkl"
@@ -288,10 +288,13 @@ def _adjacent(arrays: Sequence[Sequence[int]], skip: Counter[int] | None
 
 
 def _keys(p: Province, k: FileKeys) -> bytes:
-    """A file's keys, checked against their digest (OSError if they do not match)."""
-    keys = p.read(k.start, k.n * REC.size)
+    """A file's keys, checked against their digest (Damaged if they do not match)."""
+    try:
+        keys = p.read(k.start, k.n * REC.size)
+    except OSError:
+        raise Damaged(p) from None
     if entries.blake2b(keys) != k.digest:
-        raise OSError(f"the kept keys of {k.shown} are damaged")
+        raise Damaged(p)
     return keys
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import heapq
 import os
+import struct
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.logfile import (
@@ -20,6 +21,8 @@ from pilkada_cli.cache.logfile import (
     BATCH,
     BY,
     DAY,
+    DAY_US,
+    EPOCH_ORDINAL,
     EV_CELLS,
     EV_LEN,
     EVIDENCE,
@@ -39,6 +42,7 @@ from pilkada_cli.cache.logfile import (
     Held,
     Rec,
     digits,
+    pread,
     zone_offset,
 )
 from pilkada_cli.cache.logkeys import FileKeys, Province
@@ -59,16 +63,31 @@ def _damaged(k: FileKeys) -> StorageError:
                           "command again").format(reason=k.shown))
 
 
+def _spoiled(part: Part) -> StorageError:
+    """The kept keys of a file do not check out (a damaged or altered cache file): its
+    province's catalog is removed, so the next run reads its record files again."""
+    part.prov.forget()
+    return StorageError(_("the log's derived cache was damaged ({path}); it was removed: run "
+                          "the command again").format(path=part.prov.path.name))
+
+
+_ITEM_AT = struct.calcsize("<qq16sqI")  # where a key's item (and then its person) begins
+_BY_AT = _ITEM_AT + 4
+
+
 class Filter:
     """What of one record file a query shows, where not every event: the item and people (as
     its indexes), the dates (ordinals), the batches and copies the rules across files leave
     out."""
 
-    __slots__ = ("item", "bys", "lo", "hi", "bad", "gone")
+    __slots__ = ("item", "bys", "lo", "hi", "bad", "gone", "stop")
 
     def __init__(self, item: int | None, bys: frozenset[int] | None, lo: int | None,
                  hi: int | None, bad: frozenset[int], gone: frozenset[bytes]) -> None:
         self.item, self.bys, self.lo, self.hi, self.bad, self.gone = item, bys, lo, hi, bad, gone
+        # keys come newest first: once ``at`` is a day before ``lo`` began in UTC (an offset is
+        # less than a day), no later key is of ``lo`` or after
+        self.stop = None if lo is None else (lo - EPOCH_ORDINAL - 1) * DAY_US
 
     def shows(self, rec: Rec) -> bool:
         """Whether the log shows the event of this key."""
@@ -79,14 +98,32 @@ class Filter:
                 and (not self.bad or rec[BATCH] not in self.bad)
                 and (not self.gone or rec[ID] not in self.gone))
 
+    def candidates(self, data: bytes) -> Iterable[int]:
+        """Where in ``data`` (keys) the shown keys may be, in order: found by the low byte of
+        the item or person (C speed; ``shows`` decides), else every key."""
+        if self.item is not None or self.bys is not None:
+            at, wanted = (_ITEM_AT, {self.item & 0xFF}) if self.item is not None else (
+                _BY_AT, {b & 0xFF for b in self.bys or ()})
+            lane = data[at::REC.size]
+            if len(wanted) == 1:
+                found, mark = [], bytes(wanted)
+                j = lane.find(mark)
+                while j >= 0:
+                    found.append(j * REC.size)
+                    j = lane.find(mark, j + 1)
+                return found
+            return [j * REC.size for j, x in enumerate(lane) if x in wanted]
+        return range(0, len(data), REC.size)
+
 
 class Part:
     """One record file's share of the log: file ``i`` of a province's catalog and which of its
     events are shown (``filt``; None: all of them, and its catalog entry says everything about
-    them). Cheap to make: a national log has tens of thousands."""
+    them). Cheap to make: a national log has tens of thousands. Holds a few of its keys at a
+    time, as bytes."""
 
-    __slots__ = ("prov", "i", "filt", "zone", "current", "window", "_keys", "_buffer", "_next",
-                 "_chunk")
+    __slots__ = ("prov", "i", "filt", "zone", "current", "window", "_keys", "_data", "_todo",
+                 "_next", "_chunk")
 
     def __init__(self, prov: Province, i: int, filt: Filter | None, zone: int) -> None:
         self.prov, self.i, self.filt, self.zone = prov, i, filt, zone
@@ -106,21 +143,29 @@ class Part:
     def shows(self, rec: Rec) -> bool:
         return self.filt is None or self.filt.shows(rec)
 
-    def all_keys(self) -> Iterator[Rec]:
-        """Every key of the file in order, checked against its digest first."""
-        k = self.keys
+    def shown_keys(self) -> Iterator[Rec]:
+        """Every shown key of the file in order, its keys checked against their digest."""
+        k, filt = self.keys, self.filt
         data = self._checked()
         step = max(1, BUDGET // REC.size)
         for start in range(0, k.n, step):
             part = data[start * REC.size:(start + step) * REC.size] if data is not None else \
                 self._read(start, min(step, k.n - start))
-            yield from REC.iter_unpack(part)
+            if filt is None:
+                yield from REC.iter_unpack(part)
+                continue
+            for at in filt.candidates(part):
+                rec = REC.unpack_from(part, at)
+                if filt.stop is not None and rec[AT] < filt.stop:
+                    return
+                if filt.shows(rec):
+                    yield rec
 
     def _read(self, start: int, count: int) -> bytes:
         try:
             return self.prov.read(self.keys.start + start * REC.size, count * REC.size)
         except OSError:
-            raise _damaged(self.keys) from None
+            raise _spoiled(self) from None
 
     def _checked(self) -> bytes | None:
         """Read the file's keys once and check them; kept when small, else read again in
@@ -128,13 +173,14 @@ class Part:
         k = self.keys
         data = self._read(0, k.n)
         if entries.blake2b(data) != k.digest or data[:REC.size] != k.head:
-            raise _damaged(k)
+            raise _spoiled(self)
         return data if len(data) <= BUDGET // 16 else None
 
     def start(self, chunk: int) -> Rec | None:
         """The newest shown key (without reading the file's keys where all are shown)."""
         self._chunk = chunk
-        self._buffer: list[Rec] = []
+        self._data = b""
+        self._todo: Iterator[int] = iter(())
         self._next = -1  # the next key to read (-1: the keys not read yet)
         self.current: Rec | None = None
         self.window: tuple[bytes, int] = (b"", 0)  # lines of the file read last, and where
@@ -147,14 +193,27 @@ class Part:
         """The next shown key, or None."""
         filt = self.filt
         while True:
-            if not self._buffer and not self._fill():
-                self.current = None
-                self.window = (b"", 0)
-                return None
-            rec = self._buffer.pop()
-            if filt is None or filt.shows(rec):
+            at = next(self._todo, None)
+            if at is None:
+                if not self._fill():
+                    self._done()
+                    return None
+                continue
+            rec = REC.unpack_from(self._data, at)
+            if filt is None:
                 self.current = rec
                 return rec
+            if filt.stop is not None and rec[AT] < filt.stop:
+                self._done()
+                return None
+            if filt.shows(rec):
+                self.current = rec
+                return rec
+
+    def _done(self) -> None:
+        self.current = None
+        self.window = (b"", 0)
+        self._data = b""
 
     def _fill(self) -> bool:
         k = self.keys
@@ -162,16 +221,20 @@ class Part:
             data = self._checked()
             self._next = 1 if self.filt is None else 0  # (a whole part's head was shown)
             if data is not None and len(data) <= self._chunk * REC.size:
-                self._buffer = list(REC.iter_unpack(data[self._next * REC.size:]))[::-1]
+                self._take(data[self._next * REC.size:])
                 self._next = k.n
-                return bool(self._buffer)
+                return True
         if self._next >= k.n:
             return False
         count = min(self._chunk, k.n - self._next)
-        data = self._read(self._next, count)
+        self._take(self._read(self._next, count))
         self._next += count
-        self._buffer = list(REC.iter_unpack(data))[::-1]
         return True
+
+    def _take(self, data: bytes) -> None:
+        self._data = data
+        self._todo = iter(range(0, len(data), REC.size) if self.filt is None
+                          else self.filt.candidates(data))
 
 
 _NONE: frozenset[int] = frozenset()
@@ -272,30 +335,43 @@ def _part(s: LogSummary, zone: str, part: Part) -> None:
         s.origins.add(k.origin)
         _held(s, zone, k.summary())
         return
-    items, bys = k.items, k.bys
     widest = [0] * 24
-    note, proof = [0, 0, False], [0, 0, False]
-    n = 0
-    for rec in part.all_keys():
-        if not part.shows(rec):
-            continue
+    n_len = n_cells = e_len = e_cells = flags = n = 0
+    items: set[int] = set()
+    bys: set[int] = set()
+    combos: set[tuple[int, int, int]] = set()
+    days: dict[int, tuple[int, int]] = {}  # a day in the zone -> its month, digits (memo)
+    offset = part.zone
+    for rec in part.shown_keys():  # (a loop per shown event: kept lean)
         n += 1
-        s.items.add(items[rec[ITEM]])
-        s.bys.add(bys[rec[BY]])
-        s.combos.add((STATUSES[rec[STATUS]], None if rec[PROGRESS] < 0 else rec[PROGRESS],
-                      bool(rec[FLAGS] & UNDO)))
-        note[:] = (max(note[0], rec[NOTE_LEN]), max(note[1], rec[NOTE_CELLS]),
-                   note[2] or bool(rec[FLAGS] & NOTE))
-        proof[:] = (max(proof[0], rec[EV_LEN]), max(proof[1], rec[EV_CELLS]),
-                    proof[2] or bool(rec[FLAGS] & EVIDENCE))
+        items.add(rec[ITEM])
+        bys.add(rec[BY])
+        combos.add((rec[STATUS], rec[PROGRESS], rec[FLAGS] & UNDO))
+        flags |= rec[FLAGS]
+        if rec[NOTE_LEN] > n_len:
+            n_len = rec[NOTE_LEN]
+        if rec[NOTE_CELLS] > n_cells:
+            n_cells = rec[NOTE_CELLS]
+        if rec[EV_LEN] > e_len:
+            e_len = rec[EV_LEN]
+        if rec[EV_CELLS] > e_cells:
+            e_cells = rec[EV_CELLS]
         for moment, base in ((rec[AT], 0), (rec[RECORDED], 12)):
-            month, d = digits(moment, part.zone)
-            if d > widest[base + month]:
-                widest[base + month] = d
+            day = (moment + offset) // DAY_US
+            found = days.get(day)
+            if found is None:
+                found = days[day] = digits(moment, offset)
+            if found[1] > widest[base + found[0]]:
+                widest[base + found[0]] = found[1]
     if n:
+        names, people = k.items, k.bys
         s.count += n
+        s.items.update(names[i] for i in items)
+        s.bys.update(people[i] for i in bys)
+        s.combos.update((STATUSES[st], None if pr < 0 else pr, bool(undo))
+                        for st, pr, undo in combos)
         s.origins.add(k.origin)
-        s.widen((note[0], note[1], bool(note[2])), (proof[0], proof[1], bool(proof[2])),
+        s.widen((n_len, n_cells, bool(flags & NOTE)), (e_len, e_cells, bool(flags & EVIDENCE)),
                 k.summary().name)
         s.dates(zone, widest[:12], widest[12:])
 
@@ -307,7 +383,7 @@ def count(selected: Sequence[Part]) -> int:
         if part.filt is None:
             n += part.prov.columns["n"][part.i]
         else:
-            n += sum(1 for rec in part.all_keys() if part.filt.shows(rec))
+            n += sum(1 for _rec in part.shown_keys())
     return n
 
 
@@ -343,7 +419,7 @@ class Lines:
     between them)."""
 
     OPEN = 128
-    BUDGET = 16 << 20
+    BUDGET = 8 << 20
 
     def __init__(self, root: str) -> None:
         self.root = root
@@ -353,14 +429,14 @@ class Lines:
 
     def share(self, parts: int) -> None:
         """Windows for ``parts`` files being merged at once."""
-        self.window = max(1 << 10, min(1 << 16, self.BUDGET // max(1, parts)))
+        self.window = max(1 << 9, min(1 << 16, self.BUDGET // max(1, parts)))
 
     def event(self, k: FileKeys, rec: Rec, part: Part | None = None) -> Event:
         """The event of key ``rec`` of file ``k`` (through ``part``'s window, if given);
         StorageError if the file no longer holds it there (it changed since its keys were
         made)."""
         try:
-            raw = self._line(part, rec) if part is not None else os.pread(
+            raw = self._line(part, rec) if part is not None else pread(
                 self.fd(k), rec[LENGTH], rec[OFFSET])
             ev = parse_line(raw.rstrip(b"\r").decode("utf-8"), self._memo)
         except (OSError, ValueError):
@@ -379,7 +455,7 @@ class Lines:
             return window[offset - at:offset - at + size]
         end = offset + size
         start = max(0, min(offset, end - self.window))
-        window = os.pread(self.fd(part.keys), end - start, start)
+        window = pread(self.fd(part.keys), end - start, start)
         if len(window) != end - start:
             raise OSError("the record file is shorter than its keys say")
         part.window = (window, start)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -18,7 +17,8 @@ from rich.cells import cell_len
 from pilkada_cli.events import Event
 from pilkada_cli.history import LOG_SCHEMA, LogSummary, Offices, event_json
 from pilkada_cli.i18n import format_date_short
-from pilkada_cli.regions import Region, load_regions
+from pilkada_cli.regions import Region
+from pilkada_cli.render.cells import measure
 from pilkada_cli.render.log import COLUMNS, LogRows
 from pilkada_cli.render.screen import dropped_line, pack
 from pilkada_cli.render.table import (
@@ -37,37 +37,6 @@ if TYPE_CHECKING:
 
 _CLOCK = 6  # " 10.15": a space and the time of day
 _PIECE = 1 << 16  # characters written at once
-
-
-def measure(text: str) -> tuple[int, int]:
-    """A cell's length in the plain table and its width in terminal cells (both of its inert
-    form): what the kept log keys hold of each note and evidence (cache/logkeys.py)."""
-    if text.isascii() and text.isprintable():  # inert as it is, a cell a character
-        return len(text), len(text)
-    safe = inert(text)
-    return len(safe), cell_len(safe)
-
-
-def region_label(code: str) -> str:
-    """A region as the log's cells show it (render.log.LogRows.name_of, on the national
-    list): what the kept log keys measure of each record file's region."""
-    region = load_regions().get(code)
-    return f"{code} {region.short_name}" if region else code
-
-
-def measure_key() -> tuple[object, ...]:
-    """What ``measure`` depends on besides pilkada's code: rich's table of character widths
-    (the files of its version), part of the kept keys' meaning."""
-    import rich.cells
-
-    out: list[object] = []
-    for name in ("cells.py", "_cell_widths.py"):
-        try:
-            st = (Path(rich.cells.__file__).parent / name).stat()
-            out.append((name, st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append((name, None))
-    return tuple(out)
 
 
 class Layout:
@@ -187,7 +156,35 @@ def json_stream(events: Iterable[Event], offices: Offices,
     verified = frozenset(verified)
     first = True
     for ev in events:
-        text = json.dumps(event_json(ev, offices, verified), ensure_ascii=False, indent=2)
-        yield (head + "[\n    " if first else ",\n    ") + text.replace("\n", "\n    ")
+        text = _indented(event_json(ev, offices, verified))
+        yield (head + "[\n    " if first else ",\n    ") + text
         first = False
     yield (head + "[]" if first else "\n  ]") + "\n}\n"
+
+
+_QUOTE = json.encoder.encode_basestring  # (ensure_ascii=False: the C encoder of a string)
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _QUOTE(value)
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _indented(obj: dict[str, object]) -> str:
+    """``json.dumps(obj, ensure_ascii=False, indent=2)`` of one event of the log (strings,
+    numbers, nulls and a list of strings), indented as the fourth level of the log's document,
+    without Python's slow encoder of indented JSON (every string through the C one)."""
+    parts = []
+    for key, value in obj.items():
+        if isinstance(value, list):
+            text = ("[\n        " + ",\n        ".join(map(_value, value)) + "\n      ]"
+                    if value else "[]")
+        else:
+            text = _value(value)
+        parts.append(f"      {_QUOTE(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n    }"
