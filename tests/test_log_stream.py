@@ -403,25 +403,24 @@ def test_a_cache_that_cannot_be_written_still_gives_the_log(demo: Path, tmp_path
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
     """Where the derived cache cannot be written (a read-only folder, a full disk), the keys
-    of the run are made in a temporary folder, removed after: the same log, nothing left."""
-    from pilkada_cli.cache import logkeys
+    of the run are held in memory: the same log, nothing of the log left in the cache."""
+    from pilkada_cli.cache import entries
 
     ws = tmp_path / "d"
     shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
-    made: list[Path] = []
-    real = logkeys.replace_atomic
+    refused: list[str] = []
 
-    def refused(path: Path, *args: object, **kwargs: object) -> None:
-        if ws in path.parents:
-            raise OSError(28, "No space left on device")
-        made.append(path)
-        real(path, *args, **kwargs)  # type: ignore[arg-type]
+    def full(path: Path, *args: object, **kwargs: object) -> None:
+        refused.append(path.name)
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(logkeys, "replace_atomic", refused)
-    result = Runner(ws, "en")("log", "--format", "csv")
-    assert result.exit_code == 0 and result.stdout_bytes == reference(ws, fmt="csv").encode()
-    assert made and not any(p.exists() for p in made)  # kept elsewhere, then removed
-    assert not list((ws / ".pilkada" / "cache").glob("log-*.keys"))
+    monkeypatch.setattr(entries, "replace_atomic", full)
+    for fmt in ("csv", "json"):
+        result = Runner(ws, "en")("log", "--format", fmt)
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes == reference(ws, fmt=fmt).encode()
+    assert {"log-16.pkl", "logrules.pkl"} <= set(refused)
+    assert not list((ws / ".pilkada" / "cache").glob("log*.pkl"))
 
 
 def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
@@ -442,9 +441,10 @@ def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
 
 def test_damaged_log_keys_are_never_believed(demo: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """A keys file altered under its catalog: the log stops (exit 3, one sentence) and drops
-    the province's catalog, so the next run reads the records again; damaged id prefixes, a
-    catalog that is no pickle and a keys file cut short are read again at once."""
+    """A province's keys are a cache entry (checksummed as a whole, cache/entries.py): keys,
+    id prefixes or catalog damaged, or the entry cut short, and the next log is still the
+    records' own, said once on stderr, and the entry is rebuilt; keys that pass the entry's
+    checksum but not their own digest (a bug) stop the log with exit 3 and drop the entry."""
     from pilkada_cli.cache import entries, logkeys
 
     ws = tmp_path / "d"
@@ -452,26 +452,36 @@ def test_damaged_log_keys_are_never_believed(demo: Path, tmp_path: Path,
     monkeypatch.setattr(entries, "RACY_NS", 0)  # (the files were copied a moment ago)
     run = Runner(ws, "en")
     expected = reference(ws, fmt="csv").encode()
+    warning = ("Warning: the derived cache (.pilkada/cache) was damaged; what was damaged was "
+               "rebuilt from the record files.\n")
     assert run("log", "--format", "csv").stdout_bytes == expected
-    cache = ws / ".pilkada" / "cache"
-    keys, catalog = cache / "log-16.keys", cache / "log-16.pkl"
-    head = len(b"pilkada-log-keys-1\n") + 16
-    data = bytearray(keys.read_bytes())
-    data[head + 3] ^= 0xFF  # the first file's first key
-    keys.write_bytes(bytes(data))
+    path = ws / ".pilkada" / "cache" / "log-16.pkl"
+    whole = path.read_bytes()
+    for at in (len(whole) - 5, len(whole) // 2, entries.HEADER.size + 3):  # prefixes, keys,
+        data = bytearray(whole)                                        # the catalog
+        data[at] ^= 0xFF
+        path.write_bytes(bytes(data))
+        result = run("log", "--format", "csv")
+        assert (result.exit_code, result.stdout_bytes) == (0, expected), at
+        assert result.stderr == warning, at
+        again = run("log", "--format", "csv")
+        assert (again.stdout_bytes, again.stderr) == (expected, ""), at
+        whole = path.read_bytes()
+    path.write_bytes(whole[:len(whole) // 3])
+    result = run("log", "--format", "csv")
+    assert (result.stdout_bytes, result.stderr) == (expected, warning)
+    real = logkeys.Province.read
+
+    def altered(self: logkeys.Province, start: int, size: int) -> bytes:
+        data = bytearray(real(self, start, size))
+        data[3] ^= 0xFF
+        return bytes(data)
+
+    monkeypatch.setattr(logkeys.Province, "read", altered)
     result = run("log", "--format", "csv")
     assert result.exit_code == 3
-    assert result.stderr.endswith("Error: the log's derived cache was damaged (log-16.keys); it "
+    assert result.stderr.endswith("Error: the log's derived cache was damaged (log-16.pkl); it "
                                   "was removed: run the command again\n")
-    assert not catalog.exists()
+    assert not path.exists()
+    monkeypatch.setattr(logkeys.Province, "read", real)
     assert run("log", "--format", "csv").stdout_bytes == expected  # read again
-    data = bytearray(keys.read_bytes())
-    data[-5] ^= 0xFF  # the id prefixes, read when the rules are worked out again
-    keys.write_bytes(bytes(data))
-    (cache / "log-rules.pkl").unlink()
-    assert run("log", "--format", "csv").stdout_bytes == expected
-    catalog.write_bytes(b"\x80\x05 not a pickle")
-    assert run("log", "--format", "csv").stdout_bytes == expected
-    keys.write_bytes(keys.read_bytes()[:head + logkeys.REC.size])
-    (cache / "log-rules.pkl").unlink()
-    assert run("log", "--format", "csv").stdout_bytes == expected

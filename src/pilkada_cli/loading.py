@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import cache
@@ -93,10 +92,9 @@ class KeptLog:
     they are shown; memory does not grow with the records. ``close`` when done."""
 
     def __init__(self, journal: Journal, provinces: list[logkeys.Province],
-                 rules: logrules.Rules, problems: int, lines: logstream.Lines,
-                 temporary: Path | None) -> None:
+                 rules: logrules.Rules, problems: int, lines: logstream.Lines) -> None:
         self.journal, self.provinces, self.rules = journal, provinces, rules
-        self.problems, self.lines, self._temporary = problems, lines, temporary
+        self.problems, self.lines = problems, lines
 
     @property
     def id_length(self) -> int:
@@ -121,17 +119,13 @@ class KeptLog:
         self.lines.close()
         for p in self.provinces:
             p.close()
-        if self._temporary is not None:
-            import shutil
-
-            shutil.rmtree(self._temporary, ignore_errors=True)
 
 
 def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
     """The workspace's log from its kept keys, brought up to date (only the record files that
-    changed are read; where the cache cannot be written, the keys of this run are kept in a
-    temporary folder); None with the cache off: the caller reads every event (the
-    reference). StorageError for a record file above the size limit."""
+    changed are read; where the cache cannot be written, the keys of this run are held in
+    memory, and read again by the next); None with the cache off: the caller reads every event
+    (the reference). StorageError for a record file above the size limit."""
     if not cache.enabled():
         return None
     from pilkada_cli.cache import logkeys, logrules, logstream
@@ -144,40 +138,22 @@ def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
     groups = logkeys.by_province(files)
     extra = measure_key()
     lines = logstream.Lines(str(journal.root))
-    temporary = None
+    provinces = logkeys.update_all(where, groups, measure, region_label, extra)
+    logkeys.prune(where, groups)
     try:
-        provinces = logkeys.update_all(where, groups, measure, region_label, extra)
-        logkeys.prune(where, groups)
-    except OSError:  # the cache cannot be written: this run's keys in a temporary folder
-        import tempfile
-
-        temporary = Path(tempfile.mkdtemp(prefix="pilkada-log-"))
-        try:
-            provinces = logkeys.update_all(temporary, groups, measure, region_label, extra)
-        except BaseException:
-            import shutil
-
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
-    try:
-        rules = logrules.rules(None if temporary else where, provinces,
-                               lambda k, rec: lines.event(k, rec), extra)
+        rules = logrules.rules(where, provinces, lambda k, rec: lines.event(k, rec), extra)
     except logkeys.Damaged as e:  # its keys are read again from the records, once
         e.province.forget()
         lines.close()
         for p in provinces:
             p.close()
-        if temporary is not None:
-            import shutil
-
-            shutil.rmtree(temporary, ignore_errors=True)
         if retry:
             return kept_log(ws, retry=False)
         raise StorageError(_("the log's derived cache was damaged ({path}); it was removed: "
                              "run the command again").format(path=e.province.path.name)) from None
     problems = (sum(sum(p.columns["problems"]) + p.problems for p in provinces) + rules.problems
                 + sum(f.severity != "warning" for f in listing))
-    return KeptLog(journal, provinces, rules, problems, lines, temporary)
+    return KeptLog(journal, provinces, rules, problems, lines)
 
 
 def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf,

@@ -1,15 +1,20 @@
 """``pilkada log`` without holding the log in memory: each record file's events as fixed-size
-keys in the log's order (newest first), kept per province: ``log-<province>.pkl`` (the
-catalog: per record file its signature, where its keys are and what its events hold, as
-columns; and what the whole province holds) and ``log-<province>.keys`` (the keys of every
-file, one after the other, then the province's sorted 64-bit id prefixes, for the rules
-across files: logrules.py). What a key holds, and how one file's keys are read: logfile.py.
+keys in the log's order (newest first), kept per province in one cache entry,
+``log-<province>.pkl`` (entries.py: checksummed, written whole and durably): its pickle is the
+catalog (per record file its signature, where its keys are and what its events hold, as
+columns; and what the whole province holds), its raw arrays the keys of every file, one after
+the other (``keys``), and the province's sorted 64-bit id prefixes (``prefixes``), for the
+rules across files: logrules.py. What a key holds, and how one file's keys are read:
+logfile.py.
 
 A province's files are read again only where their signature changed (an append, a pull, a
-repair, a file added or removed); its keys file and catalog are then written again whole. Each
-file's keys carry a digest, checked before they are used: a damaged or planted keys file is
-rebuilt, never believed. Files are read through the one record reader (recordfile.py), so
-what a file holds here is exactly what ``Journal.read`` takes from it alone.
+repair, a file added or removed); its entry is then written again whole. The entry is
+verified whole when read (a damaged one is dropped, said once and rebuilt from the record
+files, as every cache entry); each file's keys also carry a digest, checked before they are
+used. The entry is mapped into memory where cache/listing.py says that is safe, so a run
+touches only the keys it shows. Files are read through the one record reader
+(recordfile.py), so what a file holds here is exactly what ``Journal.read`` takes from it
+alone.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pilkada_cli.cache import entries
+from pilkada_cli.cache import entries, listing
 from pilkada_cli.cache.logfile import (
     REC,
     SEP,
@@ -34,14 +39,11 @@ from pilkada_cli.cache.logfile import (
     column,
     id_prefixes,
     indexes,
-    pread,
     table,
 )
 from pilkada_cli.recordfile import RecordFile, Sig
-from pilkada_cli.safefile import open_nofollow, replace_atomic
 
-_MAGIC = b"pilkada-log-keys-1\n"
-_HEAD = len(_MAGIC) + 16  # magic, token
+KIND = entries.kind("log-*.pkl", __name__)
 _CODE = ("cache/logfile.py", "cache/logkeys.py", "cache/logrules.py", "render/text.py",
          "render/cells.py", "data/wilayah.csv")
 
@@ -161,22 +163,23 @@ class Before(NamedTuple):
 
 class Province:
     """One province's kept keys, brought up to date with its files as listed: its catalog's
-    columns (``files``: a view of each file's entry, path order) and the keys file, held open
-    from the moment it was checked (a run that replaces it meanwhile does not change what this
-    one reads)."""
+    columns (``files``: a view of each file's entry, path order) and its keys, as views of the
+    entry read (mapped where that is safe: a run that replaces the entry meanwhile does not
+    change what this one reads)."""
 
     def __init__(self, where: Path, name: str) -> None:
         self.where, self.name = where, name
         self.columns: dict[str, Any] = {}
         self._files: list[FileKeys] | None = None
         self.problems = 0  # of files that could not be read (no keys)
-        self.token = ""  # names this version of the keys file
+        self.token = ""  # names this version of the keys
         self.before: Before | None = None  # the version replaced this run, if one was
-        self._fd: int | None = None
+        self._keys: memoryview | None = None
+        self._prefixes: memoryview | None = None
 
     @property
     def path(self) -> Path:
-        return self.where / f"log-{self.name}.keys"
+        return self.where / f"log-{self.name}.pkl"
 
     @property
     def files(self) -> list[FileKeys]:
@@ -203,55 +206,38 @@ class Province:
     def count(self) -> int:
         return sum(self.columns["n"])
 
-    def open(self) -> bool:
-        """Open the keys file, if it is the version the catalog names (``token``)."""
-        self.close()
-        try:
-            fd = open_nofollow(self.path)
-        except OSError:
-            return False
-        if pread(fd, _HEAD, 0) != _MAGIC + bytes.fromhex(self.token):
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
+    def take(self, columns: dict[str, Any], keys: memoryview, prefixes: memoryview) -> None:
+        """Hold this version of the province's catalog and keys."""
+        self.columns, self.token = columns, columns["token"]
+        self._keys, self._prefixes = keys, prefixes
+        self._files = None
 
     def read(self, start: int, size: int) -> bytes:
-        """``size`` bytes of the keys file from ``start`` (OSError if they are not there)."""
-        if self._fd is None:
-            raise OSError("the keys file is not open")
-        data = pread(self._fd, size, start)
+        """``size`` bytes of the keys from ``start`` (OSError if they are not there)."""
+        if self._keys is None:
+            raise OSError("the keys are not held")
+        data = bytes(self._keys[start:start + size])
         if len(data) != size:
-            raise OSError("the keys file is shorter than its catalog says")
+            raise OSError("the keys are shorter than their catalog says")
         return data
 
     def prefixes(self) -> array[int]:
-        """The sorted id prefixes of every file's events (kept after the keys)."""
-        if self._fd is None:
-            raise OSError("the keys file is not open")
-        start = _HEAD + self.count * REC.size
-        size = os.fstat(self._fd).st_size - start
-        try:
-            data = self.read(start, size)
-        except OSError:
-            raise Damaged(self) from None
-        if size % 8 or entries.blake2b(data) != self.columns["prefixes"]:
+        """The sorted id prefixes of every file's events."""
+        if self._prefixes is None:
             raise Damaged(self)
         out = array("Q")
-        out.frombytes(data)
+        out.frombytes(self._prefixes.cast("B"))
         return out
 
     def close(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
+        self._keys = self._prefixes = None
 
     def forget(self) -> None:
-        """Remove the catalog (its keys did not check out): the next run reads the province's
+        """Remove the entry (its keys did not check out): the next run reads the province's
         record files again."""
+        self.close()
         with contextlib.suppress(OSError):
-            (self.where / f"log-{self.name}.pkl").unlink()
+            self.path.unlink()
 
 
 _COLUMNS = {"shown": list, "sig": array, "n": array, "start": array, "digest": bytes,
@@ -275,10 +261,10 @@ def update_all(where: Path, groups: dict[str, list[RecordFile]], measure: Measur
         prov = Province(where, name)
         kept = _catalog(where, name, extra)
         if kept is not None:
-            prov.columns, prov.token = kept, kept["token"]
+            raw = kept.pop("raw")
+            prov.take(kept, raw["keys"], raw["prefixes"])
             if (len(kept["shown"]) == len(files)
-                    and _unchanged(files, kept["shown"], kept["sig"], kept["at"])
-                    and prov.open()):
+                    and _unchanged(files, kept["shown"], kept["sig"], kept["at"])):
                 out.append(prov)
                 continue
         stale.append((prov, kept, files))
@@ -299,19 +285,16 @@ def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[Record
     """A province's keys file and catalog written again: kept files' keys copied (checked),
     the others read now."""
     old: dict[str, tuple[FileKeys, bytes]] = {}
-    blob = _whole(prov) if kept is not None else None
-    if blob is not None and kept is not None:
-        before = Before(prov.token, array("Q"), {})
+    if kept is not None:
+        before = Before(prov.token, prov.prefixes(), {})
         for i, shown_i in enumerate(kept["shown"]):
             k = FileKeys(kept, i)
             before.batches[shown_i] = k.batches
             if not entries.racy(k.sig, kept["at"]):
-                old[shown_i] = (k, blob[k.start:k.start + k.n * REC.size])
-        tail = blob[_HEAD + sum(kept["n"]) * REC.size:]
-        if not len(tail) % 8 and entries.blake2b(tail) == kept["prefixes"]:
-            before.prefixes.frombytes(tail)
-            prov.before = before  # (else the rules are worked out afresh)
-    del blob
+                with contextlib.suppress(OSError):
+                    old[shown_i] = (k, prov.read(k.start, k.n * REC.size))
+        prov.before = before
+    prov.close()
     reuse: dict[str, Built] = {}
     fresh: list[RecordFile] = []
     for f in files:
@@ -335,9 +318,6 @@ def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[Record
         else:
             parts.append(made)
     _write(prov, parts, extra)
-    if not prov.open():
-        raise OSError("the keys file just written cannot be read back")
-    prov._files = None  # noqa: SLF001 (its own module)
 
 
 def _unchanged(files: Sequence[RecordFile], shown: list[str], sig: array[int], at: int) -> bool:
@@ -363,8 +343,12 @@ def _again(k: FileKeys, keys: bytes) -> Built:
 
 
 def _catalog(where: Path, name: str, extra: tuple[object, ...]) -> dict[str, Any] | None:
-    found = entries.read(where / f"log-{name}.pkl")
-    if (found is None or found.get("code") != code_key(extra)
+    path = where / f"log-{name}.pkl"
+    found = entries.read(path, mapped=listing.is_local(path))
+    raw = found.get("raw") if found is not None else None
+    if (found is None or type(raw) is not dict or set(raw) != {"keys", "prefixes"}
+            or raw["keys"].format != "B" or raw["prefixes"].format != "Q"
+            or found.get("code") != code_key(extra)
             or type(found.get("token")) is not str or type(found.get("at")) is not int
             or any(type(found.get(c)) is not t for c, t in _COLUMNS.items())):
         return None
@@ -374,50 +358,31 @@ def _catalog(where: Path, name: str, extra: tuple[object, ...]) -> dict[str, Any
                     for c in ("items", "bys", "batches", "combos"))
             and 16 * len(found["sizes"]) == 16 * len(found["counts"]) == len(found["batches"])
             and len(found["digest"]) == 16 * n and len(found["head"]) == REC.size * n
-            and len(found["widths"]) == 6 * n and len(found["digits"]) == 24 * n):
+            and len(found["widths"]) == 6 * n and len(found["digits"]) == 24 * n
+            and len(raw["keys"]) == sum(found["n"]) * REC.size
+            and all(0 <= s and s + c * REC.size <= len(raw["keys"])
+                    for s, c in zip(found["start"], found["n"], strict=True))):
         return None
     return found
 
 
-def _whole(prov: Province) -> bytes | None:
-    """The province's keys file whole, if it is the one the catalog names (its token)."""
-    try:
-        fd = open_nofollow(prov.path)
-        try:
-            size = os.fstat(fd).st_size
-            data = pread(fd, size, 0)
-        finally:
-            os.close(fd)
-    except OSError:
-        return None
-    if data[:_HEAD] != _MAGIC + bytes.fromhex(prov.token) or len(data) != size:
-        return None
-    return data
-
-
 def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> None:
-    """The keys file (a new token), then the catalog naming it: a run that stops in between
-    leaves a catalog that does not match its keys file, which the next run reads again."""
+    """The province's entry written whole (a new token names this version of its keys), and
+    held by ``prov``."""
     token = os.urandom(16)
     starts = array("q")
-    at = _HEAD
+    at = 0
     for b in parts:
         starts.append(at)
         at += len(b.keys)
+    keys = bytearray(at)
+    for b, start in zip(parts, starts, strict=True):
+        keys[start:start + len(b.keys)] = b.keys
     prefixes = array("Q")
     for b in parts:
         prefixes += b.prefixes
     prefixes = array("Q", sorted(prefixes))
-
-    def dump(fh: Any) -> None:
-        fh.write(_MAGIC + token)
-        for b in parts:
-            fh.write(b.keys)
-        prefixes.tofile(fh)
-
-    prov.where.mkdir(parents=True, exist_ok=True)
-    replace_atomic(prov.path, dump, mode=None, durable=False)
-    prov.token = token.hex()
+    token_hex = token.hex()
     combos: set[bytes] = set()
     note, evidence, label = [0, 0, False], [0, 0, False], [0, 0]
     widest = bytearray(24)
@@ -432,7 +397,7 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
     all_items = table(b.items for b in parts)
     all_bys = table(b.bys for b in parts)
     prov.columns = {
-        "code": code_key(extra), "token": prov.token, "at": time.time_ns(),
+        "code": code_key(extra), "token": token_hex, "at": time.time_ns(),
         "prefixes": entries.blake2b(prefixes.tobytes()),
         "shown": [b.shown for b in parts],
         "sig": array("q", [x for b in parts for x in b.sig]),
@@ -456,7 +421,9 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
         "held": (b"".join(sorted(combos)), (note[0], note[1], bool(note[2])),
                  (evidence[0], evidence[1], bool(evidence[2])), (label[0], label[1]),
                  bytes(widest))}
-    entries.write(prov.where / f"log-{prov.name}.pkl", prov.columns)
+    columns = prov.columns
+    entries.write(prov.path, columns, raw={"keys": memoryview(keys), "prefixes": prefixes})
+    prov.take(columns, memoryview(keys), memoryview(prefixes))
 
 
 def by_province(files: Iterable[RecordFile]) -> dict[str, list[RecordFile]]:
@@ -471,9 +438,7 @@ def prune(where: Path, keep: Iterable[str]) -> None:
     """Remove the kept keys of provinces that have no record files any more."""
     names = set(keep)
     with contextlib.suppress(OSError):
-        for p in where.glob("log-*.keys"):
-            name = p.name[4:-5]
+        for p in where.glob(KIND):
+            name = p.name[4:-4]
             if name not in names and name.isdigit():
                 p.unlink()
-                with contextlib.suppress(OSError):
-                    (where / f"log-{name}.pkl").unlink()

@@ -1,6 +1,6 @@
 """The journal's rules across record files (recordfile.merge), applied to the kept log keys
 (logkeys.py) without holding the events, and what ``pilkada log`` shows that depends on every
-file: kept in ``log-rules.pkl`` for the versions of the provinces' keys it was computed from.
+file: kept in ``logrules.pkl`` for the versions of the provinces' keys it was computed from.
 
 - An event id in two files: the first copy in path order counts; a later copy that differs is
   a problem (counted in the warning ``log`` prints, as ``Journal.read`` reports it).
@@ -26,8 +26,9 @@ from pilkada_cli.cache.logfile import BATCH, ID, REC, Rec
 from pilkada_cli.cache.logkeys import Damaged, FileKeys, Province, code_key
 from pilkada_cli.events import Event
 
-NAME = "log-rules.pkl"
-STATE = "log-rules-state.pkl"  # what an update after a change needs (read only then)
+NAME = entries.kind("logrules.pkl", __name__)
+# what an update after a change needs (read only then)
+STATE = entries.kind("logrules-state.pkl", __name__)
 MOST = 200_000  # ids added or removed at once beyond which the rules are worked out afresh
 MIN_ID = 8  # hex digits a short id has at least (render.log.short_id_length's minimum)
 _DEEP = 1 << 32  # two prefixes closer than this share at least 8 hex digits
