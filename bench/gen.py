@@ -1,7 +1,7 @@
 """Seeded synthetic workspaces at the scales of product.md ("Scale"), for the benchmarks.
 
-    PYTHONPATH=src python bench/gen.py sumsel|regency|district|all [--out bench/workspaces]
-        [--seed 2024] [--workers 2] [--force]
+    PYTHONPATH=src python bench/gen.py sumsel|regency|district|limit|big|all
+        [--out bench/workspaces] [--seed 2024] [--workers 2] [--force]
 
 Builds ``<out>/<scale>/`` from the real national region list and the shipped pilkada-2024 cycle:
 
@@ -10,6 +10,10 @@ Builds ``<out>/<scale>/`` from the real national region list and the shipped pil
 | sumsel   | 16 to kecamatan   | 259     | 100,000        |
 | regency  | ID to kabupaten   | 552     | 300,000        |
 | district | ID to kecamatan   | 7,837   | 3,000,000      |
+
+and, for the size of one record file (issue 28), ``limit`` and ``big``: Sumatera Selatan to
+regency level with Kota Palembang's records from one office in one file of 210,000 events
+(~64 MB, just under the reader's limit) or 1,000,000 (~310 MB, refused), beside a few small files.
 
 Histories are a whole cycle's worth, so the default as-of ("now") counts every event: per
 (region, item) pair a run of ``in_progress`` updates with rising progress, then mostly ``done``
@@ -315,6 +319,67 @@ def generate(scale: Scale, folder: Path, seed: int = 2024, workers: int = 2) -> 
     return written
 
 
+# One record file of many events (issue 28): the largest a real office makes is ~1.5 MB
+# (docs/reliability.md, "Size"); these are far past it, at the reader's limit and above it.
+BIG = {"limit": 210_000, "big": 1_000_000}  # ~64 MB (just under the 64 MB limit), ~310 MB
+
+
+def big_file(folder: Path, events: int, seed: int = 2024) -> int:
+    """A workspace of Sumatera Selatan to regency level (as the demo's) whose records of Kota
+    Palembang from one office are one file of ``events`` events in the journal's canonical
+    form (a few dozen changes per item, over and over the cycle), with a few small files of
+    other regions beside it. Returns the events written."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "records").mkdir(parents=True)
+    config = CONFIG.format(root="16", depth="kabupaten", as_of="x").replace("as_of: x\n", "")
+    (folder / "pilkada.yaml").write_text(config, encoding="utf-8")
+    cycle = open_cycle("pilkada-2024")
+    index = load_regions()
+    p = _Province(folder, cycle, [], {}, 1.0, seed)
+    rng = random.Random(f"{seed}:big")
+    written = 0
+    for code, n in (("16.71", events), ("16.10", 300), ("16.72", 300), ("16", 300)):
+        region = index.get(code)
+        assert region is not None
+        items = [i for i in cycle.items.values() if i.applies_to(region.level, frozenset())]
+        origin = _origin("big", code, seed)
+        out = folder / "records" / code / f"{origin}.jsonl"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        zone = ZONES[region.timezone]
+        step = timedelta(days=500) / n  # recorded one after another over the cycle
+        with out.open("w", encoding="ascii") as fh:
+            for k in range(n):
+                item = items[k % len(items)]
+                recorded = datetime(2023, 8, 1, tzinfo=timezone.utc) + step * k
+                obj = p._event(rng, region, item, recorded.date(), "in_progress",
+                               rng.randint(1, 95),
+                               rng.choice(NOTES) if rng.random() < 0.3 else "", k)
+                obj["at"] = (recorded - timedelta(hours=1)).astimezone(zone).isoformat(
+                    timespec="seconds")
+                obj["recorded"] = recorded.isoformat(timespec="microseconds")
+                obj["origin"], obj["seq"] = origin, k + 1
+                fh.write(json.dumps(obj, ensure_ascii=True, sort_keys=True,
+                                    separators=(",", ":")) + "\n")
+                written += 1
+    (folder / MARK).write_text(json.dumps({"scale": "big", "seed": seed, "events": written})
+                               + "\n", encoding="utf-8")
+    return written
+
+
+def ensure_big(name: str, out: Path = WORKSPACES, seed: int = 2024) -> Path:
+    """The one-big-file workspace ``name`` (``BIG``) under ``out``, generated unless there."""
+    folder = out / name
+    mark = folder / MARK
+    if mark.is_file() and json.loads(mark.read_text(encoding="utf-8")).get("seed") == seed:
+        return folder
+    t0 = time.perf_counter()
+    n = big_file(folder, BIG[name], seed)
+    print(f"generated {name}: {n:,} events in {time.perf_counter() - t0:.0f} s",
+          file=sys.stderr)
+    return folder
+
+
 def ensure(scale: Scale, out: Path = WORKSPACES, seed: int = 2024, workers: int = 2,
            force: bool = False) -> Path:
     """The workspace of ``scale`` under ``out``, generated unless already there."""
@@ -333,13 +398,16 @@ def ensure(scale: Scale, out: Path = WORKSPACES, seed: int = 2024, workers: int 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scale", choices=[*SCALES, "all"])
+    parser.add_argument("scale", choices=[*SCALES, *BIG, "all"])
     parser.add_argument("--out", type=Path, default=WORKSPACES)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
     for name in SCALES if args.scale == "all" else [args.scale]:
+        if name in BIG:
+            print(ensure_big(name, args.out, args.seed))
+            continue
         folder = ensure(SCALES[name], args.out, args.seed, args.workers, args.force)
         print(folder)
 

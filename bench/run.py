@@ -130,33 +130,66 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     sizes: list[Size] = field(default_factory=list)
 
-    def _once(self, cmd: list[str], cwd: Path, env: dict[str, str] | None) -> tuple[float, int]:
+    def _once(self, cmd: list[str], cwd: Path, env: dict[str, str] | None,
+              code: int = 0) -> tuple[float, int]:
         t0 = time.perf_counter()
         with tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(cmd, cwd=cwd, env=env or self.env,
                                     stdout=subprocess.DEVNULL, stderr=err)
             _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - t0
-            if os.waitstatus_to_exitcode(status) != 0:
+            if os.waitstatus_to_exitcode(status) != code:
                 err.seek(0)
                 raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n"
                                  f"{err.read().decode(errors='replace')}")
         return elapsed, usage.ru_maxrss
 
-    def time(self, cmd: list[str] | Callable[[], list[list[str]]], cwd: Path,
-             runs: int | None = None, before: Callable[[], None] | None = None,
-             env: dict[str, str] | None = None) -> Stat:
-        """``cmd`` (or each of the commands it gives, timed together), paired with the floor."""
+    def first_line(self, cmd: list[str], cwd: Path, runs: int | None = None,
+                   before: Callable[[], None] | None = None, warmup: bool = True) -> Stat:
+        """Seconds until ``cmd`` writes its first line (as ``cmd | head -1`` shows it), the
+        pipe then closed (the command must end quietly, exit 0), paired with the floor; peak
+        RSS of the whole run."""
         times: list[float] = []
         ratios: list[float] = []
         peak = 0
-        for i in range(1 + (runs or self.runs)):
+        for i in range(0 if not warmup else 1, 1 + (runs or self.runs)):
+            floor, _rss = self._once(FLOOR, REPO, None)
+            if before is not None:
+                before()
+            t0 = time.perf_counter()
+            with tempfile.TemporaryFile() as err:
+                proc = subprocess.Popen(cmd, cwd=cwd, env=self.env, stdout=subprocess.PIPE,
+                                        stderr=err)
+                assert proc.stdout is not None
+                proc.stdout.readline()
+                elapsed = time.perf_counter() - t0
+                proc.stdout.close()
+                _, status, usage = os.wait4(proc.pid, 0)
+                err.seek(0)
+                said = err.read().decode(errors="replace")
+            if os.waitstatus_to_exitcode(status) != 0 or "Traceback" in said:
+                raise SystemExit(f"{' '.join(cmd)} | head -1 failed in {cwd}:\n{said}")
+            if i:
+                times.append(elapsed)
+                ratios.append(elapsed / floor)
+                peak = max(peak, usage.ru_maxrss)
+        return Stat(times, ratios, peak / 1024)
+
+    def time(self, cmd: list[str] | Callable[[], list[list[str]]], cwd: Path,
+             runs: int | None = None, before: Callable[[], None] | None = None,
+             env: dict[str, str] | None = None, code: int = 0, warmup: bool = True) -> Stat:
+        """``cmd`` (or each of the commands it gives, timed together), paired with the floor;
+        each must end with exit ``code``; ``warmup``: a first run not counted."""
+        times: list[float] = []
+        ratios: list[float] = []
+        peak = 0
+        for i in range(0 if not warmup else 1, 1 + (runs or self.runs)):
             floor, _rss = self._once(FLOOR, REPO, None)
             if before is not None:
                 before()
             elapsed, most = 0.0, 0
             for one in (cmd() if callable(cmd) else [cmd]):
-                seconds, rss = self._once(one, cwd, env)
+                seconds, rss = self._once(one, cwd, env, code)
                 elapsed += seconds
                 most = max(most, rss)
             if i:  # the first run warms up (it may fill the cache after a code change)
@@ -393,6 +426,51 @@ def run_scale(b: Bench, scale: str, args: argparse.Namespace) -> None:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def run_size(b: Bench, scale: str, args: argparse.Namespace) -> None:
+    """Issue 28's rows (``--size``): the log streamed (time to its first line, a whole JSON
+    log, a region's) and a cold ``status``, with peak memory, on the nation to district level
+    (``district``), and a workspace whose records of one region from one office are one file
+    just under the reader's 64 MB limit (``limit``) or far above it (``big``: every reading
+    command refuses it, exit 3)."""
+    if scale in ("limit", "big"):
+        folder = Path(_helper(b.env, "--prepare-big", scale).strip())
+    else:
+        info = json.loads(_helper(b.env, "--prepare", scale, "--workers", str(args.workers)))
+        folder = Path(info["folder"])
+    print(f"{scale}: {folder}", file=sys.stderr)
+    one = args.size_runs
+    drop = _drop_cache(folder)
+    if scale == "big":  # refused: how soon, and in how little memory
+        for what, cmd in (("`status`, no cache", [*PILKADA, "status"]),
+                          ("`log`, no cache", [*PILKADA, "log"]),
+                          ("`verify`", [*PILKADA, "verify"])):
+            b.add(Row(scale, f"{what}: refused (exit 3)", b.time(
+                cmd, folder, runs=one, before=drop, code=3, warmup=False)))
+        return
+    log = [*PILKADA, "log"]
+    few = 1 if scale == "district" else one
+    b.add(Row(scale, "`log` with no cache at all: first line", b.first_line(
+        log, folder, runs=few, before=drop, warmup=False), note="its keys made"))
+    b.add(Row(scale, "`log \\| head -1`: first line", b.first_line(log, folder, runs=one)))
+    b.add(Row(scale, "`log --format json > /dev/null`", b.time(
+        [*PILKADA, "log", "--format", "json"], folder, runs=few, warmup=False)))
+    b.add(Row(scale, f"`log {REGION}`", b.time([*PILKADA, "log", REGION], folder, runs=one)))
+    b.add(Row(scale, "`log --format json` after one change: first line", b.first_line(
+        [*PILKADA, "log", "--format", "json"], folder, runs=one,
+        before=_append(b.env, folder, _item_of(folder)))))
+    b.add(Row(scale, "`status` with no cache at all", b.time(
+        [*PILKADA, "status"], folder, runs=few, before=drop, warmup=False)))
+    if scale == "limit":
+        b.add(Row(scale, "`verify`", b.time([*PILKADA, "verify"], folder, runs=one)))
+
+
+def _item_of(folder: Path) -> str:
+    """An item that applies to 16.71: the first id of its records."""
+    first = next((folder / "records" / REGION).glob("*.jsonl"))
+    with first.open(encoding="utf-8") as fh:
+        return str(json.loads(fh.readline())["item"])
+
+
 def _pages(pdf: Path) -> int:
     """A PDF's page count: poppler's pdfinfo where installed, else its page objects."""
     if shutil.which("pdfinfo"):
@@ -479,7 +557,7 @@ def table(b: Bench) -> str:
     return "\n".join(lines)
 
 
-def size_table(b: Bench) -> str:
+def report_sizes(b: Bench) -> str:
     lines = ["| scale | data | A4 pages | HTML (MB) | PDF (MB) | Markdown (lines) | "
              "chat text (lines) |", "|---|---|---:|---:|---:|---:|---:|"]
     for z in b.sizes:
@@ -558,11 +636,46 @@ def targets(b: Bench) -> str:
     return "\n".join(out)
 
 
-def update_docs(text: str) -> None:
+def update_docs(text: str, start: str = START, end: str = END) -> None:
     page = DOCS.read_text(encoding="utf-8")
-    head, _, rest = page.partition(START)
-    _, _, tail = rest.partition(END)
-    DOCS.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    head, _, rest = page.partition(start)
+    _, _, tail = rest.partition(end)
+    DOCS.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+SIZE_START, SIZE_END = "<!-- bench-size:start -->", "<!-- bench-size:end -->"
+
+
+def size_table(b: Bench) -> str:
+    """Issue 28's rows: time (to the first line where it says so) and peak memory."""
+    lines = ["| workspace | command | seconds (median) | runs | spread | peak RSS (MB) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for r in b.rows:
+        note = f" ({r.note})" if r.note else ""
+        lines.append(f"| {r.scale} | {r.what}{note} | {r.warm.median:.3f} | "
+                     f"{len(r.warm.times)} | {r.warm.spread:.0%} | {r.warm.rss_mb:.0f} |")
+    return "\n".join(lines)
+
+
+def run_sizes_of_files(args: argparse.Namespace) -> None:
+    scales = ("district", "limit", "big") if args.scale == "all" else tuple(args.scale.split(","))
+    home = Path(tempfile.mkdtemp(prefix="pilkada-bench-home-"))
+    b = Bench(args.size_runs, _env(home))
+    started, load_before = time.time(), load()
+    try:
+        for scale in scales:
+            run_size(b, scale, args)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    minutes = (time.time() - started) / 60
+    report = (f"Machine: {machine()}, shared with other work while it ran. Median of the runs "
+              f"after one warm-up (none where there is no cache), {time.strftime('%Y-%m-%d')};"
+              f" load average (1, 5, 15 min) "
+              f"{load_before} before and {load()} after {minutes:.0f} minutes; spread = "
+              f"(slowest − fastest) / median.\n\n{size_table(b)}")
+    print(report)
+    if args.update_docs:
+        update_docs(report, SIZE_START, SIZE_END)
 
 
 def main(argv: list[str]) -> None:
@@ -585,7 +698,21 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--append", nargs=3, metavar=("FOLDER", "ITEM", "N"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--prepare-plausible", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--size", action="store_true",
+                        help="only issue 28's rows (the log streamed, one big record file) on "
+                             "--scale district,limit,big")
+    parser.add_argument("--size-runs", type=int, default=3)
+    parser.add_argument("--prepare-big", metavar="NAME", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.prepare_big:
+        sys.path.insert(0, str(SRC))
+        import gen
+
+        print(gen.ensure_big(args.prepare_big))
+        return
+    if args.size:
+        run_sizes_of_files(args)
+        return
     if args.prepare_plausible:
         print(prepare_plausible())
         return
@@ -607,7 +734,7 @@ def main(argv: list[str]) -> None:
     finally:
         shutil.rmtree(home, ignore_errors=True)
     sizes = (f"The rakor report (`report -f html,pdf,md,text {' '.join(RAKOR)}`, default "
-             f"size), printed to A4 by headless Chromium:\n\n{size_table(b)}\n\n"
+             f"size), printed to A4 by headless Chromium:\n\n{report_sizes(b)}\n\n"
              f"Targets (issue #13):\n\n{size_targets(b)}")
     if args.sizes_only:
         print(sizes)

@@ -37,6 +37,7 @@ WARNING_ID = ("Peringatan: cache turunan (.pilkada/cache) rusak; bagian yang rus
               "dibangun ulang dari berkas catatan.\n")
 STATUS = ("status", "--format", "json")
 DUE = ("due", "--format", "plain")
+LOG = ("log", "--format", "json")
 
 
 def _kinds() -> list[str]:
@@ -76,11 +77,16 @@ READ_BY: dict[str, tuple[Callable[[Office], None], tuple[tuple[str, ...], ...]]]
     "fold-*.pkl": (_nothing, ()),  # every status
     "duetext-*.pkl": (_nothing, ()),  # due as plain text
     "due-*.pkl": (_nothing, (("due", "--format", "json"),)),
-    "events-*.pkl": (_nothing, (("log", "--format", "json"),)),
+    # undo of an id no file has: it reads every event first (and refuses, exit 2, the same
+    # with the cache or without it); log streams from its own keys (log-*.pkl)
+    "events-*.pkl": (_nothing, (("undo", "ffffffffffffffff"),)),
     "hot.pkl": (_record, ()),  # a refold after a record
     "ids.pkl": (_record, ()),  # ... looks the changed file's ids up
     "ids-*.keys": (_record, ()),
     "files-*.pkl": (_drop_folds, ()),
+    "log-*.pkl": (_nothing, (LOG,)),  # a province's log keys
+    "logrules.pkl": (_nothing, (LOG,)),
+    "logrules-state.pkl": (_record, (LOG,)),  # the rules brought up to date after a change
 }
 
 
@@ -112,8 +118,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
               "30", "--at", "2024-02-23T10:00")
         _run(o, STATUS)
         _record(o)
-        for args in (STATUS, DUE, ("due", "--format", "json"), ("log", "--format", "json")):
+        for args in (STATUS, DUE, ("due", "--format", "json"), LOG):
             assert _run(o, args)[0] == 0
+        assert _run(o, ("undo", "ffffffffffffffff"))[0] == 2
         yield o
 
 
@@ -140,7 +147,7 @@ def test_every_kind_is_damaged_here(office: Office) -> None:
     assert set(READ_BY) == set(_kinds())
     found = {entries.kind_of(p.name) for p in _cache(office).iterdir()}
     assert found == set(READ_BY)  # (None: a file of no declared kind)
-    assert len(_kinds()) == 11
+    assert len(_kinds()) == 14
 
 
 def _damages(data: bytes, seed: str) -> list[tuple[str, bytes]]:

@@ -20,7 +20,7 @@ from pilkada_cli.cache.listing import snapshot as listed_before
 from pilkada_cli.checklist import Cycle
 from pilkada_cli.conflicts import Conflict, detect
 from pilkada_cli.daterange import check_day, check_moment
-from pilkada_cli.errors import InputError
+from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.events import Event
 from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
@@ -30,7 +30,9 @@ from pilkada_cli.regions import DEPTHS, Region, RegionIndex, depth_of_level
 from pilkada_cli.views import OpenPair, open_pairs
 from pilkada_cli.workspace import Workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the log's modules are imported where the log is read: status needs none)
+    from pilkada_cli.cache import logkeys, logrules, logstream
+    from pilkada_cli.history import LogQuery
     from pilkada_cli.trust import OfficeName, Own
 
 
@@ -82,6 +84,76 @@ def events(ws: Workspace) -> ReadResult:
 
         return read_events(journal, cache.folder(ws))
     return journal.read()
+
+
+class KeptLog:
+    """A workspace's log as kept keys (cache/logkeys.py) under the rules across files
+    (cache/logrules.py): which events a query shows, in order, read from their lines only as
+    they are shown; memory does not grow with the records. ``close`` when done."""
+
+    def __init__(self, journal: Journal, provinces: list[logkeys.Province],
+                 rules: logrules.Rules, problems: int, lines: logstream.Lines) -> None:
+        self.journal, self.provinces, self.rules = journal, provinces, rules
+        self.problems, self.lines = problems, lines
+
+    @property
+    def id_length(self) -> int:
+        """How many hex digits of an id ``log`` shows (render.log.short_id_length)."""
+        return self.rules.id_length
+
+    def parts(self, query: LogQuery) -> list[logstream.Part]:
+        """Each record file's share of the log for ``query``."""
+        from pilkada_cli.cache import logstream
+
+        return logstream.parts(self.provinces, self.rules, query)
+
+    def events(self, parts: Sequence[logstream.Part]) -> Iterator[Event]:
+        """The shown events of ``parts``, newest first."""
+        from pilkada_cli.cache import logstream
+
+        self.lines.share(len(parts))
+        for part, rec in logstream.merged(parts):
+            yield self.lines.event(part.keys, rec, part)
+
+    def close(self) -> None:
+        self.lines.close()
+        for p in self.provinces:
+            p.close()
+
+
+def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
+    """The workspace's log from its kept keys, brought up to date (only the record files that
+    changed are read; where the cache cannot be written, the keys of this run are held in
+    memory, and read again by the next); None with the cache off: the caller reads every event
+    (the reference). StorageError for a record file above the size limit."""
+    if not cache.enabled():
+        return None
+    from pilkada_cli.cache import logkeys, logrules, logstream
+    from pilkada_cli.render.cells import measure, measure_key, region_label
+
+    journal = Journal(ws.records_dir)
+    where = cache.folder(ws)
+    with gc_paused():
+        files, listing = listed_before(journal, where)
+    groups = logkeys.by_province(files)
+    extra = measure_key()
+    lines = logstream.Lines(str(journal.root))
+    provinces = logkeys.update_all(where, groups, measure, region_label, extra)
+    logkeys.prune(where, groups)
+    try:
+        rules = logrules.rules(where, provinces, lambda k, rec: lines.event(k, rec), extra)
+    except logkeys.Damaged as e:  # its keys are read again from the records, once
+        e.province.forget()
+        lines.close()
+        for p in provinces:
+            p.close()
+        if retry:
+            return kept_log(ws, retry=False)
+        raise StorageError(_("the log's derived cache was damaged ({path}); it was removed: "
+                             "run the command again").format(path=e.province.path.name)) from None
+    problems = (sum(sum(p.columns["problems"]) + p.problems for p in provinces) + rules.problems
+                + sum(f.severity != "warning" for f in listing))
+    return KeptLog(journal, provinces, rules, problems, lines)
 
 
 def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.events import Event
     from pilkada_cli.keys import OfficeKey
+    from pilkada_cli.loading import KeptLog
     from pilkada_cli.readiness import AsOf, Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
@@ -155,6 +156,16 @@ class Session:
         bad = len(result.problems)
         self._warn_skipped(bad)
         return list(result.events)
+
+    def kept_log(self) -> KeptLog | None:
+        """The workspace's log from its kept keys (None with the cache off: ``events`` is the
+        reference read); unreadable lines are warned about as ``events`` does."""
+        from pilkada_cli.loading import kept_log
+
+        found = kept_log(self.workspace())
+        if found is not None:
+            self._warn_skipped(found.problems)
+        return found
 
     def readiness(self, as_of: str | AsOf | None) -> Readiness:
         """The readiness of the workspace at ``--as-of`` (or at a moment the command worked

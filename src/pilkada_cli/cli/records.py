@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional, overload
 
 import typer
 
@@ -23,11 +24,13 @@ from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable
     from datetime import date, datetime
 
     from pilkada_cli.errors import Problem
     from pilkada_cli.events import Event
+    from pilkada_cli.history import LogQuery
+    from pilkada_cli.loading import KeptLog
     from pilkada_cli.recording import Change
 
 RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
@@ -302,32 +305,137 @@ def log(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
         "Also when each event was recorded."))] = False,
 ) -> None:
+    from pilkada_cli.history import LogQuery
+
+    s = get_session()
+    if fmt not in ("table", "plain", "json", "csv", None):
+        raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(
+            fmt=fmt))
+    code = s.region(region).code if region else None
+    query = LogQuery(code, item, _date(since), _date(until), by)
+    kept = s.kept_log()
+    offices = s.offices()  # as shown: marked where unverified (trust.py)
+    try:
+        if kept is None:
+            _log_read(s, query, fmt, show_all, verbose, offices)
+        else:
+            _log_kept(s, kept, query, fmt, show_all, verbose, offices)
+    except BrokenPipeError:  # `pilkada log | head`: the reader has all it wanted
+        _quiet_pipe()
+    finally:
+        if kept is not None:
+            kept.close()
+
+
+def _log_read(s: Session, query: LogQuery, fmt: str | None, show_all: bool, verbose: bool,
+              offices: dict[str, str]) -> None:
+    """The log from every event read at once (the cache off): the reference of ``_log_kept``."""
     from pilkada_cli.history import log_filter, log_json
     from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 
-    s = get_session()
-    code = s.region(region).code if region else None
     history = s.events()
-    entries = log_filter(history, code, item, _date(since), _date(until), by)
-    names = s.office_names()
-    offices = s.offices()  # as shown: marked where unverified
-    out = s.console()
-    if fmt == "json":
-        out.file.write(json.dumps(log_json(entries, {o: n.name for o, n in names.items()},
-                                           {o for o, n in names.items() if n.verified}),
-                                  ensure_ascii=False, indent=2) + "\n")
+    entries = log_filter(history, query.region, query.item, query.since, query.until, query.by)
+    if fmt == "json":  # the name a claim gives, and whether this workspace vouches for it
+        names = s.office_names()
+        s.out().write(json.dumps(log_json(entries, {o: n.name for o, n in names.items()},
+                                          {o for o, n in names.items() if n.verified}),
+                                 ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
-        out.file.write(log_csv(entries, offices))
-    elif fmt in ("table", "plain", None):
+        s.out().write(log_csv(entries, offices))
+    else:
         screen = fmt == "table" or (fmt is None and s.screen())
-        limit = None if show_all or not screen else max(10, out.height - 10)
+        out = s.console() if screen else None
+        limit = None if show_all or out is None else max(10, out.height - 10)
         page = log_screen(entries, s.regions().get, offices,
                           id_length=short_id_length(e.id for e in history), verbose=verbose,
-                          limit=limit, width=out.width if screen else None)
+                          limit=limit, width=out.width if out is not None else None)
         show_screen(s, page, screen)
-    else:
-        raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(
-            fmt=fmt))
+
+
+def _log_kept(s: Session, kept: KeptLog, query: LogQuery, fmt: str | None, show_all: bool,
+              verbose: bool, offices: dict[str, str]) -> None:
+    """The log written as its events come, from the kept keys: the same text as ``_log_read``
+    (tests/test_log_stream.py), in memory that does not grow with the records."""
+    from itertools import islice
+
+    from pilkada_cli.cache.logstream import count, summary
+    from pilkada_cli.render import logstream as stream
+    from pilkada_cli.render.log import log_screen
+
+    parts = kept.parts(query)
+    if fmt == "json":  # the name a claim gives, and whether this workspace vouches for it
+        names = s.office_names()
+        _write_all(s, stream.json_stream(kept.events(parts), {o: n.name for o, n in names.items()},
+                                         {o for o, n in names.items() if n.verified}))
+        return
+    if fmt == "csv":
+        _write_all(s, stream.csv_stream(kept.events(parts), offices))
+        return
+    screen = fmt == "table" or (fmt is None and s.screen())
+    if screen and not show_all:  # a screenful, and how many more there are
+        out = s.console()
+        limit = max(10, out.height - 10)
+        first = list(islice(kept.events(parts), limit))
+        total = len(first) if len(first) < limit else count(parts)
+        page = log_screen(_Head(first, total), s.regions().get, offices,
+                          id_length=kept.id_length, verbose=verbose, limit=limit,
+                          width=out.width)
+        show_screen(s, page, True)
+        return
+    found = summary(parts)
+    if not found.count:
+        show_screen(s, log_screen([], s.regions().get, offices), screen)
+        return
+    layout = stream.Layout(found, s.regions().get, offices, kept.id_length, verbose)
+    if not screen:
+        _write_all(s, stream.plain(layout, kept.events(parts)))
+        return
+    out = s.console()
+    for line in stream.terminal(layout, kept.events(parts), out.width):
+        out.print(line, no_wrap=True, overflow="ignore", crop=False)
+
+
+def _write_all(s: Session, pieces: Iterable[str]) -> None:
+    out = s.out()
+    for piece in pieces:
+        out.write(piece)
+
+
+def _quiet_pipe() -> None:
+    """After the reader of a pipe closed it: what is still buffered goes nowhere, so the end
+    of the run neither fails nor says anything (exit 0)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class _Head(Sequence["Event"]):
+    """The first events of a log and how many it has in all: what a screenful needs."""
+
+    def __init__(self, first: list[Event], total: int) -> None:
+        self.first, self.total = first, total
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Event]: ...
+
+    def __getitem__(self, i: int | slice) -> Event | Sequence[Event]:
+        if isinstance(i, slice) and (i.stop is None or i.stop > len(self.first)) and (
+                len(self.first) < self.total):
+            raise IndexError("only the first events of the log are here")
+        return self.first[i]
 
 
 def _date(text: str | None):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from pilkada_cli.regions import Region, timezone_of
 from pilkada_cli.render.screen import Para, Screen, Table, part, table_or_stacked
 from pilkada_cli.render.table import Grid, to_csv
 
-_COLUMNS = ("at", "recorded", "region", "item", "status", "progress", "by", "note",
+COLUMNS = ("at", "recorded", "region", "item", "status", "progress", "by", "note",
             "evidence", "id", "undoes", "origin", "office")
 
 
@@ -50,7 +50,7 @@ def log_screen(events: Sequence[Event], region_of: Callable[[str], Region | None
     if not events:
         screen.add(Para((part(_("No events.")),), style="dim"))
         return screen
-    rows = _Rows(region_of, offices or {}, id_length, verbose)
+    rows = LogRows(region_of, offices or {}, id_length, verbose)
     screen.add(*table_or_stacked(events, width, limit, rows.table, rows.stacked, _older,
                                  per=3))
     return screen
@@ -63,31 +63,53 @@ def _older(n: int) -> str:
              "field").format(n=n)
 
 
-class _Rows:
+class LogRows:
     """The events as rows of a table or as lines of their own, with the same cells."""
 
     def __init__(self, region_of: Callable[[str], Region | None], offices: Offices,
                  id_length: int, verbose: bool) -> None:
         self.region_of, self.offices = region_of, offices
         self.id_length, self.verbose = id_length, verbose
+        self._names: dict[str, str] = {}
 
     def _name(self, ev: Event) -> str:
-        region = self.region_of(ev.region)
-        return f"{ev.region} {region.short_name}" if region else ev.region
+        return self.name_of(ev.region)
+
+    def name_of(self, code: str) -> str:
+        """A region as its cells show it: code and short name (looked up once per region: a
+        long log repeats them)."""
+        name = self._names.get(code)
+        if name is None:
+            region = self.region_of(code)
+            name = self._names[code] = f"{code} {region.short_name}" if region else code
+        return name
 
     def _status(self, ev: Event) -> tuple[str, str]:
-        word = status_word(ev.status) + (f" {ev.progress}%" if ev.progress is not None else "")
-        if ev.undoes:
-            word += " (" + _("undo of {id}").format(id=ev.undoes[:self.id_length]) + ")"
-        return (word, STATUS_STYLE[ev.status])
+        return self.status_of(ev.status, ev.progress, ev.undoes)
+
+    def status_of(self, status: str, progress: int | None, undoes: str | None
+                  ) -> tuple[str, str]:
+        """A status as its cell shows it: the word, the progress, which event it undoes."""
+        word = status_word(status) + (f" {progress}%" if progress is not None else "")
+        if undoes:
+            word += " (" + _("undo of {id}").format(id=undoes[:self.id_length]) + ")"
+        return (word, STATUS_STYLE[status])
 
     def table(self, shown: Sequence[Event], left: int) -> Table:
         """A table of ``shown`` (and a line for the ``left`` older ones)."""
         zones = {timezone_of(ev.region) for ev in shown}
+        grid = self.grid(zones)
         one_zone = len(zones) == 1
+        for ev in shown:
+            grid.add(*self.cells(ev, one_zone))
+        return Table(grid, more=_older(left))
+
+    def grid(self, zones: set[str]) -> Grid:
+        """The table's headers and layout rules, without rows (``zones``: those of the rows:
+        with one, the time columns name it in their header instead of every cell)."""
         happened = _("Happened")
         recorded = _("Recorded")
-        if one_zone:
+        if len(zones) == 1:
             zone = next(iter(zones))
             happened, recorded = f"{happened} ({zone})", f"{recorded} ({zone})"
         headers = [happened, _("Region"), _("Status"), _("Item"), _("Event"), _("By"),
@@ -98,17 +120,18 @@ class _Rows:
             priority[9] = 7
         # When, where, what state and which item are never left out nor shortened (the
         # item is what a reader needs): where they do not fit, the events are stacked.
-        grid = Grid(headers=headers, priority=priority, shrink={7: 16, 8: 12})
-        for ev in shown:
-            zone = timezone_of(ev.region)
-            cells: list[str | tuple[str, str]] = [
-                local_time(ev.at, zone, not one_zone), (self._name(ev), "bold"),
-                self._status(ev), ev.item, (ev.id[:self.id_length], "cyan"), ev.by,
-                self.offices.get(ev.origin, ev.origin), ev.note, "; ".join(ev.evidence)]
-            if self.verbose:
-                cells.append(local_time(ev.recorded, zone, not one_zone))
-            grid.add(*cells)
-        return Table(grid, more=_older(left))
+        return Grid(headers=headers, priority=priority, shrink={7: 16, 8: 12})
+
+    def cells(self, ev: Event, one_zone: bool) -> list[str | tuple[str, str]]:
+        """One event's row (times without their zone where the header names the one zone)."""
+        zone = timezone_of(ev.region)
+        cells: list[str | tuple[str, str]] = [
+            local_time(ev.at, zone, not one_zone), (self._name(ev), "bold"),
+            self._status(ev), ev.item, (ev.id[:self.id_length], "cyan"), ev.by,
+            self.offices.get(ev.origin, ev.origin), ev.note, "; ".join(ev.evidence)]
+        if self.verbose:
+            cells.append(local_time(ev.recorded, zone, not one_zone))
+        return cells
 
     def stacked(self, ev: Event) -> tuple[Para, Para]:
         """One event in lines of its own: when (with its zone), where and what state; then
@@ -131,5 +154,5 @@ def log_csv(events: Sequence[Event], offices: Offices | None = None) -> str:
     for ev in events:
         row = event_json(ev, offices or {})
         row["evidence"] = "; ".join(row["evidence"])
-        rows.append([row[c] for c in _COLUMNS])
-    return to_csv(list(_COLUMNS), rows)
+        rows.append([row[c] for c in COLUMNS])
+    return to_csv(list(COLUMNS), rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -113,14 +113,18 @@ def natural_widths(grid: Grid) -> list[int]:
     return widths
 
 
-def fit(grid: Grid, width: int) -> Fitted:
+def fit(grid: Grid, width: int, natural: Sequence[int] | None = None,
+        filled: set[int] | None = None) -> Fitted:
     """The columns and widths that fit ``width``: shrinkable columns are shortened first, then
     whole columns are left out, the highest ``priority`` first (the rightmost among equals).
     A column with nothing in any row is left out before every column with content, is shown
-    only where they all are, and is not named as left out (nothing of it is missing)."""
-    natural = natural_widths(grid)
+    only where they all are, and is not named as left out (nothing of it is missing).
+    ``natural`` and ``filled`` (the columns with more than blanks in some row): what the rows
+    of a grid laid out before its rows are known would give (render/log.py streams them)."""
+    natural = natural_widths(grid) if natural is None else natural
     empty = {i for i in grid.priority if grid.priority[i] > 0
-             and not any(row[i][0].strip() for row in grid.rows)}
+             and (i not in filled if filled is not None
+                  else not any(row[i][0].strip() for row in grid.rows))}
 
     def rank(i: int) -> tuple[bool, int, int]:
         return (i in empty, grid.priority[i], i)
@@ -194,9 +198,17 @@ def ellipsize(text: str, width: int) -> str:
 def to_lines(grid: Grid, width: int, fitted: Fitted | None = None) -> list[Text]:
     """The grid as terminal lines no wider than ``width``: a bold header (one or two lines),
     a dim rule, then the rows; every cell inert text in its style."""
+    fitted = fitted or fit(grid, width)
+    out = head_lines(grid, fitted)
+    for r, row in enumerate(grid.rows):
+        out.append(row_line(grid, fitted, r, row))
+    return out
+
+
+def head_lines(grid: Grid, fitted: Fitted) -> list[Text]:
+    """A fitted grid's bold header (one or two lines) and its dim rule."""
     from rich.text import Text
 
-    fitted = fitted or fit(grid, width)
     cols, widths = fitted.columns, fitted.widths
     depth = max(len(grid.headers[i].split("\n")) for i in cols)
     out: list[Text] = []
@@ -211,26 +223,31 @@ def to_lines(grid: Grid, width: int, fitted: Fitted | None = None) -> list[Text]
     for k, w in enumerate(widths):
         rule.append((" " * GAP if k else "") + "─" * w)
     out.append(rule)
-    for r, row in enumerate(grid.rows):
-        line = Text()
-        for k, (i, w) in enumerate(zip(cols, widths, strict=True)):
-            spans = grid.spans.get((r, i))
-            if spans is not None:
-                if k:
-                    line.append(" " * GAP)
-                used = 0
-                for text, style in spans.parts:
-                    piece = set_cell_size(inert(text), max(0, min(cell_len(text), w - used)))
-                    line.append(piece, style)
-                    used += cell_len(piece)
-                line.append(" " * (w - used))
-                continue
-            text, style = row[i]
-            if cell_len(inert(text)) > w and (r, i) in grid.alt:
-                text = grid.alt[(r, i)]
-            _append(line, ellipsize(inert(text), w), style, w, i in grid.numeric, k == 0)
-        out.append(_trim(line))
     return out
+
+
+def row_line(grid: Grid, fitted: Fitted, r: int, row: Sequence[Cell]) -> Text:
+    """Row ``r`` of a fitted grid (``row``: its cells) as one terminal line."""
+    from rich.text import Text
+
+    line = Text()
+    for k, (i, w) in enumerate(zip(fitted.columns, fitted.widths, strict=True)):
+        spans = grid.spans.get((r, i))
+        if spans is not None:
+            if k:
+                line.append(" " * GAP)
+            used = 0
+            for text, style in spans.parts:
+                piece = set_cell_size(inert(text), max(0, min(cell_len(text), w - used)))
+                line.append(piece, style)
+                used += cell_len(piece)
+            line.append(" " * (w - used))
+            continue
+        text, style = row[i]
+        if cell_len(inert(text)) > w and (r, i) in grid.alt:
+            text = grid.alt[(r, i)]
+        _append(line, ellipsize(inert(text), w), style, w, i in grid.numeric, k == 0)
+    return _trim(line)
 
 
 def _append(line: Text, text: str, style: str, width: int, right: bool, first: bool) -> None:
@@ -305,15 +322,24 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def to_csv(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """CSV text (RFC 4180 quoting, formula-neutralised text cells)."""
+    return "".join(csv_lines(headers, rows))
+
+
+def csv_lines(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """``to_csv`` a piece at a time (the header, then every few rows), for a stream."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers)
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         writer.writerow(["" if v is None else csv_safe(v) if isinstance(v, str) else v
                          for v in row])
-    return out.getvalue()
+        if n % 256 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~!"})
