@@ -320,9 +320,7 @@ def log(
             _log_read(s, query, fmt, show_all, verbose, offices)
         else:
             _log_kept(s, kept, query, fmt, show_all, verbose, offices)
-    except BrokenPipeError:  # `pilkada log | head`: the reader has all it wanted
-        _quiet_pipe()
-    finally:
+    finally:  # (a closed pipe, `pilkada log | head`, ends quietly at the boundary: 141)
         if kept is not None:
             kept.close()
 
@@ -399,21 +397,6 @@ def _write_all(s: Session, pieces: Iterable[str]) -> None:
     out = s.out()
     for piece in pieces:
         out.write(piece)
-
-
-def _quiet_pipe() -> None:
-    """After the reader of a pipe closed it: what is still buffered goes nowhere, so the end
-    of the run neither fails nor says anything (exit 0)."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, sys.stdout.fileno())
-        finally:
-            os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 class _Head(Sequence["Event"]):
