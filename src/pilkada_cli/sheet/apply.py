@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from pilkada_cli.csvtext import day_month_year
 from pilkada_cli.daterange import in_range, out_of_range
 from pilkada_cli.errors import InputError, Problem
 from pilkada_cli.events import Event, order_key
@@ -42,7 +43,6 @@ from pilkada_cli.sheet.layout import COLUMNS, FILL_KEYS, STATUS_WORDS
 from pilkada_cli.sheet.read import Formula, SheetRow, SheetTable, Value, where
 
 EXCEL_EPOCH = date(1899, 12, 30)
-_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 _NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
@@ -301,10 +301,9 @@ def _as_date(value: Value) -> date | None:
             return EXCEL_EPOCH + timedelta(days=int(value))
         return None
     text = _text(value)
+    if (written := day_month_year(text)) is not None:  # the one reader, as record CSVs'
+        return written[0]
     try:
-        if m := _DMY.fullmatch(text):
-            d, mo, y = (int(g) for g in m.groups())
-            return date(y + 2000 if len(m[3]) == 2 else y, mo, d)  # 0001 is year 1, not 2001
         if m := _ISO.fullmatch(text):
             y, mo, d = (int(g) for g in m.groups())
             return date(y, mo, d)
