@@ -232,6 +232,19 @@ def test_without_o_nofollow_a_link_is_refused_before_it_is_opened(
     os.close(fd)
 
 
+def test_a_conflict_note_is_never_appended_through_a_link(windows: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    from pilkada_cli import conflicts
+
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"")
+    link = tmp_path / "pc-a.jsonl"
+    link.symlink_to(secret)
+    with pytest.raises(safefile.Refused, match="^is a symbolic link; refusing to follow it$"):
+        conflicts.append_lines(link, [b"{}\n"])
+    assert secret.read_bytes() == b""
+
+
 def _stat(like: os.stat_result, attributes: int, tag: int) -> Any:
     """A stat result as Windows gives it, with its file attributes and reparse tag."""
     return SimpleNamespace(**{f: getattr(like, f) for f in dir(like) if f.startswith("st_")},
