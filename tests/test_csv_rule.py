@@ -35,7 +35,7 @@ def _excel_id(rows: list[list[str]]) -> str:
 
 EXCEL_ROWS = [["region", "item", "status", "progress", "note", "at"],
               ["16.71", "nphd-kpu", "done", "", "", "15/02/2024"],
-              ["16.71", "gudang", "in_progress", "50", NOTE, "16/02/2024 09.30"]]
+              ["16.71", "gudang", "in_progress", "50,0", NOTE, "16/02/2024 09.30"]]  # 50,0: 50
 
 
 def test_an_ansi_record_csv_with_day_first_dates_is_read_and_says_so(
@@ -73,20 +73,23 @@ def test_the_machine_dialect_is_read_too(mini_ws: Path, cli: RunCli, tmp_path: P
     assert _events(cli)["nphd-kpu"]["at"] == "2024-02-15T08:00:00+07:00"
 
 
-def test_a_day_first_date_that_is_no_day_is_refused_by_its_line(
+def test_a_date_that_is_no_day_or_a_fraction_is_refused_by_its_line(
         mini_ws: Path, cli: RunCli, tmp_path: Path) -> None:
     path = tmp_path / "laporan.csv"
-    path.write_text(_excel_id([["region", "item", "status", "at"],
-                               ["16.71", "nphd-kpu", "done", "31/02/2024"],
-                               ["16.71", "gudang", "done", "15/02/2024 25.00"],
-                               ["16.71", "gudang", "blocked", "15/02/2099"]]),
+    path.write_text(_excel_id([["region", "item", "status", "progress", "at"],
+                               ["16.71", "nphd-kpu", "done", "", "31/02/2024"],
+                               ["16.71", "gudang", "done", "", "15/02/2024 25.00"],
+                               ["16.71", "gudang", "in_progress", "", "15/02/2099"],
+                               ["16.71", "gudang", "in_progress", "50,5", "15/02/2024"],
+                               ["16.71", "gudang", "in_progress", "50%", "15/02/2024"]]),
                     encoding="utf-8")
     result = cli("record", "--from", str(path))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"Error: {path}:2: bad date '31/02/2024': use dd/mm/yyyy",
         f"{path}:3: bad date '15/02/2024 25.00': use dd/mm/yyyy",
-        f"{path}:4: the date 2099-02-15 is in the future"]
+        f"{path}:4: the date 2099-02-15 is in the future",
+        f"{path}:5: progress must be a whole number"]  # 50% (line 6) is fine
     assert not list((mini_ws / "records").rglob("*.jsonl"))
 
 

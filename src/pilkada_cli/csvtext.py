@@ -3,8 +3,9 @@
 Every import reads both CSV dialects pilkada meets (docs/reports.md, "One CSV rule"): the
 machine CSV of ``--format csv`` (RFC 4180, UTF-8, ``,``) and what Excel saves in an Indonesian
 locale (``;``, dates as shown, dd/mm/yyyy, and UTF-8 with a BOM or, from "CSV (Comma
-delimited)", the ANSI code page Windows-1252). ``decode`` and ``day_month_year`` are the one
-reader of the encoding and of such dates, for both imports.
+delimited)", the ANSI code page Windows-1252). ``decode``, ``day_month_year`` and
+``whole_number`` are the one reader of the encoding, of such dates and of decimal commas, for
+both imports.
 
 Pure: no I/O. Python's ``csv`` module is forgiving in ways that lose data silently: a quote that
 never closes turns the rest of the file into one field, a quote followed by more text is glued
@@ -61,6 +62,19 @@ def assumed_message(source: str, encoding: str) -> str | None:
         return None
     return _("{file}: not UTF-8, read as Windows-1252 (ANSI, as Excel saves \"CSV (Comma "
              "delimited)\")").format(file=source)
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def whole_number(text: str) -> int | None:
+    """A whole number written either way (``50``, ``50%``, ``50,0`` with Excel's Indonesian
+    decimal comma, ``50.0``); None if ``text`` is not one."""
+    text = text.strip().rstrip("%").strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    number = float(text.replace(",", "."))
+    return int(number) if number.is_integer() else None
 
 
 def day_month_year(text: str) -> tuple[date, time | None] | None:

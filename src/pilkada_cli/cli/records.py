@@ -164,6 +164,7 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
     returned as (its line, the line it repeats)."""
     from datetime import datetime, timezone
 
+    from pilkada_cli.csvtext import whole_number
     from pilkada_cli.errors import Problem
     from pilkada_cli.recording import Change, parse_csv_at, parse_status
 
@@ -176,8 +177,10 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
         try:
             region = s.region(row["region"])
             check_in_workspace(s, region.code)
-            raw_progress = (row.get("progress") or "").strip().rstrip("%")
-            progress = int(raw_progress) if raw_progress else None
+            raw_progress = (row.get("progress") or "").strip()
+            progress = whole_number(raw_progress) if raw_progress else None
+            if raw_progress and progress is None:
+                raise ValueError(raw_progress)
             when = parse_csv_at(row["at"], region.timezone, now) if row.get("at") else None
             evidence = tuple(e.strip() for e in (row.get("evidence") or "").splitlines())
             change = Change(region, row["item"].strip(), parse_status(row["status"]),

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from pilkada_cli.csvtext import day_month_year
+from pilkada_cli.csvtext import day_month_year, whole_number
 from pilkada_cli.daterange import in_range, out_of_range
 from pilkada_cli.errors import InputError, Problem
 from pilkada_cli.events import Event, order_key
@@ -44,7 +44,6 @@ from pilkada_cli.sheet.read import Formula, SheetRow, SheetTable, Value, where
 
 EXCEL_EPOCH = date(1899, 12, 30)
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
-_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 Signature = tuple[str, str, str, "int | None", str, tuple[str, ...], Instant]
 
@@ -265,11 +264,8 @@ def _progress(value: Value, problems: list[str]) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    text = _text(value).rstrip("%").strip()
-    if isinstance(value, str) and _NUMBER.fullmatch(text):
-        number = float(text.replace(",", "."))
-        if number.is_integer():
-            return int(number)
+    if isinstance(value, str) and (number := whole_number(value)) is not None:
+        return number
     problems.append(_("progress must be a whole number from 0 to 100, not '{value}'").format(
         value=_text(value)))
     return None
