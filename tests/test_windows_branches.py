@@ -197,6 +197,8 @@ def test_recording_on_windows_sets_no_mode_and_opens_no_folder(
     Journal(records).append([ev("16.71"), ev("16.72")])
     safefile.replace_atomic(tmp_path / "key", b"secret", mode=0o600)
     safefile.publish(tmp_path / "origin", b"pc-a\n")
+    safefile.append_durably(tmp_path / "notes.jsonl", b"{}\n")
+    safefile.create_new(tmp_path / "new", b"x")
     assert called == []
     assert len(Journal(records).read().events) == 2
     assert (tmp_path / "origin").read_bytes() == b"pc-a\n"
