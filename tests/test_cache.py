@@ -23,6 +23,7 @@ from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from pilkada_cli.readiness import Readiness
 from pilkada_cli.workspace import find_workspace
+from platforms import FORK
 
 
 @pytest.fixture(autouse=True, params=["signatures", "signatures-and-content"])
@@ -513,8 +514,7 @@ def test_cached_read_equals_the_plain_read(ws: Path, cli: RunCli,
     assert loading.events(workspace) == plain
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="non-Linux: worker processes are forked")
+@FORK
 def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A first run over many files parses them in worker processes: the same numbers."""

@@ -41,9 +41,9 @@ from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from pilkada_cli.origin import load_origin
 from pilkada_cli.verify import repair, verify
+from platforms import POSIX_MODES, RELATIVE_LOOKUPS, SYMLINKS
 
 WRITER = Path(__file__).with_name("journal_writer.py")
-POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="Windows: POSIX modes and symlinks")
 
 
 def ev(region: str = "16.71", item: str = "nphd-kpu", origin: str = "pc-a", **changes: Any
@@ -358,7 +358,7 @@ def test_lock_held_by_another_run_times_out_cleanly(tmp_path: Path,
 # --- symlinks and permissions -----------------------------------------------------------------
 
 
-@POSIX_ONLY
+@SYMLINKS
 def test_symlinks_in_records_are_refused(tmp_path: Path) -> None:
     records = tmp_path / "records"
     outside = tmp_path / "outside"
@@ -382,7 +382,8 @@ def test_symlinks_in_records_are_refused(tmp_path: Path) -> None:
         ("symlink", "records/16.70"), ("symlink", "records/16.72/pc-a.jsonl")]
 
 
-@POSIX_ONLY
+@RELATIVE_LOOKUPS
+@SYMLINKS
 def test_listing_by_relative_lookups_equals_listing_by_paths(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The listing looks files up relative to records/ held open where the OS allows (POSIX);
@@ -449,7 +450,7 @@ def test_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path,
         ("unreadable", "records/16.72/pc-a.jsonl")]
 
 
-@POSIX_ONLY
+@POSIX_MODES
 @pytest.mark.parametrize("umask", [0o000, 0o077])
 def test_modes_do_not_depend_on_the_umask(tmp_path: Path, umask: int) -> None:
     records = tmp_path / "ws" / "records"

@@ -14,9 +14,7 @@ import pytest
 from pilkada_cli import recordlist
 from pilkada_cli.cache import entries, listing
 from pilkada_cli.journal import Journal
-
-POSIX_ONLY = pytest.mark.skipif(
-    not recordlist._AT, reason="Windows: folders are kept only where they open relative lookups")
+from platforms import RELATIVE_LOOKUPS
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +61,7 @@ def _same(records: Path, where: Path) -> list[str]:
     return [f.shown for f in cached[0]]
 
 
-@POSIX_ONLY
+@RELATIVE_LOOKUPS
 def test_unchanged_folders_are_not_listed_again(records: Path, tmp_path: Path,
                                                 lists: list[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,7 +83,7 @@ def test_unchanged_folders_are_not_listed_again(records: Path, tmp_path: Path,
     assert lists == ["16.71", "16", "16.10", "16.71"]
 
 
-@POSIX_ONLY
+@RELATIVE_LOOKUPS
 @pytest.mark.parametrize("change", ["remove-file", "link-file", "add-folder", "remove-folder",
                                     "link-folder", "replace-folder"])
 def test_every_change_of_entries_is_seen(records: Path, tmp_path: Path, change: str,
@@ -124,7 +122,7 @@ def test_every_change_of_entries_is_seen(records: Path, tmp_path: Path, change: 
         assert "records/16.10/kab-16-10-eeee5555.jsonl" in shown
 
 
-@POSIX_ONLY
+@RELATIVE_LOOKUPS
 def test_a_folder_changed_within_the_clock_tick_is_listed_again(
         records: Path, tmp_path: Path, lists: list[str]) -> None:
     """Every folder here changed a moment ago (the real rule for coarse clocks): none is kept,
@@ -137,7 +135,7 @@ def test_a_folder_changed_within_the_clock_tick_is_listed_again(
     assert not (where / listing.NAME).exists()  # nothing worth keeping
 
 
-@POSIX_ONLY
+@RELATIVE_LOOKUPS
 def test_a_damaged_entry_is_no_error(records: Path, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
@@ -194,7 +192,7 @@ def test_folders_are_listed_every_time_on_other_file_systems(
     assert not (where / listing.NAME).exists()
 
 
-@POSIX_ONLY
+@RELATIVE_LOOKUPS
 def test_a_planted_name_never_leads_out_of_its_folder(records: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache entry naming a path (``../``) for a folder whose signature it has right lists

@@ -134,11 +134,12 @@ def test_bulk_csv_reports_every_bad_row_and_writes_nothing(ws: Path, cli: RunCli
     assert _files(ws) == {}
 
 
-def test_invalid_utf8_on_stdin_is_refused(ws: Path, cli: RunCli) -> None:
-    raw = b"region,item,status\n16.71,nphd-kpu,done\n\xff\xfe,gudang,done\n"
+def test_text_that_is_no_known_encoding_on_stdin_is_refused(ws: Path, cli: RunCli) -> None:
+    raw = b"region,item,status\n16.71,nphd-kpu,done\n\x90\x9d,gudang,done\n"
     result = cli("record", "--from", "-", input=raw)
     assert result.exit_code == 2
-    assert "<stdin>:3: file is not valid UTF-8 text" in result.stderr
+    assert ("<stdin>:3: the file is neither UTF-8 nor Windows-1252 (ANSI) text"
+            in result.stderr)
     assert _files(ws) == {}
 
 

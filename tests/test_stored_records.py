@@ -16,8 +16,7 @@ import pytest
 from conftest import RunCli
 from pilkada_cli.events import LINE_MAX_BYTES, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
-
-POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="Windows: POSIX symlinks")
+from platforms import GETRUSAGE, SYMLINKS
 
 
 @pytest.fixture
@@ -89,7 +88,7 @@ def _peak_rss_mb(cwd: Path, *args: str) -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes vs. kB
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="Windows: resource.getrusage is POSIX")
+@GETRUSAGE
 def test_status_memory_stays_small_with_a_5_mb_note(ws: Path, cli: RunCli) -> None:
     _with_big_note(ws, cli, 5 << 20)
     cold = _peak_rss_mb(ws, "status")  # reads every file and writes the cache
@@ -125,7 +124,7 @@ def test_a_clock_a_little_behind_under_a_busy_lock_is_not_flagged(ws: Path,
     assert result.exit_code == 0 and "clock" not in result.stdout
 
 
-@POSIX_ONLY
+@SYMLINKS
 def test_records_as_a_symbolic_link_is_refused_by_status_and_flagged_by_verify(
         ws: Path, cli: RunCli, tmp_path: Path) -> None:
     assert cli("done", "16.71", "gudang").exit_code == 0

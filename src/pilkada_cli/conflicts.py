@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pilkada_cli.events import ORIGIN_RE, Event, order_key
 from pilkada_cli.instant import Instant
-from pilkada_cli.safefile import write_fully
+from pilkada_cli.safefile import open_nofollow, write_fully
 from pilkada_cli.trust import seen_line
 
 if TYPE_CHECKING:
@@ -212,9 +212,7 @@ def note_received(records: Path, origin: str, events: Iterable[Event], now: Inst
 def append_lines(path: Path, lines: list[bytes]) -> None:
     """Append whole lines (fsynced), after a newline if the file lacks its last one."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(
-        os, "O_BINARY", 0)
-    fd = os.open(path, flags, 0o640)
+    fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         size = os.fstat(fd).st_size
         data = b"".join(lines)

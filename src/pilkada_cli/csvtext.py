@@ -1,5 +1,12 @@
 """Reading CSV text strictly, for every import (record CSVs and CSVs saved from fill-in sheets).
 
+Every import reads both CSV dialects pilkada meets (docs/reports.md, "One CSV rule"): the
+machine CSV of ``--format csv`` (RFC 4180, UTF-8, ``,``) and what Excel saves in an Indonesian
+locale (``;``, dates as shown, dd/mm/yyyy, and UTF-8 with a BOM or, from "CSV (Comma
+delimited)", the ANSI code page Windows-1252). ``decode``, ``day_month_year`` and
+``whole_number`` are the one reader of the encoding, of such dates and of decimal commas, for
+both imports.
+
 Pure: no I/O. Python's ``csv`` module is forgiving in ways that lose data silently: a quote that
 never closes turns the rest of the file into one field, a quote followed by more text is glued
 on, and a field above the module's process-wide limit is a traceback. Here the module runs with
@@ -13,15 +20,76 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, time
 
-from pilkada_cli.errors import Problem
+from pilkada_cli.errors import Problem, ValidationError
 from pilkada_cli.events import NOTE_MAX_BYTES
 from pilkada_cli.i18n import _
 
 # No field of an import holds more than a note, the longest text a record takes.
 FIELD_MAX_BYTES = NOTE_MAX_BYTES
+UTF8, ANSI = "UTF-8", "Windows-1252"
+# A date written day first, as Excel in an Indonesian locale shows and saves it (/, . or -; a
+# two-digit year is 20yy), with a time of day if any (: or ., the Indonesian separator).
+DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})"
+                 r"(?:[ T](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?")
+
+
+def decode(raw: bytes, source: str) -> tuple[str, str]:
+    """The text of an imported CSV file and the encoding it was read in (``UTF8`` or ``ANSI``):
+    UTF-8 (a BOM optional) when it is valid UTF-8, else Windows-1252, the ANSI code page in
+    which Excel saves "CSV (Comma delimited)" on an Indonesian or Western Windows. The caller
+    says which was assumed. ValidationError (naming the line) if it is neither."""
+    try:
+        return raw.decode("utf-8-sig"), UTF8
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), ANSI
+    except UnicodeDecodeError as e:  # one of the five bytes Windows-1252 leaves undefined
+        line = raw[: e.start].count(b"\n") + 1
+        raise ValidationError([Problem(source, line, _(
+            "the file is neither UTF-8 nor Windows-1252 (ANSI) text"))]) from None
+
+
+def assumed_message(source: str, encoding: str) -> str | None:
+    """What an import says about the encoding it read ``source`` in: nothing for UTF-8, the
+    norm; a line for Windows-1252, so a wrong guess (another code page) is not silent."""
+    if encoding == UTF8:
+        return None
+    return _("{file}: not UTF-8, read as Windows-1252 (ANSI, as Excel saves \"CSV (Comma "
+             "delimited)\")").format(file=source)
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def whole_number(text: str) -> int | None:
+    """A whole number written either way (``50``, ``50%``, ``50,0`` with Excel's Indonesian
+    decimal comma, ``50.0``); None if ``text`` is not one."""
+    text = text.strip().rstrip("%").strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    number = float(text.replace(",", "."))
+    return int(number) if number.is_integer() else None
+
+
+def day_month_year(text: str) -> tuple[date, time | None] | None:
+    """The day (and time of day, if written) of ``text`` written day first (``DMY``); None if
+    it is not written so or names no such day or time."""
+    m = DMY.fullmatch(text.strip())
+    if m is None:
+        return None
+    d, mo, y = int(m[1]), int(m[2]), int(m[3])
+    try:
+        day = date(y + 2000 if len(m[3]) == 2 else y, mo, d)  # 0001 is year 1, not 2001
+        at = time(int(m[4]), int(m[5]), int(m[6] or 0)) if m[4] else None
+    except ValueError:
+        return None
+    return day, at
 
 
 @dataclass(frozen=True)

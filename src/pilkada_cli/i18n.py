@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import os
+import sys
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -61,13 +62,38 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def language_from_locale(environ: Mapping[str, str] | None = None) -> str | None:
-    """``id`` when the OS locale is Indonesian, ``en`` for another known locale, else None."""
+    """``id`` when the OS locale is Indonesian, ``en`` for another known locale, else None.
+
+    The locale variables (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``) first, as POSIX
+    reads them; Windows sets none of them, so there the user's display language follows
+    (``windows_ui_language``)."""
     env = os.environ if environ is None else environ
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = env.get(var, "")
         if value:
             return "id" if value.lower().startswith(("id", "in_")) else "en"
-    return None
+    return windows_ui_language()
+
+
+WINDOWS = sys.platform == "win32"  # a module flag, so tests on Linux can inject Windows
+_INDONESIAN = 0x21  # the primary language of LCID 0x0421 (id-ID)
+
+
+def windows_ui_language() -> str | None:
+    """On Windows, the user's display language (``GetUserDefaultUILanguage``, the language
+    Windows' own menus are in): ``id`` for Indonesian, ``en`` for any other; None elsewhere or
+    when Windows does not say."""
+    if not WINDOWS:
+        return None
+    try:
+        import ctypes
+
+        lcid = int(ctypes.windll.kernel32.GetUserDefaultUILanguage())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, TypeError, ValueError):
+        return None
+    if lcid <= 0:
+        return None
+    return "id" if lcid & 0x3FF == _INDONESIAN else "en"
 
 
 def format_date(d: date, lang: str | None = None) -> str:

@@ -6,7 +6,9 @@ parsed. The first of these that names ``id`` or ``en`` wins:
 3. the workspace: the ``language:`` line of the ``pilkada.yaml`` the command will use (found as
    workspace.find_workspace finds it: ``--workspace``, ``PILKADA_WORKSPACE``, else the current
    folder or a parent);
-4. the system: the OS locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``);
+4. the system: the OS locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``), and on
+   Windows, which sets none of them, the user's display language (an Indonesian Windows speaks
+   Indonesian with nothing set: i18n.windows_ui_language);
 5. English.
 
 ``entry.main`` decides from the command line before the command modules are imported (their

@@ -110,6 +110,20 @@ def parse_at(text: str, zone: str, now: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
+def parse_csv_at(text: str, zone: str, now: datetime) -> datetime:
+    """A CSV's ``at``: what ``parse_at`` reads, or a date written day first as Excel in an
+    Indonesian locale saves it (dd/mm/yyyy, with a time of day if any; csvtext.DMY), read as
+    the same date and time written ISO."""
+    if csvtext.DMY.fullmatch(text.strip()):
+        written = csvtext.day_month_year(text)
+        if written is None:
+            raise InputError(_("bad date '{value}': use dd/mm/yyyy").format(value=text.strip()))
+        day, at = written
+        return parse_at(day.isoformat() if at is None else f"{day.isoformat()}T{at.isoformat()}",
+                        zone, now)
+    return parse_at(text, zone, now)
+
+
 def earliest_day(cycle: Cycle, today: date | None = None) -> date:
     """The first day a change can have happened on: a year before the cycle's first stage, or
     a year before ``today`` if that is earlier.
@@ -294,18 +308,15 @@ def still_counting(saved: Sequence[Event], history: Iterable[Event], now: dateti
     return out
 
 
-def read_csv_rows(raw: bytes, source: str) -> tuple[list[tuple[int, dict[str, str]]],
-                                                   list[Problem]]:
-    """Rows of a record CSV (UTF-8 with or without BOM; ``,`` or ``;``) with their line
-    numbers, and the problems of the file's structure (an unclosed quote, a row with the wrong
-    number of fields, an oversized field), each naming its line. A row with a problem is left
-    out of the rows; the caller records nothing when there is any problem. Raises
-    ValidationError for an unreadable file or a bad header."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise ValidationError([Problem(source, line, _("file is not valid UTF-8 text"))]) from None
+def read_csv_rows(raw: bytes, source: str
+                  ) -> tuple[list[tuple[int, dict[str, str]]], list[Problem], str]:
+    """Rows of a record CSV with their line numbers, the problems of the file's structure (an
+    unclosed quote, a row with the wrong number of fields, an oversized field), each naming its
+    line, and the encoding it was read in. Either dialect (``csvtext``): UTF-8 with or without
+    a BOM or Windows-1252, ``,`` or ``;``. A row with a problem is left out of the rows; the
+    caller records nothing when there is any problem. Raises ValidationError for an unreadable
+    file or a bad header."""
+    text, encoding = csvtext.decode(raw, source)
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     problems: list[Problem] = []
@@ -336,7 +347,7 @@ def read_csv_rows(raw: bytes, source: str) -> tuple[list[tuple[int, dict[str, st
             problems.append(problem)
             continue
         rows.append((row.line, dict(zip(header, row.values, strict=True))))
-    return rows, problems
+    return rows, problems, encoding
 
 
 def same_batch(events: Iterable[Event], ev: Event) -> list[Event]:

@@ -34,6 +34,8 @@ POSIX = os.name == "posix"
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_BINARY = getattr(os, "O_BINARY", 0)
 REPLACE_ATTEMPTS = 6  # Windows: another program may hold the old file for a moment
+_REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT (Windows' st_file_attributes)
+_NAME_SURROGATE = 0x20000000  # the bit of a reparse tag that names another place (winnt.h)
 _UNSYNCABLE = frozenset((errno.EINVAL, errno.ENOTSUP, errno.EBADF,
                          getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)))
 
@@ -58,8 +60,16 @@ class FolderNotSynced(OSError):
 
 
 def is_link(st: os.stat_result) -> bool:
-    """A symbolic link, or on Windows a junction or other reparse point."""
-    return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & 0x400)
+    """A symbolic link, or on Windows a junction or another reparse point that names another
+    place (a "name surrogate"). Other reparse points are the file itself: a OneDrive file kept
+    online only, a deduplicated or compressed one (in a Documents folder that OneDrive backs,
+    as on many office PCs, each record file is one), and are no link."""
+    if stat.S_ISLNK(st.st_mode):
+        return True
+    if not getattr(st, "st_file_attributes", 0) & _REPARSE_POINT:
+        return False
+    tag = getattr(st, "st_reparse_tag", 0)
+    return not tag or bool(tag & _NAME_SURROGATE)  # an unknown tag: a link, to be safe
 
 
 def refuse_link(path: Path) -> bool:
@@ -109,7 +119,11 @@ def make_dir(path: Path, mode: int = DIR_MODE) -> bool:
 
 
 def open_nofollow(path: Path | str, flags: int = os.O_RDONLY, mode: int = FILE_MODE) -> int:
-    """``os.open`` that never follows a link at ``path`` itself (binary on Windows)."""
+    """``os.open`` that never follows a link at ``path`` itself (binary on Windows). Where the
+    OS has no ``O_NOFOLLOW`` (Windows) a link or junction there is refused by ``lstat`` first:
+    a reader is never led elsewhere by a link someone planted."""
+    if not O_NOFOLLOW:
+        refuse_link(Path(path))
     return os.open(path, flags | O_NOFOLLOW | O_BINARY, mode)
 
 

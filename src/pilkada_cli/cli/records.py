@@ -127,7 +127,7 @@ def record(
 
 
 def _record_csv(s: Session, path: Path, by: str | None) -> None:
-    from pilkada_cli.cli.sheet import import_fill_ins, is_fill_in
+    from pilkada_cli.cli.sheet import import_fill_ins, is_fill_in, say_encoding
     from pilkada_cli.recording import read_csv_rows
 
     source = "<stdin>" if str(path) == "-" else str(path)
@@ -140,7 +140,8 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         return
     from pilkada_cli.errors import ValidationError
 
-    rows, problems = read_csv_rows(raw, source)
+    rows, problems, encoding = read_csv_rows(raw, source)
+    say_encoding(s, source, encoding)
     recorder = make_recorder(s, by)
     changes, lines, skipped = _csv_changes(s, rows, source, problems)
     try:
@@ -166,8 +167,9 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
     returned as (its line, the line it repeats)."""
     from datetime import datetime, timezone
 
+    from pilkada_cli.csvtext import whole_number
     from pilkada_cli.errors import Problem
-    from pilkada_cli.recording import Change, parse_at, parse_status
+    from pilkada_cli.recording import Change, parse_csv_at, parse_status
 
     changes: list[Change] = []
     lines: list[str] = []
@@ -178,9 +180,11 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
         try:
             region = s.region(row["region"])
             check_in_workspace(s, region.code)
-            raw_progress = (row.get("progress") or "").strip().rstrip("%")
-            progress = int(raw_progress) if raw_progress else None
-            when = parse_at(row["at"], region.timezone, now) if row.get("at") else None
+            raw_progress = (row.get("progress") or "").strip()
+            progress = whole_number(raw_progress) if raw_progress else None
+            if raw_progress and progress is None:
+                raise ValueError(raw_progress)
+            when = parse_csv_at(row["at"], region.timezone, now) if row.get("at") else None
             evidence = tuple(e.strip() for e in (row.get("evidence") or "").splitlines())
             change = Change(region, row["item"].strip(), parse_status(row["status"]),
                             progress, row.get("note") or "", evidence, when,

@@ -146,7 +146,9 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
     for name, content in files:
         try:
             data = content if isinstance(content, bytes) else read_input(content)
-            events, found = importer.check(read_tables(data, name))
+            tables = read_tables(data, name)
+            say_encoding(s, name, tables[0].encoding)
+            events, found = importer.check(tables)
         except ValidationError as e:
             events, found = [], list(e.problems)
         except InputError as e:  # the file could not be read
@@ -163,6 +165,18 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
                        if events else _("{file}: nothing changed").format(file=name)))
     if problems:
         raise ValidationError(problems)
+
+
+def say_encoding(s: Session, source: str, encoding: str | None) -> None:
+    """Say on stderr that an imported CSV was read as Windows-1252 (nothing for UTF-8 or a
+    workbook): a file saved in another code page would show its letters wrong."""
+    from pilkada_cli.csvtext import assumed_message
+
+    message = assumed_message(source, encoding) if encoding is not None else None
+    if message is not None:
+        from rich.text import Text
+
+        s.console(stderr=True).print(Text(message))
 
 
 def _folder(path: Path) -> list[Path]:

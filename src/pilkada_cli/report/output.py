@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.i18n import _
-from pilkada_cli.safefile import FolderNotSynced, replace_atomic
+from pilkada_cli.safefile import POSIX, FolderNotSynced, replace_atomic
 
 FORMATS = ("html", "pdf", "xlsx", "csv", "md", "text", "json")
 DEFAULT_FORMATS = ("html", "xlsx")
@@ -144,7 +144,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise StorageError(_("wrote {path} but could not flush its folder to disk: {reason}")
                            .format(path=path, reason=os_reason(e))) from e
     except PermissionError as e:
-        if os.name == "nt":
+        if not POSIX:  # Windows: Excel, a browser or an antivirus holds it (safefile.replace)
             raise StorageError(_("cannot replace {path}: another program has it open; close "
                                  "the file in Excel (or the browser) and run again").format(
                 path=path)) from e

@@ -26,10 +26,11 @@ from pilkada_cli.i18n import _
 ENV = "PILKADA_BROWSER"
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
          "msedge", "microsoft-edge", "microsoft-edge-stable")
-WINDOWS_PATHS = (
-    r"Microsoft\Edge\Application\msedge.exe",
-    r"Google\Chrome\Application\chrome.exe",
-    r"Chromium\Application\chrome.exe",
+WINDOWS = sys.platform == "win32"  # a module flag, so tests on Linux can inject Windows
+WINDOWS_PATHS = (  # under Program Files (x86), Program Files or the user's AppData\Local
+    ("Microsoft", "Edge", "Application", "msedge.exe"),
+    ("Google", "Chrome", "Application", "chrome.exe"),
+    ("Chromium", "Application", "chrome.exe"),
 )
 TIMEOUT_S = 180
 # Headless, offline, no profile of the user's: the report is self-contained, so nothing needs
@@ -49,12 +50,12 @@ def find_browser() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    if sys.platform == "win32":
+    if WINDOWS:
         for base in (os.environ.get(v) for v in ("PROGRAMFILES(X86)", "PROGRAMFILES",
                                                   "LOCALAPPDATA")):
-            for rel in WINDOWS_PATHS:
-                if base and (Path(base) / rel).is_file():
-                    return str(Path(base) / rel)
+            for parts in WINDOWS_PATHS:
+                if base and Path(base, *parts).is_file():
+                    return str(Path(base, *parts))
     return None
 
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from pilkada_cli.csvtext import day_month_year, whole_number
 from pilkada_cli.daterange import in_range, out_of_range
 from pilkada_cli.errors import InputError, Problem
 from pilkada_cli.events import Event, order_key
@@ -42,9 +43,7 @@ from pilkada_cli.sheet.layout import COLUMNS, FILL_KEYS, STATUS_WORDS
 from pilkada_cli.sheet.read import Formula, SheetRow, SheetTable, Value, where
 
 EXCEL_EPOCH = date(1899, 12, 30)
-_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
-_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 Signature = tuple[str, str, str, "int | None", str, tuple[str, ...], Instant]
 
@@ -265,11 +264,8 @@ def _progress(value: Value, problems: list[str]) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    text = _text(value).rstrip("%").strip()
-    if isinstance(value, str) and _NUMBER.fullmatch(text):
-        number = float(text.replace(",", "."))
-        if number.is_integer():
-            return int(number)
+    if isinstance(value, str) and (number := whole_number(value)) is not None:
+        return number
     problems.append(_("progress must be a whole number from 0 to 100, not '{value}'").format(
         value=_text(value)))
     return None
@@ -301,10 +297,9 @@ def _as_date(value: Value) -> date | None:
             return EXCEL_EPOCH + timedelta(days=int(value))
         return None
     text = _text(value)
+    if (written := day_month_year(text)) is not None:  # the one reader, as record CSVs'
+        return written[0]
     try:
-        if m := _DMY.fullmatch(text):
-            d, mo, y = (int(g) for g in m.groups())
-            return date(y + 2000 if len(m[3]) == 2 else y, mo, d)  # 0001 is year 1, not 2001
         if m := _ISO.fullmatch(text):
             y, mo, d = (int(g) for g in m.groups())
             return date(y, mo, d)

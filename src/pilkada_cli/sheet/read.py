@@ -7,14 +7,14 @@ keeps its number in the sheet, so problems are reported as file, sheet and row.
 
 A CSV saved by Excel in an Indonesian locale uses ``;``, dates as shown (dd/mm/yyyy) and decimal
 commas, and is UTF-8 (with a BOM) or, from "CSV (Comma delimited)", the ANSI code page
-(Windows-1252); UTF-8 is tried first.
+(Windows-1252): csvtext.decode reads it, as it reads a record CSV.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Union
 
@@ -54,6 +54,7 @@ class SheetTable:
     sheet: str | None  # None for a CSV file
     header_row: int
     rows: tuple[SheetRow, ...]
+    encoding: str | None = None  # a CSV's (csvtext.UTF8 or ANSI); None for a workbook
 
 
 def where(file: str, sheet: str | None, row: int | None = None) -> str:
@@ -138,18 +139,6 @@ def _cell_value(cell: object) -> Value:
     return str(value)  # a time of day, a rich-text object: take its text
 
 
-def decode(raw: bytes, file: str) -> str:
-    """Text of a CSV file: UTF-8 (BOM optional), else Windows-1252 (Excel's ANSI CSV)."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError:
-        raise _fail(file, _("the file is neither UTF-8 nor Windows-1252 text")) from None
-
-
 def read_csv(raw: bytes, file: str) -> SheetTable:
     """The table of a CSV file saved from a fill-in sheet (``;``, ``,`` or tab separated).
 
@@ -157,7 +146,7 @@ def read_csv(raw: bytes, file: str) -> SheetTable:
     strictly with it (``csvtext``): a quote that never closes, or a row below the header with
     another number of fields than the header, is a problem naming the line, and nothing of the
     file is recorded."""
-    text = decode(raw, file)
+    text, encoding = csvtext.decode(raw, file)
     for delimiter in (";", ",", "\t"):
         header = _csv_header(text, delimiter)
         if header is not None:
@@ -183,7 +172,7 @@ def read_csv(raw: bytes, file: str) -> SheetTable:
         raise ValidationError(problems)
     table = _table(rows, file, None)
     assert table is not None  # the header is in these rows
-    return table
+    return replace(table, encoding=encoding)
 
 
 def _csv_header(text: str, delimiter: str) -> tuple[int, int] | None:
