@@ -270,8 +270,14 @@ def test_force_color_gives_the_screen_when_piped(demo: Path) -> None:
     coloured = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
         "FORCE_COLOR": "1", "NO_COLOR": None, "COLUMNS": "100"})
     assert "\x1b[" in coloured.stdout and "Not shown at this width" in coloured.stdout
-    plain = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
+    # NO_COLOR wins over FORCE_COLOR: no colour, laid out for the 100 columns the reader has
+    uncoloured = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
         "FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "100"})
+    assert "\x1b[" not in uncoloured.stdout and "Not shown" in uncoloured.stdout
+    assert max(cell_len(line) for line in uncoloured.stdout.splitlines()) <= 100
+    # no terminal known (cron): plain text, every column
+    plain = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
+        "FORCE_COLOR": None, "NO_COLOR": "1", "COLUMNS": None})
     assert "\x1b[" not in plain.stdout and "Not shown" not in plain.stdout
 
 

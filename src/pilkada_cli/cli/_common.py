@@ -62,10 +62,11 @@ class Session:
                 highlight=False,
                 emoji=False,
                 markup=False,
-                # Messages on stderr never wrap: cron mail and grep see one line per message.
-                soft_wrap=stderr,
                 width=_width(),
             )
+            # Messages on stderr wrap between words on a terminal; elsewhere they never wrap:
+            # cron mail and grep see one line per message.
+            self._consoles[key].soft_wrap = stderr and not _tty(sys.stderr)
         return self._consoles[key]
 
     def out(self) -> IO[str]:
@@ -92,6 +93,14 @@ class Session:
         """Whether views are laid out for a screen (a terminal, or FORCE_COLOR when piped,
         e.g. into ``less -R``; NO_COLOR and --no-color win over FORCE_COLOR)."""
         return sys.stdout.isatty() or (_forced() and not self.no_color)
+
+    def laid_out(self) -> bool:
+        """Whether a view whose format was not asked for is laid out for a width: on a
+        screen, and piped (``| less``, ``| head``) where a terminal's width is known (COLUMNS,
+        or the terminal on stderr or stdin), so that the terminal the reader looks at does
+        not break its lines mid-word. Under cron (no terminal) it is plain text, every
+        column."""
+        return self.screen() or _piped_width() is not None
 
     def workspace(self) -> Workspace:
         """The workspace in use, its config checked as strictly as by ``validate`` (region codes
@@ -293,22 +302,44 @@ def _plain_stderr(text: str) -> bool:
     return text.replace("\n", "").isprintable()
 
 
+def _tty(stream: IO[str] | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _forced() -> bool:
     return bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR")
 
 
 def _width() -> int | None:
-    # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80;
-    # piped with FORCE_COLOR (into less -R), the terminal the user looks at.
-    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+    # Piped (into less or head), the width of the terminal the reader looks at, when known;
+    # under cron there is no terminal: a wide page rather than wrapping at 80.
+    if sys.stdout.isatty():
         return None
-    if _forced():
-        for fd in (2, 0):
-            try:
-                return os.get_terminal_size(fd).columns
-            except OSError:
-                continue
-    return 200
+    piped = _piped_width()
+    return piped if piped is not None else 200
+
+
+def _piped_width() -> int | None:
+    """The width of the terminal a piped stdout is read on: COLUMNS, else the terminal on
+    stderr or stdin (None: no terminal, as under cron)."""
+    try:
+        if sys.stdout is None or sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for fd in (2, 0):
+        try:
+            if os.isatty(fd):
+                return os.get_terminal_size(fd).columns or None
+        except OSError:
+            continue
+    return None
 
 
 session = Session()
@@ -431,10 +462,14 @@ def show_screen(s: Session, screen: Screen, layout: bool | None = None) -> None:
     else as plain text with every column."""
     from pilkada_cli.render.screen import to_terminal, to_text
 
-    if layout if layout is not None else s.screen():
+    if layout if layout is not None else s.laid_out():
         out = s.console()
-        for line in to_terminal(screen, out.width):
-            out.print(line, no_wrap=True, overflow="ignore", crop=False)
+        lines = to_terminal(screen, out.width)
+        if s.screen():
+            for line in lines:
+                out.print(line, no_wrap=True, overflow="ignore", crop=False)
+        else:  # piped (| less) at the reader's width: the text without styles
+            s.out().write("".join(line.plain + "\n" for line in lines))
     else:
         s.out().write(to_text(screen))
 

@@ -319,8 +319,8 @@ def log(
     elif fmt == "csv":
         out.file.write(log_csv(entries, offices))
     elif fmt in ("table", "plain", None):
-        screen = fmt == "table" or (fmt is None and s.screen())
-        limit = None if show_all or not screen else max(10, out.height - 10)
+        screen = fmt == "table" or (fmt is None and s.laid_out())
+        limit = None if show_all or not s.screen() else max(10, out.height - 10)
         page = log_screen(entries, s.regions().get, offices,
                           id_length=short_id_length(e.id for e in history), verbose=verbose,
                           limit=limit, width=out.width if screen else None)

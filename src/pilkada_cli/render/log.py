@@ -51,8 +51,10 @@ def log_screen(events: Sequence[Event], region_of: Callable[[str], Region | None
         screen.add(Para((part(_("No events.")),), style="dim"))
         return screen
     rows = _Rows(region_of, offices or {}, id_length, verbose)
+    # The table only where it shows every field whole, the note and evidence too: else
+    # each event in lines of its own, so that a wider window never shows less.
     screen.add(*table_or_stacked(events, width, limit, rows.table, rows.stacked, _older,
-                                 per=3))
+                                 per=3, whole={7, 8}))
     return screen
 
 

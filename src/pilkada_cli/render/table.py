@@ -117,10 +117,29 @@ def fit(grid: Grid, width: int) -> Fitted:
     """The columns and widths that fit ``width``: shrinkable columns are shortened first, then
     whole columns are left out, the highest ``priority`` first (the rightmost among equals).
     A column with nothing in any row is left out before every column with content, is shown
-    only where they all are, and is not named as left out (nothing of it is missing)."""
+    only where they all are, and is not named as left out (nothing of it is missing).
+    A wider terminal never shows fewer columns: a column is shown only where it is also
+    shown at every greater width (a narrow column that comes back in the room of a wide one
+    left out would otherwise go again when the wide one fits)."""
     natural = natural_widths(grid)
     empty = {i for i in grid.priority if grid.priority[i] > 0
              and not any(row[i][0].strip() for row in grid.rows)}
+    full = sum(natural) + GAP * (len(natural) - 1)
+    kept = set(_kept(grid, width, natural, empty))
+    must = {i for i in range(len(natural)) if grid.priority.get(i, 0) <= 0}
+    for wider in range(width + 1, full):
+        if kept <= must:
+            break
+        kept &= set(_kept(grid, wider, natural, empty))
+    columns = sorted(kept)
+    widths = _squeeze(grid, columns, natural, width) or [natural[i] for i in columns]
+    return Fitted(tuple(columns), tuple(widths),
+                  tuple(grid.names.get(i) or header_text(grid.headers[i])
+                        for i in range(len(natural)) if i not in kept and i not in empty))
+
+
+def _kept(grid: Grid, width: int, natural: Sequence[int], empty: set[int]) -> list[int]:
+    """The columns shown at ``width`` alone (see ``fit``)."""
 
     def rank(i: int) -> tuple[bool, int, int]:
         return (i in empty, grid.priority[i], i)
@@ -133,13 +152,10 @@ def fit(grid: Grid, width: int) -> Fitted:
             break
         droppable = [i for i in kept if grid.priority.get(i, 0) > 0]
         if not droppable:  # only must-keep columns left: show them whole, even if too wide
-            widths = [natural[i] for i in kept]
             break
         worst = max(droppable, key=rank)
         kept.remove(worst)
         dropped.append(worst)
-    if widths is None:
-        widths = [natural[i] for i in kept]
     # A narrow column left out early may fit again once a wider one has gone.
     for i in sorted(dropped, key=rank):
         if i in empty and not empty.issuperset(dropped):
@@ -149,11 +165,9 @@ def fit(grid: Grid, width: int) -> Fitted:
         if again is None and grid.ordered:
             break
         if again is not None:
-            kept, widths = trial, again
+            kept = trial
             dropped.remove(i)
-    return Fitted(tuple(kept), tuple(widths),
-                  tuple(grid.names.get(i) or header_text(grid.headers[i])
-                        for i in sorted(dropped) if i not in empty))
+    return kept
 
 
 def _squeeze(grid: Grid, kept: Sequence[int], natural: Sequence[int],
