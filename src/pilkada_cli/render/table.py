@@ -116,8 +116,9 @@ def natural_widths(grid: Grid) -> list[int]:
 def fit(grid: Grid, width: int) -> Fitted:
     """The columns and widths that fit ``width``: shrinkable columns are shortened first, then
     whole columns are left out, the highest ``priority`` first (the rightmost among equals).
-    A column with nothing in any row is left out before every column with content, is shown
-    only where they all are, and is not named as left out (nothing of it is missing).
+    A column with nothing in any row is left out before every column with content is
+    shortened or left out, is shown only where every column fits whole, and is not named as
+    left out (nothing of it is missing).
     A wider terminal never shows fewer columns: a column is shown only where it is also
     shown at every greater width (a narrow column that comes back in the room of a wide one
     left out would otherwise go again when the wide one fits)."""
@@ -146,6 +147,10 @@ def _kept(grid: Grid, width: int, natural: Sequence[int], empty: set[int]) -> li
 
     kept = list(range(len(grid.headers)))
     dropped: list[int] = []
+    if sum(natural) + GAP * (len(natural) - 1) > width:
+        # an empty column goes before any column with content is shortened or left out
+        dropped = [i for i in kept if i in empty]
+        kept = [i for i in kept if i not in empty]
     while True:
         widths = _squeeze(grid, kept, natural, width)
         if widths is not None or len(kept) == 1:
@@ -158,8 +163,8 @@ def _kept(grid: Grid, width: int, natural: Sequence[int], empty: set[int]) -> li
         dropped.append(worst)
     # A narrow column left out early may fit again once a wider one has gone.
     for i in sorted(dropped, key=rank):
-        if i in empty and not empty.issuperset(dropped):
-            break  # an empty column only where every column with content is shown
+        if i in empty:
+            continue  # an empty column only where every column fits whole
         trial = sorted([*kept, i])
         again = _squeeze(grid, trial, natural, width)
         if again is None and grid.ordered:
