@@ -8,7 +8,10 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +22,9 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from pilkada_cli.cli import app
+from pilkada_cli.cli._common import Session
 from pilkada_cli.regions import load_regions
+from pilkada_cli.render.text import hanging
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 WIDTHS = (60, 80, 100, 120)
@@ -27,7 +32,7 @@ VIEWS = (("status",), ("status", "16.04"), ("status", "--stage", "8"),
          ("status", "--depth", "kecamatan"), ("due",), ("changes", "--since", "2024-08-01"),
          ("log",), ("stages",), ("items",), ("regions",), ("verify",))
 # A region code with a dot, followed by a name (not a time: "21 Agu 2024 16.05 WIB").
-CODE = re.compile(r"(?<![\d.])(?<!\d{4} )(16\.\d\d(?:\.\d\d)?) (?!WIB|WITA|WIT)(?=\S)")
+CODE = re.compile(r"(?<![\d.])(?<!\d{4} )(16\.\d\d(?:\.\d\d)?) (?!WIB|WITA|WIT)(?=[A-Z])")
 NOT_SHOWN = re.compile(r"(?:Not shown at this width|Tidak tampil pada lebar ini): (.*?);")
 
 
@@ -57,8 +62,9 @@ def _screen(ws: Path, lang: str, width: int, args: tuple[str, ...]) -> str:
 
 
 @functools.cache
-def short_names() -> dict[str, str]:
-    return {r.code: r.short_name for r in load_regions().descendants("16", 4)}
+def short_names() -> dict[str, tuple[str, str]]:
+    """Each region's short name (views) and full name (``regions``)."""
+    return {r.code: (r.short_name, r.name) for r in load_regions().descendants("16", 4)}
 
 
 @functools.cache
@@ -117,8 +123,8 @@ def test_the_overview_stacks_regions_where_their_columns_do_not_fit(demo: Path) 
     assert lines[at + 1] == "    BELUM LAPOR · 0% (target 32%)"
     at = lines.index("16.04 Kab. Lahat")
     assert lines[at + 1] == "    KRITIS · 17% (target 30%) · 179 terlambat (93 kritis)"
-    assert "Tidak tampil pada lebar ini: Terhambat, Segera jatuh tempo, Tahapan, Pembaruan" \
-        in text
+    assert "Tidak tampil pada lebar ini: Terhambat, Segera jatuh tempo, Tahapan, Pembaruan " \
+        "terakhir, Oleh;" in flat(text)
     # at 80 columns the table holds them, with the overdue column
     assert "16.04 Kab. Lahat                       CRITICAL     17%     30%    179 (93)" in \
         screen(demo, "en", 80, "status").splitlines()
@@ -134,17 +140,21 @@ def test_a_blocked_reason_is_never_cut_or_left_out_at_any_width(demo: Path) -> N
 def test_the_log_shows_who_and_from_which_office_at_every_width(demo: Path) -> None:
     for width in WIDTHS:
         text = flat(screen(demo, "en", width, "log"))
-        assert "dpt-diumumkan · f4821db5 · Contoh: Operator Desk Pilkada · demo-sumsel" in text \
-            or re.search(r"dpt-diumumkan +f4821db5 +Contoh: Operator Desk Pilkada +demo-sumsel",
-                         text), width
+        # a line break (stacked) or a column gap (a table) between the fields
+        assert re.search(r"dpt-diumumkan(?: · | +)f4821db5(?: · | +)Contoh: Operator Desk "
+                         r"Pilkada(?: · | +)demo-sumsel", text), width
 
 
 def test_a_title_is_never_narrower_than_the_item_id(demo: Path) -> None:
-    text = screen(demo, "en", 120, "status", "16.04")
-    row = next(line for line in text.splitlines() if "hibah-dianggarkan-apbd-2023" in line)
-    # stacked: the title follows on the item's second line, longer than its id
-    title = text.split("hibah-dianggarkan-apbd-2023", 1)[1].splitlines()[1]
-    assert "40% of the Pilkada grant" in title and "16.04 Kab. Lahat" in row
+    """At 120 columns a row of late items with its title no narrower than its 27-character id
+    does not fit: the items are stacked, each title whole where a line holds it."""
+    title = "40% of the Pilkada grant budgeted in the 2023 regional budget (APBD)"
+    for width in (80, 100, 120):
+        text = flat(screen(demo, "en", width, "status", "16.04"))
+        assert re.search(r"16\.04 Kab\. Lahat · hibah-dianggarkan-apbd-2023 \(critical\) 285 days "
+                         r"late · 10 Nov 2023 · BPKAD(?: ·)? " + re.escape(title), text), width
+    assert "40% of the Pilkada grant budgeted in the 2023…" in flat(
+        screen(demo, "en", 60, "status", "16.04"))
 
 
 def test_no_head_of_its_own_gives_way_to_a_star_with_its_legend(tmp_path: Path) -> None:
@@ -152,7 +162,7 @@ def test_no_head_of_its_own_gives_way_to_a_star_with_its_legend(tmp_path: Path) 
     runner = CliRunner()
     assert runner.invoke(app, ["init", str(tmp_path / "nat"), "--region", "indonesia",
                                "--depth", "kabupaten"], env=env).exit_code == 0
-    for lang, legend in (("en", "* no head of its own"), ("id", "* tanpa pilkada sendiri")):
+    for lang, legend in (("en", "* elects no head"), ("id", "* tanpa pilkada sendiri")):
         text = runner.invoke(app, ["--workspace", str(tmp_path / "nat"), "--lang", lang,
                                    "status"], env={**env, "COLUMNS": "80"}).stdout
         assert max(cell_len(line) for line in text.splitlines()) <= 80
@@ -179,3 +189,59 @@ def test_piped_output_is_laid_out_for_a_known_terminal_width(demo: Path) -> None
     assert runner.invoke(app, [*base, "due", "--format", "csv"],
                          env={**env, "COLUMNS": "80"}).stdout == \
         runner.invoke(app, [*base, "due", "--format", "csv"], env={**env, "COLUMNS": None}).stdout
+
+
+def test_a_closed_pipe_ends_quietly_also_when_laid_out(demo: Path) -> None:
+    """`pilkada log | head -1` in an 80-column terminal: laid out for 80 columns, and the
+    reader going away early ends the run quietly (141), as plain text does."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PILKADA_", "LC_", "LANG")) and k != "FORCE_COLOR"}
+    env.update({"PILKADA_HOME": str(demo.parent / "home"), "PILKADA_LANG": "en",
+                "NO_COLOR": "1", "COLUMNS": "80"})
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-m", "pilkada_cli", "log", "--all"],
+                                cwd=demo, env=env, stdout=write, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, timeout=120)
+    finally:
+        os.close(write)
+    assert (result.returncode, result.stderr.decode("utf-8", "replace")) == (141, "")
+    shown = subprocess.run([sys.executable, "-m", "pilkada_cli", "log"], cwd=demo, env=env,
+                           capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
+    lines = shown.stdout.decode("utf-8").splitlines()
+    assert shown.returncode == 0 and len(lines) > 5452
+    assert max(cell_len(line) for line in lines) <= 80
+
+
+def test_long_messages_wrap_between_words_on_a_terminal() -> None:
+    steps = "\n".join([
+        "Langkah berikutnya:",
+        "  pilkada record --from BERKAS.csv banyak perubahan sekaligus (CSV/lembar isian)",
+        "Peringatan: " + "catatan " * 12 + "selesai."])
+    assert hanging(steps, 60).split("\n") == [
+        "Langkah berikutnya:",
+        "  pilkada record --from BERKAS.csv banyak perubahan",
+        "    sekaligus (CSV/lembar isian)",
+        "Peringatan: catatan catatan catatan catatan catatan catatan",
+        "  catatan catatan catatan catatan catatan catatan selesai."]
+    assert hanging(steps, 120) == steps
+    two = "  pilkada items     what the cycle asks for, with the item ids of every stage"
+    assert hanging(two, 50).split("\n") == ["  pilkada items     what the cycle asks for, with",
+                                            "                    the item ids of every stage"]
+
+
+def test_messages_wrap_only_where_stderr_is_a_terminal(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    text = "Peringatan: " + "catatan " * 12 + "selesai."
+    for tty, expected in ((False, text + "\n"), (True, hanging(text, 40) + "\n")):
+        stream = Tty() if tty else io.StringIO()
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.setenv("COLUMNS", "40")
+        session = Session(no_color=True)
+        session.say(text)
+        assert stream.getvalue() == expected

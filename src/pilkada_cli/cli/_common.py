@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from pilkada_cli.cli.terminal import console_width, forced, piped_width, plain_stderr, tty
 from pilkada_cli.errors import ExitCode, PilkadaError
 from pilkada_cli.i18n import _, set_language
 from pilkada_cli.language import decide
@@ -62,11 +63,11 @@ class Session:
                 highlight=False,
                 emoji=False,
                 markup=False,
-                width=_width(),
+                width=console_width(),
             )
             # Messages on stderr wrap between words on a terminal; elsewhere they never wrap:
             # cron mail and grep see one line per message.
-            self._consoles[key].soft_wrap = stderr and not _tty(sys.stderr)
+            self._consoles[key].soft_wrap = stderr and not tty(sys.stderr)
         return self._consoles[key]
 
     def out(self) -> IO[str]:
@@ -82,17 +83,22 @@ class Session:
         FORCE_COLOR nor TTY_COMPATIBLE set, nothing but printable text and newlines: rich's
         own test, Console.is_terminal), which spares cron and pipes loading rich; else by the
         console (tests/test_say.py holds the two equal)."""
-        if "err" not in self._consoles and _plain_stderr(text):
+        if "err" not in self._consoles and plain_stderr(text):
             sys.stderr.write(text + "\n")
             return
         from rich.text import Text
 
-        self.console(stderr=True).print(Text(text, style=style))
+        from pilkada_cli.render.text import hanging
+
+        err = self.console(stderr=True)
+        if not err.soft_wrap:  # a terminal: broken between words, continuations indented
+            text = hanging(text, err.width)
+        err.print(Text(text, style=style))
 
     def screen(self) -> bool:
         """Whether views are laid out for a screen (a terminal, or FORCE_COLOR when piped,
         e.g. into ``less -R``; NO_COLOR and --no-color win over FORCE_COLOR)."""
-        return sys.stdout.isatty() or (_forced() and not self.no_color)
+        return sys.stdout.isatty() or (forced() and not self.no_color)
 
     def laid_out(self) -> bool:
         """Whether a view whose format was not asked for is laid out for a width: on a
@@ -100,7 +106,7 @@ class Session:
         or the terminal on stderr or stdin), so that the terminal the reader looks at does
         not break its lines mid-word. Under cron (no terminal) it is plain text, every
         column."""
-        return self.screen() or _piped_width() is not None
+        return self.screen() or piped_width() is not None
 
     def workspace(self) -> Workspace:
         """The workspace in use, its config checked as strictly as by ``validate`` (region codes
@@ -288,58 +294,6 @@ class Session:
             raise InputError(_("--depth {depth} is not a level between {name} and the "
                                "workspace depth ({ws})").format(
                 depth=depth, name=below.name, ws=self.workspace().config.depth))
-
-
-def _plain_stderr(text: str) -> bool:
-    """Whether rich would write ``text`` to stderr unstyled and unchanged (see Session.say)."""
-    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ or sys.stderr is None:
-        return False
-    try:
-        if sys.stderr.isatty():
-            return False
-    except (AttributeError, ValueError):
-        return False
-    return text.replace("\n", "").isprintable()
-
-
-def _tty(stream: IO[str] | None) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _forced() -> bool:
-    return bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR")
-
-
-def _width() -> int | None:
-    # Piped (into less or head), the width of the terminal the reader looks at, when known;
-    # under cron there is no terminal: a wide page rather than wrapping at 80.
-    if sys.stdout.isatty():
-        return None
-    piped = _piped_width()
-    return piped if piped is not None else 200
-
-
-def _piped_width() -> int | None:
-    """The width of the terminal a piped stdout is read on: COLUMNS, else the terminal on
-    stderr or stdin (None: no terminal, as under cron)."""
-    try:
-        if sys.stdout is None or sys.stdout.isatty():
-            return None
-    except (AttributeError, ValueError):
-        return None
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    for fd in (2, 0):
-        try:
-            if os.isatty(fd):
-                return os.get_terminal_size(fd).columns or None
-        except OSError:
-            continue
-    return None
 
 
 session = Session()

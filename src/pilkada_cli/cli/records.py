@@ -375,7 +375,7 @@ def verify(
     for f in findings:  # the kind stays a code (greppable); the severity is a word
         severity = _("error") if f.severity == "error" else _("warning")
         # one line per finding for grep; word-wrapped only on a screen
-        out.print(Text(f"{f} [{f.kind}, {severity}]"), soft_wrap=not s.screen())
+        out.print(Text(f"{f} [{f.kind}, {severity}]"), soft_wrap=not s.laid_out())
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     summary = _("{e} error(s), {w} warning(s)").format(e=errors, w=warnings)

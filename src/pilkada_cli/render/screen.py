@@ -50,8 +50,9 @@ class Para:
     style: str = ""
     indent: int = 0
     hang: int = 2  # extra indent of continuation lines
-    # When more than 0, the last part (a title) is shortened with "…" to end the line it
-    # starts on, if at least this many cells are left there (else it starts the next line).
+    # When more than 0, the last part (a title) that does not fit on the line it would start
+    # on starts the next line, shortened with "…" to that line only where it is longer than
+    # a whole line: a wider terminal never shows less of it.
     shorten: int = 0
 
     @property
@@ -101,9 +102,7 @@ def pack(para: Para, width: int) -> list[Text]:
         size = sum(cell_len(inert(t)) for t, _s in p)
         sep = 0 if fresh else cell_len(para.sep)
         if para.shorten and k == len(para.parts) - 1 and used + sep + size > width:
-            room = width - used - sep if width - used - sep >= para.shorten else \
-                width - para.indent - para.hang
-            p = _shortened(p, room)
+            p = _shortened(p, max(width - para.indent - para.hang, para.shorten))
             size = sum(cell_len(inert(t)) for t, _s in p)
         if not fresh and used + sep + size > width:
             lines.append(line)

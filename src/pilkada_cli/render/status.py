@@ -477,12 +477,12 @@ def items_due_blocks(entries: Sequence[DueEntry], names: dict[str, Region],
                      width: int | None, lines: int | None, how: str) -> list[Para | Table]:
     """The late and upcoming items, at most ``lines`` of them on a terminal: a table, or,
     where a region, its state and the item do not fit side by side on the terminal's
-    ``width``, two lines per item (and half as many items)."""
+    ``width``, two or three lines per item (and a third as many items)."""
     heading = Para((part((_("Late or due soon ({n}):").format(n=len(entries)), "bold")),))
     return table_or_stacked(entries, width, lines,
                             lambda shown, left: items_due_table(shown, names, _more(left, how)),
                             lambda st: due_row_paras(st, names), lambda n: _more(n, how),
-                            heading)
+                            heading, per=3)
 
 
 def _more(n: int, how: str) -> str:
@@ -746,7 +746,7 @@ def changes_screen(r: Readiness, target: Region, entries: Sequence[Change], sinc
             rows, width, limit,
             lambda shown, left: Table(changes_grid(shown, names), more=_more(left, how)),
             lambda c: change_row_paras(c, names), lambda n: _more(n, how), heading,
-            whole={4}))
+            whole={4}, per=3))
     if done and not show_all:
         screen.add(None, Table(done_grid(done, target, names),
                                more=_("--all lists every newly done item")))
