@@ -153,7 +153,7 @@ def test_a_title_is_never_narrower_than_the_item_id(demo: Path) -> None:
         text = flat(screen(demo, "en", width, "status", "16.04"))
         assert re.search(r"16\.04 Kab\. Lahat · hibah-dianggarkan-apbd-2023 \(critical\) 285 days "
                          r"late · 10 Nov 2023 · BPKAD(?: ·)? " + re.escape(title), text), width
-    assert "40% of the Pilkada grant budgeted in the 2023…" in flat(
+    assert "BPKAD 40% of the Pilkada grant budgeted in the 2023 regio…" in flat(
         screen(demo, "en", 60, "status", "16.04"))
 
 

@@ -363,7 +363,7 @@ def test_every_due_row_at_80_columns_says_where_and_what(demo: Path, lang: str) 
     # Cut to a screenful, each row still says which item.
     text = run(demo, lang, 80, "due")
     rows = _records(text.split("\n\n", 1)[1])
-    assert len(rows) >= 8 and all(len(ids) == 1 for _label_, ids in rows)
+    assert len(rows) >= 6 and all(len(ids) == 1 for _label_, ids in rows)
     # And the items that need action in a region's own screen.
     text = run(demo, lang, 80, "status", "lahat")
     blocked, late = text.split("\n\n")[1:3]  # under "Needs action"
@@ -430,8 +430,14 @@ def test_a_stacked_row_shortens_only_its_title() -> None:
     para = Para((part("97 hari terlambat"), part("16 Mei 2024"), part("KPU"),
                  part("Ruang sekretariat PPK dan Panwaslu Kecamatan disediakan")),
                 indent=6, shorten=12)
+    # A title that does not fit where it would start takes the next line, shortened only
+    # where it is longer than a line: a wider terminal never shows less of it.
     lines = [line.plain for line in to_terminal(Screen([para]), 60)]
-    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU · Ruang sekreta…"]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
+                     "        Ruang sekretariat PPK dan Panwaslu Kecamatan disedi…"]
+    lines = [line.plain for line in to_terminal(Screen([para]), 70)]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
+                     "        Ruang sekretariat PPK dan Panwaslu Kecamatan disediakan"]
     lines = [line.plain for line in to_terminal(Screen([para]), 50)]
     assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
                      "        Ruang sekretariat PPK dan Panwaslu Kecama…"]
