@@ -29,7 +29,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 "LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
+    # No terminal known, as under cron: piped views are plain text with every column (a
+    # COLUMNS would lay them out for that width, as for `pilkada status | less`).
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.chdir(tmp_path)
     set_language("en")  # the language is process-wide; a previous test may have switched it
     entries.take_damaged()  # damage a previous test's direct reads noted (the CLI says it)

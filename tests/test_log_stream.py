@@ -81,7 +81,7 @@ class Runner:
         self.command = typer.main.get_command(app)
 
     def __call__(self, *args: str, whole: bool = False, **env: str) -> typer.testing.Result:
-        base = {"NO_COLOR": "1", "COLUMNS": "200", "PILKADA_LANG": self.lang,
+        base: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": None, "PILKADA_LANG": self.lang,
                 "PILKADA_HOME": str(self.ws.parent / "home"), "PILKADA_WORKSPACE": str(self.ws)}
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(typer.testing, "_get_command", lambda _app: self.command)
@@ -231,7 +231,8 @@ def test_a_national_log_is_byte_identical_to_the_whole_read(nation: Path, case: 
     assert (f"Warning: {n} problem(s)" if lang == "en" else f"{n} masalah") in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--format", "table"], ["--format", "table", "--verbose"],
+@pytest.mark.parametrize("args", [[], ["--verbose", "73"],  # piped, laid out for COLUMNS
+                                  ["--format", "table"], ["--format", "table", "--verbose"],
                                   ["--format", "table", "--all", "73"],
                                   ["--format", "table", "--all", "--by", "rina", "94", "-v"]])
 @pytest.mark.parametrize("columns", ["200", "60"])

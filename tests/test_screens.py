@@ -224,15 +224,15 @@ def test_due_and_changes_start_with_a_tally_and_are_cut_to_a_screenful(demo: Pat
     assert any(i["under_way"] and not i["overdue"] for i in due)
     assert f" · {upcoming} due within 14 days · " in lines[3]
     assert "16.12 Kab. Penukal Abab Lematang Ilir" in " ".join(lines[4:7])  # no report
-    assert len(lines) <= 40 and any(line.startswith("… and ") for line in lines)
+    assert len(lines) <= 40 and any(line.strip().startswith("… and ") for line in lines)
     changes = _json(demo, "changes", "--since", "2024-08-14")["changes"]
     kinds = {k: sum(c["kind"] == k for c in changes) for k in
              ("blocked", "overdue", "regressed", "done")}
     text = run(demo, "en", 120, "changes", "--since", "2024-08-14").splitlines()
     assert text[2] == (f"{kinds['blocked']} newly blocked · {kinds['overdue']} became overdue · "
                        f"{kinds['regressed']} regressed · {kinds['done']} newly done")
-    first = next(line for line in text if line.startswith("16."))
-    assert "newly blocked" in first  # bad news first
+    first = next(i for i, line in enumerate(text) if line.strip().startswith("16."))
+    assert "newly blocked" in " ".join(text[first:first + 2])  # bad news first
     assert not any("newly done" in line for line in text[3:] if line.startswith("16."))
 
 
@@ -270,8 +270,14 @@ def test_force_color_gives_the_screen_when_piped(demo: Path) -> None:
     coloured = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
         "FORCE_COLOR": "1", "NO_COLOR": None, "COLUMNS": "100"})
     assert "\x1b[" in coloured.stdout and "Not shown at this width" in coloured.stdout
-    plain = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
+    # NO_COLOR wins over FORCE_COLOR: no colour, laid out for the 100 columns the reader has
+    uncoloured = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
         "FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "100"})
+    assert "\x1b[" not in uncoloured.stdout and "Not shown" in uncoloured.stdout
+    assert max(cell_len(line) for line in uncoloured.stdout.splitlines()) <= 100
+    # no terminal known (cron): plain text, every column
+    plain = CliRunner().invoke(app, ["--workspace", str(demo), "status"], env={
+        "FORCE_COLOR": None, "NO_COLOR": "1", "COLUMNS": None})
     assert "\x1b[" not in plain.stdout and "Not shown" not in plain.stdout
 
 
@@ -357,15 +363,15 @@ def test_every_due_row_at_80_columns_says_where_and_what(demo: Path, lang: str) 
     # Cut to a screenful, each row still says which item.
     text = run(demo, lang, 80, "due")
     rows = _records(text.split("\n\n", 1)[1])
-    assert len(rows) >= 10 and all(len(ids) == 1 for _label_, ids in rows)
+    assert len(rows) >= 6 and all(len(ids) == 1 for _label_, ids in rows)
     # And the items that need action in a region's own screen.
     text = run(demo, lang, 80, "status", "lahat")
     blocked, late = text.split("\n\n")[1:3]  # under "Needs action"
     more = re.search(r"… (?:and|dan) (\d+) (?:more|lagi)", blocked)  # cut to a screenful
     assert len(_records(blocked)) + (int(more[1]) if more else 0) == sum(
         i["status"] == "blocked" for i in _json(demo, "due", "lahat")["items"])
-    rows = _records(late)
-    assert len(rows) >= 8 and all(len(ids) == 1 for _label_, ids in rows)
+    rows = _records(late)  # stacked at 80 columns: two lines each, half as many
+    assert len(rows) >= 4 and all(len(ids) == 1 for _label_, ids in rows)
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
@@ -424,8 +430,14 @@ def test_a_stacked_row_shortens_only_its_title() -> None:
     para = Para((part("97 hari terlambat"), part("16 Mei 2024"), part("KPU"),
                  part("Ruang sekretariat PPK dan Panwaslu Kecamatan disediakan")),
                 indent=6, shorten=12)
+    # A title that does not fit where it would start takes the next line, shortened only
+    # where it is longer than a line: a wider terminal never shows less of it.
     lines = [line.plain for line in to_terminal(Screen([para]), 60)]
-    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU · Ruang sekreta…"]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
+                     "        Ruang sekretariat PPK dan Panwaslu Kecamatan disedi…"]
+    lines = [line.plain for line in to_terminal(Screen([para]), 70)]
+    assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
+                     "        Ruang sekretariat PPK dan Panwaslu Kecamatan disediakan"]
     lines = [line.plain for line in to_terminal(Screen([para]), 50)]
     assert lines == ["      97 hari terlambat · 16 Mei 2024 · KPU",
                      "        Ruang sekretariat PPK dan Panwaslu Kecama…"]
@@ -453,7 +465,8 @@ def test_log_never_cuts_the_item(demo: Path, lang: str) -> None:
             lines = text.splitlines()
             rule = next((i for i, line in enumerate(lines) if line.startswith("───")), None)
             # 17 + 25 + 10 cells of time, region and status, three gaps: 58 and the item
-            assert (rule is None) == (58 + longest > width), (width, longest)
+            # a table only where every field fits whole beside them (else lines of its own)
+            assert rule is None or 58 + longest <= width, (width, longest)
             if rule is not None:
                 rows = lines[rule + 1:rule + 1 + len(events)]
                 assert [ev["item"] in row.split() for ev, row in
@@ -492,15 +505,20 @@ def test_an_empty_column_gives_way_to_one_with_content(demo: Path, lang: str) ->
     assert not any(ev["note"] for ev in events) and any(ev["evidence"] for ev in events)
     note, evidence, by = {"en": ("Note", "Evidence", "By"),
                           "id": ("Catatan", "Bukti", "Oleh")}[lang]
-    for width in (100, 120, 160):
+    # Where every column fits, the empty one is shown too (nothing is left out); one cell
+    # narrower it gives way, and the table still shows every column with content.
+    lines = run(demo, lang, 250, *args).splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("───"))
+    assert note in _header(lines[rule - 1])
+    lines = run(demo, lang, cell_len(lines[rule]) - 1, *args).splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("───"))
+    header = _header(lines[rule - 1])
+    assert note not in header and evidence in header and by in header, header
+    assert note not in lines[-1] and note not in lines[-2]  # not named as not shown
+    for width in (100, 120):  # no table: each event in lines of its own, nothing left out
         lines = run(demo, lang, width, *args).splitlines()
-        rule = next(i for i, line in enumerate(lines) if line.startswith("───"))
-        header = _header(lines[rule - 1])
-        assert note not in header and note not in lines[-1] and note not in lines[-2]
-        if width >= 120:
-            assert evidence in header, (width, header)
-        else:
-            assert evidence in " ".join(lines[-2:]), lines[-2:]  # named as not shown
+        assert not any(line.startswith("───") for line in lines)
+        assert note not in " ".join(lines[-2:])
     # The same rule in the table fitter: an empty column is left out first, and shown only
     # where every column with content is.
     grid = Grid(headers=["Region", "Note", "Evidence"], priority={1: 1, 2: 2})
@@ -510,8 +528,6 @@ def test_an_empty_column_gives_way_to_one_with_content(demo: Path, lang: str) ->
     assert fit(grid, 60).columns == (0, 1, 2)  # room for it too
     grid.priority = {1: 2, 2: 1}
     assert (fit(grid, 45).columns, fit(grid, 45).dropped) == ((0, 2), ())
-    # A column with content that is left out is still named.
-    assert by in " ".join(run(demo, lang, 100, *args).splitlines()[-2:])
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
@@ -559,7 +575,10 @@ def test_an_ordered_grid_never_shows_a_column_without_the_more_important_ones() 
         return g
 
     # 16 + 15 + 17 and two gaps of 2 = 52; the due date needs 13 more, the owner 7
-    assert fit(grid(False), 60).dropped == ("Due",)  # the owner came back in its place
+    # The owner would fit in the due date's place at 60, but a wider window leaves it out
+    # again (65: the due date, not the owner): a narrow column never comes back only to go.
+    assert fit(grid(False), 60).dropped == ("Due", "Owner")
+    assert fit(grid(False), 65).dropped == ("Owner",)
     assert fit(grid(True), 60).dropped == ("Due", "Owner")
     assert fit(grid(True), 67).dropped == ("Owner",)
     assert fit(grid(True), 72).dropped == ()

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from pilkada_cli.cli.terminal import console_width, forced, piped_width, plain_stderr, tty
 from pilkada_cli.errors import ExitCode, PilkadaError
 from pilkada_cli.i18n import _, set_language
 from pilkada_cli.language import decide
@@ -63,10 +64,11 @@ class Session:
                 highlight=False,
                 emoji=False,
                 markup=False,
-                # Messages on stderr never wrap: cron mail and grep see one line per message.
-                soft_wrap=stderr,
-                width=_width(),
+                width=console_width(),
             )
+            # Messages on stderr wrap between words on a terminal; elsewhere they never wrap:
+            # cron mail and grep see one line per message.
+            self._consoles[key].soft_wrap = stderr and not tty(sys.stderr)
         return self._consoles[key]
 
     def out(self) -> IO[str]:
@@ -82,17 +84,30 @@ class Session:
         FORCE_COLOR nor TTY_COMPATIBLE set, nothing but printable text and newlines: rich's
         own test, Console.is_terminal), which spares cron and pipes loading rich; else by the
         console (tests/test_say.py holds the two equal)."""
-        if "err" not in self._consoles and _plain_stderr(text):
+        if "err" not in self._consoles and plain_stderr(text):
             sys.stderr.write(text + "\n")
             return
         from rich.text import Text
 
-        self.console(stderr=True).print(Text(text, style=style))
+        from pilkada_cli.render.text import hanging
+
+        err = self.console(stderr=True)
+        if not err.soft_wrap:  # a terminal: broken between words, continuations indented
+            text = hanging(text, err.width)
+        err.print(Text(text, style=style))
 
     def screen(self) -> bool:
         """Whether views are laid out for a screen (a terminal, or FORCE_COLOR when piped,
         e.g. into ``less -R``; NO_COLOR and --no-color win over FORCE_COLOR)."""
-        return sys.stdout.isatty() or (_forced() and not self.no_color)
+        return sys.stdout.isatty() or (forced() and not self.no_color)
+
+    def laid_out(self) -> bool:
+        """Whether a view whose format was not asked for is laid out for a width: on a
+        screen, and piped (``| less``, ``| head``) where a terminal's width is known (COLUMNS,
+        or the terminal on stderr or stdin), so that the terminal the reader looks at does
+        not break its lines mid-word. Under cron (no terminal) it is plain text, every
+        column."""
+        return self.screen() or piped_width() is not None
 
     def workspace(self) -> Workspace:
         """The workspace in use, its config checked as strictly as by ``validate`` (region codes
@@ -292,36 +307,6 @@ class Session:
                 depth=depth, name=below.name, ws=self.workspace().config.depth))
 
 
-def _plain_stderr(text: str) -> bool:
-    """Whether rich would write ``text`` to stderr unstyled and unchanged (see Session.say)."""
-    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ or sys.stderr is None:
-        return False
-    try:
-        if sys.stderr.isatty():
-            return False
-    except (AttributeError, ValueError):
-        return False
-    return text.replace("\n", "").isprintable()
-
-
-def _forced() -> bool:
-    return bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR")
-
-
-def _width() -> int | None:
-    # Under cron or a pipe there is no terminal: use a wide page rather than wrapping at 80;
-    # piped with FORCE_COLOR (into less -R), the terminal the user looks at.
-    if os.environ.get("COLUMNS") or sys.stdout.isatty():
-        return None
-    if _forced():
-        for fd in (2, 0):
-            try:
-                return os.get_terminal_size(fd).columns
-            except OSError:
-                continue
-    return 200
-
-
 session = Session()
 
 
@@ -442,10 +427,14 @@ def show_screen(s: Session, screen: Screen, layout: bool | None = None) -> None:
     else as plain text with every column."""
     from pilkada_cli.render.screen import to_terminal, to_text
 
-    if layout if layout is not None else s.screen():
+    if layout if layout is not None else s.laid_out():
         out = s.console()
-        for line in to_terminal(screen, out.width):
-            out.print(line, no_wrap=True, overflow="ignore", crop=False)
+        lines = to_terminal(screen, out.width)
+        if s.screen():
+            for line in lines:
+                out.print(line, no_wrap=True, overflow="ignore", crop=False)
+        else:  # piped (| less) at the reader's width: the text without styles
+            s.out().write("".join(line.plain + "\n" for line in lines))
     else:
         s.out().write(to_text(screen))
 

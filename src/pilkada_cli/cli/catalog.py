@@ -10,7 +10,7 @@ import typer
 
 from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
-from pilkada_cli.cli.options import FormatOpt, RegionArg, chosen_format, show
+from pilkada_cli.cli.options import FormatOpt, RegionArg, chosen_format, room, show
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ def items(
     place = _place(s, region, region is not None)
     chosen = select_items(cycle, stage=stage, owner=owner, level=level, place=place)
     shown = place.region if region else None
-    show(s, chosen_format(s, fmt), lambda: items_screen(chosen, shown),
+    fmt = chosen_format(s, fmt)
+    show(s, fmt, lambda: items_screen(chosen, shown, room(s, fmt).width),
          lambda: items_json(cycle, chosen, place),
          lambda: items_csv(items_json(cycle, chosen, place)))
 

@@ -47,10 +47,11 @@ AllOpt = Annotated[bool, typer.Option("--all", "-a", help=_(
 
 
 def chosen_format(s: Session, chosen: Format | None) -> Format:
-    """The format asked for, else a table on a screen and plain text otherwise."""
+    """The format asked for, else a table on a screen (or piped where the terminal's width
+    is known) and plain text otherwise."""
     if chosen is not None:
         return chosen
-    return Format.table if s.screen() else Format.plain
+    return Format.table if s.laid_out() else Format.plain
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ def room(s: Session, fmt: Format, show_all: bool = False) -> Room:
     if fmt is not Format.table:
         return Room(None, None)
     console = s.console()
-    return Room(console.width, None if show_all else max(10, console.height - 20))
+    # Piped (| less) every row: the reader scrolls.
+    full = show_all or not s.screen()
+    return Room(console.width, None if full else max(10, console.height - 20))
 
 
 def show(s: Session, fmt: Format, screen: Callable[[], Screen],

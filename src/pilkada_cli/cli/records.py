@@ -345,9 +345,9 @@ def _log_read(s: Session, query: LogQuery, fmt: str | None, show_all: bool, verb
     elif fmt == "csv":
         s.out().write(log_csv(entries, offices))
     else:
-        screen = fmt == "table" or (fmt is None and s.screen())
+        screen = fmt == "table" or (fmt is None and s.laid_out())
         out = s.console() if screen else None
-        limit = None if show_all or out is None else max(10, out.height - 10)
+        limit = None if show_all or out is None or not s.screen() else max(10, out.height - 10)
         page = log_screen(entries, s.regions().get, offices,
                           id_length=short_id_length(e.id for e in history), verbose=verbose,
                           limit=limit, width=out.width if out is not None else None)
@@ -373,8 +373,8 @@ def _log_kept(s: Session, kept: KeptLog, query: LogQuery, fmt: str | None, show_
     if fmt == "csv":
         _write_all(s, stream.csv_stream(kept.events(parts), offices))
         return
-    screen = fmt == "table" or (fmt is None and s.screen())
-    if screen and not show_all:  # a screenful, and how many more there are
+    screen = fmt == "table" or (fmt is None and s.laid_out())
+    if screen and not show_all and s.screen():  # a screenful, and how many more there are
         out = s.console()
         limit = max(10, out.height - 10)
         first = list(islice(kept.events(parts), limit))
@@ -393,8 +393,12 @@ def _log_kept(s: Session, kept: KeptLog, query: LogQuery, fmt: str | None, show_
         _write_all(s, stream.plain(layout, kept.events(parts)))
         return
     out = s.console()
-    for line in stream.terminal(layout, kept.events(parts), out.width):
-        out.print(line, no_wrap=True, overflow="ignore", crop=False)
+    lines = stream.terminal(layout, kept.events(parts), out.width)
+    if s.screen():
+        for line in lines:
+            out.print(line, no_wrap=True, overflow="ignore", crop=False)
+    else:  # piped (| less) at the reader's width: the text without styles (as show_screen)
+        _write_all(s, (line.plain + "\n" for line in lines))
 
 
 def _write_all(s: Session, pieces: Iterable[str]) -> None:
@@ -470,7 +474,7 @@ def verify(
     for f in findings:  # the kind stays a code (greppable); the severity is a word
         severity = _("error") if f.severity == "error" else _("warning")
         # one line per finding for grep; word-wrapped only on a screen
-        out.print(Text(f"{f} [{f.kind}, {severity}]"), soft_wrap=not s.screen())
+        out.print(Text(f"{f} [{f.kind}, {severity}]"), soft_wrap=not s.laid_out())
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     summary = _("{e} error(s), {w} warning(s)").format(e=errors, w=warnings)

@@ -78,4 +78,4 @@ def init(
         path=path, region=root.name if root else config.region, code=config.region),
         style="green"))
     folder = None if directory.resolve() == Path.cwd().resolve() else str(directory)
-    err.print(Text("\n".join(next_steps(folder))))
+    s.say("\n".join(next_steps(folder)))

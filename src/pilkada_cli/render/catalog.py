@@ -10,7 +10,7 @@ from pilkada_cli.checklist import ITEM_LEVELS, Cycle, Item, Stage
 from pilkada_cli.i18n import _, format_date_short, language
 from pilkada_cli.labels import region_level_word
 from pilkada_cli.regions import Region
-from pilkada_cli.render.screen import Para, Screen, Table, part
+from pilkada_cli.render.screen import Para, Screen, Table, part, table_or_stacked
 from pilkada_cli.render.table import Grid, to_csv
 
 
@@ -75,28 +75,48 @@ def due_text(item: Item) -> str:
     return due
 
 
-def items_screen(items: Iterable[Item], region: Region | None = None) -> Screen:
-    """One row per item: id, title, owner, due, levels, critical."""
+def items_screen(items: Iterable[Item], region: Region | None = None,
+                 width: int | None = None) -> Screen:
+    """One row per item: id, title, owner, due, critical, levels; on a terminal ``width``
+    columns wide where they do not all fit side by side with the title whole, each item in
+    lines of its own (id, owner, due, critical; the title whole; the levels), so that a wider
+    window never shows less of an item."""
+    listed = list(items)
     grid = Grid(headers=[_("Item"), _("Title"), _("Owner"), _("Due"), _("Critical"),
                          _("Levels")],
                 priority={1: 1, 2: 4, 3: 2, 4: 3, 5: 5}, shrink={1: 24, 5: 12})
-    for item in items:
-        due = due_text(item)
-        levels = ", ".join(sorted(item.levels, key=_level_order))
-        if item.when:
-            levels += " · " + _("only") + " " + ", ".join(sorted(item.when))
-        if item.unless:
-            levels += " · " + _("not") + " " + ", ".join(sorted(item.unless))
-        if item.serves == "own":
-            levels += " · " + _("own election")
-        grid.add((item.id, "cyan"), title_of(item), item.owner, due,
-                 (_("critical"), "bold red") if item.critical else "", levels)
+    levels = [_levels(item) for item in listed]
+    for item, where in zip(listed, levels, strict=True):
+        grid.add((item.id, "cyan"), title_of(item), item.owner, due_text(item),
+                 (_("critical"), "bold red") if item.critical else "", where)
     screen = Screen()
     if region is not None:
         screen.add(Para((part((_("Items for {code} {name}, with its dates").format(
             code=region.code, name=region.name), "bold")),)))
-    screen.add(Table(grid))
+    by_id = dict(zip((item.id for item in listed), levels, strict=True))
+    screen.add(*table_or_stacked(listed, width, None, lambda _shown, _left: Table(grid),
+                                 lambda item: _item_paras(item, by_id[item.id]),
+                                 lambda _n: "", whole={1}))
     return screen
+
+
+def _levels(item: Item) -> str:
+    levels = ", ".join(sorted(item.levels, key=_level_order))
+    if item.when:
+        levels += " · " + _("only") + " " + ", ".join(sorted(item.when))
+    if item.unless:
+        levels += " · " + _("not") + " " + ", ".join(sorted(item.unless))
+    if item.serves == "own":
+        levels += " · " + _("own election")
+    return levels
+
+
+def _item_paras(item: Item, levels: str) -> tuple[Para, ...]:
+    head = [part((item.id, "cyan")), part(item.owner), part(due_text(item))]
+    if item.critical:
+        head.append(part((_("critical"), "bold red")))
+    return (Para(tuple(head), hang=4), Para((part(title_of(item)),), indent=4, hang=0),
+            Para((part(levels),), indent=4, hang=0, style="dim"))
 
 
 def _level_order(level: str) -> int:

@@ -18,6 +18,9 @@ COLUMNS = ("at", "recorded", "region", "item", "status", "progress", "by", "note
             "evidence", "id", "undoes", "origin", "office")
 
 
+# The columns the table shows only whole (note, evidence): else each event is stacked.
+WHOLE = frozenset({7, 8})
+
 def short_id_length(ids: Iterable[str], minimum: int = 8) -> int:
     """The shortest prefix length (at least ``minimum``) that tells every id apart: what
     ``pilkada log`` shows and ``pilkada undo`` accepts."""
@@ -51,8 +54,10 @@ def log_screen(events: Sequence[Event], region_of: Callable[[str], Region | None
         screen.add(Para((part(_("No events.")),), style="dim"))
         return screen
     rows = LogRows(region_of, offices or {}, id_length, verbose)
+    # The table only where it shows every field whole, the note and evidence too: else
+    # each event in lines of its own, so that a wider window never shows less.
     screen.add(*table_or_stacked(events, width, limit, rows.table, rows.stacked, _older,
-                                 per=3))
+                                 per=3, whole=WHOLE))
     return screen
 
 

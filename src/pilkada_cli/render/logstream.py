@@ -19,8 +19,8 @@ from pilkada_cli.history import LOG_SCHEMA, LogSummary, Offices, event_json
 from pilkada_cli.i18n import format_date_short
 from pilkada_cli.regions import Region
 from pilkada_cli.render.cells import measure
-from pilkada_cli.render.log import COLUMNS, LogRows
-from pilkada_cli.render.screen import dropped_line, pack
+from pilkada_cli.render.log import COLUMNS, WHOLE, LogRows
+from pilkada_cli.render.screen import pack
 from pilkada_cli.render.table import (
     Cell,
     Fitted,
@@ -122,16 +122,16 @@ def plain(layout: Layout, events: Iterable[Event]) -> Iterator[str]:
 
 
 def terminal(layout: Layout, events: Iterable[Event], width: int) -> Iterator[Text]:
-    """Every event for a terminal ``width`` cells wide (``--all``): the table fitted to the
-    width, or, where its never-left-out columns do not fit side by side, each event in lines
-    of its own (render.screen.table_or_stacked)."""
+    """Every event for a terminal ``width`` cells wide (``--all``): the table, where it shows
+    every column and the note and evidence whole, else each event in lines of its own
+    (render.screen.table_or_stacked)."""
     fitted: Fitted = fit(layout.grid, width, layout.natural, layout.filled)
-    if fitted.width <= width:
+    if fitted.width <= width and not fitted.dropped and all(
+            w >= layout.natural[i] for i, w in zip(fitted.columns, fitted.widths, strict=True)
+            if i in WHOLE):  # (render.screen.shows_all: every column, note and evidence whole)
         yield from head_lines(layout.grid, fitted)
         for ev in events:
             yield row_line(layout.grid, fitted, 0, layout.cells(ev))
-        if fitted.dropped:
-            yield from pack(dropped_line(fitted.dropped), width)
         return
     for ev in events:
         for para in layout.rows.stacked(ev):

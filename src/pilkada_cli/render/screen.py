@@ -8,7 +8,7 @@ Markdown. Renderers never print: they return text or rich ``Text`` lines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,6 +20,7 @@ from pilkada_cli.render.table import (
     ellipsize,
     fit,
     md_escape,
+    natural_widths,
     to_lines,
     to_markdown,
     to_plain,
@@ -49,8 +50,9 @@ class Para:
     style: str = ""
     indent: int = 0
     hang: int = 2  # extra indent of continuation lines
-    # When more than 0, the last part (a title) is shortened with "…" to end the line it
-    # starts on, if at least this many cells are left there (else it starts the next line).
+    # When more than 0, the last part (a title) that does not fit on the line it would start
+    # on starts the next line, shortened with "…" to that line only where it is longer than
+    # a whole line: a wider terminal never shows less of it.
     shorten: int = 0
 
     @property
@@ -100,9 +102,7 @@ def pack(para: Para, width: int) -> list[Text]:
         size = sum(cell_len(inert(t)) for t, _s in p)
         sep = 0 if fresh else cell_len(para.sep)
         if para.shorten and k == len(para.parts) - 1 and used + sep + size > width:
-            room = width - used - sep if width - used - sep >= para.shorten else \
-                width - para.indent - para.hang
-            p = _shortened(p, room)
+            p = _shortened(p, max(width - para.indent - para.hang, para.shorten))
             size = sum(cell_len(inert(t)) for t, _s in p)
         if not fresh and used + sep + size > width:
             lines.append(line)
@@ -161,15 +161,19 @@ def _words(text: str) -> Iterable[str]:
 def table_or_stacked(entries: Sequence[T], width: int | None, lines: int | None,
                      table: Callable[[Sequence[T], int], Table],
                      stacked: Callable[[T], Sequence[Para]], more: Callable[[int], str],
-                     heading: Para | None = None, per: int = 2) -> list[Para | Table]:
+                     heading: Para | None = None, per: int = 2, complete: bool = True,
+                     whole: Collection[int] = ()) -> list[Para | Table]:
     """``entries`` as a table of at most ``lines`` rows (``table`` gets them and how many were
-    left out), or, where the columns it never leaves out do not fit side by side in
-    ``width``, each entry in its own few lines (``stacked``; about ``per`` each, so fewer of
-    them), under ``heading``, with a dim line saying how many more there are (``more``)."""
+    left out), or each entry in its own few lines (``stacked``; about ``per`` each, so fewer
+    of them), under ``heading``, with a dim line saying how many more there are (``more``).
+
+    The table is used only where it shows what the stacked lines show, so that a wider
+    window never shows less than a narrower one: every column (``complete``; else only the
+    ones it never leaves out), the columns in ``whole`` (a reason, a note) not shortened."""
     shown = entries[:lines] if lines else entries
-    whole = table(shown, len(entries) - len(shown))
-    if width is None or fit(whole.grid, width).width <= width:
-        return [whole]
+    whole_table = table(shown, len(entries) - len(shown))
+    if width is None or shows_all(whole_table.grid, width, complete, whole):
+        return [whole_table]
     shown = entries[:max(4, lines // per)] if lines else entries
     out: list[Para | Table] = [heading] if heading is not None else []
     for entry in shown:
@@ -177,6 +181,20 @@ def table_or_stacked(entries: Sequence[T], width: int | None, lines: int | None,
     if len(shown) < len(entries):
         out.append(Para((part(more(len(entries) - len(shown))),), style="dim", indent=2))
     return out
+
+
+def shows_all(grid: Grid, width: int, complete: bool = True, whole: Collection[int] = ()
+              ) -> bool:
+    """Whether ``grid`` fits ``width`` leaving out no column (``complete``; else only the
+    columns it may leave out) and shortening none of ``whole``."""
+    fitted = fit(grid, width)
+    if fitted.width > width or (complete and fitted.dropped):
+        return False
+    if not whole:
+        return True
+    natural = natural_widths(grid)
+    return all(w >= natural[i] for i, w in zip(fitted.columns, fitted.widths, strict=True)
+               if i in whole)
 
 
 def dropped_line(headers: Sequence[str]) -> Para:

@@ -41,8 +41,18 @@ from pilkada_cli.readiness import (
 )
 from pilkada_cli.regions import Region
 from pilkada_cli.render.catalog import short_of, title_of
-from pilkada_cli.render.screen import Para, Part, Piece, Screen, Table, part, table_or_stacked
-from pilkada_cli.render.table import Cell, Grid, Spans, to_csv
+from pilkada_cli.render.screen import (
+    Para,
+    Part,
+    Piece,
+    Screen,
+    Table,
+    dropped_line,
+    part,
+    shows_all,
+    table_or_stacked,
+)
+from pilkada_cli.render.table import Cell, Grid, Spans, header_text, to_csv
 from pilkada_cli.views import (
     Change,
     Changes,
@@ -250,8 +260,10 @@ def _counted(row: Row, value: str) -> tuple[str, str]:
 
 
 def overview_grid(ov: Overview) -> Grid:
-    """One row per region, worst first; numbers never cut, the strip and the last update left
-    out first when the terminal is narrow."""
+    """One row per region, worst first; the region, its level, score, target and overdue
+    never cut nor left out (where they do not fit side by side the rows are stacked:
+    ``overview_table``), the strip and the last update left out first when the terminal is
+    narrow. "· no head of its own" gives way to a "*" (with a legend) before a column goes."""
     r = ov.readiness
     numbers = stage_numbers(r)
     strip_numbers = " ".join(str(numbers[sid]) for sid in ov.strip)
@@ -259,14 +271,18 @@ def overview_grid(ov: Overview) -> Grid:
                          _("Overdue\n(critical)"), _("Blocked"), _("Due\nsoon"),
                          _("Stages") + "\n" + strip_numbers, _("Last\nupdate"), _("By")],
                 numeric={2, 3, 4, 5, 6},
-                priority={4: 1, 5: 2, 6: 4, 7: 3, 8: 5, 9: 6}, shrink={9: 12},
+                priority={5: 2, 6: 4, 7: 3, 8: 5, 9: 6}, shrink={9: 12},
                 names={7: _("Stages")})
     widths = {sid: len(str(numbers[sid])) for sid in ov.strip}
+    marked = 0
     for row in ov.rows:
         s = row.summary
         overdue = f"{s.overdue} ({s.critical_overdue})" if s.critical_overdue else str(s.overdue)
         label = region_label(row.region)
+        marked = max(marked, len(label))
         if not row.elects and row.region.depth in (1, 2):
+            grid.alt[(len(grid.rows), 0)] = label + " *"
+            marked = max(marked, len(label) + 2)
             label += " · " + no_head_word()
         grid.add((label, "dim" if row.no_report else "bold"),
                  level_cell(s.level), score_pct(s), target_pct(s),
@@ -276,6 +292,8 @@ def overview_grid(ov: Overview) -> Grid:
                   (str(s.blocked), "red" if s.blocked else "")),
                  _counted(row, str(s.due_soon)), strip(row, widths),
                  when(row.last, row.region.timezone), row.last.by if row.last else "")
+    if grid.alt:
+        grid.shrink[0] = marked
     return grid
 
 
@@ -300,17 +318,50 @@ def strip_legend(levels: set[str | None]) -> Para:
     return Para((tuple(pieces),), style="dim")
 
 
-def overview_table(ov: Overview) -> list[Para | Table]:
-    """The overview table and, when its strip is shown, the strip's legend."""
+def overview_table(ov: Overview, width: int | None = None) -> list[Para | Table]:
+    """The overview table and, when its strip is shown, the strip's legend; on a terminal
+    too narrow for a region, its level, score, target and overdue side by side, each region
+    in two lines (and a line naming what they leave out)."""
     grid = overview_grid(ov)
     shown = {level for row in ov.rows for _sid, level in row.stages} & set(STRIP_LEVELS)
-    return [Table(grid, notes={7: strip_legend(shown)} if shown else {})]
+    notes = {7: strip_legend(shown)} if shown else {}
+    if grid.alt:
+        notes[0] = Para((part("* " + no_head_word()),), style="dim")
+    table = Table(grid, notes=notes)
+    if width is None or shows_all(grid, width, complete=False):
+        return [table]
+    out: list[Para | Table] = []
+    for row in ov.rows:
+        out += overview_row_paras(row)
+    left_out = [grid.names.get(i) or header_text(grid.headers[i]) for i in sorted(grid.priority)
+                if grid.priority[i] > 0 and any(r[i][0].strip() for r in grid.rows)]
+    if left_out:
+        out.append(dropped_line(left_out))
+    return out
+
+
+def overview_row_paras(row: Row) -> tuple[Para, Para]:
+    """One region in two lines: its code and name (and that it elects no head of its own),
+    then its level, score against target and overdue."""
+    s = row.summary
+    label = region_label(row.region)
+    if not row.elects and row.region.depth in (1, 2):
+        label += " · " + no_head_word()
+    head = Para((part((label, "dim" if row.no_report else "bold")),), hang=4)
+    parts = [part(level_cell(s.level)),
+             part(_("{score} (target {target})").format(score=score_pct(s),
+                                                      target=target_pct(s)))]
+    if not row.no_report:
+        late = (_("{n} overdue ({c} critical)").format(n=s.overdue, c=s.critical_overdue)
+                if s.critical_overdue else _("{n} overdue").format(n=s.overdue))
+        parts.append(part((late, "bold red" if s.critical_overdue else "")))
+    return head, Para(tuple(parts), indent=4, hang=2)
 
 
 def overview_screen(ov: Overview, sample: bool, width: int | None) -> Screen:
     """``pilkada status``."""
     screen = Screen()
-    screen.add(*top(ov, sample, width), None, *overview_table(ov))
+    screen.add(*top(ov, sample, width), None, *overview_table(ov, width))
     return screen
 
 
@@ -392,7 +443,15 @@ def items_due_grid(entries: Sequence[DueEntry], names: dict[str, Region]) -> Gri
             item = items[id(st.item)] = ((short_date(st.due), ""), (st.item.id, ""),
                                          (st.item.owner, ""), (title_of(st.item), ""))
         rows.append([label, state, *item])
+    _title_floor(grid, 3, 5)
     return grid
+
+
+def _title_floor(grid: Grid, item: int, title: int) -> None:
+    """A title is never shortened to fewer cells than the item id beside it is wide (a
+    reader needs the title more than the id)."""
+    ids = max((len(row[item][0]) for row in grid.rows), default=0)
+    grid.shrink[title] = max(grid.shrink[title], ids)
 
 
 def items_due_table(entries: Sequence[DueEntry], names: dict[str, Region],
@@ -418,12 +477,12 @@ def items_due_blocks(entries: Sequence[DueEntry], names: dict[str, Region],
                      width: int | None, lines: int | None, how: str) -> list[Para | Table]:
     """The late and upcoming items, at most ``lines`` of them on a terminal: a table, or,
     where a region, its state and the item do not fit side by side on the terminal's
-    ``width``, two lines per item (and half as many items)."""
+    ``width``, two or three lines per item (and a third as many items)."""
     heading = Para((part((_("Late or due soon ({n}):").format(n=len(entries)), "bold")),))
     return table_or_stacked(entries, width, lines,
                             lambda shown, left: items_due_table(shown, names, _more(left, how)),
                             lambda st: due_row_paras(st, names), lambda n: _more(n, how),
-                            heading)
+                            heading, per=3)
 
 
 def _more(n: int, how: str) -> str:
@@ -518,7 +577,7 @@ def detail_screen(dt: Detail, action: Sequence[DueEntry], sample: bool, width: i
     screen.add(None, Table(grid, more=_("{n} stages not started yet are not shown.").format(
         n=upcoming) if upcoming else ""))
     if ov.rows:
-        screen.add(None, *overview_table(ov))
+        screen.add(None, *overview_table(ov, width))
     screen.add(None, own_items_line(dt, show_all))
     if show_all and dt.items:
         screen.add(Table(items_grid(dt.items, region.timezone)))
@@ -640,6 +699,7 @@ def changes_grid(entries: Sequence[Change], names: dict[str, Region]) -> Grid:
                  ev.note if ev and c.kind != "overdue" else "",
                  when(ev, region.timezone) if c.kind != "overdue" else "",
                  title_of(c.after.item))
+    _title_floor(grid, 2, 6)
     return grid
 
 
@@ -685,7 +745,8 @@ def changes_screen(r: Readiness, target: Region, entries: Sequence[Change], sinc
         screen.add(None, *table_or_stacked(
             rows, width, limit,
             lambda shown, left: Table(changes_grid(shown, names), more=_more(left, how)),
-            lambda c: change_row_paras(c, names), lambda n: _more(n, how), heading))
+            lambda c: change_row_paras(c, names), lambda n: _more(n, how), heading,
+            whole={4}, per=3))
     if done and not show_all:
         screen.add(None, Table(done_grid(done, target, names),
                                more=_("--all lists every newly done item")))

@@ -117,47 +117,67 @@ def fit(grid: Grid, width: int, natural: Sequence[int] | None = None,
         filled: set[int] | None = None) -> Fitted:
     """The columns and widths that fit ``width``: shrinkable columns are shortened first, then
     whole columns are left out, the highest ``priority`` first (the rightmost among equals).
-    A column with nothing in any row is left out before every column with content, is shown
-    only where they all are, and is not named as left out (nothing of it is missing).
+    A column with nothing in any row is left out before every column with content is
+    shortened or left out, is shown only where every column fits whole, and is not named as
+    left out (nothing of it is missing).
+    A wider terminal never shows fewer columns: a column is shown only where it is also
+    shown at every greater width (a narrow column that comes back in the room of a wide one
+    left out would otherwise go again when the wide one fits).
     ``natural`` and ``filled`` (the columns with more than blanks in some row): what the rows
-    of a grid laid out before its rows are known would give (render/log.py streams them)."""
+    of a grid laid out before its rows are known would give (render/logstream.py streams
+    them)."""
     natural = natural_widths(grid) if natural is None else natural
     empty = {i for i in grid.priority if grid.priority[i] > 0
              and (i not in filled if filled is not None
                   else not any(row[i][0].strip() for row in grid.rows))}
+    full = sum(natural) + GAP * (len(natural) - 1)
+    kept = set(_kept(grid, width, natural, empty))
+    must = {i for i in range(len(natural)) if grid.priority.get(i, 0) <= 0}
+    for wider in range(width + 1, full):
+        if kept <= must:
+            break
+        kept &= set(_kept(grid, wider, natural, empty))
+    columns = sorted(kept)
+    widths = _squeeze(grid, columns, natural, width) or [natural[i] for i in columns]
+    return Fitted(tuple(columns), tuple(widths),
+                  tuple(grid.names.get(i) or header_text(grid.headers[i])
+                        for i in range(len(natural)) if i not in kept and i not in empty))
+
+
+def _kept(grid: Grid, width: int, natural: Sequence[int], empty: set[int]) -> list[int]:
+    """The columns shown at ``width`` alone (see ``fit``)."""
 
     def rank(i: int) -> tuple[bool, int, int]:
         return (i in empty, grid.priority[i], i)
 
     kept = list(range(len(grid.headers)))
     dropped: list[int] = []
+    if sum(natural) + GAP * (len(natural) - 1) > width:
+        # an empty column goes before any column with content is shortened or left out
+        dropped = [i for i in kept if i in empty]
+        kept = [i for i in kept if i not in empty]
     while True:
         widths = _squeeze(grid, kept, natural, width)
         if widths is not None or len(kept) == 1:
             break
         droppable = [i for i in kept if grid.priority.get(i, 0) > 0]
         if not droppable:  # only must-keep columns left: show them whole, even if too wide
-            widths = [natural[i] for i in kept]
             break
         worst = max(droppable, key=rank)
         kept.remove(worst)
         dropped.append(worst)
-    if widths is None:
-        widths = [natural[i] for i in kept]
     # A narrow column left out early may fit again once a wider one has gone.
     for i in sorted(dropped, key=rank):
-        if i in empty and not empty.issuperset(dropped):
-            break  # an empty column only where every column with content is shown
+        if i in empty:
+            continue  # an empty column only where every column fits whole
         trial = sorted([*kept, i])
         again = _squeeze(grid, trial, natural, width)
         if again is None and grid.ordered:
             break
         if again is not None:
-            kept, widths = trial, again
+            kept = trial
             dropped.remove(i)
-    return Fitted(tuple(kept), tuple(widths),
-                  tuple(grid.names.get(i) or header_text(grid.headers[i])
-                        for i in sorted(dropped) if i not in empty))
+    return kept
 
 
 def _squeeze(grid: Grid, kept: Sequence[int], natural: Sequence[int],

@@ -20,3 +20,28 @@ def inert(text: str) -> str:
     if text.isprintable() and (text.isascii() or unicodedata.is_normalized("NFC", text)):
         return text
     return _UNSAFE.sub(_visible, unicodedata.normalize("NFC", text))
+
+
+def hanging(text: str, width: int) -> str:
+    """A message for a terminal ``width`` cells wide: each line longer than that broken
+    between words (never inside one), its continuations indented under what they continue:
+    past the gap of a two-column line ("  pilkada items      what the cycle asks for"), else
+    two more than the line's own indent."""
+    import textwrap
+
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        if cell_len(line) <= width:
+            out.append(line)
+            continue
+        lead = len(line) - len(line.lstrip(" "))
+        gap = _GAP.match(line) if lead else None
+        indent = gap.end() if gap and gap.end() <= width // 2 else lead + 2
+        out += textwrap.wrap(line, width, subsequent_indent=" " * indent,
+                             break_long_words=False, break_on_hyphens=False) or [line]
+    return "\n".join(out)
+
+
+_GAP = re.compile(r" *\S+(?: \S+)*  +(?=\S)")
