@@ -250,10 +250,10 @@ def test_xlsx_codes_percentages_and_levels_equal_status(reports: dict[str, Path]
         level = row[col["Level"]]
         assert level.value.casefold().replace(" ", "_") == region["level"]
         assert level.fill.fgColor.rgb != "00000000"  # coloured, with the word inside
-        for key in ("Score", "Expected"):
+        for key, field in (("Score", "score"), ("Target", "expected")):
             cell = row[col[key]]
             assert cell.number_format == "0.0%"
-            assert round(cell.value * 100, 1) == region[key.lower()]
+            assert round(cell.value * 100, 1) == region[field]
         for stage in region["stages"]:  # each stage: a sortable number, its level beside it
             n = next(h for h in header if h.endswith(". level")).split(".")[0]
             if stage["id"] == "persiapan":
@@ -439,7 +439,7 @@ def test_xlsx_converts_to_csv_in_libreoffice_without_loss(reports: dict[str, Pat
     for region in [status["root"], *status["regions"]]:  # type: ignore[list-item]
         row = rows[region["code"]]  # codes survive as text: 16.10, not 16.1
         assert row["Score"] == f"{region['score']:.1f}%"
-        assert row["Expected"] == f"{region['expected']:.1f}%"
+        assert row["Target"] == f"{region['expected']:.1f}%"
         assert row["Level"].casefold().replace(" ", "_") == region["level"]
     items = next(out.glob("*-Items.csv")).read_text(encoding="utf-8")
     cells = {c for r in csv.reader(io.StringIO(items)) for c in r}

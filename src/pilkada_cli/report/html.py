@@ -90,7 +90,7 @@ margin:0 0 .3em}
 .tile .k{display:block;color:var(--mute);font-size:.78em}
 .tile.lv-critical .k,.tile.lv-on_track .k{color:inherit}
 .tile.big .v{font-size:1.7em}
-.one{display:grid;grid-template-columns:minmax(0,38fr) minmax(0,62fr);gap:14px;
+.one{display:grid;grid-template-columns:minmax(0,35fr) minmax(0,65fr);gap:12px;
 align-items:start}
 .one.nomap,.one.wide{grid-template-columns:minmax(0,1fr)}
 .one.wide .mapbox{max-width:880px;margin:0 auto;width:100%}
@@ -107,7 +107,8 @@ tr.more td{color:var(--mute);font-style:italic}
 table.why td{vertical-align:middle;padding:.1em .3em}
 table.why{font-size:.92em}
 table.why td.lvc{padding:.1em .2em}
-table.why .lv{display:block;text-align:center}
+table.why td.sc{white-space:nowrap}
+table.why .lv{display:block;text-align:center;overflow-wrap:normal;padding:0 .1em}
 .bar{position:relative;height:.75em;background:#eceff1;display:inline-block;width:44%;
 vertical-align:middle;margin-right:.3em}
 .bar b{position:absolute;left:0;top:0;bottom:0}
@@ -129,7 +130,6 @@ table.half{width:50%}
 ol.stages{columns:3;column-gap:2.5em;font-size:.85em;margin:.3em 0}  /* room for "10." */
 .long{border:2px solid var(--risk);background:#fff8e1;padding:.3em .8em;margin:.4em 0}
 footer{margin-top:1.5em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
-@page{size:A4 landscape;margin:8mm}
 @media print{
 body{font-size:9pt;max-width:none;padding:0;line-height:1.2}
 th,td{padding:.1em .3em}
@@ -184,7 +184,8 @@ def render_html(report: Report) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
-        f"<title>{_e(text(report.title))}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<title>{_e(text(report.title))}</title>", f"<style>{CSS}{_page_css(report)}</style>",
+        "</head>", "<body>",
     ]
     for i, line in enumerate(banners(report)):
         out.append(f'<div class="{"banner" if i == 0 and report.sample else "warn"}">'
@@ -194,6 +195,42 @@ def render_html(report: Report) -> str:
             _changes(report), _matrix(report), _appendix(report),
             f"<footer><p>{_e(_footer())}</p></footer>", "</body>", "</html>"]
     return "\n".join(x for x in out if x) + "\n"
+
+
+def _css_string(value: str) -> str:
+    """``value`` as a quoted CSS string: every character but letters, digits and spaces as a
+    hex escape, so no user text can close the string, the rule or the ``<style>`` element."""
+    return '"' + "".join(c if c.isascii() and (c.isalnum() or c == " ") else
+                         f"\\{ord(c):06x}" for c in value) + '"'
+
+
+def _css_content(template: str, **counters: str) -> str:
+    """A translated template as a CSS ``content`` value: its ``{name}`` placeholders become
+    ``counter(...)`` (page numbers are known only to the printer), the rest quoted text."""
+    parts = re.split(r"\{(\w+)\}", template)
+    out = [f"counter({counters[p]})" if i % 2 else _css_string(p) for i, p in enumerate(parts)
+           if i % 2 or p]
+    return " ".join(out)
+
+
+def _page_css(report: Report) -> str:
+    """The printed page: A4 landscape, and in its margins on every page the page number, the
+    title with the as-of date, and for sample data the banner (Chromium 131 and later, Edge
+    and Chrome alike, print CSS page-margin boxes; an older browser leaves the margins empty
+    and the first page still carries the banner)."""
+    small = "font:7.5pt \"Segoe UI\",Roboto,\"Noto Sans\",\"DejaVu Sans\",Arial,sans-serif;"
+    where = _css_string(f"{text(report.title)} · {format_date(report.as_of)}")
+    number = _css_content(_("Page {page} of {pages}"), page="page", pages="pages")
+    boxes = [f"@bottom-left{{content:{where};{small}color:#5f6368}}",
+             f"@bottom-right{{content:{number};{small}color:#1a1a1a;font-weight:600}}"]
+    if report.sample:
+        boxes.append(f"@top-center{{content:{_css_string(banners(report)[0])};{small}"
+                     "font-weight:700;color:#fff;background:#c62828;padding:0 3mm;"
+                     "height:5mm;margin-top:2mm}")
+    return ("@page{size:A4 landscape;margin:9mm 8mm 9mm 8mm;" + "".join(boxes) + "}"
+            # the first page has the banner in large print above the title
+            + ("@page :first{@top-center{content:none;background:none}}" if report.sample
+               else ""))
 
 
 def _footer() -> str:
@@ -215,7 +252,7 @@ def _tiles(report: Report) -> str:
     blocked items."""
     s = report.root.summary
     tiles = [(f"tile big lv-{s.level or 'none'}", _("Level"), level_word(s.level)),
-             ("tile", _("Score / expected"), bar_text(s.score, s.expected))]
+             ("tile", _("Score / target"), bar_text(s.score, s.expected))]
     counts = dict(report.level_counts())
     for level in LEVEL_ORDER:
         if counts.get(level) or level != "upcoming":
@@ -251,13 +288,14 @@ def _page_one(report: Report) -> str:
     svg = _map(report)
     title = _("Why each region has its level")
     under = ", ".join(str(report.stage_number(s.id)) for s in report.under_way)
-    headers = ["#", _("Region"), _("Level"), _("Why"),
+    headers = ["#", _("Region"), _("Level"), _("Score / target"), _("Why"),
                _("Stages under way ({stages}): score / target").format(stages=under)]
     rows = [_why_row(w) for w in report.why]
-    table = _table(headers, rows, (4, 25, 15, 32, 24), "why")
-    note = _("Numbers as on the map, worst first. Counts cover each region with its districts "
-             "and villages. Bar: score of the stages under way, in the level's colour; black "
-             "mark: the share due by now.")
+    table = _table(headers, rows, (4, 19, 12, 14, 27, 24), "why")
+    note = _("Numbers as on the map, worst first. Score / target: every stage so far, as in "
+             "`pilkada status`. Counts cover each region with its districts and villages. Bar: "
+             "score of the stages under way only, in the level's colour; black mark: their "
+             "target.")
     mapcol = f'<div class="mapbox">{svg}</div>' if svg else ""
     layout = " nomap" if not svg else " wide" if _aspect(svg) >= WIDE_MAP else ""
     return (f'<section class="one{layout}">{mapcol}<div>'
@@ -286,8 +324,9 @@ def _why_row(w: Why) -> str:
                f'<i style="left:{mark * 100:.1f}%"></i></div>'
                f'<span class="bn">{_e(bar_text(u.score, u.expected))}</span>')
     return (f'<tr><td class="n">{w.number}</td>{_td(text(w.region.short_name))}'
-            f'<td class="lvc">{_level(w.summary.level)}</td><td class="r">{reasons}</td>'
-            f"<td>{bar}</td></tr>")
+            f'<td class="lvc">{_level(w.summary.level)}</td>'
+            f'<td class="n sc">{_e(bar_text(w.summary.score, w.summary.expected))}</td>'
+            f'<td class="r">{reasons}</td><td>{bar}</td></tr>')
 
 
 def _long_note(report: Report) -> str:
@@ -399,7 +438,7 @@ def _matrix(report: Report) -> str:
     n = len(report.columns)
     rest = 100 - 22 - 10 - 7 - 7
     widths = [22, 10, 7, 7, *([rest // n] * n)] if n else [40, 20, 20, 20]
-    headers = [_("Region"), _("Level"), _("Score"), _("Expected"),
+    headers = [_("Region"), _("Level"), _("Score"), _("Target"),
                *(str(report.stage_number(s.id)) for s in report.columns)]
     rows = []
     for line in report.lines:
@@ -453,7 +492,7 @@ def _appendix(report: Report) -> str:
     rows = []
     for block in report.appendix:
         s = block.summary
-        numbers = _("Score {score}, expected {expected}").format(score=pct(s.score),
+        numbers = _("Score {score}, target {expected}").format(score=pct(s.score),
                                                                  expected=pct(s.expected))
         rows.append(f'<tr class="grp"><th colspan="{len(headers)}">'
                     f"{_e(short_label(block.region))} {_level(s.level)} "

@@ -133,7 +133,7 @@ def _summary_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     sheet.add((_("Summary"), st["header"]), ("", st["header"]))
     sheet.add((_("Level"), st["label"]), _level(st, s.level))
     sheet.add((_("Score"), st["label"]), _pct(st, s.score))
-    sheet.add((_("Expected by now"), st["label"]), _pct(st, s.expected))
+    sheet.add((_("Target by now"), st["label"]), _pct(st, s.expected))
     sheet.add((_("Items done"), st["label"]), (s.done, st["int"]), (s.items, st["int"]))
     sheet.add((_("Overdue (critical)"), st["label"]), (s.overdue, st["int"]),
               (s.critical_overdue, st["int"]))
@@ -163,7 +163,7 @@ def _regions_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     for stage in report.columns:
         n = report.stage_number(stage.id)
         stages += [f"{n}. {text(title_of(stage))}", _("{n}. level").format(n=n)]
-    printed = [_("Code"), _("Region"), _("Level"), _("Score"), _("Expected"),
+    printed = [_("Code"), _("Region"), _("Level"), _("Score"), _("Target"),
                _("Critical overdue"), _("Overdue"), _("Blocked"), _("Due soon"), _("No report")]
     _header(sheet, st, [*printed, *stages, _("Region level"), _("Items"), _("Done"),
                         _("Not applicable"), _("Last update"), _("By")], freeze_cols=2)
