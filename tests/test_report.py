@@ -316,6 +316,23 @@ def test_hostile_notes_are_literal_and_dead_in_html(reports: dict[str, Path]) ->
     assert "<script" not in html.lower()
 
 
+def test_a_hostile_title_in_the_page_margins_stays_a_css_string(tmp_path: Path, ws: Path,
+                                                                 cli: RunCli) -> None:
+    """The title is printed in every page's margin through CSS ``content``: quotes, a
+    backslash, ``}`` or ``</style>`` in it are hex escapes, never CSS or markup."""
+    title = 'R"}</style><script>x</script>\\ \' ;{'
+    result = cli("report", "-f", "html", "-o", "t.html", "--as-of", AS_OF, "--title", title)
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "t.html").read_text(encoding="utf-8")
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "<" not in style  # nothing can end the style element
+    margin = re.search(r"@bottom-left\{content:(\"[^\"]*\");", style)
+    assert margin is not None
+    decoded = re.sub(r"\\([0-9a-f]{6})", lambda m: chr(int(m[1], 16)), margin[1][1:-1])
+    assert decoded == f"{title} · 10 March 2024"
+    assert "<script" not in html.lower()
+
+
 def test_hostile_notes_are_literal_and_dead_in_markdown(reports: dict[str, Path]) -> None:
     from markdown_it import MarkdownIt
 

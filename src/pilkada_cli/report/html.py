@@ -130,6 +130,35 @@ table.half{width:50%}
 ol.stages{columns:3;column-gap:2.5em;font-size:.85em;margin:.3em 0}  /* room for "10." */
 .long{border:2px solid var(--risk);background:#fff8e1;padding:.3em .8em;margin:.4em 0}
 footer{margin-top:1.5em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
+.scroll{overflow-x:auto}
+.m{display:none}
+@media screen and (max-width:720px){
+body{padding:6px 8px;font-size:14px}
+h1{font-size:1.3em}
+.one,.one.wide{grid-template-columns:minmax(0,1fr)}
+.tile{min-width:0;flex:1 1 40%}
+.tile .v{font-size:1.2em}
+.tile.big .v{font-size:1.3em}
+table.matrix{min-width:680px}
+table.list,table.items,table.list tbody,table.items tbody{display:block}
+table.list colgroup,table.list thead,table.items colgroup,table.items thead{display:none}
+table.list tr,table.items tr{display:flex;flex-wrap:wrap;align-items:baseline;
+border-bottom:1px solid var(--line);padding:.2em 0}
+table.list td,table.items td,table.list th,table.items th{display:block;border:none;
+flex:0 1 auto;padding:.05em .3em}
+table.list td:nth-child(1),table.list td:nth-child(2),table.list td:nth-child(6),
+table.list tr.grp th,table.items tr.grp th,tr.more td,table.items td:last-child{flex:1 1 100%}
+table.items td:nth-child(2){flex:1 1 80%}
+table.why,table.why tbody,table.why td{display:block}
+table.why colgroup,table.why thead{display:none}
+table.why tr{display:grid;grid-template-columns:2.4em minmax(0,1fr) 7.5em;
+border-bottom:1px solid var(--line);padding:.25em 0}
+table.why td{border:none}
+table.why td.n{text-align:left}
+table.why td.sc,table.why td.r,table.why td.bw{grid-column:2 / -1;text-align:left}
+.m{display:inline;color:var(--mute)}
+ol.stages{columns:1}
+}
 @media print{
 body{font-size:9pt;max-width:none;padding:0;line-height:1.2}
 th,td{padding:.1em .3em}
@@ -168,8 +197,8 @@ def _table(headers: Sequence[str], rows: Sequence[str], widths: Sequence[int],
     """A table with fixed column widths (percent), so that long words wrap, never overlap."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     klass = f' class="{cls}"' if cls else ""
-    return (f"<table{klass}>{_cols(widths)}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (f'<div class="scroll"><table{klass}>{_cols(widths)}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _td(value: str, cls: str = "") -> str:
@@ -227,7 +256,7 @@ def _page_css(report: Report) -> str:
         boxes.append(f"@top-center{{content:{_css_string(banners(report)[0])};{small}"
                      "font-weight:700;color:#fff;background:#c62828;padding:0 3mm;"
                      "height:5mm;margin-top:2mm}")
-    return ("@page{size:A4 landscape;margin:9mm 8mm 9mm 8mm;" + "".join(boxes) + "}"
+    return ("@page{size:A4 landscape;margin:8mm;" + "".join(boxes) + "}"
             # the first page has the banner in large print above the title
             + ("@page :first{@top-center{content:none;background:none}}" if report.sample
                else ""))
@@ -290,7 +319,9 @@ def _page_one(report: Report) -> str:
     under = ", ".join(str(report.stage_number(s.id)) for s in report.under_way)
     headers = ["#", _("Region"), _("Level"), _("Score / target"), _("Why"),
                _("Stages under way ({stages}): score / target").format(stages=under)]
-    rows = [_why_row(w) for w in report.why]
+    labels = (f'<span class="m">{_e(headers[3])}: </span>',
+              f'<span class="m">{_e(headers[5])}: </span>')
+    rows = [_why_row(w, labels) for w in report.why]
     table = _table(headers, rows, (4, 19, 12, 14, 27, 24), "why")
     note = _("Numbers as on the map, worst first. Score / target: every stage so far, as in "
              "`pilkada status`. Counts cover each region with its districts and villages. Bar: "
@@ -311,7 +342,9 @@ def _aspect(svg: str) -> float:
     return float(found[1]) / float(found[2]) if found and float(found[2]) else 1.0
 
 
-def _why_row(w: Why) -> str:
+def _why_row(w: Why, labels: tuple[str, str]) -> str:
+    """A row of page one's table; ``labels`` name the two numbers where a phone stacks the
+    row's cells (hidden elsewhere)."""
     reasons = "; ".join(f"<b>{_e(r.text)}</b>" if r.decisive else _e(r.text)
                         for r in w.reasons)
     u = w.under_way
@@ -325,8 +358,9 @@ def _why_row(w: Why) -> str:
                f'<span class="bn">{_e(bar_text(u.score, u.expected))}</span>')
     return (f'<tr><td class="n">{w.number}</td>{_td(text(w.region.short_name))}'
             f'<td class="lvc">{_level(w.summary.level)}</td>'
-            f'<td class="n sc">{_e(bar_text(w.summary.score, w.summary.expected))}</td>'
-            f'<td class="r">{reasons}</td><td>{bar}</td></tr>')
+            f'<td class="n sc">{labels[0]}{_e(bar_text(w.summary.score, w.summary.expected))}'
+            f'</td><td class="r">{reasons}</td><td class="bw">{labels[1] if bar else ""}{bar}'
+            "</td></tr>")
 
 
 def _long_note(report: Report) -> str:
@@ -455,8 +489,9 @@ def _matrix(report: Report) -> str:
                       f"{_e(level_word(lv))}</span>" for lv in (*LEVEL_ORDER, NO_REPORT))
     return (f'<section class="page"><h2>{_e(_("Regions × stages"))}</h2>'
             f'<p class="small">{legend}</p>'
-            f'<table class="matrix">{_cols(widths)}<thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>{_stage_list(report)}</section>')
+            f'<div class="scroll"><table class="matrix">{_cols(widths)}<thead><tr>{head}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>{_stage_list(report)}'
+            "</section>")
 
 
 def _stage_list(report: Report) -> str:
