@@ -328,7 +328,7 @@ def test_a_hostile_title_in_the_page_margins_stays_a_css_string(tmp_path: Path, 
     assert "<" not in style  # nothing can end the style element
     margin = re.search(r"@bottom-left\{content:(\"[^\"]*\");", style)
     assert margin is not None
-    decoded = re.sub(r"\\([0-9a-f]{6})", lambda m: chr(int(m[1], 16)), margin[1][1:-1])
+    decoded = re.sub(r"\\([0-9a-f]{6}) ", lambda m: chr(int(m[1], 16)), margin[1][1:-1])
     assert decoded == f"{title} · 10 March 2024"
     assert "<script" not in html.lower()
 

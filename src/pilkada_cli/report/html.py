@@ -228,9 +228,10 @@ def render_html(report: Report) -> str:
 
 def _css_string(value: str) -> str:
     """``value`` as a quoted CSS string: every character but letters, digits and spaces as a
-    hex escape, so no user text can close the string, the rule or the ``<style>`` element."""
+    hex escape, so no user text can close the string, the rule or the ``<style>`` element. (The
+    space after each escape ends it and is not shown.)"""
     return '"' + "".join(c if c.isascii() and (c.isalnum() or c == " ") else
-                         f"\\{ord(c):06x}" for c in value) + '"'
+                         f"\\{ord(c):06x} " for c in value) + '"'
 
 
 def _css_content(template: str, **counters: str) -> str:
@@ -255,7 +256,7 @@ def _page_css(report: Report) -> str:
     if report.sample:
         boxes.append(f"@top-center{{content:{_css_string(banners(report)[0])};{small}"
                      "font-weight:700;color:#fff;background:#c62828;padding:0 3mm;"
-                     "height:5mm;margin-top:2mm}")
+                     "height:4.5mm;margin-top:1.5mm}")
     return ("@page{size:A4 landscape;margin:8mm;" + "".join(boxes) + "}"
             # the first page has the banner in large print above the title
             + ("@page :first{@top-center{content:none;background:none}}" if report.sample
