@@ -169,6 +169,12 @@ def test_page_one_has_the_score_and_target_of_status(demo: dict[str, Any]) -> No
     lahat = next(r for r in status["regions"] if r["code"] == "16.04")
     assert (lahat["score"], lahat["expected"]) == (17.5, 29.5)  # the 35.8 / 58.4 was
     # the stages under way, printed where every other view has the whole cycle so far
+    md = demo["id"]["md"].read_text(encoding="utf-8")  # the minutes carry the same numbers
+    for region in status["regions"]:
+        name = region["name"].replace("Kabupaten ", "Kab. ")
+        assert re.search(rf"\| {re.escape(region['code'])} {re.escape(name)} \| [^|]+ \| "
+                         rf"{_id_pct(region['score'])} / "
+                         rf"{_id_pct(region['expected'])} \|", md), name
     if CHROMIUM is not None:
         first = _pdf_pages(demo["id"]["pdf"])[0]
         for region in status["regions"]:

@@ -88,10 +88,10 @@ def _why(report: Report) -> list[str]:
     if not report.why:
         return []
     under = ", ".join(str(report.stage_number(s.id)) for s in report.under_way)
-    headers = ["#", _("Region"), _("Level"), _("Why"),
+    headers = ["#", _("Region"), _("Level"), _("Score / target"), _("Why"),
                _("Stages under way ({stages}): score / target").format(stages=under)]
     rows = [[str(w.number), short_label(w.region), level_word(w.summary.level),
-             "; ".join(r.text for r in w.reasons),
+             bar_text(w.summary.score, w.summary.expected), "; ".join(r.text for r in w.reasons),
              bar_text(w.under_way.score, w.under_way.expected) if w.under_way else "—"]
             for w in report.why]
     return [f"## {esc(_('Why each region has its level'))}", "", *_table(headers, rows)]
