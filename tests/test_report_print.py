@@ -181,6 +181,24 @@ def test_page_one_has_the_score_and_target_of_status(demo: dict[str, Any]) -> No
             assert f"{_id_pct(region['score'])} / {_id_pct(region['expected'])}" in first
 
 
+def test_critical_items_come_first_in_every_list_of_the_report(demo: dict[str, Any]) -> None:
+    """Each list of the attention section (the demo's one critical blockage, in Kab. Empat
+    Lawang, heads the blocked list although Kab. Lahat is worse and comes first on the map),
+    and each region's block of the appendix, lists its critical items first."""
+    html = demo["id"]["html"].read_text(encoding="utf-8")
+    critical = '<span class="crit">(!)</span>'
+    lists = re.findall(r'<table class="list">.*?<tbody>(.*?)</tbody>', html, re.S)
+    appendix = html.split('<table class="items">', 1)[1]
+    blocks = [b.split('<tr class="grp">')[0] for b in appendix.split('<tr class="grp">')[1:]]
+    assert len(lists) >= 4 and len(blocks) >= 10
+    for rows in [re.findall(r"<tr>(.*?)</tr>", body, re.S) for body in lists + blocks]:
+        flags = [critical in row for row in rows]
+        assert flags == sorted(flags, reverse=True), flags  # no critical after a non-critical
+    blocked = re.findall(r"<tr>(.*?)</tr>", lists[0], re.S)
+    assert critical in blocked[0] and "Kab. Empat Lawang" in blocked[0]
+    assert html.index("16.11 Kab. Empat Lawang · 1 butir") < html.index("16.04 Kab. Lahat · 21 butir")
+
+
 _LAYOUT_JS = """() => {
   const problems = [];
   const inside = (r, box) => r.left >= box.left - 1 && r.right <= box.right + 1 &&
