@@ -196,7 +196,8 @@ def test_critical_items_come_first_in_every_list_of_the_report(demo: dict[str, A
         assert flags == sorted(flags, reverse=True), flags  # no critical after a non-critical
     blocked = re.findall(r"<tr>(.*?)</tr>", lists[0], re.S)
     assert critical in blocked[0] and "Kab. Empat Lawang" in blocked[0]
-    assert html.index("16.11 Kab. Empat Lawang · 1 butir") < html.index("16.04 Kab. Lahat · 21 butir")
+    assert (html.index("16.11 Kab. Empat Lawang · 1 butir")
+            < html.index("16.04 Kab. Lahat · 21 butir"))
 
 
 _LAYOUT_JS = """() => {
