@@ -101,7 +101,7 @@ def test_sumsel_map_fills_every_regency_by_its_level(sumsel: Path, cli: RunCli) 
         title = _title(g)
         assert row["name"] in title and f"({code})" in title
         assert f"score {format_percent(row['score'] / 100)}" in title, title
-        assert f"expected {format_percent(row['expected'] / 100)}" in title, title
+        assert f"target {format_percent(row['expected'] / 100)}" in title, title
         assert ("no report" in title) == row["no_report"]
         assert (g.attrib.get("data-no-report") == "1") == row["no_report"]
         if row["no_report"]:  # hatched and dashed over the level's colour

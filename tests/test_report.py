@@ -250,10 +250,10 @@ def test_xlsx_codes_percentages_and_levels_equal_status(reports: dict[str, Path]
         level = row[col["Level"]]
         assert level.value.casefold().replace(" ", "_") == region["level"]
         assert level.fill.fgColor.rgb != "00000000"  # coloured, with the word inside
-        for key in ("Score", "Expected"):
+        for key, field in (("Score", "score"), ("Target", "expected")):
             cell = row[col[key]]
             assert cell.number_format == "0.0%"
-            assert round(cell.value * 100, 1) == region[key.lower()]
+            assert round(cell.value * 100, 1) == region[field]
         for stage in region["stages"]:  # each stage: a sortable number, its level beside it
             n = next(h for h in header if h.endswith(". level")).split(".")[0]
             if stage["id"] == "persiapan":
@@ -313,6 +313,23 @@ def test_hostile_notes_are_literal_and_dead_in_html(reports: dict[str, Path]) ->
         assert note in text
     assert "script" not in parser.tags and "a" not in parser.tags
     assert not any(a.startswith(("href", "src", "on")) for a in parser.attrs)
+    assert "<script" not in html.lower()
+
+
+def test_a_hostile_title_in_the_page_margins_stays_a_css_string(tmp_path: Path, ws: Path,
+                                                                 cli: RunCli) -> None:
+    """The title is printed in every page's margin through CSS ``content``: quotes, a
+    backslash, ``}`` or ``</style>`` in it are hex escapes, never CSS or markup."""
+    title = 'R"}</style><script>x</script>\\ \' ;{'
+    result = cli("report", "-f", "html", "-o", "t.html", "--as-of", AS_OF, "--title", title)
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "t.html").read_text(encoding="utf-8")
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "<" not in style  # nothing can end the style element
+    margin = re.search(r"@bottom-left\{content:(\"[^\"]*\");", style)
+    assert margin is not None
+    decoded = re.sub(r"\\([0-9a-f]{6}) ", lambda m: chr(int(m[1], 16)), margin[1][1:-1])
+    assert decoded == f"{title} · 10 March 2024"
     assert "<script" not in html.lower()
 
 
@@ -439,7 +456,7 @@ def test_xlsx_converts_to_csv_in_libreoffice_without_loss(reports: dict[str, Pat
     for region in [status["root"], *status["regions"]]:  # type: ignore[list-item]
         row = rows[region["code"]]  # codes survive as text: 16.10, not 16.1
         assert row["Score"] == f"{region['score']:.1f}%"
-        assert row["Expected"] == f"{region['expected']:.1f}%"
+        assert row["Target"] == f"{region['expected']:.1f}%"
         assert row["Level"].casefold().replace(" ", "_") == region["level"]
     items = next(out.glob("*-Items.csv")).read_text(encoding="utf-8")
     cells = {c for r in csv.reader(io.StringIO(items)) for c in r}

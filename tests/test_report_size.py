@@ -114,7 +114,8 @@ def late_reports(late: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
             for lang in ("id", "en")}
 
 
-SECTION = re.compile(r"<h3>([^<]*) \((\d+)\)</h3>\s*<table class=\"list\">(.*?)</table>", re.S)
+SECTION = re.compile(r"<h3>([^<]*) \((\d+)\)</h3>\s*<div class=\"scroll\"><table class=\"list\">"
+                     r"(.*?)</table>", re.S)
 MORE = {"id": re.compile(r"… (\d+) butir lagi tidak dicantumkan di sini: semuanya ada di "
                          r"laporan XLSX \(lembar “Perlu perhatian”\)"),
         "en": re.compile(r"… (\d+) more item\(s\) not listed here: the XLSX report lists "

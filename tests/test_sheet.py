@@ -201,7 +201,7 @@ def test_sheet_layout_locks_everything_but_the_input_columns(ws: Path, cli: RunC
     assert {(c.value, c.data_type, c.number_format) for c in codes} == {("16.71", "s", "@")}
     [status, progress, day] = sheet.data_validations.dataValidation
     assert status.formula1 == '"todo,in progress,done,blocked,not applicable"'
-    assert str(status.sqref) == "G15:G19"  # the Status column, inside the print area
+    assert str(status.sqref) == "H15:H19"  # the Status column, inside the print area
     assert (progress.type, progress.formula1, progress.formula2) == ("whole", "0", "100")
     assert day.type == "date"
     key = parse_key(sheet.cell(FIRST, _col("key")).value)

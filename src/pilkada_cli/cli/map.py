@@ -18,7 +18,7 @@ FORMATS = (".svg", ".png")
 @app.command(name="map", help=_(
     "A map of the region's regencies and cities (or of the nation's provinces), each coloured "
     "by its readiness level, numbered worst first and keyed to a list with the level as a word "
-    "and score / expected, so it also reads in black and white. Prints the path written.\n\n"
+    "and score / target, so it also reads in black and white. Prints the path written.\n\n"
     "Examples: pilkada map --out peta.svg; pilkada map 16 --stage kampanye --out peta.png"))
 @handled
 def map_(

@@ -39,7 +39,7 @@ def _no_records(s: Session, fmt: Format, region: Region) -> None:
 
 
 @app.command(help=_(
-    "Readiness per region and stage: score, expected, overdue, blocked, due"
+    "Readiness per region and stage: score, target, overdue, blocked, due"
     " soon.\n\nExamples: pilkada status; pilkada status palembang; pilkada "
     "status --as-of 2024-08-21 --format json; pilkada status --fail-on "
     "critical (for cron)"))

@@ -259,7 +259,7 @@ def _area_title(e: Entry) -> str:
     lines = [
         _("{number}. {name} ({code})").format(number=e.number, name=e.region.name,
                                              code=e.region.code),
-        _("{level} · score {score} · expected {expected}").format(
+        _("{level} · score {score} · target {expected}").format(
             level=level_word(e.summary.level), score=pct(e.summary.score),
             expected=pct(e.summary.expected)),
     ]
@@ -388,7 +388,7 @@ def _heading(pic: Picture, r: Readiness, root: Region, s: Summary, stage: str | 
         if st is not None:
             stage_title = st.title_en if language() == "en" and st.title_en else st.title
             lines.append(_("Stage: {title}").format(title=stage_title))
-    lines.append(_("{region}: {level} · score {score} · expected {expected}").format(
+    lines.append(_("{region}: {level} · score {score} · target {expected}").format(
         region=root.name, level=level_word(s.level), score=pct(s.score),
         expected=pct(s.expected)))
     if root.depth < 2:
@@ -592,7 +592,7 @@ def _missing(pic: Picture, missing: Sequence[Entry], x: float, y: float, width: 
                                               True), 13, bold=True))
     y += 20
     for e in missing:
-        line = _("{number}. {name} ({code}): {level} · score {score} · expected {expected}"
+        line = _("{number}. {name} ({code}): {level} · score {score} · target {expected}"
                  ).format(number=e.number, name=e.region.name, code=e.region.code,
                           level=level_word(e.summary.level), score=pct(e.summary.score),
                           expected=pct(e.summary.expected))
@@ -613,7 +613,7 @@ def _key_name(e: Entry, drawn: Sequence[str]) -> str:
 
 def _key_columns(entries: Sequence[Entry]) -> tuple[float, float]:
     """Widths of the level and score / expected columns of the numbered list."""
-    score_w = max([text_width(_("score / expected"), KEY_SMALL)]
+    score_w = max([text_width(_("score / target"), KEY_SMALL)]
                   + [text_width(_score_text(e.summary), KEY_FONT) for e in entries]) + 10
     level_w = max([text_width(_("Level"), KEY_SMALL)]
                   + [text_width(level_word(e.summary.level), KEY_SMALL, True)
@@ -633,7 +633,7 @@ def _key(pic: Picture, entries: Sequence[Entry], names: dict[str, str], x0: floa
     """The numbered list: number on the level's colour, name, level word (after a hatched mark
     when the region has no report), score / expected."""
     rows = math.ceil(len(entries) / columns)
-    header_score = _("score / expected")
+    header_score = _("score / target")
     level_w, score_w = _key_columns(entries)
     name_w = col_w - 30 - level_w - score_w
     bottom = y0

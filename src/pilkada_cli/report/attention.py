@@ -4,8 +4,9 @@ Pure: no I/O. The attention list covers the whole subtree of the report's region
 kecamatan included, whatever ``--depth`` lists), so its counts match the numbers that give each
 region its level. Each (region, item) pair appears once, under the first kind that applies, in
 the order a meeting acts on them: blocked, critical overdue, overdue, due within
-``DUE_WINDOW_DAYS``. Late and blocked pairs are grouped by the report region's child they fall
-under (the report region's own items first); within a group, the same item late in several
+``DUE_WINDOW_DAYS``; critical items first in each. Late and blocked pairs are grouped by the
+report region's child they fall under (groups holding a critical item first, each part in the
+map's order with the report region's own items first); within a group, the same item late in several
 districts is one entry that names them (blocked pairs stay one entry each: each has its own
 reason, person and date), unless the section has more than ``SECTION_ROWS`` of them: then
 blocked pairs fold by item too. A deadline is one date for every region, so items due soon are
@@ -215,7 +216,7 @@ def _by_deadline(states: list[ItemState], grouper: Grouper,
             counts[code] = counts.get(code, 0) + 1
         spread = tuple((g, counts[g.code]) for g in grouper.order if g.code in counts)
         out.append(Entry(e.kind, e.item, e.states, e.regions, e.group, spread))
-    out.sort(key=lambda e: (e.due, not e.item.critical, -len(e.states), e.item.id))
+    out.sort(key=lambda e: (not e.item.critical, e.due, -len(e.states), e.item.id))
     return Group(grouper.target, tuple(out))
 
 
@@ -238,10 +239,14 @@ def _sections(kinds: Sequence[str], pairs: Iterable[tuple[str, ItemState]], grou
         # places of a group is one entry, as late items are.
         fold = kind != "blocked" or sum(
             len(v) for (k, _g), v in found.items() if k == kind) > SECTION_ROWS
-        groups = tuple(
+        groups = [
             Group(g, tuple(_entries(kind, g, found[(kind, g.code)], regions, fold=fold)))
-            for g in grouper.order if (kind, g.code) in found)
-        out.append(Section(kind, groups))
+            for g in grouper.order if (kind, g.code) in found]
+        # Critical first in every list: a region with a critical item (the one critical
+        # blockage) goes before regions without, however many items those hold; the rest keep
+        # the worst-first order of the map.
+        groups.sort(key=lambda grp: not any(e.item.critical for e in grp.entries))
+        out.append(Section(kind, tuple(groups)))
     return tuple(out)
 
 

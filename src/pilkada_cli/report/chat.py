@@ -51,7 +51,7 @@ def _head(report: Report) -> list[str]:
     out.append(_("{date} · {day} · voting day {voting}").format(
         date=format_date(report.as_of), day=day_label(ov.days_to_voting),
         voting=format_date(report.cycle.voting_day)))
-    out.append(f"*{level_word(s.level)}* · " + _("score / expected {numbers}").format(
+    out.append(f"*{level_word(s.level)}* · " + _("score / target {numbers}").format(
         numbers=bar_text(s.score, s.expected)))
     counts = ", ".join(f"{n} {level_word(lvl)}" for lvl, n in report.level_counts()) or "—"
     out.append(_("Regions: {counts} · no report: {n}").format(counts=counts,

@@ -33,6 +33,7 @@ from pilkada_cli.labels import (
 from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.report.attention import Section, shown
+from pilkada_cli.report.htmlstyle import CSS, page_css
 from pilkada_cli.report.model import (
     Report,
     banners,
@@ -63,93 +64,6 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAP_WIDTH = 640  # the map's drawing width; the page scales it to its column
 
 
-def _level_css() -> str:
-    """A class per level (and ``lv-none``) from the one colour table in labels.py."""
-    return "".join(f".lv-{level or 'none'}{{background:{fill};color:{ink}}}"
-                   for level, (fill, ink) in LEVEL_COLOURS.items())
-
-
-CSS = """
-:root{--ink:#1a1a1a;--mute:#5f6368;--line:#c9ced4;--head:#1f4e78;--crit:#c62828;--risk:#f9a825}
-*{box-sizing:border-box}
-html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-body{font-family:"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif;color:var(--ink);
-margin:0 auto;max-width:1700px;padding:12px 20px;font-size:15px;line-height:1.3;background:#fff}
-h1{font-size:1.6em;margin:.1em 0}
-h2{font-size:1.3em;border-bottom:2px solid var(--ink);padding-bottom:.1em;margin:1.2em 0 .5em}
-h3{font-size:1.1em;margin:1em 0 .3em}
-.banner{background:var(--crit);color:#fff;font-weight:700;padding:.3em .8em;font-size:1.1em;
-letter-spacing:.04em;margin:0 0 .3em}
-.warn{background:#fff3cd;border:2px solid var(--risk);padding:.3em .8em;font-weight:600;
-margin:0 0 .3em}
-.meta{color:var(--mute);font-size:.82em;margin:.1em 0 .4em}
-.meta b{color:var(--ink);font-weight:600}
-.tiles{display:flex;flex-wrap:wrap;gap:8px;margin:.3em 0 .6em}
-.tile{border:2px solid var(--line);border-radius:6px;padding:.2em .7em;min-width:7em}
-.tile .v{display:block;font-size:1.45em;font-weight:700;line-height:1.2}
-.tile .k{display:block;color:var(--mute);font-size:.78em}
-.tile.lv-critical .k,.tile.lv-on_track .k{color:inherit}
-.tile.big .v{font-size:1.7em}
-.one{display:grid;grid-template-columns:minmax(0,38fr) minmax(0,62fr);gap:14px;
-align-items:start}
-.one.nomap,.one.wide{grid-template-columns:minmax(0,1fr)}
-.one.wide .mapbox{max-width:880px;margin:0 auto;width:100%}
-.one h2{margin-top:0}
-.mapbox svg{width:100%;height:auto;display:block}
-.lv{font-weight:700;padding:0 .3em;border-radius:3px}
-table{border-collapse:collapse;width:100%;margin:.3em 0 .8em;table-layout:fixed}
-th,td{border:1px solid var(--line);padding:.15em .35em;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}
-th{background:var(--head);color:#fff;font-weight:600}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.grp th{background:#e8eef5;color:var(--ink);font-weight:700}
-tr.more td{color:var(--mute);font-style:italic}
-table.why td{vertical-align:middle;padding:.1em .3em}
-table.why{font-size:.92em}
-table.why td.lvc{padding:.1em .2em}
-table.why .lv{display:block;text-align:center}
-.bar{position:relative;height:.75em;background:#eceff1;display:inline-block;width:44%;
-vertical-align:middle;margin-right:.3em}
-.bar b{position:absolute;left:0;top:0;bottom:0}
-.bar i{position:absolute;top:-.2em;bottom:-.2em;width:3px;margin-left:-1px;background:#000}
-.bn{font-size:.85em;font-variant-numeric:tabular-nums;white-space:nowrap}
-.why .r b{font-weight:700}
-.note{color:var(--mute);font-size:.85em}
-.tally{font-weight:600}
-.crit{color:var(--crit);font-weight:700}
-.small{font-size:.82em;color:var(--mute)}
-table.matrix{font-size:.8em}
-table.matrix td.c{text-align:center;line-height:1.15;padding:.1em}
-table.matrix th.s{text-align:center}
-table.items{font-size:.9em}
-table.half{width:50%}
-.st-done{background:#c8e6c9}.st-in_progress{background:#bbdefb}
-.st-blocked{background:#ffcdd2;font-weight:700}.st-na{color:var(--mute)}
-.txt{white-space:pre-wrap}
-ol.stages{columns:3;column-gap:2.5em;font-size:.85em;margin:.3em 0}  /* room for "10." */
-.long{border:2px solid var(--risk);background:#fff8e1;padding:.3em .8em;margin:.4em 0}
-footer{margin-top:1.5em;color:var(--mute);font-size:.8em;border-top:1px solid var(--line)}
-@page{size:A4 landscape;margin:8mm}
-@media print{
-body{font-size:9pt;max-width:none;padding:0;line-height:1.2}
-th,td{padding:.1em .3em}
-h2,h3{break-after:avoid}
-.page{break-before:page}
-thead{display:table-header-group}
-tr,.tile,.mapbox{break-inside:avoid}
-h1{font-size:1.45em}
-.tile{padding:.1em .6em}
-.tile .v{font-size:1.25em}
-.tile.big .v{font-size:1.4em}
-table.why{font-size:8.5pt}
-table.list,table.items,table.matrix{font-size:8pt}
-.small{font-size:.9em}
-table.why td{padding:.05em .25em}
-.one.wide .mapbox{max-width:760px}
-}
-""" + _level_css()
-
-
 @lru_cache(maxsize=8192)  # titles, owners, ids and dates repeat across thousands of rows
 def _e(value: str) -> str:
     return escape(value, quote=True)
@@ -168,8 +82,8 @@ def _table(headers: Sequence[str], rows: Sequence[str], widths: Sequence[int],
     """A table with fixed column widths (percent), so that long words wrap, never overlap."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     klass = f' class="{cls}"' if cls else ""
-    return (f"<table{klass}>{_cols(widths)}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (f'<div class="scroll"><table{klass}>{_cols(widths)}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _td(value: str, cls: str = "") -> str:
@@ -184,7 +98,8 @@ def render_html(report: Report) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
-        f"<title>{_e(text(report.title))}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<title>{_e(text(report.title))}</title>", f"<style>{CSS}{page_css(report)}</style>",
+        "</head>", "<body>",
     ]
     for i, line in enumerate(banners(report)):
         out.append(f'<div class="{"banner" if i == 0 and report.sample else "warn"}">'
@@ -215,7 +130,7 @@ def _tiles(report: Report) -> str:
     blocked items."""
     s = report.root.summary
     tiles = [(f"tile big lv-{s.level or 'none'}", _("Level"), level_word(s.level)),
-             ("tile", _("Score / expected"), bar_text(s.score, s.expected))]
+             ("tile", _("Score / target"), bar_text(s.score, s.expected))]
     counts = dict(report.level_counts())
     for level in LEVEL_ORDER:
         if counts.get(level) or level != "upcoming":
@@ -251,13 +166,16 @@ def _page_one(report: Report) -> str:
     svg = _map(report)
     title = _("Why each region has its level")
     under = ", ".join(str(report.stage_number(s.id)) for s in report.under_way)
-    headers = ["#", _("Region"), _("Level"), _("Why"),
+    headers = ["#", _("Region"), _("Level"), _("Score / target"), _("Why"),
                _("Stages under way ({stages}): score / target").format(stages=under)]
-    rows = [_why_row(w) for w in report.why]
-    table = _table(headers, rows, (4, 25, 15, 32, 24), "why")
-    note = _("Numbers as on the map, worst first. Counts cover each region with its districts "
-             "and villages. Bar: score of the stages under way, in the level's colour; black "
-             "mark: the share due by now.")
+    labels = (f'<span class="m">{_e(headers[3])}: </span>',
+              f'<span class="m">{_e(headers[5])}: </span>')
+    rows = [_why_row(w, labels) for w in report.why]
+    table = _table(headers, rows, (4, 19, 12, 14, 27, 24), "why")
+    note = _("Numbers as on the map, worst first. Score / target: every stage so far, as in "
+             "`pilkada status`. Counts cover each region with its districts and villages. Bar: "
+             "score of the stages under way only, in the level's colour; black mark: their "
+             "target.")
     mapcol = f'<div class="mapbox">{svg}</div>' if svg else ""
     layout = " nomap" if not svg else " wide" if _aspect(svg) >= WIDE_MAP else ""
     return (f'<section class="one{layout}">{mapcol}<div>'
@@ -273,7 +191,9 @@ def _aspect(svg: str) -> float:
     return float(found[1]) / float(found[2]) if found and float(found[2]) else 1.0
 
 
-def _why_row(w: Why) -> str:
+def _why_row(w: Why, labels: tuple[str, str]) -> str:
+    """A row of page one's table; ``labels`` name the two numbers where a phone stacks the
+    row's cells (hidden elsewhere)."""
     reasons = "; ".join(f"<b>{_e(r.text)}</b>" if r.decisive else _e(r.text)
                         for r in w.reasons)
     u = w.under_way
@@ -286,8 +206,10 @@ def _why_row(w: Why) -> str:
                f'<i style="left:{mark * 100:.1f}%"></i></div>'
                f'<span class="bn">{_e(bar_text(u.score, u.expected))}</span>')
     return (f'<tr><td class="n">{w.number}</td>{_td(text(w.region.short_name))}'
-            f'<td class="lvc">{_level(w.summary.level)}</td><td class="r">{reasons}</td>'
-            f"<td>{bar}</td></tr>")
+            f'<td class="lvc">{_level(w.summary.level)}</td>'
+            f'<td class="n sc">{labels[0]}{_e(bar_text(w.summary.score, w.summary.expected))}'
+            f'</td><td class="r">{reasons}</td><td class="bw">{labels[1] if bar else ""}{bar}'
+            "</td></tr>")
 
 
 def _long_note(report: Report) -> str:
@@ -399,7 +321,7 @@ def _matrix(report: Report) -> str:
     n = len(report.columns)
     rest = 100 - 22 - 10 - 7 - 7
     widths = [22, 10, 7, 7, *([rest // n] * n)] if n else [40, 20, 20, 20]
-    headers = [_("Region"), _("Level"), _("Score"), _("Expected"),
+    headers = [_("Region"), _("Level"), _("Score"), _("Target"),
                *(str(report.stage_number(s.id)) for s in report.columns)]
     rows = []
     for line in report.lines:
@@ -416,8 +338,9 @@ def _matrix(report: Report) -> str:
                       f"{_e(level_word(lv))}</span>" for lv in (*LEVEL_ORDER, NO_REPORT))
     return (f'<section class="page"><h2>{_e(_("Regions × stages"))}</h2>'
             f'<p class="small">{legend}</p>'
-            f'<table class="matrix">{_cols(widths)}<thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>{_stage_list(report)}</section>')
+            f'<div class="scroll"><table class="matrix">{_cols(widths)}<thead><tr>{head}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>{_stage_list(report)}'
+            "</section>")
 
 
 def _stage_list(report: Report) -> str:
@@ -453,7 +376,7 @@ def _appendix(report: Report) -> str:
     rows = []
     for block in report.appendix:
         s = block.summary
-        numbers = _("Score {score}, expected {expected}").format(score=pct(s.score),
+        numbers = _("Score {score}, target {expected}").format(score=pct(s.score),
                                                                  expected=pct(s.expected))
         rows.append(f'<tr class="grp"><th colspan="{len(headers)}">'
                     f"{_e(short_label(block.region))} {_level(s.level)} "

@@ -88,10 +88,10 @@ def _why(report: Report) -> list[str]:
     if not report.why:
         return []
     under = ", ".join(str(report.stage_number(s.id)) for s in report.under_way)
-    headers = ["#", _("Region"), _("Level"), _("Why"),
+    headers = ["#", _("Region"), _("Level"), _("Score / target"), _("Why"),
                _("Stages under way ({stages}): score / target").format(stages=under)]
     rows = [[str(w.number), short_label(w.region), level_word(w.summary.level),
-             "; ".join(r.text for r in w.reasons),
+             bar_text(w.summary.score, w.summary.expected), "; ".join(r.text for r in w.reasons),
              bar_text(w.under_way.score, w.under_way.expected) if w.under_way else "—"]
             for w in report.why]
     return [f"## {esc(_('Why each region has its level'))}", "", *_table(headers, rows)]
@@ -136,7 +136,7 @@ def _attention(report: Report) -> list[str]:
 
 def _matrix(report: Report) -> list[str]:
     out = [f"## {esc(_('Regions × stages'))}", ""]
-    headers = [_("Region"), _("Level"), _("Score"), _("Expected")]
+    headers = [_("Region"), _("Level"), _("Score"), _("Target")]
     headers += [str(report.stage_number(s.id)) for s in report.columns]
     rows = []
     for line in report.lines:
@@ -180,7 +180,7 @@ def _appendix(report: Report) -> list[str]:
     for block in report.appendix:
         s = block.summary
         out += [f"### {esc(short_label(block.region))}", "",
-                esc(_("{level}: score {score}, expected {expected}").format(
+                esc(_("{level}: score {score}, target {expected}").format(
                     level=level_word(s.level), score=pct(s.score), expected=pct(s.expected))),
                 ""]
         rows = [_appendix_row(st, block.region.timezone, words) for st in block.items]

@@ -199,10 +199,10 @@ def build_report(r: Readiness, *, target: Region | None, title: str | None, gene
 def _appendix(r: Readiness, items: tuple[Appendix, ...], mode: str) -> tuple[Appendix, ...]:
     """``all``: every item; ``none``: nothing; ``open``: the items not done that matter now
     (blocked, overdue, due within DUE_WINDOW_DAYS, in progress), at most APPENDIX_ROWS in
-    all: each region keeps its most urgent ones (``fit``), listed in stage order, and counts
-    the rest."""
+    all: each region keeps its most urgent ones (``fit``) and counts the rest. Each region
+    lists its critical items first, each part in stage order."""
     if mode == "all":
-        return items
+        return tuple(Appendix(a.region, a.summary, _critical_first(a.items)) for a in items)
     if mode == "none":
         return ()
     out = []
@@ -225,14 +225,19 @@ _URGENCY = {kind: i for i, kind in enumerate(KINDS)}  # in progress, not due soo
 
 def _most_urgent(block: Appendix, found: list[tuple[int, ItemState, str | None]],
                  k: int) -> Appendix:
-    """The ``k`` most urgent of a region's open items, in stage order (their order in
-    ``block``)."""
+    """The ``k`` most urgent of a region's open items, critical first, each part in stage
+    order (their order in ``block``)."""
     ranked = sorted(found, key=lambda f: (_URGENCY.get(f[2] or "", len(KINDS)),
                                           not f[1].item.critical, -f[1].days_late, f[1].due,
                                           f[0]))
-    kept = sorted(ranked[:k], key=lambda f: f[0])
+    kept = sorted(ranked[:k], key=lambda f: (not f[1].item.critical, f[0]))
     return Appendix(block.region, block.summary, tuple(st for _i, st, _k in kept),
                     more=len(found) - len(kept))
+
+
+def _critical_first(states: tuple[ItemState, ...]) -> tuple[ItemState, ...]:
+    """A region's items with the critical ones first, each part in stage order."""
+    return tuple(sorted(states, key=lambda st: not st.item.critical))
 
 
 def _line(r: Readiness, region: Region, top: Region, columns: Sequence[Stage]) -> Line:
@@ -355,7 +360,7 @@ def summary_facts(report: Report) -> list[Fact]:
     return [
         Fact("level", _("Level"), level_word(s.level), level_word(s.level)),
         Fact("score", _("Score"), pct(s.score), pct(s.score)),
-        Fact("expected", _("Expected by now"), pct(s.expected), pct(s.expected)),
+        Fact("expected", _("Target by now"), pct(s.expected), pct(s.expected)),
         Fact("items", _("Items done"), f"{s.done} / {s.items}", s.done),
         Fact("overdue", _("Overdue (critical)"), f"{s.overdue} ({s.critical_overdue})",
              s.overdue),

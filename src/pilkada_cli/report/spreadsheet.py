@@ -58,6 +58,7 @@ class Sheet:
     max_width: float = 50
     min_widths: dict[int, float] = field(default_factory=dict)  # 0-based column → width
     widths: dict[int, float] = field(default_factory=dict)  # 0-based column → fixed width
+    word_widths: dict[int, float] = field(default_factory=dict)  # room for a header's word
     heights: dict[int, float] = field(default_factory=dict)  # 1-based row → height (points)
     # Printing: A4 landscape, fit to one page wide over the first ``print_cols`` columns (all
     # when None), the header row repeated on every page.
@@ -65,6 +66,10 @@ class Sheet:
     # Columns whose text wraps: a row gets the height its longest wrapped cell needs, since
     # spreadsheets do not grow rows for text they did not lay out themselves.
     wrap_cols: tuple[int, ...] = ()
+    # A preset filter: the rows whose cell in ``filter_col`` holds one of ``filter_values`` are
+    # shown, the others hidden (and so not printed) until the reader clears the filter.
+    filter_col: int | None = None
+    filter_values: tuple[str, ...] = ()
 
     def add(self, *cells: Cell) -> None:
         """Append a row."""
@@ -138,10 +143,14 @@ def _sheet_xml(sheet: Sheet, strings: _Strings, selected: bool, letters: list[st
     ncols = 0
     index = strings.index
     refs = 0
+    shown = set(sheet.filter_values)
+    fc = sheet.filter_col
     for r, row in enumerate(sheet.rows, 1):
         cells: list[str] = []
         rs = str(r)
         header = r == sheet.filter_row
+        hidden = (fc is not None and r > (sheet.filter_row or 0)
+                  and (len(row) <= fc or row[fc][0] not in shown))
         for c, (value, style) in enumerate(row):
             if isinstance(value, str):
                 if not value:
@@ -177,6 +186,8 @@ def _sheet_xml(sheet: Sheet, strings: _Strings, selected: bool, letters: list[st
                          for c in sheet.wrap_cols if c < len(row)), default=1)
             if lines > 1:
                 height = f' ht="{LINE_HEIGHT * lines}" customHeight="1"'
+        if hidden:
+            height += ' hidden="1"'
         body.append(f'<row r="{r}"{height}>{"".join(cells)}</row>')
     strings.count += refs
     last = f"{letters[max(ncols, 1) - 1]}{max(len(sheet.rows), 1)}"
@@ -188,7 +199,11 @@ def _sheet_xml(sheet: Sheet, strings: _Strings, selected: bool, letters: list[st
             f'<col min="{c + 1}" max="{c + 1}" width="{_width(sheet, c, widths)}" '
             'customWidth="1"/>' for c in range(ncols)) + "</cols>")
     out += ["<sheetData>", *body, "</sheetData>"]
-    if sheet.filter_row is not None:
+    if sheet.filter_row is not None and fc is not None:
+        values = "".join(f"<filter val={quoteattr(v)}/>" for v in sheet.filter_values)
+        out.append(f'<autoFilter ref="A{sheet.filter_row}:{last}"><filterColumn colId="{fc}">'
+                   f"<filters>{values}</filters></filterColumn></autoFilter>")
+    elif sheet.filter_row is not None:
         out.append(f'<autoFilter ref="A{sheet.filter_row}:{last}"/>')
     out.append('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" '
                'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
@@ -198,7 +213,7 @@ def _sheet_xml(sheet: Sheet, strings: _Strings, selected: bool, letters: list[st
 
 def _width(sheet: Sheet, c: int, widths: list[int]) -> float:
     if c in sheet.widths:
-        return sheet.widths[c]
+        return max(sheet.widths[c], sheet.word_widths.get(c, 0))
     wanted = max(widths[c] + 2, sheet.min_widths.get(c, 0), 6)
     return round(min(wanted, sheet.max_width), 1)
 

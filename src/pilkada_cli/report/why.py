@@ -87,7 +87,7 @@ def reasons(s: Summary, no_report: bool, red_gap: int, warn_days: int) -> tuple[
     gap = points(s)
     quiet = not (s.overdue or s.blocked)
     if gap > red_gap or (gap > 0.05 and quiet):
-        out.append(Reason(_("score {gap} points behind expected").format(
+        out.append(Reason(_("score {gap} points behind target").format(
             gap=format_number(gap, 1)), True))
     elif s.critical_due_soon_todo and quiet:
         out.append(Reason(_("{n} critical due within {days} days, not started").format(

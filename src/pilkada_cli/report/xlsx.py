@@ -24,6 +24,7 @@ from pilkada_cli.labels import (
 from pilkada_cli.readiness import LEVEL_ORDER, Summary
 from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.table import csv_safe
+from pilkada_cli.report.attention import KINDS, attention_kind
 from pilkada_cli.report.model import (
     Report,
     banners,
@@ -35,7 +36,15 @@ from pilkada_cli.report.model import (
     share,
     text,
 )
-from pilkada_cli.report.spreadsheet import Cell, Sheet, Style, sheet_name, workbook_bytes
+from pilkada_cli.report.spreadsheet import (
+    LINE_HEIGHT,
+    Cell,
+    Sheet,
+    Style,
+    sheet_name,
+    workbook_bytes,
+    wrapped_lines,
+)
 from pilkada_cli.report.words import kind_title
 
 # The level colours of every other output (labels.py), as spreadsheet RRGGBB.
@@ -107,14 +116,33 @@ def _header(sheet: Sheet, st: _Styles, headers: list[str], freeze_cols: int = 0)
     sheet.freeze_rows = sheet.filter_row
     sheet.freeze_cols = freeze_cols
     sheet.min_widths = {i: min(len(h) + 3, 16) for i, h in enumerate(headers)}
+    # a header wraps at spaces, never inside a word (Calibri bold: about 1.15 units a letter)
+    sheet.word_widths = {i: round(max(len(w) for w in h.split()) * 1.15 + 1.5, 1)
+                         for i, h in enumerate(headers) if h.strip()}
 
 
-def _summary_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+LABEL_WIDTH = 40  # the Summary's label column: the longest label on one line
+VALUE_WIDTH = WRAP_AT + 4
+
+
+def _summary_sheet(report: Report, st: _Styles, name: str, items: Sheet) -> Sheet:
+    """The header facts, the summary and the stages, each table under a header row that names
+    every column; rows as tall as their wrapped label or value (printed, nothing overlaps)."""
     sheet = Sheet(name)
     sheet.add((text(report.title), st["title"]))
+    sheet.heights[1] = 22.0
     for line in banners(report):
         sheet.add((line, st["banner"]))
     sheet.add()
+
+    def row(label: str, *cells: Cell) -> None:
+        long = [c[0] for c in cells if isinstance(c[0], str)]
+        lines = max([wrapped_lines(label, LABEL_WIDTH)]
+                    + [wrapped_lines(v, VALUE_WIDTH) for v in long])
+        if lines > 1:  # spreadsheets do not grow a row for wrapped text
+            sheet.heights[len(sheet.rows) + 1] = LINE_HEIGHT * lines
+        sheet.add((label, st["label"]), *cells)
+
     for f in facts(report):
         value = f.value
         if isinstance(value, datetime):
@@ -124,33 +152,39 @@ def _summary_sheet(report: Report, st: _Styles, name: str) -> Sheet:
         elif isinstance(value, int):
             cell = (value, st["int"])
         else:
-            cell = _user(st, value, "wrap" if len(value) > WRAP_AT else "text")
-            if len(value) > WRAP_AT:  # spreadsheets do not grow a row for wrapped text
-                sheet.heights[len(sheet.rows) + 1] = 15.0 * (len(value) // WRAP_AT + 1)
-        sheet.add((f.label, st["label"]), cell)
+            cell = _user(st, value, "wrap")
+        row(f.label, cell)
     s = report.root.summary
     sheet.add()
-    sheet.add((_("Summary"), st["header"]), ("", st["header"]))
-    sheet.add((_("Level"), st["label"]), _level(st, s.level))
-    sheet.add((_("Score"), st["label"]), _pct(st, s.score))
-    sheet.add((_("Expected by now"), st["label"]), _pct(st, s.expected))
-    sheet.add((_("Items done"), st["label"]), (s.done, st["int"]), (s.items, st["int"]))
-    sheet.add((_("Overdue (critical)"), st["label"]), (s.overdue, st["int"]),
-              (s.critical_overdue, st["int"]))
-    sheet.add((_("Blocked"), st["label"]), (s.blocked, st["int"]))
-    sheet.add((_("Regions with no report"), st["label"]),
-              (report.overview.no_report_count, st["int"]))
+    sheet.add((_("Summary"), st["header"]), (_("Value"), st["header"]))
+    row(_("Level"), _level(st, s.level))
+    row(_("Score"), _pct(st, s.score))
+    row(_("Target by now"), _pct(st, s.expected))
+    row(_("Items"), (s.items, st["int"]))
+    row(_("Items done"), (s.done, st["int"]))
+    row(_("Overdue"), (s.overdue, st["int"]))
+    row(_("Critical overdue"), (s.critical_overdue, st["int"]))
+    row(_("Blocked"), (s.blocked, st["int"]))
+    row(_("Regions with no report"), (report.overview.no_report_count, st["int"]))
     counts = dict(report.level_counts())
     for level in LEVEL_ORDER:
-        sheet.add((_("Regions at level"), st["label"]), _level(st, level),
+        sheet.add((_("Regions: {level}").format(level=level_word(level)), st[f"level:{level}"]),
                   (counts.get(level, 0), st["int"]))
+    shown = sum(1 for r in items.rows[1:] if r[items.filter_col or 0][0] in items.filter_values)
+    row(items.name, (_("Filtered to the {n} of {total} items that need attention or are in "
+                       "progress (what a printout of the sheet holds); clear the filter to see "
+                       "or print every item.").format(n=shown, total=len(items.rows) - 1),
+                     st["wrap"]))
     sheet.add()
-    sheet.add(*((h, st["header"]) for h in (_("Stage"), "", _("Start"), _("End"))))
-    # the title runs on over the empty second column; the windows as the region reads them
+    sheet.add(*((h, st["header"]) for h in (_("Stage"), _("Title"), _("Start"), _("End"))))
     for stage in report.readiness.stages_of(report.target.code):
-        sheet.add(_user(st, f"{report.stage_number(stage.id)}. {title_of(stage)}"), (None, 0),
+        title = text(title_of(stage))
+        lines = wrapped_lines(title, VALUE_WIDTH)
+        if lines > 1:
+            sheet.heights[len(sheet.rows) + 1] = LINE_HEIGHT * lines
+        sheet.add((report.stage_number(stage.id), st["int"]), _user(st, title, "wrap"),
                   (stage.start, st["date"]), (stage.end, st["date"]))
-    sheet.widths = {0: 30, 1: WRAP_AT + 4, 2: 18, 3: 18}
+    sheet.widths = {0: LABEL_WIDTH, 1: VALUE_WIDTH, 2: 18, 3: 18}
     return sheet
 
 
@@ -163,7 +197,7 @@ def _regions_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     for stage in report.columns:
         n = report.stage_number(stage.id)
         stages += [f"{n}. {text(title_of(stage))}", _("{n}. level").format(n=n)]
-    printed = [_("Code"), _("Region"), _("Level"), _("Score"), _("Expected"),
+    printed = [_("Code"), _("Region"), _("Level"), _("Score"), _("Target"),
                _("Critical overdue"), _("Overdue"), _("Blocked"), _("Due soon"), _("No report")]
     _header(sheet, st, [*printed, *stages, _("Region level"), _("Items"), _("Done"),
                         _("Not applicable"), _("Last update"), _("By")], freeze_cols=2)
@@ -205,20 +239,35 @@ def _stage_cells(st: _Styles, s: Summary) -> list[Cell]:
     return [(share(s.score) or 0.0, st[f"score:{s.level}"]), _level(st, s.level)]
 
 
+def attention_words() -> tuple[str, ...]:
+    """The words of the Items sheet's "Needs attention" column: the attention kinds, then
+    "in progress" for an item under way that is none of them (the open appendix's items)."""
+    return (*(kind_title(k) for k in KINDS), status_word("in_progress"))
+
+
 def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
+    """Every item of every listed region. It opens filtered to the items that need attention
+    or are under way (what the printed appendix lists, uncut), so printing it gives tens of
+    pages, not a hundred and more; clearing the filter shows and prints every item."""
     sheet = Sheet(name)
-    printed = [_("Code"), _("Region"), "#", _("Item"), _("Title"), _("Owner"), _("Critical"),
-               _("Due"), _("Status"), _("Progress"), _("Days late"), _("Note")]
-    _header(sheet, st, [*printed, _("Stage"), _("Weight"), _("Overdue"), _("Evidence"),
-                        _("By"), _("When"), _("Event")], freeze_cols=2)
+    printed = [_("Code"), _("Region"), "#", _("Title"), _("Owner"), _("Critical"), _("Due"),
+               _("Status"), _("Progress"), _("Days late"), _("Needs attention"), _("Note")]
+    _header(sheet, st, [*printed, _("Item"), _("Stage"), _("Weight"), _("Overdue"),
+                        _("Evidence"), _("By"), _("When"), _("Event")], freeze_cols=2)
     sheet.header_height = 32
     sheet.print_cols = len(printed)
-    sheet.widths = dict(enumerate((8, 22, 4, 22, 40, 11, 8, 13, 12, 9, 8, 24)))
-    sheet.wrap_cols = (3, 4, 11)
+    sheet.widths = dict(enumerate((8, 18, 4, 38, 11, 8, 13, 12, 9, 8, 16, 26)))
+    sheet.widths[len(printed)] = 28
+    sheet.wrap_cols = (3, 10, 11)
+    words = attention_words()
+    sheet.filter_col, sheet.filter_values = printed.index(_("Needs attention")), words
     ix = st.index  # hot loop (50,000 rows nation-wide): plain dict lookups, cached item cells
     code, num, pct0, when = ix["code"], ix["int"], ix["pct0"], ix["datetime"]
     statuses = {k: (status_word(k), ix[f"status:{k}"]) for k in STATUS_FILL}
     yes, empty = (_("yes"), ix["text"]), (None, 0)
+    kinds: dict[str, Cell] = {k: (w, ix["wrap"]) for k, w in zip(KINDS, words[:-1],
+                                                                  strict=True)}
+    under_way = (words[-1], ix["text"])
     # by id(): the item as its region reads it (a variant's date, a local owner name), one
     # object per variant and names (Cycle.localise), alive while the report is
     head_cells: dict[int, list[Cell]] = {}
@@ -226,28 +275,34 @@ def _items_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     stage_of = {s.id: s for s in report.cycle.stages}
     for stage in report.cycle.stages:
         for it in stage.items:
-            tail_cells[it.id] = [_user(st, title_of(stage)), (it.weight, num)]
+            tail_cells[it.id] = [(it.id, ix["code"]), _user(st, title_of(stage)),
+                                 (it.weight, num)]
 
     def head_of(it: Item) -> list[Cell]:
         found = head_cells.get(id(it))
         if found is None:
             found = head_cells[id(it)] = [
-                (report.stage_number(stage_of[it.stage].id), num), (it.id, ix["code_wrap"]),
+                (report.stage_number(stage_of[it.stage].id), num),
                 _user(st, title_of(it), "wrap"), _user(st, it.owner),
                 yes if it.critical else empty, (it.due, ix["date_short"])]
         return found
 
+    r = report.readiness
     for block in report.items:
         region = block.region
         head = [(region.code, code), (text(region.short_name), ix["text"])]
+        d = r.results[region.code].d
+        silent = r.no_report(region.code)  # unknown, not late: as the attention list
         for item in block.items:
             ev = item.event
+            kind = None if silent else attention_kind(item, d)
             sheet.rows.append([
                 *head, *head_of(item.item),
                 (state_word(item), ix[f"status:{item.status}"]) if item.conflict
                 else statuses[item.status],
                 (item.progress / 100, pct0) if item.progress is not None else empty,
                 (item.days_late, num) if item.overdue else empty,
+                kinds[kind] if kind else under_way if item.status == "in_progress" else empty,
                 _user(st, ev.note, "wrap") if ev and ev.note else empty,
                 *tail_cells[item.item.id], yes if item.overdue else empty,
                 _user(st, evidence_of(item)) if ev and ev.evidence else empty,
@@ -262,13 +317,15 @@ def _attention_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     """Every pair of the attention list (the whole subtree), one row each, under the heading
     it has in the report."""
     sheet = Sheet(name)
-    printed = [_("Kind"), _("Under"), _("Code"), _("Region"), _("Title"), _("Owner"),
-               _("Critical"), _("Due"), _("Days late"), _("Status"), _("Note")]
-    _header(sheet, st, [*printed, _("Item"), _("By"), _("Since")])
+    # "Under" (the report region's child) is not printed: the code names it (16.04.05 is in
+    # 16.04), and a narrower page prints larger
+    printed = [_("Kind"), _("Code"), _("Region"), _("Title"), _("Owner"), _("Critical"),
+               _("Due"), _("Days late"), _("Status"), _("Note")]
+    _header(sheet, st, [*printed, _("Under"), _("Item"), _("By"), _("Since")])
     sheet.header_height = 32
     sheet.print_cols = len(printed)
-    sheet.widths = dict(enumerate((16, 20, 10, 18, 36, 10, 8, 13, 8, 12, 24)))
-    sheet.wrap_cols = (0, 1, 3, 4, 10)
+    sheet.widths = dict(enumerate((24, 10, 18, 36, 10, 8, 13, 8, 12, 26, 20)))
+    sheet.wrap_cols = (0, 2, 3, 9)
     names = report.region_names
     for sec in report.sections:
         kind = (kind_title(sec.kind), st["status:blocked"] if sec.kind != "due_soon"
@@ -282,14 +339,15 @@ def _attention_sheet(report: Report, st: _Styles, name: str) -> Sheet:
                                    g.code + ".")), entry.group))
                 ev = item.event
                 sheet.add(
-                    kind, (text(group.short_name), st["wrap"]), (region.code, st["code"]),
+                    kind, (region.code, st["code"]),
                     (text(region.short_name), st["wrap"]), _user(st, title_of(item.item), "wrap"),
                     _user(st, item.item.owner),
                     (_("yes") if item.item.critical else "", st["text"]),
                     (item.due, st["date_short"]),
                     (item.days_late, st["int"]) if item.overdue else (None, 0),
                     (state_word(item), st[f"status:{item.status}"]),
-                    _user(st, note_of(item), "wrap"), (item.item.id, st["code"]),
+                    _user(st, note_of(item), "wrap"), (text(group.short_name), st["wrap"]),
+                    (item.item.id, st["code"]),
                     _user(st, ev.by) if ev else (None, 0),
                     (event_moment(ev, region.timezone).replace(tzinfo=None), st["datetime"])
                     if ev else (None, 0),
@@ -333,10 +391,11 @@ def render_xlsx(report: Report) -> bytes:
     """The workbook as bytes."""
     st = _Styles()
     taken: set[str] = set()
-    builders = ((_summary_sheet, _("Summary")), (_regions_sheet, _("Regions")),
-                (_items_sheet, _("Items")), (_attention_sheet, _("Attention")),
-                (_changes_sheet, _("Changes")))
+    summary = sheet_name(_("Summary"), taken)
+    builders = ((_regions_sheet, _("Regions")), (_items_sheet, _("Items")),
+                (_attention_sheet, _("Attention")), (_changes_sheet, _("Changes")))
     sheets = [build(report, st, sheet_name(title, taken)) for build, title in builders]
+    sheets.insert(0, _summary_sheet(report, st, summary, sheets[1]))
     return workbook_bytes(sheets, st.list, title=text(report.title),
                           creator=text(report.generated_by),
                           created=report.generated_at.astimezone(timezone.utc).replace(tzinfo=None))

@@ -45,6 +45,12 @@ RISKY = ("=", "+", "-", "@", "\t", "\r")
 FILL_COLOUR = "FFF2CC"  # the yellow of the input columns
 HEADER_COLOUR = "D9E1F2"
 LINE_HEIGHT = 15  # points per line of wrapped text
+# Every font is named: a font without a name is drawn in whatever the spreadsheet program falls
+# back to (LibreOffice: DejaVu Serif Bold, much wider), which breaks header words mid-word and
+# changes the printed size from one machine to the next. Calibri is Excel's default; LibreOffice
+# prints it with Carlito, its metric twin.
+FONT = "Calibri"
+BOLD_CHAR = 1.1  # column-width units per character of a bold header word (Calibri 11)
 MIN_LINES = 2  # room to write by hand on a printed sheet
 WRAPPED = ("item", "title", "stage", "current_note")
 EXCEL_2000 = 36526  # 1 Jan 2000 as an Excel serial: the earliest date the input accepts
@@ -109,8 +115,8 @@ def _instructions(ws: Worksheet, spec: RegionSheet, cycle: Cycle, stage: str | N
     stage_obj = cycle.stage(stage) if stage else None
     words = STATUS_WORDS[lang]
     lines = [
-        (TITLE[lang], Font(bold=True, size=14)),
-        (_title(cycle.name, cycle.name_en, lang), Font(bold=True)),
+        (TITLE[lang], Font(name=FONT, bold=True, size=14)),
+        (_title(cycle.name, cycle.name_en, lang), Font(name=FONT, bold=True)),
         (SUBTITLE[lang].format(
             name=spec.region.name, code=spec.region.code, as_of=format_date(spec.as_of, lang),
             stage=_title(stage_obj.title, stage_obj.title_en, lang) if stage_obj
@@ -118,7 +124,7 @@ def _instructions(ws: Worksheet, spec: RegionSheet, cycle: Cycle, stage: str | N
         ("", None),
     ]
     head, *steps = INSTRUCTIONS[lang]
-    lines.append((head, Font(bold=True)))
+    lines.append((head, Font(name=FONT, bold=True)))
     for step in steps:
         lines.append((step.format(words=", ".join(words.values()), progress=words["in_progress"],
                                   blocked=words["blocked"], na=words["na"]), None))
@@ -126,8 +132,7 @@ def _instructions(ws: Worksheet, spec: RegionSheet, cycle: Cycle, stage: str | N
     for row, (text, font) in enumerate(lines, start=1):
         cell = ws.cell(row=row, column=1)
         _text(cell, text)
-        if font is not None:
-            cell.font = font
+        cell.font = font or Font(name=FONT)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
     return len(lines) + 2
@@ -137,10 +142,14 @@ def _header(ws: Worksheet, row: int, lang: str) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    # The header grows to its longest label (a row is not grown by the spreadsheet for
+    # wrapped text it did not lay out), so it never prints over the first item.
+    ws.row_dimensions[row].height = LINE_HEIGHT * max(
+        _header_lines(c.label(lang), c.width) for c in COLUMNS[:INDEX["by"] + 1]) + 3
     for i, col in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=row, column=i)
         _text(cell, col.label(lang))
-        cell.font = Font(bold=True)
+        cell.font = Font(name=FONT, bold=True)
         colour = FILL_COLOUR if col.fill else HEADER_COLOUR
         cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -152,7 +161,7 @@ def _header(ws: Worksheet, row: int, lang: str) -> None:
 
 def _item_row(ws: Worksheet, row: int, n: int, st: ItemState, stages: dict[str, str], key: str,
               lang: str) -> None:
-    from openpyxl.styles import Alignment, PatternFill, Protection
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
 
     ev = st.event
     item = st.item
@@ -166,6 +175,7 @@ def _item_row(ws: Worksheet, row: int, n: int, st: ItemState, stages: dict[str, 
     unlocked = Protection(locked=False)
     fill = PatternFill("solid", start_color=FILL_COLOUR, end_color=FILL_COLOUR)
     wrap = Alignment(wrap_text=True, vertical="top")
+    font = Font(name=FONT)
     # Spreadsheets do not grow a row for wrapped text they did not lay out themselves.
     lines = max(_lines(str(values[k] or ""), COLUMNS[INDEX[k]].width) for k in WRAPPED)
     ws.row_dimensions[row].height = LINE_HEIGHT * max(lines, MIN_LINES)
@@ -187,6 +197,20 @@ def _item_row(ws: Worksheet, row: int, n: int, st: ItemState, stages: dict[str, 
             cell.protection = unlocked
             cell.fill = fill
         cell.alignment = wrap
+        cell.font = font
+
+
+def _header_lines(label: str, width: float) -> int:
+    """How many lines a bold header ``label`` takes wrapped at spaces in a column ``width``
+    units wide (generously: too tall a header is harmless, too short prints over row one)."""
+    room = (width - 1) / BOLD_CHAR
+    lines, used = 1, 0
+    for word in label.split():
+        if used and used + 1 + len(word) > room:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
 
 
 def _lines(text: str, width: float) -> int:
@@ -230,7 +254,8 @@ def _validations(ws: Worksheet, first: int, last: int, lang: str) -> None:
 def _protect(ws: Worksheet, first: int, last: int) -> None:
     """Lock the sheet (no password: it prevents accidents, it is not a security boundary);
     people may still resize rows and columns and filter. Printing: A4 landscape, one page wide
-    over the columns a person filling it in needs (No to Filled in by), header row repeated."""
+    over the columns a person filling it in needs (No to Filled in by, the current note among
+    them), header row repeated."""
     from openpyxl.utils import get_column_letter
 
     ws.protection.sheet = True
@@ -243,7 +268,7 @@ def _protect(ws: Worksheet, first: int, last: int) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.left = ws.page_margins.right = 0.25  # Excel's "Narrow" margins
     from openpyxl.worksheet.properties import PageSetupProperties
 
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)

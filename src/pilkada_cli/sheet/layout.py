@@ -28,26 +28,28 @@ class Column:
         return self.label_id if lang == "id" else self.label_en
 
 
-# The columns a printed sheet needs come first (the print area: No to Filled in by, one A4
-# landscape page wide at about 9 points); the item id, stage, current note, region code and the
-# hidden key follow, for the screen and for reading the sheet back.
+# The columns a printed sheet needs come first (the print area: No to Filled in by, the current
+# note included, one A4 landscape page wide at about 9 points); the item id, stage, region code
+# and the hidden key follow, for the screen and for reading the sheet back. A column is at least
+# as wide as the longest word of its header in Calibri (Carlito) bold, so no header word breaks;
+# the widths add up to what fits the page at 9 points.
 COLUMNS = (
     Column("no", "No", "No", 4),
-    Column("title", "Butir persiapan", "Item", 32),
-    Column("owner", "Penanggung jawab", "Owner", 11),
+    Column("title", "Butir persiapan", "Item", 26),
+    Column("owner", "Penanggung jawab", "Owner", 12),
     Column("due", "Tenggat", "Due", 11),
     Column("current_status", "Status saat ini", "Current status", 11),
-    Column("current_progress", "Progres saat ini (%)", "Current progress (%)", 8),
-    Column("status", "Status", "Status", 13, fill=True),
+    Column("current_progress", "Progres saat ini (%)", "Current progress (%)", 9),
+    Column("current_note", "Catatan saat ini", "Current note", 18),
+    Column("status", "Status", "Status", 12, fill=True),
     Column("progress", "Progres (%)", "Progress (%)", 9, fill=True),
-    Column("note", "Catatan / alasan", "Note / reason", 24, fill=True),
+    Column("note", "Catatan / alasan", "Note / reason", 19, fill=True),
     Column("evidence", "Bukti (nomor BA, SK, tanda terima)", "Evidence (BA no., SK, receipt)",
-           20, fill=True),
-    Column("date", "Tanggal (hh/bb/tttt)", "Date (dd/mm/yyyy)", 12, fill=True),
-    Column("by", "Diisi oleh", "Filled in by", 13, fill=True),
+           16, fill=True),
+    Column("date", "Tanggal (hh/bb/tttt)", "Date (dd/mm/yyyy)", 14, fill=True),
+    Column("by", "Diisi oleh", "Filled in by", 12, fill=True),
     Column("item", "Kode butir", "Item id", 28),
     Column("stage", "Tahapan", "Stage", 22),
-    Column("current_note", "Catatan saat ini", "Current note", 28),
     Column("region", "Kode wilayah", "Region code", 12),
     Column("key", "Kunci lembar", "Sheet key", 20),
 )
