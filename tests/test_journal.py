@@ -435,17 +435,21 @@ def test_hard_linked_record_file_is_refused(tmp_path: Path) -> None:
     assert snapshot(records) == before
 
 
-def test_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_stops_a_read_and_is_a_finding_for_verify(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that would leave a file out stops (exit 3) naming it; verify's scan lists it."""
     records = tmp_path / "records"
     j = Journal(records)
     j.append([ev("16.71")])
     j.append([ev("16.72")])
     with monkeypatch.context() as mp:
         inject(mp, "open", errno.EACCES, 1, True, only="16.72/pc-a.jsonl")
-        result = j.read()
-    assert [e.region for e in result.events] == ["16.71"]
-    assert [(p.kind, p.path) for p in result.problems] == [
+        with pytest.raises(StorageError, match=r"^records/16\.72/pc-a\.jsonl: cannot read: "
+                                               r"permission denied\. Nothing was shown"):
+            j.read()
+        scan = j.scan(unreadable_ok=True)
+    assert [e.region for e in scan.events] == ["16.71"]
+    assert [(p.kind, p.path) for p in scan.problems] == [
         ("unreadable", "records/16.72/pc-a.jsonl")]
 
 

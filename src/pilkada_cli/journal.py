@@ -60,6 +60,7 @@ from pilkada_cli.recordfile import (
     complete_object,
     merge,
     parse_file,
+    refuse_unreadable,
 )
 from pilkada_cli.recordlist import Folders, list_files, region_folders
 from pilkada_cli.safefile import (
@@ -183,10 +184,12 @@ class Journal:
 
     def scan(self, regions: Collection[str] | None = None, *, strays: bool = False,
              listing: tuple[list[RecordFile], list[Finding]] | None = None,
-             parse: ParseFn | None = None) -> Scan:
+             parse: ParseFn | None = None, unreadable_ok: bool = False) -> Scan:
         """Parse and merge the data files (of ``regions``, None = all): every event with its
         place, and every finding. ``listing`` is a ``snapshot`` already taken; ``parse`` gives
-        a file's parse (default: read it now), e.g. one a cache kept for its signature."""
+        a file's parse (default: read it now), e.g. one a cache kept for its signature. A file
+        or folder that cannot be read raises StorageError naming each (what is read would be
+        incomplete), unless ``unreadable_ok`` (``verify``: then it is a finding)."""
         files, found = listing if listing is not None else self.snapshot(regions, strays)
         if parse is None:
             memo: dict[str, str] = {}
@@ -196,15 +199,18 @@ class Journal:
 
         with gc_paused():
             parses = [parse(f) for f in files]
-            return merge(parses, found, full=regions is None)
+            scan = merge(parses, found, full=regions is None)
+        if not unreadable_ok:
+            refuse_unreadable(scan.problems)
+        return scan
 
     def read(self, regions: Collection[str] | None = None, *,
              listing: tuple[list[RecordFile], list[Finding]] | None = None,
              parse: ParseFn | None = None) -> ReadResult:
         """All good events of ``regions`` (None = all), sorted by order_key; never locks.
 
-        Raises InputError for a malformed region code, StorageError if records/ is unreadable.
-        Bad lines do not raise: they are skipped and listed in ``problems``/``warnings``.
+        Raises InputError for a malformed region code, StorageError if records/ or any record
+        file or region folder cannot be read (naming each). Bad lines do not raise: they are skipped and listed in ``problems``/``warnings``.
         ``listing`` and ``parse``: as for ``scan``.
         """
         scan = self.scan(regions, listing=listing, parse=parse)

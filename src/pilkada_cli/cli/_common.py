@@ -176,6 +176,17 @@ class Session:
                 n=len(pairs), pairs=shown + (" …" if len(pairs) > 3 else "")), "bold yellow")
         return r
 
+    def skipped(self) -> list[dict[str, Any]]:
+        """What the last ``readiness`` left out, for ``status --format json``: each damaged
+        line (or file) with its place and why, as ``pilkada verify`` names it. Read again only
+        when something was left out (a file that cannot be read stops the command instead)."""
+        if not self.record_problems:
+            return []
+        from pilkada_cli.loading import events
+
+        return [{"path": f.path, "line": f.line, "kind": f.kind, "reason": f.message}
+                for f in events(self.workspace()).problems]
+
     def due_pairs(self, r: Readiness, root: str) -> Mapping[str, Sequence[OpenPair]]:
         """What ``due`` lists of each region of ``root``'s subtree that reported something
         (kept per region in the derived cache)."""
