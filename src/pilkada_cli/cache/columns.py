@@ -30,7 +30,6 @@ from pilkada_cli.recordfile import (
     Finding,
     RecordFile,
     Sig,
-    finding,
     incomplete_batches,
     parse_bytes,
     read_record,
@@ -175,7 +174,7 @@ def refuse_unread(files: Sequence[RecordFile]) -> None:
         except OSError as e:
             found += unreadable(f, e).findings
         else:
-            found.append(finding(f.shown, None, "unreadable", _(
+            found.append(Finding(f.shown, None, "unreadable", _(
                 "could not be read a moment ago; run the command again")))
     refuse_unreadable(found)
 

@@ -266,6 +266,20 @@ class Session:
             self.say(_("Warning: the derived cache (.pilkada/cache) was damaged; what was "
                        "damaged was rebuilt from the record files."), "bold yellow")
 
+    def note_modes(self) -> None:
+        """One line at the end of a run that could not set a file's or folder's mode (a FAT or
+        exFAT drive through FUSE, some shares): what was written is kept, only its mode is
+        what that file system gives."""
+        safefile = sys.modules.get("pilkada_cli.safefile")
+        unset = safefile.take_unset() if safefile is not None else []
+        if unset:
+            where = Path(unset[0])
+            if self._workspace is not None and where.is_relative_to(self._workspace.root):
+                where = self._workspace.root  # the drive it is on, as the user knows it
+            self.say(_("Note: this drive does not keep file permissions ({path}); what was "
+                       "written is kept, with the permissions the drive gives.").format(
+                path=where), "yellow")
+
     def check_stage(self, stage: str) -> str:
         """The id of the stage named by number, id or short name; an input error listing the
         stages otherwise."""
@@ -369,6 +383,7 @@ def handled(func: F) -> F:
             out_of_memory()
         finally:
             session.note_cache()
+            session.note_modes()
 
     return wrapper  # type: ignore[return-value]
 
