@@ -148,3 +148,104 @@ def test_a_drive_that_cannot_chmod_still_records_and_says_so_once(
     assert b'"item":"nphd-kpu"' in file.read_bytes() and b'"status":"done"' in file.read_bytes()
     log = cli("log", "--format", "plain")
     assert log.exit_code == 0 and "nphd-kpu" in log.stdout
+
+
+def _as_account(uid: int, home: Path, cwd: Path, args: tuple[str, ...]) -> tuple[int, str, str]:
+    """Run the CLI as another account of the office's group (umask 022): in a forked child
+    that gives up root for good, so nothing it does can use root's rights. The modules it
+    needs were imported before (the interpreter's own files may be where only root can read).
+    Returns the exit code, stdout and stderr."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from pilkada_cli.cli import app
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: become the account, run, report, exit
+        code = 99
+        try:
+            os.close(read)
+            os.setgroups([GROUP])
+            os.setgid(GROUP)
+            os.setuid(uid)
+            os.umask(0o022)
+            os.chdir(cwd)
+            result = CliRunner().invoke(app, list(args), env={
+                "PILKADA_HOME": str(home), "HOME": str(home), "PILKADA_LANG": "en"})
+            out = json.dumps([result.exit_code, result.stdout, result.stderr,
+                              repr(result.exception) if result.exit_code not in (0, 1, 2, 3)
+                              else ""])
+            os.write(write, out.encode("utf-8"))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 1 << 16):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    code, out, err, crash = json.loads(b"".join(chunks) or b'[99, "", "", "no report"]')
+    return code, out, err + crash
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0,
+                    reason="acting as two accounts needs root (as CI runs)")
+def test_two_accounts_of_the_group_record_in_one_shared_workspace(
+        tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two-account run: two accounts (uids 4243 and 4244, not root) of the office's group,
+    each with the usual umask 022, share a workspace in a 2770 folder of the group. Each records
+    into the record file the other made and into region folders the other made, and reads
+    everything the other recorded; `verify` finds nothing wrong for either. Before, the second
+    account's record was refused (exit 3)."""
+    import json
+    import shutil
+    import tempfile
+
+    # every command once as root, elsewhere: what the accounts run is imported beforehand
+    monkeypatch.chdir(tmp_path)
+    _init(cli, mini_cycle, "warm")
+    monkeypatch.chdir(tmp_path / "warm")
+    for args in (("done", "16.71", "nphd-kpu"), ("log", "--format", "json"), ("verify",)):
+        assert cli(*args).exit_code == 0
+    base = Path(tempfile.mkdtemp(prefix="pilkada-two-accounts-", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)  # (tmp_path is root's alone)
+        cycle = base / "mini"
+        shutil.copytree(mini_cycle, cycle)
+        for p in [cycle, *cycle.rglob("*")]:
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        shared = base / "shared"
+        shared.mkdir()
+        os.chown(shared, 0, GROUP)
+        os.chmod(shared, 0o2770)
+        homes = {}
+        for uid in (4243, 4244):
+            homes[uid] = base / f"home-{uid}"
+            homes[uid].mkdir()
+            os.chown(homes[uid], uid, GROUP)
+        code, out, err = _as_account(4243, homes[4243], shared, (
+            "init", "ws", "--region", "16", "--depth", "kecamatan", "--cycle", str(cycle),
+            "--operator", "Rina", "--language", "en"))
+        assert code == 0, out + err
+        ws = shared / "ws"
+        steps = [(4243, ("done", "16.71", "nphd-kpu")), (4244, ("done", "16.71", "gudang")),
+                 (4244, ("done", "16.72", "nphd-kpu")), (4243, ("done", "16.72", "gudang"))]
+        for uid, args in steps:
+            code, out, err = _as_account(uid, homes[uid], ws, args)
+            assert code == 0, (uid, args, out, err)
+        for uid in (4243, 4244):
+            code, out, err = _as_account(uid, homes[uid], ws, ("log", "--format", "json"))
+            assert code == 0, err
+            assert sorted((e["region"], e["item"]) for e in json.loads(out)["events"]) == [
+                ("16.71", "gudang"), ("16.71", "nphd-kpu"), ("16.72", "gudang"),
+                ("16.72", "nphd-kpu")]
+            code, out, err = _as_account(uid, homes[uid], ws, ("verify",))
+            assert code == 0, out + err
+        files = list((ws / "records").glob("16.7*/*.jsonl"))
+        assert {p.stat().st_uid for p in files} == {4243, 4244}  # made by each, written by both
+        assert {p.parent.stat().st_uid for p in files} == {4243, 4244}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
