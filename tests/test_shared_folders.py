@@ -18,8 +18,9 @@ import pytest
 
 from conftest import RunCli
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes and groups")
-GROUP = 4242 if os.name == "posix" and os.geteuid() == 0 else os.getgid()  # the office's group
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="Windows: no POSIX modes and groups")
+ROOT = os.name == "posix" and os.geteuid() == 0
+GROUP = (4242 if ROOT else os.getgid()) if os.name == "posix" else 0  # the office's group
 
 
 @pytest.fixture
@@ -191,8 +192,7 @@ def _as_account(uid: int, home: Path, cwd: Path, args: tuple[str, ...]) -> tuple
     return code, out, err + crash
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0,
-                    reason="acting as two accounts needs root (as CI runs)")
+@pytest.mark.skipif(not ROOT, reason="acting as two accounts needs root (CI runs as root)")
 def test_two_accounts_of_the_group_record_in_one_shared_workspace(
         tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The two-account run: two accounts (uids 4243 and 4244, not root) of the office's group,
