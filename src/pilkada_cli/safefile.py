@@ -9,7 +9,10 @@ the origin id (origin.py). The rules (docs/reliability.md §1.1):
 - write fully: ``os.write`` may write less than asked, so every write is a loop;
 - durable means fsynced: the file, and the folder when an entry in it was created or renamed;
 - a whole-file output is never half-visible: a temporary file in the same folder, fsync,
-  ``os.replace`` (retried on Windows, where Excel or an antivirus may hold the old file).
+  ``os.replace`` (retried on Windows, where Excel or an antivirus may hold the old file);
+- a new file or folder gets the mode the umask gives (never more than asked: records never go
+  to everyone), and in a folder shared by a group what that group needs (``mode_in``); a
+  chmod the drive refuses (FAT through FUSE) is noted, never an error (``take_unset``).
 
 Everything raises ``OSError`` (``Refused`` for an unsafe file or folder, with the reason as its
 message); callers say what it meant for the user (``errors.os_reason``).
