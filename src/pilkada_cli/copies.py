@@ -27,6 +27,7 @@ gets a new one. A new copy notes the records its folder already holds as seen (c
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 from pathlib import Path
 
@@ -37,6 +38,7 @@ OPERATOR_FILE = "operator"  # this copy's own operator name, beside its origin i
 MARK = "copy"  # .pilkada/copy: the key this folder was last opened under
 WHERE = "where"  # .pilkada/copies/<key>/where: that key's PC and path
 CLAIMS = "origins"  # <PILKADA_HOME>/origins/<origin>: the folder of this PC that holds it
+_KEY = re.compile(r"[0-9a-f]{16}")  # a copy key (read back from files: never a path)
 
 
 def _place(root: Path) -> tuple[str, str]:
@@ -68,9 +70,16 @@ def workspace_origin(root: Path, home: Path) -> str:
         if moved:  # the same copy, at another path
             _adopt(root, key, origin)
     else:  # a new copy (or one left behind): a new origin
-        if (state / ORIGIN_FILE).exists():
+        if (state / ORIGIN_FILE).exists():  # its origin went with a copy: never two writers
             origin = new_origin()
-            _replace(state / ORIGIN_FILE, origin)
+            try:
+                _replace(state / ORIGIN_FILE, origin)
+            except OSError as e:
+                from pilkada_cli.errors import StorageError, os_reason
+                from pilkada_cli.i18n import _
+
+                raise StorageError(_("cannot create origin id file {path}: {reason}").format(
+                    path=state / ORIGIN_FILE, reason=os_reason(e))) from e
         else:
             _keep_legacy(state, root, home)
             origin = load_origin(state)
@@ -98,7 +107,7 @@ def _resolve(root: Path, key: str, home: Path) -> tuple[str | None, bool]:
         own = load_origin(state)
         return (None, False) if _held_elsewhere(own, key, home) else (own, False)
     before = _text(root / ".pilkada" / MARK)
-    if before is None or before == key:
+    if before is None or before == key or not _KEY.fullmatch(before):
         return None, False
     old = root / ".pilkada" / "copies" / before
     origin = _text(old / ORIGIN_FILE)
@@ -125,7 +134,8 @@ def _held_elsewhere(origin: str, key: str, home: Path) -> bool:
     """Whether another folder of this PC holds ``origin`` now: the one this PC last opened it
     in is not ``key``'s and still holds it (a copy took it over from this folder)."""
     claim = (_text(home / CLAIMS / origin) or "").split("\n")
-    if len(claim) != 3 or claim[0] != socket.gethostname() or claim[1] == key:
+    if (len(claim) != 3 or claim[0] != socket.gethostname() or claim[1] == key
+            or not _KEY.fullmatch(claim[1])):
         return False
     return _holds(claim[2], claim[1], origin)
 
