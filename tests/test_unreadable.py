@@ -174,3 +174,17 @@ def test_status_json_lists_what_it_left_out(ws: Path, cli: RunCli) -> None:
              "reason": "corrupt record: missing or non-integer schema version 'v'"}]
         assert result.stderr == ("Warning: 1 problem(s) in the record files were skipped; run "
                                  "`pilkada verify` for details.\n")
+
+
+def test_the_refusal_speaks_indonesian(ws: Path, cli: RunCli,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path, shown = _file(ws)
+    os.utime(path)
+    _deny_open(monkeypatch, path)
+    result = cli("--lang", "id", "status")
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"Galat: {shown}: tidak dapat dibaca: izin ditolak. Tidak ada yang ditampilkan, ditulis, "
+        "atau diubah: yang tidak dapat dibaca akan hilang dari hasilnya. Periksa pemilik dan izin "
+        "berkas itu (atau disknya); `pilkada verify` mencantumkan setiap berkas catatan yang "
+        "tidak dapat dibacanya.\n")
