@@ -99,6 +99,20 @@ def test_outside_a_shared_folder_the_umask_decides_and_others_get_nothing(
     assert stat.S_IMODE(file.parent.stat().st_mode) == 0o770
 
 
+def test_folders_a_sync_brings_get_the_shared_folders_modes(shared: Path,
+                                                            umask_022: None) -> None:
+    """What a sync writes (dulwich's checkout, `sync --restore`) makes its folders with
+    safefile.make_dirs: each new one 2770 of the group, as recording does."""
+    from pilkada_cli.safefile import make_dirs
+
+    target = shared / "ws" / "records" / "16.71"
+    make_dirs(target)
+    for folder in (shared / "ws", shared / "ws" / "records", target):
+        st = folder.stat()
+        assert (stat.S_IMODE(st.st_mode), st.st_gid) == (0o2770, GROUP), folder
+    make_dirs(target)  # there already: nothing to do
+
+
 def _fat(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """A drive like FAT through FUSE: every file and folder has the mount's fixed mode (0755)
     whatever was asked, and chmod fails (EPERM). Returns the paths chmod was refused for."""

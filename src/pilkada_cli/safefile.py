@@ -172,6 +172,17 @@ def make_dir(path: Path, mode: int = DIR_MODE) -> bool:
     return False
 
 
+def make_dirs(path: Path, mode: int = DIR_MODE) -> None:
+    """``make_dir`` of ``path`` and of every missing folder above it (so each new one gets the
+    modes its folder gives: a region folder a sync brings into a shared workspace too)."""
+    missing: list[Path] = []
+    while not os.path.lexists(path) and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        make_dir(folder, mode)
+
+
 # --- reading --------------------------------------------------------------------------------
 
 
