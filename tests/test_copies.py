@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
-from pilkada_cli.copies import copy_dir, workspace_origin
+import pytest
+
+from conftest import RunCli
+from pilkada_cli.copies import copy_dir, current_origin, workspace_origin
 
 
 def test_each_folder_is_its_own_copy(tmp_path: Path) -> None:
@@ -33,3 +37,97 @@ def test_the_per_user_origin_of_before_stays_with_the_first_copy_that_used_it(
     fresh = tmp_path / "fresh"
     fresh.mkdir()  # no records of the old origin: a new one
     assert workspace_origin(fresh, home) != "pc-lama-0badc0de"
+
+
+# --- a folder moved keeps its origin; a copy does not (issue 29, point 7) ---------------------
+
+
+def test_a_moved_folder_keeps_its_origin(tmp_path: Path) -> None:
+    """A flash drive given another drive letter (or mount path), a folder renamed or moved:
+    the same copy, so the same origin (before, a new one and new record files each time);
+    moved back, still the same. Reading never writes, and sees it already."""
+    home = tmp_path / "home"
+    e = tmp_path / "media" / "E" / "pilkada"
+    e.mkdir(parents=True)
+    first = workspace_origin(e, home)
+    f = tmp_path / "media" / "F" / "pilkada"
+    f.parent.mkdir(parents=True)
+    e.rename(f)  # the drive came back as F:
+    state = sorted(p.name for p in (f / ".pilkada").rglob("*"))
+    assert current_origin(f, home) == first
+    assert sorted(p.name for p in (f / ".pilkada").rglob("*")) == state  # reading wrote nothing
+    assert workspace_origin(f, home) == first
+    f.rename(e)  # and as E: again
+    assert workspace_origin(e, home) == first
+    renamed = tmp_path / "media" / "E" / "pilkada-2024"
+    e.rename(renamed)
+    assert workspace_origin(renamed, home) == first
+
+
+def test_a_copy_beside_its_original_gets_its_own_origin(tmp_path: Path) -> None:
+    """Copied for another office (or a second folder) while the original is still there: two
+    copies, two origins, however often either is opened or moved."""
+    home = tmp_path / "home"
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    first = workspace_origin(a, home)
+    shutil.copytree(a, b)
+    second = workspace_origin(b, home)
+    assert second != first
+    assert workspace_origin(a, home) == first and workspace_origin(b, home) == second
+    c = tmp_path / "c"
+    b.rename(c)  # the copy moved: keeps its own origin
+    assert workspace_origin(c, home) == second
+
+
+def test_a_copy_made_while_the_original_was_away_never_shares_its_origin(
+        tmp_path: Path) -> None:
+    """Copied from a flash drive that was then unplugged: from here that looks like a move,
+    so the copy keeps the origin. When the flash drive comes back, the folder left on it
+    gets a new origin: the two never append to the same file."""
+    home = tmp_path / "home"
+    flash, pc = tmp_path / "E" / "pilkada", tmp_path / "D" / "pilkada"
+    flash.mkdir(parents=True)
+    first = workspace_origin(flash, home)
+    shutil.copytree(flash, pc)
+    away = tmp_path / "E-unplugged"
+    flash.parent.rename(away)
+    assert workspace_origin(pc, home) == first
+    away.rename(flash.parent)  # plugged in again at E:
+    again = workspace_origin(flash, home)
+    assert again != first
+    assert workspace_origin(pc, home) == first and workspace_origin(flash, home) == again
+    assert current_origin(flash, home) == again
+
+
+def test_a_folder_opened_on_another_pc_gets_its_own_origin(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From another PC the old place cannot be looked at: a copy, as before."""
+    import socket
+
+    home = tmp_path / "home"
+    a = tmp_path / "a"
+    a.mkdir()
+    first = workspace_origin(a, home)
+    b = tmp_path / "b"
+    a.rename(b)
+    monkeypatch.setattr(socket, "gethostname", lambda: "pc-lain")
+    assert workspace_origin(b, home) != first
+
+
+def test_recording_after_a_move_appends_to_the_same_file(
+        mini_ws: Path, mini_cycle: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """Through the CLI: recorded, the workspace moved (another mount path), recorded again:
+    one record file, its own operator name kept, `undo --last` still reaches the first."""
+    assert cli("done", "16.71", "nphd-kpu").exit_code == 0
+    moved = tmp_path / "other-mount" / "ws"
+    moved.parent.mkdir()
+    mini_ws.rename(moved)
+    mini_cycle.rename(moved.parent / mini_cycle.name)  # the cycle folder it names moved too
+    monkeypatch.chdir(moved)
+    assert cli("done", "16.71", "gudang").exit_code == 0
+    files = list((moved / "records" / "16.71").glob("*.jsonl"))
+    assert len(files) == 1
+    assert [json.loads(line)["by"] for line in files[0].read_text().splitlines()] == [
+        "Rina", "Rina"]

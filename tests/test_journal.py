@@ -436,30 +436,40 @@ def test_hard_linked_record_file_is_refused(tmp_path: Path) -> None:
     assert snapshot(records) == before
 
 
-def test_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_stops_a_read_and_is_a_finding_for_verify(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that would leave a file out stops (exit 3) naming it; verify's scan lists it."""
     records = tmp_path / "records"
     j = Journal(records)
     j.append([ev("16.71")])
     j.append([ev("16.72")])
     with monkeypatch.context() as mp:
         inject(mp, "open", errno.EACCES, 1, True, only="16.72/pc-a.jsonl")
-        result = j.read()
-    assert [e.region for e in result.events] == ["16.71"]
-    assert [(p.kind, p.path) for p in result.problems] == [
+        with pytest.raises(StorageError, match=r"^records/16\.72/pc-a\.jsonl: cannot read: "
+                                               r"permission denied\. Nothing was shown"):
+            j.read()
+        scan = j.scan(unreadable_ok=True)
+    assert [e.region for e in scan.events] == ["16.71"]
+    assert [(p.kind, p.path) for p in scan.problems] == [
         ("unreadable", "records/16.72/pc-a.jsonl")]
 
 
 @POSIX_MODES
-@pytest.mark.parametrize("umask", [0o000, 0o077])
-def test_modes_do_not_depend_on_the_umask(tmp_path: Path, umask: int) -> None:
+@pytest.mark.parametrize("umask, file_mode, dir_mode", [
+    (0o022, 0o640, 0o750), (0o002, 0o660, 0o770), (0o000, 0o660, 0o770), (0o077, 0o600, 0o700)])
+def test_modes_follow_the_umask_and_never_open_to_everyone(
+        tmp_path: Path, umask: int, file_mode: int, dir_mode: int) -> None:
+    """The umask decides, as for any program's files (a group's 002 lets the group record),
+    and others never get anything, whatever it allows: record files at most 0660, folders 0770.
+    Every way a record file is made: append, a torn tail set aside, repair's rewrite and its
+    rejected lines."""
     records = tmp_path / "ws" / "records"
     old = os.umask(umask)
     try:
         j = Journal(records)
         j.append([ev("16.71")])
         path = records / "16.71" / "pc-a.jsonl"
-        assert stat.S_IMODE(path.stat().st_mode) == 0o640  # as created by append
+        assert stat.S_IMODE(path.stat().st_mode) == file_mode  # as created by append
         with path.open("ab") as f:
             f.write(b'{"torn')
         j.append([ev("16.71")])
@@ -472,10 +482,10 @@ def test_modes_do_not_depend_on_the_umask(tmp_path: Path, umask: int) -> None:
     def mode(p: Path) -> int:
         return stat.S_IMODE(p.stat().st_mode)
 
-    assert {mode(p) for p in (records, records / "16.71", records / ".local")} == {0o750}
+    assert {mode(p) for p in (records, records / "16.71", records / ".local")} == {dir_mode}
     files = [path, *records.glob("16.71/*.torn-*"), *records.glob("16.71/*.rejected.jsonl")]
     # path was rewritten by repair: temp file + replace keeps the mode too
-    assert len(files) == 3 and {mode(p) for p in files} == {0o640}
+    assert len(files) == 3 and {mode(p) for p in files} == {file_mode}
 
 
 # --- verify and repair ------------------------------------------------------------------------

@@ -282,14 +282,15 @@ def test_messages_before_and_about_the_config_speak_the_workspace_language(
 
 
 def test_every_test_named_in_the_reliability_page_exists() -> None:
-    """docs/reliability.md proves each promise by a test name: a renamed or deleted test must not
-    leave a promise pointing at nothing."""
+    """docs/reliability.md (and docs/sharing.md) proves each promise by a test name: a renamed
+    or deleted test must not leave a promise pointing at nothing."""
     import ast
     import re
 
     from conftest import REPO
 
-    text = (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")
+    text = "\n".join((REPO / "docs" / page).read_text(encoding="utf-8")
+                     for page in ("reliability.md", "sharing.md"))
     names: dict[str, set[str]] = {}
     for row in (line for line in text.splitlines() if line.startswith("| ")):
         current = None

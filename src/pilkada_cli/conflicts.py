@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pilkada_cli.events import ORIGIN_RE, Event, order_key
 from pilkada_cli.instant import Instant
-from pilkada_cli.safefile import open_nofollow, write_fully
+from pilkada_cli.safefile import FILE_MODE, make_dir, mode_in, open_nofollow, set_mode, write_fully
 from pilkada_cli.trust import seen_line
 
 if TYPE_CHECKING:
@@ -211,9 +211,15 @@ def note_received(records: Path, origin: str, events: Iterable[Event], now: Inst
 
 def append_lines(path: Path, lines: list[bytes]) -> None:
     """Append whole lines (fsynced), after a newline if the file lacks its last one."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-    fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    if not path.parent.is_dir():
+        path.parent.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(path.parent)
+    new = not os.path.lexists(path)
+    wanted = mode_in(path.parent)
+    fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, wanted or FILE_MODE)
     try:
+        if new:
+            set_mode(fd, wanted, path)
         size = os.fstat(fd).st_size
         data = b"".join(lines)
         if size:

@@ -4,8 +4,19 @@ A copy of a workspace is one folder on one PC. Its origin id (origin.py) is kept
 own local state, ``<workspace>/.pilkada/copies/<key>/origin`` (``.pilkada/`` is never synced),
 where ``key`` is derived from the PC's name and the folder's absolute path: a clone, a second
 folder, or a folder copied to a flash drive and opened elsewhere (with its ``.pilkada/``) gets
-a key of its own, hence a fresh origin. Moving a folder also starts a new origin, which costs
-nothing but new record file names.
+a key of its own, hence a fresh origin.
+
+A folder that was *moved* keeps its origin: renamed, moved on its drive, or its flash drive
+given another drive letter or mount path. ``.pilkada/copy`` names the key the folder was last
+opened under, and ``copies/<key>/where`` that key's PC and path, so a folder opened at a new
+path knows where it was before. It is the same copy, not a second one, when (1) it was last
+opened on this PC, and (2) that place no longer holds it (gone, or holding another copy), and
+(3) no other folder on this PC holds that origin now: ``<PILKADA_HOME>/origins/<origin>`` names
+the folder each origin of this PC was last opened in. A copy made beside its original (both
+there) gets a new origin, as does a folder opened on another PC (the old place cannot be seen
+from there). A folder left behind by a copy that took its origin over (a copy made while the
+original's drive was unplugged) gets a new origin when it is opened again, so the two never
+append to the same file. docs/sharing.md, "Copies of a workspace".
 
 Before this, the origin was per user (``<PILKADA_HOME>/origin``). The first copy to write after
 the upgrade that already holds records of that origin keeps it (so `undo --last` still reaches
@@ -16,19 +27,29 @@ gets a new one. A new copy notes the records its folder already holds as seen (c
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 from pathlib import Path
 
-from pilkada_cli.origin import ORIGIN_FILE, is_origin, load_origin
+from pilkada_cli.origin import ORIGIN_FILE, is_origin, load_origin, new_origin
 
 LEGACY_MARK = "origin.kept-by"
 OPERATOR_FILE = "operator"  # this copy's own operator name, beside its origin id
+MARK = "copy"  # .pilkada/copy: the key this folder was last opened under
+WHERE = "where"  # .pilkada/copies/<key>/where: that key's PC and path
+CLAIMS = "origins"  # <PILKADA_HOME>/origins/<origin>: the folder of this PC that holds it
+_KEY = re.compile(r"[0-9a-f]{16}")  # a copy key (read back from files: never a path)
+
+
+def _place(root: Path) -> tuple[str, str]:
+    """This PC's name and the folder's absolute path."""
+    return socket.gethostname(), str(Path(root).resolve())
 
 
 def copy_key(root: Path) -> str:
     """16 hex chars naming this copy: the PC's name and the folder's absolute path."""
-    where = f"{socket.gethostname()}\0{Path(root).resolve()}"
-    return hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    host, path = _place(root)
+    return hashlib.sha256(f"{host}\0{path}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def copy_dir(root: Path) -> Path:
@@ -37,31 +58,150 @@ def copy_dir(root: Path) -> Path:
 
 
 def workspace_origin(root: Path, home: Path) -> str:
-    """The origin id of the workspace copy at ``root`` (created on first use); StorageError if
-    it cannot be read or created."""
-    state = copy_dir(root)
-    if (state / ORIGIN_FILE).exists():
-        return load_origin(state)
-    _keep_legacy(state, root, home)
-    origin = load_origin(state)
-    _note_what_it_holds(root / "records", origin)
+    """The origin id of the workspace copy at ``root`` (created on first use, or taken over
+    from where this folder was before it was moved); StorageError if it cannot be read or
+    created."""
+    root = Path(root)
+    key = copy_key(root)
+    state = root / ".pilkada" / "copies" / key
+    found, moved = _resolve(root, key, home)
+    if found is not None:
+        origin = found
+        if moved:  # the same copy, at another path
+            _adopt(root, key, origin)
+    else:  # a new copy (or one left behind): a new origin
+        if (state / ORIGIN_FILE).exists():  # its origin went with a copy: never two writers
+            origin = new_origin()
+            try:
+                _replace(state / ORIGIN_FILE, origin)
+            except OSError as e:
+                from pilkada_cli.errors import StorageError, os_reason
+                from pilkada_cli.i18n import _
+
+                raise StorageError(_("cannot create origin id file {path}: {reason}").format(
+                    path=state / ORIGIN_FILE, reason=os_reason(e))) from e
+        else:
+            _keep_legacy(state, root, home)
+            origin = load_origin(state)
+        _note_what_it_holds(root / "records", origin)
+    _settle(root, key, origin, home)
     return origin
 
 
-def current_origin(root: Path) -> str | None:
-    """The origin id of the workspace copy at ``root`` if it has one yet (never made here: a
-    command that only reads, or judges a bundle it may refuse, must not start one)."""
-    state = copy_dir(root)
-    return load_origin(state) if (state / ORIGIN_FILE).exists() else None
+def current_origin(root: Path, home: Path | None = None) -> str | None:
+    """The origin id of the workspace copy at ``root`` if it has one yet, or would take over
+    one as a moved folder (nothing is made or written here: a command that only reads, or
+    judges a bundle it may refuse, must not start one)."""
+    if home is None:
+        from pilkada_cli.workspace import user_home
+
+        home = user_home()
+    return _resolve(Path(root), copy_key(root), home)[0]
+
+
+def _resolve(root: Path, key: str, home: Path) -> tuple[str | None, bool]:
+    """The origin the folder at ``root`` writes under, and whether it comes from where the
+    folder was before (True: moved here); (None, False) when it needs a new one."""
+    state = root / ".pilkada" / "copies" / key
+    if (state / ORIGIN_FILE).exists():
+        own = load_origin(state)
+        return (None, False) if _held_elsewhere(own, key, home) else (own, False)
+    before = _text(root / ".pilkada" / MARK)
+    if before is None or before == key or not _KEY.fullmatch(before):
+        return None, False
+    old = root / ".pilkada" / "copies" / before
+    origin = _text(old / ORIGIN_FILE)
+    where = (_text(old / WHERE) or "").split("\n")
+    if origin is None or not is_origin(origin) or len(where) != 2:
+        return None, False
+    host, path = where
+    if host != socket.gethostname() or _holds(path, before, origin):
+        return None, False  # another PC (its old place cannot be seen), or a copy beside it
+    if _held_elsewhere(origin, before, home):
+        return None, False
+    return origin, True
+
+
+def _holds(path: str, key: str, origin: str) -> bool:
+    """Whether the folder at ``path`` of this PC is the copy ``key`` writing under ``origin``:
+    its state says so, and it was last opened as that copy."""
+    state = Path(path) / ".pilkada"
+    return (_text(state / "copies" / key / ORIGIN_FILE) == origin
+            and _text(state / MARK) == key)
+
+
+def _held_elsewhere(origin: str, key: str, home: Path) -> bool:
+    """Whether another folder of this PC holds ``origin`` now: the one this PC last opened it
+    in is not ``key``'s and still holds it (a copy took it over from this folder)."""
+    claim = (_text(home / CLAIMS / origin) or "").split("\n")
+    if (len(claim) != 3 or claim[0] != socket.gethostname() or claim[1] == key
+            or not _KEY.fullmatch(claim[1])):
+        return False
+    return _holds(claim[2], claim[1], origin)
+
+
+def _adopt(root: Path, key: str, origin: str) -> None:
+    """Keep ``origin`` (and the operator name) under this folder's new key."""
+    from pilkada_cli.errors import StorageError, os_reason
+    from pilkada_cli.i18n import _
+    from pilkada_cli.safefile import publish
+
+    before = _text(root / ".pilkada" / MARK)
+    state = root / ".pilkada" / "copies" / key
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        operator = _text(root / ".pilkada" / "copies" / str(before) / OPERATOR_FILE)
+        if operator and not (state / OPERATOR_FILE).exists():
+            publish(state / OPERATOR_FILE, (operator + "\n").encode("utf-8"))
+        publish(state / ORIGIN_FILE, (origin + "\n").encode("ascii"))
+    except OSError as e:
+        raise StorageError(_("cannot create origin id file {path}: {reason}").format(
+            path=state / ORIGIN_FILE, reason=os_reason(e))) from e
+
+
+def _settle(root: Path, key: str, origin: str, home: Path) -> None:
+    """Note where this copy is: its PC and path, that the folder was last opened as this copy,
+    and (in the user's data folder) that this folder holds ``origin`` on this PC. Best effort:
+    without them a later move starts a new origin, as a copy does."""
+    import contextlib
+
+    host, path = _place(root)
+    state = root / ".pilkada"
+    with contextlib.suppress(OSError):
+        if _text(state / "copies" / key / WHERE) != f"{host}\n{path}":
+            _replace(state / "copies" / key / WHERE, f"{host}\n{path}")
+        if _text(state / MARK) != key:
+            _replace(state / MARK, key)
+        if _text(home / CLAIMS / origin) != f"{host}\n{key}\n{path}":
+            (home / CLAIMS).mkdir(parents=True, exist_ok=True)
+            _replace(home / CLAIMS / origin, f"{host}\n{key}\n{path}")
+
+
+def _text(path: Path) -> str | None:
+    """A small state file's text, stripped; None if it is missing or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _replace(path: Path, text: str) -> None:
+    from pilkada_cli.safefile import replace_atomic
+
+    replace_atomic(path, (text + "\n").encode("utf-8"))
 
 
 def copy_operator(root: Path) -> str | None:
     """The operator name this copy was given (`init --operator`), or None: then the shared
     ``operator:`` of pilkada.yaml is only a fallback. Kept beside the origin id, never in the
-    shared file, so one office's name is never put on another office's records."""
+    shared file, so one office's name is never put on another office's records. A folder
+    moved here has the name it had where it was (workspace_origin keeps it under the new key)."""
     try:
         text = (copy_dir(root) / OPERATOR_FILE).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
+        if not (copy_dir(root) / ORIGIN_FILE).exists() and current_origin(root) is not None:
+            before = _text(Path(root) / ".pilkada" / MARK)  # moved here: the same copy's name
+            return _text(Path(root) / ".pilkada" / "copies" / str(before) / OPERATOR_FILE)
         return None
     except (OSError, UnicodeDecodeError) as e:
         from pilkada_cli.errors import StorageError, os_reason

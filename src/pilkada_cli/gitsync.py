@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pilkada_cli.errors import InputError, StorageError
 from pilkada_cli.i18n import _
+from pilkada_cli.safefile import make_dirs
 
 if TYPE_CHECKING:
     from pilkada_cli.syncguard import Change, Commit
@@ -832,7 +833,7 @@ class DulwichGit:
                 with contextlib.suppress(KeyError):
                     del index[path]
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)  # (a shared folder's modes: safefile.mode_in)
             _write_replace(target, self.repo[entry[1]].data)
             index[path] = index_entry_from_stat(os.lstat(target), entry[1], mode=entry[0])
         index.write()

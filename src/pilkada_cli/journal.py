@@ -60,19 +60,21 @@ from pilkada_cli.recordfile import (
     complete_object,
     merge,
     parse_file,
+    refuse_unreadable,
 )
 from pilkada_cli.recordlist import Folders, list_files, region_folders
 from pilkada_cli.safefile import (
     FILE_MODE,
-    POSIX,
     Refused,
     check_regular,
     create_new,
     fsync_dir,
     make_dir,
+    mode_in,
     open_nofollow,
     read_at,
     refuse_link,
+    set_mode,
     write_fully,
 )
 
@@ -106,10 +108,13 @@ def file_lock(path: str) -> FileLock:
     filelock is imported here: reading records never locks, so it need not pay for it."""
     from filelock import FileLock
 
+    # The lock file's mode as a record file's in its folder: every account of a shared folder's
+    # group must be able to open it (filelock sets it where it can).
+    mode = mode_in(os.path.dirname(path) or ".") or FILE_MODE
     try:
-        return FileLock(path, timeout=LOCK_TIMEOUT, mode=FILE_MODE, fallback_to_soft=False)
+        return FileLock(path, timeout=LOCK_TIMEOUT, mode=mode, fallback_to_soft=False)
     except TypeError:  # filelock < 4 has no soft fallback to switch off
-        return FileLock(path, timeout=LOCK_TIMEOUT, mode=FILE_MODE)
+        return FileLock(path, timeout=LOCK_TIMEOUT, mode=mode)
 
 
 def _utc_stamp() -> str:
@@ -183,10 +188,12 @@ class Journal:
 
     def scan(self, regions: Collection[str] | None = None, *, strays: bool = False,
              listing: tuple[list[RecordFile], list[Finding]] | None = None,
-             parse: ParseFn | None = None) -> Scan:
+             parse: ParseFn | None = None, unreadable_ok: bool = False) -> Scan:
         """Parse and merge the data files (of ``regions``, None = all): every event with its
         place, and every finding. ``listing`` is a ``snapshot`` already taken; ``parse`` gives
-        a file's parse (default: read it now), e.g. one a cache kept for its signature."""
+        a file's parse (default: read it now), e.g. one a cache kept for its signature. A file
+        or folder that cannot be read raises StorageError naming each (what is read would be
+        incomplete), unless ``unreadable_ok`` (``verify``: then it is a finding)."""
         files, found = listing if listing is not None else self.snapshot(regions, strays)
         if parse is None:
             memo: dict[str, str] = {}
@@ -196,15 +203,19 @@ class Journal:
 
         with gc_paused():
             parses = [parse(f) for f in files]
-            return merge(parses, found, full=regions is None)
+            scan = merge(parses, found, full=regions is None)
+        if not unreadable_ok:
+            refuse_unreadable(scan.problems)
+        return scan
 
     def read(self, regions: Collection[str] | None = None, *,
              listing: tuple[list[RecordFile], list[Finding]] | None = None,
              parse: ParseFn | None = None) -> ReadResult:
         """All good events of ``regions`` (None = all), sorted by order_key; never locks.
 
-        Raises InputError for a malformed region code, StorageError if records/ is unreadable.
-        Bad lines do not raise: they are skipped and listed in ``problems``/``warnings``.
+        Raises InputError for a malformed region code, StorageError if records/ or any record
+        file or region folder cannot be read (naming each). Bad lines do not raise: they are
+        skipped and listed in ``problems``/``warnings``.
         ``listing`` and ``parse``: as for ``scan``.
         """
         scan = self.scan(regions, listing=listing, parse=parse)
@@ -462,9 +473,13 @@ class Journal:
             if seq <= (self._load_counter(origin) or 0):
                 continue
             try:  # a cache: losing it costs one slow last_seq, so no fsync and no error
-                fd = open_nofollow(self._counter_path(origin),
-                                   os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                path = self._counter_path(origin)
+                created, wanted = not os.path.lexists(path), mode_in(path.parent)
+                fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                                   wanted or FILE_MODE)
                 try:
+                    if created:  # (the group of a shared folder may update it too)
+                        set_mode(fd, wanted, path)
                     write_fully(fd, f"seq {seq}\n".encode("ascii"))
                 finally:
                     os.close(fd)
@@ -504,8 +519,8 @@ class Journal:
 
     def _ready_for_append(self, df: RecordFile, fd: int, created: bool) -> int:
         """Check the opened file and end it with a newline; return its size before our lines."""
-        if created and POSIX:
-            os.fchmod(fd, FILE_MODE)  # mode regardless of umask
+        if created:
+            set_mode(fd, mode_in(os.path.dirname(df.path)), df.path)
         check_regular(fd)
         size = os.fstat(fd).st_size
         if size and read_at(fd, size - 1, 1) != b"\n":

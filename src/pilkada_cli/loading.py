@@ -26,6 +26,7 @@ from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
 from pilkada_cli.journal import Journal, ReadResult
 from pilkada_cli.readiness import AsOf, Readiness
+from pilkada_cli.recordfile import refuse_unreadable
 from pilkada_cli.regions import DEPTHS, Region, RegionIndex, depth_of_level
 from pilkada_cli.views import OpenPair, open_pairs
 from pilkada_cli.workspace import Workspace
@@ -176,6 +177,7 @@ def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], 
     with gc_paused():  # tens of thousands of listed files, no cycles among them
         files, listing = (listed_before(journal, cache.folder(ws)) if cache.enabled()
                           else journal.snapshot())
+    refuse_unreadable(listing)  # an unreadable region folder: its regions would show NO REPORT
     if cache.enabled():
         config = ws.config
         fold = folds.Fold(ws, journal, files, listing, cycle, cycle_key(cycle),

@@ -176,6 +176,18 @@ def parse_file(file: RecordFile, memo: dict[str, str] | None = None) -> FilePars
     return parse_bytes(file._replace(sig=signature(st)), data, memo)
 
 
+def refuse_unreadable(found: Iterable[Finding]) -> None:
+    """Stop a reading command (StorageError, exit 3) when a record file or a region folder
+    could not be read, naming each: what it holds would be missing from whatever is shown (a
+    region as NO REPORT, an export without its events). ``verify`` reports them instead."""
+    bad = [str(f) for f in found if f.kind == "unreadable"]
+    if bad:
+        raise StorageError(_("{places}. Nothing was shown, written or changed: what cannot be "
+                             "read would be missing from it. Check the file's owner and "
+                             "permissions (or the disk); `pilkada verify` lists every record "
+                             "file it cannot read.").format(places="; ".join(bad)))
+
+
 def unreadable(file: RecordFile, exc: OSError) -> FileParse:
     """The parse of a file that could not be read: one finding, no events."""
     return FileParse(file._replace(sig=None), [], array("q"), [

@@ -99,9 +99,10 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
             except FileNotFoundError:
                 continue
             except OSError as e:
-                found.append(finding(f"{label}/{region}", None,
-                                     "symlink" if isinstance(e, Refused) else "unreadable",
-                                     f"{label}/{region} {read_reason(e)}"))
+                found.append(finding(f"{label}/{region}", None, "symlink", str(e))
+                             if isinstance(e, Refused) else finding(
+                    f"{label}/{region}", None, "unreadable",
+                    _("cannot read: {reason}").format(reason=read_reason(e))))
                 continue
             at, seen_as, rel = folder + sep, f"{label}/{region}/", region + sep
             for name in names:

@@ -9,7 +9,10 @@ the origin id (origin.py). The rules (docs/reliability.md §1.1):
 - write fully: ``os.write`` may write less than asked, so every write is a loop;
 - durable means fsynced: the file, and the folder when an entry in it was created or renamed;
 - a whole-file output is never half-visible: a temporary file in the same folder, fsync,
-  ``os.replace`` (retried on Windows, where Excel or an antivirus may hold the old file).
+  ``os.replace`` (retried on Windows, where Excel or an antivirus may hold the old file);
+- a new file or folder gets the mode the umask gives (never more than asked: records never go
+  to everyone), and in a folder shared by a group what that group needs (``mode_in``); a
+  chmod the drive refuses (FAT through FUSE) is noted, never an error (``take_unset``).
 
 Everything raises ``OSError`` (``Refused`` for an unsafe file or folder, with the reason as its
 message); callers say what it meant for the user (``errors.os_reason``).
@@ -28,8 +31,12 @@ from typing import BinaryIO
 
 from pilkada_cli.i18n import _
 
-FILE_MODE = 0o640  # record files: readable by the office's group, never by everyone
-DIR_MODE = 0o750
+# The most a record file or folder is given: its owner and the office's group, never everyone.
+# Less where the umask says so; in a shared folder the group keeps what the folder gives it
+# (``mode_in``). docs/reliability.md, "Shared folders and flash drives".
+FILE_MODE = 0o660
+DIR_MODE = 0o770
+_GROUP = 0o070
 POSIX = os.name == "posix"
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_BINARY = getattr(os, "O_BINARY", 0)
@@ -93,18 +100,78 @@ def check_regular(fd: int) -> None:
         raise Refused(_("has several hard links; refusing to write through them"))
 
 
+# --- modes ----------------------------------------------------------------------------------
+
+_unset: list[str] = []  # where a mode could not be set (a FAT drive through FUSE, some shares)
+
+
+def umask() -> int:
+    """This process's umask. POSIX reads it only by setting it: set back at once, and set
+    meanwhile to the most private one, so a file another thread creates in between is never
+    more open than asked. Read when a file is created, not kept: it may change."""
+    old = os.umask(0o077)
+    os.umask(old)
+    return old
+
+
+def mode_in(folder: Path | str, mode: int = FILE_MODE) -> int:
+    """The mode a new file (``mode`` its most, e.g. FILE_MODE) or folder (DIR_MODE) in
+    ``folder`` is given: ``mode`` less the umask, as any program's files, except that in a
+    shared folder (setgid and writable by its group: set up for a group of accounts) the group
+    keeps what ``mode`` gives it whatever this account's umask, so every account of the group
+    can read and record; and a new folder in a setgid folder stays setgid (its files keep the
+    folder's group). 0 where there are no POSIX modes."""
+    if not POSIX:
+        return 0
+    wanted = mode & ~umask()
+    try:
+        parent = os.stat(folder).st_mode
+    except OSError:
+        return wanted  # (creating in it will say what is wrong)
+    if parent & stat.S_ISGID and parent & stat.S_IWGRP:
+        wanted |= mode & _GROUP
+    if parent & stat.S_ISGID and mode & stat.S_IXUSR:
+        wanted |= stat.S_ISGID
+    return wanted
+
+
+def set_mode(target: int | Path | str, mode: int, where: Path | str) -> None:
+    """Give an open file (fd) or a path ``mode`` where it has another one: best effort. A file
+    system that cannot (FAT or exFAT through FUSE, some network shares: EPERM, ENOTSUP) still
+    keeps the file; ``where`` is noted for ``take_unset`` (the command says it once)."""
+    if not POSIX:
+        return
+    try:
+        now = os.fstat(target) if isinstance(target, int) else os.stat(target)
+        if stat.S_IMODE(now.st_mode) == mode:
+            return
+        if isinstance(target, int):
+            os.fchmod(target, mode)
+        else:
+            os.chmod(target, mode)
+    except OSError:
+        _unset.append(os.fspath(where))
+
+
+def take_unset() -> list[str]:
+    """Where a mode could not be set since the last call (and forget them)."""
+    out = list(_unset)
+    _unset.clear()
+    return out
+
+
 def make_dir(path: Path, mode: int = DIR_MODE) -> bool:
-    """Create ``path`` with ``mode`` (whatever the umask) unless it is a real folder already;
-    True if created. Refuses a link or a file in its place."""
+    """Create ``path`` (``mode_in`` its folder) unless it is a real folder already; True if
+    created. Refuses a link or a file in its place."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
+        wanted = mode_in(path.parent, mode)
         try:
-            os.mkdir(path, mode)
+            os.mkdir(path, wanted or mode)
         except FileExistsError:  # a concurrent writer made it
             return make_dir(path, mode)
-        if POSIX:
-            os.chmod(path, mode)
+        set_mode(path, wanted, path)
         fsync_dir(path.parent)
         return True
     if is_link(st):
@@ -113,6 +180,17 @@ def make_dir(path: Path, mode: int = DIR_MODE) -> bool:
     if not stat.S_ISDIR(st.st_mode):
         raise Refused(_("{name} is not a folder").format(name=path.name))
     return False
+
+
+def make_dirs(path: Path, mode: int = DIR_MODE) -> None:
+    """``make_dir`` of ``path`` and of every missing folder above it (so each new one gets the
+    modes its folder gives: a region folder a sync brings into a shared workspace too)."""
+    missing: list[Path] = []
+    while not os.path.lexists(path) and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        make_dir(folder, mode)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -243,8 +321,8 @@ def replace_atomic(path: Path, data: bytes | Callable[[BinaryIO], None], *,
                 write_fully(fd, data)
             if durable:
                 os.fsync(fd)
-            if mode is not None and POSIX:
-                os.fchmod(fd, mode)  # temporary() makes 0600
+            if mode is not None:
+                set_mode(fd, mode_in(path.parent, mode), path)  # temporary() makes 0600
         finally:
             os.close(fd)
         replace(tmp, path)
@@ -263,10 +341,11 @@ def append_durably(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     """Append ``data`` to ``path`` (created with ``mode`` if missing; never through a link, never
     to a file with several names) and fsync it, and its folder when it was created."""
     created = refuse_link(path)
-    fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+    wanted = mode_in(path.parent, mode)
+    fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, wanted or mode)
     try:
-        if created and POSIX:
-            os.fchmod(fd, mode)
+        if created:
+            set_mode(fd, wanted, path)
         check_regular(fd)
         write_fully(fd, data)
         os.fsync(fd)
@@ -278,10 +357,10 @@ def append_durably(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
 
 def create_new(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     """Create ``path`` with ``data``, durably; FileExistsError if anything is there already."""
-    fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    wanted = mode_in(path.parent, mode)
+    fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, wanted or mode)
     try:
-        if POSIX:
-            os.fchmod(fd, mode)
+        set_mode(fd, wanted, path)
         write_fully(fd, data)
         os.fsync(fd)
     finally:
@@ -297,8 +376,7 @@ def publish(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
         try:
             write_fully(fd, data)
             os.fsync(fd)
-            if POSIX:
-                os.fchmod(fd, mode)
+            set_mode(fd, mode_in(path.parent, mode), path)
         finally:
             os.close(fd)
         try:

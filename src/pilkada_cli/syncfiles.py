@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pilkada_cli.errors import StorageError, os_reason
 from pilkada_cli.i18n import _
-from pilkada_cli.safefile import FILE_MODE, replace_atomic
+from pilkada_cli.safefile import FILE_MODE, make_dirs, replace_atomic
 
 RESTORED = Path(".pilkada") / "restored"
 
@@ -41,7 +41,7 @@ def restore(root: Path, files: dict[str, bytes]) -> Path:
                 replace_atomic(copy, current, mode=FILE_MODE)
         for path, data in sorted(files.items()):
             target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)
             replace_atomic(target, data, mode=FILE_MODE)
     except OSError as e:
         raise StorageError(_("cannot put back {path}: {reason}").format(

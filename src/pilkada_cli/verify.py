@@ -101,7 +101,7 @@ def _scan(journal: Journal, strays: bool = False) -> Scan:
     """``journal.scan`` of every file within the size limit; each file above it a finding."""
     files, listed = journal.snapshot(strays=strays)
     files, big = oversized(files)
-    return journal.scan(strays=strays, listing=(files, listed + big))
+    return journal.scan(strays=strays, listing=(files, listed + big), unreadable_ok=True)
 
 
 def _check_sequences(scan: Scan, now: datetime) -> list[Finding]:

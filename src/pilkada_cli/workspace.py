@@ -20,6 +20,7 @@ from pilkada_cli.errors import InputError, Problem, StorageError, ValidationErro
 from pilkada_cli.fields import Checker, parse_iso_date
 from pilkada_cli.i18n import LANGUAGES, _
 from pilkada_cli.regions import CODE_RE, DEPTHS, NATION_CODE, RegionIndex, depth_of_level, within
+from pilkada_cli.safefile import make_dir
 from pilkada_cli.yamlload import Document, load_bytes, load_file
 
 if TYPE_CHECKING:
@@ -337,8 +338,10 @@ def init_workspace(folder: Path, config: Config) -> Path:
         raise InputError(_("{path} already exists; not overwriting a workspace").format(
             path=path))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / RECORDS_DIR).mkdir(mode=0o750, exist_ok=True)
+        if not folder.is_dir():  # (the modes a shared folder gives: safefile.mode_in)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(folder)
+        make_dir(folder / RECORDS_DIR)
         _write_new(folder / ".gitignore", GITIGNORE)
         _write_new(folder / ".gitattributes", GITATTRIBUTES)
         with path.open("x", encoding="utf-8", newline="\n") as fh:

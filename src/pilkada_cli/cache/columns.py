@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.listing import signed_like
 from pilkada_cli.events import STATUSES
+from pilkada_cli.i18n import _
 from pilkada_cli.recordfile import (
     FileParse,
     Finding,
@@ -32,6 +33,7 @@ from pilkada_cli.recordfile import (
     incomplete_batches,
     parse_bytes,
     read_record,
+    refuse_unreadable,
     unreadable,
 )
 
@@ -161,6 +163,22 @@ def read_columns(file: RecordFile) -> FileColumns:
                       data)
 
 
+def refuse_unread(files: Sequence[RecordFile]) -> None:
+    """Stop (StorageError naming each, recordfile.refuse_unreadable) when ``files``, whose
+    columns say they could not be read, still cannot: read again for the reason, which the
+    columns do not keep. One readable by now changed meanwhile: this run stops all the same."""
+    found: list[Finding] = []
+    for f in files:
+        try:
+            read_record(f)
+        except OSError as e:
+            found += unreadable(f, e).findings
+        else:
+            found.append(Finding(f.shown, None, "unreadable", _(
+                "could not be read a moment ago; run the command again")))
+    refuse_unreadable(found)
+
+
 def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
     """The file's columns from ``prev`` (its columns as read before) and only the lines added
     since, where the file only grew: the bytes ``prev`` was read from are still its start (their
@@ -259,6 +277,7 @@ def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | No
             kept[info.shown] = cols
     todo = [info for info in files if info.shown not in kept]
     read = dict(zip((info.shown for info in todo), _read_all(journal, todo), strict=True))
+    refuse_unread([info for info in todo if read[info.shown].sig is None])
     changed: set[str] = set()
     out: list[FileColumns] = []
     for info in files:

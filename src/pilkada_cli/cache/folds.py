@@ -194,7 +194,7 @@ class Fold:
         """A record file's columns, read now (once per run)."""
         found = self.cols.get(f.shown)
         if found is None:
-            from pilkada_cli.cache.columns import extended, read_columns
+            from pilkada_cli.cache.columns import extended, read_columns, refuse_unread
 
             info = self.journal.record_file(f.region, f.origin)._replace(sig=f.sig)
             prev = self.hot.get(f.shown)
@@ -204,6 +204,8 @@ class Fold:
             found = extended(prev, info) if prev is not None else None
             if found is None:
                 found = read_columns(info)
+                if found.sig is None:
+                    refuse_unread([info])
             elif prev is not None and prev.sig is not None:  # its first events as prev's
                 self.grown[f.shown] = (prev.sig, prev.digest, len(prev), len(prev.batches))
             self.cols[f.shown] = found

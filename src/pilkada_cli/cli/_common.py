@@ -202,6 +202,17 @@ class Session:
                 n=len(pairs), pairs=shown + (" …" if len(pairs) > 3 else "")), "bold yellow")
         return r
 
+    def skipped(self) -> list[dict[str, Any]]:
+        """What the last ``readiness`` left out, for ``status --format json``: each damaged
+        line (or file) with its place and why, as ``pilkada verify`` names it. Read again only
+        when something was left out (a file that cannot be read stops the command instead)."""
+        if not self.record_problems:
+            return []
+        from pilkada_cli.loading import events
+
+        return [{"path": f.path, "line": f.line, "kind": f.kind, "reason": f.message}
+                for f in events(self.workspace()).problems]
+
     def due_pairs(self, r: Readiness, root: str) -> Mapping[str, Sequence[OpenPair]]:
         """What ``due`` lists of each region of ``root``'s subtree that reported something
         (kept per region in the derived cache)."""
@@ -281,6 +292,20 @@ class Session:
             self.say(_("Warning: the derived cache (.pilkada/cache) was damaged; what was "
                        "damaged was rebuilt from the record files."), "bold yellow")
 
+    def note_modes(self) -> None:
+        """One line at the end of a run that could not set a file's or folder's mode (a FAT or
+        exFAT drive through FUSE, some shares): what was written is kept, only its mode is
+        what that file system gives."""
+        safefile = sys.modules.get("pilkada_cli.safefile")
+        unset = safefile.take_unset() if safefile is not None else []
+        if unset:
+            where = Path(unset[0])
+            if self._workspace is not None and where.is_relative_to(self._workspace.root):
+                where = self._workspace.root  # the drive it is on, as the user knows it
+            self.say(_("Note: this drive does not keep file permissions ({path}); what was "
+                       "written is kept, with the permissions the drive gives.").format(
+                path=where), "yellow")
+
     def check_stage(self, stage: str) -> str:
         """The id of the stage named by number, id or short name; an input error listing the
         stages otherwise."""
@@ -354,6 +379,7 @@ def handled(func: F) -> F:
             out_of_memory()
         finally:
             session.note_cache()
+            session.note_modes()
 
     return wrapper  # type: ignore[return-value]
 

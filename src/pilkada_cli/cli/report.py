@@ -127,7 +127,7 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
     return build_report(
         r, target=target, title=title, generated_by=who, generated_at=_now(),
         sample=ws.config.sample, depth=depth_of_level(depth) if depth else None,
-        before=before, since=start, record_problems=s.record_problems,
+        before=before, since=start, record_problems=s.record_problems, skipped=s.skipped(),
         appendix=appendix or "open", appendix_given=appendix is not None)
 
 

@@ -85,7 +85,7 @@ def status(
     if region is None or (r.children(target.code) and depth is not None):
         ov = views.overview(r, stage, depth, root=target)
         show(s, chosen, lambda: screens.overview_screen(ov, sample, space.width),
-             lambda: views.overview_json(ov),
+             lambda: {**views.overview_json(ov), "skipped": s.skipped()},
              lambda: table.to_csv(*screens.overview_csv_rows(ov)))
     else:
         dt = views.detail(r, target.code, stage)
@@ -93,7 +93,8 @@ def status(
         show(s, chosen, lambda: screens.detail_screen(
             dt, views.needs_action(r, s.due_pairs(r, target.code), s.offices, target.code,
                                    stage), sample, space.width, space.rows, show_all),
-             lambda: views.detail_json(dt), lambda: screens.detail_csv(dt))
+             lambda: {**views.detail_json(dt), "skipped": s.skipped()},
+             lambda: screens.detail_csv(dt))
     if r.no_report(target.code):
         _no_records(s, chosen, target)
     tripped = check_gates(ov, fail_under, conditions)

@@ -161,15 +161,17 @@ class Report:
 def build_report(r: Readiness, *, target: Region | None, title: str | None, generated_by: str,
                  generated_at: datetime, sample: bool = False, depth: int | None = None,
                  before: Readiness | None = None, since: date | None = None,
-                 record_problems: int = 0, appendix: str = "open",
-                 appendix_given: bool = False) -> Report:
+                 record_problems: int = 0, skipped: Sequence[Mapping[str, Any]] = (),
+                 appendix: str = "open", appendix_given: bool = False) -> Report:
     """The report of ``target`` (None: the workspace root, as `status` without REGION),
     listing regions down to ``depth`` (a region depth; None: the region and its children).
     ``before``/``since``: the readiness at the end of the day before ``since``, for changes.
-    ``appendix``: which items the documents list per region (APPENDIX_MODES)."""
+    ``appendix``: which items the documents list per region (APPENDIX_MODES). ``skipped``: the
+    damaged lines the records had, as `status --format json` lists them (Session.skipped)."""
     region = target or r.root
     ov = overview(r, root=region)
     status = overview_json(ov) if target is None else detail_json(detail(r, region.code))
+    status["skipped"] = [dict(x) for x in skipped]  # as `status --format json`: what was left out
     limit = region.depth + 1 if depth is None else depth
     listed = [region, *(x for x in r.subtree(region.code) if x.depth <= limit)]
     columns = tuple(s for s in r.stages_of(region.code) if s.id in ov.strip)
