@@ -84,7 +84,8 @@ READ_BY: dict[str, tuple[Callable[[Office], None], tuple[tuple[str, ...], ...]]]
     "ids.pkl": (_record, ()),  # ... looks the changed file's ids up
     "ids-*.keys": (_record, ()),
     "files-*.pkl": (_drop_folds, ()),
-    "log-*.pkl": (_nothing, (LOG,)),  # a province's log keys
+    "log-*.pkl": (_nothing, (LOG,)),  # a province's catalog of log keys, its id prefixes
+    "log-*.keys": (_nothing, (LOG,)),  # its keys
     "logrules.pkl": (_nothing, (LOG,)),
     "logrules-state.pkl": (_record, (LOG,)),  # the rules brought up to date after a change
 }
@@ -147,7 +148,7 @@ def test_every_kind_is_damaged_here(office: Office) -> None:
     assert set(READ_BY) == set(_kinds())
     found = {entries.kind_of(p.name) for p in _cache(office).iterdir()}
     assert found == set(READ_BY)  # (None: a file of no declared kind)
-    assert len(_kinds()) == 14
+    assert len(_kinds()) == 15
 
 
 def _damages(data: bytes, seed: str) -> list[tuple[str, bytes]]:

@@ -405,7 +405,7 @@ def test_a_cache_that_cannot_be_written_still_gives_the_log(demo: Path, tmp_path
                                                             ) -> None:
     """Where the derived cache cannot be written (a read-only folder, a full disk), the keys
     of the run are held in memory: the same log, nothing of the log left in the cache."""
-    from pilkada_cli.cache import entries
+    from pilkada_cli.cache import entries, logkeys
 
     ws = tmp_path / "d"
     shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
@@ -416,12 +416,13 @@ def test_a_cache_that_cannot_be_written_still_gives_the_log(demo: Path, tmp_path
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(entries, "replace_atomic", full)
+    monkeypatch.setattr(logkeys, "replace_atomic", full)
     for fmt in ("csv", "json"):
         result = Runner(ws, "en")("log", "--format", fmt)
         assert result.exit_code == 0, result.output
         assert result.stdout_bytes == reference(ws, fmt=fmt).encode()
-    assert {"log-16.pkl", "logrules.pkl"} <= set(refused)
-    assert not list((ws / ".pilkada" / "cache").glob("log*.pkl"))
+    assert {"log-16.keys", "logrules.pkl"} <= set(refused)
+    assert not list((ws / ".pilkada" / "cache").glob("log*"))
 
 
 def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
@@ -442,10 +443,12 @@ def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
 
 def test_damaged_log_keys_are_never_believed(demo: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """A province's keys are a cache entry (checksummed as a whole, cache/entries.py): keys,
-    id prefixes or catalog damaged, or the entry cut short, and the next log is still the
-    records' own, said once on stderr, and the entry is rebuilt; keys that pass the entry's
-    checksum but not their own digest (a bug) stop the log with exit 3 and drop the entry."""
+    """A province's catalog and id prefixes are a cache entry (checksummed whole); its keys
+    file has a header with its own CRC, and each file's keys a digest checked before use.
+    Damaged anywhere, or cut short, the log is still the records' own (the damaged keys are
+    derived again from their record file on the spot), said once on stderr; the next run
+    writes the province's files again and says nothing. A record file that changed under the
+    catalog while the log was being written stops it (exit 3, one sentence)."""
     from pilkada_cli.cache import entries, logkeys
 
     ws = tmp_path / "d"
@@ -456,33 +459,34 @@ def test_damaged_log_keys_are_never_believed(demo: Path, tmp_path: Path,
     warning = ("Warning: the derived cache (.pilkada/cache) was damaged; what was damaged was "
                "rebuilt from the record files.\n")
     assert run("log", "--format", "csv").stdout_bytes == expected
-    path = ws / ".pilkada" / "cache" / "log-16.pkl"
-    whole = path.read_bytes()
-    for at in (len(whole) - 5, len(whole) // 2, entries.HEADER.size + 3):  # prefixes, keys,
-        data = bytearray(whole)                                        # the catalog
+    cache = ws / ".pilkada" / "cache"
+    keys, catalog = cache / "log-16.keys", cache / "log-16.pkl"
+    for path, at in ((keys, 3), (keys, 25), (keys, 45), (keys, -5), (catalog, -5),
+                     (catalog, entries.HEADER.size + 3)):  # magic, token, keys, prefixes,
+        data = bytearray(path.read_bytes())                  # the catalog
         data[at] ^= 0xFF
         path.write_bytes(bytes(data))
         result = run("log", "--format", "csv")
-        assert (result.exit_code, result.stdout_bytes) == (0, expected), at
-        assert result.stderr == warning, at
+        assert (result.exit_code, result.stdout_bytes) == (0, expected), (path.name, at)
+        assert result.stderr == warning, (path.name, at)
         again = run("log", "--format", "csv")
-        assert (again.stdout_bytes, again.stderr) == (expected, ""), at
-        whole = path.read_bytes()
-    path.write_bytes(whole[:len(whole) // 3])
+        assert (again.stdout_bytes, again.stderr) == (expected, ""), (path.name, at)
+    keys.write_bytes(keys.read_bytes()[:len(keys.read_bytes()) // 3])
     result = run("log", "--format", "csv")
     assert (result.stdout_bytes, result.stderr) == (expected, warning)
-    real = logkeys.Province.read
+    assert run("log", "--format", "csv").stderr == ""
+    data = bytearray(keys.read_bytes())
+    data[45] ^= 0xFF
+    keys.write_bytes(bytes(data))
+    real = logkeys.Province.repair
 
-    def altered(self: logkeys.Province, start: int, size: int) -> bytes:
-        data = bytearray(real(self, start, size))
-        data[3] ^= 0xFF
-        return bytes(data)
+    def changed(self: logkeys.Province, k: logkeys.FileKeys) -> bytes:
+        self.derive = None  # (as if the record file changed under the catalog)
+        return real(self, k)
 
-    monkeypatch.setattr(logkeys.Province, "read", altered)
+    monkeypatch.setattr(logkeys.Province, "repair", changed)
     result = run("log", "--format", "csv")
     assert result.exit_code == 3
-    assert result.stderr.endswith("Error: the log's derived cache was damaged (log-16.pkl); it "
-                                  "was removed: run the command again\n")
-    assert not path.exists()
-    monkeypatch.setattr(logkeys.Province, "read", real)
+    assert result.stderr.startswith("Error: the record files changed while being read (")
+    monkeypatch.setattr(logkeys.Province, "repair", real)
     assert run("log", "--format", "csv").stdout_bytes == expected  # read again

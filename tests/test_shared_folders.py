@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from conftest import RunCli
+from platforms import POSIX_MODES
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="Windows: no POSIX modes and groups")
+pytestmark = POSIX_MODES
 ROOT = os.name == "posix" and os.geteuid() == 0
 GROUP = (4242 if ROOT else os.getgid()) if os.name == "posix" else 0  # the office's group
 

@@ -26,7 +26,7 @@ from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
 from pilkada_cli.journal import Journal, ReadResult
 from pilkada_cli.readiness import AsOf, Readiness
-from pilkada_cli.recordfile import refuse_unreadable
+from pilkada_cli.recordfile import refuse_too_large, refuse_unreadable
 from pilkada_cli.regions import DEPTHS, Region, RegionIndex, depth_of_level
 from pilkada_cli.views import OpenPair, open_pairs
 from pilkada_cli.workspace import Workspace
@@ -136,6 +136,8 @@ def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
     where = cache.folder(ws)
     with gc_paused():
         files, listing = listed_before(journal, where)
+    refuse_unreadable(listing)  # an unreadable region folder: its events would be missing
+    refuse_too_large(files)
     groups = logkeys.by_province(files)
     extra = measure_key()
     lines = logstream.Lines(str(journal.root))
@@ -144,7 +146,7 @@ def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
     try:
         rules = logrules.rules(where, provinces, lambda k, rec: lines.event(k, rec), extra)
     except logkeys.Damaged as e:  # its keys are read again from the records, once
-        e.province.forget()
+        e.province.forget(damaged=True)
         lines.close()
         for p in provinces:
             p.close()
@@ -179,6 +181,7 @@ def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], 
                           else journal.snapshot())
     refuse_unreadable(listing)  # an unreadable region folder: its regions would show NO REPORT
     if cache.enabled():
+        refuse_too_large(files)
         config = ws.config
         fold = folds.Fold(ws, journal, files, listing, cycle, cycle_key(cycle),
                           lambda: scope_regions(regions(), config.region, config.depth), as_of)

@@ -129,6 +129,14 @@ def read_record(file: RecordFile) -> tuple[bytes, os.stat_result]:
         raise StorageError(too_large(file.shown, e.size)) from None
 
 
+def refuse_too_large(files: Sequence[RecordFile]) -> None:
+    """StorageError for the first of ``files`` the listing found above FILE_MAX_BYTES: a
+    reading command stops on it even where the derived cache would not read the file again."""
+    for f in files:
+        if f.sig is not None and f.sig[0] > FILE_MAX_BYTES:
+            raise StorageError(too_large(f.shown, f.sig[0]))
+
+
 def oversized(files: Sequence[RecordFile]) -> tuple[list[RecordFile], list[Finding]]:
     """``files`` without those the listing found larger than FILE_MAX_BYTES, and a finding
     for each of those (``verify`` and ``repair``, which report rather than stop)."""

@@ -20,12 +20,13 @@ What it holds, module by module:
 - ``ids.py``, ``ids.pkl`` and ``ids-<token>.keys``: every event id and batch id of the record
   files, with the version of each file it covers, so the journal's rules across files (an id in
   two files, a batch split over files) are applied to changed files only.
-- ``logkeys.py``, ``log-<province>.pkl``: per record file, its events as fixed-size keys in
-  the log's order (newest first: instants, id, where its line is, item, person, status, date,
-  batch, the widths of note and evidence), a catalog of what each file and the province hold,
-  and the province's sorted id prefixes (the keys and prefixes as the entry's raw arrays);
-  ``logrules.py``, ``logrules.pkl`` (and ``logrules-state.pkl``, what an update after a change
-  needs): the rules across files on those keys and the short ids' length, for the versions of
+- ``logkeys.py``, ``log-<province>.pkl`` and ``log-<province>.keys``: per record file, its
+  events as fixed-size keys in the log's order (newest first: instants, id, where its line is,
+  item, person, status, date, batch, the widths of note and evidence), read a window at a
+  time; a catalog of what each file and the province hold, with the province's sorted id
+  prefixes (a checksummed entry); ``logrules.py``, ``logrules.pkl`` (and
+  ``logrules-state.pkl``, what an update after a change needs): the rules across files on
+  those keys and the short ids' length, for the versions of
   the provinces' keys they were worked out from. ``pilkada log`` streams from them
   (``logstream.py``); a file whose signature changed is read again.
 - ``listing.py``, ``listing.pkl``: the record-file names of every region folder as last

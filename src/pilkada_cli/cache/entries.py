@@ -108,6 +108,12 @@ def take_damaged() -> list[str]:
     return found
 
 
+def drop(path: Path) -> None:
+    """A damaged derived file of a kind kept outside this module's format (its caller found it
+    wrong): noted (``take_damaged``) and removed."""
+    _drop(path)
+
+
 def _drop(path: Path) -> None:
     """A damaged entry: noted, and removed so that no later run reads it again (its caller
     writes a new one when it can)."""

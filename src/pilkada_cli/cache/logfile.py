@@ -292,3 +292,92 @@ def indexes(numbers: dict[str, int], names: str) -> bytes:
     if not names:
         return b""
     return array("I", [numbers[x] for x in names.split(SEP)]).tobytes()
+
+
+class FileKeys:
+    """One record file's entry in its province's catalog (a view of its columns): where its
+    keys are, and what its events hold as a whole (a filter that takes every event of the
+    file needs nothing more)."""
+
+    __slots__ = ("_c", "i", "shown", "region", "origin", "n", "start")
+
+    def __init__(self, columns: dict[str, Any], i: int) -> None:
+        self._c, self.i = columns, i
+        self.shown: str = columns["shown"][i]
+        _records, self.region, name = self.shown.rsplit("/", 2)
+        self.origin = name[:-len(".jsonl")]
+        self.n: int = columns["n"][i]  # good events (the file's own rules applied)
+        self.start: int = columns["start"][i]  # where its keys begin in the keys file
+
+    @property
+    def sig(self) -> Sig:
+        s = self._c["sig"]
+        return (s[5 * self.i], s[5 * self.i + 1], s[5 * self.i + 2], s[5 * self.i + 3],
+                s[5 * self.i + 4])
+
+    @property
+    def digest(self) -> bytes:
+        return bytes(self._c["digest"][16 * self.i:16 * self.i + 16])
+
+    @property
+    def head(self) -> bytes:
+        """Its first (newest) key."""
+        return bytes(self._c["head"][REC.size * self.i:REC.size * (self.i + 1)])
+
+    @property
+    def items(self) -> list[str]:
+        return _names(self._c["all_items"], _piece(self._c, "items", self.i))
+
+    @property
+    def bys(self) -> list[str]:
+        return _names(self._c["all_bys"], _piece(self._c, "bys", self.i))
+
+    @property
+    def batches(self) -> list[str]:
+        raw = _piece(self._c, "batches", self.i)
+        return [raw[j:j + 16].hex() for j in range(0, len(raw), 16)]
+
+    @property
+    def sizes(self) -> list[int]:
+        """The largest ``n`` named per batch."""
+        at = self._c["batches_at"]
+        return list(self._c["sizes"][at[self.i] // 16:at[self.i + 1] // 16])
+
+    @property
+    def counts(self) -> list[int]:
+        """Events per batch."""
+        at = self._c["batches_at"]
+        return list(self._c["counts"][at[self.i] // 16:at[self.i + 1] // 16])
+
+    @property
+    def problems(self) -> int:
+        n: int = self._c["problems"][self.i]
+        return n
+
+    @property
+    def days(self) -> tuple[int, int]:
+        """First and last ``at`` date (ordinals)."""
+        d = self._c["days"]
+        return d[2 * self.i], d[2 * self.i + 1]
+
+    def summary(self) -> Held:
+        """What its events hold, for the table's widths."""
+        c, i = self._c, self.i
+        w = c["widths"]
+        return Held(_piece(c, "combos", i), (w[6 * i], w[6 * i + 1], bool(w[6 * i + 2])),
+                    (w[6 * i + 3], w[6 * i + 4], bool(w[6 * i + 5])),
+                    (c["names"][2 * i], c["names"][2 * i + 1]),
+                    bytes(c["digits"][24 * i:24 * i + 24]))
+
+
+def _piece(columns: dict[str, Any], name: str, i: int) -> bytes:
+    """File ``i``'s part of a column kept as one blob (``name``) and offsets (``name_at``)."""
+    at = columns[name + "_at"]
+    return bytes(columns[name][at[i]:at[i + 1]])
+
+
+def _names(table: list[str], indexes: bytes) -> list[str]:
+    """A file's names (items, people) from their indexes into the province's ``table``."""
+    found = array("I")
+    found.frombytes(indexes)
+    return [table[j] for j in found]

@@ -1,20 +1,22 @@
 """``pilkada log`` without holding the log in memory: each record file's events as fixed-size
-keys in the log's order (newest first), kept per province in one cache entry,
-``log-<province>.pkl`` (entries.py: checksummed, written whole and durably): its pickle is the
-catalog (per record file its signature, where its keys are and what its events hold, as
-columns; and what the whole province holds), its raw arrays the keys of every file, one after
-the other (``keys``), and the province's sorted 64-bit id prefixes (``prefixes``), for the
-rules across files: logrules.py. What a key holds, and how one file's keys are read:
-logfile.py.
+keys in the log's order (newest first), kept per province in two files: ``log-<province>.pkl``,
+a cache entry (entries.py: checksummed whole, written durably) whose pickle is the catalog (per
+record file its signature, where its keys are, their digest and what its events hold, as
+columns; and what the whole province holds) and whose raw array is the province's sorted 64-bit
+id prefixes (for the rules across files: logrules.py); and ``log-<province>.keys``, the keys of
+every file one after the other, read a window at a time (a log's first line needs only the
+catalogs and each file's newest key, not every key). What a key holds, and how one file's keys
+are read: logfile.py.
 
 A province's files are read again only where their signature changed (an append, a pull, a
-repair, a file added or removed); its entry is then written again whole. The entry is
-verified whole when read (a damaged one is dropped, said once and rebuilt from the record
-files, as every cache entry); each file's keys also carry a digest, checked before they are
-used. The entry is mapped into memory where cache/listing.py says that is safe, so a run
-touches only the keys it shows. Files are read through the one record reader
-(recordfile.py), so what a file holds here is exactly what ``Journal.read`` takes from it
-alone.
+repair, a file added or removed); its two files are then written again whole. The keys file's
+header carries a CRC of itself and the token its catalog names (a crash between the two
+writes leaves a keys file of another token: rebuilt without a word); each file's keys carry a
+digest in the catalog, checked before they are used. Keys that do not check out are derived
+again from their record file on the spot (``Province.repair``), the damage said once and the
+province's files dropped, so the log is still the records' own. Files are read through the
+one record reader (recordfile.py), so what a file holds here is exactly what ``Journal.read``
+takes from it alone.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,17 +37,26 @@ from pilkada_cli.cache.logfile import (
     SEP,
     Builder,
     Built,
+    FileKeys,
     Held,
     Label,
     Measure,
+    build,
     column,
     id_prefixes,
     indexes,
+    pread,
     table,
 )
-from pilkada_cli.recordfile import RecordFile, Sig
+from pilkada_cli.errors import StorageError
+from pilkada_cli.i18n import _
+from pilkada_cli.recordfile import RecordFile
+from pilkada_cli.safefile import open_nofollow, replace_atomic
 
 KIND = entries.kind("log-*.pkl", __name__)
+KEYS = entries.kind("log-*.keys", __name__)
+_MAGIC = b"pilkada-log-keys-2\n"
+_HEAD = len(_MAGIC) + 16 + 4  # magic, token, CRC-32 of both
 _CODE = ("cache/logfile.py", "cache/logkeys.py", "cache/logrules.py", "render/text.py",
          "render/cells.py", "data/wilayah.csv")
 
@@ -52,95 +65,6 @@ def code_key(extra: tuple[object, ...] = ()) -> tuple[object, ...]:
     """What the kept keys mean depends on: the cache's code, these modules and the region
     names, and what the caller's measure depends on (``extra``)."""
     return (entries.code_key(), entries.files_key(_CODE), extra)
-
-
-class FileKeys:
-    """One record file's entry in its province's catalog (a view of its columns): where its
-    keys are, and what its events hold as a whole (a filter that takes every event of the
-    file needs nothing more)."""
-
-    __slots__ = ("_c", "i", "shown", "region", "origin", "n", "start")
-
-    def __init__(self, columns: dict[str, Any], i: int) -> None:
-        self._c, self.i = columns, i
-        self.shown: str = columns["shown"][i]
-        _records, self.region, name = self.shown.rsplit("/", 2)
-        self.origin = name[:-len(".jsonl")]
-        self.n: int = columns["n"][i]  # good events (the file's own rules applied)
-        self.start: int = columns["start"][i]  # where its keys begin in the keys file
-
-    @property
-    def sig(self) -> Sig:
-        s = self._c["sig"]
-        return (s[5 * self.i], s[5 * self.i + 1], s[5 * self.i + 2], s[5 * self.i + 3],
-                s[5 * self.i + 4])
-
-    @property
-    def digest(self) -> bytes:
-        return bytes(self._c["digest"][16 * self.i:16 * self.i + 16])
-
-    @property
-    def head(self) -> bytes:
-        """Its first (newest) key."""
-        return bytes(self._c["head"][REC.size * self.i:REC.size * (self.i + 1)])
-
-    @property
-    def items(self) -> list[str]:
-        return _names(self._c["all_items"], _piece(self._c, "items", self.i))
-
-    @property
-    def bys(self) -> list[str]:
-        return _names(self._c["all_bys"], _piece(self._c, "bys", self.i))
-
-    @property
-    def batches(self) -> list[str]:
-        raw = _piece(self._c, "batches", self.i)
-        return [raw[j:j + 16].hex() for j in range(0, len(raw), 16)]
-
-    @property
-    def sizes(self) -> list[int]:
-        """The largest ``n`` named per batch."""
-        at = self._c["batches_at"]
-        return list(self._c["sizes"][at[self.i] // 16:at[self.i + 1] // 16])
-
-    @property
-    def counts(self) -> list[int]:
-        """Events per batch."""
-        at = self._c["batches_at"]
-        return list(self._c["counts"][at[self.i] // 16:at[self.i + 1] // 16])
-
-    @property
-    def problems(self) -> int:
-        n: int = self._c["problems"][self.i]
-        return n
-
-    @property
-    def days(self) -> tuple[int, int]:
-        """First and last ``at`` date (ordinals)."""
-        d = self._c["days"]
-        return d[2 * self.i], d[2 * self.i + 1]
-
-    def summary(self) -> Held:
-        """What its events hold, for the table's widths."""
-        c, i = self._c, self.i
-        w = c["widths"]
-        return Held(_piece(c, "combos", i), (w[6 * i], w[6 * i + 1], bool(w[6 * i + 2])),
-                    (w[6 * i + 3], w[6 * i + 4], bool(w[6 * i + 5])),
-                    (c["names"][2 * i], c["names"][2 * i + 1]),
-                    bytes(c["digits"][24 * i:24 * i + 24]))
-
-
-def _piece(columns: dict[str, Any], name: str, i: int) -> bytes:
-    """File ``i``'s part of a column kept as one blob (``name``) and offsets (``name_at``)."""
-    at = columns[name + "_at"]
-    return bytes(columns[name][at[i]:at[i + 1]])
-
-
-def _names(table: list[str], indexes: bytes) -> list[str]:
-    """A file's names (items, people) from their indexes into the province's ``table``."""
-    found = array("I")
-    found.frombytes(indexes)
-    return [table[j] for j in found]
 
 
 class Damaged(OSError):
@@ -163,22 +87,30 @@ class Before(NamedTuple):
 
 class Province:
     """One province's kept keys, brought up to date with its files as listed: its catalog's
-    columns (``files``: a view of each file's entry, path order) and its keys, as views of the
-    entry read (mapped where that is safe: a run that replaces the entry meanwhile does not
-    change what this one reads)."""
+    columns (``files``: a view of each file's entry, path order), its id prefixes, and the
+    keys file, held open from the moment it was checked (a run that replaces it meanwhile
+    does not change what this one reads), or this run's keys in memory where the cache cannot
+    be written."""
 
     def __init__(self, where: Path, name: str) -> None:
         self.where, self.name = where, name
         self.columns: dict[str, Any] = {}
         self._files: list[FileKeys] | None = None
         self.problems = 0  # of files that could not be read (no keys)
-        self.token = ""  # names this version of the keys
+        self.token = ""  # names this version of the keys file
         self.before: Before | None = None  # the version replaced this run, if one was
-        self._keys: memoryview | None = None
-        self._prefixes: memoryview | None = None
+        self._fd: int | None = None
+        self._memory: bytes | None = None  # the keys, where they could not be written
+        self._prefixes: memoryview | array[int] | None = None
+        self.sources: dict[str, RecordFile] = {}  # shown -> the record file, for repair
+        self.derive: Callable[[RecordFile], tuple[Built | None, int]] | None = None
 
     @property
     def path(self) -> Path:
+        return self.where / f"log-{self.name}.keys"
+
+    @property
+    def catalog(self) -> Path:
         return self.where / f"log-{self.name}.pkl"
 
     @property
@@ -206,38 +138,85 @@ class Province:
     def count(self) -> int:
         return sum(self.columns["n"])
 
-    def take(self, columns: dict[str, Any], keys: memoryview, prefixes: memoryview) -> None:
-        """Hold this version of the province's catalog and keys."""
-        self.columns, self.token = columns, columns["token"]
-        self._keys, self._prefixes = keys, prefixes
+    def take(self, columns: dict[str, Any], prefixes: memoryview | array[int]) -> None:
+        """Hold this version of the province's catalog and id prefixes."""
+        self.columns, self.token, self._prefixes = columns, columns["token"], prefixes
         self._files = None
+
+    def open(self) -> bool:
+        """Open the keys file, if it is the version the catalog names (``token``); a header
+        that does not check out is damage (noted, the file dropped)."""
+        self.close()
+        try:
+            fd = open_nofollow(self.path)
+        except OSError:
+            return False
+        head = pread(fd, _HEAD, 0)
+        if _header(head[:-4]) != head or not head.startswith(_MAGIC):
+            os.close(fd)
+            entries.drop(self.path)
+            return False
+        if head[len(_MAGIC):-4] != bytes.fromhex(self.token):
+            os.close(fd)  # (a run stopped between writing the keys and the catalog)
+            return False
+        self._fd = fd
+        return True
 
     def read(self, start: int, size: int) -> bytes:
         """``size`` bytes of the keys from ``start`` (OSError if they are not there)."""
-        if self._keys is None:
-            raise OSError("the keys are not held")
-        data = bytes(self._keys[start:start + size])
+        if self._memory is not None:
+            data = self._memory[start:start + size]
+        elif self._fd is None:
+            raise OSError("the keys file is not open")
+        else:
+            data = pread(self._fd, size, start)
         if len(data) != size:
-            raise OSError("the keys are shorter than their catalog says")
+            raise OSError("the keys file is shorter than its catalog says")
         return data
 
     def prefixes(self) -> array[int]:
         """The sorted id prefixes of every file's events."""
         if self._prefixes is None:
             raise Damaged(self)
+        if isinstance(self._prefixes, array):
+            return array("Q", self._prefixes)
         out = array("Q")
         out.frombytes(self._prefixes.cast("B"))
         return out
 
-    def close(self) -> None:
-        self._keys = self._prefixes = None
+    def repair(self, k: FileKeys) -> bytes:
+        """The keys of ``k``'s file derived again from its record file, where the kept ones do
+        not check out: the damage is noted (said once by the command) and the province's files
+        dropped, so the next run writes them again. StorageError if the record file is no
+        longer what the catalog describes (it changed while the log was being written)."""
+        if self._fd is not None or self._memory is None:
+            self.forget(damaged=True)
+        source = self.sources.get(k.shown)
+        made = (self.derive(source)[0] if source is not None and self.derive is not None
+                else None)
+        if made is None or made.sig != k.sig or made.digest != k.digest:
+            raise StorageError(_("the record files changed while being read ({reason}); run "
+                                 "the command again").format(reason=k.shown))
+        return made.keys
 
-    def forget(self) -> None:
-        """Remove the entry (its keys did not check out): the next run reads the province's
-        record files again."""
-        self.close()
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+    def forget(self, damaged: bool = False) -> None:
+        """Remove the province's files (its keys did not check out: ``damaged`` notes it): the
+        next run reads its record files again."""
+        if damaged:
+            entries.drop(self.path)
+        for path in (self.catalog, self.path):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _header(magic_token: bytes) -> bytes:
+    return magic_token + zlib.crc32(magic_token).to_bytes(4, "little")
 
 
 _COLUMNS = {"shown": list, "sig": array, "n": array, "start": array, "digest": bytes,
@@ -246,7 +225,7 @@ _COLUMNS = {"shown": list, "sig": array, "n": array, "start": array, "digest": b
             "combos": bytes, "combos_at": array, "widths": array, "names": array,
             "digits": bytes,
             "problems": array, "warnings": array, "days": array, "origins": list,
-            "all_items": list, "all_bys": list, "held": tuple, "prefixes": bytes}
+            "all_items": list, "all_bys": list, "held": tuple}
 
 
 def update_all(where: Path, groups: dict[str, list[RecordFile]], measure: Measure,
@@ -254,17 +233,19 @@ def update_all(where: Path, groups: dict[str, list[RecordFile]], measure: Measur
     """Every province's keys for its record files as listed (``groups``: province -> its
     files, path order): kept where a file's signature is unchanged and its keys check out,
     else read again; a province's catalog and keys file written again when anything in it
-    changed. OSError if they cannot be written (the caller keeps them elsewhere)."""
+    changed (held in memory where they cannot be written)."""
     out: list[Province] = []
     stale: list[tuple[Province, dict[str, Any] | None, list[RecordFile]]] = []
+    derive = partial(build, measure=measure, label=label)
     for name, files in groups.items():
         prov = Province(where, name)
+        prov.sources, prov.derive = {f.shown: f for f in files}, derive
         kept = _catalog(where, name, extra)
         if kept is not None:
-            raw = kept.pop("raw")
-            prov.take(kept, raw["keys"], raw["prefixes"])
+            prov.take(kept, kept.pop("raw")["prefixes"])
             if (len(kept["shown"]) == len(files)
-                    and _unchanged(files, kept["shown"], kept["sig"], kept["at"])):
+                    and _unchanged(files, kept["shown"], kept["sig"], kept["at"])
+                    and prov.open()):
                 out.append(prov)
                 continue
         stale.append((prov, kept, files))
@@ -285,16 +266,15 @@ def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[Record
     """A province's keys file and catalog written again: kept files' keys copied (checked),
     the others read now."""
     old: dict[str, tuple[FileKeys, bytes]] = {}
+    blob = _whole(prov) if kept is not None else None
     if kept is not None:
-        before = Before(prov.token, prov.prefixes(), {})
+        prov.before = Before(prov.token, prov.prefixes(), {})
         for i, shown_i in enumerate(kept["shown"]):
             k = FileKeys(kept, i)
-            before.batches[shown_i] = k.batches
-            if not entries.racy(k.sig, kept["at"]):
-                with contextlib.suppress(OSError):
-                    old[shown_i] = (k, prov.read(k.start, k.n * REC.size))
-        prov.before = before
-    prov.close()
+            prov.before.batches[shown_i] = k.batches
+            if blob is not None and not entries.racy(k.sig, kept["at"]):
+                old[shown_i] = (k, blob[k.start:k.start + k.n * REC.size])
+    del blob
     reuse: dict[str, Built] = {}
     fresh: list[RecordFile] = []
     for f in files:
@@ -307,6 +287,11 @@ def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[Record
         fresh.append(f)
     del old
     built = dict(zip((f.shown for f in fresh), builder(fresh), strict=True))
+    unread = [f for f in fresh if built[f.shown][0] is None]
+    if unread:  # what cannot be read would be missing from the log: stop, naming each
+        from pilkada_cli.cache.columns import refuse_unread
+
+        refuse_unread(unread)
     parts: list[Built] = []
     for f in files:
         if f.shown in reuse:
@@ -346,8 +331,8 @@ def _catalog(where: Path, name: str, extra: tuple[object, ...]) -> dict[str, Any
     path = where / f"log-{name}.pkl"
     found = entries.read(path, mapped=listing.is_local(path))
     raw = found.get("raw") if found is not None else None
-    if (found is None or type(raw) is not dict or set(raw) != {"keys", "prefixes"}
-            or raw["keys"].format != "B" or raw["prefixes"].format != "Q"
+    if (found is None or type(raw) is not dict or set(raw) != {"prefixes"}
+            or raw["prefixes"].format != "Q"
             or found.get("code") != code_key(extra)
             or type(found.get("token")) is not str or type(found.get("at")) is not int
             or any(type(found.get(c)) is not t for c, t in _COLUMNS.items())):
@@ -359,30 +344,52 @@ def _catalog(where: Path, name: str, extra: tuple[object, ...]) -> dict[str, Any
             and 16 * len(found["sizes"]) == 16 * len(found["counts"]) == len(found["batches"])
             and len(found["digest"]) == 16 * n and len(found["head"]) == REC.size * n
             and len(found["widths"]) == 6 * n and len(found["digits"]) == 24 * n
-            and len(raw["keys"]) == sum(found["n"]) * REC.size
-            and all(0 <= s and s + c * REC.size <= len(raw["keys"])
-                    for s, c in zip(found["start"], found["n"], strict=True))):
+            and len(raw["prefixes"]) == sum(found["n"])):
         return None
     return found
 
 
+def _whole(prov: Province) -> bytes | None:
+    """The province's keys file whole, if it is the one the catalog names (its token; the
+    kept files' keys are copied from it, each checked against its digest)."""
+    if not prov.open():
+        return None
+    try:
+        size = os.fstat(prov._fd).st_size  # type: ignore[arg-type]  # noqa: SLF001
+        return prov.read(0, size)
+    except OSError:
+        return None
+    finally:
+        prov.close()
+
+
 def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> None:
-    """The province's entry written whole (a new token names this version of its keys), and
-    held by ``prov``."""
+    """The keys file (a new token), then the catalog naming it, and both held by ``prov``
+    (the keys in memory where the file cannot be written: the next run reads again)."""
     token = os.urandom(16)
     starts = array("q")
-    at = 0
+    at = _HEAD
     for b in parts:
         starts.append(at)
         at += len(b.keys)
-    keys = bytearray(at)
-    for b, start in zip(parts, starts, strict=True):
-        keys[start:start + len(b.keys)] = b.keys
     prefixes = array("Q")
     for b in parts:
         prefixes += b.prefixes
     prefixes = array("Q", sorted(prefixes))
     token_hex = token.hex()
+
+    def dump(fh: Any) -> None:
+        fh.write(_header(_MAGIC + token))
+        for b in parts:
+            fh.write(b.keys)
+
+    prov.close()
+    prov._memory = None  # noqa: SLF001 (its own module)
+    try:
+        prov.where.mkdir(parents=True, exist_ok=True)
+        replace_atomic(prov.path, dump, mode=None, durable=False)
+    except OSError:  # a read-only folder, a full disk: this run's keys in memory
+        prov._memory = _whole_written(parts, token)  # noqa: SLF001
     combos: set[bytes] = set()
     note, evidence, label = [0, 0, False], [0, 0, False], [0, 0]
     widest = bytearray(24)
@@ -398,7 +405,6 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
     all_bys = table(b.bys for b in parts)
     prov.columns = {
         "code": code_key(extra), "token": token_hex, "at": time.time_ns(),
-        "prefixes": entries.blake2b(prefixes.tobytes()),
         "shown": [b.shown for b in parts],
         "sig": array("q", [x for b in parts for x in b.sig]),
         "n": array("q", [b.n for b in parts]), "start": starts,
@@ -422,8 +428,15 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
                  (evidence[0], evidence[1], bool(evidence[2])), (label[0], label[1]),
                  bytes(widest))}
     columns = prov.columns
-    entries.write(prov.path, columns, raw={"keys": memoryview(keys), "prefixes": prefixes})
-    prov.take(columns, memoryview(keys), memoryview(prefixes))
+    if prov._memory is None:  # noqa: SLF001
+        entries.write(prov.catalog, columns, raw={"prefixes": prefixes})
+    prov.take(columns, prefixes)
+    if prov._memory is None and not prov.open():  # noqa: SLF001
+        prov._memory = _whole_written(parts, token)  # noqa: SLF001 (replaced meanwhile)
+
+
+def _whole_written(parts: list[Built], token: bytes) -> bytes:
+    return _header(_MAGIC + token) + b"".join(b.keys for b in parts)
 
 
 def by_province(files: Iterable[RecordFile]) -> dict[str, list[RecordFile]]:
@@ -438,7 +451,9 @@ def prune(where: Path, keep: Iterable[str]) -> None:
     """Remove the kept keys of provinces that have no record files any more."""
     names = set(keep)
     with contextlib.suppress(OSError):
-        for p in where.glob(KIND):
-            name = p.name[4:-4]
+        for p in where.glob(KEYS):
+            name = p.name[4:-5]
             if name not in names and name.isdigit():
                 p.unlink()
+                with contextlib.suppress(OSError):
+                    (where / f"log-{name}.pkl").unlink()

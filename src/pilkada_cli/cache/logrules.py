@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pilkada_cli.cache import entries
-from pilkada_cli.cache.logfile import BATCH, ID, REC, Rec
-from pilkada_cli.cache.logkeys import Damaged, FileKeys, Province, code_key
+from pilkada_cli.cache.logfile import BATCH, ID, REC, FileKeys, Rec
+from pilkada_cli.cache.logkeys import Province, code_key
 from pilkada_cli.events import Event
 
 NAME = entries.kind("logrules.pkl", __name__)
@@ -289,13 +289,14 @@ def _adjacent(arrays: Sequence[Sequence[int]], skip: Counter[int] | None
 
 
 def _keys(p: Province, k: FileKeys) -> bytes:
-    """A file's keys, checked against their digest (Damaged if they do not match)."""
+    """A file's keys, checked against their digest (derived again from the record file where
+    they do not match: Province.repair)."""
     try:
         keys = p.read(k.start, k.n * REC.size)
     except OSError:
-        raise Damaged(p) from None
+        return p.repair(k)
     if entries.blake2b(keys) != k.digest:
-        raise Damaged(p)
+        return p.repair(k)
     return keys
 
 

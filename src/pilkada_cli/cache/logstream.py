@@ -39,13 +39,14 @@ from pilkada_cli.cache.logfile import (
     RECORDED,
     STATUS,
     UNDO,
+    FileKeys,
     Held,
     Rec,
     digits,
     pread,
     zone_offset,
 )
-from pilkada_cli.cache.logkeys import FileKeys, Province
+from pilkada_cli.cache.logkeys import Province
 from pilkada_cli.cache.logrules import Rules
 from pilkada_cli.errors import StorageError
 from pilkada_cli.events import STATUSES, Event, parse_line
@@ -61,14 +62,6 @@ _INVERT = bytes(255 - b for b in range(256))
 def _damaged(k: FileKeys) -> StorageError:
     return StorageError(_("the record files changed while being read ({reason}); run the "
                           "command again").format(reason=k.shown))
-
-
-def _spoiled(part: Part) -> StorageError:
-    """The kept keys of a file do not check out (a damaged or altered cache file): its
-    province's catalog is removed, so the next run reads its record files again."""
-    part.prov.forget()
-    return StorageError(_("the log's derived cache was damaged ({path}); it was removed: run "
-                          "the command again").format(path=part.prov.path.name))
 
 
 _ITEM_AT = struct.calcsize("<qq16sqI")  # where a key's item (and then its person) begins
@@ -123,12 +116,13 @@ class Part:
     time, as bytes."""
 
     __slots__ = ("prov", "i", "filt", "zone", "current", "window", "_keys", "_data", "_todo",
-                 "_next", "_chunk")
+                 "_next", "_chunk", "_again")
 
     def __init__(self, prov: Province, i: int, filt: Filter | None, zone: int) -> None:
         self.prov, self.i, self.filt, self.zone = prov, i, filt, zone
         self._keys: FileKeys | None = None
         self._chunk = 64
+        self._again: bytes | None = None  # the keys derived again, where the kept were damaged
 
     @property
     def whole(self) -> bool:
@@ -162,19 +156,22 @@ class Part:
                     yield rec
 
     def _read(self, start: int, count: int) -> bytes:
-        try:
-            return self.prov.read(self.keys.start + start * REC.size, count * REC.size)
-        except OSError:
-            raise _spoiled(self) from None
+        if self._again is None:
+            try:
+                return self.prov.read(self.keys.start + start * REC.size, count * REC.size)
+            except OSError:
+                self._again = self.prov.repair(self.keys)
+        return self._again[start * REC.size:(start + count) * REC.size]
 
     def _checked(self) -> bytes | None:
         """Read the file's keys once and check them; kept when small, else read again in
-        pieces as they are needed (they were checked)."""
+        pieces as they are needed (they were checked). Keys that do not check out are derived
+        again from the record file (Province.repair) and held."""
         k = self.keys
         data = self._read(0, k.n)
         if entries.blake2b(data) != k.digest or data[:REC.size] != k.head:
-            raise _spoiled(self)
-        return data if len(data) <= BUDGET // 16 else None
+            self._again = data = self.prov.repair(k)
+        return data if len(data) <= BUDGET // 16 or self._again is not None else None
 
     def start(self, chunk: int) -> Rec | None:
         """The newest shown key (without reading the file's keys where all are shown)."""
