@@ -23,7 +23,7 @@ from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import date, datetime
 
     from pilkada_cli.errors import Problem
@@ -47,9 +47,14 @@ AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "date)."), show_default=False)]
 
 
+ForceOpt = Annotated[bool, typer.Option("--force", help=_(
+    "Record done again for an item that is already done (default: say so and record "
+    "nothing, unless a note or evidence is added)."))]
+
+
 def _record(s: Session, region: str, items: list[str], status: str, progress: int | None,
             note: str | None, evidence: list[str] | None, by: str | None,
-            at: str | None) -> None:
+            at: str | None, force: bool = False) -> None:
     from datetime import datetime, timezone
 
     from pilkada_cli.recording import Change, parse_at
@@ -57,6 +62,10 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
     target = s.region(region)
     check_in_workspace(s, target.code)
     recorder = make_recorder(s, by)
+    if status == "done" and not (force or note or evidence):
+        items = _not_done_yet(s, target.code, items, recorder.items)
+        if not items:
+            return
     now = datetime.now(timezone.utc)
     frozen = None if at else _frozen_day(s, target.timezone, now)
     if frozen is not None:
@@ -70,6 +79,38 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
         s.say(_("Recorded as of {date}, the frozen date of this workspace (as_of in "
                 "pilkada.yaml), so it shows in its status; --at gives another time.").format(
             date=frozen.isoformat()), "dim")
+
+
+def _not_done_yet(s: Session, code: str, items: list[str], known: Mapping[str, object]
+                  ) -> list[str]:
+    """``items`` without those already done in region ``code`` (their latest record says
+    done), each of which is named: a second "done" with nothing new would only repeat the
+    first in the log. Unknown ids are kept (the recorder refuses them with a suggestion)."""
+    from pilkada_cli.events import order_key
+    from pilkada_cli.i18n import format_date
+    from pilkada_cli.journal import Journal
+    from pilkada_cli.readiness import ZONES
+
+    wanted = {i for i in items if i in known}
+    latest: dict[str, Event] = {}
+    for ev in Journal(s.workspace().records_dir).read({code}).events:
+        if ev.item in wanted and (ev.item not in latest
+                                  or order_key(ev) > order_key(latest[ev.item])):
+            latest[ev.item] = ev
+    zone = ZONES[s.regions().resolve(code).timezone]
+    keep = []
+    for item in dict.fromkeys(items):
+        last = latest.get(item)
+        if last is None or last.status != "done":
+            keep.append(item)
+            continue
+        s.say(_("{region} {item} is already done (recorded as happened on {date} by {by}); "
+                "nothing recorded. Add --evidence or --note to add to it, or --force to "
+                "record it again.").format(region=code, item=item,
+                                           date=format_date(last.at.local(zone).date()),
+                                           by=last.by),
+              "yellow")
+    return keep
 
 
 def _frozen_day(s: Session, zone: str, now: datetime) -> date | None:
@@ -109,31 +150,34 @@ def record(
         "Also a fill-in sheet from `pilkada sheet` (XLSX, or a CSV saved from it) or a folder "
         "of them: only changed rows are recorded, all or nothing per file."),
         show_default=False)] = None,
+    force: ForceOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
+        "With --from: a line for every change recorded, not only the total."))] = False,
 ) -> None:
     s = get_session()
     if from_file is not None:
         if region or items or status:
             raise InputError(_("use either --from FILE or REGION ITEM… --status, not both"))
-        _record_csv(s, from_file, by)
+        _record_csv(s, from_file, by, verbose)
         return
     if not region or not items or not status:
         raise InputError(_("give REGION, at least one ITEM and --status (or --from FILE)"))
     from pilkada_cli.recording import parse_status
 
-    _record(s, region, items, parse_status(status), progress, note, evidence, by, at)
+    _record(s, region, items, parse_status(status), progress, note, evidence, by, at, force)
 
 
-def _record_csv(s: Session, path: Path, by: str | None) -> None:
+def _record_csv(s: Session, path: Path, by: str | None, verbose: bool) -> None:
     from pilkada_cli.cli.sheet import import_fill_ins, is_fill_in
     from pilkada_cli.recording import read_csv_rows
 
     source = "<stdin>" if str(path) == "-" else str(path)
     if source != "<stdin>" and path.is_dir():  # a folder of filled-in sheets
-        import_fill_ins(s, path, None, by)
+        import_fill_ins(s, path, None, by, verbose)
         return
     raw = sys.stdin.buffer.read() if source == "<stdin>" else read_input(path)
     if is_fill_in(source, raw):  # an XLSX from `pilkada sheet`, or a CSV saved from one
-        import_fill_ins(s, path, raw, by)
+        import_fill_ins(s, path, raw, by, verbose)
         return
     from pilkada_cli.errors import ValidationError
 
@@ -146,14 +190,14 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         problems += e.problems
     if problems:  # every bad row, in file order; nothing is written
         raise ValidationError(sorted(problems, key=lambda p: p.line or 0))
-    save(s, events, from_file=True)
-    if skipped:
-        from rich.text import Text
+    save(s, events, from_file=True, verbose=verbose)
+    from rich.text import Text
 
-        err = s.console(stderr=True)
-        for line, first in skipped:
-            err.print(Text(_("{file}:{line}: skipped: the same as line {first} (recorded "
-                             "once)").format(file=source, line=line, first=first)))
+    err = s.console(stderr=True)
+    for line, first in skipped:
+        err.print(Text(_("{file}:{line}: skipped: the same as line {first} (recorded "
+                         "once)").format(file=source, line=line, first=first)))
+    err.print(Text(_("{file}: {n} change(s) recorded").format(file=source, n=len(events))))
 
 
 def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str,
@@ -205,8 +249,8 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
 @handled
 def done(region: RegionReq, items: ItemsArg,
          note: NoteOpt = None, evidence: EvidenceOpt = None, by: ByOpt = None,
-         at: AtOpt = None) -> None:
-    _record(get_session(), region, items, "done", None, note, evidence, by, at)
+         at: AtOpt = None, force: ForceOpt = False) -> None:
+    _record(get_session(), region, items, "done", None, note, evidence, by, at, force)
 
 
 @app.command(help=_(
@@ -308,6 +352,8 @@ def log(
     s = get_session()
     code = s.region(region).code if region else None
     history = s.events()
+    if item is not None:
+        _known_item(s, item, history)
     entries = log_filter(history, code, item, _date(since), _date(until), by)
     names = s.office_names()
     offices = s.offices()  # as shown: marked where unverified
@@ -328,6 +374,17 @@ def log(
     else:
         raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(
             fmt=fmt))
+
+
+def _known_item(s: Session, item: str, history: list[Event]) -> None:
+    """InputError, with the ids meant, for an item neither the cycle nor any record has (a
+    typo would otherwise say "No events")."""
+    from pilkada_cli.recording import unknown_item
+
+    cycle = s.cycle()
+    if item in cycle.items or any(ev.item == item for ev in history):
+        return
+    raise InputError(unknown_item(item, cycle.id, list(cycle.items)))
 
 
 def _date(text: str | None):  # type: ignore[no-untyped-def]

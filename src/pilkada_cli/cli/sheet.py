@@ -124,7 +124,8 @@ def is_fill_in(source: str, raw: bytes) -> bool:
             or looks_like_sheet_csv(raw))
 
 
-def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -> None:
+def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None,
+                    verbose: bool = False) -> None:
     """Record the changes in one filled sheet (``raw``) or a folder of them (``raw`` None).
 
     All or nothing per file: a file with any problem records nothing, and every problem of it is
@@ -157,7 +158,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
                 file=name, n=len(found)), style="bold red"))
             continue
         if events:
-            save(s, events, from_file=True)
+            save(s, events, from_file=True, verbose=verbose)
             importer.saved(events)
         err.print(Text(_("{file}: {n} change(s) recorded").format(file=name, n=len(events))
                        if events else _("{file}: nothing changed").format(file=name)))
