@@ -66,3 +66,46 @@ def test_record_from_a_file_says_one_total_and_each_row_only_when_verbose(
     (ev,) = _log(cli, "16.11")
     assert loud.stdout == f"saved {ev['id']} 16.11 nphd-kpu done\n"
     assert loud.stderr == f"{rows}: 1 change(s) recorded\n"
+
+
+PAST = ("Note: cycle pilkada-2024 ended on 4 March 2025 (voting day 27 November 2024), so this "
+        "workspace tracks a past election. For an election still to come, `pilkada cycle list` "
+        "shows the shipped cycles and `pilkada cycle new` makes one for its voting day; init "
+        "again with --cycle.")
+
+
+def test_init_on_a_cycle_that_ended_says_so(cli: RunCli, tmp_path: Path) -> None:
+    from datetime import date
+
+    past = cli("init", "old", "--language", "en")
+    assert past.exit_code == 0, past.output
+    assert PAST in " ".join(past.stderr.split())
+    voting = date(date.today().year + 3, 11, 26)  # a cycle whose stages are all still to come
+    made = cli("cycle", "new", "next", "--from", "pilkada-template", "--voting-day",
+               voting.isoformat())
+    assert made.exit_code == 0, made.output
+    ahead = cli("init", "new", "--language", "en", "--cycle", str(tmp_path / "next"))
+    assert ahead.exit_code == 0, ahead.output
+    assert "Note: cycle" not in ahead.stderr
+
+
+def test_the_demos_json_and_csv_say_they_are_sample_data(cli: RunCli, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    assert cli("--lang", "en", "demo", "d").exit_code == 0
+    for args in (["status"], ["status", "16.10"], ["due"], ["changes", "--since", "2024-08-01"],
+                 ["log", "16.10"]):
+        data = cli("--workspace", "d", *args, "--format", "json").stdout
+        assert list(json.loads(data))[:2] == [next(iter(json.loads(data))), "sample"], args
+        assert json.loads(data)["sample"] is True
+        rows = list(csv.reader(io.StringIO(cli("--workspace", "d", *args, "--format",
+                                               "csv").stdout, newline="")))
+        assert rows[0][0] == "sample" and len(rows) > 2, args
+        assert {row[0] for row in rows[1:]} == {"SAMPLE DATA — not real records"}, args
+        assert {len(row) for row in rows} == {len(rows[0])}, args
+    assert cli("init", "real", "--language", "en").exit_code == 0
+    real = json.loads(cli("--workspace", "real", "status", "--format", "json").stdout)
+    assert "sample" not in real
+    assert not cli("--workspace", "real", "status", "--format", "csv").stdout.startswith(
+        "sample,")

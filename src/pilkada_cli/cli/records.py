@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -346,6 +345,7 @@ def log(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
         "Also when each event was recorded."))] = False,
 ) -> None:
+    from pilkada_cli.cli.options import csv_marked, json_text
     from pilkada_cli.history import log_filter, log_json
     from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 
@@ -358,12 +358,13 @@ def log(
     names = s.office_names()
     offices = s.offices()  # as shown: marked where unverified
     out = s.console()
+    sample = s.workspace().config.sample
     if fmt == "json":
-        out.file.write(json.dumps(log_json(entries, {o: n.name for o, n in names.items()},
-                                           {o for o, n in names.items() if n.verified}),
-                                  ensure_ascii=False, indent=2) + "\n")
+        out.file.write(json_text(log_json(entries, {o: n.name for o, n in names.items()},
+                                          {o for o, n in names.items() if n.verified}),
+                                 sample))
     elif fmt == "csv":
-        out.file.write(log_csv(entries, offices))
+        out.file.write(csv_marked(log_csv(entries, offices), sample))
     elif fmt in ("table", "plain", None):
         screen = fmt == "table" or (fmt is None and s.screen())
         limit = None if show_all or not screen else max(10, out.height - 10)
