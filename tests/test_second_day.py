@@ -109,3 +109,26 @@ def test_the_demos_json_and_csv_say_they_are_sample_data(cli: RunCli, tmp_path: 
     assert "sample" not in real
     assert not cli("--workspace", "real", "status", "--format", "csv").stdout.startswith(
         "sample,")
+
+
+def test_a_conflict_in_due_says_since_when_why_and_how_to_settle_it(tmp_path: Path) -> None:
+    """The later side is a "done" without a note: the line still dates the disagreement from
+    the later record and gives the blocked side's reason, and says how to settle it."""
+    from sharing import new_office, trust, write_cycle
+
+    cycle = write_cycle(tmp_path)
+    prov = new_office(tmp_path, "prov", "16", "kecamatan", cycle, "Provinsi Sumatera Selatan")
+    oi = new_office(tmp_path, "oi", "16.10", "kecamatan", cycle, "Kabupaten Ogan Ilir")
+    trust(prov, (oi, "Kabupaten Ogan Ilir", ["16.10"]))
+    prov.run("blocked", "16.10", "nphd-kpu", "--reason", "NPHD belum diterima", "--at",
+             "2024-02-21", "--by", "Desk")
+    oi.run("done", "16.10", "nphd-kpu", "--at", "2024-02-26", "--by", "Rina")
+    oi.run("export", "--out", str(tmp_path / "oi.pilkada"))
+    prov.run("import", str(tmp_path / "oi.pilkada"))
+    due = prov.run("due", "16.10", "--as-of", "2024-03-05", "--format", "plain").stdout
+    (line,) = [t for t in due.splitlines() if "in conflict since" in t]
+    assert line.strip() == (
+        "16.10 Kab. Ogan Ilir · nphd-kpu (critical) · in conflict since 26 Feb 2024 · NPHD belum "
+        "diterima · CONFLICT: done by Rina (Kabupaten Ogan Ilir) vs blocked by Desk (Provinsi "
+        "Sumatera Selatan) · settle it: agree which is right and record it once more")
+    assert "blocked since" not in due

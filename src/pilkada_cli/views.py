@@ -174,6 +174,13 @@ def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
                 conflict = st.conflict
                 if conflict:
                     sides = tuple((e.status, e.progress, e.by, e.origin) for e in conflict.sides)
+                    # in doubt since the later side happened; the reason is a blocked side's
+                    # (the event that counts may be a "done" with no note)
+                    since = max(e.at.us for e in conflict.sides)
+                    since = max(e.at.local(zone).toordinal() for e in conflict.sides
+                                if e.at.us == since)
+                    note = next((e.note for e in conflict.sides
+                                 if e.status == "blocked" and e.note), "")
             rows.append((st.item.id, st.status, st.progress, since, note, sides))
         rows.sort(key=itemgetter(0))  # by item id: how due_list breaks ties
         out[code] = rows

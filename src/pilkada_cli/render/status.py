@@ -322,6 +322,8 @@ def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list
     out = []
     critical = " (" + _("critical") + ")"
     since_words = _("blocked since {date}")
+    doubt_words = _("in conflict since {date}")
+    settle = ((_("settle it: agree which is right and record it once more"), "bold red"),)
     heads: dict[str, Part] = {}
     dates: dict[date, Part] = {}
     for st in entries:
@@ -331,7 +333,11 @@ def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list
         what = (((st.item.id, "bold red"), (critical, "bold red")) if st.item.critical else
                 ((st.item.id, "red"), ("", "bold red")))
         parts = [head, what]
-        if st.since is not None:
+        if st.conflict and st.since is not None:  # when the two records began to disagree
+            parts.append(((doubt_words.format(date=short_date(st.since)), ""),))
+            if st.note:
+                parts.append(((st.note, ""),))
+        elif st.since is not None:
             since = dates.get(st.since)
             if since is None:
                 since = dates[st.since] = ((since_words.format(date=short_date(st.since)), ""),)
@@ -340,6 +346,7 @@ def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list
                 parts.append(((st.note, ""),))
         if st.conflict:
             parts.append(((sides_text(st.conflict), "bold red"),))
+            parts.append(settle)
         out.append(Para(tuple(parts), indent=2, hang=4))
     return out
 
