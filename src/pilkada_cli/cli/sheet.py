@@ -43,7 +43,7 @@ def sheet(
     as_of: AsOfOpt = None,
     out: Annotated[str, typer.Option(
         "--out", "-o", help=_("File name pattern ending in .xlsx, with {region} and {date} "
-        "(the as-of date); a folder in front is kept."), metavar="PATTERN")
+        "(the as-of date); a folder in front is kept."), metavar=_("PATTERN"))
     ] = DEFAULT_PATTERN,
     lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--lang", help=_("Language of the sheets: id (default: they go to Indonesian offices) "
