@@ -132,3 +132,27 @@ def test_a_conflict_in_due_says_since_when_why_and_how_to_settle_it(tmp_path: Pa
         "diterima · CONFLICT: done by Rina (Kabupaten Ogan Ilir) vs blocked by Desk (Provinsi "
         "Sumatera Selatan) · settle it: agree which is right and record it once more")
     assert "blocked since" not in due
+
+
+def test_the_chat_texts_counts_add_up_and_its_bullets_stay_short(cli: RunCli) -> None:
+    import re
+
+    from pilkada_cli.report.chat import _clip, _names
+
+    assert cli("--lang", "en", "demo", "d").exit_code == 0
+    chat = cli("--workspace", "d", "report", "--format", "text", "-o", "-").stdout.splitlines()
+    head = chat.index("*Critical and overdue, not blocked (131):*")
+    block = chat[head + 1:chat.index("", head)]
+    shown = sum(sum(int(n) for n in re.findall(r"\((\d+)\)", line.split(": ", 1)[1])) or
+                len(line.split(": ", 1)[1].split(" — ")[0].split(", ")) for line in block[:-1])
+    more = re.fullmatch(r"… and (\d+) more in (\d+) other items", block[-1])
+    assert more is not None and shown + int(more[1]) == 131, block
+    blocked = chat[chat.index("*Blocked (29):*") + 1:]
+    assert blocked[3] == "… and 26 more"  # one bullet per pair: 3 + 26 = 29
+    assert max(len(line) for line in chat) <= 240
+    # a national list names a few places and counts the rest; a long reason is cut at a word
+    assert _names([f"Provinsi {i}" for i in range(38)], 3) == (
+        "Provinsi 0, Provinsi 1, Provinsi 2 and 35 more")
+    long = "menunggu " + "pergeseran anggaran " * 20
+    assert _clip(long) == ("menunggu pergeseran anggaran pergeseran anggaran pergeseran anggaran "
+                           "pergeseran anggaran pergeseran…")
