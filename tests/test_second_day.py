@@ -156,3 +156,16 @@ def test_the_chat_texts_counts_add_up_and_its_bullets_stay_short(cli: RunCli) ->
     long = "menunggu " + "pergeseran anggaran " * 20
     assert _clip(long) == ("menunggu pergeseran anggaran pergeseran anggaran pergeseran anggaran "
                            "pergeseran anggaran pergeseran…")
+
+
+def test_the_readme_counts_the_shipped_cycles_stages_and_items() -> None:
+    import re
+
+    from conftest import REPO
+    from pilkada_cli.cycles import open_cycle
+
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    found = re.search(r"all (\d+) stages of PKPU 2/2024, (\d+) preparation items", readme)
+    assert found is not None
+    cycle = open_cycle("pilkada-2024")
+    assert (int(found[1]), int(found[2])) == (len(cycle.stages), len(cycle.items))
