@@ -169,3 +169,32 @@ def test_the_readme_counts_the_shipped_cycles_stages_and_items() -> None:
     assert found is not None
     cycle = open_cycle("pilkada-2024")
     assert (int(found[1]), int(found[2])) == (len(cycle.stages), len(cycle.items))
+
+
+def test_demo_districts_announce_the_voter_list_only_after_their_regency_set_it() -> None:
+    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.demo import demo_config, demo_events
+    from pilkada_cli.loading import scope_regions
+    from pilkada_cli.regions import load_regions
+
+    config = demo_config("en")
+    events = demo_events(open_cycle(config.cycle),
+                         scope_regions(load_regions(), config.region, config.depth))
+    set_at = {ev.region: ev.at.us for ev in events
+              if ev.item == "dpt-ditetapkan-kabkota" and ev.status == "done"}
+    announced = [ev for ev in events if ev.item == "dpt-diumumkan"]
+    assert announced and set_at  # the sample still tells this part of the story
+    early = [(ev.region, ev.status) for ev in announced
+             if ev.at.us < set_at.get(".".join(ev.region.split(".")[:2]), 2**62)]
+    assert early == []
+
+
+def test_the_overview_says_how_its_rows_are_ordered(cli: RunCli) -> None:
+    assert cli("--lang", "en", "demo", "d").exit_code == 0
+    for lang, note in (("en", "Order: worst level first (CRITICAL, AT RISK, NO REPORT, ON "
+                              "TRACK), then furthest behind the target, then by code."),
+                       ("id", "Urutan: tingkat terburuk dulu (KRITIS, WASPADA, BELUM LAPOR, "
+                              "SIAP), lalu yang paling jauh di bawah target, lalu menurut "
+                              "kode.")):
+        text = cli("--workspace", "d", "--lang", lang, "status", "--format", "plain").stdout
+        assert " ".join(text.split()).endswith(note), text[-300:]

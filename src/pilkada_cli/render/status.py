@@ -33,6 +33,7 @@ from pilkada_cli.readiness import (
     CRITICAL,
     NO_REPORT,
     ON_TRACK,
+    RANK,
     UPCOMING,
     ZONES,
     ItemState,
@@ -304,7 +305,16 @@ def overview_table(ov: Overview) -> list[Para | Table]:
     """The overview table and, when its strip is shown, the strip's legend."""
     grid = overview_grid(ov)
     shown = {level for row in ov.rows for _sid, level in row.stages} & set(STRIP_LEVELS)
-    return [Table(grid, notes={7: strip_legend(shown)} if shown else {})]
+    table = Table(grid, notes={7: strip_legend(shown)} if shown else {})
+    return [table, order_note(ov)] if len(ov.rows) > 1 else [table]
+
+
+def order_note(ov: Overview) -> Para:
+    """How the overview's rows are ordered (views.sort_key), which no column shows whole."""
+    levels = {row.summary.level for row in ov.rows}
+    return Para((part(_("Order: worst level first ({levels}), then furthest behind the "
+                        "target, then by code.").format(levels=", ".join(
+                            level_word(x) for x in RANK if x in levels))),), style="dim")
 
 
 def overview_screen(ov: Overview, sample: bool, width: int | None) -> Screen:
