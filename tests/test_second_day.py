@@ -198,3 +198,21 @@ def test_the_overview_says_how_its_rows_are_ordered(cli: RunCli) -> None:
                               "kode.")):
         text = cli("--workspace", "d", "--lang", lang, "status", "--format", "plain").stdout
         assert " ".join(text.split()).endswith(note), text[-300:]
+
+
+def test_a_late_blocked_item_is_counted_once_as_blocked_in_every_view(
+        mini_ws: Path, cli: RunCli) -> None:
+    """Blocked wins: status, due and the report count a late blocked item as blocked only."""
+    assert cli("blocked", "16.10", "nphd-kpu", "--reason", "menunggu", "--at",
+               "2024-02-20").exit_code == 0
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-20").exit_code == 0
+    status = json.loads(cli("status", "--as-of", "2024-03-05", "--format", "json").stdout)
+    row = next(r for r in status["regions"] if r["code"] == "16.10")
+    assert (row["overdue"], row["critical_overdue"], row["blocked"]) == (0, 0, 1)
+    due = json.loads(cli("due", "16.10", "--as-of", "2024-03-05", "--format", "json").stdout)
+    [entry] = [e for e in due["items"] if e["item"] == "nphd-kpu"]
+    assert entry["overdue"] is True  # its own line still says it is late
+    text = cli("due", "16.10", "--as-of", "2024-03-05", "--format", "plain").stdout
+    assert "0 overdue (0 critical) · 1 blocked (1 critical)" in text
+    chat = cli("report", "16.10", "--as-of", "2024-03-05", "--format", "text", "-o", "-").stdout
+    assert "Overdue 0 (0 critical) · blocked 1" in chat

@@ -395,7 +395,8 @@ def test_csv_saved_by_excel_in_an_indonesian_locale(ws: Path, cli: RunCli, tmp_p
     assert len(events) == 2
 
     path.write_bytes(b"\xef\xbb\xbf" + _as_excel_id_csv(book, "utf-8", edits))
-    result = cli("record", "--verbose", "--from", str(path))  # the same sheet, saved as UTF-8 with a BOM
+    # the same sheet, saved as UTF-8 with a BOM
+    result = cli("record", "--verbose", "--from", str(path))
     assert result.exit_code == 0 and _saved(result.stdout) == []
 
 
