@@ -216,3 +216,14 @@ def test_a_late_blocked_item_is_counted_once_as_blocked_in_every_view(
     assert "0 overdue (0 critical) · 1 blocked (1 critical)" in text
     chat = cli("report", "16.10", "--as-of", "2024-03-05", "--format", "text", "-o", "-").stdout
     assert "Overdue 0 (0 critical) · blocked 1" in chat
+
+
+def test_due_says_how_its_rows_are_ordered(mini_ws: Path, cli: RunCli) -> None:
+    assert cli("done", "16.10", "gudang", "--at", "2024-02-20").exit_code == 0
+    for lang, note in (("en", "Order: critical and late first, then late (most days late "
+                              "first), then by due date; blocked items above, critical first."),
+                       ("id", "Urutan: yang kritis dan terlambat dulu, lalu yang terlambat "
+                              "(paling lama dulu), lalu menurut tenggat; butir terhambat di "
+                              "atasnya, yang kritis dulu.")):
+        text = cli("--lang", lang, "due", "--as-of", "2024-03-05", "--format", "plain").stdout
+        assert note in text.splitlines(), text

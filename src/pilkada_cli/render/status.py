@@ -586,6 +586,13 @@ def due_tally_para(t: DueTally, within: int, overdue_only: bool = False) -> Para
     return Para(tuple(parts))
 
 
+def due_order() -> Para:
+    """How ``due`` orders its rows (duepick's key), which no column shows whole."""
+    return Para((part(_("Order: critical and late first, then late (most days late first), "
+                        "then by due date; blocked items above, critical first.")),),
+                style="dim")
+
+
 def unreported_para(silent: Sequence[Region]) -> Para | None:
     """Regions left out because they have reported nothing."""
     if not silent:
@@ -610,6 +617,7 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally:
     note = unreported_para(silent)
     if note is not None:
         screen.add(note)
+    screen.add(due_order())
     blocked = sorted((st for st in entries if st.status == "blocked"),
                      key=lambda st: (not st.item.critical, -st.days_late, st.region))
     rows = [st for st in entries if st.status != "blocked"]
