@@ -138,7 +138,9 @@ def test_the_demo_has_one_blocked_critical_item_with_its_reason(
     assert [(ev["region"], ev["item"]) for ev in blocked] == [("16.11", "hibah-polri-tahap-2")]
     assert blocked[0]["note"].startswith("CONTOH: pencairan tahap II ditunda")
     row = next(r for r in data["regions"] if r["code"] == "16.11")
-    assert (row["level"], row["critical_overdue"], row["blocked"]) == ("critical", 1, 1)
+    # blocked wins: the late blocked item is counted as blocked, not also as overdue
+    assert (row["level"], row["critical_overdue"], row["critical_blocked"], row["blocked"]) == (
+        "critical", 0, 1, 1)
     # The kab/kota with no report has no event at all, nor have Lahat's last three kecamatan.
     regions = {ev["region"] for ev in latest.values()}
     assert not any(code.startswith("16.12") for code in regions)

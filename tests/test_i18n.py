@@ -45,6 +45,16 @@ def test_every_message_has_an_indonesian_translation() -> None:
     assert tool.untranslated(tool.load_po(), tool.extract()) == []
 
 
+def test_no_translation_runs_into_another_message() -> None:
+    """A union merge of the .po (.gitattributes) can join one entry's msgstr with the next
+    entry's msgid; `python tools/i18n.py mend REF…` mends it from the merged branches."""
+    assert tool.run_together(tool.load_po()) == []
+    po = tool.load_po()
+    [first, second] = [m for m in po if isinstance(m.id, str) and len(m.id) > 60][:2]
+    first.string = f"{first.string}{second.id}"
+    assert tool.run_together(po) == [first.id]
+
+
 def test_an_untranslated_plural_form_counts_as_missing() -> None:
     """A plural message is translated only when every form of it is (Babel keeps an
     untranslated plural as a tuple of empty strings, which is not empty)."""

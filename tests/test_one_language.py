@@ -115,20 +115,26 @@ def _help(ws: Path, *args: str) -> str:
 
 
 @pytest.mark.parametrize("command", [(), ("status",), ("due",), ("record",), ("init",),
-                                     ("sheet",), ("keys",)])
+                                     ("sheet",), ("keys",), ("report",)])
 def test_help_speaks_indonesian(command: tuple[str, ...], ws: Path) -> None:
     text = _help(ws, *command)
     assert text.startswith("Cara pakai: ") and " [OPSI]" in text.splitlines()[0]
     assert "Opsi:" in text and "Tampilkan pesan ini lalu keluar." in text
     assert english_in(text) == [], text
     if command == ("due",):
-        assert "--within <bilangan bulat>" in text and "[bawaan: 14; 0<=x<=3660]" in " ".join(
+        # Click's range (0<=x<=3660) said in words (issue 26)
+        assert "--within <bilangan bulat>" in text and "[bawaan: 14; 0 sampai 3660]" in " ".join(
             text.split())
         assert "  wilayah <teks>" in text and "[OPSI] [wilayah]" in text
     if command == ():
         assert "[OPSI] PERINTAH [ARGUMEN]..." in text and "Perintah:" in text
     if command == ("record",):
         assert "[wilayah] [butir]..." in text and "-p, --progress <bilangan bulat>" in text
+    if command == ("status",):
+        assert "persen. [0 sampai 100]" in " ".join(text.split())
+    if command in (("sheet",), ("report",)):
+        assert "-o, --out POLA" in text and "PATTERN" not in text
+    assert "x<=" not in text and "x>=" not in text and "<=x" not in text
 
 
 # --- the operating system's reasons ----------------------------------------------------------

@@ -139,7 +139,7 @@ def test_round_trip_reports_bad_rows_then_records_exactly_the_changes(ws: Path,
         sheet.cell(extra, _col(key)).value = value
     wb.save(book)
 
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     where = f"{book}, sheet '{SHEET}', row"
     assert [line.removeprefix("Error: ") for line in result.stderr.splitlines()[1:]] == [
@@ -159,7 +159,7 @@ def test_round_trip_reports_bad_rows_then_records_exactly_the_changes(ws: Path,
     wb = openpyxl.load_workbook(book)
     wb.active.delete_rows(extra)  # type: ignore[union-attr]
     wb.save(book)
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 0, result.output
     assert _saved(result.stdout) == ["nphd-kpu", "gudang", "sk-desk"]
     events = {e["item"]: e for e in _events(cli)}
@@ -174,10 +174,10 @@ def test_round_trip_reports_bad_rows_then_records_exactly_the_changes(ws: Path,
     assert events["rakor"]["status"] == "done"  # untouched row: no revert to "todo"
 
     after = _records(ws)
-    again = cli("record", "--from", "-", input=book.read_bytes())  # also from stdin
+    again = cli("record", "--verbose", "--from", "-", input=book.read_bytes())  # also from stdin
     assert again.exit_code == 0, again.output
     assert _saved(again.stdout) == [] and "<stdin>: nothing changed" in again.stderr
-    assert cli("record", "--from", str(book)).exit_code == 0
+    assert cli("record", "--verbose", "--from", str(book)).exit_code == 0
     assert _records(ws) == after
 
 
@@ -288,7 +288,7 @@ def test_tampered_sheet_is_refused_whole(case: str, ws: Path, cli: RunCli) -> No
     tamper, message = TAMPERED[case]
     _fill(book, {"nphd-kpu": {"status": "done"}})  # a good change that must not be recorded
     tamper(book)
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     assert f"{book}, sheet '{SHEET}': {message}" in _err(result)
     assert _records(ws) == {}
@@ -300,14 +300,14 @@ def test_sheet_for_another_workspace_is_refused(ws: Path, cli: RunCli, tmp_path:
     _fill(book, {"nphd-kpu": {"status": "done"}})
     monkeypatch.chdir(_init(cli, tmp_path, "pagar-alam", "--region", "16.72", "--language",
                             "en"))
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     assert (f"{book}, sheet '{SHEET}': the sheet is for 16.71 Kota Palembang, which this "
             "workspace does not have (it covers 16.72 Kota Pagar Alam)") in _err(result)
     monkeypatch.chdir(tmp_path)
     assert cli("init", "shipped", "--region", "16", "--language", "en").exit_code == 0
     monkeypatch.chdir(tmp_path / "shipped")
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     assert "the sheet was made for cycle mini; this workspace uses pilkada-2024" in _err(result)
     assert not (tmp_path / "pagar-alam" / "records" / "16.71").exists()
@@ -337,12 +337,12 @@ def test_hostile_note_stays_a_string_both_ways(ws: Path, cli: RunCli) -> None:
     typed.data_type = "s"  # what a text-formatted cell keeps, as Excel and Calc do
     sheet.cell(ROWS["nphd-kpu"], _col("status")).value = "in progress"
     wb.save(book)
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 0, result.output
     assert {e["item"]: e["note"] for e in _events(cli)}["nphd-kpu"] == HOSTILE
 
     _fill(book, {"sk-desk": {"status": "in progress", "note": "=1+1"}})  # a real formula
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     assert (f"{book}, sheet '{SHEET}', row 17: a formula in column 'Note / reason': type the "
             "value itself") in result.stderr
@@ -379,7 +379,7 @@ def test_csv_saved_by_excel_in_an_indonesian_locale(ws: Path, cli: RunCli, tmp_p
     path = tmp_path / "isian.csv"
     path.write_bytes(_as_excel_id_csv(book, "cp1252", edits))
     assert "—".encode("cp1252") in path.read_bytes()
-    result = cli("record", "--from", str(path))
+    result = cli("record", "--verbose", "--from", str(path))
     assert result.exit_code == 2
     assert (f"{path}, row 16: progress must be a whole number from 0 to 100, not '50,5'"
             in result.stderr)
@@ -387,7 +387,7 @@ def test_csv_saved_by_excel_in_an_indonesian_locale(ws: Path, cli: RunCli, tmp_p
 
     edits[(ROWS["gudang"], "progress")] = "50"
     path.write_bytes(_as_excel_id_csv(book, "cp1252", edits))
-    result = cli("record", "--from", str(path))
+    result = cli("record", "--verbose", "--from", str(path))
     assert result.exit_code == 0, result.output
     events = {e["item"]: e for e in _events(cli)}
     assert (events["gudang"]["progress"], events["gudang"]["note"]) == (50, note)
@@ -395,7 +395,8 @@ def test_csv_saved_by_excel_in_an_indonesian_locale(ws: Path, cli: RunCli, tmp_p
     assert len(events) == 2
 
     path.write_bytes(b"\xef\xbb\xbf" + _as_excel_id_csv(book, "utf-8", edits))
-    result = cli("record", "--from", str(path))  # the same sheet, saved as UTF-8 with a BOM
+    # the same sheet, saved as UTF-8 with a BOM
+    result = cli("record", "--verbose", "--from", str(path))
     assert result.exit_code == 0 and _saved(result.stdout) == []
 
 
@@ -404,7 +405,7 @@ def test_folder_records_each_good_file_and_reports_each_bad_one(ws: Path, cli: R
     _fill(palembang, {"nphd-kpu": {"status": "done"}})
     _fill(pagar_alam, {"gudang": {"status": "na"}})  # no reason
     (ws / "kembali" / "~$16.71.xlsx").write_bytes(b"Excel's lock file")
-    result = cli("record", "--from", "kembali")
+    result = cli("record", "--verbose", "--from", "kembali")
     assert result.exit_code == 2
     assert _saved(result.stdout) == ["nphd-kpu"]
     assert (f"{pagar_alam}, sheet '16.72 Kota Pagar Alam', row 16: status na needs a reason"
@@ -413,7 +414,7 @@ def test_folder_records_each_good_file_and_reports_each_bad_one(ws: Path, cli: R
     assert [e["region"] for e in _events(cli)] == ["16.71"]
 
     _fill(pagar_alam, {"gudang": {"note": "tidak ada gudang baru"}})
-    result = cli("record", "--from", "kembali")
+    result = cli("record", "--verbose", "--from", "kembali")
     assert result.exit_code == 0, result.output
     assert _saved(result.stdout) == ["gudang"]
     assert sorted(e["region"] for e in _events(cli)) == ["16.71", "16.72"]
@@ -426,14 +427,14 @@ def test_one_book_is_all_or_nothing_across_its_sheets(ws: Path, cli: RunCli) -> 
     for sheet, status in zip(wb.worksheets, ("done", "blocked"), strict=True):
         sheet.cell(ROWS["gudang"], _col("status")).value = status
     wb.save(book)
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     assert "sheet '16.72 Kota Pagar Alam', row 16: status blocked needs a reason" in _err(result)
     assert _records(ws) == {}  # Palembang's good row waits for the whole file
     wb = openpyxl.load_workbook(book)
     wb.worksheets[1].cell(ROWS["gudang"], _col("note")).value = "lahan belum ada"
     wb.save(book)
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 0, result.output
     assert sorted((e["region"], e["status"]) for e in _events(cli)) == [
         ("16.71", "done"), ("16.72", "blocked")]
@@ -443,7 +444,7 @@ def test_plain_record_csv_still_takes_the_bulk_path(ws: Path, cli: RunCli,
                                                     tmp_path: Path) -> None:
     path = tmp_path / "bulk.csv"
     path.write_text("region;item;status\r\n16.71;gudang;selesai\r\n", encoding="utf-8")
-    result = cli("record", "--from", str(path))
+    result = cli("record", "--verbose", "--from", str(path))
     assert result.exit_code == 0, result.output
     assert _saved(result.stdout) == ["gudang"]
 
@@ -486,7 +487,7 @@ def test_sheet_saved_through_libreoffice_imports_the_same(ws: Path, cli: RunCli,
     with zipfile.ZipFile(resaved) as z:  # Calc kept the drop-down, the lock and the key
         xml = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "dataValidation" in xml and "sheetProtection" in xml
-    result = cli("record", "--from", str(resaved))
+    result = cli("record", "--verbose", "--from", str(resaved))
     assert result.exit_code == 0, result.output
     assert _saved(result.stdout) == ["nphd-kpu", "gudang", "sk-desk"]
     events = {e["item"]: e for e in _events(cli)}
@@ -495,10 +496,10 @@ def test_sheet_saved_through_libreoffice_imports_the_same(ws: Path, cli: RunCli,
         "at": "2024-02-15T12:00:00+07:00"}
     assert (events["gudang"]["progress"], events["sk-desk"]["note"]) == (30, HOSTILE)
     # The file as filled and a CSV that Calc saves from it (';', Indonesian) say the same.
-    assert cli("record", "--from", str(filled)).stderr.endswith("nothing changed\n")
+    assert cli("record", "--verbose", "--from", str(filled)).stderr.endswith("nothing changed\n")
     as_csv = _soffice(tmp_path, "csv:Text - txt - csv (StarCalc):59,34,76,1,,1057,false,true,"
                       "true,false,false", resaved, tmp_path / "lo-csv")
-    result = cli("record", "--from", str(as_csv))
+    result = cli("record", "--verbose", "--from", str(as_csv))
     assert result.exit_code == 0 and _saved(result.stdout) == [], result.output
 
 
@@ -531,7 +532,7 @@ def test_filled_csv_is_read_strictly(case: str, ws: Path, cli: RunCli, tmp_path:
     replacement, message = BAD_FILLED_CSV[case]
     [book] = _make(cli, "16.71")
     path, line = _tampered_csv(book, tmp_path, replacement)
-    result = cli("record", "--from", str(path))
+    result = cli("record", "--verbose", "--from", str(path))
     assert result.exit_code == 2, result.output
     assert f"{path}:{line}: {message}" in result.stderr
     assert "Traceback" not in result.output
@@ -541,7 +542,7 @@ def test_filled_csv_is_read_strictly(case: str, ws: Path, cli: RunCli, tmp_path:
 def test_oversized_cell_in_a_workbook_is_refused(ws: Path, cli: RunCli) -> None:
     [book] = _make(cli, "16.71")
     _fill(book, {"gudang": {"status": "done", "evidence": "BA-" + "9" * 5000}})
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     assert (f"{book}, sheet '{SHEET}', row {ROWS['gudang']}: the value in column Evidence (BA "
             "no., SK, receipt) is too long: 5003 bytes of UTF-8, at most 4096 allowed"
@@ -552,7 +553,7 @@ def test_oversized_cell_in_a_workbook_is_refused(ws: Path, cli: RunCli) -> None:
 def test_a_sheet_date_long_before_the_cycle_is_refused_as_a_typo(ws: Path, cli: RunCli) -> None:
     [book] = _make(cli, "16.71")
     _fill(book, {"gudang": {"status": "done", "date": "15/02/2014"}})  # 2014 for 2024
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2
     assert (f"{book}, sheet '{SHEET}', row {ROWS['gudang']}: the date 2014-02-15 is more than a "
             "year before the first stage of cycle mini (it starts 2024-01-01): a typo?"
@@ -577,7 +578,7 @@ def test_an_extreme_sheet_date_is_refused_by_row(case: str, ws: Path, cli: RunCl
     value, message = EXTREME_SHEET_DATES[case]
     [book] = _make(cli, "16.71")
     _fill(book, {"gudang": {"status": "done", "date": value}})
-    result = cli("record", "--from", str(book))
+    result = cli("record", "--verbose", "--from", str(book))
     assert result.exit_code == 2, result.output
     assert f"{book}, sheet '{SHEET}', row {ROWS['gudang']}: {message}" in _err(result)
     assert "Traceback" not in result.output
@@ -590,7 +591,7 @@ def test_files_of_a_folder_take_effect_in_name_order(ws: Path, cli: RunCli) -> N
     shutil.copy(first, second)
     _fill(first, {"gudang": {"status": "done"}})
     _fill(second, {"gudang": {"status": "blocked", "note": "atap bocor"}})
-    result = cli("record", "--from", "kembali")
+    result = cli("record", "--verbose", "--from", "kembali")
     assert result.exit_code == 0, result.output
     done, blocked = sorted(_events(cli), key=lambda e: e["status"] != "done")
     assert (done["status"], blocked["status"]) == ("done", "blocked")

@@ -258,7 +258,7 @@ def test_own_records_stay_committed_and_go_once_the_files_are_restored(world: Wo
     world.prov.run("done", "16.71", "gudang", "--at", "2024-02-25")
     refused = world.prov.run("sync", ok=False)
     assert refused.exit_code == 2
-    assert "Committed 1 changed record file(s) on this PC." in refused.output
+    assert "This office's own new records stay committed on this PC" in _flat(refused.output)
     assert _git(world.prov.ws, "status", "--porcelain", "records") == ""
     h = world.root / "hostile"  # the office restores what it deleted, as the message asks
     _git(h, "revert", "--no-edit", "HEAD", env=dict(
@@ -488,7 +488,8 @@ def test_init_git_shares_a_workspace_made_from_an_empty_folder(
     oi.run("sync")
     monkeypatch.delenv("PILKADA_GIT", raising=False)  # IT installs git on that PC later
     prov = Office("prov", here / "rakor", o.home)
-    assert "Received 1 new events from other offices:" in prov.run("sync").output
+    assert prov.run("sync").output == ("Received 1 record from Sumatera Selatan (unverified): "
+                                       "region 16.10 Kab. Ogan Ilir.\n")
 
 
 def test_a_failed_init_git_leaves_nothing_behind(

@@ -2,6 +2,8 @@
 
     python tools/i18n.py extract   # src → src/pilkada_cli/locale/pilkada.pot, merged into id.po
     python tools/i18n.py compile   # id.po → id/LC_MESSAGES/pilkada.mo (shipped in the package)
+    python tools/i18n.py mend REF… # after a merge: translations missing or run together (git's
+                                   # union merge of two branches' new entries) taken from REFs
 
 Messages are written in English in the code, so English needs no catalogue.
 """
@@ -61,6 +63,47 @@ def untranslated(po: Catalog, template: Catalog) -> list[str]:
             for m in template if m.id and not is_translated(po.get(m.id))]
 
 
+def run_together(po: Catalog) -> list[str]:
+    """Messages whose translation holds another message's English text: a union merge of two
+    branches that added neighbouring entries joins one's msgstr with the other's msgid."""
+    ids = _long_ids(po)
+    return [m.id for m in po if isinstance(m.id, str) and _holds_another(m, ids)]
+
+
+def _long_ids(po: Catalog) -> list[str]:
+    return [m.id for m in po if isinstance(m.id, str) and len(m.id) > 25]
+
+
+def _holds_another(message: Message, ids: list[str]) -> bool:
+    return isinstance(message.string, str) and any(
+        other != message.id and other[:40] in message.string for other in ids)
+
+
+def mend(refs: list[str]) -> None:
+    """Fill each translation that is missing or run together from the first of ``refs`` (git
+    revisions) that has it whole."""
+    import subprocess
+
+    po = load_po()
+    ids = _long_ids(po)
+    sources = [read_po(BytesIO(subprocess.run(
+        ["git", "show", f"{ref}:{PO.relative_to(ROOT).as_posix()}"], cwd=ROOT,
+        capture_output=True, check=True).stdout), locale="id") for ref in refs]
+    for m in po:
+        if not m.id or (is_translated(m) and not _holds_another(m, ids)):
+            continue
+        for source in sources:
+            found = source.get(m.id)
+            if found is not None and is_translated(found) and not _holds_another(found, ids):
+                m.string = found.string
+                break
+    with PO.open("wb") as fh:
+        write_po(fh, po, width=100, omit_header=True, sort_output=True, no_location=True,
+                 include_previous=False, ignore_obsolete=True)
+    left = run_together(po)
+    print(f"{len(left)} translation(s) run together" + "".join(f"\n  {i}" for i in left))
+
+
 def load_po() -> Catalog:
     """The Indonesian catalogue as committed."""
     with PO.open("rb") as fh:
@@ -93,6 +136,8 @@ def main(command: str) -> None:
         print(f"{len(template)} messages; {len(missing)} without an Indonesian translation")
         for msgid in missing:
             print(f"  untranslated: {msgid}")
+    elif command == "mend":
+        mend(sys.argv[2:])
     elif command == "compile":
         MO.write_bytes(compiled(load_po()))
         print(f"wrote {MO.relative_to(ROOT)}")

@@ -54,6 +54,8 @@ PACES = {
     "16.02": BEHIND,  # Ogan Komering Ilir
     "16.04": FAR_BEHIND,  # Lahat
 }
+# Work that waits for the kab/kota's own item (item -> the kab/kota item it waits for).
+WAITS_FOR = {"dpt-diumumkan": "dpt-ditetapkan-kabkota"}
 NO_REPORT = {"16.12"}  # PALI: its Desk Pilkada's file has not reached the province yet
 SILENT_DISTRICTS = {"16.04": 3}  # Lahat: its last three kecamatan have not reported either
 # The one blocked critical item: region, preferred item (else the first critical BPKAD item
@@ -111,10 +113,32 @@ def demo_events(cycle: Cycle, regions: Sequence[Region]) -> list[Event]:
                 stage_of[item.stage], key).start  # (a stage's window for the region)
             out += _item_events(rng, region, item, pace, start, item.id in missed,
                                 len(out))
+        out = _in_order(out)
     # One machine wrote all of it: its counter must follow its clock, as on a real office PC,
     # or `verify` reports the clock going backwards at every line.
     out.sort(key=lambda ev: (ev.recorded.us, ev.id))
     return [replace(ev, seq=n) for n, ev in enumerate(out, 1)]
+
+
+def _in_order(events: list[Event]) -> list[Event]:
+    """Without the work that cannot have begun: an item of ``WAITS_FOR`` in a kab/kota or
+    its kecamatan only from the moment the kab/kota finished what it waits for (the districts
+    announce the voter list once the regency or city has set it); its earlier records, and all
+    of them where that is not finished, are left out. The rest of the sample stays as drawn."""
+    done_at: dict[tuple[str, str], int] = {}
+    for ev in events:
+        if ev.status == "done" and ev.item in WAITS_FOR.values():
+            key = (ev.region, ev.item)
+            done_at[key] = min(done_at.get(key, ev.at.us), ev.at.us)
+    kept = []
+    for ev in events:
+        before = WAITS_FOR.get(ev.item)
+        if before is not None:
+            ready = done_at.get((".".join(ev.region.split(".")[:2]), before))
+            if ready is None or ev.at.us < ready:
+                continue
+        kept.append(ev)
+    return kept
 
 
 def _silent(regions: Sequence[Region]) -> set[str]:

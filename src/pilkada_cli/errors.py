@@ -24,6 +24,7 @@ class PilkadaError(Exception):
     """An expected failure; ``str(e)`` is shown to the user as-is."""
 
     exit_code: ExitCode = ExitCode.INVALID_INPUT
+    detail: str = ""  # what another program said (git's own words): shown only with --debug
 
 
 class InputError(PilkadaError):

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pilkada_cli.errors import InputError, StorageError
+from pilkada_cli.gitfailure import Unreachable as Unreachable
+from pilkada_cli.gitfailure import failure, timeout
 from pilkada_cli.i18n import _
 from pilkada_cli.safefile import make_dirs
 
@@ -42,10 +44,6 @@ if TYPE_CHECKING:
 NETWORK_TIMEOUT = 120  # seconds for fetch, push, clone
 DEFAULT_BRANCH = "main"
 ENV_BACKEND = "PILKADA_GIT"  # "dulwich" forces the pure-Python git (tests, broken installs)
-
-
-class Unreachable(StorageError):
-    """The shared repository could not be reached (network, server down, wrong address)."""
 
 
 class Rejected(StorageError):
@@ -84,6 +82,7 @@ class Repo(Protocol):
     def fetch(self) -> None: ...
     def incoming(self) -> Incoming | None: ...
     def merge(self, author: str, theirs: str) -> Merged: ...
+    def unsent(self, paths: list[str]) -> dict[str, int]: ...
     def push(self) -> None: ...
 
 
@@ -133,7 +132,7 @@ def remote_branches(remote: str) -> list[str]:
     try:
         refs: Any = porcelain.ls_remote(remote)
     except Exception as e:  # noqa: BLE001 (dulwich raises many kinds for a bad remote)
-        raise Unreachable(_unreachable(remote, e)) from None
+        raise failure(remote, str(e), e) from None
     names = refs.refs if hasattr(refs, "refs") else refs
     return [k[len(b"refs/heads/"):].decode("utf-8", "replace") for k in names
             if k.startswith(b"refs/heads/")]
@@ -160,7 +159,7 @@ def clone(remote: str, target: Path, branch: str) -> None:
                                         branch=branch.encode())
         _set_upstream(repo, branch.encode())
     except Exception as e:  # noqa: BLE001
-        raise Unreachable(_unreachable(remote, e)) from None
+        raise failure(remote, str(e), e) from None
 
 
 def create(folder: Path, remote: str) -> Repo:
@@ -182,12 +181,6 @@ def create(folder: Path, remote: str) -> Repo:
         repo = DulwichGit.discover(folder)
     assert repo is not None
     return repo
-
-
-def _unreachable(remote: str, reason: object) -> str:
-    text = " ".join(str(reason).split())[:300]
-    return _("cannot reach the shared repository {remote}: {reason}").format(
-        remote=remote, reason=text or _("no answer"))
 
 
 # --- the system's git ---------------------------------------------------------------------------
@@ -213,8 +206,10 @@ def _git(cwd: Path | None, *args: str, network: bool = False, check: bool = True
                               timeout=NETWORK_TIMEOUT if network else 60, check=False,
                               encoding="utf-8", errors="replace")
     except subprocess.TimeoutExpired:
-        raise Unreachable(_("git did not answer within {s} seconds ({what})").format(
-            s=NETWORK_TIMEOUT, what=" ".join(args[:2]))) from None
+        if network:
+            raise timeout(_remote_named(cwd, args), NETWORK_TIMEOUT) from None
+        raise StorageError(_("git did not answer within {s} seconds ({what})").format(
+            s=60, what=" ".join(args[:2]))) from None
     except OSError as e:
         raise StorageError(_("cannot run git: {reason}").format(reason=e)) from None
     if check and done.returncode != 0:
@@ -223,12 +218,19 @@ def _git(cwd: Path | None, *args: str, network: bool = False, check: bool = True
             if "[rejected]" in message or "fetch first" in message or "non-fast-forward" in \
                     message:
                 raise Rejected(message)
-            raise Unreachable(_unreachable(args[-1] if args[0] in ("clone", "ls-remote")
-                                           else "origin", message.splitlines()[-1:]
-                                           and message.splitlines()[-1]))
+            raise failure(_remote_named(cwd, args), message)
         raise StorageError(_("git {what} failed: {reason}").format(
             what=args[0], reason=message.splitlines()[-1] if message else done.returncode))
     return done.stdout
+
+
+def _remote_named(cwd: Path | None, args: tuple[str, ...]) -> str:
+    """The address a network command of ``_git`` talked to, as the user knows it."""
+    if args[0] == "clone":
+        return args[-2]
+    if args[0] == "ls-remote" or cwd is None:
+        return args[-1]
+    return _git(cwd, "config", "--get", "remote.origin.url", check=False).strip() or "origin"
 
 
 def _git_bytes(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
@@ -509,6 +511,22 @@ class SystemGit:
         name, _sep, email = author.partition(" <")
         return ["-c", f"user.name={name}", "-c", f"user.email={email.rstrip('>')}"]
 
+    def unsent(self, paths: list[str]) -> dict[str, int]:
+        """Per file under ``paths``: the lines this copy's head has that the shared
+        repository's (as last fetched) lacks, i.e. what a push now sends."""
+        head = self._head()
+        if head is None:
+            return {}
+        out = _git_bytes(self.root, "diff", "--numstat", "-z", "--no-renames", "--relative",
+                         self._theirs() or _EMPTY_TREE, head, "--", *paths)
+        found: dict[str, int] = {}
+        for entry in out.split(b"\0"):
+            added, _tab, rest = entry.partition(b"\t")
+            path = rest.partition(b"\t")[2]
+            if path and added.isdigit() and int(added):
+                found[path.decode("utf-8", "surrogateescape")] = int(added)
+        return found
+
     def push(self) -> None:
         _git(self.root, "push", "--quiet", "origin", f"HEAD:refs/heads/{self._branch()}",
              network=True)
@@ -517,6 +535,7 @@ class SystemGit:
 _PLAIN = ("100644", "100755")  # a plain file's modes (not a link, not a submodule)
 _ADD_CHUNK = 200
 _FETCH_REFSPEC = "+refs/heads/*:refs/remotes/origin/*"
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of the empty tree
 _GITLINK = "160000"  # another repository inside this one (a submodule): no blob to read
 _NONE = "0" * 40  # asks cat-file for nothing: answered "missing"
 
@@ -640,7 +659,7 @@ class DulwichGit:
             with _quiet_dulwich():
                 porcelain.fetch(self.repo, "origin", errstream=io.BytesIO(), force=True)
         except Exception as e:  # noqa: BLE001 (network, protocol and path errors alike)
-            raise Unreachable(_unreachable(url, e)) from None
+            raise failure(url, str(e), e) from None
 
     def _theirs(self) -> bytes | None:
         try:
@@ -840,6 +859,31 @@ class DulwichGit:
         self.repo.refs[b"refs/heads/" + self._branch()] = commit
         return changed
 
+    def unsent(self, paths: list[str]) -> dict[str, int]:
+        """As ``SystemGit.unsent``: lines the head has that the fetched remote head lacks."""
+        from dulwich.diff_tree import tree_changes
+
+        head = self._head()
+        if head is None:
+            return {}
+        theirs = self._theirs()
+        changed: Any = tree_changes(self.repo.object_store,
+                                    self.repo[theirs].tree if theirs else None,
+                                    self.repo[head].tree)
+        prefix = self._prefix()
+        found: dict[str, int] = {}
+        for tc in changed:
+            old, new = _entry(tc.old), _entry(tc.new)
+            path = self._ws(prefix, new[0]) if new[0] else ""
+            if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in paths):
+                continue
+            after = self._blob(new[1], new[2]) or b""
+            before = self._blob(old[1], old[2]) or b""
+            added = after.count(b"\n") - before.count(b"\n")
+            if added > 0:
+                found[path] = added
+        return found
+
     def push(self) -> None:
         from dulwich import porcelain
         from dulwich.errors import HangupException
@@ -855,7 +899,7 @@ class DulwichGit:
         except (HangupException, OSError, Exception) as e:  # noqa: BLE001
             if "diverge" in type(e).__name__.lower() or "rejected" in str(e).lower():
                 raise Rejected(str(e)) from None
-            raise Unreachable(_unreachable(url, e)) from None
+            raise failure(url, str(e), e) from None
 
 
 def _entry(side: Any) -> tuple[bytes, int | None, bytes | None]:

@@ -72,11 +72,24 @@ def conflict_text(conflict: Any) -> str:
 
 def sides_text(sides: Iterable[tuple[str, int | None, str, str]]) -> str:
     """``conflict_text`` of sides given as (status, progress, by, office)."""
+    return _("CONFLICT") + ": " + sides_only(sides)
+
+
+def sides_only(sides: Iterable[tuple[str, int | None, str, str]]) -> str:
+    """``done by Rina (Kabupaten Ogan Ilir) vs blocked by Desk (Provinsi …)``."""
     parts = []
     for status, progress, by, office in sides:
         value = status_word(status) + (f" {progress}%" if progress is not None else "")
         parts.append(_("{value} by {by} ({office})").format(value=value, by=by, office=office))
-    return _("CONFLICT") + ": " + _(" vs ").join(parts)
+    return _(" vs ").join(parts)
+
+
+def settle_hint(region: str, item: str) -> str:
+    """How a conflict is settled: a decision recorded by someone who has seen both sides."""
+    return _("To settle it, agree with the other office which status is right, record it "
+             "once more here (pilkada record {region} {item} --status STATUS, with --note for "
+             "the reason of blocked) and share it (pilkada sync or export).").format(
+        region=region, item=item)
 
 
 def status_word(status: str) -> str:

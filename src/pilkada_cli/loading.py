@@ -102,6 +102,10 @@ class KeptLog:
         """How many hex digits of an id ``log`` shows (render.log.short_id_length)."""
         return self.rules.id_length
 
+    def has_item(self, item: str) -> bool:
+        """Whether any record file holds an event of ``item``."""
+        return any(item in p.columns["all_items"] for p in self.provinces)
+
     def parts(self, query: LogQuery) -> list[logstream.Part]:
         """Each record file's share of the log for ``query``."""
         from pilkada_cli.cache import logstream

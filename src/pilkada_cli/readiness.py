@@ -227,15 +227,15 @@ def _contribution(item: Item, status: str, progress: int | None, d: date,
         return t
     if status == "in_progress":
         t[CREDIT] = w * (progress or 0)
-    if item.due < d:
+    if status == "blocked":  # blocked wins: counted once, as blocked, however late it is
+        t[BLOCKED] = 1
+        t[CRIT_BLOCKED] = int(item.critical)
+    elif item.due < d:
         t[OVERDUE] = 1
         t[CRIT_OVERDUE] = int(item.critical)
     elif item.due <= warn:
         t[DUE_SOON] = 1
         t[CRIT_SOON_TODO] = int(item.critical and status == "todo")
-    if status == "blocked":
-        t[BLOCKED] = 1
-        t[CRIT_BLOCKED] = int(item.critical)
     return t
 
 

@@ -137,6 +137,26 @@ def earliest_day(cycle: Cycle, today: date | None = None) -> date:
     return first - EARLIEST_BEFORE
 
 
+def unknown_item(item_id: str, cycle: str, ids: Iterable[str]) -> str:
+    """The refusal of an item id the cycle does not have, with the ids it may have meant."""
+    close = suggest(item_id, list(ids))
+    hint = "; " + _("did you mean: {ids}?").format(ids=", ".join(close)) if close else ""
+    return _("unknown item '{item}' in cycle {cycle}").format(item=item_id, cycle=cycle) + hint
+
+
+def suggest(query: str, ids: list[str], n: int = 3) -> list[str]:
+    """Up to ``n`` ids ``query`` may have meant: those containing it, those close to it
+    whole, then those whose beginning is close to it (``npdh`` → ``nphd-kpu…``)."""
+    if not query:
+        return []
+    close = [i for i in ids if query in i]
+    close += difflib.get_close_matches(query, ids, n=n, cutoff=0.6)
+    if len(query) >= 3:
+        close += [i for i in ids
+                  if difflib.SequenceMatcher(None, query, i[:len(query)]).ratio() >= 0.75]
+    return list(dict.fromkeys(close))[:n]
+
+
 class Recorder:
     """Validates changes against the cycle and the workspace and builds events."""
 
@@ -223,12 +243,7 @@ class Recorder:
         item = self.items.get(item_id)
         if item is not None:
             return item
-        close = [i for i in self.items if item_id and item_id in i]
-        close += difflib.get_close_matches(item_id, list(self.items), n=3, cutoff=0.6)
-        close = list(dict.fromkeys(close))[:3]
-        hint = "; " + _("did you mean: {ids}?").format(ids=", ".join(close)) if close else ""
-        raise InputError(_("unknown item '{item}' in cycle {cycle}").format(
-            item=item_id, cycle=self.cycle.id) + hint)
+        raise InputError(unknown_item(item_id, self.cycle.id, self.items))
 
     def _not_applicable(self, item: Item, region: Region, tags: frozenset[str]) -> str:
         role = role_of(self.cycle, region.code)

@@ -174,6 +174,13 @@ def open_pairs(r: Readiness, codes: Sequence[str]) -> dict[str, list[OpenPair]]:
                 conflict = st.conflict
                 if conflict:
                     sides = tuple((e.status, e.progress, e.by, e.origin) for e in conflict.sides)
+                    # in doubt since the later side happened; the reason is a blocked side's
+                    # (the event that counts may be a "done" with no note)
+                    since = max(e.at.us for e in conflict.sides)
+                    since = max(e.at.local(zone).toordinal() for e in conflict.sides
+                                if e.at.us == since)
+                    note = next((e.note for e in conflict.sides
+                                 if e.status == "blocked" and e.note), "")
             rows.append((st.item.id, st.status, st.progress, since, note, sides))
         rows.sort(key=itemgetter(0))  # by item id: how due_list breaks ties
         out[code] = rows
@@ -225,22 +232,21 @@ def due_tally(r: Readiness, entries: Sequence[DueEntry], root: str, within: int)
 
 def due_counts(r: Readiness, entries: Sequence[DueEntry], within: int) -> dict[str, list[int]]:
     """Per region of ``entries``: overdue, critical overdue, due within ``within`` days of the
-    region's own date (not overdue: every one not blocked, and the blocked ones due that soon),
-    blocked, critical blocked."""
+    region's own date (not overdue), blocked, critical blocked; each entry counted once, a
+    blocked one as blocked however late (as readiness counts)."""
     counts: dict[str, list[int]] = {}
     for st in entries:  # one pass: tens of thousands at national scale
         mine = counts.get(st.region)
         if mine is None:
             mine = counts[st.region] = [0] * 5
         critical = int(st.item.critical)
-        if st.status == "blocked":
+        if st.status == "blocked":  # blocked wins: counted once, as readiness counts it
             mine[3] += 1
             mine[4] += critical
-        if st.overdue:
+        elif st.overdue:
             mine[0] += 1
             mine[1] += critical
-        elif (st.status != "blocked" and not st.under_way) or (
-                st.due - r.results[st.region].d).days <= within:
+        elif not st.under_way or (st.due - r.results[st.region].d).days <= within:
             mine[2] += 1  # (a window item under way is listed, and due soon only if it is)
     return counts
 

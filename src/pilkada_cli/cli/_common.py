@@ -365,7 +365,7 @@ def handled(func: F) -> F:
             try:
                 return func(*args, **kwargs)
             except PilkadaError as e:
-                fail(str(e), e.exit_code)
+                fail(str(e) + _detail(e), e.exit_code)
             except KeyboardInterrupt:
                 raise typer.Exit(130) from None
             except BrokenPipeError:
@@ -382,6 +382,14 @@ def handled(func: F) -> F:
             session.note_modes()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _detail(e: PilkadaError) -> str:
+    """What another program said about the failure (git's words), only with --debug."""
+    if not e.detail or not (session.debug or os.environ.get("PILKADA_DEBUG", "") not in ("",
+                                                                                        "0")):
+        return ""
+    return "\n" + _("Details (--debug): {detail}").format(detail=e.detail)
 
 
 def out_of_memory() -> None:

@@ -29,10 +29,13 @@ def recorder(s: Session, by: str | None) -> Recorder:
                     operator(by, ws.config.operator))
 
 
-def save(s: Session, events: list[Event], from_file: bool = False) -> None:
+def save(s: Session, events: list[Event], from_file: bool = False,
+         verbose: bool = True) -> None:
     """Append all or nothing; print each saved event only once it is durable, and under it,
     when a later record of its pair still counts (a back-dated change), which one and how to
-    make this one count (``from_file``: the change came from a CSV or a sheet's row)."""
+    make this one count (``from_file``: the change came from a CSV or a sheet's row). From a
+    file and not ``verbose``, only the events with such a note are printed (the caller says
+    the total)."""
     from rich.text import Text
 
     from pilkada_cli.journal import Journal
@@ -43,11 +46,13 @@ def save(s: Session, events: list[Event], from_file: bool = False) -> None:
     later = _still_counting(journal, saved)
     out = s.console()
     for ev in saved:
+        counts = later.get(ev.id)
+        if from_file and not verbose and counts is None:
+            continue
         progress = f" {ev.progress}%" if ev.progress is not None else ""
         out.print(Text(_("saved {id} {region} {item} {status}").format(
             id=ev.id, region=ev.region, item=ev.item, status=status_word(ev.status))
             + progress))
-        counts = later.get(ev.id)
         if counts is not None:  # (stdout flushed first: the note stays under its line)
             out.file.flush()
             s.say(not_counted(s, ev, counts, from_file), "bold yellow")

@@ -86,6 +86,31 @@ def term_words(term: str) -> str:
     return term
 
 
+# Click's description of a range (``0<=x<=3660``, ``x>=0``, ``1<x``): its "x" is a word only
+# mathematicians read, and it stays English in an Indonesian help.
+_RANGE = re.compile(r"(?:(-?[\d.]+)(<=?))?x(?:(<=?|>=?)(-?[\d.]+))?(?=[\];]|$)")
+
+
+def range_words(text: str) -> str:
+    """A help text with Click's ranges said in words: ``0 to 3660``, ``at least 0``."""
+    def bound(op: str, n: str) -> str:  # x OP n
+        return {">=": _("at least {n}"), ">": _("more than {n}"), "<=": _("at most {n}"),
+                "<": _("less than {n}")}[op].format(n=n)
+
+    def words(m: re.Match[str]) -> str:
+        low, low_op, op, high = m[1], m[2], m[3], m[4]
+        if low is not None and high is not None and low_op == op == "<=":
+            return _("{low} to {high}").format(low=low, high=high)
+        parts = [bound(">=" if low_op == "<=" else ">", low)] if low is not None else []
+        if high is not None:
+            parts.append(bound(op, high))
+        return ", ".join(parts) or m[0]
+
+    return re.sub(r"\[([^\[\]]*)\]", lambda b: "[" + "; ".join(
+        _RANGE.sub(words, part.strip(), count=1) if _RANGE.fullmatch(part.strip()) else part
+        for part in b[1].split(";")) + "]", text)
+
+
 def _quoted_name(text: str) -> str:
     """``'region'`` or ``region`` (as Click quotes a parameter) with the name translated."""
     quote = "'" if text.startswith("'") and text.endswith("'") and len(text) > 1 else ""
@@ -240,8 +265,8 @@ def install() -> None:
         def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30,
                      col_spacing: int = 2) -> None:
             words = _words()
-            super().write_dl([(term_words(term), words.get(text, text)) for term, text in rows],
-                             col_max, col_spacing)
+            super().write_dl([(term_words(term), range_words(words.get(text, text)))
+                              for term, text in rows], col_max, col_spacing)
 
     def show_usage_error(self: Any, file: IO[Any] | None = None) -> None:
         file = file if file is not None else get_text_stderr()

@@ -73,19 +73,46 @@ def room(s: Session, fmt: Format, show_all: bool = False) -> Room:
 
 
 def show(s: Session, fmt: Format, screen: Callable[[], Screen],
-         data: Callable[[], dict[str, Any]], csv: Callable[[], str]) -> None:
+         data: Callable[[], dict[str, Any]], csv: Callable[[], str],
+         sample: bool = False) -> None:
     """Build and write only the format asked for: the JSON contract, the CSV, or the screen
-    (a table laid out for the terminal, plain text, Markdown)."""
+    (a table laid out for the terminal, plain text, Markdown). ``sample``: the workspace holds
+    sample data, marked in the data formats too (the screens carry the banner)."""
     if fmt is Format.json:
-        s.out().write(json.dumps(data(), ensure_ascii=False, indent=2) + "\n")
+        s.out().write(json_text(data(), sample))
     elif fmt is Format.csv:
-        s.out().write(csv())
+        s.out().write(csv_marked(csv(), sample))
     elif fmt is Format.md:
         from pilkada_cli.render.screen import to_md
 
         s.out().write(to_md(screen()))
     else:
         show_screen(s, screen(), fmt is Format.table)
+
+
+def json_text(data: dict[str, Any], sample: bool) -> str:
+    """A view's JSON; a sample workspace's says ``"sample": true`` after its schema, so that a
+    program reading it cannot take invented progress for real."""
+    if sample:
+        head = {k: v for k, v in data.items() if k == "schema"}
+        data = {**head, "sample": True, **{k: v for k, v in data.items() if k != "schema"}}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def csv_marked(text: str, sample: bool) -> str:
+    """A view's CSV; a sample workspace's gets a first column ``sample`` saying so on every
+    row, as the report's CSV does (a banner row would break the one-row-per-record shape)."""
+    if not sample or not text:
+        return text
+    import csv
+    import io
+
+    mark = _("SAMPLE DATA — not real records")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for i, row in enumerate(csv.reader(io.StringIO(text, newline=""))):
+        writer.writerow(["sample" if i == 0 else mark, *row])
+    return out.getvalue()
 
 
 def lazy(name: str) -> ModuleType:

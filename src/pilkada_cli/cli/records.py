@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Mapping
     from datetime import date, datetime
 
     from pilkada_cli.errors import Problem
@@ -50,9 +49,14 @@ AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "date)."), show_default=False)]
 
 
+ForceOpt = Annotated[bool, typer.Option("--force", help=_(
+    "Record done again for an item that is already done (default: say so and record "
+    "nothing, unless a note or evidence is added)."))]
+
+
 def _record(s: Session, region: str, items: list[str], status: str, progress: int | None,
             note: str | None, evidence: list[str] | None, by: str | None,
-            at: str | None) -> None:
+            at: str | None, force: bool = False) -> None:
     from datetime import datetime, timezone
 
     from pilkada_cli.recording import Change, parse_at
@@ -60,6 +64,10 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
     target = s.region(region)
     check_in_workspace(s, target.code)
     recorder = make_recorder(s, by)
+    if status == "done" and not (force or note or evidence):
+        items = _not_done_yet(s, target.code, items, recorder.items)
+        if not items:
+            return
     now = datetime.now(timezone.utc)
     frozen = None if at else _frozen_day(s, target.timezone, now)
     if frozen is not None:
@@ -73,6 +81,38 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
         s.say(_("Recorded as of {date}, the frozen date of this workspace (as_of in "
                 "pilkada.yaml), so it shows in its status; --at gives another time.").format(
             date=frozen.isoformat()), "dim")
+
+
+def _not_done_yet(s: Session, code: str, items: list[str], known: Mapping[str, object]
+                  ) -> list[str]:
+    """``items`` without those already done in region ``code`` (their latest record says
+    done), each of which is named: a second "done" with nothing new would only repeat the
+    first in the log. Unknown ids are kept (the recorder refuses them with a suggestion)."""
+    from pilkada_cli.events import order_key
+    from pilkada_cli.i18n import format_date
+    from pilkada_cli.journal import Journal
+    from pilkada_cli.readiness import ZONES
+
+    wanted = {i for i in items if i in known}
+    latest: dict[str, Event] = {}
+    for ev in Journal(s.workspace().records_dir).read({code}).events:
+        if ev.item in wanted and (ev.item not in latest
+                                  or order_key(ev) > order_key(latest[ev.item])):
+            latest[ev.item] = ev
+    zone = ZONES[s.regions().resolve(code).timezone]
+    keep = []
+    for item in dict.fromkeys(items):
+        last = latest.get(item)
+        if last is None or last.status != "done":
+            keep.append(item)
+            continue
+        s.say(_("{region} {item} is already done (recorded as happened on {date} by {by}); "
+                "nothing recorded. Add --evidence or --note to add to it, or --force to "
+                "record it again.").format(region=code, item=item,
+                                           date=format_date(last.at.local(zone).date()),
+                                           by=last.by),
+              "yellow")
+    return keep
 
 
 def _frozen_day(s: Session, zone: str, now: datetime) -> date | None:
@@ -112,31 +152,34 @@ def record(
         "Also a fill-in sheet from `pilkada sheet` (XLSX, or a CSV saved from it) or a folder "
         "of them: only changed rows are recorded, all or nothing per file."),
         show_default=False)] = None,
+    force: ForceOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
+        "With --from: a line for every change recorded, not only the total."))] = False,
 ) -> None:
     s = get_session()
     if from_file is not None:
         if region or items or status:
             raise InputError(_("use either --from FILE or REGION ITEM… --status, not both"))
-        _record_csv(s, from_file, by)
+        _record_csv(s, from_file, by, verbose)
         return
     if not region or not items or not status:
         raise InputError(_("give REGION, at least one ITEM and --status (or --from FILE)"))
     from pilkada_cli.recording import parse_status
 
-    _record(s, region, items, parse_status(status), progress, note, evidence, by, at)
+    _record(s, region, items, parse_status(status), progress, note, evidence, by, at, force)
 
 
-def _record_csv(s: Session, path: Path, by: str | None) -> None:
+def _record_csv(s: Session, path: Path, by: str | None, verbose: bool) -> None:
     from pilkada_cli.cli.sheet import import_fill_ins, is_fill_in, say_encoding
     from pilkada_cli.recording import read_csv_rows
 
     source = "<stdin>" if str(path) == "-" else str(path)
     if source != "<stdin>" and path.is_dir():  # a folder of filled-in sheets
-        import_fill_ins(s, path, None, by)
+        import_fill_ins(s, path, None, by, verbose)
         return
     raw = sys.stdin.buffer.read() if source == "<stdin>" else read_input(path)
     if is_fill_in(source, raw):  # an XLSX from `pilkada sheet`, or a CSV saved from one
-        import_fill_ins(s, path, raw, by)
+        import_fill_ins(s, path, raw, by, verbose)
         return
     from pilkada_cli.errors import ValidationError
 
@@ -150,14 +193,14 @@ def _record_csv(s: Session, path: Path, by: str | None) -> None:
         problems += e.problems
     if problems:  # every bad row, in file order; nothing is written
         raise ValidationError(sorted(problems, key=lambda p: p.line or 0))
-    save(s, events, from_file=True)
-    if skipped:
-        from rich.text import Text
+    save(s, events, from_file=True, verbose=verbose)
+    from rich.text import Text
 
-        err = s.console(stderr=True)
-        for line, first in skipped:
-            err.print(Text(_("{file}:{line}: skipped: the same as line {first} (recorded "
-                             "once)").format(file=source, line=line, first=first)))
+    err = s.console(stderr=True)
+    for line, first in skipped:
+        err.print(Text(_("{file}:{line}: skipped: the same as line {first} (recorded "
+                         "once)").format(file=source, line=line, first=first)))
+    err.print(Text(_("{file}: {n} change(s) recorded").format(file=source, n=len(events))))
 
 
 def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str,
@@ -212,8 +255,8 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
 @handled
 def done(region: RegionReq, items: ItemsArg,
          note: NoteOpt = None, evidence: EvidenceOpt = None, by: ByOpt = None,
-         at: AtOpt = None) -> None:
-    _record(get_session(), region, items, "done", None, note, evidence, by, at)
+         at: AtOpt = None, force: ForceOpt = False) -> None:
+    _record(get_session(), region, items, "done", None, note, evidence, by, at, force)
 
 
 @app.command(help=_(
@@ -319,6 +362,14 @@ def log(
     query = LogQuery(code, item, _date(since), _date(until), by)
     kept = s.kept_log()
     offices = s.offices()  # as shown: marked where unverified (trust.py)
+    if item is not None:
+        try:
+            _known_item(s, item, kept.has_item if kept is not None
+                        else lambda i: any(ev.item == i for ev in s.events()))
+        except BaseException:
+            if kept is not None:
+                kept.close()
+            raise
     try:
         if kept is None:
             _log_read(s, query, fmt, show_all, verbose, offices)
@@ -332,18 +383,19 @@ def log(
 def _log_read(s: Session, query: LogQuery, fmt: str | None, show_all: bool, verbose: bool,
               offices: dict[str, str]) -> None:
     """The log from every event read at once (the cache off): the reference of ``_log_kept``."""
+    from pilkada_cli.cli.options import csv_marked, json_text
     from pilkada_cli.history import log_filter, log_json
     from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 
     history = s.events()
     entries = log_filter(history, query.region, query.item, query.since, query.until, query.by)
+    sample = s.workspace().config.sample
     if fmt == "json":  # the name a claim gives, and whether this workspace vouches for it
         names = s.office_names()
-        s.out().write(json.dumps(log_json(entries, {o: n.name for o, n in names.items()},
-                                          {o for o, n in names.items() if n.verified}),
-                                 ensure_ascii=False, indent=2) + "\n")
+        s.out().write(json_text(log_json(entries, {o: n.name for o, n in names.items()},
+                                         {o for o, n in names.items() if n.verified}), sample))
     elif fmt == "csv":
-        s.out().write(log_csv(entries, offices))
+        s.out().write(csv_marked(log_csv(entries, offices), sample))
     else:
         screen = fmt == "table" or (fmt is None and s.laid_out())
         out = s.console() if screen else None
@@ -365,13 +417,14 @@ def _log_kept(s: Session, kept: KeptLog, query: LogQuery, fmt: str | None, show_
     from pilkada_cli.render.log import log_screen
 
     parts = kept.parts(query)
+    sample = s.workspace().config.sample
     if fmt == "json":  # the name a claim gives, and whether this workspace vouches for it
         names = s.office_names()
         _write_all(s, stream.json_stream(kept.events(parts), {o: n.name for o, n in names.items()},
-                                         {o for o, n in names.items() if n.verified}))
+                                         {o for o, n in names.items() if n.verified}, sample))
         return
     if fmt == "csv":
-        _write_all(s, stream.csv_stream(kept.events(parts), offices))
+        _write_all(s, stream.csv_stream(kept.events(parts), offices, sample))
         return
     screen = fmt == "table" or (fmt is None and s.laid_out())
     if screen and not show_all and s.screen():  # a screenful, and how many more there are
@@ -427,6 +480,17 @@ class _Head(Sequence["Event"]):
                 len(self.first) < self.total):
             raise IndexError("only the first events of the log are here")
         return self.first[i]
+
+
+def _known_item(s: Session, item: str, recorded: Callable[[str], bool]) -> None:
+    """InputError, with the ids meant, for an item neither the cycle nor any record has
+    (``recorded``; a typo would otherwise say "No events")."""
+    from pilkada_cli.recording import unknown_item
+
+    cycle = s.cycle()
+    if item in cycle.items or recorded(item):
+        return
+    raise InputError(unknown_item(item, cycle.id, list(cycle.items)))
 
 
 def _date(text: str | None):  # type: ignore[no-untyped-def]

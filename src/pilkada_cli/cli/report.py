@@ -37,7 +37,7 @@ def report(
         "--out", "-o", help=_("File name pattern with {region} (its code), {region_name} "
         "(e.g. sumatera-selatan), {date} (the as-of date) and {format} (the file extension); "
         "a folder in front is kept, e.g. rakor/{date}/laporan-{region}.{format}. - writes "
-        "one format to stdout."), metavar="PATTERN")
+        "one format to stdout."), metavar=_("PATTERN"))
     ] = "laporan-pilkada-{region}-{date}.{format}",
     as_of: AsOfOpt = None,
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045

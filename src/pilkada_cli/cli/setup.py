@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pilkada_cli.cli._common import get_session, handled
+from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.i18n import _
 
@@ -63,6 +63,7 @@ def init(
             s.regions(), region, depth, cycle, directory, None, lang))
         if own:
             set_copy_operator(directory, own)
+        _say_if_past(s, directory)
         return
     config = new_workspace_config(s.regions(), region, depth, cycle, directory, None, lang)
     path = init_workspace(directory, config)
@@ -77,5 +78,28 @@ def init(
     err.print(Text(_("Created workspace {path} for {region} ({code}).").format(
         path=path, region=root.name if root else config.region, code=config.region),
         style="green"))
+    _say_if_past(s, directory)
     folder = None if directory.resolve() == Path.cwd().resolve() else str(directory)
     s.say("\n".join(next_steps(folder)))
+
+
+def _say_if_past(s: Session, directory: Path) -> None:
+    """A word when the workspace's cycle ended before today (the default, pilkada-2024, is a
+    past election from 2025 on): its views would show a finished election."""
+    from datetime import date
+
+    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.i18n import format_date
+    from pilkada_cli.workspace import CONFIG_FILE, load_config
+
+    config = load_config(directory / CONFIG_FILE)
+    cycle = open_cycle(config.cycle, directory)
+    end = max((stage.end for stage in cycle.stages), default=cycle.voting_day)
+    if end >= date.today() or config.as_of is not None:
+        return
+    s.say(_("Note: cycle {cycle} ended on {end} (voting day {voting}), so this workspace "
+            "tracks a past election. For an election still to come, `pilkada cycle list` "
+            "shows the shipped cycles and `pilkada cycle new` makes one for its voting day; "
+            "init again with --cycle.").format(cycle=cycle.id, end=format_date(end),
+                                               voting=format_date(cycle.voting_day)),
+          "yellow")

@@ -43,7 +43,7 @@ def sheet(
     as_of: AsOfOpt = None,
     out: Annotated[str, typer.Option(
         "--out", "-o", help=_("File name pattern ending in .xlsx, with {region} and {date} "
-        "(the as-of date); a folder in front is kept."), metavar="PATTERN")
+        "(the as-of date); a folder in front is kept."), metavar=_("PATTERN"))
     ] = DEFAULT_PATTERN,
     lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--lang", help=_("Language of the sheets: id (default: they go to Indonesian offices) "
@@ -124,7 +124,8 @@ def is_fill_in(source: str, raw: bytes) -> bool:
             or looks_like_sheet_csv(raw))
 
 
-def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -> None:
+def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None,
+                    verbose: bool = False) -> None:
     """Record the changes in one filled sheet (``raw``) or a folder of them (``raw`` None).
 
     All or nothing per file: a file with any problem records nothing, and every problem of it is
@@ -159,7 +160,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None) -
                 file=name, n=len(found)), style="bold red"))
             continue
         if events:
-            save(s, events, from_file=True)
+            save(s, events, from_file=True, verbose=verbose)
             importer.saved(events)
         err.print(Text(_("{file}: {n} change(s) recorded").format(file=name, n=len(events))
                        if events else _("{file}: nothing changed").format(file=name)))

@@ -86,7 +86,7 @@ def status(
         ov = views.overview(r, stage, depth, root=target)
         show(s, chosen, lambda: screens.overview_screen(ov, sample, space.width),
              lambda: {**views.overview_json(ov), "skipped": s.skipped()},
-             lambda: table.to_csv(*screens.overview_csv_rows(ov)))
+             lambda: table.to_csv(*screens.overview_csv_rows(ov)), sample)
     else:
         dt = views.detail(r, target.code, stage)
         ov = dt.overview
@@ -94,7 +94,7 @@ def status(
             dt, views.needs_action(r, s.due_pairs(r, target.code), s.offices, target.code,
                                    stage), sample, space.width, space.rows, show_all),
              lambda: {**views.detail_json(dt), "skipped": s.skipped()},
-             lambda: screens.detail_csv(dt))
+             lambda: screens.detail_csv(dt), sample)
     if r.no_report(target.code):
         _no_records(s, chosen, target)
     tripped = check_gates(ov, fail_under, conditions)
@@ -153,7 +153,7 @@ def due(
         show(s, chosen, lambda: screens.due_screen(
             r, target, v.entries, v.tally, v.silent, within, sample, space.rows, space.width,
             overdue),
-            lambda: views.due_json(v), lambda: screens.due_csv(v))
+            lambda: views.due_json(v), lambda: screens.due_csv(v), sample)
     if r.no_report(target.code):
         _no_records(s, chosen, target)
 
@@ -194,4 +194,4 @@ def changes(
     show(s, chosen, lambda: screens.changes_screen(
         after, target, v.entries, v.since, v.until, ws.config.sample, show_all, space.rows,
         space.width),
-        lambda: views.changes_json(v), lambda: screens.changes_csv(v))
+        lambda: views.changes_json(v), lambda: screens.changes_csv(v), ws.config.sample)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,12 +10,12 @@ import typer
 
 from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
-from pilkada_cli.errors import InputError, StorageError
+from pilkada_cli.errors import InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
     from pilkada_cli.events import Event
-    from pilkada_cli.gitsync import Incoming, Merged, Repo
+    from pilkada_cli.gitsync import Incoming, Repo
     from pilkada_cli.journal import Journal
     from pilkada_cli.workspace import Config
 
@@ -53,8 +53,6 @@ def sync(
                             "them kept; the changed files are saved in .pilkada/restored/. "
                             "Sends nothing."))] = False,
 ) -> None:
-    from rich.text import Text
-
     from pilkada_cli import gitsync
     from pilkada_cli.cli.share import office_key, publish_own_claim
     from pilkada_cli.journal import Journal
@@ -63,34 +61,58 @@ def sync(
     s = get_session()
     ws = s.workspace()
     repo = gitsync.require(gitsync.open_repo(ws.root))
-    err = s.console(stderr=True)
     journal = Journal(ws.records_dir)
     if restore:
         with journal.hold_all():
             _restore(s, repo)
         return
     publish_own_claim(s, office_key())
-    before = {ev.id for ev in events(ws).events}
+    before = events(ws).events
     author = _author(s)
     message = _("pilkada sync: records from {who}").format(who=author.split(" <")[0])
     with journal.hold_all():
-        sent = _commit_own(s, repo, message, author)
-    if sent:
-        err.print(Text(_("Committed {n} changed record file(s) on this PC.").format(n=sent)))
+        _commit_own(s, repo, message, author)
     url = repo.remote_url() or ""
     try:
-        received = _exchange(s, repo, journal, author, message, accept_config)
+        sent = _exchange(s, repo, journal, author, message, accept_config)
     except gitsync.Unreachable as e:
-        raise StorageError(str(e) + "\n" + _(
+        raise gitsync.Unreachable(str(e) + "\n" + (_(
             "Your records are safe: they are committed on this PC and will be sent by the next "
-            "`pilkada sync` (run it again when the network is back).")) from None
-    new = [ev for ev in events(ws).events if ev.id not in before]
-    _report_new(s, new)
-    if received.files or sent:
-        err.print(Text(_("Up to date with {remote}.").format(remote=url), style="green"))
-    else:
-        err.print(Text(_("Nothing new here or in {remote}; already up to date.").format(
-            remote=url), style="green"))
+            "`pilkada sync` (run it again when the network is back).") if e.kind in (
+            "network", "timeout", "busy") else _(
+            "Your records are safe: they are committed on this PC and will be sent by the next "
+            "`pilkada sync` once this is put right.")), detail=e.detail, kind=e.kind) from None
+    _report(s, url, sent, before)
+
+
+def _report(s: Session, url: str, sent: int, before: Sequence[Event]) -> None:
+    """Say what was sent, what came in from which office, and any conflict it brought."""
+    from rich.text import Text
+
+    from pilkada_cli import conflicts
+    from pilkada_cli.loading import events, office_names, parse_as_of
+    from pilkada_cli.render import synctext
+
+    ws = s.workspace()
+    had = {ev.id for ev in before}
+    now = events(ws).events
+    new = [ev for ev in now if ev.id not in had]
+    out = s.console()
+    if sent:
+        out.print(Text(synctext.sent_line(sent, url)))
+    names = {o: n.shown() for o, n in office_names(ws, s.own()).items()}  # claims came in
+    for line in synctext.received_lines(new, names, s.regions()):
+        out.print(Text(line))
+    if not sent and not new:
+        out.print(Text(synctext.nothing_line(url), style="green"))
+    if not new:
+        return
+    as_of = parse_as_of(None, ws)
+    old = conflicts.judge(before, ws.records_dir, as_of)
+    brought = [c for key, c in conflicts.judge(now, ws.records_dir, as_of, names).items()
+               if key not in old]
+    for line in synctext.conflict_lines(brought, s.regions()):
+        s.say(line, "bold yellow")
 
 
 def _commit_own(s: Session, repo: Repo, message: str, author: str, warn: bool = True) -> int:
@@ -180,13 +202,13 @@ def _restore(s: Session, repo: Repo) -> None:
 
 
 def _exchange(s: Session, repo: Repo, journal: Journal, author: str, message: str,
-              accept_config: bool) -> Merged:
+              accept_config: bool) -> int:
     """Fetch, judge, merge and push; again when someone pushed in between. After taking in
-    other offices' records, what this copy now holds is noted (conflicts.py) and sent with it."""
-    from pilkada_cli import gitsync
+    other offices' records, what this copy now holds is noted (conflicts.py) and sent with it.
+    The number of records sent (lines of record files the shared repository lacked)."""
+    from pilkada_cli import gitsync, syncguard
     from pilkada_cli.cli.share import note_received
 
-    total = gitsync.Merged(0, False)
     shown: set[str] = set()
     for attempt in range(PUSH_TRIES):
         repo.fetch()
@@ -200,16 +222,18 @@ def _exchange(s: Session, repo: Repo, journal: Journal, author: str, message: st
             note_received(journal.root)
             with journal.hold_all():
                 _commit_own(s, repo, message, author, warn=False)
-        total = gitsync.Merged(total.files + merged.files, total.merged_commit or
-                               merged.merged_commit)
+        unsent = repo.unsent(["records"])
         try:
             repo.push()
-            return total
+            return sum(n for path, n in unsent.items()
+                       if (k := syncguard.kind(path)) is not None and k.what == "record")
         except gitsync.Rejected:
             if attempt == PUSH_TRIES - 1:
-                raise gitsync.Unreachable(_("the shared repository kept changing while "
-                                            "sending; run `pilkada sync` again")) from None
-    return total
+                raise gitsync.Unreachable(_(
+                    "the shared repository {remote} kept changing while sending; run `pilkada "
+                    "sync` again").format(remote=repo.remote_url() or ""),
+                    kind="busy") from None
+    return 0
 
 
 def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
@@ -255,22 +279,6 @@ def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
         err = s.console(stderr=True)
         err.print(Text(syncguard.config_text(verdict.config, names)))
         err.print(Text(_("Taking the new pilkada.yaml (--accept-config)."), style="yellow"))
-
-
-def _report_new(s: Session, evs: list[Event]) -> None:
-    from rich.text import Text
-
-    out = s.console()
-    if not evs:
-        return
-    per: dict[str, int] = {}
-    for ev in evs:
-        per[ev.region] = per.get(ev.region, 0) + 1
-    out.print(Text(_("Received {n} new events from other offices:").format(n=len(evs))))
-    names = s.regions()
-    for code, n in sorted(per.items()):
-        region = names.get(code)
-        out.print(Text(f"  {code} {region.name if region else ''}: {n}"))
 
 
 def init_with_git(s: Session, folder: Path, remote: str,

@@ -25,6 +25,7 @@ from pilkada_cli.render.status import (
     blocked_paras,
     critical_legend,
     due_heading,
+    due_order,
     due_tally_para,
     items_due_grid,
     nothing_due,
@@ -147,6 +148,7 @@ def due_text(r: Readiness, target: Region, pieces: Mapping[str, Piece], codes: S
     note = unreported_para(silent)
     if note is not None:
         head.add(note)
+    head.add(due_order())
     out = [to_text(head).rstrip("\n")]
     lines: list[str] = []
     keys: list[int] = []

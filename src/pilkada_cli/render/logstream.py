@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from pilkada_cli.events import Event
 from pilkada_cli.history import LOG_SCHEMA, LogSummary, Offices, event_json
-from pilkada_cli.i18n import format_date_short
+from pilkada_cli.i18n import _, format_date_short
 from pilkada_cli.regions import Region
 from pilkada_cli.render.cells import measure
 from pilkada_cli.render.log import COLUMNS, WHOLE, LogRows
@@ -138,21 +138,27 @@ def terminal(layout: Layout, events: Iterable[Event], width: int) -> Iterator[Te
             yield from pack(para, width)
 
 
-def csv_stream(events: Iterable[Event], offices: Offices) -> Iterator[str]:
-    """``render.log.log_csv`` a piece at a time."""
+def csv_stream(events: Iterable[Event], offices: Offices, sample: bool = False
+               ) -> Iterator[str]:
+    """``render.log.log_csv`` a piece at a time (with a sample workspace's first column, as
+    ``cli.options.csv_marked`` gives it)."""
+    mark = [_("SAMPLE DATA — not real records")] if sample else []
+
     def rows() -> Iterator[list[object]]:
         for ev in events:
             row = event_json(ev, offices)
             row["evidence"] = "; ".join(row["evidence"])
-            yield [row[c] for c in COLUMNS]
-    return csv_lines(list(COLUMNS), rows())
+            yield [*mark, *(row[c] for c in COLUMNS)]
+    return csv_lines(["sample", *COLUMNS] if sample else list(COLUMNS), rows())
 
 
 def json_stream(events: Iterable[Event], offices: Offices,
-                verified: Collection[str] = ()) -> Iterator[str]:
-    """The JSON of ``history.log_json`` (indented by 2, as ``log --format json`` writes it)
-    an event at a time."""
-    head = "{\n  \"schema\": " + json.dumps(LOG_SCHEMA, ensure_ascii=False) + ",\n  \"events\": "
+                verified: Collection[str] = (), sample: bool = False) -> Iterator[str]:
+    """The JSON of ``history.log_json`` (indented by 2, as ``log --format json`` writes it;
+    a sample workspace's says so after its schema, as ``cli.options.json_text``) an event at
+    a time."""
+    head = ("{\n  \"schema\": " + json.dumps(LOG_SCHEMA, ensure_ascii=False)
+            + (",\n  \"sample\": true" if sample else "") + ",\n  \"events\": ")
     verified = frozenset(verified)
     first = True
     for ev in events:

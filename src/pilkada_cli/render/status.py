@@ -33,6 +33,7 @@ from pilkada_cli.readiness import (
     CRITICAL,
     NO_REPORT,
     ON_TRACK,
+    RANK,
     UPCOMING,
     ZONES,
     ItemState,
@@ -328,8 +329,9 @@ def overview_table(ov: Overview, width: int | None = None) -> list[Para | Table]
     if grid.alt:
         notes[0] = Para((part("* " + no_head_word()),), style="dim")
     table = Table(grid, notes=notes)
+    order = [order_note(ov)] if len(ov.rows) > 1 else []
     if width is None or shows_all(grid, width, complete=False):
-        return [table]
+        return [table, *order]
     out: list[Para | Table] = []
     for row in ov.rows:
         out += overview_row_paras(row)
@@ -337,7 +339,7 @@ def overview_table(ov: Overview, width: int | None = None) -> list[Para | Table]
                 if grid.priority[i] > 0 and any(r[i][0].strip() for r in grid.rows)]
     if left_out:
         out.append(dropped_line(left_out))
-    return out
+    return out + order
 
 
 def overview_row_paras(row: Row) -> tuple[Para, Para]:
@@ -358,6 +360,14 @@ def overview_row_paras(row: Row) -> tuple[Para, Para]:
     return head, Para(tuple(parts), indent=4, hang=2)
 
 
+def order_note(ov: Overview) -> Para:
+    """How the overview's rows are ordered (views.sort_key), which no column shows whole."""
+    levels = {row.summary.level for row in ov.rows}
+    return Para((part(_("Order: worst level first ({levels}), then furthest behind the "
+                        "target, then by code.").format(levels=", ".join(
+                            level_word(x) for x in RANK if x in levels))),), style="dim")
+
+
 def overview_screen(ov: Overview, sample: bool, width: int | None) -> Screen:
     """``pilkada status``."""
     screen = Screen()
@@ -373,6 +383,8 @@ def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list
     out = []
     critical = " (" + _("critical") + ")"
     since_words = _("blocked since {date}")
+    doubt_words = _("in conflict since {date}")
+    settle = ((_("settle it: agree which is right and record it once more"), "bold red"),)
     heads: dict[str, Part] = {}
     dates: dict[date, Part] = {}
     for st in entries:
@@ -382,7 +394,11 @@ def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list
         what = (((st.item.id, "bold red"), (critical, "bold red")) if st.item.critical else
                 ((st.item.id, "red"), ("", "bold red")))
         parts = [head, what]
-        if st.since is not None:
+        if st.conflict and st.since is not None:  # when the two records began to disagree
+            parts.append(((doubt_words.format(date=short_date(st.since)), ""),))
+            if st.note:
+                parts.append(((st.note, ""),))
+        elif st.since is not None:
             since = dates.get(st.since)
             if since is None:
                 since = dates[st.since] = ((since_words.format(date=short_date(st.since)), ""),)
@@ -391,6 +407,7 @@ def blocked_paras(entries: Sequence[DueEntry], names: dict[str, Region]) -> list
                 parts.append(((st.note, ""),))
         if st.conflict:
             parts.append(((sides_text(st.conflict), "bold red"),))
+            parts.append(settle)
         out.append(Para(tuple(parts), indent=2, hang=4))
     return out
 
@@ -628,6 +645,13 @@ def due_tally_para(t: DueTally, within: int, overdue_only: bool = False) -> Para
     return Para(tuple(parts))
 
 
+def due_order() -> Para:
+    """How ``due`` orders its rows (duepick's key), which no column shows whole."""
+    return Para((part(_("Order: critical and late first, then late (most days late first), "
+                        "then by due date; blocked items above, critical first.")),),
+                style="dim")
+
+
 def unreported_para(silent: Sequence[Region]) -> Para | None:
     """Regions left out because they have reported nothing."""
     if not silent:
@@ -652,6 +676,7 @@ def due_screen(r: Readiness, target: Region, entries: Sequence[DueEntry], tally:
     note = unreported_para(silent)
     if note is not None:
         screen.add(note)
+    screen.add(due_order())
     blocked = sorted((st for st in entries if st.status == "blocked"),
                      key=lambda st: (not st.item.critical, -st.days_late, st.region))
     rows = [st for st in entries if st.status != "blocked"]

@@ -27,6 +27,9 @@ from pilkada_cli.report.words import bar_text, change_title, kind_title
 MAX_LINES = 40
 LIST_MAX = 4  # lines per list
 REGIONS_MAX = 6  # KRITIS regions listed one per line; more are named on one line
+NAMES_MAX = 10  # KRITIS regions named on that one line; the rest counted
+PLACES_MAX = 3  # regions named in one bullet; the rest counted (a national list names 38)
+NOTE_MAX = 100  # characters of a reason in a bullet: a phone shows a few lines per bullet
 _MARKERS = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 
 
@@ -41,6 +44,31 @@ def _more(n: int) -> str:
 
 def _cut(lines: list[str], limit: int = LIST_MAX) -> list[str]:
     return lines if len(lines) <= limit else [*lines[:limit - 1], _more(len(lines) - limit + 1)]
+
+
+def _cut_counted(lines: list[str], counts: list[int], limit: int = LIST_MAX) -> list[str]:
+    """``lines`` that each stand for ``counts`` pairs, cut as ``_cut`` does; the last line
+    counts the pairs left out, so that the shown and the left out add up to the header's."""
+    if len(lines) <= limit:
+        return lines
+    rest = counts[limit - 1:]
+    return [*lines[:limit - 1], _("… and {pairs} more in {items} other items").format(
+        pairs=sum(rest), items=len(rest))]
+
+
+def _names(names: list[str], limit: int) -> str:
+    """Names joined, the ones past ``limit`` counted."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return _("{names} and {n} more").format(names=", ".join(names[:limit]),
+                                            n=len(names) - limit)
+
+
+def _clip(value: str, limit: int = NOTE_MAX) -> str:
+    """User text cut to ``limit`` characters at a word, with an ellipsis."""
+    if len(value) <= limit:
+        return value
+    return value[:limit].rsplit(" ", 1)[0].rstrip(" ,;:—-") + "…"
 
 
 def _head(report: Report) -> list[str]:
@@ -67,7 +95,7 @@ def _critical_regions(report: Report) -> list[str]:
         return []
     out = [f"*{level_word(CRITICAL)} ({len(rows)}):*"]
     if len(rows) > REGIONS_MAX:
-        return [*out, ", ".join(plain(w.region.short_name) for w in rows)]
+        return [*out, _names([plain(w.region.short_name) for w in rows], NAMES_MAX)]
     for w in rows:
         why = "; ".join(r.text for r in w.reasons)
         out.append(f"• {plain(w.region.short_name)}: {why}")
@@ -92,7 +120,7 @@ def _blocked(report: Report) -> list[str]:
             place += f" ({plain(group.short_name)})"
         line = f"• {place}: {plain(title_of(st.item))}{crit}"
         if reason:
-            line += f" — {plain(reason)}"
+            line += f" — {_clip(plain(reason))}"
         ev = st.event
         if ev is not None:
             line += " " + _("({by}, since {date})").format(by=plain(ev.by),
@@ -119,15 +147,16 @@ def _critical_overdue(report: Report) -> list[str]:
         by_item[e.item.id].append(e)
     rows = sorted(by_item.values(), key=lambda es: (-max(e.days_late for e in es),
                                                     es[0].item.id))
-    lines = []
+    lines, counts = [], []
     for es in rows:
-        where = ", ".join(plain(e.group.short_name) + (f" ({len(e.states)})"
-                                                        if len(e.states) > 1 else "")
-                          for e in es)
+        where = _names([plain(e.group.short_name) + (f" ({len(e.states)})"
+                                                      if len(e.states) > 1 else "")
+                        for e in es], PLACES_MAX)
         late = max(e.days_late for e in es)
         lines.append(_("• {title}: {where} — up to {n} days late").format(
             title=plain(title_of(es[0].item)), where=where, n=late))
-    return [f"*{kind_title(sec.kind)} ({sec.pairs}):*", *_cut(lines)]
+        counts.append(sum(len(e.states) for e in es))
+    return [f"*{kind_title(sec.kind)} ({sec.pairs}):*", *_cut_counted(lines, counts)]
 
 
 def _deadlines(report: Report) -> list[str]:
