@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from conftest import REPO
 from pilkada_cli import senders
 from pilkada_cli.cli import app
+from pilkada_cli.cli.options import csv_marked, json_text
 from pilkada_cli.events import new_event_id
 from pilkada_cli.history import log_filter, log_json
 from pilkada_cli.i18n import set_language
@@ -31,6 +32,7 @@ from pilkada_cli.journal import Journal, ReadResult
 from pilkada_cli.regions import load_regions, timezone_of
 from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 from pilkada_cli.render.screen import to_text
+from pilkada_cli.workspace import load_config
 
 _READ: dict[Path, ReadResult] = {}  # the module's workspaces that do not change: read once
 
@@ -52,10 +54,11 @@ def reference(ws: Path, region: str | None = None, item: str | None = None,
     entries = log_filter(history, region, item, since and date.fromisoformat(since),
                          until and date.fromisoformat(until), by)
     offices = {o: s.office for o, s in senders.load(ws / "records").items()}
+    sample = load_config(ws / "pilkada.yaml").sample  # (the demo is marked as a sample)
     if fmt == "json":
-        return json.dumps(log_json(entries, offices), ensure_ascii=False, indent=2) + "\n"
+        return json_text(log_json(entries, offices), sample)
     if fmt == "csv":
-        return log_csv(entries, offices)
+        return csv_marked(log_csv(entries, offices), sample)
     page = log_screen(entries, load_regions().get, offices,
                       id_length=short_id_length(e.id for e in history), verbose=verbose)
     return to_text(page)
@@ -188,7 +191,7 @@ DEMO_CASES = [
     {"region": "16.71", "fmt": "json"}, {"item": "dps-diumumkan"}, {"since": "2024-08-15"},
     {"until": "2024-08-01", "fmt": "csv"}, {"by": "contoh: operator kecamatan",
                                             "since": "2024-08-20", "verbose": True},
-    {"item": "no-such-item"}, {"region": "16.71.18", "fmt": "json"},
+    {"item": "kantor-gudang-kpu-bawaslu", "region": "16.02"}, {"region": "16.71.18", "fmt": "json"},
 ]
 
 
@@ -374,7 +377,7 @@ def _pipe_first_line(ws: Path, *args: str) -> tuple[bytes, int, bytes]:
                          ids=["plain", "json", "csv"])
 def test_a_closed_pipe_ends_the_log_quietly(demo: Path, fmt: list[str]) -> None:
     first, code, err = _pipe_first_line(demo, *fmt)
-    assert first.startswith((b"Happened", b"{", b"at,recorded"))
+    assert first.startswith((b"Happened", b"{", b"sample,at,recorded"))  # (the demo: a sample)
     assert (code, err) == (141, b"")  # as every command (README: exit codes)
 
 
