@@ -40,7 +40,7 @@ from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from sharing import Office, new_office, trust, write_cycle
 
-pytest.importorskip("cryptography")  # signed bundles (a dependency; an old venv may lack it)
+pytest.importorskip("nacl")  # signed bundles (a dependency; an old venv may lack it)
 
 RUNNER = CliRunner()
 # What users look at: the overview, a region's detail with its items and conflicts, the due list
