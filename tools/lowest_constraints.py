@@ -13,6 +13,7 @@ A runtime requirement without a ``>=`` floor, or with a form this script does no
 error rather than something silently left out.
 
     python tools/lowest_constraints.py [pyproject.toml] > constraints.txt
+    python tools/lowest_constraints.py --python [pyproject.toml]   # 3.10: requires-python's floor
 """
 
 from __future__ import annotations
@@ -65,12 +66,24 @@ def constraints(pyproject: dict[str, object]) -> list[str]:
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
 
 
+def oldest_python(pyproject: dict[str, object]) -> str:
+    """``"3.10"`` for ``requires-python = ">=3.10"``: the Python the floors are tested on."""
+    project = pyproject["project"]
+    assert isinstance(project, dict)
+    found = _FLOOR.match(str(project.get("requires-python", "")).strip())
+    if found is None or found["version"].count(".") != 1:
+        raise ValueError("requires-python needs one '>=X.Y' floor to be tested at")
+    return found["version"]
+
+
 def main(argv: list[str]) -> int:
-    path = Path(argv[1] if len(argv) > 1 else "pyproject.toml")
+    args = argv[1:]
+    python = "--python" in args
+    path = Path(next((a for a in args if a != "--python"), "pyproject.toml"))
     with path.open("rb") as f:
         data = tomllib.load(f)
     try:
-        lines = constraints(data)
+        lines = [oldest_python(data)] if python else constraints(data)
     except ValueError as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return 2
