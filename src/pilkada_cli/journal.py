@@ -35,7 +35,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.events import (
@@ -106,9 +106,12 @@ def file_lock(path: str) -> FileLock:
     filelock is imported here: reading records never locks, so it need not pay for it."""
     from filelock import FileLock
 
+    # Passed as a mapping: filelock < 4 (also allowed) has neither the soft fallback nor the
+    # keyword that switches it off, and its type hints say so.
+    no_soft: dict[str, Any] = {"fallback_to_soft": False}
     try:
-        return FileLock(path, timeout=LOCK_TIMEOUT, mode=FILE_MODE, fallback_to_soft=False)
-    except TypeError:  # filelock < 4 has no soft fallback to switch off
+        return FileLock(path, timeout=LOCK_TIMEOUT, mode=FILE_MODE, **no_soft)
+    except TypeError:  # filelock < 4: no soft fallback to switch off
         return FileLock(path, timeout=LOCK_TIMEOUT, mode=FILE_MODE)
 
 
