@@ -35,7 +35,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pilkada_cli.errors import InputError, StorageError, os_reason
 from pilkada_cli.events import (
@@ -109,11 +109,14 @@ def file_lock(path: str) -> FileLock:
     from filelock import FileLock
 
     # The lock file's mode as a record file's in its folder: every account of a shared folder's
-    # group must be able to open it (filelock sets it where it can).
+    # group must be able to open it (filelock sets it where it can). The soft fallback is
+    # switched off through a mapping: filelock < 4 (also allowed) has neither the fallback nor
+    # the keyword, and its type hints say so.
     mode = mode_in(os.path.dirname(path) or ".") or FILE_MODE
+    no_soft: dict[str, Any] = {"fallback_to_soft": False}
     try:
-        return FileLock(path, timeout=LOCK_TIMEOUT, mode=mode, fallback_to_soft=False)
-    except TypeError:  # filelock < 4 has no soft fallback to switch off
+        return FileLock(path, timeout=LOCK_TIMEOUT, mode=mode, **no_soft)
+    except TypeError:  # filelock < 4: no soft fallback to switch off
         return FileLock(path, timeout=LOCK_TIMEOUT, mode=mode)
 
 

@@ -5,10 +5,13 @@ The private key lives in the user data folder (``<PILKADA_HOME>/keys/office.key`
 not be. Public keys are written ``ed25519:<base64 of the 32 raw bytes>`` so that they can be
 pasted into ``pilkada.yaml`` (``offices:``) and compared as text.
 
-The library is ``cryptography`` (PyCA): maintained with frequent security releases, wheels for
-Windows and Linux with nothing to compile, Ed25519 in its stable API; PyNaCl (also PyCA) would
-do the same job but is released far less often. It is imported only by the commands that sign
-or verify, so every other command starts as fast as before.
+The library is PyNaCl (PyCA's binding of libsodium): wheels for Windows and Linux with nothing
+to compile, Ed25519 as its signing API, 4 MB installed. PyCA's ``cryptography`` does the same
+job but weighs 16 MB, nearly all of it the OpenSSL it bundles, whose frequent security releases
+are for TLS and certificate parsing that pilkada never uses (docs/architecture.md,
+"Dependencies"). Keys and signatures are plain RFC 8032 Ed25519 (a 32-byte seed, 64-byte
+signatures), so the key files and signed bundles made with either read with the other. It is
+imported only by the commands that sign or verify, so every other command starts as fast.
 """
 
 from __future__ import annotations
@@ -41,10 +44,10 @@ class OfficeKey:
 
     def sign(self, data: bytes) -> str:
         """A base64 Ed25519 signature of ``data``."""
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from nacl.signing import SigningKey
 
-        key = Ed25519PrivateKey.from_private_bytes(self._private)
-        return base64.b64encode(key.sign(data)).decode("ascii")
+        signature = SigningKey(self._private).sign(data).signature
+        return base64.b64encode(signature).decode("ascii")
 
 
 def keys_dir(home: Path) -> Path:
@@ -70,16 +73,18 @@ def parse_public(text: str) -> bytes | None:
 
 def verify(public: str, signature: str, data: bytes) -> bool:
     """Whether ``signature`` (base64) is ``public``'s Ed25519 signature of ``data``."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from nacl.exceptions import CryptoError
+    from nacl.signing import VerifyKey
 
     raw = parse_public(public)
     if raw is None:
         return False
     try:
         sig = base64.b64decode(signature, validate=True)
-        Ed25519PublicKey.from_public_bytes(raw).verify(sig, data)
-    except (InvalidSignature, binascii.Error, ValueError, TypeError):
+        if len(sig) != 64:
+            return False
+        VerifyKey(raw).verify(data, sig)
+    except (CryptoError, binascii.Error, ValueError, TypeError):
         return False
     return True
 
@@ -108,23 +113,16 @@ def load(home: Path) -> OfficeKey | None:
 
 
 def _public_of(private: bytes) -> str:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from nacl.signing import SigningKey
 
-    pub = Ed25519PrivateKey.from_private_bytes(private).public_key().public_bytes(
-        Encoding.Raw, PublicFormat.Raw)
+    pub = bytes(SigningKey(private).verify_key)
     return PREFIX + base64.b64encode(pub).decode("ascii")
 
 
 def create(home: Path, office: str, workspace_root: Path | None, force: bool = False) -> OfficeKey:
     """Make a new key pair for ``office`` in ``home``; refuses to replace one unless ``force``
     (a new key is no longer the one other offices trust)."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import (
-        Encoding,
-        NoEncryption,
-        PrivateFormat,
-    )
+    from nacl.signing import SigningKey
 
     folder = keys_dir(home)
     if workspace_root is not None and _inside(folder, workspace_root):
@@ -135,8 +133,7 @@ def create(home: Path, office: str, workspace_root: Path | None, force: bool = F
         raise InputError(_("an office key already exists in {path}; other offices trust that "
                            "one. Use --force only to replace it (they must then trust the new "
                            "key)").format(path=folder))
-    raw = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw,
-                                                      NoEncryption())
+    raw = bytes(SigningKey.generate())  # the 32-byte seed: RFC 8032's private key
     key = OfficeKey(office, _public_of(raw), raw)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
