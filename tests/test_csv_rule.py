@@ -44,7 +44,8 @@ def test_an_ansi_record_csv_with_day_first_dates_is_read_and_says_so(
     path.write_bytes(_excel_id(EXCEL_ROWS).encode("cp1252"))
     result = cli("record", "--from", str(path))
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == [ANSI_NOTE.format(file=path)]
+    assert result.stderr.splitlines() == [ANSI_NOTE.format(file=path),
+                                          f"{path}: 2 change(s) recorded"]
     events = _events(cli)
     assert events["nphd-kpu"]["at"] == "2024-02-15T12:00:00+07:00"  # a date alone: noon
     assert events["gudang"]["at"] == "2024-02-16T09:30:00+07:00"  # Indonesian 09.30
@@ -60,7 +61,7 @@ def test_a_utf8_record_csv_says_nothing_about_its_encoding(
     path.write_bytes(encode(_excel_id(EXCEL_ROWS)))
     result = cli("record", "--from", str(path))
     assert result.exit_code == 0, result.output
-    assert result.stderr == ""
+    assert result.stderr == f"{path}: 2 change(s) recorded\n"  # (the total only: no encoding)
     assert _events(cli)["gudang"]["note"] == NOTE
 
 
@@ -69,7 +70,7 @@ def test_the_machine_dialect_is_read_too(mini_ws: Path, cli: RunCli, tmp_path: P
     path.write_text("region,item,status,at\r\n16.71,nphd-kpu,done,2024-02-15T08:00\r\n",
                     encoding="utf-8")
     result = cli("record", "--from", str(path))
-    assert result.exit_code == 0 and result.stderr == ""
+    assert result.exit_code == 0 and result.stderr == f"{path}: 1 change(s) recorded\n"
     assert _events(cli)["nphd-kpu"]["at"] == "2024-02-15T08:00:00+07:00"
 
 
@@ -110,7 +111,7 @@ def test_the_encoding_note_speaks_the_workspace_language(
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         f'{path}: bukan UTF-8, dibaca sebagai Windows-1252 (ANSI, seperti Excel menyimpan '
-        f'"CSV (Comma delimited)")']
+        f'"CSV (Comma delimited)")', f"{path}: 2 perubahan dicatat"]
 
 
 def test_machine_csv_is_rfc4180_utf8_with_decimal_points_in_indonesian(

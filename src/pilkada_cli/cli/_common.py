@@ -386,10 +386,9 @@ def handled(func: F) -> F:
 
 def _detail(e: PilkadaError) -> str:
     """What another program said about the failure (git's words), only with --debug."""
-    if not e.detail or not (session.debug or os.environ.get("PILKADA_DEBUG", "") not in ("",
-                                                                                        "0")):
-        return ""
-    return "\n" + _("Details (--debug): {detail}").format(detail=e.detail)
+    debug = session.debug or os.environ.get("PILKADA_DEBUG", "") not in ("", "0")
+    return "\n" + _("Details (--debug): {detail}").format(detail=e.detail) if (
+        e.detail and debug) else ""
 
 
 def out_of_memory() -> None:
@@ -418,11 +417,9 @@ def closed_pipe() -> int:
     """The reader of stdout went away (``pilkada log | head -1``): end quietly, as Unix tools
     do, with no traceback and no "Exception ignored" at exit. What is still buffered goes to
     the null device (Python's documented recipe, signal.html#note-on-sigpipe)."""
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass  # stdout has no descriptor of its own (a test's capture): nothing to spare
+    # (stdout without a descriptor of its own, a test's capture: nothing to spare)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return int(ExitCode.CLOSED_PIPE)
 
 

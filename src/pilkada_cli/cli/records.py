@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional, overload
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -14,7 +14,6 @@ from pilkada_cli.cli._common import (
     check_in_workspace,
     get_session,
     handled,
-    show_screen,
 )
 from pilkada_cli.cli.actions import read_input, save
 from pilkada_cli.cli.actions import recorder as make_recorder
@@ -23,13 +22,11 @@ from pilkada_cli.errors import ExitCode, InputError
 from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Mapping
     from datetime import date, datetime
 
     from pilkada_cli.errors import Problem
     from pilkada_cli.events import Event
-    from pilkada_cli.history import LogQuery
-    from pilkada_cli.loading import KeptLog
     from pilkada_cli.recording import Change
 
 RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
@@ -352,6 +349,7 @@ def log(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
         "Also when each event was recorded."))] = False,
 ) -> None:
+    from pilkada_cli.cli.logview import known_item, log_kept, log_read
     from pilkada_cli.history import LogQuery
 
     s = get_session()
@@ -364,7 +362,7 @@ def log(
     offices = s.offices()  # as shown: marked where unverified (trust.py)
     if item is not None:
         try:
-            _known_item(s, item, kept.has_item if kept is not None
+            known_item(s, item, kept.has_item if kept is not None
                         else lambda i: any(ev.item == i for ev in s.events()))
         except BaseException:
             if kept is not None:
@@ -372,125 +370,12 @@ def log(
             raise
     try:
         if kept is None:
-            _log_read(s, query, fmt, show_all, verbose, offices)
+            log_read(s, query, fmt, show_all, verbose, offices)
         else:
-            _log_kept(s, kept, query, fmt, show_all, verbose, offices)
+            log_kept(s, kept, query, fmt, show_all, verbose, offices)
     finally:  # (a closed pipe, `pilkada log | head`, ends quietly at the boundary: 141)
         if kept is not None:
             kept.close()
-
-
-def _log_read(s: Session, query: LogQuery, fmt: str | None, show_all: bool, verbose: bool,
-              offices: dict[str, str]) -> None:
-    """The log from every event read at once (the cache off): the reference of ``_log_kept``."""
-    from pilkada_cli.cli.options import csv_marked, json_text
-    from pilkada_cli.history import log_filter, log_json
-    from pilkada_cli.render.log import log_csv, log_screen, short_id_length
-
-    history = s.events()
-    entries = log_filter(history, query.region, query.item, query.since, query.until, query.by)
-    sample = s.workspace().config.sample
-    if fmt == "json":  # the name a claim gives, and whether this workspace vouches for it
-        names = s.office_names()
-        s.out().write(json_text(log_json(entries, {o: n.name for o, n in names.items()},
-                                         {o for o, n in names.items() if n.verified}), sample))
-    elif fmt == "csv":
-        s.out().write(csv_marked(log_csv(entries, offices), sample))
-    else:
-        screen = fmt == "table" or (fmt is None and s.laid_out())
-        out = s.console() if screen else None
-        limit = None if show_all or out is None or not s.screen() else max(10, out.height - 10)
-        page = log_screen(entries, s.regions().get, offices,
-                          id_length=short_id_length(e.id for e in history), verbose=verbose,
-                          limit=limit, width=out.width if out is not None else None)
-        show_screen(s, page, screen)
-
-
-def _log_kept(s: Session, kept: KeptLog, query: LogQuery, fmt: str | None, show_all: bool,
-              verbose: bool, offices: dict[str, str]) -> None:
-    """The log written as its events come, from the kept keys: the same text as ``_log_read``
-    (tests/test_log_stream.py), in memory that does not grow with the records."""
-    from itertools import islice
-
-    from pilkada_cli.cache.logstream import count, summary
-    from pilkada_cli.render import logstream as stream
-    from pilkada_cli.render.log import log_screen
-
-    parts = kept.parts(query)
-    sample = s.workspace().config.sample
-    if fmt == "json":  # the name a claim gives, and whether this workspace vouches for it
-        names = s.office_names()
-        _write_all(s, stream.json_stream(kept.events(parts), {o: n.name for o, n in names.items()},
-                                         {o for o, n in names.items() if n.verified}, sample))
-        return
-    if fmt == "csv":
-        _write_all(s, stream.csv_stream(kept.events(parts), offices, sample))
-        return
-    screen = fmt == "table" or (fmt is None and s.laid_out())
-    if screen and not show_all and s.screen():  # a screenful, and how many more there are
-        out = s.console()
-        limit = max(10, out.height - 10)
-        first = list(islice(kept.events(parts), limit))
-        total = len(first) if len(first) < limit else count(parts)
-        page = log_screen(_Head(first, total), s.regions().get, offices,
-                          id_length=kept.id_length, verbose=verbose, limit=limit,
-                          width=out.width)
-        show_screen(s, page, True)
-        return
-    found = summary(parts)
-    if not found.count:
-        show_screen(s, log_screen([], s.regions().get, offices), screen)
-        return
-    layout = stream.Layout(found, s.regions().get, offices, kept.id_length, verbose)
-    if not screen:
-        _write_all(s, stream.plain(layout, kept.events(parts)))
-        return
-    out = s.console()
-    lines = stream.terminal(layout, kept.events(parts), out.width)
-    if s.screen():
-        for line in lines:
-            out.print(line, no_wrap=True, overflow="ignore", crop=False)
-    else:  # piped (| less) at the reader's width: the text without styles (as show_screen)
-        _write_all(s, (line.plain + "\n" for line in lines))
-
-
-def _write_all(s: Session, pieces: Iterable[str]) -> None:
-    out = s.out()
-    for piece in pieces:
-        out.write(piece)
-
-
-class _Head(Sequence["Event"]):
-    """The first events of a log and how many it has in all: what a screenful needs."""
-
-    def __init__(self, first: list[Event], total: int) -> None:
-        self.first, self.total = first, total
-
-    def __len__(self) -> int:
-        return self.total
-
-    @overload
-    def __getitem__(self, i: int) -> Event: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Event]: ...
-
-    def __getitem__(self, i: int | slice) -> Event | Sequence[Event]:
-        if isinstance(i, slice) and (i.stop is None or i.stop > len(self.first)) and (
-                len(self.first) < self.total):
-            raise IndexError("only the first events of the log are here")
-        return self.first[i]
-
-
-def _known_item(s: Session, item: str, recorded: Callable[[str], bool]) -> None:
-    """InputError, with the ids meant, for an item neither the cycle nor any record has
-    (``recorded``; a typo would otherwise say "No events")."""
-    from pilkada_cli.recording import unknown_item
-
-    cycle = s.cycle()
-    if item in cycle.items or recorded(item):
-        return
-    raise InputError(unknown_item(item, cycle.id, list(cycle.items)))
 
 
 def _date(text: str | None):  # type: ignore[no-untyped-def]
