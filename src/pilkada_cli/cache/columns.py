@@ -17,13 +17,15 @@ import pickle
 import sys
 import time
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.listing import signed_like
 from pilkada_cli.events import STATUSES
+from pilkada_cli.i18n import _
+from pilkada_cli.progress import Progress, quiet, steps
 from pilkada_cli.recordfile import (
     FileParse,
     Finding,
@@ -250,10 +252,11 @@ def save_shard(where: Path, name: str, files: dict[str, Any]) -> None:
                                           "at": time.time_ns()})
 
 
-def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None
-                 ) -> list[FileColumns]:
+def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None,
+                 progress: Progress = quiet) -> list[FileColumns]:
     """Every file's columns, in ``files`` order: from the cache (``where``; None: no cache)
-    where the file's signature is unchanged, else read again (and the cache updated)."""
+    where the file's signature is unchanged, else read again (and the cache updated);
+    ``progress`` hears of the files read (a first run reads every one)."""
     shards: dict[str, dict[str, Any]] = {}
     wanted: dict[str, set[str]] = {}
     for info in files:
@@ -267,7 +270,8 @@ def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | No
         if cols is not None:
             kept[info.shown] = cols
     todo = [info for info in files if info.shown not in kept]
-    read = dict(zip((info.shown for info in todo), _read_all(journal, todo), strict=True))
+    read = dict(zip((info.shown for info in todo), _read_all(journal, todo, progress),
+                    strict=True))
     changed: set[str] = set()
     out: list[FileColumns] = []
     for info in files:
@@ -370,7 +374,8 @@ def _save_shards(where: Path, shards: dict[str, dict[str, Any]], wanted: dict[st
                 p.unlink()
 
 
-def _read_all(journal: Journal, infos: list[RecordFile]) -> list[FileColumns]:
+def _read_all(journal: Journal, infos: list[RecordFile], progress: Progress = quiet
+              ) -> list[FileColumns]:
     """``read_columns`` of each file; in worker processes when there are many (parsing is
     CPU-bound: a national workspace's first run reads millions of lines)."""
     files = [journal.record_file(info.region, info.origin)._replace(sig=info.sig)
@@ -378,15 +383,28 @@ def _read_all(journal: Journal, infos: list[RecordFile]) -> list[FileColumns]:
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                   else os.cpu_count() or 1, 8)
     # Only where processes are forked: a spawned one would import the command's __main__ again.
+    step = steps(progress, _("Reading record files"), len(files), 64)
     if len(files) < PARALLEL_FILES or workers < 2 or not sys.platform.startswith("linux"):
-        return [read_columns(f) for f in files]
+        return _each(files, step)
     import multiprocessing
 
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(read_columns, files, chunksize=64)
+            out = []
+            for cols in pool.imap(read_columns, files, chunksize=64):
+                out.append(cols)
+                step(len(out))
+            return out
     except (OSError, RuntimeError, pickle.PicklingError):  # no processes here: do it alone
-        return [read_columns(f) for f in files]
+        return _each(files, step)
+
+
+def _each(files: Sequence[RecordFile], step: Callable[[int], None]) -> list[FileColumns]:
+    out = []
+    for f in files:
+        out.append(read_columns(f))
+        step(len(out))
+    return out
 
 
 # --- the rules across files, on columns ------------------------------------------------------

@@ -49,6 +49,7 @@ from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.hot import Hot
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.events import Event
+from pilkada_cli.progress import Progress, quiet
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Chunk, EventLoader, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.recordlist import open_folder
@@ -161,11 +162,13 @@ class Fold:
     def __init__(self, ws: Workspace, journal: Journal, files: Sequence[RecordFile],
                  listing: Sequence[Finding], cycle: Cycle,
                  cycle_files: tuple[tuple[str, int, int, int, int], ...],
-                 scope: Callable[[], list[Region]], as_of: AsOf) -> None:
+                 scope: Callable[[], list[Region]], as_of: AsOf,
+                 progress: Progress = quiet) -> None:
         from pilkada_cli import cache
 
         self.ws, self.journal, self.files, self.listing = ws, journal, files, listing
         self.cycle, self.cycle_files, self.scope, self.as_of = cycle, cycle_files, scope, as_of
+        self.progress = progress
         self.where = cache.folder(ws)
         self.records = ws.records_dir
         self.seen_folder = f"{self.records / rules.FOLDER}{os.sep}"
@@ -223,7 +226,7 @@ class Fold:
         from pilkada_cli.cache import ids
         from pilkada_cli.cache.columns import file_columns, merge_columns
 
-        columns = file_columns(self.journal, list(self.files), self.where)
+        columns = file_columns(self.journal, list(self.files), self.where, self.progress)
         merged = merge_columns(columns, self.listing)
         if merged is None:
             return None

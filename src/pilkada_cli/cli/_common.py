@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.events import Event
     from pilkada_cli.keys import OfficeKey
+    from pilkada_cli.progress import Progress
     from pilkada_cli.readiness import AsOf, Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
@@ -48,6 +49,7 @@ class Session:
     record_problems: int = 0  # unreadable record lines the last readiness() skipped
     _consoles: dict[str, Console] = field(default_factory=dict)
     _names: dict[str, OfficeName] | None = None
+    _progress: Progress | None = None
 
     def console(self, stderr: bool = False) -> Console:
         """The stdout (or stderr) console; colour obeys NO_COLOR, FORCE_COLOR and --no-color."""
@@ -67,6 +69,21 @@ class Session:
                 width=_width(),
             )
         return self._consoles[key]
+
+    def progress(self) -> Progress:
+        """What long work reports its progress to: a bar on stderr when it is a terminal
+        (cli/progressbar.py), else nothing."""
+        if self._progress is None:
+            from pilkada_cli.cli.progressbar import progress_for
+
+            self._progress = progress_for(lambda: self.console(stderr=True))
+        return self._progress
+
+    def stop_progress(self) -> None:
+        """Clear any bar shown: the work is done, or its message comes next."""
+        stop = getattr(self._progress, "stop", None)  # (a Bar's; ``quiet`` shows nothing)
+        if stop is not None:
+            stop()
 
     def out(self) -> IO[str]:
         """Where data and plain text are written: the stdout console's file (sys.stdout), got
@@ -164,7 +181,9 @@ class Session:
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws) if as_of is None or isinstance(as_of, str) else as_of
-        r, bad = readiness(ws, self.cycle(), self.regions, moment, self.offices)
+        r, bad = readiness(ws, self.cycle(), self.regions, moment, self.offices,
+                           self.progress())
+        self.stop_progress()
         self.record_problems = bad
         self._warn_skipped(bad)
         if r.conflicts:
@@ -342,7 +361,10 @@ def handled(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             try:
-                return func(*args, **kwargs)
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    session.stop_progress()
             except PilkadaError as e:
                 fail(str(e), e.exit_code)
             except KeyboardInterrupt:
