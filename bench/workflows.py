@@ -12,6 +12,10 @@ each after one warm-up, in regions drawn at random (never the one changed last):
 - ``bundle``: another office (a copy of the workspace: its own origin) records in a region,
   exports it (``pilkada export REGION``) and this office imports the bundle
   (``pilkada import``), unsigned, as between offices with no ``offices:`` list;
+- ``sync``: the workspace is shared by git from the start (``init --git`` a bare repository
+  beside it); another office that joined it (``init --git``) records in a region and runs
+  ``pilkada sync``, then this office runs ``pilkada sync`` (a git merge bringing the other
+  office's file);
 
 and after each change the next ``status`` (then, after the same change again, the next
 ``due``) is timed. Each such run is paired, in the same iteration, with a warm run of the same
@@ -135,6 +139,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-bundle", action="store_true")
+    parser.add_argument("--no-sync", action="store_true")
+    parser.add_argument("--region", default="indonesia", help="a smaller root for a try")
+    parser.add_argument("--depth", default="kabupaten")
     parser.add_argument("--update-docs", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the workspace (its path)")
     parser.add_argument("--pairs", metavar="FOLDER", help=argparse.SUPPRESS)
@@ -152,20 +159,24 @@ def main(argv: list[str]) -> None:
     rows: list[tuple[str, Paired]] = []
     try:
         r = Runner(env, folder, None)
-        once.append(("`init nat --region indonesia --depth kabupaten`", r.once(
-            [*PILKADA, "init", str(folder), "--region", "indonesia", "--depth", "kabupaten",
-             "--language", "en"], cwd=base)))
+        bare = base / "shared.git"
+        subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+        once.append((f"`init nat --region {args.region} --depth {args.depth} --git …`", r.once(
+            [*PILKADA, "init", str(folder), "--region", args.region, "--depth", args.depth,
+             "--language", "en", "--git", str(bare)], cwd=base)))
         pairs = [tuple(p) for p in json.loads(subprocess.run(
             [sys.executable, __file__, "--pairs", str(folder)], env=env, check=True,
             stdout=subprocess.PIPE, text=True).stdout)]
         bulk = base / "all.csv"
-        write_csv(bulk, pairs, rng)  # type: ignore[arg-type]
+        write_csv(bulk, pairs, rng)
         once.append((f"`record --from` of every pair ({len(pairs):,} rows)",
                      r.once([*PILKADA, "record", "--from", str(bulk)])))
         once.append(("first `status` (builds the cache)", r.once([*PILKADA, "status"])))
+        once.append(("first `sync` (commits and pushes every file)",
+                     r.once([*PILKADA, "sync"])))
         once.append(("second `status` (warm)", r.once([*PILKADA, "status"])))
         if shutil.which("task"):
-            r.taskrc = _task_data(f"workflows-{len(pairs)}", pairs)  # type: ignore[arg-type]
+            r.taskrc = _task_data(f"workflows-{len(pairs)}", pairs)
         last = [""]
 
         def pick(n: int) -> list[tuple[str, str]]:
@@ -190,7 +201,7 @@ def main(argv: list[str]) -> None:
                 rows.append((f"`{command}` after {what}", r.paired(command, change, args.runs)))
         if not args.no_bundle:
             other = base / "other"
-            shutil.copytree(folder, other, ignore=shutil.ignore_patterns(".pilkada"))
+            shutil.copytree(folder, other, ignore=shutil.ignore_patterns(".pilkada", ".git"))
             b = Runner(env, other, None)
             b.once([*PILKADA, "status"])
 
@@ -205,6 +216,21 @@ def main(argv: list[str]) -> None:
             for command in ("status", "due"):
                 rows.append((f"`{command}` after a bundle `import` from another office",
                              r.paired(command, bundle, args.runs)))
+        if not args.no_sync:
+            peer = base / "peer"
+            g = Runner(dict(env, PILKADA_OPERATOR="Peer Office"), peer, None)
+            g.once([*PILKADA, "init", str(peer), "--git", str(bare)], cwd=base)
+
+            def sync() -> None:
+                (region, item), = pick(1)
+                g.once([*PILKADA, "record", region, item, "--status", "in_progress",
+                        "--progress", str(rng.randint(1, 99)), "--note", "peer"])
+                g.once([*PILKADA, "sync"])
+                r.once([*PILKADA, "sync"])
+
+            for command in ("status", "due"):
+                rows.append((f"`{command}` after a `sync` that merges another office's file",
+                             r.paired(command, sync, args.runs)))
     finally:
         if args.keep:
             print(f"kept: {base}", file=sys.stderr)
@@ -219,6 +245,22 @@ def main(argv: list[str]) -> None:
         task = "" if r.taskrc is None else f"{p.ratio(p.task):.2f}"
         lines.append(f"| {what} | {statistics.median(p.changed):.3f} |"
                      f" {statistics.median(p.warm):.3f} | {p.ratio(p.warm):.2f} | {task} |")
+    lines += ["", "| target (issue 27) | figure | met |", "|---|---:|:---:|"]
+    by = dict(rows)
+    for label, key, bound, against in (
+            ("`status` after a `record` ≤ 1.2 × warm `status`",
+             "`status` after a `record` in a random region", 1.2, "warm"),
+            ("… and ≤ 0.5 × `task summary`", "`status` after a `record` in a random region",
+             0.5, "task"),
+            (f"`status` after {BULK:,} rows ≤ 3 × warm `status`",
+             f"`status` after a `record --from` of {BULK:,} rows in random regions", 3.0,
+             "warm")):
+        found = by.get(key)
+        if found is None or (against == "task" and r.taskrc is None):
+            lines.append(f"| {label} | not measured | |")
+            continue
+        ratio = found.ratio(found.warm if against == "warm" else found.task)
+        lines.append(f"| {label} | {ratio:.2f} × | {'yes' if ratio <= bound else '**no**'} |")
     report = (f"Machine: {machine()}. {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())};"
               f" median of {args.runs} paired runs after one warm-up; load average (1, 5, 15"
               f" min) {load_before} before and {load()} after {minutes:.0f} minutes.\n\n"
