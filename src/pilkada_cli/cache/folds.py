@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
-from pilkada_cli.cache.columns import Shards
 from pilkada_cli.cache.dues import Kept, new_stamp
 from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.hot import Hot
@@ -55,7 +54,7 @@ from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.recordlist import open_folder
 
 if TYPE_CHECKING:
-    from pilkada_cli.cache.columns import FileColumns
+    from pilkada_cli.cache.columns import FileColumns, Shards
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.journal import Journal
     from pilkada_cli.regions import Region
@@ -190,7 +189,16 @@ class Fold:
         # changed files' columns as the shards kept them (_from_shards): what they
         # are extended from when hot.pkl has none (a bulk import changes hundreds of files)
         self.kept: dict[str, FileColumns] = {}
-        self.shards = Shards(self.where)
+        self._shards: Shards | None = None
+
+    @property
+    def shards(self) -> Shards:
+        """The shards read this run (made when first needed: a warm run needs none)."""
+        if self._shards is None:
+            from pilkada_cli.cache.columns import Shards
+
+            self._shards = Shards(self.where)
+        return self._shards
 
     def sigs(self) -> array[int]:
         """The listed files' signatures as one array (``_sigs``), made once per run."""

@@ -72,12 +72,16 @@ class Session:
 
     def progress(self) -> Progress:
         """What long work reports its progress to: a bar on stderr when it is a terminal
-        (cli/progressbar.py), else nothing."""
-        if self._progress is None:
-            from pilkada_cli.cli.progressbar import progress_for
+        (cli/progressbar.py), else nothing; decided when work first reports (a warm run
+        reports none, and imports nothing for it)."""
+        def report(what: str, done: int, total: int) -> None:
+            if self._progress is None:
+                from pilkada_cli.cli.progressbar import progress_for
 
-            self._progress = progress_for(lambda: self.console(stderr=True))
-        return self._progress
+                self._progress = progress_for(lambda: self.console(stderr=True))
+            self._progress(what, done, total)
+
+        return report
 
     def stop_progress(self) -> None:
         """Clear any bar shown: the work is done, or its message comes next."""
