@@ -21,7 +21,10 @@ and after each change the next ``status`` (then, after the same change again, th
 ``due``) is timed. Each such run is paired, in the same iteration, with a warm run of the same
 command (nothing changed since the last run) and with ``task summary`` over as many tasks as
 the workspace has pairs (Taskwarrior, where installed): the ratios are medians of the
-per-iteration ratios, so a load that comes and goes moves both halves of a pair alike. The
+per-iteration ratios, so a load that comes and goes moves both halves of a pair alike. The warm
+run comes more than two seconds after the last change and after one untimed run: a run within
+two seconds of a change keeps the files it read as just changed (cache/entries.RACY_NS), and
+the run after it folds them again. The
 one-off steps (init, the bulk import, the first ``status`` that builds the cache) are timed
 once each.
 
@@ -121,8 +124,11 @@ class Runner:
     def paired(self, command: str, change: Callable[[], None], runs: int) -> Paired:
         cmd = [*PILKADA, command]
         out = Paired([], [], [])
-        self.once(cmd)  # warm whatever the last change left
         for i in range(1 + runs):
+            # truly warm: a run more than the clock's tick (cache/entries.RACY_NS, 2 s) after
+            # the last change, then one to time (a run within it folds those files again)
+            time.sleep(2.1)
+            self.once(cmd)
             warm = self.once(cmd)
             task = self.task()
             change()
