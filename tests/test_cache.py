@@ -521,8 +521,8 @@ def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
     monkeypatch.setattr(columns, "PARALLEL_FILES", 1)
     calls: list[int] = []
     real = columns._read_all
-    monkeypatch.setattr(columns, "_read_all", lambda j, infos: calls.append(len(infos))
-                        or real(j, infos))
+    monkeypatch.setattr(columns, "_read_all", lambda j, infos, *progress: calls.append(
+        len(infos)) or real(j, infos, *progress))
     shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)
     _all_same(cli, monkeypatch)
     assert calls and calls[0] > 1

@@ -1,7 +1,9 @@
 """Never stale: with the derived cache (cache/), every view is byte for byte what is computed
 with it off (``PILKADA_NO_CACHE=1``: every event read and folded), after the records change in
-every way the tool knows: ``record``, ``record --from`` a CSV, ``pilkada import`` of a bundle, a
-file copied in from another office, a ``git pull``, ``verify --repair``, an edited checklist,
+every way the tool knows: ``record``, ``record --from`` a CSV or a filled-in sheet, one bulk
+import's batch over many files followed by a record and another bulk import, ``pilkada import``
+of a bundle, ``pilkada sync`` merging another office's files, a file copied in from another
+office, a ``git pull``, ``verify --repair``, an edited checklist,
 an edited ``pilkada.yaml``, a file rewritten or replaced with the same size and mtime (and on
 exFAT, where a copy may keep size, times and inode: injected, the same); and the
 incremental folds' own hazards: a batch completed by a file of another region, a seen file that
@@ -192,6 +194,86 @@ def test_import_a_bundle(clock: None, prov: Office, world: dict[str, object]) ->
     before = same(prov)
     prov.run("import", str(Path(str(world["root"])) / "second.pilkada"))
     assert same(prov) != before
+
+
+def test_a_fill_in_sheet(prov: Office) -> None:
+    """A filled-in sheet read back by ``record --from`` (only its changed rows recorded)."""
+    import openpyxl
+
+    from pilkada_cli.sheet.layout import INDEX
+
+    before = same(prov)
+    book = prov.ws.parent / f"{prov.ws.name}-isian.xlsx"
+    prov.run("sheet", "16.71", "--lang", "en", "--out", str(book))
+    wb = openpyxl.load_workbook(book)
+    sheet = wb.active
+    assert sheet is not None
+    rows = {sheet.cell(r, INDEX["item"] + 1).value: r for r in range(1, sheet.max_row + 1)}
+    sheet.cell(rows["gudang"], INDEX["status"] + 1).value = "done"
+    wb.save(book)
+    prov.run("record", "--from", str(book))
+    after = same(prov)
+    assert after != before
+
+
+def test_a_sync_that_merges_other_offices_files(tmp_path: Path,
+                                                world: dict[str, object]) -> None:
+    """``pilkada sync`` bringing another office's record files (a git merge), then this
+    office's own record and a bulk import after it."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    bare = tmp_path / "shared.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    cycle = str(world["cycle"])
+    desk = Office("desk", tmp_path / "desk", tmp_path / "home-desk")
+    desk.run("init", str(desk.ws), "--region", "16", "--depth", "kecamatan", "--cycle", cycle,
+             "--operator", "Desk", "--language", "en", "--git", str(bare))
+    oi = Office("oi", tmp_path / "oi", tmp_path / "home-oi")
+    oi.run("init", str(oi.ws), "--git", str(bare), "--operator", "Rina")
+    desk.run("done", "16.71", "nphd-kpu", "--at", "2024-02-20T09:00")
+    before = same(desk)
+    oi.run("done", "16.10", "gudang", "--at", "2024-02-21T10:00")
+    oi.run("blocked", "16.10.01", "logistik-tps", "--reason", "jalan putus", "--at",
+           "2024-02-22T10:00")
+    oi.run("sync")
+    desk.run("sync")  # a merge: the regency's files arrive
+    after = same(desk)
+    assert after != before
+    desk.run("record", "16.10", "gudang", "--status", "in_progress", "--progress", "20",
+             "--at", "2024-02-23T10:00")  # a conflict with the regency's record
+    assert same(desk) != after
+
+
+def test_a_batch_over_many_files_then_a_record_and_a_bulk_import(prov: Office) -> None:
+    """The national desk's day: one bulk import writes one batch into many regions' files,
+    then it records in a region (its own file, which holds part of the batch: the batch's
+    other files are not read, tests/test_no_cliff.py), then a further bulk import; then a
+    file of the first batch loses an event (the whole batch stops counting) and gets it back."""
+    codes = ["16.01", "16.02", "16.03", "16.04", "16.05", "16.06", "16.07", "16.10", "16.71",
+             "16.72", "16.73"]
+    rows = prov.ws.parent / f"{prov.ws.name}-all.csv"
+    rows.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
+        f"{code},gudang,in_progress,{10 + n},,,2024-02-2{n % 9}\n"
+        for n, code in enumerate(codes)), encoding="utf-8")
+    before = same(prov)
+    prov.run("record", "--from", str(rows))
+    whole = same(prov)
+    assert whole != before
+    prov.run("record", "16.72", "gudang", "--status", "done", "--at", "2024-02-28T10:00")
+    one = same(prov)
+    assert one != whole
+    rows.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
+        f"{code},nphd-kpu,done,,,,2024-02-29\n" for code in codes), encoding="utf-8")
+    prov.run("record", "--from", str(rows))
+    more = same(prov)
+    assert more != one
+    path = next(p for p in (prov.ws / "records" / "16.73").glob("*.jsonl"))
+    data = path.read_bytes()
+    path.write_bytes(b"".join(data.splitlines(keepends=True)[:-1]))  # its part of the batch
+    cut = same(prov)
+    assert cut != more
+    path.write_bytes(data)
+    assert same(prov) == more
 
 
 def test_a_file_copied_from_another_office(prov: Office, tmp_path: Path) -> None:

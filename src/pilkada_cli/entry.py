@@ -17,7 +17,7 @@ def main() -> None:
     end the process without the interpreter's teardown (``exit_now``)."""
     utf8_streams()
     set_language(from_argv(sys.argv[1:]))
-    from pilkada_cli.cli import _common, app
+    from pilkada_cli.cli import app, ends
 
     options, command = global_options(sys.argv[1:])
     app.only(command)
@@ -26,24 +26,22 @@ def main() -> None:
             app()
         except MemoryError:
             # outside a command (a command says it itself: cli/_common.handled)
-            from pilkada_cli.cli._common import say_out_of_memory
-
-            say_out_of_memory()
+            ends.say_out_of_memory()
             raise SystemExit(3) from None  # ExitCode.STORAGE
     except SystemExit as done:
         if type(sys.stdout).__name__ == "PacifyFlushWrapper":
             # Click met the closed pipe outside a command (--help, a usage error) and exits
             # 1, wrapping the streams in its PacifyFlushWrapper: the closed pipe's own code
-            code = _common.closed_pipe()
+            code = ends.closed_pipe()
         elif done.code is None or isinstance(done.code, int):
             exit_now(done.code or 0)
             raise
         else:
             raise
     except BrokenPipeError:  # outside a command (help, usage): the same quiet exit
-        code = _common.closed_pipe()
+        code = ends.closed_pipe()
     except Exception as e:  # outside the commands' error boundary (Typer, Click, the callback)
-        code = _common.internal_error(e, any(name == "--debug" for name, _value in options))
+        code = ends.internal_error(e, any(name == "--debug" for name, _value in options))
     exit_now(code)
     sys.exit(code)
 
@@ -90,7 +88,7 @@ def exit_now(code: int) -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        from pilkada_cli.cli._common import closed_pipe
+        from pilkada_cli.cli.ends import closed_pipe
 
         code = closed_pipe()
     except (OSError, ValueError):

@@ -52,6 +52,7 @@ from pilkada_cli.events import (
 )
 from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
+from pilkada_cli.progress import Progress, quiet, steps
 from pilkada_cli.recordfile import (
     FileParse,
     Finding,
@@ -334,7 +335,8 @@ class Journal:
 
     # appending
 
-    def append(self, events: Sequence[Event], *, as_is: bool = False) -> list[Event]:
+    def append(self, events: Sequence[Event], *, as_is: bool = False,
+               progress: Progress = quiet) -> list[Event]:
         """Durably append ``events``, all or nothing; returns them as written (each serialised
         once, after it is numbered).
 
@@ -343,6 +345,7 @@ class Journal:
         unless ``as_is`` (copies of other offices' events, `pilkada import`: written unchanged).
         Raises InputError for an id given twice (nothing written) and StorageError("NOT saved:
         ...") for any storage failure, after undoing whatever this call had written.
+        ``progress`` hears of each file written and made durable (a bulk import writes hundreds).
         """
         evs = self._stamp_batch(list(events), as_is)
         if not evs:
@@ -358,7 +361,7 @@ class Journal:
             lines: dict[RecordFile, list[bytes]] = {df: [] for df in targets}
             for ev, df in zip(evs, targets, strict=True):
                 lines[df].append(to_line(ev))
-            self._write_all({df: b"".join(chunk) for df, chunk in lines.items()})
+            self._write_all({df: b"".join(chunk) for df, chunk in lines.items()}, progress)
             self._save_counters(evs)
         return evs
 
@@ -491,12 +494,14 @@ class Journal:
 
     # the write transaction
 
-    def _write_all(self, payload: dict[RecordFile, bytes]) -> None:
+    def _write_all(self, payload: dict[RecordFile, bytes], progress: Progress = quiet) -> None:
         """Write every file's lines and fsync them; on any OSError undo all, then raise."""
         opened: list[tuple[RecordFile, int, int, bool]] = []  # file, fd, size before, created
         current = next(iter(payload))
+        step = steps(progress, _("Saving record files"), 2 * len(payload), 16)
         try:
             for df, data in sorted(payload.items(), key=lambda kv: kv[0].path):
+                step(len(opened))
                 current = df
                 created = refuse_link(Path(df.path))
                 fd = open_nofollow(df.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
@@ -504,9 +509,10 @@ class Journal:
                 size = self._ready_for_append(df, fd, created)
                 opened[-1] = (df, fd, size, created)
                 write_fully(fd, data)
-            for df, fd, _size, _created in opened:
+            for n, (df, fd, _size, _created) in enumerate(opened, len(opened) + 1):
                 current = df
                 os.fsync(fd)  # never retried: after a failed fsync the kernel may drop the pages
+                step(n)
             for df in {df for df, _fd, _size, created in opened if created}:
                 current = df
                 fsync_dir(Path(df.path).parent)

@@ -25,6 +25,7 @@ from pilkada_cli.events import Event
 from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
 from pilkada_cli.journal import Journal, ReadResult
+from pilkada_cli.progress import Progress, quiet
 from pilkada_cli.readiness import AsOf, Readiness
 from pilkada_cli.recordfile import refuse_too_large, refuse_unreadable
 from pilkada_cli.regions import DEPTHS, Region, RegionIndex, depth_of_level
@@ -164,21 +165,23 @@ def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
 
 
 def readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf,
-              names: Callable[[], Mapping[str, str]] | None = None) -> tuple[Readiness, int]:
+              names: Callable[[], Mapping[str, str]] | None = None,
+              progress: Progress = quiet) -> tuple[Readiness, int]:
     """The readiness of the workspace scope at ``as_of``, and how many problems the record files
     have (as ``len(Journal.read().problems)``): kept per region in the derived cache, where only
     the regions whose records changed are folded again (cache/folds.py); with the cache off, or
     an event id in two files, every event is read and folded (the reference). ``names``: origin
     -> the name its conflicts' sides are shown by (``office_names``), asked only when a
-    conflict is shown."""
-    r, problems = _readiness(ws, cycle, regions, as_of)
+    conflict is shown. ``progress`` hears how far reading the record files has got (a first
+    run at national scale reads them all)."""
+    r, problems = _readiness(ws, cycle, regions, as_of, progress)
     if names is not None and r.conflicts:
         r.conflicts = _Named(r.conflicts, names)
     return r, problems
 
 
-def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf
-               ) -> tuple[Readiness, int]:
+def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], as_of: AsOf,
+               progress: Progress = quiet) -> tuple[Readiness, int]:
     journal = Journal(ws.records_dir)
     with gc_paused():  # tens of thousands of listed files, no cycles among them
         files, listing = (listed_before(journal, cache.folder(ws)) if cache.enabled()
@@ -188,7 +191,8 @@ def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], 
         refuse_too_large(files)
         config = ws.config
         fold = folds.Fold(ws, journal, files, listing, cycle, cycle_key(cycle),
-                          lambda: scope_regions(regions(), config.region, config.depth), as_of)
+                          lambda: scope_regions(regions(), config.region, config.depth), as_of,
+                          progress)
         with gc_paused():
             found = folds.readiness(fold)
         if found is not None:

@@ -196,6 +196,22 @@ def refuse_unreadable(found: Iterable[Finding]) -> None:
                              "file it cannot read.").format(places="; ".join(bad)))
 
 
+def refuse_unread(files: Sequence[RecordFile]) -> None:
+    """Stop (StorageError naming each, recordfile.refuse_unreadable) when ``files``, whose
+    columns say they could not be read, still cannot: read again for the reason, which the
+    columns do not keep. One readable by now changed meanwhile: this run stops all the same."""
+    found: list[Finding] = []
+    for f in files:
+        try:
+            read_record(f)
+        except OSError as e:
+            found += unreadable(f, e).findings
+        else:
+            found.append(Finding(f.shown, None, "unreadable", _(
+                "could not be read a moment ago; run the command again")))
+    refuse_unreadable(found)
+
+
 def unreadable(file: RecordFile, exc: OSError) -> FileParse:
     """The parse of a file that could not be read: one finding, no events."""
     return FileParse(file._replace(sig=None), [], array("q"), [

@@ -32,6 +32,7 @@ from pilkada_cli.events import (
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import Instant, micros
 from pilkada_cli.instant import of as instant_of
+from pilkada_cli.progress import Progress, quiet, steps
 from pilkada_cli.readiness import ZONES, applies, region_tags, role_of
 from pilkada_cli.regions import Region
 
@@ -183,12 +184,14 @@ class Recorder:
         return instant_of(moment, recorded=True)
 
     def build(self, changes: Sequence[Change], where: Sequence[str] | None = None,
-              source: str = "") -> list[Event]:
+              source: str = "", progress: Progress = quiet) -> list[Event]:
         """Events for ``changes``; ``where`` names each change's place (e.g. a CSV line) in
         errors. Raises ValidationError listing every bad change."""
         problems: list[Problem] = []
         events: list[Event] = []
+        step = steps(progress, _("Checking rows"), len(changes), 256)
         for i, change in enumerate(changes):
+            step(i)
             try:
                 events.append(self._one(change))
             except (InputError, RecordFormatError) as e:  # the input rules, then the model's

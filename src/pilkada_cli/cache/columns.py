@@ -17,7 +17,7 @@ import pickle
 import sys
 import time
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -25,6 +25,7 @@ from pilkada_cli.cache import entries
 from pilkada_cli.cache.listing import signed_like
 from pilkada_cli.events import STATUSES
 from pilkada_cli.i18n import _
+from pilkada_cli.progress import Progress, quiet, steps
 from pilkada_cli.recordfile import (
     FileParse,
     Finding,
@@ -33,7 +34,7 @@ from pilkada_cli.recordfile import (
     incomplete_batches,
     parse_bytes,
     read_record,
-    refuse_unreadable,
+    refuse_unread,
     unreadable,
 )
 
@@ -163,22 +164,6 @@ def read_columns(file: RecordFile) -> FileColumns:
                       data)
 
 
-def refuse_unread(files: Sequence[RecordFile]) -> None:
-    """Stop (StorageError naming each, recordfile.refuse_unreadable) when ``files``, whose
-    columns say they could not be read, still cannot: read again for the reason, which the
-    columns do not keep. One readable by now changed meanwhile: this run stops all the same."""
-    found: list[Finding] = []
-    for f in files:
-        try:
-            read_record(f)
-        except OSError as e:
-            found += unreadable(f, e).findings
-        else:
-            found.append(Finding(f.shown, None, "unreadable", _(
-                "could not be read a moment ago; run the command again")))
-    refuse_unreadable(found)
-
-
 def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
     """The file's columns from ``prev`` (its columns as read before) and only the lines added
     since, where the file only grew: the bytes ``prev`` was read from are still its start (their
@@ -239,16 +224,25 @@ def _shard(region: str) -> str:
     return region[:2]
 
 
-def load_shard(where: Path, name: str) -> dict[str, Any]:
+def load_shard(where: Path, name: str, racy: set[str] | None = None) -> dict[str, Any]:
     """A shard of per-file entries, each a dict holding its file's ``sig`` (empty if missing,
     stale or unreadable). Entries of files that had just changed when the shard was written are
-    left out: the caller reads those files again."""
+    left out (the caller reads those files again), unless ``racy`` is given: then they are kept
+    and named in it (columns only to extend: ``extended`` checks the bytes they were read
+    from)."""
     entry = entries.read(where / f"{name}.pkl")
     if entry is None or entry.get("code") != entries.code_key():
         return {}
     try:
         files: dict[str, Any] = entry["files"]
-        return {k: v for k, v in files.items() if not entries.racy(v["sig"], entry["at"])}
+        out = {}
+        for k, v in files.items():
+            if not entries.racy(v["sig"], entry["at"]):
+                out[k] = v
+            elif racy is not None:
+                out[k] = v
+                racy.add(k)
+        return out
     except (KeyError, TypeError, IndexError, AttributeError):
         return {}
 
@@ -259,10 +253,11 @@ def save_shard(where: Path, name: str, files: dict[str, Any]) -> None:
                                           "at": time.time_ns()})
 
 
-def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None
-                 ) -> list[FileColumns]:
+def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None,
+                 progress: Progress = quiet) -> list[FileColumns]:
     """Every file's columns, in ``files`` order: from the cache (``where``; None: no cache)
-    where the file's signature is unchanged, else read again (and the cache updated)."""
+    where the file's signature is unchanged, else read again (and the cache updated);
+    ``progress`` hears of the files read (a first run reads every one)."""
     shards: dict[str, dict[str, Any]] = {}
     wanted: dict[str, set[str]] = {}
     for info in files:
@@ -276,7 +271,8 @@ def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | No
         if cols is not None:
             kept[info.shown] = cols
     todo = [info for info in files if info.shown not in kept]
-    read = dict(zip((info.shown for info in todo), _read_all(journal, todo), strict=True))
+    read = dict(zip((info.shown for info in todo), _read_all(journal, todo, progress),
+                    strict=True))
     refuse_unread([info for info in todo if read[info.shown].sig is None])
     changed: set[str] = set()
     out: list[FileColumns] = []
@@ -310,6 +306,62 @@ def _kept(shards: dict[str, dict[str, Any]], info: RecordFile) -> FileColumns | 
         return None  # a damaged entry: read the file again
 
 
+class Shards:
+    """The shards a refold after a change reads where that is cheaper than parsing the files
+    (a burst of records, a bulk import touch many regions), and writes back with the changed
+    files' columns: what the next such change extends (parsing only the lines added), and the
+    version whose ids the index then holds (ids.check's ``grown``)."""
+
+    def __init__(self, where: Path) -> None:
+        self.where = where
+        self.loaded: dict[str, dict[str, Any]] = {}  # by shard
+        self.racy: set[str] = set()  # their entries of files that had just changed
+
+    def columns(self, files: Sequence[RecordFile], have: Mapping[str, FileColumns]
+                ) -> dict[str, tuple[FileColumns, bool]]:
+        """The kept columns of ``files`` (not those in ``have``), and whether each is of the
+        file as it is now (else only to extend), for the shards worth reading."""
+        out: dict[str, tuple[FileColumns, bool]] = {}
+        if len(files) < 8:
+            return out
+        by_shard: dict[str, list[RecordFile]] = {}
+        for f in files:
+            by_shard.setdefault(_shard(f.region), []).append(f)
+        for shard, mine in by_shard.items():
+            try:
+                size = (self.where / f"files-{shard}.pkl").stat().st_size
+            except OSError:
+                continue
+            # parsing reads ~60 MB of lines a second, unpickling columns ~400 MB a second
+            if sum(f.sig[0] for f in mine if f.sig is not None) * 7 < size:
+                continue
+            if shard not in self.loaded:
+                self.loaded[shard] = load_shard(self.where, f"files-{shard}", self.racy)
+            for f in mine:
+                found = self.loaded[shard].get(f.shown)
+                if found is None or f.sig is None or f.shown in have:
+                    continue
+                try:
+                    cols = FileColumns.from_stored(found)
+                except (KeyError, TypeError, ValueError):
+                    continue  # a damaged entry: the file is read
+                out[f.shown] = (cols, cols.sig == f.sig and f.shown not in self.racy)
+        return out
+
+    def keep(self, read: Sequence[tuple[RecordFile, FileColumns]]) -> None:
+        """Write the loaded shards again with these files' columns (read this run)."""
+        touched = set()
+        for f, c in read:
+            shard = _shard(f.region)
+            if shard in self.loaded and c.sig is not None and c.sig == f.sig:
+                self.loaded[shard][f.shown] = c.stored()
+                self.racy.discard(f.shown)
+                touched.add(shard)
+        for shard in touched:  # (not an entry that was racy when kept: it may be stale)
+            save_shard(self.where, f"files-{shard}", {
+                shown: v for shown, v in self.loaded[shard].items() if shown not in self.racy})
+
+
 def _save_shards(where: Path, shards: dict[str, dict[str, Any]], wanted: dict[str, set[str]],
                  changed: set[str]) -> None:
     for name, kept_files in shards.items():
@@ -324,7 +376,8 @@ def _save_shards(where: Path, shards: dict[str, dict[str, Any]], wanted: dict[st
                 p.unlink()
 
 
-def _read_all(journal: Journal, infos: list[RecordFile]) -> list[FileColumns]:
+def _read_all(journal: Journal, infos: list[RecordFile], progress: Progress = quiet
+              ) -> list[FileColumns]:
     """``read_columns`` of each file; in worker processes when there are many (parsing is
     CPU-bound: a national workspace's first run reads millions of lines)."""
     files = [journal.record_file(info.region, info.origin)._replace(sig=info.sig)
@@ -332,15 +385,28 @@ def _read_all(journal: Journal, infos: list[RecordFile]) -> list[FileColumns]:
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                   else os.cpu_count() or 1, 8)
     # Only where processes are forked: a spawned one would import the command's __main__ again.
+    step = steps(progress, _("Reading record files"), len(files), 64)
     if len(files) < PARALLEL_FILES or workers < 2 or not sys.platform.startswith("linux"):
-        return [read_columns(f) for f in files]
+        return _each(files, step)
     import multiprocessing
 
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(read_columns, files, chunksize=64)
+            out = []
+            for cols in pool.imap(read_columns, files, chunksize=64):
+                out.append(cols)
+                step(len(out))
+            return out
     except (OSError, RuntimeError, pickle.PicklingError):  # no processes here: do it alone
-        return [read_columns(f) for f in files]
+        return _each(files, step)
+
+
+def _each(files: Sequence[RecordFile], step: Callable[[int], None]) -> list[FileColumns]:
+    out = []
+    for f in files:
+        out.append(read_columns(f))
+        step(len(out))
+    return out
 
 
 # --- the rules across files, on columns ------------------------------------------------------

@@ -48,12 +48,13 @@ from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.hot import Hot
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.events import Event
+from pilkada_cli.progress import Progress, quiet
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Chunk, EventLoader, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.recordlist import open_folder
 
 if TYPE_CHECKING:
-    from pilkada_cli.cache.columns import FileColumns
+    from pilkada_cli.cache.columns import FileColumns, Shards
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.journal import Journal
     from pilkada_cli.regions import Region
@@ -160,11 +161,13 @@ class Fold:
     def __init__(self, ws: Workspace, journal: Journal, files: Sequence[RecordFile],
                  listing: Sequence[Finding], cycle: Cycle,
                  cycle_files: tuple[tuple[str, int, int, int, int], ...],
-                 scope: Callable[[], list[Region]], as_of: AsOf) -> None:
+                 scope: Callable[[], list[Region]], as_of: AsOf,
+                 progress: Progress = quiet) -> None:
         from pilkada_cli import cache
 
         self.ws, self.journal, self.files, self.listing = ws, journal, files, listing
         self.cycle, self.cycle_files, self.scope, self.as_of = cycle, cycle_files, scope, as_of
+        self.progress = progress
         self.where = cache.folder(ws)
         self.records = ws.records_dir
         self.seen_folder = f"{self.records / rules.FOLDER}{os.sep}"
@@ -183,6 +186,19 @@ class Fold:
         # files read as extended (ids.check): the version extended, its events and batches
         self.grown: dict[str, tuple[Sig, bytes, int, int]] = {}
         self.listing_problems = sum(f.severity != "warning" for f in listing)
+        # changed files' columns as the shards kept them (_from_shards): what they
+        # are extended from when hot.pkl has none (a bulk import changes hundreds of files)
+        self.kept: dict[str, FileColumns] = {}
+        self._shards: Shards | None = None
+
+    @property
+    def shards(self) -> Shards:
+        """The shards read this run (made when first needed: a warm run needs none)."""
+        if self._shards is None:
+            from pilkada_cli.cache.columns import Shards
+
+            self._shards = Shards(self.where)
+        return self._shards
 
     def sigs(self) -> array[int]:
         """The listed files' signatures as one array (``_sigs``), made once per run."""
@@ -194,13 +210,15 @@ class Fold:
         """A record file's columns, read now (once per run)."""
         found = self.cols.get(f.shown)
         if found is None:
-            from pilkada_cli.cache.columns import extended, read_columns, refuse_unread
+            from pilkada_cli.cache.columns import extended, read_columns
+            from pilkada_cli.recordfile import refuse_unread
 
             info = self.journal.record_file(f.region, f.origin)._replace(sig=f.sig)
             prev = self.hot.get(f.shown)
             if prev is not None and self.hot.unchanged(prev, f.sig):
                 self.cols[f.shown] = prev  # (another file of its region changed)
                 return prev
+            prev = prev or self.kept.get(f.shown)
             found = extended(prev, info) if prev is not None else None
             if found is None:
                 found = read_columns(info)
@@ -219,7 +237,7 @@ class Fold:
         from pilkada_cli.cache import ids
         from pilkada_cli.cache.columns import file_columns, merge_columns
 
-        columns = file_columns(self.journal, list(self.files), self.where)
+        columns = file_columns(self.journal, list(self.files), self.where, self.progress)
         merged = merge_columns(columns, self.listing)
         if merged is None:
             return None
@@ -265,6 +283,7 @@ class Fold:
         if changed or removed:  # the rules across files (the warm path needs none of this)
             from pilkada_cli.cache import ids
 
+            self._from_shards(changed)
             for f in changed:
                 self.read(f)
             try:
@@ -356,36 +375,14 @@ class Fold:
         r.update(chunks, Conflicts(refs, r._loaders, self.records), retally)
         self._store(r, refs, judged, incomplete, problems, self.files)
         self.hot.keep(self.files, self.cols, {f.region for f in changed})
+        self.shards.keep([(f, self.cols[f.shown]) for f in changed if f.shown in self.cols])
         return r, problems + self.listing_problems
 
     def _from_shards(self, files: Sequence[RecordFile]) -> None:
-        """The columns of unchanged files that a refold needs, from the per-file columns kept
-        at the last full fold (columns.py) where reading their province's shard is cheaper than
-        parsing the files (a burst of records touches many regions); the rest are parsed."""
-        if len(files) < 8:
-            return
-        from pilkada_cli.cache.columns import FileColumns, load_shard
-
-        by_shard: dict[str, list[RecordFile]] = {}
-        for f in files:
-            by_shard.setdefault(f.region[:2], []).append(f)
-        for shard, mine in by_shard.items():
-            try:
-                size = (self.where / f"files-{shard}.pkl").stat().st_size
-            except OSError:
-                continue
-            # parsing reads ~60 MB of lines a second, unpickling columns ~400 MB a second
-            if sum(f.sig[0] for f in mine if f.sig is not None) * 7 < size:
-                continue
-            kept = load_shard(self.where, f"files-{shard}")
-            for f in mine:
-                found = kept.get(f.shown)
-                if found is None or f.sig is None or found.get("sig") != f.sig:
-                    continue
-                try:
-                    self.cols[f.shown] = FileColumns.from_stored(found)
-                except (KeyError, TypeError, ValueError):
-                    pass  # a damaged entry: the file is read
+        """Columns of ``files`` from the shards: an unchanged file's in ``cols``, a changed
+        file's in ``kept`` (to extend: ``read``); the rest are parsed."""
+        for shown, (cols, same) in self.shards.columns(files, self.cols).items():
+            (self.cols if same else self.kept)[shown] = cols
 
     # -- keeping an entry -----------------------------------------------------------------------
 

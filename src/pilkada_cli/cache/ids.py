@@ -265,7 +265,8 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
         return None  # numbers used up (years of new files): build afresh
     cols = {f.shown: have.get(f.shown) or read(f) for f in changed}
     recent: array[float] = entry["recent"]
-    new_keys, cross = _lookups((base, recent), cols, known, listed, have, read, covered)
+    new_keys, cross = _lookups((base, recent), cols, known, listed, have, read, covered,
+                               open_)
     # the open batches: the changed and removed files' entries replaced by what they hold now
     gone = set(removed) | set(cols)
     for per in open_.values():
@@ -297,53 +298,92 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
 
 def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, FileColumns],
              known: _Files, listed: Mapping[str, RecordFile], have: Mapping[str, FileColumns],
-             read: Callable[[RecordFile], FileColumns],
-             covered: Mapping[str, tuple[int, int]]) -> tuple[list[float], _Open]:
+             read: Callable[[RecordFile], FileColumns], covered: Mapping[str, tuple[int, int]],
+             open_: Mapping[str, Mapping[str, tuple[int, int]]]) -> tuple[list[float], _Open]:
     """Look up every id and batch id of the changed files (``cols``) among the keys and among
     each other (of a file in ``covered``, only those after its first events and batches, which
     the index already holds). Returns the keys to add and the batches found in other files too
-    (each file's count of them); Duplicate if an event id is in two files."""
+    (each file's count of them); Duplicate if an event id is in two files.
+
+    A batch already open (``open_``) has every file holding it there with its count: no other
+    file is read for it (a bulk import's batch is in every file it wrote; an office's own file
+    then grows all cycle). Another batch is in at most one file that did not change (a closed
+    batch, whole in one file): its keys name it, and only that file is read."""
     by_number: dict[int, str] | None = None
     new_keys: list[float] = []
     cross: _Open = {}
-    here: dict[float, list[str]] = {}  # id bits -> the changed files with that id
+    here: dict[float, list[str]] = {}  # event id bits -> the changed files with that id
+    holders: dict[str, list[str]] = {}  # batch id -> the changed files with events of it
+    counts = {shown: _batch_counts(c) for shown, c in cols.items() if c.batches}
+    for shown, c in cols.items():
+        for name in c.batches:
+            holders.setdefault(name, []).append(shown)
+    numbers_of_changed = {known[shown][2] for shown in cols}
     read_now: dict[str, FileColumns] = dict(cols)
+
+    def numbers_of(key: float) -> set[int]:
+        lo, hi = _span(key)
+        numbers = set()
+        for table in tables:
+            i = bisect.bisect_left(table, lo)
+            while i < len(table) and table[i] <= hi:
+                numbers.add(_number_of(table[i]))
+                i += 1
+        return numbers
+
+    def others(numbers: set[int]) -> list[str]:
+        nonlocal by_number
+        if by_number is None:
+            by_number = {n: s for s, (_sig, _p, n) in known.items() if s in listed}
+        return sorted(by_number[n] for n in numbers if n in by_number)
+
+    def columns(other: str) -> FileColumns:
+        if other not in read_now:
+            read_now[other] = have.get(other) or read(listed[other])
+        return read_now[other]
+
     for shown, c in cols.items():
         mine = known[shown][2]
         old_ids, old_batches = covered.get(shown, (0, 0))
-        for is_batch, raw in ((False, c.ids[16 * old_ids:]),
-                              (True, _batch_raw(c.batches[old_batches:]))):
-            for pos, key in enumerate(_keys(raw, mine)):
-                lo, hi = _span(key)
-                numbers = set()
-                for table in tables:
-                    i = bisect.bisect_left(table, lo)
-                    while i < len(table) and table[i] <= hi:
-                        numbers.add(_number_of(table[i]))
-                        i += 1
-                if mine not in numbers:
+        raw = c.ids[16 * old_ids:]
+        for pos, key in enumerate(_keys(raw, mine)):
+            numbers = numbers_of(key)
+            if mine not in numbers:
+                new_keys.append(key)
+            numbers.discard(mine)
+            lo = _span(key)[0]
+            candidates = set(here.setdefault(lo, []))
+            candidates.discard(shown)
+            here[lo].append(shown)
+            candidates.update(others(numbers) if numbers else ())
+            one = raw[16 * pos:16 * pos + 16]
+            if any(_has(columns(other), one, False) for other in sorted(candidates)):
+                raise Duplicate
+        names = c.batches[old_batches:]
+        for name, key in zip(names, _keys(_batch_raw(names), mine), strict=True):
+            if name in open_:  # (its other files are known: is its key of this file kept?)
+                if not any(_holds(table, key) for table in tables):
                     new_keys.append(key)
-                numbers.discard(mine)
-                others = here.setdefault(lo, [])
-                candidates = {s for s in others if s != shown}
-                others.append(shown)
-                if numbers:
-                    if by_number is None:
-                        by_number = {n: s for s, (_sig, _p, n) in known.items() if s in listed}
-                    candidates.update(by_number[n] for n in numbers if n in by_number)
-                for other in sorted(candidates):
-                    if other not in read_now:
-                        read_now[other] = have.get(other) or read(listed[other])
-                    found = read_now[other]
-                    one = raw[16 * pos:16 * pos + 16]
-                    if not _has(found, one, is_batch):
-                        continue
-                    if not is_batch:
-                        raise Duplicate
-                    per = cross.setdefault(one.hex(), {})
-                    per[other] = _batch_counts(found)[one.hex()]
-                    per[shown] = _batch_counts(c)[one.hex()]
+                continue
+            numbers = numbers_of(key)
+            if mine not in numbers:
+                new_keys.append(key)
+            numbers -= numbers_of_changed  # (those are in ``holders``)
+            for other in others(numbers):
+                found = columns(other)
+                if name in found.batches:
+                    cross.setdefault(name, {})[other] = _batch_counts(found)[name]
+    for name, where in holders.items():
+        if len(where) > 1 or name in cross:
+            per = cross.setdefault(name, {})
+            for shown in where:
+                per[shown] = counts[shown][name]
     return new_keys, cross
+
+
+def _holds(table: array[float] | memoryview, key: float) -> bool:
+    i = bisect.bisect_left(table, key)
+    return i < len(table) and table[i] == key
 
 
 def _merged(keys: array[float] | memoryview, new: Sequence[float]) -> array[float]:

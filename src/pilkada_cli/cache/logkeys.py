@@ -289,7 +289,7 @@ def _rebuild(prov: Province, kept: dict[str, Any] | None, files: Sequence[Record
     built = dict(zip((f.shown for f in fresh), builder(fresh), strict=True))
     unread = [f for f in fresh if built[f.shown][0] is None]
     if unread:  # what cannot be read would be missing from the log: stop, naming each
-        from pilkada_cli.cache.columns import refuse_unread
+        from pilkada_cli.recordfile import refuse_unread
 
         refuse_unread(unread)
     parts: list[Built] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sys
@@ -13,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from pilkada_cli.cli.ends import closed_pipe, internal_error, say_out_of_memory
 from pilkada_cli.cli.terminal import console_width, forced, piped_width, plain_stderr, tty
 from pilkada_cli.errors import ExitCode, PilkadaError
 from pilkada_cli.i18n import _, set_language
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pilkada_cli.events import Event
     from pilkada_cli.keys import OfficeKey
     from pilkada_cli.loading import KeptLog
+    from pilkada_cli.progress import Progress
     from pilkada_cli.readiness import AsOf, Readiness
     from pilkada_cli.regions import Region, RegionIndex
     from pilkada_cli.render.screen import Screen
@@ -50,6 +51,7 @@ class Session:
     record_problems: int = 0  # unreadable record lines the last readiness() skipped
     _consoles: dict[str, Console] = field(default_factory=dict)
     _names: dict[str, OfficeName] | None = None
+    _progress: Progress | None = None
 
     def console(self, stderr: bool = False) -> Console:
         """The stdout (or stderr) console; colour obeys NO_COLOR, FORCE_COLOR and --no-color."""
@@ -70,6 +72,25 @@ class Session:
             # cron mail and grep see one line per message.
             self._consoles[key].soft_wrap = stderr and not tty(sys.stderr)
         return self._consoles[key]
+
+    def progress(self) -> Progress:
+        """What long work reports its progress to: a bar on stderr when it is a terminal
+        (cli/progressbar.py), else nothing; decided when work first reports (a warm run
+        reports none, and imports nothing for it)."""
+        def report(what: str, done: int, total: int) -> None:
+            if self._progress is None:
+                from pilkada_cli.cli.progressbar import progress_for
+
+                self._progress = progress_for(lambda: self.console(stderr=True))
+            self._progress(what, done, total)
+
+        return report
+
+    def stop_progress(self) -> None:
+        """Clear any bar shown: the work is done, or its message comes next."""
+        stop = getattr(self._progress, "stop", None)  # (a Bar's; ``quiet`` shows nothing)
+        if stop is not None:
+            stop()
 
     def out(self) -> IO[str]:
         """Where data and plain text are written: the stdout console's file (sys.stdout), got
@@ -190,7 +211,9 @@ class Session:
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws) if as_of is None or isinstance(as_of, str) else as_of
-        r, bad = readiness(ws, self.cycle(), self.regions, moment, self.offices)
+        r, bad = readiness(ws, self.cycle(), self.regions, moment, self.offices,
+                           self.progress())
+        self.stop_progress()
         self.record_problems = bad
         self._warn_skipped(bad)
         if r.conflicts:
@@ -363,7 +386,10 @@ def handled(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             try:
-                return func(*args, **kwargs)
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    session.stop_progress()
             except PilkadaError as e:
                 fail(str(e) + _detail(e), e.exit_code)
             except KeyboardInterrupt:
@@ -397,50 +423,6 @@ def out_of_memory() -> None:
     append is all or nothing)."""
     say_out_of_memory()
     raise typer.Exit(int(ExitCode.STORAGE))
-
-
-def say_out_of_memory() -> None:
-    """The sentence of ``out_of_memory``, written without rich (which might need memory it
-    cannot get); also what entry.py says when memory ran out outside a command."""
-    import gc
-
-    gc.collect()
-    message = _("Error: this command needed more memory than the computer could give, and "
-                "stopped. Close other programs and try again; `pilkada verify` tells whether "
-                "a record file is unusually large.")
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()
-
-
-def closed_pipe() -> int:
-    """The reader of stdout went away (``pilkada log | head -1``): end quietly, as Unix tools
-    do, with no traceback and no "Exception ignored" at exit. What is still buffered goes to
-    the null device (Python's documented recipe, signal.html#note-on-sigpipe)."""
-    # (stdout without a descriptor of its own, a test's capture: nothing to spare)
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return int(ExitCode.CLOSED_PIPE)
-
-
-def internal_error(exc: BaseException, debug: bool = False) -> int:
-    """An unexpected exception (a bug): one line on stderr, the traceback only with --debug or
-    PILKADA_DEBUG=1, and its own exit code, so cron tells it from a failed gate (1), bad input
-    (2) and storage (3)."""
-    if debug or os.environ.get("PILKADA_DEBUG", "") not in ("", "0"):
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    line = _("Internal error (a bug in pilkada, not in your data): {what}. Run again with "
-             "--debug (or PILKADA_DEBUG=1) for the details and report them.").format(
-                 what=" ".join(what.split()))
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    return int(ExitCode.INTERNAL)
 
 
 def fail(message: str, code: ExitCode) -> None:

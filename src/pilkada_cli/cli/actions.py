@@ -42,7 +42,8 @@ def save(s: Session, events: list[Event], from_file: bool = False,
     from pilkada_cli.labels import status_word
 
     journal = Journal(s.workspace().records_dir)
-    saved = journal.append(events)
+    saved = journal.append(events, progress=s.progress())
+    s.stop_progress()
     later = _still_counting(journal, saved)
     out = s.console()
     for ev in saved:

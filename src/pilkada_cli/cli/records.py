@@ -185,7 +185,7 @@ def _record_csv(s: Session, path: Path, by: str | None, verbose: bool) -> None:
     recorder = make_recorder(s, by)
     changes, lines, skipped = _csv_changes(s, rows, source, problems)
     try:
-        events = recorder.build(changes, lines, source)
+        events = recorder.build(changes, lines, source, s.progress())
     except ValidationError as e:
         problems += e.problems
     if problems:  # every bad row, in file order; nothing is written
@@ -209,6 +209,7 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
 
     from pilkada_cli.csvtext import whole_number
     from pilkada_cli.errors import Problem
+    from pilkada_cli.progress import steps
     from pilkada_cli.recording import Change, parse_csv_at, parse_status
 
     changes: list[Change] = []
@@ -216,7 +217,9 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
     skipped: list[tuple[int, int]] = []
     previous: dict[tuple[str, str], tuple[Change, int]] = {}
     now = datetime.now(timezone.utc)
-    for line, row in rows:
+    step = steps(s.progress(), _("Reading rows"), len(rows), 256)
+    for n, (line, row) in enumerate(rows):
+        step(n)
         try:
             region = s.region(row["region"])
             check_in_workspace(s, region.code)

@@ -85,7 +85,11 @@ def report(
         targets = {} if to_stdout else plan(
             out, formats, doc.target.code, doc.as_of.isoformat(), s.workspace().records_dir,
             region_name=doc.target.name)
-        rendered = {f: _render(doc, f) for f in formats}  # everything first: no half a set
+        progress, rendered = s.progress(), {}
+        for n, f in enumerate(formats):  # everything first: no half a set
+            progress(_("Writing the report"), n, len(formats))
+            rendered[f] = _render(doc, f)
+        s.stop_progress()
     if to_stdout:
         import sys
 

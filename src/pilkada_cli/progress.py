@@ -1,0 +1,25 @@
+"""How far long work has got (issue 27): the code doing it calls a ``Progress`` with what it is
+doing, how much of it is done and the total; the CLI layer decides whether and how that is
+shown (cli/progressbar.py: a bar on stderr when it is a terminal and the work lasts). The
+domain and storage layers never print: they are handed one, ``quiet`` by default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Progress = Callable[[str, int, int], None]  # (what is being done, done, total)
+
+
+def quiet(what: str, done: int, total: int) -> None:
+    """Shows nothing: tests, a pipe, and any caller that passes no ``Progress``."""
+
+
+def steps(progress: Progress, what: str, total: int, every: int = 1) -> Callable[[int], None]:
+    """A function to call with how many are done, which tells ``progress`` about every
+    ``every``-th (and the last): a loop over tens of thousands of rows pays one comparison a
+    step."""
+    def step(done: int) -> None:
+        if done % every == 0 or done >= total:
+            progress(what, done, total)
+
+    return step

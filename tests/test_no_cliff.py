@@ -1,0 +1,128 @@
+"""No cliff after a change (issue 27): after one bulk import wrote one batch into every region's
+file, the next ``status`` after a ``record`` parses only the file recorded in, and after a
+further bulk import only the lines added, whichever regions changed; a batch is still whole or
+not counted at all (its completeness comes from the index: tests/test_never_stale.py proves
+the views equal those computed with the cache off after these same steps).
+
+Which bytes are parsed is counted at the one record reader (``recordfile.parse_bytes``, as the
+cache calls it). Signatures alone decide what changed, as for files last changed seconds ago
+(in a test every file changed a moment ago)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pilkada_cli.cache import columns, entries
+from pilkada_cli.cli import app
+from pilkada_cli.recordfile import FileParse, RecordFile
+from sharing import Office, new_office, write_cycle
+
+RUNNER = CliRunner()
+# every kabupaten and kota of Sumatera Selatan: one file each for the bulk import's batch
+CODES = [f"16.{n:02d}" for n in range(1, 14)] + ["16.71", "16.72", "16.73", "16.74"]
+
+
+@pytest.fixture(autouse=True)
+def signatures_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entries, "RACY_NS", -(10**18))
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Office:
+    """A province desk that imported one status for every regency and city in one go."""
+    o = new_office(tmp_path, "desk", "16", "kecamatan", write_cycle(tmp_path))
+    _bulk(o, tmp_path / "all.csv", "gudang", "in_progress,40")
+    _status(o, cached=True)
+    return o
+
+
+def _bulk(o: Office, path: Path, item: str, state: str) -> None:
+    path.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
+        f"{code},{item},{state},,,2024-02-20\n" for code in CODES), encoding="utf-8")
+    o.run("record", "--from", str(path))
+
+
+def _status(o: Office, cached: bool) -> str:
+    result = RUNNER.invoke(app, ["--workspace", str(o.ws), "status", "--format", "json"],
+                           env={"PILKADA_HOME": str(o.home), "PILKADA_LANG": "en",
+                                "PILKADA_WORKSPACE": None, "PILKADA_OPERATOR": None,
+                                "PILKADA_NO_CACHE": None if cached else "1"},
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """Bytes parsed per record file (as shown) by the runs that follow."""
+    found: dict[str, int] = {}
+    real = columns.parse_bytes
+
+    def spy(file: RecordFile, data: bytes, memo: dict[str, str] | None = None) -> FileParse:
+        found[file.shown] = found.get(file.shown, 0) + len(data)
+        return real(file, data, memo)
+
+    monkeypatch.setattr(columns, "parse_bytes", spy)
+    yield found
+
+
+def _files(o: Office) -> dict[str, int]:
+    return {p.relative_to(o.ws).as_posix(): p.stat().st_size
+            for p in (o.ws / "records").glob("*/*.jsonl")}
+
+
+def test_the_bulk_import_wrote_one_batch_into_every_file(desk: Office) -> None:
+    batches = set()
+    for code in CODES:
+        path, = (desk.ws / "records" / code).glob("*.jsonl")
+        batches.add(path.read_text(encoding="utf-8").count('"batch":'))
+    assert batches == {1}
+
+
+def test_a_record_parses_only_the_file_recorded_in(desk: Office,
+                                                   parsed: dict[str, int]) -> None:
+    before = _files(desk)
+    desk.run("record", "16.72", "gudang", "--status", "done", "--at", "2024-02-21T10:00")
+    after = _files(desk)
+    changed = {shown for shown, size in after.items() if before.get(shown) != size}
+    parsed.clear()
+    cached = _status(desk, cached=True)
+    assert set(parsed) == changed and len(changed) == 1
+    assert cached == _status(desk, cached=False)
+
+
+def test_a_bulk_import_parses_only_the_lines_it_added(desk: Office, tmp_path: Path,
+                                                      parsed: dict[str, int]) -> None:
+    # a first bulk change after the full fold, and a second: each extends what the last kept
+    for n, item in enumerate(("nphd-kpu", "gudang")):
+        before = _files(desk)
+        _bulk(desk, tmp_path / f"more-{n}.csv", item, "done,")
+        after = _files(desk)
+        added = {shown: size - before.get(shown, 0) for shown, size in after.items()
+                 if before.get(shown) != size}
+        assert len(added) == len(CODES)
+        parsed.clear()
+        cached = _status(desk, cached=True)
+        assert parsed == added
+        assert cached == _status(desk, cached=False)
+
+
+def test_a_batch_cut_short_in_a_file_that_did_not_change_since(desk: Office) -> None:
+    """A record in one file of the batch, then another file of it loses its event: the whole
+    batch stops counting (found from the index's counts, not by reading the other files)."""
+    desk.run("record", "16.72", "gudang", "--status", "done", "--at", "2024-02-21T10:00")
+    whole = _status(desk, cached=True)
+    path, = (desk.ws / "records" / "16.05").glob("*.jsonl")
+    data = path.read_bytes()
+    path.write_bytes(b"")
+    cut = _status(desk, cached=True)
+    assert cut == _status(desk, cached=False) and cut != whole
+    updated = {r["code"]: r["last_update"] for r in json.loads(cut)["regions"]}
+    assert updated["16.03"] is None and updated["16.72"] is not None  # the batch: nowhere
+    path.write_bytes(data)
+    assert _status(desk, cached=True) == whole
