@@ -123,3 +123,19 @@ def mini_ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.M
     assert result.exit_code == 0, result.output
     monkeypatch.chdir(tmp_path / "ws")
     return tmp_path / "ws"
+
+
+def recorded_ws(mini_ws: Path, cli: RunCli) -> Path:
+    """``mini_ws`` with records in two regions (Palembang's in one file), and the derived
+    cache already built from them (status and log run once)."""
+    for region, item in (("16.71", "nphd-kpu"), ("16.71", "gudang"), ("16.72", "nphd-kpu")):
+        assert cli("done", region, item).exit_code == 0
+    assert cli("status").exit_code == 0
+    assert cli("log").exit_code == 0
+    return mini_ws
+
+
+def palembang_file(ws: Path) -> tuple[Path, str]:
+    """Palembang's one record file in ``ws`` and the path commands show it by."""
+    [path] = (ws / "records" / "16.71").glob("*.jsonl")
+    return path, f"records/16.71/{path.name}"

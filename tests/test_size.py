@@ -11,23 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunCli
+from conftest import RunCli, palembang_file, recorded_ws
 from pilkada_cli import recordfile
 
 
 @pytest.fixture
 def ws(mini_ws: Path, cli: RunCli) -> Path:
-    """Two regions with records, and the derived cache already built from them."""
-    for region, item in (("16.71", "nphd-kpu"), ("16.71", "gudang"), ("16.72", "nphd-kpu")):
-        assert cli("done", region, item).exit_code == 0
-    assert cli("status").exit_code == 0
-    assert cli("log").exit_code == 0
-    return mini_ws
-
-
-def _big(ws: Path) -> tuple[Path, str]:
-    [path] = (ws / "records" / "16.71").glob("*.jsonl")
-    return path, f"records/16.71/{path.name}"
+    return recorded_ws(mini_ws, cli)
 
 
 def _lower_limit(monkeypatch: pytest.MonkeyPatch, path: Path) -> int:
@@ -50,7 +40,7 @@ READERS = [
 def test_a_record_file_above_the_limit_stops_every_reading_command(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
         cache: str) -> None:
-    path, shown = _big(ws)
+    path, shown = palembang_file(ws)
     if cache == "no-cache":
         monkeypatch.setenv("PILKADA_NO_CACHE", "1")
     else:  # every kept entry trusted by signature, as for files last changed long ago: the
@@ -76,7 +66,7 @@ def test_the_limit_reads_as_people_write_sizes(ws: Path, cli: RunCli,
     assert recordfile.FILE_MAX_BYTES == 64 << 20
     assert [recordfile.size_text(n) for n in (900, 1536, 64 << 20, (2 << 30) + (1 << 29))] == [
         "900 bytes", "1.5 KB", "64 MB", "2.5 GB"]
-    path, shown = _big(ws)
+    path, shown = palembang_file(ws)
     with path.open("ab") as fh:  # a sparse 2.5 GB file: nothing is written, nothing is read
         fh.truncate((2 << 30) + (1 << 29))
     result = cli("status")
@@ -88,7 +78,7 @@ def test_the_limit_reads_as_people_write_sizes(ws: Path, cli: RunCli,
 
 def test_verify_reports_a_file_above_the_limit_with_what_to_do(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    path, shown = _big(ws)
+    path, shown = palembang_file(ws)
     before = path.read_bytes()
     size = _lower_limit(monkeypatch, path)
     found = (f"{shown}: {size} bytes, more than the {size - 1} bytes one record file may have: "

@@ -15,22 +15,12 @@ from typing import Any
 
 import pytest
 
-from conftest import RunCli
+from conftest import RunCli, palembang_file, recorded_ws
 
 
 @pytest.fixture
 def ws(mini_ws: Path, cli: RunCli) -> Path:
-    """Two regions with records, and the derived cache already built from them."""
-    for region, item in (("16.71", "nphd-kpu"), ("16.71", "gudang"), ("16.72", "nphd-kpu")):
-        assert cli("done", region, item).exit_code == 0
-    assert cli("status").exit_code == 0
-    assert cli("log").exit_code == 0
-    return mini_ws
-
-
-def _file(ws: Path) -> tuple[Path, str]:
-    [path] = (ws / "records" / "16.71").glob("*.jsonl")
-    return path, f"records/16.71/{path.name}"
+    return recorded_ws(mini_ws, cli)
 
 
 def _deny_open(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
@@ -100,7 +90,7 @@ def cache(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
 def test_an_unreadable_record_file_stops_every_reading_command(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
         cache: str) -> None:
-    path, shown = _file(ws)
+    path, shown = palembang_file(ws)
     os.utime(path)  # touched since the cache kept it: it must be read again
     _deny_open(monkeypatch, path)
     result = cli(*args)
@@ -116,7 +106,7 @@ def test_an_unreadable_record_file_stops_every_reading_command(
 def test_a_file_that_fails_half_way_through_a_read_stops_the_command(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
         cache: str) -> None:
-    path, shown = _file(ws)
+    path, shown = palembang_file(ws)
     os.utime(path)
     _fail_read(monkeypatch, path)
     result = cli(*args)
@@ -149,7 +139,7 @@ def test_an_unreadable_region_folder_stops_reading_and_verify_names_it(
 
 def test_verify_lists_every_unreadable_file_and_reads_the_others(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    path, shown = _file(ws)
+    path, shown = palembang_file(ws)
     _deny_open(monkeypatch, path)
     result = cli("verify")
     assert result.exit_code == 3
@@ -162,7 +152,7 @@ def test_verify_lists_every_unreadable_file_and_reads_the_others(
 def test_status_json_lists_what_it_left_out(ws: Path, cli: RunCli) -> None:
     data = json.loads(cli("status", "--format", "json").stdout)
     assert data["skipped"] == []
-    path, shown = _file(ws)
+    path, shown = palembang_file(ws)
     with path.open("ab") as fh:
         fh.write(b'{"not": "an event"}\n')
     lines = len(path.read_bytes().splitlines())
@@ -178,7 +168,7 @@ def test_status_json_lists_what_it_left_out(ws: Path, cli: RunCli) -> None:
 
 def test_the_refusal_speaks_indonesian(ws: Path, cli: RunCli,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    path, shown = _file(ws)
+    path, shown = palembang_file(ws)
     os.utime(path)
     _deny_open(monkeypatch, path)
     result = cli("--lang", "id", "status")

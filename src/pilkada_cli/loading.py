@@ -20,7 +20,7 @@ from pilkada_cli.cache.listing import snapshot as listed_before
 from pilkada_cli.checklist import Cycle
 from pilkada_cli.conflicts import Conflict, detect
 from pilkada_cli.daterange import check_day, check_moment
-from pilkada_cli.errors import InputError, StorageError
+from pilkada_cli.errors import InputError
 from pilkada_cli.events import Event
 from pilkada_cli.gcpause import gc_paused
 from pilkada_cli.i18n import _
@@ -127,7 +127,7 @@ class KeptLog:
             p.close()
 
 
-def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
+def kept_log(ws: Workspace) -> KeptLog | None:
     """The workspace's log from its kept keys, brought up to date (only the record files that
     changed are read; where the cache cannot be written, the keys of this run are held in
     memory, and read again by the next); None with the cache off: the caller reads every event
@@ -148,17 +148,7 @@ def kept_log(ws: Workspace, retry: bool = True) -> KeptLog | None:
     lines = logstream.Lines(str(journal.root))
     provinces = logkeys.update_all(where, groups, measure, region_label, extra)
     logkeys.prune(where, groups)
-    try:
-        rules = logrules.rules(where, provinces, lambda k, rec: lines.event(k, rec), extra)
-    except logkeys.Damaged as e:  # its keys are read again from the records, once
-        e.province.forget(damaged=True)
-        lines.close()
-        for p in provinces:
-            p.close()
-        if retry:
-            return kept_log(ws, retry=False)
-        raise StorageError(_("the log's derived cache was damaged ({path}); it was removed: "
-                             "run the command again").format(path=e.province.path.name)) from None
+    rules = logrules.rules(where, provinces, lambda k, rec: lines.event(k, rec), extra)
     problems = (sum(sum(p.columns["problems"]) + p.problems for p in provinces) + rules.problems
                 + sum(f.severity != "warning" for f in listing))
     return KeptLog(journal, provinces, rules, problems, lines)

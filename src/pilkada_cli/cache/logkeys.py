@@ -67,14 +67,6 @@ def code_key(extra: tuple[object, ...] = ()) -> tuple[object, ...]:
     return (entries.code_key(), entries.files_key(_CODE), extra)
 
 
-class Damaged(OSError):
-    """A province's kept keys do not check out (a damaged or altered cache file)."""
-
-    def __init__(self, province: Province) -> None:
-        super().__init__(f"the kept keys of province {province.name} are damaged")
-        self.province = province
-
-
 class Before(NamedTuple):
     """What a province's keys were before this run read some of its files again: their
     version, the province's sorted id prefixes, each file's batches (the rules across files
@@ -176,8 +168,7 @@ class Province:
 
     def prefixes(self) -> array[int]:
         """The sorted id prefixes of every file's events."""
-        if self._prefixes is None:
-            raise Damaged(self)
+        assert self._prefixes is not None, "held from the catalog or the keys just written"
         if isinstance(self._prefixes, array):
             return array("Q", self._prefixes)
         out = array("Q")
@@ -189,7 +180,7 @@ class Province:
         not check out: the damage is noted (said once by the command) and the province's files
         dropped, so the next run writes them again. StorageError if the record file is no
         longer what the catalog describes (it changed while the log was being written)."""
-        if self._fd is not None or self._memory is None:
+        if self._memory is None:  # (kept on disk: dropped, written again next run)
             self.forget(damaged=True)
         source = self.sources.get(k.shown)
         made = (self.derive(source)[0] if source is not None and self.derive is not None

@@ -46,31 +46,26 @@ class Rules(NamedTuple):
     problems: int  # copies left out that differ from the first
 
 
-def rules(where: Path | None, provinces: Sequence[Province], read_event: ReadEvent,
+def rules(where: Path, provinces: Sequence[Province], read_event: ReadEvent,
           extra: tuple[object, ...]) -> Rules:
     """The rules for ``provinces`` (every province with record files, in path order): kept in
     ``where`` while no province's keys changed; after a change, brought up to date from the
     provinces that changed where the files hold no copied id and no incomplete batch (the
     usual case), else worked out again from every province's keys."""
     key = (code_key(extra), [(p.name, p.token) for p in provinces])
-    if where is not None:
-        kept = entries.read(where / NAME)
-        if kept is not None and kept.get("key") == key:
-            try:
-                return _from_stored(kept["rules"])
-            except (KeyError, TypeError, ValueError):
-                pass
-    updated = _update(where, provinces, extra) if where is not None else None
-    if updated is not None:
-        found, state = updated
-    else:
-        found, state = compute(provinces, read_event)
-    if where is not None:
-        entries.write(where / STATE, {"code": code_key(extra), **state})
-        entries.write(where / NAME, {"key": key, "rules": {
-            "id_length": found.id_length, "incomplete": sorted(found.incomplete),
-            "dropped": {shown: sorted(ids) for shown, ids in found.dropped.items()},
-            "problems": found.problems}})
+    kept = entries.read(where / NAME)
+    if kept is not None and kept.get("key") == key:
+        try:
+            return _from_stored(kept["rules"])
+        except (KeyError, TypeError, ValueError):
+            pass
+    updated = _update(where, provinces, extra)
+    found, state = updated if updated is not None else compute(provinces, read_event)
+    entries.write(where / STATE, {"code": code_key(extra), **state})
+    entries.write(where / NAME, {"key": key, "rules": {
+        "id_length": found.id_length, "incomplete": sorted(found.incomplete),
+        "dropped": {shown: sorted(ids) for shown, ids in found.dropped.items()},
+        "problems": found.problems}})
     return found
 
 

@@ -363,15 +363,10 @@ def log(
     query = LogQuery(code, item, _date(since), _date(until), by)
     kept = s.kept_log()
     offices = s.offices()  # as shown: marked where unverified (trust.py)
-    if item is not None:
-        try:
-            known_item(s, item, kept.has_item if kept is not None
-                        else lambda i: any(ev.item == i for ev in s.events()))
-        except BaseException:
-            if kept is not None:
-                kept.close()
-            raise
     try:
+        if item is not None:
+            known_item(s, item, kept.has_item if kept is not None
+                       else lambda i: any(ev.item == i for ev in s.events()))
         if kept is None:
             log_read(s, query, fmt, show_all, verbose, offices)
         else:
