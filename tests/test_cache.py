@@ -141,13 +141,14 @@ def test_the_cache_is_read_and_a_stale_one_never_used(ws: Path, cli: RunCli,
 def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunCli,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
-    """The region folded again after a record keeps its files' columns (cache/hot.py): after
+    """The region folded again after a record keeps its files' columns (its shard's): after
     the next record only the appended line is parsed, and the status is still the one computed
     with the cache off."""
     parsed: list[bytes] = []
     real_parse = columns.parse_bytes
     monkeypatch.setattr(columns, "parse_bytes", lambda f, data, memo=None: parsed.append(
         data) or real_parse(f, data, memo))
+    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _status(cli)
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
@@ -165,8 +166,9 @@ def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunC
 def test_a_refold_reads_only_the_files_of_its_region_that_changed(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     """A region with two offices' files, folded again after a record in one: the other file's
-    kept columns (cache/hot.py), of the same signature, are used without reading it; and the
+    kept columns (its shard's), of the same signature, are used without reading it; and the
     status is the one computed with the cache off."""
+    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     Journal(ws / "records").append([Event(
         id=new_event_id(), origin="pc-b", seq=SEQ_AUTO, region="16.10", item="logistik-tps",
@@ -193,7 +195,7 @@ def test_a_refold_reads_only_the_files_of_its_region_that_changed(
 def test_an_added_line_with_an_id_of_another_file_is_found(ws: Path, cli: RunCli,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
-    """Of a file read as its kept columns and the lines added (cache/hot.py), only the added ids
+    """Of a file read as its kept columns and the lines added (its shard's), only the added ids
     are looked up in the ids index: an added line whose id is in another file is still found
     (the cache steps aside and the journal's read decides, as with the cache off)."""
     from pilkada_cli.cache import ids
@@ -202,6 +204,7 @@ def test_an_added_line_with_an_id_of_another_file_is_found(ws: Path, cli: RunCli
     real_keys = ids._keys
     monkeypatch.setattr(ids, "_keys", lambda raw, number: looked.append(len(raw) // 16)
                         or real_keys(raw, number))
+    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _status(cli)
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
@@ -225,7 +228,7 @@ def test_a_file_read_just_after_it_changed_is_looked_up_only_for_what_it_added(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     """The office's case: a status right after each record. The index cannot keep the file's
     signature (it changed within the clock's tick), so it keeps its content's digest; the next
-    status reads the file as its kept columns and the added line (cache/hot.py), the same
+    status reads the file as its kept columns and the added line (its shard's), the same
     content, so only the added id is looked up; and the status is the one with the cache off."""
     from types import SimpleNamespace
 
@@ -241,7 +244,7 @@ def test_a_file_read_just_after_it_changed_is_looked_up_only_for_what_it_added(
     monkeypatch.setattr(ids, "time", SimpleNamespace(time_ns=lambda: 0))
     _status(cli)
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
-    _status(cli)  # 16.10's files kept (hot.pkl), and its index entry by digest
+    _status(cli)  # 16.10's files kept (its shard), and its index entry by digest
     mine = next((ws / "records" / "16.10").glob("*.jsonl")).relative_to(ws).as_posix()
     kept = entries.read(ws / ".pilkada" / "cache" / ids.NAME)
     assert kept is not None and type(kept["files"][mine][0]) is bytes
@@ -260,6 +263,7 @@ def test_a_refold_writes_a_region_s_pairs_in_place_unless_it_has_more(
     grown: list[int] = []
     real = Readiness._growable
     monkeypatch.setattr(Readiness, "_growable", lambda self: grown.append(1) or real(self))
+    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
     _status(cli)  # folded whole: every region's pairs appended
@@ -348,7 +352,7 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
     assert _all_same(cli, monkeypatch) == first
     for path in _cache_files(ws):  # well-formed pickles with columns that do not agree
         entry = entries.read(path)
-        if entry is None:  # cut short above and read by no view since (hot.pkl: only a refold
+        if entry is None:  # cut short above and read by no view since (a kind only a refold
             continue  # after a record reads it): dropped now
         raw = None
         if path.name.startswith("fold-"):
@@ -564,7 +568,7 @@ def test_an_entry_of_another_version_is_stale_not_damaged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry another pilkada wrote (its header whole, another format version), or one of
     the format before checksums, is rebuilt without a word: an upgrade is no damage."""
-    path = tmp_path / "hot.pkl"
+    path = tmp_path / "listing.pkl"
     entries.take_damaged()
     for version in (entries.VERSION - 1, entries.VERSION + 1):
         with monkeypatch.context() as m:
@@ -578,7 +582,7 @@ def test_an_entry_of_another_version_is_stale_not_damaged(
         path.write_bytes(old)
         assert entries.read(path) is None and entries.take_damaged() == []
     path.write_bytes(b"\x80\x05 not a pickle")
-    assert entries.read(path) is None and entries.take_damaged() == ["hot.pkl"]
+    assert entries.read(path) is None and entries.take_damaged() == ["listing.pkl"]
     assert not path.exists()  # dropped: no later run reads it again
 
 

@@ -51,7 +51,7 @@ _counter = iter(range(1, 10_000))
 
 
 def _record(o: Office) -> None:
-    """A record in the region the last refold read (its files' columns are in hot.pkl)."""
+    """A record in the region the last refold read (its files extended from the shard)."""
     n = next(_counter)
     o.run("record", "16.10.01", "logistik-tps", "--status", "in_progress", "--progress",
           str(n % 99 + 1), "--at", f"2024-03-{n % 28 + 1:02d}T10:00")
@@ -80,7 +80,6 @@ READ_BY: dict[str, tuple[Callable[[Office], None], tuple[tuple[str, ...], ...]]]
     # undo of an id no file has: it reads every event first (and refuses, exit 2, the same
     # with the cache or without it); log streams from its own keys (log-*.pkl)
     "events-*.pkl": (_nothing, (("undo", "ffffffffffffffff"),)),
-    "hot.pkl": (_record, ()),  # a refold after a record
     "ids.pkl": (_record, ()),  # ... looks the changed file's ids up
     "ids-*.keys": (_record, ()),
     "files-*.pkl": (_drop_folds, ()),
@@ -148,7 +147,7 @@ def test_every_kind_is_damaged_here(office: Office) -> None:
     assert set(READ_BY) == set(_kinds())
     found = {entries.kind_of(p.name) for p in _cache(office).iterdir()}
     assert found == set(READ_BY)  # (None: a file of no declared kind)
-    assert len(_kinds()) == 15
+    assert len(_kinds()) == 14
 
 
 def _damages(data: bytes, seed: str) -> list[tuple[str, bytes]]:

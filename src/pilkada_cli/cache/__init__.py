@@ -42,9 +42,9 @@ What it holds, module by module:
   when an update first needs it. Context: the cycle and its files, the scope, tags
   and thresholds, and the code.
 
-- ``configs.py``, ``config-<key>.pkl``: a validated ``pilkada.yaml``; ``hot.py``, ``hot.pkl``:
-  the columns of the files the last refold read; ``dues.py``, ``due-<...>.pkl`` and
-  ``duetext.py``, ``duetext-<...>.pkl``: what ``due`` shows of each region, by its fold stamp.
+- ``configs.py``, ``config-<key>.pkl``: a validated ``pilkada.yaml``; ``dues.py``,
+  ``due-<...>.pkl`` and ``duetext.py``, ``duetext-<...>.pkl``: what ``due`` shows of each
+  region, by its fold stamp.
 
 A record file's signature: (size, mtime, ctime, inode, device) on Linux's own file systems;
 elsewhere (FAT, exFAT, NTFS, shares, FUSE, other systems: times that a copy may keep or set

@@ -306,6 +306,11 @@ def _kept(shards: dict[str, dict[str, Any]], info: RecordFile) -> FileColumns | 
         return None  # a damaged entry: read the file again
 
 
+# Parsing reads ~60 MB of lines a second, unpickling columns ~400 MB a second: a shard is read
+# (rather than its changed files parsed) when it is smaller than this many times their bytes.
+PARSE_COST = 7
+
+
 class Shards:
     """The shards a refold after a change reads where that is cheaper than parsing the files
     (a burst of records, a bulk import touch many regions), and writes back with the changed
@@ -322,8 +327,6 @@ class Shards:
         """The kept columns of ``files`` (not those in ``have``), and whether each is of the
         file as it is now (else only to extend), for the shards worth reading."""
         out: dict[str, tuple[FileColumns, bool]] = {}
-        if len(files) < 8:
-            return out
         by_shard: dict[str, list[RecordFile]] = {}
         for f in files:
             by_shard.setdefault(_shard(f.region), []).append(f)
@@ -332,8 +335,7 @@ class Shards:
                 size = (self.where / f"files-{shard}.pkl").stat().st_size
             except OSError:
                 continue
-            # parsing reads ~60 MB of lines a second, unpickling columns ~400 MB a second
-            if sum(f.sig[0] for f in mine if f.sig is not None) * 7 < size:
+            if sum(f.sig[0] for f in mine if f.sig is not None) * PARSE_COST < size:
                 continue
             if shard not in self.loaded:
                 self.loaded[shard] = load_shard(self.where, f"files-{shard}", self.racy)

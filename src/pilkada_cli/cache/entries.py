@@ -53,7 +53,7 @@ RACY_NS = 2_000_000_000
 # The modules whose code decides what a cached value means: any change to one (an upgrade, a
 # developer's edit) makes every entry stale.
 MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/folds.py",
-           "cache/ids.py", "cache/heads.py", "cache/hot.py", "cache/configs.py", "conflicts.py",
+           "cache/ids.py", "cache/heads.py", "cache/configs.py", "conflicts.py",
            "workspace.py",
            "offices.py",
            "checklist.py", "fields.py", "yamlload.py", "events.py", "instant.py", "recordfile.py",

@@ -45,7 +45,6 @@ from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.dues import Kept, new_stamp
 from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
-from pilkada_cli.cache.hot import Hot
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.events import Event
 from pilkada_cli.progress import Progress, quiet
@@ -182,12 +181,11 @@ class Fold:
         self.seen = Seen(self.records)
         self.seen_now: dict[str, Sig | tuple[()] | None] = {}
         self._sigs: array[int] | None = None
-        self.hot = Hot(self.where)
         # files read as extended (ids.check): the version extended, its events and batches
         self.grown: dict[str, tuple[Sig, bytes, int, int]] = {}
         self.listing_problems = sum(f.severity != "warning" for f in listing)
-        # changed files' columns as the shards kept them (_from_shards): what they
-        # are extended from when hot.pkl has none (a bulk import changes hundreds of files)
+        # changed files' columns as the shards kept them (_from_shards): what they are
+        # extended from
         self.kept: dict[str, FileColumns] = {}
         self._shards: Shards | None = None
 
@@ -214,11 +212,7 @@ class Fold:
             from pilkada_cli.recordfile import refuse_unread
 
             info = self.journal.record_file(f.region, f.origin)._replace(sig=f.sig)
-            prev = self.hot.get(f.shown)
-            if prev is not None and self.hot.unchanged(prev, f.sig):
-                self.cols[f.shown] = prev  # (another file of its region changed)
-                return prev
-            prev = prev or self.kept.get(f.shown)
+            prev = self.kept.get(f.shown)
             found = extended(prev, info) if prev is not None else None
             if found is None:
                 found = read_columns(info)
@@ -374,7 +368,6 @@ class Fold:
         refs.update(_numbered(new_refs, r))
         r.update(chunks, Conflicts(refs, r._loaders, self.records), retally)
         self._store(r, refs, judged, incomplete, problems, self.files)
-        self.hot.keep(self.files, self.cols, {f.region for f in changed})
         self.shards.keep([(f, self.cols[f.shown]) for f in changed if f.shown in self.cols])
         return r, problems + self.listing_problems
 
