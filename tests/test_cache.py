@@ -564,6 +564,37 @@ def test_an_entry_is_written_durably_and_a_failed_write_keeps_the_old(
     assert entries.take_damaged() == []
 
 
+def test_entries_may_hold_every_frozen_dataclass_of_the_package_and_nothing_else() -> None:
+    """What an entry may hold is derived from the code: every frozen dataclass of the package
+    (found by walking it, so a new one needs no list), plain data; nothing else of the package
+    (a class whose construction does something) and nothing outside it."""
+    import dataclasses
+    import importlib
+    import io
+    import pkgutil
+
+    import pilkada_cli
+
+    frozen = []
+    for info in pkgutil.walk_packages(pilkada_cli.__path__, "pilkada_cli."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        frozen += [(info.name, name) for name, obj in vars(module).items()
+                   if isinstance(obj, type) and obj.__module__ == info.name
+                   and dataclasses.is_dataclass(obj) and obj.__dataclass_params__.frozen]
+    assert ("pilkada_cli.variants", "Variant") in frozen and len(frozen) > 20
+    reader = entries._Unpickler(io.BytesIO(b""))
+    for module, name in frozen:
+        assert reader.find_class(module, name) is getattr(sys.modules[module], name)
+    for module, name in (("pilkada_cli.journal", "Journal"), ("os", "system"),
+                         ("pilkada_cli.safefile", "replace_atomic"), ("builtins", "eval"),
+                         ("pilkada_cli.cache.entries", "write"),
+                         ("pilkada_cli.nosuchmodule", "X"), ("pilkada_cli.instant", "Instant")):
+        with pytest.raises(pickle.UnpicklingError):
+            reader.find_class(module, name)
+
+
 def test_an_entry_of_another_version_is_stale_not_damaged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry another pilkada wrote (its header whole, another format version), or one of

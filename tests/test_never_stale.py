@@ -377,6 +377,47 @@ def test_an_edited_variant_and_own_tags(prov: Office, tmp_path: Path,
     assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, district)["items"]}
     config.write_text(text, encoding="utf-8")
     assert "sosialisasi-kolom-kosong" not in {i["item"] for i in same(prov, palembang)["items"]}
+    _every_entry_reads_back(prov, {"Variant", "Item", "Stage", "Cycle", "Config"})
+
+
+def _every_entry_reads_back(o: Office, held: set[str]) -> None:
+    """Every entry the runs wrote reads back through the cache's restricted unpickler (none
+    refused, none noted as damaged), and between them they hold instances of the classes
+    ``held`` (so this proves them: a class an entry holds that the unpickler refused would
+    make every run miss)."""
+    import dataclasses
+
+    from pilkada_cli.cache import entries
+
+    classes: set[str] = set()
+
+    def walk(value: object) -> None:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            classes.add(type(value).__name__)
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            for v in value:
+                walk(v)
+        elif isinstance(value, bytes) and value[:1] == b"\x80":  # a packed part
+            try:
+                walk(entries.unpacked(value))
+            except ValueError:
+                pass
+
+    entries.take_damaged()
+    files = sorted((o.ws / ".pilkada" / "cache").glob("*.pkl"))
+    assert files
+    for path in files:
+        found = entries.read(path)
+        assert found is not None, path.name
+        walk(found)
+    assert entries.take_damaged() == []
+    assert held <= classes, held - classes
 
 
 def test_an_edited_config(prov: Office) -> None:

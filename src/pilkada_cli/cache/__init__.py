@@ -10,7 +10,7 @@ Where: ``<workspace>/.pilkada/cache/`` (local-only: new workspaces' ``.gitignore
 What it holds, module by module:
 
 - ``cycles.py``, ``cycle-<key>.pkl``: a validated cycle. Key: the cycle folder, every file in it
-  (name, size, mtime, ctime, inode) and the code of the modules that give it its meaning.
+  (name, size, mtime, ctime, inode) and the package's code (``entries.code_key``).
 - ``columns.py``, ``files-<province>.pkl``: per record file, its parse as columns (its good
   events, and what was wrong in it), with the file's signature (size, mtime, ctime, inode,
   device). A file whose signature changed (an append, a pull, ``repair``'s rewrite, an edit) is
@@ -49,6 +49,11 @@ What it holds, module by module:
 A record file's signature: (size, mtime, ctime, inode, device) on Linux's own file systems;
 elsewhere (FAT, exFAT, NTFS, shares, FUSE, other systems: times that a copy may keep or set
 back) its content's digest too, every file read on every run (``listing.py`` says why).
+
+Every entry is keyed by the package's signature (``entries.code_key``: every file of the
+installed package, by name, size and mtime), derived from the package itself, not from a list of
+modules someone keeps; and an entry may hold plain data and any frozen dataclass of the package,
+nothing else (``entries.storable``; tests/test_cache.py walks the package for them).
 
 Format (``entries.py``, the one place cache files are written and read; each kind of file is
 declared there): a header with the format's version, the lengths and two CRC-32 checksums (of

@@ -24,15 +24,11 @@ if TYPE_CHECKING:
 KEEP = 6
 entries.kind("duetext-*.pkl", __name__)
 WRITE_AT = 16  # regions rendered again in one run before the entry is written again
-# What the text is made by, besides the modules of entries.MEANING (their words included).
-RENDER = ("cache/duetext.py", "duepick.py", "render/duetext.py", "render/status.py",
-          "render/screen.py", "render/table.py", "render/text.py", "render/catalog.py",
-          "labels.py", "i18n.py", "locale/id/LC_MESSAGES/pilkada.mo")
 
 
-def code() -> tuple[object, ...]:
+def code() -> str:
     """The signature of the code (and the words) the entries were made with."""
-    return (entries.code_key(), entries.files_key(RENDER))
+    return entries.code_key()
 
 
 def path_of(r: Readiness, key: str) -> Any:

@@ -50,26 +50,17 @@ VERSION = 5  # 5: a header with checksums; the ids index's base is an entry (iss
 # A file changed within this long before an entry was written may change again with the same
 # signature (coarse file-system clocks: FAT keeps 2 s): such a file is checked by content.
 RACY_NS = 2_000_000_000
-# The modules whose code decides what a cached value means: any change to one (an upgrade, a
-# developer's edit) makes every entry stale.
-MEANING = ("cache/entries.py", "cache/columns.py", "cache/parses.py", "cache/folds.py",
-           "cache/ids.py", "cache/heads.py", "cache/configs.py", "conflicts.py",
-           "workspace.py",
-           "offices.py",
-           "checklist.py", "fields.py", "yamlload.py", "events.py", "instant.py", "recordfile.py",
-           "journal.py", "readiness.py", "regions.py", "loading.py", "elections.py",
-           "recurrence.py", "cache/dues.py", "views.py", "cache/listing.py", "variants.py")
-_ALLOWED = {
+# What pickle itself names for the plain data entries hold (arrays, sets, dates, and the
+# reconstructor of a dataclass with slots). The project's own classes are not listed: every
+# frozen dataclass of the package may be held (``_Unpickler``), so a new one needs no entry
+# here, and nothing else of the package can be named.
+_PICKLE = {
     ("array", "array"), ("array", "_array_reconstructor"), ("builtins", "frozenset"),
     ("builtins", "set"), ("datetime", "date"), ("copyreg", "_reconstructor"),
-    ("builtins", "object"), ("pilkada_cli.checklist", "Cycle"),
-    ("pilkada_cli.checklist", "Stage"), ("pilkada_cli.checklist", "Item"),
-    ("pilkada_cli.checklist", "Measure"), ("pilkada_cli.elections", "Election"),
-    ("pilkada_cli.elections", "OwnerAlias"), ("pilkada_cli.workspace", "Config"),
-    ("pilkada_cli.workspace", "Thresholds"), ("pilkada_cli.offices", "Office"),
-    ("pilkada_cli.instant", "_make"),  # an Instant (text, microseconds) of a kept event
-    ("pilkada_cli.variants", "Variant"), ("pilkada_cli.checklist", "DateRef"),
+    ("builtins", "object"),
 }
+# The package's reconstructors named by a ``__reduce__`` (an Instant: text and microseconds).
+_REDUCERS = {("pilkada_cli.instant", "_make")}
 
 # --- the kinds of file ----------------------------------------------------------------------
 
@@ -180,12 +171,31 @@ def _algorithm() -> int:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Only the classes this package writes: a planted file cannot name anything else."""
+    """Only plain data and the package's frozen dataclasses: a planted file cannot name
+    anything else (no function to call, no class whose construction does something)."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache file")
-        return super().find_class(module, name)
+        if (module, name) in _PICKLE or (module, name) in _REDUCERS:
+            return super().find_class(module, name)
+        if module.startswith("pilkada_cli.") and name.isidentifier():
+            found = getattr(sys.modules.get(module), name, None)
+            if found is None:  # (a module this run has not imported yet: the package's own)
+                import importlib
+
+                with contextlib.suppress(ImportError):
+                    found = getattr(importlib.import_module(module), name, None)
+            if storable(found):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache file")
+
+
+def storable(cls: object) -> bool:
+    """Whether an entry may hold instances of ``cls``: a frozen dataclass of the package."""
+    import dataclasses
+
+    return (isinstance(cls, type) and dataclasses.is_dataclass(cls)
+            and cls.__module__.startswith("pilkada_cli.")
+            and bool(cls.__dataclass_params__.frozen))  # type: ignore[attr-defined]
 
 
 def read(path: Path, mapped: bool = False) -> dict[str, Any] | None:
@@ -395,23 +405,27 @@ def key(*parts: object) -> str:
 
 
 @cache
-def code_key() -> tuple[object, ...]:
-    """The signature of the modules whose code gives entries their meaning."""
-    return files_key(MEANING)
-
-
-@cache
-def files_key(names: tuple[str, ...]) -> tuple[object, ...]:
-    """The signature (size, mtime) of these files of the package."""
+def code_key() -> str:
+    """The signature of the package as installed: every file of it (its code, its words, its
+    region data), by name, size and mtime. Every entry is keyed by it, so any change to any of
+    them (an upgrade, a developer's edit) makes every entry stale: what gives an entry its
+    meaning is never a list someone must keep. ~0.3 ms a run (130 files)."""
     here = Path(__file__).parents[1]
-    out: list[object] = []
-    for name in names:
-        try:
-            st = (here / name).stat()
-            out.append((name, st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append((name, None))
-    return tuple(out)
+    out: list[tuple[str, int, int]] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    if e.name != "__pycache__":
+                        walk(e.path, f"{prefix}{e.name}/")
+                elif not e.name.endswith((".pyc", ".pyo")):
+                    st = e.stat()
+                    out.append((prefix + e.name, st.st_size, st.st_mtime_ns))
+
+    with contextlib.suppress(OSError):
+        walk(str(here), "")
+    return key(sorted(out))
 
 
 def racy(sig: Sig | None, written: int) -> bool:

@@ -57,14 +57,12 @@ KIND = entries.kind("log-*.pkl", __name__)
 KEYS = entries.kind("log-*.keys", __name__)
 _MAGIC = b"pilkada-log-keys-2\n"
 _HEAD = len(_MAGIC) + 16 + 4  # magic, token, CRC-32 of both
-_CODE = ("cache/logfile.py", "cache/logkeys.py", "cache/logrules.py", "render/text.py",
-         "render/cells.py", "data/wilayah.csv")
 
 
 def code_key(extra: tuple[object, ...] = ()) -> tuple[object, ...]:
-    """What the kept keys mean depends on: the cache's code, these modules and the region
-    names, and what the caller's measure depends on (``extra``)."""
-    return (entries.code_key(), entries.files_key(_CODE), extra)
+    """What the kept keys mean depends on: the package (its code and region names), and what
+    the caller's measure depends on (``extra``)."""
+    return (entries.code_key(), extra)
 
 
 class Before(NamedTuple):
