@@ -74,6 +74,7 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 REGION = "16.71"  # Kota Palembang: in every scale
 ALL = ("demo", "sumsel", "regency", "district")
 BURST = 100
+BULK = 10_000  # rows of the bulk `record --from` at the district scale (issue 27)
 RAKOR = ["--as-of", "2024-08-21", "--since", "2024-08-14"]  # the meeting of issue #13
 PLAUSIBLE = "nation-plausible"  # bench_report.build_nation_workspace, 100,000 events
 
@@ -340,6 +341,45 @@ def append(folder: Path, item: str, regions: int) -> None:
             recorded=recorded_now())])
 
 
+def bulk(folder: Path, rows: int) -> None:
+    """What an office's bulk import does, through the CLI: one ``record --from`` of ``rows``
+    rows in regions drawn at random (an item each that applies there), as a CSV an office
+    exports from its spreadsheet."""
+    sys.path.insert(0, str(SRC))
+    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.loading import scope_regions
+    from pilkada_cli.readiness import applies, region_tags
+    from pilkada_cli.regions import load_regions
+    from pilkada_cli.workspace import load_config
+
+    config = load_config(folder / "pilkada.yaml")
+    cycle = open_cycle(config.cycle, folder)
+    rng = random.Random()
+    scope = scope_regions(load_regions(), config.region, config.depth)
+    lines = ["region,item,status,progress,note,evidence,at"]
+    for region in rng.choices(scope[1:], k=rows):
+        items = [i.id for i in cycle.items.values()
+                 if applies(cycle, i, region, region_tags(region.code, config.tags))]
+        if items:
+            lines.append(f"{region.code},{rng.choice(items)},in_progress,"
+                         f"{rng.randint(1, 99)},bench,,")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        subprocess.run([*PILKADA, "record", "--from", f.name], cwd=folder, check=True,
+                       stdout=subprocess.DEVNULL, env=dict(os.environ,
+                                                           PILKADA_OPERATOR="Bench Desk"))
+    finally:
+        os.unlink(f.name)
+
+
+def _bulk(env: dict[str, str], folder: Path, rows: int) -> Callable[[], None]:
+    def run() -> None:
+        _helper(env, "--bulk", str(folder), str(rows))
+
+    return run
+
+
 def _append(env: dict[str, str], folder: Path, item: str, regions: int = 1
             ) -> Callable[[], None]:
     def run() -> None:
@@ -407,6 +447,10 @@ def run_scale(b: Bench, scale: str, args: argparse.Namespace) -> None:
                   task_stat if what == "`status`" else None))
     b.add(Row(scale, f"`status` after a burst of {BURST} records", b.time(
         [*PILKADA, "status"], folder, before=_append(b.env, folder, item, BURST))))
+    if scale == "district":
+        b.add(Row(scale, f"`status` after a bulk `record --from` of {BULK:,} rows", b.time(
+            [*PILKADA, "status"], folder, runs=min(b.runs, 3),
+            before=_bulk(b.env, folder, BULK)), note=f"{min(b.runs, 3)} runs"))
     record = [*PILKADA, "record", REGION, item, "--status", "in_progress", "--progress", "50",
               "--note", "bench"]
     b.add(Row(scale, "`record` of one event", b.time(record, folder)))
@@ -636,6 +680,42 @@ def targets(b: Bench) -> str:
     return "\n".join(out)
 
 
+def targets_27(b: Bench) -> str:
+    """Issue 27's targets on the generated workspaces (its real-workflow targets are
+    bench/workflows.py's)."""
+    out = ["| target | figure | met |", "|---|---:|:---:|"]
+    district = _get(b, "district", "`status`")
+    bulk = _get(b, "district", "`status` after a bulk")
+    first = _get(b, "district", "`status` with no cache")
+    rows: list[tuple[str, Row | None, Callable[[Row], float], float, str]] = [
+        ("nation to district: warm `status` ≤ 0.5 s", district, lambda r: r.warm.median,
+         0.5, "s"),
+        ("nation to district: `status` after one event ≤ 0.6 s", district,
+         lambda r: r.changed.median if r.changed else float("inf"), 0.6, "s"),
+        (f"nation to district: `status` after a bulk import of {BULK:,} rows ≤ 1.5 s", bulk,
+         lambda r: r.warm.median, 1.5, "s"),
+        ("nation to district: first run (no cache) ≤ 30 s", first, lambda r: r.warm.median,
+         30.0, "s"),
+        ("nation to district: peak memory ≤ 300 MB (every `status` row)", district,
+         lambda _r: max(max(x.warm.rss_mb, x.changed.rss_mb if x.changed else 0.0)
+                        for x in b.rows if x.scale == "district"
+                        and x.what.startswith("`status")), 300.0, "MB"),
+        ("demo: `status` ≤ 0.8 × floor", _get(b, "demo", "`status`"),
+         lambda r: r.warm.ratio, 0.8, "× floor"),
+        ("demo: `record` ≤ 0.8 × floor", _get(b, "demo", "`record` of"),
+         lambda r: r.warm.ratio, 0.8, "× floor"),
+    ]
+    for label, row, figure, limit, unit in rows:
+        if row is None:
+            out.append(f"| {label} | not measured | |")
+            continue
+        value = figure(row)
+        shown = f"{value:.0f} {unit}" if unit == "MB" else f"{value:.3f} {unit}" if unit == "s" \
+            else f"{value:.2f} {unit}"
+        out.append(f"| {label} | {shown} | {'yes' if value <= limit else '**no**'} |")
+    return "\n".join(out)
+
+
 def update_docs(text: str, start: str = START, end: str = END) -> None:
     page = DOCS.read_text(encoding="utf-8")
     head, _, rest = page.partition(start)
@@ -697,6 +777,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--task", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--append", nargs=3, metavar=("FOLDER", "ITEM", "N"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--bulk", nargs=2, metavar=("FOLDER", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--prepare-plausible", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", action="store_true",
                         help="only issue 28's rows (the log streamed, one big record file) on "
@@ -718,6 +799,9 @@ def main(argv: list[str]) -> None:
         return
     if args.prepare:
         print(json.dumps(prepare(args.prepare, args.workers, args.task)))
+        return
+    if args.bulk:
+        bulk(Path(args.bulk[0]), int(args.bulk[1]))
         return
     if args.append:
         append(Path(args.append[0]), args.append[1], int(args.append[2]))
@@ -744,7 +828,7 @@ def main(argv: list[str]) -> None:
               f" with a run of the floor, {time.strftime('%Y-%m-%d')}; load average (1, 5, 15"
               f" min) {load_before} before and {load()} after {minutes:.0f} minutes; spread ="
               f" (slowest − fastest) / median.\n\n{table(b)}\n\nTargets (issue 18):\n\n"
-              f"{targets(b)}")
+              f"{targets(b)}\n\nTargets (issue 27):\n\n{targets_27(b)}")
     if b.sizes:
         report += f"\n\n{sizes}"
     print(report)
