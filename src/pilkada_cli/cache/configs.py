@@ -1,9 +1,10 @@
 """Validated workspace configs (``config-<key>.pkl``), kept while ``pilkada.yaml`` is unchanged:
 a run whose checklists come from the cache too never parses YAML (nor imports PyYAML, ~10 ms).
 
-Key: the file's path and signature (size, mtime, ctime, inode, device; where times cannot be
-trusted, cache/listing.py, with its content's digest), the region list it was checked against
-and the code that validates it. A file changed within the clock's tick before
+Key: the file's signature (recordfile.signature: size, mtime, ctime, inode; where times cannot
+be trusted, cache/listing.py, its size and content's digest), the region list it was checked
+against and the code that validates it; not its path (the cache is beside it: a moved or
+remounted workspace keeps its entry). A file changed within the clock's tick before
 the run is loaded afresh and not kept (it may change again unseen). Only a valid config is
 kept, without its parsed source: a later problem that needs the file's lines (an unknown tag)
 loads it again (cli/_common.Session.workspace)."""
@@ -37,17 +38,19 @@ def load_config(path: Path, regions: RegionIndex | None, load: Load) -> Config:
         shipped = data.stat().st_mtime_ns if regions is not None else None
     except OSError:
         return load(path, regions)
-    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
     from pilkada_cli.cache.listing import is_local, with_content
+    from pilkada_cli.recordfile import signature
+
+    sig = signature(st)
 
     if not is_local(path):  # times cannot be trusted (a same-size copy may keep them)
         try:
-            sig = with_content(sig, path.read_bytes())
+            sig = with_content(path.read_bytes())
         except OSError:
             return load(path, regions)
     if entries.racy(sig, time.time_ns()):
         return load(path, regions)
-    key = entries.key(str(path), sig, shipped, entries.code_key())
+    key = entries.key(path.name, sig, shipped, entries.code_key())
     where = path.parent / ".pilkada" / "cache"
     entry = entries.read(where / f"config-{key}.pkl")
     if entry is not None and entry.get("key") == key:

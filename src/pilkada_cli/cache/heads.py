@@ -83,13 +83,13 @@ def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
               else os.stat(origin + rules.SUFFIX, dir_fd=fd))
     except OSError:
         return ()
-    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    sig = signature(st)
     if content:
         try:
-            data, read_st = read_regular(folder + origin + rules.SUFFIX)
+            data, _st = read_regular(folder + origin + rules.SUFFIX)
         except OSError:
             return None
-        sig = with_content(signature(read_st), data)
+        sig = with_content(data)
     return None if entries.racy(sig, now) else sig
 
 
