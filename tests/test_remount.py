@@ -411,3 +411,50 @@ def test_a_signature_holds_no_device_number_and_by_content_no_inode_or_times(
     assert signed == listing.with_content(path.read_bytes()) and signed[:4] == (3, 0, 0, 0)
     assert listing.content_signed(signed) and not listing.content_signed(plain)
     assert listing.with_content(b"{}\r") != signed
+
+
+# --- keys by content hold no times: a file changed while being loaded is not kept -------------
+
+def _swap(path: Path, old: bytes, new: bytes) -> None:
+    """``path`` rewritten in place with ``old`` replaced by ``new`` (the same size), its times
+    put back."""
+    st = os.stat(path)
+    data = path.read_bytes()
+    assert data.count(old) >= 1 and len(old) == len(new), path
+    path.write_bytes(data.replace(old, new))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_a_checklist_changed_while_being_loaded_is_not_kept_under_its_old_content(
+        office: Office, drive: Path, exfat: Mount) -> None:
+    """On exFAT the cycle's key is its files' contents: one edited while the loader reads the
+    folder (and put back after) must not leave its edited form kept under the first content."""
+    ws = find_workspace(office.ws)
+    folder, stage = drive / "mini", drive / "mini" / "01-persiapan.yaml"
+
+    def edited_meanwhile(path: Path) -> checklist.Cycle:
+        _swap(stage, b"weight: 2", b"weight: 5")
+        return checklist.load_cycle(path)
+
+    meanwhile = cycles.load_cycle(ws, folder, edited_meanwhile)
+    _swap(stage, b"weight: 5", b"weight: 2")
+    again = cycles.load_cycle(ws, folder, checklist.load_cycle)
+    assert again == checklist.load_cycle(folder) != meanwhile
+
+
+def test_a_config_changed_while_being_loaded_is_not_kept_under_its_old_content(
+        office: Office, exfat: Mount) -> None:
+    from pilkada_cli.cache import configs
+    from pilkada_cli.workspace import load_config
+
+    path = office.ws / "pilkada.yaml"
+
+    def edited_meanwhile(p: Path, regions: Any) -> Any:
+        _swap(path, b"warn_days: 7", b"warn_days: 9")
+        return load_config(p, regions)
+
+    meanwhile = configs.load_config(path, None, edited_meanwhile)
+    _swap(path, b"warn_days: 9", b"warn_days: 7")
+    again = configs.load_config(path, None, load_config)
+    assert meanwhile.thresholds.warn_days == 9
+    assert again.thresholds.warn_days == 7
