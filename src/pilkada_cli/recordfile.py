@@ -80,13 +80,17 @@ def finding(path: str, line: int | None, kind: str, message: str) -> Finding:
     return Finding(path, line, kind, message, "warning" if kind in _WARNING_KINDS else "error")
 
 
-Sig = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
+# size, mtime_ns, ctime_ns, inode, content: 0, or (cache/listing.py ``with_content``, where
+# times cannot be trusted) the content's digest below zero, with the times and inode left out
+Sig = tuple[int, int, int, int, int]
 
 
 def signature(st: os.stat_result) -> Sig:
     """What changes whenever a file's content may have: appends grow it, ``repair`` replaces
-    it (new inode), any write moves its ctime (which no tool can set back)."""
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    it (new inode), any write moves its ctime (which no tool can set back). Not the device
+    number: a drive plugged into another slot, or a workspace moved, keeps its files (an inode
+    with the same ctime to the nanosecond on another device is a block copy of the file)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, 0)
 
 
 class RecordFile(NamedTuple):

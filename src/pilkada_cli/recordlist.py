@@ -128,7 +128,7 @@ def list_files(root: Path, label: str, regions: Collection[str] | None = None,
                                          _("is a symbolic link; not followed")))
                     continue
                 append(new(RecordFile, (region, name[:-6], path, seen_as + name, (
-                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))))
+                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, 0))))  # signature()
     finally:
         if root_fd is not None:
             os.close(root_fd)
@@ -143,7 +143,7 @@ def _known_names(known: Folders, region: str, root_fd: int | None, folder: str
         st = os.stat(region, dir_fd=root_fd, follow_symlinks=False)
     except OSError:
         return sorted(os.listdir(folder)), True  # gone or unreadable: the listing says which
-    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, 0)  # (no device: a remount)
     old = known.kept.get(region)
     if old is not None and old[0] == sig:
         known.now[region] = old

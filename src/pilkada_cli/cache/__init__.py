@@ -9,11 +9,12 @@ Where: ``<workspace>/.pilkada/cache/`` (local-only: new workspaces' ``.gitignore
 
 What it holds, module by module:
 
-- ``cycles.py``, ``cycle-<key>.pkl``: a validated cycle. Key: the cycle folder, every file in it
-  (name, size, mtime, ctime, inode) and the package's code (``entries.code_key``).
+- ``cycles.py``, ``cycle-<key>.pkl``: a validated cycle. Key: every file in the cycle folder
+  (name, size, mtime, ctime, inode; or name, size and content digest), not where the folder is,
+  and the package's code (``entries.code_key``).
 - ``columns.py``, ``files-<province>.pkl``: per record file, its parse as columns (its good
-  events, and what was wrong in it), with the file's signature (size, mtime, ctime, inode,
-  device). A file whose signature changed (an append, a pull, ``repair``'s rewrite, an edit) is
+  events, and what was wrong in it), with the file's signature (below). A file whose signature
+  changed (an append, a pull, ``repair``'s rewrite, an edit) is
   read again; the others are not read at all.
 - ``parses.py``, ``events-<province>.pkl``: per record file, its parse as events, for reads that
   need Event objects (``log``, ``undo``, sheet import); same signatures.
@@ -46,9 +47,18 @@ What it holds, module by module:
   ``due-<...>.pkl`` and ``duetext.py``, ``duetext-<...>.pkl``: what ``due`` shows of each
   region, by its fold stamp.
 
-A record file's signature: (size, mtime, ctime, inode, device) on Linux's own file systems;
-elsewhere (FAT, exFAT, NTFS, shares, FUSE, other systems: times that a copy may keep or set
-back) its content's digest too, every file read on every run (``listing.py`` says why).
+A record file's signature (``recordfile.Sig``): (size, mtime, ctime, inode, 0) on Linux's own
+file systems (the inode tells a file replaced by one of the same size and times); elsewhere
+(FAT, exFAT, NTFS, shares, FUSE, other systems: times that a copy may keep or set back, inodes
+new on every mount) (size, 0, 0, 0, its content's digest below zero), every file read on every
+run and parsed only if its content changed (``listing.py`` says why).
+
+A remount keeps the cache: no signature holds the device number (another USB slot; Windows'
+volume serial), no key an absolute path (the listing is kept by the region folders' paths
+inside ``records/``, the cycle by its files, ``pilkada.yaml`` by its signature, the fold's
+context by the cycle's files): a workspace moved, or a flash drive mounted under another path
+or drive letter, starts warm (tests/test_remount.py; docs/performance.md says why each proof
+is enough).
 
 Every entry is keyed by the package's signature (``entries.code_key``: every file of the
 installed package, by name, size and mtime), derived from the package itself, not from a list of

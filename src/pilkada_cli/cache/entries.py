@@ -434,16 +434,21 @@ def racy(sig: Sig | None, written: int) -> bool:
 
 
 def folder_key(path: Path, content: bool = False) -> tuple[tuple[str, int, int, int, int], ...]:
-    """Every file in ``path``: name, size, mtime, ctime, inode; with ``content`` (times that
-    cannot be trusted: cache/listing.py), the inode's place holds the content's digest (below
-    zero, as no inode is). OSError if it cannot be listed or a file read."""
+    """Every file in ``path``: name, size, mtime, ctime, inode (not the folder's path nor the
+    device: a moved or remounted folder keeps its key); with ``content`` (times that cannot be
+    trusted: cache/listing.py), name, size and the content's digest in the inode's place
+    (below zero, as no inode is), times zero (as listing.with_content), any other entry by its
+    name alone. OSError if it cannot be listed or a file read."""
     entries = []
     with os.scandir(path) as it:
         for e in it:
-            st = e.stat()
-            ino = st.st_ino
-            if content and e.is_file():  # (checklists: a few small YAML files)
+            if not content:
+                st = e.stat()
+                entries.append((e.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            elif e.is_file():  # (checklists: a few small YAML files)
                 data = Path(e.path).read_bytes()
-                ino = -1 - (int.from_bytes(blake2b(data)[:8], "little") >> 1)
-            entries.append((e.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, ino))
+                digest = -1 - (int.from_bytes(blake2b(data)[:8], "little") >> 1)
+                entries.append((e.name, len(data), 0, 0, digest))
+            else:
+                entries.append((e.name, 0, 0, 0, 0))
     return tuple(sorted(entries))

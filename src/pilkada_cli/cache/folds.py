@@ -73,7 +73,7 @@ def context(ws: Workspace, cycle: Cycle, cycle_files: tuple[tuple[str, int, int,
     """Everything the numbers depend on besides the records and the as-of moment."""
     config = ws.config
     return entries.key(
-        cycle.path, cycle_files, config.region, config.depth,
+        cycle_files or cycle.path, config.region, config.depth,  # (its files, not where)
         sorted((c, sorted(t)) for c, t in config.tags.items()),
         sorted((c, sorted(t)) for c, t in config.own_tags.items()),
         (config.thresholds.warn_days, config.thresholds.red_gap), entries.code_key())

@@ -77,20 +77,23 @@ def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
     where the OS allows: recordlist.open_folder): () when it has none, None when it changed
     within the clock's tick before ``now`` (it may change again unseen). A string path and
     os.stat: thousands are checked on every run. With ``content`` (times that cannot be
-    trusted: listing.py), the signature holds the content's digest too."""
+    trusted: listing.py), the signature is its size and content's digest (still None when its
+    times say it changed within the tick: it is read again after this, to judge conflicts)."""
     try:
         st = (os.stat(folder + origin + rules.SUFFIX) if fd is None  # noqa: PTH116
               else os.stat(origin + rules.SUFFIX, dir_fd=fd))
     except OSError:
         return ()
-    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    sig = signature(st)
+    if entries.racy(sig, now):
+        return None
     if content:
         try:
-            data, read_st = read_regular(folder + origin + rules.SUFFIX)
+            data, _st = read_regular(folder + origin + rules.SUFFIX)
         except OSError:
             return None
-        sig = with_content(signature(read_st), data)
-    return None if entries.racy(sig, now) else sig
+        sig = with_content(data)
+    return sig
 
 
 def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen: Seen

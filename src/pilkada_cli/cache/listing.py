@@ -1,5 +1,5 @@
 """The record-file names of every region folder as last listed (``listing.pkl``), each with
-the folder's signature (size, mtime, ctime, inode, device): a folder whose signature is
+the folder's signature (size, mtime, ctime, inode): a folder whose signature is
 unchanged is not listed again (recordlist.Folders). Every file is still ``lstat``-ed on every
 run: an append moves only its own file's signature. On a national workspace (7,800 folders)
 this spares a listing per folder, ~55 ms of a warm ``status``.
@@ -13,7 +13,16 @@ on every run, as without the cache.
 
 There, too, a record file's times cannot be trusted (``by_content``): a same-size copy over a
 file (``cp -p``, a sync tool, Windows Explorer) may keep its size, times and even its inode, so
-its signature also holds its content's digest, and every file is read on every run."""
+its signature also holds its content's digest, and every file is read on every run.
+
+A remount keeps the cache: no signature holds the device number (another USB slot, another
+drive letter: Windows gives the volume's serial), no key a path outside the workspace. The
+listing is kept by region folder (its path inside ``records/``), not by where the workspace
+is: a folder's inode and ctime (to the nanosecond; set by the kernel, never set back) prove it
+is the folder listed, wherever the workspace was moved or mounted. Another folder at the same
+path inside another workspace has another inode or ctime, unless it is a block copy of it
+(a disk image, a snapshot): then it held the same names, and any change since moved its ctime.
+A workspace copied file by file (``cp -a``, a sync tool) has new ctimes: listed again."""
 
 from __future__ import annotations
 
@@ -43,11 +52,10 @@ def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Find
     ``listing.pkl`` of the cache folder ``where`` (and kept there when they changed) where the
     records' file system moves folders' times (``LOCAL``); elsewhere every folder listed and
     every file signed by its content too (``by_content``)."""
-    root = os.path.realpath(journal.root)
-    if not _local(root):
+    if not _local(os.path.realpath(journal.root)):
         files, findings = journal.snapshot()
         return by_content(files), findings
-    key = entries.key(root, entries.code_key())
+    key = entries.key(entries.code_key())  # not the root: a moved workspace keeps its listing
     found = entries.read(where / NAME)
     kept = found["folders"] if (found is not None and found.get("key") == key
                                 and type(found.get("folders")) is dict) else {}
@@ -63,13 +71,16 @@ def snapshot(journal: Journal, where: Path) -> tuple[list[RecordFile], list[Find
     return listed
 
 
-# On Linux's own file systems a record file's signature is (size, mtime, ctime, inode,
-# device), read by one lstat: any write moves the file's ctime, which the kernel sets and no
+# On Linux's own file systems a record file's signature is (size, mtime, ctime, inode, 0),
+# read by one lstat: any write moves the file's ctime, which the kernel sets and no
 # tool can set back (utime sets mtime and atime only), and a replace gives a new inode, so the
 # signature moves whenever the content may have changed; reading every file instead would read
 # the whole of the records (1 GB at the nation-to-district scale) on every run. Elsewhere (FAT,
 # exFAT, NTFS, shares, FUSE, other systems) times are the file system's or another machine's
-# and may be kept or set back by a copy: the signature also holds the content's digest.
+# and may be kept or set back by a copy: the signature also holds the content's digest, and
+# only its size besides: the digest proves the content, while a remount gives new inodes (vfat,
+# exfat on Linux), FAT's times are local times (another office's zone, or daylight saving on
+# Windows, moves them all) and FAT has no change time.
 
 
 def by_content(files: list[RecordFile]) -> list[RecordFile]:
@@ -79,19 +90,20 @@ def by_content(files: list[RecordFile]) -> list[RecordFile]:
     out = []
     for f in files:
         try:
-            data, st = read_regular(f.path)
+            data, _st = read_regular(f.path)
         except OSError:
             out.append(f._replace(sig=None))
             continue
-        out.append(f._replace(sig=with_content(signature(st), data)))
+        out.append(f._replace(sig=with_content(data)))
     return out
 
 
-def with_content(sig: Sig, data: bytes) -> Sig:
-    """A file's signature with its content's digest (63 bits of blake2b) in place of the
-    device, as a number below zero (no device number is): ``content_signed`` tells it apart."""
+def with_content(data: bytes) -> Sig:
+    """The signature of a file holding ``data`` by its content: its size and its content's
+    digest (63 bits of blake2b, as a number below zero: ``content_signed`` tells it apart),
+    without times or inode (a remount moves them, the content stays; never ``entries.racy``)."""
     digest = int.from_bytes(entries.blake2b(data)[:8], "little") >> 1
-    return (sig[0], sig[1], sig[2], sig[3], -1 - digest)
+    return (len(data), 0, 0, 0, -1 - digest)
 
 
 def content_signed(sig: Sig | None) -> bool:
@@ -102,8 +114,7 @@ def content_signed(sig: Sig | None) -> bool:
 def signed_like(like: Sig | None, st: os.stat_result, data: bytes) -> Sig:
     """The signature of ``data`` read with ``st``, in the form of ``like`` (the file's
     signature as listed): with its content's digest if ``like`` has one."""
-    sig = signature(st)
-    return with_content(sig, data) if content_signed(like) else sig
+    return with_content(data) if content_signed(like) else signature(st)
 
 
 def is_local(path: Path) -> bool:

@@ -22,9 +22,10 @@ from functools import partial
 from typing import Any
 
 from pilkada_cli.cache import entries
+from pilkada_cli.cache.listing import signed_like
 from pilkada_cli.events import STATUSES
 from pilkada_cli.readiness import ZONES
-from pilkada_cli.recordfile import RecordFile, Sig, parse_bytes, read_record, signature
+from pilkada_cli.recordfile import RecordFile, Sig, parse_bytes, read_record
 from pilkada_cli.regions import timezone_of
 from pilkada_cli.safefile import read_at
 
@@ -121,7 +122,7 @@ def build(file: RecordFile, measure: Measure, label: Label) -> tuple[Built | Non
         data, st = read_record(file)
     except OSError:
         return None, 1  # unreadable: one problem (recordfile.unreadable), nothing kept
-    p = parse_bytes(file._replace(sig=signature(st)), data)
+    p = parse_bytes(file._replace(sig=signed_like(file.sig, st, data)), data)
     starts = array("q", [0])
     pos = data.find(b"\n")
     while pos >= 0:
