@@ -588,6 +588,33 @@ def test_a_seen_file_settles_a_conflict(clock: None, prov: Office) -> None:
     assert _conflicts(prov) == []
 
 
+@pytest.mark.parametrize("escaped", [False, True])
+def test_a_seen_line_that_names_other_offices_only_is_no_proof(prov: Office,
+                                                                escaped: bool) -> None:
+    """The cache parses only the lines of a seen file that name another side of the pair
+    (cache/heads.Seen): a line that names only other offices proves nothing and settles
+    nothing; a line naming the side with its key escaped (JSON allows "\\u006b" for "k")
+    is found all the same, as the reader without the cache finds it."""
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    seen = next((prov.ws / "records" / "origins").glob("*.seen.jsonl"))
+    held = json.loads(seen.read_text().splitlines()[-1])["seen"]
+    other = {"kab-99-01-00000000": 10**6}  # an office of no side: proves nothing
+    seen.write_text(seen.read_text() + json.dumps(
+        {"at": "2000-01-01T00:00:00.000000+00:00", "seen": other}) + "\n")
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    line = json.dumps({"at": "2000-01-01T00:00:00.000000+00:00", "seen": held})
+    if escaped:
+        for name in held:
+            line = line.replace(f'"{name}"', '"' + "".join(f"\\u{ord(ch):04x}" for ch in name)
+                                + '"')
+        assert not any(f'"{name}"' in line for name in held)
+    seen.write_text(seen.read_text() + line + "\n")
+    same(prov)
+    assert _conflicts(prov) == []
+
+
 def test_an_office_renamed(prov: Office) -> None:
     """A conflict's sides name their offices, from records/origins/<origin>.json (no record
     file changes): a changed claim shows in the due list at once."""

@@ -18,6 +18,7 @@ from pilkada_cli.events import STATUSES
 from pilkada_cli.instant import Instant, utc_micros
 from pilkada_cli.recordfile import Sig, signature
 from pilkada_cli.safefile import read_regular
+from pilkada_cli.trust import seen_line
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
@@ -42,33 +43,61 @@ class _Head:
 
 
 class Seen:
-    """Seen files (conflicts.py), read per origin as needed. The ones read last are kept for
-    the next regions (regions are judged in code order, so one office's file serves its
-    neighbours); at most ``BUDGET`` noted holdings are kept (a national workspace's seen files
-    hold millions of them)."""
+    """Seen files (conflicts.py), read per origin as needed, and of each only the lines that
+    can decide the pair being judged. A line holds the origins it saw as JSON keys, so a line
+    of ``x`` that names none of the pair's other origins cannot say that ``x`` had one of
+    their events (``conflicts.saw`` needs ``held[y] >= y.seq``, and ``y.seq`` >= 1): such lines
+    are not parsed, and a file that names none of them not at all (after a bulk import by an
+    office that has seen nothing, most files name none: the cost was parsing every seen file
+    of the nation, ~2 s at the district scale). A line with a backslash may name an origin
+    escaped: it is always parsed. The files read last are kept for the next regions (regions
+    are judged in code order, so one office's file serves its neighbours), at most ``BUDGET``
+    bytes of them."""
 
-    BUDGET = 200_000
+    BUDGET = 64 << 20
 
     def __init__(self, records: Path) -> None:
         self.records = records
-        self._kept: dict[str, list[tuple[Instant, dict[str, int]]]] = {}
+        self._raw: dict[str, bytes] = {}
+        self._picked: dict[tuple[str, tuple[str, ...]], list[tuple[Instant, dict[str, int]]]] = {}
         self._size = 0
 
-    def of(self, origins: Sequence[str]) -> dict[str, list[tuple[Instant, dict[str, int]]]]:
-        todo = [o for o in origins if o not in self._kept]
-        if todo:
-            found = rules.load(self.records, todo)
+    def _file(self, origin: str) -> bytes:
+        found = self._raw.get(origin)
+        if found is None:
             if self._size > self.BUDGET:
-                kept = {o: self._kept[o] for o in origins if o in self._kept}
-                self._kept, self._size = kept, sum(map(_holdings, kept.values()))
-            for o in todo:
-                self._kept[o] = found.get(o, [])
-                self._size += _holdings(self._kept[o])
-        return {o: self._kept[o] for o in origins if self._kept[o]}
+                self._raw, self._picked, self._size = {}, {}, 0
+            found = rules.read_seen(self.records, origin)
+            self._raw[origin] = found
+            self._size += len(found)
+        return found
 
+    def of(self, origins: Sequence[str]) -> dict[str, list[tuple[Instant, dict[str, int]]]]:
+        """Per origin of ``origins``, the lines of its seen file that name another of them
+        (what ``conflicts.unseen`` reads for a pair whose latest events are theirs)."""
+        out = {}
+        for o in origins:
+            others = tuple(sorted({x for x in origins if x != o}))
+            key = (o, others)
+            lines = self._picked.get(key)
+            if lines is None:
+                lines = self._picked[key] = self._pick(self._file(o), others)
+            if lines:
+                out[o] = lines
+        return out
 
-def _holdings(lines: list[tuple[Instant, dict[str, int]]]) -> int:
-    return sum(len(held) for _at, held in lines)
+    @staticmethod
+    def _pick(data: bytes, others: tuple[str, ...]) -> list[tuple[Instant, dict[str, int]]]:
+        names = [b'"' + x.encode("ascii") + b'"' for x in others]
+        if not data or (b"\\" not in data and not any(n in data for n in names)):
+            return []
+        picked = []
+        for line in data.split(b"\n"):
+            if b"\\" in line or any(n in line for n in names):
+                entry = seen_line(line)
+                if entry is not None:
+                    picked.append(entry)
+        return picked
 
 
 def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
