@@ -591,10 +591,10 @@ def test_a_seen_file_settles_a_conflict(clock: None, prov: Office) -> None:
 @pytest.mark.parametrize("escaped", [False, True])
 def test_a_seen_line_that_names_other_offices_only_is_no_proof(prov: Office,
                                                                 escaped: bool) -> None:
-    """The cache parses only the lines of a seen file that name another side of the pair
+    """The cache parses a seen file only if it names another side of the pair
     (cache/heads.Seen): a line that names only other offices proves nothing and settles
-    nothing; a line naming the side with its key escaped (JSON allows "\\u006b" for "k")
-    is found all the same, as the reader without the cache finds it."""
+    nothing; a file naming the side only with its key escaped (JSON allows "\\u006b" for
+    "k") is read all the same, as the reader without the cache reads it."""
     same(prov)
     assert _conflicts(prov) == ["nphd-kpu"]
     seen = next((prov.ws / "records" / "origins").glob("*.seen.jsonl"))
@@ -604,13 +604,14 @@ def test_a_seen_line_that_names_other_offices_only_is_no_proof(prov: Office,
         {"at": "2000-01-01T00:00:00.000000+00:00", "seen": other}) + "\n")
     same(prov)
     assert _conflicts(prov) == ["nphd-kpu"]
-    line = json.dumps({"at": "2000-01-01T00:00:00.000000+00:00", "seen": held})
-    if escaped:
+    text = seen.read_text() + json.dumps(
+        {"at": "2000-01-01T00:00:00.000000+00:00", "seen": held}) + "\n"
+    if escaped:  # every name in the file escaped: the file names no side as plain bytes
         for name in held:
-            line = line.replace(f'"{name}"', '"' + "".join(f"\\u{ord(ch):04x}" for ch in name)
+            text = text.replace(f'"{name}"', '"' + "".join(f"\\u{ord(ch):04x}" for ch in name)
                                 + '"')
-        assert not any(f'"{name}"' in line for name in held)
-    seen.write_text(seen.read_text() + line + "\n")
+        assert not any(f'"{name}"' in text for name in held)
+    seen.write_text(text)
     same(prov)
     assert _conflicts(prov) == []
 
