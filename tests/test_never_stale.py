@@ -591,10 +591,9 @@ def test_a_seen_file_settles_a_conflict(clock: None, prov: Office) -> None:
 @pytest.mark.parametrize("escaped", [False, True])
 def test_a_seen_line_that_names_other_offices_only_is_no_proof(prov: Office,
                                                                 escaped: bool) -> None:
-    """The cache parses a seen file only if it names another side of the pair
-    (cache/heads.Seen): a line that names only other offices proves nothing and settles
-    nothing; a file naming the side only with its key escaped (JSON allows "\\u006b" for
-    "k") is read all the same, as the reader without the cache reads it."""
+    """A seen line that names only other offices proves nothing and settles nothing; a file
+    naming the side only with its key escaped (JSON allows "\\u006b" for "k") settles it,
+    with the cache as without it (a cache that looked names up as bytes would miss it)."""
     same(prov)
     assert _conflicts(prov) == ["nphd-kpu"]
     seen = next((prov.ws / "records" / "origins").glob("*.seen.jsonl"))

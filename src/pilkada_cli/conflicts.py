@@ -159,16 +159,6 @@ def judge(events: Sequence[Event], records: Path, as_of: AsOf,
     return found
 
 
-def read_seen(records: Path, origin: str) -> bytes:
-    """The bytes of ``origin``'s seen file (b"" if it has none, or it cannot be read)."""
-    if not ORIGIN_RE.fullmatch(origin):
-        return b""
-    try:
-        return (records / FOLDER / f"{origin}{SUFFIX}").read_bytes()
-    except OSError:
-        return b""
-
-
 def load(records: Path, origins: Iterable[str] | None = None
          ) -> dict[str, list[tuple[Instant, dict[str, int]]]]:
     """Every origin's seen file under ``records/origins`` (bad lines are skipped); only those

@@ -18,7 +18,6 @@ from pilkada_cli.events import STATUSES
 from pilkada_cli.instant import Instant, utc_micros
 from pilkada_cli.recordfile import Sig, signature
 from pilkada_cli.safefile import read_regular
-from pilkada_cli.trust import seen_line
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
@@ -43,68 +42,29 @@ class _Head:
 
 
 class Seen:
-    """Seen files (conflicts.py), read per origin as needed; parsed only when they can decide
-    the pair being judged. A line holds the origins it saw as JSON keys, so a file of ``x``
-    that names none of the pair's other origins cannot say that ``x`` had one of their events
-    (``conflicts.saw`` needs ``held[y] >= y.seq``, and ``y.seq`` >= 1): it is not parsed.
-    After a bulk import by an office that has seen nothing, most pairs are that office's and
-    one other's, and no file names the newcomer: before, every seen file of the nation was
-    parsed (100 MB, ~2 s at the district scale). A file with a backslash may name an origin
-    escaped: it is always parsed. The files read last are kept for the next regions (regions
-    are judged in code order, so one office's file serves its neighbours), at most ``BUDGET``
-    noted holdings of them parsed (a national workspace's seen files hold millions)."""
+    """Seen files (conflicts.py), read per origin as needed. The ones read last are kept for
+    the next regions (regions are judged in code order, so one office's file serves its
+    neighbours); at most ``BUDGET`` noted holdings are kept (a national workspace's seen files
+    hold millions of them)."""
 
     BUDGET = 200_000
-    RAW_BUDGET = 64 << 20  # bytes of files kept unparsed (to look names up in)
 
     def __init__(self, records: Path) -> None:
         self.records = records
-        self._raw: dict[str, bytes] = {}
-        self._names: dict[tuple[str, str], bool] = {}  # (file's origin, origin): named in it
         self._kept: dict[str, list[tuple[Instant, dict[str, int]]]] = {}
         self._size = 0
-        self._raw_size = 0
-
-    def _data(self, origin: str) -> bytes:
-        data = self._raw.get(origin)
-        if data is None:
-            if self._raw_size > self.RAW_BUDGET:
-                self._raw, self._raw_size = {}, 0
-            data = self._raw[origin] = rules.read_seen(self.records, origin)
-            self._raw_size += len(data)
-        return data
-
-    def _names_any(self, origin: str, others: Sequence[str]) -> bool:
-        """Whether ``origin``'s seen file may name one of ``others``."""
-        for other in others:
-            key = (origin, other)
-            named = self._names.get(key)
-            if named is None:
-                data = self._data(origin)
-                named = self._names[key] = bool(data) and (
-                    b"\\" in data or b'"' + other.encode("ascii") + b'"' in data)
-            if named:
-                return True
-        return False
 
     def of(self, origins: Sequence[str]) -> dict[str, list[tuple[Instant, dict[str, int]]]]:
-        """Per origin of ``origins`` whose seen file may name another of them, its lines (what
-        ``conflicts.unseen`` reads for a pair whose latest events are theirs)."""
-        wanted = [o for o in origins if self._names_any(o, [x for x in origins if x != o])]
-        todo = [o for o in wanted if o not in self._kept]
+        todo = [o for o in origins if o not in self._kept]
         if todo:
+            found = rules.load(self.records, todo)
             if self._size > self.BUDGET:
-                kept = {o: self._kept[o] for o in wanted if o in self._kept}
+                kept = {o: self._kept[o] for o in origins if o in self._kept}
                 self._kept, self._size = kept, sum(map(_holdings, kept.values()))
             for o in todo:
-                lines = []
-                for line in self._data(o).split(b"\n"):
-                    entry = seen_line(line)
-                    if entry is not None:
-                        lines.append(entry)
-                self._kept[o] = lines
-                self._size += _holdings(lines)
-        return {o: self._kept[o] for o in wanted if self._kept[o]}
+                self._kept[o] = found.get(o, [])
+                self._size += _holdings(self._kept[o])
+        return {o: self._kept[o] for o in origins if self._kept[o]}
 
 
 def _holdings(lines: list[tuple[Instant, dict[str, int]]]) -> int:
