@@ -178,9 +178,16 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
     except OSError:
         return None
     old = prev.sig[0]
-    if (len(data) < old or (old and data[old - 1:old] != b"\n")
-            or entries.blake2b(data[:old]) != prev.digest):
+    if len(data) < old or (old and data[old - 1:old] != b"\n"):
         return None
+    try:  # both digests (as entries.blake2b) in one pass: the C module, not OpenSSL
+        from _blake2 import blake2b
+    except ImportError:
+        from hashlib import blake2b
+    summed = blake2b(memoryview(data)[:old], digest_size=16)
+    if summed.digest() != prev.digest:
+        return None
+    summed.update(memoryview(data)[old:])
     info = file._replace(sig=signed_like(file.sig, st, data))
     tail = data[old:]
     p = parse_bytes(info, tail)
@@ -214,7 +221,7 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
         offset=prev.offset + array("q", [old + x for x in add.offset]), ids=prev.ids + add.ids,
         batches=batches, batch_size=sizes,
         batch=prev.batch + array("i", [-1 if b < 0 else new_batch[b] for b in add.batch]),
-        warnings=0, problems=0, digest=entries.blake2b(data))
+        warnings=0, problems=0, digest=summed.digest())
 
 
 # --- every file, from the cache where unchanged -----------------------------------------------
