@@ -684,7 +684,7 @@ class Readiness:
         count = ignored = 0
         below, above = -_INF, _INF
         for ch in chunks:
-            src = self._source(ch)
+            src = self.number(ch)
             if len(ch.at):
                 top = max(ch.at)
                 if top < cut:  # the usual case: every event before the cutoff
@@ -765,9 +765,26 @@ class Readiness:
         p["pair_hi"][n] = lo + len(rows)
         return tally
 
-    def _source(self, ch: Chunk) -> int:
-        """The index of a chunk's loader: one per source (record file), however often its
-        region is folded again."""
+    # -- what a derived store (cache/folds.py) keeps with a state: events are referred to as
+    # (source number, locator), a source being where a chunk's events are read from
+
+    @property
+    def loaders(self) -> Sequence[EventLoader]:
+        """Each source's event loader, by source number."""
+        return self._loaders
+
+    @property
+    def rows(self) -> Mapping[str, int]:
+        """Region code -> its row: its place in ``regions`` and in the state's arrays."""
+        return self._row
+
+    def source_number(self, source: Any) -> int:
+        """The number of a source already folded (KeyError if none)."""
+        return self._source_at[source]
+
+    def number(self, ch: Chunk) -> int:
+        """The number of a chunk's source (its loader's index), numbered now if new: one per
+        source (record file), however often its region is folded again."""
         if ch.source is not None:
             found = self._source_at.get(ch.source)
             if found is not None:

@@ -221,8 +221,8 @@ class Fold:
                       self.ws.config.thresholds, chunks=chunks, conflicts=refs,
                       own_tags=self.ws.config.own_tags)
         final = _numbered(refs, r)
-        r.conflicts = Conflicts(final, r._loaders, self.records)
-        r.kept = Kept(self.where, _name(self.ctx, self.dates), r._row,
+        r.conflicts = Conflicts(final, r.loaders, self.records)
+        r.kept = Kept(self.where, _name(self.ctx, self.dates), r.rows,
                       array("q", [new_stamp()]) * len(r.regions))
         self._store(r, final, judged, across.incomplete, across.problems, self.files)
         return r, merged.problems
@@ -308,7 +308,7 @@ class Fold:
                   else array("q", [stamp]) * len(codes))
         r.kept = Kept(self.where, _name(self.ctx, self.dates), row, stamps)
         if not (dirty or retally or changed or removed):
-            r.conflicts = Conflicts(refs, r._loaders, self.records)
+            r.conflicts = Conflicts(refs, r.loaders, self.records)
             return r, problems + self.listing_problems
         for code in dirty:
             stamps[row[code]] = stamp
@@ -341,7 +341,7 @@ class Fold:
                 mine = chunks[code] = [_chunk(c, _skip(c, incomplete), Loader(
                     self.journal, c.region, c.origin)) for c in cols]
             for ch in mine:
-                r._source(ch)  # numbered now: the conflicts below refer to them
+                r.number(ch)  # numbered now: the conflicts below refer to them
         refs.update(_numbered(new_refs, r))
         sources = state["sources"]
 
@@ -353,7 +353,7 @@ class Fold:
                 raise ValueError("a kept pair's event is not in its file")
             return c.at[pos], c.rec[pos], c.ids[16 * pos:16 * pos + 16]
 
-        r.update(chunks, Conflicts(refs, r._loaders, self.records), retally, added, prior)
+        r.update(chunks, Conflicts(refs, r.loaders, self.records), retally, added, prior)
         self._store(r, refs, judged, incomplete, problems, self.files)
         self.hot.keep(self.files, self.cols, {f.region for f in changed})
         self.shards.keep([(f, self.cols[f.shown]) for f in changed if f.shown in self.cols])
@@ -472,8 +472,8 @@ def _changes(names: list[str], sigs: array[int], files: Sequence[RecordFile],
 
 def _numbered(refs: FileRefs, r: Readiness) -> Refs:
     """Conflict sides by the Readiness's source numbers (as its state keeps them)."""
-    at = r._source_at
-    return {key: tuple((at[src], loc) for src, loc in sides) for key, sides in refs.items()}
+    at = r.source_number
+    return {key: tuple((at(src), loc) for src, loc in sides) for key, sides in refs.items()}
 
 
 def readiness(fold: Fold) -> tuple[Readiness, int] | None:
