@@ -21,10 +21,13 @@ only the regions it is stale for:
 - a region with an event between the entry's cutoff and this run's (the default as-of is
   "now": an event recorded for later starts to count).
 
-Then only those regions' ancestors are pooled again. When the dates differ from the entry's,
-every other region is tallied again from its kept pairs (no record read) and everything pooled
-again. The rules across files are the index's (ids.py); if an event id is in two files, or no
-entry fits, the caller gets None or a full fold.
+A region stale only because lines were appended to its files (each extended from the version
+the entry folded, ``_appended``; no conflict in it before or after) folds only those lines into
+its kept pairs (``Readiness.update``'s ``added``), the kept events' order keys read from the
+files' columns. Then only those regions' ancestors are pooled again. When the dates differ
+from the entry's, every other region is tallied again from its kept pairs (no record read) and
+everything pooled again. The rules across files are the index's (ids.py); if an event id is
+in two files, or no entry fits, the caller gets None or a full fold.
 
 A file that changed within the file system's clock tick before the entry was written (racy,
 entries.RACY_NS) is kept without its signature, so the next run folds its region again whatever
