@@ -193,7 +193,8 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
     p = parse_bytes(info, tail)
     if p.findings:
         return None
-    known = {prev.ids[i:i + 16] for i in range(0, len(prev.ids), 16)}
+    known = prev.ids if len(p.events) < 64 else {  # (few: found in the bytes, maybe across two)
+        prev.ids[i:i + 16] for i in range(0, len(prev.ids), 16)}
     if any(bytes.fromhex(ev.id) in known for ev in p.events):
         return None  # the whole file's parse says what a second copy of an id is
     add = columns_of(p, tail)

@@ -100,9 +100,11 @@ def _skip(c: FileColumns, incomplete: Mapping[str, object]) -> frozenset[int]:
 
 def _chunk(c: FileColumns, skip: frozenset[int], load: EventLoader, start: int = 0) -> Chunk:
     """A file's events as a chunk; with ``start``, only those from that position on."""
-    if start:
+    if start:  # (naming only the items of those events: a fold maps each name it is given)
         s = slice(start, None)
-        return Chunk(region=c.region, items=c.items, item=c.item[s], status=c.status[s],
+        used = {li: k for k, li in enumerate(dict.fromkeys(c.item[s]))}
+        return Chunk(region=c.region, items=[c.items[li] for li in used],
+                     item=[used[li] for li in c.item[s]], status=c.status[s],
                      progress=c.progress[s], at=c.at[s], rec=c.rec[s], locate=c.offset[s],
                      load=load, ids=c.ids[16 * start:], source=(c.region, c.origin),
                      skip=frozenset(pos - start for pos in skip if pos >= start))
