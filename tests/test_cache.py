@@ -466,6 +466,13 @@ def test_columns_extended_by_the_lines_added_equal_the_whole_read(tmp_path: Path
     assert columns.extended(grown, info) is None
     path.write_bytes(whole[:-40])  # cut short
     assert columns.extended(grown, info) is None
+    path.write_bytes(whole)  # many lines added (their ids looked up among the old ones as a set)
+    j.append([ev("gudang", 6) for _ in range(70)])
+    more = path.read_bytes()
+    assert _fields(columns.extended(grown, info)) == _fields(  # type: ignore[arg-type]
+        columns.read_columns(info))
+    path.write_bytes(more + whole.splitlines(keepends=True)[0])  # and a copy of an old line
+    assert columns.extended(grown, info) is None
 
 
 def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:

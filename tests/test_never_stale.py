@@ -276,6 +276,94 @@ def test_a_batch_over_many_files_then_a_record_and_a_bulk_import(prov: Office) -
     assert same(prov) == more
 
 
+def _items(o: Office, code: str) -> dict[str, tuple[str, bool]]:
+    """A region's items as the cache shows them: status and whether in conflict."""
+    items = json.loads(_run(o, ("status", code, "--format", "json"), True)[1])["items"]
+    return {i["item"]: (i["status"], bool(i["conflict"])) for i in items}
+
+
+def test_bulk_imports_folding_only_the_pairs_they_touch(clock: None, prov: Office,
+                                                        world: dict[str, object]) -> None:
+    """Regions whose files only grew since they were folded fold only the pairs the new
+    events touch (tests/test_no_cliff.py counts them): a row older than its pair's kept event
+    (which stays), a newer one, a region with another office's file, the ``undo`` of a whole
+    bulk import, an ``na`` and its ``undo``, and a bundle whose rows make a conflict in a
+    region whose files only grew."""
+    codes = ["16.01", "16.02", "16.03", "16.10", "16.71", "16.72"]  # and 16.10.01's own
+    rows = prov.ws.parent / f"{prov.ws.name}-bulk.csv"
+
+    def bulk(lines: list[str], kecamatan: str | None = None) -> None:
+        rows.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
+            f"{code},{line}\n" for code in codes for line in lines) + (
+            f"16.10.01,logistik-tps,{kecamatan}\n" if kecamatan else ""), encoding="utf-8")
+        prov.run("record", "--from", str(rows))
+
+    same(prov)
+    # the province's first rows in most of these regions
+    bulk(["gudang,in_progress,30,,,2024-02-25"], "in_progress,30,,,2024-02-23")
+    first = same(prov)
+    bulk(["gudang,done,,,,2024-02-19", "nphd-kpu,in_progress,60,,,2024-02-27"],
+         "done,,,,2024-02-21")
+    second = same(prov)
+    assert second != first
+    assert _items(prov, "16.71")["gudang"] == ("in_progress", False)  # the older row: no
+    assert _items(prov, "16.71")["nphd-kpu"] == ("in_progress", False)
+    assert _items(prov, "16.10.01")["logistik-tps"] == ("in_progress", False)
+    bulk(["nphd-kpu,done,,,,2024-02-28"])
+    assert same(prov) != second
+    assert _items(prov, "16.71")["nphd-kpu"] == ("done", False)
+    prov.run("undo", "--last")  # the whole import reversed, in every file it wrote
+    same(prov)
+    assert _items(prov, "16.71")["nphd-kpu"] == ("in_progress", False)
+    prov.run("na", "16.72", "gudang", "--reason", "tidak ada gudang")
+    same(prov)
+    assert _items(prov, "16.72")["gudang"] == ("na", False)
+    prov.run("undo", "--last")
+    same(prov)
+    assert _items(prov, "16.72")["gudang"] == ("in_progress", False)
+    codes = []
+    bulk([], "in_progress,50,,,2024-02-28")  # the regency's done of 02-27 unseen
+    same(prov)
+    assert _items(prov, "16.10.01")["logistik-tps"] == ("in_progress", False)
+    prov.run("import", str(Path(str(world["root"])) / "second.pilkada"))  # and this unseen
+    same(prov)
+    assert _items(prov, "16.10.01")["logistik-tps"] == ("blocked", True)
+
+
+def test_a_batch_split_over_files_completed_by_rows_appended(prov: Office,
+                                                             tmp_path: Path) -> None:
+    """A batch whose first half came in a new file is completed by lines appended to a file
+    that was folded already; then more of another, unfinished batch is appended (left out)."""
+    theirs = Journal(tmp_path / "other" / "records")
+    theirs.append([_event("16.73", "gudang", "in_progress", "2024-02-23T09:00:00+07:00",
+                          "pc-b", progress=20)])
+    (prov.ws / "records" / "16.73").mkdir(exist_ok=True)
+    (prov.ws / "records" / "16.72").mkdir(exist_ok=True)
+    mine = prov.ws / "records" / "16.73" / "pc-b.jsonl"
+    shutil.copy2(tmp_path / "other" / "records" / "16.73" / "pc-b.jsonl", mine)
+    alone = same(prov)
+    theirs.append([_event("16.72", "nphd-kpu", "done", "2024-02-24T09:00:00+07:00", "pc-b"),
+                   _event("16.73", "nphd-kpu", "done", "2024-02-24T09:00:00+07:00", "pc-b")])
+    shutil.copy2(tmp_path / "other" / "records" / "16.72" / "pc-b.jsonl",
+                 prov.ws / "records" / "16.72" / "pc-b.jsonl")
+    half = same(prov)
+    shutil.copy2(tmp_path / "other" / "records" / "16.73" / "pc-b.jsonl", mine)  # appended
+    whole = same(prov)
+    done = {r["code"]: r["done"] for r in whole["regions"]}
+    assert done["16.73"] == {r["code"]: r["done"] for r in alone["regions"]}["16.73"] + 1
+    assert done["16.72"] == {r["code"]: r["done"] for r in half["regions"]}["16.72"] + 1
+    # lines of a batch of three whose other events never come: appended, and left out
+    lines = mine.read_bytes().splitlines(keepends=True)
+    batch = json.loads(lines[-1])
+    for n, item in enumerate(("gudang", "logistik-tps")):
+        batch.update(id=new_event_id(), item=item, seq=batch["seq"] + 1 + n,
+                     batch="b" * 32, n=3, status="done")
+        lines.append((json.dumps(batch, sort_keys=True, separators=(",", ":")) + "\n")
+                     .encode())
+    mine.write_bytes(b"".join(lines))
+    assert same(prov) == whole
+
+
 def test_a_file_copied_from_another_office(prov: Office, tmp_path: Path) -> None:
     before = same(prov)
     theirs = Journal(tmp_path / "other" / "records")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from pilkada_cli.cache import columns, entries
 from pilkada_cli.cli import app
+from pilkada_cli.readiness import Readiness
 from pilkada_cli.recordfile import FileParse, RecordFile
 from sharing import Office, new_office, write_cycle
 
@@ -110,6 +112,40 @@ def test_a_bulk_import_parses_only_the_lines_it_added(desk: Office, tmp_path: Pa
         cached = _status(desk, cached=True)
         assert parsed == added
         assert cached == _status(desk, cached=False)
+
+
+@pytest.fixture
+def folded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int, bool]]]:
+    """Per region folded by the runs that follow: its code, the events read, and whether
+    they were folded into its kept pairs (only the events added) or all of its events."""
+    found: list[tuple[str, int, bool]] = []
+    real = Readiness._fold_region
+
+    def spy(self: Readiness, n: int, region: Any, chunks: Any, cut: float, base: Any,
+            prior: Any = None) -> list[int]:
+        found.append((region.code, sum(len(ch.at) for ch in chunks), prior is not None))
+        return real(self, n, region, chunks, cut, base, prior)
+
+    monkeypatch.setattr(Readiness, "_fold_region", spy)
+    yield found
+
+
+def test_a_bulk_import_folds_only_the_pairs_it_touches(desk: Office, tmp_path: Path,
+                                                       folded: list[tuple[str, int, bool]]
+                                                       ) -> None:
+    """After a bulk import each region whose file only grew reads only its added events,
+    folded into its kept pairs: one row older than its pair's kept event, one newer."""
+    for n, (item, at) in enumerate((("gudang", "2024-02-19"), ("nphd-kpu", "2024-02-21"))):
+        path = tmp_path / f"more-{n}.csv"
+        path.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
+            f"{code},{item},done,,,,{at}\n" for code in CODES), encoding="utf-8")
+        desk.run("record", "--from", str(path))
+        folded.clear()
+        cached = _status(desk, cached=True)
+        assert sorted(folded) == [(code, 1, True) for code in CODES]
+        assert cached == _status(desk, cached=False)
+    regions = {r["code"]: r for r in json.loads(cached)["regions"]}
+    assert regions["16.71"]["done"] == 1  # nphd-kpu; gudang's older row did not count
 
 
 def test_a_batch_cut_short_in_a_file_that_did_not_change_since(desk: Office) -> None:

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from pilkada_cli.checklist import Cycle, Item, Stage
+from pilkada_cli.chunks import Chunk, EventLoader, event_chunks
 from pilkada_cli.events import STATUSES, Event
 from pilkada_cli.regions import UTC_OFFSET_HOURS, Region, level_of, timezone_of
 from pilkada_cli.workspace import Thresholds
@@ -294,66 +295,6 @@ def region_tags(code: str, tags: Mapping[str, frozenset[str]],
     if own:
         out |= own.get(code, frozenset())
     return frozenset(out)
-
-
-# --- the fold's input: events as columns ------------------------------------------------------
-
-EventLoader = Callable[[int], Event]  # a locator (line, list index) -> the event
-
-
-class Chunk:
-    """Events of one region as parallel columns: what the fold reads instead of Event objects.
-
-    ``at`` is the POSIX second of ``at``. Events are ordered as ``events.order_key`` orders
-    them by (``at``, ``rec``, ``ids`` 16-byte slice): ``rec`` is the POSIX microsecond of
-    ``recorded`` (always UTC), or, for a list already in that order, the position in it (then
-    ``ids`` is None). ``locate`` gives the locator ``load`` takes (a line's offset, a list
-    index); ``skip`` the positions left out (an incomplete batch); ``source`` says where
-    ``load`` reads from (kept by ``Readiness.state``)."""
-
-    __slots__ = ("region", "items", "item", "status", "progress", "at", "rec", "locate", "load",
-                 "ids", "skip", "source")
-
-    def __init__(self, region: str, items: Sequence[str], item: Sequence[int],
-                 status: Sequence[int], progress: Sequence[int], at: Sequence[int],
-                 rec: Sequence[int], locate: Sequence[int], load: EventLoader,
-                 ids: bytes | None = None, skip: frozenset[int] = frozenset(),
-                 source: Any = None) -> None:
-        self.region = region
-        self.items = items  # item ids; ``item`` indexes into it
-        self.item = item
-        self.status = status  # index into events.STATUSES
-        self.progress = progress  # -1 when none
-        self.at = at
-        self.rec = rec
-        self.locate = locate
-        self.load = load
-        self.ids = ids
-        self.skip = skip
-        self.source = source
-
-
-def event_chunks(events: Iterable[Event]) -> list[Chunk]:
-    """Events in ``order_key`` order as chunks (one per region, positions as the order)."""
-    listed = events if isinstance(events, list) else list(events)
-    codes = {s: i for i, s in enumerate(STATUSES)}
-    # region -> (item ids, item, status, progress, at, positions), filled in one pass
-    groups: dict[str, tuple[dict[str, int], list[int], list[int], list[int], list[int],
-                            list[int]]] = {}
-    for i, ev in enumerate(listed):
-        g = groups.get(ev.region)
-        if g is None:
-            g = groups[ev.region] = ({}, [], [], [], [], [])
-        names = g[0]
-        g[1].append(names.setdefault(ev.item, len(names)))
-        g[2].append(codes[ev.status])
-        g[3].append(-1 if ev.progress is None else ev.progress)
-        g[4].append(ev.at.us // 1_000_000)  # whole seconds: exact
-        g[5].append(i)
-    load = listed.__getitem__
-    return [Chunk(region=code, items=list(names), item=item, status=status, progress=progress,
-                  at=at, rec=positions, locate=positions, load=load)
-            for code, (names, item, status, progress, at, positions) in groups.items()]
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -728,17 +669,22 @@ class Readiness:
         del self._deltas
 
     def _fold_region(self, n: int, region: Region, chunks: list[Chunk], cut: float,
-                     base: array[int]) -> list[int]:
+                     base: Sequence[int], prior: Callable[[_Ref], _Key] | None = None
+                     ) -> list[int]:
+        """A region's pairs, counts and own tallies from ``base`` (its baseline). With
+        ``prior`` (an update), ``chunks`` hold only the events added since the region was
+        folded and ``base`` is its own tallies as folded: only the pairs they touch change,
+        ``prior`` giving the order key of a kept pair's event."""
         code = region.code
-        tags = self.tags_of(code)
         index, items = self._item_index, self._item_list
+        applicable = {item.id for item in self._applicable(code)}
         keys: dict[int, _Key] = {}
         best: dict[int, tuple[int, int, int, int]] = {}  # item index -> status, progress, ref
         last: tuple[_Key, _Ref] | None = None
         count = ignored = 0
         below, above = -_INF, _INF
         for ch in chunks:
-            src = self._source(ch)
+            src = self.number(ch)
             if len(ch.at):
                 top = max(ch.at)
                 if top < cut:  # the usual case: every event before the cutoff
@@ -747,7 +693,7 @@ class Readiness:
                     below = max([below, *(a for a in ch.at if a < cut)])
                     above = min(above, min(a for a in ch.at if a >= cut))
             cmap = [index.get(name, -1) for name in ch.items]
-            ok = [ci >= 0 and self._applies(items[ci], region, tags) for ci in cmap]
+            ok = [name in applicable for name in ch.items]
             skip, ids, rec, item, locate = ch.skip, ch.ids, ch.rec, ch.item, ch.locate
             for pos, a in enumerate(ch.at):
                 if a >= cut or (skip and pos in skip):
@@ -765,6 +711,14 @@ class Readiness:
                     best[ci] = (ch.status[pos], ch.progress[pos], src, locate[pos])
                 if last is None or key > last[0]:
                     last = (key, (src, locate[pos]))
+        old = {} if prior is None else self._pairs_of(code)
+        if prior is not None:  # the kept counts, and the kept pairs whose event is later
+            best = {ci: v for ci, v in best.items() if ci not in old or keys[ci] > prior(
+                old[ci][2])}
+            count, ignored = count + self.event_counts.get(code, 0), ignored + self._ignored[n]
+            below, above = max(below, self._below[n]), min(above, self._above[n])
+            was = self._own_last.get(code)
+            last = was if last is None or (was is not None and was[0] > last[0]) else last
         self.ignored += ignored - self._ignored[n]
         self._ignored[n] = ignored
         self._below[n], self._above[n] = below, above
@@ -781,13 +735,25 @@ class Readiness:
         # the region's own tallies: its baseline (everything to do) plus what each pair changed
         tally = list(base)
         d = self._dates[region.timezone]
-        rows = [(ci, *best[ci]) for ci in sorted(best)]  # item, status, progress, src, loc
         tkey = self._tally_key(code)
-        for ci, st, progress, _src, _loc in rows:
+        for ci, (st, progress, _src, _loc) in best.items():
             for i, v in self._delta(ci, st, progress, d, tkey):
                 tally[i] += v
+            if ci in old:  # (an update: what the kept pair added goes)
+                for i, v in self._delta(ci, old[ci][0], old[ci][1], d, tkey):
+                    tally[i] -= v
+        self._pairs.pop(code, None)
         p = self._packed
         lo = p["pair_lo"][n]
+        if old and best.keys() <= old.keys():  # (an update: each pair in its place)
+            for ci, values in best.items():
+                k = bisect.bisect_left(p["pair_item"], ci, lo, p["pair_hi"][n])
+                for (name, _code), v in zip(_PAIR_ARRAYS[1:], values, strict=True):
+                    p[name][k] = v
+            return tally
+        for ci, (st, progress, ref) in old.items():
+            best.setdefault(ci, (st, progress, *ref))
+        rows = [(ci, *best[ci]) for ci in sorted(best)]  # item, status, progress, src, loc
         if len(rows) > p["pair_hi"][n] - lo:  # appended: an update leaves the old ones unused
             self._growable()
             lo = p["pair_lo"][n] = len(p["pair_item"])
@@ -799,9 +765,26 @@ class Readiness:
         p["pair_hi"][n] = lo + len(rows)
         return tally
 
-    def _source(self, ch: Chunk) -> int:
-        """The index of a chunk's loader: one per source (record file), however often its
-        region is folded again."""
+    # -- what a derived store (cache/folds.py) keeps with a state: events are referred to as
+    # (source number, locator), a source being where a chunk's events are read from
+
+    @property
+    def loaders(self) -> Sequence[EventLoader]:
+        """Each source's event loader, by source number."""
+        return self._loaders
+
+    @property
+    def rows(self) -> Mapping[str, int]:
+        """Region code -> its row: its place in ``regions`` and in the state's arrays."""
+        return self._row
+
+    def source_number(self, source: Any) -> int:
+        """The number of a source already folded (KeyError if none)."""
+        return self._source_at[source]
+
+    def number(self, ch: Chunk) -> int:
+        """The number of a chunk's source (its loader's index), numbered now if new: one per
+        source (record file), however often its region is folded again."""
         if ch.source is not None:
             found = self._source_at.get(ch.source)
             if found is not None:
@@ -903,12 +886,16 @@ class Readiness:
     # -- an incremental update of a restored Readiness -----------------------------------------
 
     def update(self, chunks: Mapping[str, Sequence[Chunk]],
-               conflicts: Mapping[tuple[str, str], Any], retally: bool = False) -> None:
+               conflicts: Mapping[tuple[str, str], Any], retally: bool = False,
+               added: Mapping[str, Sequence[Chunk]] | None = None,
+               prior: Callable[[_Ref], _Key] | None = None) -> None:
         """Fold the regions in ``chunks`` again from all of their events, as ``__init__``
         would, with ``conflicts`` the scope's conflicts now; with ``retally`` (the as-of dates
         moved, the events counted in the other regions did not) tally every other region again
-        from its pairs. Then pool again what changed: the regions folded and their ancestors
-        (everything, with ``retally``)."""
+        from its pairs. ``added``: regions whose only change is events added (their conflicts
+        unchanged), folded into their kept pairs (``_fold_region``'s ``prior``). Then pool
+        again what changed: the regions folded and their ancestors (everything, with
+        ``retally``)."""
         self._writable()
         self.conflicts = conflicts
         self._pairs = {}
@@ -932,6 +919,16 @@ class Readiness:
             self._set_block(False, n * block, self._fold_region(
                 n, region, list(mine), cutoffs[region.timezone], baseline(region)))
             self.results[code].events = self.event_counts.get(code, 0)
+        for code, mine in (added or {}).items():
+            assert prior is not None, "added events need the kept pairs' order keys"
+            n = self._row[code]
+            region = self.regions[n]
+            self._set_block(False, n * block, self._fold_region(
+                n, region, list(mine), cutoffs[region.timezone],
+                self._own[n * block:n * block + block], prior))
+            self.results[code].events = self.event_counts.get(code, 0)
+        if added:
+            chunks = {**chunks, **added}  # (pooled below as those folded whole)
         if retally:
             for n, region in enumerate(self.regions):
                 if region.code not in chunks:

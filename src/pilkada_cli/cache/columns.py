@@ -178,15 +178,23 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
     except OSError:
         return None
     old = prev.sig[0]
-    if (len(data) < old or (old and data[old - 1:old] != b"\n")
-            or entries.blake2b(data[:old]) != prev.digest):
+    if len(data) < old or (old and data[old - 1:old] != b"\n"):
         return None
+    try:  # both digests (as entries.blake2b) in one pass: the C module, not OpenSSL
+        from _blake2 import blake2b
+    except ImportError:
+        from hashlib import blake2b
+    summed = blake2b(memoryview(data)[:old], digest_size=16)
+    if summed.digest() != prev.digest:
+        return None
+    summed.update(memoryview(data)[old:])
     info = file._replace(sig=signed_like(file.sig, st, data))
     tail = data[old:]
     p = parse_bytes(info, tail)
     if p.findings:
         return None
-    known = {prev.ids[i:i + 16] for i in range(0, len(prev.ids), 16)}
+    known = prev.ids if len(p.events) < 64 else {  # (few: found in the bytes, maybe across two)
+        prev.ids[i:i + 16] for i in range(0, len(prev.ids), 16)}
     if any(bytes.fromhex(ev.id) in known for ev in p.events):
         return None  # the whole file's parse says what a second copy of an id is
     add = columns_of(p, tail)
@@ -214,7 +222,7 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
         offset=prev.offset + array("q", [old + x for x in add.offset]), ids=prev.ids + add.ids,
         batches=batches, batch_size=sizes,
         batch=prev.batch + array("i", [-1 if b < 0 else new_batch[b] for b in add.batch]),
-        warnings=0, problems=0, digest=entries.blake2b(data))
+        warnings=0, problems=0, digest=summed.digest())
 
 
 # --- every file, from the cache where unchanged -----------------------------------------------
@@ -299,16 +307,13 @@ def _kept(shards: dict[str, dict[str, Any]], info: RecordFile) -> FileColumns | 
     if kept is None or info.sig is None:
         return None
     try:
-        if kept["sig"] != info.sig:
-            return None
-        return FileColumns.from_stored(kept)
+        return FileColumns.from_stored(kept) if kept["sig"] == info.sig else None
     except (KeyError, TypeError, ValueError):
         return None  # a damaged entry: read the file again
 
 
-# Parsing reads ~60 MB of lines a second, unpickling columns ~400 MB a second: a shard is read
-# (rather than its changed files parsed) when it is smaller than this many times their bytes.
-PARSE_COST = 7
+# Parsing ~60 MB of lines a second, unpickling ~400 MB of columns: a shard is read (not its
+PARSE_COST = 7  # changed files parsed) when it is under this many times their bytes
 
 
 class Shards:

@@ -21,10 +21,13 @@ only the regions it is stale for:
 - a region with an event between the entry's cutoff and this run's (the default as-of is
   "now": an event recorded for later starts to count).
 
-Then only those regions' ancestors are pooled again. When the dates differ from the entry's,
-every other region is tallied again from its kept pairs (no record read) and everything pooled
-again. The rules across files are the index's (ids.py); if an event id is in two files, or no
-entry fits, the caller gets None or a full fold.
+A region stale only because lines were appended to its files (each extended from the version
+the entry folded, ``_appended``; no conflict in it before or after) folds only those lines into
+its kept pairs (``Readiness.update``'s ``added``), the kept events' order keys read from the
+files' columns. Then only those regions' ancestors are pooled again. When the dates differ
+from the entry's, every other region is tallied again from its kept pairs (no record read) and
+everything pooled again. The rules across files are the index's (ids.py); if an event id is
+in two files, or no entry fits, the caller gets None or a full fold.
 
 A file that changed within the file system's clock tick before the entry was written (racy,
 entries.RACY_NS) is kept without its signature, so the next run folds its region again whatever
@@ -33,22 +36,22 @@ its signature says.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import time
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.dues import Kept, new_stamp
-from pilkada_cli.cache.heads import FileRefs, Seen, region_conflicts, seen_sig
+from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.loaders import Loader, Loaders
-from pilkada_cli.events import Event
+from pilkada_cli.chunks import Chunk, EventLoader
 from pilkada_cli.progress import Progress, quiet
-from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Chunk, EventLoader, Readiness
+from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.recordlist import open_folder
 
@@ -64,8 +67,6 @@ if TYPE_CHECKING:
 RAW = ("own", "pooled", "pair_item", "pair_status", "pair_progress", "pair_src", "pair_loc")
 entries.kind("fold-*.pkl", __name__)
 KEEP = 6  # entries kept (as-of dates, contexts); ~25-30 MB each for the nation to district
-_Ref = tuple[int, int]  # source index, byte offset of the event's line
-Refs = dict[tuple[str, str], tuple[_Ref, ...]]  # (region, item) -> the conflict's sides
 
 
 def context(ws: Workspace, cycle: Cycle, cycle_files: tuple[tuple[str, int, int, int, int], ...]
@@ -87,58 +88,6 @@ def _name(ctx: str, dates: tuple[str, ...]) -> str:
     return f"fold-{ctx[:24]}-{entries.key(dates)[:12]}.pkl"
 
 
-class Conflicts(Mapping[tuple[str, str], rules.Conflict]):
-    """(region, item) -> its Conflict, whose sides are read from the record files only when a
-    view asks for them (a national workspace may have thousands)."""
-
-    def __init__(self, refs: Refs, loaders: Sequence[EventLoader], records: Path) -> None:
-        self.refs = refs
-        self._loaders = loaders
-        self._records = records
-        self._built: dict[tuple[str, str], rules.Conflict] = {}
-        self._names: dict[str, str] | None = None
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.refs
-
-    def __getitem__(self, key: tuple[str, str]) -> rules.Conflict:
-        found = self._built.get(key)
-        if found is None:
-            self.preload([key])
-            found = self._built[key]
-        return found
-
-    def preload(self, keys: Sequence[tuple[str, str]]) -> None:
-        """Build the conflicts of ``keys``, their sides read at once (one open per file)."""
-        todo = [k for k in dict.fromkeys(keys) if k not in self._built and k in self.refs]
-        if not todo:
-            return
-        wanted: dict[int, list[int]] = {}
-        for key in todo:
-            for src, loc in self.refs[key]:
-                wanted.setdefault(src, []).append(loc)
-        read: dict[tuple[int, int], Event] = {}
-        for src, locs in wanted.items():
-            loader = self._loaders[src]
-            many = getattr(loader, "many", None)
-            events = many(locs) if many is not None else [loader(loc) for loc in locs]
-            read.update(((src, loc), ev) for loc, ev in zip(locs, events, strict=True))
-        if self._names is None:
-            from pilkada_cli import senders
-
-            self._names = {o: s.office for o, s in senders.load(self._records).items()}
-        for key in todo:
-            sides = tuple(read[ref] for ref in self.refs[key])
-            self._built[key] = rules.Conflict(key[0], key[1], sides, tuple(
-                self._names.get(ev.origin, ev.origin) for ev in sides))
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self.refs)
-
-    def __len__(self) -> int:
-        return len(self.refs)
-
-
 def _skip(c: FileColumns, incomplete: Mapping[str, object]) -> frozenset[int]:
     """The positions of a file's events that belong to an incomplete batch."""
     if c.batches and incomplete:
@@ -148,7 +97,16 @@ def _skip(c: FileColumns, incomplete: Mapping[str, object]) -> frozenset[int]:
     return frozenset()
 
 
-def _chunk(c: FileColumns, skip: frozenset[int], load: EventLoader) -> Chunk:
+def _chunk(c: FileColumns, skip: frozenset[int], load: EventLoader, start: int = 0) -> Chunk:
+    """A file's events as a chunk; with ``start``, only those from that position on."""
+    if start:  # (naming only the items of those events: a fold maps each name it is given)
+        s = slice(start, None)
+        used = {li: k for k, li in enumerate(dict.fromkeys(c.item[s]))}
+        return Chunk(region=c.region, items=[c.items[li] for li in used],
+                     item=[used[li] for li in c.item[s]], status=c.status[s],
+                     progress=c.progress[s], at=c.at[s], rec=c.rec[s], locate=c.offset[s],
+                     load=load, ids=c.ids[16 * start:], source=(c.region, c.origin),
+                     skip=frozenset(pos - start for pos in skip if pos >= start))
     return Chunk(region=c.region, items=c.items, item=c.item, status=c.status,
                  progress=c.progress, at=c.at, rec=c.rec, locate=c.offset, load=load,
                  ids=c.ids, skip=skip, source=(c.region, c.origin))
@@ -262,8 +220,8 @@ class Fold:
                       self.ws.config.thresholds, chunks=chunks, conflicts=refs,
                       own_tags=self.ws.config.own_tags)
         final = _numbered(refs, r)
-        r.conflicts = Conflicts(final, r._loaders, self.records)
-        r.kept = Kept(self.where, _name(self.ctx, self.dates), r._row,
+        r.conflicts = Conflicts(final, r.loaders, self.records)
+        r.kept = Kept(self.where, _name(self.ctx, self.dates), r.rows,
                       array("q", [new_stamp()]) * len(r.regions))
         self._store(r, final, judged, across.incomplete, across.problems, self.files)
         return r, merged.problems
@@ -293,11 +251,15 @@ class Fold:
         codes: list[str] = state["codes"]
         row = {code: n for n, code in enumerate(codes)}
         dirty = {f.region for f in changed} | {_region(shown) for shown in removed}
+        # regions whose only change may be events added (to fold into their kept pairs)
+        appended = self._appended(entry, changed) - {_region(shown) for shown in removed}
         old_incomplete: dict[str, tuple[str, ...]] = entry["incomplete"]
         for name in set(old_incomplete) | set(incomplete):
             if old_incomplete.get(name) != incomplete.get(name):
                 for shown in (*old_incomplete.get(name, ()), *incomplete.get(name, ())):
                     now_listed = self.listed.get(shown)
+                    appended.discard(now_listed.region if now_listed is not None
+                                     else _region(shown))
                     dirty.add(now_listed.region if now_listed is not None
                               else _region(shown))
         now = time.time_ns()
@@ -311,8 +273,10 @@ class Fold:
                 self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd,
                                                            self.by_content)
                 if sig is None or sig_now != sig:
-                    dirty.update(code for code, origins in judged_of().items()
-                                 if origin in origins)
+                    judged_again = {code for code, origins in judged_of().items()
+                                    if origin in origins}
+                    dirty |= judged_again
+                    appended -= judged_again
         finally:
             if fd is not None:
                 os.close(fd)
@@ -325,8 +289,11 @@ class Fold:
                 cut = self.cutoffs[timezone_of(code)]
                 if not below[n] < cut <= above[n]:
                     dirty.add(code)
+                    appended.discard(code)
         dirty &= row.keys()
         retally = tuple(entry["dates"]) != self.dates
+        if retally:
+            appended.clear()
         loaders = Loaders(self.journal, state["sources"])
         refs: Refs = entry["refs"]
         config = self.ws.config
@@ -340,7 +307,7 @@ class Fold:
                   else array("q", [stamp]) * len(codes))
         r.kept = Kept(self.where, _name(self.ctx, self.dates), row, stamps)
         if not (dirty or retally or changed or removed):
-            r.conflicts = Conflicts(refs, r._loaders, self.records)
+            r.conflicts = Conflicts(refs, r.loaders, self.records)
             return r, problems + self.listing_problems
         for code in dirty:
             stamps[row[code]] = stamp
@@ -350,9 +317,12 @@ class Fold:
                 by_region.setdefault(f.region, []).append(f)
         self._from_shards([f for mine in by_region.values() for f in mine
                            if f.shown not in self.cols])
+        had = {key[0] for key in refs}  # regions with conflicts
         refs = {key: sides for key, sides in refs.items() if key[0] not in dirty}
         judged = {code: origins for code, origins in judged_of().items() if code not in dirty}
         chunks: dict[str, list[Chunk]] = {}
+        added: dict[str, list[Chunk]] = {}
+        of_source: dict[tuple[str, str], FileColumns] = {}
         new_refs: FileRefs = {}
         for code in sorted(dirty):
             cols = [c for c in (self.read(f) for f in by_region.get(code, ())) if len(c)]
@@ -361,15 +331,48 @@ class Fold:
             new_refs.update(found)
             if origins:
                 judged[code] = origins
-            chunks[code] = [_chunk(c, _skip(c, incomplete),
-                                   Loader(self.journal, c.region, c.origin)) for c in cols]
-            for ch in chunks[code]:
-                r._source(ch)  # numbered now: the conflicts below refer to them
+            if code in appended and not found and code not in had:  # only the added events
+                of_source.update(((c.region, c.origin), c) for c in cols)
+                mine = added[code] = [_chunk(c, _skip(c, incomplete), Loader(
+                    self.journal, c.region, c.origin), self.grown[c.shown][2])
+                    for c in cols if c.shown in self.grown]
+            else:
+                mine = chunks[code] = [_chunk(c, _skip(c, incomplete), Loader(
+                    self.journal, c.region, c.origin)) for c in cols]
+            for ch in mine:
+                r.number(ch)  # numbered now: the conflicts below refer to them
         refs.update(_numbered(new_refs, r))
-        r.update(chunks, Conflicts(refs, r._loaders, self.records), retally)
+        sources = state["sources"]
+
+        def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
+            """The order key of a kept pair's event, from its file's columns."""
+            c = of_source[sources[ref[0]]]
+            pos = bisect.bisect_left(c.offset, ref[1])
+            if pos == len(c) or c.offset[pos] != ref[1]:
+                raise ValueError("a kept pair's event is not in its file")
+            return c.at[pos], c.rec[pos], c.ids[16 * pos:16 * pos + 16]
+
+        r.update(chunks, Conflicts(refs, r.loaders, self.records), retally, added, prior)
         self._store(r, refs, judged, incomplete, problems, self.files)
         self.shards.keep([(f, self.cols[f.shown]) for f in changed if f.shown in self.cols])
         return r, problems + self.listing_problems
+
+    def _appended(self, entry: dict[str, Any], changed: Sequence[RecordFile]) -> set[str]:
+        """The regions whose changed files all only grew since the entry folded them: their
+        columns extended (``grown``) from the version the entry's signature names."""
+        if not changed:
+            return set()
+        at = {name: i for i, name in enumerate(entry["names"])}
+        kept: array[int] = entry["sigs"]
+        out, other = set(), set()
+        for f in changed:
+            grown, i = self.grown.get(f.shown), at.get(f.shown)
+            if grown is not None and i is not None and kept[5 * i:5 * i + 5] == array(
+                    "q", grown[0]):
+                out.add(f.region)
+            else:
+                other.add(f.region)
+        return out - other
 
     def _from_shards(self, files: Sequence[RecordFile]) -> None:
         """Columns of ``files`` from the shards: an unchanged file's in ``cols``, a changed
@@ -467,8 +470,8 @@ def _changes(names: list[str], sigs: array[int], files: Sequence[RecordFile],
 
 def _numbered(refs: FileRefs, r: Readiness) -> Refs:
     """Conflict sides by the Readiness's source numbers (as its state keeps them)."""
-    at = r._source_at
-    return {key: tuple((at[src], loc) for src, loc in sides) for key, sides in refs.items()}
+    at = r.source_number
+    return {key: tuple((at(src), loc) for src, loc in sides) for key, sides in refs.items()}
 
 
 def readiness(fold: Fold) -> tuple[Readiness, int] | None:

@@ -7,23 +7,26 @@ can make a conflict), and their signatures tell the folds when to judge a region
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.listing import with_content
-from pilkada_cli.events import STATUSES
+from pilkada_cli.events import STATUSES, Event
 from pilkada_cli.instant import Instant, utc_micros
 from pilkada_cli.recordfile import Sig, signature
 from pilkada_cli.safefile import read_regular
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
+    from pilkada_cli.chunks import EventLoader
 
 _File = tuple[str, str]  # region, origin: a record file, as a Chunk's source
 FileRefs = dict[tuple[str, str], tuple[tuple[_File, int], ...]]  # sides by file and offset
+_Ref = tuple[int, int]  # source index, byte offset of the event's line
+Refs = dict[tuple[str, str], tuple[_Ref, ...]]  # (region, item) -> the conflict's sides
 
 
 class _Head:
@@ -138,3 +141,55 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
             open_.sort(key=lambda h: h.key, reverse=True)
             refs[(region, name)] = tuple(h.ref for h in open_)
     return refs, tuple(sorted(judged))
+
+
+class Conflicts(Mapping[tuple[str, str], rules.Conflict]):
+    """(region, item) -> its Conflict, whose sides are read from the record files only when a
+    view asks for them (a national workspace may have thousands)."""
+
+    def __init__(self, refs: Refs, loaders: Sequence[EventLoader], records: Path) -> None:
+        self.refs = refs
+        self._loaders = loaders
+        self._records = records
+        self._built: dict[tuple[str, str], rules.Conflict] = {}
+        self._names: dict[str, str] | None = None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.refs
+
+    def __getitem__(self, key: tuple[str, str]) -> rules.Conflict:
+        found = self._built.get(key)
+        if found is None:
+            self.preload([key])
+            found = self._built[key]
+        return found
+
+    def preload(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Build the conflicts of ``keys``, their sides read at once (one open per file)."""
+        todo = [k for k in dict.fromkeys(keys) if k not in self._built and k in self.refs]
+        if not todo:
+            return
+        wanted: dict[int, list[int]] = {}
+        for key in todo:
+            for src, loc in self.refs[key]:
+                wanted.setdefault(src, []).append(loc)
+        read: dict[tuple[int, int], Event] = {}
+        for src, locs in wanted.items():
+            loader = self._loaders[src]
+            many = getattr(loader, "many", None)
+            events = many(locs) if many is not None else [loader(loc) for loc in locs]
+            read.update(((src, loc), ev) for loc, ev in zip(locs, events, strict=True))
+        if self._names is None:
+            from pilkada_cli import senders
+
+            self._names = {o: s.office for o, s in senders.load(self._records).items()}
+        for key in todo:
+            sides = tuple(read[ref] for ref in self.refs[key])
+            self._built[key] = rules.Conflict(key[0], key[1], sides, tuple(
+                self._names.get(ev.origin, ev.origin) for ev in sides))
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.refs)
+
+    def __len__(self) -> int:
+        return len(self.refs)

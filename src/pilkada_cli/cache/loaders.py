@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pilkada_cli.readiness import EventLoader
+from pilkada_cli.chunks import EventLoader
 
 if TYPE_CHECKING:
     from pilkada_cli.events import Event
