@@ -122,12 +122,82 @@ def test_the_overview_stacks_regions_where_their_columns_do_not_fit(demo: Path) 
     at = lines.index("16.12 Kab. Penukal Abab Lematang Ilir")
     assert lines[at + 1] == "    BELUM LAPOR · 0% (target 32%)"
     at = lines.index("16.04 Kab. Lahat")
-    assert lines[at + 1] == "    KRITIS · 17% (target 30%) · 158 terlambat (93 kritis)"
-    assert "Tidak tampil pada lebar ini: Terhambat, Segera jatuh tempo, Tahapan, Pembaruan " \
-        "terakhir, Oleh;" in flat(text)
-    # at 80 columns the table holds them, with the overdue column
-    assert "16.04 Kab. Lahat                       CRITICAL     17%     30%    158 (93)" in \
-        screen(demo, "en", 80, "status").splitlines()
+    assert lines[at + 1:at + 3] == ["    KRITIS · 17% (target 30%) · 158 terlambat (93 kritis)",
+                                    "      21 terhambat"]
+    assert "Tidak tampil pada lebar ini: Segera jatuh tempo, Tahapan, Pembaruan terakhir, " \
+        "Oleh;" in flat(text)
+    # at 80 columns too: the blocked column does not fit beside the others in a table
+    lines = screen(demo, "en", 80, "status").splitlines()
+    at = lines.index("16.04 Kab. Lahat")
+    assert lines[at + 1] == \
+        "    CRITICAL · 17% (target 30%) · 158 overdue (93 critical) · 21 blocked"
+    # at 100 columns the table holds them all, the critical blocked in brackets
+    assert "16.04 Kab. Lahat                       CRITICAL     17%     30%    158 (93)" \
+        "          21" in screen(demo, "en", 100, "status").splitlines()
+
+
+# What makes Empat Lawang CRITICAL is one blocked critical item (hibah-polri-tahap-2), nothing
+# overdue: its row says so at every width, in both languages.
+EMPAT_LAWANG = {
+    ("en", 60): ["16.11 Kab. Empat Lawang", "    CRITICAL · 32% (target 30%) · 0 overdue",
+                 "      1 blocked (1 critical)"],
+    ("id", 60): ["16.11 Kab. Empat Lawang", "    KRITIS · 32% (target 30%) · 0 terlambat",
+                 "      1 terhambat (1 kritis)"],
+    ("en", 80): ["16.11 Kab. Empat Lawang",
+                 "    CRITICAL · 32% (target 30%) · 0 overdue · 1 blocked (1 critical)"],
+    ("id", 80): ["16.11 Kab. Empat Lawang",
+                 "    KRITIS · 32% (target 30%) · 0 terlambat · 1 terhambat (1 kritis)"],
+    # from 83 columns the table, the target folded into the score's column where the two
+    # do not fit side by side
+    ("en", 84): ["16.11 Kab. Empat Lawang                CRITICAL   32% / 30%           0"
+                 "       1 (1)"],
+    ("id", 84): ["16.11 Kab. Empat Lawang                KRITIS       32% / 30%          0"
+                 "      1 (1)"],
+    ("en", 100): ["16.11 Kab. Empat Lawang                CRITICAL     32%     30%           0"
+                  "       1 (1)"],
+    ("id", 100): ["16.11 Kab. Empat Lawang                KRITIS           32%     30%          0"
+                  "      1 (1)"],
+}
+
+
+@pytest.mark.parametrize(("lang", "width"), sorted(EMPAT_LAWANG))
+def test_a_critical_region_shows_why_at_every_width(demo: Path, lang: str, width: int) -> None:
+    lines = _screen(demo, lang, width, ("status",)).splitlines()
+    expected = EMPAT_LAWANG[(lang, width)]
+    at = lines.index(expected[0])
+    assert lines[at:at + len(expected)] == expected
+    if width >= 84:  # the header says what the brackets hold
+        head = {("en", 84): ("Score /     Overdue     Blocked",
+                             "target  (critical)  (critical)"),
+                ("id", 84): ("Capaian /  Terlambat  Terhambat", "target   (kritis)   (kritis)"),
+                ("en", 100): ("Overdue     Blocked", "Target  (critical)  (critical)"),
+                ("id", 100): ("Terlambat  Terhambat", "Target   (kritis)   (kritis)")}
+        assert lines[at - 5].endswith(head[(lang, width)][0])  # the third row
+        assert lines[at - 4].endswith(head[(lang, width)][1])
+        left_out = {"en": "Not shown at this width: Due soon, Stages, Last update, By;",
+                    "id": "Tidak tampil pada lebar ini: Segera jatuh tempo, Tahapan, Pembaruan "
+                          "terakhir, Oleh;"}[lang]
+        assert left_out in flat("\n".join(lines))
+    # the verdict counts the critical blocked too
+    verdict = {"en": "29 blocked (1 critical)", "id": "29 terhambat (1 kritis)"}[lang]
+    assert verdict in flat("\n".join(lines[:at]))
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_every_width_from_60_shows_each_regions_blocked_count(demo: Path, lang: str) -> None:
+    """Between the widths pinned above too: Empat Lawang's one critical blocked item, as
+    "1 (1)" under the header or as words under its name, and the column never left out."""
+    words = {"en": "1 blocked (1 critical)", "id": "1 terhambat (1 kritis)"}[lang]
+    header = {"en": "Blocked", "id": "Terhambat"}[lang]
+    for width in range(60, 121, 3):
+        lines = _screen(demo, lang, width, ("status",)).splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("16.11 Kab. Empat"))
+        if lines[at] == "16.11 Kab. Empat Lawang":  # stacked: the lines under its name
+            assert words in flat("\n".join(lines[at + 1:at + 3])), width
+        else:
+            assert re.search(r"  0 +1 \(1\)(  |$)", lines[at]), (width, lines[at])
+        left_out = NOT_SHOWN.search(flat("\n".join(lines)))
+        assert left_out is None or header not in left_out.group(1).split(", "), width
 
 
 def test_a_blocked_reason_is_never_cut_or_left_out_at_any_width(demo: Path) -> None:
@@ -168,6 +238,11 @@ def test_no_head_of_its_own_gives_way_to_a_star_with_its_legend(tmp_path: Path) 
         assert max(cell_len(line) for line in text.splitlines()) <= 80
         assert any(line.startswith("34 Daerah Istimewa Yogyakarta *  ")
                    for line in text.splitlines())
+        # the region, level, score and target (folded in one column), overdue and blocked
+        # side by side in 80 columns: nothing has been recorded yet
+        row = {"en": "NO REPORT  0% / 100%           —           —",
+               "id": "BELUM LAPOR  0% / 100%          —          —"}[lang]
+        assert "11 Aceh" + " " * 29 + row in text.splitlines()
         assert legend in text.splitlines()
         wide = runner.invoke(app, ["--workspace", str(tmp_path / "nat"), "--lang", lang,
                                    "status"], env={**env, "COLUMNS": "200"}).stdout

@@ -191,7 +191,7 @@ def verdict(ov: Overview) -> Para:
         parts.append(part((_("{n} overdue ({c} critical)").format(n=s.overdue,
                                                                   c=s.critical_overdue),
                            "bold red" if s.critical_overdue else "")))
-        parts.append(part((_("{n} blocked").format(n=s.blocked), "red" if s.blocked else "")))
+        parts.append(part(blocked_words(s)))
     days = ov.days_to_voting
     if days > 0:
         parts.append(part(ngettext("{n} day to voting day", "{n} days to voting day",
@@ -202,6 +202,22 @@ def verdict(ov: Overview) -> Para:
         parts.append(part(ngettext("{n} day after voting day", "{n} days after voting day",
                                    -days).format(n=-days)))
     return Para(tuple(parts))
+
+
+def blocked_words(s: Summary) -> Piece:
+    """``29 blocked (1 critical)``: a blocked critical item alone makes a level CRITICAL, so
+    the count of them is said wherever the blocked are counted."""
+    words = (_("{n} blocked ({c} critical)").format(n=s.blocked, c=s.critical_blocked)
+             if s.critical_blocked else _("{n} blocked").format(n=s.blocked))
+    return (words, "bold red" if s.critical_blocked else "red" if s.blocked else "")
+
+
+def blocked_cell(s: Summary) -> Cell:
+    """The blocked count of a table row, with the critical ones in brackets (``1 (1)``), as
+    the overdue beside it."""
+    if s.critical_blocked:
+        return (f"{s.blocked} ({s.critical_blocked})", "bold red")
+    return (str(s.blocked), "red" if s.blocked else "")
 
 
 def current_stages(ov: Overview, width: int | None = None) -> Para:
@@ -261,18 +277,19 @@ def _counted(row: Row, value: str) -> tuple[str, str]:
 
 
 def overview_grid(ov: Overview) -> Grid:
-    """One row per region, worst first; the region, its level, score, target and overdue
-    never cut nor left out (where they do not fit side by side the rows are stacked:
-    ``overview_table``), the strip and the last update left out first when the terminal is
-    narrow. "· no head of its own" gives way to a "*" (with a legend) before a column goes."""
+    """One row per region, worst first; the region, its level, score, target, overdue and
+    blocked (what makes a level bad, with the critical ones) never cut nor left out (where
+    they do not fit side by side the rows are stacked: ``overview_table``), the strip and the
+    last update left out first when the terminal is narrow. "· no head of its own" gives way
+    to a "*" (with a legend) before a column goes."""
     r = ov.readiness
     numbers = stage_numbers(r)
     strip_numbers = " ".join(str(numbers[sid]) for sid in ov.strip)
     grid = Grid(headers=[_("Region"), _("Level"), _("Score"), _("Target"),
-                         _("Overdue\n(critical)"), _("Blocked"), _("Due\nsoon"),
+                         _("Overdue\n(critical)"), _("Blocked\n(critical)"), _("Due\nsoon"),
                          _("Stages") + "\n" + strip_numbers, _("Last\nupdate"), _("By")],
                 numeric={2, 3, 4, 5, 6},
-                priority={5: 2, 6: 4, 7: 3, 8: 5, 9: 6}, shrink={9: 12},
+                priority={6: 4, 7: 3, 8: 5, 9: 6}, shrink={9: 12},
                 names={7: _("Stages")})
     widths = {sid: len(str(numbers[sid])) for sid in ov.strip}
     marked = 0
@@ -289,8 +306,7 @@ def overview_grid(ov: Overview) -> Grid:
                  level_cell(s.level), score_pct(s), target_pct(s),
                  (("—", "dim") if row.no_report else
                   (overdue, "bold red" if s.critical_overdue else "")),
-                 (("—", "dim") if row.no_report else
-                  (str(s.blocked), "red" if s.blocked else "")),
+                 ("—", "dim") if row.no_report else blocked_cell(s),
                  _counted(row, str(s.due_soon)), strip(row, widths),
                  when(row.last, row.region.timezone), row.last.by if row.last else "")
     if grid.alt:
@@ -321,8 +337,9 @@ def strip_legend(levels: set[str | None]) -> Para:
 
 def overview_table(ov: Overview, width: int | None = None) -> list[Para | Table]:
     """The overview table and, when its strip is shown, the strip's legend; on a terminal
-    too narrow for a region, its level, score, target and overdue side by side, each region
-    in two lines (and a line naming what they leave out)."""
+    too narrow for a region, its level, score, target, overdue and blocked side by side, the
+    score and target in one column (``32% / 30%``), and where even those do not fit, each
+    region in two lines (both with a line naming the columns they leave out)."""
     grid = overview_grid(ov)
     shown = {level for row in ov.rows for _sid, level in row.stages} & set(STRIP_LEVELS)
     notes = {7: strip_legend(shown)} if shown else {}
@@ -332,19 +349,38 @@ def overview_table(ov: Overview, width: int | None = None) -> list[Para | Table]
     order = [order_note(ov)] if len(ov.rows) > 1 else []
     if width is None or shows_all(grid, width, complete=False):
         return [table, *order]
+    left_out = [grid.names.get(i) or header_text(grid.headers[i]) for i in sorted(grid.priority)
+                if grid.priority[i] > 0 and any(r[i][0].strip() for r in grid.rows)]
+    dropped = [dropped_line(left_out)] if left_out else []
+    # Only the columns never left out: where the folded table is used, the whole one with
+    # any other column would not fit either (a wider window never shows less).
+    folded = fold_target(grid)
+    if shows_all(folded, width):
+        return [Table(folded, notes={0: notes[0]} if 0 in notes else {}), *dropped, *order]
     out: list[Para | Table] = []
     for row in ov.rows:
         out += overview_row_paras(row)
-    left_out = [grid.names.get(i) or header_text(grid.headers[i]) for i in sorted(grid.priority)
-                if grid.priority[i] > 0 and any(r[i][0].strip() for r in grid.rows)]
-    if left_out:
-        out.append(dropped_line(left_out))
-    return out + order
+    return out + dropped + order
+
+
+def fold_target(grid: Grid) -> Grid:
+    """The overview's columns that are never left out, the target folded into the score's
+    cell (``32% / 30%``): three to six columns narrower than side by side."""
+    keep = [0, 1, 2, 4, 5]
+    folded = Grid(headers=[grid.headers[0], grid.headers[1], _("Score /\ntarget"),
+                           *(grid.headers[i] for i in keep[3:])],
+                  numeric={2, 3, 4}, shrink={0: grid.shrink[0]} if 0 in grid.shrink else {})
+    for r, row in enumerate(grid.rows):
+        score, target = row[2][0], row[3][0]
+        folded.add(row[0], row[1], f"{score} / {target}", *(row[i] for i in keep[3:]))
+        if (r, 0) in grid.alt:
+            folded.alt[(r, 0)] = grid.alt[(r, 0)]
+    return folded
 
 
 def overview_row_paras(row: Row) -> tuple[Para, Para]:
     """One region in two lines: its code and name (and that it elects no head of its own),
-    then its level, score against target and overdue."""
+    then its level, score against target, overdue and blocked."""
     s = row.summary
     label = region_label(row.region)
     if not row.elects and row.region.depth in (1, 2):
@@ -357,6 +393,7 @@ def overview_row_paras(row: Row) -> tuple[Para, Para]:
         late = (_("{n} overdue ({c} critical)").format(n=s.overdue, c=s.critical_overdue)
                 if s.critical_overdue else _("{n} overdue").format(n=s.overdue))
         parts.append(part((late, "bold red" if s.critical_overdue else "")))
+        parts.append(part(blocked_words(s)))
     return head, Para(tuple(parts), indent=4, hang=2)
 
 
@@ -511,7 +548,7 @@ def stages_grid(dt: Detail) -> tuple[Grid, int]:
     r = dt.overview.readiness
     numbers = stage_numbers(r)
     grid = Grid(headers=["#", _("Stage"), _("Level"), _("Score"), _("Target"),
-                         _("Overdue\n(critical)"), _("Blocked"), _("Due\nsoon")],
+                         _("Overdue\n(critical)"), _("Blocked\n(critical)"), _("Due\nsoon")],
                 numeric={0, 3, 4, 5, 6, 7}, priority={1: 1, 5: 2, 6: 3, 7: 4},
                 shrink={1: 24})
     upcoming = 0
@@ -528,7 +565,7 @@ def stages_grid(dt: Detail) -> tuple[Grid, int]:
             grid.alt[(len(grid.rows), 1)] = short_of(stage)
         grid.add(str(numbers[sid]), title_of(stage), level_cell(s.level), score_pct(s),
                  target_pct(s), (overdue, "bold red" if s.critical_overdue else ""),
-                 (str(s.blocked), "red" if s.blocked else ""), str(s.due_soon))
+                 blocked_cell(s), str(s.due_soon))
     return grid, upcoming
 
 
