@@ -703,6 +703,81 @@ def test_a_seen_line_that_names_other_offices_only_is_no_proof(prov: Office,
     assert _conflicts(prov) == []
 
 
+@pytest.fixture
+def folded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int, bool]]]:
+    """Per region folded by the runs that follow: its code, the events read, and whether
+    they were folded into its kept pairs (only the events added) or all of its events."""
+    from pilkada_cli.readiness import Readiness
+
+    found: list[tuple[str, int, bool]] = []
+    real = Readiness._fold_region
+
+    def spy(self: Readiness, n: int, region: Any, chunks: Any, cut: float, base: Any,
+            prior: Any = None) -> list[int]:
+        found.append((region.code, sum(len(ch.at) for ch in chunks), prior is not None))
+        return real(self, n, region, chunks, cut, base, prior)
+
+    monkeypatch.setattr(Readiness, "_fold_region", spy)
+    return found
+
+
+def _folded_by_status(o: Office, folded: list[tuple[str, int, bool]]
+                      ) -> list[tuple[str, int, bool]]:
+    folded.clear()
+    assert _run(o, ("status", "--format", "json"), True)[0] == 0
+    return sorted(folded)
+
+
+def test_a_bulk_import_beside_a_conflict_folds_only_the_pairs_it_touches(
+        prov: Office, folded: list[tuple[str, int, bool]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A region with a conflict on one item (16.10's nphd-kpu) whose file only grew by a row
+    of another item folds only that row into its kept pairs: the other item's judgment
+    stands, since no event was added to it and no seen file changed. A row on the item in
+    conflict folds the region whole (its judgment may change)."""
+    from pilkada_cli.cache import columns
+
+    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # extended from its shard, as a big file
+    prov.run("record", "16.10", "gudang", "--status", "in_progress", "--progress", "50",
+             "--at", "2024-02-24T10:00")  # (this copy's own file in 16.10: a new origin)
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    rows = prov.ws.parent / f"{prov.ws.name}-rows.csv"
+    rows.write_text("region,item,status,progress,note,evidence,at\n"
+                    "16.10,gudang,done,,,,2024-02-25\n", encoding="utf-8")
+    prov.run("record", "--from", str(rows))
+    assert _folded_by_status(prov, folded) == [("16.10", 1, True)]
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    rows.write_text("region,item,status,progress,note,evidence,at\n"
+                    "16.10,nphd-kpu,done,,,,2024-02-26\n", encoding="utf-8")
+    prov.run("record", "--from", str(rows))
+    assert [(code, whole) for code, _n, whole in _folded_by_status(prov, folded)] == [
+        ("16.10", False)]
+    same(prov)
+
+
+def test_a_seen_file_that_changes_no_judgment_folds_nothing(
+        prov: Office, folded: list[tuple[str, int, bool]]) -> None:
+    """A seen file that judged a region's conflicts changed (a sync or a bundle brings an
+    office's notes): the region is judged again, and folded again only if its conflicts
+    changed. Here they do not (a note of what another office held): nothing is folded."""
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    seen = next((prov.ws / "records" / "origins").glob("*.seen.jsonl"))
+    seen.write_text(seen.read_text() + json.dumps(
+        {"at": "2000-01-01T00:00:00.000000+00:00", "seen": {"kab-99-01-00000000": 5}}) + "\n")
+    assert _folded_by_status(prov, folded) == []
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    held = json.loads(seen.read_text().splitlines()[0])["seen"]  # now it settles it
+    seen.write_text(seen.read_text() + json.dumps(
+        {"at": "2000-01-01T00:00:00.000000+00:00", "seen": held}) + "\n")
+    assert [code for code, _n, _w in _folded_by_status(prov, folded)] == ["16.10"]
+    same(prov)
+    assert _conflicts(prov) == []
+
+
 def test_an_office_renamed(prov: Office) -> None:
     """A conflict's sides name their offices, from records/origins/<origin>.json (no record
     file changes): a changed claim shows in the due list at once."""

@@ -3,35 +3,29 @@
 
 An entry holds ``Readiness.state()`` (every region's own and pooled tallies, its pairs' latest
 statuses, its latest event, the ``at`` nearest its cutoff on either side) with what each region
-was folded from: the signature of every record file, the conflicts found (conflicts.py) and the
-seen files they were judged with, the batches left out as incomplete. Its context (the file
-name's first part) is everything else the numbers depend on: the cycle and its files, the
-config's scope, tags and thresholds, and the code; its dates are the as-of date in each time
-zone.
+was folded from: every record file's signature, the conflicts found (conflicts.py) and the seen
+files they were judged with, the batches left out. Its context (the file name's first part) is
+all else the numbers depend on: the cycle's files, the config's scope, tags and thresholds, and
+the code; its dates are the as-of date in each time zone. A run takes the entry of its context
+and dates (else the newest of its context) and folds again, whole, only the regions whose
+record files changed otherwise than by lines appended (an import of a pulled or copied file,
+``verify --repair``'s rewrite, a file added or removed), that hold events of a batch that became
+complete or incomplete, or have an event between the entry's cutoff and this run's (an event
+recorded for later starts to count). Cheaper:
 
-A run takes the entry of its context and dates (else the newest of its context) and folds again
-only the regions it is stale for:
+- a region whose files only grew (each extended from the version the entry folded,
+  ``_appended``) has its conflicts judged again for the items the added lines touch; if none of
+  them is in conflict before or after, those lines alone are folded into its kept pairs
+  (``Readiness.update``'s ``added``), the kept events' order keys read from the files' columns;
+- a region whose conflicts a changed seen file judged (``sync`` and ``import`` write them) is
+  judged again whole, and folded again only if its conflicts changed.
 
-- a region whose record files changed (an appended event, an import, a pulled or copied file,
-  ``verify --repair``'s rewrite, a file added or removed);
-- a region holding events of a batch that became complete or incomplete (its other events are
-  in a changed file);
-- a region whose conflicts may read differently because a seen file of one of its offices
-  changed (``pilkada sync`` and ``import`` write them);
-- a region with an event between the entry's cutoff and this run's (the default as-of is
-  "now": an event recorded for later starts to count).
-
-A region stale only because lines were appended to its files (each extended from the version
-the entry folded, ``_appended``; no conflict in it before or after) folds only those lines into
-its kept pairs (``Readiness.update``'s ``added``), the kept events' order keys read from the
-files' columns. Then only those regions' ancestors are pooled again. When the dates differ
-from the entry's, every other region is tallied again from its kept pairs (no record read) and
-everything pooled again. The rules across files are the index's (ids.py); if an event id is
-in two files, or no entry fits, the caller gets None or a full fold.
-
-A file that changed within the file system's clock tick before the entry was written (racy,
-entries.RACY_NS) is kept without its signature, so the next run folds its region again whatever
-its signature says.
+Then only those regions' ancestors are pooled again. When the dates differ from the entry's,
+every other region is tallied again from its kept pairs and everything pooled again. The rules
+across files are the index's (ids.py); if an event id is in two files, or no entry fits, the
+caller gets None or a full fold. A file that changed within the file system's clock tick
+before the entry was written (racy, entries.RACY_NS) is kept without its signature, so the next
+run folds its region again whatever its signature says.
 """
 
 from __future__ import annotations
@@ -45,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import conflicts as rules
-from pilkada_cli.cache import entries
+from pilkada_cli.cache import entries, heads
 from pilkada_cli.cache.dues import Kept, new_stamp
 from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.loaders import Loader, Loaders
@@ -263,6 +257,7 @@ class Fold:
                     dirty.add(now_listed.region if now_listed is not None
                               else _region(shown))
         now = time.time_ns()
+        rejudge: set[str] = set()  # regions whose conflicts a changed seen file judged
         # (kept packed: read only when something changed; a warm run needs none of it)
         judged_of = functools.cache(lambda: entries.unpacked(entry["judged"])["judged"])
         seen_sigs: dict[str, Sig | tuple[()] | None] = entry["seen"]
@@ -272,11 +267,9 @@ class Fold:
             for origin, sig in seen_sigs.items():
                 self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd,
                                                            self.by_content)
-                if sig is None or sig_now != sig:
-                    judged_again = {code for code, origins in judged_of().items()
-                                    if origin in origins}
-                    dirty |= judged_again
-                    appended -= judged_again
+                if sig is None or sig_now != sig:  # judged again; folded again if that
+                    rejudge.update(code for code, origins in judged_of().items()  # changed
+                                   if origin in origins)
         finally:
             if fd is not None:
                 os.close(fd)
@@ -290,10 +283,11 @@ class Fold:
                 if not below[n] < cut <= above[n]:
                     dirty.add(code)
                     appended.discard(code)
-        dirty &= row.keys()
         retally = tuple(entry["dates"]) != self.dates
         if retally:
             appended.clear()
+        whole = dirty - appended if not retally else set(dirty)  # folded again whole
+        dirty = (dirty | rejudge) & row.keys()
         loaders = Loaders(self.journal, state["sources"])
         refs: Refs = entry["refs"]
         config = self.ws.config
@@ -309,29 +303,44 @@ class Fold:
         if not (dirty or retally or changed or removed):
             r.conflicts = Conflicts(refs, r.loaders, self.records)
             return r, problems + self.listing_problems
-        for code in dirty:
-            stamps[row[code]] = stamp
         by_region: dict[str, list[RecordFile]] = {}
         for f in self.files:
             if f.region in dirty:
                 by_region.setdefault(f.region, []).append(f)
         self._from_shards([f for mine in by_region.values() for f in mine
                            if f.shown not in self.cols])
-        had = {key[0] for key in refs}  # regions with conflicts
-        refs = {key: sides for key, sides in refs.items() if key[0] not in dirty}
-        judged = {code: origins for code, origins in judged_of().items() if code not in dirty}
+        sources = state["sources"]
+        kept_refs = heads.refs_by_file(refs, sources)
+        judged = dict(judged_of())
         chunks: dict[str, list[Chunk]] = {}
         added: dict[str, list[Chunk]] = {}
         of_source: dict[tuple[str, str], FileColumns] = {}
         new_refs: FileRefs = {}
         for code in sorted(dirty):
             cols = [c for c in (self.read(f) for f in by_region.get(code, ())) if len(c)]
-            found, origins = region_conflicts(code, cols, self.cutoffs[timezone_of(code)],
-                                              self.seen)
-            new_refs.update(found)
-            if origins:
-                judged[code] = origins
-            if code in appended and not found and code not in had:  # only the added events
+            cut = self.cutoffs[timezone_of(code)]
+            if code not in whole:  # only lines added, or a seen file changed: judged again
+                touched = {c.items[li] for c in cols if c.shown in self.grown and code in
+                           appended for li in set(c.item[self.grown[c.shown][2]:])}  # (added)
+                only = None if code in rejudge else touched
+                found, origins = region_conflicts(code, cols, cut, self.seen, only)
+                was = kept_refs.get(code, {})
+                if touched.isdisjoint(i for _c, i in was) and found == {
+                        k: v for k, v in was.items() if only is None or k[1] in only}:
+                    judged[code] = tuple(sorted({*origins, *(() if only is None else
+                                                             judged.get(code, ()))}))
+                    if code not in appended:
+                        continue  # the same conflicts, no record changed: nothing to fold
+                else:
+                    whole.add(code)
+            if code in whole:
+                found, origins = region_conflicts(code, cols, cut, self.seen)
+                new_refs.update(found)
+                judged.pop(code, None)
+                if origins:
+                    judged[code] = origins
+            stamps[row[code]] = stamp
+            if code not in whole:  # only the added events, into the kept pairs
                 of_source.update(((c.region, c.origin), c) for c in cols)
                 mine = added[code] = [_chunk(c, _skip(c, incomplete), Loader(
                     self.journal, c.region, c.origin), self.grown[c.shown][2])
@@ -341,8 +350,8 @@ class Fold:
                     self.journal, c.region, c.origin)) for c in cols]
             for ch in mine:
                 r.number(ch)  # numbered now: the conflicts below refer to them
+        refs = {key: sides for key, sides in refs.items() if key[0] not in whole}
         refs.update(_numbered(new_refs, r))
-        sources = state["sources"]
 
         def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
             """The order key of a kept pair's event, from its file's columns."""

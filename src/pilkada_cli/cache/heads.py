@@ -7,7 +7,7 @@ can make a conflict), and their signatures tell the folds when to judge a region
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,8 +99,8 @@ def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
     return sig
 
 
-def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen: Seen
-                     ) -> tuple[FileRefs, tuple[str, ...]]:
+def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen: Seen,
+                     only: Collection[str] | None = None) -> tuple[FileRefs, tuple[str, ...]]:
     """The conflicts of one region (conflicts.find on its events before ``cut``): per item the
     latest event of each origin (file), and of those no other one saw, whether they disagree.
     Also the origins whose seen files decided it (none when no pair's latest events disagree:
@@ -110,6 +110,8 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
     per_file = [set(c.items) for c in cols]
     shared = {name for i, names in enumerate(per_file) for name in names
               if any(name in other for other in per_file[i + 1:])}
+    if only is not None:  # (the items events were added to: the others' judgment stands)
+        shared.intersection_update(only)
     if not shared:
         return {}, ()
     heads: dict[str, list[_Head]] = {}
@@ -141,6 +143,16 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
             open_.sort(key=lambda h: h.key, reverse=True)
             refs[(region, name)] = tuple(h.ref for h in open_)
     return refs, tuple(sorted(judged))
+
+
+def refs_by_file(refs: Refs, sources: Sequence[Sequence[str]]
+              ) -> dict[str, dict[tuple[str, str], tuple[tuple[tuple[str, str], int], ...]]]:
+    """Kept conflicts per region, their sides by file (as ``region_conflicts`` gives them)."""
+    out: dict[str, dict[tuple[str, str], tuple[tuple[tuple[str, str], int], ...]]] = {}
+    for key, sides in refs.items():
+        out.setdefault(key[0], {})[key] = tuple(
+            ((sources[src][0], sources[src][1]), loc) for src, loc in sides)
+    return out
 
 
 class Conflicts(Mapping[tuple[str, str], rules.Conflict]):
