@@ -758,16 +758,34 @@ def test_a_bulk_import_beside_a_conflict_folds_only_the_pairs_it_touches(
 
 
 def test_a_seen_file_that_changes_no_judgment_folds_nothing(
-        prov: Office, folded: list[tuple[str, int, bool]]) -> None:
+        prov: Office, folded: list[tuple[str, int, bool]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A seen file that judged a region's conflicts changed (a sync or a bundle brings an
-    office's notes): the region is judged again, and folded again only if its conflicts
-    changed. Here they do not (a note of what another office held): nothing is folded."""
+    office's notes): the region's pairs where that office has the latest event are judged
+    again (no other pair's judgment reads its notes), and the region is folded again only if
+    its conflicts changed. Here they do not (a note of what another office held): nothing is
+    folded."""
+    from pilkada_cli.cache import folds
+
+    judged: list[tuple[str, frozenset[str] | None]] = []
+    real = folds.region_conflicts
+
+    def spy(region: str, cols: Any, cut: float, seen: Any, only: Any = None) -> Any:
+        judged.append((region, None if only is None else frozenset(only)))
+        return real(region, cols, cut, seen, only)
+
+    monkeypatch.setattr(folds, "region_conflicts", spy)
     same(prov)
     assert _conflicts(prov) == ["nphd-kpu"]
     seen = next((prov.ws / "records" / "origins").glob("*.seen.jsonl"))
+    origin = seen.name.removesuffix(".seen.jsonl")
+    mine = {json.loads(line)["item"] for line in (prov.ws / "records" / "16.10" / (
+        origin + ".jsonl")).read_text(encoding="utf-8").splitlines()}
     seen.write_text(seen.read_text() + json.dumps(
         {"at": "2000-01-01T00:00:00.000000+00:00", "seen": {"kab-99-01-00000000": 5}}) + "\n")
+    judged.clear()
     assert _folded_by_status(prov, folded) == []
+    assert judged == [("16.10", frozenset(mine))]  # its office's items, not the region's
     same(prov)
     assert _conflicts(prov) == ["nphd-kpu"]
     held = json.loads(seen.read_text().splitlines()[0])["seen"]  # now it settles it

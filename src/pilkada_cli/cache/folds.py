@@ -257,7 +257,7 @@ class Fold:
                     dirty.add(now_listed.region if now_listed is not None
                               else _region(shown))
         now = time.time_ns()
-        rejudge: set[str] = set()  # regions whose conflicts a changed seen file judged
+        rejudge: dict[str, set[str]] = {}  # region -> changed seen files that judged it
         # (kept packed: read only when something changed; a warm run needs none of it)
         judged_of = functools.cache(lambda: entries.unpacked(entry["judged"])["judged"])
         seen_sigs: dict[str, Sig | tuple[()] | None] = entry["seen"]
@@ -268,8 +268,9 @@ class Fold:
                 self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd,
                                                            self.by_content)
                 if sig is None or sig_now != sig:  # judged again; folded again if that
-                    rejudge.update(code for code, origins in judged_of().items()  # changed
-                                   if origin in origins)
+                    for code, origins in judged_of().items():  # (judged again below)
+                        if origin in origins:
+                            rejudge.setdefault(code, set()).add(origin)
         finally:
             if fd is not None:
                 os.close(fd)
@@ -287,7 +288,7 @@ class Fold:
         if retally:
             appended.clear()
         whole = dirty - appended if not retally else set(dirty)  # folded again whole
-        dirty = (dirty | rejudge) & row.keys()
+        dirty = (dirty | rejudge.keys()) & row.keys()
         loaders = Loaders(self.journal, state["sources"])
         refs: Refs = entry["refs"]
         config = self.ws.config
@@ -322,13 +323,14 @@ class Fold:
             if code not in whole:  # only lines added, or a seen file changed: judged again
                 touched = {c.items[li] for c in cols if c.shown in self.grown and code in
                            appended for li in set(c.item[self.grown[c.shown][2]:])}  # (added)
-                only = None if code in rejudge else touched
+                # a seen file decides only pairs where its office has the latest event
+                only = touched | {c.items[li] for c in cols if c.origin in rejudge.get(
+                    code, ()) for li in set(c.item)}
                 found, origins = region_conflicts(code, cols, cut, self.seen, only)
                 was = kept_refs.get(code, {})
                 if touched.isdisjoint(i for _c, i in was) and found == {
-                        k: v for k, v in was.items() if only is None or k[1] in only}:
-                    judged[code] = tuple(sorted({*origins, *(() if only is None else
-                                                             judged.get(code, ()))}))
+                        k: v for k, v in was.items() if k[1] in only}:
+                    judged[code] = tuple(sorted({*origins, *judged.get(code, ())}))
                     if code not in appended:
                         continue  # the same conflicts, no record changed: nothing to fold
                 else:
