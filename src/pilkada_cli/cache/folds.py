@@ -17,8 +17,9 @@ recorded for later starts to count). Cheaper:
   ``_appended``) has its conflicts judged again for the items the added lines touch; if none of
   them is in conflict before or after, those lines alone are folded into its kept pairs
   (``Readiness.update``'s ``added``), the kept events' order keys read from the files' columns;
-- a region whose conflicts a changed seen file judged (``sync`` and ``import`` write them) is
-  judged again whole, and folded again only if its conflicts changed.
+- a region whose conflicts a changed seen file judged (``sync`` and ``import`` write them) has
+  the pairs where that office has the latest event judged again (no other pair's judgment
+  reads its notes), and is folded again only if its conflicts changed.
 
 Then only those regions' ancestors are pooled again. When the dates differ from the entry's,
 every other region is tallied again from its kept pairs and everything pooled again. The rules
