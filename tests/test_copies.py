@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -102,17 +103,30 @@ def test_a_copy_made_while_the_original_was_away_never_shares_its_origin(
 
 def test_a_folder_opened_on_another_pc_gets_its_own_origin(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """From another PC the old place cannot be looked at: a copy, as before."""
+    """From another PC the old place cannot be looked at: a copy, as before. (The PC's name
+    is injected where copies.py reads it; on Windows, without os.uname, it comes from
+    socket.gethostname: both are tested.)"""
     import socket
 
-    home = tmp_path / "home"
-    a = tmp_path / "a"
-    a.mkdir()
-    first = workspace_origin(a, home)
-    b = tmp_path / "b"
-    a.rename(b)
-    monkeypatch.setattr(socket, "gethostname", lambda: "pc-lain")
-    assert workspace_origin(b, home) != first
+    from pilkada_cli import copies
+
+    for other_pc in ("uname", "socket"):
+        home = tmp_path / other_pc / "home"
+        a = tmp_path / other_pc / "a"
+        a.mkdir(parents=True)
+        first = workspace_origin(a, home)
+        b = tmp_path / other_pc / "b"
+        a.rename(b)
+        with monkeypatch.context() as m:
+            if other_pc == "uname":
+                real = os.uname()
+                m.setattr(copies.os, "uname", lambda real=real: type(real)(
+                    (real.sysname, "pc-lain", real.release, real.version, real.machine)))
+            else:
+                m.delattr(copies.os, "uname", raising=False)
+                m.setattr(socket, "gethostname", lambda: "pc-lain")
+            assert copies.host_name() == "pc-lain"
+            assert workspace_origin(b, home) != first
 
 
 def test_recording_after_a_move_appends_to_the_same_file(
