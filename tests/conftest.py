@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from pilkada_cli import recordfile
 from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
 from pilkada_cli.i18n import set_language
@@ -139,3 +142,56 @@ def palembang_file(ws: Path) -> tuple[Path, str]:
     """Palembang's one record file in ``ws`` and the path commands show it by."""
     [path] = (ws / "records" / "16.71").glob("*.jsonl")
     return path, f"records/16.71/{path.name}"
+
+
+# --- spies: what the runs that follow read and fold (the cache's "no cliff" promises) --------
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """Bytes parsed per record file (as shown), at the record reader as each module calls it."""
+    from pilkada_cli.cache import columns, logfile, parses
+
+    found: dict[str, int] = {}
+    real = recordfile.parse_bytes
+
+    def spy(file: recordfile.RecordFile, data: bytes, memo: dict[str, str] | None = None
+            ) -> recordfile.FileParse:
+        found[file.shown] = found.get(file.shown, 0) + len(data)
+        return real(file, data, memo)
+
+    for module in (recordfile, columns, logfile, parses):
+        monkeypatch.setattr(module, "parse_bytes", spy)
+    yield found
+
+
+@pytest.fixture
+def folded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, bool]]:
+    """Per region folded by the runs that follow: its code, the events read, and whether
+    they were folded into its kept pairs (only the events added) or all of its events."""
+    from pilkada_cli.readiness import Readiness
+
+    found: list[tuple[str, int, bool]] = []
+    real = Readiness._fold_region
+
+    def spy(self: Readiness, n: int, region: Any, chunks: Any, cut: float, base: Any,
+            prior: Any = None) -> list[int]:
+        found.append((region.code, sum(len(ch.at) for ch in chunks), prior is not None))
+        return real(self, n, region, chunks, cut, base, prior)
+
+    monkeypatch.setattr(Readiness, "_fold_region", spy)
+    return found
+
+
+@pytest.fixture
+def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders listed (os.listdir) by the record listing, in order."""
+    seen: list[str] = []
+    real = os.listdir
+
+    def counted(path: str) -> list[str]:
+        seen.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "listdir", counted)  # (the module recordlist lists with)
+    return seen

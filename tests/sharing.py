@@ -53,6 +53,17 @@ class Office:
         return Office(self.name, target, self.home)
 
 
+def view(o: Office, args: tuple[str, ...], cached: bool) -> tuple[int, str, str]:
+    """A command in ``o``'s workspace, in English, with the cache on or off
+    (``PILKADA_NO_CACHE``): its exit code, output and messages."""
+    result = RUNNER.invoke(app, ["--workspace", str(o.ws), *args],
+                           env={"PILKADA_HOME": str(o.home), "PILKADA_LANG": "en",
+                                "PILKADA_WORKSPACE": None, "PILKADA_OPERATOR": None,
+                                "PILKADA_NO_CACHE": None if cached else "1"},
+                           catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
 def write_cycle(root: Path) -> Path:
     folder = root / "mini"
     for name, text in MINI_CYCLE.items():

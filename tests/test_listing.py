@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pilkada_cli import recordlist
 from pilkada_cli.cache import entries, listing
 from pilkada_cli.journal import Journal
 from platforms import RELATIVE_LOOKUPS
@@ -36,20 +35,6 @@ def records(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def lists(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The folders listed (os.listdir) by the record listing, in order."""
-    seen: list[str] = []
-    real = os.listdir
-
-    def counted(path: str) -> list[str]:
-        seen.append(os.path.basename(path))
-        return real(path)
-
-    monkeypatch.setattr(recordlist.os, "listdir", counted)
-    return seen
-
-
 def _same(records: Path, where: Path) -> list[str]:
     """The listing with the folders kept in ``where`` equals the one without (with signatures
     by content where times cannot be trusted); its files."""
@@ -63,24 +48,24 @@ def _same(records: Path, where: Path) -> list[str]:
 
 @RELATIVE_LOOKUPS
 def test_unchanged_folders_are_not_listed_again(records: Path, tmp_path: Path,
-                                                lists: list[str],
+                                                listed: list[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))  # signatures alone decide
     where = tmp_path / "cache"
     files = ["records/16/prov-16-aaaa1111.jsonl", "records/16.10/kab-16-10-bbbb2222.jsonl",
              "records/16.10/prov-16-aaaa1111.jsonl", "records/16.71/kab-16-71-cccc3333.jsonl"]
     assert _same(records, where) == files
-    assert lists.count("16.10") == 2  # the first time, with and without the kept folders
-    lists.clear()
+    assert listed.count("16.10") == 2  # the first time, with and without the kept folders
+    listed.clear()
     assert listing.snapshot(Journal(records), where)[0] == Journal(records).snapshot()[0]
-    assert lists == ["16", "16.10", "16.71"]  # only the listing without them
+    assert listed == ["16", "16.10", "16.71"]  # only the listing without them
     # a file added to a folder, then the folder's mtime set back: its ctime moved
     before = os.stat(records / "16.71")
     (records / "16.71" / "prov-16-aaaa1111.jsonl").write_text("{}\n", encoding="utf-8")
     os.utime(records / "16.71", ns=(before.st_atime_ns, before.st_mtime_ns))
-    lists.clear()
+    listed.clear()
     assert _same(records, where) == [*files, "records/16.71/prov-16-aaaa1111.jsonl"]
-    assert lists == ["16.71", "16", "16.10", "16.71"]
+    assert listed == ["16.71", "16", "16.10", "16.71"]
 
 
 @RELATIVE_LOOKUPS
@@ -124,14 +109,14 @@ def test_every_change_of_entries_is_seen(records: Path, tmp_path: Path, change: 
 
 @RELATIVE_LOOKUPS
 def test_a_folder_changed_within_the_clock_tick_is_listed_again(
-        records: Path, tmp_path: Path, lists: list[str]) -> None:
+        records: Path, tmp_path: Path, listed: list[str]) -> None:
     """Every folder here changed a moment ago (the real rule for coarse clocks): none is kept,
     so each is listed on every run."""
     where = tmp_path / "cache"
     _same(records, where)
-    lists.clear()
+    listed.clear()
     listing.snapshot(Journal(records), where)
-    assert lists == ["16", "16.10", "16.71"]
+    assert listed == ["16", "16.10", "16.71"]
     assert not (where / listing.NAME).exists()  # nothing worth keeping
 
 
@@ -176,7 +161,7 @@ def test_the_file_system_of_a_path(path: str, kind: str) -> None:
 
 
 def test_folders_are_listed_every_time_on_other_file_systems(
-        records: Path, tmp_path: Path, lists: list[str],
+        records: Path, tmp_path: Path, listed: list[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A flash drive (FAT: Windows does not move its folders' times), a share, or a system
     that cannot tell: nothing kept, every folder listed."""
@@ -185,7 +170,7 @@ def test_folders_are_listed_every_time_on_other_file_systems(
     monkeypatch.setattr(listing, "_mountinfo", lambda: "1 0 8:17 / / rw - vfat /dev/sdb1 rw\n")
     for _ in range(2):
         _same(records, where)
-    assert lists == ["16", "16.10", "16.71"] * 4
+    assert listed == ["16", "16.10", "16.71"] * 4
     assert not (where / listing.NAME).exists()
     monkeypatch.setattr(listing, "_mountinfo", lambda: "")
     _same(records, where)
@@ -195,7 +180,7 @@ def test_folders_are_listed_every_time_on_other_file_systems(
 @RELATIVE_LOOKUPS
 def test_a_planted_name_never_leads_out_of_its_folder(records: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cache entry naming a path (``../``) for a folder whose signature it has right lists
+    """A cache entry naming a path (``../``) for a folder whose signature it has right listed
     nothing outside the folder."""
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     where = tmp_path / "cache"

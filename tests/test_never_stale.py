@@ -32,19 +32,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from pilkada_cli import claims
 from pilkada_cli.cache import entries, listing
-from pilkada_cli.cli import app
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from sharing import Office, new_office, trust, write_cycle
+from sharing import view as _run
 
 pytest.importorskip("nacl")  # signed bundles (a dependency; an old venv may lack it)
 
-RUNNER = CliRunner()
 # What users look at: the overview, a region's detail with its items and conflicts, the due list
 # as text (blocked since when and why, conflicts' sides and offices: kept per region, cache/
 # dues.py) and as JSON, and the changes since a date (two as-of dates at once). With every file
@@ -114,15 +112,6 @@ def prov(world: dict[str, object]) -> Office:
     o = world["prov"]
     assert isinstance(o, Office)
     return o.copy(world["root"], f"prov-{next(_COPIES)}")  # type: ignore[arg-type]
-
-
-def _run(o: Office, args: tuple[str, ...], cached: bool) -> tuple[int, str, str]:
-    result = RUNNER.invoke(app, ["--workspace", str(o.ws), *args],
-                           env={"PILKADA_HOME": str(o.home), "PILKADA_LANG": "en",
-                                "PILKADA_WORKSPACE": None, "PILKADA_OPERATOR": None,
-                                "PILKADA_NO_CACHE": None if cached else "1"},
-                           catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def same(o: Office, *views: tuple[str, ...]) -> dict:  # type: ignore[type-arg]
@@ -701,24 +690,6 @@ def test_a_seen_line_that_names_other_offices_only_is_no_proof(prov: Office,
     seen.write_text(text)
     same(prov)
     assert _conflicts(prov) == []
-
-
-@pytest.fixture
-def folded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int, bool]]]:
-    """Per region folded by the runs that follow: its code, the events read, and whether
-    they were folded into its kept pairs (only the events added) or all of its events."""
-    from pilkada_cli.readiness import Readiness
-
-    found: list[tuple[str, int, bool]] = []
-    real = Readiness._fold_region
-
-    def spy(self: Readiness, n: int, region: Any, chunks: Any, cut: float, base: Any,
-            prior: Any = None) -> list[int]:
-        found.append((region.code, sum(len(ch.at) for ch in chunks), prior is not None))
-        return real(self, n, region, chunks, cut, base, prior)
-
-    monkeypatch.setattr(Readiness, "_fold_region", spy)
-    return found
 
 
 def _folded_by_status(o: Office, folded: list[tuple[str, int, bool]]

@@ -11,17 +11,13 @@ cache calls it). Signatures alone decide what changed, as for files last changed
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from pilkada_cli.cache import columns, entries
+from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
-from pilkada_cli.readiness import Readiness
-from pilkada_cli.recordfile import FileParse, RecordFile
 from sharing import Office, new_office, write_cycle
 
 RUNNER = CliRunner()
@@ -57,20 +53,6 @@ def _status(o: Office, cached: bool) -> str:
                            catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
-
-
-@pytest.fixture
-def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
-    """Bytes parsed per record file (as shown) by the runs that follow."""
-    found: dict[str, int] = {}
-    real = columns.parse_bytes
-
-    def spy(file: RecordFile, data: bytes, memo: dict[str, str] | None = None) -> FileParse:
-        found[file.shown] = found.get(file.shown, 0) + len(data)
-        return real(file, data, memo)
-
-    monkeypatch.setattr(columns, "parse_bytes", spy)
-    yield found
 
 
 def _files(o: Office) -> dict[str, int]:
@@ -112,22 +94,6 @@ def test_a_bulk_import_parses_only_the_lines_it_added(desk: Office, tmp_path: Pa
         cached = _status(desk, cached=True)
         assert parsed == added
         assert cached == _status(desk, cached=False)
-
-
-@pytest.fixture
-def folded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int, bool]]]:
-    """Per region folded by the runs that follow: its code, the events read, and whether
-    they were folded into its kept pairs (only the events added) or all of its events."""
-    found: list[tuple[str, int, bool]] = []
-    real = Readiness._fold_region
-
-    def spy(self: Readiness, n: int, region: Any, chunks: Any, cut: float, base: Any,
-            prior: Any = None) -> list[int]:
-        found.append((region.code, sum(len(ch.at) for ch in chunks), prior is not None))
-        return real(self, n, region, chunks, cut, base, prior)
-
-    monkeypatch.setattr(Readiness, "_fold_region", spy)
-    yield found
 
 
 def test_a_bulk_import_folds_only_the_pairs_it_touches(desk: Office, tmp_path: Path,

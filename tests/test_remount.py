@@ -22,17 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from pilkada_cli import checklist, recordfile, recordlist
+from pilkada_cli import checklist, recordfile
 from pilkada_cli.cache import cycles, entries, listing
-from pilkada_cli.cli import app
 from pilkada_cli.journal import Journal
-from pilkada_cli.recordfile import FileParse, RecordFile
 from pilkada_cli.workspace import find_workspace
 from sharing import Office, event, new_office, write_cycle
+from sharing import view as _run
 
-RUNNER = CliRunner()
 VIEWS = (("status",), ("status", "--format", "json"), ("status", "16.10", "--format", "json"),
          ("due", "--format", "plain"), ("log", "--format", "json"))
 EXT4 = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
@@ -68,15 +65,6 @@ def office(drive: Path) -> Office:
     return o
 
 
-def _run(o: Office, args: tuple[str, ...], cached: bool) -> tuple[int, str, str]:
-    result = RUNNER.invoke(app, ["--workspace", str(o.ws), *args],
-                           env={"PILKADA_HOME": str(o.home), "PILKADA_LANG": "en",
-                                "PILKADA_WORKSPACE": None, "PILKADA_OPERATOR": None,
-                                "PILKADA_NO_CACHE": None if cached else "1"},
-                           catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def _views(o: Office) -> list[tuple[int, str, str]]:
     """Every view from the cache, each checked against the cache off (byte for byte, exit code
     and messages too)."""
@@ -91,23 +79,6 @@ def _views(o: Office) -> list[tuple[int, str, str]]:
 
 def _cached_views(o: Office) -> list[tuple[int, str, str]]:
     return [_run(o, args, cached=True) for args in VIEWS]
-
-
-@pytest.fixture
-def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
-    """Bytes parsed per record file (as shown), at the record reader as each module calls it."""
-    from pilkada_cli.cache import columns, logfile, parses
-
-    found: dict[str, int] = {}
-    real = recordfile.parse_bytes
-
-    def spy(file: RecordFile, data: bytes, memo: dict[str, str] | None = None) -> FileParse:
-        found[file.shown] = found.get(file.shown, 0) + len(data)
-        return real(file, data, memo)
-
-    for module in (recordfile, columns, logfile, parses):
-        monkeypatch.setattr(module, "parse_bytes", spy)
-    yield found
 
 
 @pytest.fixture
@@ -136,20 +107,6 @@ def written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(entries, "write", spy)
     return names
-
-
-@pytest.fixture
-def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The region folders listed (os.listdir) by the record listing."""
-    seen: list[str] = []
-    real = os.listdir
-
-    def counted(path: str) -> list[str]:
-        seen.append(os.path.basename(path))
-        return real(path)
-
-    monkeypatch.setattr(recordlist.os, "listdir", counted)
-    return seen
 
 
 class Mount:
