@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pilkada_cli.conflicts import find, saw
+from pilkada_cli.conflicts import Held, find, saw, unseen
 from pilkada_cli.events import Event
-from pilkada_cli.instant import parse_at, parse_recorded
+from pilkada_cli.instant import Instant, parse_at, parse_recorded
 from sharing import Office, new_office, trust, write_cycle
 
 
@@ -180,3 +182,56 @@ def test_verify_does_not_flag_what_status_does_not(pair: tuple[Office, Office, P
               "2024-02-22T09:05+07:00", "--by", "Desk")
     assert "16.10 gudang" not in _status_conflicts(quick)
     assert not any("gudang" in t for t in _verify_conflicts(quick))
+
+
+# --- the rule asked lazily gives the rule in full -----------------------------------------------
+
+_ORIGINS = ("a", "b", "c", "d")
+
+
+@settings(max_examples=300, deadline=None)
+@given(heads=st.lists(st.tuples(st.sampled_from(_ORIGINS), st.integers(1, 4),
+                                st.sampled_from(("done", "blocked", "in_progress")),
+                                st.integers(1, 9)),
+                      min_size=2, max_size=4, unique_by=lambda h: h[0]),
+       noted=st.lists(st.tuples(st.sampled_from(_ORIGINS), st.integers(1, 9),
+                                st.dictionaries(st.sampled_from(_ORIGINS), st.integers(-1, 5),
+                                                max_size=4)), max_size=8))
+def test_asking_seen_files_only_as_far_as_needed_gives_the_rule_in_full(
+        heads: list[tuple[str, int, str, int]],
+        noted: list[tuple[str, int, dict[str, int]]]) -> None:
+    """``unseen`` reads an origin's seen file only when its answer needs it and stops early;
+    its answer must be the definition's: every latest event that no other one ``saw`` (each
+    seen line compared in turn), if those disagree."""
+    latest = [_ev(o, seq, status, "01", f"{day:02}", 10 if status == "in_progress" else None)
+              for o, seq, status, day in heads]
+    seen: dict[str, list[tuple[Instant, dict[str, int]]]] = {}
+    for origin, day, held in noted:
+        seen.setdefault(origin, []).append(
+            (parse_recorded(f"2024-08-{day:02}T05:00:00+00:00"), held))
+    rule = [x for x in latest if not any(y is not x and saw(y, x, seen) for y in latest)]
+    want = rule if len({(x.status, x.progress) for x in rule}) > 1 else []
+    asked: list[str] = []
+
+    def held_of(origin: str) -> Held | None:
+        asked.append(origin)
+        return Held(seen[origin]) if origin in seen else None
+
+    assert unseen(latest, held_of) == want
+    assert len(asked) == len(set(asked))  # each seen file asked for once at most
+
+
+def test_a_bulk_importer_that_had_everything_is_the_only_file_read() -> None:
+    """After an office that had every other office's records recorded over them, only its own
+    seen file decides: the others' are not asked for."""
+    c2 = _ev("c", 2, "in_progress", "03", "05", 70)
+    seen = {"c": [(parse_recorded("2024-08-04T00:00:00+00:00"), {"a": 1, "b": 1})]}
+    asked: list[str] = []
+
+    def held_of(origin: str) -> Held | None:
+        asked.append(origin)
+        return Held(seen[origin]) if origin in seen else None
+
+    assert unseen([A1, B1, c2], held_of) == []
+    assert asked == ["c"]
+    assert unseen([A1, B1, c2], lambda origin: None) == [A1, B1, c2]  # nobody saw anything

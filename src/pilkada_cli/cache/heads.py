@@ -15,7 +15,7 @@ from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.listing import with_content
 from pilkada_cli.events import STATUSES, Event
-from pilkada_cli.instant import Instant, utc_micros
+from pilkada_cli.instant import utc_micros
 from pilkada_cli.recordfile import Sig, signature
 from pilkada_cli.safefile import read_regular
 
@@ -45,33 +45,30 @@ class _Head:
 
 
 class Seen:
-    """Seen files (conflicts.py), read per origin as needed. The ones read last are kept for
-    the next regions (regions are judged in code order, so one office's file serves its
-    neighbours); at most ``BUDGET`` noted holdings are kept (a national workspace's seen files
-    hold millions of them)."""
+    """Seen files (conflicts.py), read and compiled per origin when the rule first asks for
+    one (``conflicts.unseen`` asks only as far as its answer needs). The ones asked for last
+    are kept for the next regions (regions are judged in code order, so one office's file
+    serves its neighbours, and a bulk importer's serves every region); at most ``BUDGET``
+    noted holdings are kept (a national workspace's seen files hold millions of them), the
+    least recently asked for going first."""
 
     BUDGET = 200_000
 
     def __init__(self, records: Path) -> None:
         self.records = records
-        self._kept: dict[str, list[tuple[Instant, dict[str, int]]]] = {}
+        self._kept: dict[str, tuple[rules.Held | None, int]] = {}
         self._size = 0
 
-    def of(self, origins: Sequence[str]) -> dict[str, list[tuple[Instant, dict[str, int]]]]:
-        todo = [o for o in origins if o not in self._kept]
-        if todo:
-            found = rules.load(self.records, todo)
-            if self._size > self.BUDGET:
-                kept = {o: self._kept[o] for o in origins if o in self._kept}
-                self._kept, self._size = kept, sum(map(_holdings, kept.values()))
-            for o in todo:
-                self._kept[o] = found.get(o, [])
-                self._size += _holdings(self._kept[o])
-        return {o: self._kept[o] for o in origins if self._kept[o]}
-
-
-def _holdings(lines: list[tuple[Instant, dict[str, int]]]) -> int:
-    return sum(len(held) for _at, held in lines)
+    def held(self, origin: str) -> rules.Held | None:
+        got = self._kept.pop(origin, None)
+        if got is None:
+            lines = rules.load(self.records, [origin]).get(origin, [])
+            got = (rules.Held(lines) if lines else None, sum(len(h) for _at, h in lines))
+            self._size += got[1]
+            while self._size > self.BUDGET and self._kept:
+                self._size -= self._kept.pop(next(iter(self._kept)))[1]
+        self._kept[origin] = got  # (last: the most recently asked for)
+        return got[0]
 
 
 def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
@@ -136,9 +133,8 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
     for name, latest in heads.items():
         if len(latest) < 2 or len({(h.status, h.progress) for h in latest}) < 2:
             continue
-        origins = [h.origin for h in latest]
-        judged.update(origins)
-        open_ = rules.unseen(latest, seen.of(origins))
+        judged.update(h.origin for h in latest)
+        open_ = rules.unseen(latest, seen.held)
         if open_:
             open_.sort(key=lambda h: h.key, reverse=True)
             refs[(region, name)] = tuple(h.ref for h in open_)
