@@ -11,6 +11,7 @@ cache calls it). Signatures alone decide what changed, as for files last changed
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,29 @@ def test_a_bulk_import_folds_only_the_pairs_it_touches(desk: Office, tmp_path: P
         assert cached == _status(desk, cached=False)
     regions = {r["code"]: r for r in json.loads(cached)["regions"]}
     assert regions["16.71"]["done"] == 1  # nphd-kpu; gudang's older row did not count
+
+
+
+@pytest.mark.parametrize(("state", "whole"), [("done,", False), ("in_progress,70", True)])
+def test_another_offices_first_records_fold_only_the_pairs_they_touch(
+        desk: Office, tmp_path: Path, folded: list[tuple[str, int, bool]], state: str,
+        whole: bool) -> None:
+    """Another office's first bulk import into this workspace writes a new file in every
+    region: each region reads only that file's event, folded into its kept pairs, unless the
+    event makes a conflict (the office had not seen the desk's in_progress 40 when it recorded
+    70): then the region is folded again whole, its two events."""
+    other = desk.copy(tmp_path, "copy")  # (another folder: another origin)
+    _bulk(other, tmp_path / "other.csv", "gudang" if whole else "nphd-kpu", state)
+    for path in (other.ws / "records").glob("16*/*.jsonl"):  # brought by hand (its seen file not)
+        if not (desk.ws / path.relative_to(other.ws)).exists():
+            shutil.copyfile(path, desk.ws / path.relative_to(other.ws))
+    assert len(_files(desk)) == 2 * len(CODES)
+    folded.clear()
+    cached = _status(desk, cached=True)
+    assert sorted(folded) == [(code, 2 if whole else 1, not whole) for code in CODES]
+    assert cached == _status(desk, cached=False)
+    blocked = {r["code"]: r["blocked"] for r in json.loads(cached)["regions"]}
+    assert [blocked[code] for code in CODES] == [1 if whole else 0] * len(CODES)  # (conflicts)
 
 
 def test_a_batch_cut_short_in_a_file_that_did_not_change_since(desk: Office) -> None:

@@ -9,14 +9,15 @@ all else the numbers depend on: the cycle's files, the config's scope, tags and 
 the code; its dates are the as-of date in each time zone. A run takes the entry of its context
 and dates (else the newest of its context) and folds again, whole, only the regions whose
 record files changed otherwise than by lines appended (an import of a pulled or copied file,
-``verify --repair``'s rewrite, a file added or removed), that hold events of a batch that became
+``verify --repair``'s rewrite, a file removed), that hold events of a batch that became
 complete or incomplete, or have an event between the entry's cutoff and this run's (an event
 recorded for later starts to count). Cheaper:
 
 - a region whose files only grew (each extended from the version the entry folded,
-  ``_appended``) has its conflicts judged again for the items the added lines touch; if none of
-  them is in conflict before or after, those lines alone are folded into its kept pairs
-  (``Readiness.update``'s ``added``), the kept events' order keys read from the files' columns;
+  ``_appended``) or are new (an office's first record there) has its conflicts judged again
+  for the items the added lines touch; if none of them is in conflict before or after, those
+  lines alone are folded into its kept pairs (``Readiness.update``'s ``added``), the kept
+  events' order keys read from the files' columns;
 - a region whose conflicts a changed seen file judged (``sync`` and ``import`` write them) has
   the pairs where that office has the latest event judged again (no other pair's judgment
   reads its notes), and is folded again only if its conflicts changed.
@@ -247,7 +248,8 @@ class Fold:
         row = {code: n for n, code in enumerate(codes)}
         dirty = {f.region for f in changed} | {_region(shown) for shown in removed}
         # regions whose only change may be events added (to fold into their kept pairs)
-        appended = self._appended(entry, changed) - {_region(shown) for shown in removed}
+        appended, starts = self._appended(entry, changed)
+        appended -= {_region(shown) for shown in removed}
         old_incomplete: dict[str, tuple[str, ...]] = entry["incomplete"]
         for name in set(old_incomplete) | set(incomplete):
             if old_incomplete.get(name) != incomplete.get(name):
@@ -322,8 +324,8 @@ class Fold:
             cols = [c for c in (self.read(f) for f in by_region.get(code, ())) if len(c)]
             cut = self.cutoffs[timezone_of(code)]
             if code not in whole:  # only lines added, or a seen file changed: judged again
-                touched = {c.items[li] for c in cols if c.shown in self.grown and code in
-                           appended for li in set(c.item[self.grown[c.shown][2]:])}  # (added)
+                touched = {c.items[li] for c in cols if c.shown in starts and code in
+                           appended for li in set(c.item[starts[c.shown]:])}  # (added)
                 # a seen file decides only pairs where its office has the latest event
                 only = touched | {c.items[li] for c in cols if c.origin in rejudge.get(
                     code, ()) for li in set(c.item)}
@@ -346,8 +348,8 @@ class Fold:
             if code not in whole:  # only the added events, into the kept pairs
                 of_source.update(((c.region, c.origin), c) for c in cols)
                 mine = added[code] = [_chunk(c, _skip(c, incomplete), Loader(
-                    self.journal, c.region, c.origin), self.grown[c.shown][2])
-                    for c in cols if c.shown in self.grown]
+                    self.journal, c.region, c.origin), starts[c.shown])
+                    for c in cols if c.shown in starts]
             else:
                 mine = chunks[code] = [_chunk(c, _skip(c, incomplete), Loader(
                     self.journal, c.region, c.origin)) for c in cols]
@@ -369,22 +371,22 @@ class Fold:
         self.shards.keep([(f, self.cols[f.shown]) for f in changed if f.shown in self.cols])
         return r, problems + self.listing_problems
 
-    def _appended(self, entry: dict[str, Any], changed: Sequence[RecordFile]) -> set[str]:
-        """The regions whose changed files all only grew since the entry folded them: their
-        columns extended (``grown``) from the version the entry's signature names."""
-        if not changed:
-            return set()
-        at = {name: i for i, name in enumerate(entry["names"])}
+    def _appended(self, entry: dict[str, Any], changed: Sequence[RecordFile]
+                  ) -> tuple[set[str], dict[str, int]]:
+        """The regions whose changed files all only grew since the entry folded them (columns
+        extended, ``grown``, from the version its signature names) or are new, and where each
+        such file's added events start (0: a new file, every event of it added)."""
+        at = {name: i for i, name in enumerate(entry["names"])} if changed else {}
         kept: array[int] = entry["sigs"]
-        out, other = set(), set()
+        out, other, starts = set(), set(), {}
         for f in changed:
             grown, i = self.grown.get(f.shown), at.get(f.shown)
-            if grown is not None and i is not None and kept[5 * i:5 * i + 5] == array(
-                    "q", grown[0]):
+            if i is None or grown is not None and kept[5 * i:5 * i + 5] == array("q", grown[0]):
+                starts[f.shown] = 0 if i is None or grown is None else grown[2]
                 out.add(f.region)
             else:
                 other.add(f.region)
-        return out - other
+        return out - other, starts
 
     def _from_shards(self, files: Sequence[RecordFile]) -> None:
         """Columns of ``files`` from the shards: an unchanged file's in ``cols``, a changed
