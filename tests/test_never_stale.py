@@ -767,6 +767,53 @@ def test_a_seen_file_that_changes_no_judgment_folds_nothing(
     assert _conflicts(prov) == []
 
 
+
+def test_notes_added_after_an_offices_records_judge_none_of_them(
+        prov: Office, folded: list[tuple[str, int, bool]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seen file that only grew, by notes dated after every event its office recorded (a
+    sync after the records, as every sync is): notes decide only events recorded from their
+    time on, so no pair is judged again and nothing is folded; even notes that name every
+    side settle no conflict of earlier records. Then the file rewritten, not only grown (the
+    note that settled the conflict dated after it, one more added): judged again, the conflict
+    back."""
+    from pilkada_cli.cache import folds
+
+    judged: list[str] = []
+    real = folds.region_conflicts
+
+    def spy(region: str, cols: Any, cut: float, seen: Any, only: Any = None) -> Any:
+        judged.append(region)
+        return real(region, cols, cut, seen, only)
+
+    monkeypatch.setattr(folds, "region_conflicts", spy)
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    seen = next((prov.ws / "records" / "origins").glob("*.seen.jsonl"))
+    before = seen.read_text()
+    held = json.loads(before.splitlines()[0])["seen"]
+    seen.write_text(before + json.dumps(
+        {"at": "2030-01-01T00:00:00.000000+00:00", "seen": held}) + "\n")
+    judged.clear()
+    assert _folded_by_status(prov, folded) == []
+    assert judged == []
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+    seen.write_text(before + json.dumps(
+        {"at": "2000-01-01T00:00:00.000000+00:00", "seen": held}) + "\n")  # settles it
+    same(prov)
+    assert _conflicts(prov) == []
+    settled = seen.read_text()  # its settling note's date moved past the records, and a
+    # note added: the file grew, but its start is not what was judged (only its digest says)
+    seen.write_text(settled.replace("2000-01-01T", "2030-01-01T") + json.dumps(
+        {"at": "2030-01-02T00:00:00.000000+00:00", "seen": {"kab-99-01-00000000": 1}}) + "\n")
+    judged.clear()
+    assert [code for code, _n, _w in _folded_by_status(prov, folded)] == ["16.10"]
+    assert judged == ["16.10", "16.10"]  # its office's pairs, then (a conflict back) all
+    same(prov)
+    assert _conflicts(prov) == ["nphd-kpu"]
+
+
 def test_an_office_renamed(prov: Office) -> None:
     """A conflict's sides name their offices, from records/origins/<origin>.json (no record
     file changes): a changed claim shows in the due list at once."""

@@ -232,15 +232,24 @@ def load(records: Path, origins: Iterable[str] | None = None
         if not name.endswith(SUFFIX) or not ORIGIN_RE.fullmatch(origin):
             continue
         try:
-            lines = (folder / name).read_bytes().split(b"\n")
+            data = (folder / name).read_bytes()
         except OSError:
             continue
-        entries = out.setdefault(origin, [])
-        for line in lines:
-            entry = seen_line(line)
-            if entry is not None:
-                entries.append(entry)
+        out.setdefault(origin, []).extend(seen_lines(data))
     return out
+
+
+def read_seen(records: Path, origin: str) -> bytes:
+    """An origin's seen file's bytes, as ``load`` reads them (b"": none, or unreadable)."""
+    try:
+        return (records / FOLDER / f"{origin}{SUFFIX}").read_bytes()
+    except OSError:
+        return b""
+
+
+def seen_lines(data: bytes) -> list[tuple[Instant, dict[str, int]]]:
+    """The good lines of a seen file's bytes."""
+    return [entry for entry in map(seen_line, data.split(b"\n")) if entry is not None]
 
 
 def holdings(events: Iterable[Event]) -> dict[str, int]:

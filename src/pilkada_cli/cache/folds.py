@@ -20,7 +20,9 @@ recorded for later starts to count). Cheaper:
   events' order keys read from the files' columns;
 - a region whose conflicts a changed seen file judged (``sync`` and ``import`` write them) has
   the pairs where that office has the latest event judged again (no other pair's judgment
-  reads its notes), and is folded again only if its conflicts changed.
+  reads its notes), and is folded again only if its conflicts changed; where the file only
+  grew, only if the office was asked about events recorded after its added notes' time (heads.
+  changed_notes).
 
 Then only those regions' ancestors are pooled again. When the dates differ from the entry's,
 every other region is tallied again from its kept pairs and everything pooled again. The rules
@@ -49,7 +51,6 @@ from pilkada_cli.chunks import Chunk, EventLoader
 from pilkada_cli.progress import Progress, quiet
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
-from pilkada_cli.recordlist import open_folder
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns, Shards
@@ -206,7 +207,7 @@ class Fold:
                 chunks.append(_chunk(c, merged.skip.get(i, frozenset()),
                                      Loader(self.journal, c.region, c.origin)))
         refs: FileRefs = {}
-        judged: dict[str, tuple[str, ...]] = {}
+        judged: dict[str, heads.Judged] = {}
         for code, cols in by_region.items():
             found, origins = region_conflicts(code, cols, self.cutoffs[zone[code]], self.seen)
             refs.update(found)
@@ -259,24 +260,11 @@ class Fold:
                                      else _region(shown))
                     dirty.add(now_listed.region if now_listed is not None
                               else _region(shown))
-        now = time.time_ns()
-        rejudge: dict[str, set[str]] = {}  # region -> changed seen files that judged it
         # (kept packed: read only when something changed; a warm run needs none of it)
-        judged_of = functools.cache(lambda: entries.unpacked(entry["judged"])["judged"])
-        seen_sigs: dict[str, Sig | tuple[()] | None] = entry["seen"]
-        folder = self.seen_folder
-        fd = open_folder(folder) if seen_sigs else None
-        try:
-            for origin, sig in seen_sigs.items():
-                self.seen_now[origin] = sig_now = seen_sig(folder, origin, now, fd,
-                                                           self.by_content)
-                if sig is None or sig_now != sig:  # judged again; folded again if that
-                    for code, origins in judged_of().items():  # (judged again below)
-                        if origin in origins:
-                            rejudge.setdefault(code, set()).add(origin)
-        finally:
-            if fd is not None:
-                os.close(fd)
+        packed = functools.cache(lambda: entries.unpacked(entry["judged"]))
+        rejudge, seen_changed = heads.changed_notes(  # region -> changed seen files judging it
+            entry["seen"], self.records, time.time_ns(), self.by_content, packed, self.seen,
+            self.seen_now)
         below, above = state["below"], state["above"]
         from pilkada_cli.regions import timezone_of
 
@@ -315,7 +303,8 @@ class Fold:
                            if f.shown not in self.cols])
         sources = state["sources"]
         kept_refs = heads.refs_by_file(refs, sources)
-        judged = dict(judged_of())
+        judged = dict(packed()["judged"])
+        sums = {o: s for o, s in packed()["sums"].items() if o not in seen_changed}
         chunks: dict[str, list[Chunk]] = {}
         added: dict[str, list[Chunk]] = {}
         of_source: dict[tuple[str, str], FileColumns] = {}
@@ -333,7 +322,7 @@ class Fold:
                 was = kept_refs.get(code, {})
                 if touched.isdisjoint(i for _c, i in was) and found == {
                         k: v for k, v in was.items() if k[1] in only}:
-                    judged[code] = tuple(sorted({*origins, *judged.get(code, ())}))
+                    judged[code] = heads.merged(judged.get(code, ()), origins)
                     if code not in appended:
                         continue  # the same conflicts, no record changed: nothing to fold
                 else:
@@ -367,7 +356,7 @@ class Fold:
             return c.at[pos], c.rec[pos], c.ids[16 * pos:16 * pos + 16]
 
         r.update(chunks, Conflicts(refs, r.loaders, self.records), retally, added, prior)
-        self._store(r, refs, judged, incomplete, problems, self.files)
+        self._store(r, refs, judged, incomplete, problems, self.files, sums)
         self.shards.keep([(f, self.cols[f.shown]) for f in changed if f.shown in self.cols])
         return r, problems + self.listing_problems
 
@@ -396,9 +385,9 @@ class Fold:
 
     # -- keeping an entry -----------------------------------------------------------------------
 
-    def _store(self, r: Readiness, refs: Refs, judged: dict[str, tuple[str, ...]],
+    def _store(self, r: Readiness, refs: Refs, judged: dict[str, heads.Judged],
                incomplete: dict[str, tuple[str, ...]], problems: int,
-               files: Sequence[RecordFile]) -> None:
+               files: Sequence[RecordFile], sums: Mapping[str, heads.Sum] | None = None) -> None:
         now = time.time_ns()
         if any(max(f[2], f[3]) >= now - entries.RACY_NS for f in self.cycle_files):
             return  # a checklist edited a moment ago may change again unseen
@@ -406,7 +395,12 @@ class Fold:
         racy = [f for f in files if f.sig is None or f.sig[1] >= threshold
                 or f.sig[2] >= threshold or (f.shown in self.cols
                                              and self.cols[f.shown].sig != f.sig)]
-        origins = sorted({o for names in judged.values() for o in names})
+        origins = sorted({o for names in judged.values() for o, _us in names})
+        seen = {o: self.seen_now[o] if o in self.seen_now else
+                seen_sig(self.seen_folder, o, now, content=self.by_content) for o in origins}
+        sums = {**(sums or {}), **self.seen.sums}  # (kept where they describe the file signed)
+        sums = {o: sums[o] for o in origins if o in sums and seen[o] is not None
+                and (seen[o] or (0,))[0] == sums[o][0]}
         state = r.state()
         later = {k: state.pop(k) for k in UPDATE_ONLY}
         raw = {k: state.pop(k) for k in RAW}
@@ -415,10 +409,7 @@ class Fold:
         entries.write(path, {
             "ctx": self.ctx, "dates": self.dates, "names": [f.shown for f in files],
             "sigs": _sigs(files, racy, self.sigs() if files is self.files else None),
-            "seen": {o: self.seen_now[o] if o in self.seen_now else
-                     seen_sig(self.seen_folder, o, now, content=self.by_content)
-                     for o in origins},
-            "judged": entries.packed({"judged": judged}), "refs": refs,
+            "seen": seen, "judged": entries.packed({"judged": judged, "sums": sums}), "refs": refs,
             "incomplete": incomplete, "problems": problems, "stamps": r.kept.stamps,
             "state": state, "later": entries.packed(later)}, raw)
         if new:

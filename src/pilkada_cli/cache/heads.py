@@ -2,14 +2,18 @@
 item each origin's latest event before the cutoff, and of those no other one saw, whether they
 disagree (``conflicts.unseen``, the rule ``Journal.read`` + ``conflicts.find`` apply). The seen
 files are read per origin, only for pairs whose latest events disagree (otherwise no seen file
-can make a conflict), and their signatures tell the folds when to judge a region again."""
+can make a conflict) and only as far as the rule needs them. A region's judgment keeps the
+origins whose notes it read, each with the latest time it asked about, and the size and digest
+of the notes read: a file whose signature changed judges a region again only if it may decide
+otherwise (``changed_notes``): not if it only grew by notes dated after every event it was asked
+about, as after a sync that came after the office's records."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
@@ -17,6 +21,7 @@ from pilkada_cli.cache.listing import with_content
 from pilkada_cli.events import STATUSES, Event
 from pilkada_cli.instant import utc_micros
 from pilkada_cli.recordfile import Sig, signature
+from pilkada_cli.recordlist import open_folder
 from pilkada_cli.safefile import read_regular
 
 if TYPE_CHECKING:
@@ -58,17 +63,86 @@ class Seen:
         self.records = records
         self._kept: dict[str, tuple[rules.Held | None, int]] = {}
         self._size = 0
+        self.sums: dict[str, Sum] = {}  # origin -> what its notes were read from
 
     def held(self, origin: str) -> rules.Held | None:
         got = self._kept.pop(origin, None)
         if got is None:
-            lines = rules.load(self.records, [origin]).get(origin, [])
+            data = rules.read_seen(self.records, origin)
+            self.sums[origin] = (len(data), entries.blake2b(data))
+            lines = rules.seen_lines(data)
             got = (rules.Held(lines) if lines else None, sum(len(h) for _at, h in lines))
             self._size += got[1]
             while self._size > self.BUDGET and self._kept:
                 self._size -= self._kept.pop(next(iter(self._kept)))[1]
         self._kept[origin] = got  # (last: the most recently asked for)
         return got[0]
+
+
+Sum = tuple[int, bytes]  # a seen file's size and content digest, as its notes were read
+Judged = tuple[tuple[str, int], ...]  # origins whose notes decided a region, each with the
+# latest ``recorded`` (POSIX us) of its events they were asked about
+
+
+def grew_since(records: Path, origin: str, kept: Sum | None) -> tuple[int, Sum] | None:
+    """Where ``origin``'s seen file only grew since its notes were read as ``kept`` (the same
+    bytes at its start, ending a line): the earliest time its added notes hold (none: a time
+    after any), and what it is now; None if it may have changed otherwise. Notes added at a
+    time decide only events recorded from then on (``conflicts.saw``): an office that synced
+    and then recorded changes no judgment of what it recorded before."""
+    if kept is None:
+        return None
+    data = rules.read_seen(records, origin)
+    old = kept[0]
+    if len(data) < old or (old and data[old - 1:old] != b"\n") or entries.blake2b(
+            data[:old]) != kept[1]:
+        return None
+    return (min((at.us for at, _held in rules.seen_lines(data[old:])), default=2**63),
+            (len(data), entries.blake2b(data)))
+
+
+def changed_notes(kept: Mapping[str, Sig | tuple[()] | None], records: Path, now: int,
+                  by_content: bool, packed: Callable[[], dict[str, Any]], seen: Seen,
+                  sigs: dict[str, Sig | tuple[()] | None]) -> tuple[dict[str, set[str]], set[str]]:
+    """The regions whose conflicts a seen file that changed since ``kept`` (their signatures
+    when the entry was kept; now in ``sigs``) may decide otherwise, each with those files'
+    origins, and every origin whose seen file changed. A file that only grew decides again
+    only where its office was asked about events recorded from its added notes' time on;
+    ``packed``: the entry's judgments and what each file's notes were read from."""
+    folder = f"{records / rules.FOLDER}{os.sep}"
+    rejudge: dict[str, set[str]] = {}
+    changed: set[str] = set()
+    by_origin: dict[str, list[tuple[str, int]]] = {}
+    fd = open_folder(folder) if kept else None
+    try:
+        for origin, sig in kept.items():
+            sigs[origin] = sig_now = seen_sig(folder, origin, now, fd, by_content)
+            if sig is not None and sig_now == sig:
+                continue
+            changed.add(origin)
+            if not by_origin:
+                for code, judged in packed()["judged"].items():
+                    for o, us in judged:
+                        by_origin.setdefault(o, []).append((code, us))
+            grew = grew_since(records, origin, packed()["sums"].get(origin))
+            if grew is not None:
+                seen.sums[origin] = grew[1]
+            since = -1 if grew is None else grew[0]
+            for code, us in by_origin.get(origin, ()):
+                if us >= since:
+                    rejudge.setdefault(code, set()).add(origin)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    return rejudge, changed
+
+
+def merged(old: Judged, new: Judged) -> Judged:
+    """Two judgments' origins, each with the later of its times."""
+    out = dict(old)
+    for origin, us in new:
+        out[origin] = max(us, out.get(origin, us))
+    return tuple(sorted(out.items()))
 
 
 def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
@@ -97,11 +171,12 @@ def seen_sig(folder: str, origin: str, now: int, fd: int | None = None,
 
 
 def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen: Seen,
-                     only: Collection[str] | None = None) -> tuple[FileRefs, tuple[str, ...]]:
+                     only: Collection[str] | None = None) -> tuple[FileRefs, Judged]:
     """The conflicts of one region (conflicts.find on its events before ``cut``): per item the
     latest event of each origin (file), and of those no other one saw, whether they disagree.
-    Also the origins whose seen files decided it (none when no pair's latest events disagree:
-    then no seen file can make a conflict)."""
+    Also the origins whose seen files decided it, those the rule read (none when no pair's
+    latest events disagree: then no seen file can make a conflict; one that was not read
+    cannot change the answer, conflicts.unseen), each with the latest time it was asked about."""
     if len(cols) < 2:
         return {}, ()
     per_file = [set(c.items) for c in cols]
@@ -129,16 +204,25 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
         for li, (key, pos) in best.items():
             heads.setdefault(c.items[li], []).append(_Head(c, pos, key))
     refs: FileRefs = {}
-    judged: set[str] = set()
+    judged: dict[str, int] = {}
+    asked: list[str] = []
+
+    def held(origin: str) -> rules.Held | None:
+        asked.append(origin)
+        return seen.held(origin)
+
     for name, latest in heads.items():
         if len(latest) < 2 or len({(h.status, h.progress) for h in latest}) < 2:
             continue
-        judged.update(h.origin for h in latest)
-        open_ = rules.unseen(latest, seen.held)
+        open_ = rules.unseen(latest, held)
+        for h in latest:
+            if h.origin in asked:  # (its notes were read: only they decided the answer)
+                judged[h.origin] = max(h.recorded.us, judged.get(h.origin, 0))
+        asked.clear()
         if open_:
             open_.sort(key=lambda h: h.key, reverse=True)
             refs[(region, name)] = tuple(h.ref for h in open_)
-    return refs, tuple(sorted(judged))
+    return refs, tuple(sorted(judged.items()))
 
 
 def refs_by_file(refs: Refs, sources: Sequence[Sequence[str]]
