@@ -180,10 +180,11 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
     if len(cols) < 2:
         return {}, ()
     per_file = [set(c.items) for c in cols]
-    shared = {name for i, names in enumerate(per_file) for name in names
-              if any(name in other for other in per_file[i + 1:])}
     if only is not None:  # (the items events were added to: the others' judgment stands)
-        shared.intersection_update(only)
+        shared = {name for name in only if sum(name in names for names in per_file) > 1}
+    else:
+        shared = {name for i, names in enumerate(per_file) for name in names
+                  if any(name in other for other in per_file[i + 1:])}
     if not shared:
         return {}, ()
     heads: dict[str, list[_Head]] = {}
