@@ -161,8 +161,8 @@ def _has(c: FileColumns, raw: bytes, is_batch: bool) -> bool:
 
 
 def _incomplete(open_: Mapping[str, Mapping[str, tuple[int, int]]]) -> dict[str, tuple[str, ...]]:
-    return {b: tuple(sorted(per)) for b, per in open_.items()
-            if sum(n for n, _size in per.values()) < max(size for _n, size in per.values())}
+    counted = {b: tuple(zip(*per.values(), strict=True)) for b, per in open_.items()}  # (in C)
+    return {b: tuple(sorted(open_[b])) for b, (n, size) in counted.items() if sum(n) < max(size)}
 
 
 # --- reading and writing ------------------------------------------------------------------------
