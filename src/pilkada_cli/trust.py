@@ -30,13 +30,17 @@ import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from pilkada_cli.bundle import Bundle
 from pilkada_cli.claims import Sender, parse
 from pilkada_cli.events import Event
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import Instant, parse_recorded
 from pilkada_cli.offices import Office, office_for
+
+if TYPE_CHECKING:  # (a bundle is read by import only: every view that judges conflicts
+    # reads seen files through this module, and need not load zipfile and OpenSSL for it)
+    from pilkada_cli.bundle import Bundle
 
 # Offices' PCs keep their own clocks: one set a few minutes wrong, or an hour off after a
 # time-zone mix-up (WIB/WITA), is common and honest. Beyond an hour an event is one that would
