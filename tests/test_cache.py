@@ -247,7 +247,7 @@ def test_a_file_read_just_after_it_changed_is_looked_up_only_for_what_it_added(
     _status(cli)  # 16.10's files kept (its shard), and its index entry by digest
     mine = next((ws / "records" / "16.10").glob("*.jsonl")).relative_to(ws).as_posix()
     kept = entries.read(ws / ".pilkada" / "cache" / ids.NAME)
-    assert kept is not None and type(kept["files"][mine][0]) is bytes
+    assert kept is not None and type(kept["digests"][mine]) is bytes
     assert cli("record", "16.10", "gudang", "--status", "blocked", "--note", "lagi", "--at",
                "2024-02-28T11:00").exit_code == 0
     looked.clear()

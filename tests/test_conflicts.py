@@ -235,3 +235,19 @@ def test_a_bulk_importer_that_had_everything_is_the_only_file_read() -> None:
     assert unseen([A1, B1, c2], held_of) == []
     assert asked == ["c"]
     assert unseen([A1, B1, c2], lambda origin: None) == [A1, B1, c2]  # nobody saw anything
+
+
+@pytest.mark.parametrize(("held", "kept"), [
+    ('{"a": 3, "b-1": 0}', True), ("{}", True), ('{"a": true}', False),
+    ('{"a": 3, "b": 1.0}', False), ('{"a": "3"}', False), ('{"a": null}', False),
+    ('{"a": [1]}', False), ("[1]", False)])
+def test_a_seen_line_holds_only_whole_counts(held: str, kept: bool) -> None:
+    """A line of a seen file counts only if every origin's count is a whole number (a bool,
+    a decimal, text, null or a list make it not one, skipped as a bad line)."""
+    from pilkada_cli.trust import seen_line
+
+    line = f'{{"at": "2024-08-01T05:00:00.000000+00:00", "seen": {held}}}'.encode()
+    found = seen_line(line)
+    assert (found is not None) == kept
+    if found is not None:
+        assert found == (parse_recorded("2024-08-01T05:00:00.000000+00:00"), json.loads(held))

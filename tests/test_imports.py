@@ -83,6 +83,10 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
                     "pilkada_cli.cli.click_words", "pilkada_cli.cli.coercion",
                     "pilkada_cli.cli.status", "pilkada_cli.cli.terminal", "pilkada_cli.cli.ends"}
     assert "yaml" not in plain  # the config and the cycle came from the cache
+    # seen files are read through trust.py, bundles and signing keys are not: no zipfile, no
+    # OpenSSL for a view
+    assert "pilkada_cli.trust" in plain
+    assert not {"pilkada_cli.bundle", "pilkada_cli.keys", "zipfile", "hashlib"} & plain
     # no value given (and due's --within 14 a default): Typer builds no pydantic adapter
     assert "pydantic" not in plain and "pydantic" not in _imported(demo, "due")
     assert "pydantic" not in _imported(demo, "status", "palembang")  # text needs no adapter

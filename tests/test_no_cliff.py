@@ -152,3 +152,76 @@ def test_a_batch_cut_short_in_a_file_that_did_not_change_since(desk: Office) -> 
     assert updated["16.03"] is None and updated["16.72"] is not None  # the batch: nowhere
     path.write_bytes(data)
     assert _status(desk, cached=True) == whole
+
+
+def test_many_files_a_change_anywhere_is_found_and_only_it_parsed(
+        tmp_path: Path, parsed: dict[str, int]) -> None:
+    """Hundreds of record files (Jawa Barat to kecamatan: one batch into each region's file):
+    the fold entry and the ids index compare the files' signatures a block of 256 at a time
+    (folds._changes, ids._differing); a record in the first file, in the last, a file removed,
+    a file added: each is noticed (after a record, only the file recorded in is parsed), and
+    the views are those of the cache off."""
+    from pilkada_cli.regions import load_regions
+
+    o = new_office(tmp_path, "jabar", "32", "kecamatan", write_cycle(tmp_path))
+    codes = [r.code for r in load_regions().descendants("32", 3)
+             if r.level in ("kabupaten", "kota", "kecamatan")]
+    assert len(codes) > 600  # (files in three blocks and more)
+    path = tmp_path / "all.csv"
+    path.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
+        f"{code},logistik-tps,in_progress,40,,,2024-10-20\n" for code in codes),
+        encoding="utf-8")
+    o.run("record", "--from", str(path))
+    _status(o, cached=True)
+    for code in (codes[0], codes[-1], codes[300]):
+        before = _files(o)
+        o.run("record", code, "logistik-tps", "--status", "done", "--at", "2024-10-21T10:00")
+        changed = {shown for shown, size in _files(o).items() if before.get(shown) != size}
+        parsed.clear()
+        cached = _status(o, cached=True)
+        assert set(parsed) == changed and len(changed) == 1
+        assert cached == _status(o, cached=False)
+    gone, = (o.ws / "records" / codes[200]).glob("*.jsonl")
+    data = gone.read_bytes()
+    gone.unlink()  # a batch cut short: noticed, and the batch stops counting everywhere
+    cut = _status(o, cached=True)
+    assert cut == _status(o, cached=False) and cut != cached
+    (o.ws / "records" / codes[200] / "other-office.jsonl").write_bytes(data.replace(
+        gone.stem.encode(), b"other-office"))  # the same lines, from another office's file
+    parsed.clear()
+    back = _status(o, cached=True)
+    assert f"records/{codes[200]}/other-office.jsonl" in parsed  # (a new file: read)
+    assert back == _status(o, cached=False) and back != cut
+
+
+def test_changed_files_are_found_in_any_block_of_signatures() -> None:
+    """folds._changes against the plain rule (a file changed if it has no signature or not the
+    kept one; kept files not listed are removed), for every position of 700 files: a new
+    signature, none now, none kept (a racy file), and another set of names."""
+    from pilkada_cli.cache import folds
+    from pilkada_cli.recordfile import RecordFile
+
+    files = [RecordFile(f"32.{i:04d}", "o", f"p{i}", f"records/32.{i:04d}/o.jsonl",
+                        (100 + i, 2**60 + i, 2**60 + 2 * i, i, 0)) for i in range(700)]
+    joined = "\n".join(f.shown for f in files)
+
+    def plain(kept: dict[str, tuple[int, ...]], now: list[RecordFile]) -> list[RecordFile]:
+        return [f for f in now if f.sig is None or kept.get(f.shown) != f.sig]
+
+    for i in (0, 255, 256, 257, 511, 699):
+        for case in ("new", "none now", "none kept"):
+            now, racy = list(files), []
+            if case == "new":
+                now[i] = now[i]._replace(sig=(1, 2, 3, 4, 0))
+            elif case == "none now":
+                now[i] = now[i]._replace(sig=None)
+            else:
+                racy = [files[i]]
+            kept = folds._sigs(files, racy)
+            found = folds._changes(joined, kept, now, folds._sigs(now))
+            assert found == ([now[i]], [])
+            assert found[0] == plain({f.shown: tuple(kept[5 * n:5 * n + 5])
+                                      for n, f in enumerate(files)}, now)
+    fewer = files[:300] + files[301:]
+    assert folds._changes(joined, folds._sigs(files), fewer, folds._sigs(fewer)) == (
+        [], [files[300].shown])

@@ -30,13 +30,17 @@ import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from pilkada_cli.bundle import Bundle
 from pilkada_cli.claims import Sender, parse
 from pilkada_cli.events import Event
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import Instant, parse_recorded
 from pilkada_cli.offices import Office, office_for
+
+if TYPE_CHECKING:  # (a bundle is read by import only: every view that judges conflicts
+    # reads seen files through this module, and need not load zipfile and OpenSSL for it)
+    from pilkada_cli.bundle import Bundle
 
 # Offices' PCs keep their own clocks: one set a few minutes wrong, or an hour off after a
 # time-zone mix-up (WIB/WITA), is common and honest. Beyond an hour an event is one that would
@@ -99,8 +103,9 @@ def seen_line(line: bytes) -> tuple[Instant, dict[str, int]] | None:
     try:
         obj = json.loads(line)
         at, held = parse_recorded(obj["at"]), obj["seen"]  # a ``recorded``-style time
-        if not isinstance(held, dict) or not all(
-                isinstance(k, str) and type(v) is int for k, v in held.items()):
+        # (a JSON object's keys are text; each count an int, not a bool: types compared in C,
+        # a province's seen file holds ~100,000 counts, read when its conflicts are judged)
+        if not isinstance(held, dict) or not set(map(type, held.values())) <= {int}:
             return None
     except (ValueError, KeyError, TypeError, RecursionError):
         return None

@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import os
+import struct
 import time
 from array import array
 from collections.abc import Callable, Mapping, Sequence
@@ -51,12 +53,12 @@ from pilkada_cli.chunks import Chunk, EventLoader
 from pilkada_cli.progress import Progress, quiet
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
+from pilkada_cli.regions import Region, timezone_of
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns, Shards
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.journal import Journal
-    from pilkada_cli.regions import Region
     from pilkada_cli.workspace import Workspace
 
 # the state's big arrays, kept as raw bytes after the entry's pickle (entries.write): a warm
@@ -131,11 +133,9 @@ class Fold:
         self.ctx = context(ws, cycle, cycle_files)
         self.dates = dates_of(as_of)
         self.cutoffs = {zone: as_of.cutoff_in(zone) for zone in ZONES}
-        self.listed = {f.shown: f for f in files}
         self.cols: dict[str, FileColumns] = {}
         self.seen = Seen(self.records)
         self.seen_now: dict[str, Sig | tuple[()] | None] = {}
-        self._sigs: array[int] | None = None
         # files read as extended (ids.check): the version extended, its events and batches
         self.grown: dict[str, tuple[Sig, bytes, int, int]] = {}
         self.listing_problems = sum(f.severity != "warning" for f in listing)
@@ -153,11 +153,10 @@ class Fold:
             self._shards = Shards(self.where)
         return self._shards
 
+    @functools.cached_property
     def sigs(self) -> array[int]:
         """The listed files' signatures as one array (``_sigs``), made once per run."""
-        if self._sigs is None:
-            self._sigs = _sigs(self.files)
-        return self._sigs
+        return _sigs(self.files)
 
     def read(self, f: RecordFile) -> FileColumns:
         """A record file's columns, read now (once per run)."""
@@ -228,7 +227,7 @@ class Fold:
     def update(self, entry: dict[str, Any]) -> tuple[Readiness, int] | None:
         """The entry's readiness with its stale regions folded again; None if an event id is
         in two files (or the entry is unusable: the caller folds everything)."""
-        changed, removed = _changes(entry["names"], entry["sigs"], self.files, self.sigs())
+        changed, removed = _changes(entry["names"], entry["sigs"], self.files, self.sigs)
         if changed or removed:  # the rules across files (the warm path needs none of this)
             from pilkada_cli.cache import ids
 
@@ -236,7 +235,8 @@ class Fold:
             for f in changed:
                 self.read(f)
             try:
-                across = ids.check(self.where, self.files, self.cols, self.read, self.grown)
+                across = ids.check(self.where, self.files, self.cols, self.read, self.grown,
+                                   self.sigs)
             except ids.Duplicate:
                 return None
             if across is None:
@@ -255,19 +255,14 @@ class Fold:
         for name in set(old_incomplete) | set(incomplete):
             if old_incomplete.get(name) != incomplete.get(name):
                 for shown in (*old_incomplete.get(name, ()), *incomplete.get(name, ())):
-                    now_listed = self.listed.get(shown)
-                    appended.discard(now_listed.region if now_listed is not None
-                                     else _region(shown))
-                    dirty.add(now_listed.region if now_listed is not None
-                              else _region(shown))
+                    appended.discard(_region(shown))  # (listed or not: as its path says)
+                    dirty.add(_region(shown))
         # (kept packed: read only when something changed; a warm run needs none of it)
         packed = functools.cache(lambda: entries.unpacked(entry["judged"]))
         rejudge, seen_changed = heads.changed_notes(  # region -> changed seen files judging it
             entry["seen"], self.records, time.time_ns(), self.by_content, packed, self.seen,
             self.seen_now)
         below, above = state["below"], state["above"]
-        from pilkada_cli.regions import timezone_of
-
         if not (max(below, default=-1.0) < min(self.cutoffs.values())
                 and min(above, default=0.0) >= max(self.cutoffs.values())):
             for n, code in enumerate(codes):  # (usually skipped: no event near the cutoffs)
@@ -365,7 +360,7 @@ class Fold:
         """The regions whose changed files all only grew since the entry folded them (columns
         extended, ``grown``, from the version its signature names) or are new, and where each
         such file's added events start (0: a new file, every event of it added)."""
-        at = {name: i for i, name in enumerate(entry["names"])} if changed else {}
+        at = {name: i for i, name in enumerate(entry["names"].split("\n"))} if changed else {}
         kept: array[int] = entry["sigs"]
         out, other, starts = set(), set(), {}
         for f in changed:
@@ -407,8 +402,8 @@ class Fold:
         path = self.where / _name(self.ctx, self.dates)
         new = not path.exists()  # (an entry replaced: no more of them to prune)
         entries.write(path, {
-            "ctx": self.ctx, "dates": self.dates, "names": [f.shown for f in files],
-            "sigs": _sigs(files, racy, self.sigs() if files is self.files else None),
+            "ctx": self.ctx, "dates": self.dates, "names": "\n".join([f.shown for f in files]),
+            "sigs": _sigs(files, racy, self.sigs if files is self.files else None),
             "seen": seen, "judged": entries.packed({"judged": judged, "sums": sums}), "refs": refs,
             "incomplete": incomplete, "problems": problems, "stamps": r.kept.stamps,
             "state": state, "later": entries.packed(later)}, raw)
@@ -438,18 +433,16 @@ class Fold:
 _NO_SIG = (-1, -1, -1, -1, -1)  # a file to fold again whatever its signature (never a real one)
 
 
-def _region(shown: str) -> str:
-    """The region of a data file as shown (records/<region>/<origin>.jsonl)."""
+def _region(shown: str) -> str:  # of a data file as shown: records/<region>/<origin>.jsonl
     return shown.rsplit("/", 2)[1]
 
 
 def _sigs(files: Sequence[RecordFile], racy: Sequence[RecordFile] = (),
           made: array[int] | None = None) -> array[int]:
     """The files' signatures, five integers each (``_NO_SIG`` for those in ``racy``, or
-    without one), in one array: thousands of files compare in one step. ``made``: this
-    without ``racy``, already made."""
-    out = array("q", made) if made is not None else array(
-        "q", [x for f in files for x in (f.sig or _NO_SIG)])
+    without one), in one array. ``made``: this without ``racy``, already made."""
+    out = array("q", made if made is not None else struct.pack(  # (one call: ~30 % less)
+        f"{5 * len(files)}q", *itertools.chain.from_iterable(f.sig or _NO_SIG for f in files)))
     if racy:
         at = {f.shown: i for i, f in enumerate(files)}
         for f in racy:
@@ -457,15 +450,18 @@ def _sigs(files: Sequence[RecordFile], racy: Sequence[RecordFile] = (),
     return out
 
 
-def _changes(names: list[str], sigs: array[int], files: Sequence[RecordFile],
+def _changes(joined: str, sigs: array[int], files: Sequence[RecordFile],
              now: array[int]) -> tuple[list[RecordFile], list[str]]:
     """The files whose signature differs from the kept one (or that are new, or have none),
     and the kept files no longer listed (``now``: the files' ``_sigs``)."""
-    if names == [f.shown for f in files]:
-        if now == sigs and all(f.sig is not None for f in files):
-            return [], []
-        return [f for i, f in enumerate(files)
-                if f.sig is None or sigs[5 * i:5 * i + 5] != now[5 * i:5 * i + 5]], []
+    if joined == "\n".join([f.shown for f in files]):  # (256 files at once, then one by one)
+        at = [i for i, f in enumerate(files) if f.sig is None]
+        for b in range(0, len(now), 1280):
+            if sigs[b:b + 1280] != now[b:b + 1280]:
+                at += [i // 5 for i in range(b, min(b + 1280, len(now)), 5)
+                       if sigs[i:i + 5] != now[i:i + 5]]
+        return [files[i] for i in sorted(set(at))], []
+    names = joined.split("\n") if joined else []  # (one string: no name holds a line break)
     kept = {name: sigs[5 * i:5 * i + 5] for i, name in enumerate(names)}
     listed = {f.shown for f in files}
     return ([f for i, f in enumerate(files)

@@ -5,10 +5,12 @@ counts only when all of its events are present, whichever files they are in.
 
 What is kept:
 
-- ``files``: per record file, the signature of the version the index covers (for a file that
-  had just changed when this was written, the digest of its content instead: it is checked
-  again next time, and if it only grew, only its added ids are looked up), its problem count,
-  and a number naming it in the keys.
+- the files, as columns (``_Table``: their names as one string, the rest arrays, so that tens
+  of thousands of files are read, compared and written again in a few milliseconds): per
+  record file the signature of the version the index covers (for a file that had just
+  changed when this was written, the digest of its content instead: it is checked again next
+  time, and if it only grew, only its added ids are looked up), its problem count, and a
+  number naming it in the keys.
 - keys: 8 bytes per id (event or batch) of every version of every file covered: 36 bits of the
   id and the file's 24-bit number, sorted. Most are in ``ids-<token>.keys``, written once and
   never changed; those added since are in ``ids.pkl`` itself, until there are enough of them to
@@ -33,6 +35,7 @@ signature differs from the one covered: each of their ids looked up among all ke
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import re
 import struct
@@ -69,10 +72,42 @@ class Across(NamedTuple):
     incomplete: dict[str, tuple[str, ...]]  # batch id -> the files with events of it
 
 
-# shown -> the signature of the version covered (else its content digest, else None), problems,
-# number
-_Files = dict[str, tuple[Sig | bytes | None, int, int]]
 _Open = dict[str, dict[str, tuple[int, int]]]  # batch -> shown -> events of it, size named
+_Version = Sig | bytes | None  # of a file, covered: its signature, else content digest, else none
+_NONE = (-1, -1, -1, -1, -1)  # in ``sigs``: no version covered (never a real signature)
+_DIGEST = (-2, -2, -2, -2, -2)  # in ``sigs``: the version covered is ``digests``' one
+
+
+class _Table(NamedTuple):
+    """The files the index covers, as columns: names (in the listing's order when written), five
+    integers each in ``sigs`` (``_NONE``, ``_DIGEST`` or the signature), problems, numbers."""
+
+    names: list[str]
+    sigs: array[int]
+    problems: array[int]
+    numbers: array[int]
+    digests: dict[str, bytes]
+
+    def version(self, i: int) -> _Version:
+        sig = tuple(self.sigs[5 * i:5 * i + 5])
+        return None if sig == _NONE else self.digests.get(self.names[i]) if sig == _DIGEST else (
+            sig)  # type: ignore[return-value]
+
+
+def _packed(sigs: Iterable[Sig | None]) -> array[int]:
+    """Signatures as one array, five integers each (``_NONE`` for none), packed in one call."""
+    flat = list(itertools.chain.from_iterable(s or _NONE for s in sigs))
+    return array("q", struct.pack(f"{len(flat)}q", *flat))
+
+
+def _differing(kept: array[int], now: array[int], n: int) -> list[int]:
+    """The positions (of ``n`` files) whose five integers differ, 256 files compared at once."""
+    out: list[int] = []
+    for b in range(0, 5 * n, 1280):
+        if kept[b:b + 1280] != now[b:b + 1280]:
+            out += [i // 5 for i in range(b, min(b + 1280, 5 * n), 5)
+                    if kept[i:i + 5] != now[i:i + 5]]
+    return out
 
 
 def _keys(raw: bytes, number: int) -> array[float]:
@@ -126,29 +161,33 @@ def _has(c: FileColumns, raw: bytes, is_batch: bool) -> bool:
 
 
 def _incomplete(open_: Mapping[str, Mapping[str, tuple[int, int]]]) -> dict[str, tuple[str, ...]]:
-    return {b: tuple(sorted(per)) for b, per in open_.items()
-            if sum(n for n, _size in per.values()) < max(size for _n, size in per.values())}
-
-
-def _problems(files: _Files) -> int:
-    return sum(p for _sig, p, _n in files.values())
+    counted = {b: tuple(zip(*per.values(), strict=True)) for b, per in open_.items()}  # (in C)
+    return {b: tuple(sorted(open_[b])) for b, (n, size) in counted.items() if sum(n) < max(size)}
 
 
 # --- reading and writing ------------------------------------------------------------------------
 
 
-def _load(where: Path) -> tuple[dict[str, Any], memoryview] | None:
-    """The index and its base keys, if both are there, whole and of this code."""
+def _load(where: Path) -> tuple[dict[str, Any], _Table, memoryview] | None:
+    """The index, its files and its base keys, if all are there, whole and of this code."""
     entry = entries.read(where / NAME)
     if not (entry is not None and entry.get("code") == entries.code_key()
-            and entry.get("order") == sys.byteorder and type(entry.get("files")) is dict
+            and entry.get("order") == sys.byteorder and type(entry.get("names")) is str
+            and all(type(entry.get(k)) is array and entry[k].typecode == "q"
+                    for k in ("sigs", "problems", "numbers"))
+            and type(entry.get("digests")) is dict
             and type(entry.get("open")) is dict and type(entry.get("recent")) is array
             and type(entry.get("next")) is int and type(entry.get("base")) is str):
+        return None
+    names = entry["names"].split("\n") if entry["names"] else []
+    table = _Table(names, entry["sigs"], entry["problems"], entry["numbers"], entry["digests"])
+    if (len(table.sigs) != 5 * len(names) or len(table.problems) != len(names)
+            or len(table.numbers) != len(names)):
         return None
     if entry["recent"].typecode != "d" or not re.fullmatch("[0-9a-f]{16}", entry["base"]):
         return None
     keys = _base(where, entry["base"])
-    return None if keys is None else (entry, keys)
+    return None if keys is None else (entry, table, keys)
 
 
 def _base(where: Path, token: str) -> memoryview | None:
@@ -164,19 +203,27 @@ def _base(where: Path, token: str) -> memoryview | None:
     return keys if isinstance(keys, memoryview) and keys.format == "d" else None
 
 
-def _write(where: Path, files: _Files, next_number: int, token: str, recent: array[float],
-           open_: _Open, fresh: Mapping[str, FileColumns]) -> None:
-    """Write the index; the signatures of ``fresh`` files (read this run) are replaced by their
-    content's digest if they changed within the clock's tick (a kept one was not, and cannot
-    become so)."""
-    threshold = time.time_ns() - entries.RACY_NS
-    for shown, c in fresh.items():
-        sig, p, n = files[shown]
-        if isinstance(sig, tuple) and max(sig[1], sig[2]) >= threshold:
-            files[shown] = (c.digest or None, p, n)
+def _write(where: Path, table: _Table, next_number: int, token: str, recent: array[float],
+           open_: _Open) -> None:
     entries.write(where / NAME, {"code": entries.code_key(), "order": sys.byteorder,
-                                 "files": files, "next": next_number, "base": token,
+                                 "names": "\n".join(table.names), "sigs": table.sigs,
+                                 "problems": table.problems, "numbers": table.numbers,
+                                 "digests": table.digests, "next": next_number, "base": token,
                                  "recent": recent, "open": open_})
+
+
+def _version(c: FileColumns, listed: RecordFile | None, threshold: int) -> _Version:
+    """The version of a file read this run that the index covers: its signature as listed,
+    or its content's digest if it changed within the clock's tick before ``threshold`` (or
+    since it was listed: a kept one was not, and cannot become so)."""
+    sig = c.sig if listed is None or c.sig == listed.sig else None
+    if sig is not None and max(sig[1], sig[2]) < threshold:
+        return sig
+    return c.digest or None
+
+
+def _encode(v: _Version) -> Sig:  # (as ``sigs`` keeps it)
+    return _NONE if v is None else _DIGEST if type(v) is bytes else v  # type: ignore[return-value]
 
 
 def _write_base(where: Path, keys: array[float], only: bool = False) -> str:
@@ -196,7 +243,6 @@ def _write_base(where: Path, keys: array[float], only: bool = False) -> str:
 def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
     """From every file's columns, known to have no event id in two files (``merge_columns``):
     what the rules across files say, and (with ``where``) the index written for next time."""
-    files: _Files = {c.shown: (c.sig, c.problems, n) for n, c in enumerate(columns, 1)}
     seen: _Open = {}
     for c in columns:
         if c.batches:
@@ -217,9 +263,14 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
         del ordered
         token = _write_base(where, keys, only=True)
         del keys
-        _write(where, files, len(columns) + 1, token, array("d"), open_,
-               {c.shown: c for c in columns})
-    return Across(_problems(files), _incomplete(open_))
+        threshold = time.time_ns() - entries.RACY_NS
+        versions = [_version(c, None, threshold) for c in columns]
+        _write(where, _Table(
+            [c.shown for c in columns], _packed(map(_encode, versions)),
+            array("q", [c.problems for c in columns]), array("q", range(1, len(columns) + 1)),
+            {c.shown: v for c, v in zip(columns, versions, strict=True) if type(v) is bytes}),
+            len(columns) + 1, token, array("d"), open_)
+    return Across(sum(c.problems for c in columns), _incomplete(open_))
 
 
 # --- a run after a change ---------------------------------------------------------------------
@@ -227,7 +278,8 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
 
 def check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColumns],
           read: Callable[[RecordFile], FileColumns],
-          grown: Mapping[str, tuple[Sig, bytes, int, int]] | None = None) -> Across | None:
+          grown: Mapping[str, tuple[Sig, bytes, int, int]] | None = None,
+          sigs: array[int] | None = None) -> Across | None:
     """The rules across files for the files as listed, from the index and the files that
     changed since it was written (``have``: columns already read this run; ``read`` reads
     others); the index is brought up to date. None when there is no index (the caller reads
@@ -235,38 +287,57 @@ def check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColum
     ``grown``: files whose columns are their version of signature ``Sig`` and content digest
     with lines added (columns.extended), and how many events and batches that version had:
     where the index covers that version (by signature, or by digest if the file had just
-    changed), only the added ids are looked up (the others were, when it was)."""
+    changed), only the added ids are looked up (the others were, when it was). ``sigs``: the
+    files' signatures, five integers each (``_NONE`` for none), if the caller has them."""
     loaded = _load(where)
     if loaded is None:
         return None
-    entry, keys = loaded
-    return _check(where, files, have, read, entry, keys, grown or {})
+    entry, table, keys = loaded
+    now = sigs if sigs is not None and len(sigs) == 5 * len(files) else _packed(
+        f.sig for f in files)
+    return _check(where, files, have, read, entry, table, keys, grown or {}, now)
 
 
 def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColumns],
-           read: Callable[[RecordFile], FileColumns], entry: dict[str, Any], base: memoryview,
-           grown: Mapping[str, tuple[Sig, bytes, int, int]]) -> Across | None:
-    known: _Files = entry["files"]
-    covered = {shown: (n, b) for shown, (sig, digest, n, b) in grown.items()
-               if shown in known and known[shown][0] in (sig, digest)}
+           read: Callable[[RecordFile], FileColumns], entry: dict[str, Any], table: _Table,
+           base: memoryview, grown: Mapping[str, tuple[Sig, bytes, int, int]], now: array[int]
+           ) -> Across | None:
     open_: _Open = entry["open"]
     listed = {f.shown: f for f in files}
-    changed = [f for f in files if f.sig is None or f.shown not in known
-               or known[f.shown][0] != f.sig]
-    removed = [shown for shown in known if shown not in listed]
+    same = table.names == [f.shown for f in files]  # (as usual: nothing added or removed)
+    at = ({f.shown: i for i, f in enumerate(files)} if same
+          else {name: i for i, name in enumerate(table.names)})  # the kept files' positions
+    if same:
+        changed = [files[i] for i in sorted({*_differing(table.sigs, now, len(files)), *(
+            i for i, f in enumerate(files) if f.sig is None)})]
+        removed: list[str] = []
+    else:
+        changed = [f for i, f in enumerate(files) if f.sig is None or f.shown not in at
+                   or table.sigs[5 * at[f.shown]:5 * at[f.shown] + 5] != now[5 * i:5 * i + 5]]
+        removed = [name for name in table.names if name not in listed]
     if not changed and not removed:
-        return Across(_problems(known), _incomplete(open_))
+        return Across(sum(table.problems), _incomplete(open_))
     next_number = entry["next"]
+    number: dict[str, int] = {}  # the changed files' numbers in the keys
     for f in changed:
-        if f.shown not in known:
-            known[f.shown] = (None, 0, next_number)
-            next_number += 1
+        if f.shown in at:
+            number[f.shown] = table.numbers[at[f.shown]]
+        else:
+            number[f.shown], next_number = next_number, next_number + 1
     if next_number >= _NUMBERS:
         return None  # numbers used up (years of new files): build afresh
+    covered = {shown: (n, b) for shown, (sig, digest, n, b) in grown.items()
+               if shown in number and shown in at and table.version(at[shown]) in (sig, digest)}
     cols = {f.shown: have.get(f.shown) or read(f) for f in changed}
     recent: array[float] = entry["recent"]
-    new_keys, cross = _lookups((base, recent), cols, known, listed, have, read, covered,
-                               open_)
+
+    def by_number() -> dict[int, str]:  # every listed file's number (rarely needed)
+        kept = {n: name for name, n in zip(table.names, table.numbers, strict=True)
+                if name in listed and name not in number}
+        return {**kept, **{n: shown for shown, n in number.items()}}
+
+    new_keys, cross = _lookups((base, recent), cols, number, by_number, listed, have, read,
+                               covered, open_)
     # the open batches: the changed and removed files' entries replaced by what they hold now
     gone = set(removed) | set(cols)
     for per in open_.values():
@@ -281,23 +352,51 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
     for name in [b for b, per in open_.items() if not per or (
             len(per) == 1 and all(n >= size for n, size in per.values()))]:
         del open_[name]
-    for shown in removed:
-        del known[shown]
-    for shown, c in cols.items():
-        known[shown] = (c.sig if c.sig == listed[shown].sig else c.digest or None, c.problems,
-                        known[shown][2])
+    table = _updated(table, files, at if not same else None, cols, number, listed)
     token = entry["base"]
     if new_keys:
         recent = _merged(recent, new_keys)
         if len(recent) > MERGE_AT:
             token = _write_base(where, _merged(base, list(recent)))
             recent = array("d")
-    _write(where, known, next_number, token, recent, open_, cols)
-    return Across(_problems(known), _incomplete(open_))
+    _write(where, table, next_number, token, recent, open_)
+    return Across(sum(table.problems), _incomplete(open_))
+
+
+def _updated(table: _Table, files: Sequence[RecordFile], at: Mapping[str, int] | None,
+             cols: Mapping[str, FileColumns], number: Mapping[str, int],
+             listed: Mapping[str, RecordFile]) -> _Table:
+    """The files as listed now: the kept columns, the files read (``cols``) as read now.
+    ``at``: the kept files' positions, if not the listed files' own."""
+    threshold = time.time_ns() - entries.RACY_NS
+    digests = dict(table.digests)
+    if at is None:  # the same files: the kept columns, the changed ones' places written
+        sigs, problems = array("q", table.sigs), array("q", table.problems)
+        numbers, names = table.numbers, table.names
+        where = {f.shown: i for i, f in enumerate(files) if f.shown in cols}
+    else:  # files added or removed: made again in the listing's order
+        kept = [at.get(f.shown, -1) for f in files]
+        names = [f.shown for f in files]
+        sigs = array("q", itertools.chain.from_iterable(
+            table.sigs[5 * k:5 * k + 5] if k >= 0 else _NONE for k in kept))
+        problems = array("q", [table.problems[k] if k >= 0 else 0 for k in kept])
+        numbers = array("q", [table.numbers[k] if k >= 0 else number[f.shown]
+                              for k, f in zip(kept, files, strict=True)])
+        digests = {name: d for name, d in digests.items() if name in listed}
+        where = {name: i for i, name in enumerate(names) if name in cols}
+    for shown, c in cols.items():
+        i, version = where[shown], _version(c, listed[shown], threshold)
+        sigs[5 * i:5 * i + 5] = array("q", _encode(version))
+        problems[i] = c.problems
+        digests.pop(shown, None)
+        if type(version) is bytes:
+            digests[shown] = version
+    return _Table(names, sigs, problems, numbers, digests)
 
 
 def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, FileColumns],
-             known: _Files, listed: Mapping[str, RecordFile], have: Mapping[str, FileColumns],
+             number: Mapping[str, int], numbered: Callable[[], dict[int, str]],
+             listed: Mapping[str, RecordFile], have: Mapping[str, FileColumns],
              read: Callable[[RecordFile], FileColumns], covered: Mapping[str, tuple[int, int]],
              open_: Mapping[str, Mapping[str, tuple[int, int]]]) -> tuple[list[float], _Open]:
     """Look up every id and batch id of the changed files (``cols``) among the keys and among
@@ -318,7 +417,7 @@ def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, F
     for shown, c in cols.items():
         for name in c.batches:
             holders.setdefault(name, []).append(shown)
-    numbers_of_changed = {known[shown][2] for shown in cols}
+    numbers_of_changed = {number[shown] for shown in cols}
     read_now: dict[str, FileColumns] = dict(cols)
 
     def numbers_of(key: float) -> set[int]:
@@ -334,7 +433,7 @@ def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, F
     def others(numbers: set[int]) -> list[str]:
         nonlocal by_number
         if by_number is None:
-            by_number = {n: s for s, (_sig, _p, n) in known.items() if s in listed}
+            by_number = numbered()
         return sorted(by_number[n] for n in numbers if n in by_number)
 
     def columns(other: str) -> FileColumns:
@@ -343,7 +442,7 @@ def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, F
         return read_now[other]
 
     for shown, c in cols.items():
-        mine = known[shown][2]
+        mine = number[shown]
         old_ids, old_batches = covered.get(shown, (0, 0))
         raw = c.ids[16 * old_ids:]
         for pos, key in enumerate(_keys(raw, mine)):
