@@ -17,7 +17,7 @@ import pytest
 
 from conftest import RunCli
 from pilkada_cli import loading
-from pilkada_cli.cache import columns, entries, parses
+from pilkada_cli.cache import columns, entries, parses, shards
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
@@ -148,7 +148,7 @@ def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunC
     real_parse = columns.parse_bytes
     monkeypatch.setattr(columns, "parse_bytes", lambda f, data, memo=None: parsed.append(
         data) or real_parse(f, data, memo))
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _status(cli)
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
@@ -168,7 +168,7 @@ def test_a_refold_reads_only_the_files_of_its_region_that_changed(
     """A region with two offices' files, folded again after a record in one: the other file's
     kept columns (its shard's), of the same signature, are used without reading it; and the
     status is the one computed with the cache off."""
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     Journal(ws / "records").append([Event(
         id=new_event_id(), origin="pc-b", seq=SEQ_AUTO, region="16.10", item="logistik-tps",
@@ -204,7 +204,7 @@ def test_an_added_line_with_an_id_of_another_file_is_found(ws: Path, cli: RunCli
     real_keys = ids._keys
     monkeypatch.setattr(ids, "_keys", lambda raw, number: looked.append(len(raw) // 16)
                         or real_keys(raw, number))
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _status(cli)
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
@@ -263,7 +263,7 @@ def test_a_refold_writes_a_region_s_pairs_in_place_unless_it_has_more(
     grown: list[int] = []
     real = Readiness._growable
     monkeypatch.setattr(Readiness, "_growable", lambda self: grown.append(1) or real(self))
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
     _status(cli)  # folded whole: every region's pairs appended

@@ -1,0 +1,54 @@
+"""A record file's columns (columns.py) as a fold takes them: its events as a chunk, and what
+an update needs of a kept pair's event in it once its columns are let go."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from pilkada_cli.chunks import Chunk, EventLoader
+
+if TYPE_CHECKING:
+    from pilkada_cli.cache.columns import FileColumns
+
+
+def skip_of(c: FileColumns, incomplete: Mapping[str, object]) -> frozenset[int]:
+    """The positions of a file's events that belong to an incomplete batch."""
+    if c.batches and incomplete:
+        bad = {i for i, name in enumerate(c.batches) if name in incomplete}
+        if bad:
+            return frozenset(pos for pos, b in enumerate(c.batch) if b in bad)
+    return frozenset()
+
+
+def chunk_of(c: FileColumns, skip: frozenset[int], load: EventLoader, start: int = 0) -> Chunk:
+    """A file's events as a chunk; with ``start``, only those from that position on."""
+    if start:  # (naming only the items of those events: a fold maps each name it is given)
+        s = slice(start, None)
+        used = {li: k for k, li in enumerate(dict.fromkeys(c.item[s]))}
+        return Chunk(region=c.region, items=[c.items[li] for li in used],
+                     item=[used[li] for li in c.item[s]], status=c.status[s],
+                     progress=c.progress[s], at=c.at[s], rec=c.rec[s], locate=c.offset[s],
+                     load=load, ids=c.ids[16 * start:], source=(c.region, c.origin),
+                     skip=frozenset(pos - start for pos in skip if pos >= start))
+    return Chunk(region=c.region, items=c.items, item=c.item, status=c.status,
+                 progress=c.progress, at=c.at, rec=c.rec, locate=c.offset, load=load,
+                 ids=c.ids, skip=skip, source=(c.region, c.origin))
+
+
+class OrderKeys:
+    """A file's events' order keys by where their lines start: what ``Readiness.update`` asks
+    of a kept pair's event (``prior``), without the rest of the file's columns."""
+
+    __slots__ = ("offset", "at", "rec", "ids")
+
+    def __init__(self, c: FileColumns) -> None:
+        self.offset, self.at, self.rec, self.ids = c.offset, c.at, c.rec, c.ids
+
+    def at_offset(self, offset: int) -> tuple[int, int, bytes]:
+        """The order key of the event whose line starts at ``offset``."""
+        pos = bisect.bisect_left(self.offset, offset)
+        if pos == len(self.offset) or self.offset[pos] != offset:
+            raise ValueError("a kept pair's event is not in its file")
+        return self.at[pos], self.rec[pos], self.ids[16 * pos:16 * pos + 16]
