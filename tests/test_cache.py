@@ -475,6 +475,45 @@ def test_columns_extended_by_the_lines_added_equal_the_whole_read(tmp_path: Path
     assert columns.extended(grown, info) is None
 
 
+def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refold after a change (a bulk import touches every province) reads each shard it
+    needs, hands on the columns asked for and lets the shard go before it reads the next: when
+    the second is read, no column of the first's other files is still held (counted by weak
+    references to their arrays; nothing collected but by reference counts, as a run with the
+    collector paused)."""
+    import weakref
+
+    j = Journal(tmp_path / "records")
+    for region in ("11.01", "11.02", "12.01", "12.02"):
+        j.append([_event(region, "gudang", "done", "2024-02-20T10:00:00+07:00", "pc-a")])
+    files, _listing = j.snapshot()
+    where = tmp_path / "cache"
+    where.mkdir()
+    columns.file_columns(j, files, where)
+    assert sorted(p.name for p in where.glob("files-*.pkl")) == ["files-11.pkl", "files-12.pkl"]
+    asked = [f for f in files if f.region in ("11.01", "12.01")]
+    others: list[weakref.ref[array[int]]] = []
+    alive: list[int] = []  # the other files' arrays still held as each shard is read
+    real = shards.load_shard
+
+    def load(where: Path, name: str, racy: set[str] | None = None) -> dict[str, object]:
+        alive.append(sum(r() is not None for r in others))
+        loaded = real(where, name, racy)
+        others.extend(weakref.ref(v["at"]) for shown, v in loaded.items()
+                      if shown not in {f.shown for f in asked})
+        return loaded
+
+    monkeypatch.setattr(shards, "load_shard", load)
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # every shard worth reading
+    taken: dict[str, columns.FileColumns] = {}
+    shards.Shards(where).columns(asked, {}, lambda shown, c, _same: taken.update({shown: c}))
+    assert alive == [0, 0] and len(others) == 2  # 11.02's columns gone before files-12 is read
+    assert all(r() is None for r in others)
+    assert sorted(taken) == sorted(f.shown for f in asked)
+    assert [len(c) for c in taken.values()] == [1, 1]
+
+
 def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:
     class Boom:
         def __reduce__(self) -> tuple[object, ...]:

@@ -3,8 +3,8 @@ an update needs of a kept pair's event in it once its columns are let go."""
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from pilkada_cli.chunks import Chunk, EventLoader
@@ -38,17 +38,26 @@ def chunk_of(c: FileColumns, skip: frozenset[int], load: EventLoader, start: int
 
 
 class OrderKeys:
-    """A file's events' order keys by where their lines start: what ``Readiness.update`` asks
-    of a kept pair's event (``prior``), without the rest of the file's columns."""
+    """The order keys of a file's events of some items, by where their lines start: what
+    ``Readiness.update`` asks of a kept pair's event (``prior``: only of pairs the added events
+    touch), without the file's columns."""
 
-    __slots__ = ("offset", "at", "rec", "ids")
+    __slots__ = ("keys",)
 
-    def __init__(self, c: FileColumns) -> None:
-        self.offset, self.at, self.rec, self.ids = c.offset, c.at, c.rec, c.ids
+    def __init__(self, c: FileColumns, items: Collection[str]) -> None:
+        self.keys: dict[int, tuple[int, int, bytes]] = {}
+        for li, name in enumerate(c.items):
+            if name in items:
+                pos = -1
+                with contextlib.suppress(ValueError):  # (array.index: C speed)
+                    while True:
+                        pos = c.item.index(li, pos + 1)
+                        self.keys[c.offset[pos]] = (c.at[pos], c.rec[pos],
+                                                    c.ids[16 * pos:16 * pos + 16])
 
     def at_offset(self, offset: int) -> tuple[int, int, bytes]:
         """The order key of the event whose line starts at ``offset``."""
-        pos = bisect.bisect_left(self.offset, offset)
-        if pos == len(self.offset) or self.offset[pos] != offset:
-            raise ValueError("a kept pair's event is not in its file")
-        return self.at[pos], self.rec[pos], self.ids[16 * pos:16 * pos + 16]
+        found = self.keys.get(offset)
+        if found is None:
+            raise ValueError("a kept pair's event is not in its file (or not of those items)")
+        return found

@@ -318,7 +318,7 @@ class Fold:
                     judged[code] = origins
             stamps[row[code]] = stamp
             if code not in whole:  # only the added events, into the kept pairs
-                of_source.update(((c.region, c.origin), OrderKeys(c)) for c in cols)
+                of_source.update(((c.region, c.origin), OrderKeys(c, touched)) for c in cols)
                 mine = added[code] = [chunk_of(c, skip_of(c, incomplete), Loader(
                     self.journal, c.region, c.origin), self.grown[c.shown][2])
                     for c in cols if c.shown in self.grown]
