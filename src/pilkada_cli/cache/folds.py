@@ -287,9 +287,26 @@ class Fold:
         added: dict[str, list[Chunk]] = {}
         of_source: dict[tuple[str, str], OrderKeys] = {}
         new_refs: FileRefs = {}
+        def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
+            """The order key of a kept pair's event, from its file's columns."""
+            return of_source[sources[ref[0]]].at_offset(ref[1])
+
+        def fold(last: bool) -> Refs:
+            """The regions judged so far folded (with ``retally``, every region, at the end)
+            and their chunks let go: with their columns, one province's events held at a
+            time. Every region folded has its conflicts final in what is passed."""
+            now = {key: sides for key, sides in refs.items() if key[0] not in whole}
+            now.update(_numbered(new_refs, r))
+            if (retally and last) or (not retally and (chunks or added)):
+                r.update(chunks, Conflicts(now, r.loaders, self.records), retally, added, prior)
+                chunks.clear()
+                added.clear()
+            return now
+
         shard = ""
         for code in sorted(dirty):
             if shard_of(code) != shard:  # one province's columns at a time (shards.py)
+                fold(False)
                 self._let_go(by_shard.get(shard, ()))
                 shard = shard_of(code)
                 self._from_shards(by_shard.get(shard, ()), changed)
@@ -327,15 +344,9 @@ class Fold:
                     self.journal, c.region, c.origin)) for c in cols]
             for ch in mine:
                 r.number(ch)  # numbered now: the conflicts below refer to them
+        refs = fold(True)
         self._let_go(by_shard.get(shard, ()))
-        refs = {key: sides for key, sides in refs.items() if key[0] not in whole}
-        refs.update(_numbered(new_refs, r))
-
-        def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
-            """The order key of a kept pair's event, from its file's columns."""
-            return of_source[sources[ref[0]]].at_offset(ref[1])
-
-        r.update(chunks, Conflicts(refs, r.loaders, self.records), retally, added, prior)
+        r.conflicts = Conflicts(refs, r.loaders, self.records)
         self._store(r, refs, judged, incomplete, problems, self.files)
         return r, problems + self.listing_problems
 
