@@ -514,6 +514,20 @@ def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
     assert [len(c) for c in taken.values()] == [1, 1]
 
 
+def test_the_ids_keys_sorted_a_part_at_a_time_are_sorted(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """A first build sorts the ids' keys a part at a time (ids._sorted, so that 3 M keys are
+    never a list of floats at once): the same keys in the same order as sorting them at once,
+    for any number of parts, with keys equal within and across parts."""
+    from pilkada_cli.cache import ids
+
+    monkeypatch.setattr(ids, "_PART", 64)
+    for n in (0, 1, 64, 65, 1000, 5000):
+        raw = os.urandom(16 * n)
+        keys = ids._keys(raw, 7) + ids._keys(raw[:16 * (n // 3)], 9) + ids._keys(raw[:160], 7)
+        assert ids._sorted(array("d", keys)) == array("d", sorted(keys))
+
+
 def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:
     class Boom:
         def __reduce__(self) -> tuple[object, ...]:
