@@ -17,7 +17,7 @@ import pytest
 
 from conftest import RunCli
 from pilkada_cli import loading
-from pilkada_cli.cache import columns, entries, parses
+from pilkada_cli.cache import columns, entries, parses, shards
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
@@ -148,7 +148,7 @@ def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunC
     real_parse = columns.parse_bytes
     monkeypatch.setattr(columns, "parse_bytes", lambda f, data, memo=None: parsed.append(
         data) or real_parse(f, data, memo))
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _status(cli)
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
@@ -168,7 +168,7 @@ def test_a_refold_reads_only_the_files_of_its_region_that_changed(
     """A region with two offices' files, folded again after a record in one: the other file's
     kept columns (its shard's), of the same signature, are used without reading it; and the
     status is the one computed with the cache off."""
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     Journal(ws / "records").append([Event(
         id=new_event_id(), origin="pc-b", seq=SEQ_AUTO, region="16.10", item="logistik-tps",
@@ -204,7 +204,7 @@ def test_an_added_line_with_an_id_of_another_file_is_found(ws: Path, cli: RunCli
     real_keys = ids._keys
     monkeypatch.setattr(ids, "_keys", lambda raw, number: looked.append(len(raw) // 16)
                         or real_keys(raw, number))
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _status(cli)
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
@@ -263,7 +263,7 @@ def test_a_refold_writes_a_region_s_pairs_in_place_unless_it_has_more(
     grown: list[int] = []
     real = Readiness._growable
     monkeypatch.setattr(Readiness, "_growable", lambda self: grown.append(1) or real(self))
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # as a big file: its shard is read
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     assert cli("done", "16.10", "gudang", "--at", "2024-02-28T10:00").exit_code == 0
     _status(cli)  # folded whole: every region's pairs appended
@@ -473,6 +473,60 @@ def test_columns_extended_by_the_lines_added_equal_the_whole_read(tmp_path: Path
         columns.read_columns(info))
     path.write_bytes(more + whole.splitlines(keepends=True)[0])  # and a copy of an old line
     assert columns.extended(grown, info) is None
+
+
+def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refold after a change (a bulk import touches every province) reads each shard it
+    needs, hands on the columns asked for and lets the shard go before it reads the next: when
+    the second is read, no column of the first's other files is still held (counted by weak
+    references to their arrays; nothing collected but by reference counts, as a run with the
+    collector paused)."""
+    import weakref
+
+    j = Journal(tmp_path / "records")
+    for region in ("11.01", "11.02", "12.01", "12.02"):
+        j.append([_event(region, "gudang", "done", "2024-02-20T10:00:00+07:00", "pc-a")])
+    files, _listing = j.snapshot()
+    where = tmp_path / "cache"
+    where.mkdir()
+    columns.file_columns(j, files, where)
+    assert sorted(p.name for p in where.glob("files-*.pkl")) == ["files-11.pkl", "files-12.pkl"]
+    asked = [f for f in files if f.region in ("11.01", "12.01")]
+    others: list[weakref.ref[array[int]]] = []
+    alive: list[int] = []  # the other files' arrays still held as each shard is read
+    real = shards.load_shard
+
+    def load(where: Path, name: str, racy: set[str] | None = None) -> dict[str, object]:
+        alive.append(sum(r() is not None for r in others))
+        loaded = real(where, name, racy)
+        others.extend(weakref.ref(v["at"]) for shown, v in loaded.items()
+                      if shown not in {f.shown for f in asked})
+        return loaded
+
+    monkeypatch.setattr(shards, "load_shard", load)
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # every shard worth reading
+    taken: dict[str, columns.FileColumns] = {}
+    shards.Shards(where).columns(asked, {}, lambda shown, c, _same: taken.update({shown: c}))
+    assert alive == [0, 0] and len(others) == 2  # 11.02's columns gone before files-12 is read
+    assert all(r() is None for r in others)
+    assert sorted(taken) == sorted(f.shown for f in asked)
+    assert [len(c) for c in taken.values()] == [1, 1]
+
+
+def test_the_ids_keys_sorted_a_part_at_a_time_are_sorted(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """A first build sorts the ids' keys a part at a time (idkeys.sorted_keys, so that 3 M keys
+    are never a list of floats at once): the same keys in the same order as sorting them at
+    once, for any number of parts, with keys equal within and across parts."""
+    from pilkada_cli.cache import idkeys
+
+    monkeypatch.setattr(idkeys, "_PART", 64)
+    for n in (0, 1, 64, 65, 1000, 5000):
+        raw = os.urandom(16 * n)
+        keys = (idkeys.keys_of(raw, 7) + idkeys.keys_of(raw[:16 * (n // 3)], 9)
+                + idkeys.keys_of(raw[:160], 7))
+        assert idkeys.sorted_keys(array("d", keys)) == array("d", sorted(keys))
 
 
 def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:

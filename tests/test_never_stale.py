@@ -706,9 +706,9 @@ def test_a_bulk_import_beside_a_conflict_folds_only_the_pairs_it_touches(
     of another item folds only that row into its kept pairs: the other item's judgment
     stands, since no event was added to it and no seen file changed. A row on the item in
     conflict folds the region whole (its judgment may change)."""
-    from pilkada_cli.cache import columns
+    from pilkada_cli.cache import shards
 
-    monkeypatch.setattr(columns, "PARSE_COST", 10**6)  # extended from its shard, as a big file
+    monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # extended from its shard, as a big file
     prov.run("record", "16.10", "gudang", "--status", "in_progress", "--progress", "50",
              "--at", "2024-02-24T10:00")  # (this copy's own file in 16.10: a new origin)
     same(prov)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -225,3 +226,41 @@ def test_changed_files_are_found_in_any_block_of_signatures() -> None:
     fewer = files[:300] + files[301:]
     assert folds._changes(joined, folds._sigs(files), fewer, folds._sigs(fewer)) == (
         [], [files[300].shown])
+
+
+def test_a_bulk_import_over_provinces_is_folded_one_province_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national desk's bulk import touches several provinces: their regions are folded one
+    province at a time (``Readiness.update`` once per province, each province's columns let go
+    before the next's are read), a new file's region whole and a grown file's only its added
+    lines, and every status is the one computed with the cache off."""
+    from pilkada_cli.readiness import Readiness
+
+    o = new_office(tmp_path, "nat", "indonesia", "kabupaten", write_cycle(tmp_path))
+    codes = ["11.01", "11.02", "12.01", "16.71", "16.72"]
+
+    def bulk(name: str, rows: list[str]) -> None:
+        path = tmp_path / name
+        path.write_text("region,item,status,progress,note,evidence,at\n"
+                        + "".join(f"{row}\n" for row in rows), encoding="utf-8")
+        o.run("record", "--from", str(path))
+
+    bulk("first.csv", [f"{code},gudang,in_progress,40,,,2024-02-20" for code in codes[:3]])
+    assert _status(o, cached=True) == _status(o, cached=False)
+    calls: list[list[str]] = []
+    real = Readiness.update
+
+    def spy(self: Readiness, chunks: Any, conflicts: Any, retally: bool = False,
+            added: Any = None, prior: Any = None) -> None:
+        calls.append(sorted({*chunks, *(added or {})}))
+        real(self, chunks, conflicts, retally, added, prior)
+
+    monkeypatch.setattr(Readiness, "update", spy)
+    # 11.01 and 12.01 grow; 16.71 and 16.72 get their first file (folded whole)
+    bulk("second.csv", [f"{code},nphd-kpu,done,,,,2024-02-21" for code in
+                        ("11.01", "12.01", "16.71", "16.72")])
+    cached = _status(o, cached=True)
+    assert calls == [["11.01"], ["12.01"], ["16.71", "16.72"]]
+    assert cached == _status(o, cached=False)
+    regions = {r["code"]: r for r in json.loads(cached)["regions"]}
+    assert [regions[code]["done"] for code in ("11", "12", "16")] == [1, 1, 2]

@@ -16,6 +16,10 @@ What it holds, module by module:
   events, and what was wrong in it), with the file's signature (below). A file whose signature
   changed (an append, a pull, ``repair``'s rewrite, an edit) is
   read again; the others are not read at all.
+- ``shards.py``: the shards of columns as a refold after a change reads them (only where
+  cheaper than parsing the files) and writes them back with the changed files' columns, one
+  province at a time (a bulk import touches nearly every province); ``filechunks.py``: a
+  file's columns as the fold takes them.
 - ``parses.py``, ``events-<province>.pkl``: per record file, its parse as events, for reads that
   need Event objects (``log``, ``undo``, sheet import); same signatures.
 - ``ids.py``, ``ids.pkl`` and ``ids-<token>.keys``: every event id and batch id of the record

@@ -17,7 +17,7 @@ import pickle
 import sys
 import time
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -228,7 +228,8 @@ def extended(prev: FileColumns, file: RecordFile) -> FileColumns | None:
 # --- every file, from the cache where unchanged -----------------------------------------------
 
 
-def _shard(region: str) -> str:
+def shard_of(region: str) -> str:
+    """The shard (a province) whose entry keeps a file of ``region``."""
     return region[:2]
 
 
@@ -269,7 +270,7 @@ def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | No
     shards: dict[str, dict[str, Any]] = {}
     wanted: dict[str, set[str]] = {}
     for info in files:
-        wanted.setdefault(_shard(info.region), set()).add(info.shown)
+        wanted.setdefault(shard_of(info.region), set()).add(info.shown)
     if where is not None:
         for name in wanted:
             shards[name] = load_shard(where, f"files-{name}")
@@ -291,82 +292,25 @@ def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | No
             continue
         cols = read[info.shown]
         out.append(cols)
-        kept_files = shards.setdefault(_shard(info.region), {})
+        kept_files = shards.setdefault(shard_of(info.region), {})
         if cols.sig is not None and cols.sig == info.sig:
             kept_files[info.shown] = cols.stored()
         else:  # changed while we read it, or unreadable: keep nothing
             kept_files.pop(info.shown, None)
-        changed.add(_shard(info.region))
+        changed.add(shard_of(info.region))
     if where is not None:
         _save_shards(where, shards, wanted, changed)
     return out
 
 
 def _kept(shards: dict[str, dict[str, Any]], info: RecordFile) -> FileColumns | None:
-    kept = shards.get(_shard(info.region), {}).get(info.shown)
+    kept = shards.get(shard_of(info.region), {}).get(info.shown)
     if kept is None or info.sig is None:
         return None
     try:
         return FileColumns.from_stored(kept) if kept["sig"] == info.sig else None
     except (KeyError, TypeError, ValueError):
         return None  # a damaged entry: read the file again
-
-
-# Parsing ~60 MB of lines a second, unpickling ~400 MB of columns: a shard is read (not its
-PARSE_COST = 7  # changed files parsed) when it is under this many times their bytes
-
-
-class Shards:
-    """The shards a refold after a change reads where that is cheaper than parsing the files
-    (a burst of records, a bulk import touch many regions), and writes back with the changed
-    files' columns: what the next such change extends (parsing only the lines added), and the
-    version whose ids the index then holds (ids.check's ``grown``)."""
-
-    def __init__(self, where: Path) -> None:
-        self.where = where
-        self.loaded: dict[str, dict[str, Any]] = {}  # by shard
-        self.racy: set[str] = set()  # their entries of files that had just changed
-
-    def columns(self, files: Sequence[RecordFile], have: Mapping[str, FileColumns]
-                ) -> dict[str, tuple[FileColumns, bool]]:
-        """The kept columns of ``files`` (not those in ``have``), and whether each is of the
-        file as it is now (else only to extend), for the shards worth reading."""
-        out: dict[str, tuple[FileColumns, bool]] = {}
-        by_shard: dict[str, list[RecordFile]] = {}
-        for f in files:
-            by_shard.setdefault(_shard(f.region), []).append(f)
-        for shard, mine in by_shard.items():
-            try:
-                size = (self.where / f"files-{shard}.pkl").stat().st_size
-            except OSError:
-                continue
-            if sum(f.sig[0] for f in mine if f.sig is not None) * PARSE_COST < size:
-                continue
-            if shard not in self.loaded:
-                self.loaded[shard] = load_shard(self.where, f"files-{shard}", self.racy)
-            for f in mine:
-                found = self.loaded[shard].get(f.shown)
-                if found is None or f.sig is None or f.shown in have:
-                    continue
-                try:
-                    cols = FileColumns.from_stored(found)
-                except (KeyError, TypeError, ValueError):
-                    continue  # a damaged entry: the file is read
-                out[f.shown] = (cols, cols.sig == f.sig and f.shown not in self.racy)
-        return out
-
-    def keep(self, read: Sequence[tuple[RecordFile, FileColumns]]) -> None:
-        """Write the loaded shards again with these files' columns (read this run)."""
-        touched = set()
-        for f, c in read:
-            shard = _shard(f.region)
-            if shard in self.loaded and c.sig is not None and c.sig == f.sig:
-                self.loaded[shard][f.shown] = c.stored()
-                self.racy.discard(f.shown)
-                touched.add(shard)
-        for shard in touched:  # (not an entry that was racy when kept: it may be stale)
-            save_shard(self.where, f"files-{shard}", {
-                shown: v for shown, v in self.loaded[shard].items() if shown not in self.racy})
 
 
 def _save_shards(where: Path, shards: dict[str, dict[str, Any]], wanted: dict[str, set[str]],

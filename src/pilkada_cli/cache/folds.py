@@ -34,7 +34,6 @@ run folds its region again whatever its signature says.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import os
@@ -47,16 +46,17 @@ from typing import TYPE_CHECKING, Any
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries, heads
 from pilkada_cli.cache.dues import Kept, new_stamp
+from pilkada_cli.cache.filechunks import OrderKeys, chunk_of, skip_of
 from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.loaders import Loader, Loaders
-from pilkada_cli.chunks import Chunk, EventLoader
+from pilkada_cli.chunks import Chunk
 from pilkada_cli.progress import Progress, quiet
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.regions import Region, timezone_of
 
 if TYPE_CHECKING:
-    from pilkada_cli.cache.columns import FileColumns, Shards
+    from pilkada_cli.cache.columns import FileColumns
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.journal import Journal
     from pilkada_cli.workspace import Workspace
@@ -85,30 +85,6 @@ def dates_of(as_of: AsOf) -> tuple[str, ...]:
 
 def _name(ctx: str, dates: tuple[str, ...]) -> str:
     return f"fold-{ctx[:24]}-{entries.key(dates)[:12]}.pkl"
-
-
-def _skip(c: FileColumns, incomplete: Mapping[str, object]) -> frozenset[int]:
-    """The positions of a file's events that belong to an incomplete batch."""
-    if c.batches and incomplete:
-        bad = {i for i, name in enumerate(c.batches) if name in incomplete}
-        if bad:
-            return frozenset(pos for pos, b in enumerate(c.batch) if b in bad)
-    return frozenset()
-
-
-def _chunk(c: FileColumns, skip: frozenset[int], load: EventLoader, start: int = 0) -> Chunk:
-    """A file's events as a chunk; with ``start``, only those from that position on."""
-    if start:  # (naming only the items of those events: a fold maps each name it is given)
-        s = slice(start, None)
-        used = {li: k for k, li in enumerate(dict.fromkeys(c.item[s]))}
-        return Chunk(region=c.region, items=[c.items[li] for li in used],
-                     item=[used[li] for li in c.item[s]], status=c.status[s],
-                     progress=c.progress[s], at=c.at[s], rec=c.rec[s], locate=c.offset[s],
-                     load=load, ids=c.ids[16 * start:], source=(c.region, c.origin),
-                     skip=frozenset(pos - start for pos in skip if pos >= start))
-    return Chunk(region=c.region, items=c.items, item=c.item, status=c.status,
-                 progress=c.progress, at=c.at, rec=c.rec, locate=c.offset, load=load,
-                 ids=c.ids, skip=skip, source=(c.region, c.origin))
 
 
 class Fold:
@@ -142,16 +118,7 @@ class Fold:
         # changed files' columns as the shards kept them (_from_shards): what they are
         # extended from
         self.kept: dict[str, FileColumns] = {}
-        self._shards: Shards | None = None
-
-    @property
-    def shards(self) -> Shards:
-        """The shards read this run (made when first needed: a warm run needs none)."""
-        if self._shards is None:
-            from pilkada_cli.cache.columns import Shards
-
-            self._shards = Shards(self.where)
-        return self._shards
+        self.unsettled: set[str] = set()  # files whose columns, let go, were of another version
 
     @functools.cached_property
     def sigs(self) -> array[int]:
@@ -166,7 +133,7 @@ class Fold:
             from pilkada_cli.recordfile import refuse_unread
 
             info = self.journal.record_file(f.region, f.origin)._replace(sig=f.sig)
-            prev = self.kept.get(f.shown)
+            prev = self.kept.pop(f.shown, None)  # (needed no more once extended)
             found = extended(prev, info) if prev is not None else None
             if found is None:
                 found = read_columns(info)
@@ -203,7 +170,7 @@ class Fold:
         for i, c in enumerate(columns):
             if c.region in zone and len(c):
                 by_region.setdefault(c.region, []).append(c)
-                chunks.append(_chunk(c, merged.skip.get(i, frozenset()),
+                chunks.append(chunk_of(c, merged.skip.get(i, frozenset()),
                                      Loader(self.journal, c.region, c.origin)))
         refs: FileRefs = {}
         judged: dict[str, heads.Judged] = {}
@@ -231,7 +198,7 @@ class Fold:
         if changed or removed:  # the rules across files (the warm path needs none of this)
             from pilkada_cli.cache import ids
 
-            self._from_shards(changed)
+            self._from_shards(changed, changed)
             for f in changed:
                 self.read(f)
             try:
@@ -290,21 +257,45 @@ class Fold:
         if not (dirty or retally or changed or removed):
             r.conflicts = Conflicts(refs, r.loaders, self.records)
             return r, problems + self.listing_problems
+        from pilkada_cli.cache.columns import shard_of
+
         by_region: dict[str, list[RecordFile]] = {}
+        by_shard: dict[str, list[RecordFile]] = {}
         for f in self.files:
             if f.region in dirty:
                 by_region.setdefault(f.region, []).append(f)
-        self._from_shards([f for mine in by_region.values() for f in mine
-                           if f.shown not in self.cols])
+                by_shard.setdefault(shard_of(f.region), []).append(f)
         sources = state["sources"]
         kept_refs = heads.refs_by_file(refs, sources)
         judged = dict(packed()["judged"])
         sums = {o: s for o, s in packed()["sums"].items() if o not in seen_changed}
         chunks: dict[str, list[Chunk]] = {}
         added: dict[str, list[Chunk]] = {}
-        of_source: dict[tuple[str, str], FileColumns] = {}
+        of_source: dict[tuple[str, str], OrderKeys] = {}
         new_refs: FileRefs = {}
+        def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
+            """The order key of a kept pair's event, from its file's columns."""
+            return of_source[sources[ref[0]]].at_offset(ref[1])
+
+        def fold(last: bool) -> Refs:
+            """The regions judged so far folded (with ``retally``, every region, at the end)
+            and their chunks let go: with their columns, one province's events held at a
+            time. Every region folded has its conflicts final in what is passed."""
+            now = {key: sides for key, sides in refs.items() if key[0] not in whole}
+            now.update(_numbered(new_refs, r))
+            if (retally and last) or (not retally and (chunks or added)):
+                r.update(chunks, Conflicts(now, r.loaders, self.records), retally, added, prior)
+                chunks.clear()
+                added.clear()
+            return now
+
+        shard = ""
         for code in sorted(dirty):
+            if shard_of(code) != shard:  # one province's columns at a time (shards.py)
+                fold(False)
+                self._let_go(by_shard.get(shard, ()))
+                shard = shard_of(code)
+                self._from_shards(by_shard.get(shard, ()), changed)
             cols = [c for c in (self.read(f) for f in by_region.get(code, ())) if len(c)]
             cut = self.cutoffs[timezone_of(code)]
             if code not in whole:  # only lines added, or a seen file changed: judged again
@@ -330,29 +321,19 @@ class Fold:
                     judged[code] = origins
             stamps[row[code]] = stamp
             if code not in whole:  # only the added events, into the kept pairs
-                of_source.update(((c.region, c.origin), c) for c in cols)
-                mine = added[code] = [_chunk(c, _skip(c, incomplete), Loader(
+                of_source.update(((c.region, c.origin), OrderKeys(c, touched)) for c in cols)
+                mine = added[code] = [chunk_of(c, skip_of(c, incomplete), Loader(
                     self.journal, c.region, c.origin), starts[c.shown])
                     for c in cols if c.shown in starts]
             else:
-                mine = chunks[code] = [_chunk(c, _skip(c, incomplete), Loader(
+                mine = chunks[code] = [chunk_of(c, skip_of(c, incomplete), Loader(
                     self.journal, c.region, c.origin)) for c in cols]
             for ch in mine:
                 r.number(ch)  # numbered now: the conflicts below refer to them
-        refs = {key: sides for key, sides in refs.items() if key[0] not in whole}
-        refs.update(_numbered(new_refs, r))
-
-        def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
-            """The order key of a kept pair's event, from its file's columns."""
-            c = of_source[sources[ref[0]]]
-            pos = bisect.bisect_left(c.offset, ref[1])
-            if pos == len(c) or c.offset[pos] != ref[1]:
-                raise ValueError("a kept pair's event is not in its file")
-            return c.at[pos], c.rec[pos], c.ids[16 * pos:16 * pos + 16]
-
-        r.update(chunks, Conflicts(refs, r.loaders, self.records), retally, added, prior)
+        refs = fold(True)
+        self._let_go(by_shard.get(shard, ()))
+        r.conflicts = Conflicts(refs, r.loaders, self.records)
         self._store(r, refs, judged, incomplete, problems, self.files, sums)
-        self.shards.keep([(f, self.cols[f.shown]) for f in changed if f.shown in self.cols])
         return r, problems + self.listing_problems
 
     def _appended(self, entry: dict[str, Any], changed: Sequence[RecordFile]
@@ -372,11 +353,27 @@ class Fold:
                 other.add(f.region)
         return out - other, starts
 
-    def _from_shards(self, files: Sequence[RecordFile]) -> None:
+    def _from_shards(self, files: Sequence[RecordFile],
+                     changed: Sequence[RecordFile] = ()) -> None:
         """Columns of ``files`` from the shards: an unchanged file's in ``cols``, a changed
-        file's in ``kept`` (to extend: ``read``); the rest are parsed."""
-        for shown, (cols, same) in self.shards.columns(files, self.cols).items():
+        file's in ``kept`` (to extend: ``read``); the rest are parsed. The ``changed`` files of
+        each shard read are read while it is (``read``), and the shard written again with their
+        columns: what the next change extends."""
+        from pilkada_cli.cache.shards import Shards
+
+        def take(shown: str, cols: FileColumns, same: bool) -> None:
             (self.cols if same else self.kept)[shown] = cols
+
+        Shards(self.where).columns(files, self.cols, take, {f.shown for f in changed},
+                                   self.read if changed else None)
+
+    def _let_go(self, files: Sequence[RecordFile]) -> None:
+        """Drop the columns of ``files`` (their regions done: the chunks keep what they fold),
+        noting those read in another version than listed (``_store``)."""
+        for f in files:
+            c = self.cols.pop(f.shown, None)
+            if c is not None and c.sig != f.sig:
+                self.unsettled.add(f.shown)
 
     # -- keeping an entry -----------------------------------------------------------------------
 
@@ -388,8 +385,8 @@ class Fold:
             return  # a checklist edited a moment ago may change again unseen
         threshold = now - entries.RACY_NS
         racy = [f for f in files if f.sig is None or f.sig[1] >= threshold
-                or f.sig[2] >= threshold or (f.shown in self.cols
-                                             and self.cols[f.shown].sig != f.sig)]
+                or f.sig[2] >= threshold or f.shown in self.unsettled
+                or (f.shown in self.cols and self.cols[f.shown].sig != f.sig)]
         origins = sorted({o for names in judged.values() for o, _us in names})
         seen = {o: self.seen_now[o] if o in self.seen_now else
                 seen_sig(self.seen_folder, o, now, content=self.by_content) for o in origins}

@@ -25,7 +25,8 @@ What is kept:
 
 The keys are stored as doubles: for these bit patterns (sign 0, exponent never all ones) the
 order of the doubles is the order of the patterns, and CPython sorts floats several times faster
-than 64-bit integers (a first build at the nation-to-district scale sorts 3 M of them).
+than 64-bit integers (a first build at the nation-to-district scale sorts 3 M of them). They are
+made, sorted, merged and looked up in idkeys.py.
 
 Invariant: an index is written only for files with no event id in two of them, and holds every
 key of every version of a file that it says it covers. A run then checks only the files whose
@@ -48,6 +49,12 @@ from typing import Any, NamedTuple
 
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.columns import FileColumns
+from pilkada_cli.cache.idkeys import holds as _holds
+from pilkada_cli.cache.idkeys import keys_of as _keys
+from pilkada_cli.cache.idkeys import merged as _merged
+from pilkada_cli.cache.idkeys import number_of as _number_of
+from pilkada_cli.cache.idkeys import sorted_keys as _sorted
+from pilkada_cli.cache.idkeys import span as _span
 from pilkada_cli.recordfile import RecordFile, Sig
 
 NAME = entries.kind("ids.pkl", __name__)
@@ -55,9 +62,6 @@ BASES = entries.kind("ids-*.keys", __name__)  # the base of keys (_write_base)
 KEEP_BASES = 3
 MERGE_AT = 1 << 16  # keys added since the base before a new base is written
 _NUMBERS = 1 << 24
-_PACK = struct.Struct("<d")
-_UNPACK = struct.Struct("<Q")
-_TOP = bytes(0x40 | (b & 0x0F) for b in range(256))
 
 
 class Duplicate(Exception):  # noqa: N818 (a finding, not a failure)
@@ -110,35 +114,8 @@ def _differing(kept: array[int], now: array[int], n: int) -> list[int]:
     return out
 
 
-def _keys(raw: bytes, number: int) -> array[float]:
-    """The keys of the 16-byte ids in ``raw``: the file number in bytes 0-2, id bytes 3-6 in
-    bytes 3-6, and 0x40 plus the low 4 bits of id byte 7 in byte 7 (a positive double, never
-    NaN or infinite). C speed: strided slices, no loop per id."""
-    n = len(raw) // 16
-    out = bytearray(8 * n)
-    for j, b in enumerate(number.to_bytes(3, "little")):
-        out[j::8] = bytes((b,)) * n
-    for j in range(3, 7):
-        out[j::8] = raw[j::16]
-    out[7::8] = raw[7::16].translate(_TOP)
-    keys = array("d")
-    keys.frombytes(bytes(out))
-    return keys
-
-
 def _batch_raw(names: Iterable[str]) -> bytes:
     return b"".join(bytes.fromhex(name) for name in names)
-
-
-def _span(key: float) -> tuple[float, float]:
-    """The smallest and largest key with the same id bits as ``key`` (any file)."""
-    bits = _UNPACK.unpack(_PACK.pack(key))[0] & ~0xFFFFFF
-    return (_PACK.unpack(_UNPACK.pack(bits))[0],
-            _PACK.unpack(_UNPACK.pack(bits | 0xFFFFFF))[0])
-
-
-def _number_of(key: float) -> int:
-    return int(_UNPACK.unpack(_PACK.pack(key))[0] & 0xFFFFFF)
 
 
 def _batch_counts(c: FileColumns) -> dict[str, tuple[int, int]]:
@@ -257,10 +234,7 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
             keys += _keys(c.ids, n)
             if c.batches:
                 keys += _keys(_batch_raw(c.batches), n)
-        ordered = sorted(keys)  # 3 M floats at the nation-to-district scale: ~100 MB, briefly
-        del keys
-        keys = array("d", ordered)
-        del ordered
+        keys = _sorted(keys)
         token = _write_base(where, keys, only=True)
         del keys
         threshold = time.time_ns() - entries.RACY_NS
@@ -271,6 +245,8 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
             {c.shown: v for c, v in zip(columns, versions, strict=True) if type(v) is bytes}),
             len(columns) + 1, token, array("d"), open_)
     return Across(sum(c.problems for c in columns), _incomplete(open_))
+
+
 
 
 # --- a run after a change ---------------------------------------------------------------------
@@ -478,23 +454,3 @@ def _lookups(tables: tuple[array[float] | memoryview, ...], cols: Mapping[str, F
             for shown in where:
                 per[shown] = counts[shown][name]
     return new_keys, cross
-
-
-def _holds(table: array[float] | memoryview, key: float) -> bool:
-    i = bisect.bisect_left(table, key)
-    return i < len(table) and table[i] == key
-
-
-def _merged(keys: array[float] | memoryview, new: Sequence[float]) -> array[float]:
-    """``keys`` with ``new`` merged in, sorted (slices copied whole)."""
-    out = array("d")
-    prev = 0
-    for key in sorted(set(new)):
-        i = bisect.bisect_left(keys, key, prev)
-        if i < len(keys) and keys[i] == key:
-            continue
-        out.frombytes(memoryview(keys[prev:i]).cast("B"))
-        out.append(key)
-        prev = i
-    out.frombytes(memoryview(keys[prev:]).cast("B"))
-    return out

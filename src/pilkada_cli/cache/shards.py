@@ -1,0 +1,79 @@
+"""The province shards of files' columns (``files-<province>.pkl``, columns.py) as a refold
+after a change uses them: the kept columns of the files it needs, and the shards written back
+with the changed files' columns, one shard in memory at a time.
+
+A bulk import touches nearly every province: holding each shard read until the run ends held
+the columns of every file of those provinces (~330 MB at the nation-to-district scale, most of
+a run's peak), where the refold needs those of the changed regions' files only (~10 MB).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pilkada_cli.cache.columns import FileColumns, load_shard, save_shard, shard_of
+from pilkada_cli.recordfile import RecordFile
+
+# Parsing ~60 MB of lines a second, unpickling ~400 MB of columns: a shard is read (not its
+PARSE_COST = 7  # files parsed) when it is under this many times their bytes
+
+Take = Callable[[str, FileColumns, bool], None]
+
+
+class Shards:
+    """The shards a refold after a change reads where that is cheaper than parsing the files
+    (a burst of records, a bulk import touch many regions), and writes back with the changed
+    files' columns: what the next such change extends (parsing only the lines added), and the
+    version whose ids the index then holds (ids.check's ``grown``)."""
+
+    def __init__(self, where: Path) -> None:
+        self.where = where
+
+    def columns(self, files: Sequence[RecordFile], have: Mapping[str, FileColumns], take: Take,
+                changed: Collection[str] = (),
+                read: Callable[[RecordFile], FileColumns] | None = None) -> None:
+        """For each shard worth reading, one at a time: the kept columns of ``files`` (not those
+        in ``have``) handed to ``take`` with whether each is of the file as it is now (else only
+        to extend); then, with ``read``, its files named in ``changed`` read (from what ``take``
+        was given) and the shard written again with their columns. Nothing of a shard is held
+        once its files are done, but the columns handed on."""
+        by_shard: dict[str, list[RecordFile]] = {}
+        for f in files:
+            by_shard.setdefault(shard_of(f.region), []).append(f)
+        for shard, mine in by_shard.items():
+            try:
+                size = (self.where / f"files-{shard}.pkl").stat().st_size
+            except OSError:
+                continue
+            if sum(f.sig[0] for f in mine if f.sig is not None) * PARSE_COST < size:
+                continue
+            racy: set[str] = set()  # its entries of files that had just changed
+            loaded = load_shard(self.where, f"files-{shard}", racy)
+            for f in mine:
+                found = loaded.get(f.shown)
+                if found is None or f.sig is None or f.shown in have:
+                    continue
+                try:
+                    cols = FileColumns.from_stored(found)
+                except (KeyError, TypeError, ValueError):
+                    continue  # a damaged entry: the file is read
+                take(f.shown, cols, cols.sig == f.sig and f.shown not in racy)
+            if read is not None:
+                self._keep(shard, loaded, racy, [(f, read(f)) for f in mine
+                                                 if f.shown in changed])
+            del loaded  # (before the next shard is read)
+
+    def _keep(self, shard: str, loaded: dict[str, Any], racy: set[str],
+              read: Sequence[tuple[RecordFile, FileColumns]]) -> None:
+        """Write a shard again with these files' columns (read this run)."""
+        touched = False
+        for f, c in read:
+            if c.sig is not None and c.sig == f.sig:
+                loaded[f.shown] = c.stored()
+                racy.discard(f.shown)
+                touched = True
+        if touched:  # (not an entry that was racy when kept: it may be stale)
+            save_shard(self.where, f"files-{shard}", {
+                shown: v for shown, v in loaded.items() if shown not in racy})
