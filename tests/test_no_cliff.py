@@ -139,6 +139,31 @@ def test_another_offices_first_records_fold_only_the_pairs_they_touch(
     assert [blocked[code] for code in CODES] == [1 if whole else 0] * len(CODES)  # (conflicts)
 
 
+
+@pytest.mark.parametrize("regions", [15, 17])
+def test_many_small_files_changed_in_a_province_are_extended_from_its_shard(
+        desk: Office, tmp_path: Path, folded: list[tuple[str, int, bool]],
+        monkeypatch: pytest.MonkeyPatch, regions: int) -> None:
+    """Files far smaller than their province's shard are parsed whole, not extended from it,
+    so their regions are folded whole; from ``shards.MANY`` changed files in one province on
+    (a bulk import), the shard is read and each region folds only the rows added. Here the
+    size rule never reads it (PARSE_COST 0): 15 files are parsed, 17 extended."""
+    from pilkada_cli.cache import shards
+
+    monkeypatch.setattr(shards, "PARSE_COST", 0)
+    assert 15 < shards.MANY <= 17
+    codes = CODES[:regions]
+    path = tmp_path / "more.csv"
+    path.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
+        f"{code},nphd-kpu,done,,,,2024-02-21\n" for code in codes), encoding="utf-8")
+    desk.run("record", "--from", str(path))
+    folded.clear()
+    cached = _status(desk, cached=True)
+    whole = regions < shards.MANY
+    assert sorted(folded) == [(code, 2 if whole else 1, not whole) for code in codes]
+    assert cached == _status(desk, cached=False)
+
+
 def test_a_batch_cut_short_in_a_file_that_did_not_change_since(desk: Office) -> None:
     """A record in one file of the batch, then another file of it loses its event: the whole
     batch stops counting (found from the index's counts, not by reading the other files)."""

@@ -17,7 +17,10 @@ from pilkada_cli.cache.columns import FileColumns, load_shard, save_shard, shard
 from pilkada_cli.recordfile import RecordFile
 
 # Parsing ~60 MB of lines a second, unpickling ~400 MB of columns: a shard is read (not its
-PARSE_COST = 7  # files parsed) when it is under this many times their bytes
+PARSE_COST = 7  # files parsed) when it is under this many times their bytes, or when
+MANY = 16  # this many of its files changed: a file parsed whole, not extended from its kept
+# columns, has its region folded whole (after a bulk import of 10,000 rows at the nation to
+# district level, 5,700 regions of ~430 events each, and every item's conflicts judged again)
 
 Take = Callable[[str, FileColumns, bool], None]
 
@@ -47,7 +50,8 @@ class Shards:
                 size = (self.where / f"files-{shard}.pkl").stat().st_size
             except OSError:
                 continue
-            if sum(f.sig[0] for f in mine if f.sig is not None) * PARSE_COST < size:
+            if len(mine) < MANY and sum(
+                    f.sig[0] for f in mine if f.sig is not None) * PARSE_COST < size:
                 continue
             racy: set[str] = set()  # its entries of files that had just changed
             loaded = load_shard(self.where, f"files-{shard}", racy)
