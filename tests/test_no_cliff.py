@@ -152,6 +152,14 @@ def test_many_small_files_changed_in_a_province_are_extended_from_its_shard(
 
     monkeypatch.setattr(shards, "PARSE_COST", 0)
     assert 15 < shards.MANY <= 17
+    saved: list[str] = []
+    real = shards.save_shard
+
+    def save(where: Path, name: str, data: Any) -> None:
+        saved.append(name)
+        real(where, name, data)
+
+    monkeypatch.setattr(shards, "save_shard", save)
     codes = CODES[:regions]
     path = tmp_path / "more.csv"
     path.write_text("region,item,status,progress,note,evidence,at\n" + "".join(
@@ -161,6 +169,7 @@ def test_many_small_files_changed_in_a_province_are_extended_from_its_shard(
     cached = _status(desk, cached=True)
     whole = regions < shards.MANY
     assert sorted(folded) == [(code, 2 if whole else 1, not whole) for code in codes]
+    assert saved == ([] if whole else ["files-16"])  # read twice (the rules, the fold), kept once
     assert cached == _status(desk, cached=False)
 
 

@@ -119,6 +119,7 @@ class Fold:
         # extended from
         self.kept: dict[str, FileColumns] = {}
         self.unsettled: set[str] = set()  # files whose columns, let go, were of another version
+        self.saved: set[str] = set()  # the shards written again this run
 
     @functools.cached_property
     def sigs(self) -> array[int]:
@@ -364,8 +365,11 @@ class Fold:
         def take(shown: str, cols: FileColumns, same: bool) -> None:
             (self.cols if same else self.kept)[shown] = cols
 
-        Shards(self.where).columns(files, self.cols, take, {f.shown for f in changed},
-                                   self.read if changed else None)
+        from pilkada_cli.cache.columns import shard_of
+
+        todo = [f for f in changed if shard_of(f.region) not in self.saved]  # (written once)
+        self.saved |= Shards(self.where).columns(files, self.cols, take, {
+            f.shown for f in todo}, self.read if todo else None)
 
     def _let_go(self, files: Sequence[RecordFile]) -> None:
         """Drop the columns of ``files`` (their regions done: the chunks keep what they fold),

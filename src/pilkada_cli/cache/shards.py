@@ -36,12 +36,13 @@ class Shards:
 
     def columns(self, files: Sequence[RecordFile], have: Mapping[str, FileColumns], take: Take,
                 changed: Collection[str] = (),
-                read: Callable[[RecordFile], FileColumns] | None = None) -> None:
+                read: Callable[[RecordFile], FileColumns] | None = None) -> set[str]:
         """For each shard worth reading, one at a time: the kept columns of ``files`` (not those
         in ``have``) handed to ``take`` with whether each is of the file as it is now (else only
         to extend); then, with ``read``, its files named in ``changed`` read (from what ``take``
         was given) and the shard written again with their columns. Nothing of a shard is held
-        once its files are done, but the columns handed on."""
+        once its files are done, but the columns handed on. The shards written again."""
+        written: set[str] = set()
         by_shard: dict[str, list[RecordFile]] = {}
         for f in files:
             by_shard.setdefault(shard_of(f.region), []).append(f)
@@ -64,10 +65,12 @@ class Shards:
                 except (KeyError, TypeError, ValueError):
                     continue  # a damaged entry: the file is read
                 take(f.shown, cols, cols.sig == f.sig and f.shown not in racy)
-            if read is not None:
+            if read is not None and any(f.shown in changed for f in mine):
                 self._keep(shard, loaded, racy, [(f, read(f)) for f in mine
                                                  if f.shown in changed])
+                written.add(shard)
             del loaded  # (before the next shard is read)
+        return written
 
     def _keep(self, shard: str, loaded: dict[str, Any], racy: set[str],
               read: Sequence[tuple[RecordFile, FileColumns]]) -> None:
