@@ -274,6 +274,7 @@ class Fold:
         added: dict[str, list[Chunk]] = {}
         of_source: dict[tuple[str, str], OrderKeys] = {}
         new_refs: FileRefs = {}
+
         def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
             """The order key of a kept pair's event, from its file's columns."""
             return of_source[sources[ref[0]]].at_offset(ref[1])
@@ -302,7 +303,7 @@ class Fold:
             if code not in whole:  # only lines added, or a seen file changed: judged again
                 touched = {c.items[li] for c in cols if c.shown in starts and code in
                            appended for li in set(c.item[starts[c.shown]:])}  # (added)
-                # a seen file decides only pairs where its office has the latest event
+                # a seen file decides only pairs where its office has an event
                 only = touched | {c.items[li] for c in cols if c.origin in rejudge.get(
                     code, ()) for li in set(c.item)}
                 found, origins = region_conflicts(code, cols, cut, self.seen, only)
@@ -360,12 +361,11 @@ class Fold:
         file's in ``kept`` (to extend: ``read``); the rest are parsed. The ``changed`` files of
         each shard read are read while it is (``read``), and the shard written again with their
         columns: what the next change extends."""
+        from pilkada_cli.cache.columns import shard_of
         from pilkada_cli.cache.shards import Shards
 
         def take(shown: str, cols: FileColumns, same: bool) -> None:
             (self.cols if same else self.kept)[shown] = cols
-
-        from pilkada_cli.cache.columns import shard_of
 
         todo = [f for f in changed if shard_of(f.region) not in self.saved]  # (written once)
         self.saved |= Shards(self.where).columns(files, self.cols, take, {

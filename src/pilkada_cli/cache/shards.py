@@ -41,7 +41,8 @@ class Shards:
         in ``have``) handed to ``take`` with whether each is of the file as it is now (else only
         to extend); then, with ``read``, its files named in ``changed`` read (from what ``take``
         was given) and the shard written again with their columns. Nothing of a shard is held
-        once its files are done, but the columns handed on. The shards written again."""
+        once its files are done, but the columns handed on. Returns the shards whose changed
+        files were handled (written again where their columns were of the files as listed)."""
         written: set[str] = set()
         by_shard: dict[str, list[RecordFile]] = {}
         for f in files:
