@@ -251,3 +251,41 @@ def test_a_seen_line_holds_only_whole_counts(held: str, kept: bool) -> None:
     assert (found is not None) == kept
     if found is not None:
         assert found == (parse_recorded("2024-08-01T05:00:00.000000+00:00"), json.loads(held))
+
+
+def test_a_seen_file_is_kept_by_its_compiled_size_not_by_its_lines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office that syncs every day notes every origin each time: 40 lines of the same 5
+    holdings compile to 5 steps. Kept by that size (``Seen.BUDGET``), its file and another's
+    are each read once however often the rule asks for them in turn; counted by raw holdings
+    (200 over a budget of 12) the first was dropped and read again at every other ask."""
+    from pilkada_cli import conflicts
+    from pilkada_cli.cache.heads import Seen
+
+    folder = tmp_path / "records" / "origins"
+    folder.mkdir(parents=True)
+    daily = {f"pc-{n}": n + 1 for n in range(5)}
+    (folder / "desk.seen.jsonl").write_text("".join(json.dumps(
+        {"at": f"2024-03-{day:02d}T03:00:00.000000+00:00", "seen": daily}) + "\n"
+        for day in range(1, 29)) + "".join(json.dumps(
+        {"at": f"2024-04-{day:02d}T03:00:00.000000+00:00", "seen": daily}) + "\n"
+        for day in range(1, 13)), encoding="ascii")
+    (folder / "kab.seen.jsonl").write_text(json.dumps(
+        {"at": "2024-03-01T03:00:00.000000+00:00", "seen": {"desk": 3, "pc-0": 1}}) + "\n",
+        encoding="ascii")
+    reads: list[str] = []
+    real = conflicts.read_seen
+
+    def read(records: Path, origin: str) -> bytes:
+        reads.append(origin)
+        return real(records, origin)
+
+    monkeypatch.setattr(conflicts, "read_seen", read)
+    monkeypatch.setattr(Seen, "BUDGET", 12)
+    seen = Seen(tmp_path / "records")
+    for _ in range(10):
+        desk, kab = seen.held("desk"), seen.held("kab")
+        assert desk is not None and kab is not None
+        assert (len(desk), len(kab)) == (5, 2)
+        assert desk.upto("pc-4", 2**62) == 5 and kab.upto("desk", 2**62) == 3
+    assert reads == ["desk", "kab"]

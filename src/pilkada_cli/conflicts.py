@@ -135,6 +135,11 @@ class Held:
                     got[1].append(seq)
         self._steps = steps
 
+    def __len__(self) -> int:
+        """How many steps it holds (its size in memory): an office that syncs every day
+        notes every origin again each time, and only the rises are kept."""
+        return sum(len(times) for times, _seqs in self._steps.values())
+
     def upto(self, origin: str, us: int) -> int:
         """The highest ``seq`` of ``origin`` noted held at or before ``us`` (0: none)."""
         got = self._steps.get(origin)

@@ -54,8 +54,10 @@ class Seen:
     one (``conflicts.unseen`` asks only as far as its answer needs). The ones asked for last
     are kept for the next regions (regions are judged in code order, so one office's file
     serves its neighbours, and a bulk importer's serves every region); at most ``BUDGET``
-    noted holdings are kept (a national workspace's seen files hold millions of them), the
-    least recently asked for going first."""
+    steps of compiled files are kept (a national workspace's seen files hold millions of
+    holdings), the least recently asked for going first. Counted as compiled, not as noted: an
+    office that synced every day noted every origin each time (a line of thousands), and
+    counting those made its one file outgrow the budget, read again for each region."""
 
     BUDGET = 200_000
 
@@ -71,7 +73,8 @@ class Seen:
             data = rules.read_seen(self.records, origin)
             self.sums[origin] = (len(data), entries.blake2b(data))
             lines = rules.seen_lines(data)
-            got = (rules.Held(lines) if lines else None, sum(len(h) for _at, h in lines))
+            held = rules.Held(lines) if lines else None
+            got = (held, len(held) if held is not None else 0)
             self._size += got[1]
             while self._size > self.BUDGET and self._kept:
                 self._size -= self._kept.pop(next(iter(self._kept)))[1]
