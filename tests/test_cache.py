@@ -361,7 +361,7 @@ def test_corrupt_cache_files_are_rebuilt(ws: Path, cli: RunCli,
             entry["later"] = b"\x80\x05 not a pickle"  # parts only an update reads
             entry["judged"] = entries.packed({"judged": []})
         elif path.name.startswith("files-"):
-            entry["files"] = {k: {**v, "item": v["item"][:-1]} for k, v in entry["files"].items()}
+            entry["files"]["item"] = entry["files"]["item"][:-1]
         elif path.name == "listing.pkl":  # a folder's names lost
             entry["folders"] = {k: (sig,) for k, (sig, _names) in entry["folders"].items()}
         entries.write(path, entry, raw)
@@ -479,8 +479,8 @@ def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """A refold after a change (a bulk import touches every province) reads each shard it
     needs, hands on the columns asked for and lets the shard go before it reads the next: when
-    the second is read, no column of the first's other files is still held (counted by weak
-    references to their arrays; nothing collected but by reference counts, as a run with the
+    the second is read, the first is no longer held, nor anything of it but the columns taken
+    (counted by weak references; nothing collected but by reference counts, as a run with the
     collector paused)."""
     import weakref
 
@@ -490,26 +490,28 @@ def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
     files, _listing = j.snapshot()
     where = tmp_path / "cache"
     where.mkdir()
-    columns.file_columns(j, files, where)
+    shards.file_columns(j, files, where)
     assert sorted(p.name for p in where.glob("files-*.pkl")) == ["files-11.pkl", "files-12.pkl"]
     asked = [f for f in files if f.region in ("11.01", "12.01")]
-    others: list[weakref.ref[array[int]]] = []
-    alive: list[int] = []  # the other files' arrays still held as each shard is read
-    real = shards.load_shard
+    from pilkada_cli.cache.shardfile import Shard
 
-    def load(where: Path, name: str, racy: set[str] | None = None) -> dict[str, object]:
-        alive.append(sum(r() is not None for r in others))
+    loads: list[weakref.ref[Shard]] = []
+    alive: list[int] = []  # the shards read before still held as each shard is read
+    real = Shard.load
+
+    def load(where: Path, name: str, racy: set[str] | None = None) -> Shard:
+        alive.append(sum(r() is not None for r in loads))
         loaded = real(where, name, racy)
-        others.extend(weakref.ref(v["at"]) for shown, v in loaded.items()
-                      if shown not in {f.shown for f in asked})
+        assert sorted(loaded) == sorted(f.shown for f in files if f.region[:2] == name[-2:])
+        loads.append(weakref.ref(loaded))
         return loaded
 
-    monkeypatch.setattr(shards, "load_shard", load)
+    monkeypatch.setattr(Shard, "load", load)
     monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # every shard worth reading
     taken: dict[str, columns.FileColumns] = {}
     shards.Shards(where).columns(asked, {}, lambda shown, c, _same: taken.update({shown: c}))
-    assert alive == [0, 0] and len(others) == 2  # 11.02's columns gone before files-12 is read
-    assert all(r() is None for r in others)
+    assert alive == [0, 0] and len(loads) == 2  # files-11 (and 11.02's columns) gone
+    assert all(r() is None for r in loads)  # before files-12 is read (the columns taken are copies)
     assert sorted(taken) == sorted(f.shown for f in asked)
     assert [len(c) for c in taken.values()] == [1, 1]
 
@@ -585,8 +587,8 @@ def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
     """A first run over many files parses them in worker processes: the same numbers."""
     monkeypatch.setattr(columns, "PARALLEL_FILES", 1)
     calls: list[int] = []
-    real = columns._read_all
-    monkeypatch.setattr(columns, "_read_all", lambda j, infos, *progress: calls.append(
+    real = columns.read_all
+    monkeypatch.setattr(columns, "read_all", lambda j, infos, *progress: calls.append(
         len(infos)) or real(j, infos, *progress))
     shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)
     _all_same(cli, monkeypatch)

@@ -152,14 +152,16 @@ def test_many_small_files_changed_in_a_province_are_extended_from_its_shard(
 
     monkeypatch.setattr(shards, "PARSE_COST", 0)
     assert 15 < shards.MANY <= 17
+    from pilkada_cli.cache.shardfile import Shard
+
     saved: list[str] = []
-    real = shards.save_shard
+    real = Shard.save
 
-    def save(where: Path, name: str, data: Any) -> None:
+    def save(self: Shard, where: Path, name: str) -> None:
         saved.append(name)
-        real(where, name, data)
+        real(self, where, name)
 
-    monkeypatch.setattr(shards, "save_shard", save)
+    monkeypatch.setattr(Shard, "save", save)
     codes = CODES[:regions]
     path = tmp_path / "more.csv"
     path.write_text("region,item,status,progress,note,evidence,at\n" + "".join(

@@ -359,7 +359,7 @@ def test_only_linux_maps_the_cache_or_reads_in_worker_processes(
     with monkeypatch.context() as m:
         m.setattr(sys, "platform", "win32")
         mounts = listing._mountinfo.__wrapped__()
-        read = columns._read_all(Journal(records), infos)
+        read = columns.read_all(Journal(records), infos)
     assert mounts == ""
     assert listing.fs_type(str(records), mounts) is None  # hence never is_local: not mapped
     assert len(read) == 5

@@ -11,14 +11,11 @@ position): an entry whose fields or columns do not fit is read again.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import sys
-import time
 from array import array
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pilkada_cli.cache import entries
@@ -34,14 +31,12 @@ from pilkada_cli.recordfile import (
     incomplete_batches,
     parse_bytes,
     read_record,
-    refuse_unread,
     unreadable,
 )
 
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
 
-entries.kind("files-*.pkl", __name__)  # (parses.py keeps "events-*.pkl" as shards too)
 PARALLEL_FILES = 2000  # reading more files than this (a first run, a big pull) uses every core
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
@@ -90,14 +85,9 @@ class FileColumns:
     def __len__(self) -> int:
         return len(self.offset)
 
-    def stored(self) -> dict[str, Any]:
-        """The form kept in a shard: the fields by name."""
-        return {name: getattr(self, name) for name in self.FIELDS}
-
-    @classmethod
-    def from_stored(cls, kept: Any) -> FileColumns:
-        """Back from ``stored``; ValueError (or TypeError) when the columns do not agree."""
-        cols = cls(**kept)
+    @staticmethod
+    def checked(cols: FileColumns) -> FileColumns:
+        """``cols``, if its columns agree (ValueError, or TypeError, if not)."""
         n = len(cols.offset)
         if not (all(len(c) == n for c in (cols.item, cols.status, cols.progress, cols.at,
                                           cols.rec, cols.seq, cols.batch))
@@ -233,101 +223,7 @@ def shard_of(region: str) -> str:
     return region[:2]
 
 
-def load_shard(where: Path, name: str, racy: set[str] | None = None) -> dict[str, Any]:
-    """A shard of per-file entries, each a dict holding its file's ``sig`` (empty if missing,
-    stale or unreadable). Entries of files that had just changed when the shard was written are
-    left out (the caller reads those files again), unless ``racy`` is given: then they are kept
-    and named in it (columns only to extend: ``extended`` checks the bytes they were read
-    from)."""
-    entry = entries.read(where / f"{name}.pkl")
-    if entry is None or entry.get("code") != entries.code_key():
-        return {}
-    try:
-        files: dict[str, Any] = entry["files"]
-        out = {}
-        for k, v in files.items():
-            if not entries.racy(v["sig"], entry["at"]):
-                out[k] = v
-            elif racy is not None:
-                out[k] = v
-                racy.add(k)
-        return out
-    except (KeyError, TypeError, IndexError, AttributeError):
-        return {}
-
-
-def save_shard(where: Path, name: str, files: dict[str, Any]) -> None:
-    """Write a shard of per-file entries (silently not, if it cannot be written)."""
-    entries.write(where / f"{name}.pkl", {"code": entries.code_key(), "files": files,
-                                          "at": time.time_ns()})
-
-
-def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None,
-                 progress: Progress = quiet) -> list[FileColumns]:
-    """Every file's columns, in ``files`` order: from the cache (``where``; None: no cache)
-    where the file's signature is unchanged, else read again (and the cache updated);
-    ``progress`` hears of the files read (a first run reads every one)."""
-    shards: dict[str, dict[str, Any]] = {}
-    wanted: dict[str, set[str]] = {}
-    for info in files:
-        wanted.setdefault(shard_of(info.region), set()).add(info.shown)
-    if where is not None:
-        for name in wanted:
-            shards[name] = load_shard(where, f"files-{name}")
-    kept: dict[str, FileColumns] = {}
-    for info in files:
-        cols = _kept(shards, info)
-        if cols is not None:
-            kept[info.shown] = cols
-    todo = [info for info in files if info.shown not in kept]
-    read = dict(zip((info.shown for info in todo), _read_all(journal, todo, progress),
-                    strict=True))
-    refuse_unread([info for info in todo if read[info.shown].sig is None])
-    changed: set[str] = set()
-    out: list[FileColumns] = []
-    for info in files:
-        cols = kept.get(info.shown)
-        if cols is not None:
-            out.append(cols)
-            continue
-        cols = read[info.shown]
-        out.append(cols)
-        kept_files = shards.setdefault(shard_of(info.region), {})
-        if cols.sig is not None and cols.sig == info.sig:
-            kept_files[info.shown] = cols.stored()
-        else:  # changed while we read it, or unreadable: keep nothing
-            kept_files.pop(info.shown, None)
-        changed.add(shard_of(info.region))
-    if where is not None:
-        _save_shards(where, shards, wanted, changed)
-    return out
-
-
-def _kept(shards: dict[str, dict[str, Any]], info: RecordFile) -> FileColumns | None:
-    kept = shards.get(shard_of(info.region), {}).get(info.shown)
-    if kept is None or info.sig is None:
-        return None
-    try:
-        return FileColumns.from_stored(kept) if kept["sig"] == info.sig else None
-    except (KeyError, TypeError, ValueError):
-        return None  # a damaged entry: read the file again
-
-
-def _save_shards(where: Path, shards: dict[str, dict[str, Any]], wanted: dict[str, set[str]],
-                 changed: set[str]) -> None:
-    for name, kept_files in shards.items():
-        stale = set(kept_files) - wanted.get(name, set())
-        for shown in stale:
-            del kept_files[shown]
-        if name in changed or stale:
-            save_shard(where, f"files-{name}", kept_files)
-    with contextlib.suppress(OSError):
-        for p in where.glob("files-*.pkl"):
-            if p.name[6:-4] not in wanted:
-                p.unlink()
-
-
-def _read_all(journal: Journal, infos: list[RecordFile], progress: Progress = quiet
+def read_all(journal: Journal, infos: list[RecordFile], progress: Progress = quiet
               ) -> list[FileColumns]:
     """``read_columns`` of each file; in worker processes when there are many (parsing is
     CPU-bound: a national workspace's first run reads millions of lines)."""

@@ -151,7 +151,8 @@ class Fold:
         """Fold every region from the files' columns (kept per file: only changed files are
         read); None if an event id is in two files."""
         from pilkada_cli.cache import ids
-        from pilkada_cli.cache.columns import file_columns, merge_columns
+        from pilkada_cli.cache.columns import merge_columns
+        from pilkada_cli.cache.shards import file_columns
 
         columns = file_columns(self.journal, list(self.files), self.where, self.progress)
         merged = merge_columns(columns, self.listing)

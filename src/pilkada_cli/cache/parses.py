@@ -5,12 +5,12 @@ rules across files to the kept parses, so the result is exactly the plain read's
 
 from __future__ import annotations
 
+import time
 from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilkada_cli.cache import entries
-from pilkada_cli.cache.columns import load_shard, save_shard
 from pilkada_cli.events import event_fields, rebuild_event
 from pilkada_cli.recordfile import FileParse, RecordFile, parse_bytes, parse_file
 from pilkada_cli.safefile import read_regular
@@ -38,7 +38,7 @@ def read_events(journal: Journal, where: Path) -> ReadResult:
     def parse(file: RecordFile) -> FileParse:
         name = file.region[:2]
         if name not in shards:
-            shards[name] = load_shard(where, f"events-{name}")
+            shards[name] = _load(where, f"events-{name}")
         kept = shards[name].get(file.shown)
         if kept is not None and file.sig is not None and kept["sig"] == file.sig:
             try:  # equal strings were one object when pickled, so they are one again
@@ -71,6 +71,24 @@ def read_events(journal: Journal, where: Path) -> ReadResult:
         for shown in stale:
             del kept_files[shown]
         if name in changed or stale:
-            save_shard(where, f"events-{name}", kept_files)
+            _save(where, f"events-{name}", kept_files)
     return result
 
+
+def _load(where: Path, name: str) -> dict[str, Any]:
+    """A shard of per-file parses (empty if missing, stale or unreadable), without the files
+    that had just changed when it was written (they are parsed again)."""
+    entry = entries.read(where / f"{name}.pkl")
+    if entry is None or entry.get("code") != entries.code_key():
+        return {}
+    try:
+        files: dict[str, Any] = entry["files"]
+        return {k: v for k, v in files.items() if not entries.racy(v["sig"], entry["at"])}
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return {}
+
+
+def _save(where: Path, name: str, files: dict[str, Any]) -> None:
+    """Write a shard of per-file parses (silently not, if it cannot be written)."""
+    entries.write(where / f"{name}.pkl", {"code": entries.code_key(), "files": files,
+                                          "at": time.time_ns()})

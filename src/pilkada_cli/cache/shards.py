@@ -1,6 +1,7 @@
-"""The province shards of files' columns (``files-<province>.pkl``, columns.py) as a refold
-after a change uses them: the kept columns of the files it needs, and the shards written back
-with the changed files' columns, one shard in memory at a time.
+"""The province shards of files' columns (``files-<province>.pkl``: shardfile.py) as folds use
+them: every file's columns for a whole fold, read again only where a file changed
+(``file_columns``); and for a refold after a change, the kept columns of the files it needs,
+and the shards written back with the changed files' columns, one shard in memory at a time.
 
 A bulk import touches nearly every province: holding each shard read until the run ends held
 the columns of every file of those provinces (~330 MB at the nation-to-district scale, most of
@@ -9,12 +10,19 @@ a run's peak), where the refold needs those of the changed regions' files only (
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from pilkada_cli.cache.columns import FileColumns, load_shard, save_shard, shard_of
-from pilkada_cli.recordfile import RecordFile
+from pilkada_cli.cache import columns
+from pilkada_cli.cache.columns import FileColumns, shard_of
+from pilkada_cli.cache.shardfile import Shard
+from pilkada_cli.progress import Progress, quiet
+from pilkada_cli.recordfile import RecordFile, refuse_unread
+
+if TYPE_CHECKING:
+    from pilkada_cli.journal import Journal
 
 # Parsing ~60 MB of lines a second, unpickling ~400 MB of columns: a shard is read (not its
 PARSE_COST = 7  # files parsed) when it is under this many times their bytes, or when
@@ -56,16 +64,13 @@ class Shards:
                     f.sig[0] for f in mine if f.sig is not None) * PARSE_COST < size:
                 continue
             racy: set[str] = set()  # its entries of files that had just changed
-            loaded = load_shard(self.where, f"files-{shard}", racy)
+            loaded = Shard.load(self.where, f"files-{shard}", racy)
             for f in mine:
-                found = loaded.get(f.shown)
-                if found is None or f.sig is None or f.shown in have:
+                if f.sig is None or f.shown in have:
                     continue
-                try:
-                    cols = FileColumns.from_stored(found)
-                except (KeyError, TypeError, ValueError):
-                    continue  # a damaged entry: the file is read
-                take(f.shown, cols, cols.sig == f.sig and f.shown not in racy)
+                cols = loaded.get(f.shown)  # (None, a damaged entry too: the file is read)
+                if cols is not None:
+                    take(f.shown, cols, cols.sig == f.sig and f.shown not in racy)
             if read is not None and any(f.shown in changed for f in mine):
                 self._keep(shard, loaded, racy, [(f, read(f)) for f in mine
                                                  if f.shown in changed])
@@ -73,15 +78,70 @@ class Shards:
             del loaded  # (before the next shard is read)
         return written
 
-    def _keep(self, shard: str, loaded: dict[str, Any], racy: set[str],
+    def _keep(self, shard: str, loaded: Shard, racy: set[str],
               read: Sequence[tuple[RecordFile, FileColumns]]) -> None:
         """Write a shard again with these files' columns (read this run)."""
         touched = False
         for f, c in read:
             if c.sig is not None and c.sig == f.sig:
-                loaded[f.shown] = c.stored()
+                loaded.put(c)
                 racy.discard(f.shown)
                 touched = True
         if touched:  # (not an entry that was racy when kept: it may be stale)
-            save_shard(self.where, f"files-{shard}", {
-                shown: v for shown, v in loaded.items() if shown not in racy})
+            for shown in racy:
+                loaded.drop(shown)
+            loaded.save(self.where, f"files-{shard}")
+
+
+def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None,
+                 progress: Progress = quiet) -> list[FileColumns]:
+    """Every file's columns, in ``files`` order: from the cache (``where``; None: no cache)
+    where the file's signature is unchanged, else read again (and the cache updated);
+    ``progress`` hears of the files read (a first run reads every one)."""
+    shards: dict[str, Shard] = {}
+    wanted: dict[str, set[str]] = {}
+    for info in files:
+        wanted.setdefault(shard_of(info.region), set()).add(info.shown)
+    for name in wanted:
+        shards[name] = Shard.load(where, f"files-{name}") if where is not None else Shard()
+    kept: dict[str, FileColumns] = {}
+    for info in files:
+        cols = shards[shard_of(info.region)].get(info.shown)
+        if cols is not None and info.sig is not None and cols.sig == info.sig:
+            kept[info.shown] = cols
+    todo = [info for info in files if info.shown not in kept]
+    read = dict(zip((info.shown for info in todo), columns.read_all(journal, todo, progress),
+                    strict=True))
+    refuse_unread([info for info in todo if read[info.shown].sig is None])
+    changed: set[str] = set()
+    out: list[FileColumns] = []
+    for info in files:
+        cols = kept.get(info.shown)
+        if cols is not None:
+            out.append(cols)
+            continue
+        cols = read[info.shown]
+        out.append(cols)
+        shard = shards[shard_of(info.region)]
+        if cols.sig is not None and cols.sig == info.sig:
+            shard.put(cols)
+        else:  # changed while we read it, or unreadable: keep nothing
+            shard.drop(info.shown)
+        changed.add(shard_of(info.region))
+    if where is not None:
+        _save_shards(where, shards, wanted, changed)
+    return out
+
+
+def _save_shards(where: Path, shards: Mapping[str, Shard], wanted: dict[str, set[str]],
+                 changed: set[str]) -> None:
+    for name, shard in shards.items():
+        stale = set(shard) - wanted.get(name, set())
+        for shown in stale:
+            shard.drop(shown)
+        if name in changed or stale:
+            shard.save(where, f"files-{name}")
+    with contextlib.suppress(OSError):
+        for p in where.glob("files-*.pkl"):
+            if p.name[6:-4] not in wanted:
+                p.unlink()

@@ -1,0 +1,194 @@
+"""A province's record files' columns (columns.FileColumns) as one shard on disk
+(``files-<province>.pkl``): every column of all its files one after the other, with each file's
+lengths, and the names files use (items, batches, regions, origins) listed once.
+
+Kept as a dict per file, a shard of the nation-to-district workspace was ~270,000 small arrays
+and two million item names: pickle's cost per object made reading every shard take ~1.2 s and
+writing them ~1 s, and a refold after a bulk import read each twice and wrote each once. As
+columns the same bytes are read in ~50 ms and written in ~140 ms (docs/performance.md). A file's
+columns are made (sliced out) only when asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pilkada_cli.cache import entries
+from pilkada_cli.cache.columns import FileColumns
+
+entries.kind("files-*.pkl", __name__)
+
+# the per-event columns: (name, array type code; "" for bytes: ``ids`` 16 per event)
+_EVENTS = (("item", "H"), ("progress", "b"), ("at", "q"), ("rec", "q"), ("seq", "q"),
+           ("offset", "q"), ("batch", "i"), ("status", ""), ("ids", ""))
+_WIDTH = {"status": 1, "ids": 16}
+
+
+class Shard:
+    """The kept columns of one province's files, by the name the file is shown by; files put
+    since it was read are held as their FileColumns, the others only as places in the read
+    columns (each made when asked for: ``get``)."""
+
+    def __init__(self, data: dict[str, Any] | None = None, skip: frozenset[str] = frozenset()
+                 ) -> None:
+        self._data = data or {}
+        self._at: dict[str, int] = {}  # a read file's number in ``_data``
+        self._put: dict[str, FileColumns] = {}
+        if data:
+            self._index(skip)
+
+    def _index(self, skip: frozenset[str]) -> None:
+        d = self._data
+        n, items, batches = d["n"], d["n_items"], d["n_batches"]
+        names: list[str] = d["names"]
+        if not (len(n) == len(items) == len(batches) == len(names) == len(d["region"])
+                == len(d["origin"]) == len(d["warnings"]) == len(d["problems"])
+                and len(d["sigs"]) == 5 * len(names) and len(d["digests"]) == 16 * len(names)
+                and len(d["item_names"]) == sum(items)
+                and len(d["batch_names"]) == len(d["batch_size"]) == sum(batches)
+                and all(len(d[c]) == _WIDTH.get(c, 1) * sum(n) for c, _t in _EVENTS)):
+            raise ValueError("a shard whose columns do not fit")
+        e = i = b = 0  # where each file's events, item names and batch names start
+        starts = []
+        for k in range(len(names)):
+            starts.append((e, i, b))
+            e, i, b = e + n[k], i + items[k], b + batches[k]
+        self._starts = starts
+        self._at = {name: k for k, name in enumerate(names) if name not in skip}
+
+    @classmethod
+    def load(cls, where: Path, name: str, racy: set[str] | None = None) -> Shard:
+        """The shard ``name`` (empty if it is missing, stale or unreadable). Files that had
+        just changed when it was written are left out (the caller reads those files again),
+        unless ``racy`` is given: then they are kept and named in it (columns only to extend:
+        columns.extended checks the bytes they were read from)."""
+        entry = entries.read(where / f"{name}.pkl")
+        if entry is None or entry.get("code") != entries.code_key():
+            return cls()
+        try:
+            data, at = entry["files"], entry["at"]
+            sigs = data["sigs"]
+            just = {shown for k, shown in enumerate(data["names"])
+                    if entries.racy(tuple(sigs[5 * k:5 * k + 5]), at)}
+            if racy is not None:
+                racy |= just
+                just = set()
+            return cls(data, frozenset(just))
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError):
+            return cls()
+
+    def __contains__(self, shown: object) -> bool:
+        return shown in self._put or shown in self._at
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (s for s in self._at if s not in self._put)
+        yield from self._put
+
+    def get(self, shown: str) -> FileColumns | None:
+        """The file's kept columns (None if there are none, or they do not fit: it is read)."""
+        put = self._put.get(shown)
+        if put is not None:
+            return put
+        k = self._at.get(shown)
+        if k is None:
+            return None
+        d = self._data
+        e, i, b = self._starts[k]
+        n, ni, nb = d["n"][k], d["n_items"][k], d["n_batches"][k]
+        cols = {c: d[c][_WIDTH.get(c, 1) * e:_WIDTH.get(c, 1) * (e + n)] for c, _t in _EVENTS}
+        words, bnames = d["words"], d["bwords"]
+        try:
+            return FileColumns.checked(FileColumns(
+                region=words[d["region"][k]], origin=words[d["origin"][k]], shown=shown,
+                sig=tuple(d["sigs"][5 * k:5 * k + 5]),
+                items=[words[w] for w in d["item_names"][i:i + ni]],
+                batches=[bnames[w] for w in d["batch_names"][b:b + nb]],
+                batch_size=list(d["batch_size"][b:b + nb]), warnings=d["warnings"][k],
+                problems=d["problems"][k], digest=d["digests"][16 * k:16 * k + 16], **cols))
+        except (IndexError, TypeError, ValueError):
+            return None
+
+    def put(self, cols: FileColumns) -> None:
+        """Keep ``cols`` (of a file read this run) in place of what was kept of its file
+        (nothing of it, if it could not be read)."""
+        if cols.sig is None:
+            self.drop(cols.shown)
+        else:
+            self._put[cols.shown] = cols
+
+    def drop(self, shown: str) -> None:
+        self._put.pop(shown, None)
+        self._at.pop(shown, None)
+
+    def save(self, where: Path, name: str) -> None:
+        """Write the shard (silently not, if it cannot be written)."""
+        entries.write(where / f"{name}.pkl", {"code": entries.code_key(), "files": self.packed(),
+                                              "at": time.time_ns()})
+
+    def packed(self) -> dict[str, Any]:
+        """The files kept, as the columns written: those read and kept as they were copied
+        a run of neighbours at a time, with the names they use numbered as before."""
+        d = self._data
+        out: dict[str, Any] = {c: array(t) if t else bytearray() for c, t in _EVENTS}
+        lists = {k: array("q") for k in ("n", "n_items", "n_batches", "warnings", "problems",
+                                         "sigs", "batch_size")}
+        refs = {k: array("i") for k in ("region", "origin", "item_names", "batch_names")}
+        words = {w: i for i, w in enumerate(d.get("words", ()))}
+        bwords = {w: i for i, w in enumerate(d.get("bwords", ()))}
+        names: list[str] = []
+        digests = bytearray()
+
+        def copy(lo: int, hi: int) -> None:  # read files lo..hi-1, as they were
+            (e0, i0, b0), (e1, i1, b1) = self._starts[lo], self._end(hi)
+            for col, _t in _EVENTS:
+                w = _WIDTH.get(col, 1)
+                out[col] += d[col][w * e0:w * e1]
+            for key in ("n", "n_items", "n_batches", "warnings", "problems", "region", "origin"):
+                (lists[key] if key in lists else refs[key]).extend(d[key][lo:hi])
+            lists["sigs"].extend(d["sigs"][5 * lo:5 * hi])
+            lists["batch_size"].extend(d["batch_size"][b0:b1])
+            refs["item_names"].extend(d["item_names"][i0:i1])
+            refs["batch_names"].extend(d["batch_names"][b0:b1])
+            nonlocal digests
+            digests += d["digests"][16 * lo:16 * hi]
+            names.extend(d["names"][lo:hi])
+
+        run = -1  # the first read file of the run not yet copied (-1: none)
+        for k, shown in enumerate(d.get("names", ())):
+            if self._at.get(shown) == k and shown not in self._put:
+                run = k if run < 0 else run
+                continue
+            if run >= 0:
+                copy(run, k)
+                run = -1
+        if run >= 0:
+            copy(run, len(d["names"]))
+        for c in self._put.values():
+            names.append(c.shown)
+            for col, _t in _EVENTS:
+                out[col] += getattr(c, col)
+            for key, v in (("n", len(c)), ("n_items", len(c.items)),
+                           ("n_batches", len(c.batches)), ("warnings", c.warnings),
+                           ("problems", c.problems)):
+                lists[key].append(v)
+            lists["sigs"].extend(c.sig or ())
+            lists["batch_size"].extend(c.batch_size)
+            refs["region"].append(words.setdefault(c.region, len(words)))
+            refs["origin"].append(words.setdefault(c.origin, len(words)))
+            refs["item_names"].extend([words.setdefault(x, len(words)) for x in c.items])
+            refs["batch_names"].extend([bwords.setdefault(x, len(bwords)) for x in c.batches])
+            digests += c.digest
+        out["status"], out["ids"] = bytes(out["status"]), bytes(out["ids"])
+        return {**out, **lists, **refs, "names": names, "words": list(words),
+                "bwords": list(bwords), "digests": bytes(digests)}
+
+    def _end(self, hi: int) -> tuple[int, int, int]:
+        """Where file ``hi`` starts (its events, item names, batch names), or the end."""
+        if hi < len(self._starts):
+            return self._starts[hi]
+        d = self._data
+        return len(d["at"]), len(d["item_names"]), len(d["batch_names"])
