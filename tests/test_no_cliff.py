@@ -264,14 +264,18 @@ def test_changed_files_are_found_in_any_block_of_signatures() -> None:
         [], [files[300].shown])
 
 
+@pytest.mark.parametrize("pool_map", [256, 0])
 def test_a_bulk_import_over_provinces_is_folded_one_province_at_a_time(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool_map: int) -> None:
     """A national desk's bulk import touches several provinces: their regions are folded one
     province at a time (``Readiness.update`` once per province, each province's columns let go
     before the next's are read), a new file's region whole and a grown file's only its added
-    lines, and every status is the one computed with the cache off."""
+    lines, and every status is the one computed with the cache off; pooled again with each
+    region's children found by a bisection or, for many regions (``POOL_MAP``), in one pass."""
+    from pilkada_cli import readiness
     from pilkada_cli.readiness import Readiness
 
+    monkeypatch.setattr(readiness, "POOL_MAP", pool_map)
     o = new_office(tmp_path, "nat", "indonesia", "kabupaten", write_cycle(tmp_path))
     codes = ["11.01", "11.02", "12.01", "16.71", "16.72"]
 

@@ -44,6 +44,9 @@ _BLOCKED = STATUSES.index("blocked")
 # subtree that has reported nothing, so it does not reach the parent's counts and level.
 STATUS_FLAGS = (OVERDUE, CRIT_OVERDUE, BLOCKED, CRIT_BLOCKED, DUE_SOON, CRIT_SOON_TODO)
 _INF = float("inf")
+# regions to pool again above which their children are found in one pass over the scope (a
+# bulk import), not by a bisection of the codes each
+POOL_MAP = 256
 _CLOSED = (STATUSES.index("done"), STATUSES.index("na"))
 
 
@@ -945,8 +948,10 @@ class Readiness:
                 todo.add(here)
                 region = self._by_code[here]
                 here = None if region is self.root else region.parent_code
+        children = self._children() if len(todo) > POOL_MAP else None
         for code in sorted(todo, key=lambda c: -self._by_code[c].depth):  # children first
-            self._pool_region(code, self._kids(code))
+            self._pool_region(code, self._kids(code) if children is None
+                              else children.get(code, []))
 
     def _writable(self) -> None:
         """The tallies and pairs writable: a restored state holds views of a cache file

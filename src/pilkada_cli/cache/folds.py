@@ -274,11 +274,18 @@ class Fold:
         chunks: dict[str, list[Chunk]] = {}
         added: dict[str, list[Chunk]] = {}
         of_source: dict[tuple[str, str], OrderKeys] = {}
+        pending: dict[tuple[str, str], tuple[FileColumns, set[str]]] = {}  # (for of_source)
         new_refs: FileRefs = {}
 
         def prior(ref: tuple[int, int]) -> tuple[int, int, bytes]:
-            """The order key of a kept pair's event, from its file's columns."""
-            return of_source[sources[ref[0]]].at_offset(ref[1])
+            """The order key of a kept pair's event, from its file's columns (the keys of the
+            file's events of the items touched made when first asked for: most files of a
+            region hold no kept pair the added events change)."""
+            source = sources[ref[0]]
+            keys = of_source.get(source)
+            if keys is None:
+                keys = of_source[source] = OrderKeys(*pending.pop(source))
+            return keys.at_offset(ref[1])
 
         def fold(last: bool) -> Refs:
             """The regions judged so far folded (with ``retally``, every region, at the end)
@@ -290,6 +297,8 @@ class Fold:
                 r.update(chunks, Conflicts(now, r.loaders, self.records), retally, added, prior)
                 chunks.clear()
                 added.clear()
+                of_source.clear()  # (asked only of the regions folded now: let go with them)
+                pending.clear()
             return now
 
         shard = ""
@@ -324,7 +333,7 @@ class Fold:
                     judged[code] = origins
             stamps[row[code]] = stamp
             if code not in whole:  # only the added events, into the kept pairs
-                of_source.update(((c.region, c.origin), OrderKeys(c, touched)) for c in cols)
+                pending.update(((c.region, c.origin), (c, touched)) for c in cols)
                 mine = added[code] = [chunk_of(c, skip_of(c, incomplete), Loader(
                     self.journal, c.region, c.origin), starts[c.shown])
                     for c in cols if c.shown in starts]
