@@ -76,15 +76,13 @@ def test_a_shard_whose_columns_do_not_fit_is_none_and_a_file_that_does_not_is_re
     shard = Shard()
     for c in read.values():
         shard.put(c)
-    data = shard.packed()
+    data = shard.packed(time.time_ns())
     cut = {**data, "at": data["at"][:-1]}
-    entries.write(tmp_path / "files-16.pkl", {"code": entries.code_key(), "files": cut,
-                                                  "at": time.time_ns()})
+    entries.write(tmp_path / "files-16.pkl", {"code": entries.code_key(), "files": cut})
     assert list(Shard.load(tmp_path, "files-16")) == []
     first = data["names"][0]
     bad = {**data, "item_names": type(data["item_names"])("i", [10**6, *data["item_names"][1:]])}
-    entries.write(tmp_path / "files-16.pkl", {"code": entries.code_key(), "files": bad,
-                                                  "at": time.time_ns()})
+    entries.write(tmp_path / "files-16.pkl", {"code": entries.code_key(), "files": bad})
     loaded = Shard.load(tmp_path, "files-16")
     assert loaded.get(first) is None  # (its first item names nothing): the file is read
     assert [_fields(loaded.get(s)) for s in data["names"][1:]] == [
@@ -92,7 +90,12 @@ def test_a_shard_whose_columns_do_not_fit_is_none_and_a_file_that_does_not_is_re
 
 
 def test_files_that_had_just_changed_are_left_out_unless_only_to_extend(
-        tmp_path: Path, read: dict[str, FileColumns]) -> None:
+        tmp_path: Path, read: dict[str, FileColumns], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files read within the clock's tick of their last change are marked racy: left out of a
+    shard read for their columns, kept only to extend. The mark stays when the shard is written
+    again without them (a bulk import's files are written a moment before the next ``status``
+    writes their shards: dropping the marked ones then made the next import parse them
+    whole), and goes with a file's columns read again."""
     shard = Shard()
     for c in read.values():
         shard.put(c)
@@ -100,4 +103,12 @@ def test_files_that_had_just_changed_are_left_out_unless_only_to_extend(
     assert list(Shard.load(tmp_path, "files-16")) == []
     racy: set[str] = set()
     kept = Shard.load(tmp_path, "files-16", racy)
-    assert racy == set(read) == set(kept)
+    assert racy == set(read) == set(kept) == kept.racy
+    monkeypatch.setattr(entries, "RACY_NS", 0)  # (the tick has passed)
+    again = sorted(read)[0]
+    kept.put(read[again])
+    kept.save(tmp_path, "files-16")
+    assert list(Shard.load(tmp_path, "files-16")) == [again]
+    racy.clear()
+    assert sorted(Shard.load(tmp_path, "files-16", racy)) == sorted(read)
+    assert racy == set(read) - {again}

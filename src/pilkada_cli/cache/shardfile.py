@@ -38,6 +38,7 @@ class Shard:
         self._data = data or {}
         self._at: dict[str, int] = {}  # a read file's number in ``_data``
         self._put: dict[str, FileColumns] = {}
+        self.racy: set[str] = set()  # read files whose columns are only to extend
         if data:
             self._index(skip)
 
@@ -46,6 +47,7 @@ class Shard:
         n, items, batches = d["n"], d["n_items"], d["n_batches"]
         names: list[str] = d["names"]
         if not (len(n) == len(items) == len(batches) == len(names) == len(d["region"])
+                == len(d["racy"])
                 == len(d["origin"]) == len(d["warnings"]) == len(d["problems"])
                 and len(d["sigs"]) == 5 * len(names) and len(d["digests"]) == 16 * len(names)
                 and len(d["item_names"]) == sum(items)
@@ -59,25 +61,25 @@ class Shard:
             e, i, b = e + n[k], i + items[k], b + batches[k]
         self._starts = starts
         self._at = {name: k for k, name in enumerate(names) if name not in skip}
+        self.racy = {name for k, name in enumerate(names) if d["racy"][k] and name in self._at}
 
     @classmethod
     def load(cls, where: Path, name: str, racy: set[str] | None = None) -> Shard:
         """The shard ``name`` (empty if it is missing, stale or unreadable). Files that had
-        just changed when it was written are left out (the caller reads those files again),
-        unless ``racy`` is given: then they are kept and named in it (columns only to extend:
-        columns.extended checks the bytes they were read from)."""
+        just changed when their columns were read are left out (the caller reads those files
+        again), unless ``racy`` is given: then they are kept and named in it (columns only to
+        extend: columns.extended checks the bytes they were read from)."""
         entry = entries.read(where / f"{name}.pkl")
         if entry is None or entry.get("code") != entries.code_key():
             return cls()
         try:
-            data, at = entry["files"], entry["at"]
-            sigs = data["sigs"]
-            just = {shown for k, shown in enumerate(data["names"])
-                    if entries.racy(tuple(sigs[5 * k:5 * k + 5]), at)}
+            data = entry["files"]
+            just = frozenset(shown for shown, flag in zip(data["names"], data["racy"],
+                                                           strict=True) if flag)
             if racy is not None:
                 racy |= just
-                just = set()
-            return cls(data, frozenset(just))
+                just = frozenset()
+            return cls(data, just)
         except (KeyError, TypeError, IndexError, AttributeError, ValueError):
             return cls()
 
@@ -119,19 +121,24 @@ class Shard:
             self.drop(cols.shown)
         else:
             self._put[cols.shown] = cols
+            self.racy.discard(cols.shown)
 
     def drop(self, shown: str) -> None:
         self._put.pop(shown, None)
         self._at.pop(shown, None)
+        self.racy.discard(shown)
 
     def save(self, where: Path, name: str) -> None:
         """Write the shard (silently not, if it cannot be written)."""
-        entries.write(where / f"{name}.pkl", {"code": entries.code_key(), "files": self.packed(),
-                                              "at": time.time_ns()})
+        entries.write(where / f"{name}.pkl", {"code": entries.code_key(),
+                                              "files": self.packed(time.time_ns())})
 
-    def packed(self) -> dict[str, Any]:
-        """The files kept, as the columns written: those read and kept as they were copied
-        a run of neighbours at a time, with the names they use numbered as before."""
+    def packed(self, now: int) -> dict[str, Any]:
+        """The files kept, as the columns written at ``now``: those read and kept as they
+        were copied a run of neighbours at a time, with the names they use numbered as before.
+        A file is marked racy (its columns only to extend) if it changed within the clock's
+        tick before ``now`` (it may have changed again since, unseen by its signature), or if
+        it was marked so when read: its mark stays until its columns are read again."""
         d = self._data
         out: dict[str, Any] = {c: array(t) if t else bytearray() for c, t in _EVENTS}
         lists = {k: array("q") for k in ("n", "n_items", "n_batches", "warnings", "problems",
@@ -141,6 +148,7 @@ class Shard:
         bwords = {w: i for i, w in enumerate(d.get("bwords", ()))}
         names: list[str] = []
         digests = bytearray()
+        racy = bytearray()
 
         def copy(lo: int, hi: int) -> None:  # read files lo..hi-1, as they were
             (e0, i0, b0), (e1, i1, b1) = self._starts[lo], self._end(hi)
@@ -156,6 +164,7 @@ class Shard:
             nonlocal digests
             digests += d["digests"][16 * lo:16 * hi]
             names.extend(d["names"][lo:hi])
+            racy.extend(shown in self.racy for shown in d["names"][lo:hi])
 
         run = -1  # the first read file of the run not yet copied (-1: none)
         for k, shown in enumerate(d.get("names", ())):
@@ -169,6 +178,7 @@ class Shard:
             copy(run, len(d["names"]))
         for c in self._put.values():
             names.append(c.shown)
+            racy.append(entries.racy(c.sig, now))
             for col, _t in _EVENTS:
                 out[col] += getattr(c, col)
             for key, v in (("n", len(c)), ("n_items", len(c.items)),
@@ -184,7 +194,7 @@ class Shard:
             digests += c.digest
         out["status"], out["ids"] = bytes(out["status"]), bytes(out["ids"])
         return {**out, **lists, **refs, "names": names, "words": list(words),
-                "bwords": list(bwords), "digests": bytes(digests)}
+                "bwords": list(bwords), "digests": bytes(digests), "racy": bytes(racy)}
 
     def _end(self, hi: int) -> tuple[int, int, int]:
         """Where file ``hi`` starts (its events, item names, batch names), or the end."""

@@ -87,9 +87,7 @@ class Shards:
                 loaded.put(c)
                 racy.discard(f.shown)
                 touched = True
-        if touched:  # (not an entry that was racy when kept: it may be stale)
-            for shown in racy:
-                loaded.drop(shown)
+        if touched:  # (the racy ones not read again kept as racy: loaded.racy)
             loaded.save(self.where, f"files-{shard}")
 
 
