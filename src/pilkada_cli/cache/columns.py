@@ -5,8 +5,8 @@ Each file is parsed by the one record reader (recordfile.parse_bytes, through th
 ``record_file``); its good events become columns (status codes, epoch times, item indexes, byte
 offsets, 16-byte ids, ``seq``) that cost tens of bytes each, kept with what the reader found wrong
 in the file and the signature of the bytes that were read. A file whose signature is unchanged is
-not read again. Stored per file as a dict of the named fields of ``FileColumns`` (never by
-position): an entry whose fields or columns do not fit is read again.
+not read again. Kept per province, every file's columns one after the other (shardfile.py): a
+file whose columns do not fit is read again.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from pilkada_cli.recordfile import RecordFile, refuse_unread
 if TYPE_CHECKING:
     from pilkada_cli.journal import Journal
 
-# Parsing ~60 MB of lines a second, unpickling ~400 MB of columns: a shard is read (not its
+# Parsing ~60 MB of lines a second, reading a shard ~600 MB a second and writing it again with
+# the files' columns about as fast (shardfile.py): a shard is read (not its
 PARSE_COST = 7  # files parsed) when it is under this many times their bytes, or when
 MANY = 16  # this many of its files changed: a file parsed whole, not extended from its kept
 # columns, has its region folded whole (after a bulk import of 10,000 rows at the nation to
