@@ -85,6 +85,11 @@ def test_a_shard_whose_columns_do_not_fit_is_none_and_a_file_that_does_not_is_re
     entries.write(tmp_path / "files-16.pkl", {"code": entries.code_key(), "files": bad})
     loaded = Shard.load(tmp_path, "files-16")
     assert loaded.get(first) is None  # (its first item names nothing): the file is read
+    item = type(data["item"])("H", data["item"])
+    item[0] = 999  # (an event of the first file naming an item the file does not list)
+    entries.write(tmp_path / "files-16.pkl", {"code": entries.code_key(),
+                                              "files": {**data, "item": item}})
+    assert Shard.load(tmp_path, "files-16").get(first) is None
     assert [_fields(loaded.get(s)) for s in data["names"][1:]] == [
         _fields(read[s]) for s in data["names"][1:]]
 
