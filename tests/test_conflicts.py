@@ -289,3 +289,58 @@ def test_a_seen_file_is_kept_by_its_compiled_size_not_by_its_lines(
         assert (len(desk), len(kab)) == (5, 2)
         assert desk.upto("pc-4", 2**62) == 5 and kab.upto("desk", 2**62) == 3
     assert reads == ["desk", "kab"]
+
+
+def test_a_big_seen_file_is_compiled_again_only_where_it_grew(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big seen file's compiled notes are kept from run to run (``Seen.compiled``, in the
+    fold entry) with the size and digest of the bytes compiled: a file that only grew has only
+    its added notes parsed; one whose added note is dated before those compiled, or whose
+    start changed, is compiled again whole. Each answers as the file compiled afresh."""
+    from pilkada_cli import conflicts
+    from pilkada_cli.cache.heads import Seen
+
+    monkeypatch.setattr(Seen, "BIG", 0)
+    folder = tmp_path / "records" / "origins"
+    folder.mkdir(parents=True)
+    path = folder / "desk.seen.jsonl"
+
+    def note(day: int, seen: dict[str, int]) -> str:
+        return json.dumps({"at": f"2024-03-{day:02d}T03:00:00.000000+00:00", "seen": seen}) + "\n"
+
+    path.write_text(note(1, {"pc-a": 1, "pc-b": 2}) + note(3, {"pc-a": 4, "pc-b": 2}))
+    parsed: list[int] = []
+    real = conflicts.seen_lines
+
+    def lines(data: bytes) -> list[tuple[Instant, dict[str, int]]]:
+        parsed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(conflicts, "seen_lines", lines)
+    kept = Seen(tmp_path / "records")
+    kept.held("desk")
+    times = [parse_recorded(f"2024-03-{d:02d}T04:00:00.000000+00:00").us for d in range(1, 8)]
+
+    def same_as_afresh(held: Held | None) -> None:
+        fresh = Held(real(path.read_bytes()))
+        assert held is not None
+        assert [[held.upto(o, t) for t in times] for o in ("pc-a", "pc-b", "pc-c")] == [
+            [fresh.upto(o, t) for t in times] for o in ("pc-a", "pc-b", "pc-c")]
+
+    for added, whole in ((note(5, {"pc-a": 4, "pc-b": 3, "pc-c": 1}), False),  # only grew
+                         (note(2, {"pc-c": 9}), True),  # dated before those compiled
+                         (None, True)):  # its start rewritten
+        before = path.read_text()
+        if added is None:
+            path.write_text(before.replace('"pc-a": 1,', '"pc-a": 2,'))
+            added = ""
+        else:
+            path.write_text(before + added)
+        seen = Seen(tmp_path / "records")
+        seen.compiled.update(kept.compiled)  # (as the fold entry keeps them)
+        parsed.clear()
+        same_as_afresh(seen.held("desk"))
+        tail = len(added.encode())
+        assert parsed == ([tail, path.stat().st_size] if whole and tail else
+                          [path.stat().st_size] if whole else [tail])
+        kept = seen
