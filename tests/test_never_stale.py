@@ -768,21 +768,16 @@ def test_a_seen_file_that_changes_no_judgment_folds_nothing(
 
 
 
-@pytest.mark.parametrize("big", [256 << 10, 0])
 def test_notes_added_after_an_offices_records_judge_none_of_them(
         prov: Office, folded: list[tuple[str, int, bool]],
-        monkeypatch: pytest.MonkeyPatch, big: int) -> None:
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A seen file that only grew, by notes dated after every event its office recorded (a
     sync after the records, as every sync is): notes decide only events recorded from their
     time on, so no pair is judged again and nothing is folded; even notes that name every
     side settle no conflict of earlier records. Then the file rewritten, not only grown (the
     note that settled the conflict dated after it, one more added): judged again, the conflict
-    back. With ``big`` 0 every seen file is kept compiled from run to run (heads.Seen.BIG):
-    a note dated before those compiled, and a file rewritten, are compiled again whole."""
+    back."""
     from pilkada_cli.cache import folds
-    from pilkada_cli.cache.heads import Seen
-
-    monkeypatch.setattr(Seen, "BIG", big)
 
     judged: list[str] = []
     real = folds.region_conflicts

@@ -121,24 +121,11 @@ class Held:
     "had it ``y`` by then" is one bisection, not a walk over every line (a national office's
     seen file has hundreds of lines of thousands of origins)."""
 
-    __slots__ = ("_steps", "last")
+    __slots__ = ("_steps",)
 
-    def __init__(self, lines: Iterable[tuple[Instant, Mapping[str, int]]],
-                 steps: dict[str, tuple[list[int], list[int]]] | None = None,
-                 last: int = -2**63) -> None:
-        self._steps = steps if steps is not None else {}
-        self.last = last  # the latest time of a note taken (POSIX us)
-        if not self.more(lines):
-            raise ValueError("notes older than those taken")
-
-    def more(self, lines: Iterable[tuple[Instant, Mapping[str, int]]]) -> bool:
-        """Take notes added to the file (after those taken); False, taking none, if one is
-        dated before the latest taken (then only compiling the whole file again is right)."""
-        ordered = sorted(lines, key=lambda line: line[0].us)
-        if ordered and ordered[0][0].us < self.last:
-            return False
-        steps = self._steps
-        for at, held in ordered:
+    def __init__(self, lines: Iterable[tuple[Instant, Mapping[str, int]]]) -> None:
+        steps: dict[str, tuple[list[int], list[int]]] = {}
+        for at, held in sorted(lines, key=lambda line: line[0].us):
             for origin, seq in held.items():
                 got = steps.get(origin)
                 if got is None:
@@ -146,12 +133,7 @@ class Held:
                 elif seq > got[1][-1]:
                     got[0].append(at.us)
                     got[1].append(seq)
-            self.last = at.us
-        return True
-
-    def kept(self) -> tuple[dict[str, tuple[list[int], list[int]]], int]:
-        """Its steps and latest time, as plain data (a copy: a cache entry keeps them)."""
-        return {o: (list(t), list(q)) for o, (t, q) in self._steps.items()}, self.last
+        self._steps = steps
 
     def __len__(self) -> int:
         """How many steps it holds (its size in memory): an office that syncs every day

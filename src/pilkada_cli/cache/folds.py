@@ -270,7 +270,6 @@ class Fold:
         sources = state["sources"]
         kept_refs = heads.refs_by_file(refs, sources)
         judged = dict(packed()["judged"])
-        self.seen.compiled.update(packed().get("held", {}))  # (checked by digest when used)
         sums = {o: s for o, s in packed()["sums"].items() if o not in seen_changed}
         chunks: dict[str, list[Chunk]] = {}
         added: dict[str, list[Chunk]] = {}
@@ -416,8 +415,7 @@ class Fold:
         entries.write(path, {
             "ctx": self.ctx, "dates": self.dates, "names": "\n".join([f.shown for f in files]),
             "sigs": _sigs(files, racy, self.sigs if files is self.files else None),
-            "seen": seen, "judged": entries.packed({"judged": judged, "sums": sums, "held": {
-                o: c for o, c in self.seen.compiled.items() if o in seen}}), "refs": refs,
+            "seen": seen, "judged": entries.packed({"judged": judged, "sums": sums}), "refs": refs,
             "incomplete": incomplete, "problems": problems, "stamps": r.kept.stamps,
             "state": state, "later": entries.packed(later)}, raw)
         if new:

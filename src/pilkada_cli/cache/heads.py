@@ -61,22 +61,20 @@ class Seen:
     counting those made its one file outgrow the budget, read again for each region."""
 
     BUDGET = 200_000
-    BIG = 256 << 10  # a seen file of this many bytes is kept compiled from run to run
 
     def __init__(self, records: Path) -> None:
         self.records = records
         self._kept: dict[str, tuple[rules.Held | None, int]] = {}
         self._size = 0
         self.sums: dict[str, Sum] = {}  # origin -> what its notes were read from
-        # Big files compiled (a run before, or now), by the bytes they were compiled from:
-        # parsing a national office's notes (MBs of JSON) costs ~30 times reading them
-        self.compiled: dict[str, Compiled] = {}
 
     def held(self, origin: str) -> rules.Held | None:
         got = self._kept.pop(origin, None)
         if got is None:
             data = rules.read_seen(self.records, origin)
-            held = self._compiled(origin, data)
+            self.sums[origin] = (len(data), entries.blake2b(data))
+            lines = rules.seen_lines(data)
+            held = rules.Held(lines) if lines else None
             got = (held, len(held) if held is not None else 0)
             self._size += got[1]
             while self._size > self.BUDGET and self._kept:
@@ -84,39 +82,8 @@ class Seen:
         self._kept[origin] = got  # (last: the most recently asked for)
         return got[0]
 
-    def _compiled(self, origin: str, data: bytes) -> rules.Held | None:
-        """The file's notes compiled, from its compiled start where it only grew since."""
-        try:  # both digests in one pass (as columns.extended)
-            from _blake2 import blake2b
-        except ImportError:
-            from hashlib import blake2b
-        kept = self.compiled.pop(origin, None)
-        held = None
-        summed = blake2b(digest_size=16)
-        if kept is not None:
-            size, digest, steps, last = kept
-            summed.update(memoryview(data)[:size])
-            if len(data) >= size and (not size or data[size - 1:size] == b"\n") and (
-                    summed.digest() == digest):
-                held = rules.Held((), {o: (list(t), list(q)) for o, (t, q) in steps.items()},
-                                  last)
-                if not held.more(rules.seen_lines(data[size:])):
-                    held = None
-            summed.update(memoryview(data)[size:])
-        else:
-            summed.update(data)
-        self.sums[origin] = (len(data), summed.digest())
-        if held is None:
-            lines = rules.seen_lines(data)
-            held = rules.Held(lines) if lines else None
-        if held is not None and len(data) >= self.BIG:
-            self.compiled[origin] = (len(data), self.sums[origin][1], *held.kept())
-        return held
-
 
 Sum = tuple[int, bytes]  # a seen file's size and content digest, as its notes were read
-# a big seen file compiled: its size and digest, conflicts.Held's steps and latest time
-Compiled = tuple[int, bytes, dict[str, tuple[list[int], list[int]]], int]
 Judged = tuple[tuple[str, int], ...]  # origins whose notes decided a region, each with the
 # latest ``recorded`` (POSIX us) of its events they were asked about
 
