@@ -47,8 +47,7 @@ class Shard:
         n, items, batches = d["n"], d["n_items"], d["n_batches"]
         names: list[str] = d["names"]
         if not (len(n) == len(items) == len(batches) == len(names) == len(d["region"])
-                == len(d["racy"])
-                == len(d["origin"]) == len(d["warnings"]) == len(d["problems"])
+                == len(d["origin"]) == len(d["warnings"]) == len(d["problems"]) == len(d["racy"])
                 and len(d["sigs"]) == 5 * len(names) and len(d["digests"]) == 16 * len(names)
                 and len(d["item_names"]) == sum(items)
                 and len(d["batch_names"]) == len(d["batch_size"]) == sum(batches)
