@@ -46,13 +46,17 @@ def read(tmp_path: Path) -> dict[str, FileColumns]:
             for f in files}
 
 
-def test_every_file_comes_back_as_put_and_a_file_put_again_replaces_only_its_own(
-        tmp_path: Path, read: dict[str, FileColumns], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(entries, "RACY_NS", 0)
+def _shard_of(read: dict[str, FileColumns]) -> Shard:
     shard = Shard()
     for c in read.values():
         shard.put(c)
-    shard.save(tmp_path, "files-16")
+    return shard
+
+
+def test_every_file_comes_back_as_put_and_a_file_put_again_replaces_only_its_own(
+        tmp_path: Path, read: dict[str, FileColumns], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entries, "RACY_NS", 0)
+    _shard_of(read).save(tmp_path, "files-16")
     back = Shard.load(tmp_path, "files-16")
     assert sorted(back) == sorted(read) and len(read) == 5
     for shown, c in read.items():
@@ -73,10 +77,7 @@ def test_every_file_comes_back_as_put_and_a_file_put_again_replaces_only_its_own
 def test_a_shard_whose_columns_do_not_fit_is_none_and_a_file_that_does_not_is_read(
         tmp_path: Path, read: dict[str, FileColumns], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(entries, "RACY_NS", 0)
-    shard = Shard()
-    for c in read.values():
-        shard.put(c)
-    data = shard.packed(time.time_ns())
+    data = _shard_of(read).packed(time.time_ns())
     cut = {**data, "at": data["at"][:-1]}
     entries.write(tmp_path / "files-16.pkl", {"code": entries.code_key(), "files": cut})
     assert list(Shard.load(tmp_path, "files-16")) == []
@@ -101,10 +102,7 @@ def test_files_that_had_just_changed_are_left_out_unless_only_to_extend(
     again without them (a bulk import's files are written a moment before the next ``status``
     writes their shards: dropping the marked ones then made the next import parse them
     whole), and goes with a file's columns read again."""
-    shard = Shard()
-    for c in read.values():
-        shard.put(c)
-    shard.save(tmp_path, "files-16")  # written within the clock's tick of the files' times
+    _shard_of(read).save(tmp_path, "files-16")  # written within the clock's tick of the files' times
     assert list(Shard.load(tmp_path, "files-16")) == []
     racy: set[str] = set()
     kept = Shard.load(tmp_path, "files-16", racy)
