@@ -102,7 +102,7 @@ def test_files_that_had_just_changed_are_left_out_unless_only_to_extend(
     again without them (a bulk import's files are written a moment before the next ``status``
     writes their shards: dropping the marked ones then made the next import parse them
     whole), and goes with a file's columns read again."""
-    _shard_of(read).save(tmp_path, "files-16")  # written within the clock's tick of the files' times
+    _shard_of(read).save(tmp_path, "files-16")  # (within the clock's tick of the files' times)
     assert list(Shard.load(tmp_path, "files-16")) == []
     racy: set[str] = set()
     kept = Shard.load(tmp_path, "files-16", racy)
