@@ -82,7 +82,32 @@ def test_a_first_build_reports_the_files_it_reads(office: Office, tmp_path: Path
     monkeypatch.setattr(progressbar, "Bar", Recording)
     Recording.calls = []
     assert _run(office, "status")[0] == 0
-    assert Recording.calls == [("Reading record files", 17, 17)]  # (every 64th, and the last)
+    # every 64th and the last: the 17 files read, then the 17 regions' conflicts judged
+    assert Recording.calls == [("Reading record files", 17, 17),
+                               ("Checking regions for conflicts", 0, 17),
+                               ("Checking regions for conflicts", 17, 17)]
+
+
+def test_the_run_after_a_bulk_import_reports_the_regions_it_updates(
+        office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a bulk import (every region's file grew), the refold of the changed regions
+    reports how far it has got; a warm run reports nothing."""
+    from pilkada_cli.cache import entries
+
+    monkeypatch.setattr(entries, "RACY_NS", 0)  # (the cycle was written a moment ago)
+    _run(office, "record", "--from", str(_csv(tmp_path, 100)))
+    assert _run(office, "status")[0] == 0
+    (tmp_path / "rows.csv").unlink()
+    _run(office, "record", "--from", str(_csv(tmp_path, 34)))
+    monkeypatch.setattr(progressbar, "isatty", lambda: True)
+    monkeypatch.setattr(progressbar, "Bar", Recording)
+    Recording.calls = []
+    assert _run(office, "status")[0] == 0
+    assert Recording.calls == [("Updating the changed regions", 0, 17),
+                               ("Updating the changed regions", 17, 17)]
+    Recording.calls = []
+    assert _run(office, "status")[0] == 0
+    assert Recording.calls == []
 
 
 def test_nothing_reaches_stderr_when_it_is_not_a_terminal(

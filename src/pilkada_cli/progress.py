@@ -5,9 +5,11 @@ domain and storage layers never print: they are handed one, ``quiet`` by default
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 Progress = Callable[[str, int, int], None]  # (what is being done, done, total)
+T = TypeVar("T")
 
 
 def quiet(what: str, done: int, total: int) -> None:
@@ -23,3 +25,13 @@ def steps(progress: Progress, what: str, total: int, every: int = 1) -> Callable
             progress(what, done, total)
 
     return step
+
+
+def counted(progress: Progress, what: str, items: Sequence[T], every: int = 64) -> Iterator[T]:
+    """``items``, telling ``progress`` how many were done before each (every ``every``-th)
+    and when all are."""
+    step = steps(progress, what, len(items), every)
+    for n, item in enumerate(items):
+        step(n)
+        yield item
+    step(len(items))

@@ -50,7 +50,8 @@ from pilkada_cli.cache.filechunks import OrderKeys, chunk_of, skip_of
 from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conflicts, seen_sig
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.chunks import Chunk
-from pilkada_cli.progress import Progress, quiet
+from pilkada_cli.i18n import _
+from pilkada_cli.progress import Progress, counted, quiet
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.regions import Region, timezone_of
@@ -176,7 +177,8 @@ class Fold:
                                      Loader(self.journal, c.region, c.origin)))
         refs: FileRefs = {}
         judged: dict[str, heads.Judged] = {}
-        for code, cols in by_region.items():
+        for code, cols in counted(self.progress, _("Checking regions for conflicts"),
+                                  list(by_region.items())):
             found, origins = region_conflicts(code, cols, self.cutoffs[zone[code]], self.seen)
             refs.update(found)
             if origins:
@@ -184,7 +186,7 @@ class Fold:
         r = Readiness(self.cycle, scope, self.ws.config.tags, [], self.as_of,
                       self.ws.config.thresholds, chunks=chunks, conflicts=refs,
                       own_tags=self.ws.config.own_tags)
-        final = _numbered(refs, r)
+        final = heads.numbered(refs, r)
         r.conflicts = Conflicts(final, r.loaders, self.records)
         r.kept = Kept(self.where, _name(self.ctx, self.dates), r.rows,
                       array("q", [new_stamp()]) * len(r.regions))
@@ -292,7 +294,7 @@ class Fold:
             and their chunks let go: with their columns, one province's events held at a
             time. Every region folded has its conflicts final in what is passed."""
             now = {key: sides for key, sides in refs.items() if key[0] not in whole}
-            now.update(_numbered(new_refs, r))
+            now.update(heads.numbered(new_refs, r))
             if (retally and last) or (not retally and (chunks or added)):
                 r.update(chunks, Conflicts(now, r.loaders, self.records), retally, added, prior)
                 chunks.clear()
@@ -302,7 +304,7 @@ class Fold:
             return now
 
         shard = ""
-        for code in sorted(dirty):
+        for code in counted(self.progress, _("Updating the changed regions"), sorted(dirty)):
             if shard_of(code) != shard:  # one province's columns at a time (shards.py)
                 fold(False)
                 self._let_go(by_shard.get(shard, ()))
@@ -478,12 +480,6 @@ def _changes(joined: str, sigs: array[int], files: Sequence[RecordFile],
     return ([f for i, f in enumerate(files)
              if f.sig is None or kept.get(f.shown) != now[5 * i:5 * i + 5]],
             [name for name in names if name not in listed])
-
-
-def _numbered(refs: FileRefs, r: Readiness) -> Refs:
-    """Conflict sides by the Readiness's source numbers (as its state keeps them)."""
-    at = r.source_number
-    return {key: tuple((at(src), loc) for src, loc in sides) for key, sides in refs.items()}
 
 
 def readiness(fold: Fold) -> tuple[Readiness, int] | None:

@@ -28,6 +28,7 @@ from pilkada_cli.safefile import read_regular
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
     from pilkada_cli.chunks import EventLoader
+    from pilkada_cli.readiness import Readiness
 
 _File = tuple[str, str]  # region, origin: a record file, as a Chunk's source
 FileRefs = dict[tuple[str, str], tuple[tuple[_File, int], ...]]  # sides by file and offset
@@ -234,6 +235,12 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
             open_.sort(key=lambda h: h.key, reverse=True)
             refs[(region, name)] = tuple(h.ref for h in open_)
     return refs, tuple(sorted(judged.items()))
+
+
+def numbered(refs: FileRefs, r: Readiness) -> Refs:
+    """Conflict sides by the Readiness's source numbers (as its state keeps them)."""
+    at = r.source_number
+    return {key: tuple((at(src), loc) for src, loc in sides) for key, sides in refs.items()}
 
 
 def refs_by_file(refs: Refs, sources: Sequence[Sequence[str]]
