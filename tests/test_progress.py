@@ -75,12 +75,18 @@ def test_a_bulk_import_reports_its_rows_and_files_to_a_terminal(
         ("Saving record files", n, 34) for n in (0, 16, 32, 34)]
 
 
-def test_a_first_build_reports_the_files_it_reads(office: Office, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    _run(office, "record", "--from", str(_csv(tmp_path, 100)))
+def _recorded(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """From now on stderr is a terminal, and what the bar is told is kept."""
     monkeypatch.setattr(progressbar, "isatty", lambda: True)
     monkeypatch.setattr(progressbar, "Bar", Recording)
     Recording.calls = []
+    return Recording.calls
+
+
+def test_a_first_build_reports_the_files_it_reads(office: Office, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(office, "record", "--from", str(_csv(tmp_path, 100)))
+    _recorded(monkeypatch)
     assert _run(office, "status")[0] == 0
     # every 64th and the last: the 17 files read, then the 17 regions' conflicts judged
     assert Recording.calls == [("Reading record files", 17, 17),
@@ -99,15 +105,13 @@ def test_the_run_after_a_bulk_import_reports_the_regions_it_updates(
     assert _run(office, "status")[0] == 0
     (tmp_path / "rows.csv").unlink()
     _run(office, "record", "--from", str(_csv(tmp_path, 34)))
-    monkeypatch.setattr(progressbar, "isatty", lambda: True)
-    monkeypatch.setattr(progressbar, "Bar", Recording)
-    Recording.calls = []
+    calls = _recorded(monkeypatch)
     assert _run(office, "status")[0] == 0
-    assert Recording.calls == [("Updating the changed regions", 0, 17),
-                               ("Updating the changed regions", 17, 17)]
-    Recording.calls = []
+    assert calls == [("Updating the changed regions", 0, 17),
+                     ("Updating the changed regions", 17, 17)]
+    calls.clear()
     assert _run(office, "status")[0] == 0
-    assert Recording.calls == []
+    assert calls == []
 
 
 def test_nothing_reaches_stderr_when_it_is_not_a_terminal(

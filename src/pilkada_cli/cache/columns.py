@@ -85,20 +85,6 @@ class FileColumns:
     def __len__(self) -> int:
         return len(self.offset)
 
-    @staticmethod
-    def checked(cols: FileColumns) -> FileColumns:
-        """``cols``, if its columns agree (ValueError, or TypeError, if not)."""
-        n = len(cols.offset)
-        if not (all(len(c) == n for c in (cols.item, cols.status, cols.progress, cols.at,
-                                          cols.rec, cols.seq, cols.batch))
-                and len(cols.ids) == 16 * n
-                and (not n or (max(cols.item) < len(cols.items) and max(cols.status) < 5
-                               and max(cols.batch) < len(cols.batches)))
-                and len(cols.batch_size) == len(cols.batches)
-                and type(cols.warnings) is int and type(cols.problems) is int):
-            raise ValueError("columns of different lengths")
-        return cols
-
 
 def columns_of(p: FileParse, data: bytes) -> FileColumns:
     """A file's parse (of ``data``) as columns."""

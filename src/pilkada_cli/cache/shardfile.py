@@ -25,7 +25,7 @@ entries.kind("files-*.pkl", __name__)
 # the per-event columns: (name, array type code; "" for bytes: ``ids`` 16 per event)
 _EVENTS = (("item", "H"), ("progress", "b"), ("at", "q"), ("rec", "q"), ("seq", "q"),
            ("offset", "q"), ("batch", "i"), ("status", ""), ("ids", ""))
-_WIDTH = {"status": 1, "ids": 16}
+_WIDTH = {"ids": 16}  # bytes a column holds per event (the others: one element)
 
 
 class Shard:
@@ -46,12 +46,13 @@ class Shard:
         d = self._data
         n, items, batches = d["n"], d["n_items"], d["n_batches"]
         names: list[str] = d["names"]
+        events = sum(n)
         if not (len(n) == len(items) == len(batches) == len(names) == len(d["region"])
                 == len(d["origin"]) == len(d["warnings"]) == len(d["problems"]) == len(d["racy"])
                 and len(d["sigs"]) == 5 * len(names) and len(d["digests"]) == 16 * len(names)
                 and len(d["item_names"]) == sum(items)
                 and len(d["batch_names"]) == len(d["batch_size"]) == sum(batches)
-                and all(len(d[c]) == _WIDTH.get(c, 1) * sum(n) for c, _t in _EVENTS)):
+                and all(len(d[c]) == _WIDTH.get(c, 1) * events for c, _t in _EVENTS)):
             raise ValueError("a shard whose columns do not fit")
         e = i = b = 0  # where each file's events, item names and batch names start
         starts = []
