@@ -490,7 +490,7 @@ def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
     files, _listing = j.snapshot()
     where = tmp_path / "cache"
     where.mkdir()
-    shards.file_columns(j, files, where)
+    shards.index_columns(j, files, where)
     assert sorted(p.name for p in where.glob("files-*.pkl")) == ["files-11.pkl", "files-12.pkl"]
     asked = [f for f in files if f.region in ("11.01", "12.01")]
     from pilkada_cli.cache.shardfile import Shard
@@ -518,17 +518,22 @@ def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
 
 def test_the_ids_keys_sorted_a_part_at_a_time_are_sorted(monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    """A first build sorts the ids' keys a part at a time (idkeys.sorted_keys, so that 3 M keys
-    are never a list of floats at once): the same keys in the same order as sorting them at
-    once, for any number of parts, with keys equal within and across parts."""
+    """A first build sorts the ids' keys a part at a time as files add them (idkeys.Parts, so
+    that 3 M keys are never a list of floats at once, nor held unsorted beside a sorted copy):
+    the same keys in the same order as sorting them at once, for any number of parts and sizes
+    of what is added, with keys equal within and across parts."""
     from pilkada_cli.cache import idkeys
 
     monkeypatch.setattr(idkeys, "_PART", 64)
     for n in (0, 1, 64, 65, 1000, 5000):
         raw = os.urandom(16 * n)
-        keys = (idkeys.keys_of(raw, 7) + idkeys.keys_of(raw[:16 * (n // 3)], 9)
-                + idkeys.keys_of(raw[:160], 7))
-        assert idkeys.sorted_keys(array("d", keys)) == array("d", sorted(keys))
+        added = [idkeys.keys_of(raw, 7), idkeys.keys_of(raw[:16 * (n // 3)], 9),
+                 idkeys.keys_of(raw[:160], 7)]
+        added += [idkeys.keys_of(raw[16 * i:16 * i + 48], 11) for i in range(0, n, 3)]
+        parts = idkeys.Parts()
+        for keys in added:
+            parts.add(keys)
+        assert parts.sorted() == array("d", sorted(k for keys in added for k in keys))
 
 
 def test_a_planted_pickle_runs_nothing(tmp_path: Path) -> None:
@@ -587,8 +592,8 @@ def test_a_first_run_read_by_worker_processes(ws: Path, cli: RunCli,
     """A first run over many files parses them in worker processes: the same numbers."""
     monkeypatch.setattr(columns, "PARALLEL_FILES", 1)
     calls: list[int] = []
-    real = columns.read_all
-    monkeypatch.setattr(columns, "read_all", lambda j, infos, *progress: calls.append(
+    real = columns.each_read
+    monkeypatch.setattr(columns, "each_read", lambda j, infos, *progress: calls.append(
         len(infos)) or real(j, infos, *progress))
     shutil.rmtree(ws / ".pilkada" / "cache", ignore_errors=True)
     _all_same(cli, monkeypatch)

@@ -454,11 +454,15 @@ class Readiness:
 
     def __init__(self, cycle: Cycle, regions: Sequence[Region],
                  tags: Mapping[str, frozenset[str]], events: Iterable[Event], as_of: AsOf,
-                 thresholds: Thresholds, *, chunks: Iterable[Chunk] | None = None,
+                 thresholds: Thresholds, *,
+                 chunks: Iterable[Chunk] | Callable[[str], list[Chunk]] | None = None,
                  conflicts: Mapping[tuple[str, str], Any] | None = None,
                  own_tags: Mapping[str, frozenset[str]] | None = None) -> None:
+        """``chunks``: the events, or a call giving a region's (asked for once per region, in
+        scope order, before the region is folded: it may add to ``conflicts`` for that region,
+        which is kept as given)."""
         self._setup(cycle, regions, tags, as_of, thresholds, own_tags)
-        self.conflicts = conflicts or {}
+        self.conflicts = {} if conflicts is None else conflicts
         self._fold(event_chunks(events) if chunks is None else chunks)
         self._pool()
 
@@ -639,7 +643,7 @@ class Readiness:
 
     # -- folding events, region by region ----------------------------------------------------
 
-    def _fold(self, chunks: Iterable[Chunk]) -> None:
+    def _fold(self, chunks: Iterable[Chunk] | Callable[[str], list[Chunk]]) -> None:
         """Per (region, item) the latest event (by order_key) that happened before the region's
         cutoff; per region how many events count and the latest of them; then the region's own
         tallies. Regions are finished one at a time, so only one region's pairs are objects."""
@@ -647,10 +651,16 @@ class Readiness:
         block = self._block
         own = array("q")
         baselines: dict[tuple[str, frozenset[str], date, str, tuple[int, ...]], array[int]] = {}
-        by_region: dict[str, list[Chunk]] = {}
-        for ch in chunks:
-            if ch.region in self._by_code:
-                by_region.setdefault(ch.region, []).append(ch)
+        if callable(chunks):
+            of = chunks
+        else:
+            by_region: dict[str, list[Chunk]] = {}
+            for ch in chunks:
+                if ch.region in self._by_code:
+                    by_region.setdefault(ch.region, []).append(ch)
+
+            def of(code: str) -> list[Chunk]:
+                return by_region.pop(code, [])
         self._deltas: dict[tuple[int, int, int, date], list[tuple[int, int]]] = {}
         self._vdeltas = {}
         for n, region in enumerate(self.regions):
@@ -660,8 +670,8 @@ class Readiness:
             base = baselines.get(key)
             if base is None:
                 base = baselines[key] = self._baseline(region, d)
-            mine = by_region.pop(region.code, None)
-            if mine is None:
+            mine = of(region.code)
+            if not mine:
                 own.extend(base)
             else:
                 own.extend(self._fold_region(n, region, mine, cutoffs[region.timezone], base))

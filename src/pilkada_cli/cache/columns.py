@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pilkada_cli.cache import entries
@@ -83,7 +83,20 @@ class FileColumns:
             setattr(self, name, value)
 
     def __len__(self) -> int:
-        return len(self.offset)
+        return len(self.ids) >> 4  # (16 bytes each: also of columns made ``for_index``)
+
+
+def for_index(c: FileColumns) -> FileColumns:
+    """``c`` with only what the rules across files read (ids, batches, signature, digest,
+    findings): a first build holds every file's like this (~60 MB at the nation-to-district
+    scale, against ~180 MB of columns and ~100 MB of item names each file's read holds) and
+    the columns the fold reads one province at a time."""
+    out = FileColumns.__new__(FileColumns)
+    for name in FileColumns.FIELDS:
+        setattr(out, name, getattr(c, name))
+    out.items, out.item, out.status, out.progress = [], array("H"), b"", array("b")
+    out.at, out.rec, out.seq, out.offset = array("q"), array("q"), array("q"), array("q")
+    return out
 
 
 def columns_of(p: FileParse, data: bytes) -> FileColumns:
@@ -210,36 +223,40 @@ def shard_of(region: str) -> str:
 
 
 def read_all(journal: Journal, infos: list[RecordFile], progress: Progress = quiet
-              ) -> list[FileColumns]:
-    """``read_columns`` of each file; in worker processes when there are many (parsing is
-    CPU-bound: a national workspace's first run reads millions of lines)."""
+             ) -> list[FileColumns]:
+    """``read_columns`` of each file (``each_read``, all at once)."""
+    return list(each_read(journal, infos, progress))
+
+
+def each_read(journal: Journal, infos: list[RecordFile], progress: Progress = quiet
+              ) -> Iterator[FileColumns]:
+    """``read_columns`` of each file, in order, as each is read: in worker processes when
+    there are many (parsing is CPU-bound: a national workspace's first run reads millions of
+    lines)."""
     files = [journal.record_file(info.region, info.origin)._replace(sig=info.sig)
              for info in infos]
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                   else os.cpu_count() or 1, 8)
     # Only where processes are forked: a spawned one would import the command's __main__ again.
     step = steps(progress, _("Reading record files"), len(files), 64)
-    if len(files) < PARALLEL_FILES or workers < 2 or not sys.platform.startswith("linux"):
-        return _each(files, step)
-    import multiprocessing
+    done = 0
+    if len(files) >= PARALLEL_FILES and workers > 1 and sys.platform.startswith("linux"):
+        import multiprocessing
 
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            out = []
-            for cols in pool.imap(read_columns, files, chunksize=64):
-                out.append(cols)
-                step(len(out))
-            return out
-    except (OSError, RuntimeError, pickle.PicklingError):  # no processes here: do it alone
-        return _each(files, step)
-
-
-def _each(files: Sequence[RecordFile], step: Callable[[int], None]) -> list[FileColumns]:
-    out = []
-    for f in files:
-        out.append(read_columns(f))
-        step(len(out))
-    return out
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for cols in pool.imap(read_columns, files, chunksize=64):
+                    done += 1
+                    step(done)
+                    yield cols
+                return
+        except (OSError, RuntimeError, pickle.PicklingError):  # no processes here: do the
+            pass  # rest alone
+    for f in files[done:]:
+        cols = read_columns(f)
+        done += 1
+        step(done)
+        yield cols
 
 
 # --- the rules across files, on columns ------------------------------------------------------

@@ -340,11 +340,11 @@ class _Summed:
 
 
 def write(path: Path, obj: dict[str, Any],
-          raw: Mapping[str, array[Any] | memoryview] | None = None) -> None:
-    """Write an entry whole and durably; any failure leaves the old entry (or none) and is not
-    an error. ``raw``: big arrays kept as their bytes after the pickle, read back as views
-    (``read``): an update changes only the pages it must. ValueError for a name of no declared
-    kind (``kind``)."""
+          raw: Mapping[str, array[Any] | memoryview] | None = None) -> bool:
+    """Write an entry whole and durably (True); any failure leaves the old entry (or none) and
+    is not an error (False). ``raw``: big arrays kept as their bytes after the pickle, read
+    back as views (``read``): an update changes only the pages it must. ValueError for a name
+    of no declared kind (``kind``)."""
     if kind_of(path.name) is None:
         raise ValueError(f"{path.name} is of no declared kind of cache file")
 
@@ -379,7 +379,8 @@ def write(path: Path, obj: dict[str, Any],
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_atomic(path, dump, mode=None, durable=True)
     except (OSError, pickle.PicklingError, RecursionError):
-        pass
+        return False
+    return True
 
 
 def prune(where: Path, pattern: str, keep: int) -> None:

@@ -24,6 +24,8 @@ def skip_of(c: FileColumns, incomplete: Mapping[str, object]) -> frozenset[int]:
 
 def chunk_of(c: FileColumns, skip: frozenset[int], load: EventLoader, start: int = 0) -> Chunk:
     """A file's events as a chunk; with ``start``, only those from that position on."""
+    if len(c.offset) != len(c):
+        raise ValueError("columns made for the index only (columns.for_index)")
     if start:  # (naming only the items of those events: a fold maps each name it is given)
         s = slice(start, None)
         used = {li: k for k, li in enumerate(dict.fromkeys(c.item[s]))}

@@ -51,7 +51,7 @@ from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conf
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.chunks import Chunk
 from pilkada_cli.i18n import _
-from pilkada_cli.progress import Progress, counted, quiet
+from pilkada_cli.progress import Progress, counted, quiet, steps
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.regions import Region, timezone_of
@@ -149,43 +149,49 @@ class Fold:
     # -- the whole scope from every file's columns ------------------------------------------
 
     def full(self) -> tuple[Readiness, int] | None:
-        """Fold every region from the files' columns (kept per file: only changed files are
-        read); None if an event id is in two files."""
+        """Fold every region from the files' columns, one province's at a time; None if an
+        event id is in two files (or a file changed as it was read)."""
         from pilkada_cli.cache import ids
         from pilkada_cli.cache.columns import merge_columns
-        from pilkada_cli.cache.shards import file_columns
+        from pilkada_cli.cache.shards import Changed, Provinces, index_columns
 
-        columns = file_columns(self.journal, list(self.files), self.where, self.progress)
-        merged = merge_columns(columns, self.listing)
+        light, held = index_columns(self.journal, self.files, self.where, self.progress)
+        merged = merge_columns(light, self.listing)
         if merged is None:
             return None
-        by_shown = {c.shown: c for c in columns}
         try:
-            across = ids.check(self.where, self.files, by_shown, self.read)
+            across = ids.check(self.where, self.files, {c.shown: c for c in light}, self.read)
         except ids.Duplicate:  # cannot be: merge_columns found none (the files changed since)
             return None
         if across is None:
-            across = ids.build(self.where, columns)
+            across = ids.build(self.where, light)
+        provinces = Provinces(self.journal, self.where, self.files, light, held, merged.skip)
         scope = self.scope()
         zone = {r.code: r.timezone for r in scope}
-        chunks: list[Chunk] = []
-        by_region: dict[str, list[FileColumns]] = {}
-        for i, c in enumerate(columns):
-            if c.region in zone and len(c):
-                by_region.setdefault(c.region, []).append(c)
-                chunks.append(chunk_of(c, merged.skip.get(i, frozenset()),
-                                     Loader(self.journal, c.region, c.origin)))
+        del light  # (the ids of every file: ~60 MB at the nation-to-district scale)
         refs: FileRefs = {}
         judged: dict[str, heads.Judged] = {}
-        for code, cols in counted(self.progress, _("Checking regions for conflicts"),
-                                  list(by_region.items())):
-            found, origins = region_conflicts(code, cols, self.cutoffs[zone[code]], self.seen)
-            refs.update(found)
-            if origins:
-                judged[code] = origins
-        r = Readiness(self.cycle, scope, self.ws.config.tags, [], self.as_of,
-                      self.ws.config.thresholds, chunks=chunks, conflicts=refs,
-                      own_tags=self.ws.config.own_tags)
+        step = steps(self.progress, _("Checking regions for conflicts"), provinces.count(zone),
+                     64)
+        asked = itertools.count()
+
+        def chunks(code: str) -> list[Chunk]:  # (asked for in scope order, each region once)
+            cols = provinces.region(code)
+            if cols:
+                step(next(asked))
+                found, origins = region_conflicts(code, cols, self.cutoffs[zone[code]],
+                                                  self.seen)
+                refs.update(found)
+                judged.update({code: origins} if origins else {})
+            return provinces.chunks(cols)
+
+        try:
+            r = Readiness(self.cycle, scope, self.ws.config.tags, [], self.as_of,
+                          self.ws.config.thresholds, chunks=chunks, conflicts=refs,
+                          own_tags=self.ws.config.own_tags)
+        except Changed:
+            return None
+        step(next(asked))  # (every region asked: the last step)
         final = heads.numbered(refs, r)
         r.conflicts = Conflicts(final, r.loaders, self.records)
         r.kept = Kept(self.where, _name(self.ctx, self.dates), r.rows,

@@ -45,27 +45,41 @@ def number_of(key: float) -> int:
 _PART = 1 << 18  # keys sorted at once as Python floats (32 bytes each: ~8 MB)
 
 
-def sorted_keys(keys: array[float]) -> array[float]:
-    """``keys`` sorted, a part at a time: sorting 3.3 M keys (nation to district) at once made
-    a list of as many floats, ~130 MB, the first run's peak. Each part is sorted alone, then
-    the parts' slices below each bound (taken from the first part: the keys' high bits are an
-    id's, evenly spread) are sorted together, runs that sorting merges in one pass."""
-    if len(keys) <= _PART:
-        return array("d", sorted(keys))
-    parts = [array("d", sorted(keys[i:i + _PART])) for i in range(0, len(keys), _PART)]
-    del keys
-    first = parts[0]
-    step = max(1, len(first) * _PART // sum(len(p) for p in parts))
-    out = array("d")
-    at = [0] * len(parts)
-    for bound in [*(first[i] for i in range(step, len(first), step)), None]:
-        run = array("d")
-        for n, p in enumerate(parts):
-            end = len(p) if bound is None else bisect.bisect_left(p, bound, at[n])
-            run += p[at[n]:end]
-            at[n] = end
-        out += array("d", sorted(run))
-    return out
+class Parts:
+    """Keys sorted a part at a time as they are added, then together (``sorted``): sorting
+    3.3 M keys (nation to district) at once made a list of as many floats, ~130 MB, the first
+    run's peak; and the keys held unsorted beside sorted copies of them were the next."""
+
+    def __init__(self) -> None:
+        self.parts: list[array[float]] = []
+        self.open = array("d")
+
+    def add(self, keys: array[float]) -> None:
+        self.open += keys
+        if len(self.open) >= _PART:
+            self.parts.append(array("d", sorted(self.open)))
+            self.open = array("d")
+
+    def sorted(self) -> array[float]:
+        """Every key added, sorted: the parts' slices below each bound (taken from the first
+        part: the keys' high bits are an id's, evenly spread) sorted together, runs that
+        sorting merges in one pass."""
+        parts = [*self.parts, array("d", sorted(self.open))]
+        self.parts, self.open = [], array("d")
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        step = max(1, len(first) * len(first) // sum(len(p) for p in parts))
+        out = array("d")
+        at = [0] * len(parts)
+        for bound in [*(first[i] for i in range(step, len(first), step)), None]:
+            run = array("d")
+            for n, p in enumerate(parts):
+                end = len(p) if bound is None else bisect.bisect_left(p, bound, at[n])
+                run += p[at[n]:end]
+                at[n] = end
+            out += array("d", sorted(run))
+        return out
 
 
 def holds(table: array[float] | memoryview, key: float) -> bool:

@@ -49,11 +49,11 @@ from typing import Any, NamedTuple
 
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.columns import FileColumns
+from pilkada_cli.cache.idkeys import Parts
 from pilkada_cli.cache.idkeys import holds as _holds
 from pilkada_cli.cache.idkeys import keys_of as _keys
 from pilkada_cli.cache.idkeys import merged as _merged
 from pilkada_cli.cache.idkeys import number_of as _number_of
-from pilkada_cli.cache.idkeys import sorted_keys as _sorted
 from pilkada_cli.cache.idkeys import span as _span
 from pilkada_cli.recordfile import RecordFile, Sig
 
@@ -229,12 +229,12 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
              if len(per) > 1 or any(n < size for n, size in per.values())}
     del seen
     if where is not None and len(columns) < _NUMBERS:
-        keys = array("d")
+        parts = Parts()
         for n, c in enumerate(columns, 1):
-            keys += _keys(c.ids, n)
+            parts.add(_keys(c.ids, n))
             if c.batches:
-                keys += _keys(_batch_raw(c.batches), n)
-        keys = _sorted(keys)
+                parts.add(_keys(_batch_raw(c.batches), n))
+        keys = parts.sorted()
         token = _write_base(where, keys, only=True)
         del keys
         threshold = time.time_ns() - entries.RACY_NS

@@ -137,9 +137,9 @@ class Shard:
         self._at.pop(shown, None)
         self.racy.discard(shown)
 
-    def save(self, where: Path, name: str) -> None:
-        """Write the shard (silently not, if it cannot be written)."""
-        entries.write(where / f"{name}.pkl", {"code": entries.code_key(),
+    def save(self, where: Path, name: str) -> bool:
+        """Write the shard (True; False, and no error, if it cannot be written)."""
+        return entries.write(where / f"{name}.pkl", {"code": entries.code_key(),
                                               "files": self.packed(time.time_ns())})
 
     def packed(self, now: int) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The province shards of files' columns (``files-<province>.pkl``: shardfile.py) as folds use
-them: every file's columns for a whole fold, read again only where a file changed
-(``file_columns``); and for a refold after a change, the kept columns of the files it needs,
-and the shards written back with the changed files' columns, one shard in memory at a time.
+them: for a whole fold, every file's columns read again only where a file changed, held whole
+one province at a time (``index_columns``, ``Provinces``); and for a refold after a change,
+the kept columns of the files it needs, and the shards written back with the changed files'
+columns, one shard in memory at a time.
 
 A bulk import touches nearly every province: holding each shard read until the run ends held
 the columns of every file of those provinces (~330 MB at the nation-to-district scale, most of
@@ -11,17 +12,21 @@ a run's peak), where the refold needs those of the changed regions' files only (
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilkada_cli.cache import columns
 from pilkada_cli.cache.columns import FileColumns, shard_of
+from pilkada_cli.cache.filechunks import chunk_of
+from pilkada_cli.cache.loaders import Loader
 from pilkada_cli.cache.shardfile import Shard
 from pilkada_cli.progress import Progress, quiet
-from pilkada_cli.recordfile import RecordFile, refuse_unread
+from pilkada_cli.recordfile import RecordFile, Sig, refuse_unread
 
 if TYPE_CHECKING:
+    from pilkada_cli.chunks import Chunk
     from pilkada_cli.journal import Journal
 
 # Parsing ~60 MB of lines a second, reading a shard ~600 MB a second and writing it again with
@@ -32,6 +37,7 @@ MANY = 16  # this many of its files changed: a file parsed whole, not extended f
 # district level, 5,700 regions of ~430 events each, and every item's conflicts judged again)
 
 Take = Callable[[str, FileColumns, bool], None]
+_Version = tuple[Sig | None, bytes, int]  # a file's columns as read: signature, digest, events
 
 
 class Shards:
@@ -92,55 +98,123 @@ class Shards:
             loaded.save(self.where, f"files-{shard}")
 
 
-def file_columns(journal: Journal, files: Sequence[RecordFile], where: Path | None,
-                 progress: Progress = quiet) -> list[FileColumns]:
-    """Every file's columns, in ``files`` order: from the cache (``where``; None: no cache)
-    where the file's signature is unchanged, else read again (and the cache updated);
-    ``progress`` hears of the files read (a first run reads every one)."""
-    shards: dict[str, Shard] = {}
-    wanted: dict[str, set[str]] = {}
-    for info in files:
-        wanted.setdefault(shard_of(info.region), set()).add(info.shown)
-    for name in wanted:
-        shards[name] = Shard.load(where, f"files-{name}") if where is not None else Shard()
-    kept: dict[str, FileColumns] = {}
-    for info in files:
-        cols = shards[shard_of(info.region)].get(info.shown)
-        if cols is not None and info.sig is not None and cols.sig == info.sig:
-            kept[info.shown] = cols
-    todo = [info for info in files if info.shown not in kept]
-    read = dict(zip((info.shown for info in todo), columns.read_all(journal, todo, progress),
-                    strict=True))
-    refuse_unread([info for info in todo if read[info.shown].sig is None])
-    changed: set[str] = set()
-    out: list[FileColumns] = []
-    for info in files:
-        cols = kept.get(info.shown)
-        if cols is not None:
-            out.append(cols)
-            continue
-        cols = read[info.shown]
-        out.append(cols)
-        shard = shards[shard_of(info.region)]
-        if cols.sig is not None and cols.sig == info.sig:
-            shard.put(cols)
-        else:  # changed while we read it, or unreadable: keep nothing
-            shard.drop(info.shown)
-        changed.add(shard_of(info.region))
-    if where is not None:
-        _save_shards(where, shards, wanted, changed)
-    return out
+class Changed(Exception):
+    """A file's columns are no longer those a first build read a moment ago (it changed)."""
 
 
-def _save_shards(where: Path, shards: Mapping[str, Shard], wanted: dict[str, set[str]],
-                 changed: set[str]) -> None:
-    for name, shard in shards.items():
-        stale = set(shard) - wanted.get(name, set())
-        for shown in stale:
+def index_columns(journal: Journal, files: Sequence[RecordFile], where: Path,
+                  progress: Progress = quiet) -> tuple[list[FileColumns], dict[str, FileColumns]]:
+    """Every file's columns ``for_index`` (what the rules across files read), in ``files``
+    order: from its shard where the file's signature is unchanged, else read again (``progress``
+    hears of the files read: a first run reads every one). One province at a time: each shard
+    is written again with its files read as soon as the last of them is, and let go. Also the
+    whole columns of files read that no shard keeps (one changed as it was read, a shard that
+    could not be written): ``Provinces`` hands on those instead."""
+    wanted: dict[str, dict[str, RecordFile]] = {}
+    for info in files:
+        wanted.setdefault(shard_of(info.region), {})[info.shown] = info
+    light: dict[str, FileColumns] = {}
+    todo: list[RecordFile] = []
+    rewrite: set[str] = set()  # shards with files read, or kept files no longer listed
+    for name, mine in wanted.items():
+        shard = Shard.load(where, f"files-{name}")
+        for shown, info in mine.items():
+            cols = shard.get(shown)
+            if cols is not None and info.sig is not None and cols.sig == info.sig:
+                light[shown] = columns.for_index(cols)
+            else:
+                todo.append(info)
+                rewrite.add(name)
+        if any(shown not in mine for shown in shard):
+            rewrite.add(name)
+        del shard
+    left = Counter(shard_of(info.region) for info in todo)
+    read: dict[str, list[FileColumns]] = {}
+    held: dict[str, FileColumns] = {}
+
+    def keep(name: str) -> None:  # the shard written again, with its files read
+        shard = Shard.load(where, f"files-{name}")
+        got = read.pop(name, [])
+        for cols in got:
+            if cols.sig is not None and cols.sig == wanted[name][cols.shown].sig:
+                shard.put(cols)
+            else:  # changed while we read it: kept by no shard
+                shard.drop(cols.shown)
+                held[cols.shown] = cols
+        for shown in [s for s in shard if s not in wanted[name]]:
             shard.drop(shown)
-        if name in changed or stale:
-            shard.save(where, f"files-{name}")
+        if not shard.save(where, f"files-{name}"):
+            held.update((c.shown, c) for c in got)
+
+    for cols in columns.each_read(journal, list(todo), progress):
+        if cols.sig is None:
+            refuse_unread([wanted[shard_of(cols.region)][cols.shown]])
+        name = shard_of(cols.region)
+        read.setdefault(name, []).append(cols)
+        light[cols.shown] = columns.for_index(cols)
+        left[name] -= 1
+        if not left[name]:
+            keep(name)
+            rewrite.discard(name)
+    for name in rewrite:  # (only files gone from them)
+        keep(name)
     with contextlib.suppress(OSError):
         for p in where.glob("files-*.pkl"):
             if p.name[6:-4] not in wanted:
                 p.unlink()
+    return [light[info.shown] for info in files], held
+
+
+class Provinces:
+    """The whole columns of a first build's files, region by region, as ``index_columns`` left
+    them: each province's shard read back when one of its regions is first asked for (and let
+    go when another province's is), each file's checked to be of the version read then. A
+    first run holds one province's columns at a time, not the nation's (~180 MB at the
+    nation-to-district scale)."""
+
+    def __init__(self, journal: Journal, where: Path, files: Sequence[RecordFile],
+                 light: Sequence[FileColumns], held: Mapping[str, FileColumns],
+                 skip: Mapping[int, frozenset[int]]) -> None:
+        self.journal, self.where, self.held = journal, where, held
+        self.skip = {light[i].shown: s for i, s in skip.items()}  # (merge_columns')
+        # shard -> region -> its files, each with the version read: signature, digest, events
+        self.files: dict[str, dict[str, list[tuple[RecordFile, _Version]]]] = {}
+        for info, c in zip(files, light, strict=True):
+            self.files.setdefault(shard_of(c.region), {}).setdefault(c.region, []).append(
+                (info, (c.sig, c.digest, len(c))))
+        self._name = ""
+        self._shard = Shard()
+
+    def count(self, scope: Collection[str]) -> int:
+        """How many regions of ``scope`` have events."""
+        return sum(any(v[2] for _info, v in files) for regions in self.files.values()
+                   for code, files in regions.items() if code in scope)
+
+    def chunks(self, cols: Sequence[FileColumns]) -> list[Chunk]:
+        """The columns as the fold takes them (their events of incomplete batches
+        left out)."""
+        return [chunk_of(c, self.skip.get(c.shown, frozenset()),
+                         Loader(self.journal, c.region, c.origin)) for c in cols]
+
+    def region(self, code: str) -> list[FileColumns]:
+        """The columns of the region's files that have events (in the order listed); Changed
+        if one changed."""
+        name = shard_of(code)
+        mine = self.files.get(name, {}).get(code)
+        if not mine:
+            return []
+        if name != self._name:
+            self._shard = Shard()  # (let go before the next is read)
+            self._shard = Shard.load(self.where, f"files-{name}", racy=set())
+            self._name = name
+        out = []
+        for info, version in mine:
+            cols = self.held.get(info.shown) or self._shard.get(info.shown)
+            if cols is None or (cols.sig, cols.digest, len(cols)) != version:
+                cols = columns.read_columns(self.journal.record_file(
+                    info.region, info.origin)._replace(sig=info.sig))
+                if (cols.sig, cols.digest, len(cols)) != version:
+                    raise Changed(info.shown)
+            if len(cols):
+                out.append(cols)
+        return out
