@@ -18,6 +18,7 @@ from pilkada_cli.cache.shardfile import Shard
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
+from platforms import FORK
 
 
 @pytest.fixture
@@ -120,12 +121,16 @@ def test_the_rules_across_files_hold_every_file_s_ids_only(nas: Path) -> None:
         chunk_of(light[0], frozenset(), lambda _at: None)  # type: ignore[arg-type,return-value]
 
 
+@pytest.mark.parametrize("ahead", [False, pytest.param(True, marks=FORK)])
 def test_the_fold_reads_the_version_the_first_pass_read(
-        nas: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+        nas: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch, ahead: bool) -> None:
     """An office appends to a file after the first pass read it: the fold reads back the
     version the first pass read (its shard), the run shows that version, and the next run
     folds the line added. If that version is gone too (its shard removed), the fold is not
-    built from two versions: the run reads every event itself (the plain reader)."""
+    built from two versions: the run reads every event itself (the plain reader); so too
+    where the conflicts are judged ahead in other processes (one of which finds it)."""
+    if ahead:
+        monkeypatch.setattr(columns, "PARALLEL_FILES", 1)
     real = shards.index_columns
     changed: list[str] = []
 
@@ -161,8 +166,10 @@ def test_the_fold_reads_the_version_the_first_pass_read(
         after = _status(cli)
         assert after == _reference(cli, monkeypatch) != before
         assert (before["root"]["blocked"], after["root"]["blocked"]) == blocked
-        if gone:  # (the plain reader reads the file as it is by then)
-            assert changed == ["records/16.71/pc-desk.jsonl"] and during == after
+        if gone:  # (the plain reader reads the file as it is by then; ahead, the process
+            # judging province 16 found it first)
+            assert changed == ([] if ahead else ["records/16.71/pc-desk.jsonl"])
+            assert during == after
         else:
             assert changed == [] and during == before
 
@@ -189,3 +196,45 @@ def test_a_shard_that_cannot_be_written_keeps_its_files_columns_in_memory(
     assert not list((nas / ".pilkada" / "cache").glob("files-*.pkl"))
     assert sorted(reads) == sorted(set(reads)) and len(reads) == 5
     assert cached == _reference(cli, monkeypatch)
+
+
+@FORK
+def test_conflicts_judged_ahead_in_worker_processes(nas: Path, cli: RunCli,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many files: the conflicts are judged ahead of the fold in forked processes, a province
+    a task; the same numbers (here a seen file decides the one pair two offices recorded), and
+    what that seen file was read as is kept for the next run, as when judged in this process.
+    Where no process can be started, the files are read and the conflicts judged here."""
+    import multiprocessing
+
+    mine = next(p.stem for p in (nas / "records" / "16.71").glob("*.jsonl")
+                if p.stem != "pc-desk")
+    seen = nas / "records" / "origins" / "pc-desk.seen.jsonl"
+    seen.parent.mkdir(exist_ok=True)
+    seen.write_text(json.dumps({"at": "2024-03-01T03:00:00.000000+00:00",
+                                "seen": {mine: 1}}) + "\n", encoding="ascii")
+    reference = _reference(cli, monkeypatch)
+    assert reference["root"]["blocked"] == 1  # (pc-desk saw the done before its in_progress)
+    real = multiprocessing.get_context
+    asked: list[str | None] = []
+    for fail in (False, True):
+        _fresh(nas)
+        asked.clear()
+
+        def context(method: str | None = None, fail: bool = fail) -> object:
+            asked.append(method)
+            if fail:
+                raise OSError("no processes here")
+            return real(method)
+
+        with monkeypatch.context() as m:
+            m.setattr(columns, "PARALLEL_FILES", 1)
+            m.setattr(multiprocessing, "get_context", context)
+            assert _status(cli) == reference
+        assert asked == ["fork", "fork"]  # the files read, the conflicts judged
+        entry = entries.read(next((nas / ".pilkada" / "cache").glob("fold-*.pkl")))
+        assert entry is not None
+        sums = entries.unpacked(entry["judged"])["sums"]
+        assert sorted(sums) == sorted(["pc-desk", mine])  # (this office's: none, read as b"")
+        assert (sums["pc-desk"][0], sums[mine][0]) == (seen.stat().st_size, 0)
+        assert _status(cli) == reference

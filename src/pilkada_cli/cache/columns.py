@@ -222,6 +222,15 @@ def shard_of(region: str) -> str:
     return region[:2]
 
 
+def workers(files: int) -> int:
+    """How many worker processes work on this many files' columns (0: none, the work is done
+    in this one). Only where processes are forked: a spawned one would import the command's
+    ``__main__`` again."""
+    n = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1, 8)
+    return n if files >= PARALLEL_FILES and n > 1 and sys.platform.startswith("linux") else 0
+
+
 def read_all(journal: Journal, infos: list[RecordFile], progress: Progress = quiet
              ) -> list[FileColumns]:
     """``read_columns`` of each file (``each_read``, all at once)."""
@@ -235,16 +244,13 @@ def each_read(journal: Journal, infos: list[RecordFile], progress: Progress = qu
     lines)."""
     files = [journal.record_file(info.region, info.origin)._replace(sig=info.sig)
              for info in infos]
-    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                  else os.cpu_count() or 1, 8)
-    # Only where processes are forked: a spawned one would import the command's __main__ again.
     step = steps(progress, _("Reading record files"), len(files), 64)
     done = 0
-    if len(files) >= PARALLEL_FILES and workers > 1 and sys.platform.startswith("linux"):
+    if workers(len(files)):
         import multiprocessing
 
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with multiprocessing.get_context("fork").Pool(workers(len(files))) as pool:
                 for cols in pool.imap(read_columns, files, chunksize=64):
                     done += 1
                     step(done)

@@ -383,6 +383,17 @@ def write(path: Path, obj: dict[str, Any],
     return True
 
 
+def differing(kept: array[int], now: array[int], n: int) -> list[int]:
+    """The positions (of ``n`` files) whose five integers (signatures) differ, 256 files
+    compared at once."""
+    out: list[int] = []
+    for b in range(0, 5 * n, 1280):
+        if kept[b:b + 1280] != now[b:b + 1280]:
+            out += [i // 5 for i in range(b, min(b + 1280, 5 * n), 5)
+                    if kept[i:i + 5] != now[i:i + 5]]
+    return out
+
+
 def prune(where: Path, pattern: str, keep: int) -> None:
     """Keep only the ``keep`` newest entries matching ``pattern``."""
     with contextlib.suppress(OSError):

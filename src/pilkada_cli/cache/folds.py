@@ -51,13 +51,14 @@ from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conf
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.chunks import Chunk
 from pilkada_cli.i18n import _
-from pilkada_cli.progress import Progress, counted, quiet, steps
+from pilkada_cli.progress import Progress, counted, quiet
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.regions import Region, timezone_of
 
 if TYPE_CHECKING:
-    from pilkada_cli.cache.columns import FileColumns
+    from pilkada_cli.cache.columns import FileColumns, Merged
+    from pilkada_cli.cache.ids import Across
     from pilkada_cli.checklist import Cycle
     from pilkada_cli.journal import Journal
     from pilkada_cli.workspace import Workspace
@@ -151,11 +152,48 @@ class Fold:
     def full(self) -> tuple[Readiness, int] | None:
         """Fold every region from the files' columns, one province's at a time; None if an
         event id is in two files (or a file changed as it was read)."""
-        from pilkada_cli.cache import ids
-        from pilkada_cli.cache.columns import merge_columns
+        from pilkada_cli.cache.columns import workers
         from pilkada_cli.cache.shards import Changed, Provinces, index_columns
 
-        light, held = index_columns(self.journal, self.files, self.where, self.progress)
+        judge = heads.Judge(self.seen, self.progress, workers(len(self.files)))  # (forked now)
+        try:
+            light, held = index_columns(self.journal, self.files, self.where, self.progress)
+            provinces = Provinces(self.journal, self.where, self.files, light, held)
+            scope = self.scope()
+            zone = {r.code: r.timezone for r in scope}
+            judge.start(provinces.with_events(zone), lambda code: self.cutoffs[zone[code]],
+                        provinces)
+            found = self._across(light)
+            if found is None:
+                return None
+            merged, across = found
+            provinces.skip = {light[i].shown: s for i, s in merged.skip.items()}
+            del light  # (the ids of every file: ~60 MB at the nation-to-district scale)
+
+            def chunks(code: str) -> list[Chunk]:  # (asked for in scope order, each once)
+                cols = provinces.region(code)
+                judge(code, cols)
+                return provinces.chunks(cols)
+
+            r = Readiness(self.cycle, scope, self.ws.config.tags, [], self.as_of,
+                          self.ws.config.thresholds, chunks=chunks, conflicts=judge.refs,
+                          own_tags=self.ws.config.own_tags)
+        except Changed:
+            return None
+        finally:
+            judge.close()
+        final = heads.numbered(judge.refs, r)
+        r.conflicts = Conflicts(final, r.loaders, self.records)
+        r.kept = Kept(self.where, _name(self.ctx, self.dates), r.rows,
+                      array("q", [new_stamp()]) * len(r.regions))
+        self._store(r, final, judge.judged, across.incomplete, across.problems, self.files)
+        return r, merged.problems
+
+    def _across(self, light: Sequence[FileColumns]) -> tuple[Merged, Across] | None:
+        """The rules across files, from every file's ids; None if an id is in two files."""
+        from pilkada_cli.cache import ids
+        from pilkada_cli.cache.columns import merge_columns
+
         merged = merge_columns(light, self.listing)
         if merged is None:
             return None
@@ -163,41 +201,7 @@ class Fold:
             across = ids.check(self.where, self.files, {c.shown: c for c in light}, self.read)
         except ids.Duplicate:  # cannot be: merge_columns found none (the files changed since)
             return None
-        if across is None:
-            across = ids.build(self.where, light)
-        provinces = Provinces(self.journal, self.where, self.files, light, held, merged.skip)
-        scope = self.scope()
-        zone = {r.code: r.timezone for r in scope}
-        del light  # (the ids of every file: ~60 MB at the nation-to-district scale)
-        refs: FileRefs = {}
-        judged: dict[str, heads.Judged] = {}
-        step = steps(self.progress, _("Checking regions for conflicts"), provinces.count(zone),
-                     64)
-        asked = itertools.count()
-
-        def chunks(code: str) -> list[Chunk]:  # (asked for in scope order, each region once)
-            cols = provinces.region(code)
-            if cols:
-                step(next(asked))
-                found, origins = region_conflicts(code, cols, self.cutoffs[zone[code]],
-                                                  self.seen)
-                refs.update(found)
-                judged.update({code: origins} if origins else {})
-            return provinces.chunks(cols)
-
-        try:
-            r = Readiness(self.cycle, scope, self.ws.config.tags, [], self.as_of,
-                          self.ws.config.thresholds, chunks=chunks, conflicts=refs,
-                          own_tags=self.ws.config.own_tags)
-        except Changed:
-            return None
-        step(next(asked))  # (every region asked: the last step)
-        final = heads.numbered(refs, r)
-        r.conflicts = Conflicts(final, r.loaders, self.records)
-        r.kept = Kept(self.where, _name(self.ctx, self.dates), r.rows,
-                      array("q", [new_stamp()]) * len(r.regions))
-        self._store(r, final, judged, across.incomplete, across.problems, self.files)
-        return r, merged.problems
+        return merged, across if across is not None else ids.build(self.where, light)
 
     # -- an entry brought up to date ------------------------------------------------------------
 
@@ -473,13 +477,9 @@ def _changes(joined: str, sigs: array[int], files: Sequence[RecordFile],
              now: array[int]) -> tuple[list[RecordFile], list[str]]:
     """The files whose signature differs from the kept one (or that are new, or have none),
     and the kept files no longer listed (``now``: the files' ``_sigs``)."""
-    if joined == "\n".join([f.shown for f in files]):  # (256 files at once, then one by one)
-        at = [i for i, f in enumerate(files) if f.sig is None]
-        for b in range(0, len(now), 1280):
-            if sigs[b:b + 1280] != now[b:b + 1280]:
-                at += [i // 5 for i in range(b, min(b + 1280, len(now)), 5)
-                       if sigs[i:i + 5] != now[i:i + 5]]
-        return [files[i] for i in sorted(set(at))], []
+    if joined == "\n".join([f.shown for f in files]):
+        at = {i for i, f in enumerate(files) if f.sig is None}
+        return [files[i] for i in sorted(at.union(entries.differing(sigs, now, len(files))))], []
     names = joined.split("\n") if joined else []  # (one string: no name holds a line break)
     kept = {name: sigs[5 * i:5 * i + 5] for i, name in enumerate(names)}
     listed = {f.shown for f in files}

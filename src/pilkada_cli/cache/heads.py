@@ -10,6 +10,7 @@ about, as after a sync that came after the office's records."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -20,13 +21,16 @@ from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries
 from pilkada_cli.cache.listing import with_content
 from pilkada_cli.events import STATUSES, Event
+from pilkada_cli.i18n import _
 from pilkada_cli.instant import utc_micros
+from pilkada_cli.progress import Progress, steps
 from pilkada_cli.recordfile import Sig, signature
 from pilkada_cli.recordlist import open_folder
 from pilkada_cli.safefile import read_regular
 
 if TYPE_CHECKING:
     from pilkada_cli.cache.columns import FileColumns
+    from pilkada_cli.cache.shards import Provinces
     from pilkada_cli.chunks import EventLoader
     from pilkada_cli.readiness import Readiness
 
@@ -235,6 +239,99 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
             open_.sort(key=lambda h: h.key, reverse=True)
             refs[(region, name)] = tuple(h.ref for h in open_)
     return refs, tuple(sorted(judged.items()))
+
+
+class Judge:
+    """A first build's conflicts, region by region as the fold asks for them (in scope order,
+    each region with events once): ``region_conflicts`` on the columns handed in; or, with
+    ``workers``, judged ahead in that many processes, a province a task, from ``start`` on (a
+    first build at the nation-to-district scale judged ~5 s of conflicts on one core while the
+    other waited). The processes are forked when the Judge is made, before the files are read:
+    forked later, each would hold a copy of what this one holds by then. Keeps what was found
+    (``refs``: the dict the fold reads, filled before each region is folded), the origins whose
+    notes decided each region (``judged``) and the seen files' sums (into ``seen.sums``).
+    ``close`` when done."""
+
+    def __init__(self, seen: Seen, progress: Progress, workers: int = 0) -> None:
+        self.seen, self.progress = seen, progress
+        self.refs: FileRefs = {}
+        self.judged: dict[str, Judged] = {}
+        self._done = 0
+        self._ahead: list[tuple[str, FileRefs, Judged]] = []  # judged, not yet asked for
+        self._pool: Any = None
+        if workers > 1:
+            import multiprocessing
+
+            with contextlib.suppress(OSError, RuntimeError):  # (no processes here: all judged
+                self._pool = multiprocessing.get_context("fork").Pool(workers)  # in this one)
+
+    def start(self, regions: Sequence[str], cutoff: Callable[[str], float],
+              provinces: Provinces) -> None:
+        """Judging ``regions`` (those with events, in scope order) begins."""
+        self.cutoff, self.provinces = cutoff, provinces
+        self._step = steps(self.progress, _("Checking regions for conflicts"), len(regions), 64)
+        if self._pool is not None:
+            tasks: dict[str, list[tuple[str, float]]] = {}
+            for code in regions:
+                tasks.setdefault(code[:2], []).append((code, cutoff(code)))  # (shard_of)
+            self._results = self._pool.imap(_province, [
+                (provinces.part(name), codes, self.seen.records) for name, codes in tasks.items()])
+
+    def __call__(self, code: str, cols: Sequence[FileColumns]) -> None:
+        """Judge a region (``cols``: its files' columns, those with events; none: nothing)."""
+        if not cols:
+            return
+        self._step(self._done)
+        self._done += 1
+        found, origins = self._taken(code) if self._pool is not None else region_conflicts(
+            code, cols, self.cutoff(code), self.seen)
+        self.refs.update(found)
+        if origins:
+            self.judged[code] = origins
+
+    def _taken(self, code: str) -> tuple[FileRefs, Judged]:
+        import pickle
+
+        if not self._ahead:
+            try:
+                found, sums = next(self._results)
+            except (OSError, RuntimeError, pickle.PicklingError):  # (a process lost: the
+                self.close()  # rest judged in this one)
+                return region_conflicts(code, self.provinces.region(code), self.cutoff(code),
+                                        self.seen)
+            self.seen.sums.update(sums)
+            self._ahead = found[::-1]
+        got, refs, origins = self._ahead.pop()
+        if got != code:
+            raise ValueError(f"judged {got} where {code} was asked for")
+        return refs, origins
+
+    def close(self) -> None:
+        """The processes stopped (the last progress step told)."""
+        if self._done:
+            self._step(self._done)
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+
+
+_SEEN: list[Seen] = []  # in a process judging ahead: its seen files, kept from task to task
+_SENT: set[str] = set()  # ... and the origins whose sums it has sent (each only once: a
+# district office's notes name thousands of origins, and a province's task may ask of each)
+
+
+def _province(task: tuple[Provinces, list[tuple[str, float]], Path]
+              ) -> tuple[list[tuple[str, FileRefs, Judged]], dict[str, Sum]]:
+    """In a process judging ahead (Judge): the conflicts of a province's regions."""
+    provinces, codes, records = task
+    if not _SEEN:
+        _SEEN.append(Seen(records))
+    seen = _SEEN[0]
+    out = [(code, *region_conflicts(code, provinces.region(code), cut, seen))
+           for code, cut in codes]
+    sums = {origin: sum_ for origin, sum_ in seen.sums.items() if origin not in _SENT}
+    _SENT.update(sums)
+    return out, sums
 
 
 def numbered(refs: FileRefs, r: Readiness) -> Refs:

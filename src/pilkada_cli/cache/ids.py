@@ -104,16 +104,6 @@ def _packed(sigs: Iterable[Sig | None]) -> array[int]:
     return array("q", struct.pack(f"{len(flat)}q", *flat))
 
 
-def _differing(kept: array[int], now: array[int], n: int) -> list[int]:
-    """The positions (of ``n`` files) whose five integers differ, 256 files compared at once."""
-    out: list[int] = []
-    for b in range(0, 5 * n, 1280):
-        if kept[b:b + 1280] != now[b:b + 1280]:
-            out += [i // 5 for i in range(b, min(b + 1280, 5 * n), 5)
-                    if kept[i:i + 5] != now[i:i + 5]]
-    return out
-
-
 def _batch_raw(names: Iterable[str]) -> bytes:
     return b"".join(bytes.fromhex(name) for name in names)
 
@@ -284,7 +274,7 @@ def _check(where: Path, files: Sequence[RecordFile], have: Mapping[str, FileColu
     at = ({f.shown: i for i, f in enumerate(files)} if same
           else {name: i for i, name in enumerate(table.names)})  # the kept files' positions
     if same:
-        changed = [files[i] for i in sorted({*_differing(table.sigs, now, len(files)), *(
+        changed = [files[i] for i in sorted({*entries.differing(table.sigs, now, len(files)), *(
             i for i, f in enumerate(files) if f.sig is None)})]
         removed: list[str] = []
     else:

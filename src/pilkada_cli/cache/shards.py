@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -173,10 +173,9 @@ class Provinces:
     nation-to-district scale)."""
 
     def __init__(self, journal: Journal, where: Path, files: Sequence[RecordFile],
-                 light: Sequence[FileColumns], held: Mapping[str, FileColumns],
-                 skip: Mapping[int, frozenset[int]]) -> None:
+                 light: Sequence[FileColumns], held: Mapping[str, FileColumns]) -> None:
         self.journal, self.where, self.held = journal, where, held
-        self.skip = {light[i].shown: s for i, s in skip.items()}  # (merge_columns')
+        self.skip: Mapping[str, frozenset[int]] = {}  # events left out (merge_columns' skip)
         # shard -> region -> its files, each with the version read: signature, digest, events
         self.files: dict[str, dict[str, list[tuple[RecordFile, _Version]]]] = {}
         for info, c in zip(files, light, strict=True):
@@ -185,10 +184,18 @@ class Provinces:
         self._name = ""
         self._shard = Shard()
 
-    def count(self, scope: Collection[str]) -> int:
-        """How many regions of ``scope`` have events."""
-        return sum(any(v[2] for _info, v in files) for regions in self.files.values()
-                   for code, files in regions.items() if code in scope)
+    def part(self, name: str) -> Provinces:
+        """Only the province ``name`` (what a process judging it is sent: heads.Judge)."""
+        out = Provinces(self.journal, self.where, [], [], {})
+        out.files = {name: self.files.get(name, {})}
+        out.held = {info.shown: self.held[info.shown] for files in out.files[name].values()
+                    for info, _v in files if info.shown in self.held}
+        return out
+
+    def with_events(self, scope: Iterable[str]) -> list[str]:
+        """The regions of ``scope`` that have events, in its order."""
+        return [code for code in scope
+                if any(v[2] for _info, v in self.files.get(shard_of(code), {}).get(code, ()))]
 
     def chunks(self, cols: Sequence[FileColumns]) -> list[Chunk]:
         """The columns as the fold takes them (their events of incomplete batches
