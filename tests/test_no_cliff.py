@@ -195,9 +195,9 @@ def test_many_files_a_change_anywhere_is_found_and_only_it_parsed(
         tmp_path: Path, parsed: dict[str, int]) -> None:
     """Hundreds of record files (Jawa Barat to kecamatan: one batch into each region's file):
     the fold entry and the ids index compare the files' signatures a block of 256 at a time
-    (folds._changes, ids._differing); a record in the first file, in the last, a file removed,
-    a file added: each is noticed (after a record, only the file recorded in is parsed), and
-    the views are those of the cache off."""
+    (folds._changes, ids._check: entries.differing); a record in the first file, in the last,
+    a file removed, a file added: each is noticed (after a record, only the file recorded in
+    is parsed), and the views are those of the cache off."""
     from pilkada_cli.regions import load_regions
 
     o = new_office(tmp_path, "jabar", "32", "kecamatan", write_cycle(tmp_path))

@@ -155,20 +155,20 @@ class Fold:
         from pilkada_cli.cache.columns import workers
         from pilkada_cli.cache.shards import Changed, Provinces, index_columns
 
-        judge = heads.Judge(self.seen, self.progress, workers(len(self.files)))  # (forked now)
+        light, held = index_columns(self.journal, self.files, self.where, self.progress)
+        found = self._across(light)
+        if found is None:
+            return None
+        merged, across = found
+        provinces = Provinces(self.journal, self.where, self.files, light, held)
+        provinces.skip = {light[i].shown: s for i, s in merged.skip.items()}
+        scope = self.scope()
+        zone = {r.code: r.timezone for r in scope}
+        del light  # (the ids of every file: ~60 MB at the nation-to-district scale)
+        judge = heads.Judge(self.seen, self.progress, workers(len(self.files)))
         try:
-            light, held = index_columns(self.journal, self.files, self.where, self.progress)
-            provinces = Provinces(self.journal, self.where, self.files, light, held)
-            scope = self.scope()
-            zone = {r.code: r.timezone for r in scope}
             judge.start(provinces.with_events(zone), lambda code: self.cutoffs[zone[code]],
                         provinces)
-            found = self._across(light)
-            if found is None:
-                return None
-            merged, across = found
-            provinces.skip = {light[i].shown: s for i, s in merged.skip.items()}
-            del light  # (the ids of every file: ~60 MB at the nation-to-district scale)
 
             def chunks(code: str) -> list[Chunk]:  # (asked for in scope order, each once)
                 cols = provinces.region(code)

@@ -244,10 +244,11 @@ def region_conflicts(region: str, cols: Sequence[FileColumns], cut: float, seen:
 class Judge:
     """A first build's conflicts, region by region as the fold asks for them (in scope order,
     each region with events once): ``region_conflicts`` on the columns handed in; or, with
-    ``workers``, judged ahead in that many processes, a province a task, from ``start`` on (a
+    ``workers``, judged ahead in that many processes forked by ``start``, a province a task (a
     first build at the nation-to-district scale judged ~5 s of conflicts on one core while the
-    other waited). The processes are forked when the Judge is made, before the files are read:
-    forked later, each would hold a copy of what this one holds by then. Keeps what was found
+    other waited). Started once the rules across files are applied: judged while they were,
+    the run's peak memory rose by 20-30 MB (the allocator's, as this process made and let go
+    the ids' big arrays while another thread took in the results). Keeps what was found
     (``refs``: the dict the fold reads, filled before each region is folded), the origins whose
     notes decided each region (``judged``) and the seen files' sums (into ``seen.sums``).
     ``close`` when done."""
@@ -259,17 +260,18 @@ class Judge:
         self._done = 0
         self._ahead: list[tuple[str, FileRefs, Judged]] = []  # judged, not yet asked for
         self._pool: Any = None
-        if workers > 1:
-            import multiprocessing
-
-            with contextlib.suppress(OSError, RuntimeError):  # (no processes here: all judged
-                self._pool = multiprocessing.get_context("fork").Pool(workers)  # in this one)
+        self._workers = workers
 
     def start(self, regions: Sequence[str], cutoff: Callable[[str], float],
               provinces: Provinces) -> None:
         """Judging ``regions`` (those with events, in scope order) begins."""
         self.cutoff, self.provinces = cutoff, provinces
         self._step = steps(self.progress, _("Checking regions for conflicts"), len(regions), 64)
+        if self._workers > 1 and regions:
+            import multiprocessing
+
+            with contextlib.suppress(OSError, RuntimeError):  # (no processes here: all judged
+                self._pool = multiprocessing.get_context("fork").Pool(self._workers)  # here)
         if self._pool is not None:
             tasks: dict[str, list[tuple[str, float]]] = {}
             for code in regions:
