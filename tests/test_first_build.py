@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.cache import columns, entries, shards
+from pilkada_cli.cache import columns, entries, heads, shards
 from pilkada_cli.cache.shardfile import Shard
 from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
@@ -198,13 +198,18 @@ def test_a_shard_that_cannot_be_written_keeps_its_files_columns_in_memory(
     assert cached == _reference(cli, monkeypatch)
 
 
+def _lost(task: object) -> object:  # (a judging process's task, failing as a lost one)
+    raise OSError("lost")
+
+
 @FORK
 def test_conflicts_judged_ahead_in_worker_processes(nas: Path, cli: RunCli,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Many files: the conflicts are judged ahead of the fold in forked processes, a province
     a task; the same numbers (here a seen file decides the one pair two offices recorded), and
     what that seen file was read as is kept for the next run, as when judged in this process.
-    Where no process can be started, the files are read and the conflicts judged here."""
+    Where no process can be started, the files are read and the conflicts judged here; where
+    a judging process is lost, the rest are judged here."""
     import multiprocessing
 
     mine = next(p.stem for p in (nas / "records" / "16.71").glob("*.jsonl")
@@ -217,7 +222,7 @@ def test_conflicts_judged_ahead_in_worker_processes(nas: Path, cli: RunCli,
     assert reference["root"]["blocked"] == 1  # (pc-desk saw the done before its in_progress)
     real = multiprocessing.get_context
     asked: list[str | None] = []
-    for fail in (False, True):
+    for fail, lost in ((False, False), (True, False), (False, True)):
         _fresh(nas)
         asked.clear()
 
@@ -230,6 +235,8 @@ def test_conflicts_judged_ahead_in_worker_processes(nas: Path, cli: RunCli,
         with monkeypatch.context() as m:
             m.setattr(columns, "PARALLEL_FILES", 1)
             m.setattr(multiprocessing, "get_context", context)
+            if lost:
+                m.setattr(heads, "_province", _lost)
             assert _status(cli) == reference
         assert asked == ["fork", "fork"]  # the files read, the conflicts judged
         entry = entries.read(next((nas / ".pilkada" / "cache").glob("fold-*.pkl")))

@@ -265,7 +265,7 @@ class Judge:
     def start(self, regions: Sequence[str], cutoff: Callable[[str], float],
               provinces: Provinces) -> None:
         """Judging ``regions`` (those with events, in scope order) begins."""
-        self.cutoff, self.provinces = cutoff, provinces
+        self.cutoff = cutoff
         self._step = steps(self.progress, _("Checking regions for conflicts"), len(regions), 64)
         if self._workers > 1 and regions:
             import multiprocessing
@@ -285,22 +285,22 @@ class Judge:
             return
         self._step(self._done)
         self._done += 1
-        found, origins = self._taken(code) if self._pool is not None else region_conflicts(
-            code, cols, self.cutoff(code), self.seen)
+        found, origins = self._taken(code, cols) if self._pool is not None else (
+            region_conflicts(code, cols, self.cutoff(code), self.seen))
         self.refs.update(found)
         if origins:
             self.judged[code] = origins
 
-    def _taken(self, code: str) -> tuple[FileRefs, Judged]:
+    def _taken(self, code: str, cols: Sequence[FileColumns]) -> tuple[FileRefs, Judged]:
         import pickle
 
         if not self._ahead:
             try:
                 found, sums = next(self._results)
             except (OSError, RuntimeError, pickle.PicklingError):  # (a process lost: the
-                self.close()  # rest judged in this one)
-                return region_conflicts(code, self.provinces.region(code), self.cutoff(code),
-                                        self.seen)
+                self._pool.terminate()  # rest judged in this one)
+                self._pool = None
+                return region_conflicts(code, cols, self.cutoff(code), self.seen)
             self.seen.sums.update(sums)
             self._ahead = found[::-1]
         got, refs, origins = self._ahead.pop()

@@ -216,7 +216,9 @@ class Provinces:
             self._name = name
         out = []
         for info, version in mine:
-            cols = self.held.get(info.shown) or self._shard.get(info.shown)
+            cols = self.held.get(info.shown)
+            if cols is None:
+                cols = self._shard.get(info.shown)
             if cols is None or (cols.sig, cols.digest, len(cols)) != version:
                 cols = columns.read_columns(self.journal.record_file(
                     info.region, info.origin)._replace(sig=info.sig))
