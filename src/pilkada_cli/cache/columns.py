@@ -246,11 +246,12 @@ def each_read(journal: Journal, infos: list[RecordFile], progress: Progress = qu
              for info in infos]
     step = steps(progress, _("Reading record files"), len(files), 64)
     done = 0
-    if workers(len(files)):
+    n = workers(len(files))
+    if n:
         import multiprocessing
 
         try:
-            with multiprocessing.get_context("fork").Pool(workers(len(files))) as pool:
+            with multiprocessing.get_context("fork").Pool(n) as pool:
                 for cols in pool.imap(read_columns, files, chunksize=64):
                     done += 1
                     step(done)

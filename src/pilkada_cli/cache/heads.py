@@ -273,9 +273,11 @@ class Judge:
             with contextlib.suppress(OSError, RuntimeError):  # (no processes here: all judged
                 self._pool = multiprocessing.get_context("fork").Pool(self._workers)  # here)
         if self._pool is not None:
+            from pilkada_cli.cache.columns import shard_of
+
             tasks: dict[str, list[tuple[str, float]]] = {}
             for code in regions:
-                tasks.setdefault(code[:2], []).append((code, cutoff(code)))  # (shard_of)
+                tasks.setdefault(shard_of(code), []).append((code, cutoff(code)))
             self._results = self._pool.imap(_province, [
                 (provinces.part(name), codes, self.seen.records) for name, codes in tasks.items()])
 

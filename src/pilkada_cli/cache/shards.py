@@ -40,6 +40,10 @@ Take = Callable[[str, FileColumns, bool], None]
 _Version = tuple[Sig | None, bytes, int]  # a file's columns as read: signature, digest, events
 
 
+def _version(c: FileColumns) -> _Version:
+    return c.sig, c.digest, len(c)
+
+
 class Shards:
     """The shards a refold after a change reads where that is cheaper than parsing the files
     (a burst of records, a bulk import touch many regions), and writes back with the changed
@@ -146,10 +150,10 @@ def index_columns(journal: Journal, files: Sequence[RecordFile], where: Path,
         if not shard.save(where, f"files-{name}"):
             held.update((c.shown, c) for c in got)
 
-    for cols in columns.each_read(journal, list(todo), progress):
-        if cols.sig is None:
-            refuse_unread([wanted[shard_of(cols.region)][cols.shown]])
+    for cols in columns.each_read(journal, todo, progress):
         name = shard_of(cols.region)
+        if cols.sig is None:
+            refuse_unread([wanted[name][cols.shown]])
         read.setdefault(name, []).append(cols)
         light[cols.shown] = columns.for_index(cols)
         left[name] -= 1
@@ -180,7 +184,7 @@ class Provinces:
         self.files: dict[str, dict[str, list[tuple[RecordFile, _Version]]]] = {}
         for info, c in zip(files, light, strict=True):
             self.files.setdefault(shard_of(c.region), {}).setdefault(c.region, []).append(
-                (info, (c.sig, c.digest, len(c))))
+                (info, _version(c)))
         self._name = ""
         self._shard = Shard()
 
@@ -219,10 +223,10 @@ class Provinces:
             cols = self.held.get(info.shown)
             if cols is None:
                 cols = self._shard.get(info.shown)
-            if cols is None or (cols.sig, cols.digest, len(cols)) != version:
+            if cols is None or _version(cols) != version:
                 cols = columns.read_columns(self.journal.record_file(
                     info.region, info.origin)._replace(sig=info.sig))
-                if (cols.sig, cols.digest, len(cols)) != version:
+                if _version(cols) != version:
                     raise Changed(info.shown)
             if len(cols):
                 out.append(cols)
