@@ -783,11 +783,32 @@ class DulwichGit:
             raise merge_refused(bad)
 
     def _merge_base(self, a: bytes, b: bytes) -> bytes | None:
+        """The newest commit both ``a`` and ``b`` descend from (None: unrelated histories).
+
+        dulwich's find_merge_base walks by commit time and stops early; when commits share a
+        second (or a PC's clock is off) its list, oldest first, can also hold an older common
+        ancestor of the right one. Such a base made ``incoming`` take a remote head this copy
+        already has for a new one, and find no commit of its own (KeyError: b''). Candidates
+        that are an ancestor of another candidate are dropped, as git does."""
         from dulwich.graph import find_merge_base
 
         find: Any = find_merge_base  # dulwich's id types are NewTypes of bytes
-        bases = find(self.repo, [a, b])
-        return bases[0] if bases else None
+        bases: list[bytes] = list(find(self.repo, [a, b]))
+        lowest = [c for c in bases if not any(o != c and self._descends(o, c) for o in bases)]
+        return lowest[0] if lowest else None
+
+    def _descends(self, commit: bytes, ancestor: bytes) -> bool:
+        """Whether ``ancestor`` is reached from ``commit`` by parent links (commit times are
+        not trusted: they are only as right as the clocks of the PCs that made them)."""
+        seen, todo = {commit}, [commit]
+        while todo:
+            for parent in self.repo[todo.pop()].parents:
+                if parent == ancestor:
+                    return True
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return False
 
     def _tree_files(self, commit: bytes | None) -> Iterator[tuple[bytes, int, bytes]]:
         if commit is None:
