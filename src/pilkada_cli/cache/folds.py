@@ -41,7 +41,7 @@ import struct
 import time
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries, heads
@@ -205,9 +205,9 @@ class Fold:
 
     # -- an entry brought up to date ------------------------------------------------------------
 
-    def update(self, entry: dict[str, Any]) -> tuple[Readiness, int] | None:
+    def update(self, entry: dict[str, Any]) -> tuple[Readiness, int] | Literal[False] | None:
         """The entry's readiness with its stale regions folded again; None if an event id is
-        in two files (or the entry is unusable: the caller folds everything)."""
+        in two files; False if everything must be folded again (no ids index)."""
         changed, removed = _changes(entry["names"], entry["sigs"], self.files, self.sigs)
         if changed or removed:  # the rules across files (the warm path needs none of this)
             from pilkada_cli.cache import ids
@@ -220,8 +220,8 @@ class Fold:
                                    self.sigs)
             except ids.Duplicate:
                 return None
-            if across is None:
-                return self.full()
+            if across is None:  # (no ids index: the caller folds everything, the entry let go)
+                return False
             problems, incomplete = across.problems, across.incomplete
         else:
             problems, incomplete = entry["problems"], entry["incomplete"]
@@ -487,14 +487,3 @@ def _changes(joined: str, sigs: array[int], files: Sequence[RecordFile],
              if f.sig is None or kept.get(f.shown) != now[5 * i:5 * i + 5]],
             [name for name in names if name not in listed])
 
-
-def readiness(fold: Fold) -> tuple[Readiness, int] | None:
-    """The readiness from the kept entry brought up to date, else folded whole; None if an
-    event id is in two files (the caller reads every event: Journal.read decides)."""
-    entry = fold.entry()
-    if entry is not None:
-        try:
-            return fold.update(entry)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            pass  # a damaged entry: everything folded again
-    return fold.full()
