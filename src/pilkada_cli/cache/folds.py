@@ -51,7 +51,7 @@ from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conf
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.chunks import Chunk
 from pilkada_cli.i18n import _
-from pilkada_cli.progress import Progress, counted, quiet
+from pilkada_cli.progress import Progress, counted, quiet, steps
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.regions import Region, timezone_of
@@ -194,14 +194,19 @@ class Fold:
         from pilkada_cli.cache import ids
         from pilkada_cli.cache.columns import merge_columns
 
-        merged = merge_columns(light, self.listing)
+        # (seconds at the nation-to-district scale: searched, then indexed, a file a step)
+        step = steps(self.progress, _("Checking event ids across files"), 2 * len(light), 256)
+        merged = merge_columns(light, self.listing, step)
         if merged is None:
             return None
         try:
             across = ids.check(self.where, self.files, {c.shown: c for c in light}, self.read)
         except ids.Duplicate:  # cannot be: merge_columns found none (the files changed since)
             return None
-        return merged, across if across is not None else ids.build(self.where, light)
+        if across is None:
+            return merged, ids.build(self.where, light, lambda n: step(len(light) + n))
+        step(2 * len(light))
+        return merged, across
 
     # -- an entry brought up to date ------------------------------------------------------------
 
