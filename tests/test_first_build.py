@@ -246,3 +246,45 @@ def test_conflicts_judged_ahead_in_worker_processes(nas: Path, cli: RunCli,
         assert sorted(sums) == sorted(["pc-desk", mine])  # (this office's: none, read as b"")
         assert (sums["pc-desk"][0], sums[mine][0]) == (seen.stat().st_size, 0)
         assert _status(cli) == reference
+
+
+def test_an_entry_that_cannot_be_updated_is_let_go_before_everything_is_folded(
+        nas: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept entry, then a change, with the ids index gone (damaged, or written by another
+    version): everything is folded again, and the old entry (~30 MB at the district scale) and
+    the columns the update read are no longer held while it is; the numbers are the plain
+    read's."""
+    from pilkada_cli.cache import folds
+
+    before = _status(cli)
+    (nas / ".pilkada" / "cache" / "ids.pkl").unlink()
+    Journal(nas / "records").append([_event("31", "gudang", "done")])
+
+    class Entry(dict):  # type: ignore[type-arg]  # (a dict a weak reference can follow)
+        pass
+
+    refs: list[weakref.ref[Entry]] = []
+    during: list[tuple[bool, int, int]] = []
+    real_entry, real_full = folds.Fold.entry, folds.Fold.full
+
+    def entry(fold: folds.Fold) -> Entry | None:
+        found = real_entry(fold)
+        if found is None:
+            return None
+        kept = Entry(found)
+        refs.append(weakref.ref(kept))
+        return kept
+
+    def full(fold: folds.Fold) -> object:
+        import gc
+
+        gc.collect()
+        during.append((refs[0]() is None, len(fold.cols), len(fold.kept)))
+        return real_full(fold)
+
+    with monkeypatch.context() as m:
+        m.setattr(folds.Fold, "entry", entry)
+        m.setattr(folds.Fold, "full", full)
+        cached = _status(cli)
+    assert len(refs) == 1 and during == [(True, 0, 0)]
+    assert cached == _reference(cli, monkeypatch) != before  # (the event added counts)

@@ -88,8 +88,11 @@ def test_a_first_build_reports_the_files_it_reads(office: Office, tmp_path: Path
     _run(office, "record", "--from", str(_csv(tmp_path, 100)))
     _recorded(monkeypatch)
     assert _run(office, "status")[0] == 0
-    # every 64th and the last: the 17 files read, then the 17 regions' conflicts judged
+    # every 64th and the last: the 17 files read; their ids searched for copies and indexed
+    # (every 256th step and the last, a file a step each), then the 17 regions' conflicts
+    # judged
     assert Recording.calls == [("Reading record files", 17, 17),
+                               ("Checking event ids across files", 34, 34),
                                ("Checking regions for conflicts", 0, 17),
                                ("Checking regions for conflicts", 17, 17)]
 

@@ -184,7 +184,7 @@ def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], 
                           lambda: scope_regions(regions(), config.region, config.depth), as_of,
                           progress)
         with gc_paused():
-            found = folds.readiness(fold)
+            found = _from_cache(fold)
         if found is not None:
             return found
     # Every event stays alive until the fold is built, and it builds no cycles: the collector
@@ -194,6 +194,25 @@ def _readiness(ws: Workspace, cycle: Cycle, regions: Callable[[], RegionIndex], 
         conflicts = detect(ws.records_dir, as_of, files)
         result = journal.read(listing=(files, listing))
         return build(ws, cycle, regions(), result.events, as_of, conflicts), len(result.problems)
+
+
+def _from_cache(fold: folds.Fold) -> tuple[Readiness, int] | None:
+    """The readiness from the kept entry brought up to date, else folded whole; None if an
+    event id is in two files (the caller reads every event: Journal.read decides)."""
+    entry = fold.entry()
+    if entry is not None:
+        try:
+            done = fold.update(entry)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            done = False  # a damaged entry: everything folded again
+        if done is not False:
+            return done
+        # The old entry and the columns update read are let go before everything is folded
+        # again: held, they were ~40 MB over the first build's peak at the district scale.
+        del entry
+        fold.cols.clear()
+        fold.kept.clear()
+    return fold.full()
 
 
 def due_pairs(r: Readiness, codes: Sequence[str]) -> Mapping[str, Sequence[OpenPair]]:

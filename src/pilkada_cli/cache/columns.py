@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pilkada_cli.cache import entries
@@ -269,6 +269,10 @@ def each_read(journal: Journal, infos: list[RecordFile], progress: Progress = qu
 # --- the rules across files, on columns ------------------------------------------------------
 
 
+def _skip(done: int) -> None:
+    """No progress told (a ``step`` of progress.steps that shows nothing)."""
+
+
 class Merged(NamedTuple):
     """What the journal's rules across files make of a set of FileColumns."""
 
@@ -277,15 +281,17 @@ class Merged(NamedTuple):
     warnings: int  # as len(Journal.read().warnings)
 
 
-def merge_columns(files: Sequence[FileColumns], listing: Sequence[Finding]) -> Merged | None:
+def merge_columns(files: Sequence[FileColumns], listing: Sequence[Finding],
+                  step: Callable[[int], None] = _skip) -> Merged | None:
     """``recordfile.merge``'s rules on columns (``files`` in path order): a batch not complete
     across all files is left out (the same ``incomplete_batches``). Returns None if an event id
     occurs in two files (a copied or edited line): the caller must then use ``Journal.read``
     itself, whose messages name both places and which decides which copy counts. Cheap enough
     for millions of events: no Event objects, and the duplicate search is a flag table over
-    64-bit id prefixes, candidates checked exactly."""
+    64-bit id prefixes, candidates checked exactly. ``step`` is told how many files were
+    searched (progress.steps)."""
     total = sum(len(f) for f in files)
-    if _cross_file_duplicates(files, total):
+    if _cross_file_duplicates(files, total, step):
         return None
     tallies: list[tuple[str, int, int]] = []
     for f in files:
@@ -313,7 +319,8 @@ def merge_columns(files: Sequence[FileColumns], listing: Sequence[Finding]) -> M
     return Merged(skip, problems, warnings)
 
 
-def _cross_file_duplicates(files: Sequence[FileColumns], total: int) -> bool:
+def _cross_file_duplicates(files: Sequence[FileColumns], total: int,
+                           step: Callable[[int], None]) -> bool:
     """Whether some id is in two of ``files`` (each file's own ids are already unique)."""
     if len(files) < 2:
         return False
@@ -321,7 +328,8 @@ def _cross_file_duplicates(files: Sequence[FileColumns], total: int) -> bool:
     seen = bytearray(size)
     mask = size - 1
     maybe: set[int] = set()
-    for f in files:
+    for n, f in enumerate(files, 1):
+        step(n)
         for fp in memoryview(f.ids).cast("Q")[::2]:
             h = fp & mask
             if seen[h]:

@@ -41,7 +41,7 @@ import struct
 import time
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pilkada_cli import conflicts as rules
 from pilkada_cli.cache import entries, heads
@@ -51,7 +51,7 @@ from pilkada_cli.cache.heads import Conflicts, FileRefs, Refs, Seen, region_conf
 from pilkada_cli.cache.loaders import Loader, Loaders
 from pilkada_cli.chunks import Chunk
 from pilkada_cli.i18n import _
-from pilkada_cli.progress import Progress, counted, quiet
+from pilkada_cli.progress import Progress, counted, quiet, steps
 from pilkada_cli.readiness import UPDATE_ONLY, ZONES, AsOf, Readiness
 from pilkada_cli.recordfile import Finding, RecordFile, Sig
 from pilkada_cli.regions import Region, timezone_of
@@ -194,20 +194,25 @@ class Fold:
         from pilkada_cli.cache import ids
         from pilkada_cli.cache.columns import merge_columns
 
-        merged = merge_columns(light, self.listing)
+        # (seconds at the nation-to-district scale: searched, then indexed, a file a step)
+        step = steps(self.progress, _("Checking event ids across files"), 2 * len(light), 256)
+        merged = merge_columns(light, self.listing, step)
         if merged is None:
             return None
         try:
             across = ids.check(self.where, self.files, {c.shown: c for c in light}, self.read)
         except ids.Duplicate:  # cannot be: merge_columns found none (the files changed since)
             return None
-        return merged, across if across is not None else ids.build(self.where, light)
+        if across is None:
+            return merged, ids.build(self.where, light, lambda n: step(len(light) + n))
+        step(2 * len(light))
+        return merged, across
 
     # -- an entry brought up to date ------------------------------------------------------------
 
-    def update(self, entry: dict[str, Any]) -> tuple[Readiness, int] | None:
+    def update(self, entry: dict[str, Any]) -> tuple[Readiness, int] | Literal[False] | None:
         """The entry's readiness with its stale regions folded again; None if an event id is
-        in two files (or the entry is unusable: the caller folds everything)."""
+        in two files; False if everything must be folded again (no ids index)."""
         changed, removed = _changes(entry["names"], entry["sigs"], self.files, self.sigs)
         if changed or removed:  # the rules across files (the warm path needs none of this)
             from pilkada_cli.cache import ids
@@ -220,8 +225,8 @@ class Fold:
                                    self.sigs)
             except ids.Duplicate:
                 return None
-            if across is None:
-                return self.full()
+            if across is None:  # (no ids index: the caller folds everything, the entry let go)
+                return False
             problems, incomplete = across.problems, across.incomplete
         else:
             problems, incomplete = entry["problems"], entry["incomplete"]
@@ -487,14 +492,3 @@ def _changes(joined: str, sigs: array[int], files: Sequence[RecordFile],
              if f.sig is None or kept.get(f.shown) != now[5 * i:5 * i + 5]],
             [name for name in names if name not in listed])
 
-
-def readiness(fold: Fold) -> tuple[Readiness, int] | None:
-    """The readiness from the kept entry brought up to date, else folded whole; None if an
-    event id is in two files (the caller reads every event: Journal.read decides)."""
-    entry = fold.entry()
-    if entry is not None:
-        try:
-            return fold.update(entry)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            pass  # a damaged entry: everything folded again
-    return fold.full()

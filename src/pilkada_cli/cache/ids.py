@@ -207,9 +207,11 @@ def _write_base(where: Path, keys: array[float], only: bool = False) -> str:
 # --- a first build, from every file ------------------------------------------------------------
 
 
-def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
+def build(where: Path | None, columns: Sequence[FileColumns],
+          step: Callable[[int], None] | None = None) -> Across:
     """From every file's columns, known to have no event id in two files (``merge_columns``):
-    what the rules across files say, and (with ``where``) the index written for next time."""
+    what the rules across files say, and (with ``where``) the index written for next time;
+    ``step`` is told how many files' ids were added to it (progress.steps)."""
     seen: _Open = {}
     for c in columns:
         if c.batches:
@@ -221,6 +223,8 @@ def build(where: Path | None, columns: Sequence[FileColumns]) -> Across:
     if where is not None and len(columns) < _NUMBERS:
         parts = Parts()
         for n, c in enumerate(columns, 1):
+            if step is not None:
+                step(n)
             parts.add(_keys(c.ids, n))
             if c.batches:
                 parts.add(_keys(_batch_raw(c.batches), n))
