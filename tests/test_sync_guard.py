@@ -526,6 +526,44 @@ def test_a_remote_head_already_merged_brings_nothing_when_commits_share_a_second
         assert repo.repo.refs[b"refs/heads/main"] == head  # type: ignore[attr-defined]
 
 
+def test_each_commit_is_later_than_its_parents_whatever_the_clock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office's commits (and its merge commits) are dated after their parents even within
+    one second, or on a PC whose clock is behind the commit it builds on: dulwich's walks by
+    commit time (the merge base, the push's fast-forward check) then follow the history, where
+    a tie made a push be refused as if another office had pushed meanwhile."""
+    import time
+
+    from dulwich.objects import Commit
+
+    from pilkada_cli import gitsync
+
+    monkeypatch.setenv("PILKADA_GIT", "dulwich")
+    folder = tmp_path / "ws"
+    repo: Any = gitsync.create(folder, str(tmp_path / "shared.git"))
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.5)  # (a clock that stands still)
+    made = []
+    for n in range(3):
+        (folder / f"r{n}.jsonl").write_text("{}\n", encoding="utf-8")
+        assert repo.commit([f"r{n}.jsonl"], f"record {n}", "Desk <x@pilkada.invalid>") == 1
+        made.append(repo.repo[repo._head()])
+    assert [c.commit_time for c in made] == [1_700_000_000, 1_700_000_001, 1_700_000_002]
+    assert [c.author_time for c in made] == [1_700_000_000] * 3  # (when it was made: as is)
+    # a parent dated an hour ahead (the other office's clock): the merge is dated after it
+    ahead = Commit()
+    ahead.tree, ahead.parents = made[0].tree, [made[0].id]
+    ahead.author = ahead.committer = b"Other <o@pilkada.invalid>"
+    ahead.author_time = ahead.commit_time = 1_700_003_600
+    ahead.author_timezone = ahead.commit_timezone = 0
+    ahead.message = b"other office\n"
+    repo.repo.object_store.add_object(ahead)
+    merged = repo.merge("Desk <x@pilkada.invalid>", ahead.id.decode())
+    assert merged.merged_commit
+    top = repo.repo[repo._head()]
+    assert top.parents == [made[2].id, ahead.id]
+    assert (top.commit_time, top.author_time) == (1_700_003_601, 1_700_000_000)
+
+
 # --- init --git ----------------------------------------------------------------------------
 
 
