@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -463,6 +464,104 @@ def test_honest_offices_still_exchange_everything(world: World) -> None:
     logs = [o.log() for o in (prov, oi, oki)]
     assert len(logs[0]) == 6 and without_names(logs[0]) == without_names(logs[1]) == \
         without_names(logs[2])  # names: each office by its own offices list (trust.py)
+
+
+def _same_second_history(folder: Path, variant: int) -> tuple[bytes, bytes]:
+    """In a new dulwich repository at ``folder``: the remote head T (two commits on the first
+    one) merged into this copy's own commit, and one more own commit N on the merge, all made
+    in the same second as when offices sync in turn. ``variant`` changes the commit ids, which
+    order commits of the same second in dulwich's walks. (N, T)."""
+    from dulwich.objects import Blob, Commit, Tree
+
+    from pilkada_cli import gitsync
+
+    repo = gitsync.create(folder, str(folder.parent / "shared.git"))
+    store: Any = repo.repo.object_store  # type: ignore[attr-defined]
+
+    def commit(files: dict[bytes, bytes], parents: list[bytes]) -> bytes:
+        tree = Tree()
+        for name, data in files.items():
+            blob = Blob.from_string(data)
+            store.add_object(blob)
+            tree.add(name, 0o100644, blob.id)
+        store.add_object(tree)
+        c = Commit()
+        c.tree, c.parents = tree.id, parents
+        c.author = c.committer = b"Desk <x@pilkada.invalid>"
+        c.author_time = c.commit_time = 1_700_000_000
+        c.author_timezone = c.commit_timezone = 0
+        c.message = b"variant %d\n" % variant
+        store.add_object(c)
+        return c.id  # type: ignore[no-any-return]
+
+    files = {b"pilkada.yaml": b"variant: %d\n" % variant}
+    first = commit(files, [])
+    own = commit({**files, b"own": b"1\n"}, [first])
+    t1 = commit({**files, b"t1": b"1\n"}, [first])
+    theirs = commit({**files, b"t1": b"1\n", b"t": b"1\n"}, [t1])
+    both = {**files, b"own": b"1\n", b"t1": b"1\n", b"t": b"1\n"}
+    merged = commit(both, [own, theirs])
+    head = commit({**both, b"own": b"1\n2\n"}, [merged])
+    refs: Any = repo.repo.refs  # type: ignore[attr-defined]
+    refs[b"refs/heads/main"] = head
+    refs[b"refs/remotes/origin/main"] = theirs
+    return head, theirs
+
+
+def test_a_remote_head_already_merged_brings_nothing_when_commits_share_a_second(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dulwich's merge base walks by commit time: with commits of one second it could also
+    name an older common ancestor, first, so a remote head this copy had already merged was
+    taken for a new one and `pilkada sync` ended in an internal error (KeyError: b'') or made
+    a needless merge commit. Some of these variants did so (dulwich 1.2)."""
+    from pilkada_cli import gitsync
+
+    monkeypatch.setenv("PILKADA_GIT", "dulwich")
+    for variant in range(40):
+        head, theirs = _same_second_history(tmp_path / f"v{variant}", variant)
+        repo = gitsync.open_repo(tmp_path / f"v{variant}")
+        assert repo is not None
+        assert repo.incoming() is None, variant
+        assert repo.merge("Desk <x@pilkada.invalid>", theirs.decode()) == gitsync.Merged(0, False)
+        assert repo.repo.refs[b"refs/heads/main"] == head  # type: ignore[attr-defined]
+
+
+def test_each_commit_is_later_than_its_parents_whatever_the_clock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office's commits (and its merge commits) are dated after their parents even within
+    one second, or on a PC whose clock is behind the commit it builds on: dulwich's walks by
+    commit time (the merge base, the push's fast-forward check) then follow the history, where
+    a tie made a push be refused as if another office had pushed meanwhile."""
+    import time
+
+    from dulwich.objects import Commit
+
+    from pilkada_cli import gitsync
+
+    monkeypatch.setenv("PILKADA_GIT", "dulwich")
+    folder = tmp_path / "ws"
+    repo: Any = gitsync.create(folder, str(tmp_path / "shared.git"))
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.5)  # (a clock that stands still)
+    made = []
+    for n in range(3):
+        (folder / f"r{n}.jsonl").write_text("{}\n", encoding="utf-8")
+        assert repo.commit([f"r{n}.jsonl"], f"record {n}", "Desk <x@pilkada.invalid>") == 1
+        made.append(repo.repo[repo._head()])
+    assert [c.commit_time for c in made] == [1_700_000_000, 1_700_000_001, 1_700_000_002]
+    assert [c.author_time for c in made] == [1_700_000_000] * 3  # (when it was made: as is)
+    # a parent dated an hour ahead (the other office's clock): the merge is dated after it
+    ahead = Commit()
+    ahead.tree, ahead.parents = made[0].tree, [made[0].id]
+    ahead.author = ahead.committer = b"Other <o@pilkada.invalid>"
+    ahead.author_time = ahead.commit_time = 1_700_003_600
+    ahead.author_timezone = ahead.commit_timezone = 0
+    ahead.message = b"other office\n"
+    repo.repo.object_store.add_object(ahead)
+    merged = repo.merge("Desk <x@pilkada.invalid>", ahead.id.decode())
+    assert merged.merged_commit
+    top = repo.repo[repo._head()]
+    assert top.parents == [made[2].id, ahead.id]
+    assert (top.commit_time, top.author_time) == (1_700_003_601, 1_700_000_000)
 
 
 # --- init --git ----------------------------------------------------------------------------

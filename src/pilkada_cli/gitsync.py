@@ -27,6 +27,7 @@ import io
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -605,8 +606,11 @@ class DulwichGit:
             count = sum(len(staged[kind]) for kind in ("add", "delete", "modify"))
             if count:
                 ident = author.encode("utf-8")
+                head = self._head()
                 porcelain.commit(self.repo, message=message.encode("utf-8"), author=ident,
-                                 committer=ident)
+                                 committer=ident, author_timestamp=int(time.time()),
+                                 commit_timestamp=self._later_than(
+                                     [head] if head is not None else []))
         return count
 
     def _prefix(self) -> str:
@@ -758,9 +762,8 @@ class DulwichGit:
         c.tree = tree
         c.parents = [ours, theirs]
         c.author = c.committer = ident
-        import time
-
-        c.author_time = c.commit_time = int(time.time())
+        c.author_time = int(time.time())
+        c.commit_time = self._later_than(c.parents)
         c.author_timezone = c.commit_timezone = 0
         c.encoding = b"UTF-8"
         c.message = _("pilkada sync: records of other offices").encode("utf-8") + b"\n"
@@ -782,12 +785,42 @@ class DulwichGit:
         if bad:
             raise merge_refused(bad)
 
+    def _later_than(self, parents: list[bytes]) -> int:
+        """A new commit's time: now, or a second after its latest parent's if that is not
+        earlier. dulwich walks a history by commit time (the merge base, the push's check that
+        it only moves the shared branch forward), which goes wrong where a commit is not later
+        than its parents: offices syncing within one second, or a PC's clock set back; a push
+        was then refused as if another office had pushed meanwhile."""
+        times: list[int] = [self.repo[p].commit_time + 1 for p in parents]
+        return max([int(time.time()), *times])
+
     def _merge_base(self, a: bytes, b: bytes) -> bytes | None:
+        """The newest commit both ``a`` and ``b`` descend from (None: unrelated histories).
+
+        dulwich's find_merge_base walks by commit time and stops early; when commits share a
+        second (or a PC's clock is off) its list, oldest first, can also hold an older common
+        ancestor of the right one. Such a base made ``incoming`` take a remote head this copy
+        already has for a new one, and find no commit of its own (KeyError: b''). Candidates
+        that are an ancestor of another candidate are dropped, as git does."""
         from dulwich.graph import find_merge_base
 
         find: Any = find_merge_base  # dulwich's id types are NewTypes of bytes
-        bases = find(self.repo, [a, b])
-        return bases[0] if bases else None
+        bases: list[bytes] = list(find(self.repo, [a, b]))
+        lowest = [c for c in bases if not any(o != c and self._descends(o, c) for o in bases)]
+        return lowest[0] if lowest else None
+
+    def _descends(self, commit: bytes, ancestor: bytes) -> bool:
+        """Whether ``ancestor`` is reached from ``commit`` by parent links (commit times are
+        not trusted: they are only as right as the clocks of the PCs that made them)."""
+        seen, todo = {commit}, [commit]
+        while todo:
+            for parent in self.repo[todo.pop()].parents:
+                if parent == ancestor:
+                    return True
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return False
 
     def _tree_files(self, commit: bytes | None) -> Iterator[tuple[bytes, int, bytes]]:
         if commit is None:
