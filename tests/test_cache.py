@@ -11,6 +11,7 @@ import pickle
 import shutil
 import sys
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.instant import parse_at, parse_recorded
 from pilkada_cli.journal import Journal
 from pilkada_cli.readiness import Readiness
+from pilkada_cli.recordfile import RecordFile
 from pilkada_cli.workspace import find_workspace
 from platforms import FORK
 
@@ -103,6 +105,21 @@ def test_the_cache_is_written_and_used(ws: Path, cli: RunCli,
     assert _all_same(cli, monkeypatch) == first
 
 
+def _count_quick_reads(monkeypatch: pytest.MonkeyPatch,
+                       note: Callable[[RecordFile, bytes], object]) -> None:
+    """``note`` each file's bytes read as lines the writer wrote (``columns.canonical``,
+    without ``parse_bytes``), as the tests count those parsed."""
+    real = columns.canonical
+
+    def quick(f: RecordFile, data: bytes) -> columns.FileColumns | None:
+        found = real(f, data)
+        if found is not None:
+            note(f, data)
+        return found
+
+    monkeypatch.setattr(columns, "canonical", quick)
+
+
 def test_the_cache_is_read_and_a_stale_one_never_used(ws: Path, cli: RunCli,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Counted, not inferred: a second status reads no record file and folds nothing (the
@@ -116,6 +133,7 @@ def test_the_cache_is_read_and_a_stale_one_never_used(ws: Path, cli: RunCli,
                                           Readiness._fold_region)
     monkeypatch.setattr(columns, "parse_bytes", lambda f, data, memo=None: parsed.append(
         f.shown) or real_parse(f, data, memo))
+    _count_quick_reads(monkeypatch, lambda f, data: parsed.append(f.shown))
     monkeypatch.setattr(Readiness, "_fold", lambda self, chunks: folds.append(1)
                         or real_fold(self, chunks))
     monkeypatch.setattr(Readiness, "_fold_region", lambda self, n, region, *args: regions.append(
@@ -148,6 +166,7 @@ def test_a_refold_after_a_record_parses_only_the_lines_added(ws: Path, cli: RunC
     real_parse = columns.parse_bytes
     monkeypatch.setattr(columns, "parse_bytes", lambda f, data, memo=None: parsed.append(
         data) or real_parse(f, data, memo))
+    _count_quick_reads(monkeypatch, lambda f, data: parsed.append(data))
     monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # as a big file: its shard is read
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     _status(cli)

@@ -41,6 +41,9 @@ SCHEMA_VERSION = 1
 NOTE_MAX_BYTES = 4096  # what the CLI accepts for a note (validate_text); append takes any size
 NAME_MAX_BYTES = 200  # evidence entries and person names
 SEQ_AUTO = 0  # pass as Event.seq to let Journal.append assign the next per-origin number
+# The largest ``seq``: the cache keeps them as 64-bit integers (a larger one in another office's
+# file made every run that read it end in an internal error).
+SEQ_MAX = 2**63 - 1
 # The longest line a record file may hold, in bytes without its newline. An event the CLI makes
 # stays far below (note and evidence are capped at NOTE_MAX_BYTES each: under 40 KB escaped); a
 # longer line can only come from elsewhere (another office's file, a hand edit) and would cost
@@ -411,8 +414,9 @@ def check_event(ev: Event, *, check_text: bool = True, check_place: bool = True,
     ``auto_seq``: ``seq`` may still be SEQ_AUTO (an event not yet appended)."""
     if not _is_hex32(ev.id):
         raise RecordFormatError(_("'id' must be 32 lowercase hex characters"))
-    if type(ev.seq) is not int or ev.seq < (SEQ_AUTO if auto_seq else 1):
-        raise RecordFormatError(_("'seq' must be an integer >= 1"))
+    if type(ev.seq) is not int or not (SEQ_AUTO if auto_seq else 1) <= ev.seq <= SEQ_MAX:
+        raise RecordFormatError(_("'seq' must be an integer from 1 to {max}").format(
+            max=SEQ_MAX))
     if type(ev.origin) is not str or type(ev.region) is not str:
         raise RecordFormatError(_("'origin' and 'region' must be strings"))
     if check_place and not _is_origin(ev.origin):

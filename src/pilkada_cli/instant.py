@@ -107,6 +107,12 @@ def micros(moment: datetime) -> int:
 def parse_at(text: Any) -> Instant:
     """``at`` as stored: RFC 3339 with a numeric offset and whole seconds, exactly 25
     characters (``2024-08-21T09:30:00+07:00``); ValueError otherwise."""
+    return _make(text, at_us(text))
+
+
+def at_us(text: Any) -> int:
+    """``parse_at``'s moment alone, in POSIX microseconds, by the same rule (the one rule: the
+    columns' reader of lines as the writer writes them takes no Instant); ValueError."""
     if not (type(text) is str and len(text) == 25 and text[10] == "T" and text[19] in "+-"
             and text[22] == ":"):
         raise ValueError(f"not an 'at' time: {text!r}")
@@ -118,15 +124,17 @@ def parse_at(text: Any) -> Instant:
     if offset is None or moment.tzinfo is not None:
         delta = _fromisoformat(text).utcoffset()  # ValueError for a bad offset (or two)
         offset = _OFFSETS[text[19:]] = (delta // _MICRO) if delta else 0
-    instant: Instant = _new(Instant)
-    _S_TEXT(instant, text)
-    _S_US(instant, (moment - _EPOCH) // _MICRO - offset)
-    return instant
+    return (moment - _EPOCH) // _MICRO - offset
 
 
 def parse_recorded(text: Any) -> Instant:
     """``recorded`` as stored: RFC 3339 in UTC written ``+00:00``, with whole seconds or
     microseconds (25 or 32 characters); ValueError otherwise."""
+    return _make(text, recorded_us(text))
+
+
+def recorded_us(text: Any) -> int:
+    """``parse_recorded``'s moment alone, in POSIX microseconds, by the same rule; ValueError."""
     if not (type(text) is str and len(text) in (25, 32) and text[10] == "T"
             and text.endswith("+00:00")):
         raise ValueError(f"not a 'recorded' time: {text!r}")
@@ -134,10 +142,7 @@ def parse_recorded(text: Any) -> Instant:
     moment = _fromisoformat(text[:-6])
     if moment.tzinfo is not None:  # a second offset inside
         raise ValueError(f"not a 'recorded' time: {text!r}")
-    instant: Instant = _new(Instant)
-    _S_TEXT(instant, text)
-    _S_US(instant, (moment - _EPOCH) // _MICRO)
-    return instant
+    return (moment - _EPOCH) // _MICRO
 
 
 def of(moment: datetime, *, recorded: bool = False) -> Instant:
