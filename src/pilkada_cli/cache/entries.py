@@ -361,10 +361,11 @@ def write(path: Path, obj: dict[str, Any],
                 code = arr.typecode if isinstance(arr, array) else arr.format  # (one letter)
                 layout[name] = (code, at, len(arr))
                 at = _aligned(at + len(arr) * arr.itemsize)
-            body = pickle.dumps({**obj, "order": sys.byteorder, "raw": layout},
-                                protocol=pickle.HIGHEST_PROTOCOL)
-            size = len(body)
-            out.write(body)
+            # (streamed, as above: the fold entry's pickle, ~10-20 MB at the nation-to-district
+            # scale, is never held whole beside what it pickles: the first build's peak)
+            pickle.dump({**obj, "order": sys.byteorder, "raw": layout}, out,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+            size = out.n
             out.write(bytes(_aligned(HEADER.size + size) - HEADER.size - size))
             for arr in raw.values():
                 n = len(arr) * arr.itemsize

@@ -63,21 +63,31 @@ class Parts:
     def sorted(self) -> array[float]:
         """Every key added, sorted: the parts' slices below each bound (taken from the first
         part: the keys' high bits are an id's, evenly spread) sorted together, runs that
-        sorting merges in one pass."""
+        sorting merges in one pass. Each part is cut at the bounds and let go, and each cut
+        once it is sorted in: the keys are held about once, not twice (parts and result)."""
         parts = [*self.parts, array("d", sorted(self.open))]
         self.parts, self.open = [], array("d")
         if len(parts) == 1:
             return parts[0]
-        first = parts[0]
-        step = max(1, len(first) * len(first) // sum(len(p) for p in parts))
+        step = max(1, len(parts[0]) * len(parts[0]) // sum(len(p) for p in parts))
+        bounds = [parts[0][i] for i in range(step, len(parts[0]), step)]
+        cuts: list[list[array[float]]] = []
+        while parts:
+            part, at = parts.pop(0), 0
+            cut: list[array[float]] = []
+            for bound in bounds:
+                end = bisect.bisect_left(part, bound, at)
+                cut.append(part[at:end])
+                at = end
+            cut.append(part[at:])
+            cuts.append(cut)
+            del part
         out = array("d")
-        at = [0] * len(parts)
-        for bound in [*(first[i] for i in range(step, len(first), step)), None]:
+        for k in range(len(bounds) + 1):
             run = array("d")
-            for n, p in enumerate(parts):
-                end = len(p) if bound is None else bisect.bisect_left(p, bound, at[n])
-                run += p[at[n]:end]
-                at[n] = end
+            for cut in cuts:
+                run += cut[k]
+                cut[k] = array("d")  # (let go)
             out += array("d", sorted(run))
         return out
 
