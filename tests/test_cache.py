@@ -13,6 +13,7 @@ import sys
 from array import array
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -734,3 +735,35 @@ def test_without_xxhash_entries_are_summed_by_crc32(tmp_path: Path,
         assert entries.take_damaged() == ["fold-x.pkl"]
         entries.write(path, {"a": 1}, {"n": array("q", range(5000))})
     assert entries.read(path)["raw"]["n"][4999] == 4999  # type: ignore[index]
+
+
+def test_the_open_batches_are_those_in_two_files_or_short_in_one() -> None:
+    """``ids._open_batches`` (most batches noted by their one file, not as a dict each): the
+    batches in more than one file or with fewer events in a file than they name, with each
+    file's counts, in order of first finding: the plain definition's, on random files."""
+    import random
+    from types import SimpleNamespace
+
+    from pilkada_cli.cache import ids
+
+    def plain(columns: list[Any]) -> dict[str, dict[str, tuple[int, int]]]:
+        seen: dict[str, dict[str, tuple[int, int]]] = {}
+        for c in columns:
+            for name, counted in ids._batch_counts(c).items():
+                seen.setdefault(name, {})[c.shown] = counted
+        return {b: per for b, per in seen.items()
+                if len(per) > 1 or any(n < size for n, size in per.values())}
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        columns: list[Any] = []
+        for fi in range(rng.randint(0, 6)):
+            names = rng.sample("abcdefg", rng.randint(0, 4))
+            columns.append(SimpleNamespace(
+                shown=f"f{fi}", batches=names, batch_size=[rng.randint(2, 4) for _ in names],
+                batch=array("i", [rng.randint(-1, len(names) - 1) for _ in range(
+                    rng.randint(0, 8))] if names else [])))
+        found, want = ids._open_batches(columns), plain(columns)
+        assert found == want
+        assert [(b, list(per)) for b, per in found.items()] == [
+            (b, list(per)) for b, per in want.items()]
