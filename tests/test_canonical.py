@@ -133,7 +133,7 @@ def _same(f: RecordFile, data: bytes) -> FileColumns | None:
     return fast
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(evs=st.lists(events(), max_size=6), other=events(region="16.72"), fields=field_changes(),
        changes=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 5), st.integers(0, 400),
                                   chars), max_size=3),
