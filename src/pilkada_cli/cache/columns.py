@@ -74,7 +74,6 @@ _CANONICAL = functools.cache(lambda: re.compile(
     rf'"v":{SCHEMA_VERSION}\}}\r?\Z'))
 
 
-
 class FileColumns:
     """One record file's good events as columns, and what the reader found wrong in it.
 
