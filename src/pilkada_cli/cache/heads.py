@@ -300,8 +300,13 @@ class Judge:
             try:
                 found, sums = next(self._results)
             except (OSError, RuntimeError, pickle.PicklingError):  # (a process lost: the
-                self._pool.terminate()  # rest judged in this one)
-                self._pool = None
+                # rest judged in this one). The pool is stopped on a thread of its own: its
+                # stop joins threads that may wait minutes on what the lost process held
+                # (seen once, under load), and this run needs nothing more from it.
+                import threading
+
+                pool, self._pool = self._pool, None
+                threading.Thread(target=pool.terminate, daemon=True).start()
                 return region_conflicts(code, cols, self.cutoff(code), self.seen)
             self.seen.sums.update(sums)
             self._ahead = found[::-1]
