@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import RunCli
 from pilkada_cli.cache.columns import FileColumns, canonical, columns_of, read_columns
 from pilkada_cli.events import STATUSES, Event, to_line
 from pilkada_cli.instant import parse_at, parse_recorded
@@ -236,17 +237,16 @@ def test_what_the_reader_refuses_is_declined(line: bytes, why: str) -> None:
 
 
 def test_a_first_build_reads_a_cli_made_workspace_the_quick_way(
-        tmp_path: Path, cli: object, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every record file an office makes through the CLI (plain notes) is read the quick way."""
     from pilkada_cli.cache import columns
 
-    run = cli  # (conftest's RunCli)
-    assert run("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",  # type: ignore[operator]
+    assert cli("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",
                str(mini_cycle), "--operator", "Rina").exit_code == 0
     monkeypatch.chdir(tmp_path / "ws")
     for args in (("done", "16.71", "nphd-kpu"), ("blocked", "16", "gudang", "--reason", "lahan"),
                  ("done", "16.72", "gudang", "--note", 'kata "kunci"')):
-        assert run(*args).exit_code == 0  # type: ignore[operator]
+        assert cli(*args).exit_code == 0
     journal = Journal(tmp_path / "ws" / "records")
     files, _ = journal.snapshot()
     quick = [f.shown for f in files
@@ -262,24 +262,23 @@ def _bytes(journal: Journal, f: RecordFile) -> tuple[RecordFile, bytes]:
 
 
 def test_a_seq_too_large_for_the_cache_is_a_bad_line_not_a_crash(
-        tmp_path: Path, cli: object, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another office's file with a ``seq`` of 2**63 (no writer makes one: a hand or a hostile
     office): that line is refused as the reader refuses any bad line, and the run shows the
     rest; it used to end every cached run in an internal error (the cache's 64-bit columns)."""
-    run = cli
-    assert run("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",  # type: ignore[operator]
+    assert cli("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",
                str(mini_cycle), "--operator", "Rina").exit_code == 0
     monkeypatch.chdir(tmp_path / "ws")
-    assert run("done", "16.71", "nphd-kpu").exit_code == 0  # type: ignore[operator]
+    assert cli("done", "16.71", "nphd-kpu").exit_code == 0
     mine = next((tmp_path / "ws" / "records" / "16.71").glob("*.jsonl"))
     obj = json.loads(mine.read_text(encoding="utf-8").splitlines()[0])
     obj.update(id="f" * 32, origin="lain", seq=2**63, item="gudang")
     (mine.parent / "lain.jsonl").write_text(json.dumps(obj, sort_keys=True, separators=(
         ",", ":")) + "\n", encoding="ascii")
-    result = run("status", "--format", "json")  # type: ignore[operator]
+    result = cli("status", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["root"]["done"] == 1  # (nphd-kpu; not the bad gudang)
-    verify = run("verify")  # type: ignore[operator]
+    verify = cli("verify")
     assert (verify.exit_code, verify.output) == (3, (
         "records/16.71/lain.jsonl:1: catatan rusak: 'seq' harus bilangan bulat dari 1 sampai "
         "9223372036854775807 [corrupt, galat]\n1 galat, 0 peringatan\n"))

@@ -16,6 +16,10 @@ def quiet(what: str, done: int, total: int) -> None:
     """Shows nothing: tests, a pipe, and any caller that passes no ``Progress``."""
 
 
+def no_step(done: int) -> None:
+    """A ``steps`` function that tells nobody (the default where a caller passes none)."""
+
+
 def steps(progress: Progress, what: str, total: int, every: int = 1) -> Callable[[int], None]:
     """A function to call with how many are done, which tells ``progress`` about every
     ``every``-th (and the last): a loop over tens of thousands of rows pays one comparison a

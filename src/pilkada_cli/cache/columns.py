@@ -32,7 +32,7 @@ from pilkada_cli.events import (
 )
 from pilkada_cli.i18n import _
 from pilkada_cli.instant import at_us, recorded_us
-from pilkada_cli.progress import Progress, quiet, steps
+from pilkada_cli.progress import Progress, no_step, quiet, steps
 from pilkada_cli.recordfile import (
     FileParse,
     Finding,
@@ -376,10 +376,6 @@ def each_read(journal: Journal, infos: list[RecordFile], progress: Progress = qu
 # --- the rules across files, on columns ------------------------------------------------------
 
 
-def _skip(done: int) -> None:
-    """No progress told (a ``step`` of progress.steps that shows nothing)."""
-
-
 class Merged(NamedTuple):
     """What the journal's rules across files make of a set of FileColumns."""
 
@@ -389,7 +385,7 @@ class Merged(NamedTuple):
 
 
 def merge_columns(files: Sequence[FileColumns], listing: Sequence[Finding],
-                  step: Callable[[int], None] = _skip) -> Merged | None:
+                  step: Callable[[int], None] = no_step) -> Merged | None:
     """``recordfile.merge``'s rules on columns (``files`` in path order): a batch not complete
     across all files is left out (the same ``incomplete_batches``). Returns None if an event id
     occurs in two files (a copied or edited line): the caller must then use ``Journal.read``

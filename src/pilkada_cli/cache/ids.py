@@ -55,6 +55,7 @@ from pilkada_cli.cache.idkeys import keys_of as _keys
 from pilkada_cli.cache.idkeys import merged as _merged
 from pilkada_cli.cache.idkeys import number_of as _number_of
 from pilkada_cli.cache.idkeys import span as _span
+from pilkada_cli.progress import no_step
 from pilkada_cli.recordfile import RecordFile, Sig
 
 NAME = entries.kind("ids.pkl", __name__)
@@ -231,7 +232,7 @@ def _open_batches(columns: Sequence[FileColumns]) -> _Open:
 
 
 def build(where: Path | None, columns: Sequence[FileColumns],
-          step: Callable[[int], None] | None = None) -> Across:
+          step: Callable[[int], None] = no_step) -> Across:
     """From every file's columns, known to have no event id in two files (``merge_columns``):
     what the rules across files say, and (with ``where``) the index written for next time;
     ``step`` is told how many files' ids were added to it (progress.steps)."""
@@ -239,8 +240,7 @@ def build(where: Path | None, columns: Sequence[FileColumns],
     if where is not None and len(columns) < _NUMBERS:
         parts = Parts()
         for n, c in enumerate(columns, 1):
-            if step is not None:
-                step(n)
+            step(n)
             parts.add(_keys(c.ids, n))
             if c.batches:
                 parts.add(_keys(_batch_raw(c.batches), n))
