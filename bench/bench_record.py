@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id, recorded_now
-from pilkada_cli.instant import parse_at
-from pilkada_cli.journal import Journal
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id, recorded_now
+from pilkada_cli.domain.instant import parse_at
+from pilkada_cli.storage.journal import Journal
 
 ROUNDS = 20
 _LINE = (

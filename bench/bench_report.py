@@ -25,11 +25,11 @@ from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
 from pathlib import Path
 
-from pilkada_cli.cycles import open_cycle
-from pilkada_cli.events import Event, to_line
-from pilkada_cli.loading import scope_regions
-from pilkada_cli.readiness import ZONES
-from pilkada_cli.regions import load_regions
+from pilkada_cli.app.loading import scope_regions
+from pilkada_cli.domain.cycles import open_cycle
+from pilkada_cli.domain.events import Event, to_line
+from pilkada_cli.domain.readiness import ZONES
+from pilkada_cli.domain.regions import load_regions
 
 AS_OF = date(2024, 8, 21)
 CONFIG = """\

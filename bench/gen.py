@@ -51,12 +51,12 @@ from pathlib import Path
 
 from bench_report import CONFIG
 
-from pilkada_cli.checklist import Cycle, Item
-from pilkada_cli.cycles import open_cycle
-from pilkada_cli.loading import scope_regions
-from pilkada_cli.readiness import ZONES, region_tags
-from pilkada_cli.regions import Region, load_regions
-from pilkada_cli.workspace import SUMSEL_TAGS
+from pilkada_cli.app.loading import scope_regions
+from pilkada_cli.domain.checklist import Cycle, Item
+from pilkada_cli.domain.cycles import open_cycle
+from pilkada_cli.domain.readiness import ZONES, region_tags
+from pilkada_cli.domain.regions import Region, load_regions
+from pilkada_cli.domain.workspace import SUMSEL_TAGS
 
 BENCH = Path(__file__).resolve().parent
 WORKSPACES = BENCH / "workspaces"

@@ -232,11 +232,11 @@ def prepare(scale: str, workers: int, task: bool) -> dict[str, object]:
     sys.path.insert(0, str(SRC))
     import gen
 
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.loading import scope_regions
-    from pilkada_cli.readiness import region_tags
-    from pilkada_cli.regions import load_regions
-    from pilkada_cli.workspace import load_config
+    from pilkada_cli.app.loading import scope_regions
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.readiness import region_tags
+    from pilkada_cli.domain.regions import load_regions
+    from pilkada_cli.domain.workspace import load_config
 
     if scale == "demo":
         folder = WORKSPACES / "demo"
@@ -308,14 +308,14 @@ def append(folder: Path, item: str, regions: int) -> None:
     (``regions`` 1), or one each to that many regions of the workspace, each its own append
     (as many ``record`` commands leave the files)."""
     sys.path.insert(0, str(SRC))
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.events import SEQ_AUTO, Event, new_event_id, recorded_now
-    from pilkada_cli.instant import parse_at
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.loading import scope_regions
-    from pilkada_cli.readiness import region_tags
-    from pilkada_cli.regions import load_regions
-    from pilkada_cli.workspace import load_config
+    from pilkada_cli.app.loading import scope_regions
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id, recorded_now
+    from pilkada_cli.domain.instant import parse_at
+    from pilkada_cli.domain.readiness import region_tags
+    from pilkada_cli.domain.regions import load_regions
+    from pilkada_cli.domain.workspace import load_config
+    from pilkada_cli.storage.journal import Journal
 
     targets = [(REGION, item)]
     if regions > 1:
@@ -352,8 +352,8 @@ def bulk(folder: Path, rows: int, synced: bool) -> None:
     if synced:
         import json as _json
 
-        from pilkada_cli.conflicts import FOLDER, SUFFIX
-        from pilkada_cli.copies import workspace_origin
+        from pilkada_cli.app.copies import workspace_origin
+        from pilkada_cli.storage.conflicts import FOLDER, SUFFIX
 
         held: dict[str, int] = {}
         for path in (folder / "records").glob("*/*.jsonl"):
@@ -372,11 +372,11 @@ def bulk(folder: Path, rows: int, synced: bool) -> None:
         with open(folder / "records" / FOLDER / f"{origin}{SUFFIX}", "a", encoding="ascii") as f:
             f.write(_json.dumps({"at": now, "seen": dict(sorted(held.items()))},
                                 sort_keys=True, separators=(",", ":")) + "\n")
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.loading import scope_regions
-    from pilkada_cli.readiness import applies, region_tags
-    from pilkada_cli.regions import load_regions
-    from pilkada_cli.workspace import load_config
+    from pilkada_cli.app.loading import scope_regions
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.readiness import applies, region_tags
+    from pilkada_cli.domain.regions import load_regions
+    from pilkada_cli.domain.workspace import load_config
 
     config = load_config(folder / "pilkada.yaml")
     cycle = open_cycle(config.cycle, folder)

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import importlib  # noqa: E402
 import pkgutil  # noqa: E402
 
-from pilkada_cli import cache  # noqa: E402
-from pilkada_cli.cache import entries  # noqa: E402
+from pilkada_cli.storage import cache  # noqa: E402
+from pilkada_cli.storage.cache import entries  # noqa: E402
 
 for _module in pkgutil.iter_modules(cache.__path__):  # each declares its kinds of file
     importlib.import_module(f"{cache.__name__}.{_module.name}")

@@ -61,11 +61,11 @@ BULK = 2000
 def pairs_of(folder: Path) -> list[tuple[str, str]]:
     """Every applicable (region, item) pair of the workspace at ``folder`` (helper side)."""
     sys.path.insert(0, str(SRC))
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.loading import scope_regions
-    from pilkada_cli.readiness import applies, region_tags
-    from pilkada_cli.regions import load_regions
-    from pilkada_cli.workspace import load_config
+    from pilkada_cli.app.loading import scope_regions
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.readiness import applies, region_tags
+    from pilkada_cli.domain.regions import load_regions
+    from pilkada_cli.domain.workspace import load_config
 
     config = load_config(folder / "pilkada.yaml")
     cycle = open_cycle(config.cycle, folder)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from pilkada_cli import recordfile
-from pilkada_cli.cache import entries
+from pilkada_cli.base.i18n import set_language
 from pilkada_cli.cli import app
-from pilkada_cli.i18n import set_language
+from pilkada_cli.storage import recordfile
+from pilkada_cli.storage.cache import entries
 
 # PILKADA_TEST_STRICT=1 (CI): a skip for a missing tool or library fails (strict_skips.py)
 from strict_skips import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401
@@ -150,7 +150,7 @@ def palembang_file(ws: Path) -> tuple[Path, str]:
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """Bytes parsed per record file (as shown), at the record reader as each module calls it."""
-    from pilkada_cli.cache import columns, logfile, parses
+    from pilkada_cli.storage.cache import columns, logfile, parses
 
     found: dict[str, int] = {}
     real = recordfile.parse_bytes
@@ -178,7 +178,7 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
 def folded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, bool]]:
     """Per region folded by the runs that follow: its code, the events read, and whether
     they were folded into its kept pairs (only the events added) or all of its events."""
-    from pilkada_cli.readiness import Readiness
+    from pilkada_cli.domain.readiness import Readiness
 
     found: list[tuple[str, int, bool]] = []
     real = Readiness._fold_region

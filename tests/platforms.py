@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from pilkada_cli import recordlist
+from pilkada_cli.storage import recordlist
 
 
 def can_symlink() -> bool:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from conftest import MINI_CYCLE
-from pilkada_cli import bundle, keys
 from pilkada_cli.cli import app
-from pilkada_cli.events import Event
-from pilkada_cli.instant import parse_at, parse_recorded
+from pilkada_cli.domain import bundle, keys
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.instant import parse_at, parse_recorded
 
 RUNNER = CliRunner()
 

@@ -81,34 +81,47 @@ def _doc_section(title: str) -> list[list[str]]:
 
 
 def _layers() -> list[tuple[str, list[str]]]:
-    """(layer, its modules) from the top layer down, as docs/architecture.md lists them."""
+    """(layer, its modules) from the top layer down. docs/architecture.md names each layer's
+    folders (``x/``: every module under ``src/pilkada_cli/x``) and the few modules at the
+    package's root (``__init__`` is the package itself); the modules come from the folders."""
     out = []
     for layer, cell in _doc_section("Layers"):
-        wanted, _sep, unwanted = cell.partition("(not")
         names: list[str] = []
-        for spec in re.findall(r"`([^`]+)`", wanted):
-            if spec.endswith(".*"):
-                stem = spec[:-2]
+        for spec in re.findall(r"`([^`]+)`", cell):
+            if spec.endswith("/"):
+                stem = spec.rstrip("/").replace("/", ".")
                 names += [m for m in MODULES if m == stem or m.startswith(stem + ".")]
             else:
-                names.append(spec)
-        names = [n for n in names if n not in re.findall(r"`([^`]+)`", unwanted)]
-        out.append((layer, names))
+                names.append("pilkada_cli" if spec == "__init__" else spec)
+        out.append((layer, list(dict.fromkeys(names))))
     return out
 
 
 LAYERS = _layers()
 RANK = {module: rank for rank, (_layer, names) in enumerate(reversed(LAYERS)) for module in names}
 LAYER_OF = {module: layer for layer, names in LAYERS for module in names}
+ROOT = {"pilkada_cli", "entry", "__main__"}  # the package itself and the console script's door
 
 
-def test_every_module_is_placed_in_exactly_one_layer() -> None:
+def test_every_module_is_in_one_layer_folder() -> None:
     placed = [m for _layer, names in LAYERS for m in names]
     assert [layer for layer, _names in LAYERS] == [
         "cli", "application", "output", "storage", "domain", "base"]
     assert sorted(set(placed) - set(MODULES)) == [], "the doc names modules that do not exist"
-    assert sorted(set(MODULES) - set(placed)) == [], "modules missing from docs/architecture.md"
+    assert sorted(set(MODULES) - set(placed)) == [], "a module outside every layer's folder"
     assert len(placed) == len(set(placed)), "a module placed twice"
+    # only the package itself and the console script's door live at the root: every other
+    # module is in its layer's folder
+    assert sorted(m for m, path in MODULES.items() if path.parent == PACKAGE) == sorted(ROOT)
+
+
+def test_each_layer_folder_says_what_it_holds_and_may_import() -> None:
+    folders = {spec.rstrip("/") for _layer, cell in _doc_section("Layers")
+               for spec in re.findall(r"`([^`]+/)`", cell)}
+    assert {"cli", "app", "render", "report", "sheet", "storage", "domain", "base"} <= folders
+    for folder in folders:
+        doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text("utf-8")))
+        assert doc, f"{folder}/__init__.py has no docstring"
 
 
 def test_no_import_goes_up_a_layer() -> None:
@@ -156,12 +169,12 @@ def test_there_is_no_import_cycle() -> None:
 def test_the_checks_catch_what_they_are_for() -> None:
     """The graph sees imports inside functions and under TYPE_CHECKING, and the journal does
     not import the cache (the cycle this structure removed) while the cache reads through it."""
-    assert "cache.folds" in GRAPH["loading"]  # a module-level import
-    assert "journal" in GRAPH["cli.actions"]  # an import inside a function
-    assert "workspace" in GRAPH["cache.folds"]  # an import under TYPE_CHECKING
-    assert "journal" in GRAPH["cache.columns"]
-    assert not any(t.startswith("cache") for t in GRAPH["journal"])
-    assert not any(t.startswith("cache") for t in GRAPH["recordfile"])
+    assert "storage.cache.folds" in GRAPH["app.loading"]  # a module-level import
+    assert "storage.journal" in GRAPH["cli.actions"]  # an import inside a function
+    assert "domain.workspace" in GRAPH["storage.cache.folds"]  # an import under TYPE_CHECKING
+    assert "storage.journal" in GRAPH["storage.cache.columns"]
+    assert not any(t.startswith("storage.cache") for t in GRAPH["storage.journal"])
+    assert not any(t.startswith("storage.cache") for t in GRAPH["storage.recordfile"])
     assert "cli" not in GRAPH["cli.status"]  # commands register on cli.app, not the package
 
 

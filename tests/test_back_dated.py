@@ -45,7 +45,7 @@ def test_a_back_dated_change_a_later_record_overrules_says_so(ws: Path, cli: Run
 
 def test_a_change_that_counts_says_nothing_more(ws: Path, cli: RunCli,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from pilkada_cli.journal import Journal
+    from pilkada_cli.storage.journal import Journal
 
     def unread(*args: object, **kwargs: object) -> None:
         raise AssertionError("a change recorded now reads no records")

@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 
 from conftest import RunCli
-from pilkada_cli import loading
-from pilkada_cli.cache import columns, entries, parses, shards
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
-from pilkada_cli.readiness import Readiness
-from pilkada_cli.recordfile import RecordFile
-from pilkada_cli.workspace import find_workspace
+from pilkada_cli.app import loading
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.domain.readiness import Readiness
+from pilkada_cli.domain.workspace import find_workspace
+from pilkada_cli.storage.cache import columns, entries, parses, shards
+from pilkada_cli.storage.journal import Journal
+from pilkada_cli.storage.recordfile import RecordFile
 from platforms import FORK
 
 
@@ -218,7 +218,7 @@ def test_an_added_line_with_an_id_of_another_file_is_found(ws: Path, cli: RunCli
     """Of a file read as its kept columns and the lines added (its shard's), only the added ids
     are looked up in the ids index: an added line whose id is in another file is still found
     (the cache steps aside and the journal's read decides, as with the cache off)."""
-    from pilkada_cli.cache import ids
+    from pilkada_cli.storage.cache import ids
 
     looked: list[int] = []
     real_keys = ids._keys
@@ -252,7 +252,7 @@ def test_a_file_read_just_after_it_changed_is_looked_up_only_for_what_it_added(
     content, so only the added id is looked up; and the status is the one with the cache off."""
     from types import SimpleNamespace
 
-    from pilkada_cli.cache import ids
+    from pilkada_cli.storage.cache import ids
 
     looked: list[int] = []
     real_keys = ids._keys
@@ -304,7 +304,7 @@ def test_fold_entries_are_kept_for_the_last_few_dates_only(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     """One fold entry per context and as-of dates; a new one makes the oldest go beyond
     folds.KEEP, a replaced one leaves the others alone."""
-    from pilkada_cli.cache import folds
+    from pilkada_cli.storage.cache import folds
 
     monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     cache = ws / ".pilkada" / "cache"
@@ -513,7 +513,7 @@ def test_a_refold_holds_one_province_s_shard_at_a_time(tmp_path: Path,
     shards.index_columns(j, files, where)
     assert sorted(p.name for p in where.glob("files-*.pkl")) == ["files-11.pkl", "files-12.pkl"]
     asked = [f for f in files if f.region in ("11.01", "12.01")]
-    from pilkada_cli.cache.shardfile import Shard
+    from pilkada_cli.storage.cache.shardfile import Shard
 
     loads: list[weakref.ref[Shard]] = []
     alive: list[int] = []  # the shards read before still held as each shard is read
@@ -542,7 +542,7 @@ def test_the_ids_keys_sorted_a_part_at_a_time_are_sorted(monkeypatch: pytest.Mon
     that 3 M keys are never a list of floats at once, nor held unsorted beside a sorted copy):
     the same keys in the same order as sorting them at once, for any number of parts and sizes
     of what is added, with keys equal within and across parts."""
-    from pilkada_cli.cache import idkeys
+    from pilkada_cli.storage.cache import idkeys
 
     monkeypatch.setattr(idkeys, "_PART", 64)
     for n in (0, 1, 64, 65, 1000, 5000):
@@ -625,7 +625,7 @@ def test_an_entry_is_written_durably_and_a_failed_write_keeps_the_old(
     """An entry is written to a temporary file that is fsynced, then moved into place and its
     folder fsynced (safefile.replace_atomic); a write that fails (a full disk at the fsync)
     leaves the old entry whole and is no error."""
-    from pilkada_cli import safefile
+    from pilkada_cli.base import safefile
 
     path = tmp_path / "cache" / "fold-durable.pkl"
     synced: list[str] = []
@@ -671,14 +671,15 @@ def test_entries_may_hold_every_frozen_dataclass_of_the_package_and_nothing_else
         frozen += [(info.name, name) for name, obj in vars(module).items()
                    if isinstance(obj, type) and obj.__module__ == info.name
                    and dataclasses.is_dataclass(obj) and obj.__dataclass_params__.frozen]
-    assert ("pilkada_cli.variants", "Variant") in frozen and len(frozen) > 20
+    assert ("pilkada_cli.domain.variants", "Variant") in frozen and len(frozen) > 20
     reader = entries._Unpickler(io.BytesIO(b""))
     for module, name in frozen:
         assert reader.find_class(module, name) is getattr(sys.modules[module], name)
-    for module, name in (("pilkada_cli.journal", "Journal"), ("os", "system"),
-                         ("pilkada_cli.safefile", "replace_atomic"), ("builtins", "eval"),
-                         ("pilkada_cli.cache.entries", "write"),
-                         ("pilkada_cli.nosuchmodule", "X"), ("pilkada_cli.instant", "Instant")):
+    for module, name in (("pilkada_cli.storage.journal", "Journal"), ("os", "system"),
+                         ("pilkada_cli.base.safefile", "replace_atomic"), ("builtins", "eval"),
+                         ("pilkada_cli.storage.cache.entries", "write"),
+                         ("pilkada_cli.nosuchmodule", "X"),
+                         ("pilkada_cli.domain.instant", "Instant")):
         with pytest.raises(pickle.UnpicklingError):
             reader.find_class(module, name)
 
@@ -744,7 +745,7 @@ def test_the_open_batches_are_those_in_two_files_or_short_in_one() -> None:
     import random
     from types import SimpleNamespace
 
-    from pilkada_cli.cache import ids
+    from pilkada_cli.storage.cache import ids
 
     def plain(columns: list[Any]) -> dict[str, dict[str, tuple[int, int]]]:
         seen: dict[str, dict[str, tuple[int, int]]] = {}

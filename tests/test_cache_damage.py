@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pilkada_cli import cache
-from pilkada_cli.cache import entries, listing
 from pilkada_cli.cli import app
+from pilkada_cli.storage import cache
+from pilkada_cli.storage.cache import entries, listing
 from sharing import Office, new_office, write_cycle
 
 RUNNER = CliRunner()

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import RunCli
-from pilkada_cli.cache.columns import FileColumns, canonical, columns_of, read_columns
-from pilkada_cli.events import STATUSES, Event, to_line
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
-from pilkada_cli.recordfile import RecordFile, parse_bytes
+from pilkada_cli.domain.events import STATUSES, Event, to_line
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.storage.cache.columns import FileColumns, canonical, columns_of, read_columns
+from pilkada_cli.storage.journal import Journal
+from pilkada_cli.storage.recordfile import RecordFile, parse_bytes
 
 REGION, ORIGIN = "16.71", "kota-plg"
 FILE = RecordFile(REGION, ORIGIN, f"/nowhere/{REGION}/{ORIGIN}.jsonl",
@@ -239,7 +239,7 @@ def test_what_the_reader_refuses_is_declined(line: bytes, why: str) -> None:
 def test_a_first_build_reads_a_cli_made_workspace_the_quick_way(
         tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every record file an office makes through the CLI (plain notes) is read the quick way."""
-    from pilkada_cli.cache import columns
+    from pilkada_cli.storage.cache import columns
 
     assert cli("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",
                str(mini_cycle), "--operator", "Rina").exit_code == 0

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI_CYCLE, RunCli, write_tree
-from pilkada_cli.checklist import load_cycle
-from pilkada_cli.errors import ValidationError
-from pilkada_cli.yamlload import load_bytes
+from pilkada_cli.base.errors import ValidationError
+from pilkada_cli.domain.checklist import load_cycle
+from pilkada_cli.domain.yamlload import load_bytes
 
 
 def test_mini_cycle_loads_with_defaults_and_relative_days(mini_cycle: Path) -> None:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pilkada_cli.conflicts import Held, find, saw, unseen
-from pilkada_cli.events import Event
-from pilkada_cli.instant import Instant, parse_at, parse_recorded
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.instant import Instant, parse_at, parse_recorded
+from pilkada_cli.storage.conflicts import Held, find, saw, unseen
 from sharing import Office, new_office, trust, write_cycle
 
 
@@ -244,7 +244,7 @@ def test_a_bulk_importer_that_had_everything_is_the_only_file_read() -> None:
 def test_a_seen_line_holds_only_whole_counts(held: str, kept: bool) -> None:
     """A line of a seen file counts only if every origin's count is a whole number (a bool,
     a decimal, text, null or a list make it not one, skipped as a bad line)."""
-    from pilkada_cli.trust import seen_line
+    from pilkada_cli.domain.trust import seen_line
 
     line = f'{{"at": "2024-08-01T05:00:00.000000+00:00", "seen": {held}}}'.encode()
     found = seen_line(line)
@@ -259,8 +259,8 @@ def test_a_seen_file_is_kept_by_its_compiled_size_not_by_its_lines(
     holdings compile to 5 steps. Kept by that size (``Seen.BUDGET``), its file and another's
     are each read once however often the rule asks for them in turn; counted by raw holdings
     (200 over a budget of 12) the first was dropped and read again at every other ask."""
-    from pilkada_cli import conflicts
-    from pilkada_cli.cache.heads import Seen
+    from pilkada_cli.storage import conflicts
+    from pilkada_cli.storage.cache.heads import Seen
 
     folder = tmp_path / "records" / "origins"
     folder.mkdir(parents=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.copies import copy_dir, current_origin, workspace_origin
+from pilkada_cli.app.copies import copy_dir, current_origin, workspace_origin
 
 
 def test_each_folder_is_its_own_copy(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_a_folder_opened_on_another_pc_gets_its_own_origin(
     socket.gethostname: both are tested.)"""
     import socket
 
-    from pilkada_cli import copies
+    from pilkada_cli.app import copies
 
     for other_pc in ("uname", "socket"):
         home = tmp_path / other_pc / "home"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI_CYCLE, RunCli, write_tree
-from pilkada_cli.checklist import load_cycle
-from pilkada_cli.errors import ValidationError
+from pilkada_cli.base.errors import ValidationError
+from pilkada_cli.domain.checklist import load_cycle
 
 # A cycle of two stages whose items have variants: a date per cluster (by code), a name in one
 # province (narrowed to a level), a date by tag; a window item; a grant of the voting year.
@@ -315,9 +315,9 @@ def test_a_window_item_is_under_way_from_its_start(var_ws: Path, cli: RunCli) ->
     row = next(x for x in status.splitlines() if x.startswith("pasal-71"))
     assert "22 Mar 2024–20 Feb 2025 · under way" in row
     # a stage that has not started is not "not started" while a window of it is under way
-    from pilkada_cli.readiness import AsOf, Readiness
-    from pilkada_cli.regions import load_regions
-    from pilkada_cli.workspace import Thresholds
+    from pilkada_cli.domain.readiness import AsOf, Readiness
+    from pilkada_cli.domain.regions import load_regions
+    from pilkada_cli.domain.workspace import Thresholds
 
     cycle = load_cycle(Path(str(var_ws.parent / "var")))
     region = load_regions().get("16.71")

@@ -11,14 +11,14 @@ import jsonschema
 import pytest
 
 from conftest import RunCli, write_tree
-from pilkada_cli.checklist import load_cycle
-from pilkada_cli.errors import ValidationError
-from pilkada_cli.readiness import AsOf, Readiness
-from pilkada_cli.recurrence import occurrences, period_start
-from pilkada_cli.regions import load_regions
-from pilkada_cli.schema import schema
-from pilkada_cli.workspace import Thresholds
-from pilkada_cli.yamlload import load_file
+from pilkada_cli.base.errors import ValidationError
+from pilkada_cli.domain.checklist import load_cycle
+from pilkada_cli.domain.readiness import AsOf, Readiness
+from pilkada_cli.domain.recurrence import occurrences, period_start
+from pilkada_cli.domain.regions import load_regions
+from pilkada_cli.domain.schema import schema
+from pilkada_cli.domain.workspace import Thresholds
+from pilkada_cli.domain.yamlload import load_file
 
 CYCLE = """\
     id: model

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.workspace import load_config
+from pilkada_cli.domain.workspace import load_config
 
 
 def test_demo_creates_a_marked_sample_and_shows_its_status(tmp_path: Path, cli: RunCli) -> None:
@@ -39,9 +39,9 @@ def _score_by_hand(ws: Path, code: str) -> float:
     """A kab/kota's pooled score in percent, folded here from the raw lines: the latest event
     per (region, item) by (at, recorded, id); done 1, in progress p/100; over the weights of
     every applicable item of the kab/kota and its kecamatan."""
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.readiness import region_tags
-    from pilkada_cli.regions import load_regions
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.readiness import region_tags
+    from pilkada_cli.domain.regions import load_regions
 
     cycle = open_cycle("pilkada-2024")
     tags = load_config(ws / "pilkada.yaml").tags
@@ -70,9 +70,9 @@ def _score_by_hand(ws: Path, code: str) -> float:
 
 
 def _own_weight(ws: Path, code: str) -> int:
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.readiness import region_tags
-    from pilkada_cli.regions import load_regions
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.readiness import region_tags
+    from pilkada_cli.domain.regions import load_regions
 
     region = load_regions().get(code)
     assert region is not None
@@ -126,7 +126,7 @@ def test_the_demo_tells_a_story_of_regions_ahead_and_behind(
 
 def test_the_demo_has_one_blocked_critical_item_with_its_reason(
         demo_json: tuple[Path, dict[str, Any]]) -> None:
-    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.domain.cycles import open_cycle
 
     ws, data = demo_json
     cycle = open_cycle("pilkada-2024")
@@ -144,7 +144,7 @@ def test_the_demo_has_one_blocked_critical_item_with_its_reason(
     # The kab/kota with no report has no event at all, nor have Lahat's last three kecamatan.
     regions = {ev["region"] for ev in latest.values()}
     assert not any(code.startswith("16.12") for code in regions)
-    from pilkada_cli.regions import load_regions
+    from pilkada_cli.domain.regions import load_regions
 
     districts = [r.code for r in load_regions().children("16.04")]
     assert set(districts[:-3]) <= regions and not set(districts[-3:]) & regions

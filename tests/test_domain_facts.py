@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from conftest import SHIPPED, RunCli
-from pilkada_cli.checklist import Cycle, load_cycle
-from pilkada_cli.readiness import AsOf, Readiness, applies, region_tags
-from pilkada_cli.regions import load_regions
-from pilkada_cli.workspace import SUMSEL_TAGS, Thresholds
+from pilkada_cli.domain.checklist import Cycle, load_cycle
+from pilkada_cli.domain.readiness import AsOf, Readiness, applies, region_tags
+from pilkada_cli.domain.regions import load_regions
+from pilkada_cli.domain.workspace import SUMSEL_TAGS, Thresholds
 
 WILAYAH = Path(__file__).resolve().parents[1] / "src" / "pilkada_cli" / "data" / "wilayah.csv"
 
@@ -355,7 +355,7 @@ def test_reports_and_maps_say_when_a_region_elects_no_head(jakarta: Path, tmp_pa
 
 def _for(cycle: Cycle, item: str, code: str, tags: frozenset[str] = frozenset(),
          level: str | None = None) -> Any:
-    from pilkada_cli.regions import level_of
+    from pilkada_cli.domain.regions import level_of
 
     return cycle.localise(cycle.items[item], code, cycle.variant_key(
         code, level or level_of(code), tags))

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli import loading, views
-from pilkada_cli.cache import duetext as store
-from pilkada_cli.cache import entries
+from pilkada_cli.app import loading
+from pilkada_cli.base.i18n import language
 from pilkada_cli.cli._common import get_session, reset_session
-from pilkada_cli.i18n import language
+from pilkada_cli.domain import views
 from pilkada_cli.render import duetext
 from pilkada_cli.render.screen import to_text
 from pilkada_cli.render.status import due_screen
+from pilkada_cli.storage.cache import duetext as store
+from pilkada_cli.storage.cache import entries
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +145,7 @@ def test_wider_cells_pad_every_row_again(demo: Path, cli: RunCli,
 def test_a_damaged_kept_piece_is_made_again(demo: Path, cli: RunCli) -> None:
     """Kept pieces whose lines and keys do not add up (a damaged entry, well formed) give the
     same text: every piece is made again."""
-    from pilkada_cli.cache import entries as kept_entries
+    from pilkada_cli.storage.cache import entries as kept_entries
 
     first = cli("--lang", "en", "due").stdout
     (path,) = (demo / ".pilkada" / "cache").glob("duetext-*.pkl")

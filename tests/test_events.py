@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pilkada_cli.errors import InputError
-from pilkada_cli.events import (
+from pilkada_cli.base.errors import InputError
+from pilkada_cli.domain.events import (
     NOTE_MAX_BYTES,
     STATUSES,
     Event,
@@ -27,7 +27,7 @@ from pilkada_cli.events import (
     to_line,
     validate_text,
 )
-from pilkada_cli.instant import parse_at, parse_recorded
+from pilkada_cli.domain.instant import parse_at, parse_recorded
 
 WIB = timezone(timedelta(hours=7))
 WITA = timezone(timedelta(hours=8))

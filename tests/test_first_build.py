@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.cache import columns, entries, heads, shards
-from pilkada_cli.cache.shardfile import Shard
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.storage.cache import columns, entries, heads, shards
+from pilkada_cli.storage.cache.shardfile import Shard
+from pilkada_cli.storage.journal import Journal
 from platforms import FORK
 
 
@@ -116,7 +116,7 @@ def test_the_rules_across_files_hold_every_file_s_ids_only(nas: Path) -> None:
             len(whole), whole.ids, whole.batches, whole.batch, whole.sig, whole.digest)
         assert (c.items, len(c.offset), len(c.at), len(c.rec), len(c.item)) == ([], 0, 0, 0, 0)
     with pytest.raises(ValueError, match="for_index"):
-        from pilkada_cli.cache.filechunks import chunk_of
+        from pilkada_cli.storage.cache.filechunks import chunk_of
 
         chunk_of(light[0], frozenset(), lambda _at: None)  # type: ignore[arg-type,return-value]
 
@@ -254,7 +254,7 @@ def test_an_entry_that_cannot_be_updated_is_let_go_before_everything_is_folded(
     version): everything is folded again, and the old entry (~30 MB at the district scale) and
     the columns the update read are no longer held while it is; the numbers are the plain
     read's."""
-    from pilkada_cli.cache import folds
+    from pilkada_cli.storage.cache import folds
 
     before = _status(cli)
     (nas / ".pilkada" / "cache" / "ids.pkl").unlink()

@@ -16,13 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import MINI_CYCLE, write_tree
-from pilkada_cli import conflicts, loading
-from pilkada_cli.checklist import Cycle, load_cycle
-from pilkada_cli.events import Event, new_event_id, order_key, to_line
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.readiness import ZONES, AsOf, Readiness
-from pilkada_cli.regions import load_regions
-from pilkada_cli.workspace import Config, Workspace
+from pilkada_cli.app import loading
+from pilkada_cli.domain.checklist import Cycle, load_cycle
+from pilkada_cli.domain.events import Event, new_event_id, order_key, to_line
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.domain.readiness import ZONES, AsOf, Readiness
+from pilkada_cli.domain.regions import load_regions
+from pilkada_cli.domain.workspace import Config, Workspace
+from pilkada_cli.storage import conflicts
 
 REGIONS = ("16", "16.71", "16.72", "16.10")
 ITEMS = ("nphd-kpu", "gudang", "logistik-tps")

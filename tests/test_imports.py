@@ -43,7 +43,7 @@ def test_the_command_modules_register_what_commands_says() -> None:
 _RUN = """\
 import atexit, json, sys
 atexit.register(lambda: sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
-from pilkada_cli.cache import entries
+from pilkada_cli.storage.cache import entries
 entries.RACY_NS = -(10**18)
 from pilkada_cli.entry import main
 main()
@@ -85,8 +85,9 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     assert "yaml" not in plain  # the config and the cycle came from the cache
     # seen files are read through trust.py, bundles and signing keys are not: no zipfile, no
     # OpenSSL for a view
-    assert "pilkada_cli.trust" in plain
-    assert not {"pilkada_cli.bundle", "pilkada_cli.keys", "zipfile", "hashlib"} & plain
+    assert "pilkada_cli.domain.trust" in plain
+    assert not {"pilkada_cli.domain.bundle", "pilkada_cli.domain.keys", "zipfile",
+                "hashlib"} & plain
     # no value given (and due's --within 14 a default): Typer builds no pydantic adapter
     assert "pydantic" not in plain and "pydantic" not in _imported(demo, "due")
     assert "pydantic" not in _imported(demo, "status", "palembang")  # text needs no adapter
@@ -96,7 +97,8 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
                                        "hibah-dianggarkan-apbd-2024", "--status", "in_progress",
                                        "--progress", "50")
     after = _imported(demo, "status")  # after the record: a refold, cache entries replaced
-    assert "pilkada_cli.cache.ids" in after and "tempfile" not in after  # (safefile.temporary)
+    # (safefile.temporary)
+    assert "pilkada_cli.storage.cache.ids" in after and "tempfile" not in after
     assert "pydantic" in _imported(demo, "due", "--within", "03")  # Typer's to judge
     assert "pydantic" not in _imported(demo.parent, "-w", "demo", "status")  # as cron runs it
     # plain text (pipes, cron) is written without rich's console or its Text and Table
@@ -105,7 +107,8 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     assert {"rich.console", "rich.text"} <= _imported(demo, "status", colour=True)
     data = _imported(demo, "status", "--format", "json")  # (render.status is there, unloaded)
     assert not {"pilkada_cli.render.screen", "rich.table"} & data
-    assert not {"pilkada_cli.cache.columns", "pilkada_cli.cache.ids"} & data  # nothing changed
+    # nothing changed
+    assert not {"pilkada_cli.storage.cache.columns", "pilkada_cli.storage.cache.ids"} & data
     everything = _imported(demo, "--help")
     assert {f"pilkada_cli.cli.{m}" for m in COMMANDS} <= everything
 

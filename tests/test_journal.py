@@ -24,10 +24,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pilkada_cli import journal as journal_module
-from pilkada_cli import safefile
-from pilkada_cli.errors import InputError, StorageError
-from pilkada_cli.events import (
+from pilkada_cli.base import safefile
+from pilkada_cli.base.errors import InputError, StorageError
+from pilkada_cli.domain.events import (
     ORIGIN_RE,
     SEQ_AUTO,
     Event,
@@ -37,10 +36,11 @@ from pilkada_cli.events import (
     recorded_now,
     to_line,
 )
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
-from pilkada_cli.origin import load_origin
-from pilkada_cli.verify import repair, verify
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.storage import journal as journal_module
+from pilkada_cli.storage.journal import Journal
+from pilkada_cli.storage.origin import load_origin
+from pilkada_cli.storage.verify import repair, verify
 from platforms import POSIX_MODES, RELATIVE_LOOKUPS, SYMLINKS
 
 WRITER = Path(__file__).with_name("journal_writer.py")
@@ -389,7 +389,7 @@ def test_listing_by_relative_lookups_equals_listing_by_paths(
     """The listing looks files up relative to records/ held open where the OS allows (POSIX);
     by whole paths elsewhere (Windows). Both give the same files, signatures and findings:
     linked folders and files, strays, an unreadable folder, local files."""
-    from pilkada_cli import recordlist
+    from pilkada_cli.storage import recordlist
 
     records = tmp_path / "records"
     j = Journal(records)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from pilkada_cli import keys
+from pilkada_cli.domain import keys
 
 # RFC 8032, section 7.1, TEST 2: the private key (the 32-byte seed), its public key, a one-byte
 # message and the signature every conforming Ed25519 implementation makes of it.

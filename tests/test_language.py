@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.language import decide, from_argv
+from pilkada_cli.app.language import decide, from_argv
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_only_global_options_decide(tmp_path: Path) -> None:
 
 def _id(message: str, **values: str) -> str:
     """``message`` as the Indonesian catalogue has it."""
-    from pilkada_cli.i18n import _, set_language
+    from pilkada_cli.base.i18n import _, set_language
 
     set_language("id")
     try:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pilkada_cli.cache import entries, listing
-from pilkada_cli.journal import Journal
+from pilkada_cli.storage.cache import entries, listing
+from pilkada_cli.storage.journal import Journal
 from platforms import RELATIVE_LOOKUPS
 
 

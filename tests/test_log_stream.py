@@ -22,17 +22,17 @@ import typer.testing
 from typer.testing import CliRunner
 
 from conftest import REPO
-from pilkada_cli import senders
+from pilkada_cli.base.i18n import set_language
 from pilkada_cli.cli import app
 from pilkada_cli.cli.options import csv_marked, json_text
-from pilkada_cli.events import new_event_id
-from pilkada_cli.history import log_filter, log_json
-from pilkada_cli.i18n import set_language
-from pilkada_cli.journal import Journal, ReadResult
-from pilkada_cli.regions import load_regions, timezone_of
+from pilkada_cli.domain.events import new_event_id
+from pilkada_cli.domain.history import log_filter, log_json
+from pilkada_cli.domain.regions import load_regions, timezone_of
+from pilkada_cli.domain.workspace import load_config
 from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 from pilkada_cli.render.screen import to_text
-from pilkada_cli.workspace import load_config
+from pilkada_cli.storage import senders
+from pilkada_cli.storage.journal import Journal, ReadResult
 
 _READ: dict[Path, ReadResult] = {}  # the module's workspaces that do not change: read once
 
@@ -89,7 +89,7 @@ class Runner:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(typer.testing, "_get_command", lambda _app: self.command)
             if not whole:
-                from pilkada_cli.cache import parses
+                from pilkada_cli.storage.cache import parses
 
                 def refused(*_a: object, **_k: object) -> None:
                     raise AssertionError("the streamed log read every event at once")
@@ -285,7 +285,7 @@ def test_the_rules_after_a_change_are_those_worked_out_afresh(demo: Path, tmp_pa
     """Where no id is copied and every batch is complete, a change moves the rules across
     files (the short ids' length above all) without working them out again from every id,
     and the log is still the whole read's; a copied id makes them be worked out afresh."""
-    from pilkada_cli.cache import entries, logrules
+    from pilkada_cli.storage.cache import entries, logrules
 
     ws = tmp_path / "d"
     shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
@@ -329,7 +329,7 @@ def test_the_rules_after_a_change_are_those_worked_out_afresh(demo: Path, tmp_pa
 
 def test_log_region_opens_only_that_regions_record_files(nation: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pilkada_cli.cache import entries
+    from pilkada_cli.storage.cache import entries
 
     ws = tmp_path / "n"
     shutil.copytree(nation, ws)
@@ -408,7 +408,7 @@ def test_a_cache_that_cannot_be_written_still_gives_the_log(demo: Path, tmp_path
                                                             ) -> None:
     """Where the derived cache cannot be written (a read-only folder, a full disk), the keys
     of the run are held in memory: the same log, nothing of the log left in the cache."""
-    from pilkada_cli.cache import entries, logkeys
+    from pilkada_cli.storage.cache import entries, logkeys
 
     ws = tmp_path / "d"
     shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
@@ -432,7 +432,7 @@ def test_without_pread_the_log_is_the_same(demo: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Windows has no ``os.pread``: the keys and lines are read by a seek and a read there
     (injected here), with the same log."""
-    from pilkada_cli.cache import logfile
+    from pilkada_cli.storage.cache import logfile
 
     ws = tmp_path / "d"
     shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))
@@ -452,7 +452,7 @@ def test_damaged_log_keys_are_never_believed(demo: Path, tmp_path: Path,
     derived again from their record file on the spot), said once on stderr; the next run
     writes the province's files again and says nothing. A record file that changed under the
     catalog while the log was being written stops it (exit 3, one sentence)."""
-    from pilkada_cli.cache import entries, logkeys
+    from pilkada_cli.storage.cache import entries, logkeys
 
     ws = tmp_path / "d"
     shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".pilkada"))

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI_CYCLE, RunCli, write_tree
-from pilkada_cli import geo
-from pilkada_cli.checklist import load_cycle
-from pilkada_cli.i18n import format_percent, set_language
-from pilkada_cli.readiness import AsOf, Readiness
-from pilkada_cli.regions import Region
+from pilkada_cli.base.i18n import format_percent, set_language
+from pilkada_cli.domain import geo
+from pilkada_cli.domain.checklist import load_cycle
+from pilkada_cli.domain.readiness import AsOf, Readiness
+from pilkada_cli.domain.regions import Region
+from pilkada_cli.domain.workspace import Thresholds
 from pilkada_cli.render.map import FILL, readiness_map_svg, text_width
-from pilkada_cli.workspace import Thresholds
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 SUMSEL = [f"16.{n:02d}" for n in range(1, 14)] + ["16.71", "16.72", "16.73", "16.74"]
@@ -223,7 +223,7 @@ def test_inline_svg_is_inert_and_self_contained(mini_cycle: Path) -> None:
 def test_other_commands_do_not_read_the_boundaries(sumsel: Path) -> None:
     code = ("import sys\nfrom pilkada_cli.cli import app\n"
             "try:\n    app(['status', '--as-of', '2024-03-02'])\nexcept SystemExit:\n    pass\n"
-            "print('geo' if 'pilkada_cli.geo' in sys.modules else 'no-geo')\n")
+            "print('geo' if 'pilkada_cli.domain.geo' in sys.modules else 'no-geo')\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=sumsel, capture_output=True,
                             text=True, timeout=60)
     assert result.stdout.strip().endswith("no-geo"), result.stdout + result.stderr

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from pilkada_cli.cli import app
 from pilkada_cli.cli._common import Session
-from pilkada_cli.regions import load_regions
+from pilkada_cli.domain.regions import load_regions
 from pilkada_cli.render.text import hanging
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -33,11 +33,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pilkada_cli import claims
-from pilkada_cli.cache import entries, listing
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
+from pilkada_cli.domain import claims
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.storage.cache import entries, listing
+from pilkada_cli.storage.journal import Journal
 from sharing import Office, new_office, trust, write_cycle
 from sharing import view as _run
 
@@ -464,7 +464,7 @@ def _every_entry_reads_back(o: Office, held: set[str]) -> None:
     make every run miss)."""
     import dataclasses
 
-    from pilkada_cli.cache import entries
+    from pilkada_cli.storage.cache import entries
 
     classes: set[str] = set()
 
@@ -706,7 +706,7 @@ def test_a_bulk_import_beside_a_conflict_folds_only_the_pairs_it_touches(
     of another item folds only that row into its kept pairs: the other item's judgment
     stands, since no event was added to it and no seen file changed. A row on the item in
     conflict folds the region whole (its judgment may change)."""
-    from pilkada_cli.cache import shards
+    from pilkada_cli.storage.cache import shards
 
     monkeypatch.setattr(shards, "PARSE_COST", 10**6)  # extended from its shard, as a big file
     prov.run("record", "16.10", "gudang", "--status", "in_progress", "--progress", "50",
@@ -736,7 +736,7 @@ def test_a_seen_file_that_changes_no_judgment_folds_nothing(
     again (no other pair's judgment reads its notes), and the region is folded again only if
     its conflicts changed. Here they do not (a note of what another office held): nothing is
     folded."""
-    from pilkada_cli.cache import folds
+    from pilkada_cli.storage.cache import folds
 
     judged: list[tuple[str, frozenset[str] | None]] = []
     real = folds.region_conflicts
@@ -777,7 +777,7 @@ def test_notes_added_after_an_offices_records_judge_none_of_them(
     side settle no conflict of earlier records. Then the file rewritten, not only grown (the
     note that settled the conflict dated after it, one more added): judged again, the conflict
     back."""
-    from pilkada_cli.cache import folds
+    from pilkada_cli.storage.cache import folds
 
     judged: list[str] = []
     real = folds.region_conflicts

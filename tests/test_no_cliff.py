@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pilkada_cli.cache import entries
 from pilkada_cli.cli import app
+from pilkada_cli.storage.cache import entries
 from sharing import Office, new_office, write_cycle
 
 RUNNER = CliRunner()
@@ -148,11 +148,11 @@ def test_many_small_files_changed_in_a_province_are_extended_from_its_shard(
     so their regions are folded whole; from ``shards.MANY`` changed files in one province on
     (a bulk import), the shard is read and each region folds only the rows added. Here the
     size rule never reads it (PARSE_COST 0): 15 files are parsed, 17 extended."""
-    from pilkada_cli.cache import shards
+    from pilkada_cli.storage.cache import shards
 
     monkeypatch.setattr(shards, "PARSE_COST", 0)
     assert 15 < shards.MANY <= 17
-    from pilkada_cli.cache.shardfile import Shard
+    from pilkada_cli.storage.cache.shardfile import Shard
 
     saved: list[str] = []
     real = Shard.save
@@ -198,7 +198,7 @@ def test_many_files_a_change_anywhere_is_found_and_only_it_parsed(
     (folds._changes, ids._check: entries.differing); a record in the first file, in the last,
     a file removed, a file added: each is noticed (after a record, only the file recorded in
     is parsed), and the views are those of the cache off."""
-    from pilkada_cli.regions import load_regions
+    from pilkada_cli.domain.regions import load_regions
 
     o = new_office(tmp_path, "jabar", "32", "kecamatan", write_cycle(tmp_path))
     codes = [r.code for r in load_regions().descendants("32", 3)
@@ -235,8 +235,8 @@ def test_changed_files_are_found_in_any_block_of_signatures() -> None:
     """folds._changes against the plain rule (a file changed if it has no signature or not the
     kept one; kept files not listed are removed), for every position of 700 files: a new
     signature, none now, none kept (a racy file), and another set of names."""
-    from pilkada_cli.cache import folds
-    from pilkada_cli.recordfile import RecordFile
+    from pilkada_cli.storage.cache import folds
+    from pilkada_cli.storage.recordfile import RecordFile
 
     files = [RecordFile(f"32.{i:04d}", "o", f"p{i}", f"records/32.{i:04d}/o.jsonl",
                         (100 + i, 2**60 + i, 2**60 + 2 * i, i, 0)) for i in range(700)]
@@ -272,8 +272,8 @@ def test_a_bulk_import_over_provinces_is_folded_one_province_at_a_time(
     before the next's are read), a new file's region whole and a grown file's only its added
     lines, and every status is the one computed with the cache off; pooled again with each
     region's children found by a bisection or, for many regions (``POOL_MAP``), in one pass."""
-    from pilkada_cli import readiness
-    from pilkada_cli.readiness import Readiness
+    from pilkada_cli.domain import readiness
+    from pilkada_cli.domain.readiness import Readiness
 
     monkeypatch.setattr(readiness, "POOL_MAP", pool_map)
     o = new_office(tmp_path, "nat", "indonesia", "kabupaten", write_cycle(tmp_path))

@@ -93,10 +93,10 @@ def test_fail_on_no_report(empty: Path, cli: RunCli, monkeypatch: pytest.MonkeyP
 
 def _critical_due_before(ws: Path, code: str, day: str) -> int:
     """A region's own applicable critical items due before ``day``, counted from the cycle."""
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.readiness import region_tags
-    from pilkada_cli.regions import load_regions
-    from pilkada_cli.workspace import load_config
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.readiness import region_tags
+    from pilkada_cli.domain.regions import load_regions
+    from pilkada_cli.domain.workspace import load_config
 
     region = load_regions().get(code)
     assert region is not None

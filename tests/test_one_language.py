@@ -78,8 +78,8 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_usage_errors_speak_indonesian(case: str, ws: Path, cli: RunCli) -> None:
-    from pilkada_cli.i18n import set_language
-    from pilkada_cli.language import from_argv
+    from pilkada_cli.app.language import from_argv
+    from pilkada_cli.base.i18n import set_language
 
     args, line = BAD[case]
     set_language(from_argv(args))  # as entry.main does before Typer reads a command name
@@ -190,7 +190,7 @@ def test_os_reasons_speak_indonesian(number: int, ws: Path, cli: RunCli, tmp_pat
     assert english_in(result.stderr) == [], result.stderr
 
     with monkeypatch.context() as m:  # a report that cannot be written
-        from pilkada_cli.report import output
+        from pilkada_cli.storage import reportfiles as output
 
         m.setattr(output.os, "fsync", _raise(number))
         result = cli("report", "-f", "md", "-o", "laporan.md")
@@ -200,8 +200,8 @@ def test_os_reasons_speak_indonesian(number: int, ws: Path, cli: RunCli, tmp_pat
 
 
 def test_os_reason_names_the_code_and_keeps_the_system_text_in_english() -> None:
-    from pilkada_cli.errors import os_reason
-    from pilkada_cli.i18n import set_language
+    from pilkada_cli.base.errors import os_reason
+    from pilkada_cli.base.i18n import set_language
 
     set_language("en")
     assert os_reason(OSError(errno.ENOENT, "No such file or directory")) == \

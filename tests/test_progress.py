@@ -101,7 +101,7 @@ def test_the_run_after_a_bulk_import_reports_the_regions_it_updates(
         office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a bulk import (every region's file grew), the refold of the changed regions
     reports how far it has got; a warm run reports nothing."""
-    from pilkada_cli.cache import entries
+    from pilkada_cli.storage.cache import entries
 
     monkeypatch.setattr(entries, "RACY_NS", 0)  # (the cycle was written a moment ago)
     _run(office, "record", "--from", str(_csv(tmp_path, 100)))

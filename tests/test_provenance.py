@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from pilkada_cli import bundle, claims, keys
-from pilkada_cli.claims import Sender
-from pilkada_cli.events import Event
-from pilkada_cli.keys import fingerprint
-from pilkada_cli.offices import Office as Listed
-from pilkada_cli.trust import FUTURE_ALLOWANCE, OfficeName, Own, judge, office_names
+from pilkada_cli.domain import bundle, claims, keys
+from pilkada_cli.domain.claims import Sender
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.keys import fingerprint
+from pilkada_cli.domain.offices import Office as Listed
+from pilkada_cli.domain.trust import FUTURE_ALLOWANCE, OfficeName, Own, judge, office_names
 from sharing import (
     Office,
     copy_of,

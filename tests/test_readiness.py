@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pilkada_cli.checklist import Cycle, load_cycle
-from pilkada_cli.events import Event, order_key
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.readiness import (
+from pilkada_cli.domain.checklist import Cycle, load_cycle
+from pilkada_cli.domain.events import Event, order_key
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.domain.readiness import (
     AT_RISK,
     CRITICAL,
     NO_REPORT,
@@ -19,8 +19,8 @@ from pilkada_cli.readiness import (
     AsOf,
     Readiness,
 )
-from pilkada_cli.regions import load_regions
-from pilkada_cli.workspace import Thresholds
+from pilkada_cli.domain.regions import load_regions
+from pilkada_cli.domain.workspace import Thresholds
 
 TAGS = {"16.10": frozenset({"calon-tunggal"})}
 _n = 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.errors import InputError
-from pilkada_cli.regions import load_regions
+from pilkada_cli.base.errors import InputError
+from pilkada_cli.domain.regions import load_regions
 
 
 def test_national_counts_match_the_kepmendagri_list() -> None:

@@ -23,10 +23,11 @@ from typing import Any
 
 import pytest
 
-from pilkada_cli import checklist, recordfile
-from pilkada_cli.cache import cycles, entries, listing
-from pilkada_cli.journal import Journal
-from pilkada_cli.workspace import find_workspace
+from pilkada_cli.domain import checklist
+from pilkada_cli.domain.workspace import find_workspace
+from pilkada_cli.storage import recordfile
+from pilkada_cli.storage.cache import cycles, entries, listing
+from pilkada_cli.storage.journal import Journal
 from sharing import Office, event, new_office, write_cycle
 from sharing import view as _run
 
@@ -401,8 +402,8 @@ def test_a_checklist_changed_while_being_loaded_is_not_kept_under_its_old_conten
 
 def test_a_config_changed_while_being_loaded_is_not_kept_under_its_old_content(
         office: Office, exfat: Mount) -> None:
-    from pilkada_cli.cache import configs
-    from pilkada_cli.workspace import load_config
+    from pilkada_cli.domain.workspace import load_config
+    from pilkada_cli.storage.cache import configs
 
     path = office.ws / "pilkada.yaml"
 

@@ -18,11 +18,11 @@ import openpyxl
 import pytest
 
 from conftest import MINI_CYCLE, RunCli, write_tree
-from pilkada_cli.errors import InputError, StorageError
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
-from pilkada_cli.report import output
+from pilkada_cli.base.errors import InputError, StorageError
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.storage import reportfiles as output
+from pilkada_cli.storage.journal import Journal
 
 AS_OF = "2024-03-10"
 HOSTILE = {

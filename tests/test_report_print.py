@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from pilkada_cli.base.i18n import set_language
 from pilkada_cli.cli import app
-from pilkada_cli.i18n import set_language
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -18,15 +18,15 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from pilkada_cli.app.loading import scope_regions
 from pilkada_cli.cli import app
-from pilkada_cli.cycles import open_cycle
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
-from pilkada_cli.loading import scope_regions
-from pilkada_cli.regions import load_regions
+from pilkada_cli.domain.cycles import open_cycle
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.domain.regions import load_regions
 from pilkada_cli.report.attention import SECTION_ROWS, fit, shown
 from pilkada_cli.report.model import APPENDIX_ROWS
+from pilkada_cli.storage.journal import Journal
 
 AS_OF = date(2024, 8, 21)
 CONFIG = """\

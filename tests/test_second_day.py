@@ -162,7 +162,7 @@ def test_the_readme_counts_the_shipped_cycles_stages_and_items() -> None:
     import re
 
     from conftest import REPO
-    from pilkada_cli.cycles import open_cycle
+    from pilkada_cli.domain.cycles import open_cycle
 
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     found = re.search(r"all (\d+) stages of PKPU 2/2024, (\d+) preparation items", readme)
@@ -172,10 +172,10 @@ def test_the_readme_counts_the_shipped_cycles_stages_and_items() -> None:
 
 
 def test_demo_districts_announce_the_voter_list_only_after_their_regency_set_it() -> None:
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.demo import demo_config, demo_events
-    from pilkada_cli.loading import scope_regions
-    from pilkada_cli.regions import load_regions
+    from pilkada_cli.app.loading import scope_regions
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.demo import demo_config, demo_events
+    from pilkada_cli.domain.regions import load_regions
 
     config = demo_config("en")
     events = demo_events(open_cycle(config.cycle),

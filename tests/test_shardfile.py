@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pilkada_cli.cache import columns, entries
-from pilkada_cli.cache.columns import FileColumns
-from pilkada_cli.cache.shardfile import Shard
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id
-from pilkada_cli.instant import parse_at, parse_recorded
-from pilkada_cli.journal import Journal
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id
+from pilkada_cli.domain.instant import parse_at, parse_recorded
+from pilkada_cli.storage.cache import columns, entries
+from pilkada_cli.storage.cache.columns import FileColumns
+from pilkada_cli.storage.cache.shardfile import Shard
+from pilkada_cli.storage.journal import Journal
 
 
 def _event(region: str, item: str, origin: str, batch: str | None = None, n: int = 0) -> Event:

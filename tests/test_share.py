@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pilkada_cli import bundle, keys
-from pilkada_cli.events import Event, to_line
-from pilkada_cli.instant import parse_at, parse_recorded
+from pilkada_cli.domain import bundle, keys
+from pilkada_cli.domain.events import Event, to_line
+from pilkada_cli.domain.instant import parse_at, parse_recorded
 from sharing import Office, copy_of, new_office, records_digest, trust, without_names, write_cycle
 
 
@@ -391,7 +391,7 @@ def test_export_since_a_date_and_of_some_regions(world: dict[str, object],
 def test_a_change_recorded_for_several_regions_at_once_is_flagged_when_split() -> None:
     from dataclasses import replace
 
-    from pilkada_cli.exchange import select, split_batches
+    from pilkada_cli.domain.exchange import select, split_batches
 
     a = replace(_event(region="16.10", id_="a1" * 16), batch="bb" * 16, batch_size=2)
     b = replace(_event(region="16.02", id_="b2" * 16), batch="bb" * 16, batch_size=2)

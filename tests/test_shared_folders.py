@@ -104,7 +104,7 @@ def test_folders_a_sync_brings_get_the_shared_folders_modes(shared: Path,
                                                             umask_022: None) -> None:
     """What a sync writes (dulwich's checkout, `sync --restore`) makes its folders with
     safefile.make_dirs: each new one 2770 of the group, as recording does."""
-    from pilkada_cli.safefile import make_dirs
+    from pilkada_cli.base.safefile import make_dirs
 
     target = shared / "ws" / "records" / "16.71"
     make_dirs(target)

@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 
 from conftest import SHIPPED, RunCli
-from pilkada_cli.checklist import load_cycle, stage_files
-from pilkada_cli.schema import schema
-from pilkada_cli.yamlload import load_file
+from pilkada_cli.domain.checklist import load_cycle, stage_files
+from pilkada_cli.domain.schema import schema
+from pilkada_cli.domain.yamlload import load_file
 
 CYCLES = sorted(p for p in SHIPPED.iterdir() if (p / "cycle.yaml").is_file())
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli, palembang_file, recorded_ws
-from pilkada_cli import recordfile
+from pilkada_cli.storage import recordfile
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_a_record_file_above_the_limit_stops_every_reading_command(
         monkeypatch.setenv("PILKADA_NO_CACHE", "1")
     else:  # every kept entry trusted by signature, as for files last changed long ago: the
         # listing's size alone stops the command (the cache would not read the file again)
-        from pilkada_cli.cache import entries
+        from pilkada_cli.storage.cache import entries
 
         monkeypatch.setattr(entries, "RACY_NS", -(10**18))
     before = path.read_bytes()
@@ -102,7 +102,7 @@ def test_a_file_growing_past_the_limit_while_read_is_refused(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch
                                                               ) -> None:
     """The listing's size may be stale: the read itself never takes more than the limit."""
-    from pilkada_cli import safefile
+    from pilkada_cli.base import safefile
 
     path = tmp_path / "f.jsonl"
     path.write_bytes(b"x" * 100)
@@ -132,11 +132,11 @@ OOM = ("Error: this command needed more memory than the computer could give, and
 
 
 @pytest.mark.parametrize("args,where", [
-    (("status",), "pilkada_cli.loading.readiness"),
-    (("log",), "pilkada_cli.recordfile.parse_bytes"),
-    (("verify",), "pilkada_cli.verify.verify"),
+    (("status",), "pilkada_cli.app.loading.readiness"),
+    (("log",), "pilkada_cli.storage.recordfile.parse_bytes"),
+    (("verify",), "pilkada_cli.storage.verify.verify"),
     # (--force: gudang is done already, and done records nothing new without it)
-    (("done", "16.71", "gudang", "--force"), "pilkada_cli.journal.Journal.append"),
+    (("done", "16.71", "gudang", "--force"), "pilkada_cli.storage.journal.Journal.append"),
 ], ids=lambda v: v if isinstance(v, str) else " ".join(v))
 def test_running_out_of_memory_is_one_sentence_and_exit_3(
         ws: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.events import LINE_MAX_BYTES, new_event_id
-from pilkada_cli.instant import parse_at, parse_recorded
+from pilkada_cli.domain.events import LINE_MAX_BYTES, new_event_id
+from pilkada_cli.domain.instant import parse_at, parse_recorded
 from platforms import GETRUSAGE, SYMLINKS
 
 
@@ -165,7 +165,7 @@ def test_nothing_recorded_through_the_cli_comes_near_the_line_limit(ws: Path,
 def test_the_line_format_refuses_to_write_an_oversized_line() -> None:
     from dataclasses import replace
 
-    from pilkada_cli.events import Event, RecordFormatError, to_line
+    from pilkada_cli.domain.events import Event, RecordFormatError, to_line
 
     ev = Event(id=new_event_id(), origin="pc-a", seq=1, region="16.71", item="gudang",
                status="done", progress=None, note="", evidence=(), by="Rina",

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pilkada_cli import claims, keys
 from pilkada_cli.cli import app
+from pilkada_cli.domain import claims, keys
 from sharing import Office, records_digest, without_names, write_cycle
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None,
@@ -297,7 +297,7 @@ def test_another_history_force_pushed_is_refused_and_changes_nothing(world: Worl
 def test_a_merge_that_would_change_a_line_is_rolled_back(
         world: World, monkeypatch: pytest.MonkeyPatch, own_commit: bool) -> None:
     """Belt and braces: were the rules ever to let an edit through, the merge is undone."""
-    from pilkada_cli import syncguard
+    from pilkada_cli.storage import syncguard
 
     monkeypatch.setattr(syncguard, "judge", lambda *a, **k: syncguard.Verdict((), None))
     path = world.prov.ws / "records" / "16.10" / f"{world.oi_origin}.jsonl"
@@ -473,7 +473,7 @@ def _same_second_history(folder: Path, variant: int) -> tuple[bytes, bytes]:
     order commits of the same second in dulwich's walks. (N, T)."""
     from dulwich.objects import Blob, Commit, Tree
 
-    from pilkada_cli import gitsync
+    from pilkada_cli.storage import gitsync
 
     repo = gitsync.create(folder, str(folder.parent / "shared.git"))
     store: Any = repo.repo.object_store  # type: ignore[attr-defined]
@@ -514,7 +514,7 @@ def test_a_remote_head_already_merged_brings_nothing_when_commits_share_a_second
     name an older common ancestor, first, so a remote head this copy had already merged was
     taken for a new one and `pilkada sync` ended in an internal error (KeyError: b'') or made
     a needless merge commit. Some of these variants did so (dulwich 1.2)."""
-    from pilkada_cli import gitsync
+    from pilkada_cli.storage import gitsync
 
     monkeypatch.setenv("PILKADA_GIT", "dulwich")
     for variant in range(40):
@@ -536,7 +536,7 @@ def test_each_commit_is_later_than_its_parents_whatever_the_clock(
 
     from dulwich.objects import Commit
 
-    from pilkada_cli import gitsync
+    from pilkada_cli.storage import gitsync
 
     monkeypatch.setenv("PILKADA_GIT", "dulwich")
     folder = tmp_path / "ws"
@@ -593,7 +593,7 @@ def test_init_git_shares_a_workspace_made_from_an_empty_folder(
 
 def test_a_failed_init_git_leaves_nothing_behind(
         tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pilkada_cli import gitsync
+    from pilkada_cli.storage import gitsync
 
     def cut(self: object) -> None:
         raise gitsync.Unreachable("cannot reach the shared repository: injected")
@@ -677,7 +677,7 @@ def _event_line(at: str, recorded: str) -> bytes:
 def test_events_more_than_an_hour_ahead_are_refused(at: str, taken: bool) -> None:
     from datetime import datetime, timezone
 
-    from pilkada_cli.syncguard import Change, Commit, judge
+    from pilkada_cli.storage.syncguard import Change, Commit, judge
 
     now = datetime(2024, 8, 21, 3, 0, tzinfo=timezone.utc)  # 10:00 WIB
     line = _event_line(at, "2024-08-21T03:00:00.000000+00:00")
@@ -690,9 +690,9 @@ def test_events_more_than_an_hour_ahead_are_refused(at: str, taken: bool) -> Non
 
 
 def test_the_config_change_names_offices_changed_and_removed() -> None:
-    from pilkada_cli.configdiff import describe
-    from pilkada_cli.offices import Office as Trusted
-    from pilkada_cli.workspace import Config
+    from pilkada_cli.domain.configdiff import describe
+    from pilkada_cli.domain.offices import Office as Trusted
+    from pilkada_cli.domain.workspace import Config
 
     a, b = "ed25519:" + "A" * 43 + "=", "ed25519:" + "B" * 43 + "="
     old = Config("mini", "16", offices=(Trusted("Lahat", a, ("16.04",)),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pilkada_cli import gitfailure
+from pilkada_cli.storage import gitfailure
 from sharing import Office, write_cycle
 from test_sync import NoGit
 

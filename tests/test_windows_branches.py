@@ -21,12 +21,16 @@ from typing import Any
 import pytest
 
 from conftest import RunCli
-from pilkada_cli import entry, journal, keys, recordlist, safefile
-from pilkada_cli.cache import columns, entries, listing
-from pilkada_cli.events import SEQ_AUTO, Event, new_event_id, recorded_now
-from pilkada_cli.instant import parse_at
-from pilkada_cli.journal import Journal
-from pilkada_cli.report import output, pdf
+from pilkada_cli import entry
+from pilkada_cli.base import safefile
+from pilkada_cli.domain import keys
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id, recorded_now
+from pilkada_cli.domain.instant import parse_at
+from pilkada_cli.report import pdf
+from pilkada_cli.storage import journal, recordlist
+from pilkada_cli.storage import reportfiles as output
+from pilkada_cli.storage.cache import columns, entries, listing
+from pilkada_cli.storage.journal import Journal
 
 REAL_REPLACE = os.replace
 
@@ -236,7 +240,7 @@ def test_without_o_nofollow_a_link_is_refused_before_it_is_opened(
 
 def test_a_conflict_note_is_never_appended_through_a_link(windows: pytest.MonkeyPatch,
                                                          tmp_path: Path) -> None:
-    from pilkada_cli import conflicts
+    from pilkada_cli.storage import conflicts
 
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"")

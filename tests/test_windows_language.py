@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from pilkada_cli import i18n
-from pilkada_cli.language import decide
+from pilkada_cli.app.language import decide
+from pilkada_cli.base import i18n
 
 INDONESIAN = 0x0421  # id-ID
 ENGLISH_US, ENGLISH_UK, MALAY = 0x0409, 0x0809, 0x043E
@@ -86,7 +86,7 @@ def test_the_policy_keeps_its_order_on_windows(windows, tmp_path: Path  # type: 
 # is translated as the command modules load, so only a fresh process shows it.
 BOOT = textwrap.dedent("""\
     import ctypes, os, sys
-    from pilkada_cli import i18n
+    from pilkada_cli.base import i18n
     i18n.WINDOWS = True
     class Kernel32:
         @staticmethod

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.workspace import find_workspace, load_config
+from pilkada_cli.domain.workspace import find_workspace, load_config
 
 
 def test_init_creates_a_workspace_validate_accepts(tmp_path: Path, cli: RunCli) -> None:

@@ -127,8 +127,8 @@ def step_command(s: Smoke) -> str:
 def step_language(s: Smoke) -> str:
     """Outside any workspace, with no --lang: the language the one policy decides from the OS
     (on Windows its display language) is the one the help speaks."""
-    from pilkada_cli.i18n import windows_ui_language
-    from pilkada_cli.language import decide
+    from pilkada_cli.app.language import decide
+    from pilkada_cli.base.i18n import windows_ui_language
 
     here = s.root / "no-workspace"
     here.mkdir()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from pilkada_cli.i18n import set_language
-from pilkada_cli.language import from_argv, global_options
+from pilkada_cli.app.language import from_argv, global_options
+from pilkada_cli.base.i18n import set_language
 
 
 def main() -> None:

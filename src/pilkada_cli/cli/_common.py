@@ -12,26 +12,26 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from pilkada_cli.app.language import decide
+from pilkada_cli.base.errors import ExitCode, PilkadaError
+from pilkada_cli.base.i18n import _, set_language
 from pilkada_cli.cli.ends import closed_pipe, internal_error, say_out_of_memory
 from pilkada_cli.cli.terminal import console_width, forced, piped_width, plain_stderr, tty
-from pilkada_cli.errors import ExitCode, PilkadaError
-from pilkada_cli.i18n import _, set_language
-from pilkada_cli.language import decide
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from pilkada_cli.checklist import Cycle
-    from pilkada_cli.events import Event
-    from pilkada_cli.keys import OfficeKey
-    from pilkada_cli.loading import KeptLog
-    from pilkada_cli.progress import Progress
-    from pilkada_cli.readiness import AsOf, Readiness
-    from pilkada_cli.regions import Region, RegionIndex
+    from pilkada_cli.app.loading import KeptLog
+    from pilkada_cli.base.progress import Progress
+    from pilkada_cli.domain.checklist import Cycle
+    from pilkada_cli.domain.events import Event
+    from pilkada_cli.domain.keys import OfficeKey
+    from pilkada_cli.domain.readiness import AsOf, Readiness
+    from pilkada_cli.domain.regions import Region, RegionIndex
+    from pilkada_cli.domain.trust import OfficeName, Own
+    from pilkada_cli.domain.views import OpenPair
+    from pilkada_cli.domain.workspace import Workspace
     from pilkada_cli.render.screen import Screen
-    from pilkada_cli.trust import OfficeName, Own
-    from pilkada_cli.views import OpenPair
-    from pilkada_cli.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -134,9 +134,9 @@ class Session:
         """The workspace in use, its config checked as strictly as by ``validate`` (region codes
         and tags included); the embedded default is announced once on stderr."""
         if self._workspace is None:
-            from pilkada_cli.cache.configs import load_config as cached
-            from pilkada_cli.errors import ValidationError
-            from pilkada_cli.workspace import find_workspace, load_config, unknown_tags
+            from pilkada_cli.base.errors import ValidationError
+            from pilkada_cli.domain.workspace import find_workspace, load_config, unknown_tags
+            from pilkada_cli.storage.cache.configs import load_config as cached
 
             self._workspace = find_workspace(
                 self.workspace_path, regions=self.regions(),
@@ -159,9 +159,9 @@ class Session:
     def cycle(self) -> Cycle:
         """The workspace's cycle, loaded and validated (kept in the derived cache)."""
         if self._cycle is None:
-            from pilkada_cli.cache.cycles import load_cycle as cached
-            from pilkada_cli.checklist import load_cycle
-            from pilkada_cli.cycles import resolve_cycle
+            from pilkada_cli.domain.checklist import load_cycle
+            from pilkada_cli.domain.cycles import resolve_cycle
+            from pilkada_cli.storage.cache.cycles import load_cycle as cached
 
             ws = self.workspace()
             base = ws.config_path.parent if ws.config_path else None
@@ -170,13 +170,13 @@ class Session:
 
     def cycle_for(self, ref: str) -> Cycle:
         """A cycle by shipped id or path (relative to the current folder)."""
-        from pilkada_cli.cycles import open_cycle
+        from pilkada_cli.domain.cycles import open_cycle
 
         return open_cycle(ref)
 
     def regions(self) -> RegionIndex:
         """The national region list."""
-        from pilkada_cli.regions import load_regions
+        from pilkada_cli.domain.regions import load_regions
 
         return load_regions()
 
@@ -186,7 +186,7 @@ class Session:
 
     def events(self) -> list[Event]:
         """Every readable event of the workspace, in order; unreadable lines are warned about."""
-        from pilkada_cli.loading import events
+        from pilkada_cli.app.loading import events
 
         result = events(self.workspace())
         bad = len(result.problems)
@@ -196,7 +196,7 @@ class Session:
     def kept_log(self) -> KeptLog | None:
         """The workspace's log from its kept keys (None with the cache off: ``events`` is the
         reference read); unreadable lines are warned about as ``events`` does."""
-        from pilkada_cli.loading import kept_log
+        from pilkada_cli.app.loading import kept_log
 
         found = kept_log(self.workspace())
         if found is not None:
@@ -207,7 +207,7 @@ class Session:
         """The readiness of the workspace at ``--as-of`` (or at a moment the command worked
         out: the day before ``--since``), from the derived cache when nothing it depends on
         changed; unreadable lines are warned about as ``events`` does."""
-        from pilkada_cli.loading import parse_as_of, readiness
+        from pilkada_cli.app.loading import parse_as_of, readiness
 
         ws = self.workspace()
         moment = parse_as_of(as_of, ws) if as_of is None or isinstance(as_of, str) else as_of
@@ -231,7 +231,7 @@ class Session:
         when something was left out (a file that cannot be read stops the command instead)."""
         if not self.record_problems:
             return []
-        from pilkada_cli.loading import events
+        from pilkada_cli.app.loading import events
 
         return [{"path": f.path, "line": f.line, "kind": f.kind, "reason": f.message}
                 for f in events(self.workspace()).problems]
@@ -239,8 +239,8 @@ class Session:
     def due_pairs(self, r: Readiness, root: str) -> Mapping[str, Sequence[OpenPair]]:
         """What ``due`` lists of each region of ``root``'s subtree that reported something
         (kept per region in the derived cache)."""
-        from pilkada_cli.loading import due_pairs
-        from pilkada_cli.views import reporting
+        from pilkada_cli.app.loading import due_pairs
+        from pilkada_cli.domain.views import reporting
 
         return due_pairs(r, reporting(r, root))
 
@@ -252,7 +252,7 @@ class Session:
         """Origin -> its name and whether this workspace vouches for it (trust.office_names),
         read once per run."""
         if self._names is None:
-            from pilkada_cli.loading import office_names
+            from pilkada_cli.app.loading import office_names
 
             self._names = office_names(self.workspace(), self.own())
         return self._names
@@ -260,8 +260,8 @@ class Session:
     def own(self) -> Own:
         """This copy as the ownership rules see it (trust.Own): its origin if it has one yet,
         this office's key and name (a damaged key is reported by the commands that sign)."""
-        from pilkada_cli.errors import StorageError
-        from pilkada_cli.trust import Own
+        from pilkada_cli.base.errors import StorageError
+        from pilkada_cli.domain.trust import Own
 
         try:
             key = self.office_key()
@@ -271,7 +271,7 @@ class Session:
 
     def own_origin(self) -> str | None:
         """This workspace copy's origin id, if it has one yet (reading never makes one)."""
-        from pilkada_cli.copies import current_origin
+        from pilkada_cli.app.copies import current_origin
 
         ws = self.workspace()
         return None if ws.is_default else current_origin(ws.root)
@@ -289,8 +289,8 @@ class Session:
     @staticmethod
     def office_key() -> OfficeKey | None:
         """This user's office key, if `pilkada keys init` was run."""
-        from pilkada_cli import keys
-        from pilkada_cli.workspace import user_home
+        from pilkada_cli.domain import keys
+        from pilkada_cli.domain.workspace import user_home
 
         return keys.load(user_home())
 
@@ -308,7 +308,7 @@ class Session:
         # The cache notes what it dropped (it never prints). Read here, at the end of every
         # command, not through loading.py: the config and cycle caches are read by the session
         # itself, and `record` would pay loading's imports (10-30 ms) to learn nothing.
-        entries = sys.modules.get("pilkada_cli.cache.entries")
+        entries = sys.modules.get("pilkada_cli.storage.cache.entries")
         if entries is None:  # nothing was read from the cache
             return
         if entries.take_damaged():
@@ -319,7 +319,7 @@ class Session:
         """One line at the end of a run that could not set a file's or folder's mode (a FAT or
         exFAT drive through FUSE, some shares): what was written is kept, only its mode is
         what that file system gives."""
-        safefile = sys.modules.get("pilkada_cli.safefile")
+        safefile = sys.modules.get("pilkada_cli.base.safefile")
         unset = safefile.take_unset() if safefile is not None else []
         if unset:
             where = Path(unset[0])
@@ -332,20 +332,20 @@ class Session:
     def check_stage(self, stage: str) -> str:
         """The id of the stage named by number, id or short name; an input error listing the
         stages otherwise."""
-        from pilkada_cli.catalog import resolve_stage
+        from pilkada_cli.domain.catalog import resolve_stage
 
         return resolve_stage(self.cycle(), stage)
 
     def check_owner(self, owner: str) -> None:
         """An unknown owner is an input error listing the owners."""
-        from pilkada_cli.catalog import check_owner
+        from pilkada_cli.domain.catalog import check_owner
 
         check_owner(self.cycle(), owner)
 
     def check_depth(self, depth: str, below: Region) -> None:
         """``--depth`` must name a level below ``below`` and within the workspace."""
-        from pilkada_cli.errors import InputError
-        from pilkada_cli.regions import depth_of_level
+        from pilkada_cli.base.errors import InputError
+        from pilkada_cli.domain.regions import depth_of_level
 
         levels = ("provinsi", "kabupaten", "kota", "kecamatan", "desa")
         ws_depth = depth_of_level(self.workspace().config.depth)
@@ -454,14 +454,14 @@ def show_screen(s: Session, screen: Screen, layout: bool | None = None) -> None:
 
 def check_in_workspace(s: Session, code: str) -> None:
     """A region outside the workspace root's subtree, or below its depth, is an input error."""
-    from pilkada_cli.regions import depth_of_level, within
+    from pilkada_cli.domain.regions import depth_of_level, within
 
     config = s.workspace().config
     region = s.regions().get(code)
     assert region is not None
     inside = within(code, config.region)
     if not inside or region.depth > depth_of_level(config.depth):
-        from pilkada_cli.errors import InputError
+        from pilkada_cli.base.errors import InputError
 
         raise InputError(_("region {code} {name} is outside this workspace ({root} down to "
                            "{depth})").format(code=code, name=region.name, root=config.region,
@@ -475,7 +475,7 @@ def _own_operator(ws: Workspace) -> Workspace:
         return ws
     from dataclasses import replace
 
-    from pilkada_cli.copies import copy_operator
+    from pilkada_cli.app.copies import copy_operator
 
     own = copy_operator(ws.root)
     return ws if own is None else replace(ws, config=replace(ws.config, operator=own))

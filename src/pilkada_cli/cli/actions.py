@@ -7,22 +7,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pilkada_cli.base.errors import InputError, os_reason
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session
-from pilkada_cli.errors import InputError, os_reason
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from pilkada_cli.events import Event
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.recording import Recorder
+    from pilkada_cli.domain.events import Event
+    from pilkada_cli.domain.recording import Recorder
+    from pilkada_cli.storage.journal import Journal
 
 
 def recorder(s: Session, by: str | None) -> Recorder:
     """A Recorder for this workspace's cycle and tags, writing as this copy's origin, by
     ``--by`` (else the operator)."""
-    from pilkada_cli.copies import workspace_origin
-    from pilkada_cli.recording import Recorder, operator
-    from pilkada_cli.workspace import user_home
+    from pilkada_cli.app.copies import workspace_origin
+    from pilkada_cli.domain.recording import Recorder, operator
+    from pilkada_cli.domain.workspace import user_home
 
     ws = s.workspace()
     return Recorder(s.cycle(), ws.config.tags, workspace_origin(ws.root, user_home()),
@@ -38,8 +38,8 @@ def save(s: Session, events: list[Event], from_file: bool = False,
     the total)."""
     from rich.text import Text
 
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.labels import status_word
+    from pilkada_cli.render.labels import status_word
+    from pilkada_cli.storage.journal import Journal
 
     journal = Journal(s.workspace().records_dir)
     saved = journal.append(events, progress=s.progress())
@@ -65,7 +65,7 @@ def _still_counting(journal: Journal, saved: list[Event]) -> dict[str, Event]:
     recording now costs what it always did)."""
     from datetime import datetime, timezone
 
-    from pilkada_cli.recording import back_dated, still_counting
+    from pilkada_cli.domain.recording import back_dated, still_counting
 
     old = [ev for ev in saved if back_dated(ev)]
     if not old:
@@ -76,9 +76,9 @@ def _still_counting(journal: Journal, saved: list[Event]) -> dict[str, Event]:
 
 def not_counted(s: Session, ev: Event, counts: Event, from_file: bool) -> str:
     """The sentence under a saved change that a later record ``counts`` overrules."""
-    from pilkada_cli.i18n import format_date
-    from pilkada_cli.labels import status_word
-    from pilkada_cli.readiness import ZONES
+    from pilkada_cli.base.i18n import format_date
+    from pilkada_cli.domain.readiness import ZONES
+    from pilkada_cli.render.labels import status_word
 
     zone = s.regions().resolve(ev.region).timezone
     local = counts.at.local(ZONES[zone])

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from pilkada_cli import __version__
+from pilkada_cli.base.i18n import LANGUAGES, _
 from pilkada_cli.cli import _common, click_words, coercion
-from pilkada_cli.i18n import LANGUAGES, _
 
 HELP = _("""Track how ready each region is for each stage of a Pilkada.
 

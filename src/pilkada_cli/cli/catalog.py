@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import FormatOpt, RegionArg, chosen_format, room, show
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from pilkada_cli.catalog import Place
+    from pilkada_cli.domain.catalog import Place
 
 
 @app.command(help=_(
@@ -28,7 +28,7 @@ def validate(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.validate import validate_paths
+    from pilkada_cli.app.validate import validate_paths
 
     s = get_session()
     checked = validate_paths(paths or [], s.workspace_path)
@@ -47,9 +47,9 @@ def schema(
         help=_("stage, cycle or workspace (default: one schema that accepts all three)."),
         show_default=False)] = None,
 ) -> None:
-    from pilkada_cli.errors import InputError
-    from pilkada_cli.schema import KINDS
-    from pilkada_cli.schema import schema as make
+    from pilkada_cli.base.errors import InputError
+    from pilkada_cli.domain.schema import KINDS
+    from pilkada_cli.domain.schema import schema as make
 
     if kind is not None and kind not in KINDS:
         raise InputError(_("unknown schema '{kind}'; expected one of: {kinds}").format(
@@ -60,7 +60,7 @@ def schema(
 def _place(s: Session, region: str | None, only_applicable: bool) -> Place:
     """The region a listing is read for: ``region`` (its items only), else the workspace
     root (every item, as it reads them)."""
-    from pilkada_cli.catalog import Place
+    from pilkada_cli.domain.catalog import Place
 
     ws = s.workspace()
     target = s.region(region) if region else s.regions().get(ws.config.region)
@@ -73,7 +73,7 @@ def _place(s: Session, region: str | None, only_applicable: bool) -> Place:
     "them).\n\nExamples: pilkada stages; pilkada stages 11 --format json"))
 @handled
 def stages(region: RegionArg = None, fmt: FormatOpt = None) -> None:
-    from pilkada_cli.catalog import local_stages, stages_json
+    from pilkada_cli.domain.catalog import local_stages, stages_json
     from pilkada_cli.render.catalog import stages_csv, stages_screen
 
     s = get_session()
@@ -105,7 +105,7 @@ def items(
         "kecamatan, desa)."), show_default=False)] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.catalog import items_json, select_items
+    from pilkada_cli.domain.catalog import items_json, select_items
     from pilkada_cli.render.catalog import items_csv, items_screen
 
     s = get_session()
@@ -132,7 +132,7 @@ def regions(
         "kabupaten, kota, kecamatan, desa)."), show_default=False)] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.catalog import list_regions, regions_json
+    from pilkada_cli.domain.catalog import list_regions, regions_json
     from pilkada_cli.render.catalog import regions_csv, regions_screen
 
     s = get_session()
@@ -154,7 +154,7 @@ app.add_typer(cycle_app, name="cycle")
                                   "takes).\n\nExample: pilkada cycle list"))
 @handled
 def cycle_list(fmt: FormatOpt = None) -> None:
-    from pilkada_cli.cycles import shipped_list
+    from pilkada_cli.domain.cycles import shipped_list
     from pilkada_cli.render.catalog import cycles_csv, cycles_json, cycles_screen
 
     s = get_session()
@@ -186,7 +186,7 @@ def cycle_new(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.setup import new_cycle
+    from pilkada_cli.app.setup import new_cycle
 
     s = get_session()
     made = new_cycle(directory, source, voting_day, cycle_id, name, name_en)

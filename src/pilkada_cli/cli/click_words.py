@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
-from pilkada_cli.i18n import _, language
+from pilkada_cli.base.i18n import _, language
 
 
 def _words() -> dict[str, str]:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from pilkada_cli.base.i18n import _, language
 from pilkada_cli.cli import _common
 from pilkada_cli.cli._common import get_session, handled
 from pilkada_cli.cli.app import app
-from pilkada_cli.i18n import _, language
 
 
 @app.command(help=_(
@@ -25,11 +25,11 @@ def demo(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.demo import demo_config, demo_events
-    from pilkada_cli.errors import InputError
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.loading import scope_regions
-    from pilkada_cli.workspace import CONFIG_FILE, init_workspace, load_config
+    from pilkada_cli.app.loading import scope_regions
+    from pilkada_cli.base.errors import InputError
+    from pilkada_cli.domain.demo import demo_config, demo_events
+    from pilkada_cli.domain.workspace import CONFIG_FILE, init_workspace, load_config
+    from pilkada_cli.storage.journal import Journal
 
     s = get_session()
     err = s.console(stderr=True)

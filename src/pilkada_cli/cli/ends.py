@@ -8,8 +8,8 @@ import contextlib
 import os
 import sys
 
-from pilkada_cli.errors import ExitCode
-from pilkada_cli.i18n import _
+from pilkada_cli.base.errors import ExitCode
+from pilkada_cli.base.i18n import _
 
 
 def say_out_of_memory() -> None:

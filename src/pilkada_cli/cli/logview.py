@@ -7,20 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, overload
 
+from pilkada_cli.base.errors import InputError
 from pilkada_cli.cli._common import Session, show_screen
-from pilkada_cli.errors import InputError
 
 if TYPE_CHECKING:
-    from pilkada_cli.events import Event
-    from pilkada_cli.history import LogQuery
-    from pilkada_cli.loading import KeptLog
+    from pilkada_cli.app.loading import KeptLog
+    from pilkada_cli.domain.events import Event
+    from pilkada_cli.domain.history import LogQuery
 
 
 def log_read(s: Session, query: LogQuery, fmt: str | None, show_all: bool, verbose: bool,
               offices: dict[str, str]) -> None:
     """The log from every event read at once (the cache off): the reference of ``log_kept``."""
     from pilkada_cli.cli.options import csv_marked, json_text
-    from pilkada_cli.history import log_filter, log_json
+    from pilkada_cli.domain.history import log_filter, log_json
     from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 
     history = s.events()
@@ -48,9 +48,9 @@ def log_kept(s: Session, kept: KeptLog, query: LogQuery, fmt: str | None, show_a
     (tests/test_log_stream.py), in memory that does not grow with the records."""
     from itertools import islice
 
-    from pilkada_cli.cache.logstream import count, summary
     from pilkada_cli.render import logstream as stream
     from pilkada_cli.render.log import log_screen
+    from pilkada_cli.storage.cache.logstream import count, summary
 
     parts = kept.parts(query)
     sample = s.workspace().config.sample
@@ -121,7 +121,7 @@ class _Head(Sequence["Event"]):
 def known_item(s: Session, item: str, recorded: Callable[[str], bool]) -> None:
     """InputError, with the ids meant, for an item neither the cycle nor any record has
     (``recorded``; a typo would otherwise say "No events")."""
-    from pilkada_cli.recording import unknown_item
+    from pilkada_cli.domain.recording import unknown_item
 
     cycle = s.cycle()
     if item in cycle.items or recorded(item):

@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import AsOfOpt, RegionArg
-from pilkada_cli.i18n import _
 
 FORMATS = (".svg", ".png")
 
@@ -38,7 +38,7 @@ def map_(
                           "slides)."), min=600, max=4000)] = 1200,
 ) -> None:
     """The readiness map alone, for a slide (help text above, translated)."""
-    from pilkada_cli.errors import InputError
+    from pilkada_cli.base.errors import InputError
     from pilkada_cli.render.map import layout, svg_of
 
     suffix = out.suffix.lower()
@@ -70,7 +70,7 @@ def map_(
     else:
         data = svg_of(pic, "pkmap", standalone=True).encode("utf-8")
 
-    from pilkada_cli.report.output import write_atomic
+    from pilkada_cli.storage.reportfiles import write_atomic
 
     write_atomic(out, data)
     console = s.console()
@@ -79,7 +79,7 @@ def map_(
 
 
 def _check_target(out: Path, records_dir: Path) -> None:
-    from pilkada_cli.errors import InputError
+    from pilkada_cli.base.errors import InputError
 
     if out.is_dir() and not out.is_symlink():
         raise InputError(_("{path} is a folder").format(path=out))

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, show_screen
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
+    from pilkada_cli.domain.workspace import Workspace
     from pilkada_cli.render.screen import Screen
-    from pilkada_cli.workspace import Workspace
 
 
 class Format(str, Enum):
@@ -133,8 +133,8 @@ def lazy(name: str) -> ModuleType:
 
 def since_day(text: str, ws: Workspace) -> date:
     """``--since``: a date (YYYY-MM-DD), the first day of a window; an input error otherwise."""
-    from pilkada_cli.errors import InputError
-    from pilkada_cli.loading import parse_as_of
+    from pilkada_cli.app.loading import parse_as_of
+    from pilkada_cli.base.errors import InputError
 
     start = parse_as_of(text, ws)
     if start.day is None:

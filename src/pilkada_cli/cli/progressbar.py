@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pilkada_cli.progress import Progress, quiet
+from pilkada_cli.base.progress import Progress, quiet
 
 if TYPE_CHECKING:
     from rich.console import Console

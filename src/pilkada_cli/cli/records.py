@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.errors import ExitCode, InputError
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import (
     Session,
     check_in_workspace,
@@ -18,16 +20,14 @@ from pilkada_cli.cli._common import (
 from pilkada_cli.cli.actions import read_input, save
 from pilkada_cli.cli.actions import recorder as make_recorder
 from pilkada_cli.cli.app import app
-from pilkada_cli.errors import ExitCode, InputError
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date, datetime
 
-    from pilkada_cli.errors import Problem
-    from pilkada_cli.events import Event
-    from pilkada_cli.recording import Change
+    from pilkada_cli.base.errors import Problem
+    from pilkada_cli.domain.events import Event
+    from pilkada_cli.domain.recording import Change
 
 RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
 ItemsArg = Annotated[list[str], typer.Argument(help=_("One or more item ids."), show_default=False)]
@@ -56,7 +56,7 @@ def _record(s: Session, region: str, items: list[str], status: str, progress: in
             at: str | None, force: bool = False) -> None:
     from datetime import datetime, timezone
 
-    from pilkada_cli.recording import Change, parse_at
+    from pilkada_cli.domain.recording import Change, parse_at
 
     target = s.region(region)
     check_in_workspace(s, target.code)
@@ -85,10 +85,10 @@ def _not_done_yet(s: Session, code: str, items: list[str], known: Mapping[str, o
     """``items`` without those already done in region ``code`` (their latest record says
     done), each of which is named: a second "done" with nothing new would only repeat the
     first in the log. Unknown ids are kept (the recorder refuses them with a suggestion)."""
-    from pilkada_cli.events import order_key
-    from pilkada_cli.i18n import format_date
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.readiness import ZONES
+    from pilkada_cli.base.i18n import format_date
+    from pilkada_cli.domain.events import order_key
+    from pilkada_cli.domain.readiness import ZONES
+    from pilkada_cli.storage.journal import Journal
 
     wanted = {i for i in items if i in known}
     latest: dict[str, Event] = {}
@@ -116,7 +116,7 @@ def _frozen_day(s: Session, zone: str, now: datetime) -> date | None:
     """The workspace's frozen ``as_of`` (the demo's meeting day), the default day of a change
     recorded without ``--at``: stamped with today, it would never show in that workspace's
     views. None without one, or when it is still ahead (then now is recorded as ever)."""
-    from pilkada_cli.readiness import ZONES
+    from pilkada_cli.domain.readiness import ZONES
 
     frozen = s.workspace().config.as_of
     if frozen is None or frozen > now.astimezone(ZONES[zone]).date():
@@ -161,14 +161,14 @@ def record(
         return
     if not region or not items or not status:
         raise InputError(_("give REGION, at least one ITEM and --status (or --from FILE)"))
-    from pilkada_cli.recording import parse_status
+    from pilkada_cli.domain.recording import parse_status
 
     _record(s, region, items, parse_status(status), progress, note, evidence, by, at, force)
 
 
 def _record_csv(s: Session, path: Path, by: str | None, verbose: bool) -> None:
     from pilkada_cli.cli.sheet import import_fill_ins, is_fill_in, say_encoding
-    from pilkada_cli.recording import read_csv_rows
+    from pilkada_cli.domain.recording import read_csv_rows
 
     source = "<stdin>" if str(path) == "-" else str(path)
     if source != "<stdin>" and path.is_dir():  # a folder of filled-in sheets
@@ -178,7 +178,7 @@ def _record_csv(s: Session, path: Path, by: str | None, verbose: bool) -> None:
     if is_fill_in(source, raw):  # an XLSX from `pilkada sheet`, or a CSV saved from one
         import_fill_ins(s, path, raw, by, verbose)
         return
-    from pilkada_cli.errors import ValidationError
+    from pilkada_cli.base.errors import ValidationError
 
     rows, problems, encoding = read_csv_rows(raw, source)
     say_encoding(s, source, encoding)
@@ -207,10 +207,10 @@ def _csv_changes(s: Session, rows: list[tuple[int, dict[str, str]]], source: str
     returned as (its line, the line it repeats)."""
     from datetime import datetime, timezone
 
-    from pilkada_cli.csvtext import whole_number
-    from pilkada_cli.errors import Problem
-    from pilkada_cli.progress import steps
-    from pilkada_cli.recording import Change, parse_csv_at, parse_status
+    from pilkada_cli.base.errors import Problem
+    from pilkada_cli.base.progress import steps
+    from pilkada_cli.domain.csvtext import whole_number
+    from pilkada_cli.domain.recording import Change, parse_csv_at, parse_status
 
     changes: list[Change] = []
     lines: list[str] = []
@@ -293,9 +293,9 @@ def undo(
     ] = False,
     by: ByOpt = None,
 ) -> None:
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.loading import events
-    from pilkada_cli.recording import same_batch
+    from pilkada_cli.app.loading import events
+    from pilkada_cli.domain.recording import same_batch
+    from pilkada_cli.storage.journal import Journal
 
     s = get_session()
     if bool(event_id) == last:
@@ -353,7 +353,7 @@ def log(
         "Also when each event was recorded."))] = False,
 ) -> None:
     from pilkada_cli.cli.logview import known_item, log_kept, log_read
-    from pilkada_cli.history import LogQuery
+    from pilkada_cli.domain.history import LogQuery
 
     s = get_session()
     if fmt not in ("table", "plain", "json", "csv", None):
@@ -399,9 +399,9 @@ def verify(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.verify import repair as repair_files
-    from pilkada_cli.verify import verify as verify_files
+    from pilkada_cli.storage.journal import Journal
+    from pilkada_cli.storage.verify import repair as repair_files
+    from pilkada_cli.storage.verify import verify as verify_files
 
     s = get_session()
     journal = Journal(s.workspace().records_dir)
@@ -411,7 +411,7 @@ def verify(
         for path, n in sorted(report.moved_per_file().items()):
             err.print(Text(_("repaired {path}: {n} line(s) moved to {path}.rejected.jsonl")
                            .format(path=path, n=n), style="yellow"))
-    from pilkada_cli.loading import parse_as_of
+    from pilkada_cli.app.loading import parse_as_of
 
     # conflicts as `status` shows them by default (the workspace's frozen as_of, else now)
     ws = s.workspace()

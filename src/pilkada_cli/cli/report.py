@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.gcpause import gc_paused
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import AsOfOpt, RegionArg, since_day
-from pilkada_cli.gcpause import gc_paused
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -60,9 +60,9 @@ def report(
         "(default: open; none in Markdown)."), show_default=False, metavar="WHICH")
     ] = None,
 ) -> None:
-    from pilkada_cli.errors import InputError
+    from pilkada_cli.base.errors import InputError
     from pilkada_cli.report.model import APPENDIX_MODES
-    from pilkada_cli.report.output import (
+    from pilkada_cli.storage.reportfiles import (
         DEFAULT_FORMATS,
         check_pattern,
         parse_formats,
@@ -108,9 +108,9 @@ def _build(s: Session, region: str | None, as_of: str | None, since: str | None,
            appendix: str | None) -> Report:
     from datetime import timedelta
 
-    from pilkada_cli.events import NAME_MAX_BYTES, validate_text
-    from pilkada_cli.readiness import AsOf
-    from pilkada_cli.regions import depth_of_level
+    from pilkada_cli.domain.events import NAME_MAX_BYTES, validate_text
+    from pilkada_cli.domain.readiness import AsOf
+    from pilkada_cli.domain.regions import depth_of_level
     from pilkada_cli.report.model import build_report
 
     ws = s.workspace()

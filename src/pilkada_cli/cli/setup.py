@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
-from pilkada_cli.i18n import _
 
 
 @app.command(help=_(
@@ -44,12 +44,12 @@ def init(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.copies import set_copy_operator
-    from pilkada_cli.events import NAME_MAX_BYTES, validate_text
-    from pilkada_cli.i18n import set_language
+    from pilkada_cli.app.copies import set_copy_operator
+    from pilkada_cli.app.setup import new_workspace_config
+    from pilkada_cli.base.i18n import set_language
+    from pilkada_cli.domain.events import NAME_MAX_BYTES, validate_text
+    from pilkada_cli.domain.workspace import init_workspace
     from pilkada_cli.render.status import next_steps
-    from pilkada_cli.setup import new_workspace_config
-    from pilkada_cli.workspace import init_workspace
 
     s = get_session()
     # The name is this copy's own (copies.py), never the shared pilkada.yaml's: a regency that
@@ -88,9 +88,9 @@ def _say_if_past(s: Session, directory: Path) -> None:
     past election from 2025 on): its views would show a finished election."""
     from datetime import date
 
-    from pilkada_cli.cycles import open_cycle
-    from pilkada_cli.i18n import format_date
-    from pilkada_cli.workspace import CONFIG_FILE, load_config
+    from pilkada_cli.base.i18n import format_date
+    from pilkada_cli.domain.cycles import open_cycle
+    from pilkada_cli.domain.workspace import CONFIG_FILE, load_config
 
     config = load_config(directory / CONFIG_FILE)
     cycle = open_cycle(config.cycle, directory)

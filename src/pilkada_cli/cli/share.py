@@ -8,20 +8,20 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.errors import ExitCode, InputError, PilkadaError, StorageError, os_reason
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
-from pilkada_cli.errors import ExitCode, InputError, PilkadaError, StorageError, os_reason
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from pilkada_cli.exchange import Plan
-    from pilkada_cli.keys import OfficeKey
+    from pilkada_cli.domain.exchange import Plan
+    from pilkada_cli.domain.keys import OfficeKey
 
 
 def own_origin(root: Path) -> str:
     """The origin id of the workspace copy at ``root`` (copies.py), made on first use."""
-    from pilkada_cli.copies import workspace_origin
-    from pilkada_cli.workspace import user_home
+    from pilkada_cli.app.copies import workspace_origin
+    from pilkada_cli.domain.workspace import user_home
 
     return workspace_origin(root, user_home())
 
@@ -33,7 +33,8 @@ def office_key() -> OfficeKey | None:
 
 def publish_own_claim(s: Session, key: OfficeKey | None) -> bytes:
     """Write (if changed) and return this origin's claim of which office it belongs to."""
-    from pilkada_cli import claims, senders
+    from pilkada_cli.domain import claims
+    from pilkada_cli.storage import senders
 
     origin = own_origin(s.workspace().root)
     data = claims.claim(origin, s.own_office(key), key)
@@ -64,11 +65,11 @@ def export(
 
     from rich.text import Text
 
-    from pilkada_cli import bundle, exchange
-    from pilkada_cli.daterange import check_day
-    from pilkada_cli.readiness import ZONES
-    from pilkada_cli.recording import operator
-    from pilkada_cli.report.output import write_atomic
+    from pilkada_cli.domain import bundle, exchange
+    from pilkada_cli.domain.daterange import check_day
+    from pilkada_cli.domain.readiness import ZONES
+    from pilkada_cli.domain.recording import operator
+    from pilkada_cli.storage.reportfiles import write_atomic
 
     s = get_session()
     if out is None:
@@ -106,7 +107,7 @@ def export(
         path=out, n=len(chosen), regions=names, kb=max(1, round(len(data) / 1024))),
         style="green"))
     if key is not None:
-        from pilkada_cli.keys import fingerprint
+        from pilkada_cli.domain.keys import fingerprint
 
         err.print(Text(_("Signed by {office} (key {fp}).").format(
             office=key.office, fp=fingerprint(key.public))))
@@ -122,7 +123,8 @@ def export(
 
 
 def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
-    from pilkada_cli import claims, senders
+    from pilkada_cli.domain import claims
+    from pilkada_cli.storage import senders
 
     out: dict[str, bytes] = {}
     for origin in origins:
@@ -139,7 +141,7 @@ def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
 def _seen_files(records: Path, origins: Iterable[str]) -> dict[str, bytes]:
     """The seen files of ``origins`` here (conflicts.py): only those of origins whose events a
     bundle carries, so what a bundle says an origin had seen bears only on its regions."""
-    from pilkada_cli import conflicts
+    from pilkada_cli.storage import conflicts
 
     out: dict[str, bytes] = {}
     for origin in origins:
@@ -152,10 +154,10 @@ def _seen_files(records: Path, origins: Iterable[str]) -> dict[str, bytes]:
 
 def note_received(records: Path) -> None:
     """This workspace copy just received events: note what it now holds (conflicts.py)."""
-    from pilkada_cli import conflicts
-    from pilkada_cli.errors import os_reason
-    from pilkada_cli.events import recorded_now
-    from pilkada_cli.journal import Journal
+    from pilkada_cli.base.errors import os_reason
+    from pilkada_cli.domain.events import recorded_now
+    from pilkada_cli.storage import conflicts
+    from pilkada_cli.storage.journal import Journal
 
     try:
         conflicts.note_received(records, own_origin(records.parent),
@@ -206,7 +208,7 @@ def import_(
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    from pilkada_cli.bundle import SUFFIX
+    from pilkada_cli.domain.bundle import SUFFIX
 
     files: list[Path] = []
     for path in paths:
@@ -224,9 +226,10 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def _import_one(s: Session, path: Path) -> None:
-    from pilkada_cli import bundle, exchange, senders
-    from pilkada_cli.events import recorded_now
-    from pilkada_cli.journal import Journal
+    from pilkada_cli.domain import bundle, exchange
+    from pilkada_cli.domain.events import recorded_now
+    from pilkada_cli.storage import senders
+    from pilkada_cli.storage.journal import Journal
 
     ws = s.workspace()
     if ws.is_default:
@@ -265,8 +268,8 @@ def _inside(s: Session, code: str) -> bool:
 
 def _store(records: Path, plan: Plan) -> None:
     """Write the seen notes and claims trust.judge allowed (after the events they are about)."""
-    from pilkada_cli import conflicts, senders
-    from pilkada_cli.errors import os_reason
+    from pilkada_cli.base.errors import os_reason
+    from pilkada_cli.storage import conflicts, senders
 
     for origin, lines in sorted(plan.seen.items()):
         path = records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}"
@@ -282,7 +285,7 @@ def _store(records: Path, plan: Plan) -> None:
 def _report(s: Session, plan: Plan) -> None:
     from rich.text import Text
 
-    from pilkada_cli.keys import fingerprint
+    from pilkada_cli.domain.keys import fingerprint
 
     err = s.console(stderr=True)
     out = s.console()
@@ -336,9 +339,9 @@ def keys_init(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli import keys
-    from pilkada_cli.events import NAME_MAX_BYTES, validate_text
-    from pilkada_cli.workspace import user_home
+    from pilkada_cli.domain import keys
+    from pilkada_cli.domain.events import NAME_MAX_BYTES, validate_text
+    from pilkada_cli.domain.workspace import user_home
 
     s = get_session()
     ws = s.workspace()
@@ -369,8 +372,8 @@ def keys_show() -> None:
 def _show(s: Session, key: OfficeKey) -> None:
     from rich.text import Text
 
-    from pilkada_cli.keys import fingerprint
-    from pilkada_cli.offices import Office, office_block
+    from pilkada_cli.domain.keys import fingerprint
+    from pilkada_cli.domain.offices import Office, office_block
 
     ws = s.workspace()
     out = s.console()
@@ -403,10 +406,10 @@ def offices_add(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.keys import fingerprint
-    from pilkada_cli.offices import duplicate, shown_office, with_office
-    from pilkada_cli.safefile import replace_atomic
-    from pilkada_cli.workspace import config_from_bytes
+    from pilkada_cli.base.safefile import replace_atomic
+    from pilkada_cli.domain.keys import fingerprint
+    from pilkada_cli.domain.offices import duplicate, shown_office, with_office
+    from pilkada_cli.domain.workspace import config_from_bytes
 
     s = get_session()
     ws = s.workspace()

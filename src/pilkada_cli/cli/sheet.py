@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.errors import InputError, Problem, ValidationError, os_reason
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import AsOfOpt
-from pilkada_cli.errors import InputError, Problem, ValidationError, os_reason
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from pilkada_cli.readiness import Readiness
-    from pilkada_cli.regions import Region
+    from pilkada_cli.domain.readiness import Readiness
+    from pilkada_cli.domain.regions import Region
     from pilkada_cli.sheet.apply import Importer
 
 DEFAULT_PATTERN = "isian-pilkada-{region}-{date}.xlsx"
@@ -49,8 +49,8 @@ def sheet(
         "--lang", help=_("Language of the sheets: id (default: they go to Indonesian offices) "
         "or en."), show_default=False, metavar="LANG")] = None,
 ) -> None:
-    from pilkada_cli.report.output import check_pattern, plan, write_atomic
     from pilkada_cli.sheet.build import RegionSheet, build_workbook
+    from pilkada_cli.storage.reportfiles import check_pattern, plan, write_atomic
 
     check_pattern(out)
     if not out.casefold().endswith(".xlsx"):
@@ -94,7 +94,7 @@ def sheet(
 
 
 def _targets(s: Session, r: Readiness, queries: list[str], depth: str | None) -> list[Region]:
-    from pilkada_cli.regions import depth_of_level
+    from pilkada_cli.domain.regions import depth_of_level
 
     out: dict[str, Region] = {}
     for query in queries:
@@ -171,7 +171,7 @@ def import_fill_ins(s: Session, path: Path, raw: bytes | None, by: str | None,
 def say_encoding(s: Session, source: str, encoding: str | None) -> None:
     """Say on stderr that an imported CSV was read as Windows-1252 (nothing for UTF-8 or a
     workbook): a file saved in another code page would show its letters wrong."""
-    from pilkada_cli.csvtext import assumed_message
+    from pilkada_cli.domain.csvtext import assumed_message
 
     message = assumed_message(source, encoding) if encoding is not None else None
     if message is not None:
@@ -196,9 +196,9 @@ def _folder(path: Path) -> list[Path]:
 
 
 def _importer(s: Session, by: str | None) -> Importer:
+    from pilkada_cli.app.loading import build
     from pilkada_cli.cli.actions import recorder as make_recorder
-    from pilkada_cli.loading import build
-    from pilkada_cli.readiness import AsOf
+    from pilkada_cli.domain.readiness import AsOf
     from pilkada_cli.sheet.apply import Importer
 
     events = s.events()

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pilkada_cli.base.errors import ExitCode
+from pilkada_cli.base.gcpause import without_gc
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, check_in_workspace, fail, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import (
@@ -21,13 +24,10 @@ from pilkada_cli.cli.options import (
     show,
     since_day,
 )
-from pilkada_cli.daterange import MAX_SPAN_DAYS
-from pilkada_cli.errors import ExitCode
-from pilkada_cli.gcpause import without_gc
-from pilkada_cli.i18n import _
+from pilkada_cli.domain.daterange import MAX_SPAN_DAYS
 
 if TYPE_CHECKING:
-    from pilkada_cli.regions import Region
+    from pilkada_cli.domain.regions import Region
 
 
 def _no_records(s: Session, fmt: Format, region: Region) -> None:
@@ -65,8 +65,8 @@ def status(
         show_default=False)] = None,
     show_all: AllOpt = False,
 ) -> None:
-    from pilkada_cli import views
-    from pilkada_cli.gates import check_gates, parse_fail_on
+    from pilkada_cli.domain import views
+    from pilkada_cli.domain.gates import check_gates, parse_fail_on
 
     screens, table = lazy("pilkada_cli.render.status"), lazy("pilkada_cli.render.table")
 
@@ -122,8 +122,8 @@ def due(
     fmt: FormatOpt = None,
     show_all: AllOpt = False,
 ) -> None:
-    from pilkada_cli import views
-    from pilkada_cli.gcpause import gc_paused
+    from pilkada_cli.base.gcpause import gc_paused
+    from pilkada_cli.domain import views
 
     screens = lazy("pilkada_cli.render.status")
 
@@ -139,8 +139,8 @@ def due(
     space = room(s, chosen, show_all)
     sample = s.workspace().config.sample
     if chosen is Format.plain:  # (pipes and cron) made region by region, kept per region
-        from pilkada_cli.i18n import language
-        from pilkada_cli.loading import due_text
+        from pilkada_cli.app.loading import due_text
+        from pilkada_cli.base.i18n import language
 
         s.out().write(due_text(r, target, within, overdue, owner, critical, sample,
                               language(), s.offices, stage))
@@ -176,8 +176,8 @@ def changes(
 ) -> None:
     from datetime import timedelta
 
-    from pilkada_cli import views
-    from pilkada_cli.readiness import AsOf
+    from pilkada_cli.domain import views
+    from pilkada_cli.domain.readiness import AsOf
 
     screens = lazy("pilkada_cli.render.status")
 

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pilkada_cli.base.errors import InputError
+from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, get_session, handled
 from pilkada_cli.cli.app import app
-from pilkada_cli.errors import InputError
-from pilkada_cli.i18n import _
 
 if TYPE_CHECKING:
-    from pilkada_cli.events import Event
-    from pilkada_cli.gitsync import Incoming, Repo
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.workspace import Config
+    from pilkada_cli.domain.events import Event
+    from pilkada_cli.domain.workspace import Config
+    from pilkada_cli.storage.gitsync import Incoming, Repo
+    from pilkada_cli.storage.journal import Journal
 
 SHARED = ["pilkada.yaml", "records"]  # what sync sends (syncguard.kind says which files)
 CREATED = ["pilkada.yaml", ".gitignore", ".gitattributes", "records"]  # what init --git shares
@@ -26,8 +26,8 @@ PUSH_TRIES = 3
 
 def _author(s: Session) -> str:
     from pilkada_cli.cli.share import own_origin
-    from pilkada_cli.gitsync import ensure_identity_text
-    from pilkada_cli.recording import operator
+    from pilkada_cli.domain.recording import operator
+    from pilkada_cli.storage.gitsync import ensure_identity_text
 
     ws = s.workspace()
     return ensure_identity_text(operator(None, ws.config.operator), own_origin(ws.root))
@@ -53,10 +53,10 @@ def sync(
                             "them kept; the changed files are saved in .pilkada/restored/. "
                             "Sends nothing."))] = False,
 ) -> None:
-    from pilkada_cli import gitsync
+    from pilkada_cli.app.loading import events
     from pilkada_cli.cli.share import office_key, publish_own_claim
-    from pilkada_cli.journal import Journal
-    from pilkada_cli.loading import events
+    from pilkada_cli.storage import gitsync
+    from pilkada_cli.storage.journal import Journal
 
     s = get_session()
     ws = s.workspace()
@@ -89,9 +89,9 @@ def _report(s: Session, url: str, sent: int, before: Sequence[Event]) -> None:
     """Say what was sent, what came in from which office, and any conflict it brought."""
     from rich.text import Text
 
-    from pilkada_cli import conflicts
-    from pilkada_cli.loading import events, office_names, parse_as_of
+    from pilkada_cli.app.loading import events, office_names, parse_as_of
     from pilkada_cli.render import synctext
+    from pilkada_cli.storage import conflicts
 
     ws = s.workspace()
     had = {ev.id for ev in before}
@@ -120,7 +120,7 @@ def _commit_own(s: Session, repo: Repo, message: str, author: str, warn: bool = 
     grown since its last commit (this office never sends a change to a line already shared)."""
     from rich.text import Text
 
-    from pilkada_cli import syncguard
+    from pilkada_cli.storage import syncguard
 
     root = s.workspace().root
     pending = repo.pending(SHARED)
@@ -151,7 +151,7 @@ def _own_check(repo: Repo, root: Path, pending: dict[str, str]
                ) -> tuple[list[tuple[str, str]], list[str]]:
     """(path, problem) for each pending shared file that may not be committed as it is, and
     the claims held back (the other offices would refuse them)."""
-    from pilkada_cli import syncfiles, syncguard
+    from pilkada_cli.storage import syncfiles, syncguard
 
     watched = [p for p in pending if syncguard.kind(p) is not None]
     committed = repo.committed([p for p in watched if pending[p] != "new"])
@@ -170,7 +170,7 @@ def _restore(s: Session, repo: Repo) -> None:
     """`pilkada sync --restore`: put back what was already shared, keep what was added."""
     from rich.text import Text
 
-    from pilkada_cli import syncfiles, syncguard
+    from pilkada_cli.storage import syncfiles, syncguard
 
     root = s.workspace().root
     err = s.console(stderr=True)
@@ -206,8 +206,8 @@ def _exchange(s: Session, repo: Repo, journal: Journal, author: str, message: st
     """Fetch, judge, merge and push; again when someone pushed in between. After taking in
     other offices' records, what this copy now holds is noted (conflicts.py) and sent with it.
     The number of records sent (lines of record files the shared repository lacked)."""
-    from pilkada_cli import gitsync, syncguard
     from pilkada_cli.cli.share import note_received
+    from pilkada_cli.storage import gitsync, syncguard
 
     shown: set[str] = set()
     for attempt in range(PUSH_TRIES):
@@ -244,9 +244,9 @@ def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
 
     from rich.text import Text
 
-    from pilkada_cli import syncguard
     from pilkada_cli.cli.share import own_origin
-    from pilkada_cli.workspace import config_from_bytes
+    from pilkada_cli.domain.workspace import config_from_bytes
+    from pilkada_cli.storage import syncguard
 
     ws = s.workspace()
     remote = repo.remote_url() or "origin"
@@ -324,7 +324,7 @@ def _speak(s: Session, language: str | None) -> None:
     """Speak the workspace's language from here on, unless the flag or PILKADA_LANG chose."""
     import os
 
-    from pilkada_cli.i18n import set_language
+    from pilkada_cli.base.i18n import set_language
 
     if language and not (s.lang or os.environ.get("PILKADA_LANG")):
         set_language(language)
@@ -334,8 +334,8 @@ def _init_with_git(s: Session, folder: Path, remote: str, make_config: Callable[
                    made: _Made) -> None:
     from rich.text import Text
 
-    from pilkada_cli import gitsync
-    from pilkada_cli.workspace import CONFIG_FILE, init_workspace, load_config
+    from pilkada_cli.domain.workspace import CONFIG_FILE, init_workspace, load_config
+    from pilkada_cli.storage import gitsync
 
     err = s.console(stderr=True)
     existing = (folder / CONFIG_FILE).is_file()
@@ -361,7 +361,7 @@ def _init_with_git(s: Session, folder: Path, remote: str, make_config: Callable[
         if not (folder / CONFIG_FILE).is_file():
             raise InputError(_("{remote} is a git repository but holds no pilkada workspace "
                                "(no {file})").format(remote=remote, file=CONFIG_FILE))
-        from pilkada_cli.language import workspace_language
+        from pilkada_cli.app.language import workspace_language
 
         _speak(s, workspace_language(folder))
         from pilkada_cli.cli.share import note_received
@@ -385,8 +385,8 @@ def _init_with_git(s: Session, folder: Path, remote: str, make_config: Callable[
         raise InputError(_("{path} is already a git repository without a remote; ask your IT "
                            "staff to add the shared repository as 'origin'").format(path=folder))
     from pilkada_cli.cli.share import own_origin
-    from pilkada_cli.gitsync import ensure_identity_text
-    from pilkada_cli.recording import operator
+    from pilkada_cli.domain.recording import operator
+    from pilkada_cli.storage.gitsync import ensure_identity_text
 
     config = load_config(folder / CONFIG_FILE)
     author = ensure_identity_text(operator(None, config.operator), own_origin(folder))

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from pilkada_cli.checklist import ITEM_LEVELS, Cycle, Item, Stage
-from pilkada_cli.i18n import _, format_date_short, language
-from pilkada_cli.labels import region_level_word
-from pilkada_cli.regions import Region
+from pilkada_cli.base.i18n import _, format_date_short, language
+from pilkada_cli.domain.checklist import ITEM_LEVELS, Cycle, Item, Stage
+from pilkada_cli.domain.regions import Region
+from pilkada_cli.render.labels import region_level_word
 from pilkada_cli.render.screen import Para, Screen, Table, part, table_or_stacked
 from pilkada_cli.render.table import Grid, to_csv
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
-from pilkada_cli.regions import load_regions
+from pilkada_cli.domain.regions import load_regions
 from pilkada_cli.render.text import inert
 
 

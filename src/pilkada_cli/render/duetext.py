@@ -17,8 +17,9 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-from pilkada_cli.duepick import DAYS, DuePick
-from pilkada_cli.i18n import _
+from pilkada_cli.base.i18n import _
+from pilkada_cli.domain.duepick import DAYS, DuePick
+from pilkada_cli.domain.views import due_counts, tally_of
 from pilkada_cli.render.screen import Para, Screen, part, to_text
 from pilkada_cli.render.status import (
     banner,
@@ -34,12 +35,11 @@ from pilkada_cli.render.status import (
 )
 from pilkada_cli.render.table import header_text
 from pilkada_cli.render.text import inert
-from pilkada_cli.views import due_counts, tally_of
 
 if TYPE_CHECKING:
-    from pilkada_cli.duepick import DueEntry, OpenPair
-    from pilkada_cli.readiness import Readiness
-    from pilkada_cli.regions import Region
+    from pilkada_cli.domain.duepick import DueEntry, OpenPair
+    from pilkada_cli.domain.readiness import Readiness
+    from pilkada_cli.domain.regions import Region
 
 SEP = "\x00"  # joins a piece's lines: inert() shows a NUL as "\\x00", so no line holds one
 COUNTS = 6  # overdue, critical overdue, due soon, blocked, critical blocked, critical rows

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from pilkada_cli.events import Event
-from pilkada_cli.history import Offices, event_json
-from pilkada_cli.i18n import _, format_date_short, language
-from pilkada_cli.instant import Instant
-from pilkada_cli.labels import STATUS_STYLE, status_word
-from pilkada_cli.readiness import ZONES
-from pilkada_cli.regions import Region, timezone_of
+from pilkada_cli.base.i18n import _, format_date_short, language
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.history import Offices, event_json
+from pilkada_cli.domain.instant import Instant
+from pilkada_cli.domain.readiness import ZONES
+from pilkada_cli.domain.regions import Region, timezone_of
+from pilkada_cli.render.labels import STATUS_STYLE, status_word
 from pilkada_cli.render.screen import Para, Screen, Table, part, table_or_stacked
 from pilkada_cli.render.table import Grid, to_csv
 

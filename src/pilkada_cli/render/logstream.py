@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 
-from pilkada_cli.events import Event
-from pilkada_cli.history import LOG_SCHEMA, LogSummary, Offices, event_json
-from pilkada_cli.i18n import _, format_date_short
-from pilkada_cli.regions import Region
+from pilkada_cli.base.i18n import _, format_date_short
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.history import LOG_SCHEMA, LogSummary, Offices, event_json
+from pilkada_cli.domain.regions import Region
 from pilkada_cli.render.cells import measure
 from pilkada_cli.render.log import COLUMNS, WHOLE, LogRows
 from pilkada_cli.render.screen import pack

@@ -1,7 +1,7 @@
 """The readiness map: a region's children coloured by level, as inline SVG (or, through
 ``render.map_png``, as PNG).
 
-Pure: :func:`layout` turns a :class:`~pilkada_cli.readiness.Readiness` into a list of drawing
+Pure: :func:`layout` turns a :class:`~pilkada_cli.domain.readiness.Readiness` into a list of drawing
 primitives with their pixel positions, and :func:`readiness_map_svg` writes them as SVG; the PNG
 renderer draws the very same primitives, so both pictures agree.
 
@@ -26,19 +26,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from pilkada_cli import geo
-from pilkada_cli.i18n import _, format_date, format_percent, language
-from pilkada_cli.labels import (
+from pilkada_cli.base.i18n import _, format_date, format_percent, language
+from pilkada_cli.domain import geo
+from pilkada_cli.domain.readiness import LEVEL_ORDER, NO_REPORT, Readiness, Summary, days_to_voting
+from pilkada_cli.domain.regions import NATION_CODE, Region
+from pilkada_cli.domain.views import overview
+from pilkada_cli.render.labels import (
     LEVEL_COLOURS,
     level_letter,
     level_word,
     no_election_word,
     no_head_word,
 )
-from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, Readiness, Summary, days_to_voting
-from pilkada_cli.regions import NATION_CODE, Region
 from pilkada_cli.render.text import inert
-from pilkada_cli.views import overview
 
 FILL = {level: fill for level, (fill, _ink) in LEVEL_COLOURS.items()}
 INK = {level: ink for level, (_fill, ink) in LEVEL_COLOURS.items()}

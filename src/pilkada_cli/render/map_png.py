@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pilkada_cli import geo
-from pilkada_cli.i18n import _
+from pilkada_cli.base.i18n import _
+from pilkada_cli.domain import geo
 from pilkada_cli.render.map import (
     HATCH,
     HATCH_OPACITY,

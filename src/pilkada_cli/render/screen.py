@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from rich.cells import cell_len
 
-from pilkada_cli.i18n import _
+from pilkada_cli.base.i18n import _
 from pilkada_cli.render.table import (
     Grid,
     ellipsize,

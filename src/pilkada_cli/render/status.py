@@ -13,22 +13,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from pilkada_cli.checklist import Stage
-from pilkada_cli.events import Event
-from pilkada_cli.i18n import _, format_date_short, language, ngettext
-from pilkada_cli.labels import (
-    LEVEL_STYLE,
-    STATUS_STYLE,
-    STATUS_SYMBOL,
-    conflict_text,
-    level_letter,
-    level_word,
-    no_head_word,
-    sides_text,
-    state_word,
-    status_word,
-)
-from pilkada_cli.readiness import (
+from pilkada_cli.base.i18n import _, format_date_short, language, ngettext
+from pilkada_cli.domain.checklist import Stage
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.readiness import (
     AT_RISK,
     CRITICAL,
     NO_REPORT,
@@ -40,8 +28,32 @@ from pilkada_cli.readiness import (
     Readiness,
     Summary,
 )
-from pilkada_cli.regions import Region
+from pilkada_cli.domain.regions import Region
+from pilkada_cli.domain.views import (
+    Change,
+    Changes,
+    Detail,
+    Due,
+    DueEntry,
+    DueTally,
+    Overview,
+    Row,
+    change_json,
+    item_json,
+)
 from pilkada_cli.render.catalog import short_of, title_of
+from pilkada_cli.render.labels import (
+    LEVEL_STYLE,
+    STATUS_STYLE,
+    STATUS_SYMBOL,
+    conflict_text,
+    level_letter,
+    level_word,
+    no_head_word,
+    sides_text,
+    state_word,
+    status_word,
+)
 from pilkada_cli.render.screen import (
     Para,
     Part,
@@ -54,18 +66,6 @@ from pilkada_cli.render.screen import (
     table_or_stacked,
 )
 from pilkada_cli.render.table import Cell, Grid, Spans, header_text, to_csv
-from pilkada_cli.views import (
-    Change,
-    Changes,
-    Detail,
-    Due,
-    DueEntry,
-    DueTally,
-    Overview,
-    Row,
-    change_json,
-    item_json,
-)
 
 STRIP_LEVELS = (CRITICAL, AT_RISK, ON_TRACK, NO_REPORT, UPCOMING)
 

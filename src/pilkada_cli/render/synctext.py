@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from pilkada_cli.conflicts import Conflict
-from pilkada_cli.events import Event
-from pilkada_cli.i18n import _, ngettext
-from pilkada_cli.labels import settle_hint, sides_only
-from pilkada_cli.regions import RegionIndex
+from pilkada_cli.base.i18n import _, ngettext
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.regions import RegionIndex
+from pilkada_cli.render.labels import settle_hint, sides_only
+from pilkada_cli.storage.conflicts import Conflict
 
 SHOWN_REGIONS = 4  # regions named per office; the rest counted
 

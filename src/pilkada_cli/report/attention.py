@@ -28,10 +28,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pilkada_cli.checklist import Item
-from pilkada_cli.readiness import ItemState, Readiness
-from pilkada_cli.regions import Region
-from pilkada_cli.views import Change
+from pilkada_cli.domain.checklist import Item
+from pilkada_cli.domain.readiness import ItemState, Readiness
+from pilkada_cli.domain.regions import Region
+from pilkada_cli.domain.views import Change
 
 DUE_WINDOW_DAYS = 14
 KINDS = ("blocked", "critical_overdue", "overdue", "due_soon")
@@ -279,7 +279,7 @@ def attention(grouper: Grouper) -> tuple[Section, ...]:
 
 def change_digest(found: Sequence[Change], grouper: Grouper) -> ChangeDigest:
     """Changes of the subtree: tally, bad news, newly done per group."""
-    from pilkada_cli.views import CHANGE_KINDS
+    from pilkada_cli.domain.views import CHANGE_KINDS
 
     regions = {x.code: x for x in grouper.regions}
     tally = tuple((k, sum(c.kind == k for c in found)) for k in CHANGE_KINDS)

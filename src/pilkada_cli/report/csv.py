@@ -14,9 +14,9 @@ from __future__ import annotations
 import csv
 import io
 
-from pilkada_cli.i18n import _
-from pilkada_cli.labels import level_word, state_word
-from pilkada_cli.readiness import ItemState
+from pilkada_cli.base.i18n import _
+from pilkada_cli.domain.readiness import ItemState
+from pilkada_cli.render.labels import level_word, state_word
 from pilkada_cli.render.table import csv_safe
 from pilkada_cli.report.model import Report, text
 

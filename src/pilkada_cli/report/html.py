@@ -20,18 +20,18 @@ from functools import lru_cache
 from html import escape
 
 from pilkada_cli import __version__
-from pilkada_cli.checklist import Item
-from pilkada_cli.events import STATUSES
-from pilkada_cli.i18n import _, format_date, format_date_short, language
-from pilkada_cli.labels import (
+from pilkada_cli.base.i18n import _, format_date, format_date_short, language
+from pilkada_cli.domain.checklist import Item
+from pilkada_cli.domain.events import STATUSES
+from pilkada_cli.domain.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
+from pilkada_cli.render.catalog import title_of
+from pilkada_cli.render.labels import (
     LEVEL_COLOURS,
     level_letter,
     level_word,
     state_word,
     status_word,
 )
-from pilkada_cli.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
-from pilkada_cli.render.catalog import title_of
 from pilkada_cli.report.attention import Section, shown
 from pilkada_cli.report.htmlstyle import CSS, page_css
 from pilkada_cli.report.model import (
@@ -148,7 +148,7 @@ def _tiles(report: Report) -> str:
 
 def _map(report: Report) -> str:
     """The readiness map of the report's region, numbered as the table beside it."""
-    from pilkada_cli.errors import InputError
+    from pilkada_cli.base.errors import InputError
     from pilkada_cli.render.map import readiness_map_svg
 
     if not report.overview.rows:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from pilkada_cli.i18n import _, format_date
-from pilkada_cli.labels import LEVEL_COLOURS
+from pilkada_cli.base.i18n import _, format_date
+from pilkada_cli.render.labels import LEVEL_COLOURS
 from pilkada_cli.report.model import Report, banners, text
 
 

@@ -11,13 +11,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pilkada_cli.checklist import Cycle, Stage
-from pilkada_cli.events import Event
-from pilkada_cli.i18n import _, format_date, format_percent, language
-from pilkada_cli.labels import level_word
-from pilkada_cli.readiness import ZONES, ItemState, Readiness, Summary
-from pilkada_cli.regions import Region
+from pilkada_cli.base.i18n import _, format_date, format_percent, language
+from pilkada_cli.domain.checklist import Cycle, Stage
+from pilkada_cli.domain.events import Event
+from pilkada_cli.domain.readiness import ZONES, ItemState, Readiness, Summary
+from pilkada_cli.domain.regions import Region
+from pilkada_cli.domain.views import (
+    Change,
+    Overview,
+    change_json,
+    changes,
+    detail,
+    detail_json,
+    item_json,
+    overview,
+    overview_json,
+    summary_json,
+)
 from pilkada_cli.render.catalog import title_of
+from pilkada_cli.render.labels import level_word
 from pilkada_cli.render.text import inert
 from pilkada_cli.report.attention import (
     DUE_WINDOW_DAYS as DUE_WINDOW_DAYS,
@@ -34,18 +46,6 @@ from pilkada_cli.report.attention import (
     unreported,
 )
 from pilkada_cli.report.why import Why, root_why, stages_under_way, why_rows
-from pilkada_cli.views import (
-    Change,
-    Overview,
-    change_json,
-    changes,
-    detail,
-    detail_json,
-    item_json,
-    overview,
-    overview_json,
-    summary_json,
-)
 
 REPORT_SCHEMA = "pilkada.report/2"  # 2: the level may be "no_report"
 APPENDIX_MODES = ("open", "all", "none")
@@ -392,7 +392,7 @@ def change_word(kind: str) -> str:
 def note_of(st: ItemState) -> str:
     """The note of the event that set the status, or both values of a conflict (inert)."""
     if st.conflict:
-        from pilkada_cli.labels import conflict_text
+        from pilkada_cli.render.labels import conflict_text
 
         return text(conflict_text(st.conflict))
     return text(st.event.note) if st.event else ""

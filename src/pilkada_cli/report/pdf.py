@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pilkada_cli.errors import InputError, os_reason
-from pilkada_cli.i18n import _
+from pilkada_cli.base.errors import InputError, os_reason
+from pilkada_cli.base.i18n import _
 
 ENV = "PILKADA_BROWSER"
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",

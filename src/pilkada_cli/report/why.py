@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 
-from pilkada_cli.checklist import Stage
-from pilkada_cli.i18n import _, format_number
-from pilkada_cli.readiness import CRITICAL, Readiness, Summary
-from pilkada_cli.regions import Region
-from pilkada_cli.views import Overview, Row
+from pilkada_cli.base.i18n import _, format_number
+from pilkada_cli.domain.checklist import Stage
+from pilkada_cli.domain.readiness import CRITICAL, Readiness, Summary
+from pilkada_cli.domain.regions import Region
+from pilkada_cli.domain.views import Overview, Row
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pilkada_cli.i18n import _, format_date_short
-from pilkada_cli.labels import state_word, status_word
-from pilkada_cli.readiness import Readiness
-from pilkada_cli.regions import Region
+from pilkada_cli.base.i18n import _, format_date_short
+from pilkada_cli.domain.readiness import Readiness
+from pilkada_cli.domain.regions import Region
+from pilkada_cli.render.labels import state_word, status_word
 from pilkada_cli.report.attention import DUE_WINDOW_DAYS, NAMES_MAX, Entry, where
 from pilkada_cli.report.model import Report, event_moment, note_of, pct, text
 

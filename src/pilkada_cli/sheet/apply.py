@@ -28,16 +28,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from pilkada_cli.csvtext import day_month_year, whole_number
-from pilkada_cli.daterange import in_range, out_of_range
-from pilkada_cli.errors import InputError, Problem
-from pilkada_cli.events import Event, order_key
-from pilkada_cli.i18n import _, language
-from pilkada_cli.instant import Instant
-from pilkada_cli.instant import of as instant_of
-from pilkada_cli.readiness import ZONES, Readiness
-from pilkada_cli.recording import Change, Recorder, parse_status
-from pilkada_cli.regions import Region, RegionIndex
+from pilkada_cli.base.errors import InputError, Problem
+from pilkada_cli.base.i18n import _, language
+from pilkada_cli.domain.csvtext import day_month_year, whole_number
+from pilkada_cli.domain.daterange import in_range, out_of_range
+from pilkada_cli.domain.events import Event, order_key
+from pilkada_cli.domain.instant import Instant
+from pilkada_cli.domain.instant import of as instant_of
+from pilkada_cli.domain.readiness import ZONES, Readiness
+from pilkada_cli.domain.recording import Change, Recorder, parse_status
+from pilkada_cli.domain.regions import Region, RegionIndex
 from pilkada_cli.sheet.checksum import VERSION, SheetKey, make_key, parse_key
 from pilkada_cli.sheet.layout import COLUMNS, FILL_KEYS, STATUS_WORDS
 from pilkada_cli.sheet.read import Formula, SheetRow, SheetTable, Value, where

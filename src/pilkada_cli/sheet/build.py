@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pilkada_cli.checklist import Cycle
-from pilkada_cli.i18n import format_date
-from pilkada_cli.readiness import ItemState
-from pilkada_cli.regions import Region
+from pilkada_cli.base.i18n import format_date
+from pilkada_cli.domain.checklist import Cycle
+from pilkada_cli.domain.readiness import ItemState
+from pilkada_cli.domain.regions import Region
 from pilkada_cli.sheet.checksum import make_key
 from pilkada_cli.sheet.layout import (
     ALL_STAGES,

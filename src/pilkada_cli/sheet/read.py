@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Union
 
-from pilkada_cli import csvtext
-from pilkada_cli.errors import Problem, ValidationError, os_reason
-from pilkada_cli.i18n import _, language
+from pilkada_cli.base.errors import Problem, ValidationError, os_reason
+from pilkada_cli.base.i18n import _, language
+from pilkada_cli.domain import csvtext
 from pilkada_cli.sheet.layout import COLUMNS, LABEL_KEYS, REQUIRED, normalise_label
 
 MAX_BYTES = 20 * 1024 * 1024  # a region's sheet is ~30 kB; anything near this is not one
