@@ -12,6 +12,7 @@ from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import AsOfOpt, RegionArg, since_day
+from pilkada_cli.report import formats
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -30,8 +31,7 @@ if TYPE_CHECKING:
 def report(
     region: RegionArg = None,
     fmt: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (Typer needs Optional)
-        "--format", "-f", help=_("Formats, comma-separated or repeated: html, pdf, xlsx, csv, "
-        "md, text, json (default: html,xlsx)."), show_default=False, metavar="FORMATS")
+        "--format", "-f", help=formats.help_text(), show_default=False, metavar="FORMATS")
     ] = None,
     out: Annotated[str, typer.Option(
         "--out", "-o", help=_("File name pattern with {region} (its code), {region_name} "
@@ -62,38 +62,32 @@ def report(
 ) -> None:
     from pilkada_cli.base.errors import InputError
     from pilkada_cli.report.model import APPENDIX_MODES
-    from pilkada_cli.storage.reportfiles import (
-        DEFAULT_FORMATS,
-        check_pattern,
-        parse_formats,
-        plan,
-        write_atomic,
-    )
+    from pilkada_cli.storage.reportfiles import check_pattern, plan, write_atomic
 
     s = get_session()
-    formats = parse_formats(fmt or [",".join(DEFAULT_FORMATS)])
+    chosen = formats.parse(fmt or [",".join(formats.DEFAULT)])
     to_stdout = out == "-"
-    if to_stdout and len(formats) != 1:
+    if to_stdout and len(chosen) != 1:
         raise InputError(_("--out - writes one format to stdout; give one --format"))
     if not to_stdout:
-        check_pattern(out, formats)  # before reading the records: a typo fails at once
+        check_pattern(out, chosen)  # before reading the records: a typo fails at once
     if appendix is not None and appendix not in APPENDIX_MODES:
         raise InputError(_("--appendix takes one of: {modes}").format(
             modes=", ".join(APPENDIX_MODES)))
     with gc_paused():
         doc = _build(s, region, as_of, since, title, by, depth, appendix)
         targets = {} if to_stdout else plan(
-            out, formats, doc.target.code, doc.as_of.isoformat(), s.workspace().records_dir,
-            region_name=doc.target.name)
+            out, formats.extensions(chosen), doc.target.code, doc.as_of.isoformat(),
+            s.workspace().records_dir, region_name=doc.target.name)
         progress, rendered = s.progress(), {}
-        for n, f in enumerate(formats):  # everything first: no half a set
-            progress(_("Writing the report"), n, len(formats))
-            rendered[f] = _render(doc, f)
+        for n, f in enumerate(chosen):  # everything first: no half a set
+            progress(_("Writing the report"), n, len(chosen))
+            rendered[f] = formats.render(doc, f)
         s.stop_progress()
     if to_stdout:
         import sys
 
-        sys.stdout.buffer.write(rendered[formats[0]])
+        sys.stdout.buffer.write(rendered[chosen[0]])
         sys.stdout.flush()
         return
     console = s.console()
@@ -152,34 +146,3 @@ def _now() -> datetime:
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), timezone.utc)
     return datetime.now(timezone.utc)
-
-
-def _render(doc: Report, fmt: str) -> bytes:
-    if fmt in ("html", "pdf"):
-        from pilkada_cli.report.html import render_html
-
-        html = render_html(doc).encode("utf-8")
-        if fmt == "html":
-            return html
-        from pilkada_cli.report.pdf import html_to_pdf
-
-        return html_to_pdf(html)
-    if fmt == "text":
-        from pilkada_cli.report.chat import render_text
-
-        return render_text(doc).encode("utf-8")
-    if fmt == "xlsx":
-        from pilkada_cli.report.xlsx import render_xlsx
-
-        return render_xlsx(doc)
-    if fmt == "csv":
-        from pilkada_cli.report.csv import render_csv
-
-        return render_csv(doc)
-    if fmt == "md":
-        from pilkada_cli.report.markdown import render_markdown
-
-        return render_markdown(doc).encode("utf-8")
-    from pilkada_cli.report.json import render_json
-
-    return render_json(doc)

@@ -74,11 +74,11 @@ def sheet(
         specs.append(RegionSheet(region, items, r.results[region.code].d))
     records = s.workspace().records_dir
     if "{region}" in out:
-        books = [(plan(out, ["xlsx"], spec.region.code, spec.as_of.isoformat(), records)["xlsx"],
-                  [spec]) for spec in specs]
+        books = [(plan(out, {"xlsx": "xlsx"}, spec.region.code, spec.as_of.isoformat(),
+                       records)["xlsx"], [spec]) for spec in specs]
     else:
         first = specs[0]
-        books = [(plan(out, ["xlsx"], first.region.code, first.as_of.isoformat(),
+        books = [(plan(out, {"xlsx": "xlsx"}, first.region.code, first.as_of.isoformat(),
                        records)["xlsx"], specs)]
     # The recipients' language, not this terminal's: Indonesian unless English is asked for
     # (here, or as pilkada --lang en).

@@ -188,6 +188,11 @@ def _changes(report: Report) -> list[str]:
                                                        counts=counts)]
 
 
+def render(report: Report) -> bytes:
+    """The chat text as the bytes of its file (report/formats.py)."""
+    return render_text(report).encode("utf-8")
+
+
 def render_text(report: Report) -> str:
     """The chat message: at most MAX_LINES lines, ending in a newline."""
     blocks = [_head(report), _critical_regions(report), _blocked(report),

@@ -49,6 +49,11 @@ def _row(report: Report, name: str, level: str, st: ItemState,
     ]
 
 
+def render(report: Report) -> bytes:
+    """The CSV as the bytes of its file (report/formats.py)."""
+    return render_csv(report)
+
+
 def render_csv(report: Report) -> bytes:
     """UTF-8 with BOM, ``;``-separated, one row per (region, item) of the appendix. Sample data
     gets a first column ``sample`` saying so on every row (a banner row would break the

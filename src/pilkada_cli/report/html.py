@@ -90,6 +90,11 @@ def _td(value: str, cls: str = "") -> str:
     return f'<td class="{cls}">{_e(value)}</td>' if cls else f"<td>{_e(value)}</td>"
 
 
+def render(report: Report) -> bytes:
+    """The HTML report as the bytes of its file (report/formats.py)."""
+    return render_html(report).encode("utf-8")
+
+
 def render_html(report: Report) -> str:
     """The whole report as one HTML document."""
     out = [

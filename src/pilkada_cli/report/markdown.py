@@ -65,6 +65,11 @@ def _due(st: ItemState) -> str:
     return format_date(st.due)
 
 
+def render(report: Report) -> bytes:
+    """The Markdown report as the bytes of its file (report/formats.py)."""
+    return render_markdown(report).encode("utf-8")
+
+
 def render_markdown(report: Report) -> str:
     """The report as one Markdown document: compact (summary, the children's table with why
     each has its level, attention, changes) unless an appendix was asked for with

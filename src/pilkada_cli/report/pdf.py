@@ -19,9 +19,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilkada_cli.base.errors import InputError, os_reason
 from pilkada_cli.base.i18n import _
+
+if TYPE_CHECKING:
+    from pilkada_cli.report.model import Report
 
 ENV = "PILKADA_BROWSER"
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
@@ -65,6 +69,13 @@ def missing_message() -> str:
              "none was found. Install one (Debian/Ubuntu: sudo apt install chromium; Windows "
              "has Microsoft Edge), or set {env} to the browser's program. The HTML report "
              "prints to the same PDF from any browser (Ctrl+P, Save as PDF).").format(env=ENV)
+
+
+def render(report: Report) -> bytes:
+    """The HTML report printed to PDF, as the bytes of its file (report/formats.py)."""
+    from pilkada_cli.report.html import render_html
+
+    return html_to_pdf(render_html(report).encode("utf-8"))
 
 
 def html_to_pdf(html: bytes) -> bytes:

@@ -387,6 +387,11 @@ def _changes_sheet(report: Report, st: _Styles, name: str) -> Sheet:
     return sheet
 
 
+def render(report: Report) -> bytes:
+    """The workbook as the bytes of its file (report/formats.py)."""
+    return render_xlsx(report)
+
+
 def render_xlsx(report: Report) -> bytes:
     """The workbook as bytes."""
     st = _Styles()

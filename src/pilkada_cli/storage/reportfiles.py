@@ -19,35 +19,11 @@ from pilkada_cli.base.errors import InputError, StorageError, os_reason
 from pilkada_cli.base.i18n import _
 from pilkada_cli.base.safefile import POSIX, FolderNotSynced, replace_atomic
 
-FORMATS = ("html", "pdf", "xlsx", "csv", "md", "text", "json")
-DEFAULT_FORMATS = ("html", "xlsx")
 DEFAULT_PATTERN = "laporan-pilkada-{region}-{date}.{format}"
 PLACEHOLDERS = ("region", "region_name", "date", "format")
-EXTENSIONS = {"text": "txt"}  # what {format} puts in a file name, where it differs
-ALIASES = {"markdown": "md", "txt": "text", "chat": "text"}
 FILE_MODE = 0o644  # reports are for sharing
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
-
-
-def parse_formats(values: Iterable[str]) -> list[str]:
-    """``html,xlsx`` (comma-separated, repeatable) → formats in the order given, no repeats."""
-    out: list[str] = []
-    for value in values:
-        for part in value.split(","):
-            name = part.strip().lower()
-            if not name:
-                continue
-            name = ALIASES.get(name, name)
-            if name not in FORMATS:
-                raise InputError(_("unknown report format '{name}'; formats: {formats}").format(
-                    name=part.strip(), formats=", ".join(FORMATS)))
-            if name not in out:
-                out.append(name)
-    if not out:
-        raise InputError(_("--format needs at least one of: {formats}").format(
-            formats=", ".join(FORMATS)))
-    return out
 
 
 def check_pattern(pattern: str, formats: Iterable[str] = ()) -> None:
@@ -103,16 +79,16 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.casefold()).strip("-")[:60] or "region"
 
 
-def plan(pattern: str, formats: Iterable[str], region: str, day: str,
+def plan(pattern: str, formats: Mapping[str, str], region: str, day: str,
          records_dir: Path, region_name: str = "") -> dict[str, Path]:
-    """Each format's target path; refuses collisions, folders, and anything inside
-    ``records_dir``. ``region_name`` is the region's name ({region_name} gets its slug)."""
-    formats = list(formats)
+    """Each format's target path (``formats``: each format → the extension ``{format}`` puts
+    in its file's name); refuses collisions, folders, and anything inside ``records_dir``.
+    ``region_name`` is the region's name ({region_name} gets its slug)."""
     check_pattern(pattern, formats)
     targets: dict[str, Path] = {}
     records = records_dir.resolve()
-    for fmt in formats:
-        values = {"region": region, "date": day, "format": EXTENSIONS.get(fmt, fmt)}
+    for fmt, extension in formats.items():
+        values = {"region": region, "date": day, "format": extension}
         if "{region_name}" in pattern:
             values["region_name"] = slug(region_name or region)
         path = expand(pattern, values)
