@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id, recorded_now  # noqa: E402
+from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id, recorded_now
 from pilkada_cli.domain.instant import parse_at
-from pilkada_cli.storage.journal import Journal  # noqa: E402
+from pilkada_cli.storage.journal import Journal
 
 
 def event(origin: str, region: str, item: str, note_bytes: int = 0) -> Event:

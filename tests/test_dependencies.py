@@ -10,7 +10,7 @@ import sys
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
-import lowest_constraints  # noqa: E402
+import lowest_constraints
 
 try:
     import tomllib

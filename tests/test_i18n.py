@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, RunCli
 
 sys.path.insert(0, str(REPO / "tools"))
-import i18n as tool  # noqa: E402
+import i18n as tool
 
 PACKAGE = REPO / "src" / "pilkada_cli"
 PLACEHOLDER = re.compile(r"\{[a-z_]*(?::[^}]*)?\}")

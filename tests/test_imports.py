@@ -13,7 +13,7 @@ import subprocess
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 import typer
@@ -132,25 +132,25 @@ def test_coercion_without_adapters_gives_what_typer_gives(monkeypatch: pytest.Mo
     seen: list[dict[str, object]] = []
 
     @demo.command()
-    def cmd(a: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
+    def cmd(a: Annotated[str | None, typer.Option()] = None,
             n: Annotated[int, typer.Option(min=0)] = 14,
             x: Annotated[float, typer.Option()] = 0.5,
             s: Annotated[str, typer.Option()] = "s",
-            many: Annotated[Optional[list[str]], typer.Option()] = None,  # noqa: UP045
-            kind: Annotated[Optional[_Kind], typer.Option()] = None,  # noqa: UP045
+            many: Annotated[list[str] | None, typer.Option()] = None,
+            kind: Annotated[_Kind | None, typer.Option()] = None,
             k2: Annotated[_Kind, typer.Option()] = _Kind.one,
             flag: Annotated[bool, typer.Option()] = False,
-            items: Annotated[Optional[list[str]], typer.Option()] = None,  # noqa: UP045
+            items: Annotated[list[str] | None, typer.Option()] = None,
             c: Annotated[int, typer.Option(min=1, max=10, clamp=True)] = 2,
             d: Annotated[str, typer.Option(parser=str.upper)] = "d",
-            ci: Annotated[Optional[_Kind], typer.Option(  # noqa: UP045
+            ci: Annotated[_Kind | None, typer.Option(
                 case_sensitive=False)] = None,
-            p: Annotated[Optional[Path], typer.Option()] = None,  # noqa: UP045
+            p: Annotated[Path | None, typer.Option()] = None,
             pd: Annotated[Path, typer.Option()] = Path(),
-            ps: Annotated[Optional[list[Path]], typer.Option()] = None,  # noqa: UP045
-            pe: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+            ps: Annotated[list[Path] | None, typer.Option()] = None,
+            pe: Annotated[Path | None, typer.Option(
                 exists=True, file_okay=False)] = None,
-            pse: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
+            pse: Annotated[list[Path] | None, typer.Option(
                 exists=True)] = None) -> None:
         seen.append({k: (v, type(v)) for k, v in locals().items()})
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
-import lowest_constraints  # noqa: E402
+import lowest_constraints
 
 try:
     import tomllib

@@ -132,7 +132,7 @@ def test_sync_says_what_it_sent_and_received_by_office_and_warns_of_a_conflict(
 class _Server(http.server.BaseHTTPRequestHandler):
     """A git server that refuses every login under /login/ and knows no repository else."""
 
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+    def do_GET(self) -> None:  # (the name http.server calls)
         if self.path.startswith("/login/"):
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="git"')

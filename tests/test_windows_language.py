@@ -26,7 +26,7 @@ class _Kernel32:
     def __init__(self, lcid: int | Exception) -> None:
         self.lcid = lcid
 
-    def GetUserDefaultUILanguage(self) -> int:  # noqa: N802 (Windows' name)
+    def GetUserDefaultUILanguage(self) -> int:  # (Windows' name)
         if isinstance(self.lcid, Exception):
             raise self.lcid
         return self.lcid

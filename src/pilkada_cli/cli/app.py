@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -97,11 +97,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    workspace: Annotated[Optional[Path], typer.Option(  # noqa: UP045 (Typer needs Optional on 3.10)
+    workspace: Annotated[Path | None, typer.Option(
         "--workspace", "-w", help=_("Workspace folder (default: PILKADA_WORKSPACE, else the "
         "current folder or a parent with pilkada.yaml, else the embedded default)."),
         show_default=False)] = None,
-    lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    lang: Annotated[str | None, typer.Option(
         "--lang", help=_("Language: id or en (default: PILKADA_LANG, the workspace, the OS)."),
         show_default=False)] = None,
     no_color: Annotated[bool, typer.Option(

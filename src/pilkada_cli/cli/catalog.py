@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     "with file:line.\n\nExample: pilkada validate checklists/pilkada-2024"))
 @handled
 def validate(
-    paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
+    paths: Annotated[list[Path] | None, typer.Argument(
         help=_("Cycle folders, stage files or pilkada.yaml files (default: the workspace and "
         "every shipped cycle)."), show_default=False)] = None,
 ) -> None:
@@ -43,7 +43,7 @@ def validate(
     " editors.\n\nExample: pilkada schema stage > stage.schema.json"))
 @handled
 def schema(
-    kind: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+    kind: Annotated[str | None, typer.Argument(
         help=_("stage, cycle or workspace (default: one schema that accepts all three)."),
         show_default=False)] = None,
 ) -> None:
@@ -94,13 +94,13 @@ def stages(region: RegionArg = None, fmt: FormatOpt = None) -> None:
 @handled
 def items(
     region: RegionArg = None,
-    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    stage: Annotated[str | None, typer.Option(
         "--stage", "-s", help=_("Only this stage (number, id or short name)."),
         show_default=False)] = None,
-    owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    owner: Annotated[str | None, typer.Option(
         "--owner", "-o", help=_("Only this responsible body (case-insensitive)."),
         show_default=False)] = None,
-    level: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    level: Annotated[str | None, typer.Option(
         "--level", "-l", help=_("Only items for this level (provinsi, kabupaten, kota, "
         "kecamatan, desa)."), show_default=False)] = None,
     fmt: FormatOpt = None,
@@ -124,10 +124,10 @@ def items(
     "--level kota; pilkada regions palembang"))
 @handled
 def regions(
-    query: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+    query: Annotated[str | None, typer.Argument(
         help=_("A region code or name (default: the workspace's root region)."),
         show_default=False)] = None,
-    level: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    level: Annotated[str | None, typer.Option(
         "--level", "-l", help=_("List the regions of this level under it (provinsi, "
         "kabupaten, kota, kecamatan, desa)."), show_default=False)] = None,
     fmt: FormatOpt = None,
@@ -176,12 +176,12 @@ def cycle_new(
         "The cycle to start from: a shipped id (pilkada-template, psu…) or a folder."))],
     voting_day: Annotated[str, typer.Option("--voting-day", help=_(
         "The new voting day (YYYY-MM-DD)."))],
-    cycle_id: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    cycle_id: Annotated[str | None, typer.Option(
         "--id", help=_("The new cycle's id (default: the folder's name)."),
         show_default=False)] = None,
-    name: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    name: Annotated[str | None, typer.Option(
         "--name", help=_("The new cycle's name (Indonesian)."), show_default=False)] = None,
-    name_en: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    name_en: Annotated[str | None, typer.Option(
         "--name-en", help=_("The new cycle's name in English."), show_default=False)] = None,
 ) -> None:
     from rich.text import Text

@@ -204,7 +204,7 @@ def value_error(exc: Any) -> str:
     the value: Typer's ``get_error_msg``, which shows pydantic's English message."""
     try:
         errors = exc.errors()
-    except Exception:  # noqa: BLE001 (not a pydantic error: its text)
+    except Exception:  # (not a pydantic error: its text)
         errors = []
     if not errors:
         return _printable(str(exc))

@@ -121,7 +121,7 @@ def _plain(param: Any, ctx: Any, value: Any, choose: Any, path: Any) -> Any:
         try:  # Typer's own checks (exists, file or folder...) on the path pydantic would make
             found = [path(Path(x), info, path_type=Path, param=param, ctx=ctx)
                      for x in (value if many else [value])]
-        except Exception:  # noqa: BLE001 (refused: Typer says why, in its own words)
+        except Exception:  # (refused: Typer says why, in its own words)
             return _TYPER
         return found if many else found[0]
     return _TYPER

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,7 +29,7 @@ def map_(
         show_default=False)],
     region: RegionArg = None,
     as_of: AsOfOpt = None,
-    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045 (Typer needs Optional)
+    stage: Annotated[str | None, typer.Option(
         "--stage", "-s", help=_("Colour by this stage's level instead of the overall one "
         "(number, id or short name)."),
         show_default=False)] = None,

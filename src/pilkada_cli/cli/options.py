@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -34,13 +34,13 @@ class Format(str, Enum):
     md = "md"
 
 
-FormatOpt = Annotated[Optional[Format], typer.Option(  # noqa: UP045 (Typer needs Optional)
+FormatOpt = Annotated[Format | None, typer.Option(
     "--format", "-f", help=_("table (default on a terminal), plain (default otherwise), json, "
     "csv or md."), show_default=False)]
-AsOfOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help=_("Judge as of this date (YYYY-MM-DD), replaying the records up to its end "
     "(default: today in each region's time zone)."), show_default=False)]
-RegionArg = Annotated[Optional[str], typer.Argument(  # noqa: UP045
+RegionArg = Annotated[str | None, typer.Argument(
     help=_("A region code or name (default: the workspace root)."), show_default=False)]
 AllOpt = Annotated[bool, typer.Option("--all", "-a", help=_(
     "Every row on a terminal too (default: cut to a screenful, done items folded)."))]

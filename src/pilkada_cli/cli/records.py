@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,16 +31,16 @@ if TYPE_CHECKING:
 
 RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
 ItemsArg = Annotated[list[str], typer.Argument(help=_("One or more item ids."), show_default=False)]
-NoteOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+NoteOpt = Annotated[str | None, typer.Option(
     "--note", "-n", help=_("A note (required for blocked and na: the reason)."),
     show_default=False)]
-EvidenceOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+EvidenceOpt = Annotated[list[str] | None, typer.Option(
     "--evidence", "-e", help=_("What proves it (berita acara number, SK, receipt); repeatable."),
     show_default=False)]
-ByOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+ByOpt = Annotated[str | None, typer.Option(
     "--by", help=_("Who (default: PILKADA_OPERATOR, the workspace operator, the OS user)."),
     show_default=False)]
-AtOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+AtOpt = Annotated[str | None, typer.Option(
     "--at", help=_("When it actually happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00] "
     "(default: now; in a workspace frozen at a date by as_of, such as the demo, noon of that "
     "date)."), show_default=False)]
@@ -130,20 +130,20 @@ def _frozen_day(s: Session, zone: str, now: datetime) -> date | None:
     " --evidence \"NPHD 900/123/2023\"; pilkada record --from laporan.csv"))
 @handled
 def record(
-    region: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+    region: Annotated[str | None, typer.Argument(
         help=_("Region code or name."), show_default=False)] = None,
-    items: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+    items: Annotated[list[str] | None, typer.Argument(
         help=_("Item ids."), show_default=False)] = None,
-    status: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    status: Annotated[str | None, typer.Option(
         "--status", "-s", help=_("todo, in_progress, done, blocked or na."), show_default=False)
     ] = None,
-    progress: Annotated[Optional[int], typer.Option(  # noqa: UP045
+    progress: Annotated[int | None, typer.Option(
         "--progress", "-p", help=_("0-100, with in_progress."), show_default=False)] = None,
     note: NoteOpt = None,
     evidence: EvidenceOpt = None,
     by: ByOpt = None,
     at: AtOpt = None,
-    from_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    from_file: Annotated[Path | None, typer.Option(
         "--from", help=_("A CSV with columns region, item, status, progress, note, evidence "
         "(optional: at, by); every row is checked first, all or nothing. '-' reads stdin. "
         "Also a fill-in sheet from `pilkada sheet` (XLSX, or a CSV saved from it) or a folder "
@@ -286,7 +286,7 @@ def na(region: RegionReq, items: ItemsArg,
     "log.\n\nExamples: pilkada undo 3f2a…; pilkada undo --last"))
 @handled
 def undo(
-    event_id: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+    event_id: Annotated[str | None, typer.Argument(
         help=_("The event id to reverse."), show_default=False)] = None,
     last: Annotated[bool, typer.Option("--last", help=_("Reverse this machine's last change "
                                        "(the whole call if it recorded several items)."))
@@ -333,18 +333,18 @@ def _by_id(history: Sequence[Event], wanted: str) -> list[Event]:
     "--since 2024-08-01"))
 @handled
 def log(
-    region: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+    region: Annotated[str | None, typer.Argument(
         help=_("Only this region and those under it."), show_default=False)] = None,
-    item: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    item: Annotated[str | None, typer.Option(
         "--item", "-i", help=_("Only this item."), show_default=False)] = None,
-    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    since: Annotated[str | None, typer.Option(
         "--since", help=_("From this date (YYYY-MM-DD, when it happened)."),
         show_default=False)] = None,
-    until: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    until: Annotated[str | None, typer.Option(
         "--until", help=_("Up to this date."), show_default=False)] = None,
-    by: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    by: Annotated[str | None, typer.Option(
         "--by", help=_("Only changes by this person."), show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    fmt: Annotated[str | None, typer.Option(
         "--format", "-f", help=_("table (default on a terminal), plain (default otherwise), "
                                  "json or csv."), show_default=False)] = None,
     show_all: Annotated[bool, typer.Option("--all", "-a", help=_(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 @handled
 def report(
     region: RegionArg = None,
-    fmt: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (Typer needs Optional)
+    fmt: Annotated[list[str] | None, typer.Option(
         "--format", "-f", help=formats.help_text(), show_default=False, metavar="FORMATS")
     ] = None,
     out: Annotated[str, typer.Option(
@@ -40,21 +40,21 @@ def report(
         "one format to stdout."), metavar=_("PATTERN"))
     ] = "laporan-pilkada-{region}-{date}.{format}",
     as_of: AsOfOpt = None,
-    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    since: Annotated[str | None, typer.Option(
         "--since", help=_("Also list what changed from the start of this date (YYYY-MM-DD), "
         "e.g. the last rakor: newly done, regressed, newly blocked."), show_default=False,
         metavar="DATE")
     ] = None,
-    title: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    title: Annotated[str | None, typer.Option(
         "--title", help=_("Title of the report (default: Pilkada readiness report: REGION)."),
         show_default=False, metavar="TEXT")] = None,
-    by: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    by: Annotated[str | None, typer.Option(
         "--by", help=_("Who made the report (default: PILKADA_OPERATOR, else the workspace's "
         "operator, else nobody is named)."), show_default=False, metavar="NAME")] = None,
-    depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    depth: Annotated[str | None, typer.Option(
         "--depth", "-d", help=_("List regions down to this level, e.g. kecamatan (default: the "
         "region and its children)."), show_default=False, metavar="LEVEL")] = None,
-    appendix: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    appendix: Annotated[str | None, typer.Option(
         "--appendix", help=_("Items listed per region at the end: open (not done and "
         "mattering now: blocked, overdue, due within 14 days, in progress), all, or none "
         "(default: open; none in Markdown)."), show_default=False, metavar="WHICH")

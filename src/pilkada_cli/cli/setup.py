@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,14 +30,14 @@ def init(
         "--cycle", "-c", help=_("A shipped cycle (pilkada-2024, pilkada-ulang-2025, psu, "
         "wakil-kosong, pilkada-template: `pilkada cycle list`) or a cycle folder (`pilkada cycle "
         "new` makes one for another voting day)."))] = "pilkada-2024",
-    operator: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    operator: Annotated[str | None, typer.Option(
         "--operator", help=_("Your name, recorded with each change made in this copy of the "
                              "workspace (kept in its .pilkada/ folder, not in the shared "
                              "pilkada.yaml)."), show_default=False)
     ] = None,
     lang: Annotated[str, typer.Option("--language", help=_("Workspace language: id or en."))
     ] = "id",
-    git: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    git: Annotated[str | None, typer.Option(
         "--git", help=_("The shared repository (a server address or a folder on a shared "
                         "drive): join the workspace in it, or share this new one there; then "
                         "`pilkada sync` exchanges records."), show_default=False)] = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -51,13 +51,13 @@ def publish_own_claim(s: Session, key: OfficeKey | None) -> bytes:
     "ogan-ilir.pilkada; pilkada export 16.10 --since 2024-08-14 --out minggu-ini.pilkada"))
 @handled
 def export(
-    regions: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+    regions: Annotated[list[str] | None, typer.Argument(
         help=_("Regions (code or name), each with everything under it (default: the "
                "workspace's root)."), show_default=False)] = None,
-    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    since: Annotated[str | None, typer.Option(
         "--since", help=_("Only records made on or after this date (YYYY-MM-DD), e.g. the "
                           "last rakor."), show_default=False)] = None,
-    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    out: Annotated[Path | None, typer.Option(
         "--out", "-o", help=_("The bundle file to write (e.g. ogan-ilir.pilkada)."),
         show_default=False)] = None,
 ) -> None:
@@ -331,7 +331,7 @@ app.add_typer(keys_app, name="keys")
     "pilkada keys init --office \"Kabupaten Ogan Ilir\""))
 @handled
 def keys_init(
-    office: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    office: Annotated[str | None, typer.Option(
         "--office", help=_("The office's name (default: the workspace's name or root "
                            "region)."), show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help=_(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -33,10 +33,10 @@ DEFAULT_PATTERN = "isian-pilkada-{region}-{date}.xlsx"
 def sheet(
     regions: Annotated[list[str], typer.Argument(
         help=_("Region codes or names."), show_default=False, metavar="REGION...")],
-    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    stage: Annotated[str | None, typer.Option(
         "--stage", "-s", help=_("Only this stage's items (number, id or short name)."),
         show_default=False, metavar="STAGE")] = None,
-    depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    depth: Annotated[str | None, typer.Option(
         "--depth", "-d", help=_("A sheet for every region of this level (e.g. kabupaten) under "
         "each REGION, instead of REGION itself."), show_default=False, metavar="LEVEL")
     ] = None,
@@ -45,7 +45,7 @@ def sheet(
         "--out", "-o", help=_("File name pattern ending in .xlsx, with {region} and {date} "
         "(the as-of date); a folder in front is kept."), metavar=_("PATTERN"))
     ] = DEFAULT_PATTERN,
-    lang: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    lang: Annotated[str | None, typer.Option(
         "--lang", help=_("Language of the sheets: id (default: they go to Indonesian offices) "
         "or en."), show_default=False, metavar="LANG")] = None,
 ) -> None:

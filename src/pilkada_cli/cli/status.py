@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -47,18 +47,18 @@ def _no_records(s: Session, fmt: Format, region: Region) -> None:
 @without_gc
 def status(
     region: RegionArg = None,
-    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    stage: Annotated[str | None, typer.Option(
         "--stage", "-s", help=_("Only this stage, across regions (number, id or short name)."),
         show_default=False)] = None,
-    depth: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    depth: Annotated[str | None, typer.Option(
         "--depth", "-d", help=_("List the regions of this level (e.g. kecamatan) instead of the "
         "children."), show_default=False)] = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
-    fail_under: Annotated[Optional[float], typer.Option(  # noqa: UP045
+    fail_under: Annotated[float | None, typer.Option(
         "--fail-under", help=_("Exit 1 when the root's score is under PCT percent."),
         show_default=False, min=0, max=100)] = None,
-    fail_on: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+    fail_on: Annotated[list[str] | None, typer.Option(
         "--fail-on", help=_("Exit 1 when any: overdue, critical (a critical item overdue or "
         "blocked), blocked, red (a region at CRITICAL), no-report (a region with no records "
         "at all). Repeatable or comma-separated."),
@@ -112,10 +112,10 @@ def due(
     within: Annotated[int, typer.Option("--within", help=_("Days ahead to include."), min=0,
                                         max=MAX_SPAN_DAYS)] = 14,
     overdue: Annotated[bool, typer.Option("--overdue", help=_("Only overdue items."))] = False,
-    owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    owner: Annotated[str | None, typer.Option(
         "--owner", "-o", help=_("Only this responsible body."), show_default=False)] = None,
     critical: Annotated[bool, typer.Option("--critical", help=_("Only critical items."))] = False,
-    stage: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    stage: Annotated[str | None, typer.Option(
         "--stage", "-s", help=_("Only this stage's items (number, id or short name)."),
         show_default=False)] = None,
     as_of: AsOfOpt = None,
@@ -167,7 +167,7 @@ def due(
 def changes(
     since: Annotated[str, typer.Option("--since", help=_("From the start of this date "
                                        "(YYYY-MM-DD), e.g. the last rakor."))],
-    until: Annotated[Optional[str], typer.Option(  # noqa: UP045
+    until: Annotated[str | None, typer.Option(
         "--until", help=_("Up to the end of this date (default: today)."), show_default=False)
     ] = None,
     region: RegionArg = None,

@@ -77,7 +77,7 @@ class Own:
 
 
 def name_for(key: str | None, claimed: str, offices: Sequence[Office],
-             own: Own = Own()) -> OfficeName:  # noqa: B008 (frozen: shared safely)
+             own: Own = Own()) -> OfficeName:  # (frozen: shared safely)
     """The name of whoever holds ``key`` (a verified key, or None): this office's own name for
     its own key, the listed office's name, else ``claimed`` (what the claim or bundle says of
     itself), unverified."""

@@ -132,7 +132,7 @@ def remote_branches(remote: str) -> list[str]:
 
     try:
         refs: Any = porcelain.ls_remote(remote)
-    except Exception as e:  # noqa: BLE001 (dulwich raises many kinds for a bad remote)
+    except Exception as e:  # (dulwich raises many kinds for a bad remote)
         raise failure(remote, str(e), e) from None
     names = refs.refs if hasattr(refs, "refs") else refs
     return [k[len(b"refs/heads/"):].decode("utf-8", "replace") for k in names
@@ -159,7 +159,7 @@ def clone(remote: str, target: Path, branch: str) -> None:
             repo: Any = porcelain.clone(remote, str(target), errstream=io.BytesIO(),
                                         branch=branch.encode())
         _set_upstream(repo, branch.encode())
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise failure(remote, str(e), e) from None
 
 
@@ -670,7 +670,7 @@ class DulwichGit:
         try:
             with _quiet_dulwich():
                 porcelain.fetch(self.repo, "origin", errstream=io.BytesIO(), force=True)
-        except Exception as e:  # noqa: BLE001 (network, protocol and path errors alike)
+        except Exception as e:  # (network, protocol and path errors alike)
             raise failure(url, str(e), e) from None
 
     def _theirs(self) -> bytes | None:
@@ -937,7 +937,7 @@ class DulwichGit:
                                errstream=io.BytesIO(), outstream=io.BytesIO())
         except porcelain.DivergedBranches as e:
             raise Rejected(str(e)) from None
-        except (HangupException, OSError, Exception) as e:  # noqa: BLE001
+        except (HangupException, OSError, Exception) as e:
             if "diverge" in type(e).__name__.lower() or "rejected" in str(e).lower():
                 raise Rejected(str(e)) from None
             raise failure(url, str(e), e) from None

@@ -113,7 +113,7 @@ def _drop(path: Path) -> None:
         path.unlink()
 
 
-class _Stale(Exception):  # noqa: N818 (an entry of another version: not an error)
+class _Stale(Exception):  # (an entry of another version: not an error)
     pass
 
 
@@ -216,7 +216,7 @@ def read(path: Path, mapped: bool = False) -> dict[str, Any] | None:
         return None
     except OSError:
         return None
-    except Exception:  # noqa: BLE001 (any entry that does not verify is dropped and rebuilt)
+    except Exception:  # (any entry that does not verify is dropped and rebuilt)
         _drop(path)
         return None
 
@@ -320,7 +320,7 @@ def unpacked(data: object) -> dict[str, Any]:
         raise ValueError("not a packed part")
     try:
         obj = _Unpickler(io.BytesIO(data)).load()
-    except Exception as e:  # noqa: BLE001 (corrupt: the caller rebuilds the entry)
+    except Exception as e:  # (corrupt: the caller rebuilds the entry)
         raise ValueError("a damaged packed part") from e
     if type(obj) is not dict:
         raise ValueError("not a packed part")

@@ -65,7 +65,7 @@ MERGE_AT = 1 << 16  # keys added since the base before a new base is written
 _NUMBERS = 1 << 24
 
 
-class Duplicate(Exception):  # noqa: N818 (a finding, not a failure)
+class Duplicate(Exception):  # (a finding, not a failure)
     """An event id is in two record files: only the journal's own read says which counts."""
 
 

@@ -308,7 +308,7 @@ def _unchanged(files: Sequence[RecordFile], shown: list[str], sig: array[int], a
 def _again(k: FileKeys, keys: bytes) -> Built:
     """A kept file's entry as if read now (its keys checked)."""
     held = k.summary()
-    c, i = k._c, k.i  # noqa: SLF001 (the catalog's own columns)
+    c, i = k._c, k.i  # (the catalog's own columns)
     return Built(shown=k.shown, sig=k.sig, n=k.n, digest=k.digest, head=k.head,
                  items=SEP.join(k.items), bys=SEP.join(k.bys), batches=SEP.join(k.batches),
                  sizes=tuple(k.sizes), counts=tuple(k.counts), held=held,
@@ -344,7 +344,7 @@ def _whole(prov: Province) -> bytes | None:
     if not prov.open():
         return None
     try:
-        size = os.fstat(prov._fd).st_size  # type: ignore[arg-type]  # noqa: SLF001
+        size = os.fstat(prov._fd).st_size  # type: ignore[arg-type]
         return prov.read(0, size)
     except OSError:
         return None
@@ -373,12 +373,12 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
             fh.write(b.keys)
 
     prov.close()
-    prov._memory = None  # noqa: SLF001 (its own module)
+    prov._memory = None  # (its own module)
     try:
         prov.where.mkdir(parents=True, exist_ok=True)
         replace_atomic(prov.path, dump, mode=None, durable=False)
     except OSError:  # a read-only folder, a full disk: this run's keys in memory
-        prov._memory = _whole_written(parts, token)  # noqa: SLF001
+        prov._memory = _whole_written(parts, token)
     combos: set[bytes] = set()
     note, evidence, label = [0, 0, False], [0, 0, False], [0, 0]
     widest = bytearray(24)
@@ -417,11 +417,11 @@ def _write(prov: Province, parts: list[Built], extra: tuple[object, ...]) -> Non
                  (evidence[0], evidence[1], bool(evidence[2])), (label[0], label[1]),
                  bytes(widest))}
     columns = prov.columns
-    if prov._memory is None:  # noqa: SLF001
+    if prov._memory is None:
         entries.write(prov.catalog, columns, raw={"prefixes": prefixes})
     prov.take(columns, prefixes)
-    if prov._memory is None and not prov.open():  # noqa: SLF001
-        prov._memory = _whole_written(parts, token)  # noqa: SLF001 (replaced meanwhile)
+    if prov._memory is None and not prov.open():
+        prov._memory = _whole_written(parts, token)  # (replaced meanwhile)
 
 
 def _whole_written(parts: list[Built], token: bytes) -> bytes:
