@@ -178,6 +178,24 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert "cli" not in GRAPH["cli.status"]  # commands register on cli.app, not the package
 
 
+def _commands() -> set[str]:
+    """The modules of cli/ that register commands (``@….command(``)."""
+    return {m for m, path in MODULES.items() if m.startswith("cli.")
+            and ".command(" in path.read_text(encoding="utf-8")}
+
+
+def test_commands_only_parse_and_call() -> None:
+    """No command module imports another: what two commands share lives in a helper module of
+    cli/ (the session, options, actions, fill-ins, the readiness view) or in the application
+    layer, not in a command's module."""
+    commands = _commands()
+    assert {"cli.status", "cli.records", "cli.share", "cli.sync", "cli.demo", "cli.sheet",
+            "cli.setup"} <= commands
+    wrong = [f"{m} imports {t} at line {line}" for m in sorted(commands)
+             for t, line in GRAPH[m].items() if t in commands]
+    assert wrong == []
+
+
 def _third_party(module: str) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):

@@ -286,6 +286,13 @@ class Session:
         root = self.regions().get(ws.config.region)
         return root.name if root else ws.config.region
 
+    def publish_own_claim(self, key: OfficeKey | None) -> bytes:
+        """Write (if changed) and return this copy's claim of which office it belongs to."""
+        from pilkada_cli.app.sharing import publish_own_claim
+
+        ws = self.workspace()
+        return publish_own_claim(ws.root, ws.records_dir, self.own_office(key), key)
+
     @staticmethod
     def office_key() -> OfficeKey | None:
         """This user's office key, if `pilkada keys init` was run."""

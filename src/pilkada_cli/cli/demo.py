@@ -25,38 +25,20 @@ def demo(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.app.loading import scope_regions
-    from pilkada_cli.base.errors import InputError
-    from pilkada_cli.domain.demo import demo_config, demo_events
-    from pilkada_cli.domain.workspace import CONFIG_FILE, init_workspace, load_config
-    from pilkada_cli.storage.journal import Journal
+    from pilkada_cli.app.sample import make_sample
 
     s = get_session()
     err = s.console(stderr=True)
-    existing = directory / CONFIG_FILE
-    if existing.exists():
-        if not load_config(existing).sample:
-            raise InputError(_("{path} is a real workspace; choose another folder for the "
-                               "demo").format(path=directory))
+    made = make_sample(directory, language())  # the language this run already speaks
+    if made is None:
         err.print(Text(_("Sample workspace {path} already exists; showing its status.").format(
             path=directory), style="dim"))
     else:
-        config = demo_config(language())  # the language this run already speaks
-        init_workspace(directory, config)
-        cycle = s.cycle_for(config.cycle)
-        regions = scope_regions(s.regions(), config.region, config.depth)
-        journal = Journal(directory / "records")
-        events = demo_events(cycle, regions)
-        by_region: dict[str, list] = {}  # type: ignore[type-arg]
-        for ev in events:
-            by_region.setdefault(ev.region, []).append(ev)
-        for batch in by_region.values():
-            journal.append(batch)
         err.print(Text(_("Created sample workspace {path} with {n} sample events (as of 21 "
-                         "August 2024).").format(path=directory, n=len(events)), style="green"))
+                         "August 2024).").format(path=directory, n=made), style="green"))
     _common.reset_session(workspace_path=directory, lang=s.lang, no_color=s.no_color,
                           debug=s.debug)
-    from pilkada_cli.cli.status import status
+    from pilkada_cli.base.gcpause import without_gc
+    from pilkada_cli.cli.readinessview import show_status
 
-    status(region=None, stage=None, depth=None, as_of=None, fmt=None, fail_under=None,
-           fail_on=None)
+    without_gc(show_status)(get_session())

@@ -167,7 +167,7 @@ def record(
 
 
 def _record_csv(s: Session, path: Path, by: str | None, verbose: bool) -> None:
-    from pilkada_cli.cli.sheet import import_fill_ins, is_fill_in, say_encoding
+    from pilkada_cli.cli.fillins import import_fill_ins, is_fill_in, say_encoding
     from pilkada_cli.domain.recording import read_csv_rows
 
     source = "<stdin>" if str(path) == "-" else str(path)

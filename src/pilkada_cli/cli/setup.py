@@ -57,10 +57,13 @@ def init(
     own = validate_text("--operator", operator.strip(), max_bytes=NAME_MAX_BYTES,
                         allow_newline=False) if operator and operator.strip() else None
     if git:
-        from pilkada_cli.cli.sync import init_with_git
+        from rich.text import Text
 
-        init_with_git(s, directory, git, lambda: new_workspace_config(
-            s.regions(), region, depth, cycle, directory, None, lang))
+        from pilkada_cli.app.joining import init_with_git
+
+        done = init_with_git(directory, git, lambda: new_workspace_config(
+            s.regions(), region, depth, cycle, directory, None, lang), lambda lang: _speak(s, lang))
+        s.console(stderr=True).print(Text(done, style="green"))
         if own:
             set_copy_operator(directory, own)
         _say_if_past(s, directory)
@@ -103,3 +106,11 @@ def _say_if_past(s: Session, directory: Path) -> None:
             "init again with --cycle.").format(cycle=cycle.id, end=format_date(end),
                                                voting=format_date(cycle.voting_day)),
           "yellow")
+
+
+def _speak(s: Session, language: str | None) -> None:
+    """Speak the workspace's language from here on, unless the flag or PILKADA_LANG chose."""
+    from pilkada_cli.base.i18n import set_language
+
+    if language and not (s.lang or os.environ.get("PILKADA_LANG")):
+        set_language(language)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pilkada_cli.app.sharing import note_received, own_origin
 from pilkada_cli.base.errors import ExitCode, InputError, PilkadaError, StorageError, os_reason
 from pilkada_cli.base.i18n import _
 from pilkada_cli.cli._common import Session, check_in_workspace, get_session, handled
@@ -16,30 +17,6 @@ from pilkada_cli.cli.app import app
 if TYPE_CHECKING:
     from pilkada_cli.domain.exchange import Plan
     from pilkada_cli.domain.keys import OfficeKey
-
-
-def own_origin(root: Path) -> str:
-    """The origin id of the workspace copy at ``root`` (copies.py), made on first use."""
-    from pilkada_cli.app.copies import workspace_origin
-    from pilkada_cli.domain.workspace import user_home
-
-    return workspace_origin(root, user_home())
-
-
-def office_key() -> OfficeKey | None:
-    """This user's office key, if `pilkada keys init` was run."""
-    return Session.office_key()
-
-
-def publish_own_claim(s: Session, key: OfficeKey | None) -> bytes:
-    """Write (if changed) and return this origin's claim of which office it belongs to."""
-    from pilkada_cli.domain import claims
-    from pilkada_cli.storage import senders
-
-    origin = own_origin(s.workspace().root)
-    data = claims.claim(origin, s.own_office(key), key)
-    senders.store(s.workspace().records_dir, origin, data)
-    return data
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -90,8 +67,8 @@ def export(
         start = datetime.combine(day, time(), ZONES[picked[0].timezone])
     every = s.events()
     chosen = exchange.select(every, [r.code for r in picked], start)
-    key = office_key()
-    claim = publish_own_claim(s, key)
+    key = Session.office_key()
+    claim = s.publish_own_claim(key)
     claims = _claims(ws.records_dir, {ev.origin for ev in chosen})
     claims[own_origin(ws.root)] = claim
     seen = _seen_files(ws.records_dir, {ev.origin for ev in chosen})
@@ -150,22 +127,6 @@ def _seen_files(records: Path, origins: Iterable[str]) -> dict[str, bytes]:
         except OSError:
             continue
     return out
-
-
-def note_received(records: Path) -> None:
-    """This workspace copy just received events: note what it now holds (conflicts.py)."""
-    from pilkada_cli.base.errors import os_reason
-    from pilkada_cli.domain.events import recorded_now
-    from pilkada_cli.storage import conflicts
-    from pilkada_cli.storage.journal import Journal
-
-    try:
-        conflicts.note_received(records, own_origin(records.parent),
-                                Journal(records).read().events,
-                                recorded_now())
-    except OSError as e:
-        raise StorageError(_("cannot write {path}: {reason}").format(
-            path=f"records/{conflicts.FOLDER}/", reason=os_reason(e))) from e
 
 
 def _refuse_inside_records(out: Path, records: Path) -> None:
@@ -237,7 +198,7 @@ def _import_one(s: Session, path: Path) -> None:
                            "has no offices to trust"))
     got = bundle.read(path)
     cycle = s.cycle()
-    key = office_key()
+    key = Session.office_key()
     # what trust.judge allows is all that is written; a refused bundle writes nothing at all,
     # not even this copy's origin id or claim (the origin is only read here, never made).
     # Every event here counts as here, those of a batch still waiting for the rest too.
@@ -252,7 +213,7 @@ def _import_one(s: Session, path: Path) -> None:
     _store(ws.records_dir, plan)
     if plan.new:
         note_received(ws.records_dir)
-        publish_own_claim(s, key)  # conflicts and logs name this office too
+        s.publish_own_claim(key)  # conflicts and logs name this office too
     _report(s, plan)
 
 
@@ -354,7 +315,7 @@ def keys_init(
                                         "private and backed up.").format(
         office=name, path=keys.keys_dir(user_home())), style="green"))
     if not ws.is_default:
-        publish_own_claim(s, key)
+        s.publish_own_claim(key)
     _show(s, key)
 
 
@@ -363,7 +324,7 @@ def keys_init(
 @handled
 def keys_show() -> None:
     s = get_session()
-    key = office_key()
+    key = Session.office_key()
     if key is None:
         raise InputError(_("this office has no key yet; run `pilkada keys init`"))
     _show(s, key)

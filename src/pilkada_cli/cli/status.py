@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from pilkada_cli.base.errors import ExitCode
 from pilkada_cli.base.gcpause import without_gc
 from pilkada_cli.base.i18n import _
-from pilkada_cli.cli._common import Session, check_in_workspace, fail, get_session, handled
+from pilkada_cli.cli._common import check_in_workspace, get_session, handled
 from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import (
     AllOpt,
@@ -24,18 +23,8 @@ from pilkada_cli.cli.options import (
     show,
     since_day,
 )
+from pilkada_cli.cli.readinessview import no_records, show_status
 from pilkada_cli.domain.daterange import MAX_SPAN_DAYS
-
-if TYPE_CHECKING:
-    from pilkada_cli.domain.regions import Region
-
-
-def _no_records(s: Session, fmt: Format, region: Region) -> None:
-    if fmt not in (Format.table, Format.plain):
-        return
-    from pilkada_cli.render.status import no_records_lines
-
-    s.say("\n".join(no_records_lines(region)), "dim")
 
 
 @app.command(help=_(
@@ -65,41 +54,8 @@ def status(
         show_default=False)] = None,
     show_all: AllOpt = False,
 ) -> None:
-    from pilkada_cli.domain import views
-    from pilkada_cli.domain.gates import check_gates, parse_fail_on
-
-    screens, table = lazy("pilkada_cli.render.status"), lazy("pilkada_cli.render.table")
-
-    s = get_session()
-    conditions = parse_fail_on(fail_on or [])
-    r = s.readiness(as_of)
-    target = s.region(region) if region else r.root
-    check_in_workspace(s, target.code)
-    if stage is not None:
-        stage = s.check_stage(stage)
-    if depth is not None:
-        s.check_depth(depth, target)
-    chosen = chosen_format(s, fmt)
-    space = room(s, chosen, show_all)
-    sample = s.workspace().config.sample
-    if region is None or (r.children(target.code) and depth is not None):
-        ov = views.overview(r, stage, depth, root=target)
-        show(s, chosen, lambda: screens.overview_screen(ov, sample, space.width),
-             lambda: {**views.overview_json(ov), "skipped": s.skipped()},
-             lambda: table.to_csv(*screens.overview_csv_rows(ov)), sample)
-    else:
-        dt = views.detail(r, target.code, stage)
-        ov = dt.overview
-        show(s, chosen, lambda: screens.detail_screen(
-            dt, views.needs_action(r, s.due_pairs(r, target.code), s.offices, target.code,
-                                   stage), sample, space.width, space.rows, show_all),
-             lambda: {**views.detail_json(dt), "skipped": s.skipped()},
-             lambda: screens.detail_csv(dt), sample)
-    if r.no_report(target.code):
-        _no_records(s, chosen, target)
-    tripped = check_gates(ov, fail_under, conditions)
-    if tripped:
-        fail("; ".join(tripped), ExitCode.GATE_FAILED)
+    show_status(get_session(), region, stage, depth, as_of, fmt, fail_under, fail_on or [],
+                show_all)
 
 
 @app.command(help=_(
@@ -145,7 +101,7 @@ def due(
         s.out().write(due_text(r, target, within, overdue, owner, critical, sample,
                               language(), s.offices, stage))
         if r.no_report(target.code):
-            _no_records(s, chosen, target)
+            no_records(s, chosen, target)
         return
     with gc_paused():  # tens of thousands of rows that form no cycles
         v = views.due(r, s.due_pairs(r, target.code), s.offices, target, within, overdue,
@@ -155,7 +111,7 @@ def due(
             overdue),
             lambda: views.due_json(v), lambda: screens.due_csv(v), sample)
     if r.no_report(target.code):
-        _no_records(s, chosen, target)
+        no_records(s, chosen, target)
 
 
 @app.command(help=_(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,17 +15,15 @@ from pilkada_cli.cli.app import app
 
 if TYPE_CHECKING:
     from pilkada_cli.domain.events import Event
-    from pilkada_cli.domain.workspace import Config
     from pilkada_cli.storage.gitsync import Incoming, Repo
     from pilkada_cli.storage.journal import Journal
 
 SHARED = ["pilkada.yaml", "records"]  # what sync sends (syncguard.kind says which files)
-CREATED = ["pilkada.yaml", ".gitignore", ".gitattributes", "records"]  # what init --git shares
 PUSH_TRIES = 3
 
 
 def _author(s: Session) -> str:
-    from pilkada_cli.cli.share import own_origin
+    from pilkada_cli.app.sharing import own_origin
     from pilkada_cli.domain.recording import operator
     from pilkada_cli.storage.gitsync import ensure_identity_text
 
@@ -54,7 +52,6 @@ def sync(
                             "Sends nothing."))] = False,
 ) -> None:
     from pilkada_cli.app.loading import events
-    from pilkada_cli.cli.share import office_key, publish_own_claim
     from pilkada_cli.storage import gitsync
     from pilkada_cli.storage.journal import Journal
 
@@ -66,7 +63,7 @@ def sync(
         with journal.hold_all():
             _restore(s, repo)
         return
-    publish_own_claim(s, office_key())
+    s.publish_own_claim(s.office_key())
     before = events(ws).events
     author = _author(s)
     message = _("pilkada sync: records from {who}").format(who=author.split(" <")[0])
@@ -206,7 +203,7 @@ def _exchange(s: Session, repo: Repo, journal: Journal, author: str, message: st
     """Fetch, judge, merge and push; again when someone pushed in between. After taking in
     other offices' records, what this copy now holds is noted (conflicts.py) and sent with it.
     The number of records sent (lines of record files the shared repository lacked)."""
-    from pilkada_cli.cli.share import note_received
+    from pilkada_cli.app.sharing import note_received
     from pilkada_cli.storage import gitsync, syncguard
 
     shown: set[str] = set()
@@ -244,7 +241,7 @@ def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
 
     from rich.text import Text
 
-    from pilkada_cli.cli.share import own_origin
+    from pilkada_cli.app.sharing import own_origin
     from pilkada_cli.domain.workspace import config_from_bytes
     from pilkada_cli.storage import syncguard
 
@@ -279,120 +276,3 @@ def _judge(s: Session, repo: Repo, incoming: Incoming, accept_config: bool,
         err = s.console(stderr=True)
         err.print(Text(syncguard.config_text(verdict.config, names)))
         err.print(Text(_("Taking the new pilkada.yaml (--accept-config)."), style="yellow"))
-
-
-def init_with_git(s: Session, folder: Path, remote: str,
-                  make_config: Callable[[], Config]) -> None:
-    """`pilkada init DIR --git REMOTE`: join the shared workspace at REMOTE (a clone), or, when
-    REMOTE is still empty, create the workspace here and share it there. A failure leaves the
-    folder as it was (what this run made is removed)."""
-    made = _Made(folder)
-    try:
-        _init_with_git(s, folder, remote, make_config, made)
-    except BaseException:
-        made.undo()
-        raise
-
-
-class _Made:
-    """What `init --git` created, to remove again if it fails."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.existed = folder.exists()
-        self.before = set(folder.iterdir()) if self.existed and folder.is_dir() else set()
-        self.emptied = False  # an empty folder removed to clone into: made again on failure
-
-    def undo(self) -> None:
-        import shutil
-
-        if self.emptied:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder.mkdir(exist_ok=True)
-            return
-        if not self.existed:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            return
-        for path in set(self.folder.iterdir()) - self.before:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-
-
-def _speak(s: Session, language: str | None) -> None:
-    """Speak the workspace's language from here on, unless the flag or PILKADA_LANG chose."""
-    import os
-
-    from pilkada_cli.base.i18n import set_language
-
-    if language and not (s.lang or os.environ.get("PILKADA_LANG")):
-        set_language(language)
-
-
-def _init_with_git(s: Session, folder: Path, remote: str, make_config: Callable[[], Config],
-                   made: _Made) -> None:
-    from rich.text import Text
-
-    from pilkada_cli.domain.workspace import CONFIG_FILE, init_workspace, load_config
-    from pilkada_cli.storage import gitsync
-
-    err = s.console(stderr=True)
-    existing = (folder / CONFIG_FILE).is_file()
-    if existing:
-        _speak(s, load_config(folder / CONFIG_FILE).language)
-    branches = gitsync.remote_branches(remote)
-    if branches:
-        if existing:
-            raise InputError(_("{remote} already holds a shared workspace; join it in a new "
-                               "folder: pilkada init NEWFOLDER --git {remote}").format(
-                remote=remote))
-        if folder.exists() and any(folder.iterdir()):
-            raise InputError(_("{path} is not empty; give a new folder to join the shared "
-                               "workspace in").format(path=folder))
-        branch = gitsync.pick_branch(branches)
-        if branch is None:
-            raise InputError(_("{remote} has several branches and none is main; ask your IT "
-                               "staff which one to use").format(remote=remote))
-        if made.existed:  # an empty folder: clone in its place (dulwich makes the folder)
-            folder.rmdir()
-            made.emptied = True
-        gitsync.clone(remote, folder, branch)
-        if not (folder / CONFIG_FILE).is_file():
-            raise InputError(_("{remote} is a git repository but holds no pilkada workspace "
-                               "(no {file})").format(remote=remote, file=CONFIG_FILE))
-        from pilkada_cli.app.language import workspace_language
-
-        _speak(s, workspace_language(folder))
-        from pilkada_cli.cli.share import note_received
-
-        note_received(folder / "records")
-        err.print(Text(_("Joined the shared workspace from {remote} in {path}; record as usual "
-                         "and run `pilkada sync` to exchange records.").format(
-            remote=remote, path=folder), style="green"))
-        return
-    if not existing:
-        config = make_config()
-        _speak(s, config.language)
-        init_workspace(folder, config)
-    repo = gitsync.open_repo(folder)
-    if repo is not None and Path(getattr(repo, "top", folder)).resolve() != folder.resolve():
-        raise InputError(_("{path} is inside another git repository ({top}); choose a folder "
-                           "outside it").format(path=folder, top=getattr(repo, "top", "")))
-    if repo is None:
-        repo = gitsync.create(folder, remote)
-    elif repo.remote_url() is None:
-        raise InputError(_("{path} is already a git repository without a remote; ask your IT "
-                           "staff to add the shared repository as 'origin'").format(path=folder))
-    from pilkada_cli.cli.share import own_origin
-    from pilkada_cli.domain.recording import operator
-    from pilkada_cli.storage.gitsync import ensure_identity_text
-
-    config = load_config(folder / CONFIG_FILE)
-    author = ensure_identity_text(operator(None, config.operator), own_origin(folder))
-    repo.commit([p for p in CREATED if (folder / p).exists()],
-                _("pilkada: shared workspace created"), author)
-    repo.push()
-    err.print(Text(_("Shared the workspace {path} on {remote}; other offices join it with: "
-                     "pilkada init FOLDER --git {remote}").format(path=folder, remote=remote),
-                   style="green"))
