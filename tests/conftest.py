@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from pilkada_cli.base.i18n import set_language
 from pilkada_cli.cli import app
+from pilkada_cli.domain import locate
 from pilkada_cli.storage import recordfile
 from pilkada_cli.storage.cache import entries
 
@@ -38,6 +39,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     set_language("en")  # the language is process-wide; a previous test may have switched it
     entries.take_damaged()  # damage a previous test's direct reads noted (the CLI says it)
+    locate.forget()  # a pilkada.yaml a previous test read (a run reads it once)
     return home
 
 

@@ -78,3 +78,42 @@ def test_missing_explicit_workspace_is_exit_2(cli: RunCli) -> None:
     result = cli("--workspace", "nowhere", "stages")
     assert result.exit_code == 2
     assert "no workspace at nowhere" in result.stderr
+
+
+_COUNT_READS = """\
+import sys
+reads = []
+def hook(event, args):
+    if event == "open" and str(args[0]).endswith("pilkada.yaml"):
+        reads.append(str(args[0]))
+sys.addaudithook(hook)
+import atexit
+atexit.register(lambda: sys.stderr.write(f"READS {len(reads)}\\n"))
+from pilkada_cli.entry import main
+main()
+"""
+
+
+@pytest.mark.parametrize("no_cache", ["", "1"])
+def test_a_run_finds_its_workspace_once_and_reads_pilkada_yaml_once(
+        tmp_path: Path, cli: RunCli, no_cache: str) -> None:
+    """The language is decided from pilkada.yaml twice (before the commands load, then by the
+    global options) and the workspace opened after: one rule finds it (locate.py), and the
+    file is read once, with the derived cache and without it."""
+    import os
+    import subprocess
+    import sys
+
+    assert cli("init", "ws", "--region", "16", "--language", "id").exit_code == 0
+    (tmp_path / "ws" / "deep").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
+                                         env.get("PYTHONPATH", "")])
+    env["PILKADA_NO_CACHE"] = no_cache
+    for _run in range(2):  # (the second with the derived cache built, unless disabled)
+        result = subprocess.run([sys.executable, "-c", _COUNT_READS, "stages"],
+                                cwd=tmp_path / "ws" / "deep", env=env, capture_output=True,
+                                text=True)
+        assert result.returncode == 0, result.stderr
+        assert "Hari pemungutan suara: 27 Nov 2024" in result.stdout  # its language: id
+        assert result.stderr.strip().splitlines()[-1] == "READS 1"

@@ -10,6 +10,7 @@ import sys
 
 from pilkada_cli.app.language import from_argv, global_options
 from pilkada_cli.base.i18n import set_language
+from pilkada_cli.domain import locate
 
 
 def main() -> None:
@@ -17,6 +18,7 @@ def main() -> None:
     end the process without the interpreter's teardown (``exit_now``)."""
     utf8_streams()
     set_language(from_argv(sys.argv[1:]))
+    locate.keep_once()  # (the global options decide it again, from what was read here)
     from pilkada_cli.cli import app, ends
 
     options, command = global_options(sys.argv[1:])

@@ -3,9 +3,9 @@ parsed. The first of these that names ``id`` or ``en`` wins:
 
 1. the flag: ``--lang id|en`` (a global option, given before the command);
 2. the environment: ``PILKADA_LANG``;
-3. the workspace: the ``language:`` line of the ``pilkada.yaml`` the command will use (found as
-   workspace.find_workspace finds it: ``--workspace``, ``PILKADA_WORKSPACE``, else the current
-   folder or a parent);
+3. the workspace: the ``language:`` line of the ``pilkada.yaml`` the command will use (found by
+   the one rule of locate.py: ``--workspace``, ``PILKADA_WORKSPACE``, else the current folder
+   or a parent);
 4. the system: the OS locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``), and on
    Windows, which sets none of them, the user's display language (an Indonesian Windows speaks
    Indonesian with nothing set: i18n.windows_ui_language);
@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pilkada_cli.base.i18n import LANGUAGES, language_from_locale
+from pilkada_cli.domain.locate import CONFIG_FILE, config_bytes, locate
 
-CONFIG_FILE = "pilkada.yaml"  # as workspace.CONFIG_FILE (not imported: this runs before it)
 _LANGUAGE_LINE = re.compile(r"^language:\s*[\"']?(id|en)\b", re.MULTILINE)
 _VALUED = ("--lang", "--workspace", "-w")  # global options that take a value
 
@@ -45,24 +45,17 @@ def decide(flag: str | None, workspace: Path | None,
 
 def workspace_language(explicit: Path | None, environ: Mapping[str, str] | None = None,
                        cwd: Path | None = None) -> str | None:
-    """The ``language:`` of the workspace the command will use, read cheaply (the full,
-    validated config is loaded later by the command itself); None without one."""
-    env = os.environ if environ is None else environ
-    given = explicit or (Path(env["PILKADA_WORKSPACE"]) if env.get("PILKADA_WORKSPACE")
-                         else None)
-    if given is not None:
-        folders = [given.parent if given.name == CONFIG_FILE else given]
-    else:
-        here = (cwd or Path.cwd()).resolve()
-        folders = [here, *here.parents]
-    for folder in folders:
-        try:
-            text = (folder / CONFIG_FILE).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        found = _LANGUAGE_LINE.search(text[:65536])
-        return found.group(1) if found else None
-    return None
+    """The ``language:`` of the workspace the command will use (locate.py), read cheaply (the
+    full, validated config is loaded later by the command itself); None without one."""
+    folder, _named = locate(explicit, environ, cwd)
+    if folder is None:
+        return None
+    try:
+        raw = config_bytes(folder / CONFIG_FILE)
+    except OSError:
+        return None
+    found = _LANGUAGE_LINE.search(raw[:65536].decode("utf-8", errors="replace"))
+    return found.group(1) if found else None
 
 
 def from_argv(argv: Sequence[str], environ: Mapping[str, str] | None = None,

@@ -369,8 +369,11 @@ def reset_session(workspace_path: Path | None = None, lang: str | None = None,
                   no_color: bool = False, debug: bool = False) -> None:
     """Start a fresh session (each CLI invocation; tests call the app many times), speaking
     the language the one policy decides (language.py), before anything is printed or parsed."""
+    from pilkada_cli.domain import locate
+
     global session
     session = Session(workspace_path=workspace_path, lang=lang, no_color=no_color, debug=debug)
+    locate.forget()  # pilkada.yaml is read again by each invocation (once)
     set_language(decide(lang, workspace_path))
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pilkada_cli.base.errors import InputError, Problem, StorageError, ValidationError, os_reason
 from pilkada_cli.base.i18n import LANGUAGES, _
 from pilkada_cli.base.safefile import make_dir
+from pilkada_cli.domain import locate
 from pilkada_cli.domain.checklist import TIMEZONES
 from pilkada_cli.domain.daterange import in_range, out_of_range
 from pilkada_cli.domain.fields import Checker, parse_iso_date
@@ -33,7 +34,7 @@ from pilkada_cli.domain.yamlload import Document, load_bytes, load_file
 if TYPE_CHECKING:
     from pilkada_cli.domain.offices import Office
 
-CONFIG_FILE = "pilkada.yaml"
+CONFIG_FILE = locate.CONFIG_FILE
 RECORDS_DIR = "records"
 DEFAULT_CYCLE = "pilkada-2024"
 DEFAULT_REGION = "16"
@@ -143,18 +144,12 @@ def find_workspace(explicit: Path | None, cwd: Path | None = None,
     """``--workspace``, then ``PILKADA_WORKSPACE``, then the current folder and its parents,
     else the embedded default. With ``regions``, region codes in the config are checked;
     ``load`` loads the config (default ``load_config``; the CLI's keeps it in the cache)."""
-    given = explicit or (Path(os.environ["PILKADA_WORKSPACE"])
-                         if os.environ.get("PILKADA_WORKSPACE") else None)
-    if given is not None:
-        folder = given.parent if given.name == CONFIG_FILE else given
-        if not (folder / CONFIG_FILE).is_file():
-            raise InputError(_("no workspace at {path} (no {file} there)").format(
-                path=folder, file=CONFIG_FILE))
+    folder, named = locate.locate(explicit, cwd=cwd)
+    if named and folder is not None and not (folder / CONFIG_FILE).is_file():
+        raise InputError(_("no workspace at {path} (no {file} there)").format(
+            path=folder, file=CONFIG_FILE))
+    if folder is not None:
         return _open(folder, regions, load or load_config)
-    here = (cwd or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file():
-            return _open(folder, regions, load or load_config)
     return Workspace(config=default_config(), root=user_home() / "default", is_default=True)
 
 
@@ -167,7 +162,7 @@ def _open(folder: Path, regions: RegionIndex | None,
 def load_config(path: Path, regions: RegionIndex | None = None) -> Config:
     """Load and strictly validate ``pilkada.yaml``; region codes are checked when ``regions``
     is given. Raises ValidationError with every problem."""
-    return _config(load_file(path), regions)
+    return _config(load_file(path, read=locate.config_bytes), regions)
 
 
 def config_from_bytes(raw: bytes, shown: str, regions: RegionIndex | None = None) -> Config:

@@ -77,12 +77,17 @@ def _fail(path: str, line: int | None, message: str) -> ValidationError:
     return ValidationError([Problem(path, line, message)])
 
 
-def load_file(path: Path, display: str | None = None) -> Document:
-    """Read and strictly parse one YAML file. Raises ValidationError naming file:line."""
+def load_file(path: Path, display: str | None = None,
+              read: Callable[[Path], bytes] | None = None) -> Document:
+    """Read (with ``read``, which returns at most MAX_BYTES + 1 bytes) and strictly parse one
+    YAML file. Raises ValidationError naming file:line."""
     shown = display or str(path)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+        if read is not None:
+            raw = read(path)
+        else:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_BYTES + 1)
     except OSError as e:
         raise _fail(shown, None, _("cannot read file: {reason}").format(reason=os_reason(e))) from e
     return load_bytes(raw, shown)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pilkada_cli.domain import locate
 from pilkada_cli.storage.cache import enabled, entries
 
 if TYPE_CHECKING:
@@ -56,6 +57,10 @@ def load_config(path: Path, regions: RegionIndex | None, load: Load) -> Config:
         if isinstance(entry.get("config"), Config):
             found: Config = entry["config"]
             return found
+    from pilkada_cli.storage.cache.listing import is_local
+
+    if not is_local(path):  # times not trusted: the bytes read for the language may be stale
+        locate.forget()
     config = load(path, regions)
     try:
         if _signature(path, path.stat()) != sig:  # changed while being loaded: not kept
