@@ -17,6 +17,7 @@ from pilkada_cli.domain.readiness import (
     ON_TRACK,
     UPCOMING,
     AsOf,
+    ItemState,
     Readiness,
 )
 from pilkada_cli.domain.regions import load_regions
@@ -191,3 +192,26 @@ def test_event_at_counts_in_its_own_zone_cutoff(cycle: Cycle) -> None:
     r = Readiness(cycle, [index.get("64.72")], {}, [done], AsOf(day=date(2024, 3, 1)),  # type: ignore[list-item]
                   Thresholds())
     assert r.overall("64.72").done == 1
+
+
+def test_item_states_compare_by_value_reading_events_only_when_needed(cycle: Cycle) -> None:
+    """Two judgments differ by what the fold decided without their events being read from
+    the records; only states equal in all of that compare their events. Not hashable."""
+    item, due = cycle.items["nphd-kpu"], date(2024, 3, 1)
+    loads: list[str] = []
+
+    def lazy(event: Event, name: str) -> ItemState:
+        def load() -> Event:
+            loads.append(name)
+            return event
+        return ItemState(item, "16.71", "done", None, due, False, False, 0, None, load=load)
+
+    first, second = EVENTS[0], ev("16.71", "nphd-kpu", "done", "2024-02-21T10:00:00+07:00")
+    a, b = lazy(first, "a"), lazy(second, "b")
+    other = ItemState(item, "16.71", "in_progress", 50, due, False, False, 0, None,
+                      load=lambda: pytest.fail("read"))
+    assert a != other and loads == []  # another status: no event read
+    assert a != b and loads == ["a", "b"]  # the same judgment: the events decide
+    assert lazy(first, "c") == a and loads == ["a", "b", "c"]
+    with pytest.raises(TypeError):
+        hash(a)

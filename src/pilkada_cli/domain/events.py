@@ -1,11 +1,12 @@
 """Events: the record model, validation of user text, ordering and the JSON line format.
 
 Pure: no I/O. An event is one recorded change of one checklist item's status for one region. Events
-are never edited or deleted (undo is a new event), so the current status is a fold over them:
-``latest(events, cutoff)``, using the deterministic total order ``order_key`` that every office
-computes identically. Its two times are ``instant.Instant`` values, parsed once when the event
-is built or read (the stored text kept, for a byte-identical line; the moment as integer
-microseconds, for every comparison after).
+are never edited or deleted (undo is a new event), so the current status is a fold over them
+(readiness.py, over the events' columns) in the deterministic total order ``order_key`` that
+every office computes identically; ``latest`` is that fold for a handful of events. Its two
+times are ``instant.Instant`` values, parsed once when the event is built or read (the stored
+text kept, for a byte-identical line; the moment as integer microseconds, for every comparison
+after).
 
 Line format (one event per line, UTF-8, pure ASCII because of ``ensure_ascii``)::
 
@@ -14,6 +15,7 @@ Line format (one event per line, UTF-8, pure ASCII because of ``ensure_ascii``):
      "recorded":"2024-08-21T02:31:07.123456+00:00","region":"16.71","seq":7,"status":"done","v":1}
 
 plus ``undoes``, ``batch`` and ``n`` (batch size) only when set. Keys are sorted, no spaces.
+The cache reads lines of exactly ``to_line``'s shape by a pattern (cache/columns.canonical).
 """
 
 from __future__ import annotations
@@ -41,14 +43,13 @@ SCHEMA_VERSION = 1
 NOTE_MAX_BYTES = 4096  # what the CLI accepts for a note (validate_text); append takes any size
 NAME_MAX_BYTES = 200  # evidence entries and person names
 SEQ_AUTO = 0  # pass as Event.seq to let Journal.append assign the next per-origin number
-# The largest ``seq``: the cache keeps them as 64-bit integers (a larger one in another office's
-# file made every run that read it end in an internal error).
+# The largest ``seq``: the cache keeps them as 64-bit integers (a larger one, read from another
+# office's file, made every run that read it end in an internal error).
 SEQ_MAX = 2**63 - 1
-# The longest line a record file may hold, in bytes without its newline. An event the CLI makes
-# stays far below (note and evidence are capped at NOTE_MAX_BYTES each: under 40 KB escaped); a
-# longer line can only come from elsewhere (another office's file, a hand edit) and would cost
-# every command memory and time out of proportion, so the reader refuses it unread and
-# ``to_line`` never writes one.
+# The longest line a record file may hold, in bytes without its newline. The CLI's events stay
+# far below (note and evidence capped at NOTE_MAX_BYTES each); a longer line (another office's
+# file, a hand edit) would cost every command memory and time out of proportion, so the reader
+# refuses it unread and ``to_line`` never writes one.
 LINE_MAX_BYTES = 64 * 1024
 
 _STATUS_SET = frozenset(STATUSES)
@@ -235,8 +236,7 @@ def line_too_long(size: int) -> str:
 _KNOWN = frozenset(("v", "id", "origin", "seq", "region", "item", "status", "progress", "note",
                     "evidence", "by", "at", "recorded", "undoes", "batch", "n"))
 # The C scanner behind json.loads (typeshed does not declare the attribute, hence getattr).
-_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(  # noqa: B009
-    json.JSONDecoder(), "scan_once")
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
 
 
 def loads_line(line: str) -> Any:

@@ -181,13 +181,17 @@ class ItemState:
 
     def _key(self) -> tuple[object, ...]:
         return (self.item, self.region, self.status, self.progress, self.due, self.overdue,
-                self.due_soon, self.days_late, self.under_way, self.event)
+                self.due_soon, self.days_late, self.under_way)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ItemState) and self._key() == other._key()
+        """The same judgment of the same pair, from the same event. What the fold decided is
+        compared first; the events (which may have to be read from the record files) only
+        when all of that is equal."""
+        if not isinstance(other, ItemState):
+            return NotImplemented
+        return self._key() == other._key() and self.event == other.event
 
-    def __hash__(self) -> int:
-        return hash(self._key())
+    __hash__ = None  # type: ignore[assignment]  # (compared by value, and not immutable)
 
     def __repr__(self) -> str:
         return (f"ItemState(item={self.item.id!r}, region={self.region!r}, "
