@@ -130,6 +130,27 @@ def mini_ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.M
     return tmp_path / "ws"
 
 
+# A few changes in Palembang and Ogan Ilir on the mini cycle (a done, a progress, a block).
+FEW_RECORDS = (
+    ("done", "palembang", "nphd-kpu", "--at", "2024-02-20T10:00"),
+    ("record", "16.10", "nphd-kpu", "--status", "in_progress", "--progress", "40",
+     "--at", "2024-02-25T10:00"),
+    ("blocked", "16.10", "gudang", "--reason", "lahan belum ada", "--at", "2024-02-26T10:00"),
+)
+
+
+def sumsel_ws(cli: RunCli, tmp_path: Path, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch,
+              init: tuple[str, ...], records: tuple[tuple[str, ...], ...]) -> Path:
+    """``ws``: Sumatera Selatan on the mini cycle (``init``: more options of ``init``), with
+    ``records`` recorded in it; the current folder."""
+    assert cli("init", "ws", "--region", "16", "--cycle", str(mini_cycle), *init).exit_code == 0
+    monkeypatch.chdir(tmp_path / "ws")
+    for args in records:
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+    return tmp_path / "ws"
+
+
 def recorded_ws(mini_ws: Path, cli: RunCli) -> Path:
     """``mini_ws`` with records in two regions (Palembang's in one file), and the derived
     cache already built from them (status and log run once)."""

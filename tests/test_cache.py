@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import RunCli
+from conftest import FEW_RECORDS, RunCli, sumsel_ws
 from pilkada_cli.app import loading
 from pilkada_cli.domain.events import SEQ_AUTO, Event, new_event_id
 from pilkada_cli.domain.instant import parse_at, parse_recorded
@@ -41,20 +41,9 @@ def racy_window(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Sumsel to kecamatan on a custom cycle (in the test's tmp dir), with a few records."""
-    assert cli("init", "ws", "--region", "16", "--depth", "kecamatan", "--cycle",
-               str(mini_cycle), "--operator", "Rina").exit_code == 0
-    monkeypatch.chdir(tmp_path / "ws")
-    for args in (
-        ("done", "palembang", "nphd-kpu", "--at", "2024-02-20T10:00"),
-        ("record", "16.10", "nphd-kpu", "--status", "in_progress", "--progress", "40",
-         "--at", "2024-02-25T10:00"),
-        ("blocked", "16.10", "gudang", "--reason", "lahan belum ada", "--at",
-         "2024-02-26T10:00"),
-        ("done", "16.71.01", "logistik-tps", "--at", "2024-03-01T10:00"),
-    ):
-        result = cli(*args)
-        assert result.exit_code == 0, result.output
-    return tmp_path / "ws"
+    return sumsel_ws(cli, tmp_path, mini_cycle, monkeypatch, ("--depth", "kecamatan",
+                     "--operator", "Rina"), (*FEW_RECORDS, ("done", "16.71.01", "logistik-tps",
+                                                            "--at", "2024-03-01T10:00")))
 
 
 def _status(cli: RunCli, *args: str) -> str:

@@ -22,30 +22,19 @@ from conftest import MINI_CYCLE, RunCli, write_tree
 from pilkada_cli.sheet.checksum import make_key, parse_key
 from pilkada_cli.sheet.layout import COLUMNS, INDEX
 
+# The mini cycle with two more preparation items and no ordering rule (a sheet's rows are every
+# item of the region, in the cycle's order).
 SHEET_CYCLE = {
     **MINI_CYCLE,
-    "01-persiapan.yaml": """\
-        id: persiapan
-        title: Persiapan
-        start: 2024-01-01
-        end: 2024-06-30
-        items:
-          - id: nphd-kpu
-            title: NPHD KPU ditandatangani
-            owner: Pemda
-            due: 2024-03-01
-            critical: true
-          - id: gudang
-            title: Gudang logistik tersedia
-            owner: Pemda
-            weight: 2
+    "01-persiapan.yaml": MINI_CYCLE["01-persiapan.yaml"].replace(
+        "            requires: [nphd-kpu]\n", """\
           - id: sk-desk
             title: SK Desk Pilkada terbit
             owner: Pemda
           - id: rakor
             title: Rakor Forkopimda
             owner: Pemda
-        """,
+"""),
 }
 SHEET = "16.71 Kota Palembang"
 FIRST = 15  # the header is row 14, below the instruction block

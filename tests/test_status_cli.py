@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunCli
+from conftest import FEW_RECORDS, RunCli, sumsel_ws
 
 ESC = "\x1b["
 
@@ -24,20 +24,9 @@ ESC = "\x1b["
 @pytest.fixture
 def ws(tmp_path: Path, cli: RunCli, mini_cycle: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Sumsel to kabupaten level on the mini cycle, with a few recorded changes."""
-    assert cli("init", "ws", "--region", "16", "--depth", "kabupaten", "--cycle",
-               str(mini_cycle), "--language", "en").exit_code == 0
-    monkeypatch.chdir(tmp_path / "ws")
-    for args in (
-        ("done", "palembang", "nphd-kpu", "--at", "2024-02-20T10:00"),
-        ("record", "16.10", "nphd-kpu", "--status", "in_progress", "--progress", "40",
-         "--at", "2024-02-25T10:00"),
-        ("blocked", "16.10", "gudang", "--reason", "lahan belum ada", "--at",
-         "2024-02-26T10:00"),
-        ("done", "16.71", "gudang", "--at", "2024-03-05T10:00"),
-    ):
-        result = cli(*args)
-        assert result.exit_code == 0, result.output
-    return tmp_path / "ws"
+    return sumsel_ws(cli, tmp_path, mini_cycle, monkeypatch, ("--depth", "kabupaten",
+                     "--language", "en"), (*FEW_RECORDS, ("done", "16.71", "gudang", "--at",
+                                                         "2024-03-05T10:00")))
 
 
 def _json(cli: RunCli, *args: str) -> dict:  # type: ignore[type-arg]
