@@ -352,7 +352,7 @@ def bulk(folder: Path, rows: int, synced: bool) -> None:
     if synced:
         import json as _json
 
-        from pilkada_cli.app.copies import workspace_origin
+        from pilkada_cli.app.copyorigins import workspace_origin
         from pilkada_cli.storage.conflicts import FOLDER, SUFFIX
 
         held: dict[str, int] = {}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from pilkada_cli.app.copies import copy_dir, current_origin, workspace_origin
+from pilkada_cli.app.copyorigins import copy_dir, current_origin, workspace_origin
 
 
 def test_each_folder_is_its_own_copy(tmp_path: Path) -> None:
@@ -104,11 +104,11 @@ def test_a_copy_made_while_the_original_was_away_never_shares_its_origin(
 def test_a_folder_opened_on_another_pc_gets_its_own_origin(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """From another PC the old place cannot be looked at: a copy, as before. (The PC's name
-    is injected where copies.py reads it; on Windows, without os.uname, it comes from
+    is injected where copyorigins.py reads it; on Windows, without os.uname, it comes from
     socket.gethostname: both are tested.)"""
     import socket
 
-    from pilkada_cli.app import copies
+    from pilkada_cli.app import copyorigins
 
     for other_pc in ("uname", "socket"):
         home = tmp_path / other_pc / "home"
@@ -120,12 +120,12 @@ def test_a_folder_opened_on_another_pc_gets_its_own_origin(
         with monkeypatch.context() as m:
             if other_pc == "uname":
                 real = os.uname()
-                m.setattr(copies.os, "uname", lambda real=real: type(real)(
+                m.setattr(copyorigins.os, "uname", lambda real=real: type(real)(
                     (real.sysname, "pc-lain", real.release, real.version, real.machine)))
             else:
-                m.delattr(copies.os, "uname", raising=False)
+                m.delattr(copyorigins.os, "uname", raising=False)
                 m.setattr(socket, "gethostname", lambda: "pc-lain")
-            assert copies.host_name() == "pc-lain"
+            assert copyorigins.host_name() == "pc-lain"
             assert workspace_origin(b, home) != first
 
 

@@ -31,7 +31,7 @@ from pilkada_cli.domain.regions import load_regions, timezone_of
 from pilkada_cli.domain.workspace import load_config
 from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 from pilkada_cli.render.screen import to_text
-from pilkada_cli.storage import senders
+from pilkada_cli.storage import claimfiles
 from pilkada_cli.storage.journal import Journal, ReadResult
 
 _READ: dict[Path, ReadResult] = {}  # the module's workspaces that do not change: read once
@@ -53,7 +53,7 @@ def reference(ws: Path, region: str | None = None, item: str | None = None,
     history = whole_read(ws, kept).events
     entries = log_filter(history, region, item, since and date.fromisoformat(since),
                          until and date.fromisoformat(until), by)
-    offices = {o: s.office for o, s in senders.load(ws / "records").items()}
+    offices = {o: s.office for o, s in claimfiles.load(ws / "records").items()}
     sample = load_config(ws / "pilkada.yaml").sample  # (the demo is marked as a sample)
     if fmt == "json":
         return json_text(log_json(entries, offices), sample)

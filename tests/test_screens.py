@@ -26,7 +26,7 @@ from pilkada_cli.base.i18n import set_language
 from pilkada_cli.cli import app
 from pilkada_cli.domain.cycles import open_cycle
 from pilkada_cli.domain.regions import load_regions
-from pilkada_cli.render.catalog import title_of
+from pilkada_cli.render.listings import title_of
 from pilkada_cli.render.screen import Para, Screen, Table, part, to_terminal
 from pilkada_cli.render.status import short_stage, whole_pct
 from pilkada_cli.render.table import Grid, fit

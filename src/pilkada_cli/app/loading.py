@@ -229,9 +229,9 @@ def office_names(ws: Workspace, own: Own) -> dict[str, OfficeName]:
     the receiver's offices list by the owner's key, this copy's own name, else the claim's
     word marked unverified)."""
     from pilkada_cli.domain.trust import office_names as names
-    from pilkada_cli.storage import senders
+    from pilkada_cli.storage import claimfiles
 
-    return names(senders.load(ws.records_dir), ws.config.offices, own)
+    return names(claimfiles.load(ws.records_dir), ws.config.offices, own)
 
 
 class _Named(Mapping[tuple[str, str], Conflict]):

@@ -11,7 +11,7 @@ from pilkada_cli.base.i18n import LANGUAGES, _, format_date
 from pilkada_cli.domain.checklist import CYCLE_FILE, Cycle, load_cycle, stage_files
 from pilkada_cli.domain.cycles import resolve_cycle, shipped_dir
 from pilkada_cli.domain.regions import DEPTHS, RegionIndex, depth_of_level
-from pilkada_cli.domain.tagsets import known_tags
+from pilkada_cli.domain.regiontags import known_tags
 from pilkada_cli.domain.workspace import Config
 
 

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 
 def own_origin(root: Path) -> str:
-    """The origin id of the workspace copy at ``root`` (copies.py), made on first use."""
-    from pilkada_cli.app.copies import workspace_origin
+    """The origin id of the workspace copy at ``root`` (copyorigins.py), made on first use."""
+    from pilkada_cli.app.copyorigins import workspace_origin
     from pilkada_cli.domain.workspace import user_home
 
     return workspace_origin(root, user_home())
@@ -26,11 +26,11 @@ def publish_own_claim(root: Path, records: Path, office: str, key: OfficeKey | N
     """Write (if changed) and return the claim of the copy at ``root`` that it belongs to
     ``office`` (signed with ``key``, if there is one)."""
     from pilkada_cli.domain import claims
-    from pilkada_cli.storage import senders
+    from pilkada_cli.storage import claimfiles
 
     origin = own_origin(root)
     data = claims.claim(origin, office, key)
-    senders.store(records, origin, data)
+    claimfiles.store(records, origin, data)
     return data
 
 

@@ -271,7 +271,7 @@ class Session:
 
     def own_origin(self) -> str | None:
         """This workspace copy's origin id, if it has one yet (reading never makes one)."""
-        from pilkada_cli.app.copies import current_origin
+        from pilkada_cli.app.copyorigins import current_origin
 
         ws = self.workspace()
         return None if ws.is_default else current_origin(ws.root)
@@ -339,13 +339,13 @@ class Session:
     def check_stage(self, stage: str) -> str:
         """The id of the stage named by number, id or short name; an input error listing the
         stages otherwise."""
-        from pilkada_cli.domain.catalog import resolve_stage
+        from pilkada_cli.domain.listings import resolve_stage
 
         return resolve_stage(self.cycle(), stage)
 
     def check_owner(self, owner: str) -> None:
         """An unknown owner is an input error listing the owners."""
-        from pilkada_cli.domain.catalog import check_owner
+        from pilkada_cli.domain.listings import check_owner
 
         check_owner(self.cycle(), owner)
 
@@ -485,7 +485,7 @@ def _own_operator(ws: Workspace) -> Workspace:
         return ws
     from dataclasses import replace
 
-    from pilkada_cli.app.copies import copy_operator
+    from pilkada_cli.app.copyorigins import copy_operator
 
     own = copy_operator(ws.root)
     return ws if own is None else replace(ws, config=replace(ws.config, operator=own))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def recorder(s: Session, by: str | None) -> Recorder:
     """A Recorder for this workspace's cycle and tags, writing as this copy's origin, by
     ``--by`` (else the operator)."""
-    from pilkada_cli.app.copies import workspace_origin
+    from pilkada_cli.app.copyorigins import workspace_origin
     from pilkada_cli.domain.recording import Recorder, operator
     from pilkada_cli.domain.workspace import user_home
 

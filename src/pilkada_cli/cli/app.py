@@ -26,7 +26,7 @@ PILKADA_DEBUG=1); 141 stdout closed early (| head), quietly.""")
 # see, report, share), with the commands each registers on ``app`` when imported.
 COMMANDS = {
     "setup": ("init",), "demo": ("demo",),
-    "catalog": ("validate", "schema", "stages", "items", "regions", "cycle"),
+    "listings": ("validate", "schema", "stages", "items", "regions", "cycle"),
     "records": ("record", "done", "blocked", "na", "undo", "log", "verify"),
     "status": ("status", "due", "changes"), "report": ("report",), "map": ("map",),
     "sheet": ("sheet",), "share": ("export", "import", "keys", "offices"), "sync": ("sync",),

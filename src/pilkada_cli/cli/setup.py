@@ -44,7 +44,7 @@ def init(
 ) -> None:
     from rich.text import Text
 
-    from pilkada_cli.app.copies import set_copy_operator
+    from pilkada_cli.app.copyorigins import set_copy_operator
     from pilkada_cli.app.setup import new_workspace_config
     from pilkada_cli.base.i18n import set_language
     from pilkada_cli.domain.events import NAME_MAX_BYTES, validate_text
@@ -52,7 +52,7 @@ def init(
     from pilkada_cli.render.status import next_steps
 
     s = get_session()
-    # The name is this copy's own (copies.py), never the shared pilkada.yaml's: a regency that
+    # The name is this copy's own (copyorigins.py), never the shared pilkada.yaml's: a regency that
     # joins the province's workspace must not record under the province's name.
     own = validate_text("--operator", operator.strip(), max_bytes=NAME_MAX_BYTES,
                         allow_newline=False) if operator and operator.strip() else None

@@ -101,11 +101,11 @@ def export(
 
 def _claims(records: Path, origins: set[str]) -> dict[str, bytes]:
     from pilkada_cli.domain import claims
-    from pilkada_cli.storage import senders
+    from pilkada_cli.storage import claimfiles
 
     out: dict[str, bytes] = {}
     for origin in origins:
-        path = records / senders.FOLDER / f"{origin}.json"
+        path = records / claimfiles.FOLDER / f"{origin}.json"
         try:
             data = path.read_bytes()
         except OSError:
@@ -189,7 +189,7 @@ def _expand(paths: list[Path]) -> list[Path]:
 def _import_one(s: Session, path: Path) -> None:
     from pilkada_cli.domain import bundle, exchange
     from pilkada_cli.domain.events import recorded_now
-    from pilkada_cli.storage import senders
+    from pilkada_cli.storage import claimfiles
     from pilkada_cli.storage.journal import Journal
 
     ws = s.workspace()
@@ -204,7 +204,7 @@ def _import_one(s: Session, path: Path) -> None:
     # Every event here counts as here, those of a batch still waiting for the rest too.
     plan = exchange.plan(got, cycle_id=cycle.id, items=set(cycle.items),
                          inside=lambda code: _inside(s, code), offices=ws.config.offices,
-                         own=s.own(), claims=senders.load(ws.records_dir),
+                         own=s.own(), claims=claimfiles.load(ws.records_dir),
                          seen_here=_seen_files(ws.records_dir, got.seen),
                          existing=Journal(ws.records_dir).scan().events,
                          now_us=recorded_now().us)
@@ -230,7 +230,7 @@ def _inside(s: Session, code: str) -> bool:
 def _store(records: Path, plan: Plan) -> None:
     """Write the seen notes and claims trust.judge allowed (after the events they are about)."""
     from pilkada_cli.base.errors import os_reason
-    from pilkada_cli.storage import conflicts, senders
+    from pilkada_cli.storage import claimfiles, conflicts
 
     for origin, lines in sorted(plan.seen.items()):
         path = records / conflicts.FOLDER / f"{origin}{conflicts.SUFFIX}"
@@ -240,7 +240,7 @@ def _store(records: Path, plan: Plan) -> None:
             raise StorageError(_("cannot write {path}: {reason}").format(
                 path=path, reason=os_reason(e))) from e
     for origin, data in sorted(plan.claims.items()):
-        senders.store(records, origin, data)
+        claimfiles.store(records, origin, data)
 
 
 def _report(s: Session, plan: Plan) -> None:

@@ -8,7 +8,7 @@ signed with the office key when it has one::
 
 A claim proves only that the holder of ``key`` made it; which office that key is, and whether
 a claim may be stored at all, is decided by the receiver (trust.py). Reading and writing the
-files is senders.py's.
+files is claimfiles.py's.
 """
 
 from __future__ import annotations

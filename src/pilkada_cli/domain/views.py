@@ -13,7 +13,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from pilkada_cli.domain.duepick import DAYS, DueEntry, DuePick, OpenPair, Sides
+from pilkada_cli.domain.duelist import DAYS, DueEntry, DuePick, OpenPair, Sides
 from pilkada_cli.domain.events import Event
 from pilkada_cli.domain.readiness import (
     NO_REPORT,
@@ -27,7 +27,7 @@ from pilkada_cli.domain.readiness import (
 )
 from pilkada_cli.domain.regions import Region, depth_of_level, within
 
-__all__ = ["DAYS", "DueEntry", "DuePick", "OpenPair", "Sides"]  # (moved to duepick.py)
+__all__ = ["DAYS", "DueEntry", "DuePick", "OpenPair", "Sides"]  # (moved to duelist.py)
 
 # 2: the level may be "no_report", and a parent's counts leave out its unreported subtrees.
 STATUS_SCHEMA = "pilkada.status/2"

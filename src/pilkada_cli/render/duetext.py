@@ -18,7 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from pilkada_cli.base.i18n import _
-from pilkada_cli.domain.duepick import DAYS, DuePick
+from pilkada_cli.domain.duelist import DAYS, DuePick
 from pilkada_cli.domain.views import due_counts, tally_of
 from pilkada_cli.render.screen import Para, Screen, part, to_text
 from pilkada_cli.render.status import (
@@ -37,7 +37,7 @@ from pilkada_cli.render.table import header_text
 from pilkada_cli.render.text import inert
 
 if TYPE_CHECKING:
-    from pilkada_cli.domain.duepick import DueEntry, OpenPair
+    from pilkada_cli.domain.duelist import DueEntry, OpenPair
     from pilkada_cli.domain.readiness import Readiness
     from pilkada_cli.domain.regions import Region
 

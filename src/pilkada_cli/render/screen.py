@@ -1,6 +1,6 @@
 """A screen: what a terminal view shows, top to bottom, as lines of prose and tables.
 
-Views (render/status.py, render/log.py, render/catalog.py) build a ``Screen``; this module
+Views (render/status.py, render/log.py, render/listings.py) build a ``Screen``; this module
 lays it out for a terminal of a given width (tables fitted, prose packed without breaking a
 name or a number), as plain text for pipes and cron (every column, nothing shortened), or as
 Markdown. Renderers never print: they return text or rich ``Text`` lines.

@@ -41,7 +41,6 @@ from pilkada_cli.domain.views import (
     change_json,
     item_json,
 )
-from pilkada_cli.render.catalog import short_of, title_of
 from pilkada_cli.render.labels import (
     LEVEL_STYLE,
     STATUS_STYLE,
@@ -54,6 +53,7 @@ from pilkada_cli.render.labels import (
     state_word,
     status_word,
 )
+from pilkada_cli.render.listings import short_of, title_of
 from pilkada_cli.render.screen import (
     Para,
     Part,

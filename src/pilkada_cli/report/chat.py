@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from pilkada_cli.base.i18n import _, format_date, format_date_short
 from pilkada_cli.domain.readiness import CRITICAL, ItemState
 from pilkada_cli.domain.regions import Region
-from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.labels import level_word
+from pilkada_cli.render.listings import title_of
 from pilkada_cli.report.attention import Entry
 from pilkada_cli.report.model import Report, banners, day_label, event_moment, note_of, text
 from pilkada_cli.report.words import bar_text, change_title, kind_title

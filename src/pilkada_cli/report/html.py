@@ -24,7 +24,6 @@ from pilkada_cli.base.i18n import _, format_date, format_date_short, language
 from pilkada_cli.domain.checklist import Item
 from pilkada_cli.domain.events import STATUSES
 from pilkada_cli.domain.readiness import LEVEL_ORDER, NO_REPORT, ItemState, Summary
-from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.labels import (
     LEVEL_COLOURS,
     level_letter,
@@ -32,6 +31,7 @@ from pilkada_cli.render.labels import (
     state_word,
     status_word,
 )
+from pilkada_cli.render.listings import title_of
 from pilkada_cli.report.attention import Section, shown
 from pilkada_cli.report.htmlstyle import CSS, page_css
 from pilkada_cli.report.model import (

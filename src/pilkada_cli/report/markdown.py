@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from pilkada_cli.base.i18n import _, format_date
 from pilkada_cli.domain.events import STATUSES
 from pilkada_cli.domain.readiness import ItemState
-from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.labels import level_word, state_word, status_word
+from pilkada_cli.render.listings import title_of
 from pilkada_cli.render.table import md_escape
 from pilkada_cli.report.attention import Entry, Section, shown
 from pilkada_cli.report.model import (

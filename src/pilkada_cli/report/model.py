@@ -28,8 +28,8 @@ from pilkada_cli.domain.views import (
     overview_json,
     summary_json,
 )
-from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.labels import level_word
+from pilkada_cli.render.listings import title_of
 from pilkada_cli.render.text import inert
 from pilkada_cli.report.attention import (
     DUE_WINDOW_DAYS as DUE_WINDOW_DAYS,

@@ -15,7 +15,6 @@ from datetime import date, datetime, timezone
 from pilkada_cli.base.i18n import _, language
 from pilkada_cli.domain.checklist import Item
 from pilkada_cli.domain.readiness import LEVEL_ORDER, Summary
-from pilkada_cli.render.catalog import title_of
 from pilkada_cli.render.labels import (
     LEVEL_COLOURS,
     level_word,
@@ -23,6 +22,7 @@ from pilkada_cli.render.labels import (
     state_word,
     status_word,
 )
+from pilkada_cli.render.listings import title_of
 from pilkada_cli.render.table import csv_safe
 from pilkada_cli.report.attention import KINDS, attention_kind
 from pilkada_cli.report.model import (

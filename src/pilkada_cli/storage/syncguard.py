@@ -6,7 +6,7 @@ before anything is checked out, merged or committed, with the same rules for the
 and dulwich (gitsync.py gathers the changes, ``judge`` decides):
 
 - only ``pilkada.yaml`` and the record files are shared: ``records/<region>/<origin>.jsonl``,
-  ``records/origins/<origin>.json`` (an office's claim, senders.py) and
+  ``records/origins/<origin>.json`` (an office's claim, claimfiles.py) and
   ``records/origins/<origin>.seen.jsonl`` (conflicts.py). Nothing else, nothing under
   ``.pilkada/`` (this PC's own state), no change to ``.gitattributes`` or ``.gitignore``;
 - record and seen files only grow: the old bytes stay as they were and lines are added; each
@@ -39,8 +39,8 @@ from pilkada_cli.domain.events import LINE_MAX_BYTES, ORIGIN_RE, REGION_RE, from
 from pilkada_cli.domain.instant import micros
 from pilkada_cli.domain.trust import FUTURE_ALLOWANCE
 from pilkada_cli.domain.trust import seen_line as parse_seen
+from pilkada_cli.storage.claimfiles import FOLDER
 from pilkada_cli.storage.conflicts import SUFFIX as SEEN_SUFFIX
-from pilkada_cli.storage.senders import FOLDER
 
 if TYPE_CHECKING:
     from pilkada_cli.domain.workspace import Config

@@ -83,7 +83,7 @@ def _check_provenance(records: Path, scan: Scan, offices: Sequence[Office], own:
     import os
 
     from pilkada_cli.domain.trust import audit
-    from pilkada_cli.storage import conflicts, senders
+    from pilkada_cli.storage import claimfiles, conflicts
 
     regions: dict[str, set[str]] = {}
     for ev in scan.events:
@@ -94,7 +94,7 @@ def _check_provenance(records: Path, scan: Scan, offices: Sequence[Office], own:
         names = []
     seen = {n[:-len(conflicts.SUFFIX)] for n in names if n.endswith(conflicts.SUFFIX)}
     return [Finding(f"{records.name}/{path}", None, "provenance", message, "warning")
-            for path, message in audit(senders.load(records), offices, own, regions, seen)]
+            for path, message in audit(claimfiles.load(records), offices, own, regions, seen)]
 
 
 def _scan(journal: Journal, strays: bool = False) -> Scan:

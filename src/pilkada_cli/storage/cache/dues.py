@@ -10,7 +10,7 @@ recorded event, ``due`` reads the events of one region's blocked pairs again, no
 
 The blocks do not depend on the as-of date (days late, due soon and the filters are applied to
 them each run), the language (words are the renderer's) or the office names of conflict sides
-(senders.py, read each run). The entry also holds the code key: a change to the code that makes
+(claimfiles.py, read each run). The entry also holds the code key: a change to the code that makes
 blocks (views.py, this module) drops them all.
 """
 

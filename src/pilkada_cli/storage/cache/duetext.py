@@ -4,7 +4,7 @@ fold entry it goes with): render/duetext.py's pieces.
 A region's piece is used while the region keeps its fold stamp (folds.Kept: the same pairs, set
 by the same events) and its as-of day; the entry's key holds the rest its text depends on: the
 list's root and options, the language and the code; the widths the rows are padded to; and,
-for pieces that show a conflict, the office names (senders.py) as one digest.
+for pieces that show a conflict, the office names (claimfiles.py) as one digest.
 
 An entry is written when many regions were rendered again (or none was kept): after one
 recorded event the next runs render that one region again (a few milliseconds) rather than

@@ -396,9 +396,9 @@ class Conflicts(Mapping[tuple[str, str], rules.Conflict]):
             events = many(locs) if many is not None else [loader(loc) for loc in locs]
             read.update(((src, loc), ev) for loc, ev in zip(locs, events, strict=True))
         if self._names is None:
-            from pilkada_cli.storage import senders
+            from pilkada_cli.storage import claimfiles
 
-            self._names = {o: s.office for o, s in senders.load(self._records).items()}
+            self._names = {o: s.office for o, s in claimfiles.load(self._records).items()}
         for key in todo:
             sides = tuple(read[ref] for ref in self.refs[key])
             self._built[key] = rules.Conflict(key[0], key[1], sides, tuple(

@@ -14,7 +14,7 @@ from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import FormatOpt, RegionArg, chosen_format, room, show
 
 if TYPE_CHECKING:
-    from pilkada_cli.domain.catalog import Place
+    from pilkada_cli.domain.listings import Place
 
 
 @app.command(help=_(
@@ -60,7 +60,7 @@ def schema(
 def _place(s: Session, region: str | None, only_applicable: bool) -> Place:
     """The region a listing is read for: ``region`` (its items only), else the workspace
     root (every item, as it reads them)."""
-    from pilkada_cli.domain.catalog import Place
+    from pilkada_cli.domain.listings import Place
 
     ws = s.workspace()
     target = s.region(region) if region else s.regions().get(ws.config.region)
@@ -73,8 +73,8 @@ def _place(s: Session, region: str | None, only_applicable: bool) -> Place:
     "them).\n\nExamples: pilkada stages; pilkada stages 11 --format json"))
 @handled
 def stages(region: RegionArg = None, fmt: FormatOpt = None) -> None:
-    from pilkada_cli.domain.catalog import local_stages, stages_json
-    from pilkada_cli.render.catalog import stages_csv, stages_screen
+    from pilkada_cli.domain.listings import local_stages, stages_json
+    from pilkada_cli.render.listings import stages_csv, stages_screen
 
     s = get_session()
     cycle = s.cycle()
@@ -105,8 +105,8 @@ def items(
         "kecamatan, desa)."), show_default=False)] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.domain.catalog import items_json, select_items
-    from pilkada_cli.render.catalog import items_csv, items_screen
+    from pilkada_cli.domain.listings import items_json, select_items
+    from pilkada_cli.render.listings import items_csv, items_screen
 
     s = get_session()
     cycle = s.cycle()
@@ -132,8 +132,8 @@ def regions(
         "kabupaten, kota, kecamatan, desa)."), show_default=False)] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    from pilkada_cli.domain.catalog import list_regions, regions_json
-    from pilkada_cli.render.catalog import regions_csv, regions_screen
+    from pilkada_cli.domain.listings import list_regions, regions_json
+    from pilkada_cli.render.listings import regions_csv, regions_screen
 
     s = get_session()
     root = s.region(query) if query else s.regions().get(s.workspace().config.region)
@@ -155,7 +155,7 @@ app.add_typer(cycle_app, name="cycle")
 @handled
 def cycle_list(fmt: FormatOpt = None) -> None:
     from pilkada_cli.domain.cycles import shipped_list
-    from pilkada_cli.render.catalog import cycles_csv, cycles_json, cycles_screen
+    from pilkada_cli.render.listings import cycles_csv, cycles_json, cycles_screen
 
     s = get_session()
     listed = shipped_list()
