@@ -52,17 +52,16 @@ def init(
     from pilkada_cli.render.status import next_steps
 
     s = get_session()
-    # The name is this copy's own (copyorigins.py), never the shared pilkada.yaml's: a regency that
-    # joins the province's workspace must not record under the province's name.
+    # The name is this copy's own (copyorigins.py), never the shared pilkada.yaml's: a regency
+    # that joins the province's workspace must not record under the province's name.
     own = validate_text("--operator", operator.strip(), max_bytes=NAME_MAX_BYTES,
                         allow_newline=False) if operator and operator.strip() else None
     if git:
-        from rich.text import Text
-
         from pilkada_cli.app.joining import init_with_git
 
         done = init_with_git(directory, git, lambda: new_workspace_config(
-            s.regions(), region, depth, cycle, directory, None, lang), lambda lang: _speak(s, lang))
+            s.regions(), region, depth, cycle, directory, None, lang),
+            lambda spoken: _speak(s, spoken))
         s.console(stderr=True).print(Text(done, style="green"))
         if own:
             set_copy_operator(directory, own)
