@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 CONFIG_FILE = "pilkada.yaml"
-MAX_BYTES = 1_048_576  # (yamlload.MAX_BYTES: a larger file is refused there, read no further)
+MAX_BYTES = 1_048_576  # the largest YAML file read (yamlload refuses a larger one)
 
 _read: dict[Path, tuple[tuple[int, int, int, int], bytes]] = {}
 _keep = [False]  # the next forget() is skipped (keep_once)

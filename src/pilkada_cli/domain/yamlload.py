@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from pilkada_cli.base.errors import Problem, ValidationError, os_reason
 from pilkada_cli.base.i18n import _
+from pilkada_cli.domain.locate import MAX_BYTES
 
 if TYPE_CHECKING:
     import yaml
 
-MAX_BYTES = 1_048_576
 MAX_DEPTH = 32
 MAX_NODES = 100_000
 

@@ -45,7 +45,10 @@ def load_config(path: Path, regions: RegionIndex | None, load: Load) -> Config:
 
     if entries.racy(signature(st), time.time_ns()):
         return load(path, regions)
-    sig = _signature(path, st)
+    from pilkada_cli.storage.cache.listing import is_local
+
+    local = is_local(path)
+    sig = _signature(path, st, local)
     if sig is None:
         return load(path, regions)
     key = entries.key(path.name, sig, shipped, entries.code_key())
@@ -57,13 +60,11 @@ def load_config(path: Path, regions: RegionIndex | None, load: Load) -> Config:
         if isinstance(entry.get("config"), Config):
             found: Config = entry["config"]
             return found
-    from pilkada_cli.storage.cache.listing import is_local
-
-    if not is_local(path):  # times not trusted: the bytes read for the language may be stale
+    if not local:  # times not trusted: the bytes read for the language may be stale
         locate.forget()
     config = load(path, regions)
     try:
-        if _signature(path, path.stat()) != sig:  # changed while being loaded: not kept
+        if _signature(path, path.stat(), local) != sig:  # changed while being loaded: not kept
             return config
     except OSError:
         return config
@@ -73,13 +74,13 @@ def load_config(path: Path, regions: RegionIndex | None, load: Load) -> Config:
     return config
 
 
-def _signature(path: Path, st: os.stat_result) -> Sig | None:
-    """The file's signature (``st``'s), where times cannot be trusted (a same-size copy may keep
-    them) its content's (None if it cannot be read)."""
-    from pilkada_cli.storage.cache.listing import is_local, with_content
+def _signature(path: Path, st: os.stat_result, local: bool) -> Sig | None:
+    """The file's signature (``st``'s), where times cannot be trusted (not ``local``: a
+    same-size copy may keep them) its content's (None if it cannot be read)."""
+    from pilkada_cli.storage.cache.listing import with_content
     from pilkada_cli.storage.recordfile import signature
 
-    if is_local(path):
+    if local:
         return signature(st)
     try:
         return with_content(path.read_bytes())
