@@ -82,7 +82,8 @@ def test_a_run_imports_only_its_command_and_format(demo: Path) -> None:
     assert ours == {"pilkada_cli.cli.app", "pilkada_cli.cli._common", "pilkada_cli.cli.options",
                     "pilkada_cli.cli.click_words", "pilkada_cli.cli.coercion",
                     "pilkada_cli.cli.status", "pilkada_cli.cli.readinessview",
-                    "pilkada_cli.cli.terminal", "pilkada_cli.cli.ends"}
+                    "pilkada_cli.cli.terminal", "pilkada_cli.cli.ends",
+                    "pilkada_cli.cli.screenformats"}
     assert "yaml" not in plain  # the config and the cycle came from the cache
     # seen files are read through trust.py, bundles and signing keys are not: no zipfile, no
     # OpenSSL for a view

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from conftest import REPO
 from pilkada_cli.base.i18n import set_language
 from pilkada_cli.cli import app
-from pilkada_cli.cli.options import csv_marked, json_text
+from pilkada_cli.cli.screenformats import csv_marked, json_text
 from pilkada_cli.domain.events import new_event_id
 from pilkada_cli.domain.history import log_filter, log_json
 from pilkada_cli.domain.regions import load_regions, timezone_of

@@ -12,8 +12,8 @@ without the adapter being built:
   type annotated (the ``14`` of ``--within``);
 - a whole number written plainly (``--progress 50``: digits, no sign, no leading zero) for an
   ``int`` parameter, within its ``min``/``max``;
-- a choice (``--format json``, ``--status done``) for an Enum parameter: Typer's own
-  ``coerce_cli_choice``, which the adapter calls; a value it refuses goes to Typer;
+- a choice (``--status done``, ``--format json``) for an Enum or a Literal parameter: Typer's
+  own ``coerce_cli_choice``, which the adapter calls; a value it refuses goes to Typer;
 - texts for a ``list[str]`` parameter (the items of ``record``): the same texts, in a list;
 - a path (``--workspace``, as cron runs it; an output file): the adapter's ``Path(text)``
   (pydantic makes no other path from text), then Typer's own checks of it
@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 _DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")  # pydantic's int from text, and nothing it refuses
 _TYPER = object()  # a value whose coercion is left to Typer (and its adapter)
@@ -104,10 +104,12 @@ def _plain(param: Any, ctx: Any, value: Any, choose: Any, path: Any) -> Any:
         if (low is not None and number < low) or (high is not None and number > high):
             return _TYPER  # Typer says what is wrong (or clamps)
         return number
-    if isinstance(annotation, type) and issubclass(annotation, Enum) and (
-            type(value) is str or isinstance(value, annotation)):
+    enum = isinstance(annotation, type) and issubclass(annotation, Enum) and (
+        type(value) is str or isinstance(value, annotation))
+    if enum or (get_origin(annotation) is Literal and type(value) is str):
         try:
-            return choose(value, choices=list(annotation),
+            choices = list(annotation) if enum else get_args(annotation)  # type: ignore[arg-type]
+            return choose(value, choices=choices,
                           case_sensitive=getattr(info, "case_sensitive", True), ctx=ctx)
         except ValueError:
             return _TYPER  # Typer's own message

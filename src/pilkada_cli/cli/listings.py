@@ -113,8 +113,8 @@ def items(
     place = _place(s, region, region is not None)
     chosen = select_items(cycle, stage=stage, owner=owner, level=level, place=place)
     shown = place.region if region else None
-    fmt = chosen_format(s, fmt)
-    show(s, fmt, lambda: items_screen(chosen, shown, room(s, fmt).width),
+    picked = chosen_format(s, fmt)
+    show(s, picked, lambda: items_screen(chosen, shown, room(s, picked).width),
          lambda: items_json(cycle, chosen, place),
          lambda: items_csv(items_json(cycle, chosen, place)))
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def log_read(s: Session, query: LogQuery, fmt: str | None, show_all: bool, verbose: bool,
               offices: dict[str, str]) -> None:
     """The log from every event read at once (the cache off): the reference of ``log_kept``."""
-    from pilkada_cli.cli.options import csv_marked, json_text
+    from pilkada_cli.cli.screenformats import csv_marked, json_text
     from pilkada_cli.domain.history import log_filter, log_json
     from pilkada_cli.render.log import log_csv, log_screen, short_id_length
 

@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING
 
 from pilkada_cli.base.errors import ExitCode
 from pilkada_cli.cli._common import Session, check_in_workspace, fail
-from pilkada_cli.cli.options import Format, chosen_format, lazy, room, show
+from pilkada_cli.cli.options import chosen_format, lazy, room, show
 
 if TYPE_CHECKING:
+    from pilkada_cli.cli.screenformats import ScreenFormat
     from pilkada_cli.domain.regions import Region
 
 
 def show_status(s: Session, region: str | None = None, stage: str | None = None,
-                depth: str | None = None, as_of: str | None = None, fmt: Format | None = None,
+                depth: str | None = None, as_of: str | None = None, fmt: str | None = None,
                 fail_under: float | None = None, fail_on: list[str] | None = None,
                 show_all: bool = False) -> None:
     """``status``'s view of ``region`` (default: the workspace root); exit 1 when a gate
@@ -55,9 +56,9 @@ def show_status(s: Session, region: str | None = None, stage: str | None = None,
         fail("; ".join(tripped), ExitCode.GATE_FAILED)
 
 
-def no_records(s: Session, fmt: Format, region: Region) -> None:
+def no_records(s: Session, fmt: ScreenFormat, region: Region) -> None:
     """Say on a screen that ``region`` has no records at all (nothing in the data formats)."""
-    if fmt not in (Format.table, Format.plain):
+    if not fmt.remarks:
         return
     from pilkada_cli.render.status import no_records_lines
 

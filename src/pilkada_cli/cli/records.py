@@ -11,6 +11,7 @@ import typer
 
 from pilkada_cli.base.errors import ExitCode, InputError
 from pilkada_cli.base.i18n import _
+from pilkada_cli.cli import screenformats
 from pilkada_cli.cli._common import (
     Session,
     check_in_workspace,
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from pilkada_cli.domain.events import Event
     from pilkada_cli.domain.recording import Change
 
+if TYPE_CHECKING:
+    LogFormatOpt = str | None
+else:  # four of the screen formats: the log is streamed, and Markdown is made of a whole screen
+    LogFormatOpt = screenformats.option(("table", "plain", "json", "csv"))
 RegionReq = Annotated[str, typer.Argument(help=_("Region code or name."))]
 ItemsArg = Annotated[list[str], typer.Argument(help=_("One or more item ids."), show_default=False)]
 NoteOpt = Annotated[str | None, typer.Option(
@@ -344,9 +349,7 @@ def log(
         "--until", help=_("Up to this date."), show_default=False)] = None,
     by: Annotated[str | None, typer.Option(
         "--by", help=_("Only changes by this person."), show_default=False)] = None,
-    fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help=_("table (default on a terminal), plain (default otherwise), "
-                                 "json or csv."), show_default=False)] = None,
+    fmt: LogFormatOpt = None,
     show_all: Annotated[bool, typer.Option("--all", "-a", help=_(
         "Every event on a terminal too (default: a screenful)."))] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_(
@@ -356,9 +359,6 @@ def log(
     from pilkada_cli.domain.history import LogQuery
 
     s = get_session()
-    if fmt not in ("table", "plain", "json", "csv", None):
-        raise InputError(_("unknown format '{fmt}'; use table, plain, json or csv").format(
-            fmt=fmt))
     code = s.region(region).code if region else None
     query = LogQuery(code, item, _date(since), _date(until), by)
     kept = s.kept_log()

@@ -14,7 +14,6 @@ from pilkada_cli.cli.app import app
 from pilkada_cli.cli.options import (
     AllOpt,
     AsOfOpt,
-    Format,
     FormatOpt,
     RegionArg,
     chosen_format,
@@ -94,7 +93,7 @@ def due(
     chosen = chosen_format(s, fmt)
     space = room(s, chosen, show_all)
     sample = s.workspace().config.sample
-    if chosen is Format.plain:  # (pipes and cron) made region by region, kept per region
+    if chosen.name == "plain":  # (pipes and cron) made region by region, kept per region
         from pilkada_cli.app.loading import due_text
         from pilkada_cli.base.i18n import language
 

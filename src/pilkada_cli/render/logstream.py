@@ -141,7 +141,7 @@ def terminal(layout: Layout, events: Iterable[Event], width: int) -> Iterator[Te
 def csv_stream(events: Iterable[Event], offices: Offices, sample: bool = False
                ) -> Iterator[str]:
     """``render.log.log_csv`` a piece at a time (with a sample workspace's first column, as
-    ``cli.options.csv_marked`` gives it)."""
+    ``cli.screenformats.csv_marked`` gives it)."""
     mark = [_("SAMPLE DATA — not real records")] if sample else []
 
     def rows() -> Iterator[list[object]]:
@@ -155,7 +155,7 @@ def csv_stream(events: Iterable[Event], offices: Offices, sample: bool = False
 def json_stream(events: Iterable[Event], offices: Offices,
                 verified: Collection[str] = (), sample: bool = False) -> Iterator[str]:
     """The JSON of ``history.log_json`` (indented by 2, as ``log --format json`` writes it;
-    a sample workspace's says so after its schema, as ``cli.options.json_text``) an event at
+    a sample workspace's says so after its schema, as ``cli.screenformats.json_text``) an event at
     a time."""
     head = ("{\n  \"schema\": " + json.dumps(LOG_SCHEMA, ensure_ascii=False)
             + (",\n  \"sample\": true" if sample else "") + ",\n  \"events\": ")
