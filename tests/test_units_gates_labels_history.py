@@ -100,9 +100,27 @@ def test_fail_under_in_indonesian_and_with_nothing_to_score(cycle: Cycle) -> Non
     na = [ev(10 + i, "16.71", item, "na", "2024-02-01T08:00:00+07:00")
           for i, item in enumerate(("nphd-kpu", "gudang", "logistik-tps"))]
     ov = view(cycle, date(2024, 3, 5), na, ["16.71"])
-    assert ov.root.summary.score is None  # every item n/a: nothing to score fails the gate
-    assert check_gates(ov, 50, []) == ["score 0.00% is under 50%"]
-    assert check_gates(ov, 0, []) == ["score 0.00% is under 0%"]  # where a 0% score passes
+    assert ov.root.summary.score is None  # every item n/a: no score, which only 0 lets pass
+    assert check_gates(ov, 50, []) == ["no score to hold against 50%: every item is n/a"]
+    assert check_gates(ov, 0.5, []) == ["no score to hold against 0.5%: every item is n/a"]
+    assert check_gates(ov, 0, []) == []
+    set_language("id")
+    assert check_gates(ov, 50, []) == [
+        "tidak ada capaian untuk dibandingkan dengan 50%: semua butir tidak berlaku"]
+
+
+@pytest.mark.parametrize(("score", "limit", "tripped"), [
+    (0.74996, 75, "score 74.99% is under 75%"),  # cut, not rounded up to the limit
+    (0.75, 75.0001, "score 75.0000% is under 75.0001%"),  # the limit as given
+    (0.2899, 29, "score 28.99% is under 29%"),
+    (0.29, 29.5, "score 29.00% is under 29.5%"),  # (28.999999999999996 is not cut to 28.99)
+    (0.5, 50.123456789, "score 50.000000000% is under 50.123456789%"),
+    (0.75, 75, None), (0.750001, 75.0001, None)])
+def test_fail_under_never_says_a_score_is_under_what_it_equals(
+        score: float, limit: float, tripped: str | None) -> None:
+    from pilkada_cli.domain.gates import _under
+
+    assert _under(score, limit) == ([tripped] if tripped else [])
 
 
 def test_conditions_trip_in_the_order_given_once_each(cycle: Cycle) -> None:

@@ -68,9 +68,11 @@ def test_parse_status_reads_english_and_indonesian_words_and_refuses_others() ->
     words = {"todo": "todo", " BELUM ": "todo", "in_progress": "in_progress",
              "In  Progress": "in_progress", "in-progress": "in_progress", "Proses": "in_progress",
              "done": "done", "Selesai": "done", "blocked": "blocked", "terhambat": "blocked",
-             "na": "na", "N/A": "na", "not-applicable": "na", "Tidak Berlaku": "na"}
+             "na": "na", "N/A": "na", "not-applicable": "na", "Tidak Berlaku": "na",
+             "not_applicable": "na", "tidak_berlaku": "na", "Tidak-Berlaku": "na",
+             "in__progress": "in_progress"}
     assert {word: rc.parse_status(word) for word in words} == words
-    for text in ("finished", ""):
+    for text in ("finished", "", "_", "not applicable yet"):
         with pytest.raises(InputError) as e:
             rc.parse_status(text)
         assert str(e.value) == (f"unknown status '{text}'; use one of: todo, in_progress, done,"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from pilkada_cli.base.errors import InputError
@@ -26,16 +27,30 @@ def parse_fail_on(values: Sequence[str]) -> list[str]:
     return out
 
 
+def _under(score: float | None, limit: float) -> list[str]:
+    """``--fail-under``'s verdict on the exact score: why it trips, or nothing. The message
+    shows the limit as given and the score cut (not rounded) to as many decimals, so that a
+    score just under the limit never reads as equal to it ("75.00% is under 75%")."""
+    decimals = next((d for d in range(2, 10) if round(limit, d) == limit), 9)
+    shown = format_number(limit, decimals).rstrip("0").rstrip(".,")
+    if score is None:  # every item n/a: no score, which a limit above 0 cannot pass
+        return [_("no score to hold against {limit}%: every item is n/a").format(
+            limit=shown)] if limit > 0 else []
+    percent = score * 100
+    if percent >= limit:
+        return []
+    scale = 10 ** decimals  # (the cut of 28.999999999999996, 0.29 of 100, is 28.99)
+    cut = math.floor(round(percent * scale, 6)) / scale
+    return [_("score {score}% is under {limit}%").format(
+        score=format_number(cut, decimals), limit=shown)]
+
+
 def check_gates(ov: Overview, fail_under: float | None, conditions: Sequence[str]) -> list[str]:
     """Why each tripped gate tripped (empty when all passed), judged on the root's subtree."""
     root = ov.root.summary
     tripped: list[str] = []
     if fail_under is not None:
-        score = (root.score or 0.0) * 100
-        if root.score is None or score < fail_under:
-            tripped.append(_("score {score}% is under {limit}%").format(
-                score=format_number(score, 2), limit=format_number(fail_under, 2).rstrip("0")
-                .rstrip(".,")))
+        tripped.extend(_under(root.score, fail_under))
     known = not ov.root.no_report  # nothing recorded at all: nothing is known to be late
     for name in dict.fromkeys(conditions):
         if name in ("overdue", "critical", "blocked", "red") and not known:

@@ -77,8 +77,9 @@ def operator(by: str | None, configured: str | None) -> str:
 
 
 def parse_status(text: str) -> str:
-    """A status word in English or Indonesian (``selesai``, ``in progress``) as its id."""
-    key = " ".join(text.strip().casefold().replace("-", " ").split())
+    """A status word in English or Indonesian (``selesai``, ``in progress``) as its id; a
+    space, a ``-`` and a ``_`` between words are one (``not_applicable``, ``tidak-berlaku``)."""
+    key = " ".join(text.strip().casefold().replace("-", " ").replace("_", " ").split())
     found = STATUS_ALIASES.get(key) or STATUS_ALIASES.get(key.replace(" ", "_"))
     if found is None:
         raise InputError(_("unknown status '{status}'; use one of: {statuses}").format(
