@@ -111,11 +111,16 @@ def test_fail_under_in_indonesian_and_with_nothing_to_score(cycle: Cycle) -> Non
 
 @pytest.mark.parametrize(("score", "limit", "tripped"), [
     (0.74996, 75, "score 74.99% is under 75%"),  # cut, not rounded up to the limit
+    (0.74994, 75, "score 74.99% is under 75%"), (0.04657, 50, "score 4.66% is under 50%"),
+    (0.749951, 75.0, "score 74.99% is under 75%"),
+    (0.749949, 74.999, "score 74.995% is under 74.999%"),
     (0.75, 75.0001, "score 75.0000% is under 75.0001%"),  # the limit as given
     (0.2899, 29, "score 28.99% is under 29%"),
-    (0.29, 29.5, "score 29.00% is under 29.5%"),  # (28.999999999999996 is not cut to 28.99)
+    (0.29, 29.5, "score 29.00% is under 29.5%"),  # (28.999999999999996 is 29.00)
+    (0.28999, 29, "score 28.99% is under 29%"),
     (0.5, 50.123456789, "score 50.000000000% is under 50.123456789%"),
-    (0.75, 75, None), (0.750001, 75.0001, None)])
+    (0.75, 75, None), (0.750001, 75.0001, None),
+    (0.29, 29, None), (29 / 100, 29.0, None), (0.57, 57, None)])  # (float products of 100)
 def test_fail_under_never_says_a_score_is_under_what_it_equals(
         score: float, limit: float, tripped: str | None) -> None:
     from pilkada_cli.domain.gates import _under

@@ -29,20 +29,23 @@ def parse_fail_on(values: Sequence[str]) -> list[str]:
 
 def _under(score: float | None, limit: float) -> list[str]:
     """``--fail-under``'s verdict on the exact score: why it trips, or nothing. The message
-    shows the limit as given and the score cut (not rounded) to as many decimals, so that a
-    score just under the limit never reads as equal to it ("75.00% is under 75%")."""
+    shows the limit as given and the score to as many decimals, rounded, or cut where rounding
+    would reach the limit: a score just under it never reads as equal ("75.00% is under
+    75%")."""
     decimals = next((d for d in range(2, 10) if round(limit, d) == limit), 9)
     shown = format_number(limit, decimals).rstrip("0").rstrip(".,")
     if score is None:  # every item n/a: no score, which a limit above 0 cannot pass
         return [_("no score to hold against {limit}%: every item is n/a").format(
             limit=shown)] if limit > 0 else []
-    percent = score * 100
+    percent = round(score * 100, 9)  # (0.29 × 100 is 28.999999999999996: 29% passes 29)
     if percent >= limit:
         return []
-    scale = 10 ** decimals  # (the cut of 28.999999999999996, 0.29 of 100, is 28.99)
-    cut = math.floor(round(percent * scale, 6)) / scale
+    near = round(percent, decimals)
+    if near >= limit:  # rounding would reach the limit: cut instead
+        scale = 10 ** decimals
+        near = math.floor(round(percent * scale, 6)) / scale
     return [_("score {score}% is under {limit}%").format(
-        score=format_number(cut, decimals), limit=shown)]
+        score=format_number(near, decimals), limit=shown)]
 
 
 def check_gates(ov: Overview, fail_under: float | None, conditions: Sequence[str]) -> list[str]:
