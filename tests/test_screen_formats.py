@@ -50,6 +50,8 @@ def test_the_help_names_the_formats_and_the_defaults() -> None:
         "table (default on a terminal), plain (default otherwise), json, csv or md.")
     assert screenformats.help_text(("table", "plain", "json", "csv")) == (
         "table (default on a terminal), plain (default otherwise), json or csv.")
+    assert screenformats.help_text(("json",)) == "json."
+    assert screenformats.help_text(("json", "csv")) == "json or csv."
 
 
 def test_each_format_writes_its_own_form_only(mini_ws: Path, cli: RunCli) -> None:

@@ -40,6 +40,8 @@ class View:
 
 @dataclass(frozen=True)
 class ScreenFormat:
+    """One line of the list: a format's name and how it writes a view."""
+
     name: str  # what --format takes
     write: Callable[[Session, View], None]
     note: Callable[[], str] | None = None  # said after the name in --format's help
@@ -97,6 +99,8 @@ def help_text(chosen: Sequence[str]) -> str:
     for name in chosen:
         note = find(name).note
         words.append(f"{name} ({note()})" if note is not None else name)
+    if len(words) == 1:
+        return words[0] + "."
     return _("{formats} or {last}.").format(formats=", ".join(words[:-1]), last=words[-1])
 
 
