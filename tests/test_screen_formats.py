@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -54,9 +55,8 @@ def test_the_help_names_the_formats_and_the_defaults() -> None:
     assert screenformats.help_text(("json", "csv")) == "json or csv."
 
 
-def test_each_format_writes_its_own_form_only(mini_ws: Path, cli: RunCli) -> None:
+def test_each_format_writes_its_own_form_only() -> None:
     """A format builds the one form it writes: JSON never builds the screen, nor CSV the data."""
-    del mini_ws
     built: list[str] = []
 
     class Out:
@@ -71,8 +71,8 @@ def test_each_format_writes_its_own_form_only(mini_ws: Path, cli: RunCli) -> Non
         def out(self) -> Out:
             return self.out_
 
-    def form(name: str, value: object):  # type: ignore[no-untyped-def]
-        def build():  # type: ignore[no-untyped-def]
+    def form(name: str, value: Any) -> Callable[[], Any]:
+        def build() -> Any:
             built.append(name)
             return value
         return build
